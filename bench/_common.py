@@ -1,0 +1,39 @@
+"""Helpers shared by the benchmarks: a cached generated firm and percentile maths."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import sys
+from pathlib import Path
+
+OUT = Path(os.environ.get("QUICKNAV_BENCH_DIR", "/tmp/quicknav-bench"))
+
+
+def firm(projects: int, seed: int = 11, content: bool = False) -> Path:
+    """Generate (or reuse) a synthetic firm with ``projects`` projects; returns its root."""
+    from quicknav_mcp.demo.firm import generate_firm
+
+    root = OUT / f"firm-{projects}-{seed}-{'c' if content else 'm'}"
+    root.mkdir(parents=True, exist_ok=True)
+    generate_firm(root, projects=projects, seed=seed, content=content)
+    return root
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    q = statistics.quantiles(ordered, n=100, method="inclusive")
+    return {"p50_ms": round(q[49], 3), "p95_ms": round(q[94], 3), "p99_ms": round(q[98], 3),
+            "max_ms": round(ordered[-1], 3), "n": len(ordered)}
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def emit(name: str, figures: dict) -> None:
+    """Print one JSON object per benchmark on stdout."""
+    figures = {"bench": name, "cpus": os.cpu_count(), "python": sys.version.split()[0], **figures}
+    print(json.dumps(figures), flush=True)

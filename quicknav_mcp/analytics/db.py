@@ -1,0 +1,84 @@
+"""Analytics' own database connections.
+
+Analytics never shares the store's main connection: a rollup transaction or a dashboard query
+must not queue behind a re-index holding that connection's lock (and vice versa). Each worker
+thread opens its own connection to the same file; WAL lets readers run beside the one writer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError
+from ..store import Connection, DatabaseError, connect
+from . import histogram
+
+
+class Conn:
+    """One connection with its lock and explicit ``BEGIN IMMEDIATE`` write transactions."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        # The store already migrated the file; connect() only checks the version here.
+        self.raw: Connection = connect(self.path)
+        self.raw.create_function("an_hist_add", 2, histogram.merge_blobs, deterministic=True)
+        self.raw.create_function("an_hist_sub", 2, histogram.subtract_blobs, deterministic=True)
+        self.lock = threading.RLock()
+
+    def query(self, sql: str, params: Any = ()) -> list[Any]:
+        with self.lock:
+            return self.raw.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Any = ()) -> Any:
+        with self.lock:
+            return self.raw.execute(sql, params).fetchone()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A consistent snapshot for several reads (a deferred transaction)."""
+        with self.lock:
+            self.raw.execute("BEGIN")
+            try:
+                yield self.raw
+            finally:
+                self.raw.execute("COMMIT")
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction; commits on success, rolls back on any error."""
+        with self.lock:
+            try:
+                self.raw.execute("BEGIN IMMEDIATE")
+            except DatabaseError as exc:
+                raise StoreError(f"analytics cannot write to {self.path}: {exc}") from exc
+            try:
+                yield self.raw
+            except BaseException:
+                self.raw.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    self.raw.execute("COMMIT")
+                except DatabaseError as exc:
+                    self.raw.execute("ROLLBACK")
+                    raise StoreError(f"analytics commit failed on {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self.lock:
+            self.raw.close()
+
+
+def get_meta(conn: Connection, key: str, default: int = 0) -> int:
+    row = conn.execute("SELECT value FROM an_meta WHERE key = ?", (key,)).fetchone()
+    return int(row[0]) if row else default
+
+
+def set_meta(conn: Connection, key: str, value: int) -> None:
+    conn.execute(
+        "INSERT INTO an_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, str(value)),
+    )

@@ -1,0 +1,251 @@
+"""The ``quicknav`` command: index, serve, demo, and project/document lookups.
+
+Lookups print the legacy ``SUCCESS:`` / ``SELECT:`` / ``ERROR:`` lines (or JSON with ``--json``).
+Exit codes: 0 success or selection, 1 nothing found, 2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import Config, default_data_dir, load_config
+from .errors import ConfigError, InvalidInput, QuickNavError, StoreError
+
+log = logging.getLogger("quicknav_mcp.cli")
+
+EXIT_OK = 0
+EXIT_NOT_FOUND = 1
+EXIT_BAD_INPUT = 2
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="database file (env QUICKNAV_DB)")
+    parser.add_argument(
+        "--root", action="append", dest="roots", metavar="DIR", help="project root; repeatable (env QUICKNAV_ROOTS)"
+    )
+    parser.add_argument("--user", help="user name for analytics (env QUICKNAV_USER)")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR (env QUICKNAV_LOG_LEVEL)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quicknav", description="QuickNav MCP: projects and current documents")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="scan the project roots into the database")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print the scan reports as JSON")
+
+    p = sub.add_parser("serve", help="run the MCP server (stdio by default)")
+    _common(p)
+    p.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+
+    p = sub.add_parser("demo", help="generate a synthetic firm, index it and serve it over HTTP")
+    _common(p)
+    p.add_argument("--projects", type=int, default=300, help="how many projects to generate (default 300)")
+    p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same firm)")
+    p.add_argument("--dir", help="where to build the firm (default: a folder in the data dir)")
+    p.add_argument("--no-content", action="store_true", help="tiny placeholder files (fast, for benchmarks)")
+    p.add_argument("--no-serve", action="store_true", help="stop after indexing and the example calls")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+
+    p = sub.add_parser("project", help="find a project folder by code or search words")
+    _common(p)
+    p.add_argument("query", nargs="+", help="5-digit code or search words")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("doc", help="find a project's current document(s)")
+    _common(p)
+    p.add_argument("code", help="5-digit project number")
+    p.add_argument("--type", default="lld", dest="doc_type", help="document family (default lld)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--latest", action="store_const", const="latest", dest="mode", help="current of every series")
+    group.add_argument("--all", action="store_const", const="all", dest="mode", help="every document")
+    p.add_argument("--room", type=int)
+    p.add_argument("--co", type=int, dest="change_order", help="change-order number")
+    p.add_argument("--include-archive", action="store_true")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("status", help="what is indexed")
+    _common(p)
+    return parser
+
+
+def _config(args: argparse.Namespace, **overrides: Any) -> Config:
+    return load_config(
+        db=overrides.get("db", args.db),
+        roots=overrides.get("roots", args.roots),
+        user=args.user,
+        log_level=args.log_level,
+    )
+
+
+def _legacy_line(result: Any) -> tuple[str, int]:
+    if result.status == "success":
+        return f"SUCCESS:{result.path}", EXIT_OK
+    if result.status == "select":
+        return "SELECT:" + "|".join(result.paths or []), EXIT_OK
+    return f"ERROR:{result.message}", EXIT_NOT_FOUND
+
+
+def _print_result(result: Any, as_json: bool) -> int:
+    line, code = _legacy_line(result)
+    if code == EXIT_NOT_FOUND and result.message and _is_input_error(result.message):
+        code = EXIT_BAD_INPUT
+    if as_json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print(line)
+    return code
+
+
+def _is_input_error(message: str) -> bool:
+    return any(w in message for w in ("must be", "is empty", "too long", "unknown doc_type"))
+
+
+class ProgressBar:
+    """A one-line progress display on stderr (stdout stays clean)."""
+
+    def __init__(self, total: int | None = None) -> None:
+        self.total = total
+        self._last = 0.0
+        self._tty = sys.stderr.isatty()
+
+    def __call__(self, progress: Any) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            return
+        self._last = now
+        seen = getattr(progress, "files_seen", 0)
+        project = getattr(progress, "current_project", "") or ""
+        if self.total:
+            frac = min(1.0, seen / self.total)
+            bar = "#" * int(frac * 30)
+            text = f"[{bar:<30}] {seen:>7,}/{self.total:,} files {project}"
+        else:
+            text = f"indexing... {seen:>7,} files {project}"
+        sys.stderr.write(("\r" if self._tty else "") + text + ("" if self._tty else "\n"))
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self._tty:
+            sys.stderr.write("\n")
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .app import App
+
+    with App.open(_config(args)) as app:
+        bar = ProgressBar()
+        reports = app.indexing.reindex(progress=bar)
+        bar.done()
+    if args.json:
+        print(json.dumps(reports, indent=2, default=str))
+    else:
+        for r in reports:
+            print(
+                f"{r.get('root')}: {r.get('files_seen', 0):,} files, +{r.get('added', 0)} ~{r.get('updated', 0)} "
+                f">{r.get('moved', 0)} -{r.get('deleted', 0)}, {r.get('problems', 0)} problems "
+                f"in {r.get('seconds', 0) or 0:.1f}s"
+            )
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .app import App
+    from .server import build_server
+
+    config = _config(args)
+    server = build_server(lambda: App.open(config))
+    if args.http:
+        print(f"QuickNav MCP on http://{args.host}:{args.port}/mcp", file=sys.stderr)
+        server.run("streamable-http", host=args.host, port=args.port)
+    else:
+        server.run()
+    return EXIT_OK
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    from .app import App
+
+    with App.open(_config(args)) as app:
+        return _print_result(app.navigation.navigate(" ".join(args.query)), args.json)
+
+
+def cmd_doc(args: argparse.Namespace) -> int:
+    from .app import App
+
+    with App.open(_config(args)) as app:
+        result = app.documents.find(
+            args.code, args.doc_type, args.mode or "auto", args.room, args.change_order, args.include_archive
+        )
+        return _print_result(result, args.json)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .app import App
+
+    with App.open(_config(args)) as app:
+        print(app.indexing.status().model_dump_json(indent=2))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo.run import run_demo
+
+    if not 1 <= args.projects <= 50_000:
+        raise InvalidInput("--projects must be between 1 and 50000")
+    data = default_data_dir()
+    root = Path(args.dir).expanduser() if args.dir else data / f"demo-firm-{args.projects}-{args.seed}"
+    db = args.db or str(root.parent / f"{root.name}.db")
+    return run_demo(
+        root=root,
+        db=Path(db),
+        projects=args.projects,
+        seed=args.seed,
+        content=not args.no_content,
+        serve=not args.no_serve,
+        host=args.host,
+        port=args.port,
+        user=args.user,
+    )
+
+
+COMMANDS = {
+    "index": cmd_index,
+    "serve": cmd_serve,
+    "demo": cmd_demo,
+    "project": cmd_project,
+    "doc": cmd_doc,
+    "status": cmd_status,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .logs import setup_logging
+
+    args = build_parser().parse_args(argv)
+    setup_logging((args.log_level or "WARNING").upper() if args.command != "serve" else (args.log_level or "INFO"))
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, InvalidInput, StoreError) as exc:
+        print(f"ERROR:{exc}", file=sys.stdout if args.command in {"project", "doc"} else sys.stderr)
+        return EXIT_BAD_INPUT
+    except QuickNavError as exc:
+        print(f"ERROR:{exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

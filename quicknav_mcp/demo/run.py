@@ -1,0 +1,123 @@
+"""``quicknav demo``: build (or reuse) a synthetic firm, index it, show real answers, serve it."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..config import Config, load_config
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _progress_generation(done: int, total: int) -> None:
+    if total and (done == total or done % max(1, total // 20) == 0):
+        sys.stderr.write(f"\rgenerating projects {done:>6,}/{total:,}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _examples(app: Any) -> list[tuple[str, dict[str, Any], Any]]:
+    """Pick example calls from what was indexed, and run them for real."""
+    row = app.store.query_one(
+        "SELECT p.code, p.client_names FROM projects p JOIN documents d ON d.project_id = p.id "
+        "WHERE d.doc_type = 'lld' GROUP BY p.id HAVING sum(d.is_archive) > 0 AND sum(d.is_as_built) > 0 "
+        "ORDER BY p.code LIMIT 1"
+    ) or app.store.query_one("SELECT code, client_names FROM projects ORDER BY code LIMIT 1")
+    if row is None:
+        return []
+    code = row["code"]
+    names = json.loads(row["client_names"] or "[]")
+    calls: list[tuple[str, dict[str, Any], Any]] = [
+        ("navigate_project", {"project_number": code}, app.navigation.navigate(code)),
+    ]
+    if names:
+        calls.append(("navigate_project", {"project_number": names[0]}, app.navigation.navigate(names[0])))
+    calls.append(("find_documents", {"project_number": code, "doc_type": "lld"}, app.documents.find(code, "lld")))
+    calls.append(
+        ("find_documents", {"project_number": code, "doc_type": "sales_po"}, app.documents.find(code, "sales_po"))
+    )
+    co = app.store.query_one(
+        "SELECT d.change_order FROM documents d JOIN projects p ON p.id = d.project_id "
+        "WHERE p.code = ? AND d.change_order IS NOT NULL ORDER BY d.change_order LIMIT 1",
+        (code,),
+    )
+    if co:
+        args = {"project_number": code, "doc_type": "change_order", "change_order": co[0]}
+        calls.append(("find_documents", args, app.documents.find(code, "change_order", change_order=co[0])))
+    return calls
+
+
+def _short(result: Any) -> str:
+    data = result.model_dump(exclude_none=True)
+    data.pop("documents", None)
+    data.pop("projects", None)
+    return json.dumps(data, indent=2)
+
+
+def run_demo(
+    *,
+    root: Path,
+    db: Path,
+    projects: int,
+    seed: int,
+    content: bool,
+    serve: bool,
+    host: str,
+    port: int,
+    user: str | None,
+) -> int:
+    """Generate/reuse the firm at ``root``, index it into ``db``, print examples, then serve."""
+    from ..app import App
+    from ..cli import ProgressBar
+    from .firm import generate_firm
+
+    started = time.monotonic()
+    root.mkdir(parents=True, exist_ok=True)
+    _say(f"QuickNav demo: a synthetic firm of {projects} projects (seed {seed}) in {root}")
+    generate_firm(root, projects=projects, seed=seed, content=content, progress=_progress_generation)
+    config: Config = load_config(db=db, roots=[root], user=user)
+    with App.open(config) as app:
+        bar = ProgressBar()
+        reports = app.indexing.reindex(progress=bar)
+        bar.done()
+        for r in reports:
+            _say(
+                f"indexed {r.get('files_seen', 0):,} files: {r.get('added', 0):,} new, {r.get('updated', 0):,} "
+                f"changed, {r.get('deleted', 0):,} removed, {r.get('unchanged', 0):,} unchanged "
+                f"in {r.get('seconds', 0) or 0:.1f}s"
+            )
+        status = app.indexing.status()
+        _say(f"database {config.db_path}: {status.projects:,} projects, {status.documents:,} documents")
+        _say()
+        _say("Example calls (real answers from this index):")
+        for tool, args, result in _examples(app):
+            _say(f"\n> {tool}({json.dumps(args)})")
+            _say(_short(result))
+    url = f"http://{host}:{port}/mcp"
+    snippet = {
+        "mcpServers": {
+            "quicknav": {"url": url},
+            "quicknav-stdio": {
+                "command": "quicknav",
+                "args": ["serve"],
+                "env": {"QUICKNAV_DB": str(config.db_path), "QUICKNAV_ROOTS": str(root)},
+            },
+        }
+    }
+    _say("\nConnect an MCP client (e.g. Claude Desktop's claude_desktop_config.json):")
+    _say(json.dumps(snippet, indent=2))
+    _say(f"\nready in {time.monotonic() - started:.1f}s")
+    if not serve:
+        return 0
+    from ..server import build_server
+
+    _say(f"\nServing MCP (streamable HTTP) at {url} - press Ctrl+C to stop")
+    build_server(lambda: App.open(config)).run("streamable-http", host=host, port=port)
+    return 0

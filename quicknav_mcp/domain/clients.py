@@ -1,0 +1,149 @@
+"""Fuller client names found in a project's own document names (PLWRX -> Poolwerx)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from .models import ProjectFolder
+
+_SEGMENTS = re.compile(r"\s+[-–]\s+|\s*_-_\s*")
+_WORD = re.compile(r"[A-Za-z][A-Za-z&']+")
+_GENERIC = frozenset(
+    [
+        "project",
+        "projects",
+        "report",
+        "sales",
+        "po",
+        "change",
+        "order",
+        "orders",
+        "rev",
+        "revision",
+        "design",
+        "designs",
+        "system",
+        "systems",
+        "drawing",
+        "drawings",
+        "floor",
+        "plan",
+        "plans",
+        "room",
+        "rooms",
+        "level",
+        "lvl",
+        "upgrade",
+        "upgrades",
+        "proposal",
+        "quote",
+        "quotes",
+        "purchase",
+        "handover",
+        "document",
+        "documents",
+        "customer",
+        "standard",
+        "support",
+        "managed",
+        "services",
+        "as",
+        "built",
+        "asbuilt",
+        "draft",
+        "final",
+        "signed",
+        "original",
+        "template",
+        "office",
+        "meeting",
+        "training",
+        "board",
+        "boardroom",
+        "fitout",
+        "refurb",
+        "refurbishment",
+        "install",
+        "installation",
+        "renewal",
+        "phase",
+        "bulk",
+        "schedule",
+        "audit",
+        "job",
+        "status",
+        "copy",
+        "the",
+        "and",
+        "for",
+        "with",
+        "of",
+        "to",
+        "pro",
+        "av",
+        "solutions",
+        "pavs",
+        "new",
+        "old",
+        "main",
+    ]
+)
+
+
+def _is_abbreviation_of(abbr: str, words: str) -> bool:
+    """Letters of ``abbr`` appear in order in ``words``, starting with the same letter."""
+    letters = [c for c in abbr.lower() if c.isalpha()]
+    text = "".join(c for c in words.lower() if c.isalpha())
+    if len(letters) < 2 or not text or text[0] != letters[0] or len(text) <= len(letters):
+        return False
+    pos = 0
+    for ch in letters:
+        pos = text.find(ch, pos)
+        if pos < 0:
+            return False
+        pos += 1
+    return True
+
+
+def _nice(variants: Counter[str]) -> str:
+    mixed = [v for v, _ in variants.most_common() if not v.isupper()]
+    return mixed[0] if mixed else variants.most_common(1)[0][0].title()
+
+
+def client_names_from_documents(folder: ProjectFolder, names: Iterable[str]) -> list[str]:
+    """Client names in documents that are fuller than (or absent from) the folder name."""
+    folder_l = folder.name.lower()
+    abbr = folder.client or ""
+    seconds: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
+    found: dict[str, None] = {}
+    for name in names:
+        stem = name.rsplit(".", 1)[0]
+        parts = [p.strip() for p in _SEGMENTS.split(stem.replace("_", " ")) if p.strip()]
+        # The segment right after the code is where the firm writes the client: "21614 - Poolwerx - ...".
+        if len(parts) >= 3 and folder.code in parts[0]:
+            second = parts[1]
+            words = _WORD.findall(second)
+            own_abbr = bool(words) and words[0].lower() == abbr.lower()
+            generic = all(w.lower() in _GENERIC for w in words)
+            if 1 <= len(words) <= 3 and " ".join(words) == second and not generic and not own_abbr:
+                key = second.lower()
+                seconds[key] += 1
+                spellings.setdefault(key, Counter())[second] += 1
+        if abbr and " " not in abbr and "-" not in abbr:
+            for word in _WORD.findall(stem):
+                if word.lower() not in _GENERIC and _is_abbreviation_of(abbr, word):
+                    key = word.lower()
+                    spellings.setdefault(key, Counter())[word] += 1
+                    found.setdefault(key)
+    for key, count in seconds.items():
+        if count >= 2 or (abbr and _is_abbreviation_of(abbr, key)):
+            found.setdefault(key)
+    result: list[str] = []
+    for key in found:
+        if key in folder_l or key == abbr.lower():
+            continue
+        result.append(_nice(spellings[key]))
+    return result

@@ -1,0 +1,54 @@
+"""Day-first (Australian) dates in names: 05.06.2025, 23.09.22, 31-Jan-2025, 12_03_2024, 20240325."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_MONTHS = {
+    m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)
+}
+_DMY = re.compile(r"(?<![\d.])(\d{1,2})([./_\-])(\d{1,2})\2(\d{4}|\d{2})(?![\d])")
+_DMONY = re.compile(
+    r"(?<!\d)(\d{1,2})[\s_\-]?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[\s_\-]?(\d{4}|\d{2})(?!\d)", re.I
+)
+_YMD = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(\d{2})(\d{2})(?!\d)")
+_ISO = re.compile(r"(?<!\d)(20\d{2}|19\d{2})-(\d{2})-(\d{2})(?!\d)")
+
+
+def _make(year: int, month: int, day: int) -> date | None:
+    if year < 100:
+        year += 2000
+    if not 1990 <= year <= 2100:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def find_date(text: str) -> tuple[date, str] | None:
+    """The first valid date in ``text`` and the exact text it came from."""
+    for m in _ISO.finditer(text):
+        d = _make(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if d:
+            return d, m.group(0)
+    for m in _DMY.finditer(text):
+        d = _make(int(m.group(4)), int(m.group(3)), int(m.group(1)))
+        if d:
+            return d, m.group(0)
+    for m in _DMONY.finditer(text):
+        d = _make(int(m.group(3)), _MONTHS[m.group(2).lower()[:3]], int(m.group(1)))
+        if d:
+            return d, m.group(0)
+    for m in _YMD.finditer(text):
+        d = _make(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if d:
+            return d, m.group(0)
+    return None
+
+
+def parse_date(text: str) -> date | None:
+    """The first valid day-first date in ``text``, or None."""
+    found = find_date(text)
+    return found[0] if found else None

@@ -1,0 +1,60 @@
+"""``parse_document``: everything the domain can tell about a document from its path."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .dates import parse_date
+from .doc_types import classify_doc_type
+from .folders import match_phase
+from .models import ParsedDocument
+from .names import duplicate_counter, extract_project_code, parse_change_order, parse_room, parse_sheet, series_key
+from .revisions import parse_revision
+from .tags import is_archive_segment, status_tags
+
+_HANDOVER_HINTS = ("as-built documents", "as built documents", "customer handover")
+
+
+def parse_document(folders: Sequence[str], filename: str) -> ParsedDocument:
+    """Parse a document given the folder segments between its project folder and itself."""
+    folders = tuple(folders)
+    stem, dot, ext = filename.rpartition(".")
+    if not dot or not stem:
+        stem, ext = filename, ""
+    ext = ext.lower()
+    phase = None
+    for segment in folders:
+        phase = match_phase(segment)
+        if phase:
+            break
+    doc_type = classify_doc_type(folders, filename)
+    tags = status_tags(stem)
+    change_order = parse_change_order(stem) if doc_type in ("change_order", "purchase_order", "sales_po") else None
+    room = parse_room(stem)
+    if room is None:
+        for segment in reversed(folders):  # Room folders (Room01 Townsville...) apply to what they hold
+            room = parse_room(segment)
+            if room is not None:
+                break
+    revision = parse_revision(stem)
+    folders_l = [f.lower() for f in folders]
+    return ParsedDocument(
+        name=filename,
+        stem=stem,
+        ext=ext,
+        folders=folders,
+        doc_type=doc_type,
+        phase=phase,
+        revision=revision,
+        status_tags=tags,
+        is_as_built="AS-BUILT" in tags,
+        doc_date=parse_date(stem),
+        room=room,
+        change_order=change_order,
+        sheet=parse_sheet(stem),
+        project_code=extract_project_code(stem),
+        series_key=series_key(stem, doc_type, change_order),
+        is_archive=any(is_archive_segment(f) for f in folders),
+        is_handover_copy=phase == "customer_handover" or any(h in f for f in folders_l for h in _HANDOVER_HINTS),
+        duplicate_counter=duplicate_counter(stem),
+    )

@@ -1,0 +1,83 @@
+"""Facts read from a document's file name: project code, room, change order, sheet, series key."""
+
+from __future__ import annotations
+
+import re
+
+from .dates import _DMONY, _DMY, _ISO, _YMD
+from .revisions import strip_revision
+from .tags import strip_tags
+from .text import fold, words_view
+
+_CODE = re.compile(r"(?<!\d)([1-9]\d{4})(?!\d)")
+# Numbers after these prefixes belong to quotes, purchase orders and invoices, not projects.
+_NOT_CODE_PREFIX = re.compile(r"(?:\bQ-?|PURCHASE[_\s-]?|\bPO[\s_-]?|INV|INVOICE[_\s-]?|\bSO-?|#)$", re.I)
+
+_ROOM_WORD = re.compile(r"\bROOM\s*[-#]?\s*(\d{1,3})(?!\d)", re.I)
+_ROOM_R = re.compile(r"(?:^|[\s\-])R\s?(\d{1,2})(?=\s*[-–]|\s|$)")
+
+_CO = re.compile(r"\bCO\s?(\d{1,3})\b")
+_CHANGE_ORDER = re.compile(r"\bCHANGE\s*ORDER\s*(?:NO\.?|#|NUMBER)?\s*(\d{1,3})\b", re.I)
+_CODE_DASH_CO = re.compile(r"^\s*\d{5}-(\d{1,3})\b.*CHANGE\s*ORDER", re.I)
+CHANGE_ORDER_WORDS = re.compile(r"\bCHANGE\s*ORDERS?\b|\bCO\s?\d{1,3}\b|\bVARIATIONS?\b", re.I)
+
+_SHEET = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9]{0,4}(?:-[A-Z][A-Z0-9]{0,4})*-\d{2,4}[A-Z]?)(?![A-Za-z0-9])")
+_DUPLICATE = re.compile(r"\s*\((\d{1,2})\)\s*$")
+_COPY = re.compile(r"\s*-\s*copy(?:\s*\(\d+\))?\s*$|^copy of\s+", re.I)
+
+
+def extract_project_code(text: str) -> str | None:
+    """A 5-digit project code in a name; glued codes count (PAVS20699), quote/PO numbers do not."""
+    for m in _CODE.finditer(text):
+        if _NOT_CODE_PREFIX.search(text[max(0, m.start() - 9) : m.start()]):
+            continue
+        return m.group(1)
+    return None
+
+
+def parse_room(text: str) -> int | None:
+    """``Room 05``, ``Room12``, ``R 12 -``, ``R1 -`` -> the room number."""
+    m = _ROOM_WORD.search(text) or _ROOM_R.search(words_view(text))
+    return int(m.group(1)) if m else None
+
+
+def parse_change_order(text: str) -> int | None:
+    """``CO5``, ``Change Order 7``, ``[Change+Order+15]``, ``17741-10 … Change Order`` -> the number."""
+    view = words_view(text)
+    m = _CHANGE_ORDER.search(view) or _CO.search(view) or _CODE_DASH_CO.search(view)
+    return int(m.group(1)) if m else None
+
+
+def parse_sheet(text: str) -> str | None:
+    """A drawing sheet number such as ``A-1101``, ``SAAB-DU-006`` or ``SPT-DG-FFE-B-101``."""
+    for m in _SHEET.finditer(text):
+        token = m.group(1)
+        if token.upper().startswith(("REV", "CO-", "Q-", "PO-", "PAVS-", "LVL-")):
+            continue
+        return token
+    return None
+
+
+def duplicate_counter(stem: str) -> int | None:
+    """The download counter in ``name (1)``: not a revision."""
+    m = _DUPLICATE.search(stem)
+    return int(m.group(1)) if m else None
+
+
+def series_key(stem: str, doc_type: str | None = None, change_order: int | None = None) -> str:
+    """A document family across revisions: the name without revision, status, date, counters.
+
+    Sales & PO reports of a project form one series whatever their wording, and so do all
+    copies of one change order, because people rename those freely.
+    """
+    if doc_type == "sales_po":
+        return "sales & po report"
+    if doc_type == "change_order" and change_order is not None:
+        return f"change order {change_order}"
+    text = _DUPLICATE.sub(" ", stem)
+    text = _COPY.sub(" ", text)
+    for pattern in (_ISO, _DMY, _DMONY, _YMD):
+        text = pattern.sub(" ", text)
+    text = strip_revision(text)
+    text = strip_tags(text)
+    return fold(text)

@@ -1,0 +1,71 @@
+"""Revision marks in document names, in the firm's three schemes.
+
+design      ``Rev 100`` (first issue), ``REV101``, ``-Rev203`` (major reissue), ``Rev 1.02`` = 102
+proposal    ``Proposal Rev2``, ``V2``: small numbers, compared after dates
+consultant  ``A-1101_(A)``, ``[C1]``, ``Rev.5``, ``(Rev_I)``: letters (and letter+digit) or small numbers
+"""
+
+from __future__ import annotations
+
+import re
+
+from .models import Revision
+
+_DECIMAL = re.compile(r"(?<![A-Za-z])REV(?:ISION)?[\s_\-]*(\d)\.(\d{2})(?!\d)", re.I)
+_DESIGN = re.compile(r"(?<![A-Za-z])REV(?:ISION)?[\s_\-]*(\d{3})(?!\d)", re.I)
+_CONSULTANT_PAREN = re.compile(r"\(\s*REV[\s_.\-]*([A-Z]\d?|\d{1,2})\s*\)", re.I)
+_CONSULTANT_DOT = re.compile(r"(?<![A-Za-z])REV\.\s*([A-Z]\d?|\d{1,2})(?![A-Za-z0-9])", re.I)
+_CONSULTANT_SUFFIX = re.compile(r"_\(([A-Z]\d?)\)\s*$")
+_CONSULTANT_BRACKET = re.compile(r"\[([A-Z]\d?)\]")
+_CONSULTANT_LETTER = re.compile(r"(?<![A-Za-z])(?i:REV)[\s_\-]+([A-Z])(?![A-Za-z0-9])")
+_PROPOSAL = re.compile(r"(?<![A-Za-z])REV[\s_\-]*(\d{1,2})(?![\d.])", re.I)
+_VERSION = re.compile(r"(?<![A-Za-z0-9])V(\d{1,2})(?:\.\d+)*(?![A-Za-z0-9])", re.I)
+
+
+def _letter_value(token: str) -> int:
+    """``A`` -> 100, ``B`` -> 200, ``C1`` -> 301, ``5`` -> 5: letters outrank plain numbers."""
+    token = token.upper()
+    if token.isdigit():
+        return int(token)
+    value = (ord(token[0]) - ord("A") + 1) * 100
+    if len(token) > 1 and token[1:].isdigit():
+        value += int(token[1:])
+    return value
+
+
+def parse_revision(stem: str) -> Revision | None:
+    """The revision mark in a file name (without extension), or None."""
+    m = _DECIMAL.search(stem)
+    if m:
+        return Revision(int(m.group(1)) * 100 + int(m.group(2)), m.group(0).strip(" -_"), "design")
+    m = _DESIGN.search(stem)
+    if m:
+        return Revision(int(m.group(1)), m.group(0).strip(" -_"), "design")
+    for pattern in (_CONSULTANT_PAREN, _CONSULTANT_DOT, _CONSULTANT_SUFFIX, _CONSULTANT_BRACKET, _CONSULTANT_LETTER):
+        m = pattern.search(stem)
+        if m:
+            return Revision(_letter_value(m.group(1)), m.group(0).strip(" -_"), "consultant")
+    m = _PROPOSAL.search(stem)
+    if m:
+        return Revision(int(m.group(1)), m.group(0).strip(" -_"), "proposal")
+    m = _VERSION.search(stem)
+    if m:
+        return Revision(int(m.group(1)), m.group(0).strip(" -_"), "proposal")
+    return None
+
+
+def strip_revision(text: str) -> str:
+    """The text with every revision mark removed (for series keys)."""
+    for pattern in (
+        _DECIMAL,
+        _DESIGN,
+        _CONSULTANT_PAREN,
+        _CONSULTANT_DOT,
+        _CONSULTANT_SUFFIX,
+        _CONSULTANT_BRACKET,
+        _CONSULTANT_LETTER,
+        _PROPOSAL,
+        _VERSION,
+    ):
+        text = pattern.sub(" ", text)
+    return text

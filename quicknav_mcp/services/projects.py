@@ -1,0 +1,202 @@
+"""Project lookup: exact codes, substring and typo-tolerant search over names and clients."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import fuzz, process, utils
+
+from ..errors import NotFound
+from ..models import ProjectDetail, ProjectPage, ProjectSummary
+from ..store import Store
+from ..validation import bounded_int, project_code
+
+_PROJECT_COLUMNS = (
+    "p.id, p.code, p.folder_name, p.rel_path, p.range_folder, p.client, p.description, "
+    "p.client_names, p.doc_count, p.indexed_at, r.path AS root_path"
+)
+FUZZY_CUTOFF = 72
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRecord:
+    """A project row with its absolute path."""
+
+    id: int
+    code: str
+    name: str
+    path: str
+    client: str | None
+    client_names: tuple[str, ...]
+    description: str
+    range_folder: str | None
+    doc_count: int
+    indexed_at: str | None
+
+    @classmethod
+    def from_row(cls, row) -> ProjectRecord:
+        try:
+            names = tuple(json.loads(row["client_names"] or "[]"))
+        except ValueError:
+            names = ()
+        return cls(
+            id=row["id"],
+            code=row["code"],
+            name=row["folder_name"],
+            path=str(Path(row["root_path"]) / row["rel_path"]),
+            client=row["client"],
+            client_names=names,
+            description=row["description"] or "",
+            range_folder=row["range_folder"],
+            doc_count=row["doc_count"],
+            indexed_at=row["indexed_at"],
+        )
+
+    def summary(self) -> ProjectSummary:
+        return ProjectSummary(
+            project_number=self.code,
+            name=self.name,
+            path=self.path,
+            client=self.client,
+            client_names=list(self.client_names),
+            description=self.description,
+            range_folder=self.range_folder,
+            doc_count=self.doc_count,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectMatch:
+    project: ProjectRecord
+    score: float
+    why: str
+
+
+class ProjectService:
+    """Finds projects. Keeps an in-memory view of the (small) projects table for fast search,
+    refreshed whenever the store reports a change."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._generation: object = None
+        self._records: list[ProjectRecord] = []
+        self._by_code: dict[str, list[ProjectRecord]] = {}
+        self._haystacks: list[str] = []
+
+    # ---- cache -------------------------------------------------------------------------
+    def _refresh(self) -> list[ProjectRecord]:
+        generation = self.store.generation()
+        with self._lock:
+            if generation == self._generation:
+                return self._records
+            rows = self.store.query(
+                f"SELECT {_PROJECT_COLUMNS} FROM projects p JOIN roots r ON r.id = p.root_id "
+                "ORDER BY p.code, p.folder_name"
+            )
+            records = [ProjectRecord.from_row(r) for r in rows]
+            by_code: dict[str, list[ProjectRecord]] = {}
+            for rec in records:
+                by_code.setdefault(rec.code, []).append(rec)
+            self._records = records
+            self._by_code = by_code
+            # One searchable string per project: folder name plus every client name, pre-normalised
+            # so rapidfuzz does not redo it on each query.
+            self._haystacks = [
+                utils.default_process(" ".join((rec.name, rec.client or "", *rec.client_names)))
+                for rec in records
+            ]
+            self._generation = generation
+            return records
+
+    def all(self) -> list[ProjectRecord]:
+        return self._refresh()
+
+    # ---- lookups -----------------------------------------------------------------------
+    def by_code(self, code: str) -> list[ProjectRecord]:
+        """Every project folder with this exact 5-digit code (several folders can share one)."""
+        code = project_code(code)
+        self._refresh()
+        return list(self._by_code.get(code, ()))
+
+    def require(self, code: str) -> list[ProjectRecord]:
+        found = self.by_code(code)
+        if not found:
+            raise NotFound(f"project {code} not found in the index")
+        return found
+
+    def search(self, term: str, limit: int = 20) -> list[ProjectMatch]:
+        """Substring and fuzzy matches over folder names, client abbreviations and fuller
+        client names, best first. ``term`` must already be validated."""
+        records = self._refresh()
+        if not records:
+            return []
+        needle = utils.default_process(term)
+        if not needle:
+            return []
+        tokens = needle.split()
+        scores: dict[int, tuple[float, str]] = {}
+        for i, hay in enumerate(self._haystacks):
+            if needle in hay:
+                # Whole-phrase substring: best; earlier and word-aligned hits rank higher.
+                pos = hay.find(needle)
+                aligned = pos == 0 or hay[pos - 1] == " "
+                scores[i] = (100.0 + (5 if aligned else 0) - min(pos, 50) / 50, "substring")
+            elif len(tokens) > 1 and all(t in hay for t in tokens):
+                scores[i] = (95.0, "all words")
+        # Typo tolerance: rapidfuzz over the same strings. partial_ratio finds a misspelt word
+        # inside a long folder name; WRatio balances whole-string similarity.
+        if len(needle) >= 3:
+            for _, score, i in process.extract(
+                needle,
+                self._haystacks,
+                scorer=fuzz.partial_ratio,
+                processor=None,
+                limit=max(limit * 3, 30),
+                score_cutoff=FUZZY_CUTOFF + (8 if len(needle) < 5 else 0),
+            ):
+                if i not in scores or scores[i][0] < score * 0.9:
+                    scores[i] = (score * 0.9, "fuzzy")
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], records[kv[0]].code))
+        return [ProjectMatch(records[i], round(s, 2), why) for i, (s, why) in ranked[:limit]]
+
+    def page(self, offset: int = 0, limit: int = 100) -> ProjectPage:
+        """Projects in code order, a page at a time."""
+        offset = bounded_int(offset, "offset", 0, 10_000_000)
+        limit = bounded_int(limit, "limit", 1, 500)
+        records = self._refresh()
+        chunk = records[offset : offset + limit]
+        nxt = offset + limit if offset + limit < len(records) else None
+        return ProjectPage(
+            projects=[r.summary() for r in chunk],
+            total_count=len(records),
+            offset=offset,
+            limit=limit,
+            next_offset=nxt,
+        )
+
+    def detail(self, code: str) -> list[ProjectDetail]:
+        """Each folder with this code, with document counts by type and phase."""
+        out: list[ProjectDetail] = []
+        for rec in self.require(code):
+            types = self.store.query(
+                "SELECT doc_type, count(*) n FROM documents WHERE project_id=? GROUP BY doc_type ORDER BY n DESC",
+                (rec.id,),
+            )
+            phases = self.store.query(
+                "SELECT coalesce(phase, 'other') phase, count(*) n FROM documents WHERE project_id=? "
+                "GROUP BY 1 ORDER BY n DESC",
+                (rec.id,),
+            )
+            out.append(
+                ProjectDetail(
+                    **rec.summary().model_dump(),
+                    doc_types={r["doc_type"]: r["n"] for r in types},
+                    phases={r["phase"]: r["n"] for r in phases},
+                    indexed_at=rec.indexed_at,
+                )
+            )
+        return out

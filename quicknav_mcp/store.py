@@ -1,0 +1,256 @@
+"""The SQLite store: connection setup, extensions and forward-only migrations.
+
+One file, opened in WAL mode so an MCP stdio server, an HTTP server and a dashboard can use
+it at the same time. Writers serialise on SQLite's lock; the busy timeout makes them wait
+instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlean as sqlite3
+
+from .errors import StoreError
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 30_000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+Connection = sqlite3.Connection
+Row = sqlite3.Row
+DatabaseError = sqlite3.DatabaseError
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """Return ``(version, filename, sql)`` for every shipped migration, in order."""
+    pkg = resources.files("quicknav_mcp.migrations")
+    found: list[tuple[int, str, str]] = []
+    for entry in pkg.iterdir():
+        m = _MIGRATION_NAME.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(versions) + 1)):
+        raise StoreError(f"migrations are not numbered 1..N without gaps: {versions}")
+    return found
+
+
+def latest_version() -> int:
+    """The schema version this code expects."""
+    return len(migrations())
+
+
+def _load_extensions(conn: sqlite3.Connection) -> bool:
+    """Load sqlite-vec; return whether vectors are available."""
+    try:
+        import sqlite_vec
+
+        conn.enable_load_extension(True)
+        try:
+            sqlite_vec.load(conn)
+        finally:
+            conn.enable_load_extension(False)
+        return True
+    except Exception as exc:  # the store still works for everything but vectors
+        log.warning("sqlite-vec not loaded: %s", exc)
+        return False
+
+
+def connect(path: str | Path, *, readonly: bool = False, migrate: bool = True) -> sqlite3.Connection:
+    """Open (and upgrade) the database at ``path`` with the project's pragmas.
+
+    Raises :class:`StoreError` with a clear message when the file is not a database, is
+    newer than this code, or cannot be written.
+    """
+    path = Path(path)
+    if readonly:
+        uri = f"file:{path}?mode=ro"
+        target: str = uri
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database folder {path.parent}: {exc.strerror}") from exc
+        target = str(path)
+    try:
+        conn = sqlite3.connect(
+            target,
+            uri=readonly,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False,
+            isolation_level=None,  # autocommit; transactions are explicit (see transaction())
+        )
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from exc
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                log.warning("journal mode is %s, not wal", mode)
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA mmap_size = 268435456")
+        _load_extensions(conn)
+        if migrate and not readonly:
+            apply_migrations(conn, path)
+        else:
+            check_version(conn, path)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(_explain(exc, path)) from exc
+    except StoreError:
+        conn.close()
+        raise
+    return conn
+
+
+def _explain(exc: sqlite3.DatabaseError, path: Path) -> str:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return f"{path} is not a QuickNav database or is corrupt ({text}); move it aside or choose another --db"
+    if "readonly" in text or "read-only" in text:
+        return f"{path} is read-only ({text}); choose a writable --db"
+    if "unable to open" in text:
+        return f"cannot open database {path} ({text})"
+    return f"database error on {path}: {text}"
+
+
+def check_version(conn: sqlite3.Connection, path: Path | str = "database") -> int:
+    """Return the schema version, failing clearly when it is newer than the code."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    latest = latest_version()
+    if version > latest:
+        raise StoreError(
+            f"{path} has schema version {version} but this QuickNav knows only up to {latest}; "
+            "upgrade quicknav-mcp to use it"
+        )
+    return version
+
+
+def apply_migrations(conn: sqlite3.Connection, path: Path | str = "database") -> int:
+    """Apply every migration newer than the database, each in its own transaction."""
+    current = check_version(conn, path)
+    for version, name, sql in migrations():
+        if version <= current:
+            continue
+        log.info("applying migration %s", name)
+        # BEGIN IMMEDIATE so two processes opening an old file at once do not both migrate.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            now = conn.execute("PRAGMA user_version").fetchone()[0]
+            if now >= version:  # another process got there first
+                conn.execute("ROLLBACK")
+                continue
+            for statement in _split_sql(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _split_sql(script: str) -> Iterator[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    buf: list[str] = []
+    for line in script.splitlines(keepends=True):
+        buf.append(line)
+        candidate = "".join(buf)
+        if candidate.rstrip().endswith(";") and sqlite3.complete_statement(candidate):
+            stmt = candidate.strip()
+            if stmt and not all(ln.strip().startswith("--") or not ln.strip() for ln in stmt.splitlines()):
+                yield stmt
+            buf = []
+    rest = "".join(buf).strip()
+    if rest and not all(ln.strip().startswith("--") or not ln.strip() for ln in rest.splitlines()):
+        yield rest
+
+
+class Store:
+    """A thread-safe handle on one database file.
+
+    Reads share one connection (SQLite serialises them cheaply in WAL mode); writes go
+    through :meth:`transaction`, which takes the write lock up front (``BEGIN IMMEDIATE``)
+    so concurrent writers queue on the busy timeout rather than deadlock.
+    """
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self._conn = connect(self.path, readonly=readonly)
+        self._lock = threading.RLock()
+        self._local_commits = 0
+        try:
+            self._conn.execute("SELECT vec_version()")
+            self._vec = True
+        except sqlite3.OperationalError:
+            self._vec = False
+
+    @property
+    def vec_available(self) -> bool:
+        return self._vec
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self._conn
+
+    def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        """Run a read query and return all rows."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchone()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; commits on success, rolls back on any error."""
+        if self.readonly:
+            raise StoreError(f"{self.path} is opened read-only")
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(_explain(exc, self.path)) from exc
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    self._conn.execute("COMMIT")
+                except sqlite3.DatabaseError as exc:
+                    self._conn.execute("ROLLBACK")
+                    raise StoreError(_explain(exc, self.path)) from exc
+                self._local_commits += 1
+
+    def generation(self) -> tuple[int, int]:
+        """A value that changes whenever any process commits to the database.
+
+        ``PRAGMA data_version`` moves on commits by other connections; our own commits are
+        counted locally. Caches compare it to know when to reload.
+        """
+        with self._lock:
+            other = self._conn.execute("PRAGMA data_version").fetchone()[0]
+            return (other, self._local_commits)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,61 @@
+"""Shared fixtures: the real-path catalogue (skipped cleanly when absent) and temp stores."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def corpus_file() -> Path | None:
+    """The real catalogue of document paths, if this checkout has ``../shared`` beside it."""
+    env = os.environ.get("QUICKNAV_CORPUS")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO.parent / "shared" / "corpus" / "real_paths.txt")
+    for path in candidates:
+        if path.is_file():
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def real_paths() -> list[str]:
+    """Lines of ``real_paths.txt``; the test is skipped when the catalogue is not here."""
+    path = corpus_file()
+    if path is None:
+        pytest.skip("real corpus catalogue (../shared/corpus/real_paths.txt) not present")
+    return [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+
+SAMPLE_PATHS = Path(__file__).resolve().parent / "data" / "sample_paths.txt"
+
+
+def build_tree(root: Path, lines: list[str]) -> int:
+    """Create every catalogue line as a real file under ``root`` (via the demo's corpus builder)."""
+    from quicknav_mcp.demo.corpus_tree import build_corpus_tree
+
+    return build_corpus_tree(lines, root)
+
+
+@pytest.fixture(scope="session")
+def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small tree of 115 real paths (4 projects) that ships with the tests."""
+    root = tmp_path_factory.mktemp("sample") / "Project Files"
+    root.mkdir()
+    build_tree(root, SAMPLE_PATHS.read_text(encoding="utf-8").splitlines())
+    return root
+
+
+@pytest.fixture(scope="session")
+def sample_db(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample tree indexed into a database file (read it; copy it before writing)."""
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+
+    db = tmp_path_factory.mktemp("db") / "sample.db"
+    with App.open(load_config(db=db, roots=[sample_root], env={})) as app:
+        app.indexing.reindex()
+    return db

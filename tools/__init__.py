@@ -1,0 +1,19 @@
+"""MCP adapters: one module per capability, each with ``register(server, holder)``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
+    from ..server import AppHolder
+
+
+def register_all(server: MCPServer, holder: AppHolder) -> None:
+    """Register every tool, resource and prompt on ``server``."""
+    from . import indexing, navigation, resources
+
+    navigation.register(server, holder)
+    indexing.register(server, holder)
+    resources.register(server, holder)

@@ -1,0 +1,86 @@
+"""Navigation tools: projects and the documents inside them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import Field
+
+from ..models import DocumentPage, FindDocumentsResult, GetProjectResult, NavigateResult
+from ._common import READ_ONLY, legacy_errors, tool_errors
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
+    from ..server import AppHolder
+
+
+def register(server: MCPServer, holder: AppHolder) -> None:
+    @server.tool(title="Navigate to a project folder", annotations=READ_ONLY)
+    @legacy_errors(NavigateResult)
+    def navigate_project(
+        project_number: Annotated[
+            str, Field(description="A 5-digit project number (17741) or search words (client, site, job)")
+        ],
+    ) -> NavigateResult:
+        """Find a project folder. Use this first whenever the user names a project by number or
+        by words ("the Poolwerx job", "50 Quay St"). Returns status "success" with `path`,
+        "select" with several `paths` to choose from, or "error" with a `message`."""
+        return holder.get().navigation.navigate(project_number)
+
+    @server.tool(title="Project details", annotations=READ_ONLY)
+    @tool_errors
+    def get_project(
+        project_number: Annotated[str, Field(description="5-digit project number")],
+    ) -> GetProjectResult:
+        """Details of a project by its exact 5-digit number: folder path, client names, and how
+        many documents of each type and phase it holds. Use after navigate_project when you need
+        to know what a project contains before asking for documents."""
+        app = holder.get()
+        details = app.projects.detail(project_number)
+        return GetProjectResult(project_number=details[0].project_number, projects=details)
+
+    @server.tool(title="Find a project's current documents", annotations=READ_ONLY)
+    @legacy_errors(FindDocumentsResult)
+    def find_documents(
+        project_number: Annotated[str, Field(description="5-digit project number")],
+        doc_type: Annotated[
+            str,
+            Field(
+                description="Document family: lld (system designs), hld, change_order, sales_po, "
+                "floor_plans, scope, qa_itp, swms, supplier_quotes, photos, handover, purchase_order, "
+                "proposal, ... Synonyms such as 'design', 'CO', 'as built' are accepted."
+            ),
+        ] = "lld",
+        mode: Annotated[
+            Literal["auto", "latest", "all"],
+            Field(
+                description="auto: the single current document when one clearly wins, else a short "
+                "selection; latest: the current document of every series; all: every document"
+            ),
+        ] = "auto",
+        room: Annotated[int | None, Field(ge=0, le=9999, description="Only documents for this room")] = None,
+        change_order: Annotated[
+            int | None, Field(ge=0, le=9999, description="Only this change-order number")
+        ] = None,
+        include_archive: Annotated[
+            bool, Field(description="Also consider ARCHIVE/OLD/SUPERSEDED folders")
+        ] = False,
+    ) -> FindDocumentsResult:
+        """Find the document an engineer would open: the highest revision outside archive folders,
+        as-built preferred. Use when the user wants "the drawings", "the latest design", "CO5", "the
+        Sales & PO report" of a known project. Returns the legacy status/path/paths plus `documents`
+        with parsed revision, status tags, dates, room and change-order fields."""
+        return holder.get().documents.find(project_number, doc_type, mode, room, change_order, include_archive)
+
+    @server.tool(title="List a project's documents", annotations=READ_ONLY)
+    @tool_errors
+    def list_project_documents(
+        project_number: Annotated[str, Field(description="5-digit project number")],
+        offset: Annotated[int, Field(ge=0, description="Start of the page")] = 0,
+        limit: Annotated[int, Field(ge=1, le=500, description="Page size")] = 50,
+    ) -> DocumentPage:
+        """Every document of a project, a page at a time, in folder order, each marked `is_current`
+        or not. Use to browse a project when find_documents' families do not fit; follow
+        `next_offset` for the next page."""
+        return holder.get().documents.page(project_number, offset, limit)

@@ -1,0 +1,69 @@
+"""Read-only resources: the project list and each project's details and documents."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..models import DocumentPage, GetProjectResult, ProjectPage
+from ._common import resource_errors
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
+    from ..server import AppHolder
+
+PAGE = 100
+
+
+def register(server: MCPServer, holder: AppHolder) -> None:
+    def _json(model: ProjectPage | GetProjectResult | DocumentPage) -> str:
+        return model.model_dump_json()
+
+    @server.resource(
+        "quicknav://projects",
+        name="projects",
+        title="All projects",
+        description="Every indexed project folder, first page; see quicknav://projects/page/{page}",
+        mime_type="application/json",
+    )
+    @resource_errors
+    def projects() -> str:
+        return _json(holder.get().projects.page(0, PAGE))
+
+    @server.resource(
+        "quicknav://projects/page/{page}",
+        name="projects_page",
+        title="Projects, page N",
+        description=f"Indexed project folders, {PAGE} per page, page 1 first",
+        mime_type="application/json",
+    )
+    @resource_errors
+    def projects_page(page: int) -> str:
+        from ..errors import InvalidInput
+
+        if page < 1:
+            raise InvalidInput("page must be 1 or more")
+        return _json(holder.get().projects.page((page - 1) * PAGE, PAGE))
+
+    @server.resource(
+        "quicknav://projects/{number}",
+        name="project",
+        title="One project",
+        description="A project's folders, client names and document counts by type",
+        mime_type="application/json",
+    )
+    @resource_errors
+    def project(number: str) -> str:
+        details = holder.get().projects.detail(number)
+        return _json(GetProjectResult(project_number=details[0].project_number, projects=details))
+
+    @server.resource(
+        "quicknav://projects/{number}/documents",
+        name="project_documents",
+        title="A project's documents",
+        description="The first 500 documents of a project with parsed fields and is_current",
+        mime_type="application/json",
+    )
+    @resource_errors
+    def project_documents(number: str) -> str:
+        return _json(holder.get().documents.page(number, 0, 500))
