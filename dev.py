@@ -30,8 +30,6 @@ def _run(*cmd: str | Path) -> None:
 
 def ensure_venv() -> None:
     """Create the venv and (re)install the project when pyproject.toml changed."""
-    if sys.version_info < (3, 11):
-        sys.exit("QuickNav needs Python 3.11 or newer")
     if not PY.exists():
         print(f"creating virtual environment in {VENV}", file=sys.stderr)
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -46,6 +44,9 @@ def ensure_venv() -> None:
 
 
 def main(argv: list[str]) -> int:
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script is what tells users on older Pythons
+        print("QuickNav needs Python 3.11 or newer", file=sys.stderr)
+        return 2
     if not argv or argv[0] not in {"demo", "test", "quicknav", "bench"}:
         print(__doc__)
         return 2

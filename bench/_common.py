@@ -25,8 +25,13 @@ def firm(projects: int, seed: int = 11, content: bool = False) -> Path:
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
     ordered = sorted(samples_ms)
     q = statistics.quantiles(ordered, n=100, method="inclusive")
-    return {"p50_ms": round(q[49], 3), "p95_ms": round(q[94], 3), "p99_ms": round(q[98], 3),
-            "max_ms": round(ordered[-1], 3), "n": len(ordered)}
+    return {
+        "p50_ms": round(q[49], 3),
+        "p95_ms": round(q[94], 3),
+        "p99_ms": round(q[98], 3),
+        "max_ms": round(ordered[-1], 3),
+        "n": len(ordered),
+    }
 
 
 def peak_rss_mb() -> float:

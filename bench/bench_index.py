@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_index.py [--projects 5000] [--seed 11]
 
 The tree (metadata only: empty files) comes from ``quicknav_mcp.demo.firm.generate_firm`` when
-it is available, else from a simple built-in generator; either is cached under
+it is available (5,000 projects -> ~219,000 files), else from a simple built-in generator
+(20 files per project: 5,000 projects -> exactly 100,000 files); either is cached under
 ``$QUICKNAV_BENCH_DIR``. Each run indexes it into a fresh database, then rescans it without
 changes, and prints one JSON object.
 """
@@ -86,12 +87,17 @@ def simple_firm(root: Path, projects: int, seed: int) -> None:
             _touch(dirs[key] / name, mtime)
 
 
-def tree(projects: int, seed: int) -> tuple[Path, str]:
+def tree(projects: int, seed: int, generator: str) -> tuple[Path, str]:
     """The cached benchmark tree and what generated it."""
     try:
+        if generator == "simple":
+            raise ImportError("simple generator asked for")
         from _common import firm
+
         from quicknav_mcp.demo.firm import generate_firm  # noqa: F401 - availability check
     except ImportError:
+        if generator == "firm":
+            raise
         root = OUT / f"simple-firm-{projects}-{seed}"
         marker = root / ".complete"
         if not marker.exists():
@@ -106,11 +112,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--projects", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--generator", choices=["auto", "firm", "simple"], default="auto",
+                    help="demo.firm.generate_firm (auto when importable) or the built-in 20 files/project")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
 
     t = time.perf_counter()
-    root, generator = tree(args.projects, args.seed)
+    root, generator = tree(args.projects, args.seed, args.generator)
     prepare = time.perf_counter() - t
     rss_before = peak_rss_mb()
     OUT.mkdir(parents=True, exist_ok=True)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import OUT, emit, firm, peak_rss_mb, percentiles  # noqa: E402
+from _common import OUT, emit, firm, peak_rss_mb, percentiles
 
-from quicknav_mcp.app import App  # noqa: E402
-from quicknav_mcp.config import load_config  # noqa: E402
+from quicknav_mcp.app import App
+from quicknav_mcp.config import load_config
 
 
 def main() -> None:

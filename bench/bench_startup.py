@@ -12,8 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import emit  # noqa: E402
-from mcp import Client, StdioServerParameters  # noqa: E402
+from _common import emit
+from mcp import Client, StdioServerParameters
 
 
 async def once(env: dict[str, str]) -> float:
@@ -31,9 +31,17 @@ def main() -> None:
         env = dict(os.environ)
         env.update({"QUICKNAV_DB": str(Path(tmp) / "s.db"), "QUICKNAV_LOG_LEVEL": "WARNING"})
         runs = [asyncio.run(once(env)) for _ in range(5)]
-    emit("startup", {"tools_list_after_start_s": {"median": round(statistics.median(runs), 3),
-                                                  "max": round(max(runs), 3), "runs": [round(r, 3) for r in runs]},
-                     "target_s": 2})
+    emit(
+        "startup",
+        {
+            "tools_list_after_start_s": {
+                "median": round(statistics.median(runs), 3),
+                "max": round(max(runs), 3),
+                "runs": [round(r, 3) for r in runs],
+            },
+            "target_s": 2,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ CREATE TABLE an_latency_hour (
     operation  TEXT NOT NULL,
     count      INTEGER NOT NULL DEFAULT 0,
     errors     INTEGER NOT NULL DEFAULT 0,
-    sum_ms     REAL NOT NULL DEFAULT 0,
+    sum_us     INTEGER NOT NULL DEFAULT 0,           -- total latency in microseconds
     min_ms     REAL,
     max_ms     REAL,
     hist       BLOB NOT NULL,
@@ -132,7 +132,7 @@ CREATE TABLE an_latency_day (
     operation  TEXT NOT NULL,
     count      INTEGER NOT NULL DEFAULT 0,
     errors     INTEGER NOT NULL DEFAULT 0,
-    sum_ms     REAL NOT NULL DEFAULT 0,
+    sum_us     INTEGER NOT NULL DEFAULT 0,           -- total latency in microseconds
     min_ms     REAL,
     max_ms     REAL,
     hist       BLOB NOT NULL,

@@ -60,12 +60,8 @@ def register(server: MCPServer, holder: AppHolder) -> None:
             ),
         ] = "auto",
         room: Annotated[int | None, Field(ge=0, le=9999, description="Only documents for this room")] = None,
-        change_order: Annotated[
-            int | None, Field(ge=0, le=9999, description="Only this change-order number")
-        ] = None,
-        include_archive: Annotated[
-            bool, Field(description="Also consider ARCHIVE/OLD/SUPERSEDED folders")
-        ] = False,
+        change_order: Annotated[int | None, Field(ge=0, le=9999, description="Only this change-order number")] = None,
+        include_archive: Annotated[bool, Field(description="Also consider ARCHIVE/OLD/SUPERSEDED folders")] = False,
     ) -> FindDocumentsResult:
         """Find the document an engineer would open: the highest revision outside archive folders,
         as-built preferred. Use when the user wants "the drawings", "the latest design", "CO5", "the

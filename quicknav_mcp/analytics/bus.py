@@ -144,7 +144,8 @@ class _Worker:
         if self.transactional:
             with conn.write() as c:
                 # Re-read inside the write lock: another process may have advanced this cursor.
-                position = c.execute("SELECT position FROM bus_cursors WHERE subscriber = ?", (self.name,)).fetchone()[0]
+                row = c.execute("SELECT position FROM bus_cursors WHERE subscriber = ?", (self.name,)).fetchone()
+                position = row[0]
                 messages = self._fetch(c, position, limit)
                 if messages:
                     self.handler(c, messages)
@@ -292,10 +293,20 @@ class EventBus:
         head = conn.query_one("SELECT coalesce(max(id), 0) FROM bus_outbox")[0]
         return {name: max(0, head - pos) for name, pos in self.positions(conn).items()}
 
-    def prune(self, conn: Conn, max_age_ms: int) -> int:
-        """Delete messages every subscriber is past, and any older than ``max_age_ms``."""
+    def prune(self, conn: Conn, abandon_after_ms: int) -> int:
+        """Delete the messages every subscriber is past.
+
+        A subscriber that is behind and has not moved for ``abandon_after_ms`` (code that no
+        longer runs) stops holding the outbox back; it is logged, and would need a rebuild.
+        """
         with conn.write() as c:
-            low = c.execute("SELECT min(position) FROM bus_cursors").fetchone()[0] or 0
-            cutoff = now_ms() - max_age_ms
-            cur = c.execute("DELETE FROM bus_outbox WHERE id <= ? OR created_ms < ?", (low, cutoff))
-            return cur.rowcount
+            head = c.execute("SELECT coalesce(max(id), 0) FROM bus_outbox").fetchone()[0]
+            cutoff = now_ms() - abandon_after_ms
+            low = head
+            for name, position, updated in c.execute("SELECT subscriber, position, updated_ms FROM bus_cursors"):
+                if position < head and updated < cutoff:
+                    log.warning("bus subscriber %s has not moved since %s; no longer holding the outbox", name,
+                                updated)
+                    continue
+                low = min(low, position)
+            return c.execute("DELETE FROM bus_outbox WHERE id <= ?", (low,)).rowcount

@@ -43,7 +43,7 @@ FIELDS = frozenset(
         "event_id", "user_id", "session_id", "event_type", "project_id", "document_id", "query",
         "result_count", "response_time_ms", "metadata", "timestamp", "operation", "error",
     }
-)  # fmt: skip
+)
 
 MIN_TS_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 MAX_FUTURE_MS = 60 * 60 * 1000  # clocks drift; an hour ahead is accepted, more is a bug
@@ -53,7 +53,7 @@ MAX_ID = 128
 MAX_QUERY = 500
 MAX_DOCUMENT_ID = 1024
 MAX_OPERATION = 64
-_PROJECT = re.compile(r"^\d{5}$")
+PROJECT_LIKE = re.compile(r"^\d{5}$")
 _OPERATION = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACE = re.compile(r"\s+")
@@ -176,7 +176,7 @@ def project_number(value: object) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise EventError(f"project_id must be a 5-digit project number, got {type(value).__name__}")
     text = str(value).strip()
-    if not _PROJECT.match(text):
+    if not PROJECT_LIKE.match(text):
         raise EventError(f"project_id must be a 5-digit project number like 17741, got {text[:20]!r}")
     return text
 
@@ -288,9 +288,8 @@ def validate_event(
     operation = raw.get("operation")
     if operation is None and event_type == "tool_call" and isinstance(metadata, dict):
         operation = metadata.get("tool")
-    if operation is not None:
-        if not isinstance(operation, str) or not _OPERATION.match(operation):
-            raise EventError("operation must be a tool/operation name of letters, digits and _.:/- (at most 64)")
+    if operation is not None and (not isinstance(operation, str) or not _OPERATION.match(operation)):
+        raise EventError("operation must be a tool/operation name of letters, digits and _.:/- (at most 64)")
 
     error = raw.get("error", False)
     if error is None:

@@ -23,10 +23,14 @@ _CO_REASONS = (
     "Remove and dispose of legacy projector and screen in {room}",
 )
 _QA_CHECKS = (
-    "Display powers on from the touch panel", "All sources switch and scale correctly",
-    "Microphone coverage tested at every seat", "Echo cancellation verified on a Teams call",
-    "Room booking panel shows the calendar", "Cable labels match the cable schedule",
-    "Rack ventilation and power sequencing checked", "Hearing loop field strength measured",
+    "Display powers on from the touch panel",
+    "All sources switch and scale correctly",
+    "Microphone coverage tested at every seat",
+    "Echo cancellation verified on a Teams call",
+    "Room booking panel shows the calendar",
+    "Cable labels match the cable schedule",
+    "Rack ventilation and power sequencing checked",
+    "Hearing loop field strength measured",
 )
 
 
@@ -80,42 +84,64 @@ def _body(pf: PlannedFile, ctx: ProjectContext, rng: random.Random) -> list[str]
         for name, kit in rooms:
             lines.append(f"Room: {name}")
             lines += _kit_lines(kit)
-        lines += ["", "Control: Crestron CP4N processor, TSW-1070 touch panels; DSP: Biamp Tesira Forte AVB VT",
-                  "Network: AV VLAN 20, control VLAN 30, Dante VLAN 40; PoE+ switch in AV rack"]
+        lines += [
+            "",
+            "Control: Crestron CP4N processor, TSW-1070 touch panels; DSP: Biamp Tesira Forte AVB VT",
+            "Network: AV VLAN 20, control VLAN 30, Dante VLAN 40; PoE+ switch in AV rack",
+        ]
         return lines
     if fam == "sales_po":
         lines = ["Sales & PO Report", "Line | Item | Qty | Supplier | PO | Status"]
         for i, (brand, model) in enumerate(_equipment(rng, rng.randint(5, 10)), start=1):
-            lines.append(f"{i} | {brand} {model} | {rng.randint(1, 8)} | {rng.choice(VENDORS)} | "
-                         f"PO{rng.randint(40000, 99999)} | {rng.choice(_STATUS)}")
+            lines.append(
+                f"{i} | {brand} {model} | {rng.randint(1, 8)} | {rng.choice(VENDORS)} | "
+                f"PO{rng.randint(40000, 99999)} | {rng.choice(_STATUS)}"
+            )
         lines.append(f"Contract value (ex GST): ${rng.randint(8, 400) * 1000 + rng.randint(0, 999):,}")
         return lines
     if fam == "change_order":
         k = meta.get("co", "")
         reason = rng.choice(_CO_REASONS).format(room=room)
         items = _equipment(rng, rng.randint(1, 4))
-        return [f"Change Order {k}", f"Reason: {reason}", "Items:",
-                *(f"  - {brand} {model} x{rng.randint(1, 4)}" for brand, model in items),
-                f"Price (ex GST): ${rng.randint(300, 25000):,}", f"Requested by: {rng.choice(PEOPLE)}",
-                f"Approved for {ctx.client.name}: ____________________"]
+        return [
+            f"Change Order {k}",
+            f"Reason: {reason}",
+            "Items:",
+            *(f"  - {brand} {model} x{rng.randint(1, 4)}" for brand, model in items),
+            f"Price (ex GST): ${rng.randint(300, 25000):,}",
+            f"Requested by: {rng.choice(PEOPLE)}",
+            f"Approved for {ctx.client.name}: ____________________",
+        ]
     if fam in ("proposal", "hld", "scope"):
-        lines = [f"Scope of Works - {ctx.long}",
-                 f"{FIRM} will supply, install and commission audio visual systems for {ctx.client.name} "
-                 f"at {ctx.site}.", ""]
+        lines = [
+            f"Scope of Works - {ctx.long}",
+            f"{FIRM} will supply, install and commission audio visual systems for {ctx.client.name} at {ctx.site}.",
+            "",
+        ]
         for name, kit in rooms:
             lines.append(f"{name}:")
             lines += _kit_lines(kit)
-        lines += ["", "Exclusions: builders works, electrical outlets, data cabling to the floor boxes.",
-                  "Warranty: 12 months parts and labour; AVCare support available."]
+        lines += [
+            "",
+            "Exclusions: builders works, electrical outlets, data cabling to the floor boxes.",
+            "Warranty: 12 months parts and labour; AVCare support available.",
+        ]
         return lines
     if fam == "handover":
-        return [f"Project Handover Document - {ctx.code}", f"Salesperson: {ctx.salesperson}",
-                f"Project manager: {ctx.pm}", f"Client: {ctx.client.name}", f"Site: {ctx.site}",
-                f"Rooms in scope: {', '.join(r for r, _ in ctx.rooms[:12])}",
-                "Key equipment: " + ", ".join(f"{b} {m}" for b, m in _equipment(rng, 4))]
+        return [
+            f"Project Handover Document - {ctx.code}",
+            f"Salesperson: {ctx.salesperson}",
+            f"Project manager: {ctx.pm}",
+            f"Client: {ctx.client.name}",
+            f"Site: {ctx.site}",
+            f"Rooms in scope: {', '.join(r for r, _ in ctx.rooms[:12])}",
+            "Key equipment: " + ", ".join(f"{b} {m}" for b, m in _equipment(rng, 4)),
+        ]
     if fam == "floor_plans":
-        lines = [f"Floor plan - {meta.get('level') or meta.get('room') or meta.get('sheet') or room}",
-                 f"Building: {ctx.site}"]
+        lines = [
+            f"Floor plan - {meta.get('level') or meta.get('room') or meta.get('sheet') or room}",
+            f"Building: {ctx.site}",
+        ]
         if meta.get("consultant"):
             lines.append(f"Consultant: {meta['consultant']} - drawing revision {meta.get('sheet_rev')}")
         lines.append(f"AV locations marked for {room}")
@@ -128,21 +154,36 @@ def _body(pf: PlannedFile, ctx: ProjectContext, rng: random.Random) -> list[str]
         lines.append("Valid for 30 days. Prices ex GST.")
         return lines
     if fam == "purchase_order":
-        return [f"Purchase Order from {ctx.client.name}", f"Supplier: {FIRM_LEGAL}",
-                f"Our reference: PAVS-{ctx.code}", f"Description: {ctx.long}",
-                f"Amount (ex GST): ${rng.randint(2, 300) * 1000:,}"]
+        return [
+            f"Purchase Order from {ctx.client.name}",
+            f"Supplier: {FIRM_LEGAL}",
+            f"Our reference: PAVS-{ctx.code}",
+            f"Description: {ctx.long}",
+            f"Amount (ex GST): ${rng.randint(2, 300) * 1000:,}",
+        ]
     if fam == "swms":
-        return ["Safe Work Method Statement (SWMS)", f"Works: AV installation - {ctx.long}",
-                *(f"Hazard: {h}" for h in rng.sample(HAZARDS, k=4)), f"Site supervisor: {ctx.pm}"]
+        return [
+            "Safe Work Method Statement (SWMS)",
+            f"Works: AV installation - {ctx.long}",
+            *(f"Hazard: {h}" for h in rng.sample(HAZARDS, k=4)),
+            f"Site supervisor: {ctx.pm}",
+        ]
     if fam == "qa_itp":
         r = meta.get("room", room)
-        return [f"QA / ITP Report - {r}", f"Technician: {str(meta.get('tech', 'Nick-F')).replace('-', ' ')}",
-                *(f"[PASS] {c}" for c in rng.sample(_QA_CHECKS, k=5))]
+        return [
+            f"QA / ITP Report - {r}",
+            f"Technician: {str(meta.get('tech', 'Nick-F')).replace('-', ' ')}",
+            *(f"[PASS] {c}" for c in rng.sample(_QA_CHECKS, k=5)),
+        ]
     if fam == "manuals":
         brand = meta.get("brand") or rng.choice(EQUIPMENT)[0]
         model = meta.get("model") or rng.choice(EQUIPMENT)[1]
-        return [f"{brand} {model} - product datasheet / O&M", "Power: 100-240 V AC, 50/60 Hz",
-                "Warranty: 3 years return to base", f"Installed at {ctx.site} for {ctx.client.name}"]
+        return [
+            f"{brand} {model} - product datasheet / O&M",
+            "Power: 100-240 V AC, 50/60 Hz",
+            "Warranty: 3 years return to base",
+            f"Installed at {ctx.site} for {ctx.client.name}",
+        ]
     if fam == "avcare":
         lines = ["AVCare - OnSold Support Services Register", f"Support contract for {ctx.client.name}"]
         for name, kit in rooms:
@@ -155,19 +196,26 @@ def _body(pf: PlannedFile, ctx: ProjectContext, rng: random.Random) -> list[str]
                 lines.append(f"{name} | {brand} {model} | qty {rng.randint(1, 4)}")
         return lines
     if fam == "program":
-        return ["Program Schedule", "Week 1: site establishment and cable pull", "Week 2: rack build and termination",
-                "Week 3: display and speaker installation", "Week 4: commissioning and client training",
-                f"Practical completion target for {ctx.client.name}"]
+        return [
+            "Program Schedule",
+            "Week 1: site establishment and cable pull",
+            "Week 2: rack build and termination",
+            "Week 3: display and speaker installation",
+            "Week 4: commissioning and client training",
+            f"Practical completion target for {ctx.client.name}",
+        ]
     if fam == "notes":
         if "IP" in pf.name:
             lines = ["IP address schedule (AV VLAN 20)"]
             for i, (brand, model) in enumerate(_equipment(rng, 6), start=11):
                 lines.append(f"10.20.{rng.randint(1, 9)}.{i}  {brand} {model}  {room}")
             return lines
-        return [f"Site notes for {ctx.client.name} at {ctx.site}",
-                f"Contact on site: {rng.choice(PEOPLE)} (facilities)",
-                "Loading dock access before 7am; induction required; ceiling tiles 1200x600.",
-                f"Rooms visited: {', '.join(r for r, _ in rooms)}"]
+        return [
+            f"Site notes for {ctx.client.name} at {ctx.site}",
+            f"Contact on site: {rng.choice(PEOPLE)} (facilities)",
+            "Loading dock access before 7am; induction required; ceiling tiles 1200x600.",
+            f"Rooms visited: {', '.join(r for r, _ in rooms)}",
+        ]
     return [f"{pf.meta.get('title', 'Document')} for {ctx.client.name}", f"Reference {ctx.code}"]
 
 

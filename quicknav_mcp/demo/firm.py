@@ -109,7 +109,7 @@ def _write_file(path: str, data: bytes, mtime: int) -> None:
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         if _UTIME_FD:
             os.utime(fd, (mtime, mtime))
     finally:

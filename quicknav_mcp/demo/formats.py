@@ -19,7 +19,7 @@ import textwrap
 import zipfile
 from collections.abc import Sequence
 
-__all__ = ["JPEG_BYTES", "docx_bytes", "pdf_bytes", "rtf_bytes", "render_file", "text_bytes"]
+__all__ = ["JPEG_BYTES", "docx_bytes", "pdf_bytes", "render_file", "rtf_bytes", "text_bytes"]
 
 PRODUCER = "QuickNav demo generator"
 _LINES_PER_PAGE = 58
@@ -90,12 +90,12 @@ def pdf_bytes(lines: Sequence[str], *, title: str | None = None) -> bytes:
     page_ids = [5 + 2 * i for i in range(n_pages)]
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids ["
-        + b" ".join(b"%d 0 R" % pid for pid in page_ids)
-        + b"] /Count %d >>" % n_pages,
+        b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % pid for pid in page_ids) + b"] /Count %d >>" % n_pages,
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        b"<< /Producer " + _pdf_text_string(PRODUCER)
-        + (b" /Title " + _pdf_text_string(title) if title else b"") + b" >>",
+        b"<< /Producer "
+        + _pdf_text_string(PRODUCER)
+        + (b" /Title " + _pdf_text_string(title) if title else b"")
+        + b" >>",
     ]
     for (page_lines, heading), pid in zip(pages, page_ids, strict=True):
         stream = _page_stream(page_lines, heading)
@@ -232,6 +232,7 @@ def text_bytes(lines: Sequence[str], *, title: str | None = None) -> bytes:
 
 def _make_jpeg() -> bytes:
     """An 8x8 mid-grey baseline JPEG: one DC-only block, one-symbol Huffman tables."""
+
     def segment(marker: int, payload: bytes) -> bytes:
         return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
 

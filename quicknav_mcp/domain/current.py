@@ -42,6 +42,12 @@ class DocFacts(Protocol):
 T = TypeVar("T", bound=DocFacts)
 
 
+def _provisional(d: DocFacts) -> bool:
+    """Drafts and templates are never what an engineer means by 'the current design'."""
+    tags = getattr(d, "status_tags", ()) or ()
+    return any(t in ("DRAFT", "ENG DRAFT", "TEMPLATE") for t in tags)
+
+
 def rank_key(d: DocFacts) -> tuple:
     """Bigger is more current. Works on any object with the :class:`DocFacts` attributes."""
     scheme = d.revision_scheme
@@ -52,8 +58,7 @@ def rank_key(d: DocFacts) -> tuple:
     else:
         major = -1
     minor = d.revision if (d.revision is not None and scheme == "proposal") else -1
-    tags = getattr(d, "status_tags", ()) or ()
-    draft = any(t in ("DRAFT", "ENG DRAFT") for t in tags)
+    draft = _provisional(d)
     home = getattr(d, "phase", None) == HOME_PHASE.get(getattr(d, "doc_type", ""), "")
     return (
         not d.is_archive,
@@ -92,4 +97,6 @@ def auto_choice(items: Sequence[T], include_archive: bool = False) -> list[T]:
     marked = [d for d in current if d.revision is not None or d.is_as_built]
     if len(marked) == 1:
         return marked
+    # Across series, finished work that was touched most recently is the likeliest target.
+    current.sort(key=lambda d: (not _provisional(d), d.is_as_built, d.mtime), reverse=True)
     return current[:AUTO_SELECTION_LIMIT]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +110,13 @@ class DocumentRecord:
         )
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _natural(d: DocumentRecord) -> list[object]:
+    return [int(t) if t.isdigit() else t.lower() for t in _DIGITS.split(d.name)]
+
+
 def normalise_doc_type(value: object) -> str:
     """Accept a legacy doc_type or a familiar synonym ("design", "CO", "as built")."""
     text = clean_text(value, "doc_type", max_len=40).lower()
@@ -185,9 +193,11 @@ class DocumentService:
             chosen = [d for d in records if include_archive or not d.is_archive]
             chosen.sort(key=rank_key, reverse=True)
         elif mode_text == "latest":
-            chosen = current_by_series(records, include_archive=include_archive)
+            # Every series' current document, in natural name order (LEVEL 1, LEVEL 3, LEVEL 30).
+            chosen = sorted(current_by_series(records, include_archive=include_archive), key=_natural)
         else:
             chosen = auto_choice(records, include_archive=include_archive)
+        series_total = len({d.series_key for d in records if include_archive or not d.is_archive})
         chosen = chosen[:MAX_RESULTS]
         documents = [d.info(is_current=d.id in current) for d in chosen]
         base = FindDocumentsResult(status="error", project_number=code, mode=mode_text, documents=documents)
@@ -197,8 +207,14 @@ class DocumentService:
                 what += f" for room {room}"
             if change_order is not None:
                 what += f" for change order {change_order}"
-            hint = "" if include_archive else " (archived copies were not searched; set include_archive)"
-            base.message = f"no {what} found in project {code}{hint}"
+            archived = sum(d.is_archive for d in records)
+            if archived and not include_archive:
+                base.message = (
+                    f"no {what} outside archive folders in project {code}; {archived} archived "
+                    "(set include_archive to see them)"
+                )
+            else:
+                base.message = f"no {what} found in project {code}"
             return base
         if len(chosen) == 1:
             base.status = "success"
@@ -207,6 +223,11 @@ class DocumentService:
             base.status = "select"
             base.paths = [d.path for d in chosen]
             base.message = f"{len(chosen)} {dtype} documents in project {code}; choose one"
+            if mode_text == "auto" and series_total > len(chosen):
+                base.message += (
+                    f" (the {len(chosen)} most current of {series_total} series; "
+                    "use mode=latest for all, or filter by room)"
+                )
         return base
 
     def page(self, project_number: object, offset: int = 0, limit: int = 50) -> DocumentPage:

@@ -29,15 +29,9 @@ class IndexService:
             "SELECT s.*, r.path AS root FROM scans s JOIN roots r ON r.id = s.root_id "
             "WHERE s.id IN (SELECT max(id) FROM scans GROUP BY root_id) ORDER BY r.path"
         )
-        problems = self.store.query(
-            "SELECT path, kind, message FROM scan_problems ORDER BY id DESC LIMIT 20"
-        )
+        problems = self.store.query("SELECT path, kind, message FROM scan_problems ORDER BY id DESC LIMIT 20")
         indexed_roots = [r["path"] for r in self.store.query("SELECT path FROM roots ORDER BY path")]
-        db_bytes = sum(
-            p.stat().st_size
-            for p in (self.store.path, Path(f"{self.store.path}-wal"))
-            if p.exists()
-        )
+        db_bytes = sum(p.stat().st_size for p in (self.store.path, Path(f"{self.store.path}-wal")) if p.exists())
         return IndexStatus(
             db_path=str(self.store.path),
             db_bytes=db_bytes,

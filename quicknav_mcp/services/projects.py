@@ -106,8 +106,7 @@ class ProjectService:
             # One searchable string per project: folder name plus every client name, pre-normalised
             # so rapidfuzz does not redo it on each query.
             self._haystacks = [
-                utils.default_process(" ".join((rec.name, rec.client or "", *rec.client_names)))
-                for rec in records
+                utils.default_process(" ".join((rec.name, rec.client or "", *rec.client_names))) for rec in records
             ]
             self._generation = generation
             return records

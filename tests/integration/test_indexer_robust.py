@@ -190,11 +190,12 @@ def test_symlink_loop_is_not_followed(store: Store, root: Path) -> None:
     project = root / "21000 - 21999" / P1
     (project / DESIGNS / "loop").symlink_to(project, target_is_directory=True)
     (project / "self").symlink_to(project / "self")  # ELOOP when followed
+    (root / "again").symlink_to(root, target_is_directory=True)  # seen while discovering projects
     report = scan_root(store, root)
     assert report.status == "done"
     assert report.files_seen == report.added == 4
-    kinds = sorted((p.kind, p.path.rsplit("/", 1)[1]) for p in report.problem_samples)
-    assert kinds == [("loop", "loop"), ("loop", "self")]
+    kinds = sorted((p.kind, p.path.rsplit("/", 1)[-1]) for p in report.problem_samples)
+    assert kinds == [("loop", "again"), ("loop", "loop"), ("loop", "self")]
 
 
 def test_symlinks_do_not_escape_the_root(store: Store, root: Path, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def test_flags_override_env(tmp_path: Path) -> None:
 
 
 def test_missing_root_is_an_error_naming_it(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="does not exist: .*missing"):
+    with pytest.raises(ConfigError, match=r"does not exist: .*missing"):
         load_config(roots=[tmp_path / "missing"], env={})
 
 

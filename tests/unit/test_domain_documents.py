@@ -36,7 +36,11 @@ SCO = ("2. BOM & Orders", "Sales & Change Orders")
         ((*SCO,), "20692 - Spotless - Project B1012 - Sales & PO Report 08.08.2024.pdf", "sales_po"),
         ((*SCO, "Old", "1 - General"), "17741 - QPS - Sales & PO Report CO30 04.11.22.pdf", "sales_po"),
         ((*SCO, "Change Orders"), "20692 - Spotless - Project B1012 - CO4.pdf", "change_order"),
-        (("1. Sales Handover", "Tranche 2"), "QPS+MTR+Room+Upgrades+-+Bulk+Order+[Change+Order+15].pdf", "change_order"),
+        (
+            ("1. Sales Handover", "Tranche 2"),
+            "QPS+MTR+Room+Upgrades+-+Bulk+Order+[Change+Order+15].pdf",
+            "change_order",
+        ),
         (("1. Sales Handover", "Purchase Orders"), "PURCHASE_91955 CO2 CO3.pdf", "purchase_order"),
         (("1. Sales Handover", "Purchase Orders"), "3301191298 Pro AV - Quote PAVS-20692.pdf", "purchase_order"),
         (("1. Sales Handover", "Floor Plans"), "Poolwerx ground floor plans.pdf", "floor_plans"),
@@ -56,8 +60,18 @@ def test_doc_types(folders: tuple[str, ...], name: str, doc_type: str) -> None:
 
 
 def test_legacy_doc_types_and_synonyms_exist() -> None:
-    legacy = {"lld", "hld", "change_order", "sales_po", "floor_plans", "scope", "qa_itp", "swms",
-              "supplier_quotes", "photos"}
+    legacy = {
+        "lld",
+        "hld",
+        "change_order",
+        "sales_po",
+        "floor_plans",
+        "scope",
+        "qa_itp",
+        "swms",
+        "supplier_quotes",
+        "photos",
+    }
     assert legacy <= set(DOC_TYPES)
     assert set(DOC_TYPE_SYNONYMS.values()) <= set(DOC_TYPES)
     assert DOC_TYPE_SYNONYMS["variation"] == "change_order"
@@ -69,11 +83,14 @@ def test_parse_document_fills_every_field() -> None:
     assert d.doc_type == "lld" and d.phase == "customer_handover" and d.ext == "pdf"
     assert d.revision.value == 102 and d.is_as_built and d.is_handover_copy and not d.is_archive
     assert d.project_code == "21614"
-    d = parse_document(("2. BOM & Orders", "Sales & Change Orders", "Old"),
-                       "21614 - Poolwerx - Training Room & Level 1 Upgrades - Sales & PO Report  13-03-25.pdf")
+    d = parse_document(
+        ("2. BOM & Orders", "Sales & Change Orders", "Old"),
+        "21614 - Poolwerx - Training Room & Level 1 Upgrades - Sales & PO Report  13-03-25.pdf",
+    )
     assert d.is_archive and d.doc_type == "sales_po" and d.doc_date.isoformat() == "2025-03-13"
-    d = parse_document(("1. Sales Handover", "Floor Plans", "Room01 Townsville Academy  Lenovo Core Medium"),
-                       "acadmey1.pdf")
+    d = parse_document(
+        ("1. Sales Handover", "Floor Plans", "Room01 Townsville Academy  Lenovo Core Medium"), "acadmey1.pdf"
+    )
     assert d.room == 1 and d.phase == "sales_handover"
     d = parse_document(("Project Folders",), "GOLD COAST - Rev 100.pdf")
     assert not d.is_archive and d.status_tags == ()
@@ -98,8 +115,12 @@ class Doc:
 
 
 def test_current_is_highest_revision_outside_archive() -> None:
-    docs = [Doc("r100", "s", 100, is_archive=True), Doc("r101", "s", 101, is_archive=True), Doc("r102", "s", 102),
-            Doc("r103-archived", "s", 103, is_archive=True)]
+    docs = [
+        Doc("r100", "s", 100, is_archive=True),
+        Doc("r101", "s", 101, is_archive=True),
+        Doc("r102", "s", 102),
+        Doc("r103-archived", "s", 103, is_archive=True),
+    ]
     assert [d.name for d in current_by_series(docs)] == ["r102"]
     assert [d.name for d in current_by_series(docs, include_archive=True)] == ["r102"]
 
@@ -119,17 +140,21 @@ def test_unnumbered_as_built_is_final_and_draft_loses() -> None:
 
 
 def test_handover_copy_not_counted_twice() -> None:
-    docs = [Doc("orig", "s", 102, is_as_built=True), Doc("copy", "s", 102, is_as_built=True, is_handover_copy=True,
-                                                         phase="customer_handover")]
+    docs = [
+        Doc("orig", "s", 102, is_as_built=True),
+        Doc("copy", "s", 102, is_as_built=True, is_handover_copy=True, phase="customer_handover"),
+    ]
     assert [d.name for d in current_by_series(docs)] == ["orig"]
     assert [d.name for d in auto_choice(docs)] == ["orig"]
 
 
 def test_dated_reports_go_by_date() -> None:
-    docs = [Doc("orig", "p", None, None, doc_type="sales_po", phase="bom_orders"),
-            Doc("mar", "p", None, None, doc_date="2025-03-13", doc_type="sales_po", is_archive=True),
-            Doc("apr", "p", None, None, doc_date="2025-04-03", doc_type="sales_po", phase="bom_orders"),
-            Doc("v2-old-date", "p", 2, "proposal", doc_date="2024-04-08", doc_type="sales_po")]
+    docs = [
+        Doc("orig", "p", None, None, doc_type="sales_po", phase="bom_orders"),
+        Doc("mar", "p", None, None, doc_date="2025-03-13", doc_type="sales_po", is_archive=True),
+        Doc("apr", "p", None, None, doc_date="2025-04-03", doc_type="sales_po", phase="bom_orders"),
+        Doc("v2-old-date", "p", 2, "proposal", doc_date="2024-04-08", doc_type="sales_po"),
+    ]
     assert current_by_series(docs)[0].name == "apr"
 
 
@@ -147,13 +172,19 @@ def test_auto_choice_single_winner_or_short_selection() -> None:
 
 def test_client_names_from_documents() -> None:
     folder = parse_project_folder("21614 - PLWRX  TR L1 Upgrades")
-    names = ["21614 - Poolwerx - Training Room & Level 1 Upgrades - CO1.pdf",
-             "21614 - Poolwerx - Training Room & Level 1 Upgrades - CO2.pdf",
-             "21614 - POOLWERX TRAINING ROOM & LEVEL 1 UPGRADES - Rev 100.pdf"]
+    names = [
+        "21614 - Poolwerx - Training Room & Level 1 Upgrades - CO1.pdf",
+        "21614 - Poolwerx - Training Room & Level 1 Upgrades - CO2.pdf",
+        "21614 - POOLWERX TRAINING ROOM & LEVEL 1 UPGRADES - Rev 100.pdf",
+    ]
     assert client_names_from_documents(folder, names) == ["Poolwerx"]
     folder = parse_project_folder("20692 - DWNR  - Project B1012")
-    names = ["20692 - DOWNER PROJECT B1012 - Rev 100.pdf", "Downer B1012.pdf",
-             "20692 - Spotless - Project B1012 - CO1.pdf", "20692 - Spotless - Project B1012 - CO2.pdf"]
+    names = [
+        "20692 - DOWNER PROJECT B1012 - Rev 100.pdf",
+        "Downer B1012.pdf",
+        "20692 - Spotless - Project B1012 - CO1.pdf",
+        "20692 - Spotless - Project B1012 - CO2.pdf",
+    ]
     assert set(client_names_from_documents(folder, names)) == {"Downer", "Spotless"}
 
 

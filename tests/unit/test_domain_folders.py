@@ -9,8 +9,12 @@ from quicknav_mcp.domain import match_phase, parse_project_folder, parse_range_f
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("17000 - 17999", (17000, 17999)), ("20000 - 20999", (20000, 20999)), ("21000-21999", (21000, 21999)),
-     ("21000 – 21999", (21000, 21999))],
+    [
+        ("17000 - 17999", (17000, 17999)),
+        ("20000 - 20999", (20000, 20999)),
+        ("21000-21999", (21000, 21999)),
+        ("21000 – 21999", (21000, 21999)),
+    ],
 )
 def test_range_folders(name: str, expected: tuple[int, int]) -> None:
     r = parse_range_folder(name)
@@ -28,15 +32,23 @@ def test_not_range_folders(name: str) -> None:
         ("21614 - PLWRX  TR L1 Upgrades", "21614", "PLWRX", "TR L1 Upgrades"),
         ("20692 - DWNR  - Project B1012", "20692", "DWNR", "Project B1012"),
         ("18810 - PAVS SA SAAB Hearing Loop (2501)", "18810", "PAVS SA", "SAAB Hearing Loop (2501)"),
-        ("20778 - PROAV-SA - DHA - Townsville Relocation Project", "20778", "PROAV-SA",
-         "DHA - Townsville Relocation Project"),
+        (
+            "20778 - PROAV-SA - DHA - Townsville Relocation Project",
+            "20778",
+            "PROAV-SA",
+            "DHA - Townsville Relocation Project",
+        ),
         ("20797 - HTCHB- Ingenia Victoria Point Club House", "20797", "HTCHB", "Ingenia Victoria Point Club House"),
         ("17741 - QPS  MTR RM Upgrades - Bulk Order", "17741", "QPS", "MTR RM Upgrades - Bulk Order"),
         ("17742 - Gallagher Bassett - NSW.VIC.SA Audit", "17742", "Gallagher Bassett", "NSW.VIC.SA Audit"),
         ("21376 - PAVS NSW  - WPP BNE Workspace Refurbishment", "21376", "PAVS NSW", "WPP BNE Workspace Refurbishment"),
         ("20865 - CPQST 50 Quay St BNE", "20865", "CPQST", "50 Quay St BNE"),
-        ("20699 - VOLVO  - VCV BNE BR - instation of OFE Equipment", "20699", "VOLVO",
-         "VCV BNE BR - instation of OFE Equipment"),
+        (
+            "20699 - VOLVO  - VCV BNE BR - instation of OFE Equipment",
+            "20699",
+            "VOLVO",
+            "VCV BNE BR - instation of OFE Equipment",
+        ),
         ("12345-Fitout", "12345", None, "Fitout"),
         ("12345", "12345", None, ""),
     ],
@@ -47,8 +59,18 @@ def test_project_folders(name: str, code: str, client: str | None, description: 
     assert (p.code, p.client, p.description) == (code, client, description)
 
 
-@pytest.mark.parametrize("name", ["17000 - 17999", "Project Folders", "1. Sales Handover", "1234 - short", "Q-04974",
-                                  "123456 - too long", "01234 - leading zero"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "17000 - 17999",
+        "Project Folders",
+        "1. Sales Handover",
+        "1234 - short",
+        "Q-04974",
+        "123456 - too long",
+        "01234 - leading zero",
+    ],
+)
 def test_not_project_folders(name: str) -> None:
     assert parse_project_folder(name) is None
 

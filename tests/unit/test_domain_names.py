@@ -51,8 +51,14 @@ def test_decimal_revision_orders_above_three_digit() -> None:
 
 @pytest.mark.parametrize(
     "stem",
-    ["Santos video walls (1)", "SPT-DG-FFE-B-101-A-03 (2)", "PREVIEW of room", "Project Handover Document",
-     "GCSLC", "Review notes"],
+    [
+        "Santos video walls (1)",
+        "SPT-DG-FFE-B-101-A-03 (2)",
+        "PREVIEW of room",
+        "Project Handover Document",
+        "GCSLC",
+        "Review notes",
+    ],
 )
 def test_not_revisions(stem: str) -> None:
     assert parse_revision(stem) is None
@@ -146,8 +152,14 @@ def test_change_orders(text: str, number: int | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "sheet"),
-    [("A-1101_(A)", "A-1101"), ("SAAB-DU-006", "SAAB-DU-006"), ("SAAB-E2-041", "SAAB-E2-041"),
-     ("PAVS-20692 quote", None), ("Q-04974", None), ("Downer B1012", None)],
+    [
+        ("A-1101_(A)", "A-1101"),
+        ("SAAB-DU-006", "SAAB-DU-006"),
+        ("SAAB-E2-041", "SAAB-E2-041"),
+        ("PAVS-20692 quote", None),
+        ("Q-04974", None),
+        ("Downer B1012", None),
+    ],
 )
 def test_sheets(text: str, sheet: str | None) -> None:
     assert parse_sheet(text) == sheet
@@ -176,11 +188,25 @@ def test_project_codes(text: str, code: str | None) -> None:
 @pytest.mark.parametrize(
     ("segment", "archive"),
     [
-        ("ARCHIVE", True), ("ARCHIVED", True), ("Archive", True), ("OLD DRAWINGS", True), ("Old", True),
-        ("OLD INFO", True), ("SUPERSEDED", True), ("Superseded Drawings", True), ("DRAFTS - ENG ONLY", True),
-        ("Old Revisions", True), ("_archive", True),
-        ("Project Folders", False), ("Gold Coast", False), ("Folders", False), ("Older Buildings Survey", False),
-        ("4. System Designs", False), ("Sales & Change Orders", False), ("Bold", False), ("Neoen OLD Office", False),
+        ("ARCHIVE", True),
+        ("ARCHIVED", True),
+        ("Archive", True),
+        ("OLD DRAWINGS", True),
+        ("Old", True),
+        ("OLD INFO", True),
+        ("SUPERSEDED", True),
+        ("Superseded Drawings", True),
+        ("DRAFTS - ENG ONLY", True),
+        ("Old Revisions", True),
+        ("_archive", True),
+        ("Project Folders", False),
+        ("Gold Coast", False),
+        ("Folders", False),
+        ("Older Buildings Survey", False),
+        ("4. System Designs", False),
+        ("Sales & Change Orders", False),
+        ("Bold", False),
+        ("Neoen OLD Office", False),
     ],
 )
 def test_archive_by_whole_segment(segment: str, archive: bool) -> None:
