@@ -77,6 +77,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="what is indexed")
     _common(p)
+
+    p = sub.add_parser("analytics", help="maintain the analytics event log and rollups")
+    asub = p.add_subparsers(dest="analytics_command", required=True)
+    a = asub.add_parser("rebuild", help="recompute every rollup from the event log")
+    _common(a)
+    a = asub.add_parser("forget", help="delete a user's events, personal rollups and preferences")
+    _common(a)
+    a.add_argument("user_id", metavar="USER", help="the user id to forget")
+    a = asub.add_parser("compact", help="delete raw events older than the retention age (rollups stay)")
+    _common(a)
+    a.add_argument("--days", type=int, help="keep this many days (default QUICKNAV_ANALYTICS_RETENTION_DAYS or 365)")
+
+    p = sub.add_parser("import-legacy", help="import the old server's ~/.quicknav_userdata.json")
+    _common(p)
+    p.add_argument("path", metavar="PATH", help="the legacy user-data JSON file")
+    p.add_argument("--json", action="store_true", help="print the full import report as JSON")
     return parser
 
 
@@ -115,24 +131,25 @@ def _is_input_error(message: str) -> bool:
 class ProgressBar:
     """A one-line progress display on stderr (stdout stays clean)."""
 
-    def __init__(self, total: int | None = None) -> None:
-        self.total = total
+    def __init__(self) -> None:
         self._last = 0.0
         self._tty = sys.stderr.isatty()
 
     def __call__(self, progress: Any) -> None:
         now = time.monotonic()
-        if now - self._last < 0.1:
+        final = getattr(progress, "phase", "") == "done"
+        if not final and now - self._last < (0.1 if self._tty else 2.0):
             return
         self._last = now
         seen = getattr(progress, "files_seen", 0)
+        done = getattr(progress, "projects_seen", 0)
+        total = getattr(progress, "projects_total", 0) or 0
         project = getattr(progress, "current_project", "") or ""
-        if self.total:
-            frac = min(1.0, seen / self.total)
-            bar = "#" * int(frac * 30)
-            text = f"[{bar:<30}] {seen:>7,}/{self.total:,} files {project}"
+        if total:
+            bar = "#" * int(30 * min(done, total) / total)
+            text = f"indexing [{bar:<30}] {done:>6,}/{total:,} projects {seen:>9,} files {project:<5}"
         else:
-            text = f"indexing... {seen:>7,} files {project}"
+            text = f"indexing... {seen:>9,} files {project}"
         sys.stderr.write(("\r" if self._tty else "") + text + ("" if self._tty else "\n"))
         sys.stderr.flush()
 
@@ -220,6 +237,41 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_analytics(args: argparse.Namespace) -> int:
+    from .app import App
+
+    with App.open(_config(args)) as app:
+        if args.analytics_command == "rebuild":
+            app.analytics.wait_for_rollups(timeout=60)
+            out = app.analytics.rebuild()
+        elif args.analytics_command == "forget":
+            out = app.analytics.forget(args.user_id)
+        else:
+            if args.days is not None and args.days < 1:
+                raise InvalidInput("--days must be 1 or more")
+            app.analytics.wait_for_rollups(timeout=60)
+            out = app.analytics.compact(args.days)
+    print(json.dumps(out, indent=2, default=str))
+    return EXIT_OK
+
+
+def cmd_import_legacy(args: argparse.Namespace) -> int:
+    from .app import App
+
+    with App.open(_config(args)) as app:
+        result = app.analytics.import_legacy(args.path)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print(
+            f"{result.path}: {result.imported} events imported, {result.duplicates} already there, "
+            f"{result.failed} bad entries; {result.preferences_imported} preferences"
+        )
+        for problem in result.errors[:20]:
+            print(f"  entry {problem.index}: {problem.reason}", file=sys.stderr)
+    return EXIT_OK
+
+
 COMMANDS = {
     "index": cmd_index,
     "serve": cmd_serve,
@@ -227,6 +279,8 @@ COMMANDS = {
     "project": cmd_project,
     "doc": cmd_doc,
     "status": cmd_status,
+    "analytics": cmd_analytics,
+    "import-legacy": cmd_import_legacy,
 }
 
 

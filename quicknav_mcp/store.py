@@ -124,9 +124,21 @@ def _explain(exc: sqlite3.DatabaseError, path: Path) -> str:
         return f"{path} is not a QuickNav database or is corrupt ({text}); move it aside or choose another --db"
     if "readonly" in text or "read-only" in text:
         return f"{path} is read-only ({text}); choose a writable --db"
+    if "disk is full" in text:
+        return f"the disk holding {path} is full ({text}); free some space"
+    if "locked" in text:
+        return f"{path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000}s ({text}); try again"
     if "unable to open" in text:
         return f"cannot open database {path} ({text})"
     return f"database error on {path}: {text}"
+
+
+_ENVIRONMENTAL = ("readonly", "read-only", "disk i/o", "disk is full", "unable to open", "locked")
+
+
+def _is_environmental(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in _ENVIRONMENTAL)
 
 
 def check_version(conn: sqlite3.Connection, path: Path | str = "database") -> int:
@@ -230,16 +242,26 @@ class Store:
                 raise StoreError(_explain(exc, self.path)) from exc
             try:
                 yield self._conn
+            except sqlite3.OperationalError as exc:
+                self._rollback()
+                if _is_environmental(exc):  # read-only file, full disk, I/O error: say so plainly
+                    raise StoreError(_explain(exc, self.path)) from exc
+                raise
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             else:
                 try:
                     self._conn.execute("COMMIT")
                 except sqlite3.DatabaseError as exc:
-                    self._conn.execute("ROLLBACK")
+                    self._rollback()
                     raise StoreError(_explain(exc, self.path)) from exc
                 self._local_commits += 1
+
+    def _rollback(self) -> None:
+        # A failed COMMIT or an I/O error may already have ended the transaction.
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
 
     def generation(self) -> tuple[int, int]:
         """A value that changes whenever any process commits to the database.

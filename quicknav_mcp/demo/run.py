@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -16,9 +17,11 @@ def _say(text: str = "") -> None:
 
 
 def _progress_generation(done: int, total: int) -> None:
-    if total and (done == total or done % max(1, total // 20) == 0):
-        sys.stderr.write(f"\rgenerating projects {done:>6,}/{total:,}")
-        if done == total:
+    tty = sys.stderr.isatty()
+    if total and (done == total or (tty and done % max(1, total // 50) == 0)):
+        bar = "#" * int(30 * done / total)
+        sys.stderr.write(f"{chr(13) if tty else ''}generating [{bar:<30}] {done:>6,}/{total:,} projects")
+        if done == total or not tty:
             sys.stderr.write("\n")
         sys.stderr.flush()
 
@@ -105,7 +108,7 @@ def run_demo(
         "mcpServers": {
             "quicknav": {"url": url},
             "quicknav-stdio": {
-                "command": "quicknav",
+                "command": shutil.which("quicknav") or "quicknav",
                 "args": ["serve"],
                 "env": {"QUICKNAV_DB": str(config.db_path), "QUICKNAV_ROOTS": str(root)},
             },
