@@ -33,8 +33,12 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @tool_errors
     def index_status() -> IndexStatus:
         """What QuickNav has indexed: roots, project and document counts by type, the last scan of
-        each root and recent scan problems. Use when results look stale or empty."""
-        return holder.get().indexing.status()
+        each root and recent scan problems, and search indexing progress (text extraction,
+        embeddings, whether semantic search is available). Use when results look stale or empty."""
+        app = holder.get()
+        status = app.indexing.status()
+        status.search = app.search.index_status()
+        return status
 
     @server.tool(
         title="Re-index the project roots",
@@ -51,10 +55,13 @@ def register(server: MCPServer, holder: AppHolder) -> None:
 
         def progress(p: Any) -> None:
             seen = getattr(p, "files_seen", 0)
+            done = getattr(p, "projects_seen", 0)
+            total = getattr(p, "projects_total", 0) or None
             project = getattr(p, "current_project", None) or ""
+            message = f"{done}/{total or '?'} projects, {seen} files {project}".strip()
             # The client may have gone away; the scan goes on regardless.
             with contextlib.suppress(Exception):
-                anyio.from_thread.run(ctx.report_progress, float(seen), None, f"{seen} files {project}".strip())
+                anyio.from_thread.run(ctx.report_progress, float(done), float(total) if total else None, message)
 
         run = tool_errors(app.indexing.reindex)
         try:
@@ -62,4 +69,5 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         except anyio.get_cancelled_exc_class():
             cancel.set()
             raise
+        app.search.notify()  # the background worker (when running) extracts and embeds what changed
         return ReindexResult(roots=reports)

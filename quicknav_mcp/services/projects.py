@@ -86,6 +86,8 @@ class ProjectService:
         self._records: list[ProjectRecord] = []
         self._by_code: dict[str, list[ProjectRecord]] = {}
         self._haystacks: list[str] = []
+        self._vocab: list[str] = []
+        self._postings: dict[str, list[int]] = {}
 
     # ---- cache -------------------------------------------------------------------------
     def _refresh(self) -> list[ProjectRecord]:
@@ -108,6 +110,15 @@ class ProjectService:
             self._haystacks = [
                 utils.default_process(" ".join((rec.name, rec.client or "", *rec.client_names))) for rec in records
             ]
+            # Word vocabulary with postings: typo tolerance compares the query's words with this
+            # short list instead of every folder name.
+            postings: dict[str, set[int]] = {}
+            for i, hay in enumerate(self._haystacks):
+                for word in hay.split():
+                    if len(word) >= 3:
+                        postings.setdefault(word, set()).add(i)
+            self._postings = {w: sorted(ids) for w, ids in postings.items()}
+            self._vocab = list(self._postings)
             self._generation = generation
             return records
 
@@ -146,21 +157,39 @@ class ProjectService:
                 scores[i] = (100.0 + (5 if aligned else 0) - min(pos, 50) / 50, "substring")
             elif len(tokens) > 1 and all(t in hay for t in tokens):
                 scores[i] = (95.0, "all words")
-        # Typo tolerance: rapidfuzz over the same strings. partial_ratio finds a misspelt word
-        # inside a long folder name; WRatio balances whole-string similarity.
-        if len(needle) >= 3:
-            for _, score, i in process.extract(
-                needle,
-                self._haystacks,
-                scorer=fuzz.partial_ratio,
-                processor=None,
-                limit=max(limit * 3, 30),
-                score_cutoff=FUZZY_CUTOFF + (8 if len(needle) < 5 else 0),
-            ):
-                if i not in scores or scores[i][0] < score * 0.9:
-                    scores[i] = (score * 0.9, "fuzzy")
+        # Typo tolerance, only when nothing matched literally (a literal hit always outranks a
+        # fuzzy one, and skipping the fuzzy pass keeps common lookups well under a millisecond).
+        if not scores and len(needle) >= 3:
+            scores = self._fuzzy(tokens, limit)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], records[kv[0]].code))
         return [ProjectMatch(records[i], round(s, 2), why) for i, (s, why) in ranked[:limit]]
+
+    def _fuzzy(self, tokens: list[str], limit: int) -> dict[int, tuple[float, str]]:
+        """Each query word is matched against the vocabulary (typos, transpositions); a project
+        scores the mean of its words' best similarities, so every word has to be close."""
+        words = [t for t in tokens if len(t) >= 3] or tokens
+        per_project: dict[int, list[float]] = {}
+        for n, word in enumerate(words):
+            if word in self._postings:
+                hits = [(word, 100.0)]
+            else:
+                cutoff = FUZZY_CUTOFF + (8 if len(word) < 5 else 0)
+                hits = [
+                    (w, score)
+                    for w, score, _ in process.extract(
+                        word, self._vocab, scorer=fuzz.ratio, processor=None, limit=20, score_cutoff=cutoff
+                    )
+                ]
+            for vocab_word, score in hits:
+                for i in self._postings.get(vocab_word, ()):
+                    best = per_project.setdefault(i, [0.0] * len(words))
+                    best[n] = max(best[n], score)
+        out: dict[int, tuple[float, str]] = {}
+        for i, best in per_project.items():
+            mean = sum(best) / len(best)
+            if mean >= FUZZY_CUTOFF:
+                out[i] = (round(mean * 0.9, 2), "fuzzy")
+        return out
 
     def page(self, offset: int = 0, limit: int = 100) -> ProjectPage:
         """Projects in code order, a page at a time."""
