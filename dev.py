@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("QUICKNAV_VENV", HERE / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
+TORCH_CPU = "torch==2.13.0"  # the CPU build on this platform's index; see pyproject's `semantic` extra
 
 
 def _run(*cmd: str | Path) -> None:
@@ -39,7 +40,15 @@ def ensure_venv() -> None:
         return
     print("installing QuickNav and its dependencies (first run only)", file=sys.stderr)
     _run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    _run(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    # Semantic search needs torch: the CPU build first, or pip pulls a multi-GB CUDA build.
+    extras = "dev,semantic"
+    try:
+        _run(PY, "-m", "pip", "install", "--quiet", TORCH_CPU)
+    except subprocess.CalledProcessError:
+        print(f"could not install {TORCH_CPU}: installing without semantic search "
+              "(search falls back to lexical + fuzzy)", file=sys.stderr)
+        extras = "dev"
+    _run(PY, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]")
     stamp.write_text(digest)
 
 

@@ -808,7 +808,11 @@ class _Scan:
             updates.append((json.dumps(list(clients)), counts[pid], pid))
         for chunk in _chunks(updates, BATCH_ROWS):
             with self.store.transaction() as conn:
-                conn.executemany("UPDATE projects SET client_names = ?, doc_count = ? WHERE id = ?", chunk)
+                conn.executemany(
+                    "UPDATE projects SET client_names = ?, doc_count = ?, "
+                    f"indexed_at = {_NOW_SQL} WHERE id = ?",
+                    chunk,
+                )
 
     def _finish(self, status: str) -> None:
         rep = self.report

@@ -1,9 +1,12 @@
 -- 0002: analytics. The immutable event log, the event bus outbox, and the rollups derived
 -- from the log (every an_* table can be rebuilt from `events`: `quicknav analytics rebuild`).
 -- Times are UTC: *_ms = milliseconds since the epoch, hour = ms // 3600000, day = ms // 86400000.
+-- Rollups are clustered by time (time first in the primary key): dashboards read time ranges;
+-- per-project and per-user lookups go through the secondary indexes.
 
 CREATE TABLE events (
-    seq               INTEGER PRIMARY KEY,          -- arrival order; bus messages point at ranges of it
+    -- AUTOINCREMENT: ids are never reused after compaction, so cursors and ranges stay valid.
+    seq               INTEGER PRIMARY KEY AUTOINCREMENT,  -- arrival order; bus messages point at ranges of it
     event_id          TEXT NOT NULL,
     user_id           TEXT NOT NULL,
     session_id        TEXT,                         -- as sent; derived sessions live in an_sessions
@@ -32,7 +35,7 @@ END;
 -- The durable side of the in-process bus. Subscribers keep their position in bus_cursors and
 -- move it in the same transaction as their own writes (rollups), so a restart resumes exactly.
 CREATE TABLE bus_outbox (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused once pruned: cursors compare ids
     topic       TEXT NOT NULL,
     payload     TEXT NOT NULL,                      -- JSON
     created_ms  INTEGER NOT NULL
@@ -70,9 +73,9 @@ CREATE TABLE an_project_day (
     searches        INTEGER NOT NULL DEFAULT 0,     -- searches that led to / were scoped to it
     events          INTEGER NOT NULL DEFAULT 0,
     last_ms         INTEGER NOT NULL,
-    PRIMARY KEY (project_id, day)
+    PRIMARY KEY (day, project_id)
 ) WITHOUT ROWID;
-CREATE INDEX an_project_day_day ON an_project_day(day);
+CREATE INDEX an_project_day_project ON an_project_day(project_id, day);
 
 -- Personal: who touched which project on which day (unique users; deleted by `forget`).
 CREATE TABLE an_project_day_user (
@@ -91,9 +94,9 @@ CREATE TABLE an_query_day (
     zero_results  INTEGER NOT NULL DEFAULT 0,
     clicks        INTEGER NOT NULL DEFAULT 0,
     last_ms       INTEGER NOT NULL,
-    PRIMARY KEY (query, day)
+    PRIMARY KEY (day, query)
 ) WITHOUT ROWID;
-CREATE INDEX an_query_day_day ON an_query_day(day);
+CREATE INDEX an_query_day_query ON an_query_day(query, day);
 
 CREATE TABLE an_type_hour (
     hour          INTEGER NOT NULL,
@@ -145,8 +148,9 @@ CREATE TABLE an_user_hour (
     hour      INTEGER NOT NULL,
     events    INTEGER NOT NULL DEFAULT 0,
     searches  INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (user_id, hour)
+    PRIMARY KEY (hour, user_id)
 ) WITHOUT ROWID;
+CREATE INDEX an_user_hour_user ON an_user_hour(user_id, hour);
 
 CREATE TABLE an_user_day (
     user_id   TEXT NOT NULL,
@@ -154,9 +158,9 @@ CREATE TABLE an_user_day (
     events    INTEGER NOT NULL DEFAULT 0,
     searches  INTEGER NOT NULL DEFAULT 0,
     views     INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (user_id, day)
+    PRIMARY KEY (day, user_id)
 ) WITHOUT ROWID;
-CREATE INDEX an_user_day_day ON an_user_day(day, user_id);
+CREATE INDEX an_user_day_user ON an_user_day(user_id, day);
 
 -- Sessions derived by inactivity: events of one user less than the gap apart.
 CREATE TABLE an_sessions (
@@ -167,6 +171,13 @@ CREATE TABLE an_sessions (
     PRIMARY KEY (user_id, start_ms)
 ) WITHOUT ROWID;
 CREATE INDEX an_sessions_start ON an_sessions(start_ms);
+
+-- Sessions per start day, kept in step with an_sessions as sessions merge.
+CREATE TABLE an_session_day (
+    day          INTEGER PRIMARY KEY,
+    sessions     INTEGER NOT NULL DEFAULT 0,
+    duration_ms  INTEGER NOT NULL DEFAULT 0
+);
 
 -- Preferences (imported from the legacy ~/.quicknav_userdata.json, later set by clients).
 CREATE TABLE user_preferences (

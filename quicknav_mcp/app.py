@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .analytics import AnalyticsService
 from .config import Config, load_config
+from .search.service import SearchService
 from .services.documents import DocumentService
 from .services.indexing import IndexService
 from .services.navigation import NavigationService
@@ -25,6 +27,8 @@ class App:
     documents: DocumentService
     navigation: NavigationService
     indexing: IndexService
+    analytics: AnalyticsService
+    search: SearchService
 
     @classmethod
     def open(cls, config: Config | None = None) -> App:
@@ -32,16 +36,21 @@ class App:
         config = config or load_config()
         store = Store(config.db_path)
         projects = ProjectService(store)
+        search = SearchService(store, projects)
         return cls(
             config=config,
             store=store,
             projects=projects,
             documents=DocumentService(store, projects),
-            navigation=NavigationService(projects),
+            navigation=NavigationService(projects, search=search),
             indexing=IndexService(store, config.roots),
+            analytics=AnalyticsService(store, user=config.user),
+            search=search,
         )
 
     def close(self) -> None:
+        self.search.close()  # stops the background extraction/embedding worker, if started
+        self.analytics.close()  # first: it flushes tracked events and stops its threads
         self.store.close()
 
     def __enter__(self) -> App:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -41,6 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="scan the project roots into the database")
     _common(p)
     p.add_argument("--json", action="store_true", help="print the scan reports as JSON")
+    p.add_argument(
+        "--content",
+        action="store_true",
+        help="also extract text and compute embeddings for search (otherwise `serve` does it in the background)",
+    )
+
+    p = sub.add_parser("search", help="hybrid search over documents (or projects with --projects)")
+    _common(p)
+    p.add_argument("query", nargs="*", help="words, codes, families (as built, CO5), rev 102, room 12, type:lld ...")
+    p.add_argument("--project", help="only this 5-digit project")
+    p.add_argument("--type", dest="doc_type", help="only this document family (lld, change_order, ...)")
+    p.add_argument("--projects", action="store_true", help="search project folders instead of documents")
+    p.add_argument("--current", action="store_true", help="only current documents")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--mode", choices=("hybrid", "lexical", "semantic"), default="hybrid")
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("serve", help="run the MCP server (stdio by default)")
     _common(p)
@@ -165,6 +182,13 @@ def cmd_index(args: argparse.Namespace) -> int:
         bar = ProgressBar()
         reports = app.indexing.reindex(progress=bar)
         bar.done()
+        if getattr(args, "content", False):
+
+            def step(what: str, done: int, total: int) -> None:
+                print(f"{what}: {done:,}/{total:,}", file=sys.stderr)
+
+            for key, value in app.search.index_content(progress=step).items():
+                print(f"{key}: {json.dumps(value)}", file=sys.stderr)
     if args.json:
         print(json.dumps(reports, indent=2, default=str))
     else:
@@ -182,7 +206,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import build_server
 
     config = _config(args)
-    server = build_server(lambda: App.open(config))
+
+    def open_app() -> App:
+        app = App.open(config)
+        if os.environ.get("QUICKNAV_SEARCH_BACKGROUND", "1") != "0":
+            app.search.start_background()  # extracts text and embeds new/changed documents
+        return app
+
+    server = build_server(open_app)
     if args.http:
         print(f"QuickNav MCP on http://{args.host}:{args.port}/mcp", file=sys.stderr)
         server.run("streamable-http", host=args.host, port=args.port)
@@ -272,8 +303,35 @@ def cmd_import_legacy(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    from .app import App
+
+    query = " ".join(args.query)
+    with App.open(_config(args)) as app:
+        if args.projects:
+            result: Any = app.search.search_projects(query, limit=args.limit, mode=args.mode)
+            rows = [f"{p.score:8.4f}  {p.path}  [{', '.join(p.why)}]" for p in result.projects]
+        else:
+            result = app.search.search_documents(
+                query, args.project, args.doc_type, None, args.limit, 0, args.current, None, mode=args.mode
+            )
+            rows = [
+                f"{d.score:8.4f}  {d.path}{'  (current)' if d.is_current else ''}  [{', '.join(d.why)}]"
+                for d in result.documents
+            ]
+    if args.json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print("\n".join(rows) if rows else "no results")
+        for s in result.suggestions:
+            print(f"  {s}", file=sys.stderr)
+        print(f"{result.total_count} results in {result.search_time_ms:.1f} ms", file=sys.stderr)
+    return EXIT_OK if result.total_count else EXIT_NOT_FOUND
+
+
 COMMANDS = {
     "index": cmd_index,
+    "search": cmd_search,
     "serve": cmd_serve,
     "demo": cmd_demo,
     "project": cmd_project,

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from .search.models import SearchIndexStatus
+
 Status = Literal["success", "select", "error"]
 
 
@@ -135,3 +137,6 @@ class IndexStatus(BaseModel):
     doc_types: dict[str, int]
     last_scans: list[ScanSummary]
     recent_problems: list[dict[str, str]] = Field(default_factory=list)
+    search: SearchIndexStatus | None = Field(
+        None, description="Text extraction and embedding progress; whether semantic search is available"
+    )

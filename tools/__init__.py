@@ -12,8 +12,10 @@ if TYPE_CHECKING:
 
 def register_all(server: MCPServer, holder: AppHolder) -> None:
     """Register every tool, resource and prompt on ``server``."""
-    from . import indexing, navigation, resources
+    from . import analytics, indexing, navigation, resources, search
 
     navigation.register(server, holder)
     indexing.register(server, holder)
     resources.register(server, holder)
+    search.register(server, holder)
+    analytics.register(server, holder)  # also installs the middleware that tracks every tool call

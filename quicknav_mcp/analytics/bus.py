@@ -99,9 +99,20 @@ class _Worker:
         except Exception:
             log.exception("bus subscriber %s cannot open the database", self.name)
             return
+        ready = False
         try:
-            self._ensure_cursor(conn)
             while not self.stopping.is_set():
+                if not ready:
+                    try:
+                        self._ensure_cursor(conn)
+                        ready = True
+                    except Exception as exc:  # e.g. a read-only database: idle, retry now and then
+                        if self.failures == 0:
+                            log.warning("bus subscriber %s cannot start: %s", self.name, exc)
+                        self.failures += 1
+                        self.stopping.wait(min(30.0, self.bus.poll_interval * 2**self.failures))
+                        continue
+                    self.failures = 0
                 self.wake.clear()
                 try:
                     n = self.step(conn)

@@ -16,6 +16,22 @@ from typing import Any
 from ..errors import StoreError
 from ..store import Connection, DatabaseError, connect
 from . import histogram
+from .events import normalise_query
+
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.Lock:
+    """One lock per database file for this process's analytics writers.
+
+    SQLite makes a second writer sleep-and-retry (1, 2, 5, 10… ms) while the first holds the
+    lock; between threads of one process a mutex hands the lock over at once instead. Other
+    processes still queue on SQLite's busy timeout.
+    """
+    key = str(path.resolve())
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.Lock())
 
 
 class Conn:
@@ -27,7 +43,9 @@ class Conn:
         self.raw: Connection = connect(self.path)
         self.raw.create_function("an_hist_add", 2, histogram.merge_blobs, deterministic=True)
         self.raw.create_function("an_hist_sub", 2, histogram.subtract_blobs, deterministic=True)
+        self.raw.create_function("an_normq", 1, normalise_query, deterministic=True)
         self.lock = threading.RLock()
+        self._write_lock = _write_lock(self.path)
 
     def query(self, sql: str, params: Any = ()) -> list[Any]:
         with self.lock:
@@ -50,13 +68,16 @@ class Conn:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction; commits on success, rolls back on any error."""
-        with self.lock:
+        with self.lock, self._write_lock:
             try:
                 self.raw.execute("BEGIN IMMEDIATE")
             except DatabaseError as exc:
-                raise StoreError(f"analytics cannot write to {self.path}: {exc}") from exc
+                raise StoreError(_explain(self.path, exc)) from exc
             try:
                 yield self.raw
+            except DatabaseError as exc:
+                self.raw.execute("ROLLBACK")
+                raise StoreError(_explain(self.path, exc)) from exc
             except BaseException:
                 self.raw.execute("ROLLBACK")
                 raise
@@ -65,11 +86,18 @@ class Conn:
                     self.raw.execute("COMMIT")
                 except DatabaseError as exc:
                     self.raw.execute("ROLLBACK")
-                    raise StoreError(f"analytics commit failed on {self.path}: {exc}") from exc
+                    raise StoreError(_explain(self.path, exc)) from exc
 
     def close(self) -> None:
         with self.lock:
             self.raw.close()
+
+
+def _explain(path: Path, exc: Exception) -> str:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return f"{path} is read-only ({text}); analytics cannot record events"
+    return f"analytics database error on {path}: {text}"
 
 
 def get_meta(conn: Connection, key: str, default: int = 0) -> int:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from ..errors import InvalidInput
+
 # Flags stored with each event (bit mask).
 FLAG_UNKNOWN_PROJECT = 1
 FLAG_METADATA_CAPPED = 2
@@ -57,7 +59,8 @@ PROJECT_LIKE = re.compile(r"^\d{5}$")
 _OPERATION = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACE = re.compile(r"\s+")
-_PROJECT_IN_PATH = re.compile(r"(?:^|/)(\d{5})\s*-")
+# A project folder "21614 - PLWRX ..." in a path; a range folder "21000 - 21999" is not one.
+_PROJECT_IN_PATH = re.compile(r"(?:^|[/\\])(\d{5})\s*-(?!\s*\d{5}\s*(?:[/\\]|$))")
 
 
 class EventRow(NamedTuple):
@@ -83,7 +86,7 @@ class EventRow(NamedTuple):
 INSERT_COLUMNS = ", ".join(EventRow._fields)
 
 
-class EventError(ValueError):
+class EventError(InvalidInput):
     """One event is invalid; the message says which field and why."""
 
 
@@ -154,6 +157,11 @@ def _text(raw: dict[str, Any], name: str, max_len: int, *, required: bool = Fals
         if required:
             raise EventError(f"{name} is required")
         return None
+    if type(value) is str and len(value) <= max_len and value.isascii() and value.isprintable() and "  " not in value:
+        # Fast path for the common case: nothing to clean but the ends.
+        text = value.strip()
+        if text:
+            return text
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise EventError(f"{name} must be text, got {type(value).__name__}")
     value = str(value)

@@ -126,7 +126,7 @@ class Dashboard(BaseModel):
     user_activity: list[ActivityPoint]
     performance_metrics: PerformanceSummary
     time_range: TimeRange
-    pending_events: int = Field(0, description="Bus messages not yet folded into the rollups")
+    pending_events: int = Field(0, description="Events stored but not yet folded into the rollups")
 
 
 class ProjectDay(BaseModel):

@@ -72,7 +72,8 @@ class _Lat:
         self.hi: float | None = None
         self.hist: dict[int, int] = {}
 
-    def add(self, count: int, errors: int, sum_us: int, lo: float | None, hi: float | None, blob: bytes) -> None:
+    def add(self, count: int, errors: int, sum_us: int, lo: float | None, hi: float | None,
+            hist: dict[int, int]) -> None:
         self.count += count
         self.errors += errors
         self.sum_us += sum_us
@@ -80,7 +81,9 @@ class _Lat:
             self.lo = lo if self.lo is None else min(self.lo, lo)
         if hi is not None:
             self.hi = hi if self.hi is None else max(self.hi, hi)
-        histogram.add_into(self.hist, blob)
+        mine = self.hist
+        for i, k in hist.items():
+            mine[i] = mine.get(i, 0) + k
 
     def pct(self, p: float) -> float | None:
         return histogram.percentile(self.hist, p, self.lo, self.hi)
@@ -103,47 +106,40 @@ def performance(c: Connection, rng: Range, *, operation: str | None = None, seri
     day_where, hour_where, params = _split_params(rng)
     op_sql = " AND operation = ?" if operation else ""
     op_params: tuple[Any, ...] = (operation,) if operation else ()
+    # One read serves the totals and (for day/week series) the series; each histogram is decoded once.
     rows = c.execute(
-        f"SELECT operation, count, errors, sum_us, min_ms, max_ms, hist FROM an_latency_day WHERE {day_where}{op_sql} "
-        "UNION ALL "
-        f"SELECT operation, count, errors, sum_us, min_ms, max_ms, hist FROM an_latency_hour "
+        f"SELECT day * 24, operation, count, errors, sum_us, min_ms, max_ms, hist FROM an_latency_day "
+        f"WHERE {day_where}{op_sql} UNION ALL "
+        f"SELECT hour, operation, count, errors, sum_us, min_ms, max_ms, hist FROM an_latency_hour "
         f"WHERE {hour_where}{op_sql}",
         (*params[:2], *op_params, *params[2:], *op_params),
     ).fetchall()
+    granularity = _auto_granularity(rng)
     overall = _Lat()
     per_op: dict[str, _Lat] = {}
-    for op, *values in rows:
-        per_op.setdefault(op, _Lat()).add(*values)
-        overall.add(*values)
-    points: list[LatencyPoint] = []
-    if series:
-        granularity = _auto_granularity(rng)
-        if granularity == "hour":
-            h0, h1 = rng.hours
-            srows = c.execute(
-                f"SELECT hour, count, errors, sum_us, min_ms, max_ms, hist FROM an_latency_hour "
-                f"WHERE hour >= ? AND hour < ?{op_sql} ORDER BY hour",
-                (h0, h1, *op_params),
-            ).fetchall()
-        else:
-            d0, d1 = rng.days
-            srows = c.execute(
-                f"SELECT day, count, errors, sum_us, min_ms, max_ms, hist FROM an_latency_day "
-                f"WHERE day >= ? AND day < ?{op_sql} ORDER BY day",
-                (d0, d1, *op_params),
-            ).fetchall()
-        buckets: dict[int, _Lat] = {}
-        for b, *values in srows:
-            key = b if granularity == "hour" else day_bucket(b, granularity)
-            buckets.setdefault(key, _Lat()).add(*values)
-        for key in sorted(buckets):
-            lat = buckets[key]
-            points.append(
-                LatencyPoint(
-                    period=bucket_label(key, granularity), count=lat.count, errors=lat.errors,
-                    p50_ms=lat.pct(50), p95_ms=lat.pct(95), p99_ms=lat.pct(99),
-                )
-            )
+    buckets: dict[int, _Lat] = {}
+    for hour, op, n, err, us, lo, hi, blob in rows:
+        hist = histogram.decode(blob)
+        targets = [overall, per_op.setdefault(op, _Lat())]
+        if series and granularity != "hour":
+            targets.append(buckets.setdefault(day_bucket(hour // 24, granularity), _Lat()))
+        for lat in targets:
+            lat.add(n, err, us, lo, hi, hist)
+    if series and granularity == "hour":  # short ranges: every hour from the hour table
+        h0, h1 = rng.hours
+        for hour, n, err, us, lo, hi, blob in c.execute(
+            f"SELECT hour, count, errors, sum_us, min_ms, max_ms, hist FROM an_latency_hour "
+            f"WHERE hour >= ? AND hour < ?{op_sql}",
+            (h0, h1, *op_params),
+        ):
+            buckets.setdefault(hour, _Lat()).add(n, err, us, lo, hi, histogram.decode(blob))
+    points = [
+        LatencyPoint(
+            period=bucket_label(key, granularity), count=lat.count, errors=lat.errors,
+            p50_ms=lat.pct(50), p95_ms=lat.pct(95), p99_ms=lat.pct(99),
+        )
+        for key, lat in sorted(buckets.items())
+    ]
     ops = sorted((lat.stats(op) for op, lat in per_op.items()), key=lambda s: (-s.count, s.operation))
     return PerformanceSummary(
         time_range=TimeRange(**rng.out()), overall=overall.stats(operation or "all"), operations=ops, series=points
@@ -319,13 +315,18 @@ def _activity_series(c: Connection, rng: Range, granularity: str, user: str | No
             (lo, hi, *uparams),
         ).fetchall()
         unit = DAY_MS
-    sessions = dict(
-        c.execute(
-            f"SELECT start_ms / ?, count(*) FROM an_sessions WHERE start_ms >= ? AND start_ms < ?{user_sql} "
-            "GROUP BY start_ms / ?",
-            (unit, lo * unit, hi * unit, *uparams, unit),
-        ).fetchall()
-    )
+    if granularity == "hour" or user:
+        sessions = dict(
+            c.execute(
+                f"SELECT start_ms / ?, count(*) FROM an_sessions WHERE start_ms >= ? AND start_ms < ?{user_sql} "
+                "GROUP BY start_ms / ?",
+                (unit, lo * unit, hi * unit, *uparams, unit),
+            ).fetchall()
+        )
+    else:  # everyone's sessions per day are kept as a rollup
+        sessions = dict(
+            c.execute("SELECT day, sessions FROM an_session_day WHERE day >= ? AND day < ?", (lo, hi)).fetchall()
+        )
     if granularity in ("hour", "day"):
         return [
             ActivityPoint(period=bucket_label(r[0], granularity), active_users=r[1], events=r[2],
@@ -387,6 +388,25 @@ def user_activity(c: Connection, user: str, rng: Range, recent: int = 20) -> Use
     )
 
 
+def count_sessions(c: Connection, rng: Range) -> int:
+    """Sessions starting in the range: whole days from the rollup, the edges from an_sessions."""
+    (d0, d1), _ = rng.split()
+    if d0 >= d1:
+        edges = [(rng.start_ms, rng.end_ms)]
+        whole = 0
+    else:
+        edges = [(rng.start_ms, d0 * DAY_MS), (d1 * DAY_MS, rng.end_ms)]
+        whole = c.execute(
+            "SELECT coalesce(sum(sessions), 0) FROM an_session_day WHERE day >= ? AND day < ?", (d0, d1)
+        ).fetchone()[0]
+    for a, b in edges:
+        if a < b:
+            whole += c.execute(
+                "SELECT count(*) FROM an_sessions WHERE start_ms >= ? AND start_ms < ?", (a, b)
+            ).fetchone()[0]
+    return whole
+
+
 # ---- the dashboard -------------------------------------------------------------------------
 def dashboard(c: Connection, rng: Range, *, top: int = 10, pending: int = 0) -> Dashboard:
     day_where, hour_where, params = _split_params(rng)
@@ -409,9 +429,7 @@ def dashboard(c: Connection, rng: Range, *, top: int = 10, pending: int = 0) -> 
     projects = c.execute(
         "SELECT count(DISTINCT project_id) FROM an_project_day WHERE day >= ? AND day < ?", (d0, d1)
     ).fetchone()[0]
-    sessions = c.execute(
-        "SELECT count(*) FROM an_sessions WHERE start_ms >= ? AND start_ms < ?", (rng.start_ms, rng.end_ms)
-    ).fetchone()[0]
+    sessions = count_sessions(c, rng)
     perf = performance(c, rng)
     granularity = _auto_granularity(rng)
     popular, zero_queries = _queries(c, rng, top)

@@ -1,9 +1,10 @@
 """Rollups: the derived tables, folded incrementally from events.
 
-``apply_events`` aggregates a batch of event rows in Python and upserts the sums, so the cost
-per batch is a handful of statements, not one per event. Everything it writes is additive (or
-order-independent: max, set membership, session merging), so applying events in any order or
-grouping gives the same tables — which is what lets ``rebuild`` reproduce them exactly.
+Each fold is a handful of ``INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`` statements
+over a slice of the log (a range of ``seq``). The aggregation runs inside SQLite, in C, without
+Python's GIL, so folding runs truly beside ingestion on a second core. Everything written is
+additive (or order-independent: max, set membership, session merging), so folding events in any
+order or grouping gives the same tables — which is what lets ``rebuild`` reproduce them exactly.
 
 What counts as what:
 - views: project_view; document_opens: document_access (both per project per day)
@@ -17,13 +18,14 @@ What counts as what:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from ..store import Connection
 from . import histogram
 from .db import get_meta, set_meta
-from .events import CLICK_TYPES, SEARCH_TYPES, normalise_query
+from .events import CLICK_TYPES, SEARCH_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +33,11 @@ HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 SESSION_GAP_MS = 30 * 60 * 1000
 
-EVENT_COLUMNS = (
-    "seq, user_id, event_type, project_id, query, result_count, response_time_ms, operation, error, ts_ms"
-)
 
 # Tables derived from the log; `personal` ones hold user ids and are cleared by `forget`.
 DERIVED_TABLES = (
     "an_project_day", "an_project_day_user", "an_query_day", "an_type_hour", "an_type_day",
-    "an_latency_hour", "an_latency_day", "an_user_hour", "an_user_day", "an_sessions",
+    "an_latency_hour", "an_latency_day", "an_user_hour", "an_user_day", "an_sessions", "an_session_day",
 )
 PERSONAL_TABLES = ("an_project_day_user", "an_user_hour", "an_user_day", "an_sessions")
 # Time column and unit per table, for rebuilding from a compaction watermark.
@@ -46,8 +45,76 @@ TIME_KEYS = {
     "an_project_day": ("day", DAY_MS), "an_project_day_user": ("day", DAY_MS), "an_query_day": ("day", DAY_MS),
     "an_type_hour": ("hour", HOUR_MS), "an_type_day": ("day", DAY_MS), "an_latency_hour": ("hour", HOUR_MS),
     "an_latency_day": ("day", DAY_MS), "an_user_hour": ("hour", HOUR_MS), "an_user_day": ("day", DAY_MS),
-    "an_sessions": ("end_ms", 1),
+    "an_sessions": ("end_ms", 1), "an_session_day": ("day", DAY_MS),
 }
+
+_S = "('" + "','".join(sorted(SEARCH_TYPES)) + "')"
+_SC = "('" + "','".join(sorted(SEARCH_TYPES | CLICK_TYPES)) + "')"
+_IS_SEARCH = f"CASE WHEN event_type IN {_S} THEN 1 ELSE 0 END"
+_IS_ZERO = f"CASE WHEN event_type IN {_S} AND result_count = 0 THEN 1 ELSE 0 END"
+# histogram.bin_of in SQL (the same libm log, truncation toward zero)
+_BIN = (
+    f"CASE WHEN response_time_ms < {histogram.MIN_MS} THEN 0 ELSE min({histogram.NBINS - 1}, "
+    f"1 + CAST(ln(response_time_ms / {histogram.MIN_MS}) * {histogram.STEPS_PER_DOUBLING / math.log(2)!r} "
+    "AS INTEGER)) END"
+)
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One derived table: its key and summed columns, and the SELECT that aggregates a slice."""
+
+    table: str
+    keys: tuple[str, ...]
+    sums: tuple[str, ...]
+    maxes: tuple[str, ...]
+    select: str  # with {w}: the slice's WHERE clause
+    personal: bool = False
+
+    def upsert(self, where: str) -> str:
+        cols = ", ".join((*self.keys, *self.sums, *self.maxes))
+        sets = [f"{c} = {c} + excluded.{c}" for c in self.sums] + [f"{c} = max({c}, excluded.{c})" for c in self.maxes]
+        return (
+            f"INSERT INTO {self.table}({cols}) {self.select.format(w=where)} "
+            f"ON CONFLICT({', '.join(self.keys)}) DO UPDATE SET {', '.join(sets)}"
+        )
+
+
+FOLDS = (
+    Fold("an_type_hour", ("hour", "event_type"), ("events", "zero_results", "errors"), (),
+         f"SELECT ts_ms / {HOUR_MS}, event_type, count(*), sum({_IS_ZERO}), sum(error) "
+         "FROM events WHERE {w} GROUP BY 1, 2"),
+    Fold("an_type_day", ("day", "event_type"), ("events", "zero_results", "errors"), (),
+         f"SELECT ts_ms / {DAY_MS}, event_type, count(*), sum({_IS_ZERO}), sum(error) "
+         "FROM events WHERE {w} GROUP BY 1, 2"),
+    Fold("an_project_day", ("day", "project_id"), ("views", "document_opens", "searches", "events"), ("last_ms",),
+         f"SELECT ts_ms / {DAY_MS}, project_id, sum(CASE WHEN event_type = 'project_view' THEN 1 ELSE 0 END), "
+         f"sum(CASE WHEN event_type = 'document_access' THEN 1 ELSE 0 END), sum({_IS_SEARCH}), count(*), max(ts_ms) "
+         "FROM events WHERE {w} AND project_id IS NOT NULL GROUP BY 1, 2"),
+    Fold("an_query_day", ("day", "query"), ("searches", "zero_results", "clicks"), ("last_ms",),
+         f"SELECT ts_ms / {DAY_MS}, an_normq(query) AS q, sum({_IS_SEARCH}), sum({_IS_ZERO}), "
+         # A search that resolved to one project landed; a view/open/click carrying a query followed it.
+         f"sum(CASE WHEN event_type NOT IN {_S} THEN 1 WHEN event_type = 'project_search' "
+         "AND project_id IS NOT NULL AND result_count > 0 THEN 1 ELSE 0 END), max(ts_ms) "
+         f"FROM events WHERE {{w}} AND query IS NOT NULL AND event_type IN {_SC} GROUP BY 1, 2 HAVING q IS NOT NULL"),
+    Fold("an_user_hour", ("hour", "user_id"), ("events", "searches"), (),
+         f"SELECT ts_ms / {HOUR_MS}, user_id, count(*), sum({_IS_SEARCH}) FROM events WHERE {{w}} GROUP BY 1, 2",
+         personal=True),
+    Fold("an_user_day", ("day", "user_id"), ("events", "searches", "views"), (),
+         f"SELECT ts_ms / {DAY_MS}, user_id, count(*), sum({_IS_SEARCH}), "
+         "sum(CASE WHEN event_type = 'project_view' THEN 1 ELSE 0 END) FROM events WHERE {w} GROUP BY 1, 2",
+         personal=True),
+    Fold("an_project_day_user", ("project_id", "day", "user_id"), ("events",), (),
+         f"SELECT project_id, ts_ms / {DAY_MS}, user_id, count(*) FROM events "
+         "WHERE {w} AND project_id IS NOT NULL GROUP BY 1, 2, 3",
+         personal=True),
+)
+
+_LATENCY_SELECT = (
+    f"SELECT coalesce(operation, event_type), ts_ms / {HOUR_MS}, {_BIN}, count(*), sum(error), "
+    "sum(CAST(round(response_time_ms * 1000) AS INTEGER)), min(response_time_ms), max(response_time_ms) "
+    "FROM events WHERE {w} AND response_time_ms IS NOT NULL GROUP BY 1, 2, 3"
+)
 
 
 def _latency_upsert(table: str, key: str) -> tuple[str, str]:
@@ -72,280 +139,184 @@ _LAT_HOUR = _latency_upsert("an_latency_hour", "hour")
 _LAT_DAY = _latency_upsert("an_latency_day", "day")
 
 
-class _Agg:
-    """Sums for one batch of events."""
+# ---- slices of the log ---------------------------------------------------------------------------
+Slice = tuple[str, tuple[Any, ...]]
 
-    def __init__(self) -> None:
-        self.project: dict[tuple[str, int], list[int]] = {}
-        self.project_user: dict[tuple[str, int, str], int] = {}
-        self.query: dict[tuple[str, int], list[int]] = {}
-        self.type_hour: dict[tuple[int, str], list[int]] = {}
-        self.type_day: dict[tuple[int, str], list[int]] = {}
-        self.lat_hour: dict[tuple[int, str], list[Any]] = {}
-        self.lat_day: dict[tuple[int, str], list[Any]] = {}
-        self.user_hour: dict[tuple[str, int], list[int]] = {}
-        self.user_day: dict[tuple[str, int], list[int]] = {}
-        self.user_times: dict[str, list[int]] = {}
-        self.max_seq = 0
 
-    def add(self, rows: Iterable[Sequence[Any]]) -> None:
-        project, project_user, query = self.project, self.project_user, self.query
-        type_hour, type_day, user_hour, user_day = self.type_hour, self.type_day, self.user_hour, self.user_day
-        for seq, user, etype, pid, q, results, rt, op, err, ts in rows:
-            if seq > self.max_seq:
-                self.max_seq = seq
-            day = ts // DAY_MS
-            hour = ts // HOUR_MS
-            is_search = etype in SEARCH_TYPES
-            zero = 1 if is_search and results == 0 else 0
-            is_view = etype == "project_view"
+def seq_slice(lo: int, hi: int, since_ms: int | None = None) -> Slice:
+    """Events with ``lo <= seq <= hi`` (and ``ts_ms >= since_ms``)."""
+    if since_ms is None:
+        return "seq BETWEEN ? AND ?", (lo, hi)
+    return "seq BETWEEN ? AND ? AND ts_ms >= ?", (lo, hi, since_ms)
 
-            k = (hour, etype)
-            t = type_hour.get(k)
-            if t is None:
-                type_hour[k] = [1, zero, err]
+
+def user_slice(user: str, max_seq: int) -> Slice:
+    """A user's events that the rollups already hold."""
+    return "user_id = ? AND seq <= ?", (user, max_seq)
+
+
+def _latency(conn: Connection, where: str, params: tuple[Any, ...]) -> tuple[dict, dict]:
+    """Per (hour, operation) and (day, operation): [count, errors, sum_us, min, max, hist]."""
+    hours: dict[tuple[int, str], list[Any]] = {}
+    days: dict[tuple[int, str], list[Any]] = {}
+    for op, hour, b, n, err, us, lo, hi in conn.execute(_LATENCY_SELECT.format(w=where), params):
+        for table, key in ((hours, (hour, op)), (days, (hour // 24, op))):
+            a = table.get(key)
+            if a is None:
+                table[key] = [n, err, us, lo, hi, {b: n}]
             else:
-                t[0] += 1
-                t[1] += zero
-                t[2] += err
-            k2 = (day, etype)
-            t = type_day.get(k2)
-            if t is None:
-                type_day[k2] = [1, zero, err]
-            else:
-                t[0] += 1
-                t[1] += zero
-                t[2] += err
-
-            s = 1 if is_search else 0
-            uk = (user, hour)
-            u = user_hour.get(uk)
-            if u is None:
-                user_hour[uk] = [1, s]
-            else:
-                u[0] += 1
-                u[1] += s
-            uk2 = (user, day)
-            u = user_day.get(uk2)
-            if u is None:
-                user_day[uk2] = [1, s, 1 if is_view else 0]
-            else:
-                u[0] += 1
-                u[1] += s
-                u[2] += 1 if is_view else 0
-            times = self.user_times.get(user)
-            if times is None:
-                self.user_times[user] = [ts]
-            else:
-                times.append(ts)
-
-            if pid is not None:
-                pk = (pid, day)
-                p = project.get(pk)
-                if p is None:
-                    p = project[pk] = [0, 0, 0, 0, ts]
-                p[0] += 1 if is_view else 0
-                p[1] += 1 if etype == "document_access" else 0
-                p[2] += s
-                p[3] += 1
-                if ts > p[4]:
-                    p[4] = ts
-                puk = (pid, day, user)
-                project_user[puk] = project_user.get(puk, 0) + 1
-
-            if q is not None and (is_search or etype in CLICK_TYPES):
-                nq = normalise_query(q)
-                if nq:
-                    qk = (nq, day)
-                    r = query.get(qk)
-                    if r is None:
-                        r = query[qk] = [0, 0, 0, ts]
-                    if is_search:
-                        r[0] += 1
-                        r[1] += zero
-                        # A search that resolved to one project landed: it counts as followed.
-                        if etype == "project_search" and pid is not None and results:
-                            r[2] += 1
-                    else:
-                        r[2] += 1
-                    if ts > r[3]:
-                        r[3] = ts
-
-            if rt is not None:
-                opname = op or etype
-                for table, key in ((self.lat_hour, (hour, opname)), (self.lat_day, (day, opname))):
-                    a = table.get(key)
-                    if a is None:
-                        table[key] = [1, err, round(rt * 1000), rt, rt, {histogram.bin_of(rt): 1}]
-                    else:
-                        a[0] += 1
-                        a[1] += err
-                        a[2] += round(rt * 1000)  # integer microseconds: sums are exact in any order
-                        if rt < a[3]:
-                            a[3] = rt
-                        if rt > a[4]:
-                            a[4] = rt
-                        b = histogram.bin_of(rt)
-                        a[5][b] = a[5].get(b, 0) + 1
+                a[0] += n
+                a[1] += err
+                a[2] += us
+                a[3] = min(a[3], lo)
+                a[4] = max(a[4], hi)
+                a[5][b] = a[5].get(b, 0) + n
+    return hours, days
 
 
-def apply_events(conn: Connection, rows: Sequence[Sequence[Any]], *, sessions: bool = True) -> int:
-    """Fold event rows (``EVENT_COLUMNS`` order) into the rollups, inside the caller's transaction."""
-    if not rows:
+def _session_days(conn: Connection, deltas: dict[int, list[int]]) -> None:
+    """Apply per-start-day session deltas ([sessions, duration]) to an_session_day."""
+    changed = [(d, n, ms) for d, (n, ms) in deltas.items() if n or ms]
+    conn.executemany(
+        "INSERT INTO an_session_day(day, sessions, duration_ms) VALUES (?, ?, ?) ON CONFLICT(day) DO UPDATE SET "
+        "sessions = sessions + excluded.sessions, duration_ms = duration_ms + excluded.duration_ms",
+        changed,
+    )
+    if changed:
+        conn.execute("DELETE FROM an_session_day WHERE sessions <= 0")
+
+
+def drop_sessions(conn: Connection, where: str, params: tuple[Any, ...]) -> int:
+    """Delete sessions matching ``where`` and take them out of an_session_day."""
+    deltas: dict[int, list[int]] = {}
+    for day, n, ms in conn.execute(
+        f"SELECT start_ms / {DAY_MS}, count(*), sum(end_ms - start_ms) FROM an_sessions WHERE {where} GROUP BY 1",
+        params,
+    ):
+        deltas[day] = [-n, -ms]
+    _session_days(conn, deltas)
+    return conn.execute(f"DELETE FROM an_sessions WHERE {where}", params).rowcount
+
+
+def fold(conn: Connection, where: str, params: tuple[Any, ...], *, sessions: bool = True) -> int:
+    """Fold a slice of the log into the rollups, inside the caller's transaction."""
+    top = conn.execute(f"SELECT count(*), max(seq) FROM events WHERE {where}", params).fetchone()
+    if not top[0]:
         return 0
-    agg = _Agg()
-    agg.add(rows)
-    ex = conn.executemany
-    ex(
-        "INSERT INTO an_type_hour(hour, event_type, events, zero_results, errors) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(hour, event_type) DO UPDATE SET events = events + excluded.events, "
-        "zero_results = zero_results + excluded.zero_results, errors = errors + excluded.errors",
-        [(k[0], k[1], *v) for k, v in agg.type_hour.items()],
-    )
-    ex(
-        "INSERT INTO an_type_day(day, event_type, events, zero_results, errors) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(day, event_type) DO UPDATE SET events = events + excluded.events, "
-        "zero_results = zero_results + excluded.zero_results, errors = errors + excluded.errors",
-        [(k[0], k[1], *v) for k, v in agg.type_day.items()],
-    )
-    ex(
-        "INSERT INTO an_user_hour(user_id, hour, events, searches) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(user_id, hour) DO UPDATE SET events = events + excluded.events, "
-        "searches = searches + excluded.searches",
-        [(k[0], k[1], *v) for k, v in agg.user_hour.items()],
-    )
-    ex(
-        "INSERT INTO an_user_day(user_id, day, events, searches, views) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(user_id, day) DO UPDATE SET events = events + excluded.events, "
-        "searches = searches + excluded.searches, views = views + excluded.views",
-        [(k[0], k[1], *v) for k, v in agg.user_day.items()],
-    )
-    ex(
-        "INSERT INTO an_project_day(project_id, day, views, document_opens, searches, events, last_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(project_id, day) DO UPDATE SET "
-        "views = views + excluded.views, document_opens = document_opens + excluded.document_opens, "
-        "searches = searches + excluded.searches, events = events + excluded.events, "
-        "last_ms = max(last_ms, excluded.last_ms)",
-        [(k[0], k[1], *v) for k, v in agg.project.items()],
-    )
-    ex(
-        "INSERT INTO an_project_day_user(project_id, day, user_id, events) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(project_id, day, user_id) DO UPDATE SET events = events + excluded.events",
-        [(*k, v) for k, v in agg.project_user.items()],
-    )
-    ex(
-        "INSERT INTO an_query_day(query, day, searches, zero_results, clicks, last_ms) VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(query, day) DO UPDATE SET searches = searches + excluded.searches, "
-        "zero_results = zero_results + excluded.zero_results, clicks = clicks + excluded.clicks, "
-        "last_ms = max(last_ms, excluded.last_ms)",
-        [(k[0], k[1], *v) for k, v in agg.query.items()],
-    )
-    for sql, table in ((_LAT_HOUR[0], agg.lat_hour), (_LAT_DAY[0], agg.lat_day)):
-        ex(sql, [(k[0], k[1], a[0], a[1], a[2], a[3], a[4], histogram.encode(a[5])) for k, a in table.items()])
+    for f in FOLDS:
+        conn.execute(f.upsert(where), params)
+    hours, days = _latency(conn, where, params)
+    for sql, table in ((_LAT_HOUR[0], hours), (_LAT_DAY[0], days)):
+        conn.executemany(
+            sql, [(k[0], k[1], a[0], a[1], a[2], a[3], a[4], histogram.encode(a[5])) for k, a in table.items()]
+        )
     if sessions:
-        for user, times in agg.user_times.items():
-            _merge_sessions(conn, user, times)
-    if agg.max_seq > get_meta(conn, "applied_seq"):
-        set_meta(conn, "applied_seq", agg.max_seq)
-    return len(rows)
+        times: dict[str, list[int]] = {}
+        for user, ts in conn.execute(f"SELECT user_id, ts_ms FROM events WHERE {where}", params):
+            bucket = times.get(user)
+            if bucket is None:
+                times[user] = [ts]
+            else:
+                bucket.append(ts)
+        deltas: dict[int, list[int]] = {}
+        for user, ts_list in times.items():
+            _merge_sessions(conn, user, ts_list, deltas)
+        _session_days(conn, deltas)
+    if top[1] > get_meta(conn, "applied_seq"):
+        set_meta(conn, "applied_seq", top[1])
+    return int(top[0])
 
 
-def _merge_sessions(conn: Connection, user: str, times: list[int], gap: int = SESSION_GAP_MS) -> None:
+def _merge_sessions(
+    conn: Connection, user: str, times: list[int], deltas: dict[int, list[int]], gap: int = SESSION_GAP_MS
+) -> None:
     """Merge a user's new event times into their sessions.
 
     Sessions are the clusters of event times with gaps under ``gap``; merging existing clusters
     with new points by a sweep gives the same clusters whatever order events arrive in.
     """
     times.sort()
-    lo, hi = times[0] - gap, times[-1] + gap
-    existing = conn.execute(
-        "SELECT start_ms, end_ms, events FROM an_sessions WHERE user_id = ? AND end_ms >= ? AND start_ms <= ?",
-        (user, lo, hi),
-    ).fetchall()
-    spans = [(r[0], r[1], r[2]) for r in existing] + [(t, t, 1) for t in times]
-    spans.sort()
-    merged: list[list[int]] = []
-    for start, end, n in spans:
-        if merged and start - merged[-1][1] < gap:
-            last = merged[-1]
-            if end > last[1]:
-                last[1] = end
-            last[2] += n
+    # Cluster the new points first: each cluster touches at most a few stored sessions.
+    windows: list[list[int]] = []
+    for t in times:
+        if windows and t - windows[-1][1] < gap:
+            windows[-1][1] = t
+            windows[-1][2] += 1
         else:
-            merged.append([start, end, n])
-    if existing:
-        conn.executemany(
-            "DELETE FROM an_sessions WHERE user_id = ? AND start_ms = ?", [(user, r[0]) for r in existing]
+            windows.append([t, t, 1])
+    for a, b, n in windows:
+        lo, hi = a - gap, b + gap
+        # Stored sessions are disjoint and sorted by start: the ones within reach of [lo, hi] start
+        # between the last start at or before lo and hi (an index range, however long the history).
+        existing = [
+            r for r in conn.execute(
+                "SELECT start_ms, end_ms, events FROM an_sessions WHERE user_id = ?1 AND start_ms < ?3 AND start_ms >= "
+                "coalesce((SELECT max(start_ms) FROM an_sessions WHERE user_id = ?1 AND start_ms <= ?2), ?2)",
+                (user, lo, hi),
+            )
+            if r[1] > lo
+        ]
+        start, end, events = a, b, n
+        for s, e, k in existing:
+            start, end, events = min(start, s), max(end, e), events + k
+            d = deltas.setdefault(s // DAY_MS, [0, 0])
+            d[0] -= 1
+            d[1] -= e - s
+        d = deltas.setdefault(start // DAY_MS, [0, 0])
+        d[0] += 1
+        d[1] += end - start
+        if existing:
+            conn.executemany(
+                "DELETE FROM an_sessions WHERE user_id = ? AND start_ms = ?", [(user, r[0]) for r in existing]
+            )
+        conn.execute(
+            "INSERT INTO an_sessions(user_id, start_ms, end_ms, events) VALUES (?, ?, ?, ?)", (user, start, end, events)
         )
-    conn.executemany(
-        "INSERT INTO an_sessions(user_id, start_ms, end_ms, events) VALUES (?, ?, ?, ?)",
-        [(user, s, e, n) for s, e, n in merged],
-    )
 
 
-def subtract_events(conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
-    """Take events back out of the shared (non-personal) rollups, for ``forget``.
+def unfold(conn: Connection, where: str, params: tuple[Any, ...]) -> None:
+    """Take a slice back out of the shared (non-personal) rollups, for ``forget``.
 
     Counts, sums and histograms are exact; a min/max or last-seen time cannot be undone and stays.
     Rows left at zero are removed so the tables match a rebuild.
     """
-    if not rows:
-        return
-    agg = _Agg()
-    agg.add(rows)
-    ex = conn.executemany
-    for table, key, data in (("an_type_hour", "hour", agg.type_hour), ("an_type_day", "day", agg.type_day)):
-        ex(
-            f"UPDATE {table} SET events = events - ?, zero_results = zero_results - ?, errors = errors - ? "
-            f"WHERE {key} = ? AND event_type = ?",
-            [(*v, k[0], k[1]) for k, v in data.items()],
+    for f in FOLDS:
+        if f.personal:
+            continue
+        rows = conn.execute(f.select.format(w=where), params).fetchall()
+        n_keys, n_sums = len(f.keys), len(f.sums)
+        sets = ", ".join(f"{c} = {c} - ?" for c in f.sums)
+        cond = " AND ".join(f"{k} = ?" for k in f.keys)
+        conn.executemany(
+            f"UPDATE {f.table} SET {sets} WHERE {cond}",
+            [(*r[n_keys : n_keys + n_sums], *r[:n_keys]) for r in rows],
         )
-        conn.execute(f"DELETE FROM {table} WHERE events <= 0")
-    ex(
-        "UPDATE an_project_day SET views = views - ?, document_opens = document_opens - ?, searches = searches - ?, "
-        "events = events - ? WHERE project_id = ? AND day = ?",
-        [(*v[:4], k[0], k[1]) for k, v in agg.project.items()],
-    )
-    conn.execute("DELETE FROM an_project_day WHERE events <= 0")
-    ex(
-        "UPDATE an_query_day SET searches = searches - ?, zero_results = zero_results - ?, clicks = clicks - ? "
-        "WHERE query = ? AND day = ?",
-        [(*v[:3], k[0], k[1]) for k, v in agg.query.items()],
-    )
-    conn.execute("DELETE FROM an_query_day WHERE searches <= 0 AND clicks <= 0")
-    for (_, sub), table, name in ((_LAT_HOUR, agg.lat_hour, "an_latency_hour"), (_LAT_DAY, agg.lat_day,
-                                                                              "an_latency_day")):
-        ex(sub, [(a[0], a[1], a[2], histogram.encode(a[5]), k[0], k[1]) for k, a in table.items()])
+        conn.execute(f"DELETE FROM {f.table} WHERE {' AND '.join(f'{c} <= 0' for c in f.sums)}")
+    hours, days = _latency(conn, where, params)
+    for (_, sub), table, name in ((_LAT_HOUR, hours, "an_latency_hour"), (_LAT_DAY, days, "an_latency_day")):
+        conn.executemany(sub, [(a[0], a[1], a[2], histogram.encode(a[5]), k[0], k[1]) for k, a in table.items()])
         conn.execute(f"DELETE FROM {name} WHERE count <= 0")
 
 
-def replay(conn: Connection, *, since_ms: int | None = None, chunk: int = 20_000) -> int:
-    """Fold the whole log (from ``since_ms``) into empty rollups; returns the events applied.
-
-    Sessions are merged per chunk, which is correct because merging is order-independent.
-    """
-    since = -(2**62) if since_ms is None else since_ms
+def replay(conn: Connection, *, since_ms: int | None = None, chunk: int = 100_000) -> int:
+    """Fold the whole log (from ``since_ms``) into empty rollups; returns the events folded."""
     total = 0
-    last = 0
-    while True:
-        rows = conn.execute(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? AND ts_ms >= ? ORDER BY seq LIMIT ?",
-            (last, since, chunk),
-        ).fetchall()
-        if not rows:
-            break
-        apply_events(conn, rows)
-        total += len(rows)
-        last = rows[-1][0]
+    last = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+    first = conn.execute("SELECT coalesce(min(seq), 1) FROM events").fetchone()[0]
+    for lo in range(first, last + 1, chunk):
+        total += fold(conn, *seq_slice(lo, min(last, lo + chunk - 1), since_ms))
     return total
 
 
 def clear(conn: Connection, *, since_ms: int | None = None) -> None:
     """Empty the derived tables (from ``since_ms`` on, when the log before it was compacted)."""
+    if since_ms is not None:
+        # Sessions reaching past the watermark are re-derived; take them out of the day counts first.
+        drop_sessions(conn, "end_ms >= ?", (since_ms,))
     for table in DERIVED_TABLES:
         if since_ms is None:
             conn.execute(f"DELETE FROM {table}")
-        else:
+        elif table not in ("an_sessions", "an_session_day"):
             column, unit = TIME_KEYS[table]
             conn.execute(f"DELETE FROM {table} WHERE {column} >= ?", (since_ms // unit,))
 

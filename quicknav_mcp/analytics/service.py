@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 TOPIC_EVENTS = "analytics.events"
 ROLLUPS = "rollups"
-_INSERT = f"INSERT INTO events({INSERT_COLUMNS}) VALUES ({','.join('?' * len(EventRow._fields))})"
+_INSERT = f"INSERT OR IGNORE INTO events({INSERT_COLUMNS}) VALUES ({','.join('?' * len(EventRow._fields))})"
 _CHUNK = 500  # SQL parameters per IN (...) lookup
 
 
@@ -101,6 +101,8 @@ class AnalyticsService:
         self._stopping.set()
         self.tracker.close()
         self.bus.stop()
+        if self._maintenance is not None:
+            self._maintenance.join(10)
         self._writer.close()
         self._reader.close()
 
@@ -195,17 +197,8 @@ class AnalyticsService:
         """
         if not accepted:
             return set(), set()
-        ids = [row.event_id for _, row in accepted]
         codes = list({row.project_id for _, row in accepted if row.project_id})
         with self._writer.write() as c:
-            existing: set[str] = set()
-            for i in range(0, len(ids), _CHUNK):
-                chunk = ids[i : i + _CHUNK]
-                existing.update(
-                    r[0] for r in c.execute(
-                        f"SELECT event_id FROM events WHERE event_id IN ({','.join('?' * len(chunk))})", chunk
-                    )
-                )
             known: set[str] = set()
             for i in range(0, len(codes), _CHUNK):
                 chunk = codes[i : i + _CHUNK]
@@ -215,21 +208,30 @@ class AnalyticsService:
                     )
                 )
             unknown = set(codes) - known
-            rows = []
-            duplicates = set()
-            for index, row in accepted:
-                if row.event_id in existing:
-                    duplicates.add(index)
-                    continue
-                if row.project_id in unknown:
-                    row = row._replace(flags=row.flags | FLAG_UNKNOWN_PROJECT)
-                rows.append(row)
-            if rows:
-                before = c.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
-                c.executemany(_INSERT, rows)
+            rows = [
+                row._replace(flags=row.flags | FLAG_UNKNOWN_PROJECT) if row.project_id in unknown else row
+                for _, row in accepted
+            ]
+            before = c.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            changes = c.total_changes
+            c.executemany(_INSERT, rows)
+            inserted = c.total_changes - changes
+            duplicates: set[int] = set()
+            if inserted < len(rows):
+                # Some ids were already stored (a replay): find which, to report them.
+                ids = [row.event_id for row in rows]
+                old: set[str] = set()
+                for i in range(0, len(ids), _CHUNK):
+                    chunk = ids[i : i + _CHUNK]
+                    old.update(r[0] for r in c.execute(
+                        f"SELECT event_id FROM events WHERE seq <= ? AND event_id IN ({','.join('?' * len(chunk))})",
+                        (before, *chunk),
+                    ))
+                duplicates = {index for index, row in accepted if row.event_id in old}
+            if inserted:
                 after = c.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
-                publish(c, TOPIC_EVENTS, {"from": before + 1, "to": after, "n": len(rows)})
-        if rows:  # after the commit: subscribers would not see the rows before it
+                publish(c, TOPIC_EVENTS, {"from": before + 1, "to": after, "n": inserted})
+        if inserted:  # after the commit: subscribers would not see the rows before it
             self.bus.notify([TOPIC_EVENTS])
         return duplicates, unknown
 
@@ -251,14 +253,11 @@ class AnalyticsService:
     # ---- the rollup subscriber -------------------------------------------------------------
     def _apply_messages(self, c: Connection | None, messages: list[Message]) -> None:
         assert c is not None  # transactional subscriber
-        for m in messages:
-            lo, hi = int(m.payload.get("from", 0)), int(m.payload.get("to", -1))
-            if hi < lo:
-                continue
-            rows = c.execute(
-                f"SELECT {rollups.EVENT_COLUMNS} FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq", (lo, hi)
-            ).fetchall()
-            rollups.apply_events(c, rows)
+        # Consecutive messages cover consecutive seq ranges: fold them as one slice.
+        spans = [(int(m.payload.get("from", 0)), int(m.payload.get("to", -1))) for m in messages]
+        spans = [(lo, hi) for lo, hi in spans if hi >= lo]
+        if spans:
+            rollups.fold(c, *rollups.seq_slice(min(lo for lo, _ in spans), max(hi for _, hi in spans)))
 
     def wait_for_rollups(self, timeout: float = 30.0) -> bool:
         """Block until the rollups include every event stored so far (tests, CLI, benchmarks)."""
@@ -266,7 +265,13 @@ class AnalyticsService:
         return self.bus.wait_idle(self._reader, [ROLLUPS], timeout)
 
     def pending(self) -> int:
-        return self.bus.lag(self._reader).get(ROLLUPS, 0)
+        """Events stored but not yet folded into the rollups."""
+        row = self._reader.query_one(
+            "SELECT coalesce(sum(json_extract(payload, '$.n')), 0) FROM bus_outbox WHERE topic = ? AND id > "
+            "coalesce((SELECT position FROM bus_cursors WHERE subscriber = ?), 0)",
+            (TOPIC_EVENTS, ROLLUPS),
+        )
+        return int(row[0])
 
     def rebuild(self) -> dict[str, Any]:
         """Recompute every rollup from the log (from the compaction watermark on)."""
@@ -287,7 +292,7 @@ class AnalyticsService:
         return {"events_replayed": applied, "compacted_before": watermark, "seconds": seconds}
 
     # ---- retention and privacy -------------------------------------------------------------
-    def compact(self, max_age_days: int | None = None) -> dict[str, Any]:
+    def compact(self, max_age_days: int | None = None, *, now: int | None = None) -> dict[str, Any]:
         """Delete raw events older than the retention age (whole UTC days) that the rollups hold.
 
         Rollups keep their history; hour-level rollups older than the cutoff are dropped too
@@ -296,7 +301,8 @@ class AnalyticsService:
         days = self.settings.retention_days if max_age_days is None else max_age_days
         if days <= 0:
             return {"deleted": 0, "cutoff": None}
-        cutoff = (now_ms() - days * rollups.DAY_MS) // rollups.DAY_MS * rollups.DAY_MS
+        now = now_ms() if now is None else now
+        cutoff = (now - days * rollups.DAY_MS) // rollups.DAY_MS * rollups.DAY_MS
         applied = self._applied_seq()  # only events the rollups already hold may go
         seqs = [r[0] for r in self._reader.query(
             "SELECT seq FROM events WHERE ts_ms < ? AND seq <= ?", (cutoff, applied))]
@@ -330,12 +336,9 @@ class AnalyticsService:
         user_id = user_id.strip()
         with self._writer.write() as c:
             applied = get_meta(c, "applied_seq")
-            rows = c.execute(
-                f"SELECT {rollups.EVENT_COLUMNS} FROM events WHERE user_id = ? AND seq <= ?", (user_id, applied)
-            ).fetchall()
-            rollups.subtract_events(c, rows)
+            rollups.unfold(c, *rollups.user_slice(user_id, applied))
             events = c.execute("DELETE FROM events WHERE user_id = ?", (user_id,)).rowcount
-            personal = 0
+            personal = rollups.drop_sessions(c, "user_id = ?", (user_id,))
             for table in rollups.PERSONAL_TABLES:
                 personal += c.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,)).rowcount
             prefs = c.execute("DELETE FROM user_preferences WHERE user_id = ?", (user_id,)).rowcount

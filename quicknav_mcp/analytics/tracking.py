@@ -202,6 +202,8 @@ class Tracker:
         try:
             self._write(events)
             self.written += len(events)
-        except Exception:  # analytics must never take the server down; the next batch retries the DB
+        except Exception as exc:  # analytics must never take the server down; the next batch retries the DB
             self.failed_batches += 1
-            log.exception("analytics tracking could not store %d events", len(events))
+            if self.failed_batches in (1, 10) or self.failed_batches % 1000 == 0:
+                log.warning("analytics tracking could not store %d events (%d batches so far): %s",
+                            len(events), self.failed_batches, exc)

@@ -8,17 +8,19 @@ the same parameters on the same root it returns the stored manifest without writ
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from .content import render_text
 from .formats import render_file
 from .manifest import FirmManifest
-from .plan import ROOT_FOLDER, FirmPlan, PlannedFile, epoch, plan_firm
+from .plan import ROOT_FOLDER, FirmPlan, PlannedFile, ProjectContext, epoch, plan_firm
 
 __all__ = ["GENERATOR_VERSION", "MARKER_NAME", "generate_firm", "load_manifest"]
 
@@ -31,8 +33,29 @@ _UTIME_FD = os.utime in os.supports_fd
 Progress = Callable[[int, int], None]
 
 
+_SOURCES = ("catalog.py", "content.py", "firm.py", "formats.py", "manifest.py", "plan.py")
+
+
+def generator_fingerprint() -> str:
+    """A short hash of the generator's own source, so a changed generator never reuses an old tree."""
+    digest = hashlib.sha256(str(GENERATOR_VERSION).encode())
+    here = Path(__file__).parent
+    for name in _SOURCES:
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:  # pragma: no cover - sources not shipped
+            digest.update(name.encode())
+    return digest.hexdigest()[:16]
+
+
 def _params(projects: int, seed: int, content: bool) -> dict[str, Any]:
-    return {"generator_version": GENERATOR_VERSION, "projects": projects, "seed": seed, "content": content}
+    return {
+        "generator_version": GENERATOR_VERSION,
+        "generator_fingerprint": generator_fingerprint(),
+        "projects": projects,
+        "seed": seed,
+        "content": content,
+    }
 
 
 def _read_marker(path: Path) -> dict[str, Any] | None:
@@ -142,26 +165,44 @@ def _dir_mtimes(plan: FirmPlan) -> dict[str, int]:
     return out
 
 
-def write_plan(root: Path, plan: FirmPlan, *, content: bool = True, progress: Progress | None = None) -> int:
-    """Write every planned directory and file under ``root``; return the number of files."""
+def _write_project(base: str, ctx: ProjectContext, files: list[PlannedFile], plan: FirmPlan, content: bool) -> None:
+    wanted = {ctx.rel, *(f"{ctx.rel}/{d}" for d in ctx.dirs), *(f.rel.rpartition("/")[0] for f in files)}
+    for rel in sorted(wanted):
+        os.makedirs(os.path.join(base, rel), exist_ok=True)
+    for pf in files:
+        _write_file(os.path.join(base, pf.rel), _file_bytes(pf, plan, content), pf.mtime)
+
+
+def write_plan(
+    root: Path,
+    plan: FirmPlan,
+    *,
+    content: bool = True,
+    progress: Progress | None = None,
+    workers: int = 1,
+) -> int:
+    """Write every planned directory and file under ``root``; return the number of files.
+
+    ``workers > 1`` writes projects from that many threads (output is identical); measured
+    on ext4 and tmpfs it did not help (file creation is kernel-bound), so 1 is the default.
+    """
     base = os.fspath(root)
+    os.makedirs(os.path.join(base, ROOT_FOLDER), exist_ok=True)
     by_project = plan.files_by_project()
     total = len(plan.contexts)
+    jobs = [(ctx, by_project.get(code, [])) for code, ctx in plan.contexts.items()]
+    if workers <= 1:
+        for done, (ctx, files) in enumerate(jobs, start=1):
+            _write_project(base, ctx, files, plan, content)
+            if progress is not None:
+                progress(done, total)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = pool.map(lambda job: _write_project(base, job[0], job[1], plan, content), jobs)
+            for done, _ in enumerate(results, start=1):
+                if progress is not None:
+                    progress(done, total)
     dir_times = _dir_mtimes(plan)
-    made: set[str] = set()
-    for done, (code, ctx) in enumerate(plan.contexts.items(), start=1):
-        files = by_project.get(code, [])
-        wanted = {ctx.rel, *(f"{ctx.rel}/{d}" for d in ctx.dirs), *(f.rel.rpartition("/")[0] for f in files)}
-        for rel in sorted(wanted):
-            if rel not in made:
-                os.makedirs(os.path.join(base, rel), exist_ok=True)
-                made.add(rel)
-        for pf in files:
-            _write_file(os.path.join(base, pf.rel), _file_bytes(pf, plan, content), pf.mtime)
-        if progress is not None:
-            progress(done, total)
     for rel in sorted(dir_times, key=lambda r: -r.count("/")):
-        path = os.path.join(base, rel)
-        if rel in made or os.path.isdir(path):
-            os.utime(path, (dir_times[rel], dir_times[rel]))
+        os.utime(os.path.join(base, rel), (dir_times[rel], dir_times[rel]))
     return len(plan.files)

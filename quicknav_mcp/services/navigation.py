@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Protocol
+
 from ..errors import InvalidInput
 from ..models import NavigateResult
 from ..validation import PROJECT_CODE, clean_text
 from .projects import ProjectMatch, ProjectService
 
+log = logging.getLogger(__name__)
+
 MAX_CHOICES = 10
+
+
+class ProjectSearcher(Protocol):
+    """The search engine as navigation sees it (``SearchService.project_matches``)."""
+
+    def project_matches(self, text: str, limit: int = ...) -> list[ProjectMatch]: ...
 
 
 class NavigationService:
     """Turns what a person typed into one project folder, a short selection, or a clear error."""
 
-    def __init__(self, projects: ProjectService) -> None:
+    def __init__(self, projects: ProjectService, search: ProjectSearcher | None = None) -> None:
         self.projects = projects
+        self.search = search
 
     def navigate(self, query: object) -> NavigateResult:
         """Legacy behaviour: never raises for bad input, answers ``status="error"`` instead."""
@@ -27,10 +39,20 @@ class NavigationService:
             if not found:
                 return NavigateResult(status="error", message=f"Project {text} not found")
             return self._answer([ProjectMatch(p, 100.0, "code") for p in found], f"project {text}")
-        matches = self.projects.search(text, limit=MAX_CHOICES + 1)
+        matches = self._search(text)
         if not matches:
             return NavigateResult(status="error", message=f"No project matches {text!r}")
         return self._answer(self._clear_winner(matches), repr(text))
+
+    def _search(self, text: str) -> list[ProjectMatch]:
+        """Search terms go to the hybrid search engine when there is one (full names, typos,
+        words inside documents); the in-memory fuzzy search is the fallback."""
+        if self.search is not None:
+            try:
+                return self.search.project_matches(text, limit=MAX_CHOICES + 1)
+            except Exception:  # the engine must never break the legacy tool
+                log.exception("search engine failed for navigate_project; using the fuzzy fallback")
+        return self.projects.search(text, limit=MAX_CHOICES + 1)
 
     @staticmethod
     def _clear_winner(matches: list[ProjectMatch]) -> list[ProjectMatch]:

@@ -83,6 +83,7 @@ class ProjectService:
         self.store = store
         self._lock = threading.Lock()
         self._generation: object = None
+        self._fingerprint: object = None
         self._records: list[ProjectRecord] = []
         self._by_code: dict[str, list[ProjectRecord]] = {}
         self._haystacks: list[str] = []
@@ -95,6 +96,18 @@ class ProjectService:
         with self._lock:
             if generation == self._generation:
                 return self._records
+            # Any commit moves the generation (analytics writes events all the time); reload only
+            # when the projects themselves changed.
+            fingerprint = tuple(
+                self.store.query_one(
+                    "SELECT count(*), max(id), total(doc_count), max(indexed_at), "
+                    "(SELECT count(*) FROM roots) FROM projects"
+                )
+            )
+            self._generation = generation
+            if fingerprint == self._fingerprint:
+                return self._records
+            self._fingerprint = fingerprint
             rows = self.store.query(
                 f"SELECT {_PROJECT_COLUMNS} FROM projects p JOIN roots r ON r.id = p.root_id "
                 "ORDER BY p.code, p.folder_name"

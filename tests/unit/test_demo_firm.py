@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from quicknav_mcp.demo import FirmManifest, generate_firm, load_manifest, plan_firm
-from quicknav_mcp.demo.firm import MARKER_NAME
+from quicknav_mcp.demo.firm import MARKER_NAME, write_plan
 
 pypdf = pytest.importorskip("pypdf")
 docx = pytest.importorskip("docx")
@@ -319,3 +319,11 @@ def test_other_parameters_replace_our_tree_but_never_a_foreign_one(tmp_path: Pat
     with pytest.raises(FileExistsError):
         generate_firm(foreign, projects=5, seed=1, content=False)
     assert (foreign / "Project Folders" / "12345 - Real Job").is_dir()
+
+
+def test_threaded_writer_writes_the_same_tree(tmp_path: Path) -> None:
+    plan = plan_firm(8, seed=5)
+    write_plan(tmp_path / "one", plan, content=True, workers=1)
+    write_plan(tmp_path / "three", plan, content=True, workers=3)
+    assert _listing(tmp_path / "one") == _listing(tmp_path / "three")
+    assert len(_files(tmp_path / "one")) == len(plan.files)

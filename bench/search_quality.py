@@ -1,0 +1,343 @@
+"""Search quality: nDCG@10, MRR and recall@10 of lexical-only, vector-only and hybrid search.
+
+Labelled queries (>= 80) come from two places:
+
+* the demo firm (``generate_firm(projects=40, seed=7, content=True)``): ground truth from the
+  generator's manifest and plan (project codes, client names, site addresses, current designs,
+  change orders, Sales & PO reports, each file's family) — never from QuickNav's own parser;
+* the real-corpus tree built from ``shared/corpus/real_paths.txt`` (skipped when absent):
+  ground truth from regular expressions over the catalogue paths and hand-checked client names.
+
+Each query is run through ``SearchService.search_projects`` or ``search_documents`` in the three
+modes (retrieval differs; query understanding and re-ranking are shared). Prints one JSON object:
+overall and per-category metrics per mode, whether hybrid beats each single mode on nDCG@10,
+and the queries where hybrid still fails (nDCG@10 < 0.5).
+
+    .venv/bin/python bench/search_quality.py [--projects 40] [--out bench/out/search_quality.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import OUT, emit
+
+from quicknav_mcp.app import App
+from quicknav_mcp.config import load_config
+from quicknav_mcp.search.text import tokens
+
+MODES = ("lexical", "semantic", "hybrid")
+K = 10
+
+
+@dataclass
+class Labelled:
+    corpus: str
+    category: str
+    target: str  # "projects" | "documents"
+    query: str
+    relevant: set[str] = field(default_factory=set)  # project codes or root-relative paths
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def ndcg(ranked: list[str], relevant: set[str], k: int = K) -> float:
+    dcg = sum(1 / math.log2(i + 2) for i, r in enumerate(ranked[:k]) if r in relevant)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(relevant), k)))
+    return dcg / ideal if ideal else 0.0
+
+
+def mrr(ranked: list[str], relevant: set[str]) -> float:
+    for i, r in enumerate(ranked):
+        if r in relevant:
+            return 1 / (i + 1)
+    return 0.0
+
+
+def recall(ranked: list[str], relevant: set[str], k: int = K) -> float:
+    return len(set(ranked[:k]) & relevant) / len(relevant) if relevant else 0.0
+
+
+# --------------------------------------------------------------------------- labelled sets
+
+
+_STREET = re.compile(r"(\d+ [A-Za-z ]+?(?:Street|Road|Avenue|Terrace|Drive|Parade|Highway|Lane|Place))")
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    """Swap two neighbouring letters inside the longest word (a typical typing slip)."""
+    parts = word.split()
+    i = max(range(len(parts)), key=lambda j: len(parts[j]))
+    w = parts[i]
+    if len(w) >= 5:
+        j = rng.randrange(1, len(w) - 2)
+        w = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+    parts[i] = w
+    return " ".join(parts)
+
+
+def demo_queries(projects: int, seed: int) -> list[Labelled]:
+    from quicknav_mcp.demo.plan import plan_firm
+
+    plan = plan_firm(projects, seed)
+    man = plan.manifest
+    rng = random.Random(1)
+    recs = man.projects
+    by_client: dict[str, set[str]] = {}
+    for r in recs:
+        by_client.setdefault(r.client_name, set()).add(r.code)
+    files_by_project: dict[str, list] = {}
+    for f in plan.files:
+        files_by_project.setdefault(f.project, []).append(f)
+    out: list[Labelled] = []
+    sample = rng.sample(recs, min(len(recs), 12))
+
+    for r in sample[:6]:
+        out.append(Labelled("demo", "exact code", "projects", r.code, {r.code}))
+    for r in sample[6:9]:
+        out.append(Labelled("demo", "glued code", "projects", f"PAVS{r.code}", {r.code}))
+    for r in sample[:6]:
+        words = [w for w in r.title.replace("&", " ").replace("-", " ").split() if len(w) > 2][:3]
+        q = " ".join(words).lower()
+        rel = {p.code for p in recs if all(t in tokens(p.title) for t in tokens(q))}
+        out.append(Labelled("demo", "partial name", "projects", q, rel))
+    clients = [c for c in by_client if len(c) >= 6]
+    rng.shuffle(clients)
+    for c in clients[:6]:
+        out.append(Labelled("demo", "typo", "projects", _typo(c, rng).lower(), by_client[c]))
+    for c in clients[6:11]:
+        out.append(Labelled("demo", "client full name", "projects", c, by_client[c]))
+    for r in sample[:5]:
+        m = _STREET.search(r.site_address)
+        if not m:
+            continue
+        q = m.group(1)
+        rel = {p.code for p in recs if q in p.site_address}
+        out.append(Labelled("demo", "content phrase", "projects", q, rel))
+
+    with_designs = [r for r in recs if r.designs]
+    rng.shuffle(with_designs)
+    for r in with_designs[:6]:
+        as_built = [d.current for d in r.designs if d.as_built]
+        if as_built:
+            out.append(Labelled("demo", "family + project", "documents", f"{r.code} as built design", set(as_built)))
+        else:
+            out.append(Labelled("demo", "family + project", "documents", f"{r.code} latest design",
+                                {d.current for d in r.designs}))
+    revs = []
+    for r in with_designs:
+        for f in files_by_project.get(r.code, []):
+            if f.family == "lld" and (f.meta.get("rev") or 0) > 0 and "System Designs" in f.rel:
+                revs.append((r.code, f.meta["rev"]))
+    rng.shuffle(revs)
+    seen = set()
+    for code, rev in revs:
+        if (code, rev) in seen or len(seen) >= 5:
+            continue
+        seen.add((code, rev))
+        rel = {f.rel for f in files_by_project[code] if f.family == "lld" and f.meta.get("rev") == rev}
+        out.append(Labelled("demo", "revision", "documents", f"{code} rev {rev}", rel))
+    cos = [(r.code, k, v) for r in recs for k, v in r.change_orders.items()]
+    rng.shuffle(cos)
+    for code, k, paths in cos[:6]:
+        out.append(Labelled("demo", "change order", "documents", f"CO{k} {code}", set(paths)))
+    with_po = [r for r in recs if r.sales_po_current]
+    rng.shuffle(with_po)
+    for r in with_po[:5]:
+        out.append(Labelled("demo", "sales po", "documents", f"{r.code} sales po report", {r.sales_po_current}))
+
+    def family_files(code: str, family: str) -> set[str]:
+        return {f.rel for f in files_by_project.get(code, []) if f.family == family}
+
+    para = [
+        ("swms", "safety method statement for the {client} {short} job"),
+        ("supplier_quotes", "supplier quotation for project {code}"),
+        ("qa_itp", "commissioning test results for {client} {short}"),
+        ("floor_plans", "where is the floor layout for {title}"),
+        ("handover", "who handed over the {client} {short} project to delivery"),
+    ]
+    for family, template in para:
+        cands = [r for r in recs if family_files(r.code, family)]
+        rng.shuffle(cands)
+        for r in cands[:3]:
+            short = " ".join(r.title.split()[:2])
+            q = template.format(client=r.client_name, short=short, code=r.code, title=r.title)
+            out.append(Labelled("demo", "paraphrase", "documents", q, family_files(r.code, family)))
+    for r in with_designs[6:9]:
+        m = _STREET.search(r.site_address)
+        if m:
+            out.append(Labelled("demo", "content phrase", "documents", f"system design drawings for {m.group(1)}",
+                                {d.current for d in r.designs}))
+    return out
+
+
+def real_queries(lines: list[str]) -> list[Labelled]:
+    projects: dict[str, str] = {}
+    for ln in lines:
+        parts = ln.split("/")
+        if len(parts) > 2:
+            projects.setdefault(parts[2][:5], parts[2])
+    out: list[Labelled] = []
+    for code in sorted(projects)[:8]:
+        out.append(Labelled("real", "exact code", "projects", code, {code}))
+    for q, code in (("Poolwerx", "21614"), ("Spotless", "20692"), ("Volvo", "20699"), ("Saab hearing loop", "18810"),
+                    ("Ingenia club house", "20797"), ("Neoen", "20381"), ("Gallagher Bassett audit", "17742")):
+        out.append(Labelled("real", "client full name", "projects", q, {code}))
+    for q, code in (("poolwrex", "21614"), ("spotles", "20692"), ("ingenai victoria point", "20797"),
+                    ("galager bassett", "17742")):
+        out.append(Labelled("real", "typo", "projects", q, {code}))
+
+    def docs(pattern: str, code: str | None = None) -> set[str]:
+        rx = re.compile(pattern, re.I)
+        return {ln for ln in lines if (code is None or f"/{code} - " in ln) and rx.search(ln.rsplit("/", 1)[-1])}
+
+    out.append(Labelled("real", "room", "documents", "17741 room 12", docs(r"(?:\bR ?12\b|Room ?12\b)", "17741")))
+    out.append(Labelled("real", "room", "documents", "17741 R5", docs(r"(?:\bR ?0?5\b|Room ?0?5\b)", "17741")))
+    for code in ("21614", "20692", "20865"):
+        out.append(Labelled("real", "family + project", "documents", f"{code} as built",
+                            docs(r"as[\s-]?built", code)))
+    for k, code in ((4, "20692"), (3, "17741"), (15, "17741")):
+        out.append(Labelled("real", "change order", "documents", f"CO{k} {code}",
+                            docs(rf"(?:\bCO ?{k}\b|Change[ +]Order[ +]{k}\b)", code)))
+    out.append(Labelled("real", "sales po", "documents", "21614 sales po report", docs(r"sales & po", "21614")))
+    out.append(Labelled("real", "revision", "documents", "20692 rev 102", docs(r"rev ?(?:102|1\.02)\b", "20692")))
+    return [q for q in out if q.relevant]
+
+
+# --------------------------------------------------------------------------- running
+
+
+def prepare(db: Path, root: Path, *, embed: bool = True) -> App:
+    app = App.open(load_config(db=db, roots=[root], env={}))
+    app.indexing.reindex()
+    t0 = time.perf_counter()
+    report = app.search.index_content(extract=True, embed=embed, workers=2)
+    print(f"prepared {db.name}: {report} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    return app
+
+
+def evaluate(app: App, root: Path, queries: list[Labelled]) -> list[dict]:
+    rows = []
+    prefix = str(root).rstrip("/") + "/"
+    for q in queries:
+        row = {"corpus": q.corpus, "category": q.category, "target": q.target, "query": q.query,
+               "relevant": len(q.relevant)}
+        for mode in MODES:
+            if q.target == "projects":
+                res = app.search.search_projects(q.query, limit=20, mode=mode, include_facets=False)
+                ranked = [p.project_number for p in res.projects]
+            else:
+                res = app.search.search_documents(q.query, limit=20, mode=mode, include_facets=False)
+                ranked = [d.path[len(prefix):] if d.path.startswith(prefix) else d.path for d in res.documents]
+            row[mode] = {
+                "ndcg10": round(ndcg(ranked, q.relevant), 4),
+                "mrr": round(mrr(ranked, q.relevant), 4),
+                "recall10": round(recall(ranked, q.relevant), 4),
+                "top": ranked[:3],
+                "semantic": res.semantic,
+            }
+        rows.append(row)
+    return rows
+
+
+def summarise(rows: list[dict]) -> dict:
+    def mean(vals: list[float]) -> float:
+        return round(sum(vals) / len(vals), 4) if vals else 0.0
+
+    summary: dict = {}
+    for mode in MODES:
+        summary[mode] = {m: mean([r[mode][m] for r in rows]) for m in ("ndcg10", "mrr", "recall10")}
+    cats: dict[str, dict] = {}
+    for key in sorted({(r["corpus"], r["category"]) for r in rows}):
+        sel = [r for r in rows if (r["corpus"], r["category"]) == key]
+        cats[f"{key[0]}/{key[1]}"] = {"n": len(sel), **{mode: mean([r[mode]["ndcg10"] for r in sel]) for mode in MODES}}
+    summary["by_category_ndcg10"] = cats
+    return summary
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--projects", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "out" / "search_quality.json"))
+    args = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from quicknav_mcp.demo.firm import generate_firm
+
+    t0 = time.perf_counter()
+    rows: list[dict] = []
+    corpora: dict[str, dict] = {}
+    root = OUT / f"quality-firm-{args.projects}-{args.seed}"
+    root.mkdir(parents=True, exist_ok=True)
+    generate_firm(root, projects=args.projects, seed=args.seed, content=True)
+    app = prepare(OUT / f"quality-firm-{args.projects}-{args.seed}.db", root)
+    demo = demo_queries(args.projects, args.seed)
+    rows += evaluate(app, root, demo)
+    corpora["demo"] = {"queries": len(demo), "documents": app.indexing.status().documents}
+    app.close()
+
+    from tests.conftest import corpus_file
+
+    path = corpus_file()
+    if path is None:
+        corpora["real"] = {"skipped": "real_paths.txt not found"}
+    else:
+        from quicknav_mcp.demo.corpus_tree import build_corpus_tree
+
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        real_root = OUT / "quality-real"
+        if not (real_root / "Project Folders").is_dir():
+            real_root.mkdir(parents=True, exist_ok=True)
+            build_corpus_tree(lines, real_root)
+        app = prepare(OUT / "quality-real.db", real_root)
+        real = real_queries(lines)
+        rows += evaluate(app, real_root, real)
+        corpora["real"] = {"queries": len(real), "documents": app.indexing.status().documents}
+        app.close()
+
+    summary = summarise(rows)
+    hybrid = summary["hybrid"]["ndcg10"]
+    failures = [
+        {"query": r["query"], "corpus": r["corpus"], "category": r["category"], "ndcg10": r["hybrid"]["ndcg10"],
+         "top": r["hybrid"]["top"]}
+        for r in rows if r["hybrid"]["ndcg10"] < 0.5
+    ]
+    worse = [
+        {"query": r["query"], "category": r["category"], "hybrid": r["hybrid"]["ndcg10"],
+         "best_single": max(r["lexical"]["ndcg10"], r["semantic"]["ndcg10"])}
+        for r in rows if r["hybrid"]["ndcg10"] + 1e-9 < max(r["lexical"]["ndcg10"], r["semantic"]["ndcg10"])
+    ]
+    figures = {
+        "queries": len(rows),
+        "corpora": corpora,
+        "lexical": summary["lexical"],
+        "vector": summary["semantic"],
+        "hybrid": summary["hybrid"],
+        "hybrid_beats_lexical": hybrid > summary["lexical"]["ndcg10"],
+        "hybrid_beats_vector": hybrid > summary["semantic"]["ndcg10"],
+        "by_category_ndcg10": summary["by_category_ndcg10"],
+        "hybrid_failures": failures,
+        "hybrid_worse_than_a_single_mode": worse,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"summary": figures, "rows": rows}, indent=1), encoding="utf-8")
+    emit("search_quality", figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,392 @@
+"""Query understanding: turn what a person typed into filters, boosts and plain words.
+
+``21614 as built design`` -> project code 21614, family ``lld``, as-built boost, no plain words.
+``PAVS20699 CO5`` -> code 20699 (glued), change order 5. ``room 12``/``R12`` -> room 12.
+``rev 1.02`` -> revision 102. ``"hearing loop"`` -> a phrase. ``type:swms project:17741 ext:pdf
+after:2024-01`` -> explicit filters. Everything else is a plain word.
+
+Nothing here touches the database and nothing of the user's text is ever passed to FTS5 raw:
+:func:`match_expression` quotes every token.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ..domain import DOC_TYPE_SYNONYMS, DOC_TYPES, extract_project_code, parse_revision
+from ..domain.folders import PHASES
+from ..errors import InvalidInput
+from ..validation import clean_text
+from .text import ARCHIVE_WORDS, CURRENT_WORDS, STOPWORDS, fts_quote, tokens
+
+MAX_QUERY = 1000
+MAX_TERMS = 24
+
+FILTER_KEYS = {
+    "type": "doc_type",
+    "doctype": "doc_type",
+    "doc_type": "doc_type",
+    "family": "doc_type",
+    "project": "project",
+    "code": "project",
+    "ext": "ext",
+    "extension": "ext",
+    "after": "after",
+    "since": "after",
+    "before": "before",
+    "phase": "phase",
+    "status": "status",
+    "year": "year",
+    "client": "client",
+}
+"""Explicit ``key:value`` filters in query text and their canonical filter names."""
+
+STATUS_VALUES = ("current", "superseded", "archive", "as_built", "draft")
+
+_FILTER = re.compile(r"(?<![\w])([A-Za-z_]{2,9}):(\"[^\"]*\"|[^\s\"]+)")
+_PHRASE = re.compile(r"\"([^\"]*)\"")
+_REV = re.compile(r"\brev(?:ision)?[\s._\-#:]*(\d\.\d{2}|\d{1,3})(?![\d.])", re.I)
+_CO = re.compile(
+    r"\b(?:co|c\.o\.|change[\s_+\-]*orders?|variations?|vo)[\s_+\-#:]*(?:no\.?\s*)?(\d{1,3})(?!\d)", re.I
+)
+_ROOM = re.compile(r"\b(?:room|rm)[\s_\-#:]*(\d{1,3})(?!\d)|\b[Rr](\d{1,2})\b", re.I)
+_CODE_CHUNK = re.compile(r"[^\s]+")
+_PARTIAL_CODE = re.compile(r"^\d{3,4}$")
+_DATE_ISO = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
+_DATE_DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})$")
+
+# Words people use for the families beyond the domain's synonyms (search-side only).
+EXTRA_SYNONYMS: dict[str, str] = {
+    "commissioning": "qa_itp",
+    "commissioning report": "qa_itp",
+    "test results": "qa_itp",
+    "inspection": "qa_itp",
+    "itp report": "qa_itp",
+    "method statement": "swms",
+    "safety statement": "swms",
+    "quotation": "supplier_quotes",
+    "supplier quotation": "supplier_quotes",
+    "floor layout": "floor_plans",
+    "room layout": "floor_plans",
+    "handed over": "handover",
+    "handover document": "handover",
+    "variation order": "change_order",
+    "bom": "sales_po",
+    "lld drawing": "lld",
+    "schematics": "hld",
+}
+_SYNONYM_TOKENS: list[tuple[tuple[str, ...], str]] = sorted(
+    (
+        (tuple(tokens(key)), value)
+        for key, value in {**EXTRA_SYNONYMS, **DOC_TYPE_SYNONYMS}.items()
+        if tokens(key)
+    ),
+    key=lambda kv: -len(kv[0]),
+)
+_AS_BUILT_TOKENS = {("as", "built"), ("asbuilt",), ("as", "builts")}
+_PHASE_WORDS = {tuple(tokens(label)): key for key, label in PHASES.items()}
+
+
+@dataclass
+class ParsedQuery:
+    """The understood query. ``terms`` are plain words (folded), never FTS syntax."""
+
+    raw: str
+    text: str
+    terms: list[str] = field(default_factory=list)
+    phrases: list[list[str]] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    partial_codes: list[str] = field(default_factory=list)
+    doc_types: list[str] = field(default_factory=list)
+    doc_type_words: list[str] = field(default_factory=list)
+    revision: int | None = None
+    room: int | None = None
+    change_order: int | None = None
+    as_built: bool = False
+    wants_current: bool = False
+    wants_archive: bool = False
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    semantic_text: str = ""
+    stopwords: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to search for (filters may still select documents)."""
+        return not (
+            self.terms
+            or self.phrases
+            or self.codes
+            or self.partial_codes
+            or self.doc_types
+            or self.revision is not None
+            or self.room is not None
+            or self.change_order is not None
+            or self.as_built
+        )
+
+    @property
+    def all_words(self) -> list[str]:
+        """Plain words and phrase words, in order, without duplicates."""
+        seen: dict[str, None] = {}
+        for t in self.terms:
+            seen.setdefault(t, None)
+        for p in self.phrases:
+            for t in p:
+                seen.setdefault(t, None)
+        return list(seen)
+
+
+def clean_query(value: object, *, allow_empty: bool = True) -> str:
+    """Validated, single-line query text (control characters dropped, at most MAX_QUERY chars)."""
+    return clean_text(value, "query", max_len=MAX_QUERY, allow_empty=allow_empty)
+
+
+def _add(items: list, value) -> None:
+    if value not in items:
+        items.append(value)
+
+
+def parse_date_value(value: str, *, end: bool = False) -> float:
+    """``2024``, ``2024-03``, ``2024-03-05`` or day-first ``05/03/2024`` -> epoch seconds (UTC).
+
+    ``end`` gives the end of the period (for ``before:2024`` meaning before 2025-01-01).
+    """
+    text = value.strip()
+    m = _DATE_ISO.match(text)
+    if m:
+        year, month, day = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+    else:
+        m = _DATE_DMY.match(text)
+        if not m:
+            raise InvalidInput(f"date {value[:40]!r} not understood; use YYYY, YYYY-MM, YYYY-MM-DD or DD/MM/YYYY")
+        day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if year < 100:
+            year += 2000
+    if not 1900 <= year <= 2200:
+        raise InvalidInput(f"year out of range in {value[:40]!r}")
+    try:
+        if not month:
+            start = datetime(year + (1 if end else 0), 1, 1, tzinfo=UTC)
+        elif not day:
+            y, mth = (year + month // 12, month % 12 + 1) if end else (year, month)
+            start = datetime(y, mth, 1, tzinfo=UTC)
+        else:
+            start = datetime(year, month, day, tzinfo=UTC)
+            if end:
+                start = start.replace(hour=23, minute=59, second=59)
+    except ValueError as exc:
+        raise InvalidInput(f"invalid date {value[:40]!r}: {exc}") from None
+    return start.timestamp()
+
+
+def normalise_filter(key: str, values: list[str]) -> list[str]:
+    """Validate one explicit filter; values are returned in canonical form."""
+    out: list[str] = []
+    for raw in values:
+        v = clean_text(raw, f"filter {key}", max_len=100).strip().strip('"').strip()
+        if not v:
+            continue
+        low = v.lower()
+        if key == "doc_type":
+            canon = low if low in DOC_TYPES else DOC_TYPE_SYNONYMS.get(low.replace("_", " ").replace("-", " "))
+            if canon is None:
+                known = ", ".join(sorted(DOC_TYPES))
+                raise InvalidInput(f"unknown document type {v!r} in filters; use one of: {known}")
+            _add(out, canon)
+        elif key == "project":
+            code = extract_project_code(v)
+            if code is None or len(re.sub(r"\D", "", v)) != 5:
+                raise InvalidInput(f"project filter must be a 5-digit project number, got {v[:20]!r}")
+            _add(out, code)
+        elif key == "ext":
+            ext = low.lstrip(".")
+            if not re.fullmatch(r"[a-z0-9]{1,10}", ext):
+                raise InvalidInput(f"ext filter must be a file extension like pdf, got {v[:20]!r}")
+            _add(out, ext)
+        elif key == "phase":
+            words = tuple(tokens(low))
+            canon = low if low in PHASES else _PHASE_WORDS.get(words)
+            if canon is None:
+                raise InvalidInput(f"unknown phase {v!r}; use one of: {', '.join(PHASES)}")
+            _add(out, canon)
+        elif key == "status":
+            canon = low.replace("-", "_").replace(" ", "_")
+            if canon in ("asbuilt", "as_built"):
+                canon = "as_built"
+            if canon in ("archived", "old"):
+                canon = "archive"
+            if canon not in STATUS_VALUES:
+                raise InvalidInput(f"unknown status {v!r}; use one of: {', '.join(STATUS_VALUES)}")
+            _add(out, canon)
+        elif key == "year":
+            if not re.fullmatch(r"(19|20|21)\d{2}", v):
+                raise InvalidInput(f"year filter must be a 4-digit year, got {v[:20]!r}")
+            _add(out, v)
+        elif key in ("after", "before"):
+            parse_date_value(v, end=key == "before")  # validates
+            _add(out, v)
+        elif key == "client":
+            _add(out, v)
+        else:  # pragma: no cover - keys come from FILTER_KEYS
+            raise InvalidInput(f"unknown filter {key!r}")
+    return out
+
+
+def _take_filters(text: str, pq: ParsedQuery) -> str:
+    def repl(m: re.Match[str]) -> str:
+        key = FILTER_KEYS.get(m.group(1).lower())
+        if key is None:
+            return m.group(0)
+        values = [x for x in m.group(2).strip('"').split(",") if x.strip()]
+        for v in normalise_filter(key, values):
+            _add(pq.filters.setdefault(key, []), v)
+        return " "
+
+    return _FILTER.sub(repl, text)
+
+
+def _take_structured(text: str, pq: ParsedQuery) -> str:
+    def rev(m: re.Match[str]) -> str:
+        parsed = parse_revision(f"Rev {m.group(1)}")
+        if parsed is not None:
+            pq.revision = parsed.value
+        return " "
+
+    def co(m: re.Match[str]) -> str:
+        pq.change_order = int(m.group(1))
+        _add(pq.doc_types, "change_order")
+        return " "
+
+    def room(m: re.Match[str]) -> str:
+        pq.room = int(m.group(1) or m.group(2))
+        return " "
+
+    text = _REV.sub(rev, text)
+    text = _CO.sub(co, text)
+    text = _ROOM.sub(room, text)
+    return text
+
+
+def _take_codes(text: str, pq: ParsedQuery) -> str:
+    out: list[str] = []
+    for chunk in _CODE_CHUNK.findall(text):
+        code = extract_project_code(chunk)
+        if code is not None:
+            _add(pq.codes, code)
+            rest = chunk.replace(code, " ")
+            # Letters glued to the code (PAVS20699) are the firm's prefix, not a search word.
+            if any(ch.isdigit() for ch in rest):
+                out.append(rest)
+            continue
+        out.append(chunk)
+    return " ".join(out)
+
+
+def _take_words(words: list[str], pq: ParsedQuery) -> list[str]:
+    """Doc-type phrases (longest first) become families; the rest stay words."""
+    kept: list[str] = []
+    i = 0
+    while i < len(words):
+        matched = False
+        for n in (4, 3, 2, 1):
+            chunk = tuple(words[i : i + n])
+            if len(chunk) < n:
+                continue
+            if chunk in _AS_BUILT_TOKENS:
+                pq.as_built = True
+                _add(pq.doc_types, "lld")
+                pq.doc_type_words.extend(chunk)
+                i += n
+                matched = True
+                break
+            for key, family in _SYNONYM_TOKENS:
+                if key == chunk:
+                    _add(pq.doc_types, family)
+                    pq.doc_type_words.extend(chunk)
+                    i += n
+                    matched = True
+                    break
+            if matched:
+                break
+        if not matched:
+            kept.append(words[i])
+            i += 1
+    return kept
+
+
+def parse_query(value: object) -> ParsedQuery:
+    """Understand ``value``; raises :class:`InvalidInput` only for malformed explicit filters or
+    over-long input. Never returns FTS syntax: only folded alphanumeric tokens."""
+    text = clean_query(value)
+    pq = ParsedQuery(raw=str(value)[:MAX_QUERY], text=text)
+    if not text:
+        return pq
+    rest = _take_filters(text, pq)
+    # Quoted phrases (an unbalanced quote is just dropped).
+    for m in _PHRASE.finditer(rest):
+        words = tokens(m.group(1))
+        if len(words) > 1:
+            pq.phrases.append(words[:MAX_TERMS])
+        elif words:
+            rest += " " + words[0]
+    rest = _PHRASE.sub(" ", rest).replace('"', " ")
+    rest = _take_structured(rest, pq)
+    rest = _take_codes(rest, pq)
+    words = tokens(rest)
+    words = _take_words(words, pq)
+    terms: list[str] = []
+    for w in words:
+        if w in CURRENT_WORDS:
+            pq.wants_current = True
+        if w in ARCHIVE_WORDS:
+            pq.wants_archive = True
+        if w in STOPWORDS:
+            pq.stopwords.append(w)
+            continue
+        if _PARTIAL_CODE.match(w) and not pq.codes:
+            _add(pq.partial_codes, w)
+        if w not in terms:
+            terms.append(w)
+    if not terms and not pq.phrases and pq.empty and pq.stopwords:
+        # Only stop words ("the file"): search them rather than nothing.
+        terms = list(dict.fromkeys(pq.stopwords))
+    pq.terms = terms[:MAX_TERMS]
+    sem = [*pq.terms]
+    for p in pq.phrases:
+        sem.extend(p)
+    if pq.doc_type_words:
+        sem.extend(pq.doc_type_words)
+    pq.semantic_text = " ".join(sem)[:500]
+    return pq
+
+
+def match_expression(groups: list[list[str]], phrases: list[list[str]], *, mode: str = "and") -> str | None:
+    """An FTS5 MATCH expression from word groups (alternatives of one word) and phrases.
+
+    Every token is quoted (see :func:`fts_quote`); a token ending in ``*`` in a group means a
+    prefix query. ``mode`` is ``and`` (all groups must match) or ``or``.
+    """
+    parts: list[str] = []
+    for group in groups:
+        alts = []
+        for tok in group:
+            if tok.endswith("*"):
+                core = tok[:-1]
+                if core:
+                    alts.append(fts_quote(core) + "*")
+            elif tok:
+                alts.append(fts_quote(tok))
+        alts = list(dict.fromkeys(alts))
+        if not alts:
+            continue
+        parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
+    for phrase in phrases:
+        quoted = [fts_quote(t) for t in phrase if t]
+        if quoted:
+            parts.append(" + ".join(quoted) if len(quoted) > 1 else quoted[0])
+    if not parts:
+        return None
+    joiner = " AND " if mode == "and" else " OR "
+    return joiner.join(parts)

@@ -1,0 +1,48 @@
+"""Tokenising and normalising text the way the FTS5 ``unicode61 remove_diacritics 2`` tokenizer does,
+so query words, vocabulary and highlights agree with the index.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@lru_cache(maxsize=4096)
+def fold_token(token: str) -> str:
+    """Lower case without diacritics (``Café`` -> ``cafe``)."""
+    lowered = token.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def tokens(text: str) -> list[str]:
+    """Folded alphanumeric tokens of ``text`` (punctuation, ``_`` and ``+`` separate words)."""
+    return [fold_token(t) for t in _TOKEN.findall(text)]
+
+
+def token_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, folded token)`` for every token of ``text``."""
+    return [(m.start(), m.end(), fold_token(m.group(0))) for m in _TOKEN.finditer(text)]
+
+
+def fts_quote(token: str) -> str:
+    """One token as an FTS5 string literal: user text never reaches MATCH unquoted."""
+    return '"' + token.replace('"', '""') + '"'
+
+
+_STOP_TEXT = """a an the and or of for in on at to by with from into about is are was were be been
+    me my i we our us you your it its this that these those there here
+    show find get give open need want please where what which who whose how when
+    can could would should do does did any all some latest newest current recent most
+    file files doc docs document documents folder folders copy version"""
+STOPWORDS = frozenset(_STOP_TEXT.split())
+"""Words that carry no search meaning on their own (``latest``/``current`` become a boost)."""
+
+CURRENT_WORDS = frozenset({"latest", "newest", "current", "recent", "most", "final"})
+ARCHIVE_WORDS = frozenset({"archive", "archived", "old", "superseded", "previous", "obsolete"})

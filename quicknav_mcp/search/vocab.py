@@ -1,0 +1,116 @@
+"""The index vocabulary: every word the full-text tables hold, with document frequencies.
+
+Used for typo correction (rapidfuzz over words of similar length), "did you mean" and word
+autocomplete. Read from FTS5's own ``fts5vocab`` views, cached until the store changes (and
+rebuilt at most every ``min_interval`` seconds so a running indexer does not cause rebuild storms).
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from ..store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_WORDS = 400_000
+
+
+@dataclass
+class _Snapshot:
+    df: dict[str, int] = field(default_factory=dict)
+    by_len: dict[int, list[str]] = field(default_factory=dict)
+    sorted_words: list[str] = field(default_factory=list)
+    project_df: dict[str, int] = field(default_factory=dict)
+
+
+class Vocabulary:
+    """Words of ``search_docs`` and ``search_projects`` with document frequencies."""
+
+    def __init__(self, store: Store, *, min_interval: float = 30.0) -> None:
+        self.store = store
+        self.min_interval = min_interval
+        self._lock = threading.Lock()
+        self._snap = _Snapshot()
+        self._generation: object = None
+        self._built_at = 0.0
+
+    def _ensure_views(self) -> None:
+        # Temp tables belong to the store's connection, which every query here uses.
+        self.store.query(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.qn_vocab_docs USING fts5vocab(main, search_docs, row)"
+        )
+        self.store.query(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.qn_vocab_projects USING fts5vocab(main, search_projects, row)"
+        )
+
+    def snapshot(self) -> _Snapshot:
+        generation = self.store.generation()
+        now = time.monotonic()
+        if generation == self._generation or (self._snap.df and now - self._built_at < self.min_interval):
+            return self._snap
+        with self._lock:
+            if generation == self._generation:
+                return self._snap
+            t0 = time.perf_counter()
+            self._ensure_views()
+            df: dict[str, int] = {}
+            project_df: dict[str, int] = {}
+            for term, n in self.store.query(f"SELECT term, doc FROM temp.qn_vocab_docs LIMIT {MAX_WORDS}"):
+                df[term] = n
+            for term, n in self.store.query(f"SELECT term, doc FROM temp.qn_vocab_projects LIMIT {MAX_WORDS}"):
+                project_df[term] = n
+                df[term] = df.get(term, 0) + n
+            by_len: dict[int, list[str]] = {}
+            for term in df:
+                if len(term) >= 3 and not term.isdigit():
+                    by_len.setdefault(len(term), []).append(term)
+            self._snap = _Snapshot(df, by_len, sorted(df), project_df)
+            self._generation = generation
+            self._built_at = now
+            log.debug("vocabulary: %d words in %.0f ms", len(df), (time.perf_counter() - t0) * 1000)
+            return self._snap
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.snapshot().df
+
+    def df(self, word: str) -> int:
+        return self.snapshot().df.get(word, 0)
+
+    def corrections(self, word: str, *, limit: int = 2) -> list[tuple[str, float]]:
+        """Indexed words close to ``word`` (a likely typo), best first, with a 0-100 similarity."""
+        if len(word) < 4 or word.isdigit():
+            return []
+        snap = self.snapshot()
+        candidates: list[str] = []
+        spread = 1 if len(word) <= 5 else 2
+        for n in range(len(word) - spread, len(word) + spread + 1):
+            candidates.extend(snap.by_len.get(n, ()))
+        if not candidates:
+            return []
+        cutoff = 80 if len(word) <= 6 else 75
+        found = process.extract(word, candidates, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8)
+        # Prefer close and frequent words; a shared first letter is a strong hint for typos.
+        ranked = sorted(
+            found,
+            key=lambda f: (-(f[1] + (4 if f[0][:1] == word[:1] else 0)), -snap.df.get(f[0], 0)),
+        )
+        return [(w, round(s, 1)) for w, s, _ in ranked[:limit]]
+
+    def prefixed(self, prefix: str, limit: int = 10) -> list[tuple[str, int]]:
+        """Words starting with ``prefix``, most frequent first."""
+        snap = self.snapshot()
+        words = snap.sorted_words
+        i = bisect.bisect_left(words, prefix)
+        out: list[tuple[str, int]] = []
+        while i < len(words) and words[i].startswith(prefix) and len(out) < 500:
+            out.append((words[i], snap.df[words[i]]))
+            i += 1
+        out.sort(key=lambda kv: -kv[1])
+        return out[:limit]

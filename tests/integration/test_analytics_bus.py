@@ -1,0 +1,152 @@
+"""The event bus: topics, durable cursors, slow and failing subscribers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from quicknav_mcp.analytics import AnalyticsService, AnalyticsSettings
+from quicknav_mcp.analytics.bus import EventBus, Message, publish
+from quicknav_mcp.analytics.db import Conn
+from quicknav_mcp.analytics.service import TOPIC_EVENTS
+from quicknav_mcp.analytics.synthetic import generate_events
+from quicknav_mcp.store import Store
+
+DAY = 86_400_000
+START = (int(time.time() * 1000) // DAY - 10) * DAY
+SETTINGS = AnalyticsSettings(maintenance_interval=0, poll_interval=0.05)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = Store(tmp_path / "q.db")
+    yield s
+    s.close()
+
+
+def test_a_slow_subscriber_blocks_neither_ingestion_nor_rollups(store: Store) -> None:
+    svc = AnalyticsService(store, user="me", settings=SETTINGS)
+    seen: list[int] = []
+    release = threading.Event()
+
+    def slow(_conn, messages: list[Message]) -> None:
+        release.wait(10)  # stuck until the test lets it go
+        seen.extend(m.id for m in messages)
+
+    svc.bus.subscribe("slow-websocket", [TOPIC_EVENTS], slow, batch_size=5)
+    try:
+        events = generate_events(20_000, seed=1, start_ms=START, days=10)
+        started = time.perf_counter()
+        for i in range(0, len(events), 1000):
+            svc.track_events(events[i : i + 1000])
+        ingest_s = time.perf_counter() - started
+        assert ingest_s < 5, ingest_s
+        assert svc.wait_for_rollups(20)  # the rollups got everything while "slow" sat on batch one
+        assert svc.dashboard("30d").metrics.total_events == len(events)
+        assert seen == []
+        release.set()
+        assert svc.bus.wait_idle(svc._reader, ["slow-websocket"], 20)
+        head = store.query_one("SELECT max(id) FROM bus_outbox")[0]
+        assert sorted(set(seen)) == list(range(1, head + 1))
+    finally:
+        release.set()
+        svc.close()
+
+
+def test_a_failing_message_is_retried_then_parked_and_the_rest_flow(store: Store) -> None:
+    bus = EventBus(store.path, poll_interval=0.02)
+    got: list[int] = []
+    attempts: dict[int, int] = {}
+
+    def picky(_conn, messages: list[Message]) -> None:
+        for m in messages:
+            if m.payload.get("poison"):
+                attempts[m.id] = attempts.get(m.id, 0) + 1
+                raise ValueError("cannot handle this one")
+        got.extend(m.id for m in messages)
+
+    bus.subscribe("picky", ["t"], picky, batch_size=10)
+    conn = Conn(store.path)
+    with conn.write() as c:
+        ids = [publish(c, "t", {"poison": i == 3, "i": i}) for i in range(6)]
+        publish(c, "other-topic", {"x": 1})
+    bus.start()
+    try:
+        assert bus.wait_idle(conn, ["picky"], 20)
+    finally:
+        bus.stop()
+    assert got == [i for k, i in enumerate(ids) if k != 3]
+    assert attempts[ids[3]] >= 5
+    dead = conn.query("SELECT subscriber, message_id, error FROM bus_dead_letters")
+    assert [tuple(d) for d in dead] == [("picky", ids[3], "cannot handle this one")]
+    conn.close()
+
+
+def test_a_restarted_subscriber_resumes_from_its_cursor(store: Store) -> None:
+    conn = Conn(store.path)
+    got: list[int] = []
+
+    def handler(_conn, messages: list[Message]) -> None:
+        got.extend(m.payload["i"] for m in messages)
+
+    def run_once(n_before: int, n_after: int, start: str = "earliest") -> None:
+        bus = EventBus(store.path, poll_interval=0.02)
+        bus.subscribe("audit", ["t"], handler, start=start)
+        with conn.write() as c:
+            for i in range(n_before, n_after):
+                publish(c, "t", {"i": i})
+        bus.start()
+        assert bus.wait_idle(conn, ["audit"], 10)
+        bus.stop()
+
+    run_once(0, 5)
+    with conn.write() as c:  # published while nobody listens
+        for i in range(5, 9):
+            publish(c, "t", {"i": i})
+    run_once(9, 12)
+    assert got == list(range(12))  # each exactly once, in order
+
+    late: list[int] = []
+    bus = EventBus(store.path, poll_interval=0.02)
+    bus.subscribe("latecomer", ["t"], lambda _c, ms: late.extend(m.payload["i"] for m in ms), start="latest")
+    bus.start()
+    time.sleep(0.2)
+    with conn.write() as c:
+        publish(c, "t", {"i": 99})
+    bus.notify(["t"])
+    assert bus.wait_idle(conn, ["latecomer"], 10)
+    bus.stop()
+    assert late == [99]
+    bus.subscribe("dup", ["t"], handler)
+    with pytest.raises(ValueError, match="already registered"):
+        bus.subscribe("dup", ["t"], handler)
+    conn.close()
+
+
+def test_transactional_subscriber_rolls_back_with_its_cursor(store: Store) -> None:
+    conn = Conn(store.path)
+    with conn.write() as c:
+        c.execute("CREATE TABLE sink (i INTEGER PRIMARY KEY)")
+        for i in range(10):
+            publish(c, "t", {"i": i})
+    calls = {"n": 0}
+
+    def write_then_maybe_fail(c, messages: list[Message]) -> None:
+        calls["n"] += 1
+        c.executemany("INSERT INTO sink VALUES (?)", [(m.payload["i"],) for m in messages])
+        if calls["n"] == 2:
+            raise RuntimeError("crash after writing, before commit")
+
+    bus = EventBus(store.path, poll_interval=0.02)
+    bus.subscribe("sinker", ["t"], write_then_maybe_fail, transactional=True, batch_size=3)
+    bus.start()
+    try:
+        assert bus.wait_idle(conn, ["sinker"], 10)
+    finally:
+        bus.stop()
+    # The failed batch was rolled back with its cursor and applied again: no duplicate, no gap.
+    assert [r[0] for r in conn.query("SELECT i FROM sink ORDER BY i")] == list(range(10))
+    conn.close()

@@ -1,0 +1,206 @@
+"""Query understanding, FTS5 expression building (fuzzed), highlights and rank fusion."""
+
+from __future__ import annotations
+
+import sqlite3 as std_sqlite
+
+import pytest
+import sqlean
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quicknav_mcp.errors import InvalidInput
+from quicknav_mcp.search.highlight import content_snippet, highlight
+from quicknav_mcp.search.query import match_expression, parse_date_value, parse_query
+from quicknav_mcp.search.ranking import rrf
+from quicknav_mcp.search.text import fts_quote, tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("21614", ["21614"]),
+        ("PAVS20699", ["20699"]),
+        ("PAVS-20692 quote", ["20692"]),
+        ("Q-04974", []),
+        ("PURCHASE_94566", []),
+        ("17741 and 20692", ["17741", "20692"]),
+    ],
+)
+def test_project_codes_glued_and_not_codes(text: str, codes: list[str]) -> None:
+    assert parse_query(text).codes == codes
+
+
+def test_family_words_and_as_built_become_filters_not_words() -> None:
+    pq = parse_query("21614 as built design")
+    assert pq.codes == ["21614"]
+    assert pq.as_built is True
+    assert "lld" in pq.doc_types
+    assert pq.terms == []
+
+
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [
+        ("LLD", "lld"),
+        ("latest drawings", "lld"),
+        ("change order", "change_order"),
+        ("variation", "change_order"),
+        ("PO", "purchase_order"),
+        ("swms", "swms"),
+        ("supplier quote", "supplier_quotes"),
+        ("sales & po report", "sales_po"),
+        ("commissioning results", "qa_itp"),
+        ("floor plan level 3", "floor_plans"),
+    ],
+)
+def test_doc_type_synonyms(text: str, family: str) -> None:
+    assert family in parse_query(text).doc_types
+
+
+@pytest.mark.parametrize(
+    ("text", "rev"),
+    [("rev 102", 102), ("Rev102", 102), ("rev 1.02", 102), ("REVISION 203", 203), ("rev 5", 5)],
+)
+def test_revision(text: str, rev: int) -> None:
+    pq = parse_query(f"20692 {text}")
+    assert pq.revision == rev
+    assert pq.codes == ["20692"]
+    assert not any(t.startswith("rev") for t in pq.terms)
+
+
+@pytest.mark.parametrize(("text", "room"), [("room 12", 12), ("R12", 12), ("rm 5", 5), ("Room12 screen", 12)])
+def test_room(text: str, room: int) -> None:
+    assert parse_query(text).room == room
+
+
+@pytest.mark.parametrize(
+    ("text", "co"), [("CO5", 5), ("co 7", 7), ("change order 15", 15), ("Change+Order+15", 15), ("variation 3", 3)]
+)
+def test_change_order_numbers(text: str, co: int) -> None:
+    pq = parse_query(text)
+    assert pq.change_order == co
+    assert "change_order" in pq.doc_types
+
+
+def test_co_inside_words_is_not_a_change_order() -> None:
+    pq = parse_query("Collab Core room")
+    assert pq.change_order is None
+    assert {"collab", "core"} <= set(pq.terms)
+
+
+def test_phrases_filters_and_plain_words() -> None:
+    pq = parse_query('"hearing loop" type:swms project:18810 ext:.PDF after:2024-03 tesira')
+    assert pq.phrases == [["hearing", "loop"]]
+    assert pq.filters == {"doc_type": ["swms"], "project": ["18810"], "ext": ["pdf"], "after": ["2024-03"]}
+    assert pq.terms == ["tesira"]
+
+
+def test_unknown_key_colon_is_text_and_bad_filter_values_are_clear_errors() -> None:
+    assert "http" in parse_query("http://example").terms
+    with pytest.raises(InvalidInput, match="unknown document type"):
+        parse_query("type:spaceship")
+    with pytest.raises(InvalidInput, match="5-digit"):
+        parse_query("project:12")
+    with pytest.raises(InvalidInput, match="date"):
+        parse_query("after:yesterday")
+
+
+def test_dates_day_first_and_periods() -> None:
+    assert parse_date_value("05/03/2024") == parse_date_value("2024-03-05")
+    assert parse_date_value("2024", end=True) > parse_date_value("2024-12-31")
+
+
+def test_current_words_and_stopwords() -> None:
+    pq = parse_query("show me the latest sales po report for poolwerx")
+    assert pq.wants_current
+    assert pq.terms == ["poolwerx"]
+    assert "sales_po" in pq.doc_types
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"', "*", "NEAR(", "a - b", ":", "^x", '"unbalanced', "AND OR", "NOT", "col:val", "a*b", "(x", "{a b}:c"],
+)
+def test_fts_syntax_is_neutralised(text: str) -> None:
+    pq = parse_query(text)
+    expr = match_expression([[t] for t in pq.terms], pq.phrases)
+    if expr is not None:
+        _fts_accepts(expr)
+
+
+def test_too_long_and_control_characters() -> None:
+    with pytest.raises(InvalidInput, match="too long"):
+        parse_query("x" * 10_000)
+    assert parse_query("pool\x00\x07werx\x1b").terms == ["poolwerx"]
+    assert parse_query("   ").empty
+
+
+def test_mixed_scripts_are_words() -> None:
+    pq = parse_query("项目 プロジェクト Café 🚀")
+    assert "cafe" in pq.terms
+    assert "项目" in pq.terms
+
+
+def _fts_accepts(expr: str) -> None:
+    conn = sqlean.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(a, tokenize='unicode61 remove_diacritics 2')")
+    conn.execute("INSERT INTO t (a) VALUES ('poolwerx training room')")
+    conn.execute("SELECT rowid FROM t WHERE t MATCH ?", (expr,)).fetchall()
+
+
+_PIECES = [*'abcXYZ019 "*^:-()+.,\'\\/_~&#@!\n\t\x00\u00e9\u4e2d', "NEAR", "AND", "OR", "NOT", "type:", "rev ", "CO"]
+_TEXT = st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_TEXT)
+def test_fuzz_parser_never_leaks_fts_syntax(text: str) -> None:
+    try:
+        pq = parse_query(text)
+    except InvalidInput:
+        return  # a malformed explicit filter: a clear error is fine
+    for t in pq.terms + [w for p in pq.phrases for w in p]:
+        assert t and all(ch.isalnum() for ch in t), t
+    groups = [[t, t + "*"] for t in pq.terms]
+    for mode in ("and", "or"):
+        expr = match_expression(groups, pq.phrases, mode=mode)
+        if expr is not None:
+            _fts_accepts(expr)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_fuzz_any_unicode(text: str) -> None:
+    try:
+        pq = parse_query(text)
+    except InvalidInput:
+        return
+    expr = match_expression([[t] for t in pq.terms], pq.phrases)
+    if expr is not None:
+        _fts_accepts(expr)
+
+
+def test_fts_quote_doubles_quotes() -> None:
+    assert fts_quote('a"b') == '"a""b"'
+    assert tokens("Rev_102+CO5 Café") == ["rev", "102", "co5", "cafe"]
+
+
+def test_highlight_and_snippet() -> None:
+    assert highlight("21614 - PoolWerx Training", ["poolwerx"]) == "21614 - **PoolWerx** Training"
+    assert highlight("Poolwerx", [], ["pool"]) == "**Poolwerx**"
+    text = "intro " * 50 + "the Biamp Tesira Forte DSP in the rack " + "outro " * 50
+    snip = content_snippet(text, {"tesira", "biamp"})
+    assert "**Tesira**" in snip and "**Biamp**" in snip and len(snip) < 260
+    assert content_snippet(text, {"absent"}) == ""
+
+
+def test_rrf_rewards_agreement_and_rank() -> None:
+    scores, sources = rrf([("a", 1.0, [1, 2, 3]), ("b", 1.0, [3, 1]), ("c", 0.5, [4])])
+    assert max(scores, key=scores.get) == 1
+    assert sources[3] == ["a", "b"]
+    assert scores[4] < scores[2]
+
+
+def test_std_sqlite_is_not_needed() -> None:
+    assert std_sqlite.sqlite_version  # the test above uses sqlean, as the store does
