@@ -45,8 +45,10 @@ def ensure_venv() -> None:
     try:
         _run(PY, "-m", "pip", "install", "--quiet", TORCH_CPU)
     except subprocess.CalledProcessError:
-        print(f"could not install {TORCH_CPU}: installing without semantic search "
-              "(search falls back to lexical + fuzzy)", file=sys.stderr)
+        print(
+            f"could not install {TORCH_CPU}: installing without semantic search (search falls back to lexical + fuzzy)",
+            file=sys.stderr,
+        )
         extras = "dev"
     _run(PY, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]")
     stamp.write_text(digest)

@@ -101,8 +101,7 @@ def bench_dashboard(n: int, calls: int) -> dict:
     load = None
     if have < n:  # build once; reused by later runs
         start = (int(time.time() * 1000) // DAY - 90) * DAY
-        events = generate_events(n - have, seed=3 + have, start_ms=start, days=90, users=200,
-                                 id_prefix=f"d{have}")
+        events = generate_events(n - have, seed=3 + have, start_ms=start, days=90, users=200, id_prefix=f"d{have}")
         load = ingest(svc, events, 1000)
         del events
     svc.wait_for_rollups(600)
@@ -187,13 +186,16 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=1_000_000, help="events stored for the dashboard benchmark")
     ap.add_argument("--calls", type=int, default=200)
     args = ap.parse_args()
-    emit("analytics", {
-        "service_ingest": bench_service(args.ingest_events),
-        "mcp_track_events": bench_mcp(args.mcp_events),
-        "dashboard": bench_dashboard(args.events, args.calls),
-        "peak_rss_mb": peak_rss_mb(),
-        "targets": {"service_events_per_s": 20_000, "mcp_events_per_s": 2_000, "dashboard_p95_ms": 50},
-    })
+    emit(
+        "analytics",
+        {
+            "service_ingest": bench_service(args.ingest_events),
+            "mcp_track_events": bench_mcp(args.mcp_events),
+            "dashboard": bench_dashboard(args.events, args.calls),
+            "peak_rss_mb": peak_rss_mb(),
+            "targets": {"service_events_per_s": 20_000, "mcp_events_per_s": 2_000, "dashboard_p95_ms": 50},
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,19 @@ from quicknav_mcp.indexers.filesystem import scan_root
 from quicknav_mcp.store import Store
 
 CLIENTS = ["PLWRX", "DWNR", "PAVS SA", "PAVS NSW", "QPS", "DTMR", "VOLVO", "SLSQ", "CPQST", "NTR", "HTCHB"]
-WORDS = ["TR L1 Upgrades", "Office Fitout", "Boardroom Refresh", "MTR Rooms", "Hearing Loop", "Level 3",
-         "Training Room", "Auditorium", "Club House", "Head Office", "Workspace Refurbishment"]
+WORDS = [
+    "TR L1 Upgrades",
+    "Office Fitout",
+    "Boardroom Refresh",
+    "MTR Rooms",
+    "Hearing Loop",
+    "Level 3",
+    "Training Room",
+    "Auditorium",
+    "Club House",
+    "Head Office",
+    "Workspace Refurbishment",
+]
 
 
 def _touch(path: Path, mtime: float) -> None:
@@ -112,8 +123,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--projects", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--generator", choices=["auto", "firm", "simple"], default="auto",
-                    help="demo.firm.generate_firm (auto when importable) or the built-in 20 files/project")
+    ap.add_argument(
+        "--generator",
+        choices=["auto", "firm", "simple"],
+        default="auto",
+        help="demo.firm.generate_firm (auto when importable) or the built-in 20 files/project",
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
 

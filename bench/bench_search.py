@@ -51,8 +51,12 @@ def _fill_vectors(app: App, model: str) -> int:
         "SELECT v.embedding FROM embedding_state s JOIN vec_documents v ON v.rowid = s.doc_id LIMIT 5000"
     )
     base = np.vstack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
-    todo = [r[0] for r in store.query(
-        "SELECT d.id FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id WHERE s.doc_id IS NULL")]
+    todo = [
+        r[0]
+        for r in store.query(
+            "SELECT d.id FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id WHERE s.doc_id IS NULL"
+        )
+    ]
     rng = np.random.default_rng(7)
     seq = store.query_one("SELECT coalesce(max(seq), 0) + 1 FROM embedding_state")[0]
     for start in range(0, len(todo), 5000):
@@ -93,13 +97,19 @@ def main() -> None:
     app.indexing.reindex()
     index_s = time.perf_counter() - t0
     status = app.indexing.status()
-    figures: dict = {"projects": status.projects, "documents": status.documents,
-                     "scan_with_fts_triggers_s": round(index_s, 1)}
+    figures: dict = {
+        "projects": status.projects,
+        "documents": status.documents,
+        "scan_with_fts_triggers_s": round(index_s, 1),
+    }
 
     t0 = time.perf_counter()
     ext = app.search.index_content(extract=True, embed=False, workers=2, max_docs=args.extract_sample)["extract"]
-    figures["extraction_sample"] = {"docs": ext["processed"], "docs_per_s": round(ext["processed"] / ext["seconds"], 1)
-                                    if ext["seconds"] else None, "workers": 2}
+    figures["extraction_sample"] = {
+        "docs": ext["processed"],
+        "docs_per_s": round(ext["processed"] / ext["seconds"], 1) if ext["seconds"] else None,
+        "workers": 2,
+    }
 
     from quicknav_mcp.indexers.embed import EmbedWorker
 
@@ -124,25 +134,43 @@ def main() -> None:
     rng = random.Random(5)
     projects = app.projects.all()
     clients = sorted({n for p in projects for n in p.client_names}) or ["Downer"]
-    words = ["hearing loop", "boardroom", "training room", "projector replacement", "meeting room upgrade",
-             "level 3", "crestron", "floor plan", "swms", "sales po report", "as built", "rack elevation"]
+    words = [
+        "hearing loop",
+        "boardroom",
+        "training room",
+        "projector replacement",
+        "meeting room upgrade",
+        "level 3",
+        "crestron",
+        "floor plan",
+        "swms",
+        "sales po report",
+        "as built",
+        "rack elevation",
+    ]
     typos = ["poolwrex", "dwoner", "glendael", "hutchinsn builders", "brdigewater"]
     queries = []
     for _ in range(args.queries):
         p = rng.choice(projects)
-        queries.append(rng.choice([
-            f"{p.code} as built design",
-            f"CO{rng.randint(1, 6)} {p.code}",
-            rng.choice(clients),
-            f"{rng.choice(clients)} {rng.choice(words)}",
-            rng.choice(words),
-            rng.choice(typos),
-            f"{p.code} sales po report",
-            f"{p.code} rev 10{rng.randint(0, 4)}",
-            "safety statement for working at heights",
-        ]))
-    prefixes = [rng.choice([p.code[: rng.randint(2, 4)], p.name.split(" - ", 1)[-1][:4], rng.choice(clients)[:3]])
-                for p in rng.sample(projects, min(len(projects), 1000))]
+        queries.append(
+            rng.choice(
+                [
+                    f"{p.code} as built design",
+                    f"CO{rng.randint(1, 6)} {p.code}",
+                    rng.choice(clients),
+                    f"{rng.choice(clients)} {rng.choice(words)}",
+                    rng.choice(words),
+                    rng.choice(typos),
+                    f"{p.code} sales po report",
+                    f"{p.code} rev 10{rng.randint(0, 4)}",
+                    "safety statement for working at heights",
+                ]
+            )
+        )
+    prefixes = [
+        rng.choice([p.code[: rng.randint(2, 4)], p.name.split(" - ", 1)[-1][:4], rng.choice(clients)[:3]])
+        for p in rng.sample(projects, min(len(projects), 1000))
+    ]
     s = app.search
     figures["lexical_search_documents"] = _timed(lambda q: s.search_documents(q, mode="lexical"), queries)
     figures["hybrid_search_documents"] = _timed(lambda q: s.search_documents(q, mode="hybrid"), queries)

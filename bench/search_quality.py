@@ -135,8 +135,11 @@ def demo_queries(projects: int, seed: int) -> list[Labelled]:
         if as_built:
             out.append(Labelled("demo", "family + project", "documents", f"{r.code} as built design", set(as_built)))
         else:
-            out.append(Labelled("demo", "family + project", "documents", f"{r.code} latest design",
-                                {d.current for d in r.designs}))
+            out.append(
+                Labelled(
+                    "demo", "family + project", "documents", f"{r.code} latest design", {d.current for d in r.designs}
+                )
+            )
     revs = []
     for r in with_designs:
         for f in files_by_project.get(r.code, []):
@@ -179,8 +182,15 @@ def demo_queries(projects: int, seed: int) -> list[Labelled]:
     for r in with_designs[6:9]:
         m = _STREET.search(r.site_address)
         if m:
-            out.append(Labelled("demo", "content phrase", "documents", f"system design drawings for {m.group(1)}",
-                                {d.current for d in r.designs}))
+            out.append(
+                Labelled(
+                    "demo",
+                    "content phrase",
+                    "documents",
+                    f"system design drawings for {m.group(1)}",
+                    {d.current for d in r.designs},
+                )
+            )
     return out
 
 
@@ -193,11 +203,22 @@ def real_queries(lines: list[str]) -> list[Labelled]:
     out: list[Labelled] = []
     for code in sorted(projects)[:8]:
         out.append(Labelled("real", "exact code", "projects", code, {code}))
-    for q, code in (("Poolwerx", "21614"), ("Spotless", "20692"), ("Volvo", "20699"), ("Saab hearing loop", "18810"),
-                    ("Ingenia club house", "20797"), ("Neoen", "20381"), ("Gallagher Bassett audit", "17742")):
+    for q, code in (
+        ("Poolwerx", "21614"),
+        ("Spotless", "20692"),
+        ("Volvo", "20699"),
+        ("Saab hearing loop", "18810"),
+        ("Ingenia club house", "20797"),
+        ("Neoen", "20381"),
+        ("Gallagher Bassett audit", "17742"),
+    ):
         out.append(Labelled("real", "client full name", "projects", q, {code}))
-    for q, code in (("poolwrex", "21614"), ("spotles", "20692"), ("ingenai victoria point", "20797"),
-                    ("galager bassett", "17742")):
+    for q, code in (
+        ("poolwrex", "21614"),
+        ("spotles", "20692"),
+        ("ingenai victoria point", "20797"),
+        ("galager bassett", "17742"),
+    ):
         out.append(Labelled("real", "typo", "projects", q, {code}))
 
     def docs(pattern: str, code: str | None = None) -> set[str]:
@@ -207,11 +228,17 @@ def real_queries(lines: list[str]) -> list[Labelled]:
     out.append(Labelled("real", "room", "documents", "17741 room 12", docs(r"(?:\bR ?12\b|Room ?12\b)", "17741")))
     out.append(Labelled("real", "room", "documents", "17741 R5", docs(r"(?:\bR ?0?5\b|Room ?0?5\b)", "17741")))
     for code in ("21614", "20692", "20865"):
-        out.append(Labelled("real", "family + project", "documents", f"{code} as built",
-                            docs(r"as[\s-]?built", code)))
+        out.append(Labelled("real", "family + project", "documents", f"{code} as built", docs(r"as[\s-]?built", code)))
     for k, code in ((4, "20692"), (3, "17741"), (15, "17741")):
-        out.append(Labelled("real", "change order", "documents", f"CO{k} {code}",
-                            docs(rf"(?:\bCO ?{k}\b|Change[ +]Order[ +]{k}\b)", code)))
+        out.append(
+            Labelled(
+                "real",
+                "change order",
+                "documents",
+                f"CO{k} {code}",
+                docs(rf"(?:\bCO ?{k}\b|Change[ +]Order[ +]{k}\b)", code),
+            )
+        )
     out.append(Labelled("real", "sales po", "documents", "21614 sales po report", docs(r"sales & po", "21614")))
     out.append(Labelled("real", "revision", "documents", "20692 rev 102", docs(r"rev ?(?:102|1\.02)\b", "20692")))
     return [q for q in out if q.relevant]
@@ -233,15 +260,20 @@ def evaluate(app: App, root: Path, queries: list[Labelled]) -> list[dict]:
     rows = []
     prefix = str(root).rstrip("/") + "/"
     for q in queries:
-        row = {"corpus": q.corpus, "category": q.category, "target": q.target, "query": q.query,
-               "relevant": len(q.relevant)}
+        row = {
+            "corpus": q.corpus,
+            "category": q.category,
+            "target": q.target,
+            "query": q.query,
+            "relevant": len(q.relevant),
+        }
         for mode in MODES:
             if q.target == "projects":
                 res = app.search.search_projects(q.query, limit=20, mode=mode, include_facets=False)
                 ranked = [p.project_number for p in res.projects]
             else:
                 res = app.search.search_documents(q.query, limit=20, mode=mode, include_facets=False)
-                ranked = [d.path[len(prefix):] if d.path.startswith(prefix) else d.path for d in res.documents]
+                ranked = [d.path[len(prefix) :] if d.path.startswith(prefix) else d.path for d in res.documents]
             row[mode] = {
                 "ndcg10": round(ndcg(ranked, q.relevant), 4),
                 "mrr": round(mrr(ranked, q.relevant), 4),
@@ -311,14 +343,25 @@ def main() -> None:
     summary = summarise(rows)
     hybrid = summary["hybrid"]["ndcg10"]
     failures = [
-        {"query": r["query"], "corpus": r["corpus"], "category": r["category"], "ndcg10": r["hybrid"]["ndcg10"],
-         "top": r["hybrid"]["top"]}
-        for r in rows if r["hybrid"]["ndcg10"] < 0.5
+        {
+            "query": r["query"],
+            "corpus": r["corpus"],
+            "category": r["category"],
+            "ndcg10": r["hybrid"]["ndcg10"],
+            "top": r["hybrid"]["top"],
+        }
+        for r in rows
+        if r["hybrid"]["ndcg10"] < 0.5
     ]
     worse = [
-        {"query": r["query"], "category": r["category"], "hybrid": r["hybrid"]["ndcg10"],
-         "best_single": max(r["lexical"]["ndcg10"], r["semantic"]["ndcg10"])}
-        for r in rows if r["hybrid"]["ndcg10"] + 1e-9 < max(r["lexical"]["ndcg10"], r["semantic"]["ndcg10"])
+        {
+            "query": r["query"],
+            "category": r["category"],
+            "hybrid": r["hybrid"]["ndcg10"],
+            "best_single": max(r["lexical"]["ndcg10"], r["semantic"]["ndcg10"]),
+        }
+        for r in rows
+        if r["hybrid"]["ndcg10"] + 1e-9 < max(r["lexical"]["ndcg10"], r["semantic"]["ndcg10"])
     ]
     figures = {
         "queries": len(rows),

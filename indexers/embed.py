@@ -156,7 +156,7 @@ def document_text(name: str, folders: str, project: str, family: str, content: s
     parts = [stem.replace("_", " ").replace("+", " "), folders.strip("/").replace("/", " > "), project, family]
     text = " | ".join(p for p in parts if p)
     if content:
-        text += "\n" + " ".join(content[:DOC_TEXT_CHARS * 2].split())[:DOC_TEXT_CHARS]
+        text += "\n" + " ".join(content[: DOC_TEXT_CHARS * 2].split())[:DOC_TEXT_CHARS]
     return text
 
 
@@ -262,8 +262,13 @@ class EmbedWorker:
             }
             unchanged = []
             for r in rows:
-                text = document_text(r["name"], r["project_rel_path"][: -len(r["name"])] if r["name"] else "",
-                                     r["folder_name"], r["family"] or "", r["text"])
+                text = document_text(
+                    r["name"],
+                    r["project_rel_path"][: -len(r["name"])] if r["name"] else "",
+                    r["folder_name"],
+                    r["family"] or "",
+                    r["text"],
+                )
                 sig = _sig(text, model)
                 if known.get(r["id"]) == sig:
                     unchanged.append(r["id"])
@@ -335,9 +340,12 @@ class EmbedWorker:
             vecs = self.embedder.encode([t for _, t, _ in chunk])
             seq = self._next_seq("project_embedding_state")
             with self.store.transaction() as conn:
-                live = {r[0] for r in conn.execute(
-                    f"SELECT id FROM projects WHERE id IN ({','.join('?' * len(chunk))})", [c[0] for c in chunk]
-                )}
+                live = {
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT id FROM projects WHERE id IN ({','.join('?' * len(chunk))})", [c[0] for c in chunk]
+                    )
+                }
                 keep = [n for n, c in enumerate(chunk) if c[0] in live]
                 vectors.write_vectors(conn, "vec_projects", [chunk[n][0] for n in keep], vecs[keep])
                 conn.executemany(

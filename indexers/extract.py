@@ -289,7 +289,8 @@ class _Worker:
             code = self.proc.exitcode if self.proc is not None else None
             self.kill()
             return ExtractResult(
-                "failed", error=f"parser process died (exit code {code}): {type(exc).__name__}",
+                "failed",
+                error=f"parser process died (exit code {code}): {type(exc).__name__}",
                 seconds=time.perf_counter() - t0,
             )
         return ExtractResult(status, text, truncated, error, time.perf_counter() - t0)
@@ -372,8 +373,15 @@ def _inside(path: str, root: str) -> bool:
 class ContentWorker:
     """Extracts the text of new and changed documents into ``document_content``."""
 
-    def __init__(self, store: Store, *, workers: int = 1, timeout: float = TIME_BUDGET,
-                 max_chars: int = MAX_CHARS, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        workers: int = 1,
+        timeout: float = TIME_BUDGET,
+        max_chars: int = MAX_CHARS,
+        batch_size: int = 32,
+    ) -> None:
         self.store = store
         self.workers = max(1, workers)
         self.timeout = timeout
@@ -458,8 +466,18 @@ class ContentWorker:
         for row, res in results:
             text = res.text if res.status == "ok" else None
             params.append(
-                (row["id"], row["size"], row["mtime"], res.status, res.error, text, len(text or ""),
-                 int(res.truncated), round(res.seconds, 4), row["id"])
+                (
+                    row["id"],
+                    row["size"],
+                    row["mtime"],
+                    res.status,
+                    res.error,
+                    text,
+                    len(text or ""),
+                    int(res.truncated),
+                    round(res.seconds, 4),
+                    row["id"],
+                )
             )
         with self.store.transaction() as conn:
             conn.executemany(_UPSERT, params)

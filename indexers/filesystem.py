@@ -90,9 +90,28 @@ _scandir = os.scandir  # indirection so tests can simulate listing failures
 
 # Column order shared by the INSERT and UPDATE statements (root_id is added separately).
 _DOC_COLUMNS = (
-    "project_id", "rel_path", "project_rel_path", "name", "ext", "size", "mtime", "doc_type", "phase",
-    "revision", "revision_raw", "revision_scheme", "status_tags", "is_as_built", "doc_date", "room",
-    "change_order", "sheet", "code_in_name", "series_key", "is_archive", "is_handover_copy",
+    "project_id",
+    "rel_path",
+    "project_rel_path",
+    "name",
+    "ext",
+    "size",
+    "mtime",
+    "doc_type",
+    "phase",
+    "revision",
+    "revision_raw",
+    "revision_scheme",
+    "status_tags",
+    "is_as_built",
+    "doc_date",
+    "room",
+    "change_order",
+    "sheet",
+    "code_in_name",
+    "series_key",
+    "is_archive",
+    "is_handover_copy",
     "duplicate_counter",
 )
 _NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -105,9 +124,7 @@ _INSERT_DOC = (
     + f", indexed_at = {_NOW_SQL}"
 )
 _UPDATE_DOC = (
-    "UPDATE documents SET "
-    + ", ".join(f"{c} = ?" for c in _DOC_COLUMNS)
-    + f", indexed_at = {_NOW_SQL} WHERE id = ?"
+    "UPDATE documents SET " + ", ".join(f"{c} = ?" for c in _DOC_COLUMNS) + f", indexed_at = {_NOW_SQL} WHERE id = ?"
 )
 
 # Positions in the tuples kept for the rows already stored.
@@ -264,11 +281,28 @@ def _doc_values(
 ) -> tuple[Any, ...]:
     rev = doc.revision
     return (
-        project_id, rel, rel_pp, name, (doc.ext or "").lstrip(".").lower(), size, mtime, doc.doc_type,
-        doc.phase, rev.value if rev else None, rev.raw if rev else None, rev.scheme if rev else None,
-        json.dumps(list(doc.status_tags)), int(doc.is_as_built),
-        doc.doc_date.isoformat() if doc.doc_date else None, doc.room, doc.change_order, doc.sheet,
-        doc.project_code, doc.series_key, int(doc.is_archive), int(doc.is_handover_copy),
+        project_id,
+        rel,
+        rel_pp,
+        name,
+        (doc.ext or "").lstrip(".").lower(),
+        size,
+        mtime,
+        doc.doc_type,
+        doc.phase,
+        rev.value if rev else None,
+        rev.raw if rev else None,
+        rev.scheme if rev else None,
+        json.dumps(list(doc.status_tags)),
+        int(doc.is_as_built),
+        doc.doc_date.isoformat() if doc.doc_date else None,
+        doc.room,
+        doc.change_order,
+        doc.sheet,
+        doc.project_code,
+        doc.series_key,
+        int(doc.is_archive),
+        int(doc.is_handover_copy),
         doc.duplicate_counter,
     )
 
@@ -432,8 +466,17 @@ class _Scan:
             "unchanged = ?, problems = ?, seconds = ?, status = coalesce(?, status), "
             "finished_at = coalesce(?, finished_at) WHERE id = ?",
             (
-                r.files_seen, r.added, r.updated, r.moved, r.deleted, r.unchanged, r.problems,
-                round(time.monotonic() - self.t0, 3), status, r.finished_at if status else None, r.scan_id,
+                r.files_seen,
+                r.added,
+                r.updated,
+                r.moved,
+                r.deleted,
+                r.unchanged,
+                r.problems,
+                round(time.monotonic() - self.t0, 3),
+                status,
+                r.finished_at if status else None,
+                r.scan_id,
             ),
         )
 
@@ -461,8 +504,17 @@ class _Scan:
         log.info(
             "scan %d of %s %s in %.2fs: %d files, %d added, %d updated, %d moved, %d deleted, "
             "%d unchanged, %d problems",
-            rep.scan_id, rep.root, rep.status, rep.seconds, rep.files_seen, rep.added, rep.updated,
-            rep.moved, rep.deleted, rep.unchanged, rep.problems,
+            rep.scan_id,
+            rep.root,
+            rep.status,
+            rep.seconds,
+            rep.files_seen,
+            rep.added,
+            rep.updated,
+            rep.moved,
+            rep.deleted,
+            rep.unchanged,
+            rep.problems,
         )
         if rep.problems:
             log.warning("scan of %s recorded %d problem(s); see scan_problems", rep.root, rep.problems)
@@ -551,13 +603,12 @@ class _Scan:
             seen.add(rel)
             self.projects[row["id"]] = _Project(row["id"], rel, abs_path, folder, rng, mtime)
             fields = (folder.code, os.path.basename(abs_path), rng, folder.client, folder.description, mtime)
-            if fields != tuple(row[k] for k in ("code", "folder_name", "range_folder", "client",
-                                                "description", "mtime")):
+            if fields != tuple(
+                row[k] for k in ("code", "folder_name", "range_folder", "client", "description", "mtime")
+            ):
                 changed.append((*fields, row["id"]))
                 self.touched.add(row["id"])  # client names depend on the folder name too
-        vanished = [
-            r for rel, r in stored.items() if rel not in seen and not _under(rel, self.unreadable)
-        ]
+        vanished = [r for rel, r in stored.items() if rel not in seen and not _under(rel, self.unreadable)]
         kept = [r for rel, r in stored.items() if rel not in seen and _under(rel, self.unreadable)]
         if kept:
             log.info("%d project folder(s) under unreadable folders kept", len(kept))
@@ -599,8 +650,16 @@ class _Scan:
                 pid = conn.execute(
                     "INSERT INTO projects (root_id, code, folder_name, rel_path, range_folder, client, "
                     "description, mtime) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (self.root_id, folder.code, os.path.basename(abs_path), rel, rng, folder.client,
-                     folder.description, mtime),
+                    (
+                        self.root_id,
+                        folder.code,
+                        os.path.basename(abs_path),
+                        rel,
+                        rng,
+                        folder.client,
+                        folder.description,
+                        mtime,
+                    ),
                 ).lastrowid
                 self.projects[pid] = _Project(pid, rel, abs_path, folder, rng, mtime)
                 self.touched.add(pid)
@@ -617,8 +676,7 @@ class _Scan:
             (folder.code, os.path.basename(abs_path), rel, rng, folder.client, folder.description, mtime, pid),
         )
         moved = conn.execute(
-            f"UPDATE documents SET rel_path = ? || substr(rel_path, ?), indexed_at = {_NOW_SQL} "
-            "WHERE project_id = ?",
+            f"UPDATE documents SET rel_path = ? || substr(rel_path, ?), indexed_at = {_NOW_SQL} WHERE project_id = ?",
             (rel, len(old_rel) + 1, pid),
         ).rowcount
         # Re-key the stored rows so the walk finds them at their new paths.
@@ -670,8 +728,11 @@ class _Scan:
                 try:
                     if entry.is_dir(follow_symlinks=False):
                         if len(folders) >= MAX_WALK_DEPTH:
-                            self._problem(_join(dir_rel, name), "loop",
-                                          f"nested deeper than {MAX_WALK_DEPTH} folders; not followed")
+                            self._problem(
+                                _join(dir_rel, name),
+                                "loop",
+                                f"nested deeper than {MAX_WALK_DEPTH} folders; not followed",
+                            )
                         else:
                             subdirs.append((entry.path, (*folders, name)))
                         continue
@@ -707,9 +768,7 @@ class _Scan:
                     doc = self._parse(folders, name, rel)
                     if doc is None:
                         continue
-                    self.inserts.append(
-                        (self.root_id, *_doc_values(proj.id, rel, rel_pp, name, size, mtime, doc))
-                    )
+                    self.inserts.append((self.root_id, *_doc_values(proj.id, rel, rel_pp, name, size, mtime, doc)))
                     self.touched.add(proj.id)
                     report.added += 1
             stack.extend(reversed(subdirs))
@@ -766,8 +825,11 @@ class _Scan:
         self.deferred.clear()
 
         # Moves first (their new paths are free), then deletes, then vanished projects.
-        for sql, items in ((_UPDATE_DOC, moves), (_INSERT_DOC, inserts),
-                           ("DELETE FROM documents WHERE id = ?", deletes)):
+        for sql, items in (
+            (_UPDATE_DOC, moves),
+            (_INSERT_DOC, inserts),
+            ("DELETE FROM documents WHERE id = ?", deletes),
+        ):
             for chunk in _chunks(items, BATCH_ROWS):
                 with self.store.transaction() as conn:
                     conn.executemany(sql, chunk)
@@ -802,15 +864,13 @@ class _Scan:
             try:
                 clients = client_names_from_documents(self.projects[pid].folder, names[pid])
             except Exception:
-                log.exception("client_names_from_documents failed for project %s",
-                              self.projects[pid].folder.code)
+                log.exception("client_names_from_documents failed for project %s", self.projects[pid].folder.code)
                 clients = []
             updates.append((json.dumps(list(clients)), counts[pid], pid))
         for chunk in _chunks(updates, BATCH_ROWS):
             with self.store.transaction() as conn:
                 conn.executemany(
-                    "UPDATE projects SET client_names = ?, doc_count = ?, "
-                    f"indexed_at = {_NOW_SQL} WHERE id = ?",
+                    f"UPDATE projects SET client_names = ?, doc_count = ?, indexed_at = {_NOW_SQL} WHERE id = ?",
                     chunk,
                 )
 
@@ -878,8 +938,7 @@ def scan_roots(
     for path in paths:
         if cancel is not None and cancel.is_set():
             break
-        reports.append(scan_root(store, path, progress=progress, cancel=cancel, force=force,
-                                 max_depth=max_depth))
+        reports.append(scan_root(store, path, progress=progress, cancel=cancel, force=force, max_depth=max_depth))
     return reports
 
 

@@ -87,8 +87,12 @@ class ToolCallTracker:
             return
         args = params.get("arguments")
         event = event_for_tool_call(
-            name, args if isinstance(args, Mapping) else None, None if failed else structured(result),
-            elapsed_ms=elapsed, failed=failed, user=app.config.user,
+            name,
+            args if isinstance(args, Mapping) else None,
+            None if failed else structured(result),
+            elapsed_ms=elapsed,
+            failed=failed,
+            user=app.config.user,
         )
         app.analytics.record_tool_call(event)
 
@@ -118,11 +122,23 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         calls made through this server are tracked automatically; use this for what happens
         elsewhere (a document opened in Explorer, a click in a client UI)."""
         app = holder.get()
-        raw = {k: v for k, v in {
-            "event_type": event_type, "project_id": project_id, "document_id": document_id, "query": query,
-            "result_count": result_count, "response_time_ms": response_time_ms, "metadata": metadata,
-            "timestamp": timestamp, "event_id": event_id, "user_id": user_id, "session_id": session_id,
-        }.items() if v is not None}
+        raw = {
+            k: v
+            for k, v in {
+                "event_type": event_type,
+                "project_id": project_id,
+                "document_id": document_id,
+                "query": query,
+                "result_count": result_count,
+                "response_time_ms": response_time_ms,
+                "metadata": metadata,
+                "timestamp": timestamp,
+                "event_id": event_id,
+                "user_id": user_id,
+                "session_id": session_id,
+            }.items()
+            if v is not None
+        }
         return app.analytics.track_event(raw, default_user=app.config.user)
 
     @server.tool(title="Record a batch of analytics events", annotations=WRITE)
@@ -147,7 +163,8 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @server.tool(title="Analytics dashboard", annotations=READ_ONLY)
     @tool_errors
     def get_dashboard(
-        start: Start = None, end: End = None,
+        start: Start = None,
+        end: End = None,
         top: Annotated[int, Field(ge=1, le=50, description="How many top projects and queries")] = 10,
     ) -> Dashboard:
         """How QuickNav is used over a time range (default: the last 30 days): totals (projects,
@@ -171,7 +188,8 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @server.tool(title="Search trends", annotations=READ_ONLY)
     @tool_errors
     def get_search_trends(
-        start: Start = None, end: End = None,
+        start: Start = None,
+        end: End = None,
         granularity: Annotated[
             Literal["auto", "hour", "day", "week", "month"], Field(description="Bucket size of the series")
         ] = "auto",
@@ -185,7 +203,8 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @tool_errors
     def get_user_activity(
         user_id: Annotated[str | None, Field(description="Default: the configured QuickNav user")] = None,
-        start: Start = None, end: End = None,
+        start: Start = None,
+        end: End = None,
     ) -> UserActivity:
         """One user's activity: events, searches, views, sessions (30-minute inactivity), an hour-of-
         week heatmap (UTC), their most used projects and their most recent events."""
@@ -206,9 +225,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @tool_errors
     def run_report(
         metric: Annotated[str, Field(description="One of: " + ", ".join(METRICS))],
-        group_by: Annotated[
-            list[str], Field(max_length=2, description="Up to two of: " + ", ".join(DIMENSIONS))
-        ] = [],  # noqa: B006 - pydantic copies defaults
+        group_by: Annotated[list[str], Field(max_length=2, description="Up to two of: " + ", ".join(DIMENSIONS))] = [],  # noqa: B006 - pydantic copies defaults
         period: Annotated[
             str, Field(description="One of " + ", ".join(PERIODS) + ", last_N_days, or START/END dates")
         ] = "last_30_days",

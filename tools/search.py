@@ -44,8 +44,9 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         offset: Annotated[int, Field(ge=0, le=10_000, description="Start of the page")] = 0,
         filters: Annotated[
             dict[str, str | list[str]] | None,
-            Field(description="Exact filters: project (5-digit), client, doc_type (projects holding that "
-                              "family), year"),
+            Field(
+                description="Exact filters: project (5-digit), client, doc_type (projects holding that family), year"
+            ),
         ] = None,
         user_id: UserId = None,
     ) -> SearchProjectsResult:
@@ -63,15 +64,17 @@ def register(server: MCPServer, holder: AppHolder) -> None:
             Field(
                 description="What the document is: words of its name or content, a family (LLD, design, as "
                 "built, CO5, change order, SWMS, quote, PO, floor plan), a revision (rev 102), a room (room 12, "
-                "R12), a project code, \"quoted phrases\", a plain-language question, or key:value filters. "
+                'R12), a project code, "quoted phrases", a plain-language question, or key:value filters. '
                 "May be empty when project_number, doc_type or filters say enough."
             ),
         ] = "",
         project_number: Annotated[str | None, Field(description="Only this 5-digit project")] = None,
         doc_type: Annotated[
             str | None,
-            Field(description="Only this family: lld, hld, change_order, sales_po, floor_plans, scope, qa_itp, "
-                              "swms, supplier_quotes, photos, handover, purchase_order, ... (synonyms accepted)"),
+            Field(
+                description="Only this family: lld, hld, change_order, sales_po, floor_plans, scope, qa_itp, "
+                "swms, supplier_quotes, photos, handover, purchase_order, ... (synonyms accepted)"
+            ),
         ] = None,
         filters: Filters = None,
         limit: Annotated[int, Field(ge=1, le=100, description="Page size (1-100)")] = 20,
@@ -94,8 +97,9 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @server.tool(title="Autocomplete", annotations=READ_ONLY)
     @tool_errors
     def suggest(
-        prefix: Annotated[str, Field(description="The start of what the user is typing (code, project, client, "
-                                                 "word)", max_length=200)],
+        prefix: Annotated[
+            str, Field(description="The start of what the user is typing (code, project, client, word)", max_length=200)
+        ],
         limit: Annotated[int, Field(ge=1, le=50, description="How many suggestions (1-50)")] = 10,
     ) -> SuggestResult:
         """Completions for a partly typed query: project codes, project folder names, client names

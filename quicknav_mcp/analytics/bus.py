@@ -208,8 +208,9 @@ class _Worker:
                             (self.name, m.id, m.topic, json.dumps(m.payload), str(exc)[:2000], now_ms()),
                         )
                         self._advance(c, m.id)
-                        log.error("bus subscriber %s parked message %d after %d failures", self.name, m.id,
-                                  self.failures)
+                        log.error(
+                            "bus subscriber %s parked message %d after %d failures", self.name, m.id, self.failures
+                        )
                     self.failures = 0
         except Exception:
             log.exception("bus subscriber %s cannot record its failure", self.name)
@@ -316,8 +317,7 @@ class EventBus:
             low = head
             for name, position, updated in c.execute("SELECT subscriber, position, updated_ms FROM bus_cursors"):
                 if position < head and updated < cutoff:
-                    log.warning("bus subscriber %s has not moved since %s; no longer holding the outbox", name,
-                                updated)
+                    log.warning("bus subscriber %s has not moved since %s; no longer holding the outbox", name, updated)
                     continue
                 low = min(low, position)
             return c.execute("DELETE FROM bus_outbox WHERE id <= ?", (low,)).rowcount

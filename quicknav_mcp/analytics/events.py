@@ -42,8 +42,19 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
 
 FIELDS = frozenset(
     {
-        "event_id", "user_id", "session_id", "event_type", "project_id", "document_id", "query",
-        "result_count", "response_time_ms", "metadata", "timestamp", "operation", "error",
+        "event_id",
+        "user_id",
+        "session_id",
+        "event_type",
+        "project_id",
+        "document_id",
+        "query",
+        "result_count",
+        "response_time_ms",
+        "metadata",
+        "timestamp",
+        "operation",
+        "error",
     }
 )
 
@@ -125,9 +136,7 @@ def parse_time(value: object, field_name: str = "timestamp") -> int:
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
-            raise EventError(
-                f"{field_name} {text!r} is not an ISO 8601 date-time like 2025-03-04T09:15:00Z"
-            ) from None
+            raise EventError(f"{field_name} {text!r} is not an ISO 8601 date-time like 2025-03-04T09:15:00Z") from None
         if dt.tzinfo is None:  # naive times are taken as UTC, the only zone the log uses
             dt = dt.replace(tzinfo=UTC)
         return int(dt.timestamp() * 1000)
@@ -289,9 +298,7 @@ def validate_event(
             meta_text, capped, dropped = _cap_metadata(metadata, metadata_cap)
             if capped:
                 flags |= FLAG_METADATA_CAPPED
-                warnings.append(
-                    f"metadata over {metadata_cap} bytes: kept what fits, dropped {len(dropped)} key(s)"
-                )
+                warnings.append(f"metadata over {metadata_cap} bytes: kept what fits, dropped {len(dropped)} key(s)")
 
     operation = raw.get("operation")
     if operation is None and event_type == "tool_call" and isinstance(metadata, dict):

@@ -111,8 +111,13 @@ def history_events(
         if ts is None:
             ts = base_ms - index * 1000
             meta["synthetic_time"] = True
-        event: dict[str, Any] = {"event_id": event_id, "user_id": user, "timestamp": ts, "result_count": count,
-                                 "metadata": meta}
+        event: dict[str, Any] = {
+            "event_id": event_id,
+            "user_id": user,
+            "timestamp": ts,
+            "result_count": count,
+            "metadata": meta,
+        }
         if "doc" in action.lower() and PROJECT_LIKE.match(code):
             event.update(event_type="document_search", project_id=code, query=str(entry.get("doc_type") or action))
         elif PROJECT_LIKE.match(code) and status == "success":

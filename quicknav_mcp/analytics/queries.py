@@ -72,8 +72,9 @@ class _Lat:
         self.hi: float | None = None
         self.hist: dict[int, int] = {}
 
-    def add(self, count: int, errors: int, sum_us: int, lo: float | None, hi: float | None,
-            hist: dict[int, int]) -> None:
+    def add(
+        self, count: int, errors: int, sum_us: int, lo: float | None, hi: float | None, hist: dict[int, int]
+    ) -> None:
         self.count += count
         self.errors += errors
         self.sum_us += sum_us
@@ -135,8 +136,12 @@ def performance(c: Connection, rng: Range, *, operation: str | None = None, seri
             buckets.setdefault(hour, _Lat()).add(n, err, us, lo, hi, histogram.decode(blob))
     points = [
         LatencyPoint(
-            period=bucket_label(key, granularity), count=lat.count, errors=lat.errors,
-            p50_ms=lat.pct(50), p95_ms=lat.pct(95), p99_ms=lat.pct(99),
+            period=bucket_label(key, granularity),
+            count=lat.count,
+            errors=lat.errors,
+            p50_ms=lat.pct(50),
+            p95_ms=lat.pct(95),
+            p99_ms=lat.pct(99),
         )
         for key, lat in sorted(buckets.items())
     ]
@@ -177,8 +182,9 @@ def _trend_series(c: Connection, rng: Range, granularity: str) -> list[TrendPoin
             "sum(events) FROM an_type_hour WHERE hour >= ? AND hour < ? GROUP BY hour ORDER BY hour",
             (h0, h1),
         ).fetchall()
-        return [TrendPoint(period=bucket_label(r[0], "hour"), searches=r[1], zero_results=r[2], events=r[3])
-                for r in rows]
+        return [
+            TrendPoint(period=bucket_label(r[0], "hour"), searches=r[1], zero_results=r[2], events=r[3]) for r in rows
+        ]
     d0, d1 = rng.days
     rows = c.execute(
         f"SELECT day, sum(CASE WHEN event_type IN {_SEARCH_IN} THEN events ELSE 0 END), sum(zero_results), "
@@ -191,8 +197,10 @@ def _trend_series(c: Connection, rng: Range, granularity: str) -> list[TrendPoin
         b[0] += s
         b[1] += z
         b[2] += e
-    return [TrendPoint(period=bucket_label(k, granularity), searches=v[0], zero_results=v[1], events=v[2])
-            for k, v in sorted(merged.items())]
+    return [
+        TrendPoint(period=bucket_label(k, granularity), searches=v[0], zero_results=v[1], events=v[2])
+        for k, v in sorted(merged.items())
+    ]
 
 
 def _queries(c: Connection, rng: Range, limit: int) -> tuple[list[QueryStat], list[QueryStat]]:
@@ -210,7 +218,10 @@ def _queries(c: Connection, rng: Range, limit: int) -> tuple[list[QueryStat], li
 
     def stat(r: Any) -> QueryStat:
         return QueryStat(
-            query=r[0], searches=r[1], zero_results=r[2], clicks=r[3],
+            query=r[0],
+            searches=r[1],
+            zero_results=r[2],
+            clicks=r[3],
             click_through_rate=round(min(1.0, r[3] / r[1]), 4) if r[1] else 0.0,
         )
 
@@ -228,8 +239,13 @@ def search_trends(c: Connection, rng: Range, granularity: str, limit: int = 10) 
         params,
     ).fetchone()
     return SearchTrends(
-        time_range=TimeRange(**rng.out()), granularity=granularity, total_searches=total[0],
-        zero_result_searches=total[1], series=series, popular_queries=popular, zero_result_queries=zero,
+        time_range=TimeRange(**rng.out()),
+        granularity=granularity,
+        total_searches=total[0],
+        zero_result_searches=total[1],
+        series=series,
+        popular_queries=popular,
+        zero_result_queries=zero,
     )
 
 
@@ -256,8 +272,14 @@ def top_projects(c: Connection, rng: Range, limit: int) -> list[TopProject]:
     names = project_names(c, codes)
     return [
         TopProject(
-            project_number=r[0], name=names.get(r[0]), known=r[0] in names, views=r[1],
-            unique_users=users.get(r[0], 0), searches=r[2], document_opens=r[3], last_accessed=iso(r[5]),
+            project_number=r[0],
+            name=names.get(r[0]),
+            known=r[0] in names,
+            views=r[1],
+            unique_users=users.get(r[0], 0),
+            searches=r[2],
+            document_opens=r[3],
+            last_accessed=iso(r[5]),
         )
         for r in rows
     ]
@@ -283,14 +305,21 @@ def project_metrics(c: Connection, code: str, rng: Range) -> ProjectMetrics:
     last = c.execute("SELECT max(last_ms) FROM an_project_day WHERE project_id = ?", (code,)).fetchone()[0]
     names = project_names(c, [code])
     daily = [
-        ProjectDay(date=day_label(r[0]), views=r[1], unique_users=users_by_day.get(r[0], 0), document_opens=r[2],
-                   searches=r[3])
+        ProjectDay(
+            date=day_label(r[0]), views=r[1], unique_users=users_by_day.get(r[0], 0), document_opens=r[2], searches=r[3]
+        )
         for r in rows
     ]
     return ProjectMetrics(
-        project_number=code, name=names.get(code), known=code in names,
-        views=sum(d.views for d in daily), unique_users=unique, document_opens=sum(d.document_opens for d in daily),
-        searches=sum(d.searches for d in daily), last_accessed=iso(last), daily=daily,
+        project_number=code,
+        name=names.get(code),
+        known=code in names,
+        views=sum(d.views for d in daily),
+        unique_users=unique,
+        document_opens=sum(d.document_opens for d in daily),
+        searches=sum(d.searches for d in daily),
+        last_accessed=iso(last),
+        daily=daily,
         time_range=TimeRange(**rng.out("day")),
     )
 
@@ -329,12 +358,18 @@ def _activity_series(c: Connection, rng: Range, granularity: str, user: str | No
         )
     if granularity in ("hour", "day"):
         return [
-            ActivityPoint(period=bucket_label(r[0], granularity), active_users=r[1], events=r[2],
-                          sessions=sessions.get(r[0], 0))
+            ActivityPoint(
+                period=bucket_label(r[0], granularity), active_users=r[1], events=r[2], sessions=sessions.get(r[0], 0)
+            )
             for r in sorted(rows, key=lambda r: r[0])
         ]
     # Weeks and months: active users must be distinct over the whole bucket, so count again.
-    expr = "(day + 3) / 7" if granularity == "week" else "CAST(strftime('%Y', day * 86400, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', day * 86400, 'unixepoch') AS INTEGER) - 1"  # noqa: E501
+    expr = (
+        "(day + 3) / 7"
+        if granularity == "week"
+        else "CAST(strftime('%Y', day * 86400, 'unixepoch') AS INTEGER) * 12 "
+        "+ CAST(strftime('%m', day * 86400, 'unixepoch') AS INTEGER) - 1"
+    )
     rows = c.execute(
         f"SELECT {expr} b, count(DISTINCT user_id), sum(events) FROM an_user_day WHERE day >= ? AND day < ?"
         f"{user_sql} GROUP BY b ORDER BY b",
@@ -344,8 +379,12 @@ def _activity_series(c: Connection, rng: Range, granularity: str, user: str | No
     for day, n in sessions.items():
         b = day_bucket(day, granularity)
         per_bucket[b] = per_bucket.get(b, 0) + n
-    return [ActivityPoint(period=bucket_label(r[0], granularity), active_users=r[1], events=r[2],
-                          sessions=per_bucket.get(r[0], 0)) for r in rows]
+    return [
+        ActivityPoint(
+            period=bucket_label(r[0], granularity), active_users=r[1], events=r[2], sessions=per_bucket.get(r[0], 0)
+        )
+        for r in rows
+    ]
 
 
 def user_activity(c: Connection, user: str, rng: Range, recent: int = 20) -> UserActivity:
@@ -378,12 +417,19 @@ def user_activity(c: Connection, user: str, rng: Range, recent: int = 20) -> Use
     ).fetchall()
     granularity = "day" if rng.end_ms - rng.start_ms <= 400 * DAY_MS else "week"
     return UserActivity(
-        user_id=user, time_range=TimeRange(**rng.out("day")), events=totals[0], searches=totals[1], views=totals[2],
-        active_days=totals[3], sessions=sess[0],
+        user_id=user,
+        time_range=TimeRange(**rng.out("day")),
+        events=totals[0],
+        searches=totals[1],
+        views=totals[2],
+        active_days=totals[3],
+        sessions=sess[0],
         avg_session_minutes=round(sess[1] / 60000, 2) if sess[1] is not None else None,
-        daily=_activity_series(c, rng, granularity, user), hour_of_week=grid,
-        top_projects=[UserProject(project_number=r[0], name=names.get(r[0]), events=r[1], active_days=r[2])
-                      for r in projects],
+        daily=_activity_series(c, rng, granularity, user),
+        hour_of_week=grid,
+        top_projects=[
+            UserProject(project_number=r[0], name=names.get(r[0]), events=r[1], active_days=r[2]) for r in projects
+        ],
         recent_events=[row_to_dict(r) for r in recent_rows],
     )
 
@@ -435,8 +481,13 @@ def dashboard(c: Connection, rng: Range, *, top: int = 10, pending: int = 0) -> 
     popular, zero_queries = _queries(c, rng, top)
     return Dashboard(
         metrics=DashboardMetrics(
-            total_projects=projects, total_users=users, total_searches=searches, total_events=total_events,
-            total_sessions=sessions, zero_result_searches=zero, avg_response_time_ms=perf.overall.avg_ms,
+            total_projects=projects,
+            total_users=users,
+            total_searches=searches,
+            total_events=total_events,
+            total_sessions=sessions,
+            zero_result_searches=zero,
+            avg_response_time_ms=perf.overall.avg_ms,
             error_rate_percent=perf.overall.error_rate_percent,
         ),
         top_projects=top_projects(c, rng, top),

@@ -65,8 +65,9 @@ class Source:
     time_dims: dict[str, str] = field(default_factory=dict)
 
 
-def _src(name: str, table: str, time: str, dims: dict[str, str], filters: dict[str, str],
-         metrics: dict[str, str]) -> Source:
+def _src(
+    name: str, table: str, time: str, dims: dict[str, str], filters: dict[str, str], metrics: dict[str, str]
+) -> Source:
     time_dims = {"day": _DAY_DIMS, "hour": _HOUR_DIMS, "session": _SESSION_DIMS}[time]
     return Source(name, table, time, dims, filters, metrics, time_dims)
 
@@ -87,37 +88,86 @@ _TYPES = {
     "zero_result_searches": "sum(zero_results)",
     "failed_events": "sum(errors)",
 }
-_USERS = {"active_users": "count(DISTINCT user_id)", "unique_users": "count(DISTINCT user_id)",
-          "events": "sum(events)", "searches": "sum(searches)"}
+_USERS = {
+    "active_users": "count(DISTINCT user_id)",
+    "unique_users": "count(DISTINCT user_id)",
+    "events": "sum(events)",
+    "searches": "sum(searches)",
+}
 
 # Order matters: for each metric the first source that fits is used (day tables before hour ones).
 SOURCES = (
-    _src("project_day", "an_project_day", "day", {"project": "project_id"}, {"project_id": "project_id"},
-         {"views": "sum(views)", "document_opens": "sum(document_opens)", "project_searches": "sum(searches)",
-          "events": "sum(events)"}),
-    _src("project_day_user", "an_project_day_user", "day", {"project": "project_id", "user": "user_id"},
-         {"project_id": "project_id", "user_id": "user_id"},
-         {"unique_users": "count(DISTINCT user_id)", "active_users": "count(DISTINCT user_id)",
-          "events": "sum(events)"}),
+    _src(
+        "project_day",
+        "an_project_day",
+        "day",
+        {"project": "project_id"},
+        {"project_id": "project_id"},
+        {
+            "views": "sum(views)",
+            "document_opens": "sum(document_opens)",
+            "project_searches": "sum(searches)",
+            "events": "sum(events)",
+        },
+    ),
+    _src(
+        "project_day_user",
+        "an_project_day_user",
+        "day",
+        {"project": "project_id", "user": "user_id"},
+        {"project_id": "project_id", "user_id": "user_id"},
+        {"unique_users": "count(DISTINCT user_id)", "active_users": "count(DISTINCT user_id)", "events": "sum(events)"},
+    ),
     _src("type_day", "an_type_day", "day", {"event_type": "event_type"}, {"event_type": "event_type"}, _TYPES),
     _src("type_hour", "an_type_hour", "hour", {"event_type": "event_type"}, {"event_type": "event_type"}, _TYPES),
-    _src("query_day", "an_query_day", "day", {"query": "query"}, {"query": "query"},
-         {"searches": "sum(searches)", "zero_result_searches": "sum(zero_results)", "clicks": "sum(clicks)",
-          "click_through_rate": "round(min(1.0, 1.0 * sum(clicks) / max(sum(searches), 1)), 4)"}),
-    _src("user_day", "an_user_day", "day", {"user": "user_id"}, {"user_id": "user_id"},
-         {**_USERS, "views": "sum(views)"}),
+    _src(
+        "query_day",
+        "an_query_day",
+        "day",
+        {"query": "query"},
+        {"query": "query"},
+        {
+            "searches": "sum(searches)",
+            "zero_result_searches": "sum(zero_results)",
+            "clicks": "sum(clicks)",
+            "click_through_rate": "round(min(1.0, 1.0 * sum(clicks) / max(sum(searches), 1)), 4)",
+        },
+    ),
+    _src(
+        "user_day", "an_user_day", "day", {"user": "user_id"}, {"user_id": "user_id"}, {**_USERS, "views": "sum(views)"}
+    ),
     _src("user_hour", "an_user_hour", "hour", {"user": "user_id"}, {"user_id": "user_id"}, _USERS),
     _src("latency_day", "an_latency_day", "day", {"operation": "operation"}, {"operation": "operation"}, _LATENCY),
     _src("latency_hour", "an_latency_hour", "hour", {"operation": "operation"}, {"operation": "operation"}, _LATENCY),
-    _src("sessions", "an_sessions", "session", {"user": "user_id"}, {"user_id": "user_id"},
-         {"sessions": "count(*)", "avg_session_minutes": "round(avg(end_ms - start_ms) / 60000.0, 2)",
-          "events": "sum(events)"}),
+    _src(
+        "sessions",
+        "an_sessions",
+        "session",
+        {"user": "user_id"},
+        {"user_id": "user_id"},
+        {
+            "sessions": "count(*)",
+            "avg_session_minutes": "round(avg(end_ms - start_ms) / 60000.0, 2)",
+            "events": "sum(events)",
+        },
+    ),
 )
 
 METRICS = tuple(sorted({m for s in SOURCES for m in s.metrics}))
 DIMENSIONS = tuple(sorted({d for s in SOURCES for d in s.dims} | set(TIME_DIMS)))
-_ADDITIVE = {"views", "document_opens", "project_searches", "events", "searches", "zero_result_searches",
-             "failed_events", "clicks", "calls", "errors", "sessions"}
+_ADDITIVE = {
+    "views",
+    "document_opens",
+    "project_searches",
+    "events",
+    "searches",
+    "zero_result_searches",
+    "failed_events",
+    "clicks",
+    "calls",
+    "errors",
+    "sessions",
+}
 
 
 def _supports(src: Source, metric: str, dims: list[str], filters: Mapping[str, Any]) -> bool:
@@ -132,7 +182,7 @@ def _clean_filters(filters: object) -> dict[str, list[str]]:
     if filters is None:
         return {}
     if not isinstance(filters, Mapping):
-        raise InvalidInput("filters must be an object like {\"project_id\": \"17741\"}")
+        raise InvalidInput('filters must be an object like {"project_id": "17741"}')
     out: dict[str, list[str]] = {}
     for key, value in filters.items():
         if key not in FILTERS:
@@ -252,6 +302,12 @@ def run_report(
         item[metric] = r[-1]
         out.append(item)
     return Report(
-        metric=metric, group_by=group_by, filters=flt, time_range=TimeRange(**rng.out(resolution)),
-        source=source.name, rows=out, total=total, truncated=truncated,
+        metric=metric,
+        group_by=group_by,
+        filters=flt,
+        time_range=TimeRange(**rng.out(resolution)),
+        source=source.name,
+        rows=out,
+        total=total,
+        truncated=truncated,
     )

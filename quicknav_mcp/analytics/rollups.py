@@ -36,16 +36,32 @@ SESSION_GAP_MS = 30 * 60 * 1000
 
 # Tables derived from the log; `personal` ones hold user ids and are cleared by `forget`.
 DERIVED_TABLES = (
-    "an_project_day", "an_project_day_user", "an_query_day", "an_type_hour", "an_type_day",
-    "an_latency_hour", "an_latency_day", "an_user_hour", "an_user_day", "an_sessions", "an_session_day",
+    "an_project_day",
+    "an_project_day_user",
+    "an_query_day",
+    "an_type_hour",
+    "an_type_day",
+    "an_latency_hour",
+    "an_latency_day",
+    "an_user_hour",
+    "an_user_day",
+    "an_sessions",
+    "an_session_day",
 )
 PERSONAL_TABLES = ("an_project_day_user", "an_user_hour", "an_user_day", "an_sessions")
 # Time column and unit per table, for rebuilding from a compaction watermark.
 TIME_KEYS = {
-    "an_project_day": ("day", DAY_MS), "an_project_day_user": ("day", DAY_MS), "an_query_day": ("day", DAY_MS),
-    "an_type_hour": ("hour", HOUR_MS), "an_type_day": ("day", DAY_MS), "an_latency_hour": ("hour", HOUR_MS),
-    "an_latency_day": ("day", DAY_MS), "an_user_hour": ("hour", HOUR_MS), "an_user_day": ("day", DAY_MS),
-    "an_sessions": ("end_ms", 1), "an_session_day": ("day", DAY_MS),
+    "an_project_day": ("day", DAY_MS),
+    "an_project_day_user": ("day", DAY_MS),
+    "an_query_day": ("day", DAY_MS),
+    "an_type_hour": ("hour", HOUR_MS),
+    "an_type_day": ("day", DAY_MS),
+    "an_latency_hour": ("hour", HOUR_MS),
+    "an_latency_day": ("day", DAY_MS),
+    "an_user_hour": ("hour", HOUR_MS),
+    "an_user_day": ("day", DAY_MS),
+    "an_sessions": ("end_ms", 1),
+    "an_session_day": ("day", DAY_MS),
 }
 
 _S = "('" + "','".join(sorted(SEARCH_TYPES)) + "')"
@@ -81,33 +97,68 @@ class Fold:
 
 
 FOLDS = (
-    Fold("an_type_hour", ("hour", "event_type"), ("events", "zero_results", "errors"), (),
-         f"SELECT ts_ms / {HOUR_MS}, event_type, count(*), sum({_IS_ZERO}), sum(error) "
-         "FROM events WHERE {w} GROUP BY 1, 2"),
-    Fold("an_type_day", ("day", "event_type"), ("events", "zero_results", "errors"), (),
-         f"SELECT ts_ms / {DAY_MS}, event_type, count(*), sum({_IS_ZERO}), sum(error) "
-         "FROM events WHERE {w} GROUP BY 1, 2"),
-    Fold("an_project_day", ("day", "project_id"), ("views", "document_opens", "searches", "events"), ("last_ms",),
-         f"SELECT ts_ms / {DAY_MS}, project_id, sum(CASE WHEN event_type = 'project_view' THEN 1 ELSE 0 END), "
-         f"sum(CASE WHEN event_type = 'document_access' THEN 1 ELSE 0 END), sum({_IS_SEARCH}), count(*), max(ts_ms) "
-         "FROM events WHERE {w} AND project_id IS NOT NULL GROUP BY 1, 2"),
-    Fold("an_query_day", ("day", "query"), ("searches", "zero_results", "clicks"), ("last_ms",),
-         f"SELECT ts_ms / {DAY_MS}, an_normq(query) AS q, sum({_IS_SEARCH}), sum({_IS_ZERO}), "
-         # A search that resolved to one project landed; a view/open/click carrying a query followed it.
-         f"sum(CASE WHEN event_type NOT IN {_S} THEN 1 WHEN event_type = 'project_search' "
-         "AND project_id IS NOT NULL AND result_count > 0 THEN 1 ELSE 0 END), max(ts_ms) "
-         f"FROM events WHERE {{w}} AND query IS NOT NULL AND event_type IN {_SC} GROUP BY 1, 2 HAVING q IS NOT NULL"),
-    Fold("an_user_hour", ("hour", "user_id"), ("events", "searches"), (),
-         f"SELECT ts_ms / {HOUR_MS}, user_id, count(*), sum({_IS_SEARCH}) FROM events WHERE {{w}} GROUP BY 1, 2",
-         personal=True),
-    Fold("an_user_day", ("day", "user_id"), ("events", "searches", "views"), (),
-         f"SELECT ts_ms / {DAY_MS}, user_id, count(*), sum({_IS_SEARCH}), "
-         "sum(CASE WHEN event_type = 'project_view' THEN 1 ELSE 0 END) FROM events WHERE {w} GROUP BY 1, 2",
-         personal=True),
-    Fold("an_project_day_user", ("project_id", "day", "user_id"), ("events",), (),
-         f"SELECT project_id, ts_ms / {DAY_MS}, user_id, count(*) FROM events "
-         "WHERE {w} AND project_id IS NOT NULL GROUP BY 1, 2, 3",
-         personal=True),
+    Fold(
+        "an_type_hour",
+        ("hour", "event_type"),
+        ("events", "zero_results", "errors"),
+        (),
+        f"SELECT ts_ms / {HOUR_MS}, event_type, count(*), sum({_IS_ZERO}), sum(error) "
+        "FROM events WHERE {w} GROUP BY 1, 2",
+    ),
+    Fold(
+        "an_type_day",
+        ("day", "event_type"),
+        ("events", "zero_results", "errors"),
+        (),
+        f"SELECT ts_ms / {DAY_MS}, event_type, count(*), sum({_IS_ZERO}), sum(error) "
+        "FROM events WHERE {w} GROUP BY 1, 2",
+    ),
+    Fold(
+        "an_project_day",
+        ("day", "project_id"),
+        ("views", "document_opens", "searches", "events"),
+        ("last_ms",),
+        f"SELECT ts_ms / {DAY_MS}, project_id, sum(CASE WHEN event_type = 'project_view' THEN 1 ELSE 0 END), "
+        f"sum(CASE WHEN event_type = 'document_access' THEN 1 ELSE 0 END), sum({_IS_SEARCH}), count(*), max(ts_ms) "
+        "FROM events WHERE {w} AND project_id IS NOT NULL GROUP BY 1, 2",
+    ),
+    Fold(
+        "an_query_day",
+        ("day", "query"),
+        ("searches", "zero_results", "clicks"),
+        ("last_ms",),
+        f"SELECT ts_ms / {DAY_MS}, an_normq(query) AS q, sum({_IS_SEARCH}), sum({_IS_ZERO}), "
+        # A search that resolved to one project landed; a view/open/click carrying a query followed it.
+        f"sum(CASE WHEN event_type NOT IN {_S} THEN 1 WHEN event_type = 'project_search' "
+        "AND project_id IS NOT NULL AND result_count > 0 THEN 1 ELSE 0 END), max(ts_ms) "
+        f"FROM events WHERE {{w}} AND query IS NOT NULL AND event_type IN {_SC} GROUP BY 1, 2 HAVING q IS NOT NULL",
+    ),
+    Fold(
+        "an_user_hour",
+        ("hour", "user_id"),
+        ("events", "searches"),
+        (),
+        f"SELECT ts_ms / {HOUR_MS}, user_id, count(*), sum({_IS_SEARCH}) FROM events WHERE {{w}} GROUP BY 1, 2",
+        personal=True,
+    ),
+    Fold(
+        "an_user_day",
+        ("day", "user_id"),
+        ("events", "searches", "views"),
+        (),
+        f"SELECT ts_ms / {DAY_MS}, user_id, count(*), sum({_IS_SEARCH}), "
+        "sum(CASE WHEN event_type = 'project_view' THEN 1 ELSE 0 END) FROM events WHERE {w} GROUP BY 1, 2",
+        personal=True,
+    ),
+    Fold(
+        "an_project_day_user",
+        ("project_id", "day", "user_id"),
+        ("events",),
+        (),
+        f"SELECT project_id, ts_ms / {DAY_MS}, user_id, count(*) FROM events "
+        "WHERE {w} AND project_id IS NOT NULL GROUP BY 1, 2, 3",
+        personal=True,
+    ),
 )
 
 _LATENCY_SELECT = (
@@ -249,7 +300,8 @@ def _merge_sessions(
         # Stored sessions are disjoint and sorted by start: the ones within reach of [lo, hi] start
         # between the last start at or before lo and hi (an index range, however long the history).
         existing = [
-            r for r in conn.execute(
+            r
+            for r in conn.execute(
                 "SELECT start_ms, end_ms, events FROM an_sessions WHERE user_id = ?1 AND start_ms < ?3 AND start_ms >= "
                 "coalesce((SELECT max(start_ms) FROM an_sessions WHERE user_id = ?1 AND start_ms <= ?2), ?2)",
                 (user, lo, hi),

@@ -203,7 +203,8 @@ class AnalyticsService:
             for i in range(0, len(codes), _CHUNK):
                 chunk = codes[i : i + _CHUNK]
                 known.update(
-                    r[0] for r in c.execute(
+                    r[0]
+                    for r in c.execute(
                         f"SELECT DISTINCT code FROM projects WHERE code IN ({','.join('?' * len(chunk))})", chunk
                     )
                 )
@@ -223,10 +224,14 @@ class AnalyticsService:
                 old: set[str] = set()
                 for i in range(0, len(ids), _CHUNK):
                     chunk = ids[i : i + _CHUNK]
-                    old.update(r[0] for r in c.execute(
-                        f"SELECT event_id FROM events WHERE seq <= ? AND event_id IN ({','.join('?' * len(chunk))})",
-                        (before, *chunk),
-                    ))
+                    old.update(
+                        r[0]
+                        for r in c.execute(
+                            "SELECT event_id FROM events WHERE seq <= ? AND event_id IN "
+                            f"({','.join('?' * len(chunk))})",
+                            (before, *chunk),
+                        )
+                    )
                 duplicates = {index for index, row in accepted if row.event_id in old}
             if inserted:
                 after = c.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
@@ -243,8 +248,9 @@ class AnalyticsService:
     def _write_automatic(self, events: list[dict[str, Any]]) -> None:
         result = self.track_events(events, default_user=self.user, limit=len(events), flags=FLAG_AUTOMATIC)
         if result.errors:
-            log.warning("automatic tracking produced %d invalid events: %s", len(result.errors),
-                        result.errors[0].reason)
+            log.warning(
+                "automatic tracking produced %d invalid events: %s", len(result.errors), result.errors[0].reason
+            )
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Write queued automatic events now."""
@@ -304,15 +310,14 @@ class AnalyticsService:
         now = now_ms() if now is None else now
         cutoff = (now - days * rollups.DAY_MS) // rollups.DAY_MS * rollups.DAY_MS
         applied = self._applied_seq()  # only events the rollups already hold may go
-        seqs = [r[0] for r in self._reader.query(
-            "SELECT seq FROM events WHERE ts_ms < ? AND seq <= ?", (cutoff, applied))]
+        seqs = [
+            r[0] for r in self._reader.query("SELECT seq FROM events WHERE ts_ms < ? AND seq <= ?", (cutoff, applied))
+        ]
         deleted = 0
         for i in range(0, len(seqs), 5000):  # short transactions: ingestion keeps flowing
             chunk = seqs[i : i + 5000]
             with self._writer.write() as c:
-                deleted += c.execute(
-                    f"DELETE FROM events WHERE seq IN ({','.join('?' * len(chunk))})", chunk
-                ).rowcount
+                deleted += c.execute(f"DELETE FROM events WHERE seq IN ({','.join('?' * len(chunk))})", chunk).rowcount
         with self._writer.write() as c:
             if cutoff > get_meta(c, "compacted_before_ms", 0):
                 set_meta(c, "compacted_before_ms", cutoff)
@@ -343,8 +348,12 @@ class AnalyticsService:
                 personal += c.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,)).rowcount
             prefs = c.execute("DELETE FROM user_preferences WHERE user_id = ?", (user_id,)).rowcount
         log.info("analytics forgot user %s: %d events, %d personal rollup rows", user_hash(user_id), events, personal)
-        return {"user": user_hash(user_id), "events_deleted": events, "personal_rows_deleted": personal,
-                "preferences_deleted": prefs}
+        return {
+            "user": user_hash(user_id),
+            "events_deleted": events,
+            "personal_rows_deleted": personal,
+            "preferences_deleted": prefs,
+        }
 
     # ---- legacy import -----------------------------------------------------------------------
     def import_legacy(self, path: str | Path, *, user: str | None = None) -> ImportResult:
@@ -360,8 +369,9 @@ class AnalyticsService:
             result = self.track_events([e for _, e in chunk], default_user=user, flags=FLAG_IMPORTED)
             imported += result.successful_items - result.duplicate_items
             duplicates += result.duplicate_items
-            errors.extend(ItemProblem(index=chunk[e.index][0], event_id=e.event_id, reason=e.reason)
-                          for e in result.errors)
+            errors.extend(
+                ItemProblem(index=chunk[e.index][0], event_id=e.event_id, reason=e.reason) for e in result.errors
+            )
         pref_rows, pref_problems = legacy.preference_rows(prefs)
         if pref_rows:
             with self._writer.write() as c:
@@ -375,8 +385,13 @@ class AnalyticsService:
         errors.sort(key=lambda e: e.index)
         log.info("legacy import for %s: %d events, %d problems", user_hash(user), imported, len(errors))
         return ImportResult(
-            path=str(path), history_entries=len(history), imported=imported, duplicates=duplicates,
-            failed=len(errors), errors=errors[:200], preferences_imported=len(pref_rows),
+            path=str(path),
+            history_entries=len(history),
+            imported=imported,
+            duplicates=duplicates,
+            failed=len(errors),
+            errors=errors[:200],
+            preferences_imported=len(pref_rows),
             preference_errors=pref_problems,
         )
 

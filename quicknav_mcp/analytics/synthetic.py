@@ -14,13 +14,35 @@ from .rollups import DAY_MS, HOUR_MS
 
 TOOLS = ("navigate_project", "find_documents", "get_project", "list_project_documents", "index_status")
 WORDS = (
-    "poolwerx", "downer", "saab", "hearing loop", "training room", "level 1", "mtr", "qps", "gold coast",
-    "as built", "lld", "change order", "boardroom", "auditorium", "brisbane", "sydney", "upgrade", "av refresh",
+    "poolwerx",
+    "downer",
+    "saab",
+    "hearing loop",
+    "training room",
+    "level 1",
+    "mtr",
+    "qps",
+    "gold coast",
+    "as built",
+    "lld",
+    "change order",
+    "boardroom",
+    "auditorium",
+    "brisbane",
+    "sydney",
+    "upgrade",
+    "av refresh",
 )
 NOWHERE = ("zzz", "spaceship", "unicorn project", "tesla", "mars base")
 TYPE_WEIGHTS = (
-    ("project_search", 30), ("project_view", 25), ("document_search", 14), ("document_access", 14),
-    ("tool_call", 10), ("user_login", 3), ("recommendation_click", 2), ("recommendation_impression", 2),
+    ("project_search", 30),
+    ("project_view", 25),
+    ("document_search", 14),
+    ("document_access", 14),
+    ("tool_call", 10),
+    ("user_login", 3),
+    ("recommendation_click", 2),
+    ("recommendation_impression", 2),
 )
 
 
@@ -81,14 +103,22 @@ def generate_events(
             if rng.random() < 0.3:
                 e["query"] = rng.choice(WORDS)
         elif etype == "document_search":
-            e.update(project_id=code, query=rng.choice(("lld", "change_order", "sales_po", "swms", "scope")),
-                     result_count=rng.choice((0, 1, 1, 2, 4)), response_time_ms=latency)
+            e.update(
+                project_id=code,
+                query=rng.choice(("lld", "change_order", "sales_po", "swms", "scope")),
+                result_count=rng.choice((0, 1, 1, 2, 4)),
+                response_time_ms=latency,
+            )
         elif etype == "document_access":
             rev = rng.randint(100, 110)
             e.update(project_id=code, document_id=f"{code} - X/4. System Designs/{code} - LLD - Rev {rev}.pdf")
         elif etype == "tool_call":
-            e.update(operation=rng.choice(TOOLS), response_time_ms=latency, error=rng.random() < 0.02,
-                     result_count=rng.randint(0, 20))
+            e.update(
+                operation=rng.choice(TOOLS),
+                response_time_ms=latency,
+                error=rng.random() < 0.02,
+                result_count=rng.randint(0, 20),
+            )
         elif etype == "recommendation_click":
             e.update(project_id=code, metadata={"algorithm": "hybrid", "rank": rng.randint(1, 5)})
         elif etype == "recommendation_impression":

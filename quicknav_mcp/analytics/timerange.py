@@ -16,8 +16,16 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_SPAN_MS = 20 * 366 * DAY_MS
 
 PERIODS = (
-    "today", "yesterday", "last_24_hours", "last_7_days", "last_30_days", "last_90_days",
-    "last_365_days", "this_month", "last_month", "all",
+    "today",
+    "yesterday",
+    "last_24_hours",
+    "last_7_days",
+    "last_30_days",
+    "last_90_days",
+    "last_365_days",
+    "this_month",
+    "last_month",
+    "all",
 )
 
 
@@ -73,9 +81,7 @@ def _point(value: str, name: str, now: int, *, is_end: bool) -> int:
     try:
         return parse_time(text, name)
     except EventError as exc:
-        raise InvalidInput(
-            f"{exc}; or use a date (2025-03-01), 'now', or a relative time like 7d, 24h, 2w"
-        ) from None
+        raise InvalidInput(f"{exc}; or use a date (2025-03-01), 'now', or a relative time like 7d, 24h, 2w") from None
 
 
 def parse_range(start: str | None, end: str | None, *, default_days: int = 30, now: int | None = None) -> Range:

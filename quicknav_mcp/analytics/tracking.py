@@ -118,8 +118,12 @@ class Tracker:
     """
 
     def __init__(
-        self, write: Callable[[list[dict[str, Any]]], Any], *, flush_interval: float = 0.2,
-        max_queue: int = 50_000, batch: int = 1000,
+        self,
+        write: Callable[[list[dict[str, Any]]], Any],
+        *,
+        flush_interval: float = 0.2,
+        max_queue: int = 50_000,
+        batch: int = 1000,
     ) -> None:
         self._write = write
         self._queue: queue.Queue[Any] = queue.Queue(max_queue)
@@ -205,5 +209,9 @@ class Tracker:
         except Exception as exc:  # analytics must never take the server down; the next batch retries the DB
             self.failed_batches += 1
             if self.failed_batches in (1, 10) or self.failed_batches % 1000 == 0:
-                log.warning("analytics tracking could not store %d events (%d batches so far): %s",
-                            len(events), self.failed_batches, exc)
+                log.warning(
+                    "analytics tracking could not store %d events (%d batches so far): %s",
+                    len(events),
+                    self.failed_batches,
+                    exc,
+                )

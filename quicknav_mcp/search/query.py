@@ -48,9 +48,7 @@ STATUS_VALUES = ("current", "superseded", "archive", "as_built", "draft")
 _FILTER = re.compile(r"(?<![\w])([A-Za-z_]{2,9}):(\"[^\"]*\"|[^\s\"]+)")
 _PHRASE = re.compile(r"\"([^\"]*)\"")
 _REV = re.compile(r"\brev(?:ision)?[\s._\-#:]*(\d\.\d{2}|\d{1,3})(?![\d.])", re.I)
-_CO = re.compile(
-    r"\b(?:co|c\.o\.|change[\s_+\-]*orders?|variations?|vo)[\s_+\-#:]*(?:no\.?\s*)?(\d{1,3})(?!\d)", re.I
-)
+_CO = re.compile(r"\b(?:co|c\.o\.|change[\s_+\-]*orders?|variations?|vo)[\s_+\-#:]*(?:no\.?\s*)?(\d{1,3})(?!\d)", re.I)
 _ROOM = re.compile(r"\b(?:room|rm)[\s_\-#:]*(\d{1,3})(?!\d)|\b[Rr](\d{1,2})\b", re.I)
 _CODE_CHUNK = re.compile(r"[^\s]+")
 _PARTIAL_CODE = re.compile(r"^\d{3,4}$")
@@ -78,11 +76,7 @@ EXTRA_SYNONYMS: dict[str, str] = {
     "schematics": "hld",
 }
 _SYNONYM_TOKENS: list[tuple[tuple[str, ...], str]] = sorted(
-    (
-        (tuple(tokens(key)), value)
-        for key, value in {**EXTRA_SYNONYMS, **DOC_TYPE_SYNONYMS}.items()
-        if tokens(key)
-    ),
+    ((tuple(tokens(key)), value) for key, value in {**EXTRA_SYNONYMS, **DOC_TYPE_SYNONYMS}.items() if tokens(key)),
     key=lambda kv: -len(kv[0]),
 )
 _AS_BUILT_TOKENS = {("as", "built"), ("asbuilt",), ("as", "builts")}

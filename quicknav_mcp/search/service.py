@@ -111,11 +111,29 @@ class _Doc:
             tags = ()
         name = r["name"]
         return cls(
-            r["id"], r["project_id"], r["rel_path"], name, r["ext"] or "", r["mtime"] or 0.0, r["doc_type"],
-            r["phase"], r["revision"], r["revision_raw"], r["revision_scheme"], tags, bool(r["is_as_built"]),
-            r["doc_date"], r["room"], r["change_order"], r["series_key"], bool(r["is_archive"]),
-            bool(r["is_handover_copy"]), r["project_rel_path"][: len(r["project_rel_path"]) - len(name)],
-            r["code"], r["folder_name"], r["root_path"],
+            r["id"],
+            r["project_id"],
+            r["rel_path"],
+            name,
+            r["ext"] or "",
+            r["mtime"] or 0.0,
+            r["doc_type"],
+            r["phase"],
+            r["revision"],
+            r["revision_raw"],
+            r["revision_scheme"],
+            tags,
+            bool(r["is_as_built"]),
+            r["doc_date"],
+            r["room"],
+            r["change_order"],
+            r["series_key"],
+            bool(r["is_archive"]),
+            bool(r["is_handover_copy"]),
+            r["project_rel_path"][: len(r["project_rel_path"]) - len(name)],
+            r["code"],
+            r["folder_name"],
+            r["root_path"],
         )
 
     @property
@@ -216,7 +234,7 @@ class SearchService:
         if filters is None:
             return {}
         if not isinstance(filters, dict):
-            raise InvalidInput("filters must be an object like {\"doc_type\": \"lld\", \"ext\": [\"pdf\"]}")
+            raise InvalidInput('filters must be an object like {"doc_type": "lld", "ext": ["pdf"]}')
         if len(filters) > 20:
             raise InvalidInput("too many filters (at most 20)")
         out: dict[str, list[str]] = {}
@@ -302,8 +320,9 @@ class SearchService:
             groups.append(alts)
         return groups
 
-    def _fts(self, table: str, weights: str, expr: str, join: str, scope_sql: str, params: list[Any],
-             limit: int) -> list[int]:
+    def _fts(
+        self, table: str, weights: str, expr: str, join: str, scope_sql: str, params: list[Any], limit: int
+    ) -> list[int]:
         sql = (
             f"SELECT f.rowid FROM {table} f {join} WHERE {table} MATCH ? AND f.rank MATCH 'bm25({weights})'"
             f"{scope_sql} ORDER BY f.rank LIMIT ?"
@@ -314,19 +333,34 @@ class SearchService:
             log.warning("full-text query failed (%s) for %r", exc, expr)
             return []
 
-    def _lexical_docs(self, groups: list[list[str]], phrases: list[list[str]], scope: _Scope,
-                      limit: int = CANDIDATES) -> tuple[list[int], int]:
+    def _lexical_docs(
+        self, groups: list[list[str]], phrases: list[list[str]], scope: _Scope, limit: int = CANDIDATES
+    ) -> tuple[list[int], int]:
         """BM25-ranked documents: those with every word first, then (when few) those with any.
         Also returns how many matched every word."""
         if not groups and not phrases:
             return [], 0
         join = "JOIN documents d ON d.id = f.rowid JOIN projects p ON p.id = d.project_id"
-        ids = self._fts("search_docs", DOC_WEIGHTS, match_expression(groups, phrases, mode="and") or "",
-                        join, scope.sql(), scope.params, limit)
+        ids = self._fts(
+            "search_docs",
+            DOC_WEIGHTS,
+            match_expression(groups, phrases, mode="and") or "",
+            join,
+            scope.sql(),
+            scope.params,
+            limit,
+        )
         n_all = len(ids)
         if len(ids) < limit // 4 and len(groups) + len(phrases) > 1:
-            more = self._fts("search_docs", DOC_WEIGHTS, match_expression(groups, phrases, mode="or") or "",
-                             join, scope.sql(), scope.params, limit)
+            more = self._fts(
+                "search_docs",
+                DOC_WEIGHTS,
+                match_expression(groups, phrases, mode="or") or "",
+                join,
+                scope.sql(),
+                scope.params,
+                limit,
+            )
             seen = set(ids)
             ids += [i for i in more if i not in seen]
         return ids, n_all
@@ -374,8 +408,15 @@ class SearchService:
         return hinted, used
 
     # ------------------------------------------------------------------ scope
-    def _doc_scope(self, pq: ParsedQuery, filters: dict[str, list[str]], project_number: str | None,
-                   doc_type: str | None, current_only: bool, notes: list[str]) -> _Scope:
+    def _doc_scope(
+        self,
+        pq: ParsedQuery,
+        filters: dict[str, list[str]],
+        project_number: str | None,
+        doc_type: str | None,
+        current_only: bool,
+        notes: list[str],
+    ) -> _Scope:
         scope = _Scope()
         merged: dict[str, list[str]] = {k: list(v) for k, v in pq.filters.items()}
         for k, v in filters.items():
@@ -419,7 +460,8 @@ class SearchService:
             scope.add(
                 f"(substr(d.doc_date, 1, 4) IN ({_marks(len(ys))}) OR (d.doc_date IS NULL AND "
                 f"strftime('%Y', d.mtime, 'unixepoch') IN ({_marks(len(ys))})))",
-                *ys, *ys,
+                *ys,
+                *ys,
             )
         for v in merged.get("after", []):
             scope.add("d.mtime >= ?", parse_date_value(v))
@@ -428,8 +470,10 @@ class SearchService:
         if merged.get("client"):
             conds = []
             for v in merged["client"]:
-                conds.append("(p.client LIKE ? ESCAPE '\\' OR p.client_names LIKE ? ESCAPE '\\' "
-                             "OR p.folder_name LIKE ? ESCAPE '\\')")
+                conds.append(
+                    "(p.client LIKE ? ESCAPE '\\' OR p.client_names LIKE ? ESCAPE '\\' "
+                    "OR p.folder_name LIKE ? ESCAPE '\\')"
+                )
                 scope.params.extend([_like(v)] * 3)
             scope.where.append("(" + " OR ".join(conds) + ")")
             scope.restricted = True
@@ -530,8 +574,9 @@ class SearchService:
             lists.append(("some words", 0.35, lexical[n_all:]))
             strong = n_all > 0  # every word matched somewhere: vectors only refine
             join = "JOIN documents d ON d.id = f.rowid JOIN projects p ON p.id = d.project_id"
-            lists.append(("substring", 0.5, self._trigram("search_docs_tri", self._trigram_terms(pq), join, scope,
-                                                           CANDIDATES)))
+            lists.append(
+                ("substring", 0.5, self._trigram("search_docs_tri", self._trigram_terms(pq), join, scope, CANDIDATES))
+            )
             if scope.project_ids is None:
                 hinted, hint_words = self._project_hints(pq, corrections)
             if hinted:
@@ -547,8 +592,13 @@ class SearchService:
         # A family alone ("drawings") across the whole firm is no evidence when there are words to
         # match: then it only boosts (re-ranking); within a project, or with a revision/room/CO, it is.
         lexical_found = any(ids for name, _, ids in lists if name in ("lexical", "some words", "project"))
-        want_facts = (specific or not free_words or scope.project_ids is not None or mode == "semantic"
-                      or (pq.doc_types and not lexical_found))
+        want_facts = (
+            specific
+            or not free_words
+            or scope.project_ids is not None
+            or mode == "semantic"
+            or (pq.doc_types and not lexical_found)
+        )
         structured = self._structured(pq, scope, force=not free_words) if want_facts else []
         if structured:
             lists.append(("facts", 0.8 if pq.terms else 1.0, structured))
@@ -557,8 +607,12 @@ class SearchService:
             if qv is not None:
                 self.doc_vectors.refresh(self.embedder.name)
                 allowed = self._scope_ids(scope) if scope.restricted else None
-                hits = self.doc_vectors.search(qv, VECTOR_K * (3 if allowed is None and scope.restricted else 1),
-                                               allowed=allowed, min_sim=MIN_SIM_DOCS)
+                hits = self.doc_vectors.search(
+                    qv,
+                    VECTOR_K * (3 if allowed is None and scope.restricted else 1),
+                    allowed=allowed,
+                    min_sim=MIN_SIM_DOCS,
+                )
                 weight = 1.0 if mode == "semantic" else (0.2 if strong else 0.9)
                 lists.append(("semantic", weight, [i for i, _ in hits]))
                 sims = dict(hits)
@@ -618,8 +672,13 @@ class SearchService:
             params.extend(pq.doc_types)
         if not conds and not (force and scope.restricted):
             return []
-        if (pq.doc_types and scope.project_ids is None and pq.revision is None and pq.room is None
-                and pq.change_order is None):
+        if (
+            pq.doc_types
+            and scope.project_ids is None
+            and pq.revision is None
+            and pq.room is None
+            and pq.change_order is None
+        ):
             # Firm-wide family lookups: walk the (doc_type, is_archive, mtime) index, newest first.
             extra = " AND d.is_as_built = 1" if pq.as_built else ""
             sql = (
@@ -637,9 +696,16 @@ class SearchService:
         args = [*scope.params, *(params if having else []), *(params if conds else []), CANDIDATES]
         return [r[0] for r in self.store.query(sql, args)]
 
-    def _rerank_docs(self, docs: dict[int, _Doc], fused: dict[int, float], sources: dict[int, list[str]],
-                     pq: ParsedQuery, user: str | None, sims: dict[int, float],
-                     hinted: set[int]) -> list[tuple[_Doc, float, list[str]]]:
+    def _rerank_docs(
+        self,
+        docs: dict[int, _Doc],
+        fused: dict[int, float],
+        sources: dict[int, list[str]],
+        pq: ParsedQuery,
+        user: str | None,
+        sims: dict[int, float],
+        hinted: set[int],
+    ) -> list[tuple[_Doc, float, list[str]]]:
         if not docs:
             return []
         top = max(fused.get(i, 0.0) for i in docs) or 1.0
@@ -715,8 +781,9 @@ class SearchService:
         return out
 
     def _doc_facets(self, docs: list[_Doc]) -> dict[str, list[FacetValue]]:
-        counters: dict[str, Counter[str]] = {k: Counter() for k in ("doc_type", "phase", "project", "extension",
-                                                                     "year", "status")}
+        counters: dict[str, Counter[str]] = {
+            k: Counter() for k in ("doc_type", "phase", "project", "extension", "year", "status")
+        }
         for d in docs:
             counters["doc_type"][d.doc_type] += 1
             counters["phase"][d.phase or "other"] += 1
@@ -734,8 +801,9 @@ class SearchService:
             out[key] = [FacetValue(value=v, count=n) for v, n in items]
         return out
 
-    def _doc_hits(self, page: list[tuple[_Doc, float, list[str]]], pq: ParsedQuery,
-                  corrections: dict[str, str]) -> list[DocumentHit]:
+    def _doc_hits(
+        self, page: list[tuple[_Doc, float, list[str]]], pq: ParsedQuery, corrections: dict[str, str]
+    ) -> list[DocumentHit]:
         words = set(pq.all_words) | set(corrections.values()) | set(pq.doc_type_words)
         prefixes = [t for t in pq.terms if t not in self.vocab.snapshot().df and len(t) >= 3]
         texts: dict[int, str] = {}
@@ -881,8 +949,15 @@ class SearchService:
                 lists.append(("lexical", 1.0, ids))
                 strong = bool(ids) and len(ids) < len(by_id)
                 if len(ids) < 10 and len(groups) + len(pq.phrases) > 1:
-                    more = self._fts("search_projects", PROJECT_WEIGHTS,
-                                     match_expression(groups, pq.phrases, mode="or") or "", "", "", [], CANDIDATES)
+                    more = self._fts(
+                        "search_projects",
+                        PROJECT_WEIGHTS,
+                        match_expression(groups, pq.phrases, mode="or") or "",
+                        "",
+                        "",
+                        [],
+                        CANDIDATES,
+                    )
                     lists.append(("some words", 0.35, [i for i in more if i not in set(ids)]))
             tri = self._trigram_terms(pq)
             if tri:
@@ -910,8 +985,7 @@ class SearchService:
                 dhits = self.doc_vectors.search(qv, 300, min_sim=MIN_SIM_DOCS)
                 w = 1.0 if mode == "semantic" else (0.15 if strong else 0.8)
                 lists.append(("semantic", w, [i for i, _ in phits]))
-                lists.append(("semantic documents", 0.7 * w,
-                              self._projects_of([i for i, _ in dhits])))
+                lists.append(("semantic documents", 0.7 * w, self._projects_of([i for i, _ in dhits])))
                 semantic_used = True
         fused, sources = rrf(lists)
         allowed = self._project_filter(flt, by_id)
@@ -931,8 +1005,9 @@ class SearchService:
             name_tokens = set(tokens(" ".join((rec.name, rec.client or "", *rec.client_names))))
             wanted = [corrections.get(t, t) for t in pq.terms]
             if wanted:
-                covered = sum(1 for t in wanted if t in name_tokens or any(n.startswith(t) for n in name_tokens
-                                                                            if len(t) >= 3))
+                covered = sum(
+                    1 for t in wanted if t in name_tokens or any(n.startswith(t) for n in name_tokens if len(t) >= 3)
+                )
                 mult *= 1.0 + 0.8 * (covered / len(wanted)) ** 2
                 if covered == len(wanted):
                     why.append("all words in name")
@@ -955,8 +1030,10 @@ class SearchService:
         if not doc_ids:
             return []
         ids = list(doc_ids)[:500]
-        owner = {r[0]: r[1] for r in self.store.query(
-            f"SELECT id, project_id FROM documents WHERE id IN ({_marks(len(ids))})", ids)}
+        owner = {
+            r[0]: r[1]
+            for r in self.store.query(f"SELECT id, project_id FROM documents WHERE id IN ({_marks(len(ids))})", ids)
+        }
         out: list[int] = []
         seen: set[int] = set()
         for i in ids:
@@ -975,7 +1052,8 @@ class SearchService:
         if flt.get("client"):
             needles = [v.lower() for v in flt["client"]]
             allowed &= {
-                i for i, r in by_id.items()
+                i
+                for i, r in by_id.items()
                 if any(n in " ".join((r.name, r.client or "", *r.client_names)).lower() for n in needles)
             }
         if flt.get("doc_type"):
@@ -1006,8 +1084,10 @@ class SearchService:
         if not ranked:
             return []
         top = ranked[0][1] or 1.0
-        return [ProjectMatch(rec, round(100.0 * s / top, 2), ", ".join(why[:3]) or "search")
-                for rec, s, why in ranked[:limit]]
+        return [
+            ProjectMatch(rec, round(100.0 * s / top, 2), ", ".join(why[:3]) or "search")
+            for rec, s, why in ranked[:limit]
+        ]
 
     # ------------------------------------------------------------------ suggestions
     def _suggestions(self, pq: ParsedQuery, corrections: dict[str, str], total: int, notes: list[str]) -> list[str]:
@@ -1111,19 +1191,31 @@ class SearchService:
         report: dict[str, Any] = {}
         if extract:
             r = ContentWorker(self.store, workers=workers).run(
-                max_docs=max_docs, cancel=cancel,
+                max_docs=max_docs,
+                cancel=cancel,
                 progress=(lambda d, t: progress("extract", d, t)) if progress else None,
             )
-            report["extract"] = {"processed": r.processed, "by_status": r.by_status, "seconds": r.seconds,
-                                 "status": r.status}
+            report["extract"] = {
+                "processed": r.processed,
+                "by_status": r.by_status,
+                "seconds": r.seconds,
+                "status": r.status,
+            }
         if embed:
             e = EmbedWorker(self.store, self.embedder).run(
-                max_docs=max_docs, require_content=require_content and extract, cancel=cancel,
+                max_docs=max_docs,
+                require_content=require_content and extract,
+                cancel=cancel,
                 progress=(lambda d, t: progress("embed", d, t)) if progress else None,
             )
-            report["embed"] = {"documents": e.documents, "projects": e.projects, "seconds": e.seconds,
-                               "docs_per_s": round(e.docs_per_s, 1), "status": e.status,
-                               "unchanged": e.skipped_unchanged}
+            report["embed"] = {
+                "documents": e.documents,
+                "projects": e.projects,
+                "seconds": e.seconds,
+                "docs_per_s": round(e.docs_per_s, 1),
+                "status": e.status,
+                "unchanged": e.skipped_unchanged,
+            }
         return report
 
     def start_background(self, *, interval: float = 30.0) -> None:

@@ -119,8 +119,12 @@ class Suggester:
                 found.setdefault(self._fuzzy_idx[j], score / 200.0)
         ranked = sorted(
             found.items(),
-            key=lambda kv: (-kv[1], KIND_ORDER[self._entries[kv[0]].kind], -self._entries[kv[0]].weight,
-                            self._entries[kv[0]].text),
+            key=lambda kv: (
+                -kv[1],
+                KIND_ORDER[self._entries[kv[0]].kind],
+                -self._entries[kv[0]].weight,
+                self._entries[kv[0]].text,
+            ),
         )
         out: list[Suggestion] = []
         seen: set[tuple[str, str]] = set()

@@ -56,10 +56,17 @@ def test_rebuild_forget_and_compact(db: Path, capsys: pytest.CaptureFixture[str]
 def test_import_legacy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "q.db"
     path = tmp_path / "userdata.json"
-    path.write_text(json.dumps({"preferences": {"theme": "dark"}, "history": [
-        {"action": "navigate", "project_code": "17741", "status": "success", "path": "/x"},
-        {"action": "navigate", "project_code": "qps", "status": "select", "paths": ["/a", "/b"]},
-    ]}))
+    path.write_text(
+        json.dumps(
+            {
+                "preferences": {"theme": "dark"},
+                "history": [
+                    {"action": "navigate", "project_code": "17741", "status": "success", "path": "/x"},
+                    {"action": "navigate", "project_code": "qps", "status": "select", "paths": ["/a", "/b"]},
+                ],
+            }
+        )
+    )
     code, out, _ = run(capsys, "import-legacy", str(path), "--db", str(db), "--user", "dana")
     assert code == 0 and "2 events imported" in out and "1 preferences" in out
     code, out, _ = run(capsys, "import-legacy", str(path), "--db", str(db), "--user", "dana", "--json")

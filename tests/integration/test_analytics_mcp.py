@@ -21,8 +21,14 @@ from quicknav_mcp.server import build_server
 pytestmark = pytest.mark.anyio
 
 ANALYTICS_TOOLS = {
-    "track_event", "track_events", "get_dashboard", "get_project_metrics", "get_search_trends",
-    "get_user_activity", "get_performance_summary", "run_report",
+    "track_event",
+    "track_events",
+    "get_dashboard",
+    "get_project_metrics",
+    "get_search_trends",
+    "get_user_activity",
+    "get_performance_summary",
+    "run_report",
 }
 DAY = 86_400_000
 START = (int(time.time() * 1000) // DAY - 5) * DAY
@@ -150,12 +156,21 @@ async def test_track_events_and_reports_over_mcp(server, app: App) -> None:
         r = await call(client, "track_events", events=mixed)
         assert (r["successful_items"], r["failed_items"]) == (100, 3)
         assert [(e["index"], e["reason"][:20]) for e in r["errors"]] == [
-            (100, "unknown event_type '"), (101, "an event must be an "), (102, "project_view needs p")]
+            (100, "unknown event_type '"),
+            (101, "an event must be an "),
+            (102, "project_view needs p"),
+        ]
         big = generate_events(10_000, seed=22, start_ms=START, days=5)
         r = await call(client, "track_events", events=big)
         assert r["successful_items"] == 1000 and r["failed_items"] == 9000
-        one = await call(client, "track_event", event_type="document_access", project_id=21614,
-                         document_id="21614 - PLWRX  TR L1 Upgrades/x.pdf", event_id="single-1")
+        one = await call(
+            client,
+            "track_event",
+            event_type="document_access",
+            project_id=21614,
+            document_id="21614 - PLWRX  TR L1 Upgrades/x.pdf",
+            event_id="single-1",
+        )
         assert one["event_id"] == "single-1" and one["stored"] is True and one["warnings"] == []
         assert app.analytics.wait_for_rollups(10)
 

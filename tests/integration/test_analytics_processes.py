@@ -69,7 +69,9 @@ CHILD = textwrap.dedent(
 def child(db: Path, mode: str, seed: int, n: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, str(db), mode, str(seed), str(n), str(START)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -81,8 +83,14 @@ def stored_counts(store: Store) -> dict[str, Counter]:
 
 
 def rollup_counts(store: Store) -> dict[str, Counter]:
-    views = Counter({r[0]: r[1] for r in store.query(
-        "SELECT project_id, sum(views) FROM an_project_day GROUP BY project_id HAVING sum(views) > 0")})
+    views = Counter(
+        {
+            r[0]: r[1]
+            for r in store.query(
+                "SELECT project_id, sum(views) FROM an_project_day GROUP BY project_id HAVING sum(views) > 0"
+            )
+        }
+    )
     types = Counter({r[0]: r[1] for r in store.query("SELECT event_type, sum(events) FROM an_type_day GROUP BY 1")})
     return {"views": views, "types": types}
 

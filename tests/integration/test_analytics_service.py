@@ -91,9 +91,18 @@ def expected(events: list[dict[str, Any]]) -> dict[str, Any]:
         ts.sort()
         sessions += 1 + sum(1 for a, b in itertools.pairwise(ts) if b - a >= 30 * 60_000)
     return {
-        "views": views, "opens": opens, "project_users": project_users, "zero_queries": zero_queries,
-        "query_searches": query_searches, "latencies": latencies, "errors": errors, "searches": searches,
-        "zero": zero, "users": len(times), "sessions": sessions, "projects": len(project_users),
+        "views": views,
+        "opens": opens,
+        "project_users": project_users,
+        "zero_queries": zero_queries,
+        "query_searches": query_searches,
+        "latencies": latencies,
+        "errors": errors,
+        "searches": searches,
+        "zero": zero,
+        "users": len(times),
+        "sessions": sessions,
+        "projects": len(project_users),
     }
 
 
@@ -102,8 +111,9 @@ def assert_session_days_consistent(service: AnalyticsService) -> None:
     by_day = service._reader.query(
         f"SELECT start_ms / {DAY}, count(*), sum(end_ms - start_ms) FROM an_sessions GROUP BY 1 ORDER BY 1"
     )
-    assert [tuple(r) for r in by_day] == [tuple(r) for r in service._reader.query(
-        "SELECT day, sessions, duration_ms FROM an_session_day ORDER BY day")]
+    assert [tuple(r) for r in by_day] == [
+        tuple(r) for r in service._reader.query("SELECT day, sessions, duration_ms FROM an_session_day ORDER BY day")
+    ]
 
 
 def whole_range() -> tuple[str, str]:
@@ -284,8 +294,12 @@ def test_a_mixed_batch_keeps_the_good_and_reports_each_bad(service: AnalyticsSer
     for k, (item, _reason) in enumerate(bad_items):
         batch.insert(3 + k * 2, item)
     positions = {idx: reason for idx, item in enumerate(batch) for bad_item, reason in bad_items if item is bad_item}
-    big_meta = {"event_type": "user_login", "event_id": "big", "user_id": "u8",
-                "metadata": {"blob": "x" * 100_000, "k": 1}}
+    big_meta = {
+        "event_type": "user_login",
+        "event_id": "big",
+        "user_id": "u8",
+        "metadata": {"blob": "x" * 100_000, "k": 1},
+    }
     unknown = {"event_type": "project_view", "event_id": "unk", "project_id": "99999", "user_id": "u9"}
     batch += [big_meta, unknown]
 
@@ -409,8 +423,13 @@ def test_import_legacy_userdata(service: AnalyticsService, tmp_path: Path, store
     data = {
         "preferences": {"default_doc_type": "lld", "recent_limit": 10},
         "history": [
-            {"action": "navigate", "project_code": "21614", "status": "success", "path": "/p/21614 - X",
-             "timestamp": "2025-03-04T09:00:00Z"},
+            {
+                "action": "navigate",
+                "project_code": "21614",
+                "status": "success",
+                "path": "/p/21614 - X",
+                "timestamp": "2025-03-04T09:00:00Z",
+            },
             {"action": "navigate", "project_code": "pool", "status": "select", "paths": ["/a", "/b"]},
             {"action": "navigate", "project_code": "99999", "status": "error", "message": "not found"},
             "garbage",
@@ -426,8 +445,12 @@ def test_import_legacy_userdata(service: AnalyticsService, tmp_path: Path, store
     assert r.preferences_imported == 2 and service.preferences("dana") == data["preferences"]
     rows = store.query("SELECT event_type, project_id, query, result_count, flags FROM events ORDER BY ts_ms")
     kinds = {(r[0], r[1] or r[2]) for r in rows}
-    assert kinds == {("project_view", "21614"), ("project_search", "pool"), ("project_search", "99999"),
-                     ("document_search", "20692")}
+    assert kinds == {
+        ("project_view", "21614"),
+        ("project_search", "pool"),
+        ("project_search", "99999"),
+        ("document_search", "20692"),
+    }
     assert all(r[4] & 4 for r in rows)  # flagged as imported
     again = service.import_legacy(path, user="dana")
     assert again.imported == 0 and again.duplicates == 4

@@ -348,7 +348,5 @@ def test_nesting_backstop_stops_runaway_depth(store: Store, root: Path, monkeypa
     """Loops the symlink check cannot see (Windows junctions) end at MAX_WALK_DEPTH."""
     monkeypatch.setattr(filesystem, "MAX_WALK_DEPTH", 1)
     report = scan_root(store, root)
-    assert [(p.kind, p.path) for p in report.problem_samples] == [
-        ("loop", f"21000 - 21999/{P1}/{DESIGNS}/ARCHIVE")
-    ]
+    assert [(p.kind, p.path) for p in report.problem_samples] == [("loop", f"21000 - 21999/{P1}/{DESIGNS}/ARCHIVE")]
     assert report.added == 3

@@ -26,8 +26,7 @@ TREE = {
     f"{PF}/{RANGE}/{P1}/4. System Designs/21614 - TR L1 UPGRADES - Rev 101.pdf": b"lld 101",
     f"{PF}/{RANGE}/{P1}/4. System Designs/ARCHIVE/21614 - TR L1 UPGRADES - Rev 100.pdf": b"lld 100",
     f"{PF}/{RANGE}/{P1}/1. Sales Handover/21614 - Poolwerx - Project Handover Document.pdf": b"handover",
-    f"{PF}/{RANGE}/{P1}/2. BOM & Orders/Sales & Change Orders/21614 - Sales & PO Report - 03.04.2025.pdf":
-        b"sales po",
+    f"{PF}/{RANGE}/{P1}/2. BOM & Orders/Sales & Change Orders/21614 - Sales & PO Report - 03.04.2025.pdf": b"sales po",
     f"{PF}/{RANGE}/{P2}/4. System Designs/21620 - COLLAB MR - Rev 200 AS-BUILT.pdf": b"as built",
     f"{PF}/{RANGE}/{P2}/3. PMO/Change Order 7.docx": b"co7",
     f"{PF}/20000 - 20999/{P3}/4. System Designs/20692 - PROJECT B1012 - Rev 1.02.pdf": b"rev 102",
@@ -177,9 +176,7 @@ def test_document_fields_from_the_design_rules(store: Store, firm: Path) -> None
     assert old["series_key"] == lld["series_key"]
     built = rows[f"{PF}/{RANGE}/{P2}/4. System Designs/21620 - COLLAB MR - Rev 200 AS-BUILT.pdf"]
     assert (built["revision"], built["is_as_built"]) == (200, 1)
-    assert rows[f"{PF}/20000 - 20999/{P3}/4. System Designs/20692 - PROJECT B1012 - Rev 1.02.pdf"][
-        "revision"
-    ] == 102
+    assert rows[f"{PF}/20000 - 20999/{P3}/4. System Designs/20692 - PROJECT B1012 - Rev 1.02.pdf"]["revision"] == 102
     assert rows[f"{PF}/{RANGE}/{P2}/3. PMO/Change Order 7.docx"]["change_order"] == 7
     sales = rows[f"{PF}/{RANGE}/{P1}/2. BOM & Orders/Sales & Change Orders/21614 - Sales & PO Report - 03.04.2025.pdf"]
     assert sales["doc_date"] == "2025-04-03"
@@ -303,8 +300,10 @@ def test_modify_move_delete_add_keep_ids(store: Store, firm: Path, monkeypatch) 
 def test_copy_with_same_metadata_is_not_a_move(store: Store, firm: Path) -> None:
     scan_root(store, firm)
     src = f"{PF}/{RANGE}/{P1}/4. System Designs/21614 - TR L1 UPGRADES - Rev 101.pdf"
-    dst = f"{PF}/{RANGE}/{P1}/6. Customer Handover Documents/As-Built Documents/System Designs/" \
-          "21614 - TR L1 UPGRADES - Rev 101.pdf"
+    dst = (
+        f"{PF}/{RANGE}/{P1}/6. Customer Handover Documents/As-Built Documents/System Designs/"
+        "21614 - TR L1 UPGRADES - Rev 101.pdf"
+    )
     (firm / dst).parent.mkdir(parents=True)
     shutil.copy2(firm / src, firm / dst)  # same name, size and mtime
     before = docs(store)

@@ -111,8 +111,12 @@ def test_worker_records_failures_per_document_and_resumes(tmp_path: Path) -> Non
         scan_root(store, root)
         report = ContentWorker(store, timeout=1.5).run()
         assert report.processed >= 3
-        rows = {r["name"]: (r["status"], r["error"]) for r in store.query(
-            "SELECT d.name, c.status, c.error FROM document_content c JOIN documents d ON d.id = c.doc_id")}
+        rows = {
+            r["name"]: (r["status"], r["error"])
+            for r in store.query(
+                "SELECT d.name, c.status, c.error FROM document_content c JOIN documents d ON d.id = c.doc_id"
+            )
+        }
         assert rows["notes.txt"][0] == "ok"
         assert rows["photo.jpg"][0] == "unsupported"
         assert rows["broken.pdf"][0] in ("failed", "empty")

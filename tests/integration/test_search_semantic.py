@@ -88,7 +88,12 @@ def test_server_start_does_not_import_torch(tmp_path: Path) -> None:
         "anyio.run(main)\n"
         "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "QUICKNAV_LOG_LEVEL": "WARNING"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QUICKNAV_LOG_LEVEL": "WARNING"},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False False"

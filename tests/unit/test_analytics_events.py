@@ -30,14 +30,28 @@ def bad(raw: object, **kw) -> str:
 
 
 def test_a_full_legacy_event_is_accepted_as_is() -> None:
-    v = ok({
-        "event_id": "e1", "user_id": "dana", "session_id": "s1", "event_type": "project_search",
-        "project_id": "17741", "query": "  QPS   mtr ", "result_count": 3, "response_time_ms": 12.5,
-        "metadata": {"source": "gui"}, "timestamp": "2025-06-14T09:15:00Z",
-    })
+    v = ok(
+        {
+            "event_id": "e1",
+            "user_id": "dana",
+            "session_id": "s1",
+            "event_type": "project_search",
+            "project_id": "17741",
+            "query": "  QPS   mtr ",
+            "result_count": 3,
+            "response_time_ms": 12.5,
+            "metadata": {"source": "gui"},
+            "timestamp": "2025-06-14T09:15:00Z",
+        }
+    )
     r = v.row
-    assert (r.event_id, r.user_id, r.session_id, r.event_type, r.project_id) == ("e1", "dana", "s1",
-                                                                                 "project_search", "17741")
+    assert (r.event_id, r.user_id, r.session_id, r.event_type, r.project_id) == (
+        "e1",
+        "dana",
+        "s1",
+        "project_search",
+        "17741",
+    )
     assert r.query == "QPS mtr" and r.result_count == 3 and r.response_time_ms == 12.5
     assert json.loads(r.metadata) == {"source": "gui"}
     assert r.ts_ms == 1_749_892_500_000 and r.operation == "project_search"
@@ -117,8 +131,12 @@ def test_types_are_accepted_loosely_where_harmless() -> None:
 
 
 def test_document_path_names_its_project() -> None:
-    r = ok({"event_type": "document_access",
-            "document_id": "21000 - 21999/21614 - PLWRX  TR L1 Upgrades/4. System Designs/a.pdf"}).row
+    r = ok(
+        {
+            "event_type": "document_access",
+            "document_id": "21000 - 21999/21614 - PLWRX  TR L1 Upgrades/4. System Designs/a.pdf",
+        }
+    ).row
     assert r.project_id == "21614"
     r = ok({"event_type": "document_access", "document_id": 1234}).row
     assert r.project_id is None and r.document_id == "1234"

@@ -41,8 +41,10 @@ def test_periods() -> None:
     today = NOW // DAY_MS * DAY_MS
     assert period_range("today", NOW) == Range(today, today + DAY_MS)
     assert period_range("last_7_days", NOW) == Range(today - 6 * DAY_MS, today + DAY_MS)
-    assert period_range("2025-06-01/2025-06-03", NOW).end_ms - period_range("2025-06-01/2025-06-03", NOW).start_ms \
+    assert (
+        period_range("2025-06-01/2025-06-03", NOW).end_ms - period_range("2025-06-01/2025-06-03", NOW).start_ms
         == 3 * DAY_MS
+    )
     assert bucket_label(period_range("this_month", NOW).start_ms // DAY_MS, "day") == "2025-06-01"
     assert bucket_label(period_range("last_month", NOW).start_ms // DAY_MS, "day") == "2025-05-01"
     with pytest.raises(InvalidInput, match="unknown period"):
@@ -51,8 +53,12 @@ def test_periods() -> None:
 
 @pytest.mark.parametrize(
     ("start", "end"),
-    [(NOW - 3 * DAY_MS - 5, NOW), (NOW - HOUR_MS, NOW), (NOW // DAY_MS * DAY_MS, NOW // DAY_MS * DAY_MS + 2 * DAY_MS),
-     (NOW - 50 * DAY_MS + 7 * HOUR_MS, NOW - 2 * HOUR_MS)],
+    [
+        (NOW - 3 * DAY_MS - 5, NOW),
+        (NOW - HOUR_MS, NOW),
+        (NOW // DAY_MS * DAY_MS, NOW // DAY_MS * DAY_MS + 2 * DAY_MS),
+        (NOW - 50 * DAY_MS + 7 * HOUR_MS, NOW - 2 * HOUR_MS),
+    ],
 )
 def test_split_covers_exactly_the_hours_of_the_range(start: int, end: int) -> None:
     r = Range(start, end)

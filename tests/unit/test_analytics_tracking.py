@@ -20,8 +20,11 @@ def test_navigate_by_code_is_a_project_view() -> None:
 
 
 def test_navigate_by_words_is_a_search_that_may_land_on_a_project() -> None:
-    e = ev("navigate_project", {"project_number": "Poolwerx"},
-           {"status": "success", "projects": [{"project_number": "21614"}]})
+    e = ev(
+        "navigate_project",
+        {"project_number": "Poolwerx"},
+        {"status": "success", "projects": [{"project_number": "21614"}]},
+    )
     assert e["event_type"] == "project_search" and e["query"] == "Poolwerx" and e["project_id"] == "21614"
     e = ev("navigate_project", {"project_number": "pool"}, {"status": "select", "paths": ["/a", "/b", "/c"]})
     assert e["event_type"] == "project_search" and e["result_count"] == 3 and "project_id" not in e
@@ -30,8 +33,11 @@ def test_navigate_by_words_is_a_search_that_may_land_on_a_project() -> None:
 
 
 def test_document_tools_are_document_searches() -> None:
-    e = ev("find_documents", {"project_number": "20692", "doc_type": "change_order"},
-           {"status": "success", "documents": [{"id": 42}]})
+    e = ev(
+        "find_documents",
+        {"project_number": "20692", "doc_type": "change_order"},
+        {"status": "success", "documents": [{"id": 42}]},
+    )
     assert e["event_type"] == "document_search" and e["project_id"] == "20692" and e["query"] == "change_order"
     assert e["document_id"] == "42" and e["result_count"] == 1
     e = ev("list_project_documents", {"project_number": "20692"}, {"total_count": 57, "documents": []})

@@ -149,7 +149,7 @@ def _fts_accepts(expr: str) -> None:
     conn.execute("SELECT rowid FROM t WHERE t MATCH ?", (expr,)).fetchall()
 
 
-_PIECES = [*'abcXYZ019 "*^:-()+.,\'\\/_~&#@!\n\t\x00\u00e9\u4e2d', "NEAR", "AND", "OR", "NOT", "type:", "rev ", "CO"]
+_PIECES = [*"abcXYZ019 \"*^:-()+.,'\\/_~&#@!\n\t\x00\u00e9\u4e2d", "NEAR", "AND", "OR", "NOT", "type:", "rev ", "CO"]
 _TEXT = st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
 
 
