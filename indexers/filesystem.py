@@ -82,6 +82,7 @@ BATCH_SECONDS = 0.5
 PROGRESS_INTERVAL = 0.2
 #: Problems kept in ``scan_problems`` per scan (all are counted) and in the report.
 MAX_STORED_PROBLEMS = 10_000
+MASS_VANISH_MIN = 20  # fewer vanished projects than this are ordinary housekeeping
 PROBLEM_SAMPLES = 50
 
 _SKIP_NAMES = frozenset({"thumbs.db", "desktop.ini"})
@@ -139,7 +140,7 @@ class ScanProblem:
     """Something that could not be indexed; ``path`` is relative to the root, display-safe."""
 
     path: str
-    kind: str  # permission | loop | vanished | too_long | encoding | error
+    kind: str  # permission | loop | vanished | too_long | encoding | suspect | error
     message: str
 
 
@@ -608,6 +609,7 @@ class _Scan:
             ):
                 changed.append((*fields, row["id"]))
                 self.touched.add(row["id"])  # client names depend on the folder name too
+        self._guard_mass_vanish(stored, seen, bool(found))
         vanished = [r for rel, r in stored.items() if rel not in seen and not _under(rel, self.unreadable)]
         kept = [r for rel, r in stored.items() if rel not in seen and _under(rel, self.unreadable)]
         if kept:
@@ -783,6 +785,24 @@ class _Scan:
             log.exception("parse_document failed on %s", _safe(rel))
             self._problem(rel, "error", f"could not parse the name: {type(exc).__name__}: {exc}")
             return None
+
+    def _guard_mass_vanish(self, stored: dict[str, Any], seen: set[str], found_any: bool) -> None:
+        """An unmounted share or a moved root looks like every project was deleted. Deleting
+        would throw away ids, extracted text and embeddings, so when a root suddenly lists no
+        projects, or most of them vanish at once, keep the rows and say so (``force`` accepts it)."""
+        missing = [rel for rel in stored if rel not in seen and not _under(rel, self.unreadable)]
+        if not missing or self.force:
+            return
+        if found_any and not (len(missing) >= MASS_VANISH_MIN and len(missing) * 2 > len(stored)):
+            return
+        self._problem(
+            "",
+            "suspect",
+            f"{len(missing)} of {len(stored)} project folders are missing: the share may be unmounted or the "
+            "root moved, so nothing under them was deleted; rescan with force=True to accept the deletions",
+        )
+        for rel in missing:
+            self.unreadable.append(rel)
 
     def _reconcile(self) -> None:
         """Pair vanished rows with deferred new files (moves); delete the rest."""

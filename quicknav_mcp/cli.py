@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import Config, default_data_dir, load_config
+from .config import ENV_LOG_LEVEL, LOG_LEVELS, Config, default_data_dir, load_config
 from .errors import ConfigError, InvalidInput, QuickNavError, StoreError
 
 log = logging.getLogger("quicknav_mcp.cli")
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="scan the project roots into the database")
     _common(p)
+    p.add_argument("--force", action="store_true", help="re-read every file; accept mass deletions refused as suspect")
     p.add_argument("--json", action="store_true", help="print the scan reports as JSON")
     p.add_argument(
         "--content",
@@ -122,6 +123,15 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
     )
 
 
+def _existing(config: Config) -> Config:
+    """Lookups read an index; a mistyped --db must not silently create an empty one."""
+    if not config.db_path.exists():
+        raise ConfigError(
+            f"no QuickNav database at {config.db_path}: check --db, or run `quicknav index --root DIR` first"
+        )
+    return config
+
+
 def _legacy_line(result: Any) -> tuple[str, int]:
     if result.status == "success":
         return f"SUCCESS:{result.path}", EXIT_OK
@@ -180,7 +190,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     with App.open(_config(args)) as app:
         bar = ProgressBar()
-        reports = app.indexing.reindex(progress=bar)
+        reports = app.indexing.reindex(progress=bar, force=args.force)
         bar.done()
         if getattr(args, "content", False):
 
@@ -198,6 +208,8 @@ def cmd_index(args: argparse.Namespace) -> int:
                 f">{r.get('moved', 0)} -{r.get('deleted', 0)}, {r.get('problems', 0)} problems "
                 f"in {r.get('seconds', 0) or 0:.1f}s"
             )
+            for problem in r.get("problem_samples", [])[:5]:
+                print(f"  {problem['kind']}: {problem['path']}: {problem['message']}")
     return EXIT_OK
 
 
@@ -225,14 +237,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_project(args: argparse.Namespace) -> int:
     from .app import App
 
-    with App.open(_config(args)) as app:
+    with App.open(_existing(_config(args))) as app:
         return _print_result(app.navigation.navigate(" ".join(args.query)), args.json)
 
 
 def cmd_doc(args: argparse.Namespace) -> int:
     from .app import App
 
-    with App.open(_config(args)) as app:
+    with App.open(_existing(_config(args))) as app:
         result = app.documents.find(
             args.code, args.doc_type, args.mode or "auto", args.room, args.change_order, args.include_archive
         )
@@ -242,7 +254,7 @@ def cmd_doc(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from .app import App
 
-    with App.open(_config(args)) as app:
+    with App.open(_existing(_config(args))) as app:
         print(app.indexing.status().model_dump_json(indent=2))
     return EXIT_OK
 
@@ -307,7 +319,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from .app import App
 
     query = " ".join(args.query)
-    with App.open(_config(args)) as app:
+    with App.open(_existing(_config(args))) as app:
         if args.projects:
             result: Any = app.search.search_projects(query, limit=args.limit, mode=args.mode)
             rows = [f"{p.score:8.4f}  {p.path}  [{', '.join(p.why)}]" for p in result.projects]
@@ -346,8 +358,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .logs import setup_logging
 
     args = build_parser().parse_args(argv)
-    setup_logging((args.log_level or "WARNING").upper() if args.command != "serve" else (args.log_level or "INFO"))
     try:
+        default = "INFO" if args.command == "serve" else "WARNING"
+        level = (args.log_level or os.environ.get(ENV_LOG_LEVEL) or default).upper()
+        if level not in LOG_LEVELS:
+            raise ConfigError(f"unknown log level {level[:20]!r}; use one of {', '.join(LOG_LEVELS)}")
+        setup_logging(level)
         return COMMANDS[args.command](args)
     except (ConfigError, InvalidInput, StoreError) as exc:
         print(f"ERROR:{exc}", file=sys.stdout if args.command in {"project", "doc"} else sys.stderr)

@@ -20,6 +20,7 @@ ENV_DB = "QUICKNAV_DB"
 ENV_ROOTS = "QUICKNAV_ROOTS"
 ENV_USER = "QUICKNAV_USER"
 ENV_LOG_LEVEL = "QUICKNAV_LOG_LEVEL"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -87,6 +88,6 @@ def load_config(
     if len(user_name) > 128 or any(ord(c) < 32 for c in user_name):
         raise ConfigError("user name must be at most 128 printable characters")
     level = (log_level or env.get(ENV_LOG_LEVEL) or "INFO").upper()
-    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    if level not in LOG_LEVELS:
         raise ConfigError(f"unknown log level {level!r}")
     return Config(db_path=db_path, roots=validate_roots(roots), user=user_name, log_level=level)

@@ -16,15 +16,18 @@ MAX_TERM = 200
 def clean_text(value: object, field: str, *, max_len: int = MAX_TERM, allow_empty: bool = False) -> str:
     """Return ``value`` as normalised single-line text, or raise :class:`InvalidInput`.
 
-    Control and zero-width characters are dropped, whitespace is folded, Unicode is NFC.
+    Control and zero-width characters are dropped, whitespace is folded, Unicode is NFKC.
     """
     if value is None:
         value = ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # assistants often send project numbers as JSON numbers
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be text, got {type(value).__name__}")
     if len(value) > max_len * 4:  # reject before doing work on a huge string
         raise InvalidInput(f"{field} is too long ({len(value)} characters; at most {max_len})")
-    text = unicodedata.normalize("NFC", value)
+    # NFKC folds full-width digits and letters (１７７４１ -> 17741) and ligatures to plain forms.
+    text = unicodedata.normalize("NFKC", value)
     text = _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
     if not text and not allow_empty:
         raise InvalidInput(f"{field} is empty")

@@ -107,7 +107,9 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         project_id: Annotated[str | int | None, Field(description="5-digit project number")] = None,
         document_id: Annotated[str | None, Field(description="Document id or path relative to its root")] = None,
         query: Annotated[str | None, Field(description="The search text, or the query a view came from")] = None,
-        result_count: Annotated[int | None, Field(ge=0, description="How many results the search gave")] = None,
+        result_count: Annotated[
+            int | None, Field(strict=True, ge=0, description="How many results the search gave")
+        ] = None,
         response_time_ms: Annotated[float | None, Field(ge=0, description="How long it took, in ms")] = None,
         metadata: Annotated[dict[str, Any] | None, Field(description="Extra JSON data (at most 4 KB)")] = None,
         timestamp: Annotated[
@@ -165,7 +167,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     def get_dashboard(
         start: Start = None,
         end: End = None,
-        top: Annotated[int, Field(ge=1, le=50, description="How many top projects and queries")] = 10,
+        top: Annotated[int, Field(strict=True, ge=1, le=50, description="How many top projects and queries")] = 10,
     ) -> Dashboard:
         """How QuickNav is used over a time range (default: the last 30 days): totals (projects,
         users, searches, sessions, average response time, error rate), top projects with views and
@@ -193,7 +195,9 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         granularity: Annotated[
             Literal["auto", "hour", "day", "week", "month"], Field(description="Bucket size of the series")
         ] = "auto",
-        limit: Annotated[int, Field(ge=1, le=100, description="How many popular / zero-result queries")] = 10,
+        limit: Annotated[
+            int, Field(strict=True, ge=1, le=100, description="How many popular / zero-result queries")
+        ] = 10,
     ) -> SearchTrends:
         """Searches over time with zero-result counts, the most popular queries with click-through,
         and the queries that found nothing (what people look for and cannot find)."""
@@ -233,7 +237,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
             dict[str, Any] | None,
             Field(description="Optional {name: value or [values]} with names " + ", ".join(FILTERS)),
         ] = None,
-        limit: Annotated[int, Field(ge=1, le=1000, description="Maximum rows")] = 100,
+        limit: Annotated[int, Field(strict=True, ge=1, le=1000, description="Maximum rows")] = 100,
     ) -> Report:
         """Any usage metric grouped by up to two dimensions over a period, e.g. views by project,
         p95_response_time_ms by operation and day, searches by query, active_users by week,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 import anyio.from_thread
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..models import IndexStatus
 from ._common import READ_ONLY, tool_errors
@@ -46,10 +46,21 @@ def register(server: MCPServer, holder: AppHolder) -> None:
             read_only_hint=False, idempotent_hint=True, destructive_hint=False, open_world_hint=False
         ),
     )
-    async def reindex(ctx: Context) -> ReindexResult:
+    async def reindex(
+        ctx: Context,
+        force: Annotated[
+            bool,
+            Field(
+                strict=True,
+                description="Re-read every file, and accept deletions the scan would otherwise refuse as "
+                "suspect (a root that suddenly lists no projects looks like an unmounted share)",
+            ),
+        ] = False,
+    ) -> ReindexResult:
         """Re-scan every configured project root and reconcile the index (new, changed, moved and
         deleted files; unchanged files are not re-read). Reports progress while it runs. Use when
-        the user says files were added or moved."""
+        the user says files were added or moved. If most projects seem to have vanished (an
+        unmounted share), nothing is deleted and the report says so; only force=true accepts it."""
         app = holder.get()
         cancel = threading.Event()
 
@@ -65,7 +76,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
 
         run = tool_errors(app.indexing.reindex)
         try:
-            reports = await anyio.to_thread.run_sync(lambda: run(progress, cancel), abandon_on_cancel=False)
+            reports = await anyio.to_thread.run_sync(lambda: run(progress, cancel, force), abandon_on_cancel=False)
         except anyio.get_cancelled_exc_class():
             cancel.set()
             raise

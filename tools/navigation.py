@@ -20,7 +20,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @legacy_errors(NavigateResult)
     def navigate_project(
         project_number: Annotated[
-            str, Field(description="A 5-digit project number (17741) or search words (client, site, job)")
+            str | int, Field(description="A 5-digit project number (17741) or search words (client, site, job)")
         ],
     ) -> NavigateResult:
         """Find a project folder. Use this first whenever the user names a project by number or
@@ -31,7 +31,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @server.tool(title="Project details", annotations=READ_ONLY)
     @tool_errors
     def get_project(
-        project_number: Annotated[str, Field(description="5-digit project number")],
+        project_number: Annotated[str | int, Field(description="5-digit project number")],
     ) -> GetProjectResult:
         """Details of a project by its exact 5-digit number: folder path, client names, and how
         many documents of each type and phase it holds. Use after navigate_project when you need
@@ -43,7 +43,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @server.tool(title="Find a project's current documents", annotations=READ_ONLY)
     @legacy_errors(FindDocumentsResult)
     def find_documents(
-        project_number: Annotated[str, Field(description="5-digit project number")],
+        project_number: Annotated[str | int, Field(description="5-digit project number")],
         doc_type: Annotated[
             str,
             Field(
@@ -59,9 +59,15 @@ def register(server: MCPServer, holder: AppHolder) -> None:
                 "selection; latest: the current document of every series; all: every document"
             ),
         ] = "auto",
-        room: Annotated[int | None, Field(ge=0, le=9999, description="Only documents for this room")] = None,
-        change_order: Annotated[int | None, Field(ge=0, le=9999, description="Only this change-order number")] = None,
-        include_archive: Annotated[bool, Field(description="Also consider ARCHIVE/OLD/SUPERSEDED folders")] = False,
+        room: Annotated[
+            int | None, Field(ge=0, le=9999, strict=True, description="Only documents for this room")
+        ] = None,
+        change_order: Annotated[
+            int | None, Field(ge=0, le=9999, strict=True, description="Only this change-order number")
+        ] = None,
+        include_archive: Annotated[
+            bool, Field(strict=True, description="Also consider ARCHIVE/OLD/SUPERSEDED folders")
+        ] = False,
     ) -> FindDocumentsResult:
         """Find the document an engineer would open: the highest revision outside archive folders,
         as-built preferred. Use when the user wants "the drawings", "the latest design", "CO5", "the
@@ -72,9 +78,9 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @server.tool(title="List a project's documents", annotations=READ_ONLY)
     @tool_errors
     def list_project_documents(
-        project_number: Annotated[str, Field(description="5-digit project number")],
-        offset: Annotated[int, Field(ge=0, description="Start of the page")] = 0,
-        limit: Annotated[int, Field(ge=1, le=500, description="Page size")] = 50,
+        project_number: Annotated[str | int, Field(description="5-digit project number")],
+        offset: Annotated[int, Field(ge=0, le=10_000_000, strict=True, description="Start of the page")] = 0,
+        limit: Annotated[int, Field(ge=1, le=500, strict=True, description="Page size")] = 50,
     ) -> DocumentPage:
         """Every document of a project, a page at a time, in folder order, each marked `is_current`
         or not. Use to browse a project when find_documents' families do not fit; follow

@@ -14,6 +14,10 @@ _RELATIVE = re.compile(r"^-?(\d{1,5})\s*([mhdw])$")
 _UNIT_MS = {"m": 60_000, "h": HOUR_MS, "d": DAY_MS, "w": 7 * DAY_MS}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_SPAN_MS = 20 * 366 * DAY_MS
+# Range ends are clamped to what the event log can hold (events before 2000 are rejected at
+# ingestion), so extreme dates such as 0001-01-01 or 9999-12-31 never overflow date maths.
+EARLIEST_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+LATEST_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
 
 PERIODS = (
     "today",
@@ -75,13 +79,16 @@ def _point(value: str, name: str, now: int, *, is_end: bool) -> int:
             d = date.fromisoformat(text)
         except ValueError:
             raise InvalidInput(f"{name} {text!r} is not a real date") from None
+        if not 2000 <= d.year <= 2099:
+            raise InvalidInput(f"{name} {text!r} is outside 2000-2099, the years the event log can hold")
         if is_end:  # an end date includes that whole day
             d = d + timedelta(days=1)
         return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
     try:
-        return parse_time(text, name)
-    except EventError as exc:
+        point = parse_time(text, name)
+    except (EventError, ValueError, OverflowError) as exc:
         raise InvalidInput(f"{exc}; or use a date (2025-03-01), 'now', or a relative time like 7d, 24h, 2w") from None
+    return min(max(point, EARLIEST_MS), LATEST_MS)
 
 
 def parse_range(start: str | None, end: str | None, *, default_days: int = 30, now: int | None = None) -> Range:
@@ -114,9 +121,12 @@ def period_range(period: str | None, now: int | None = None) -> Range:
         return Range(today - DAY_MS, today)
     if text == "last_24_hours":
         return Range(now - DAY_MS, now)
-    m = re.match(r"^last_(\d{1,4})_days$", text)
-    if m and 1 <= int(m.group(1)) <= 3660:
-        return Range(today - (int(m.group(1)) - 1) * DAY_MS, today + DAY_MS)
+    m = re.match(r"^last_(\d+)_days$", text)
+    if m:
+        days = int(m.group(1)[:6])
+        if not 1 <= days <= 3660:
+            raise InvalidInput(f"last_N_days takes N from 1 to 3660 (ten years), got {m.group(1)[:12]}")
+        return Range(today - (days - 1) * DAY_MS, today + DAY_MS)
     dt = datetime.fromtimestamp(now / 1000, UTC)
     first = datetime(dt.year, dt.month, 1, tzinfo=UTC)
     if text == "this_month":
@@ -125,7 +135,7 @@ def period_range(period: str | None, now: int | None = None) -> Range:
         prev = (first - timedelta(days=1)).replace(day=1)
         return Range(int(prev.timestamp() * 1000), int(first.timestamp() * 1000))
     if text == "all":
-        return Range(946_684_800_000, now + DAY_MS)
+        return Range(EARLIEST_MS, now + DAY_MS)
     raise InvalidInput(
         f"unknown period {text[:40]!r}; use one of {', '.join(PERIODS)}, last_N_days, or START/END dates "
         "like 2025-01-01/2025-01-31"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, load_config
+from ..errors import ConfigError
 
 
 def _say(text: str = "") -> None:
@@ -82,9 +83,16 @@ def run_demo(
     from .firm import generate_firm
 
     started = time.monotonic()
-    root.mkdir(parents=True, exist_ok=True)
     _say(f"QuickNav demo: a synthetic firm of {projects} projects (seed {seed}) in {root}")
-    generate_firm(root, projects=projects, seed=seed, content=content, progress=_progress_generation)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root} is a file, not a folder; choose an empty folder with --dir")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        generate_firm(root, projects=projects, seed=seed, content=content, progress=_progress_generation)
+    except FileExistsError as exc:
+        raise ConfigError(f"{exc}; choose an empty folder with --dir") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot build the demo firm in {root}: {exc.strerror or exc}") from None
     config: Config = load_config(db=db, roots=[root], user=user)
     with App.open(config) as app:
         bar = ProgressBar()

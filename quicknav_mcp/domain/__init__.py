@@ -1,7 +1,7 @@
 """The pure domain: how the firm names folders and documents. No I/O anywhere in this package."""
 
 from .clients import client_names_from_documents
-from .current import AUTO_SELECTION_LIMIT, DocFacts, auto_choice, current_by_series, rank_key
+from .current import AUTO_SELECTION_LIMIT, DocFacts, auto_choice, current_by_series, is_provisional, rank_key
 from .dates import parse_date
 from .doc_types import DOC_TYPE_SYNONYMS, DOC_TYPES, classify_doc_type
 from .document import parse_document
@@ -35,6 +35,7 @@ __all__ = [
     "duplicate_counter",
     "extract_project_code",
     "is_archive_segment",
+    "is_provisional",
     "match_phase",
     "parse_change_order",
     "parse_date",

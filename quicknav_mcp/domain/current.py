@@ -48,6 +48,17 @@ def _provisional(d: DocFacts) -> bool:
     return any(t in ("DRAFT", "ENG DRAFT", "TEMPLATE") for t in tags)
 
 
+def _drawing_mark(d: DocFacts) -> bool:
+    if d.is_as_built:
+        return True
+    return d.revision is not None and d.revision_scheme in ("design", "consultant") and not _provisional(d)
+
+
+def is_provisional(d: DocFacts) -> bool:
+    """Public form of the draft/template test, for ordering lists."""
+    return _provisional(d)
+
+
 def rank_key(d: DocFacts) -> tuple:
     """Bigger is more current. Works on any object with the :class:`DocFacts` attributes."""
     scheme = d.revision_scheme
@@ -93,8 +104,10 @@ def auto_choice(items: Sequence[T], include_archive: bool = False) -> list[T]:
     current = current_by_series(items, include_archive)
     if len(current) <= 1:
         return current
-    # A single series carrying a real revision or as-built mark beats loose files without one.
-    marked = [d for d in current if d.revision is not None or d.is_as_built]
+    # A single drawing series (design/consultant revision or as-built mark) beats loose files
+    # without one. Proposal-style "Rev1"/"V2" marks do not count: quotes and proposals are
+    # not one drawing series, and picking one of them would be a guess.
+    marked = [d for d in current if _drawing_mark(d)]
     if len(marked) == 1:
         return marked
     # Across series, finished work that was touched most recently is the likeliest target.

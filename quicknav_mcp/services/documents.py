@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from ..domain import DOC_TYPE_SYNONYMS, DOC_TYPES, auto_choice, current_by_series, rank_key
+from ..domain import DOC_TYPE_SYNONYMS, DOC_TYPES, auto_choice, current_by_series, is_provisional, rank_key
 from ..errors import InvalidInput, NotFound
 from ..models import DocumentInfo, DocumentPage, FindDocumentsResult
 from ..store import Store
@@ -193,8 +193,12 @@ class DocumentService:
             chosen = [d for d in records if include_archive or not d.is_archive]
             chosen.sort(key=rank_key, reverse=True)
         elif mode_text == "latest":
-            # Every series' current document, in natural name order (LEVEL 1, LEVEL 3, LEVEL 30).
-            chosen = sorted(current_by_series(records, include_archive=include_archive), key=_natural)
+            # Every series' current document, in natural name order (LEVEL 1, LEVEL 3, LEVEL 30);
+            # drafts and templates last, since they are never what is being asked for.
+            chosen = sorted(
+                current_by_series(records, include_archive=include_archive),
+                key=lambda d: (is_provisional(d), _natural(d)),
+            )
         else:
             chosen = auto_choice(records, include_archive=include_archive)
         series_total = len({d.series_key for d in records if include_archive or not d.is_archive})

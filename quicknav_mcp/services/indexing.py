@@ -65,8 +65,13 @@ class IndexService:
         self,
         progress: Callable[[Any], None] | None = None,
         cancel: threading.Event | None = None,
+        force: bool = False,
     ) -> list[dict[str, Any]]:
-        """Scan every configured root; returns one report dict per root."""
+        """Scan every configured root; returns one report dict per root.
+
+        ``force`` re-reads every file and accepts mass deletions that the scanner would otherwise
+        refuse as suspect (a root that suddenly lists no projects looks like an unmounted share).
+        """
         from ..indexers.filesystem import scan_root  # the scanner is only needed when asked
 
         if not self.roots:
@@ -74,6 +79,9 @@ class IndexService:
         if not self._scan_lock.acquire(blocking=False):
             raise ConfigError("a re-index is already running in this process")
         try:
-            return [scan_root(self.store, root, progress=progress, cancel=cancel).to_dict() for root in self.roots]
+            return [
+                scan_root(self.store, root, progress=progress, cancel=cancel, force=force).to_dict()
+                for root in self.roots
+            ]
         finally:
             self._scan_lock.release()

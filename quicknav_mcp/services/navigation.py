@@ -37,22 +37,30 @@ class NavigationService:
         if PROJECT_CODE.match(text):
             found = self.projects.by_code(text)
             if not found:
-                return NavigateResult(status="error", message=f"Project {text} not found")
+                return NavigateResult(status="error", message=f"Project {text} not found{self._empty_hint()}")
             return self._answer([ProjectMatch(p, 100.0, "code") for p in found], f"project {text}")
-        matches = self._search(text)
+        matches = self.projects.search(text, limit=MAX_CHOICES + 1)
+        if matches:
+            return self._answer(self._clear_winner(matches), repr(text))
+        # Nothing in folder or client names: ask the search engine, which also knows site names
+        # and words inside documents. Its scores are relative (best = 100), so they cannot tell
+        # a confident hit from the least bad one: several hits are always offered as a choice.
+        matches = self._engine(text)
         if not matches:
-            return NavigateResult(status="error", message=f"No project matches {text!r}")
-        return self._answer(self._clear_winner(matches), repr(text))
+            return NavigateResult(status="error", message=f"No project matches {text!r}{self._empty_hint()}")
+        return self._answer(matches, repr(text))
 
-    def _search(self, text: str) -> list[ProjectMatch]:
-        """Search terms go to the hybrid search engine when there is one (full names, typos,
-        words inside documents); the in-memory fuzzy search is the fallback."""
-        if self.search is not None:
-            try:
-                return self.search.project_matches(text, limit=MAX_CHOICES + 1)
-            except Exception:  # the engine must never break the legacy tool
-                log.exception("search engine failed for navigate_project; using the fuzzy fallback")
-        return self.projects.search(text, limit=MAX_CHOICES + 1)
+    def _engine(self, text: str) -> list[ProjectMatch]:
+        if self.search is None:
+            return []
+        try:
+            return self.search.project_matches(text, limit=MAX_CHOICES + 1)
+        except Exception:  # the engine must never break the legacy tool
+            log.exception("search engine failed for navigate_project")
+            return []
+
+    def _empty_hint(self) -> str:
+        return "" if self.projects.all() else "; the index is empty: run `quicknav index` or the reindex tool"
 
     @staticmethod
     def _clear_winner(matches: list[ProjectMatch]) -> list[ProjectMatch]:

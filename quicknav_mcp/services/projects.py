@@ -148,7 +148,8 @@ class ProjectService:
     def require(self, code: str) -> list[ProjectRecord]:
         found = self.by_code(code)
         if not found:
-            raise NotFound(f"project {code} not found in the index")
+            hint = "" if self._records else "; the index is empty: run `quicknav index` or the reindex tool"
+            raise NotFound(f"project {code} not found in the index{hint}")
         return found
 
     def search(self, term: str, limit: int = 20) -> list[ProjectMatch]:

@@ -198,3 +198,16 @@ def test_navigate_every_project_by_code_and_by_client(corpus_app: App) -> None:
         result = corpus_app.navigation.navigate(words)
         assert result.status == "success", (words, result)
         assert code in result.path
+
+
+def test_auto_never_guesses_among_many_change_orders(corpus_app: App) -> None:
+    result = corpus_app.documents.find("17741", "change_order", "auto")
+    assert result.status == "select"
+    assert len(result.paths) <= 10 and "series" in result.message
+
+
+def test_latest_puts_templates_last(corpus_app: App) -> None:
+    result = corpus_app.documents.find("17741", "lld", "latest")
+    flags = ["TEMPLATE" in d.status_tags or "DRAFT" in d.status_tags for d in result.documents]
+    assert flags == sorted(flags), "a template or draft is listed before a finished design"
+    assert not flags[0]

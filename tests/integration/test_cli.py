@@ -129,3 +129,24 @@ async def test_demo_builds_indexes_shows_answers_and_serves_http(tmp_path: Path)
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_bad_log_level_and_missing_database_are_clean_errors(tmp_path: Path) -> None:
+    r = run("project", "17741", "--log-level", "LOUD", "--db", str(tmp_path / "x.db"))
+    assert r.returncode == 2 and "unknown log level" in r.stdout + r.stderr and "Traceback" not in r.stderr
+    missing = tmp_path / "typo.db"
+    r = run("project", "17741", "--db", str(missing))
+    assert r.returncode == 2 and "no QuickNav database" in r.stdout
+    assert not missing.exists()  # a lookup never creates an empty index
+
+
+def test_demo_refuses_a_file_or_foreign_tree(tmp_path: Path) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    r = run("demo", "--no-serve", "--projects", "3", "--dir", str(a_file))
+    assert r.returncode == 2 and "not a folder" in r.stderr and "Traceback" not in r.stderr
+    foreign = tmp_path / "real"
+    (foreign / "Project Folders" / "12345 - Someone's real job").mkdir(parents=True)
+    r = run("demo", "--no-serve", "--projects", "3", "--dir", str(foreign))
+    assert r.returncode == 2 and "choose an empty folder" in r.stderr
+    assert (foreign / "Project Folders" / "12345 - Someone's real job").is_dir()

@@ -396,10 +396,15 @@ def test_vanished_project_is_deleted_with_its_documents(store: Store, firm: Path
     assert not [r for r in docs(store) if P2 in r]
 
 
-def test_emptied_root_deletes_everything(store: Store, firm: Path) -> None:
+def test_emptied_root_deletes_everything_only_when_forced(store: Store, firm: Path) -> None:
     scan_root(store, firm)
     shutil.rmtree(firm / PF)
-    report = scan_root(store, firm)
+    # An emptied root looks like an unmounted share: nothing is deleted without force.
+    refused = scan_root(store, firm)
+    assert refused.deleted == 0 and refused.projects_deleted == 0
+    assert [p.kind for p in refused.problem_samples] == ["suspect"]
+    assert len(docs(store)) == len(TREE)
+    report = scan_root(store, firm, force=True)
     assert report.deleted == len(TREE) and report.projects_deleted == 3
     assert docs(store) == {} and projects(store) == {}
 

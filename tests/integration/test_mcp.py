@@ -216,3 +216,48 @@ async def test_stdio_server_answers_tools_list_and_calls(db_copy: Path, sample_r
         assert any(p.endswith("LEVEL 3 - Rev 107.pdf") for p in out["paths"])
     # Reported, not asserted: timing targets live in bench/.
     print(f"stdio tools/list after {listed:.2f}s")
+
+
+async def test_numbers_full_width_digits_and_folder_tokens(server) -> None:
+    async with Client(server) as client:
+        assert (await call(client, "navigate_project", project_number=21614))["status"] == "success"
+        assert (await call(client, "navigate_project", project_number="２１６１４"))["status"] == "success"
+        out = await call(client, "find_documents", project_number=20692, doc_type="lld")
+        assert out["status"] == "success"
+        assert (await call(client, "get_project", project_number=20692))["project_number"] == "20692"
+        # A word that is only in the folder name resolves through the literal search.
+        out = await call(client, "navigate_project", project_number="B1012")
+        assert out["status"] == "success" and "20692" in out["path"]
+
+
+async def test_booleans_are_not_taken_as_numbers(server) -> None:
+    async with Client(server) as client:
+        r = await client.call_tool("find_documents", {"project_number": "17741", "room": True})
+        assert r.is_error
+        r = await client.call_tool("list_project_documents", {"project_number": "17741", "limit": True})
+        assert r.is_error
+
+
+async def test_empty_index_says_so(tmp_path: Path, sample_root: Path) -> None:
+    config = load_config(db=tmp_path / "empty.db", roots=[sample_root], env={})
+    async with Client(build_server(lambda: App.open(config))) as client:
+        out = await call(client, "navigate_project", project_number="21614")
+        assert out["status"] == "error" and "index is empty" in out["message"]
+        r = await client.call_tool("find_documents", {"project_number": "21614"})
+        assert "index is empty" in r.structured_content["message"]
+
+
+async def test_extreme_analytics_dates_are_clear_errors(server) -> None:
+    async with Client(server) as client:
+        for tool, args in [
+            ("get_dashboard", {"end": "0001-01-01"}),
+            ("get_search_trends", {"end": "9999-12-31"}),
+            ("get_project_metrics", {"project_number": "21614", "end": "9999-12-31"}),
+            ("run_report", {"metric": "views", "period": "0001-01-01/9999-12-31"}),
+            ("run_report", {"metric": "views", "period": "last_100000_days"}),
+        ]:
+            r = await client.call_tool(tool, args)
+            assert r.is_error, (tool, args)
+            text = r.content[0].text
+            assert "2000" in text or "N from 1" in text, text  # the reason, not just "Error executing tool"
+        assert (await call(client, "navigate_project", project_number="21614"))["status"] == "success"

@@ -28,7 +28,8 @@ def test_defaults_dates_relative_and_iso() -> None:
         ("soon", None, "ISO 8601"),
         ("2025-02-30", None, "not a real date"),
         ("2025-06-10", "2025-06-01", "must be after start"),
-        ("1900-01-01", None, "longer than 20 years"),
+        ("1900-01-01", None, "outside 2000-2099"),
+        ("2000-01-01", "2025-06-01", "longer than 20 years"),
         (5, None, "start must be text"),
     ],
 )

@@ -208,3 +208,10 @@ def test_every_real_path_parses(real_paths: list[str]) -> None:
         d = parse_document(parts[3:-1], parts[-1])
         assert d.doc_type in DOC_TYPES
     assert len(projects) == 14
+
+
+def test_proposal_style_marks_do_not_make_a_single_winner() -> None:
+    docs = [Doc("quote rev0", "a", 0, "proposal"), Doc("other quote", "b", None, None)]
+    assert len(auto_choice(docs)) == 2
+    draft = [Doc("draft design", "a", 100, status_tags=["DRAFT"]), Doc("loose", "b", None, None)]
+    assert len(auto_choice(draft)) == 2
