@@ -13,6 +13,11 @@ PROJECT_CODE = re.compile(r"^\d{5}$")
 MAX_TERM = 200
 
 
+def strip_controls(text: str) -> str:
+    """``text`` without control and zero-width characters, whitespace folded."""
+    return _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
+
+
 def clean_text(value: object, field: str, *, max_len: int = MAX_TERM, allow_empty: bool = False) -> str:
     """Return ``value`` as normalised single-line text, or raise :class:`InvalidInput`.
 

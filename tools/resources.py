@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..errors import InvalidInput
 from ..models import DocumentPage, GetProjectResult, ProjectPage
 from ._common import resource_errors
 
@@ -38,12 +39,10 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         mime_type="application/json",
     )
     @resource_errors
-    def projects_page(page: int) -> str:
-        from ..errors import InvalidInput
-
-        if page < 1:
-            raise InvalidInput("page must be 1 or more")
-        return _json(holder.get().projects.page((page - 1) * PAGE, PAGE))
+    def projects_page(page: str) -> str:
+        if not page.isdigit() or len(page) > 6 or int(page) < 1:
+            raise InvalidInput(f"page must be a whole number from 1 to 999999, got {page[:20]!r}")
+        return _json(holder.get().projects.page((int(page) - 1) * PAGE, PAGE))
 
     @server.resource(
         "quicknav://projects/{number}",

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..validation import strip_controls
 from .events import PROJECT_LIKE
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,8 @@ def event_for_tool_call(
         "result_count": count,
     }
     code = args.get("project_number")
-    code = code.strip() if isinstance(code, str) else None
+    # Tracked queries are cleaned like tool input, so a junk argument never becomes an invalid event.
+    code = strip_controls(code) if isinstance(code, str) else None
     is_code = bool(code) and PROJECT_LIKE.match(code or "") is not None
     status = result.get("status") if isinstance(result, Mapping) else None
     if name == "navigate_project" and code:

@@ -261,3 +261,14 @@ async def test_extreme_analytics_dates_are_clear_errors(server) -> None:
             text = r.content[0].text
             assert "2000" in text or "N from 1" in text, text  # the reason, not just "Error executing tool"
         assert (await call(client, "navigate_project", project_number="21614"))["status"] == "success"
+
+
+async def test_resource_pages_validate_their_number(server) -> None:
+    async with Client(server) as client:
+        res = await client.read_resource("quicknav://projects/page/1")
+        assert '"total_count":4' in res.contents[0].text
+        res = await client.read_resource("quicknav://projects/page/2")
+        assert '"projects":[]' in res.contents[0].text
+        for bad in ("abc", "0", "99999999999999999999999"):
+            with pytest.raises(Exception, match="page must be a whole number"):
+                await client.read_resource(f"quicknav://projects/page/{bad}")
