@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import sys
 import time
@@ -54,8 +55,36 @@ def main() -> None:
         "peak_rss_mb": peak_rss_mb(),
         "target_p95_ms": 5,
     }
-    emit("navigation", figures)
     app.close()
+    figures["mcp_in_memory"] = asyncio.run(_through_mcp(db, root, code_inputs[:300], word_inputs[:100]))
+    emit("navigation", figures)
+
+
+async def _through_mcp(db: Path, root: Path, codes: list[str], words: list[str]) -> dict[str, dict[str, float]]:
+    """The same lookups through the real MCP client in memory, with automatic analytics tracking
+    writing events in the background (so caches see a constantly changing database)."""
+    from mcp import Client
+
+    from quicknav_mcp.server import build_server
+
+    config = load_config(db=db, roots=[root], env={})
+    out: dict[str, dict[str, float]] = {}
+    async with Client(build_server(lambda: App.open(config))) as client:
+        await client.call_tool("navigate_project", {"project_number": codes[0]})
+        for label, inputs in (("navigate_code", codes), ("navigate_words", words)):
+            samples = []
+            for value in inputs:
+                t0 = time.perf_counter()
+                await client.call_tool("navigate_project", {"project_number": value})
+                samples.append((time.perf_counter() - t0) * 1000)
+            out[label] = percentiles(samples)
+        samples = []
+        for value in codes:
+            t0 = time.perf_counter()
+            await client.call_tool("find_documents", {"project_number": value, "doc_type": "lld"})
+            samples.append((time.perf_counter() - t0) * 1000)
+        out["find_documents_auto_lld"] = percentiles(samples)
+    return out
 
 
 if __name__ == "__main__":
