@@ -1,8 +1,9 @@
 """The index vocabulary: every word the full-text tables hold, with document frequencies.
 
 Used for typo correction (rapidfuzz over words of similar length), "did you mean" and word
-autocomplete. Read from FTS5's own ``fts5vocab`` views, cached until the store changes (and
-rebuilt at most every ``min_interval`` seconds so a running indexer does not cause rebuild storms).
+autocomplete. Read from FTS5's own ``fts5vocab`` views, cached until the indexed documents, their
+content or the projects change (see :mod:`.versions`; analytics commits do not count), and rebuilt
+at most every ``min_interval`` seconds so a running indexer does not cause rebuild storms.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from ..store import Store
+from .versions import Versions
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,9 @@ class _Snapshot:
 class Vocabulary:
     """Words of ``search_docs`` and ``search_projects`` with document frequencies."""
 
-    def __init__(self, store: Store, *, min_interval: float = 30.0) -> None:
+    def __init__(self, store: Store, *, min_interval: float = 30.0, versions: Versions | None = None) -> None:
         self.store = store
+        self.versions = versions or Versions(store)
         self.min_interval = min_interval
         self._lock = threading.Lock()
         self._snap = _Snapshot()
@@ -51,7 +54,7 @@ class Vocabulary:
         )
 
     def snapshot(self) -> _Snapshot:
-        generation = self.store.generation()
+        generation = self.versions.get("documents", "content", "projects")
         now = time.monotonic()
         if generation == self._generation or (self._snap.df and now - self._built_at < self.min_interval):
             return self._snap

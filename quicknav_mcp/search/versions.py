@@ -1,0 +1,39 @@
+"""Change counters of what search caches are built from (migration 0004, ``search_versions``).
+
+Triggers bump ``documents``, ``content``, ``projects`` and ``embeddings`` whenever those tables
+change. Caches compare them instead of :meth:`Store.generation`, which moves on every commit by
+anyone, including the analytics events written after every search; keyed on the generation, a
+cache would be rebuilt all the time on a busy server. On a database without the table (an older
+schema opened read-only) the generation is used, as before.
+"""
+
+from __future__ import annotations
+
+from ..store import DatabaseError, Store
+
+KINDS = ("documents", "content", "projects", "embeddings")
+
+
+class Versions:
+    """Reads the counters (one indexed point query, ~20 µs)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._supported = False
+
+    def _check(self) -> bool:
+        if not self._supported:
+            row = self.store.query_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search_versions'")
+            self._supported = row is not None
+        return self._supported
+
+    def get(self, *names: str) -> tuple[object, ...]:
+        """The counters named (all of them when none are), or the store generation on old schemas."""
+        if not self._check():
+            return ("generation", self.store.generation())
+        try:
+            rows = dict(self.store.query("SELECT name, n FROM search_versions"))
+        except DatabaseError:  # pragma: no cover - the table vanished under us
+            self._supported = False
+            return ("generation", self.store.generation())
+        return tuple(rows.get(n, 0) for n in (names or KINDS))

@@ -1,0 +1,358 @@
+"""The fast paths of search (migration 0004 and the caches) give the same answers as the slow ones.
+
+Each test compares a fast path with the plain query or rule it replaces, on a generated firm:
+project scopes applied inside FTS5, firm-wide family/fact lookups through indexes, the cached
+current revision of each series, the any-word budget, vector search under filters, the query
+vector cache, and caches that ignore commits unrelated to search.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from quicknav_mcp.indexers.filesystem import scan_root
+
+from quicknav_mcp.app import App
+from quicknav_mcp.config import load_config
+from quicknav_mcp.demo import generate_firm
+from quicknav_mcp.domain import current_by_series
+from quicknav_mcp.search import service as svc
+from quicknav_mcp.search.query import match_expression, parse_query
+from quicknav_mcp.search.versions import Versions
+from quicknav_mcp.store import Store
+
+PROJECT = "Project Folders/21000 - 21999/21614 - PLWRX  TR L1 Upgrades"
+
+
+@pytest.fixture(scope="module")
+def firm(tmp_path_factory: pytest.TempPathFactory):
+    base = tmp_path_factory.mktemp("speed")
+    root = base / "firm"
+    generate_firm(root, projects=30, seed=5, content=False)
+    app = App.open(load_config(db=base / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    app.indexing.reindex()
+    yield app
+    app.close()
+
+
+def _service(app: App) -> svc.SearchService:
+    from quicknav_mcp.indexers.embed import Embedder
+
+    return svc.SearchService(app.store, app.projects, embedder=Embedder("none"))
+
+
+def test_migration_adds_code_column_counters_and_fact_indexes(firm) -> None:
+    store = firm.store
+    assert store.query_one("PRAGMA user_version")[0] >= 4
+    project = firm.projects.all()[0]
+    rows = store.query(
+        "SELECT f.rowid FROM search_docs f WHERE search_docs MATCH ?", ("{code} : " + f'"{project.code}"',)
+    )
+    ids = {r[0] for r in store.query("SELECT id FROM documents WHERE project_id = ?", (project.id,))}
+    assert {r[0] for r in rows} == ids and ids
+    names = {r[0] for r in store.query("SELECT name FROM search_versions")}
+    assert names == {"documents", "content", "projects", "embeddings"}
+    indexes = {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"search_documents_change_order", "search_documents_revision", "search_documents_room"} <= indexes
+
+
+def test_project_scope_inside_fts_same_rows_and_scores(firm) -> None:
+    """`{code}: (...) AND (...)` with the code column weighted 0 = BM25 over everything, then a join."""
+    store = firm.store
+    projects = firm.projects.all()[:4]
+    codes = " OR ".join(f'"{p.code}"' for p in projects)
+    pids = [p.id for p in projects]
+    weights = svc.DOC_WEIGHTS_CODE
+    for words in ('"design"', '"sales" OR "report" OR "room"', '"as" AND "built"'):
+        scoped = store.query(
+            f"SELECT f.rowid, bm25(search_docs, {weights}) FROM search_docs f WHERE search_docs MATCH ? ORDER BY 2, 1",
+            ("{code} : (" + codes + f") AND ({words})",),
+        )
+        joined = store.query(
+            f"SELECT f.rowid, bm25(search_docs, {weights}) FROM search_docs f JOIN documents d ON d.id = f.rowid "
+            f"WHERE search_docs MATCH ? AND d.project_id IN ({','.join('?' * len(pids))}) ORDER BY 2, 1",
+            (words, *pids),
+        )
+        assert scoped, words
+        assert [r[0] for r in scoped] == [r[0] for r in joined]
+        assert [round(r[1], 9) for r in scoped] == [round(r[1], 9) for r in joined]
+
+
+def test_project_scoped_search_matches_the_join_path(firm, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = _service(firm)
+    p = firm.projects.all()[2]
+    fast = s.search_documents(f"{p.code} design report", mode="lexical", limit=50)
+    monkeypatch.setattr(svc, "MAX_FTS_CODES", 0)  # never restrict inside FTS5: the old join path
+    slow = _service(firm).search_documents(f"{p.code} design report", mode="lexical", limit=50)
+    assert fast.documents and [d.id for d in fast.documents] == [d.id for d in slow.documents]
+    assert fast.total_count == slow.total_count
+
+
+def _old_structured(s: svc.SearchService, pq, limit: int) -> list[tuple[int, int, float]]:
+    """The single sorted query the fast paths replace: (archived, -mtime, facts) of its rows."""
+    conds, params = [], []
+    for col, value in (("revision", pq.revision), ("room", pq.room), ("change_order", pq.change_order)):
+        if value is not None:
+            conds.append(f"(d.{col} = ?)")
+            params.append(value)
+    if pq.as_built:
+        conds.append("(d.is_as_built = 1)")
+    if pq.doc_types:
+        conds.append(f"(d.doc_type IN ({','.join('?' * len(pq.doc_types))}))")
+        params.extend(pq.doc_types)
+    if pq.doc_types and pq.revision is None and pq.room is None and pq.change_order is None:
+        extra = " AND d.is_as_built = 1" if pq.as_built else ""
+        rows = s.store.query(
+            f"SELECT d.id, d.is_archive, d.mtime FROM documents d WHERE d.doc_type IN "
+            f"({','.join('?' * len(pq.doc_types))}){extra} ORDER BY d.is_archive ASC, d.mtime DESC LIMIT ?",
+            [*pq.doc_types, limit],
+        )
+    else:
+        rows = s.store.query(
+            f"SELECT d.id, d.is_archive, d.mtime FROM documents d WHERE ({' OR '.join(conds)}) "
+            f"ORDER BY ({' + '.join(conds)}) DESC, d.is_archive ASC, d.mtime DESC LIMIT ?",
+            [*params, *params, limit],
+        )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+@pytest.mark.parametrize("limit", [5, 200])
+@pytest.mark.parametrize("text", ["as built", "swms", "sales po report drawings", "CO2", "rev 102", "CO1 variation"])
+def test_firm_wide_facts_match_the_full_sort(firm, monkeypatch: pytest.MonkeyPatch, text: str, limit: int) -> None:
+    monkeypatch.setattr(svc, "CANDIDATES", limit)
+    s = _service(firm)
+    pq = parse_query(text)
+    fast = s._structured(pq, svc._Scope())
+    old = _old_structured(s, pq, limit)
+    assert old, text
+    assert fast == [i for i, _, _ in old]  # ties too (lower id first, as the sort left them)
+
+
+def test_cached_current_revisions_match_the_domain_rule(firm) -> None:
+    s = _service(firm)
+    rows = s.store.query(
+        f"SELECT {svc._DOC_COLS} FROM documents d JOIN projects p ON p.id = d.project_id "
+        "JOIN roots r ON r.id = d.root_id"
+    )
+    docs = {r[0]: svc._Doc.from_row(r) for r in rows}
+    series: dict[tuple[int, str], list] = defaultdict(list)
+    for d in docs.values():
+        series[(d.project_id, d.series_key)].append(d)
+    want = {d.id for group in series.values() for d in current_by_series(group)}
+    half = dict(list(docs.items())[: len(docs) // 2])
+    s._mark_current(half)  # fills part of the cache
+    s._mark_current(docs)  # the rest, and cached answers for the first half
+    assert {i for i, d in docs.items() if d.is_current} == want
+    assert 0 < len(want) < len(docs)
+
+
+def _write(root: Path, rel: str, text: str = "x") -> Path:
+    path = root / PROJECT / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_current_revision_follows_a_new_file(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    _write(root, "4. System Designs/21614 - POOLWERX TRAINING ROOM - Rev 101.pdf")
+    _write(root, "3. PMO/Site notes.txt")
+    with App.open(load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"})) as app:
+        scan_root(app.store, root)
+        first = app.search.search_documents("poolwerx training room", mode="lexical")
+        assert [(d.name, d.is_current) for d in first.documents][:1] == [
+            ("21614 - POOLWERX TRAINING ROOM - Rev 101.pdf", True)
+        ]
+        before = app.search.versions.get("documents")
+        _write(root, "4. System Designs/21614 - POOLWERX TRAINING ROOM - Rev 102.pdf")
+        scan_root(app.store, root)
+        assert app.search.versions.get("documents") != before
+        now = {d.name: d.is_current for d in app.search.search_documents("poolwerx training room").documents}
+        assert now["21614 - POOLWERX TRAINING ROOM - Rev 102.pdf"] is True
+        assert now["21614 - POOLWERX TRAINING ROOM - Rev 101.pdf"] is False
+
+
+def test_counters_ignore_unrelated_commits(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    notes = _write(root, "3. PMO/Site notes.txt", "Loading dock access")
+    store = Store(tmp_path / "q.db")
+    try:
+        scan_root(store, root)
+        versions = Versions(store)
+        v0, g0 = versions.get(), store.generation()
+        with store.transaction() as conn:  # e.g. analytics events: not an input of search caches
+            conn.execute("INSERT INTO search_meta (key, value) VALUES ('unrelated', '1')")
+        assert store.generation() != g0
+        assert versions.get() == v0
+        future = time.time() + 10
+        os.utime(notes, (future, future))
+        scan_root(store, root)  # a changed file: documents (and projects) counters move
+        v1 = versions.get()
+        assert v1[0] > v0[0]
+        from quicknav_mcp.indexers.extract import ContentWorker
+
+        ContentWorker(store).run()
+        assert versions.get("content")[0] > v1[1]
+    finally:
+        store.close()
+
+
+def test_vocabulary_is_not_rebuilt_by_unrelated_commits(firm) -> None:
+    from quicknav_mcp.search.vocab import Vocabulary
+
+    vocab = Vocabulary(firm.store, min_interval=0)
+    snap = vocab.snapshot()
+    with firm.store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO search_meta (key, value) VALUES ('unrelated', '2') "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        )
+    assert vocab.snapshot() is snap
+
+
+def test_any_word_budget_keeps_the_rarest_words(firm, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = _service(firm)
+    snap = s.vocab.snapshot()
+    groups = [["design"], ["report"], ["poolwerx"], ["zzqxw"]]
+    dfs = {g[0]: s._group_df(g) for g in groups}
+    assert dfs["zzqxw"] == 0 and dfs["design"] == snap.df["design"]
+    assert s._group_df(["desig*"]) >= snap.df["design"]
+    rare = sorted(dfs, key=dfs.get)
+    budget = dfs[rare[0]] + dfs[rare[1]] + dfs[rare[2]]
+    kept, _ = s._affordable(groups, [], budget)
+    assert [g[0] for g in kept] == [g[0] for g in groups if g[0] in rare[:3]]  # query order kept
+    assert s._affordable(groups, [], 10**12)[0] == groups
+    # With a budget every word fits in, the any-word fallback is the plain OR over all words.
+    monkeypatch.setattr(svc, "OR_POSTINGS_BUDGET", 10**12)
+    words = [["poolwerx"], ["zzqxw"], ["design"]]
+    ids, n_all = s._lexical_docs(words, [], svc._Scope())
+    assert n_all == 0
+    plain = s._fts_docs(match_expression(words, [], mode="or") or "", svc._Scope(), svc.CANDIDATES)
+    assert ids == plain and ids
+    # With none, only an all-words query runs (nothing with every word here).
+    monkeypatch.setattr(svc, "OR_POSTINGS_BUDGET", 0)
+    assert s._lexical_docs(words, [], svc._Scope()) == ([], 0)
+    # Project search always uses every word.
+    assert s._lexical_docs(words, [], svc._Scope(), every_word=True)[0] == plain
+
+
+def test_vector_hits_are_exact_under_filters(firm, monkeypatch: pytest.MonkeyPatch) -> None:
+    np = pytest.importorskip("numpy")
+    s = _service(firm)
+    ids = [r[0] for r in s.store.query("SELECT id FROM documents ORDER BY id")]
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(len(ids), 16)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    s.doc_vectors._set(ids, {i: n for n, i in enumerate(ids)}, matrix, 1, "test", s.doc_vectors._generation)
+    q = matrix[7] + 0.1
+    p = firm.projects.all()[1]
+
+    def brute(scope: svc._Scope, k: int) -> list[int]:
+        allowed = set(s._scope_ids(scope))
+        sims = sorted(((float(matrix[n] @ q), i) for n, i in enumerate(ids) if i in allowed), reverse=True)
+        return [i for sim, i in sims[:k] if sim >= svc.MIN_SIM_DOCS]
+
+    scopes = {
+        "project": s._doc_scope(parse_query(p.code), {}, None, None, False, []),
+        "ext": s._doc_scope(parse_query("x"), {"ext": ["pdf"]}, None, None, False, []),
+        "current": s._doc_scope(parse_query("x"), {}, None, None, True, []),
+        "rare type": s._doc_scope(parse_query("x"), {"doc_type": ["invoice"]}, None, None, False, []),
+    }
+    for k in (3, 100):
+        monkeypatch.setattr(svc, "VECTOR_K", k)
+        for name, scope in scopes.items():
+            got = [i for i, _ in s._vector_hits(q, scope)]
+            assert got == brute(scope, k), (name, k)
+
+
+def test_query_vectors_are_cached(firm) -> None:
+    class Counting:
+        name = "counting"
+        disabled = False
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def encode(self, texts: list[str]):
+            self.calls += 1
+            return [[float(len(t))] for t in texts]
+
+    emb = Counting()
+    s = svc.SearchService(firm.store, firm.projects, embedder=emb)
+    assert s._query_vector("hearing loop") == [12.0]
+    assert s._query_vector("hearing loop") == [12.0]
+    assert emb.calls == 1
+    s.clear_caches(current=False)
+    s._query_vector("hearing loop")
+    assert emb.calls == 2
+
+
+def _old_suggest(sug, prefix: str, limit: int) -> list[tuple[str, str]]:
+    """The lookup as it was before precomputed keys and a partial sort (reference)."""
+    from quicknav_mcp.search.suggest import KIND_ORDER
+    from quicknav_mcp.search.text import tokens
+
+    sug._build()
+    key = " ".join(tokens(prefix))
+    found: dict[int, float] = {}
+    import bisect
+
+    i = bisect.bisect_left(sug._keys, (key, -1))
+    scanned = 0
+    while i < len(sug._keys) and sug._keys[i][0].startswith(key) and scanned < 5000:
+        idx = sug._keys[i][1]
+        whole = sug._keys[i][0] == " ".join(tokens(sug._entries[idx].text))
+        found[idx] = max(found.get(idx, 0.0), 2.0 if whole else 1.0)
+        i += 1
+        scanned += 1
+    ranked = sorted(
+        found.items(),
+        key=lambda kv: (
+            -kv[1],
+            KIND_ORDER[sug._entries[kv[0]].kind],
+            -sug._entries[kv[0]].weight,
+            sug._entries[kv[0]].text,
+        ),
+    )
+    out, seen = [], set()
+    for idx, _ in ranked:
+        e = sug._entries[idx]
+        if (e.kind, e.text.lower()) in seen:
+            continue
+        seen.add((e.kind, e.text.lower()))
+        out.append((e.kind, e.text))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def test_suggest_fast_path_matches_the_full_sort(firm) -> None:
+    s = _service(firm)
+    sug = s.suggester
+    prefixes = ["1", "2", "15", "20", "p", "ro", "pool", "de", "a", "me"]
+    prefixes += [p.code[:3] for p in firm.projects.all()[:5]]
+    for prefix in prefixes:
+        for limit in (1, 5, 10, 50):
+            want = _old_suggest(sug, prefix, limit)
+            got = [(x.kind, x.text) for x in sug.suggest(prefix, limit) if x.kind != "word"]
+            assert got[: len(want)] == want, (prefix, limit)
+
+
+def test_suggest_index_ignores_unrelated_commits(firm) -> None:
+    s = _service(firm)
+    s.suggest("1", 5)
+    lookup = s.suggester._lookup
+    with firm.store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO search_meta (key, value) VALUES ('unrelated', '3') "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        )
+    s.suggest("1", 5)
+    assert s.suggester._lookup is lookup
+    s.suggester.min_interval = 0  # past the interval, other commits (frequent queries) count again
+    s.suggest("1", 5)
+    assert s.suggester._lookup is not lookup
