@@ -20,6 +20,7 @@ from .models import Suggestion
 from .text import tokens
 from .vocab import Vocabulary
 
+MIN_QUERY_SEARCHES = 3
 KIND_ORDER = {"code": 0, "project": 1, "client": 2, "query": 3, "word": 4}
 
 
@@ -110,15 +111,19 @@ class Suggester:
         return generation == self._generation or now - self._built < self.min_interval
 
     def _frequent_queries(self) -> list[tuple[str, int]]:
-        """Frequent queries from analytics (``an_query_day``) when that table exists."""
+        """Frequent queries from analytics (``an_query_day``) when that table exists.
+
+        Only queries searched at least ``MIN_QUERY_SEARCHES`` times are offered: one person's
+        one-off query is not shown to everyone as a suggestion.
+        """
         if self.store.query_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'an_query_day'") is None:
             return []
         try:
             day = int(time.time() // 86400) - 180
             rows = self.store.query(
                 "SELECT query, sum(searches) n FROM an_query_day WHERE day >= ? AND zero_results < searches "
-                "GROUP BY query ORDER BY n DESC LIMIT 2000",
-                (day,),
+                "GROUP BY query HAVING n >= ? ORDER BY n DESC LIMIT 2000",
+                (day, MIN_QUERY_SEARCHES),
             )
         except Exception:  # analytics schema differs: no query suggestions
             return []

@@ -356,3 +356,22 @@ def test_suggest_index_ignores_unrelated_commits(firm) -> None:
     s.suggester.min_interval = 0  # past the interval, other commits (frequent queries) count again
     s.suggest("1", 5)
     assert s.suggester._lookup is not lookup
+
+
+def test_one_off_queries_are_never_suggested_to_everyone(tmp_path: Path, sample_root: Path) -> None:
+    """A query becomes a suggestion only once it has been searched (with results) several times."""
+    import time as _time
+
+    with App.open(load_config(db=tmp_path / "q.db", roots=[sample_root], env={})) as app:
+        app.indexing.reindex()
+        sug = app.search.suggester
+        sug.min_interval = 0
+        today = int(_time.time() // 86400)
+        with app.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO an_query_day (query, day, searches, zero_results, clicks, last_ms) "
+                "VALUES ('zebra private thing', ?, 1, 0, 0, 0), ('zebra crossing plan', ?, 3, 0, 0, 0)",
+                (today, today),
+            )
+        texts = [x.text for x in sug.suggest("zebra", 10) if x.kind == "query"]
+        assert texts == ["zebra crossing plan"]
