@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -12,7 +11,6 @@ from mcp.types import ToolAnnotations
 
 from ..errors import NotFound, QuickNavError
 
-log = logging.getLogger("quicknav_mcp.tools")
 F = TypeVar("F", bound=Callable[..., Any])
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, destructive_hint=False, open_world_hint=False)
