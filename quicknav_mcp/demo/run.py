@@ -58,6 +58,15 @@ def _examples(app: Any) -> list[tuple[str, dict[str, Any], Any]]:
     return calls
 
 
+def _quicknav_command() -> str:
+    """The absolute path of this installation's ``quicknav`` script, for client configs."""
+    for name in ("quicknav", "quicknav.exe"):
+        candidate = Path(sys.executable).with_name(name)
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("quicknav") or "quicknav"
+
+
 def _short(result: Any) -> str:
     data = result.model_dump(exclude_none=True)
     data.pop("documents", None)
@@ -116,7 +125,7 @@ def run_demo(
         "mcpServers": {
             "quicknav": {"url": url},
             "quicknav-stdio": {
-                "command": shutil.which("quicknav") or "quicknav",
+                "command": _quicknav_command(),
                 "args": ["serve"],
                 "env": {"QUICKNAV_DB": str(config.db_path), "QUICKNAV_ROOTS": str(root)},
             },
