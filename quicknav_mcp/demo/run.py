@@ -55,6 +55,9 @@ def _examples(app: Any) -> list[tuple[str, dict[str, Any], Any]]:
     if co:
         args = {"project_number": code, "doc_type": "change_order", "change_order": co[0]}
         calls.append(("find_documents", args, app.documents.find(code, "change_order", change_order=co[0])))
+    query = f"{code} as built design"
+    found = app.search.search_documents(query, limit=3, include_facets=False)
+    calls.append(("search_documents", {"query": query, "limit": 3}, found))
     return calls
 
 
@@ -69,6 +72,9 @@ def _quicknav_command() -> str:
 
 def _short(result: Any) -> str:
     data = result.model_dump(exclude_none=True)
+    if "score" in json.dumps(data.get("documents", [])[:1]):  # a search result: show the hits briefly
+        hits = [{k: d.get(k) for k in ("name", "score", "why")} for d in data["documents"]]
+        return json.dumps({"total_count": data.get("total_count"), "documents": hits}, indent=2)
     data.pop("documents", None)
     data.pop("projects", None)
     return json.dumps(data, indent=2)
@@ -113,6 +119,15 @@ def run_demo(
                 f"changed, {r.get('deleted', 0):,} removed, {r.get('unchanged', 0):,} unchanged "
                 f"in {r.get('seconds', 0) or 0:.1f}s"
             )
+        # Text inside documents is extracted now (quick, and search needs it); embeddings are
+        # slower and are made in the background while the server runs.
+        extracted = app.search.index_content(embed=False, workers=2).get("extract", {})
+        counts = extracted.get("by_status", {})
+        others = ", ".join(f"{n:,} {k}" for k, n in sorted(counts.items()) if k != "ok")
+        _say(
+            f"extracted text from {counts.get('ok', 0):,} new or changed documents"
+            f"{f' ({others})' if others else ''} in {extracted.get('seconds', 0) or 0:.1f}s"
+        )
         status = app.indexing.status()
         _say(f"database {config.db_path}: {status.projects:,} projects, {status.documents:,} documents")
         _say()
@@ -139,5 +154,11 @@ def run_demo(
     from ..server import build_server
 
     _say(f"\nServing MCP (streamable HTTP) at {url} - press Ctrl+C to stop")
-    build_server(lambda: App.open(config)).run("streamable-http", host=host, port=port)
+
+    def open_app() -> App:
+        app = App.open(config)
+        app.search.start_background()  # embeds documents for semantic search while serving
+        return app
+
+    build_server(open_app).run("streamable-http", host=host, port=port)
     return 0
