@@ -8,12 +8,18 @@ from datetime import date
 _MONTHS = {
     m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)
 }
-_DMY = re.compile(r"(?<![\d.])(\d{1,2})([./_\-])(\d{1,2})\2(\d{4}|\d{2})(?![\d])")
+_DMY = re.compile(r"(?<![\d.])(\d{1,2})(?P<sep>[./_\-])(\d{1,2})(?P=sep)(\d{4}|\d{2})(?![\d])")
 _DMONY = re.compile(
     r"(?<!\d)(\d{1,2})[\s_\-]?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[\s_\-]?(\d{4}|\d{2})(?!\d)", re.I
 )
 _YMD = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(\d{2})(\d{2})(?!\d)")
 _ISO = re.compile(r"(?<!\d)(20\d{2}|19\d{2})-(\d{2})-(\d{2})(?!\d)")
+
+
+# Every date form in one pattern, for removing dates from names (series keys).
+ANY_DATE = re.compile(
+    "|".join(f"(?i:{p.pattern})" if p.flags & re.I else f"(?:{p.pattern})" for p in (_ISO, _DMY, _DMONY, _YMD))
+)
 
 
 def _make(year: int, month: int, day: int) -> date | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .dates import _DMONY, _DMY, _ISO, _YMD
+from .dates import ANY_DATE
 from .revisions import strip_revision
 from .tags import strip_tags
 from .text import fold, words_view
@@ -76,8 +76,7 @@ def series_key(stem: str, doc_type: str | None = None, change_order: int | None 
         return f"change order {change_order}"
     text = _DUPLICATE.sub(" ", stem)
     text = _COPY.sub(" ", text)
-    for pattern in (_ISO, _DMY, _DMONY, _YMD):
-        text = pattern.sub(" ", text)
+    text = ANY_DATE.sub(" ", text)
     text = strip_revision(text)
     text = strip_tags(text)
     return fold(text)

@@ -54,18 +54,24 @@ def parse_revision(stem: str) -> Revision | None:
     return None
 
 
+_ANY_REVISION = re.compile(
+    "|".join(
+        f"(?i:{p.pattern})" if p.flags & re.I else f"(?:{p.pattern})"
+        for p in (
+            _DECIMAL,
+            _DESIGN,
+            _CONSULTANT_PAREN,
+            _CONSULTANT_DOT,
+            _CONSULTANT_SUFFIX,
+            _CONSULTANT_BRACKET,
+            _CONSULTANT_LETTER,
+            _PROPOSAL,
+            _VERSION,
+        )
+    )
+)
+
+
 def strip_revision(text: str) -> str:
-    """The text with every revision mark removed (for series keys)."""
-    for pattern in (
-        _DECIMAL,
-        _DESIGN,
-        _CONSULTANT_PAREN,
-        _CONSULTANT_DOT,
-        _CONSULTANT_SUFFIX,
-        _CONSULTANT_BRACKET,
-        _CONSULTANT_LETTER,
-        _PROPOSAL,
-        _VERSION,
-    ):
-        text = pattern.sub(" ", text)
-    return text
+    """The text with every revision mark removed (for series keys); one combined pattern."""
+    return _ANY_REVISION.sub(" ", text)

@@ -29,23 +29,33 @@ _ARCHIVE = re.compile(
 )
 
 
+_ANY_TAG = re.compile("|".join(f"(?:{p.pattern})" for _, p in _TAGS), re.I)
+_TAG_ORDER = {tag: i for i, (tag, _) in enumerate(_TAGS)}
+
+
+def _tag_of(word: str) -> str:
+    up = word.upper()
+    if up.startswith("AS"):
+        return "AS-BUILT"
+    if up.startswith("ENG"):
+        return "ENG DRAFT"
+    if up.endswith("SIGNED"):
+        return "SIGNED"
+    return up
+
+
 def status_tags(text: str) -> tuple[str, ...]:
-    """Normalised status tags found as whole words in ``text``."""
-    view = words_view(text)
-    found: list[str] = []
-    for tag, pattern in _TAGS:
-        if pattern.search(view):
-            if tag == "DRAFT" and "ENG DRAFT" in found:
-                continue
-            found.append(tag)
-    return tuple(found)
+    """Normalised status tags found as whole words in ``text`` (one combined pattern)."""
+    found = {_tag_of(m.group(0)) for m in _ANY_TAG.finditer(words_view(text))}
+    if not found:
+        return ()
+    if "ENG DRAFT" in found:
+        found.discard("DRAFT")
+    return tuple(sorted(found, key=_TAG_ORDER.__getitem__))
 
 
 def strip_tags(text: str) -> str:
-    view = words_view(text)
-    for _, pattern in _TAGS:
-        view = pattern.sub(" ", view)
-    return view
+    return _ANY_TAG.sub(" ", words_view(text))
 
 
 def is_archive_segment(segment: str) -> bool:
