@@ -43,6 +43,7 @@ Scans of the same root through the same database file are serialised within one 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -52,6 +53,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -335,6 +337,8 @@ class _Scan:
         self.progress = progress
         self.cancel = cancel
         self.force = force
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-writer")
+        self._writer_future: Future[None] | None = None
         self.max_depth = max_depth
         self.t0 = time.monotonic()
         self.last_flush = self.t0
@@ -448,6 +452,16 @@ class _Scan:
             return
         inserts, updates, problems = self.inserts, self.updates, self.pending_problems
         self.inserts, self.updates, self.pending_problems = [], [], []
+        # SQLite releases the GIL while it writes, so the batch is written on a helper thread while
+        # this one goes on walking and parsing. One batch in flight at most: order is preserved and
+        # memory stays bounded; a write error surfaces at the next flush.
+        self._wait_writer()
+        self._writer_future = self._writer.submit(self._write_batch, inserts, updates, problems)
+        if force:
+            self._wait_writer()
+        self.last_flush = time.monotonic()
+
+    def _write_batch(self, inserts: list[Any], updates: list[Any], problems: list[Any]) -> None:
         with self.store.transaction() as conn:
             if inserts:
                 conn.executemany(_INSERT_DOC, inserts)
@@ -458,7 +472,11 @@ class _Scan:
                     "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES (?, ?, ?, ?)", problems
                 )
             self._write_counts(conn)
-        self.last_flush = time.monotonic()
+
+    def _wait_writer(self) -> None:
+        future, self._writer_future = self._writer_future, None
+        if future is not None:
+            future.result()
 
     def _write_counts(self, conn: Any, *, status: str | None = None) -> None:
         r = self.report
@@ -499,8 +517,12 @@ class _Scan:
             self._update_projects()
             self._finish("done" if complete else "cancelled")
         except BaseException:
+            with contextlib.suppress(BaseException):
+                self._wait_writer()
             self._finish_failed()
             raise
+        finally:
+            self._writer.shutdown(wait=True)
         rep = self.report
         log.info(
             "scan %d of %s %s in %.2fs: %d files, %d added, %d updated, %d moved, %d deleted, "
