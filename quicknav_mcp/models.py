@@ -6,8 +6,6 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .search.models import SearchIndexStatus
-
 Status = Literal["success", "select", "error"]
 
 
@@ -122,6 +120,10 @@ class ScanSummary(BaseModel):
     unchanged: int = 0
     problems: int = 0
     seconds: float | None = None
+
+
+# Imported here, not at the top: search's hit models extend ProjectSummary defined above.
+from .search.models import SearchIndexStatus  # noqa: E402
 
 
 class IndexStatus(BaseModel):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from ..models import ProjectSummary
+
 
 class FacetValue(BaseModel):
     """One value of a facet and how many results carry it."""
@@ -32,16 +34,9 @@ class QueryInterpretation(BaseModel):
     corrections: dict[str, str] = Field(default_factory=dict, description="Misspelt word -> indexed word used")
 
 
-class ProjectHit(BaseModel):
-    """A project folder that matches, with why."""
+class ProjectHit(ProjectSummary):
+    """A project folder that matches (the same fields as navigation's projects), with why."""
 
-    project_number: str = Field(description="5-digit project code")
-    name: str = Field(description="The project folder's name")
-    path: str = Field(description="Absolute path of the project folder")
-    client: str | None = None
-    client_names: list[str] = Field(default_factory=list)
-    description: str = ""
-    doc_count: int = 0
     score: float = Field(description="Relevance, higher is better (comparable within one answer)")
     why: list[str] = Field(default_factory=list, description="Signals that matched")
     highlight: str = Field("", description="The folder name with matched words in **bold**")

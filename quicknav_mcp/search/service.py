@@ -1002,24 +1002,18 @@ class SearchService:
                     why.append(f"type {d.doc_type}")
                 else:
                     mult *= 0.75
-            if pq.revision is not None:
-                if d.revision == pq.revision:
-                    mult *= 2.0
-                    why.append(f"rev {d.revision}")
+            for wanted, have, boost, penalty, label in (
+                (pq.revision, d.revision, 2.0, 0.8, "rev {}"),
+                (pq.room, d.room, 1.7, 0.8, "room {}"),
+                (pq.change_order, d.change_order, 2.0, 0.7, "CO{}"),
+            ):
+                if wanted is None:
+                    continue
+                if have == wanted:
+                    mult *= boost
+                    why.append(label.format(have))
                 else:
-                    mult *= 0.8
-            if pq.room is not None:
-                if d.room == pq.room:
-                    mult *= 1.7
-                    why.append(f"room {d.room}")
-                else:
-                    mult *= 0.8
-            if pq.change_order is not None:
-                if d.change_order == pq.change_order:
-                    mult *= 2.0
-                    why.append(f"CO{d.change_order}")
-                else:
-                    mult *= 0.7
+                    mult *= penalty
             if pq.as_built:
                 if d.is_as_built:
                     mult *= 1.5
@@ -1172,13 +1166,7 @@ class SearchService:
         prefixes = [t for t in pq.terms if len(t) >= 3]
         hits = [
             ProjectHit(
-                project_number=r.code,
-                name=r.name,
-                path=r.path,
-                client=r.client,
-                client_names=list(r.client_names),
-                description=r.description,
-                doc_count=r.doc_count,
+                **r.summary().model_dump(),
                 score=score,
                 why=why,
                 highlight=highlight(r.name, words | set(pq.codes), prefixes),
