@@ -68,6 +68,27 @@ class ProjectRecord:
         )
 
 
+def find_literal(hay: str, needle: str) -> int:
+    """Where ``needle`` occurs in ``hay`` with its digit runs whole, or -1.
+
+    Letters may match part of a word (``poolw`` finds Poolwerx), but digits at either end of
+    ``needle`` must not continue in ``hay``: ``501`` is not in ``(2501)`` and ``2161`` is not
+    in ``21614``, because a number that is part of a longer number names something else.
+    """
+    lead, trail = needle[:1].isdigit(), needle[-1:].isdigit()
+    pos = hay.find(needle)
+    while pos >= 0:
+        end = pos + len(needle)
+        if not (lead and pos > 0 and hay[pos - 1].isdigit()) and not (trail and end < len(hay) and hay[end].isdigit()):
+            return pos
+        pos = hay.find(needle, pos + 1)
+    return -1
+
+
+def _has_digit(word: str) -> bool:
+    return any(ch.isdigit() for ch in word)
+
+
 @dataclass(frozen=True, slots=True)
 class ProjectMatch:
     project: ProjectRecord
@@ -164,12 +185,13 @@ class ProjectService:
         tokens = needle.split()
         scores: dict[int, tuple[float, str]] = {}
         for i, hay in enumerate(self._haystacks):
-            if needle in hay:
+            # ``in`` first: the C-speed test rejects almost every folder before the digit check.
+            pos = find_literal(hay, needle) if needle in hay else -1
+            if pos >= 0:
                 # Whole-phrase substring: best; earlier and word-aligned hits rank higher.
-                pos = hay.find(needle)
                 aligned = pos == 0 or hay[pos - 1] == " "
                 scores[i] = (100.0 + (5 if aligned else 0) - min(pos, 50) / 50, "substring")
-            elif len(tokens) > 1 and all(t in hay for t in tokens):
+            elif len(tokens) > 1 and all(t in hay and find_literal(hay, t) >= 0 for t in tokens):
                 scores[i] = (95.0, "all words")
         # Typo tolerance, only when nothing matched literally (a literal hit always outranks a
         # fuzzy one, and skipping the fuzzy pass keeps common lookups well under a millisecond).
@@ -180,10 +202,20 @@ class ProjectService:
 
     def _fuzzy(self, tokens: list[str], limit: int) -> dict[int, tuple[float, str]]:
         """Each query word is matched against the vocabulary (typos, transpositions); a project
-        scores the mean of its words' best similarities, so every word has to be close."""
-        words = [t for t in tokens if len(t) >= 3] or tokens
+        scores the mean of its words' best similarities, so every word has to be close.
+
+        Words too short to have typos, and words with digits, count only where they occur
+        literally: a number is never a typo of another (``phase 1`` is not Phase 2, ``501`` is
+        not 2501), and its digit runs must be whole.
+        """
+        words = tokens
         per_project: dict[int, list[float]] = {}
         for n, word in enumerate(words):
+            if len(word) < 3 or _has_digit(word):
+                found = [i for i, hay in enumerate(self._haystacks) if word in hay and find_literal(hay, word) >= 0]
+                for i in found:
+                    per_project.setdefault(i, [0.0] * len(words))[n] = 100.0
+                continue
             if word in self._postings:
                 hits = [(word, 100.0)]
             else:
