@@ -1,19 +1,81 @@
-"""Shared adapter helpers: turning service errors into MCP tool errors."""
+"""Shared adapter helpers: argument types and checks common to every tool, and turning service
+errors into MCP errors."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
-from mcp.types import ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult, TextContent, ToolAnnotations
+from pydantic import BeforeValidator
 
-from ..errors import NotFound, QuickNavError
+from ..errors import InvalidInput, NotFound, QuickNavError
+from ..validation import unknown_arguments
+
+if TYPE_CHECKING:
+    from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+    from mcp.server.mcpserver import MCPServer
+
+log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, destructive_hint=False, open_world_hint=False)
+
+
+def _refuse_bool(value: object) -> object:
+    # Pydantic's lax int would turn JSON true into 1, which would then be searched for.
+    if isinstance(value, bool):
+        raise ValueError("a project number is a 5-digit code like 17741 or search words, not true/false")
+    return value
+
+
+ProjectNumber = Annotated[str | int, BeforeValidator(_refuse_bool)]
+"""A project number argument: text or a JSON number (assistants send both), never a boolean."""
+
+
+class StrictArguments:
+    """Server middleware: a ``tools/call`` naming an argument the tool does not take is refused
+    with the unknown names and the closest valid ones.
+
+    The SDK ignores extra arguments, so ``{"projectNumber": "21614"}`` would silently search the
+    whole firm. Checking here, against each tool's published input schema, covers every tool,
+    present and future, with no code in the tools themselves.
+    """
+
+    def __init__(self, server: MCPServer) -> None:
+        self._server = server
+        self._params: dict[str, tuple[str, ...] | None] = {}
+
+    async def _valid(self, tool: str) -> tuple[str, ...] | None:
+        """The tool's argument names; ``None`` when it accepts any (or is unknown: the SDK says so)."""
+        if tool not in self._params:  # first call, or a tool registered since
+            self._params = {t.name: _argument_names(t.input_schema) for t in await self._server.list_tools()}
+        return self._params.get(tool)
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        params = ctx.params
+        if ctx.method == "tools/call" and isinstance(params, Mapping):
+            tool, args = params.get("name"), params.get("arguments")
+            if isinstance(tool, str) and isinstance(args, Mapping) and args:
+                valid = await self._valid(tool)
+                problem = None if valid is None else unknown_arguments(tool, args, valid)
+                if problem:
+                    log.info("tool %r refused unknown arguments %r", tool, [k for k in args if k not in valid][:10])
+                    text = f"Error executing tool {tool}: {problem}"
+                    result = CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+                    return result.model_dump(by_alias=True, mode="json", exclude_none=True)
+        return await call_next(ctx)
+
+
+def _argument_names(schema: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    if not isinstance(schema, Mapping) or schema.get("additionalProperties"):
+        return None
+    return tuple(schema.get("properties") or ())
 
 
 def tool_errors(fn: F) -> F:
@@ -46,12 +108,15 @@ def legacy_errors(result_cls: type) -> Callable[[F], F]:
 
 
 def resource_errors(fn: F) -> F:
-    """The same for resources: not found is -32602, other known problems -32603 with the message."""
+    """The same for resources: a bad URI argument or a missing thing is -32602 (invalid params)
+    with the message; other known problems (a corrupt store) are -32603 with the message."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except InvalidInput as exc:
+            raise MCPError(code=INVALID_PARAMS, message=str(exc)) from exc
         except NotFound as exc:
             raise ResourceNotFoundError(str(exc)) from exc
         except QuickNavError as exc:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field
 
 from ..models import DocumentPage, FindDocumentsResult, GetProjectResult, NavigateResult
-from ._common import READ_ONLY, legacy_errors, tool_errors
+from ._common import READ_ONLY, ProjectNumber, legacy_errors, tool_errors
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -20,7 +20,11 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @legacy_errors(NavigateResult)
     def navigate_project(
         project_number: Annotated[
-            str | int, Field(description="A 5-digit project number (17741) or search words (client, site, job)")
+            ProjectNumber,
+            Field(
+                description="A 5-digit project number (17741) or search words (client, site, job); a number "
+                "alone needs at least 3 digits and matches whole numbers in folder names"
+            ),
         ],
     ) -> NavigateResult:
         """Find a project folder. Use this first whenever the user names a project by number or
@@ -31,7 +35,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @server.tool(title="Project details", annotations=READ_ONLY)
     @tool_errors
     def get_project(
-        project_number: Annotated[str | int, Field(description="5-digit project number")],
+        project_number: Annotated[ProjectNumber, Field(description="5-digit project number")],
     ) -> GetProjectResult:
         """Details of a project by its exact 5-digit number: folder path, client names, and how
         many documents of each type and phase it holds. Use after navigate_project when you need
@@ -43,7 +47,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @server.tool(title="Find a project's current documents", annotations=READ_ONLY)
     @legacy_errors(FindDocumentsResult)
     def find_documents(
-        project_number: Annotated[str | int, Field(description="5-digit project number")],
+        project_number: Annotated[ProjectNumber, Field(description="5-digit project number")],
         doc_type: Annotated[
             str,
             Field(
@@ -78,7 +82,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     @server.tool(title="List a project's documents", annotations=READ_ONLY)
     @tool_errors
     def list_project_documents(
-        project_number: Annotated[str | int, Field(description="5-digit project number")],
+        project_number: Annotated[ProjectNumber, Field(description="5-digit project number")],
         offset: Annotated[int, Field(ge=0, le=10_000_000, strict=True, description="Start of the page")] = 0,
         limit: Annotated[int, Field(ge=1, le=500, strict=True, description="Page size")] = 50,
     ) -> DocumentPage:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidInput
 from ..models import DocumentPage, GetProjectResult, ProjectPage
+from ..validation import whole_number
 from ._common import resource_errors
 
 if TYPE_CHECKING:
@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from ..server import AppHolder
 
 PAGE = 100
+# Room for a million projects; a bigger page number is a mistake, not a request for an empty page.
+MAX_PAGE = 10_000
 
 
 def register(server: MCPServer, holder: AppHolder) -> None:
@@ -40,9 +42,8 @@ def register(server: MCPServer, holder: AppHolder) -> None:
     )
     @resource_errors
     def projects_page(page: str) -> str:
-        if not page.isdigit() or len(page) > 6 or int(page) < 1:
-            raise InvalidInput(f"page must be a whole number from 1 to 999999, got {page[:20]!r}")
-        return _json(holder.get().projects.page((int(page) - 1) * PAGE, PAGE))
+        number = whole_number(page, "page", 1, MAX_PAGE)
+        return _json(holder.get().projects.page((number - 1) * PAGE, PAGE))
 
     @server.resource(
         "quicknav://projects/{number}",
