@@ -27,8 +27,9 @@ MIN_NUMBER_DIGITS = 3
 # Query-language words (SQL, FTS5): they never name a project, so they are not content.
 OPERATOR_WORDS = frozenset({"and", "or", "not", "near"})
 # Characters Windows forbids in file and folder names: a term holding one is query syntax
-# (``col:*``, ``a|b``, ``x?``), never a folder's name, so it cannot match one literally.
-NAME_IMPOSSIBLE = frozenset(":*?<>|")
+# (``col:*``, ``a|b``, ``<x>``), never a folder's name, so it cannot match one literally. The
+# other forbidden ones are ordinary punctuation in what people type (``?``, ``"``, ``/``).
+NAME_IMPOSSIBLE = frozenset(":*<>|")
 _PROJECT_HINT = "a 5-digit project number like 17741, or words from the folder or client name"
 
 

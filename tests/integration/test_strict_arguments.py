@@ -184,7 +184,7 @@ async def test_query_syntax_and_change_order_words_do_not_falsely_succeed(server
         if out["status"] == "select":
             assert "not by name" in out["message"]
         # Plain words still search folder and client names as before.
-        for value, code in [("col", "21620"), ("Collab", "21620"), ("Phase 2", "21620"), ("SAAB", "18810")]:
+        for value, code in [("col", "21620"), ("Collab", "21620"), ("Phase 2", "21620"), ("SAAB?", "18810")]:
             out = await navigate(client, value)
             assert out["status"] == "success" and code in out["path"], (value, out)
         out = await navigate(client, "PAVS SA")
@@ -226,6 +226,7 @@ async def test_bad_resource_arguments_are_invalid_params(server) -> None:
             ("quicknav://projects/page", "5-digit project number"),
             ("quicknav://projects/216/documents", "5-digit project number"),
             ("quicknav://projects/99999", "99999 not found"),
+            (f"quicknav://users/{'x' * 200}/activity", "user_id must be 1 to 128 characters"),
         ]:
             with pytest.raises(MCPError) as err:
                 await client.read_resource(uri)
