@@ -116,6 +116,20 @@ async def test_every_tool_refuses_unknown_arguments(server) -> None:
         assert not status.is_error
 
 
+async def test_a_tool_registered_later_is_checked_too(server) -> None:
+    async with Client(server) as client:
+        assert not (await client.call_tool("index_status", {})).is_error  # the argument names are cached now
+
+        @server.tool()
+        def echo_count(counts: int) -> int:
+            """Registered after the server started serving."""
+            return counts
+
+        text = error_text(await client.call_tool("echo_count", {"count": 3}))
+        assert "unknown argument 'count'; did you mean 'counts'? (echo_count takes: counts)" in text
+        assert (await client.call_tool("echo_count", {"counts": 3})).structured_content == {"result": 3}
+
+
 async def test_several_unknown_arguments_are_all_named(server) -> None:
     async with Client(server) as client:
         r = await client.call_tool(
