@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,10 @@ from .console import ProgressBar, step_printer
 from .errors import ConfigError, InvalidInput, QuickNavError, StoreError
 
 log = logging.getLogger("quicknav_mcp.cli")
+
+# Listed here for --help; the export service checks them (and names the choices) itself.
+EXPORT_TABLES = ("events", "projects", "documents")
+EXPORT_FORMATS = ("csv", "json", "ndjson")
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -111,6 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     a = asub.add_parser("compact", help="delete raw events older than the retention age (rollups stay)")
     _common(a)
     a.add_argument("--days", type=int, help="keep this many days (default QUICKNAV_ANALYTICS_RETENTION_DAYS or 365)")
+
+    p = sub.add_parser("db", help="inspect the database file")
+    dsub = p.add_subparsers(dest="db_command", required=True)
+    d = dsub.add_parser("info", help="tables, row counts, sizes, schema version and WAL state")
+    _common(d)
+    d.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("export", help="stream a table as CSV, JSON or NDJSON (times also in local time)")
+    _common(p)
+    p.add_argument("table", metavar="TABLE", help=f"one of {', '.join(EXPORT_TABLES)}")
+    p.add_argument(
+        "--format", default="csv", metavar="FORMAT", help=f"one of {', '.join(EXPORT_FORMATS)} (default csv)"
+    )
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: standard output)")
 
     p = sub.add_parser("import-legacy", help="import the old server's ~/.quicknav_userdata.json")
     _common(p)
@@ -324,6 +343,46 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK if result.total_count else EXIT_NOT_FOUND
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    from .services.dbtools import DbTools
+
+    with DbTools.open(_existing(_config(args)).db_path) as tools:
+        info = tools.info()
+    if args.json:
+        print(info.model_dump_json(indent=2))
+        return EXIT_OK
+    print(
+        f"{info.path}: schema {info.schema_version} (this QuickNav: {info.schema_version_expected}), SQLite "
+        f"{info.sqlite_version}"
+    )
+    print(
+        f"{info.file_bytes:,} bytes in {info.page_count:,} pages of {info.page_size:,} ({info.freelist_count:,} "
+        f"free); journal {info.journal_mode}, WAL {info.wal_bytes:,} bytes ({info.wal_frames:,} frames)"
+    )
+    width = max((len(t.name) for t in info.tables), default=5)
+    print(f"{'table':<{width}}  {'kind':<6} {'rows':>12} {'bytes':>14}")
+    for t in info.tables:
+        rows = "?" if t.rows is None else f"{t.rows:,}"
+        size = "?" if t.bytes is None else f"{t.bytes:,}"
+        print(f"{t.name:<{width}}  {t.kind:<6} {rows:>12} {size:>14}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .services.dbtools import DbTools
+
+    with DbTools.open(_existing(_config(args)).db_path) as tools:
+        if args.output:
+            report = tools.export_to(args.table, args.format, args.output)
+            print(f"{report.rows:,} {report.table} rows written to {report.output}", file=sys.stderr)
+        else:
+            try:
+                tools.export(args.table, args.format, sys.stdout)
+            except BrokenPipeError:  # `quicknav export ... | head`: the reader has what it wanted
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    return EXIT_OK
+
+
 COMMANDS = {
     "index": cmd_index,
     "search": cmd_search,
@@ -334,6 +393,8 @@ COMMANDS = {
     "status": cmd_status,
     "analytics": cmd_analytics,
     "import-legacy": cmd_import_legacy,
+    "db": cmd_db,
+    "export": cmd_export,
 }
 
 
