@@ -6,6 +6,7 @@ The MCP lifespan, the HTTP facade, the CLI and the TUI all start from :class:`Ap
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .analytics import AnalyticsService, AnalyticsSettings
 from .config import Config, load_config
@@ -15,6 +16,9 @@ from .services.indexing import IndexService
 from .services.navigation import NavigationService
 from .services.projects import ProjectService
 from .store import Store
+
+if TYPE_CHECKING:
+    from .indexers.embed import Embedder
 
 
 @dataclass
@@ -63,7 +67,7 @@ class App:
         self.close()
 
 
-def _embedder(config: Config) -> object:
+def _embedder(config: Config) -> Embedder:
     from .indexers.embed import Embedder  # light module: torch is imported only when the model loads
 
     return Embedder(config.embed_model, threads=config.embed_threads)
