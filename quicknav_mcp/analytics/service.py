@@ -72,7 +72,7 @@ class AnalyticsService:
     ) -> None:
         self.path = Path(store.path)
         self.user = user
-        self.settings = settings or AnalyticsSettings.from_env()
+        self.settings = settings or AnalyticsSettings()
         self._writer = Conn(self.path)
         self._reader = Conn(self.path)
         self.bus = EventBus(self.path, poll_interval=self.settings.poll_interval)

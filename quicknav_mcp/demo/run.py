@@ -94,7 +94,7 @@ def run_demo(
 ) -> int:
     """Generate/reuse the firm at ``root``, index it into ``db``, print examples, then serve."""
     from ..app import App
-    from ..cli import ProgressBar
+    from ..console import ProgressBar
     from .firm import generate_firm
 
     started = time.monotonic()

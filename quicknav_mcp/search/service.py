@@ -233,8 +233,11 @@ def _ms(t0: float) -> float:
 class SearchService:
     """Search over the store. Thread-safe; heavy parts (the embedding model) load on first use."""
 
-    def __init__(self, store: Store, projects: ProjectService, *, embedder: Any = None) -> None:
+    def __init__(
+        self, store: Store, projects: ProjectService, *, embedder: Any = None, extract_limits: Any = None
+    ) -> None:
         self.store = store
+        self.extract_limits = extract_limits  # Config.extract_limits; None: the extractor's defaults
         self.projects = projects
         if embedder is None:
             from ..indexers.embed import Embedder  # light module: torch is imported only on load()
@@ -1455,7 +1458,7 @@ class SearchService:
 
         report: dict[str, Any] = {}
         if extract:
-            r = ContentWorker(self.store, workers=workers).run(
+            r = ContentWorker(self.store, workers=workers, limits=self.extract_limits).run(
                 max_docs=max_docs,
                 cancel=cancel,
                 progress=(lambda d, t: progress("extract", d, t)) if progress else None,

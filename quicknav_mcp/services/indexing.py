@@ -1,26 +1,59 @@
-"""Index status and re-indexing of the configured roots."""
+"""Index status and re-indexing of the configured roots.
+
+One place assembles the status and runs "re-scan, then let search catch up", so the MCP tools and
+the ``quicknav status`` / ``quicknav index`` commands give the same answers.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigError
 from ..models import IndexStatus, ScanSummary
 from ..store import Store, latest_version
 
+if TYPE_CHECKING:
+    from ..search.models import SearchIndexStatus
+
+
+class ContentIndex(Protocol):
+    """What indexing needs from search: its progress, a nudge after a scan, and a synchronous catch-up.
+
+    A protocol rather than an import, so services never depend on the search package.
+    """
+
+    def index_status(self) -> SearchIndexStatus: ...
+
+    def notify(self) -> None: ...
+
+    def index_content(
+        self,
+        *,
+        cancel: threading.Event | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> dict[str, Any]: ...
+
 
 class IndexService:
     """Runs scans (one at a time per process) and reports what the index holds."""
 
-    def __init__(self, store: Store, roots: Sequence[Path]) -> None:
+    def __init__(self, store: Store, roots: Sequence[Path], *, content: ContentIndex | None = None) -> None:
         self.store = store
         self.roots = tuple(roots)
+        self.content = content
         self._scan_lock = threading.Lock()
 
     def status(self) -> IndexStatus:
+        """Everything ``index_status`` and ``quicknav status`` report, search progress included."""
+        status = self._scan_status()
+        if self.content is not None:
+            status.search = self.content.index_status()
+        return status
+
+    def _scan_status(self) -> IndexStatus:
         counts = self.store.query_one(
             "SELECT (SELECT count(*) FROM projects) AS projects, (SELECT count(*) FROM documents) AS documents"
         )
@@ -71,6 +104,7 @@ class IndexService:
 
         ``force`` re-reads every file and accepts mass deletions that the scanner would otherwise
         refuse as suspect (a root that suddenly lists no projects looks like an unmounted share).
+        Search is not told; :meth:`refresh` is the scan followed by that.
         """
         from ..indexers.filesystem import scan_root  # the scanner is only needed when asked
 
@@ -85,3 +119,25 @@ class IndexService:
             ]
         finally:
             self._scan_lock.release()
+
+    def refresh(
+        self,
+        progress: Callable[[Any], None] | None = None,
+        cancel: threading.Event | None = None,
+        force: bool = False,
+        *,
+        content: bool = False,
+        content_progress: Callable[[str, int, int], None] | None = None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Re-scan, then bring search up to date: ``(scan reports, content report or None)``.
+
+        With ``content`` the text extraction and embeddings of what changed run now (the CLI, which
+        has no background worker); otherwise the background worker, when one runs, is woken to do it.
+        """
+        reports = self.reindex(progress, cancel, force)
+        if self.content is None:
+            return reports, None
+        if content:
+            return reports, self.content.index_content(cancel=cancel, progress=content_progress)
+        self.content.notify()
+        return reports, None

@@ -43,7 +43,7 @@ def firm_server(firm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     root, db, _ = firm
     copy = tmp_path / "q.db"
     shutil.copy(db, copy)
-    config = load_config(db=copy, roots=[root], user="tester", env={})
+    config = load_config(db=copy, roots=[root], user="tester", env={"QUICKNAV_EMBED_MODEL": "none"})
     return build_server(lambda: App.open(config))
 
 
@@ -52,7 +52,7 @@ def sample_server(sample_db: Path, sample_root: Path, tmp_path: Path, monkeypatc
     monkeypatch.setenv("QUICKNAV_EMBED_MODEL", "none")
     copy = tmp_path / "s.db"
     shutil.copy(sample_db, copy)
-    config = load_config(db=copy, roots=[sample_root], user="tester", env={})
+    config = load_config(db=copy, roots=[sample_root], user="tester", env={"QUICKNAV_EMBED_MODEL": "none"})
     return build_server(lambda: App.open(config))
 
 
