@@ -3,6 +3,7 @@
 ``QUICKNAV_DB``     database file (default: a per-user data folder)
 ``QUICKNAV_ROOTS``  project roots, separated by ``os.pathsep``
 ``QUICKNAV_USER``   the user analytics attributes activity to (default: the OS user)
+``QUICKNAV_TIMEZONE`` IANA zone for analytics days and hours (default: the machine's zone)
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .errors import ConfigError
+from .localzone import check_timezone, machine_timezone
 
 ENV_DB = "QUICKNAV_DB"
 ENV_ROOTS = "QUICKNAV_ROOTS"
 ENV_USER = "QUICKNAV_USER"
 ENV_LOG_LEVEL = "QUICKNAV_LOG_LEVEL"
+ENV_TIMEZONE = "QUICKNAV_TIMEZONE"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -50,6 +54,11 @@ class Config:
     roots: tuple[Path, ...] = ()
     user: str = field(default_factory=_default_user)
     log_level: str = "INFO"
+    timezone: str = field(default_factory=machine_timezone)  # IANA name: analytics days, hours, dates
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 def validate_roots(roots: Sequence[str | Path]) -> tuple[Path, ...]:
@@ -76,6 +85,7 @@ def load_config(
     roots: Sequence[str | Path] | None = None,
     user: str | None = None,
     log_level: str | None = None,
+    timezone: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Config:
     """Build the configuration: explicit arguments win over environment variables."""
@@ -90,4 +100,6 @@ def load_config(
     level = (log_level or env.get(ENV_LOG_LEVEL) or "INFO").upper()
     if level not in LOG_LEVELS:
         raise ConfigError(f"unknown log level {level!r}")
-    return Config(db_path=db_path, roots=validate_roots(roots), user=user_name, log_level=level)
+    zone = (timezone if timezone is not None else env.get(ENV_TIMEZONE, "")).strip() or machine_timezone(env)
+    check_timezone(zone, "--timezone" if timezone is not None else ENV_TIMEZONE)
+    return Config(db_path=db_path, roots=validate_roots(roots), user=user_name, log_level=level, timezone=zone)
