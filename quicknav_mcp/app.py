@@ -44,7 +44,7 @@ class App:
             documents=DocumentService(store, projects),
             navigation=NavigationService(projects, search=search),
             indexing=IndexService(store, config.roots),
-            analytics=AnalyticsService(store, user=config.user),
+            analytics=AnalyticsService(store, user=config.user, timezone=config.timezone),
             search=search,
         )
 
