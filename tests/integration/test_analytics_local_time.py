@@ -289,3 +289,46 @@ def test_a_database_from_before_zones_reads_as_utc(tmp_path: Path) -> None:
     finally:
         svc.close()
         store.close()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_mcp_tools_answer_in_the_configured_zone(tmp_path: Path) -> None:
+    """Through the real MCP client: events tracked with track_events, read with run_report and
+    get_dashboard, in Adelaide across the October change (+9:30 -> +10:30)."""
+    from mcp import Client
+
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+    from quicknav_mcp.server import build_server
+
+    zone, day = "Australia/Adelaide", date(2026, 10, 4)
+    events = events_around(zone, day, seed=21)
+    days = [day + timedelta(days=k) for k in range(-2, 3)]
+    app = App.open(load_config(db=tmp_path / "q.db", roots=[], user="tester", timezone=zone, env={}))
+    try:
+        async with Client(build_server(lambda: app, close_on_exit=False)) as client:
+            for i in range(0, len(events), 1000):
+                r = await client.call_tool("track_events", {"events": events[i : i + 1000]})
+                assert not r.is_error and r.structured_content["failed_items"] == 0
+            assert app.analytics.wait_for_rollups(30)
+            r = await client.call_tool(
+                "run_report", {"metric": "searches", "group_by": ["day"], "period": f"{days[0]}/{days[-1]}"}
+            )
+            report = r.structured_content
+            searches = expected_days(events, zone, days, lambda e: e["event_type"] in SEARCH_TYPES)
+            assert {row["day"]: row["searches"] for row in report["rows"]} == searches
+            assert report["time_range"]["timezone"] == zone
+            assert report["time_range"]["start"] == "2026-10-02T00:00:00.000+09:30"
+            assert report["time_range"]["end"] == "2026-10-07T00:00:00.000+10:30"
+            r = await client.call_tool("get_dashboard", {"start": day.isoformat(), "end": day.isoformat()})
+            board = r.structured_content
+            assert board["metrics"]["total_events"] == sum(1 for e in events if local(e, zone).date() == day)
+            assert board["metrics"]["total_searches"] == searches[day.isoformat()]
+            assert board["notice"] is None
+    finally:
+        app.close()
