@@ -410,7 +410,7 @@ class AnalyticsService:
         user = (user or self.user).strip()
         path = Path(path).expanduser()
         prefs, history, mtime = legacy.read_userdata(path)
-        items, problems = legacy.history_events(history, user, mtime)
+        items, problems = legacy.history_events(history, user, mtime, local_time(self.timezone).zone)
         imported = duplicates = 0
         errors = list(problems)
         for i in range(0, len(items), 1000):

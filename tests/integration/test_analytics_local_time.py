@@ -332,3 +332,28 @@ async def test_mcp_tools_answer_in_the_configured_zone(tmp_path: Path) -> None:
             assert board["notice"] is None
     finally:
         app.close()
+
+
+def test_legacy_history_times_without_offset_are_local(tmp_path: Path) -> None:
+    """The old app wrote ``datetime.now().isoformat()``: wall time where it ran."""
+    path = tmp_path / "userdata.json"
+    history = [
+        {"action": "navigate", "project_code": "17741", "status": "success", "timestamp": "2026-03-01T08:45:00"},
+        {"action": "navigate", "project_code": "17741", "status": "success", "timestamp": "2026-03-01T00:15:00Z"},
+    ]
+    path.write_text(json.dumps({"history": history, "preferences": {}}))
+    store, svc = open_service(tmp_path / "q.db", "Australia/Adelaide")
+    try:
+        assert svc.import_legacy(path, user="dana").imported == 2
+        stored = sorted(r[0] for r in store.query("SELECT ts_ms FROM events"))
+        assert stored == [
+            int(datetime.fromisoformat(t).timestamp() * 1000)
+            for t in ("2026-03-01T08:45:00+10:30", "2026-03-01T00:15:00+00:00")
+        ]
+        assert svc.wait_for_rollups(10)
+        # 00:15 UTC is 10:45 in Adelaide: both on the local 1st of March, 08:00 and 10:00.
+        hours = all_events(svc, "hour", "2026-03-01/2026-03-01")
+        assert {label[11:13]: n for label, n in hours.items()} == {"08": 1, "10": 1}
+    finally:
+        svc.close()
+        store.close()
