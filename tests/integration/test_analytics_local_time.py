@@ -357,3 +357,41 @@ def test_legacy_history_times_without_offset_are_local(tmp_path: Path) -> None:
     finally:
         svc.close()
         store.close()
+
+
+def test_compaction_and_forget_stay_consistent_in_a_zone(tmp_path: Path) -> None:
+    """Compaction cuts at local midnight, so day rows stay whole and a rebuild from the watermark
+    gives the same tables as folding did; forgetting a user takes their events out of the
+    local-day and local-hour counts they were added to.
+
+    Sessions are left out of that comparison: one that straddles the watermark is re-derived from
+    the events after it only (in any zone, UTC included: the log before it is gone).
+    """
+    zone, day = "Australia/Adelaide", date(2026, 10, 4)
+    events = events_around(zone, day, seed=3)
+    days = [day + timedelta(days=k) for k in range(-2, 3)]
+    period = f"{days[0]}/{days[-1]}"
+    store, svc = open_service(tmp_path / "q.db", zone)
+    try:
+        ingest(svc, events)
+        now = midnight(day + timedelta(days=2), zone) + 5 * HOUR
+        result = svc.compact(max_age_days=2, now=now)
+        assert result["cutoff"] == midnight(day, zone)
+        assert result["deleted"] == sum(1 for e in events if e["timestamp"] < midnight(day, zone))
+        assert all_events(svc, "day", period) == expected_days(events, zone, days)
+        snap = svc.snapshot()
+        svc.rebuild()
+        again = svc.snapshot()
+        assert {t: rows for t, rows in again.items() if "session" not in t} == {
+            t: rows for t, rows in snap.items() if "session" not in t
+        }
+
+        # Forget can only take out what the log still holds: the days from the cutoff on.
+        svc.forget("user001")
+        kept = [e for e in events if e["user_id"] != "user001" or local(e, zone).date() < day]
+        assert all_events(svc, "day", period) == expected_days(kept, zone, days)
+        recent = [e for e in kept if day <= local(e, zone).date() <= days[-1]]
+        assert all_events(svc, "hour_of_day", f"{day}/{days[-1]}") == dict(Counter(local(e, zone).hour for e in recent))
+    finally:
+        svc.close()
+        store.close()
