@@ -33,6 +33,7 @@ class LocalTime:
         self.zone = ZoneInfo(name)
         self._chunks: dict[int, tuple[list[int], list[int]]] = {}
         self._lock = threading.Lock()
+        self._hot = (0, 0, 0)  # (start, end, offset) of the segment last asked about
 
     def __repr__(self) -> str:
         return f"LocalTime({self.name!r})"
@@ -72,8 +73,14 @@ class LocalTime:
 
     def offset_ms(self, ts_ms: int) -> int:
         """The zone's UTC offset at an instant."""
-        starts, offsets = self._chunk(ts_ms // _CHUNK_MS)
-        return offsets[bisect_right(starts, ts_ms) - 1]
+        lo, hi, off = self._hot  # folds ask about runs of nearby instants: remember the last segment
+        if lo <= ts_ms < hi:
+            return off
+        k = ts_ms // _CHUNK_MS
+        starts, offsets = self._chunk(k)
+        i = bisect_right(starts, ts_ms) - 1
+        self._hot = (starts[i], starts[i + 1] if i + 1 < len(starts) else (k + 1) * _CHUNK_MS, offsets[i])
+        return offsets[i]
 
     def segments(self, lo_ms: int, hi_ms: int) -> list[tuple[int, int]]:
         """``(start, offset)`` runs of constant offset covering ``[lo_ms, hi_ms]``; the first start is lo_ms."""
