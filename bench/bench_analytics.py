@@ -24,6 +24,7 @@ from quicknav_mcp.store import Store
 
 DAY = 86_400_000
 SETTINGS = AnalyticsSettings(maintenance_interval=0)
+ZONE = "Australia/Sydney"  # --timezone: the zone rollups are bucketed in (a DST zone is the costlier case)
 
 
 def fresh(name: str) -> Path:
@@ -55,7 +56,7 @@ def ingest(svc: AnalyticsService, events: list[dict], batch: int) -> dict[str, f
 def bench_service(n: int) -> dict:
     db = fresh("analytics-ingest.db")
     store = Store(db)
-    svc = AnalyticsService(store, user="bench", settings=SETTINGS)
+    svc = AnalyticsService(store, user="bench", settings=SETTINGS, timezone=ZONE)
     start = (int(time.time() * 1000) // DAY - 30) * DAY
     events = generate_events(n, seed=1, start_ms=start, days=30, users=100)
     out = ingest(svc, events, 1000)
@@ -72,7 +73,7 @@ def bench_mcp(n: int) -> dict:
     from quicknav_mcp.server import build_server
 
     db = fresh("analytics-mcp.db")
-    app = App.open(load_config(db=db, roots=[], user="bench", env={}))
+    app = App.open(load_config(db=db, roots=[], user="bench", timezone=ZONE, env={}))
     server = build_server(lambda: app, close_on_exit=False)
     start = (int(time.time() * 1000) // DAY - 30) * DAY
     events = generate_events(n, seed=2, start_ms=start, days=30, users=100)
@@ -96,7 +97,7 @@ def bench_mcp(n: int) -> dict:
 def bench_dashboard(n: int, calls: int) -> dict:
     db = OUT / f"analytics-{n}.db"
     store = Store(db)
-    svc = AnalyticsService(store, user="bench", settings=SETTINGS)
+    svc = AnalyticsService(store, user="bench", settings=SETTINGS, timezone=ZONE)
     have = store.query_one("SELECT count(*) FROM events")[0]
     load = None
     if have < n:  # build once; reused by later runs
@@ -160,7 +161,7 @@ def mcp_dashboard(db: Path, calls: int) -> dict[str, float]:
     from quicknav_mcp.config import load_config
     from quicknav_mcp.server import build_server
 
-    app = App.open(load_config(db=db, roots=[], user="bench", env={}))  # tracking on, as in use
+    app = App.open(load_config(db=db, roots=[], user="bench", timezone=ZONE, env={}))  # tracking on, as in use
     server = build_server(lambda: app, close_on_exit=False)
 
     async def run() -> list[float]:
@@ -180,12 +181,15 @@ def mcp_dashboard(db: Path, calls: int) -> dict[str, float]:
 
 
 def main() -> None:
+    global ZONE
     ap = argparse.ArgumentParser()
     ap.add_argument("--ingest-events", type=int, default=200_000)
     ap.add_argument("--mcp-events", type=int, default=50_000)
     ap.add_argument("--events", type=int, default=1_000_000, help="events stored for the dashboard benchmark")
     ap.add_argument("--calls", type=int, default=200)
+    ap.add_argument("--timezone", default=ZONE, help="IANA zone for the day/hour buckets (default %(default)s)")
     args = ap.parse_args()
+    ZONE = args.timezone
     emit(
         "analytics",
         {

@@ -51,7 +51,7 @@ class App:
             documents=DocumentService(store, projects),
             navigation=NavigationService(projects, search=search),
             indexing=IndexService(store, config.roots, content=search),
-            analytics=AnalyticsService(store, user=config.user, settings=analytics_settings),
+            analytics=AnalyticsService(store, user=config.user, settings=analytics_settings, timezone=config.timezone),
             search=search,
         )
 

@@ -37,6 +37,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--user", help="user name for analytics (env QUICKNAV_USER)")
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR (env QUICKNAV_LOG_LEVEL)")
+    parser.add_argument("--timezone", help="IANA zone for analytics days and hours (env QUICKNAV_TIMEZONE)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,6 +145,7 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
         roots=overrides.get("roots", args.roots),
         user=args.user,
         log_level=args.log_level,
+        timezone=args.timezone,
         **{name: getattr(args, name, None) for name in _SETTING_FLAGS},
     )
 

@@ -15,13 +15,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .errors import ConfigError
+from .localzone import check_timezone, machine_timezone
 
 ENV_DB = "QUICKNAV_DB"
 ENV_ROOTS = "QUICKNAV_ROOTS"
 ENV_USER = "QUICKNAV_USER"
 ENV_LOG_LEVEL = "QUICKNAV_LOG_LEVEL"
+ENV_TIMEZONE = "QUICKNAV_TIMEZONE"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 # --- search, extraction and analytics settings (one group; parsed from SETTINGS below)
@@ -83,6 +86,11 @@ class Config:
     extract_timeout: float = ExtractLimits.timeout
     analytics_retention_days: int = 365  # raw events kept this long; 0 keeps them forever
     analytics_tracking: bool = True  # record every tool call as an analytics event
+    timezone: str = field(default_factory=machine_timezone)  # IANA name: analytics days, hours, dates
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def extract_limits(self) -> ExtractLimits:
@@ -147,6 +155,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("roots", ENV_ROOTS, "--root (repeatable)", "project roots (`os.pathsep`-separated)"),
     Setting("user", ENV_USER, "--user", "the user analytics attributes activity to"),
     Setting("log_level", ENV_LOG_LEVEL, "--log-level", "log level (DEBUG, INFO, WARNING, ERROR, CRITICAL)"),
+    Setting(
+        "timezone",
+        ENV_TIMEZONE,
+        "--timezone",
+        "IANA zone of analytics days, hours and dates (`quicknav analytics rebuild` re-buckets after a change)",
+    ),
     Setting(
         "search_background",
         ENV_SEARCH_BACKGROUND,
@@ -234,6 +248,7 @@ def load_config(
     roots: Sequence[str | Path] | None = None,
     user: str | None = None,
     log_level: str | None = None,
+    timezone: str | None = None,
     env: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> Config:
@@ -251,8 +266,15 @@ def load_config(
     if len(user_name) > 128 or any(ord(c) < 32 for c in user_name):
         raise ConfigError("user name must be at most 128 printable characters")
     level = resolve_log_level(log_level, "INFO", env)
+    zone = (timezone if timezone is not None else env.get(ENV_TIMEZONE, "")).strip() or machine_timezone(env)
+    check_timezone(zone, "--timezone" if timezone is not None else ENV_TIMEZONE)
     return Config(
-        db_path=db_path, roots=validate_roots(roots), user=user_name, log_level=level, **_settings(env, overrides)
+        db_path=db_path,
+        roots=validate_roots(roots),
+        user=user_name,
+        log_level=level,
+        timezone=zone,
+        **_settings(env, overrides),
     )
 
 

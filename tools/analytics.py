@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("quicknav_mcp.tools.analytics")
 
 WRITE = ToolAnnotations(read_only_hint=False, idempotent_hint=True, destructive_hint=False, open_world_hint=False)
-_TIME = "ISO date (2025-03-01), date-time (2025-03-01T09:00:00Z), 'now', or time ago like 7d, 24h, 2w"
+_TIME = "ISO date (2025-03-01: local midnight), date-time (2025-03-01T09:00+10:30), 'now', or ago like 7d, 24h, 2w"
 Start = Annotated[str | None, Field(description=f"Start of the range: {_TIME}. Default: 30 days before end")]
 End = Annotated[str | None, Field(description=f"End of the range (a date includes that day): {_TIME}. Default: now")]
 
@@ -211,7 +211,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         end: End = None,
     ) -> UserActivity:
         """One user's activity: events, searches, views, sessions (30-minute inactivity), an hour-of-
-        week heatmap (UTC), their most used projects and their most recent events."""
+        week heatmap (local time), their most used projects and their most recent events."""
         return holder.get().analytics.user_activity(user_id, start, end)
 
     @server.tool(title="Performance summary", annotations=READ_ONLY)

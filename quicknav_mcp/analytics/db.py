@@ -110,3 +110,15 @@ def set_meta(conn: Connection, key: str, value: int) -> None:
         "INSERT INTO an_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (key, str(value)),
     )
+
+
+def get_text(conn: Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM an_meta WHERE key = ?", (key,)).fetchone()
+    return str(row[0]) if row else None
+
+
+def set_text(conn: Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO an_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

@@ -13,7 +13,7 @@ import time
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, NamedTuple
 
 from ..errors import InvalidInput
@@ -120,8 +120,11 @@ def iso(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def parse_time(value: object, field_name: str = "timestamp") -> int:
-    """Milliseconds since the epoch from ISO 8601 text or epoch seconds (or ms when ≥ 1e11)."""
+def parse_time(value: object, field_name: str = "timestamp", naive_zone: tzinfo = UTC) -> int:
+    """Milliseconds since the epoch from ISO 8601 text or epoch seconds (or ms when ≥ 1e11).
+
+    Text without an offset is wall time in ``naive_zone`` (UTC for event timestamps).
+    """
     if isinstance(value, bool):
         raise EventError(f"{field_name} must be an ISO 8601 date-time or epoch seconds, got a boolean")
     if isinstance(value, int | float):
@@ -137,8 +140,8 @@ def parse_time(value: object, field_name: str = "timestamp") -> int:
             dt = datetime.fromisoformat(text)
         except ValueError:
             raise EventError(f"{field_name} {text!r} is not an ISO 8601 date-time like 2025-03-04T09:15:00Z") from None
-        if dt.tzinfo is None:  # naive times are taken as UTC, the only zone the log uses
-            dt = dt.replace(tzinfo=UTC)
+        if dt.tzinfo is None:  # event timestamps: UTC, the zone of the log; query arguments: local
+            dt = dt.replace(tzinfo=naive_zone)
         return int(dt.timestamp() * 1000)
     raise EventError(f"{field_name} must be an ISO 8601 date-time or epoch seconds, got {type(value).__name__}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -61,21 +62,23 @@ def read_userdata(path: Path) -> tuple[dict[str, Any], list[Any], float]:
     return prefs, history, stat.st_mtime
 
 
-def _entry_time(entry: dict[str, Any]) -> int | None:
+def _entry_time(entry: dict[str, Any], zone: tzinfo) -> int | None:
     for key in _TIME_KEYS:
         if entry.get(key) is not None:
-            return parse_time(entry[key], key)
+            # The old app wrote datetime.now().isoformat(): local wall time without an offset.
+            return parse_time(entry[key], key, zone)
     return None
 
 
 def history_events(
-    history: list[Any], user: str, mtime: float
+    history: list[Any], user: str, mtime: float, zone: tzinfo = UTC
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[ItemProblem]]:
     """Events for the history entries (with their indexes in the file), and the bad entries.
 
     Ids are derived from the user, the entry's content and how many identical entries are older
     than it, so importing the same (or a grown) file again adds nothing twice. Entries without a
     time get one second apart before the file's modification time, newest first, and are marked.
+    Times without an offset are wall time in ``zone``.
     """
     events: list[tuple[int, dict[str, Any]]] = []
     problems: list[ItemProblem] = []
@@ -92,7 +95,7 @@ def history_events(
         occurrences[canonical] = n + 1
         event_id = "legacy-" + hashlib.blake2b(f"{user}\0{canonical}\0{n}".encode(), digest_size=16).hexdigest()
         try:
-            ts = _entry_time(entry)
+            ts = _entry_time(entry, zone)
         except EventError as exc:
             problems.append(ItemProblem(index=index, event_id=event_id, reason=str(exc)))
             continue

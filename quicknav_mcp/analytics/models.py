@@ -41,6 +41,7 @@ class TimeRange(BaseModel):
     start: str
     end: str
     resolution: str = Field("hour", description="Bucket size the answer is exact to: hour or day")
+    timezone: str = Field("UTC", description="IANA zone of the day/hour buckets and of start/end")
 
 
 class DashboardMetrics(BaseModel):
@@ -127,6 +128,7 @@ class Dashboard(BaseModel):
     performance_metrics: PerformanceSummary
     time_range: TimeRange
     pending_events: int = Field(0, description="Events stored but not yet folded into the rollups")
+    notice: str | None = Field(None, description="Set when the rollups are bucketed in another zone than configured")
 
 
 class ProjectDay(BaseModel):
@@ -177,7 +179,7 @@ class UserActivity(BaseModel):
     sessions: int
     avg_session_minutes: float | None
     daily: list[ActivityPoint]
-    hour_of_week: list[list[int]] = Field(description="7 rows (Monday first) × 24 hours (UTC) of event counts")
+    hour_of_week: list[list[int]] = Field(description="7 rows (Monday first) × 24 local hours of event counts")
     top_projects: list[UserProject]
     recent_events: list[dict[str, Any]]
 

@@ -136,7 +136,7 @@ def performance(c: Connection, rng: Range, *, operation: str | None = None, seri
             buckets.setdefault(hour, _Lat()).add(n, err, us, lo, hi, histogram.decode(blob))
     points = [
         LatencyPoint(
-            period=bucket_label(key, granularity),
+            period=bucket_label(key, granularity, rng.tz),
             count=lat.count,
             errors=lat.errors,
             p50_ms=lat.pct(50),
@@ -183,7 +183,8 @@ def _trend_series(c: Connection, rng: Range, granularity: str) -> list[TrendPoin
             (h0, h1),
         ).fetchall()
         return [
-            TrendPoint(period=bucket_label(r[0], "hour"), searches=r[1], zero_results=r[2], events=r[3]) for r in rows
+            TrendPoint(period=bucket_label(r[0], "hour", rng.tz), searches=r[1], zero_results=r[2], events=r[3])
+            for r in rows
         ]
     d0, d1 = rng.days
     rows = c.execute(
@@ -345,11 +346,14 @@ def _activity_series(c: Connection, rng: Range, granularity: str, user: str | No
         ).fetchall()
         unit = DAY_MS
     if granularity == "hour" or user:
+        # Sessions by local start hour/day: the range's bucket edges as instants, the offset in SQL.
+        a, b = rng.tz.instant(lo * unit), rng.tz.instant(hi * unit)
+        lt = rng.tz.wall_sql("start_ms", a, b)
         sessions = dict(
             c.execute(
-                f"SELECT start_ms / ?, count(*) FROM an_sessions WHERE start_ms >= ? AND start_ms < ?{user_sql} "
-                "GROUP BY start_ms / ?",
-                (unit, lo * unit, hi * unit, *uparams, unit),
+                f"SELECT {lt} / {unit} AS b, count(*) FROM an_sessions WHERE start_ms >= ? AND start_ms < ?"
+                f"{user_sql} GROUP BY b",
+                (a, b, *uparams),
             ).fetchall()
         )
     else:  # everyone's sessions per day are kept as a rollup
@@ -359,7 +363,10 @@ def _activity_series(c: Connection, rng: Range, granularity: str, user: str | No
     if granularity in ("hour", "day"):
         return [
             ActivityPoint(
-                period=bucket_label(r[0], granularity), active_users=r[1], events=r[2], sessions=sessions.get(r[0], 0)
+                period=bucket_label(r[0], granularity, rng.tz),
+                active_users=r[1],
+                events=r[2],
+                sessions=sessions.get(r[0], 0),
             )
             for r in sorted(rows, key=lambda r: r[0])
         ]
@@ -397,13 +404,13 @@ def user_activity(c: Connection, user: str, rng: Range, recent: int = 20) -> Use
     ).fetchone()
     sess = c.execute(
         "SELECT count(*), avg(end_ms - start_ms) FROM an_sessions WHERE user_id = ? AND start_ms >= ? AND start_ms < ?",
-        (user, d0 * DAY_MS, d1 * DAY_MS),
+        (user, rng.day_start(d0), rng.day_start(d1)),
     ).fetchone()
     grid = [[0] * 24 for _ in range(7)]
     for hour, events in c.execute(
         "SELECT hour, events FROM an_user_hour WHERE user_id = ? AND hour >= ? AND hour < ?", (user, h0, h1)
     ):
-        how = (hour + 72) % 168  # epoch hour 0 was a Thursday 00:00; row 0 is Monday
+        how = (hour + 72) % 168  # local wall hours: epoch hour 0 was a Thursday 00:00; row 0 is Monday
         grid[how // 24][how % 24] += events
     projects = c.execute(
         "SELECT project_id, sum(events) e, count(*) FROM an_project_day_user WHERE user_id = ? AND day >= ? "
@@ -441,7 +448,7 @@ def count_sessions(c: Connection, rng: Range) -> int:
         edges = [(rng.start_ms, rng.end_ms)]
         whole = 0
     else:
-        edges = [(rng.start_ms, d0 * DAY_MS), (d1 * DAY_MS, rng.end_ms)]
+        edges = [(rng.start_ms, rng.day_start(d0)), (rng.day_start(d1), rng.end_ms)]
         whole = c.execute(
             "SELECT coalesce(sum(sessions), 0) FROM an_session_day WHERE day >= ? AND day < ?", (d0, d1)
         ).fetchone()[0]

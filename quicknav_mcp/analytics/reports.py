@@ -40,13 +40,15 @@ _HOUR_DIMS = {
     "hour_of_day": "(hour % 24)",
     "hour_of_week": "((hour + 72) % 168)",
 }
+# Day and hour numbers are local wall time (see localtime.py), so weekday and hour-of-week are local
+# too. Sessions keep UTC instants: {st} is replaced by SQL for the start's local wall time.
 _SESSION_DIMS = {
-    "day": "(start_ms / 86400000)",
-    "week": "((start_ms / 86400000 + 3) / 7)",
-    "month": "(CAST(strftime('%Y', start_ms / 1000, 'unixepoch') AS INTEGER) * 12 "
-    "+ CAST(strftime('%m', start_ms / 1000, 'unixepoch') AS INTEGER) - 1)",
-    "weekday": "((start_ms / 86400000 + 3) % 7)",
-    "hour_of_week": "((start_ms / 3600000 + 72) % 168)",
+    "day": "({st} / 86400000)",
+    "week": "(({st} / 86400000 + 3) / 7)",
+    "month": "(CAST(strftime('%Y', {st} / 1000, 'unixepoch') AS INTEGER) * 12 "
+    "+ CAST(strftime('%m', {st} / 1000, 'unixepoch') AS INTEGER) - 1)",
+    "weekday": "(({st} / 86400000 + 3) % 7)",
+    "hour_of_week": "(({st} / 3600000 + 72) % 168)",
 }
 TIME_DIMS = ("hour", "day", "week", "month", "weekday", "hour_of_day", "hour_of_week")
 
@@ -208,9 +210,9 @@ def _clean_filters(filters: object) -> dict[str, list[str]]:
     return out
 
 
-def _label(dim: str, value: Any, names: Mapping[str, str]) -> Any:
+def _label(dim: str, value: Any, rng: Range) -> Any:
     if dim in ("hour", "week", "month"):
-        return bucket_label(int(value), dim)
+        return bucket_label(int(value), dim, rng.tz)
     if dim == "day":
         return day_label(int(value))
     if dim == "weekday":
@@ -259,7 +261,8 @@ def run_report(
     for key, values in flt.items():
         where.append(f"{source.filters[key]} IN ({','.join('?' * len(values))})")
         params += values
-    dim_sql = [source.dims.get(d) or source.time_dims[d] for d in group_by]
+    start_wall = rng.tz.wall_sql("start_ms", rng.start_ms, rng.end_ms)
+    dim_sql = [source.dims.get(d) or source.time_dims[d].replace("{st}", start_wall) for d in group_by]
     agg = source.metrics[metric]
     percentile = agg == ""
     select = ", ".join([*dim_sql, "min_ms, max_ms, hist" if percentile else agg])
@@ -296,7 +299,7 @@ def run_report(
     names = project_names(c, [r[group_by.index("project")] for r in rows]) if "project" in group_by else {}
     out = []
     for r in rows:
-        item: dict[str, Any] = {d: _label(d, v, names) for d, v in zip(group_by, r, strict=False)}
+        item: dict[str, Any] = {d: _label(d, v, rng) for d, v in zip(group_by, r, strict=False)}
         if "project" in group_by:
             item["project_name"] = names.get(item["project"])
         item[metric] = r[-1]

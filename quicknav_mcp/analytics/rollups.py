@@ -13,6 +13,9 @@ What counts as what:
   on a project, or a view/open/recommendation click that carries the query it came from
 - latency: events with response_time_ms, by operation (tool name, else event type)
 - sessions: a user's events less than the inactivity gap apart
+
+Days and hours are local (see localtime.py): the zone the rollups were built in is recorded in
+an_meta, and each fold buckets by it, so several processes always agree. ``rebuild`` re-buckets.
 """
 
 from __future__ import annotations
@@ -24,13 +27,12 @@ from typing import Any
 
 from ..store import Connection
 from . import histogram
-from .db import get_meta, set_meta
+from .db import get_meta, get_text, set_meta, set_text
 from .events import CLICK_TYPES, SEARCH_TYPES
+from .localtime import DAY_MS, HOUR_MS, LocalTime, local_time
 
 log = logging.getLogger(__name__)
 
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
 SESSION_GAP_MS = 30 * 60 * 1000
 
 
@@ -63,6 +65,7 @@ TIME_KEYS = {
     "an_sessions": ("end_ms", 1),
     "an_session_day": ("day", DAY_MS),
 }
+ZONE_KEY = "timezone"  # an_meta: the IANA zone the day/hour buckets were built in
 
 _S = "('" + "','".join(sorted(SEARCH_TYPES)) + "')"
 _SC = "('" + "','".join(sorted(SEARCH_TYPES | CLICK_TYPES)) + "')"
@@ -84,14 +87,17 @@ class Fold:
     keys: tuple[str, ...]
     sums: tuple[str, ...]
     maxes: tuple[str, ...]
-    select: str  # with {w}: the slice's WHERE clause
+    select: str  # with {w}: the slice's WHERE clause; {lt}: SQL for the event's local wall time
     personal: bool = False
 
-    def upsert(self, where: str) -> str:
+    def query(self, where: str, lt: str) -> str:
+        return self.select.format(w=where, lt=lt)
+
+    def upsert(self, where: str, lt: str) -> str:
         cols = ", ".join((*self.keys, *self.sums, *self.maxes))
         sets = [f"{c} = {c} + excluded.{c}" for c in self.sums] + [f"{c} = max({c}, excluded.{c})" for c in self.maxes]
         return (
-            f"INSERT INTO {self.table}({cols}) {self.select.format(w=where)} "
+            f"INSERT INTO {self.table}({cols}) {self.query(where, lt)} "
             f"ON CONFLICT({', '.join(self.keys)}) DO UPDATE SET {', '.join(sets)}"
         )
 
@@ -102,7 +108,7 @@ FOLDS = (
         ("hour", "event_type"),
         ("events", "zero_results", "errors"),
         (),
-        f"SELECT ts_ms / {HOUR_MS}, event_type, count(*), sum({_IS_ZERO}), sum(error) "
+        f"SELECT {{lt}} / {HOUR_MS}, event_type, count(*), sum({_IS_ZERO}), sum(error) "
         "FROM events WHERE {w} GROUP BY 1, 2",
     ),
     Fold(
@@ -110,7 +116,7 @@ FOLDS = (
         ("day", "event_type"),
         ("events", "zero_results", "errors"),
         (),
-        f"SELECT ts_ms / {DAY_MS}, event_type, count(*), sum({_IS_ZERO}), sum(error) "
+        f"SELECT {{lt}} / {DAY_MS}, event_type, count(*), sum({_IS_ZERO}), sum(error) "
         "FROM events WHERE {w} GROUP BY 1, 2",
     ),
     Fold(
@@ -118,7 +124,7 @@ FOLDS = (
         ("day", "project_id"),
         ("views", "document_opens", "searches", "events"),
         ("last_ms",),
-        f"SELECT ts_ms / {DAY_MS}, project_id, sum(CASE WHEN event_type = 'project_view' THEN 1 ELSE 0 END), "
+        f"SELECT {{lt}} / {DAY_MS}, project_id, sum(CASE WHEN event_type = 'project_view' THEN 1 ELSE 0 END), "
         f"sum(CASE WHEN event_type = 'document_access' THEN 1 ELSE 0 END), sum({_IS_SEARCH}), count(*), max(ts_ms) "
         "FROM events WHERE {w} AND project_id IS NOT NULL GROUP BY 1, 2",
     ),
@@ -127,7 +133,7 @@ FOLDS = (
         ("day", "query"),
         ("searches", "zero_results", "clicks"),
         ("last_ms",),
-        f"SELECT ts_ms / {DAY_MS}, an_normq(query) AS q, sum({_IS_SEARCH}), sum({_IS_ZERO}), "
+        f"SELECT {{lt}} / {DAY_MS}, an_normq(query) AS q, sum({_IS_SEARCH}), sum({_IS_ZERO}), "
         # A search that resolved to one project landed; a view/open/click carrying a query followed it.
         f"sum(CASE WHEN event_type NOT IN {_S} THEN 1 WHEN event_type = 'project_search' "
         "AND project_id IS NOT NULL AND result_count > 0 THEN 1 ELSE 0 END), max(ts_ms) "
@@ -138,7 +144,7 @@ FOLDS = (
         ("hour", "user_id"),
         ("events", "searches"),
         (),
-        f"SELECT ts_ms / {HOUR_MS}, user_id, count(*), sum({_IS_SEARCH}) FROM events WHERE {{w}} GROUP BY 1, 2",
+        f"SELECT {{lt}} / {HOUR_MS}, user_id, count(*), sum({_IS_SEARCH}) FROM events WHERE {{w}} GROUP BY 1, 2",
         personal=True,
     ),
     Fold(
@@ -146,7 +152,7 @@ FOLDS = (
         ("day", "user_id"),
         ("events", "searches", "views"),
         (),
-        f"SELECT ts_ms / {DAY_MS}, user_id, count(*), sum({_IS_SEARCH}), "
+        f"SELECT {{lt}} / {DAY_MS}, user_id, count(*), sum({_IS_SEARCH}), "
         "sum(CASE WHEN event_type = 'project_view' THEN 1 ELSE 0 END) FROM events WHERE {w} GROUP BY 1, 2",
         personal=True,
     ),
@@ -155,14 +161,14 @@ FOLDS = (
         ("project_id", "day", "user_id"),
         ("events",),
         (),
-        f"SELECT project_id, ts_ms / {DAY_MS}, user_id, count(*) FROM events "
+        f"SELECT project_id, {{lt}} / {DAY_MS}, user_id, count(*) FROM events "
         "WHERE {w} AND project_id IS NOT NULL GROUP BY 1, 2, 3",
         personal=True,
     ),
 )
 
 _LATENCY_SELECT = (
-    f"SELECT coalesce(operation, event_type), ts_ms / {HOUR_MS}, {_BIN}, count(*), sum(error), "
+    f"SELECT coalesce(operation, event_type), {{lt}} / {HOUR_MS}, {_BIN}, count(*), sum(error), "
     "sum(CAST(round(response_time_ms * 1000) AS INTEGER)), min(response_time_ms), max(response_time_ms) "
     "FROM events WHERE {w} AND response_time_ms IS NOT NULL GROUP BY 1, 2, 3"
 )
@@ -190,6 +196,38 @@ _LAT_HOUR = _latency_upsert("an_latency_hour", "hour")
 _LAT_DAY = _latency_upsert("an_latency_day", "day")
 
 
+# ---- the zone the rollups are bucketed in ---------------------------------------------------
+def rollup_zone(conn: Connection, default: str = "UTC") -> LocalTime:
+    """The zone recorded with the rollups; ``default`` while none is recorded and nothing was folded.
+
+    Rollups folded before zones were recorded were bucketed in UTC.
+    """
+    name = get_text(conn, ZONE_KEY)
+    if name is None:
+        name = default if get_meta(conn, "applied_seq") == 0 else "UTC"
+    return local_time(name)
+
+
+def record_zone(conn: Connection, zone: LocalTime) -> None:
+    set_text(conn, ZONE_KEY, zone.name)
+
+
+def ensure_zone(conn: Connection, default: str) -> LocalTime:
+    """The recorded zone, recording it first if missing (inside a write transaction)."""
+    tz = rollup_zone(conn, default)
+    if get_text(conn, ZONE_KEY) is None:
+        record_zone(conn, tz)
+    return tz
+
+
+def _wall_sql(conn: Connection, tz: LocalTime, table: str, column: str, where: str, params: tuple[Any, ...]) -> str:
+    """SQL for ``column``'s local wall time over the rows ``where`` selects (exact for their span)."""
+    if tz.name == "UTC":
+        return column
+    lo, hi = conn.execute(f"SELECT min({column}), max({column}) FROM {table} WHERE {where}", params).fetchone()
+    return tz.wall_sql(column, lo, hi)
+
+
 # ---- slices of the log ---------------------------------------------------------------------------
 Slice = tuple[str, tuple[Any, ...]]
 
@@ -206,11 +244,12 @@ def user_slice(user: str, max_seq: int) -> Slice:
     return "user_id = ? AND seq <= ?", (user, max_seq)
 
 
-def _latency(conn: Connection, where: str, params: tuple[Any, ...]) -> tuple[dict, dict]:
+def _latency(conn: Connection, where: str, params: tuple[Any, ...], lt: str) -> tuple[dict, dict]:
     """Per (hour, operation) and (day, operation): [count, errors, sum_us, min, max, hist]."""
     hours: dict[tuple[int, str], list[Any]] = {}
     days: dict[tuple[int, str], list[Any]] = {}
-    for op, hour, b, n, err, us, lo, hi in conn.execute(_LATENCY_SELECT.format(w=where), params):
+    for op, hour, b, n, err, us, lo, hi in conn.execute(_LATENCY_SELECT.format(w=where, lt=lt), params):
+        # Wall hours: the local day is exactly hour // 24, whatever the zone's offset.
         for table, key in ((hours, (hour, op)), (days, (hour // 24, op))):
             a = table.get(key)
             if a is None:
@@ -239,9 +278,10 @@ def _session_days(conn: Connection, deltas: dict[int, list[int]]) -> None:
 
 def drop_sessions(conn: Connection, where: str, params: tuple[Any, ...]) -> int:
     """Delete sessions matching ``where`` and take them out of an_session_day."""
+    lt = _wall_sql(conn, rollup_zone(conn), "an_sessions", "start_ms", where, params)
     deltas: dict[int, list[int]] = {}
     for day, n, ms in conn.execute(
-        f"SELECT start_ms / {DAY_MS}, count(*), sum(end_ms - start_ms) FROM an_sessions WHERE {where} GROUP BY 1",
+        f"SELECT {lt} / {DAY_MS}, count(*), sum(end_ms - start_ms) FROM an_sessions WHERE {where} GROUP BY 1",
         params,
     ):
         deltas[day] = [-n, -ms]
@@ -249,14 +289,22 @@ def drop_sessions(conn: Connection, where: str, params: tuple[Any, ...]) -> int:
     return conn.execute(f"DELETE FROM an_sessions WHERE {where}", params).rowcount
 
 
-def fold(conn: Connection, where: str, params: tuple[Any, ...], *, sessions: bool = True) -> int:
-    """Fold a slice of the log into the rollups, inside the caller's transaction."""
-    top = conn.execute(f"SELECT count(*), max(seq) FROM events WHERE {where}", params).fetchone()
+def fold(
+    conn: Connection, where: str, params: tuple[Any, ...], *, sessions: bool = True, zone: LocalTime | None = None
+) -> int:
+    """Fold a slice of the log into the rollups, inside the caller's transaction.
+
+    Buckets are local to ``zone`` (default: the zone recorded with the rollups).
+    """
+    sql = f"SELECT count(*), max(seq), min(ts_ms), max(ts_ms) FROM events WHERE {where}"
+    top = conn.execute(sql, params).fetchone()
     if not top[0]:
         return 0
+    tz = zone or rollup_zone(conn)
+    lt = tz.wall_sql("ts_ms", top[2], top[3])
     for f in FOLDS:
-        conn.execute(f.upsert(where), params)
-    hours, days = _latency(conn, where, params)
+        conn.execute(f.upsert(where, lt), params)
+    hours, days = _latency(conn, where, params, lt)
     for sql, table in ((_LAT_HOUR[0], hours), (_LAT_DAY[0], days)):
         conn.executemany(
             sql, [(k[0], k[1], a[0], a[1], a[2], a[3], a[4], histogram.encode(a[5])) for k, a in table.items()]
@@ -271,7 +319,7 @@ def fold(conn: Connection, where: str, params: tuple[Any, ...], *, sessions: boo
                 bucket.append(ts)
         deltas: dict[int, list[int]] = {}
         for user, ts_list in times.items():
-            _merge_sessions(conn, user, ts_list, deltas)
+            _merge_sessions(conn, user, ts_list, deltas, tz)
         _session_days(conn, deltas)
     if top[1] > get_meta(conn, "applied_seq"):
         set_meta(conn, "applied_seq", top[1])
@@ -279,9 +327,14 @@ def fold(conn: Connection, where: str, params: tuple[Any, ...], *, sessions: boo
 
 
 def _merge_sessions(
-    conn: Connection, user: str, times: list[int], deltas: dict[int, list[int]], gap: int = SESSION_GAP_MS
+    conn: Connection,
+    user: str,
+    times: list[int],
+    deltas: dict[int, list[int]],
+    tz: LocalTime,
+    gap: int = SESSION_GAP_MS,
 ) -> None:
-    """Merge a user's new event times into their sessions.
+    """Merge a user's new event times into their sessions (counted per local start day).
 
     Sessions are the clusters of event times with gaps under ``gap``; merging existing clusters
     with new points by a sweep gives the same clusters whatever order events arrive in.
@@ -311,10 +364,10 @@ def _merge_sessions(
         start, end, events = a, b, n
         for s, e, k in existing:
             start, end, events = min(start, s), max(end, e), events + k
-            d = deltas.setdefault(s // DAY_MS, [0, 0])
+            d = deltas.setdefault(tz.day(s), [0, 0])
             d[0] -= 1
             d[1] -= e - s
-        d = deltas.setdefault(start // DAY_MS, [0, 0])
+        d = deltas.setdefault(tz.day(start), [0, 0])
         d[0] += 1
         d[1] += end - start
         if existing:
@@ -332,10 +385,11 @@ def unfold(conn: Connection, where: str, params: tuple[Any, ...]) -> None:
     Counts, sums and histograms are exact; a min/max or last-seen time cannot be undone and stays.
     Rows left at zero are removed so the tables match a rebuild.
     """
+    lt = _wall_sql(conn, rollup_zone(conn), "events", "ts_ms", where, params)
     for f in FOLDS:
         if f.personal:
             continue
-        rows = conn.execute(f.select.format(w=where), params).fetchall()
+        rows = conn.execute(f.query(where, lt), params).fetchall()
         n_keys, n_sums = len(f.keys), len(f.sums)
         sets = ", ".join(f"{c} = {c} - ?" for c in f.sums)
         cond = " AND ".join(f"{k} = ?" for k in f.keys)
@@ -344,7 +398,7 @@ def unfold(conn: Connection, where: str, params: tuple[Any, ...]) -> None:
             [(*r[n_keys : n_keys + n_sums], *r[:n_keys]) for r in rows],
         )
         conn.execute(f"DELETE FROM {f.table} WHERE {' AND '.join(f'{c} <= 0' for c in f.sums)}")
-    hours, days = _latency(conn, where, params)
+    hours, days = _latency(conn, where, params, lt)
     for (_, sub), table, name in ((_LAT_HOUR, hours, "an_latency_hour"), (_LAT_DAY, days, "an_latency_day")):
         conn.executemany(sub, [(a[0], a[1], a[2], histogram.encode(a[5]), k[0], k[1]) for k, a in table.items()])
         conn.execute(f"DELETE FROM {name} WHERE count <= 0")
@@ -353,10 +407,11 @@ def unfold(conn: Connection, where: str, params: tuple[Any, ...]) -> None:
 def replay(conn: Connection, *, since_ms: int | None = None, chunk: int = 100_000) -> int:
     """Fold the whole log (from ``since_ms``) into empty rollups; returns the events folded."""
     total = 0
+    tz = rollup_zone(conn)
     last = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
     first = conn.execute("SELECT coalesce(min(seq), 1) FROM events").fetchone()[0]
     for lo in range(first, last + 1, chunk):
-        total += fold(conn, *seq_slice(lo, min(last, lo + chunk - 1), since_ms))
+        total += fold(conn, *seq_slice(lo, min(last, lo + chunk - 1), since_ms), zone=tz)
     return total
 
 
@@ -365,12 +420,13 @@ def clear(conn: Connection, *, since_ms: int | None = None) -> None:
     if since_ms is not None:
         # Sessions reaching past the watermark are re-derived; take them out of the day counts first.
         drop_sessions(conn, "end_ms >= ?", (since_ms,))
+    tz = rollup_zone(conn)
     for table in DERIVED_TABLES:
         if since_ms is None:
             conn.execute(f"DELETE FROM {table}")
         elif table not in ("an_sessions", "an_session_day"):
             column, unit = TIME_KEYS[table]
-            conn.execute(f"DELETE FROM {table} WHERE {column} >= ?", (since_ms // unit,))
+            conn.execute(f"DELETE FROM {table} WHERE {column} >= ?", (tz.wall(since_ms) // unit,))
 
 
 def snapshot(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:

@@ -4,6 +4,10 @@ Write path: ``track_events`` validates each item, appends the good ones to ``eve
 one ``analytics.events`` message in the outbox in the same transaction, then wakes the bus. The
 ``rollups`` subscriber folds those events into the an_* tables on its own thread, moving its
 cursor in the same transaction, so rollups are exactly-once and survive restarts.
+
+Days and hours are local to the configured zone. The rollups record the zone they were built in
+and every fold and query uses that one, so a changed zone takes effect at ``rebuild`` (until
+then ``timezone_status`` and the dashboard's notice say a rebuild is due).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput
+from ..localzone import check_timezone
 from ..logs import user_hash
 from ..store import Connection, Store
 from . import legacy, queries, reports, rollups
@@ -32,6 +37,7 @@ from .events import (
     project_number,
     validate_event,
 )
+from .localtime import LocalTime, local_time
 from .models import (
     BatchResult,
     Dashboard,
@@ -45,7 +51,7 @@ from .models import (
     UserActivity,
 )
 from .settings import AnalyticsSettings
-from .timerange import parse_range, period_range
+from .timerange import Range, parse_range, period_range
 from .tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -68,10 +74,18 @@ class AnalyticsService:
     """Analytics for one database file. Thread-safe; start() launches the background workers."""
 
     def __init__(
-        self, store: Store, *, user: str, settings: AnalyticsSettings | None = None, start: bool = True
+        self,
+        store: Store,
+        *,
+        user: str,
+        settings: AnalyticsSettings | None = None,
+        start: bool = True,
+        timezone: str = "UTC",
     ) -> None:
         self.path = Path(store.path)
         self.user = user
+        check_timezone(timezone)
+        self.timezone = timezone  # IANA name the rollups should be bucketed in (rebuild applies a change)
         self.settings = settings or AnalyticsSettings()
         self._writer = Conn(self.path)
         self._reader = Conn(self.path)
@@ -83,6 +97,9 @@ class AnalyticsService:
         self._maintenance: threading.Thread | None = None
         self._stopping = threading.Event()
         self._closed = False
+        zone = self.timezone_status()
+        if zone["rebuild_needed"]:
+            log.warning("%s", zone["hint"])
         if start:
             self.start()
 
@@ -263,7 +280,8 @@ class AnalyticsService:
         spans = [(int(m.payload.get("from", 0)), int(m.payload.get("to", -1))) for m in messages]
         spans = [(lo, hi) for lo, hi in spans if hi >= lo]
         if spans:
-            rollups.fold(c, *rollups.seq_slice(min(lo for lo, _ in spans), max(hi for _, hi in spans)))
+            zone = rollups.ensure_zone(c, self.timezone)
+            rollups.fold(c, *rollups.seq_slice(min(lo for lo, _ in spans), max(hi for _, hi in spans)), zone=zone)
 
     def wait_for_rollups(self, timeout: float = 30.0) -> bool:
         """Block until the rollups include every event stored so far (tests, CLI, benchmarks)."""
@@ -280,11 +298,16 @@ class AnalyticsService:
         return int(row[0])
 
     def rebuild(self) -> dict[str, Any]:
-        """Recompute every rollup from the log (from the compaction watermark on)."""
+        """Recompute every rollup from the log (from the compaction watermark on), in the configured zone.
+
+        Rows older than the watermark have no raw events left and keep the zone they were built in.
+        """
         started = time.monotonic()
         with self._writer.write() as c:
             watermark = get_meta(c, "compacted_before_ms", 0) or None
-            rollups.clear(c, since_ms=watermark)
+            previous = rollups.rollup_zone(c, self.timezone).name
+            rollups.clear(c, since_ms=watermark)  # in the old zone: it finds the rows where they are
+            rollups.record_zone(c, local_time(self.timezone))
             applied = rollups.replay(c, since_ms=watermark)
             set_meta(c, "applied_seq", c.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
             head = c.execute("SELECT coalesce(max(id), 0) FROM bus_outbox").fetchone()[0]
@@ -295,11 +318,35 @@ class AnalyticsService:
             )
         seconds = round(time.monotonic() - started, 3)
         log.info("analytics rebuilt from %d events in %.1fs", applied, seconds)
-        return {"events_replayed": applied, "compacted_before": watermark, "seconds": seconds}
+        return {
+            "events_replayed": applied,
+            "compacted_before": watermark,
+            "seconds": seconds,
+            "timezone": self.timezone,
+            "previous_timezone": previous,
+        }
+
+    def timezone_status(self) -> dict[str, Any]:
+        """The configured zone, the zone the rollups are bucketed in, and whether a rebuild is due."""
+        with self._reader.read() as c:
+            built = rollups.rollup_zone(c, self.timezone).name
+        stale = built != self.timezone
+        hint = (
+            f"analytics rollups are bucketed in {built} but the configured time zone is {self.timezone}: "
+            "run `quicknav analytics rebuild` to re-bucket them (until then reports use "
+            f"{built})"
+            if stale
+            else None
+        )
+        return {"configured": self.timezone, "rollups": built, "rebuild_needed": stale, "hint": hint}
+
+    def _zone(self, c: Connection) -> LocalTime:
+        """The zone queries read buckets in: the one the rollups were built in."""
+        return rollups.rollup_zone(c, self.timezone)
 
     # ---- retention and privacy -------------------------------------------------------------
     def compact(self, max_age_days: int | None = None, *, now: int | None = None) -> dict[str, Any]:
-        """Delete raw events older than the retention age (whole UTC days) that the rollups hold.
+        """Delete raw events older than the retention age (whole local days) that the rollups hold.
 
         Rollups keep their history; hour-level rollups older than the cutoff are dropped too
         (the day-level ones keep those days), so the file stops growing under a steady stream.
@@ -308,7 +355,9 @@ class AnalyticsService:
         if days <= 0:
             return {"deleted": 0, "cutoff": None}
         now = now_ms() if now is None else now
-        cutoff = (now - days * rollups.DAY_MS) // rollups.DAY_MS * rollups.DAY_MS
+        with self._reader.read() as c:
+            tz = self._zone(c)
+        cutoff = tz.day_start(tz.day(now - days * rollups.DAY_MS))  # local midnight: day rows stay whole
         applied = self._applied_seq()  # only events the rollups already hold may go
         seqs = [
             r[0] for r in self._reader.query("SELECT seq FROM events WHERE ts_ms < ? AND seq <= ?", (cutoff, applied))
@@ -321,7 +370,7 @@ class AnalyticsService:
         with self._writer.write() as c:
             if cutoff > get_meta(c, "compacted_before_ms", 0):
                 set_meta(c, "compacted_before_ms", cutoff)
-            hour = cutoff // rollups.HOUR_MS
+            hour = tz.hour(cutoff)
             for table in ("an_type_hour", "an_latency_hour", "an_user_hour"):
                 c.execute(f"DELETE FROM {table} WHERE hour < ?", (hour,))
         pruned = self.bus.prune(self._writer, abandon_after_ms=30 * rollups.DAY_MS)
@@ -361,7 +410,7 @@ class AnalyticsService:
         user = (user or self.user).strip()
         path = Path(path).expanduser()
         prefs, history, mtime = legacy.read_userdata(path)
-        items, problems = legacy.history_events(history, user, mtime)
+        items, problems = legacy.history_events(history, user, mtime, local_time(self.timezone).zone)
         imported = duplicates = 0
         errors = list(problems)
         for i in range(0, len(items), 1000):
@@ -403,10 +452,13 @@ class AnalyticsService:
 
     # ---- queries -------------------------------------------------------------------------------
     def dashboard(self, start: str | None = None, end: str | None = None, *, top: int = 10) -> Dashboard:
-        rng = parse_range(start, end)
         pending = self.pending()
         with self._reader.read() as c:
-            return queries.dashboard(c, rng, top=top, pending=pending)
+            rng = parse_range(start, end, tz=self._zone(c))
+            board = queries.dashboard(c, rng, top=top, pending=pending)
+        if rng.tz.name != self.timezone:
+            board.notice = self.timezone_status()["hint"]
+        return board
 
     def project_metrics(self, project: object, start: str | None = None, end: str | None = None) -> ProjectMetrics:
         try:
@@ -415,16 +467,16 @@ class AnalyticsService:
             raise InvalidInput(str(exc).replace("project_id", "project_number")) from None
         if code is None:
             raise InvalidInput("project_number is required (a 5-digit project number)")
-        rng = parse_range(start, end, default_days=365)
         with self._reader.read() as c:
+            rng = parse_range(start, end, default_days=365, tz=self._zone(c))
             return queries.project_metrics(c, code, rng)
 
     def search_trends(
         self, start: str | None = None, end: str | None = None, granularity: str | None = "auto", *, limit: int = 10
     ) -> SearchTrends:
-        rng = parse_range(start, end)
-        gran = queries.check_granularity(rng, granularity)
         with self._reader.read() as c:
+            rng = parse_range(start, end, tz=self._zone(c))
+            gran = queries.check_granularity(rng, granularity)
             return queries.search_trends(c, rng, gran, limit)
 
     def user_activity(
@@ -433,15 +485,15 @@ class AnalyticsService:
         user = self.user if user_id is None else user_id
         if not isinstance(user, str) or not user.strip() or len(user) > 128:
             raise InvalidInput("user_id must be 1 to 128 characters")
-        rng = parse_range(start, end)
         with self._reader.read() as c:
+            rng = parse_range(start, end, tz=self._zone(c))
             return queries.user_activity(c, user.strip(), rng)
 
     def performance_summary(
         self, start: str | None = None, end: str | None = None, operation: str | None = None
     ) -> PerformanceSummary:
-        rng = parse_range(start, end, default_days=7)
         with self._reader.read() as c:
+            rng = parse_range(start, end, default_days=7, tz=self._zone(c))
             return queries.performance(c, rng, operation=operation)
 
     def run_report(
@@ -459,8 +511,8 @@ class AnalyticsService:
             dims = list(group_by or [])
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit must be between 1 and 1000")
-        rng = period_range(period)
         with self._reader.read() as c:
+            rng: Range = period_range(period, tz=self._zone(c))
             return reports.run_report(c, metric, dims, rng, filters, limit=limit)
 
     def counts(self) -> dict[str, int]:

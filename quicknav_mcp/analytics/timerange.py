@@ -1,18 +1,23 @@
-"""Time ranges from caller text, and how a range maps onto hour and day buckets."""
+"""Time ranges from caller text, and how a range maps onto local hour and day buckets.
+
+A range is two UTC instants plus the zone the buckets are local to: a date without an offset
+("2025-03-01") means local midnight there, and "today" or "this_month" are local too.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from ..errors import InvalidInput
-from .events import EventError, iso, now_ms, parse_time
-from .rollups import DAY_MS, HOUR_MS
+from .events import EventError, now_ms, parse_time
+from .localtime import DAY_MS, HOUR_MS, LocalTime, local_time
 
 _RELATIVE = re.compile(r"^-?(\d{1,5})\s*([mhdw])$")
 _UNIT_MS = {"m": 60_000, "h": HOUR_MS, "d": DAY_MS, "w": 7 * DAY_MS}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 MAX_SPAN_MS = 20 * 366 * DAY_MS
 # Range ends are clamped to what the event log can hold (events before 2000 are rejected at
 # ingestion), so extreme dates such as 0001-01-01 or 9999-12-31 never overflow date maths.
@@ -33,22 +38,35 @@ PERIODS = (
 )
 
 
+def _utc() -> LocalTime:
+    return local_time("UTC")
+
+
 @dataclass(frozen=True)
 class Range:
-    """[start_ms, end_ms) in UTC."""
+    """[start_ms, end_ms) as UTC instants; buckets are local to ``tz``."""
 
     start_ms: int
     end_ms: int
+    tz: LocalTime = field(default_factory=_utc, compare=False, repr=False)
+
+    @property
+    def walls(self) -> tuple[int, int]:
+        """The ends as local wall times (a range ending in a repeated hour never runs backwards)."""
+        ws = self.tz.wall(self.start_ms)
+        return ws, max(ws, self.tz.wall(self.end_ms))
 
     @property
     def hours(self) -> tuple[int, int]:
-        """Hour buckets touching the range: [h0, h1)."""
-        return self.start_ms // HOUR_MS, -(-self.end_ms // HOUR_MS)
+        """Local hour buckets touching the range: [h0, h1)."""
+        ws, we = self.walls
+        return ws // HOUR_MS, -(-we // HOUR_MS)
 
     @property
     def days(self) -> tuple[int, int]:
-        """Day buckets touching the range: [d0, d1)."""
-        return self.start_ms // DAY_MS, -(-self.end_ms // DAY_MS)
+        """Local day buckets touching the range: [d0, d1)."""
+        ws, we = self.walls
+        return ws // DAY_MS, -(-we // DAY_MS)
 
     def split(self) -> tuple[tuple[int, int], list[tuple[int, int]]]:
         """Whole days inside the range, and the hour ranges left at its edges.
@@ -57,17 +75,27 @@ class Range:
         while reading ~24× fewer rows than hours alone.
         """
         h0, h1 = self.hours
-        fd0 = -(-self.start_ms // DAY_MS)
-        fd1 = self.end_ms // DAY_MS
+        ws, we = self.walls
+        fd0 = -(-ws // DAY_MS)
+        fd1 = we // DAY_MS
         if fd0 >= fd1:
             return (0, 0), [(h0, h1)]
         return (fd0, fd1), [(h0, fd0 * 24), (fd1 * 24, h1)]
 
+    def day_start(self, day: int) -> int:
+        """The instant a local day bucket begins."""
+        return self.tz.day_start(day)
+
     def out(self, resolution: str = "hour") -> dict[str, str]:
-        return {"start": iso(self.start_ms) or "", "end": iso(self.end_ms) or "", "resolution": resolution}
+        return {
+            "start": self.tz.iso(self.start_ms),
+            "end": self.tz.iso(self.end_ms),
+            "resolution": resolution,
+            "timezone": self.tz.name,
+        }
 
 
-def _point(value: str, name: str, now: int, *, is_end: bool) -> int:
+def _point(value: str, name: str, now: int, tz: LocalTime, *, is_end: bool) -> int:
     text = value.strip()
     if text.lower() == "now":
         return now
@@ -83,59 +111,75 @@ def _point(value: str, name: str, now: int, *, is_end: bool) -> int:
             raise InvalidInput(f"{name} {text!r} is outside 2000-2099, the years the event log can hold")
         if is_end:  # an end date includes that whole day
             d = d + timedelta(days=1)
-        return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
+        return tz.day_start(d.toordinal() - _EPOCH_ORDINAL)
     try:
-        point = parse_time(text, name)
+        point = parse_time(text, name, tz.zone)
     except (EventError, ValueError, OverflowError) as exc:
         raise InvalidInput(f"{exc}; or use a date (2025-03-01), 'now', or a relative time like 7d, 24h, 2w") from None
     return min(max(point, EARLIEST_MS), LATEST_MS)
 
 
-def parse_range(start: str | None, end: str | None, *, default_days: int = 30, now: int | None = None) -> Range:
-    """A range from optional start/end text (ISO date-time, date, 'now', or '7d'-style ago)."""
+def parse_range(
+    start: str | None,
+    end: str | None,
+    *,
+    default_days: int = 30,
+    now: int | None = None,
+    tz: LocalTime | None = None,
+) -> Range:
+    """A range from optional start/end text (ISO date-time, date, 'now', or '7d'-style ago).
+
+    Dates and date-times without an offset are local to ``tz`` (default UTC).
+    """
     now = now_ms() if now is None else now
+    tz = tz or _utc()
     if start is not None and not isinstance(start, str):
         raise InvalidInput("start must be text such as 2025-03-01, 2025-03-01T09:00:00Z or 7d")
     if end is not None and not isinstance(end, str):
         raise InvalidInput("end must be text such as 2025-03-31, now or 1d")
-    end_ms = now if not end else _point(end, "end", now, is_end=True)
-    start_ms = end_ms - default_days * DAY_MS if not start else _point(start, "start", now, is_end=False)
+    end_ms = now if not end else _point(end, "end", now, tz, is_end=True)
+    start_ms = end_ms - default_days * DAY_MS if not start else _point(start, "start", now, tz, is_end=False)
     if end_ms <= start_ms:
-        raise InvalidInput(f"end ({iso(end_ms)}) must be after start ({iso(start_ms)})")
+        raise InvalidInput(f"end ({tz.iso(end_ms)}) must be after start ({tz.iso(start_ms)})")
     if end_ms - start_ms > MAX_SPAN_MS:
         raise InvalidInput("the time range is longer than 20 years")
-    return Range(start_ms, end_ms)
+    return Range(start_ms, end_ms, tz)
 
 
-def period_range(period: str | None, now: int | None = None) -> Range:
-    """A named period (``last_7_days``…) or ``START/END`` dates."""
+def period_range(period: str | None, now: int | None = None, tz: LocalTime | None = None) -> Range:
+    """A named period (``last_7_days``…) or ``START/END`` dates; days and months are local to ``tz``."""
     now = now_ms() if now is None else now
+    tz = tz or _utc()
     text = (period or "last_30_days").strip().lower()
-    today = now // DAY_MS * DAY_MS
+    today = tz.day(now)
+
+    def days(a: int, b: int) -> Range:  # local days [a, b): 23, 24 or 25 hours each
+        return Range(tz.day_start(a), tz.day_start(b), tz)
+
     if "/" in text:
         start, _, end = text.partition("/")
-        return parse_range(start, end, now=now)
+        return parse_range(start, end, now=now, tz=tz)
     if text == "today":
-        return Range(today, today + DAY_MS)
+        return days(today, today + 1)
     if text == "yesterday":
-        return Range(today - DAY_MS, today)
+        return days(today - 1, today)
     if text == "last_24_hours":
-        return Range(now - DAY_MS, now)
+        return Range(now - DAY_MS, now, tz)
     m = re.match(r"^last_(\d+)_days$", text)
     if m:
-        days = int(m.group(1)[:6])
-        if not 1 <= days <= 3660:
+        n = int(m.group(1)[:6])
+        if not 1 <= n <= 3660:
             raise InvalidInput(f"last_N_days takes N from 1 to 3660 (ten years), got {m.group(1)[:12]}")
-        return Range(today - (days - 1) * DAY_MS, today + DAY_MS)
-    dt = datetime.fromtimestamp(now / 1000, UTC)
-    first = datetime(dt.year, dt.month, 1, tzinfo=UTC)
+        return days(today - (n - 1), today + 1)
+    first = date.fromordinal(today + _EPOCH_ORDINAL).replace(day=1)
+    first_day = first.toordinal() - _EPOCH_ORDINAL
     if text == "this_month":
-        return Range(int(first.timestamp() * 1000), today + DAY_MS)
+        return days(first_day, today + 1)
     if text == "last_month":
         prev = (first - timedelta(days=1)).replace(day=1)
-        return Range(int(prev.timestamp() * 1000), int(first.timestamp() * 1000))
+        return days(prev.toordinal() - _EPOCH_ORDINAL, first_day)
     if text == "all":
-        return Range(EARLIEST_MS, now + DAY_MS)
+        return Range(EARLIEST_MS, now + DAY_MS, tz)
     raise InvalidInput(
         f"unknown period {text[:40]!r}; use one of {', '.join(PERIODS)}, last_N_days, or START/END dates "
         "like 2025-01-01/2025-01-31"
@@ -146,10 +190,10 @@ def day_label(day: int) -> str:
     return (date(1970, 1, 1) + timedelta(days=day)).isoformat()
 
 
-def bucket_label(bucket: int, granularity: str) -> str:
-    """ISO start of a bucket number in the given granularity (see ``bucket_of``)."""
+def bucket_label(bucket: int, granularity: str, tz: LocalTime | None = None) -> str:
+    """ISO start of a bucket number in the given granularity (local hours carry their offset)."""
     if granularity == "hour":
-        return iso(bucket * HOUR_MS) or ""
+        return (tz or _utc()).wall_iso(bucket * HOUR_MS)
     if granularity == "day":
         return day_label(bucket)
     if granularity == "week":
