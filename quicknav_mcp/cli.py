@@ -373,13 +373,14 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .services.dbtools import DbTools
 
-    with DbTools.open(_existing(_config(args)).db_path) as tools:
+    config = _existing(_config(args))
+    with DbTools.open(config.db_path) as tools:
         if args.output:
-            report = tools.export_to(args.table, args.format, args.output)
+            report = tools.export_to(args.table, args.format, args.output, tzinfo=config.tz)
             print(f"{report.rows:,} {report.table} rows written to {report.output}", file=sys.stderr)
         else:
             try:
-                tools.export(args.table, args.format, sys.stdout)
+                tools.export(args.table, args.format, sys.stdout, tzinfo=config.tz)
             except BrokenPipeError:  # `quicknav export ... | head`: the reader has what it wanted
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
     return EXIT_OK

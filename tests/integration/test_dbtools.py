@@ -147,6 +147,13 @@ def test_export_values_and_local_times(indexed: Path) -> None:
     assert offsets == {"+09:30"}  # a half-hour zone, before the October DST change
 
 
+def test_cli_export_uses_the_configured_zone(indexed: Path) -> None:
+    r = run("export", "events", "--format", "ndjson", "--db", str(indexed), "--timezone", "Australia/Adelaide")
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(events) == 300 and {e["ts_ms_local"][-6:] for e in events} == {"+09:30"}
+
+
 def test_unknown_table_format_and_output_are_clear_errors(indexed: Path, tmp_path: Path) -> None:
     r = run("export", "users", "--db", str(indexed))
     assert r.returncode == 2 and "unknown table 'users'" in r.stderr and "events, projects, documents" in r.stderr
