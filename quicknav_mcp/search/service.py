@@ -10,7 +10,6 @@ with a clear message; nothing from SQLite reaches the caller as an exception.
 from __future__ import annotations
 
 import bisect
-import json
 import logging
 import math
 import threading
@@ -18,13 +17,13 @@ import time
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 from ..domain import DOC_TYPES, current_by_series
 from ..errors import InvalidInput, NotFound
-from ..services.projects import ProjectMatch, ProjectRecord, ProjectService
+from ..repo import DocumentRepo, DocumentRow, ProjectRow
+from ..repo.sql import like_pattern, marks
+from ..services.projects import ProjectMatch, ProjectService
 from ..store import DatabaseError, Store
 from ..validation import bounded_int, clean_text, project_code
 from . import vectors
@@ -80,121 +79,16 @@ PROJECT_WEIGHTS = "10.0, 4.0, 6.0, 3.0"  # code, name, client, description
 DOC_FILTER_KEYS = ("doc_type", "project", "ext", "phase", "status", "year", "client", "after", "before")
 PROJECT_FILTER_KEYS = ("project", "client", "doc_type", "year")
 
-_DOC_COLS = (
-    "d.id, d.project_id, d.rel_path, d.name, d.ext, d.mtime, d.doc_type, d.phase, d.revision, "
-    "d.revision_raw, d.revision_scheme, d.status_tags, d.is_as_built, d.doc_date, d.room, d.change_order, "
-    "d.series_key, d.is_archive, d.is_handover_copy, d.project_rel_path, p.code, p.folder_name, r.path"
-)
-# What the domain's current-revision rule reads (see _Facts).
-_FACT_COLS = (
-    "id, project_id, series_key, revision, revision_scheme, is_as_built, doc_date, mtime, is_archive, "
-    "is_handover_copy, name, status_tags, phase, doc_type"
-)
-
-
-def _tags(raw: str | None) -> tuple[str, ...]:
-    if not raw or raw == "[]":
-        return ()
-    try:
-        return tuple(json.loads(raw))
-    except ValueError:
-        return ()
-
-
-@dataclass(slots=True)
-class _Facts:
-    """The columns the domain's current-revision rule reads, for a candidate's series peers."""
-
-    id: int
-    series_key: str
-    revision: int | None
-    revision_scheme: str | None
-    is_as_built: bool
-    doc_date: str | None
-    mtime: float
-    is_archive: bool
-    is_handover_copy: bool
-    name: str
-    status_tags: tuple[str, ...]
-    phase: str | None
-    doc_type: str
-
-
-@dataclass(slots=True)
-class _Doc:
-    """A candidate document row (satisfies the domain's DocFacts protocol)."""
-
-    id: int
-    project_id: int
-    rel_path: str
-    name: str
-    ext: str
-    mtime: float
-    doc_type: str
-    phase: str | None
-    revision: int | None
-    revision_raw: str | None
-    revision_scheme: str | None
-    status_tags: tuple[str, ...]
-    is_as_built: bool
-    doc_date: str | None
-    room: int | None
-    change_order: int | None
-    series_key: str
-    is_archive: bool
-    is_handover_copy: bool
-    folders: str
-    code: str
-    project_name: str
-    root: str
-    is_current: bool = False
-
-    @classmethod
-    def from_row(cls, r: Any) -> _Doc:
-        """From a row of ``_DOC_COLS`` (positional: ~2x faster than by name)."""
-        name = r[3]
-        rel_pp = r[19]
-        return cls(
-            r[0],
-            r[1],
-            r[2],
-            name,
-            r[4] or "",
-            r[5] or 0.0,
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            _tags(r[11]),
-            bool(r[12]),
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            bool(r[17]),
-            bool(r[18]),
-            rel_pp[: len(rel_pp) - len(name)],
-            r[20],
-            r[21],
-            r[22],
-        )
-
-    @property
-    def year(self) -> str:
-        if self.doc_date:
-            return self.doc_date[:4]
-        return str(time.gmtime(self.mtime).tm_year) if self.mtime else ""
-
-    def statuses(self) -> list[str]:
-        out = ["current" if self.is_current else ("archive" if self.is_archive else "superseded")]
-        if self.is_archive and "archive" not in out:
-            out.append("archive")
-        if self.is_as_built:
-            out.append("as_built")
-        if any(t in ("DRAFT", "ENG DRAFT") for t in self.status_tags):
-            out.append("draft")
-        return out
+def _statuses(d: DocumentRow) -> list[str]:
+    """The status facet values of a candidate (``is_current`` set)."""
+    out = ["current" if d.is_current else ("archive" if d.is_archive else "superseded")]
+    if d.is_archive and "archive" not in out:
+        out.append("archive")
+    if d.is_as_built:
+        out.append("as_built")
+    if any(t in ("DRAFT", "ENG DRAFT") for t in d.status_tags):
+        out.append("draft")
+    return out
 
 
 @dataclass
@@ -218,14 +112,6 @@ class _Scope:
         self.restricted = True
 
 
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
-
-
-def _like(value: str) -> str:
-    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 2)
 
@@ -236,6 +122,7 @@ class SearchService:
     def __init__(self, store: Store, projects: ProjectService, *, embedder: Any = None) -> None:
         self.store = store
         self.projects = projects
+        self.rows = DocumentRepo(store)
         if embedder is None:
             from ..indexers.embed import Embedder  # light module: torch is imported only on load()
 
@@ -249,7 +136,7 @@ class SearchService:
         self.project_vectors = vectors.MatrixIndex(store, "vec_projects", self.versions)
         self._tokens_lock = threading.Lock()
         self._tokens_records: object = None
-        self._by_id: dict[int, ProjectRecord] = {}
+        self._by_id: dict[int, ProjectRow] = {}
         self._project_tokens: dict[str, set[int]] = {}
         self._project_token_list: list[str] = []
         # (project id, series key) -> id of the series' current document (0: none), valid for one
@@ -317,7 +204,7 @@ class SearchService:
         return out
 
     # ------------------------------------------------------------------ caches
-    def _project_index(self) -> tuple[dict[int, ProjectRecord], dict[str, set[int]], list[str]]:
+    def _project_index(self) -> tuple[dict[int, ProjectRow], dict[str, set[int]], list[str]]:
         """Projects by id, and which projects each word of their names/client names belongs to.
 
         Rebuilt when the project service reloads its records (a new list), not on every commit:
@@ -601,21 +488,21 @@ class SearchService:
         if ids:
             scope.project_ids = ids
             scope.fts_codes = {code_of[i] for i in ids}
-            scope.add(f"d.project_id IN ({_marks(len(ids))})", *sorted(ids))
+            scope.add(f"d.project_id IN ({marks(len(ids))})", *sorted(ids))
         types = list(merged.get("doc_type", []))
         if doc_type:
             types.append(doc_type)
         if types:
-            scope.add(f"d.doc_type IN ({_marks(len(set(types)))})", *sorted(set(types)))
+            scope.add(f"d.doc_type IN ({marks(len(set(types)))})", *sorted(set(types)))
         if merged.get("ext"):
-            scope.add(f"d.ext IN ({_marks(len(merged['ext']))})", *merged["ext"])
+            scope.add(f"d.ext IN ({marks(len(merged['ext']))})", *merged["ext"])
         if merged.get("phase"):
-            scope.add(f"d.phase IN ({_marks(len(merged['phase']))})", *merged["phase"])
+            scope.add(f"d.phase IN ({marks(len(merged['phase']))})", *merged["phase"])
         if merged.get("year"):
             ys = merged["year"]
             scope.add(
-                f"(substr(d.doc_date, 1, 4) IN ({_marks(len(ys))}) OR (d.doc_date IS NULL AND "
-                f"strftime('%Y', d.mtime, 'unixepoch') IN ({_marks(len(ys))})))",
+                f"(substr(d.doc_date, 1, 4) IN ({marks(len(ys))}) OR (d.doc_date IS NULL AND "
+                f"strftime('%Y', d.mtime, 'unixepoch') IN ({marks(len(ys))})))",
                 *ys,
                 *ys,
             )
@@ -630,7 +517,7 @@ class SearchService:
                     "(p.client LIKE ? ESCAPE '\\' OR p.client_names LIKE ? ESCAPE '\\' "
                     "OR p.folder_name LIKE ? ESCAPE '\\')"
                 )
-                scope.params.extend([_like(v)] * 3)
+                scope.params.extend([like_pattern(v)] * 3)
             scope.where.append("(" + " OR ".join(conds) + ")")
             scope.restricted = True
             scope.uses_projects = True
@@ -641,23 +528,12 @@ class SearchService:
             scope.add("d.is_archive = 0")
         return scope
 
-    def _load_docs(self, ids: Sequence[int], scope: _Scope) -> dict[int, _Doc]:
+    def _load_docs(self, ids: Sequence[int], scope: _Scope) -> dict[int, DocumentRow]:
         """Candidate rows by id (one query per 900), only the columns ranking and hits use; the
         scope's conditions drop candidates from lists that ignore them (vectors, substrings)."""
-        out: dict[int, _Doc] = {}
-        ids = list(dict.fromkeys(ids))
-        for start in range(0, len(ids), 900):
-            chunk = ids[start : start + 900]
-            rows = self.store.query(
-                f"SELECT {_DOC_COLS} FROM documents d JOIN projects p ON p.id = d.project_id "
-                f"JOIN roots r ON r.id = d.root_id WHERE d.id IN ({_marks(len(chunk))}){scope.sql()}",
-                (*chunk, *scope.params),
-            )
-            for r in rows:
-                out[r[0]] = _Doc.from_row(r)
-        return out
+        return self.rows.by_ids(ids, scope.sql(), scope.params)
 
-    def _mark_current(self, docs: dict[int, _Doc]) -> None:
+    def _mark_current(self, docs: dict[int, DocumentRow]) -> None:
         """Set ``is_current`` with the domain's rule over each candidate's whole series.
 
         The current document of each (project, series) is cached until the ``documents`` change
@@ -686,32 +562,9 @@ class SearchService:
 
     def _current_of(self, pairs: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
         """The current document id of each (project, series) pair (0 when all are archived)."""
-        peers: dict[tuple[int, str], list[_Facts]] = defaultdict(list)
-        for start in range(0, len(pairs), 400):
-            chunk = pairs[start : start + 400]
-            rows = self.store.query(
-                f"SELECT {_FACT_COLS} FROM documents WHERE (project_id, series_key) IN "
-                f"(VALUES {','.join('(?, ?)' for _ in chunk)})",
-                [v for pair in chunk for v in pair],
-            )
-            for r in rows:
-                peers[(r[1], r[2])].append(
-                    _Facts(
-                        r[0],
-                        r[2],
-                        r[3],
-                        r[4],
-                        bool(r[5]),
-                        r[6],
-                        r[7] or 0.0,
-                        bool(r[8]),
-                        bool(r[9]),
-                        r[10],
-                        _tags(r[11]),
-                        r[12],
-                        r[13],
-                    )
-                )
+        peers: dict[tuple[int, str], list[DocumentRow]] = defaultdict(list)
+        for d in self.rows.series_peers(pairs):
+            peers[(d.project_id, d.series_key)].append(d)
         out = dict.fromkeys(pairs, 0)
         for key, group in peers.items():
             best = current_by_series(group)
@@ -780,7 +633,7 @@ class SearchService:
                 rest = [g for g, t in zip(groups, pq.terms, strict=True) if t not in hint_words]
                 sub = _Scope(list(scope.where), list(scope.params), scope.project_ids, scope.statuses, True)
                 sub.uses_projects = scope.uses_projects
-                sub.add(f"d.project_id IN ({_marks(len(hinted))})", *sorted(hinted))
+                sub.add(f"d.project_id IN ({marks(len(hinted))})", *sorted(hinted))
                 by_id = self._project_index()[0]
                 sub.fts_codes = {by_id[i].code for i in hinted if i in by_id}
                 ids = self._lexical_docs(rest, pq.phrases, sub)[0] if (rest or pq.phrases) else []
@@ -818,7 +671,7 @@ class SearchService:
         self._mark_current(docs)
         ranked = self._rerank_docs(docs, fused, sources, pq, user, sims, hinted)
         if scope.statuses:
-            ranked = [(d, s, w) for d, s, w in ranked if scope.statuses & set(d.statuses())]
+            ranked = [(d, s, w) for d, s, w in ranked if scope.statuses & set(_statuses(d))]
         total = len(ranked)
         facets = self._doc_facets([d for d, _, _ in ranked]) if include_facets else {}
         page = ranked[offset_i : offset_i + limit_i]
@@ -868,7 +721,7 @@ class SearchService:
                 r[0]
                 for r in self.store.query(
                     f"SELECT d.id FROM documents d JOIN projects p ON p.id = d.project_id "
-                    f"WHERE d.id IN ({_marks(len(chunk))}){scope.sql()}",
+                    f"WHERE d.id IN ({marks(len(chunk))}){scope.sql()}",
                     (*chunk, *scope.params),
                 )
             )
@@ -894,7 +747,7 @@ class SearchService:
         if pq.as_built:
             conds.append("(d.is_as_built = 1)")
         if pq.doc_types:
-            conds.append(f"(d.doc_type IN ({_marks(len(pq.doc_types))}))")
+            conds.append(f"(d.doc_type IN ({marks(len(pq.doc_types))}))")
             params.extend(pq.doc_types)
         if not conds and not (force and scope.restricted):
             return []
@@ -952,7 +805,7 @@ class SearchService:
             # Within a few projects (a client's): read their documents through the project index
             # and sort those (+doc_type keeps the planner off the firm-wide family index).
             sql = (
-                f"SELECT d.id FROM documents d{join} WHERE +d.doc_type IN ({_marks(len(doc_types))}){extra}"
+                f"SELECT d.id FROM documents d{join} WHERE +d.doc_type IN ({marks(len(doc_types))}){extra}"
                 f"{scope.sql()} ORDER BY d.is_archive ASC, d.mtime DESC, d.id LIMIT ?"
             )
             return [r[0] for r in self.store.query(sql, [*doc_types, *scope.params, CANDIDATES])]
@@ -973,14 +826,14 @@ class SearchService:
 
     def _rerank_docs(
         self,
-        docs: dict[int, _Doc],
+        docs: dict[int, DocumentRow],
         fused: dict[int, float],
         sources: dict[int, list[str]],
         pq: ParsedQuery,
         user: str | None,
         sims: dict[int, float],
         hinted: set[int],
-    ) -> list[tuple[_Doc, float, list[str]]]:
+    ) -> list[tuple[DocumentRow, float, list[str]]]:
         if not docs:
             return []
         top = max(fused.get(i, 0.0) for i in docs) or 1.0
@@ -988,7 +841,7 @@ class SearchService:
         mine = self.signals.recent_for(user)
         now = time.time()
         codes = set(pq.codes)
-        out: list[tuple[_Doc, float, list[str]]] = []
+        out: list[tuple[DocumentRow, float, list[str]]] = []
         for d in docs.values():
             base = fused.get(d.id, 0.0) / top
             why = [s for s in sources.get(d.id, [])]
@@ -1049,7 +902,7 @@ class SearchService:
         out.sort(key=lambda t: (-t[1], -t[0].mtime, t[0].id))
         return out
 
-    def _doc_facets(self, docs: list[_Doc]) -> dict[str, list[FacetValue]]:
+    def _doc_facets(self, docs: list[DocumentRow]) -> dict[str, list[FacetValue]]:
         counters: dict[str, Counter[str]] = {
             k: Counter() for k in ("doc_type", "phase", "project", "extension", "year", "status")
         }
@@ -1060,7 +913,7 @@ class SearchService:
             counters["extension"][d.ext or "(none)"] += 1
             if d.year:
                 counters["year"][d.year] += 1
-            for s in d.statuses():
+            for s in _statuses(d):
                 counters["status"][s] += 1
         out: dict[str, list[FacetValue]] = {}
         for key, counter in counters.items():
@@ -1071,7 +924,7 @@ class SearchService:
         return out
 
     def _doc_hits(
-        self, page: list[tuple[_Doc, float, list[str]]], pq: ParsedQuery, corrections: dict[str, str]
+        self, page: list[tuple[DocumentRow, float, list[str]]], pq: ParsedQuery, corrections: dict[str, str]
     ) -> list[DocumentHit]:
         words = set(pq.all_words) | set(corrections.values()) | set(pq.doc_type_words)
         prefixes = [t for t in pq.terms if t not in self.vocab.snapshot().df and len(t) >= 3]
@@ -1079,7 +932,7 @@ class SearchService:
         if page and (pq.terms or pq.phrases):
             ids = [d.id for d, _, _ in page]
             for r in self.store.query(
-                f"SELECT doc_id, text FROM document_content WHERE doc_id IN ({_marks(len(ids))}) AND text IS NOT NULL",
+                f"SELECT doc_id, text FROM document_content WHERE doc_id IN ({marks(len(ids))}) AND text IS NOT NULL",
                 ids,
             ):
                 texts[r[0]] = r[1]
@@ -1101,7 +954,7 @@ class SearchService:
             hits.append(
                 DocumentHit(
                     id=d.id,
-                    path=str(Path(d.root) / d.rel_path),
+                    path=d.path,
                     name=d.name,
                     project_number=d.code,
                     project_name=d.project_name,
@@ -1117,7 +970,7 @@ class SearchService:
                     room=d.room,
                     change_order=d.change_order,
                     doc_date=d.doc_date,
-                    modified=datetime.fromtimestamp(d.mtime, UTC).isoformat(timespec="seconds") if d.mtime else "",
+                    modified=d.modified,
                     score=score,
                     snippet=snippet,
                     why=list(dict.fromkeys(why)),
@@ -1189,7 +1042,7 @@ class SearchService:
 
     def _rank_projects(
         self, pq: ParsedQuery, flt: dict[str, list[str]], user: str | None, mode: str, *, light: bool = False
-    ) -> tuple[list[tuple[ProjectRecord, float, list[str]]], dict[str, str], bool, list[str]]:
+    ) -> tuple[list[tuple[ProjectRow, float, list[str]]], dict[str, str], bool, list[str]]:
         by_id, _, _ = self._project_index()
         corrections: dict[str, str] = {}
         notes: list[str] = []
@@ -1256,7 +1109,7 @@ class SearchService:
         allowed = self._project_filter(flt, by_id)
         pop = self.signals.popularity_map()
         mine = self.signals.recent_for(user)
-        ranked: list[tuple[ProjectRecord, float, list[str]]] = []
+        ranked: list[tuple[ProjectRow, float, list[str]]] = []
         top = max(fused.values(), default=1.0) or 1.0
         for pid, s in fused.items():
             rec = by_id.get(pid)
@@ -1297,7 +1150,7 @@ class SearchService:
         ids = list(doc_ids)[:500]
         owner = {
             r[0]: r[1]
-            for r in self.store.query(f"SELECT id, project_id FROM documents WHERE id IN ({_marks(len(ids))})", ids)
+            for r in self.store.query(f"SELECT id, project_id FROM documents WHERE id IN ({marks(len(ids))})", ids)
         }
         out: list[int] = []
         seen: set[int] = set()
@@ -1308,7 +1161,7 @@ class SearchService:
                 out.append(pid)
         return out
 
-    def _project_filter(self, flt: dict[str, list[str]], by_id: dict[int, ProjectRecord]) -> set[int] | None:
+    def _project_filter(self, flt: dict[str, list[str]], by_id: dict[int, ProjectRow]) -> set[int] | None:
         if not flt:
             return None
         allowed = set(by_id)
@@ -1323,7 +1176,7 @@ class SearchService:
             }
         if flt.get("doc_type"):
             rows = self.store.query(
-                f"SELECT DISTINCT project_id FROM documents WHERE doc_type IN ({_marks(len(flt['doc_type']))})",
+                f"SELECT DISTINCT project_id FROM documents WHERE doc_type IN ({marks(len(flt['doc_type']))})",
                 flt["doc_type"],
             )
             allowed &= {r[0] for r in rows}
@@ -1331,7 +1184,7 @@ class SearchService:
             years = set(flt["year"])
             rows = self.store.query(
                 "SELECT DISTINCT project_id FROM documents WHERE coalesce(substr(doc_date, 1, 4), "
-                f"strftime('%Y', mtime, 'unixepoch')) IN ({_marks(len(years))})",
+                f"strftime('%Y', mtime, 'unixepoch')) IN ({marks(len(years))})",
                 sorted(years),
             )
             allowed &= {r[0] for r in rows}

@@ -20,6 +20,7 @@ from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.demo import generate_firm
 from quicknav_mcp.domain import current_by_series
+from quicknav_mcp.repo import DocumentRepo
 from quicknav_mcp.search import service as svc
 from quicknav_mcp.search.query import match_expression, parse_query
 from quicknav_mcp.search.versions import Versions
@@ -134,11 +135,8 @@ def test_firm_wide_facts_match_the_full_sort(firm, monkeypatch: pytest.MonkeyPat
 
 def test_cached_current_revisions_match_the_domain_rule(firm) -> None:
     s = _service(firm)
-    rows = s.store.query(
-        f"SELECT {svc._DOC_COLS} FROM documents d JOIN projects p ON p.id = d.project_id "
-        "JOIN roots r ON r.id = d.root_id"
-    )
-    docs = {r[0]: svc._Doc.from_row(r) for r in rows}
+    rows = DocumentRepo(s.store).for_projects([p.id for p in firm.projects.all()])
+    docs = {d.id: d for d in rows}
     series: dict[tuple[int, str], list] = defaultdict(list)
     for d in docs.values():
         series[(d.project_id, d.series_key)].append(d)
