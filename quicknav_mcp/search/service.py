@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from ..domain import DOC_TYPES, current_by_series
 from ..errors import InvalidInput, NotFound
+from ..models import SearchIndexStatus
 from ..repo import DocumentRepo, DocumentRow, ProjectRow
 from ..repo.sql import like_pattern, marks
 from ..services.projects import ProjectMatch, ProjectService
@@ -34,7 +35,6 @@ from .models import (
     ProjectHit,
     QueryInterpretation,
     SearchDocumentsResult,
-    SearchIndexStatus,
     SearchProjectsResult,
     SuggestResult,
 )
@@ -78,6 +78,7 @@ DOC_WEIGHTS_CODE = DOC_WEIGHTS + ", 0.0"  # ... and code (0004): a filter only, 
 PROJECT_WEIGHTS = "10.0, 4.0, 6.0, 3.0"  # code, name, client, description
 DOC_FILTER_KEYS = ("doc_type", "project", "ext", "phase", "status", "year", "client", "after", "before")
 PROJECT_FILTER_KEYS = ("project", "client", "doc_type", "year")
+
 
 def _statuses(d: DocumentRow) -> list[str]:
     """The status facet values of a candidate (``is_current`` set)."""
@@ -683,7 +684,6 @@ class SearchService:
             total_count=total,
             offset=offset_i,
             limit=limit_i,
-            next_offset=offset_i + limit_i if offset_i + limit_i < total else None,
             search_time_ms=_ms(t0),
             facets=facets,
             suggestions=suggestions,
@@ -953,24 +953,9 @@ class SearchService:
                 why = ["name", *why]
             hits.append(
                 DocumentHit(
-                    id=d.id,
-                    path=d.path,
-                    name=d.name,
-                    project_number=d.code,
+                    **d.info_fields(),
                     project_name=d.project_name,
-                    doc_type=d.doc_type,
-                    phase=d.phase,
                     ext=d.ext,
-                    revision=d.revision,
-                    revision_raw=d.revision_raw,
-                    is_current=d.is_current,
-                    is_as_built=d.is_as_built,
-                    is_archive=d.is_archive,
-                    status_tags=list(d.status_tags),
-                    room=d.room,
-                    change_order=d.change_order,
-                    doc_date=d.doc_date,
-                    modified=d.modified,
                     score=score,
                     snippet=snippet,
                     why=list(dict.fromkeys(why)),
@@ -1032,7 +1017,6 @@ class SearchService:
             total_count=total,
             offset=offset_i,
             limit=limit_i,
-            next_offset=offset_i + limit_i if offset_i + limit_i < total else None,
             search_time_ms=_ms(t0),
             facets=facets,
             suggestions=self._suggestions(pq, corrections, total, notes),

@@ -154,12 +154,10 @@ class DocumentService:
             current = self.current_ids(peers)
         for d in records:
             d.is_current = d.id in current
-        nxt = offset + limit if offset + limit < total else None
         return DocumentPage(
             project_number=projects[0].code,
             documents=[d.info() for d in records],
             total_count=total,
             offset=offset,
             limit=limit,
-            next_offset=nxt,
         )

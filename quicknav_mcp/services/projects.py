@@ -151,13 +151,11 @@ class ProjectService:
         limit = bounded_int(limit, "limit", 1, 500)
         records = self._refresh()
         chunk = records[offset : offset + limit]
-        nxt = offset + limit if offset + limit < len(records) else None
         return ProjectPage(
             projects=[r.summary() for r in chunk],
             total_count=len(records),
             offset=offset,
             limit=limit,
-            next_offset=nxt,
         )
 
     def detail(self, code: str) -> list[ProjectDetail]:
