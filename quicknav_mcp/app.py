@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .analytics import AnalyticsService
 from .config import Config, load_config
+from .indexers.embed import Embedder
 from .search.service import SearchService
 from .services.documents import DocumentService
 from .services.indexing import IndexService
@@ -36,7 +37,7 @@ class App:
         config = config or load_config()
         store = Store(config.db_path)
         projects = ProjectService(store)
-        search = SearchService(store, projects)
+        search = SearchService(store, projects, embedder=Embedder())  # the model loads on first use
         return cls(
             config=config,
             store=store,
