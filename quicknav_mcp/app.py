@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .analytics import AnalyticsService
+from .analytics.popularity import Popularity
 from .config import Config, load_config
 from .indexers.embed import Embedder
 from .search.service import SearchService
@@ -37,7 +38,8 @@ class App:
         config = config or load_config()
         store = Store(config.db_path)
         projects = ProjectService(store)
-        search = SearchService(store, projects, embedder=Embedder())  # the model loads on first use
+        # The model loads on first use; usage figures come from analytics' rollups.
+        search = SearchService(store, projects, embedder=Embedder(), popularity=Popularity(store))
         return cls(
             config=config,
             store=store,

@@ -32,9 +32,9 @@ from .facts import FactRetriever
 from .fuzzy import ProjectWords
 from .lexical import FullText
 from .models import SearchDocumentsResult, SearchProjectsResult, SuggestResult
+from .popularity import NoPopularity, PopularitySource
 from .projects import ProjectSearch
 from .query import clean_query, parse_query
-from .ranking import Signals
 from .scope import document_scope
 from .semantic import NoEncoder, QueryEncoder, Semantic
 from .suggest import Suggester
@@ -49,17 +49,25 @@ Mode = Literal["hybrid", "lexical", "semantic"]
 class SearchService:
     """Search over the store. Thread-safe; heavy parts (the embedding model) load on first use."""
 
-    def __init__(self, store: Store, projects: ProjectService, *, embedder: QueryEncoder | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        projects: ProjectService,
+        *,
+        embedder: QueryEncoder | None = None,
+        popularity: PopularitySource | None = None,
+    ) -> None:
         """``embedder``: the embedding model (``indexers.embed.Embedder``, which loads lazily);
-        without one, semantic retrieval is off."""
+        without one, semantic retrieval is off. ``popularity``: usage figures (analytics'
+        ``Popularity``); without them nothing is boosted for use and no queries are suggested."""
         self.store = store
         self.projects = projects
         embedder = embedder if embedder is not None else NoEncoder()
         self.embedder = embedder
         self.versions = Versions(store)
         self.vocab = Vocabulary(store, versions=self.versions)
-        self.signals = Signals(store)
-        self.suggester = Suggester(store, projects, self.vocab)
+        self.popularity: PopularitySource = popularity or NoPopularity()
+        self.suggester = Suggester(store, projects, self.vocab, self.popularity)
         self.fulltext = FullText(store, self.vocab)
         self.substrings = Substrings(store, self.vocab)
         self.words = ProjectWords(projects, self.vocab)
@@ -74,7 +82,7 @@ class SearchService:
             "words": self.words,
             "facts": self.facts,
             "semantic": self.semantic,
-            "popularity": self.signals,
+            "popularity": self.popularity,
         }
         self.document_search = DocumentSearch(store, projects, self.vocab, current=self.current, **pieces)
         self.project_search = ProjectSearch(store, projects, self.vocab, **pieces)
@@ -167,7 +175,6 @@ class SearchService:
             raise InvalidInput("prefix is too long (at most 200 characters)")
         if not text:
             raise InvalidInput("prefix is empty: type the start of a code, project, client or word")
-        self.suggester.popularity = self.signals.popularity_map()
         return SuggestResult(prefix=text, suggestions=self.suggester.suggest(text, n), search_time_ms=elapsed_ms(t0))
 
     def clear_caches(self, *, query_vectors: bool = True, current: bool = True) -> None:

@@ -18,10 +18,10 @@ from rapidfuzz import fuzz, process
 from ..services.projects import ProjectService
 from ..store import Store
 from .models import Suggestion
+from .popularity import NoPopularity, PopularitySource
 from .text import tokens
 from .vocab import Vocabulary
 
-MIN_QUERY_SEARCHES = 3
 KIND_ORDER = {"code": 0, "project": 1, "client": 2, "query": 3, "word": 4}
 
 
@@ -53,11 +53,18 @@ class Suggester:
     all the time) at most every ``min_interval`` seconds."""
 
     def __init__(
-        self, store: Store, projects: ProjectService, vocab: Vocabulary, *, min_interval: float = 60.0
+        self,
+        store: Store,
+        projects: ProjectService,
+        vocab: Vocabulary,
+        popularity: PopularitySource | None = None,
+        *,
+        min_interval: float = 60.0,
     ) -> None:
         self.store = store
         self.projects = projects
         self.vocab = vocab
+        self.source: PopularitySource = popularity or NoPopularity()
         self.min_interval = min_interval
         self._records: object = None
         self._popularity_used: object = None
@@ -65,11 +72,10 @@ class Suggester:
         self._lookup = SuggestIndex([], [], [], [], [], [])
         self._generation: object = None
         self._built = 0.0
-        self.popularity: dict[str, float] = {}
 
     def _build(self) -> None:
         records = self.projects.all()
-        popularity = self.popularity
+        popularity = self.source.popularity_map()
         generation = self.store.generation()
         now = time.monotonic()
         if self._fresh(records, popularity, generation, now):
@@ -88,7 +94,7 @@ class Suggester:
                         clients.setdefault(name, []).append(int(rec.code))
             for name, codes in clients.items():
                 entries.append(Entry(name, "client", float(len(codes)), None, f"{len(codes)} project(s)"))
-            for query, n in self._frequent_queries():
+            for query, n in self.source.frequent_queries():
                 entries.append(Entry(query, "query", float(n)))
             keys: list[tuple[str, int]] = []
             whole: list[str] = []
@@ -116,25 +122,6 @@ class Suggester:
                 return False
             self._popularity_used = popularity  # refreshed (every minute) but unchanged
         return generation == self._generation or now - self._built < self.min_interval
-
-    def _frequent_queries(self) -> list[tuple[str, int]]:
-        """Frequent queries from analytics (``an_query_day``) when that table exists.
-
-        Only queries searched at least ``MIN_QUERY_SEARCHES`` times are offered: one person's
-        one-off query is not shown to everyone as a suggestion.
-        """
-        if self.store.query_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'an_query_day'") is None:
-            return []
-        try:
-            day = int(time.time() // 86400) - 180
-            rows = self.store.query(
-                "SELECT query, sum(searches) n FROM an_query_day WHERE day >= ? AND zero_results < searches "
-                "GROUP BY query HAVING n >= ? ORDER BY n DESC LIMIT 2000",
-                (day, MIN_QUERY_SEARCHES),
-            )
-        except Exception:  # analytics schema differs: no query suggestions
-            return []
-        return [(r[0], int(r[1])) for r in rows if r[0] and len(r[0]) <= 200]
 
     def index(self) -> SuggestIndex:
         """The current lookup (rebuilt first if the projects, their popularity or, after
