@@ -17,7 +17,7 @@ from typing import Any
 from ..domain.models import ParsedDocument
 from ..models import DocumentInfo
 from ..store import Store
-from .sql import in_chunks, json_list, marks, to_json_list
+from .sql import in_chunks, json_list, marks, paging, to_json_list
 
 # What the scanner writes for every file, in this order (``root_id`` and ``indexed_at`` apart).
 COLUMNS = (
@@ -47,7 +47,9 @@ COLUMNS = (
 )
 # A read row: the id, the written columns, then its project's code and folder name and its root.
 SELECT = "d.id, " + ", ".join(f"d.{c}" for c in COLUMNS) + ", p.code, p.folder_name, r.path"
-FROM = "documents d JOIN projects p ON p.id = d.project_id JOIN roots r ON r.id = d.root_id"
+# CROSS JOIN fixes the order (documents first): every read selects documents by id, project or
+# series, and left free the planner led with projects on series lookups (~4x slower).
+FROM = "documents d CROSS JOIN projects p ON p.id = d.project_id CROSS JOIN roots r ON r.id = d.root_id"
 
 _NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 INSERT_SQL = (
@@ -215,8 +217,9 @@ class DocumentRepo:
         sql = f"SELECT {SELECT} FROM {FROM} WHERE {inside} {where} ORDER BY d.rel_path"
         args: tuple[Any, ...] = (*project_ids, *params)
         if page is not None:
-            sql += " LIMIT ? OFFSET ?"
-            args += page
+            clause, bounds = paging(*page)
+            sql += clause
+            args += bounds
         return [DocumentRow.from_row(r) for r in self.store.query(sql, args)]
 
     def count_for_projects(self, project_ids: Sequence[int]) -> int:

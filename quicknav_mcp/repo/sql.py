@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -16,12 +16,6 @@ CHUNK = 900
 def marks(n: int) -> str:
     """``?,?,?`` for ``n`` parameters (an ``IN (...)`` list)."""
     return ",".join("?" * n)
-
-
-def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    """``items`` in consecutive slices of at most ``size``."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def like_pattern(value: str) -> str:
