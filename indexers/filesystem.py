@@ -68,6 +68,7 @@ from quicknav_mcp.domain import (
 )
 from quicknav_mcp.domain.models import ParsedDocument, ProjectFolder
 from quicknav_mcp.errors import ConfigError
+from quicknav_mcp.repo import projects as projects_repo
 from quicknav_mcp.repo.documents import INSERT_SQL as INSERT_DOC_SQL
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.repo.documents import document_values
@@ -540,14 +541,7 @@ class _Scan:
 
     def _sync_projects(self, found: list[tuple[str, str, ProjectFolder, str | None, float | None]]) -> None:
         """Insert new project folders, keep ids of renamed ones, note vanished ones."""
-        stored = {
-            r["rel_path"]: r
-            for r in self.store.query(
-                "SELECT id, code, rel_path, folder_name, range_folder, client, description, mtime "
-                "FROM projects WHERE root_id = ?",
-                (self.root_id,),
-            )
-        }
+        stored = {r["rel_path"]: r for r in self.store.query(projects_repo.STORED_SQL, (self.root_id,))}
         seen: set[str] = set()
         new: list[tuple[str, str, ProjectFolder, str | None, float | None]] = []
         changed: list[tuple[Any, ...]] = []
@@ -559,10 +553,8 @@ class _Scan:
                 continue
             seen.add(rel)
             self.projects[row["id"]] = _Project(row["id"], rel, abs_path, folder, rng, mtime)
-            fields = (folder.code, os.path.basename(abs_path), rng, folder.client, folder.description, mtime)
-            if fields != tuple(
-                row[k] for k in ("code", "folder_name", "range_folder", "client", "description", "mtime")
-            ):
+            fields = projects_repo.project_values(folder, os.path.basename(abs_path), rel, rng, mtime)
+            if fields != tuple(row[k] for k in projects_repo.WRITE_COLUMNS):
                 changed.append((*fields, row["id"]))
                 self.touched.add(row["id"])  # client names depend on the folder name too
         self._guard_mass_vanish(stored, seen, bool(found))
@@ -594,31 +586,15 @@ class _Scan:
                     paths_of[row[_PID]].append(path)
 
         with self.store.transaction() as conn:
-            conn.executemany(
-                "UPDATE projects SET code = ?, folder_name = ?, range_folder = ?, client = ?, "
-                f"description = ?, mtime = ?, indexed_at = {_NOW_SQL} WHERE id = ?",
-                changed,
-            )
+            conn.executemany(projects_repo.UPDATE_SQL, changed)
             for item, old in renamed:
                 self._rename_project(conn, item, old, paths_of[old["id"]])
             for item in new:
                 if id(item) in renamed_new:
                     continue
                 rel, abs_path, folder, rng, mtime = item
-                pid = conn.execute(
-                    "INSERT INTO projects (root_id, code, folder_name, rel_path, range_folder, client, "
-                    "description, mtime) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        self.root_id,
-                        folder.code,
-                        os.path.basename(abs_path),
-                        rel,
-                        rng,
-                        folder.client,
-                        folder.description,
-                        mtime,
-                    ),
-                ).lastrowid
+                values = projects_repo.project_values(folder, os.path.basename(abs_path), rel, rng, mtime)
+                pid = conn.execute(projects_repo.INSERT_SQL, (self.root_id, *values)).lastrowid
                 self.projects[pid] = _Project(pid, rel, abs_path, folder, rng, mtime)
                 self.touched.add(pid)
                 self.report.projects_added += 1
@@ -628,11 +604,8 @@ class _Scan:
         """Keep the project's id and rewrite its documents' paths (ids kept, counted as moved)."""
         rel, abs_path, folder, rng, mtime = item
         pid, old_rel = old["id"], old["rel_path"]
-        conn.execute(
-            "UPDATE projects SET code = ?, folder_name = ?, rel_path = ?, range_folder = ?, client = ?, "
-            f"description = ?, mtime = ?, indexed_at = {_NOW_SQL} WHERE id = ?",
-            (folder.code, os.path.basename(abs_path), rel, rng, folder.client, folder.description, mtime, pid),
-        )
+        values = projects_repo.project_values(folder, os.path.basename(abs_path), rel, rng, mtime)
+        conn.execute(projects_repo.UPDATE_SQL, (*values, pid))
         moved = conn.execute(
             f"UPDATE documents SET rel_path = ? || substr(rel_path, ?), indexed_at = {_NOW_SQL} WHERE project_id = ?",
             (rel, len(old_rel) + 1, pid),

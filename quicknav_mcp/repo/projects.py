@@ -1,4 +1,4 @@
-"""The ``projects`` rows: one column list, one row type, and the SQL that reads them."""
+"""The ``projects`` rows: one column list, one row type, and the SQL that reads and writes them."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..domain.models import ProjectFolder
 from ..models import ProjectSummary
 from ..store import Store
-from .sql import json_list
+from .sql import json_list, marks
 
 COLUMNS = (
     "id",
@@ -25,6 +26,23 @@ COLUMNS = (
 )
 SELECT = ", ".join(f"p.{c}" for c in COLUMNS) + ", r.path"
 FROM = "projects p JOIN roots r ON r.id = p.root_id"
+
+# What the scanner writes for a project folder, in this order (``root_id`` on insert). The facts
+# derived from its documents (client_names, doc_count) are written once the documents are.
+WRITE_COLUMNS = ("code", "folder_name", "rel_path", "range_folder", "client", "description", "mtime")
+_NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+INSERT_SQL = f"INSERT INTO projects (root_id, {', '.join(WRITE_COLUMNS)}) VALUES (?, {marks(len(WRITE_COLUMNS))})"
+UPDATE_SQL = (
+    "UPDATE projects SET " + ", ".join(f"{c} = ?" for c in WRITE_COLUMNS) + f", indexed_at = {_NOW_SQL} WHERE id = ?"
+)
+STORED_SQL = f"SELECT id, {', '.join(WRITE_COLUMNS)} FROM projects WHERE root_id = ?"
+
+
+def project_values(
+    folder: ProjectFolder, folder_name: str, rel_path: str, range_folder: str | None, mtime: float | None
+) -> tuple[Any, ...]:
+    """The values of :data:`WRITE_COLUMNS` for one project folder."""
+    return (folder.code, folder_name, rel_path, range_folder, folder.client, folder.description, mtime)
 
 
 @dataclass(frozen=True, slots=True)
