@@ -49,7 +49,7 @@ def _fill_vectors(app: App, model: str) -> int:
     """Give every not-yet-embedded document a vector derived from the real sample (see module doc)."""
     import numpy as np
 
-    from quicknav_mcp.search import vectors
+    from quicknav_mcp.repo import vectors
 
     store = app.store
     rows = store.query(

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quicknav_mcp.search import vectors
+from quicknav_mcp.repo import vectors
 from quicknav_mcp.store import Store
 
 log = logging.getLogger(__name__)

@@ -68,6 +68,10 @@ from quicknav_mcp.domain import (
 )
 from quicknav_mcp.domain.models import ParsedDocument, ProjectFolder
 from quicknav_mcp.errors import ConfigError
+from quicknav_mcp.repo import projects as projects_repo
+from quicknav_mcp.repo.documents import INSERT_SQL as INSERT_DOC_SQL
+from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
+from quicknav_mcp.repo.documents import document_values
 from quicknav_mcp.store import Store
 
 log = logging.getLogger(__name__)
@@ -91,45 +95,7 @@ _SKIP_NAMES = frozenset({"thumbs.db", "desktop.ini"})
 _by_name = attrgetter("name")
 _scandir = os.scandir  # indirection so tests can simulate listing failures
 
-# Column order shared by the INSERT and UPDATE statements (root_id is added separately).
-_DOC_COLUMNS = (
-    "project_id",
-    "rel_path",
-    "project_rel_path",
-    "name",
-    "ext",
-    "size",
-    "mtime",
-    "doc_type",
-    "phase",
-    "revision",
-    "revision_raw",
-    "revision_scheme",
-    "status_tags",
-    "is_as_built",
-    "doc_date",
-    "room",
-    "change_order",
-    "sheet",
-    "code_in_name",
-    "series_key",
-    "is_archive",
-    "is_handover_copy",
-    "duplicate_counter",
-)
 _NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-_INSERT_DOC = (
-    f"INSERT INTO documents (root_id, {', '.join(_DOC_COLUMNS)}) "
-    f"VALUES (?, {', '.join('?' for _ in _DOC_COLUMNS)}) "
-    # Another process may have indexed the same path meanwhile: take over its row.
-    f"ON CONFLICT (root_id, rel_path) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _DOC_COLUMNS)
-    + f", indexed_at = {_NOW_SQL}"
-)
-_UPDATE_DOC = (
-    "UPDATE documents SET " + ", ".join(f"{c} = ?" for c in _DOC_COLUMNS) + f", indexed_at = {_NOW_SQL} WHERE id = ?"
-)
-
 # Positions in the tuples kept for the rows already stored.
 _ID, _PID, _NAME, _SIZE, _MTIME = range(5)
 
@@ -277,37 +243,6 @@ def _root_lock(store: Store, root: Path) -> threading.Lock:
     key = (str(store.path.resolve()), str(root))
     with _root_locks_guard:
         return _root_locks.setdefault(key, threading.Lock())
-
-
-def _doc_values(
-    project_id: int, rel: str, rel_pp: str, name: str, size: int, mtime: float, doc: ParsedDocument
-) -> tuple[Any, ...]:
-    rev = doc.revision
-    return (
-        project_id,
-        rel,
-        rel_pp,
-        name,
-        (doc.ext or "").lstrip(".").lower(),
-        size,
-        mtime,
-        doc.doc_type,
-        doc.phase,
-        rev.value if rev else None,
-        rev.raw if rev else None,
-        rev.scheme if rev else None,
-        json.dumps(list(doc.status_tags)),
-        int(doc.is_as_built),
-        doc.doc_date.isoformat() if doc.doc_date else None,
-        doc.room,
-        doc.change_order,
-        doc.sheet,
-        doc.project_code,
-        doc.series_key,
-        int(doc.is_archive),
-        int(doc.is_handover_copy),
-        doc.duplicate_counter,
-    )
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -464,9 +399,9 @@ class _Scan:
     def _write_batch(self, inserts: list[Any], updates: list[Any], problems: list[Any]) -> None:
         with self.store.transaction() as conn:
             if inserts:
-                conn.executemany(_INSERT_DOC, inserts)
+                conn.executemany(INSERT_DOC_SQL, inserts)
             if updates:
-                conn.executemany(_UPDATE_DOC, updates)
+                conn.executemany(UPDATE_DOC_SQL, updates)
             if problems:
                 conn.executemany(
                     "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES (?, ?, ?, ?)", problems
@@ -606,14 +541,7 @@ class _Scan:
 
     def _sync_projects(self, found: list[tuple[str, str, ProjectFolder, str | None, float | None]]) -> None:
         """Insert new project folders, keep ids of renamed ones, note vanished ones."""
-        stored = {
-            r["rel_path"]: r
-            for r in self.store.query(
-                "SELECT id, code, rel_path, folder_name, range_folder, client, description, mtime "
-                "FROM projects WHERE root_id = ?",
-                (self.root_id,),
-            )
-        }
+        stored = {r["rel_path"]: r for r in self.store.query(projects_repo.STORED_SQL, (self.root_id,))}
         seen: set[str] = set()
         new: list[tuple[str, str, ProjectFolder, str | None, float | None]] = []
         changed: list[tuple[Any, ...]] = []
@@ -625,10 +553,8 @@ class _Scan:
                 continue
             seen.add(rel)
             self.projects[row["id"]] = _Project(row["id"], rel, abs_path, folder, rng, mtime)
-            fields = (folder.code, os.path.basename(abs_path), rng, folder.client, folder.description, mtime)
-            if fields != tuple(
-                row[k] for k in ("code", "folder_name", "range_folder", "client", "description", "mtime")
-            ):
+            fields = projects_repo.project_values(folder, os.path.basename(abs_path), rel, rng, mtime)
+            if fields != tuple(row[k] for k in projects_repo.WRITE_COLUMNS):
                 changed.append((*fields, row["id"]))
                 self.touched.add(row["id"])  # client names depend on the folder name too
         self._guard_mass_vanish(stored, seen, bool(found))
@@ -660,31 +586,15 @@ class _Scan:
                     paths_of[row[_PID]].append(path)
 
         with self.store.transaction() as conn:
-            conn.executemany(
-                "UPDATE projects SET code = ?, folder_name = ?, range_folder = ?, client = ?, "
-                f"description = ?, mtime = ?, indexed_at = {_NOW_SQL} WHERE id = ?",
-                changed,
-            )
+            conn.executemany(projects_repo.UPDATE_SQL, changed)
             for item, old in renamed:
                 self._rename_project(conn, item, old, paths_of[old["id"]])
             for item in new:
                 if id(item) in renamed_new:
                     continue
                 rel, abs_path, folder, rng, mtime = item
-                pid = conn.execute(
-                    "INSERT INTO projects (root_id, code, folder_name, rel_path, range_folder, client, "
-                    "description, mtime) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        self.root_id,
-                        folder.code,
-                        os.path.basename(abs_path),
-                        rel,
-                        rng,
-                        folder.client,
-                        folder.description,
-                        mtime,
-                    ),
-                ).lastrowid
+                values = projects_repo.project_values(folder, os.path.basename(abs_path), rel, rng, mtime)
+                pid = conn.execute(projects_repo.INSERT_SQL, (self.root_id, *values)).lastrowid
                 self.projects[pid] = _Project(pid, rel, abs_path, folder, rng, mtime)
                 self.touched.add(pid)
                 self.report.projects_added += 1
@@ -694,11 +604,8 @@ class _Scan:
         """Keep the project's id and rewrite its documents' paths (ids kept, counted as moved)."""
         rel, abs_path, folder, rng, mtime = item
         pid, old_rel = old["id"], old["rel_path"]
-        conn.execute(
-            "UPDATE projects SET code = ?, folder_name = ?, rel_path = ?, range_folder = ?, client = ?, "
-            f"description = ?, mtime = ?, indexed_at = {_NOW_SQL} WHERE id = ?",
-            (folder.code, os.path.basename(abs_path), rel, rng, folder.client, folder.description, mtime, pid),
-        )
+        values = projects_repo.project_values(folder, os.path.basename(abs_path), rel, rng, mtime)
+        conn.execute(projects_repo.UPDATE_SQL, (*values, pid))
         moved = conn.execute(
             f"UPDATE documents SET rel_path = ? || substr(rel_path, ?), indexed_at = {_NOW_SQL} WHERE project_id = ?",
             (rel, len(old_rel) + 1, pid),
@@ -783,7 +690,7 @@ class _Scan:
                     doc = self._parse(folders, name, rel)
                     if doc is None:
                         continue
-                    self.updates.append((*_doc_values(proj.id, rel, rel_pp, name, size, mtime, doc), row[_ID]))
+                    self.updates.append((*document_values(proj.id, rel, rel_pp, name, size, mtime, doc), row[_ID]))
                     self.touched.update((proj.id, row[_PID]))
                     report.updated += 1
                 elif (name, size, mtime) in self.keys:
@@ -792,7 +699,7 @@ class _Scan:
                     doc = self._parse(folders, name, rel)
                     if doc is None:
                         continue
-                    self.inserts.append((self.root_id, *_doc_values(proj.id, rel, rel_pp, name, size, mtime, doc)))
+                    self.inserts.append((self.root_id, *document_values(proj.id, rel, rel_pp, name, size, mtime, doc)))
                     self.touched.add(proj.id)
                     report.added += 1
             stack.extend(reversed(subdirs))
@@ -847,7 +754,7 @@ class _Scan:
             if doc is None:
                 continue
             candidates = missing.get((name, size, mtime))
-            values = _doc_values(proj.id, rel, rel_pp, name, size, mtime, doc)
+            values = document_values(proj.id, rel, rel_pp, name, size, mtime, doc)
             if candidates:
                 _, row = candidates.pop(0)
                 moves.append((*values, row[_ID]))
@@ -868,8 +775,8 @@ class _Scan:
 
         # Moves first (their new paths are free), then deletes, then vanished projects.
         for sql, items in (
-            (_UPDATE_DOC, moves),
-            (_INSERT_DOC, inserts),
+            (UPDATE_DOC_SQL, moves),
+            (INSERT_DOC_SQL, inserts),
             ("DELETE FROM documents WHERE id = ?", deletes),
         ):
             for chunk in _chunks(items, BATCH_ROWS):

@@ -6,19 +6,17 @@ The MCP lifespan, the HTTP facade, the CLI and the TUI all start from :class:`Ap
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from .analytics import AnalyticsService, AnalyticsSettings
+from .analytics.popularity import Popularity
 from .config import Config, load_config
+from .indexers.embed import Embedder
 from .search.service import SearchService
 from .services.documents import DocumentService
 from .services.indexing import IndexService
 from .services.navigation import NavigationService
 from .services.projects import ProjectService
 from .store import Store
-
-if TYPE_CHECKING:
-    from .indexers.embed import Embedder
 
 
 @dataclass
@@ -40,7 +38,14 @@ class App:
         config = config or load_config()
         store = Store(config.db_path)
         projects = ProjectService(store)
-        search = SearchService(store, projects, embedder=_embedder(config), extract_limits=config.extract_limits)
+        # The model loads on first use; usage figures come from analytics' rollups.
+        search = SearchService(
+            store,
+            projects,
+            embedder=_embedder(config),
+            popularity=Popularity(store),
+            extract_limits=config.extract_limits,
+        )
         analytics_settings = AnalyticsSettings(
             retention_days=config.analytics_retention_days, tracking=config.analytics_tracking
         )
@@ -68,6 +73,5 @@ class App:
 
 
 def _embedder(config: Config) -> Embedder:
-    from .indexers.embed import Embedder  # light module: torch is imported only when the model loads
-
+    # A light object: torch is imported only when the model loads.
     return Embedder(config.embed_model, threads=config.embed_threads)

@@ -1,10 +1,13 @@
-"""Result models shared by every front door (MCP structured output, HTTP JSON, CLI --json)."""
+"""Result models shared by every front door (MCP structured output, HTTP JSON, CLI --json).
+
+A leaf module: it imports nothing from the package, so every feature's models can build on these.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 Status = Literal["success", "select", "error"]
 
@@ -20,6 +23,21 @@ class ProjectSummary(BaseModel):
     description: str = ""
     range_folder: str | None = None
     doc_count: int = 0
+
+
+class Page(BaseModel):
+    """One page of a longer list; ``next_offset`` is derived here, never by the callers."""
+
+    total_count: int = Field(description="How many items the whole list holds")
+    offset: int
+    limit: int
+    next_offset: int | None = Field(None, description="The offset of the next page; null on the last page")
+
+    @model_validator(mode="after")
+    def _next_offset(self) -> Self:
+        end = self.offset + self.limit
+        self.next_offset = end if end < self.total_count else None
+        return self
 
 
 class NavigateResult(BaseModel):
@@ -54,7 +72,7 @@ class DocumentInfo(BaseModel):
     series_key: str
     is_archive: bool = False
     is_handover_copy: bool = False
-    is_current: bool = False
+    is_current: bool = Field(False, description="The current document of its series (not superseded)")
     size: int = 0
     modified: str = Field("", description="File modification time, ISO 8601 UTC")
 
@@ -86,25 +104,17 @@ class GetProjectResult(BaseModel):
     projects: list[ProjectDetail]
 
 
-class DocumentPage(BaseModel):
+class DocumentPage(Page):
     """A page of a project's documents."""
 
     project_number: str
     documents: list[DocumentInfo]
-    total_count: int
-    offset: int
-    limit: int
-    next_offset: int | None = None
 
 
-class ProjectPage(BaseModel):
+class ProjectPage(Page):
     """A page of projects."""
 
     projects: list[ProjectSummary]
-    total_count: int
-    offset: int
-    limit: int
-    next_offset: int | None = None
 
 
 class ScanSummary(BaseModel):
@@ -122,8 +132,24 @@ class ScanSummary(BaseModel):
     seconds: float | None = None
 
 
-# Imported here, not at the top: search's hit models extend ProjectSummary defined above.
-from .search.models import SearchIndexStatus  # noqa: E402
+class SearchIndexStatus(BaseModel):
+    """Progress of content extraction and embeddings, and whether semantic search works."""
+
+    documents: int = 0
+    content_processed: int = 0
+    content_pending: int = 0
+    content_ok: int = 0
+    content_failed: int = 0
+    content_by_status: dict[str, int] = Field(default_factory=dict)
+    recent_failures: list[dict[str, str]] = Field(default_factory=list)
+    embeddings_done: int = 0
+    embeddings_pending: int = 0
+    project_embeddings_done: int = 0
+    semantic_available: bool = False
+    semantic_status: str = Field("", description="ready | not loaded yet | unavailable: <reason>")
+    model: str = ""
+    vectors_available: bool = False
+    worker_running: bool = False
 
 
 class IndexStatus(BaseModel):

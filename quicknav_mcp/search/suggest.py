@@ -11,26 +11,40 @@ import heapq
 import threading
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
 from ..services.projects import ProjectService
 from ..store import Store
 from .models import Suggestion
+from .popularity import NoPopularity, PopularitySource
 from .text import tokens
 from .vocab import Vocabulary
 
-MIN_QUERY_SEARCHES = 3
 KIND_ORDER = {"code": 0, "project": 1, "client": 2, "query": 3, "word": 4}
 
 
 @dataclass(slots=True)
-class _Entry:
+class Entry:
+    """Something that can be suggested."""
+
     text: str
     kind: str
     weight: float
     project_number: str | None = None
     detail: str = ""
+
+
+class SuggestIndex(NamedTuple):
+    """One build of the lookup: readers take it whole, so they never mix two builds."""
+
+    keys: list[tuple[str, int]]  # (every word-start suffix of an entry's folded text, entry index), sorted
+    whole: list[str]  # each entry's folded text
+    order: list[tuple]  # each entry's static sort key
+    entries: list[Entry]
+    fuzzy: list[str]  # folded texts of clients and projects, for typo tolerance
+    fuzzy_idx: list[int]  # their entry indexes
 
 
 class Suggester:
@@ -39,28 +53,29 @@ class Suggester:
     all the time) at most every ``min_interval`` seconds."""
 
     def __init__(
-        self, store: Store, projects: ProjectService, vocab: Vocabulary, *, min_interval: float = 60.0
+        self,
+        store: Store,
+        projects: ProjectService,
+        vocab: Vocabulary,
+        popularity: PopularitySource | None = None,
+        *,
+        min_interval: float = 60.0,
     ) -> None:
         self.store = store
         self.projects = projects
         self.vocab = vocab
+        self.source: PopularitySource = popularity or NoPopularity()
         self.min_interval = min_interval
         self._records: object = None
         self._popularity_used: object = None
         self._lock = threading.Lock()
-        self._keys: list[tuple[str, int]] = []
-        self._entries: list[_Entry] = []
-        # keys, each entry's folded text, its static sort key, the entries, the fuzzy list and its
-        # entry indexes: one build's worth
-        self._lookup: tuple[list, list, list, list, list, list] = ([], [], [], [], [], [])
-        self._fuzzy: list[str] = []
+        self._lookup = SuggestIndex([], [], [], [], [], [])
         self._generation: object = None
         self._built = 0.0
-        self.popularity: dict[str, float] = {}
 
     def _build(self) -> None:
         records = self.projects.all()
-        popularity = self.popularity
+        popularity = self.source.popularity_map()
         generation = self.store.generation()
         now = time.monotonic()
         if self._fresh(records, popularity, generation, now):
@@ -68,19 +83,19 @@ class Suggester:
         with self._lock:
             if self._fresh(records, popularity, generation, now):  # another thread just rebuilt
                 return
-            entries: list[_Entry] = []
+            entries: list[Entry] = []
             clients: dict[str, list[int]] = {}
             for rec in records:
                 pop = popularity.get(rec.code, 0.0)
-                entries.append(_Entry(rec.code, "code", 1.0 + pop, rec.code, rec.name))
-                entries.append(_Entry(rec.name, "project", 1.0 + pop + int(rec.code) / 1e6, rec.code, rec.path))
+                entries.append(Entry(rec.code, "code", 1.0 + pop, rec.code, rec.name))
+                entries.append(Entry(rec.name, "project", 1.0 + pop + int(rec.code) / 1e6, rec.code, rec.path))
                 for name in (rec.client, *rec.client_names):
                     if name:
                         clients.setdefault(name, []).append(int(rec.code))
             for name, codes in clients.items():
-                entries.append(_Entry(name, "client", float(len(codes)), None, f"{len(codes)} project(s)"))
-            for query, n in self._frequent_queries():
-                entries.append(_Entry(query, "query", float(n)))
+                entries.append(Entry(name, "client", float(len(codes)), None, f"{len(codes)} project(s)"))
+            for query, n in self.source.frequent_queries():
+                entries.append(Entry(query, "query", float(n)))
             keys: list[tuple[str, int]] = []
             whole: list[str] = []
             for i, e in enumerate(entries):
@@ -89,13 +104,11 @@ class Suggester:
                 for j in range(len(words)):
                     keys.append((" ".join(words[j:]), i))
             keys.sort()
-            self._entries = entries
-            self._keys = keys
-            self._fuzzy = [" ".join(tokens(e.text)) for e in entries if e.kind in ("client", "project")]
-            self._fuzzy_idx = [i for i, e in enumerate(entries) if e.kind in ("client", "project")]
+            fuzzy = [" ".join(tokens(e.text)) for e in entries if e.kind in ("client", "project")]
+            fuzzy_idx = [i for i, e in enumerate(entries) if e.kind in ("client", "project")]
             order = [(KIND_ORDER[e.kind], -e.weight, e.text) for e in entries]
             # One reference to everything a lookup reads: readers never mix two builds.
-            self._lookup = (keys, whole, order, entries, self._fuzzy, self._fuzzy_idx)
+            self._lookup = SuggestIndex(keys, whole, order, entries, fuzzy, fuzzy_idx)
             self._generation = generation
             self._records = records
             self._popularity_used = popularity
@@ -110,24 +123,11 @@ class Suggester:
             self._popularity_used = popularity  # refreshed (every minute) but unchanged
         return generation == self._generation or now - self._built < self.min_interval
 
-    def _frequent_queries(self) -> list[tuple[str, int]]:
-        """Frequent queries from analytics (``an_query_day``) when that table exists.
-
-        Only queries searched at least ``MIN_QUERY_SEARCHES`` times are offered: one person's
-        one-off query is not shown to everyone as a suggestion.
-        """
-        if self.store.query_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'an_query_day'") is None:
-            return []
-        try:
-            day = int(time.time() // 86400) - 180
-            rows = self.store.query(
-                "SELECT query, sum(searches) n FROM an_query_day WHERE day >= ? AND zero_results < searches "
-                "GROUP BY query HAVING n >= ? ORDER BY n DESC LIMIT 2000",
-                (day, MIN_QUERY_SEARCHES),
-            )
-        except Exception:  # analytics schema differs: no query suggestions
-            return []
-        return [(r[0], int(r[1])) for r in rows if r[0] and len(r[0]) <= 200]
+    def index(self) -> SuggestIndex:
+        """The current lookup (rebuilt first if the projects, their popularity or, after
+        ``min_interval``, anything else changed)."""
+        self._build()
+        return self._lookup
 
     def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
         self._build()

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal
 
 from ..domain import DOC_TYPE_SYNONYMS, DOC_TYPES, auto_choice, current_by_series, is_provisional, rank_key
 from ..errors import InvalidInput, NotFound
-from ..models import DocumentInfo, DocumentPage, FindDocumentsResult
+from ..models import DocumentPage, FindDocumentsResult
+from ..repo import DocumentRepo, DocumentRow
+from ..repo.sql import marks
 from ..store import Store
 from ..validation import bounded_int, clean_text
 from .projects import ProjectService
@@ -20,100 +18,10 @@ Mode = Literal["auto", "latest", "all"]
 MODES = ("auto", "latest", "all")
 MAX_RESULTS = 200
 
-_DOC_COLUMNS = (
-    "d.id, d.rel_path, d.project_rel_path, d.name, d.ext, d.size, d.mtime, d.doc_type, d.phase, "
-    "d.revision, d.revision_raw, d.revision_scheme, d.status_tags, d.is_as_built, d.doc_date, d.room, "
-    "d.change_order, d.sheet, d.series_key, d.is_archive, d.is_handover_copy, p.code, r.path AS root_path"
-)
-
-
-@dataclass(slots=True)
-class DocumentRecord:
-    """A document row; satisfies the domain's ``DocFacts`` protocol for current-selection."""
-
-    id: int
-    path: str
-    project_rel_path: str
-    name: str
-    project_number: str
-    doc_type: str
-    phase: str | None
-    revision: int | None
-    revision_raw: str | None
-    revision_scheme: str | None
-    status_tags: list[str]
-    is_as_built: bool
-    doc_date: str | None
-    room: int | None
-    change_order: int | None
-    sheet: str | None
-    series_key: str
-    is_archive: bool
-    is_handover_copy: bool
-    size: int
-    mtime: float
-
-    @classmethod
-    def from_row(cls, row) -> DocumentRecord:
-        try:
-            tags = list(json.loads(row["status_tags"] or "[]"))
-        except ValueError:
-            tags = []
-        return cls(
-            id=row["id"],
-            path=str(Path(row["root_path"]) / row["rel_path"]),
-            project_rel_path=row["project_rel_path"],
-            name=row["name"],
-            project_number=row["code"],
-            doc_type=row["doc_type"],
-            phase=row["phase"],
-            revision=row["revision"],
-            revision_raw=row["revision_raw"],
-            revision_scheme=row["revision_scheme"],
-            status_tags=tags,
-            is_as_built=bool(row["is_as_built"]),
-            doc_date=row["doc_date"],
-            room=row["room"],
-            change_order=row["change_order"],
-            sheet=row["sheet"],
-            series_key=row["series_key"],
-            is_archive=bool(row["is_archive"]),
-            is_handover_copy=bool(row["is_handover_copy"]),
-            size=row["size"],
-            mtime=row["mtime"],
-        )
-
-    def info(self, *, is_current: bool = False) -> DocumentInfo:
-        return DocumentInfo(
-            id=self.id,
-            path=self.path,
-            rel_path=self.project_rel_path,
-            name=self.name,
-            project_number=self.project_number,
-            doc_type=self.doc_type,
-            phase=self.phase,
-            revision=self.revision,
-            revision_raw=self.revision_raw,
-            revision_scheme=self.revision_scheme,
-            status_tags=self.status_tags,
-            is_as_built=self.is_as_built,
-            doc_date=self.doc_date,
-            room=self.room,
-            change_order=self.change_order,
-            sheet=self.sheet,
-            series_key=self.series_key,
-            is_archive=self.is_archive,
-            is_handover_copy=self.is_handover_copy,
-            is_current=is_current,
-            size=self.size,
-            modified=datetime.fromtimestamp(self.mtime, UTC).isoformat(timespec="seconds"),
-        )
-
-
 _DIGITS = re.compile(r"(\d+)")
 
 
-def _natural(d: DocumentRecord) -> list[object]:
+def _natural(d: DocumentRow) -> list[object]:
     return [int(t) if t.isdigit() else t.lower() for t in _DIGITS.split(d.name)]
 
 
@@ -136,18 +44,12 @@ class DocumentService:
     def __init__(self, store: Store, projects: ProjectService) -> None:
         self.store = store
         self.projects = projects
+        self.rows = DocumentRepo(store)
 
-    def _records(self, project_ids: list[int], where: str = "", params: tuple = ()) -> list[DocumentRecord]:
-        marks = ",".join("?" * len(project_ids))
-        rows = self.store.query(
-            f"SELECT {_DOC_COLUMNS} FROM documents d JOIN projects p ON p.id = d.project_id "
-            f"JOIN roots r ON r.id = d.root_id WHERE d.project_id IN ({marks}) {where} "
-            "ORDER BY d.rel_path",
-            (*project_ids, *params),
-        )
-        return [DocumentRecord.from_row(r) for r in rows]
+    def _records(self, project_ids: list[int], where: str = "", params: tuple = ()) -> list[DocumentRow]:
+        return self.rows.for_projects(project_ids, where, params)
 
-    def current_ids(self, records: list[DocumentRecord]) -> set[int]:
+    def current_ids(self, records: list[DocumentRow]) -> set[int]:
         """Ids of the current document of every series (outside archives)."""
         return {d.id for d in current_by_series(records)}
 
@@ -203,7 +105,9 @@ class DocumentService:
             chosen = auto_choice(records, include_archive=include_archive)
         series_total = len({d.series_key for d in records if include_archive or not d.is_archive})
         chosen = chosen[:MAX_RESULTS]
-        documents = [d.info(is_current=d.id in current) for d in chosen]
+        for d in records:
+            d.is_current = d.id in current
+        documents = [d.info() for d in chosen]
         base = FindDocumentsResult(status="error", project_number=code, mode=mode_text, documents=documents)
         if not chosen:
             what = f"{dtype} documents"
@@ -240,28 +144,20 @@ class DocumentService:
         limit = bounded_int(limit, "limit", 1, 500)
         projects = self.projects.require(project_number)
         ids = [p.id for p in projects]
-        marks = ",".join("?" * len(ids))
-        total = self.store.query_one(f"SELECT count(*) FROM documents WHERE project_id IN ({marks})", ids)[0]
-        rows = self.store.query(
-            f"SELECT {_DOC_COLUMNS} FROM documents d JOIN projects p ON p.id = d.project_id "
-            f"JOIN roots r ON r.id = d.root_id WHERE d.project_id IN ({marks}) "
-            "ORDER BY d.rel_path LIMIT ? OFFSET ?",
-            (*ids, limit, offset),
-        )
-        records = [DocumentRecord.from_row(r) for r in rows]
+        total = self.rows.count_for_projects(ids)
+        records = self.rows.for_projects(ids, page=(limit, offset))
         # "current" needs the whole series, not just this page.
         series = {d.series_key for d in records}
         current: set[int] = set()
         if series:
-            smarks = ",".join("?" * len(series))
-            peers = self._records(ids, f"AND d.series_key IN ({smarks})", tuple(series))
+            peers = self._records(ids, f"AND d.series_key IN ({marks(len(series))})", tuple(series))
             current = self.current_ids(peers)
-        nxt = offset + limit if offset + limit < total else None
+        for d in records:
+            d.is_current = d.id in current
         return DocumentPage(
             project_number=projects[0].code,
-            documents=[d.info(is_current=d.id in current) for d in records],
+            documents=[d.info() for d in records],
             total_count=total,
             offset=offset,
             limit=limit,
-            next_offset=nxt,
         )

@@ -2,70 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
 
 from ..errors import NotFound
-from ..models import ProjectDetail, ProjectPage, ProjectSummary
+from ..models import ProjectDetail, ProjectPage
+from ..repo import ProjectRepo, ProjectRow
 from ..store import Store
 from ..validation import bounded_int, project_code
 
-_PROJECT_COLUMNS = (
-    "p.id, p.code, p.folder_name, p.rel_path, p.range_folder, p.client, p.description, "
-    "p.client_names, p.doc_count, p.indexed_at, r.path AS root_path"
-)
 FUZZY_CUTOFF = 72
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectRecord:
-    """A project row with its absolute path."""
-
-    id: int
-    code: str
-    name: str
-    path: str
-    client: str | None
-    client_names: tuple[str, ...]
-    description: str
-    range_folder: str | None
-    doc_count: int
-    indexed_at: str | None
-
-    @classmethod
-    def from_row(cls, row) -> ProjectRecord:
-        try:
-            names = tuple(json.loads(row["client_names"] or "[]"))
-        except ValueError:
-            names = ()
-        return cls(
-            id=row["id"],
-            code=row["code"],
-            name=row["folder_name"],
-            path=str(Path(row["root_path"]) / row["rel_path"]),
-            client=row["client"],
-            client_names=names,
-            description=row["description"] or "",
-            range_folder=row["range_folder"],
-            doc_count=row["doc_count"],
-            indexed_at=row["indexed_at"],
-        )
-
-    def summary(self) -> ProjectSummary:
-        return ProjectSummary(
-            project_number=self.code,
-            name=self.name,
-            path=self.path,
-            client=self.client,
-            client_names=list(self.client_names),
-            description=self.description,
-            range_folder=self.range_folder,
-            doc_count=self.doc_count,
-        )
 
 
 def find_literal(hay: str, needle: str) -> int:
@@ -91,7 +39,7 @@ def _has_digit(word: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ProjectMatch:
-    project: ProjectRecord
+    project: ProjectRow
     score: float
     why: str
 
@@ -102,39 +50,31 @@ class ProjectService:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.rows = ProjectRepo(store)
         self._lock = threading.Lock()
         self._generation: object = None
         self._fingerprint: object = None
-        self._records: list[ProjectRecord] = []
-        self._by_code: dict[str, list[ProjectRecord]] = {}
+        self._records: list[ProjectRow] = []
+        self._by_code: dict[str, list[ProjectRow]] = {}
         self._haystacks: list[str] = []
         self._vocab: list[str] = []
         self._postings: dict[str, list[int]] = {}
 
     # ---- cache -------------------------------------------------------------------------
-    def _refresh(self) -> list[ProjectRecord]:
+    def _refresh(self) -> list[ProjectRow]:
         generation = self.store.generation()
         with self._lock:
             if generation == self._generation:
                 return self._records
             # Any commit moves the generation (analytics writes events all the time); reload only
             # when the projects themselves changed.
-            fingerprint = tuple(
-                self.store.query_one(
-                    "SELECT count(*), max(id), total(doc_count), max(indexed_at), "
-                    "(SELECT count(*) FROM roots) FROM projects"
-                )
-            )
+            fingerprint = self.rows.fingerprint()
             self._generation = generation
             if fingerprint == self._fingerprint:
                 return self._records
             self._fingerprint = fingerprint
-            rows = self.store.query(
-                f"SELECT {_PROJECT_COLUMNS} FROM projects p JOIN roots r ON r.id = p.root_id "
-                "ORDER BY p.code, p.folder_name"
-            )
-            records = [ProjectRecord.from_row(r) for r in rows]
-            by_code: dict[str, list[ProjectRecord]] = {}
+            records = self.rows.all()
+            by_code: dict[str, list[ProjectRow]] = {}
             for rec in records:
                 by_code.setdefault(rec.code, []).append(rec)
             self._records = records
@@ -156,17 +96,17 @@ class ProjectService:
             self._generation = generation
             return records
 
-    def all(self) -> list[ProjectRecord]:
+    def all(self) -> list[ProjectRow]:
         return self._refresh()
 
     # ---- lookups -----------------------------------------------------------------------
-    def by_code(self, code: str) -> list[ProjectRecord]:
+    def by_code(self, code: str) -> list[ProjectRow]:
         """Every project folder with this exact 5-digit code (several folders can share one)."""
         code = project_code(code)
         self._refresh()
         return list(self._by_code.get(code, ()))
 
-    def require(self, code: str) -> list[ProjectRecord]:
+    def require(self, code: str) -> list[ProjectRow]:
         found = self.by_code(code)
         if not found:
             hint = "" if self._records else "; the index is empty: run `quicknav index` or the reindex tool"
@@ -245,33 +185,23 @@ class ProjectService:
         limit = bounded_int(limit, "limit", 1, 500)
         records = self._refresh()
         chunk = records[offset : offset + limit]
-        nxt = offset + limit if offset + limit < len(records) else None
         return ProjectPage(
             projects=[r.summary() for r in chunk],
             total_count=len(records),
             offset=offset,
             limit=limit,
-            next_offset=nxt,
         )
 
     def detail(self, code: str) -> list[ProjectDetail]:
         """Each folder with this code, with document counts by type and phase."""
         out: list[ProjectDetail] = []
         for rec in self.require(code):
-            types = self.store.query(
-                "SELECT doc_type, count(*) n FROM documents WHERE project_id=? GROUP BY doc_type ORDER BY n DESC",
-                (rec.id,),
-            )
-            phases = self.store.query(
-                "SELECT coalesce(phase, 'other') phase, count(*) n FROM documents WHERE project_id=? "
-                "GROUP BY 1 ORDER BY n DESC",
-                (rec.id,),
-            )
+            types, phases = self.rows.doc_breakdown(rec.id)
             out.append(
                 ProjectDetail(
                     **rec.summary().model_dump(),
-                    doc_types={r["doc_type"]: r["n"] for r in types},
-                    phases={r["phase"]: r["n"] for r in phases},
+                    doc_types=types,
+                    phases=phases,
                     indexed_at=rec.indexed_at,
                 )
             )

@@ -102,4 +102,4 @@ def test_settings_reach_the_services(tmp_path: Path) -> None:
         assert app.search.embedder.spec == "none" and app.search.embedder.threads == 2
         assert app.search.index_status().semantic_status.startswith("unavailable")
         assert app.analytics.settings.retention_days == 30 and app.analytics.settings.tracking is False
-        assert app.search.extract_limits.timeout == 3.0
+        assert app.search.upkeep.extract_limits.timeout == 3.0

@@ -20,8 +20,13 @@ from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.demo import generate_firm
 from quicknav_mcp.domain import current_by_series
-from quicknav_mcp.search import service as svc
+from quicknav_mcp.repo import DocumentRepo
+from quicknav_mcp.search import lexical, semantic
+from quicknav_mcp.search.current import CurrentRevisions
+from quicknav_mcp.search.facts import FactRetriever
 from quicknav_mcp.search.query import match_expression, parse_query
+from quicknav_mcp.search.scope import CANDIDATES, Scope, document_scope
+from quicknav_mcp.search.service import SearchService
 from quicknav_mcp.search.versions import Versions
 from quicknav_mcp.store import Store
 
@@ -39,10 +44,10 @@ def firm(tmp_path_factory: pytest.TempPathFactory):
     app.close()
 
 
-def _service(app: App) -> svc.SearchService:
+def _service(app: App) -> SearchService:
     from quicknav_mcp.indexers.embed import Embedder
 
-    return svc.SearchService(app.store, app.projects, embedder=Embedder("none"))
+    return SearchService(app.store, app.projects, embedder=Embedder("none"))
 
 
 def test_migration_adds_code_column_counters_and_fact_indexes(firm) -> None:
@@ -66,7 +71,7 @@ def test_project_scope_inside_fts_same_rows_and_scores(firm) -> None:
     projects = firm.projects.all()[:4]
     codes = " OR ".join(f'"{p.code}"' for p in projects)
     pids = [p.id for p in projects]
-    weights = svc.DOC_WEIGHTS_CODE
+    weights = lexical.DOC_WEIGHTS_CODE
     for words in ('"design"', '"sales" OR "report" OR "room"', '"as" AND "built"'):
         scoped = store.query(
             f"SELECT f.rowid, bm25(search_docs, {weights}) FROM search_docs f WHERE search_docs MATCH ? ORDER BY 2, 1",
@@ -82,17 +87,18 @@ def test_project_scope_inside_fts_same_rows_and_scores(firm) -> None:
         assert [round(r[1], 9) for r in scoped] == [round(r[1], 9) for r in joined]
 
 
-def test_project_scoped_search_matches_the_join_path(firm, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_project_scoped_search_matches_the_join_path(firm) -> None:
     s = _service(firm)
     p = firm.projects.all()[2]
     fast = s.search_documents(f"{p.code} design report", mode="lexical", limit=50)
-    monkeypatch.setattr(svc, "MAX_FTS_CODES", 0)  # never restrict inside FTS5: the old join path
-    slow = _service(firm).search_documents(f"{p.code} design report", mode="lexical", limit=50)
+    plain = _service(firm)
+    plain.fulltext.max_codes = 0  # never restrict inside FTS5: the old join path
+    slow = plain.search_documents(f"{p.code} design report", mode="lexical", limit=50)
     assert fast.documents and [d.id for d in fast.documents] == [d.id for d in slow.documents]
     assert fast.total_count == slow.total_count
 
 
-def _old_structured(s: svc.SearchService, pq, limit: int) -> list[tuple[int, int, float]]:
+def _old_structured(s: SearchService, pq, limit: int) -> list[tuple[int, int, float]]:
     """The single sorted query the fast paths replace: (archived, -mtime, facts) of its rows."""
     conds, params = [], []
     for col, value in (("revision", pq.revision), ("room", pq.room), ("change_order", pq.change_order)):
@@ -122,11 +128,10 @@ def _old_structured(s: svc.SearchService, pq, limit: int) -> list[tuple[int, int
 
 @pytest.mark.parametrize("limit", [5, 200])
 @pytest.mark.parametrize("text", ["as built", "swms", "sales po report drawings", "CO2", "rev 102", "CO1 variation"])
-def test_firm_wide_facts_match_the_full_sort(firm, monkeypatch: pytest.MonkeyPatch, text: str, limit: int) -> None:
-    monkeypatch.setattr(svc, "CANDIDATES", limit)
+def test_firm_wide_facts_match_the_full_sort(firm, text: str, limit: int) -> None:
     s = _service(firm)
     pq = parse_query(text)
-    fast = s._structured(pq, svc._Scope())
+    fast = FactRetriever(s.store, candidates=limit).documents(pq, Scope())
     old = _old_structured(s, pq, limit)
     assert old, text
     assert fast == [i for i, _, _ in old]  # ties too (lower id first, as the sort left them)
@@ -134,18 +139,16 @@ def test_firm_wide_facts_match_the_full_sort(firm, monkeypatch: pytest.MonkeyPat
 
 def test_cached_current_revisions_match_the_domain_rule(firm) -> None:
     s = _service(firm)
-    rows = s.store.query(
-        f"SELECT {svc._DOC_COLS} FROM documents d JOIN projects p ON p.id = d.project_id "
-        "JOIN roots r ON r.id = d.root_id"
-    )
-    docs = {r[0]: svc._Doc.from_row(r) for r in rows}
+    rows = DocumentRepo(s.store).for_projects([p.id for p in firm.projects.all()])
+    docs = {d.id: d for d in rows}
     series: dict[tuple[int, str], list] = defaultdict(list)
     for d in docs.values():
         series[(d.project_id, d.series_key)].append(d)
     want = {d.id for group in series.values() for d in current_by_series(group)}
     half = dict(list(docs.items())[: len(docs) // 2])
-    s._mark_current(half)  # fills part of the cache
-    s._mark_current(docs)  # the rest, and cached answers for the first half
+    current = CurrentRevisions(DocumentRepo(s.store), Versions(s.store))
+    current.mark(half)  # fills part of the cache
+    current.mark(docs)  # the rest, and cached answers for the first half
     assert {i for i, d in docs.items() if d.is_current} == want
     assert 0 < len(want) < len(docs)
 
@@ -214,58 +217,62 @@ def test_vocabulary_is_not_rebuilt_by_unrelated_commits(firm) -> None:
     assert vocab.snapshot() is snap
 
 
-def test_any_word_budget_keeps_the_rarest_words(firm, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_any_word_budget_keeps_the_rarest_words(firm) -> None:
     s = _service(firm)
+    fts = s.fulltext
     snap = s.vocab.snapshot()
     groups = [["design"], ["report"], ["poolwerx"], ["zzqxw"]]
-    dfs = {g[0]: s._group_df(g) for g in groups}
+    dfs = {g[0]: fts.group_df(g) for g in groups}
     assert dfs["zzqxw"] == 0 and dfs["design"] == snap.df["design"]
-    assert s._group_df(["desig*"]) >= snap.df["design"]
+    assert fts.group_df(["desig*"]) >= snap.df["design"]
     rare = sorted(dfs, key=dfs.get)
     budget = dfs[rare[0]] + dfs[rare[1]] + dfs[rare[2]]
-    kept, _ = s._affordable(groups, [], budget)
+    kept, _ = fts.affordable(groups, [], budget)
     assert [g[0] for g in kept] == [g[0] for g in groups if g[0] in rare[:3]]  # query order kept
-    assert s._affordable(groups, [], 10**12)[0] == groups
+    assert fts.affordable(groups, [], 10**12)[0] == groups
     # With a budget every word fits in, the any-word fallback is the plain OR over all words.
-    monkeypatch.setattr(svc, "OR_POSTINGS_BUDGET", 10**12)
+    fts.or_budget = 10**12
     words = [["poolwerx"], ["zzqxw"], ["design"]]
-    ids, n_all = s._lexical_docs(words, [], svc._Scope())
+    ids, n_all = fts.documents(words, [], Scope())
     assert n_all == 0
-    plain = s._fts_docs(match_expression(words, [], mode="or") or "", svc._Scope(), svc.CANDIDATES)
+    plain = fts.match_documents(match_expression(words, [], mode="or") or "", Scope(), CANDIDATES)
     assert ids == plain and ids
     # With none, only an all-words query runs (nothing with every word here).
-    monkeypatch.setattr(svc, "OR_POSTINGS_BUDGET", 0)
-    assert s._lexical_docs(words, [], svc._Scope()) == ([], 0)
+    fts.or_budget = 0
+    assert fts.documents(words, [], Scope()) == ([], 0)
     # Project search always uses every word.
-    assert s._lexical_docs(words, [], svc._Scope(), every_word=True)[0] == plain
+    assert fts.documents(words, [], Scope(), every_word=True)[0] == plain
 
 
-def test_vector_hits_are_exact_under_filters(firm, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_vector_hits_are_exact_under_filters(firm) -> None:
     np = pytest.importorskip("numpy")
     s = _service(firm)
     ids = [r[0] for r in s.store.query("SELECT id FROM documents ORDER BY id")]
     rng = np.random.default_rng(3)
     matrix = rng.normal(size=(len(ids), 16)).astype(np.float32)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-    s.doc_vectors._set(ids, {i: n for n, i in enumerate(ids)}, matrix, 1, "test", s.doc_vectors._generation)
+    s.doc_vectors.replace(ids, matrix, "test")
     q = matrix[7] + 0.1
     p = firm.projects.all()[1]
 
-    def brute(scope: svc._Scope, k: int) -> list[int]:
-        allowed = set(s._scope_ids(scope))
+    def brute(scope: Scope, k: int) -> list[int]:
+        allowed = set(s.semantic.scope_ids(scope))
         sims = sorted(((float(matrix[n] @ q), i) for n, i in enumerate(ids) if i in allowed), reverse=True)
-        return [i for sim, i in sims[:k] if sim >= svc.MIN_SIM_DOCS]
+        return [i for sim, i in sims[:k] if sim >= semantic.MIN_SIM_DOCS]
+
+    def scope_of(text: str, filters: dict, current_only: bool = False) -> Scope:
+        return document_scope(s.projects, parse_query(text), filters, None, None, current_only, [])
 
     scopes = {
-        "project": s._doc_scope(parse_query(p.code), {}, None, None, False, []),
-        "ext": s._doc_scope(parse_query("x"), {"ext": ["pdf"]}, None, None, False, []),
-        "current": s._doc_scope(parse_query("x"), {}, None, None, True, []),
-        "rare type": s._doc_scope(parse_query("x"), {"doc_type": ["invoice"]}, None, None, False, []),
+        "project": scope_of(p.code, {}),
+        "ext": scope_of("x", {"ext": ["pdf"]}),
+        "current": scope_of("x", {}, True),
+        "rare type": scope_of("x", {"doc_type": ["invoice"]}),
     }
     for k in (3, 100):
-        monkeypatch.setattr(svc, "VECTOR_K", k)
+        s.semantic.k = k
         for name, scope in scopes.items():
-            got = [i for i, _ in s._vector_hits(q, scope)]
+            got = [i for i, _ in s.semantic.document_hits(q, scope)]
             assert got == brute(scope, k), (name, k)
 
 
@@ -282,12 +289,12 @@ def test_query_vectors_are_cached(firm) -> None:
             return [[float(len(t))] for t in texts]
 
     emb = Counting()
-    s = svc.SearchService(firm.store, firm.projects, embedder=emb)
-    assert s._query_vector("hearing loop") == [12.0]
-    assert s._query_vector("hearing loop") == [12.0]
+    s = SearchService(firm.store, firm.projects, embedder=emb)
+    assert s.semantic.query_vector("hearing loop") == [12.0]
+    assert s.semantic.query_vector("hearing loop") == [12.0]
     assert emb.calls == 1
     s.clear_caches(current=False)
-    s._query_vector("hearing loop")
+    s.semantic.query_vector("hearing loop")
     assert emb.calls == 2
 
 
@@ -296,16 +303,17 @@ def _old_suggest(sug, prefix: str, limit: int) -> list[tuple[str, str]]:
     from quicknav_mcp.search.suggest import KIND_ORDER
     from quicknav_mcp.search.text import tokens
 
-    sug._build()
+    index = sug.index()
+    keys, entries = index.keys, index.entries
     key = " ".join(tokens(prefix))
     found: dict[int, float] = {}
     import bisect
 
-    i = bisect.bisect_left(sug._keys, (key, -1))
+    i = bisect.bisect_left(keys, (key, -1))
     scanned = 0
-    while i < len(sug._keys) and sug._keys[i][0].startswith(key) and scanned < 5000:
-        idx = sug._keys[i][1]
-        whole = sug._keys[i][0] == " ".join(tokens(sug._entries[idx].text))
+    while i < len(keys) and keys[i][0].startswith(key) and scanned < 5000:
+        idx = keys[i][1]
+        whole = keys[i][0] == " ".join(tokens(entries[idx].text))
         found[idx] = max(found.get(idx, 0.0), 2.0 if whole else 1.0)
         i += 1
         scanned += 1
@@ -313,14 +321,14 @@ def _old_suggest(sug, prefix: str, limit: int) -> list[tuple[str, str]]:
         found.items(),
         key=lambda kv: (
             -kv[1],
-            KIND_ORDER[sug._entries[kv[0]].kind],
-            -sug._entries[kv[0]].weight,
-            sug._entries[kv[0]].text,
+            KIND_ORDER[entries[kv[0]].kind],
+            -entries[kv[0]].weight,
+            entries[kv[0]].text,
         ),
     )
     out, seen = [], set()
     for idx, _ in ranked:
-        e = sug._entries[idx]
+        e = entries[idx]
         if (e.kind, e.text.lower()) in seen:
             continue
         seen.add((e.kind, e.text.lower()))
@@ -345,17 +353,17 @@ def test_suggest_fast_path_matches_the_full_sort(firm) -> None:
 def test_suggest_index_ignores_unrelated_commits(firm) -> None:
     s = _service(firm)
     s.suggest("1", 5)
-    lookup = s.suggester._lookup
+    lookup = s.suggester.index()
     with firm.store.transaction() as conn:
         conn.execute(
             "INSERT INTO search_meta (key, value) VALUES ('unrelated', '3') "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
         )
     s.suggest("1", 5)
-    assert s.suggester._lookup is lookup
+    assert s.suggester.index() is lookup
     s.suggester.min_interval = 0  # past the interval, other commits (frequent queries) count again
     s.suggest("1", 5)
-    assert s.suggester._lookup is not lookup
+    assert s.suggester.index() is not lookup
 
 
 def test_one_off_queries_are_never_suggested_to_everyone(tmp_path: Path, sample_root: Path) -> None:

@@ -1,0 +1,274 @@
+"""Document search: retrieval lists (full text, substrings, client hints, facts, vectors) fused
+with reciprocal rank fusion, then re-ranked with what the firm knows about its documents
+(current revision, archive, as-built, exact codes, recency, popularity, the user's projects)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+from ..repo import DocumentRepo, DocumentRow
+from ..repo.sql import marks
+from ..services.projects import ProjectService
+from ..store import Store
+from .current import CurrentRevisions
+from .facets import document_facets, statuses
+from .facts import FactRetriever
+from .fuzzy import ProjectWords
+from .highlight import content_snippet, highlight
+from .lexical import FullText
+from .models import DocumentHit, SearchDocumentsResult
+from .popularity import PopularitySource
+from .query import ParsedQuery
+from .ranking import rrf
+from .scope import CANDIDATES, Scope
+from .semantic import Semantic
+from .text import tokens
+from .trigram import Substrings
+from .understood import did_you_mean, interpretation
+from .vocab import Vocabulary
+
+Ranked = list[tuple[DocumentRow, float, list[str]]]
+
+
+def elapsed_ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 2)
+
+
+class DocumentSearch:
+    """Runs one document search over already checked arguments."""
+
+    def __init__(
+        self,
+        store: Store,
+        projects: ProjectService,
+        vocab: Vocabulary,
+        *,
+        fulltext: FullText,
+        substrings: Substrings,
+        words: ProjectWords,
+        facts: FactRetriever,
+        semantic: Semantic,
+        current: CurrentRevisions,
+        popularity: PopularitySource,
+    ) -> None:
+        self.store = store
+        self.projects = projects
+        self.vocab = vocab
+        self.rows = DocumentRepo(store)
+        self.fulltext = fulltext
+        self.substrings = substrings
+        self.words = words
+        self.facts = facts
+        self.semantic = semantic
+        self.current = current
+        self.popularity = popularity
+
+    def search(
+        self,
+        pq: ParsedQuery,
+        scope: Scope,
+        notes: list[str],
+        *,
+        user: str | None,
+        mode: str,
+        limit: int,
+        offset: int,
+        include_facets: bool,
+        t0: float,
+    ) -> SearchDocumentsResult:
+        corrections: dict[str, str] = {}
+        lists: list[tuple[str, float, Sequence[int]]] = []
+        groups = self.fulltext.word_groups(pq, corrections)
+        semantic_used = False
+        strong = False
+        sims: dict[int, float] = {}
+        hinted: set[int] = set()
+        hint_words: list[str] = []
+        if mode in ("hybrid", "lexical"):
+            lexical, n_all = self.fulltext.documents(groups, pq.phrases, scope)
+            lists.append(("lexical", 1.0, lexical[:n_all]))
+            lists.append(("some words", 0.35, lexical[n_all:]))
+            strong = n_all > 0  # every word matched somewhere: vectors only refine
+            join = ""
+            if scope.where:
+                join = "JOIN documents d ON d.id = f.rowid JOIN projects p ON p.id = d.project_id"
+            terms = self.substrings.terms(pq)
+            lists.append(("substring", 0.5, self.substrings.search("search_docs_tri", terms, join, scope, CANDIDATES)))
+            if scope.project_ids is None:
+                hinted, hint_words = self.words.hints(pq, corrections)
+            if hinted:
+                rest = [g for g, t in zip(groups, pq.terms, strict=True) if t not in hint_words]
+                by_id = self.words.by_id()
+                sub = scope.within(hinted, {by_id[i].code for i in hinted if i in by_id})
+                ids = self.fulltext.documents(rest, pq.phrases, sub)[0] if (rest or pq.phrases) else []
+                if not ids:
+                    ids = self.facts.documents(pq, sub, force=True)
+                lists.append(("project", 0.7, ids))
+        specific = pq.revision is not None or pq.room is not None or pq.change_order is not None
+        free_words = bool(pq.terms or pq.phrases)
+        # A family alone ("drawings") across the whole firm is no evidence when there are words to
+        # match: then it only boosts (re-ranking); within a project, or with a revision/room/CO, it is.
+        lexical_found = any(ids for name, _, ids in lists if name in ("lexical", "some words", "project"))
+        want_facts = (
+            specific
+            or not free_words
+            or scope.project_ids is not None
+            or mode == "semantic"
+            or (pq.doc_types and not lexical_found)
+        )
+        structured = self.facts.documents(pq, scope, force=not free_words) if want_facts else []
+        if structured:
+            lists.append(("facts", 0.8 if pq.terms else 1.0, structured))
+        if mode in ("hybrid", "semantic") and (pq.semantic_text or pq.text) and self.semantic.ready():
+            qv = self.semantic.query_vector(pq.semantic_text or pq.text)
+            if qv is not None:
+                self.semantic.refresh_documents()
+                found = self.semantic.document_hits(qv, scope)
+                weight = 1.0 if mode == "semantic" else (0.2 if strong else 0.9)
+                lists.append(("semantic", weight, [i for i, _ in found]))
+                sims = dict(found)
+                semantic_used = True
+        if mode == "semantic" and not semantic_used:
+            lists = [entry for entry in lists if entry[0] == "facts"]
+        fused, sources = rrf(lists)
+        docs = self.rows.by_ids(list(fused), scope.sql(), scope.params)
+        self.current.mark(docs)
+        ranked = self.rerank(docs, fused, sources, pq, user, sims)
+        if scope.statuses:
+            ranked = [(d, s, w) for d, s, w in ranked if scope.statuses & set(statuses(d))]
+        total = len(ranked)
+        facets = document_facets(d for d, _, _ in ranked) if include_facets else {}
+        hits = self.hits(ranked[offset : offset + limit], pq, corrections)
+        return SearchDocumentsResult(
+            query=pq.text,
+            documents=hits,
+            total_count=total,
+            offset=offset,
+            limit=limit,
+            search_time_ms=elapsed_ms(t0),
+            facets=facets,
+            suggestions=did_you_mean(pq, corrections, total, notes, self.vocab, self.projects),
+            understood=interpretation(pq, corrections),
+            semantic=semantic_used,
+        )
+
+    def rerank(
+        self,
+        docs: dict[int, DocumentRow],
+        fused: dict[int, float],
+        sources: dict[int, list[str]],
+        pq: ParsedQuery,
+        user: str | None,
+        sims: dict[int, float],
+    ) -> Ranked:
+        """Fused scores (normalised to the best) times what the query and the firm say about each
+        document; best first (ties: newest, then lowest id). Each with the reasons why."""
+        if not docs:
+            return []
+        top = max(fused.get(i, 0.0) for i in docs) or 1.0
+        pop = self.popularity.popularity_map()
+        mine = self.popularity.recent_for(user)
+        now = time.time()
+        codes = set(pq.codes)
+        out: Ranked = []
+        for d in docs.values():
+            base = fused.get(d.id, 0.0) / top
+            why = [s for s in sources.get(d.id, [])]
+            mult = 1.0
+            if d.code in codes:
+                mult *= 1.5
+                why.append(f"code {d.code}")
+            if pq.doc_types:
+                if d.doc_type in pq.doc_types:
+                    mult *= 1.6
+                    why.append(f"type {d.doc_type}")
+                else:
+                    mult *= 0.75
+            for wanted, have, boost, penalty, label in (
+                (pq.revision, d.revision, 2.0, 0.8, "rev {}"),
+                (pq.room, d.room, 1.7, 0.8, "room {}"),
+                (pq.change_order, d.change_order, 2.0, 0.7, "CO{}"),
+            ):
+                if wanted is None:
+                    continue
+                if have == wanted:
+                    mult *= boost
+                    why.append(label.format(have))
+                else:
+                    mult *= penalty
+            if pq.as_built:
+                if d.is_as_built:
+                    mult *= 1.5
+                    why.append("as-built")
+            elif d.is_as_built:
+                mult *= 1.05
+            explicit_rev = pq.revision is not None
+            if d.is_current:
+                mult *= 1.3 if not explicit_rev else 1.0
+                why.append("current")
+            elif (not explicit_rev and d.revision is not None) or d.is_handover_copy:
+                mult *= 0.85
+                why.append("superseded" if not d.is_handover_copy else "handover copy")
+            if d.is_archive and not pq.wants_archive and not explicit_rev:
+                mult *= 0.6
+                why.append("archive")
+            if any(t in ("DRAFT", "ENG DRAFT") for t in d.status_tags):
+                mult *= 0.9
+            age_days = max(0.0, (now - d.mtime) / 86400) if d.mtime else 3650
+            mult *= 1.0 + 0.1 * math.exp(-age_days / 365)
+            p = pop.get(d.code, 0.0)
+            if p:
+                mult *= 1.0 + 0.1 * p
+                if p > 0.5:
+                    why.append("popular")
+            m = mine.get(d.code, 0.0)
+            if m:
+                mult *= 1.0 + 0.15 * m
+                why.append("your recent project")
+            if d.id in sims:
+                why = [w if w != "semantic" else f"semantic {sims[d.id]:.2f}" for w in why]
+            out.append((d, round(base * mult, 5), why))
+        out.sort(key=lambda t: (-t[1], -t[0].mtime, t[0].id))
+        return out
+
+    def hits(self, page: Ranked, pq: ParsedQuery, corrections: dict[str, str]) -> list[DocumentHit]:
+        """The page as result models: a snippet from the content when the name does not hold the
+        words, else the name with them in bold."""
+        words = set(pq.all_words) | set(corrections.values()) | set(pq.doc_type_words)
+        prefixes = [t for t in pq.terms if t not in self.vocab.snapshot().df and len(t) >= 3]
+        texts: dict[int, str] = {}
+        if page and (pq.terms or pq.phrases):
+            ids = [d.id for d, _, _ in page]
+            for r in self.store.query(
+                f"SELECT doc_id, text FROM document_content WHERE doc_id IN ({marks(len(ids))}) AND text IS NOT NULL",
+                ids,
+            ):
+                texts[r[0]] = r[1]
+        hits: list[DocumentHit] = []
+        for d, score, why in page:
+            name_tokens = set(tokens(d.name))
+            matched_name = bool(words & name_tokens)
+            snippet = ""
+            content = texts.get(d.id)
+            missing = words - name_tokens - set(tokens(d.folders)) - set(tokens(d.project_name))
+            if content and (missing or not matched_name):
+                snippet = content_snippet(content, words)
+                if snippet:
+                    why = [*why, "content"] if "content" not in why else why
+            if not snippet:
+                snippet = highlight(d.name, words, prefixes)
+            if matched_name and "name" not in why:
+                why = ["name", *why]
+            hits.append(
+                DocumentHit(
+                    **d.info_fields(),
+                    project_name=d.project_name,
+                    ext=d.ext,
+                    score=score,
+                    snippet=snippet,
+                    why=list(dict.fromkeys(why)),
+                )
+            )
+        return hits

@@ -1,0 +1,82 @@
+"""Typo-tolerant retrieval of projects: by their folder names (the project service's fuzzy
+search) and by the client words of a query (``poolwrex`` -> Poolwerx's projects)."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+from ..repo import ProjectRow
+from ..services.projects import ProjectService
+from .query import ParsedQuery
+from .text import STOPWORDS, tokens
+from .vocab import Vocabulary
+
+FUZZY_MIN_SCORE = 80  # project-service scores (0-100+) a fuzzy candidate needs
+
+
+class ProjectWords:
+    """Projects by id, and which projects each word of their client names belongs to."""
+
+    def __init__(self, projects: ProjectService, vocab: Vocabulary) -> None:
+        self.projects = projects
+        self.vocab = vocab
+        self._lock = threading.Lock()
+        self._records: object = None
+        self._by_id: dict[int, ProjectRow] = {}
+        self._by_token: dict[str, set[int]] = {}
+        self._token_list: list[str] = []
+
+    def index(self) -> tuple[dict[int, ProjectRow], dict[str, set[int]], list[str]]:
+        """Projects by id, the projects of each client word, and the words of 4+ letters.
+
+        Rebuilt when the project service reloads its records (a new list), not on every commit:
+        analytics writes would otherwise rebuild it on almost every query."""
+        records = self.projects.all()
+        with self._lock:
+            if records is not self._records:
+                by_token: dict[str, set[int]] = defaultdict(set)
+                for rec in records:
+                    # Client abbreviations and names only: folder words (cities, "upgrade") are too
+                    # common to point at a project on their own.
+                    for text in (rec.client or "", *rec.client_names):
+                        for tok in tokens(text):
+                            if len(tok) >= 2 and not tok.isdigit():
+                                by_token[tok].add(rec.id)
+                self._by_token = dict(by_token)
+                self._token_list = [t for t in by_token if len(t) >= 4]
+                self._records = records
+                self._by_id = {r.id: r for r in records}
+        return self._by_id, self._by_token, self._token_list
+
+    def by_id(self) -> dict[int, ProjectRow]:
+        return self.index()[0]
+
+    def hints(self, pq: ParsedQuery, corrections: dict[str, str]) -> tuple[set[int], list[str]]:
+        """Projects that some query words identify (client names, site words), and those words."""
+        by_id, by_token, token_list = self.index()
+        if not by_id:
+            return set(), []
+        cap = max(3, len(by_id) // 50)
+        hinted: set[int] = set()
+        used: list[str] = []
+        snap = self.vocab.snapshot()
+        for term in pq.terms:
+            if term in STOPWORDS or len(term) < 3 or term.isdigit():
+                continue
+            ids = by_token.get(term)
+            if ids is None and term not in snap.project_df and len(term) >= 4 and token_list:
+                from rapidfuzz import fuzz, process
+
+                best = process.extractOne(term, token_list, scorer=fuzz.ratio, score_cutoff=80)
+                if best is not None:
+                    ids = by_token.get(best[0])
+                    corrections.setdefault(term, best[0])
+            if ids and len(ids) <= cap:
+                hinted |= ids
+                used.append(term)
+        return hinted, used
+
+    def by_name(self, words: str) -> list[int]:
+        """Projects whose folder or client names are close to ``words``, best first."""
+        return [m.project.id for m in self.projects.search(words, limit=50) if m.score >= FUZZY_MIN_SCORE]

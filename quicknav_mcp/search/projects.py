@@ -1,0 +1,262 @@
+"""Project search: codes (also partial or glued), client abbreviations and fuller names, folder
+words, words inside their documents, facts and meaning, fused and re-ranked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..repo import ProjectRow
+from ..repo.sql import marks
+from ..services.projects import ProjectMatch, ProjectService
+from ..store import Store
+from .documents import elapsed_ms
+from .facets import project_facets
+from .facts import FactRetriever
+from .fuzzy import ProjectWords
+from .highlight import highlight
+from .lexical import FullText
+from .models import FacetValue, ProjectHit, SearchProjectsResult
+from .popularity import PopularitySource
+from .query import ParsedQuery, match_expression
+from .ranking import rrf
+from .scope import CANDIDATES, Scope
+from .semantic import Semantic
+from .text import tokens
+from .trigram import Substrings
+from .understood import did_you_mean, interpretation
+from .vocab import Vocabulary
+
+Ranked = list[tuple[ProjectRow, float, list[str]]]
+
+
+class ProjectSearch:
+    """Runs one project search over already checked arguments."""
+
+    def __init__(
+        self,
+        store: Store,
+        projects: ProjectService,
+        vocab: Vocabulary,
+        *,
+        fulltext: FullText,
+        substrings: Substrings,
+        words: ProjectWords,
+        facts: FactRetriever,
+        semantic: Semantic,
+        popularity: PopularitySource,
+    ) -> None:
+        self.store = store
+        self.projects = projects
+        self.vocab = vocab
+        self.fulltext = fulltext
+        self.substrings = substrings
+        self.words = words
+        self.facts = facts
+        self.semantic = semantic
+        self.popularity = popularity
+
+    def search(
+        self,
+        pq: ParsedQuery,
+        flt: dict[str, list[str]],
+        *,
+        user: str | None,
+        mode: str,
+        limit: int,
+        offset: int,
+        include_facets: bool,
+        t0: float,
+    ) -> SearchProjectsResult:
+        ranked, corrections, semantic_used, notes = self.rank(pq, flt, user, mode)
+        total = len(ranked)
+        facets: dict[str, list[FacetValue]] = project_facets(r for r, _, _ in ranked) if include_facets else {}
+        words = set(pq.all_words) | set(corrections.values())
+        prefixes = [t for t in pq.terms if len(t) >= 3]
+        hits = [
+            ProjectHit(
+                **r.summary().model_dump(),
+                score=score,
+                why=why,
+                highlight=highlight(r.name, words | set(pq.codes), prefixes),
+            )
+            for r, score, why in ranked[offset : offset + limit]
+        ]
+        return SearchProjectsResult(
+            query=pq.text,
+            projects=hits,
+            total_count=total,
+            offset=offset,
+            limit=limit,
+            search_time_ms=elapsed_ms(t0),
+            facets=facets,
+            suggestions=did_you_mean(pq, corrections, total, notes, self.vocab, self.projects),
+            understood=interpretation(pq, corrections),
+            semantic=semantic_used,
+        )
+
+    def matches(self, pq: ParsedQuery, limit: int) -> list[ProjectMatch]:
+        """For ``navigate_project``: ranked projects with scores on a 0-100 scale (best = 100)."""
+        ranked, _, _, _ = self.rank(pq, {}, None, "lexical", light=True)
+        if not ranked:
+            return []
+        top = ranked[0][1] or 1.0
+        return [
+            ProjectMatch(rec, round(100.0 * s / top, 2), ", ".join(why[:3]) or "search")
+            for rec, s, why in ranked[:limit]
+        ]
+
+    def rank(
+        self, pq: ParsedQuery, flt: dict[str, list[str]], user: str | None, mode: str, *, light: bool = False
+    ) -> tuple[Ranked, dict[str, str], bool, list[str]]:
+        """Projects best first with why, the typo fixes used, whether vectors took part, and notes.
+        ``light`` (navigation): words inside documents only when names found nothing."""
+        by_id = self.words.by_id()
+        corrections: dict[str, str] = {}
+        notes: list[str] = []
+        lists: list[tuple[str, float, Sequence[int]]] = []
+        codes = set(pq.codes) | set(flt.get("project", []))
+        exact = [r.id for r in by_id.values() if r.code in codes]
+        for c in pq.codes:
+            if not any(r.code == c for r in by_id.values()):
+                notes.append(f"no project {c} in the index")
+        if exact:
+            lists.append(("code", 3.0, exact))
+        groups = self.fulltext.word_groups(pq, corrections)
+        scope = Scope()
+        semantic_used = False
+        strong = False
+        if mode in ("hybrid", "lexical"):
+            expr_and = match_expression(groups, pq.phrases, mode="and")
+            if expr_and:
+                ids = self.fulltext.projects(expr_and, CANDIDATES)
+                lists.append(("lexical", 1.0, ids))
+                strong = bool(ids) and len(ids) < len(by_id)
+                if len(ids) < 10 and len(groups) + len(pq.phrases) > 1:
+                    more = self.fulltext.projects(match_expression(groups, pq.phrases, mode="or") or "", CANDIDATES)
+                    lists.append(("some words", 0.35, [i for i in more if i not in set(ids)]))
+            tri = self.substrings.terms(pq)
+            if tri:
+                lists.append(("substring", 0.7, self.substrings.search("search_projects_tri", tri, "", scope, 100)))
+            words = " ".join(pq.terms + [w for p in pq.phrases for w in p])
+            if words:
+                lists.append(("fuzzy", 1.0, self.words.by_name(words)))
+            found_by_name = any(ids for name, _, ids in lists if name in ("lexical", "fuzzy", "code"))
+            if (groups or pq.phrases) and not (light and found_by_name):
+                # Every word in the any-word fallback: which projects hold documents with most of the
+                # words is this list's whole point (the budget changed 6% of top-10 project lists).
+                doc_ids, n_all = self.fulltext.documents(groups, pq.phrases, scope, limit=300, every_word=True)
+                strong = strong or n_all > 0
+                has_lexical = any(name == "lexical" and ids for name, _, ids in lists)
+                lists.append(("documents", 0.6 if has_lexical else 1.0, self.projects_of(doc_ids[:n_all])))
+                lists.append(("documents (some words)", 0.2, self.projects_of(doc_ids[n_all:])))
+            if pq.doc_types or pq.revision is not None or pq.room is not None or pq.change_order is not None:
+                lists.append(("facts", 0.4, self.projects_of(self.facts.documents(pq, scope))))
+        if mode in ("hybrid", "semantic") and (pq.semantic_text or pq.text) and self.semantic.ready():
+            qv = self.semantic.query_vector(pq.semantic_text or pq.text)
+            if qv is not None:
+                phits, dhits = self.semantic.project_hits(qv)
+                w = 1.0 if mode == "semantic" else (0.15 if strong else 0.8)
+                lists.append(("semantic", w, [i for i, _ in phits]))
+                lists.append(("semantic documents", 0.7 * w, self.projects_of([i for i, _ in dhits])))
+                semantic_used = True
+        fused, sources = rrf(lists)
+        allowed = self.allowed(flt, by_id)
+        ranked = self.rerank(fused, sources, by_id, allowed, pq, codes, corrections, user)
+        if not ranked and allowed:
+            ranked = [(by_id[i], 0.01, ["filter"]) for i in sorted(allowed, key=lambda i: by_id[i].code)]
+        ranked.sort(key=lambda t: (-t[1], t[0].code))
+        return ranked, corrections, semantic_used, notes
+
+    def rerank(
+        self,
+        fused: dict[int, float],
+        sources: dict[int, list[str]],
+        by_id: dict[int, ProjectRow],
+        allowed: set[int] | None,
+        pq: ParsedQuery,
+        codes: set[str],
+        corrections: dict[str, str],
+        user: str | None,
+    ) -> Ranked:
+        """Fused scores (normalised to the best) times exact codes, name coverage, popularity and
+        the user's recent projects (unsorted)."""
+        pop = self.popularity.popularity_map()
+        mine = self.popularity.recent_for(user)
+        ranked: Ranked = []
+        top = max(fused.values(), default=1.0) or 1.0
+        for pid, s in fused.items():
+            rec = by_id.get(pid)
+            if rec is None or (allowed is not None and pid not in allowed):
+                continue
+            mult = 1.0
+            why = list(sources.get(pid, []))
+            if rec.code in codes:
+                mult *= 3.0
+                why.insert(0, f"code {rec.code}")
+            name_tokens = set(tokens(" ".join((rec.name, rec.client or "", *rec.client_names))))
+            wanted = [corrections.get(t, t) for t in pq.terms]
+            if wanted:
+                covered = sum(
+                    1 for t in wanted if t in name_tokens or any(n.startswith(t) for n in name_tokens if len(t) >= 3)
+                )
+                mult *= 1.0 + 0.8 * (covered / len(wanted)) ** 2
+                if covered == len(wanted):
+                    why.append("all words in name")
+            p = pop.get(rec.code, 0.0)
+            if p:
+                mult *= 1.0 + 0.1 * p
+            m = mine.get(rec.code, 0.0)
+            if m:
+                mult *= 1.0 + 0.15 * m
+                why.append("your recent project")
+            mult *= 1.0 + 0.05 * (int(rec.code) % 100000) / 100000  # newer codes first on ties
+            ranked.append((rec, round(s / top * mult, 5), list(dict.fromkeys(why))))
+        return ranked
+
+    def projects_of(self, doc_ids: Sequence[int]) -> list[int]:
+        """Projects of ranked documents, in order of their best document."""
+        if not doc_ids:
+            return []
+        ids = list(doc_ids)[:500]
+        owner = {
+            r[0]: r[1]
+            for r in self.store.query(f"SELECT id, project_id FROM documents WHERE id IN ({marks(len(ids))})", ids)
+        }
+        out: list[int] = []
+        seen: set[int] = set()
+        for i in ids:
+            pid = owner.get(i)
+            if pid is not None and pid not in seen:
+                seen.add(pid)
+                out.append(pid)
+        return out
+
+    def allowed(self, flt: dict[str, list[str]], by_id: dict[int, ProjectRow]) -> set[int] | None:
+        """The projects the filters let through (None: no filter)."""
+        if not flt:
+            return None
+        allowed = set(by_id)
+        if flt.get("project"):
+            allowed &= {i for i, r in by_id.items() if r.code in flt["project"]}
+        if flt.get("client"):
+            needles = [v.lower() for v in flt["client"]]
+            allowed &= {
+                i
+                for i, r in by_id.items()
+                if any(n in " ".join((r.name, r.client or "", *r.client_names)).lower() for n in needles)
+            }
+        if flt.get("doc_type"):
+            rows = self.store.query(
+                f"SELECT DISTINCT project_id FROM documents WHERE doc_type IN ({marks(len(flt['doc_type']))})",
+                flt["doc_type"],
+            )
+            allowed &= {r[0] for r in rows}
+        if flt.get("year"):
+            years = set(flt["year"])
+            rows = self.store.query(
+                "SELECT DISTINCT project_id FROM documents WHERE coalesce(substr(doc_date, 1, 4), "
+                f"strftime('%Y', mtime, 'unixepoch')) IN ({marks(len(years))})",
+                sorted(years),
+            )
+            allowed &= {r[0] for r in rows}
+        return allowed
