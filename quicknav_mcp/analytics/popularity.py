@@ -13,6 +13,8 @@ import threading
 import time
 
 from ..store import Store
+from .localtime import local_time
+from .rollups import ZONE_KEY
 
 POPULARITY_DAYS = 90  # window of project popularity
 RECENT_DAYS = 30  # window of a user's recent projects
@@ -43,6 +45,14 @@ class Popularity:
         )
         return {r[0] for r in rows}
 
+    def _today(self) -> int:
+        """Today's day number in the zone the rollups were bucketed in (their ``day`` columns)."""
+        try:
+            row = self.store.query_one("SELECT value FROM an_meta WHERE key = ?", (ZONE_KEY,))
+        except Exception:  # no analytics tables yet
+            row = None
+        return local_time(str(row[0]) if row else "UTC").day(int(time.time() * 1000))
+
     def refresh(self) -> None:
         now = time.monotonic()
         if now - self._at < self.ttl:
@@ -53,7 +63,7 @@ class Popularity:
             self._tables = self._tables_present()
             pop: dict[str, float] = {}
             if "an_project_day" in self._tables:
-                since = int(time.time() // 86400) - self.days
+                since = self._today() - self.days
                 try:
                     rows = self.store.query(
                         "SELECT project_id, sum(views + document_opens + searches) FROM an_project_day "
@@ -93,7 +103,7 @@ class Popularity:
         held = self._users.get(user_id)
         if held is not None and time.monotonic() - held[0] < self.ttl:
             return held[1]
-        today = int(time.time() // 86400)
+        today = self._today()
         try:
             rows = self.store.query(
                 "SELECT project_id, day, events FROM an_project_day_user WHERE user_id = ? AND day >= ?",
@@ -117,7 +127,7 @@ class Popularity:
         if self.store.query_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'an_query_day'") is None:
             return []
         try:
-            day = int(time.time() // 86400) - QUERY_DAYS
+            day = self._today() - QUERY_DAYS
             rows = self.store.query(
                 "SELECT query, sum(searches) n FROM an_query_day WHERE day >= ? AND zero_results < searches "
                 "GROUP BY query HAVING n >= ? ORDER BY n DESC LIMIT ?",
