@@ -61,7 +61,6 @@ from pathlib import Path
 from typing import Any
 
 from quicknav_mcp.domain import (
-    client_names_from_documents,
     parse_document,
     parse_project_folder,
     parse_range_folder,
@@ -69,6 +68,8 @@ from quicknav_mcp.domain import (
 from quicknav_mcp.domain.models import ParsedDocument, ProjectFolder
 from quicknav_mcp.errors import ConfigError
 from quicknav_mcp.store import Store
+
+from . import project_facts
 
 log = logging.getLogger(__name__)
 
@@ -504,6 +505,8 @@ class _Scan:
     def run(self) -> ScanReport:
         log.info("scan %d of %s started", self.report.scan_id, self.root_str)
         try:
+            # Facts a killed scan left uncomputed are repaired even if this one is killed too.
+            project_facts.refresh(self.store)
             found = self._discover()
             self._load_documents()
             self._sync_projects(found)
@@ -514,7 +517,7 @@ class _Scan:
                 self.phase = "reconcile"
                 self._tick(force=True)
                 self._reconcile()
-            self._update_projects()
+            project_facts.refresh(self.store)
             self._finish("done" if complete else "cancelled")
         except BaseException:
             with contextlib.suppress(BaseException):
@@ -886,35 +889,6 @@ class _Scan:
                     conn.execute(f"DELETE FROM projects WHERE id IN ({marks})", chunk)
             report.projects_deleted = len(self.vanished_projects)
             self.touched.difference_update(self.vanished_projects)
-
-    def _update_projects(self) -> None:
-        """Refresh doc_count and client_names of the projects whose documents changed."""
-        ids = sorted(pid for pid in self.touched if pid in self.projects)
-        if not ids:
-            return
-        names: dict[int, list[str]] = defaultdict(list)
-        counts: dict[int, int] = {}
-        for chunk in _chunks(ids, 500):
-            marks = ", ".join("?" for _ in chunk)
-            for pid, name in self.store.query(
-                f"SELECT project_id, name FROM documents WHERE project_id IN ({marks})", chunk
-            ):
-                names[pid].append(name)
-        updates = []
-        for pid in ids:
-            counts[pid] = len(names[pid])
-            try:
-                clients = client_names_from_documents(self.projects[pid].folder, names[pid])
-            except Exception:
-                log.exception("client_names_from_documents failed for project %s", self.projects[pid].folder.code)
-                clients = []
-            updates.append((json.dumps(list(clients)), counts[pid], pid))
-        for chunk in _chunks(updates, BATCH_ROWS):
-            with self.store.transaction() as conn:
-                conn.executemany(
-                    f"UPDATE projects SET client_names = ?, doc_count = ?, indexed_at = {_NOW_SQL} WHERE id = ?",
-                    chunk,
-                )
 
     def _finish(self, status: str) -> None:
         rep = self.report
