@@ -358,7 +358,6 @@ class _Scan:
         self.inserts: list[tuple[Any, ...]] = []
         self.updates: list[tuple[Any, ...]] = []
         self.pending_problems: list[tuple[int, str, str, str]] = []
-        self.touched: set[int] = set()
         self.projects: dict[int, _Project] = {}
         self.vanished_projects: list[int] = []
 
@@ -633,7 +632,6 @@ class _Scan:
                 row[k] for k in ("code", "folder_name", "range_folder", "client", "description", "mtime")
             ):
                 changed.append((*fields, row["id"]))
-                self.touched.add(row["id"])  # client names depend on the folder name too
         self._guard_mass_vanish(stored, seen, bool(found))
         vanished = [r for rel, r in stored.items() if rel not in seen and not _under(rel, self.unreadable)]
         kept = [r for rel, r in stored.items() if rel not in seen and _under(rel, self.unreadable)]
@@ -689,7 +687,6 @@ class _Scan:
                     ),
                 ).lastrowid
                 self.projects[pid] = _Project(pid, rel, abs_path, folder, rng, mtime)
-                self.touched.add(pid)
                 self.report.projects_added += 1
         self.report.projects_seen = len(found)
 
@@ -711,7 +708,6 @@ class _Scan:
         for old_path in old_paths:
             self.existing[rel + old_path[cut:]] = self.existing.pop(old_path)
         self.projects[pid] = _Project(pid, rel, abs_path, folder, rng, mtime)
-        self.touched.add(pid)
         self.report.moved += moved
         self.report.projects_renamed += 1
         log.info("project %s moved from %s to %s", folder.code, _safe(old_rel), _safe(rel))
@@ -787,7 +783,6 @@ class _Scan:
                     if doc is None:
                         continue
                     self.updates.append((*_doc_values(proj.id, rel, rel_pp, name, size, mtime, doc), row[_ID]))
-                    self.touched.update((proj.id, row[_PID]))
                     report.updated += 1
                 elif (name, size, mtime) in self.keys:
                     self.deferred.append((proj, folders, name, size, mtime, rel, rel_pp))
@@ -796,7 +791,6 @@ class _Scan:
                     if doc is None:
                         continue
                     self.inserts.append((self.root_id, *_doc_values(proj.id, rel, rel_pp, name, size, mtime, doc)))
-                    self.touched.add(proj.id)
                     report.added += 1
             stack.extend(reversed(subdirs))
             self._flush()
@@ -854,17 +848,14 @@ class _Scan:
             if candidates:
                 _, row = candidates.pop(0)
                 moves.append((*values, row[_ID]))
-                self.touched.update((proj.id, row[_PID]))
                 report.moved += 1
             else:
                 inserts.append((self.root_id, *values))
-                self.touched.add(proj.id)
                 report.added += 1
         deletes: list[tuple[int]] = []
         for rows in missing.values():
             for _, row in rows:
                 deletes.append((row[_ID],))
-                self.touched.add(row[_PID])
         report.deleted += len(deletes)
         self.existing.clear()
         self.deferred.clear()
@@ -888,7 +879,6 @@ class _Scan:
                     ).fetchone()[0]
                     conn.execute(f"DELETE FROM projects WHERE id IN ({marks})", chunk)
             report.projects_deleted = len(self.vanished_projects)
-            self.touched.difference_update(self.vanished_projects)
 
     def _finish(self, status: str) -> None:
         rep = self.report
