@@ -1,4 +1,7 @@
-"""Facts read from a document's file name: project code, room, change order, sheet, series key."""
+"""Facts read from a document's file name: project code, room, change order, sheet, series key.
+
+Rooms and change orders are written as grammar.py defines them; search's query parser reads the same forms.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import re
 from .dates import ANY_DATE
 from .grammar import (
     CHANGE_ORDER_AFTER_CODE_IN_NAME,
-    CHANGE_ORDER_FAMILY_IN_NAME,
     CHANGE_ORDER_IN_NAME,
     CHANGE_ORDER_SHORT_IN_NAME,
     ROOM_IN_NAME,
@@ -20,9 +22,6 @@ from .text import fold, words_view
 _CODE = re.compile(r"(?<!\d)([1-9]\d{4})(?!\d)")
 # Numbers after these prefixes belong to quotes, purchase orders and invoices, not projects.
 _NOT_CODE_PREFIX = re.compile(r"(?:\bQ-?|PURCHASE[_\s-]?|\bPO[\s_-]?|INV|INVOICE[_\s-]?|\bSO-?|#)$", re.I)
-
-# Rooms and change orders are written as grammar.py defines (search's query parser reads the same forms).
-CHANGE_ORDER_WORDS = CHANGE_ORDER_FAMILY_IN_NAME
 
 _SHEET = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9]{0,4}(?:-[A-Z][A-Z0-9]{0,4})*-\d{2,4}[A-Z]?)(?![A-Za-z0-9])")
 _DUPLICATE = re.compile(r"\s*\((\d{1,2})\)\s*$")

@@ -3,6 +3,9 @@
 design      ``Rev 100`` (first issue), ``REV101``, ``-Rev203`` (major reissue), ``Rev 1.02`` = 102
 proposal    ``Proposal Rev2``, ``V2``: small numbers, compared after dates
 consultant  ``A-1101_(A)``, ``[C1]``, ``Rev.5``, ``(Rev_I)``: letters (and letter+digit) or small numbers
+
+The numbered forms after REV are grammar.py's (shared with search queries); the consultants' and
+``V2`` forms occur in file names only.
 """
 
 from __future__ import annotations
