@@ -1,4 +1,4 @@
-"""Migration 0005 rebuilds the FTS sync triggers from one view per search row.
+"""Migration 0005: FTS sync triggers rebuilt from one view per search row; project facts marked for recompute.
 
 A database built and kept in sync by the 0004 triggers must upgrade with its full-text index
 unchanged, and from then on the view-driven triggers must write exactly what the 0004 triggers
@@ -7,13 +7,16 @@ wrote: both are checked instance by instance (term, row, column, position) throu
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlean as sqlite3
+from quicknav_mcp.indexers import project_facts
 
-from quicknav_mcp.store import connect, migrations
+from quicknav_mcp.domain import parse_project_folder
+from quicknav_mcp.store import Store, connect, migrations
 
 FTS = ("search_docs", "search_docs_tri", "search_projects", "search_projects_tri")
 QUERIES = {
@@ -170,3 +173,28 @@ def test_each_fts_row_is_its_view_row(v4: Path, tmp_path: Path) -> None:
     assert _instances(conn) == _instances(rebuilt)
     conn.close()
     rebuilt.close()
+
+
+def test_upgrade_marks_every_project_for_a_recompute(v4: Path, tmp_path: Path) -> None:
+    """Facts a killed scan left wrong before 0005 are recomputed by the first refresh after it."""
+    db = tmp_path / "facts.db"
+    db.write_bytes(v4.read_bytes())
+    raw = sqlite3.connect(str(db), isolation_level=None)
+    raw.execute("UPDATE projects SET doc_count = 0, client_names = '[]'")  # as a killed first index left them
+    raw.close()
+    store = Store(db)
+    try:
+        projects = store.query("SELECT id, folder_name FROM projects")
+        assert project_facts.pending(store) == len(projects) == 4
+        assert project_facts.refresh(store) == len(projects)
+        for pid, folder_name in projects:
+            names = sorted(r[0] for r in store.query("SELECT name FROM documents WHERE project_id = ?", (pid,)))
+            folder = parse_project_folder(folder_name)
+            assert folder is not None
+            count, clients = store.query_one("SELECT doc_count, client_names FROM projects WHERE id = ?", (pid,))
+            assert (count, json.loads(clients)) == project_facts.compute(folder, names)
+            assert count > 0
+        spotless = store.query_one("SELECT client_names FROM projects WHERE code = '20692'")[0]
+        assert "Spotless" in json.loads(spotless)
+    finally:
+        store.close()
