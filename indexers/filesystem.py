@@ -504,7 +504,7 @@ class _Scan:
     def run(self) -> ScanReport:
         log.info("scan %d of %s started", self.report.scan_id, self.root_str)
         try:
-            # Facts a killed scan left uncomputed are repaired even if this one is killed too.
+            # First the project facts a killed scan left uncomputed: right even if this scan is killed too.
             project_facts.refresh(self.store)
             found = self._discover()
             self._load_documents()

@@ -5,8 +5,9 @@ triggers cannot maintain them. Triggers (migration 0005) mark a project in ``pro
 in the same transaction as any change that can alter its facts: a document added, deleted,
 renamed or moved to another project, or the project folder added or renamed. :func:`refresh`
 recomputes the marked projects and clears their marks in the transaction that writes the facts,
-so a process killed at any moment leaves either the old marks or the new facts, never neither.
-The scanner calls it at the start of a scan (repairing whatever a killed scan left) and at its end.
+so a process killed at any moment leaves every project either marked or with its facts computed.
+The scanner calls it at the start of a scan (repairing whatever a killed scan left) and at its end;
+any other writer of documents (a file watcher, say) calls it after its writes.
 """
 
 from __future__ import annotations
