@@ -3,7 +3,9 @@
 ``21614 as built design`` -> project code 21614, family ``lld``, as-built boost, no plain words.
 ``PAVS20699 CO5`` -> code 20699 (glued), change order 5. ``room 12``/``R12`` -> room 12.
 ``rev 1.02`` -> revision 102. ``"hearing loop"`` -> a phrase. ``type:swms project:17741 ext:pdf
-after:2024-01`` -> explicit filters. Everything else is a plain word.
+after:2024-01`` -> explicit filters. Everything else is a plain word. Rooms, change orders and
+revisions are read with the domain's grammar (domain/grammar.py), which also lists the looser forms
+only a query accepts (``rm 12``, ``vo 3``, ``co:5``).
 
 Nothing here touches the database and nothing of the user's text is ever passed to FTS5 raw:
 :func:`match_expression` quotes every token.
