@@ -6,7 +6,9 @@ patterns, built below from the same keywords and numbers and widened in three wa
 down once here:
 
 * :data:`QUERY_ONLY_FORMS` — keywords people type that file names do not use for the fact;
-* :data:`QUERY_GAP` — what may stand between keyword and number;
+* :data:`QUERY_GAP` — what may stand between keyword and number, and the change-order label
+  (``No.``, ``#``, ``Number``), which file names write only after "Change Order", after any
+  change-order keyword (``co no. 6``);
 * no regard to case. File names need capitals to tell ``CO5`` and ``R12`` from words (Collab,
   Core, R&D); in a query the keyword must be followed by the number anyway, and people type
   ``co5`` and ``r12`` in lower case.
@@ -22,8 +24,8 @@ import re
 
 QUERY_GAP = r"[\s_+\-#:.]*"
 """Between keyword and number in a query: ``rev:102``, ``co#5``, ``room-12``, ``rev.102``, and the
-``_``/``+`` of a pasted file name. File names use spaces, dashes and ``#`` only: ``:`` cannot occur
-in a Windows name and ``Rev.5`` is a consultant's revision (see revisions.py)."""
+``_``/``+`` of a pasted file name. File names use spaces, dashes, ``#`` and (after REV) ``_`` only:
+``:`` cannot occur in a Windows name and ``Rev.5`` is a consultant's revision (see revisions.py)."""
 
 QUERY_ONLY_FORMS: dict[str, tuple[str, ...]] = {
     # "rm 12": typed shorthand. File names spell ROOM out; RM there is a plural in a description
