@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import logging
 import os
 import stat
@@ -61,7 +60,6 @@ from pathlib import Path
 from typing import Any
 
 from quicknav_mcp.domain import (
-    client_names_from_documents,
     parse_document,
     parse_project_folder,
     parse_range_folder,
@@ -73,6 +71,8 @@ from quicknav_mcp.repo.documents import INSERT_SQL as INSERT_DOC_SQL
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.repo.documents import document_values
 from quicknav_mcp.store import Store
+
+from . import project_facts
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,6 @@ class _Scan:
         self.inserts: list[tuple[Any, ...]] = []
         self.updates: list[tuple[Any, ...]] = []
         self.pending_problems: list[tuple[int, str, str, str]] = []
-        self.touched: set[int] = set()
         self.projects: dict[int, _Project] = {}
         self.vanished_projects: list[int] = []
 
@@ -439,6 +438,8 @@ class _Scan:
     def run(self) -> ScanReport:
         log.info("scan %d of %s started", self.report.scan_id, self.root_str)
         try:
+            # First the project facts a killed scan left uncomputed: right even if this scan is killed too.
+            project_facts.refresh(self.store)
             found = self._discover()
             self._load_documents()
             self._sync_projects(found)
@@ -449,7 +450,7 @@ class _Scan:
                 self.phase = "reconcile"
                 self._tick(force=True)
                 self._reconcile()
-            self._update_projects()
+            project_facts.refresh(self.store)
             self._finish("done" if complete else "cancelled")
         except BaseException:
             with contextlib.suppress(BaseException):
@@ -556,7 +557,6 @@ class _Scan:
             fields = projects_repo.project_values(folder, os.path.basename(abs_path), rel, rng, mtime)
             if fields != tuple(row[k] for k in projects_repo.WRITE_COLUMNS):
                 changed.append((*fields, row["id"]))
-                self.touched.add(row["id"])  # client names depend on the folder name too
         self._guard_mass_vanish(stored, seen, bool(found))
         vanished = [r for rel, r in stored.items() if rel not in seen and not _under(rel, self.unreadable)]
         kept = [r for rel, r in stored.items() if rel not in seen and _under(rel, self.unreadable)]
@@ -596,7 +596,6 @@ class _Scan:
                 values = projects_repo.project_values(folder, os.path.basename(abs_path), rel, rng, mtime)
                 pid = conn.execute(projects_repo.INSERT_SQL, (self.root_id, *values)).lastrowid
                 self.projects[pid] = _Project(pid, rel, abs_path, folder, rng, mtime)
-                self.touched.add(pid)
                 self.report.projects_added += 1
         self.report.projects_seen = len(found)
 
@@ -615,7 +614,6 @@ class _Scan:
         for old_path in old_paths:
             self.existing[rel + old_path[cut:]] = self.existing.pop(old_path)
         self.projects[pid] = _Project(pid, rel, abs_path, folder, rng, mtime)
-        self.touched.add(pid)
         self.report.moved += moved
         self.report.projects_renamed += 1
         log.info("project %s moved from %s to %s", folder.code, _safe(old_rel), _safe(rel))
@@ -691,7 +689,6 @@ class _Scan:
                     if doc is None:
                         continue
                     self.updates.append((*document_values(proj.id, rel, rel_pp, name, size, mtime, doc), row[_ID]))
-                    self.touched.update((proj.id, row[_PID]))
                     report.updated += 1
                 elif (name, size, mtime) in self.keys:
                     self.deferred.append((proj, folders, name, size, mtime, rel, rel_pp))
@@ -700,7 +697,6 @@ class _Scan:
                     if doc is None:
                         continue
                     self.inserts.append((self.root_id, *document_values(proj.id, rel, rel_pp, name, size, mtime, doc)))
-                    self.touched.add(proj.id)
                     report.added += 1
             stack.extend(reversed(subdirs))
             self._flush()
@@ -758,17 +754,14 @@ class _Scan:
             if candidates:
                 _, row = candidates.pop(0)
                 moves.append((*values, row[_ID]))
-                self.touched.update((proj.id, row[_PID]))
                 report.moved += 1
             else:
                 inserts.append((self.root_id, *values))
-                self.touched.add(proj.id)
                 report.added += 1
         deletes: list[tuple[int]] = []
         for rows in missing.values():
             for _, row in rows:
                 deletes.append((row[_ID],))
-                self.touched.add(row[_PID])
         report.deleted += len(deletes)
         self.existing.clear()
         self.deferred.clear()
@@ -792,36 +785,6 @@ class _Scan:
                     ).fetchone()[0]
                     conn.execute(f"DELETE FROM projects WHERE id IN ({marks})", chunk)
             report.projects_deleted = len(self.vanished_projects)
-            self.touched.difference_update(self.vanished_projects)
-
-    def _update_projects(self) -> None:
-        """Refresh doc_count and client_names of the projects whose documents changed."""
-        ids = sorted(pid for pid in self.touched if pid in self.projects)
-        if not ids:
-            return
-        names: dict[int, list[str]] = defaultdict(list)
-        counts: dict[int, int] = {}
-        for chunk in _chunks(ids, 500):
-            marks = ", ".join("?" for _ in chunk)
-            for pid, name in self.store.query(
-                f"SELECT project_id, name FROM documents WHERE project_id IN ({marks})", chunk
-            ):
-                names[pid].append(name)
-        updates = []
-        for pid in ids:
-            counts[pid] = len(names[pid])
-            try:
-                clients = client_names_from_documents(self.projects[pid].folder, names[pid])
-            except Exception:
-                log.exception("client_names_from_documents failed for project %s", self.projects[pid].folder.code)
-                clients = []
-            updates.append((json.dumps(list(clients)), counts[pid], pid))
-        for chunk in _chunks(updates, BATCH_ROWS):
-            with self.store.transaction() as conn:
-                conn.executemany(
-                    f"UPDATE projects SET client_names = ?, doc_count = ?, indexed_at = {_NOW_SQL} WHERE id = ?",
-                    chunk,
-                )
 
     def _finish(self, status: str) -> None:
         rep = self.report

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .names import CHANGE_ORDER_WORDS, extract_project_code, parse_sheet
+from .grammar import CHANGE_ORDER_FAMILY_IN_NAME
+from .names import extract_project_code, parse_sheet
 from .revisions import parse_revision
 from .tags import status_tags
 
@@ -142,7 +143,7 @@ def classify_doc_type(folders: Sequence[str], filename: str) -> str:
         return "sales_po"
     purchase_named = bool(_PURCHASE_NAME.search(stem))
     if not purchase_named and (
-        CHANGE_ORDER_WORDS.search(stem.replace("_", " ").replace("+", " "))
+        CHANGE_ORDER_FAMILY_IN_NAME.search(stem.replace("_", " ").replace("+", " "))
         or any(f.strip() in {"change orders", "all cos", "variations"} for f in folders_l)
     ):
         return "change_order"

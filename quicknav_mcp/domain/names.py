@@ -1,10 +1,20 @@
-"""Facts read from a document's file name: project code, room, change order, sheet, series key."""
+"""Facts read from a document's file name: project code, room, change order, sheet, series key.
+
+Rooms and change orders are written as grammar.py defines them; search's query parser reads the same forms.
+"""
 
 from __future__ import annotations
 
 import re
 
 from .dates import ANY_DATE
+from .grammar import (
+    CHANGE_ORDER_AFTER_CODE_IN_NAME,
+    CHANGE_ORDER_IN_NAME,
+    CHANGE_ORDER_SHORT_IN_NAME,
+    ROOM_IN_NAME,
+    ROOM_LETTER_IN_NAME,
+)
 from .revisions import strip_revision
 from .tags import strip_tags
 from .text import fold, words_view
@@ -12,14 +22,6 @@ from .text import fold, words_view
 _CODE = re.compile(r"(?<!\d)([1-9]\d{4})(?!\d)")
 # Numbers after these prefixes belong to quotes, purchase orders and invoices, not projects.
 _NOT_CODE_PREFIX = re.compile(r"(?:\bQ-?|PURCHASE[_\s-]?|\bPO[\s_-]?|INV|INVOICE[_\s-]?|\bSO-?|#)$", re.I)
-
-_ROOM_WORD = re.compile(r"\bROOM\s*[-#]?\s*(\d{1,3})(?!\d)", re.I)
-_ROOM_R = re.compile(r"(?:^|[\s\-])R\s?(\d{1,2})(?=\s*[-–]|\s|$)")
-
-_CO = re.compile(r"\bCO\s?(\d{1,3})\b")
-_CHANGE_ORDER = re.compile(r"\bCHANGE\s*ORDER\s*(?:NO\.?|#|NUMBER)?\s*(\d{1,3})\b", re.I)
-_CODE_DASH_CO = re.compile(r"^\s*\d{5}-(\d{1,3})\b.*CHANGE\s*ORDER", re.I)
-CHANGE_ORDER_WORDS = re.compile(r"\bCHANGE\s*ORDERS?\b|\bCO\s?\d{1,3}\b|\bVARIATIONS?\b", re.I)
 
 _SHEET = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9]{0,4}(?:-[A-Z][A-Z0-9]{0,4})*-\d{2,4}[A-Z]?)(?![A-Za-z0-9])")
 _DUPLICATE = re.compile(r"\s*\((\d{1,2})\)\s*$")
@@ -37,14 +39,18 @@ def extract_project_code(text: str) -> str | None:
 
 def parse_room(text: str) -> int | None:
     """``Room 05``, ``Room12``, ``R 12 -``, ``R1 -`` -> the room number."""
-    m = _ROOM_WORD.search(text) or _ROOM_R.search(words_view(text))
+    m = ROOM_IN_NAME.search(text) or ROOM_LETTER_IN_NAME.search(words_view(text))
     return int(m.group(1)) if m else None
 
 
 def parse_change_order(text: str) -> int | None:
     """``CO5``, ``Change Order 7``, ``[Change+Order+15]``, ``17741-10 … Change Order`` -> the number."""
     view = words_view(text)
-    m = _CHANGE_ORDER.search(view) or _CO.search(view) or _CODE_DASH_CO.search(view)
+    m = (
+        CHANGE_ORDER_IN_NAME.search(view)
+        or CHANGE_ORDER_SHORT_IN_NAME.search(view)
+        or CHANGE_ORDER_AFTER_CODE_IN_NAME.search(view)
+    )
     return int(m.group(1)) if m else None
 
 

@@ -3,22 +3,25 @@
 design      ``Rev 100`` (first issue), ``REV101``, ``-Rev203`` (major reissue), ``Rev 1.02`` = 102
 proposal    ``Proposal Rev2``, ``V2``: small numbers, compared after dates
 consultant  ``A-1101_(A)``, ``[C1]``, ``Rev.5``, ``(Rev_I)``: letters (and letter+digit) or small numbers
+
+The numbered forms after REV are grammar.py's (shared with search queries); the consultants' and
+``V2`` forms occur in file names only.
 """
 
 from __future__ import annotations
 
 import re
 
+from .grammar import REVISION_DECIMAL_IN_NAME as _DECIMAL
+from .grammar import REVISION_DESIGN_IN_NAME as _DESIGN
+from .grammar import REVISION_SMALL_IN_NAME as _PROPOSAL
 from .models import Revision
 
-_DECIMAL = re.compile(r"(?<![A-Za-z])REV(?:ISION)?[\s_\-]*(\d)\.(\d{2})(?!\d)", re.I)
-_DESIGN = re.compile(r"(?<![A-Za-z])REV(?:ISION)?[\s_\-]*(\d{3})(?!\d)", re.I)
 _CONSULTANT_PAREN = re.compile(r"\(\s*REV[\s_.\-]*([A-Z]\d?|\d{1,2})\s*\)", re.I)
 _CONSULTANT_DOT = re.compile(r"(?<![A-Za-z])REV\.\s*([A-Z]\d?|\d{1,2})(?![A-Za-z0-9])", re.I)
 _CONSULTANT_SUFFIX = re.compile(r"_\(([A-Z]\d?)\)\s*$")
 _CONSULTANT_BRACKET = re.compile(r"\[([A-Z]\d?)\]")
 _CONSULTANT_LETTER = re.compile(r"(?<![A-Za-z])(?i:REV)[\s_\-]+([A-Z])(?![A-Za-z0-9])")
-_PROPOSAL = re.compile(r"(?<![A-Za-z])REV[\s_\-]*(\d{1,2})(?![\d.])", re.I)
 _VERSION = re.compile(r"(?<![A-Za-z0-9])V(\d{1,2})(?:\.\d+)*(?![A-Za-z0-9])", re.I)
 
 
@@ -33,21 +36,29 @@ def _letter_value(token: str) -> int:
     return value
 
 
+def numbered_revision(number: str, raw: str) -> Revision:
+    """The revision a number after REV means: ``1.02`` and ``102`` design 102, ``5`` proposal 5.
+
+    ``number`` is what the grammar's revision number forms matched (file names and queries alike).
+    """
+    if "." in number:
+        return Revision(int(number.replace(".", "")), raw, "design")
+    return Revision(int(number), raw, "design" if len(number) == 3 else "proposal")
+
+
 def parse_revision(stem: str) -> Revision | None:
     """The revision mark in a file name (without extension), or None."""
-    m = _DECIMAL.search(stem)
-    if m:
-        return Revision(int(m.group(1)) * 100 + int(m.group(2)), m.group(0).strip(" -_"), "design")
-    m = _DESIGN.search(stem)
-    if m:
-        return Revision(int(m.group(1)), m.group(0).strip(" -_"), "design")
+    for pattern in (_DECIMAL, _DESIGN):
+        m = pattern.search(stem)
+        if m:
+            return numbered_revision(m.group(1), m.group(0).strip(" -_"))
     for pattern in (_CONSULTANT_PAREN, _CONSULTANT_DOT, _CONSULTANT_SUFFIX, _CONSULTANT_BRACKET, _CONSULTANT_LETTER):
         m = pattern.search(stem)
         if m:
             return Revision(_letter_value(m.group(1)), m.group(0).strip(" -_"), "consultant")
     m = _PROPOSAL.search(stem)
     if m:
-        return Revision(int(m.group(1)), m.group(0).strip(" -_"), "proposal")
+        return numbered_revision(m.group(1), m.group(0).strip(" -_"))
     m = _VERSION.search(stem)
     if m:
         return Revision(int(m.group(1)), m.group(0).strip(" -_"), "proposal")

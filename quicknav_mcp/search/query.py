@@ -3,7 +3,9 @@
 ``21614 as built design`` -> project code 21614, family ``lld``, as-built boost, no plain words.
 ``PAVS20699 CO5`` -> code 20699 (glued), change order 5. ``room 12``/``R12`` -> room 12.
 ``rev 1.02`` -> revision 102. ``"hearing loop"`` -> a phrase. ``type:swms project:17741 ext:pdf
-after:2024-01`` -> explicit filters. Everything else is a plain word.
+after:2024-01`` -> explicit filters. Everything else is a plain word. Rooms, change orders and
+revisions are read with the domain's grammar (domain/grammar.py), which also lists the looser forms
+only a query accepts (``rm 12``, ``vo 3``, ``co:5``).
 
 Nothing here touches the database and nothing of the user's text is ever passed to FTS5 raw:
 :func:`match_expression` quotes every token.
@@ -15,8 +17,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ..domain import DOC_TYPE_SYNONYMS, DOC_TYPES, extract_project_code, parse_revision
+from ..domain import DOC_TYPE_SYNONYMS, DOC_TYPES, extract_project_code
 from ..domain.folders import PHASES
+from ..domain.grammar import CHANGE_ORDER_IN_QUERY, REVISION_IN_QUERY, ROOM_IN_QUERY, ROOM_LETTER_IN_QUERY
+from ..domain.revisions import numbered_revision
 from ..errors import InvalidInput
 from ..validation import clean_text
 from .text import ARCHIVE_WORDS, CURRENT_WORDS, STOPWORDS, fts_quote, tokens
@@ -47,9 +51,6 @@ STATUS_VALUES = ("current", "superseded", "archive", "as_built", "draft")
 
 _FILTER = re.compile(r"(?<![\w])([A-Za-z_]{2,9}):(\"[^\"]*\"|[^\s\"]+)")
 _PHRASE = re.compile(r"\"([^\"]*)\"")
-_REV = re.compile(r"\brev(?:ision)?[\s._\-#:]*(\d\.\d{2}|\d{1,3})(?![\d.])", re.I)
-_CO = re.compile(r"\b(?:co|c\.o\.|change[\s_+\-]*orders?|variations?|vo)[\s_+\-#:]*(?:no\.?\s*)?(\d{1,3})(?!\d)", re.I)
-_ROOM = re.compile(r"\b(?:room|rm)[\s_\-#:]*(\d{1,3})(?!\d)|\b[Rr](\d{1,2})\b", re.I)
 _CODE_CHUNK = re.compile(r"[^\s]+")
 _PARTIAL_CODE = re.compile(r"^\d{3,4}$")
 _DATE_ISO = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
@@ -242,10 +243,10 @@ def _take_filters(text: str, pq: ParsedQuery) -> str:
 
 
 def _take_structured(text: str, pq: ParsedQuery) -> str:
+    """Revisions, change orders and rooms, as the domain's grammar writes them (domain/grammar.py)."""
+
     def rev(m: re.Match[str]) -> str:
-        parsed = parse_revision(f"Rev {m.group(1)}")
-        if parsed is not None:
-            pq.revision = parsed.value
+        pq.revision = numbered_revision(m.group(1), m.group(0)).value
         return " "
 
     def co(m: re.Match[str]) -> str:
@@ -254,13 +255,13 @@ def _take_structured(text: str, pq: ParsedQuery) -> str:
         return " "
 
     def room(m: re.Match[str]) -> str:
-        pq.room = int(m.group(1) or m.group(2))
+        pq.room = int(m.group(1))
         return " "
 
-    text = _REV.sub(rev, text)
-    text = _CO.sub(co, text)
-    text = _ROOM.sub(room, text)
-    return text
+    text = REVISION_IN_QUERY.sub(rev, text)
+    text = CHANGE_ORDER_IN_QUERY.sub(co, text)
+    text = ROOM_IN_QUERY.sub(room, text)
+    return ROOM_LETTER_IN_QUERY.sub(room, text)
 
 
 def _take_codes(text: str, pq: ParsedQuery) -> str:

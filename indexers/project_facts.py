@@ -1,0 +1,103 @@
+"""Project facts derived from documents: how many a project holds and the fuller client names in them.
+
+The facts are computed in Python (:func:`~quicknav_mcp.domain.client_names_from_documents`), so
+triggers cannot maintain them. Triggers (migration 0005) mark a project in ``project_facts_dirty``
+in the same transaction as any change that can alter its facts: a document added, deleted,
+renamed or moved to another project, or the project folder added or renamed. :func:`refresh`
+recomputes the marked projects and clears their marks in the transaction that writes the facts,
+so a process killed at any moment leaves every project either marked or with its facts computed.
+The scanner calls it at the start of a scan (repairing whatever a killed scan left) and at its end;
+any other writer of documents (a file watcher, say) calls it after its writes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from typing import Any
+
+from quicknav_mcp.domain import client_names_from_documents, parse_project_folder
+from quicknav_mcp.domain.models import ProjectFolder
+from quicknav_mcp.store import Connection, Store
+
+log = logging.getLogger(__name__)
+
+#: Projects recomputed per transaction: short enough that other writers never wait long.
+BATCH_PROJECTS = 500
+
+#: The columns of ``projects`` computed here; nothing else writes them.
+FACT_COLUMNS = ("doc_count", "client_names")
+
+
+def pending(store: Store) -> int:
+    """How many projects wait for their facts to be recomputed."""
+    row = store.query_one("SELECT count(*) FROM project_facts_dirty")
+    return int(row[0]) if row else 0
+
+
+def compute(folder: ProjectFolder, names: list[str]) -> tuple[int, list[str]]:
+    """The facts of one project from its folder and the names of its documents."""
+    # Names arrive sorted, so the result does not depend on the order rows were written in
+    # (a re-run after a crash writes them in a different order than a clean index).
+    try:
+        clients = client_names_from_documents(folder, names)
+    except Exception:  # a parser bug on one odd project must not stop the others
+        log.exception("client_names_from_documents failed for project %s", folder.code)
+        clients = []
+    return len(names), clients
+
+
+def refresh(store: Store, *, batch: int = BATCH_PROJECTS) -> int:
+    """Recompute the facts of every marked project; return how many were recomputed."""
+    done = 0
+    while True:
+        with store.transaction() as conn:
+            ids = [r[0] for r in conn.execute("SELECT project_id FROM project_facts_dirty LIMIT ?", (batch,))]
+            if not ids:
+                return done
+            _refresh_batch(conn, ids)
+        done += len(ids)
+
+
+def _refresh_batch(conn: Connection, ids: list[int]) -> None:
+    """Recompute ``ids`` and clear their marks (inside the caller's transaction)."""
+    marks = ", ".join("?" for _ in ids)
+    projects = {
+        r["id"]: r
+        for r in conn.execute(
+            f"SELECT id, code, folder_name, client, description, doc_count, client_names FROM projects "
+            f"WHERE id IN ({marks})",
+            ids,
+        )
+    }
+    names: dict[int, list[str]] = defaultdict(list)
+    for pid, name in conn.execute(
+        f"SELECT project_id, name FROM documents WHERE project_id IN ({marks}) ORDER BY project_id, name", ids
+    ):
+        names[pid].append(name)
+    updates: list[tuple[Any, ...]] = []
+    for pid, row in projects.items():
+        count, clients = compute(_folder(row), names[pid])
+        encoded = json.dumps(clients)
+        if (count, encoded) != (row["doc_count"], row["client_names"]):
+            updates.append((count, encoded, pid))
+    # Unchanged facts are not rewritten: every projects update bumps the search caches' counter.
+    conn.executemany(
+        "UPDATE projects SET doc_count = ?, client_names = ?, "
+        "indexed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+        updates,
+    )
+    # Marks of projects deleted meanwhile go too.
+    conn.execute(f"DELETE FROM project_facts_dirty WHERE project_id IN ({marks})", ids)
+
+
+def _folder(row: Any) -> ProjectFolder:
+    """The parsed folder of a stored project (as the scanner parsed it when it stored the row)."""
+    folder = parse_project_folder(row["folder_name"])
+    if folder is None:  # written by something other than the scanner: use the stored parts
+        folder = ProjectFolder(row["code"], row["folder_name"], row["client"], row["description"] or "")
+    return folder
+
+
+__all__ = ["BATCH_PROJECTS", "FACT_COLUMNS", "compute", "pending", "refresh"]
