@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .analytics import AnalyticsService
 from .config import Config, load_config
+from .ml.service import MLService
 from .search.service import SearchService
 from .services.documents import DocumentService
 from .services.indexing import IndexService
@@ -29,6 +30,7 @@ class App:
     indexing: IndexService
     analytics: AnalyticsService
     search: SearchService
+    ml: MLService
 
     @classmethod
     def open(cls, config: Config | None = None) -> App:
@@ -37,15 +39,17 @@ class App:
         store = Store(config.db_path)
         projects = ProjectService(store)
         search = SearchService(store, projects)
+        documents = DocumentService(store, projects)
         return cls(
             config=config,
             store=store,
             projects=projects,
-            documents=DocumentService(store, projects),
+            documents=documents,
             navigation=NavigationService(projects, search=search),
             indexing=IndexService(store, config.roots),
             analytics=AnalyticsService(store, user=config.user),
             search=search,
+            ml=MLService(store, projects, documents),
         )
 
     def close(self) -> None:
