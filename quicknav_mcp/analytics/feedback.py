@@ -224,3 +224,63 @@ def tally(db: Queryable, shown: Sequence[Impression], *, key: str = "version") -
                 hit.add(imp.seq)
                 groups[getattr(imp, key)].hits += 1
     return dict(groups)
+
+
+# ---- behaviour reads (segments, forecasts, anomalies) --------------------------------------
+# Events a person caused; tool calls and what models showed are the system's own, not behaviour.
+BEHAVIOUR_TYPES = (
+    "project_view",
+    "project_search",
+    "document_access",
+    "document_search",
+    "recommendation_click",
+    "user_login",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    seq: int
+    user_id: str
+    event_type: str
+    project_id: str | None
+    document_id: str | None
+    query: str | None
+    result_count: int | None
+    ts_ms: int
+
+
+def behaviour(
+    db: Queryable,
+    *,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    project: str | None = None,
+    types: Sequence[str] = BEHAVIOUR_TYPES,
+) -> list[Event]:
+    """People's events between two instants (inclusive), oldest first."""
+    sql = (
+        "SELECT seq, user_id, event_type, project_id, document_id, query, result_count, ts_ms FROM events"
+        f" WHERE event_type IN ({','.join('?' * len(types))})"
+    )
+    params: list[Any] = list(types)
+    if since_ms is not None:
+        sql += " AND ts_ms >= ?"
+        params.append(since_ms)
+    if until_ms is not None:
+        sql += " AND ts_ms <= ?"
+        params.append(until_ms)
+    if project is not None:
+        sql += " AND project_id = ?"
+        params.append(project)
+    return [Event(*r) for r in db.query(sql + " ORDER BY ts_ms, seq", params)]
+
+
+def behaviour_span(db: Queryable, types: Sequence[str] = BEHAVIOUR_TYPES) -> tuple[int, int] | None:
+    """First and last timestamp of people's events, or None for an empty log."""
+    row = db.query(
+        f"SELECT MIN(ts_ms), MAX(ts_ms) FROM events WHERE event_type IN ({','.join('?' * len(types))})", list(types)
+    )
+    if not row or row[0][0] is None:
+        return None
+    return int(row[0][0]), int(row[0][1])
