@@ -6,6 +6,8 @@ The MCP lifespan, the HTTP facade, the CLI and the TUI all start from :class:`Ap
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .analytics import AnalyticsService
 from .config import Config, load_config
@@ -16,6 +18,11 @@ from .services.indexing import IndexService
 from .services.navigation import NavigationService
 from .services.projects import ProjectService
 from .store import Store
+
+if TYPE_CHECKING:
+    from .predict.next_action import PredictService
+    from .recommend.live import LiveUsage
+    from .recommend.service import RecommendService
 
 
 @dataclass
@@ -52,7 +59,51 @@ class App:
             ml=MLService(store, projects, documents),
         )
 
+    def __post_init__(self) -> None:
+        from .predict.trainable import NextProjectTrainable
+        from .recommend.trainable import RecommenderTrainable
+
+        # Built lazily (they load numpy); a retrain reloads them only if they exist.
+        self.ml.register(RecommenderTrainable(self.store, lambda: self._loaded("recommend")))
+        self.ml.register(NextProjectTrainable(self.store, lambda: self._loaded("predict")))
+
+    def _loaded(self, name: str) -> None:
+        service = self.__dict__.get(name)
+        if service is not None:
+            service.reload()
+
+    @cached_property
+    def usage(self) -> LiveUsage:
+        """The live usage state recommendations and predictions share (folded in on each call)."""
+        from .recommend.live import LiveUsage
+
+        return LiveUsage(self.store.path)
+
+    @cached_property
+    def recommend(self) -> RecommendService:
+        from .recommend.service import RecommendService
+
+        return RecommendService(
+            self.store,
+            self.projects,
+            self.documents,
+            self.analytics,
+            self.ml,
+            live=self.usage,
+            default_user=self.config.user,
+        )
+
+    @cached_property
+    def predict(self) -> PredictService:
+        from .predict.next_action import PredictService
+
+        return PredictService(
+            self.store, self.projects, self.usage, self.analytics, self.ml, default_user=self.config.user
+        )
+
     def close(self) -> None:
+        if "usage" in self.__dict__:
+            self.usage.close()
         self.search.close()  # stops the background extraction/embedding worker, if started
         self.analytics.close()  # first: it flushes tracked events and stops its threads
         self.store.close()
