@@ -12,11 +12,12 @@ if TYPE_CHECKING:
 
 def register_all(server: MCPServer, holder: AppHolder) -> None:
     """Register every tool, resource and prompt on ``server``."""
-    from . import analytics, indexing, ml, navigation, resources, search
+    from . import analytics, indexing, insights, ml, navigation, resources, search
 
     navigation.register(server, holder)
     indexing.register(server, holder)
     resources.register(server, holder)
     search.register(server, holder)
     ml.register(server, holder)
+    insights.register(server, holder)
     analytics.register(server, holder)  # also installs the middleware that tracks every tool call

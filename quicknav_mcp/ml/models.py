@@ -38,9 +38,7 @@ class OnlineMetrics(BaseModel):
     users: int
     ctr: float | None = Field(None, description="clicks / impressions")
     ctr_ci95: tuple[float, float] | None = Field(None, description="Wilson 95 % interval of the CTR")
-    hit_rate: float | None = Field(
-        None, description="Impressions followed within a day by opening a shown item"
-    )
+    hit_rate: float | None = Field(None, description="Impressions followed within a day by opening a shown item")
     hit_rate_ci95: tuple[float, float] | None = None
 
 

@@ -1,17 +1,19 @@
 """The model service: one object the tools and the other services use.
 
-It holds the registry, the trainer (with every registered :class:`Trainable`), the A/B tests and
-the document classifier, and answers the questions about models that need more than one of them
-(offline plus online metrics).
+It holds the registry, the trainer (with every registered :class:`Trainable`), the A/B tests,
+the document classifier and the usage insights (segments, forecasts, anomalies), and answers
+the questions about models that need more than one of them (offline plus online metrics).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..analytics import feedback
 from ..errors import InvalidInput
+from ..predict.insights import InsightsService
 from .abtest import ABTests, Assignment
 from .classify import DocClassifier
 from .registry import ModelInfo, ModelRegistry, check_name
@@ -26,13 +28,15 @@ if TYPE_CHECKING:
 class MLService:
     """Registry, trainer, A/B tests and the document classifier of one store."""
 
-    def __init__(self, store: Store, projects: ProjectService, documents: DocumentService) -> None:
+    def __init__(self, store: Store, projects: ProjectService, documents: DocumentService, *, tz: tzinfo = UTC) -> None:
         self.store = store
         self.registry = ModelRegistry(store)
         self.trainer = Trainer(self.registry)
         self.abtests = ABTests(store, self.registry)
         self.classifier = DocClassifier(self.registry, projects, documents)
         self.trainer.register(self.classifier)
+        # Segments, forecasts and anomalies: local-day buckets in ``tz``.
+        self.insights = InsightsService(store, projects, tz=tz)
 
     def register(self, model: Trainable) -> None:
         """Add a model (recommender, predictor, ...) to what ``train_models`` trains."""

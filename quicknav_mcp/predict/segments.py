@@ -8,6 +8,7 @@ Features are standardised; K-means runs for every k in range and the best silhou
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -167,12 +168,14 @@ def segment_users(
     candidates = [k] if k is not None else list(range(2, min(MAX_K, len(users) - 1, distinct_rows) + 1))
     if not candidates:
         raise InsufficientData("user_segments: the active users behave identically; there is nothing to split")
+    min_size = max(2, math.ceil(0.05 * len(users)))
     silhouettes: dict[int, float] = {}
     labels_by_k: dict[int, Any] = {}
     for kk in candidates:
         labels = KMeans(n_clusters=kk, n_init=10, random_state=seed).fit_predict(z)
-        if len(set(labels.tolist())) < 2:
-            continue
+        sizes = np.bincount(labels)
+        if len(sizes) < 2 or (k is None and sizes.min() < min_size):
+            continue  # a "segment" of one or two oddballs describes people, not a kind of user
         silhouettes[kk] = round(float(silhouette_score(z, labels)), 4)
         labels_by_k[kk] = labels
     if not silhouettes:

@@ -24,8 +24,9 @@ def log(tmp_path: Path) -> Iterator[tuple[Store, Callable[[list[dict[str, Any]]]
     analytics = AnalyticsService(store, user="tester", start=False)
 
     def write(events: list[dict[str, Any]]) -> None:
-        result = analytics.track_events(events)
-        assert not result.errors, result.errors[:3]
+        for i in range(0, len(events), 1000):  # the ingestion's batch limit
+            result = analytics.track_events(events[i : i + 1000])
+            assert not result.errors, result.errors[:3]
 
     yield store, write
     analytics.close()
