@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 def register_all(server: MCPServer, holder: AppHolder) -> None:
     """Register every tool, resource and prompt on ``server``."""
-    from . import analytics, indexing, insights, ml, navigation, resources, search
+    from . import analytics, indexing, insights, ml, navigation, prompts, recommend, resources, search
 
     navigation.register(server, holder)
     indexing.register(server, holder)
@@ -20,4 +20,6 @@ def register_all(server: MCPServer, holder: AppHolder) -> None:
     search.register(server, holder)
     ml.register(server, holder)
     insights.register(server, holder)
+    prompts.register(server, holder)
+    recommend.register(server, holder)
     analytics.register(server, holder)  # also installs the middleware that tracks every tool call
