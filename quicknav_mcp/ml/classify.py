@@ -118,6 +118,69 @@ class _Linear:
         return e / e.sum(axis=1, keepdims=True)
 
 
+def fit_classifier(documents: list[tuple[str, str, str]], progress: Progress) -> TrainResult:
+    """Fit on ``(project, path inside the project, doc_type)`` rows; evaluate on held-out projects."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, f1_score
+
+    t0 = time.perf_counter()
+    docs = [d for d in documents if d[2] != "other"]
+    if len(docs) < MIN_DOCUMENTS:
+        raise InsufficientData(f"{NAME}: {len(docs)} typed documents are indexed; at least {MIN_DOCUMENTS} needed")
+    # Hold out whole projects: the same series in train and test would flatter the accuracy.
+    codes = sorted({c for c, _, _ in docs})
+    random.Random(11).shuffle(codes)
+    test_codes = set(codes[: max(1, int(len(codes) * TEST_SHARE))])
+    train = [d for d in docs if d[0] not in test_codes]
+    test = [d for d in docs if d[0] in test_codes]
+    labels = sorted({t for _, _, t in train})
+    if len(labels) < 2 or not test:
+        raise InsufficientData(f"{NAME}: need at least two document types over two or more projects")
+    progress(0.45, f"fitting on {len(train)} documents, {len(labels)} types")
+    vec = TfidfVectorizer(analyzer=char_ngrams, sublinear_tf=True, max_features=MAX_FEATURES, dtype=np.float64)
+    x_train = vec.fit_transform([_doc(p) for _, p, _ in train])
+    y_train = [t for _, _, t in train]
+    clf = LogisticRegression(C=10.0, max_iter=300)
+    clf.fit(x_train, y_train)
+    progress(0.85, "evaluating on held-out projects")
+    vocabulary = np.array(sorted(vec.vocabulary_, key=vec.vocabulary_.get))
+    arrays = {
+        "vocabulary": vocabulary,
+        "idf": vec.idf_.astype(np.float32),
+        "coef": clf.coef_.astype(np.float32),
+        "intercept": clf.intercept_.astype(np.float32),
+        "classes": np.array(clf.classes_),
+    }
+    if len(clf.classes_) == 2:  # binary: one row of weights; store both sides for softmax
+        arrays["coef"] = np.vstack([-clf.coef_[0], clf.coef_[0]]).astype(np.float32) / 2
+        arrays["intercept"] = np.array([-clf.intercept_[0], clf.intercept_[0]], dtype=np.float32) / 2
+    # Score with the numpy path that serves, so the reported accuracy is the served model's.
+    served = _Linear(
+        ModelArtifact(NAME, 0, "candidate", {}, {k: np.asarray(v) for k, v in arrays.items()}, {}, "", None)
+    )
+    y_test = [t for _, _, t in test]
+    predicted = [served.classes[i] for i in served.proba([_doc(p) for _, p, _ in test]).argmax(axis=1)]
+    # From the file name alone (no folders): how well it types a file found out of place.
+    name_probs = served.proba([_doc(p.rsplit("/", 1)[-1]) for _, p, _ in test])
+    names_only = [served.classes[i] for i in name_probs.argmax(axis=1)]
+    metrics = {
+        "accuracy": round(float(accuracy_score(y_test, predicted)), 4),
+        "macro_f1": round(float(f1_score(y_test, predicted, average="macro", zero_division=0)), 4),
+        "name_only_accuracy": round(float(accuracy_score(y_test, names_only)), 4),
+        "train_documents": len(train),
+        "test_documents": len(test),
+        "test_projects": len(test_codes),
+        "classes": len(labels),
+        "features": len(vocabulary),
+        "train_seconds": round(time.perf_counter() - t0, 2),
+    }
+    params = {"ngrams": list(NGRAMS), "analyzer": "char_wb", "sublinear_tf": True, "C": 10.0, "labels": labels}
+    progress(1.0, f"accuracy {metrics['accuracy']:.3f} on {len(test)} held-out documents")
+    return TrainResult(params=params, arrays=arrays, metrics=metrics, trained_on=None)
+
+
 class DocClassifier:
     """The ``doc_classifier`` Trainable and its serving side."""
 
@@ -151,61 +214,8 @@ class DocClassifier:
         return out
 
     def train(self, progress: Progress) -> TrainResult:
-        import numpy as np
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.metrics import accuracy_score, f1_score
-
-        t0 = time.perf_counter()
-        docs = [d for d in self.labelled_documents(progress) if d[2] != "other"]
-        if len(docs) < MIN_DOCUMENTS:
-            raise InsufficientData(f"{NAME}: {len(docs)} typed documents are indexed; at least {MIN_DOCUMENTS} needed")
-        # Hold out whole projects: the same series in train and test would flatter the accuracy.
-        codes = sorted({c for c, _, _ in docs})
-        random.Random(11).shuffle(codes)
-        test_codes = set(codes[: max(1, int(len(codes) * TEST_SHARE))])
-        train = [d for d in docs if d[0] not in test_codes]
-        test = [d for d in docs if d[0] in test_codes]
-        labels = sorted({t for _, _, t in train})
-        if len(labels) < 2 or not test:
-            raise InsufficientData(f"{NAME}: need at least two document types over two or more projects")
-        progress(0.45, f"fitting on {len(train)} documents, {len(labels)} types")
-        vec = TfidfVectorizer(analyzer=char_ngrams, sublinear_tf=True, max_features=MAX_FEATURES, dtype=np.float64)
-        x_train = vec.fit_transform([_doc(p) for _, p, _ in train])
-        y_train = [t for _, _, t in train]
-        clf = LogisticRegression(C=10.0, max_iter=300)
-        clf.fit(x_train, y_train)
-        progress(0.85, "evaluating on held-out projects")
-        vocabulary = np.array(sorted(vec.vocabulary_, key=vec.vocabulary_.get))
-        arrays = {
-            "vocabulary": vocabulary,
-            "idf": vec.idf_.astype(np.float32),
-            "coef": clf.coef_.astype(np.float32),
-            "intercept": clf.intercept_.astype(np.float32),
-            "classes": np.array(clf.classes_),
-        }
-        if len(clf.classes_) == 2:  # binary: one row of weights; store both sides for softmax
-            arrays["coef"] = np.vstack([-clf.coef_[0], clf.coef_[0]]).astype(np.float32) / 2
-            arrays["intercept"] = np.array([-clf.intercept_[0], clf.intercept_[0]], dtype=np.float32) / 2
-        # Score with the numpy path that serves, so the reported accuracy is the served model's.
-        served = _Linear(
-            ModelArtifact(NAME, 0, "candidate", {}, {k: np.asarray(v) for k, v in arrays.items()}, {}, "", None)
-        )
-        y_test = [t for _, _, t in test]
-        predicted = [served.classes[i] for i in served.proba([_doc(p) for _, p, _ in test]).argmax(axis=1)]
-        metrics = {
-            "accuracy": round(float(accuracy_score(y_test, predicted)), 4),
-            "macro_f1": round(float(f1_score(y_test, predicted, average="macro", zero_division=0)), 4),
-            "train_documents": len(train),
-            "test_documents": len(test),
-            "test_projects": len(test_codes),
-            "classes": len(labels),
-            "features": len(vocabulary),
-            "train_seconds": round(time.perf_counter() - t0, 2),
-        }
-        params = {"ngrams": list(NGRAMS), "analyzer": "char_wb", "sublinear_tf": True, "C": 10.0, "labels": labels}
-        progress(1.0, f"accuracy {metrics['accuracy']:.3f} on {len(test)} held-out documents")
-        return TrainResult(params=params, arrays=arrays, metrics=metrics, trained_on=None)
+        docs = self.labelled_documents(progress)
+        return fit_classifier(docs, progress)
 
     def reload(self) -> None:
         self._model, self._warnings, self._loaded = None, [], False

@@ -131,15 +131,16 @@ def _fit_forecast(
         sd = float(resid.std(ddof=1)) if resid.size > 1 else 0.0
         width = sd * np.sqrt(np.ceil(steps / SEASON))
         return mean, mean - Z80 * width, mean + Z80 * width, mean - Z95 * width, mean + Z95 * width
+    import pandas as pd
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
     from threadpoolctl import threadpool_limits
 
+    # Imported before the filter below: statsmodels sets "always" filters for its warnings on import.
     # One BLAS thread: these are tiny matrices, and threads fighting over 2 busy cores made a fit 15x slower.
     with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore")  # statsmodels warns about convergence on short, flat series
         if name == "ets":
-            import pandas as pd
-            from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
             # A Series: statsmodels' ETS prediction intervals need an index (a bare array fails).
             series = pd.Series(y, index=pd.RangeIndex(len(y)))
             model = ETSModel(
@@ -157,8 +158,6 @@ def _fit_forecast(
                 np.asarray(f95["pi_upper"]),
             )
         if name == "arima":
-            from statsmodels.tsa.statespace.sarimax import SARIMAX
-
             fit = SARIMAX(y, order=(1, 0, 1), seasonal_order=(0, 1, 1, SEASON)).fit(disp=False)
             fc = fit.get_forecast(h)
             c80 = np.asarray(fc.conf_int(alpha=0.20))
