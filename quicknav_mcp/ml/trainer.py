@@ -146,7 +146,11 @@ class Trainer:
                     run.message = f"{name}: {message}"
 
                 progress(0.0, "training")
-                run.outcomes.append(self._train_one(self._models[name], progress))
+                try:
+                    run.outcomes.append(self._train_one(self._models[name], progress))
+                except Exception as exc:  # storing failed (disk full, read-only): report it, go on
+                    log.exception("storing %s failed", name)
+                    run.outcomes.append(ModelOutcome(name=name, status="failed", message=f"not stored: {exc}"))
             run.progress = 1.0
             run.message = "done"
         finally:
@@ -174,9 +178,8 @@ class Trainer:
         value = _number(metrics.get(model.metric))
         active = self.registry.active_version(model.name)
         active_value = None
-        if active is not None:
-            art = self.registry.load(model.name, active)
-            active_value = _number(art.metrics.get(model.metric)) if art is not None else None
+        if active is not None:  # the row's metrics only: no need to unpack the active model's arrays
+            active_value = _number(self.registry.info(model.name, active).metrics.get(model.metric))
         wins = active is None or active_value is None or (value is not None and value > active_value)
         version = self.registry.save(
             model.name,

@@ -134,3 +134,20 @@ def test_classifier_learns_the_firm(firm_copy: tuple[Path, Path]) -> None:
         assert any("corrupt" in w for w in fallback.warnings)
         with pytest.raises(InvalidInput, match="name must be"):
             ml.classifier.classify("  ")
+
+
+def test_a_store_failure_is_reported_and_the_run_ends(registry: ModelRegistry, monkeypatch) -> None:
+    from quicknav_mcp.errors import StoreError
+
+    def full(*_a, **_k):
+        raise StoreError("the disk holding t.db is full")
+
+    trainer = Trainer(registry)
+    trainer.register(Scripted("m", [0.5]))
+    trainer.register(Scripted("n", [0.5]))
+    monkeypatch.setattr(registry, "save", full)
+    run, _ = trainer.start()
+    assert run.done.wait(10)
+    assert [(o.name, o.status) for o in run.outcomes] == [("m", "failed"), ("n", "failed")]
+    assert "disk holding t.db is full" in run.outcomes[0].message
+    assert registry.list_models() == []
