@@ -107,7 +107,8 @@ class PredictService:
         if prediction_type == "document_type":
             result = self._doc_types(user, ctx, limit)
         else:
-            result = self._projects(user, ctx, limit, model)
+            with self.live.lock:  # no fold-in changes the state while it is read
+                result = self._projects(user, ctx, limit, model)
         result.model_version = model.version
         result.warnings = list(model.warnings)
         self._shown(user, model, ab_test, variant, result)

@@ -30,6 +30,11 @@ class LiveUsage:
         self.fold_seconds = 0.0
 
     @property
+    def lock(self) -> threading.RLock:
+        """Hold it while reading a state: a concurrent call may be folding events into it."""
+        return self._lock
+
+    @property
     def conn(self) -> Conn:
         if self._conn is None:
             self._conn = Conn(self._path)

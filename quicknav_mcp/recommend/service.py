@@ -87,6 +87,7 @@ class RecommendService:
         self._cache: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
         self._mask_key: tuple = ()
         self._mask = np.zeros(0, bool)
+        self._scorers: dict[tuple[int, int], Scorer] = {}
 
     # ---- models -----------------------------------------------------------------------------
     def reload(self) -> None:
@@ -94,6 +95,7 @@ class RecommendService:
         with self._lock:
             self._models.clear()
             self._cache.clear()
+            self._scorers.clear()
 
     def _served(self, user: str) -> Served:
         assignment = self.ml.variant_for(user, NAME) if self.ml is not None else None
@@ -108,6 +110,16 @@ class RecommendService:
                 else:
                     model = self._heuristic_model()
         return Served(model, assignment.test if assignment else None, assignment.version if assignment else None)
+
+    def _scorer(self, state: Any, model: RecommenderModel) -> Scorer:
+        # One per (state, model): its index maps are rebuilt only when new projects appear.
+        key = (id(state), id(model))
+        scorer = self._scorers.get(key)
+        if scorer is None or scorer.state is not state:
+            if len(self._scorers) > 8:
+                self._scorers.clear()
+            scorer = self._scorers[key] = Scorer(state, model.content, model.collab)
+        return scorer
 
     def _heuristic_model(self) -> RecommenderModel:
         """No trained version yet: default weights and content similarity fitted on the spot."""
@@ -228,30 +240,33 @@ class RecommendService:
                 user, served, "projects", [i.project_number for i in result.items], result.algorithm_used
             )
             return result
-        view = user_view(state, user, ctx.at_ms)
-        scorer = Scorer(state, served.model.content, served.model.collab)
-        mask = self._filtered(state, self._on_disk(state), flt)
-        current = state.index.get(ctx.current_project) if ctx.current_project else None
-        exclude = set(view.count) if flt.exclude_viewed else None
-        ranked = scorer.rank(
-            view, served.model.weights, limit=limit, current=current, query=ctx.query, allowed=mask, exclude=exclude
-        )
-        neighbours = team_scores(state, view)[1] if view.known else {}
-        explainer = Explainer(state, served.model.content, served.model.collab)
-        items = []
-        for r in ranked:
-            code = state.codes[r.index]
-            name, path = self._project(code)
-            items.append(
-                RecommendedProject(
-                    project_number=code,
-                    name=name,
-                    path=path,
-                    confidence_score=round(min(1.0, max(0.0, r.score)), 4),
-                    reasoning=explainer.explain(view, r, current=current, query=ctx.query, neighbours=neighbours),
-                    algorithm=ALGORITHM.get(max(r.parts, key=lambda k: r.parts[k]), "hybrid") if r.parts else "hybrid",
-                )
+        with self.live.lock:  # no fold-in changes the state while it is read
+            view = user_view(state, user, ctx.at_ms)
+            scorer = self._scorer(state, served.model)
+            mask = self._filtered(state, self._on_disk(state), flt)
+            current = state.index.get(ctx.current_project) if ctx.current_project else None
+            exclude = set(view.count) if flt.exclude_viewed else None
+            ranked = scorer.rank(
+                view, served.model.weights, limit=limit, current=current, query=ctx.query, allowed=mask, exclude=exclude
             )
+            neighbours = team_scores(state, view)[1] if view.known else {}
+            explainer = Explainer(state, served.model.content, served.model.collab)
+            items = []
+            for r in ranked:
+                code = state.codes[r.index]
+                name, path = self._project(code)
+                items.append(
+                    RecommendedProject(
+                        project_number=code,
+                        name=name,
+                        path=path,
+                        confidence_score=round(min(1.0, max(0.0, r.score)), 4),
+                        reasoning=explainer.explain(view, r, current=current, query=ctx.query, neighbours=neighbours),
+                        algorithm=ALGORITHM.get(max(r.parts, key=lambda k: r.parts[k]), "hybrid")
+                        if r.parts
+                        else "hybrid",
+                    )
+                )
         algorithm = "hybrid" if view.known else "cold_start"
         if served.model.version is None:
             algorithm += " (heuristic)"
