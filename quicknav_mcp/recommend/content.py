@@ -161,10 +161,15 @@ class ContentModel:
             from scipy.sparse import csr_matrix
 
             n = len(self.codes)
-            self._csc = csr_matrix((self.data, self.indices, self.indptr), shape=(n, len(self.terms))).tocsc()
-        col = self._csc[:, cols].sum(axis=1).A1
-        nz = np.nonzero(col)[0]
-        return {int(i): float(col[i]) for i in nz}
+            csc = csr_matrix((self.data, self.indices, self.indptr), shape=(n, len(self.terms))).tocsc()
+            self._csc = (csc.indptr, csc.indices, csc.data)
+        indptr, rows, vals = self._csc
+        out: dict[int, float] = {}
+        for c in cols:
+            lo, hi = indptr[c], indptr[c + 1]
+            for i, v in zip(rows[lo:hi].tolist(), vals[lo:hi].tolist(), strict=True):
+                out[i] = out.get(i, 0.0) + v
+        return out
 
 
 def fit_content(texts: dict[str, ProjectText]) -> ContentModel | None:

@@ -38,6 +38,7 @@ class UserView:
     last_project: int | None = None
     last_project_ms: int | None = None
     total: int = 0
+    team: tuple[dict[int, float], dict[str, int]] | None = None  # team_scores, computed once
 
     @property
     def known(self) -> bool:
@@ -99,6 +100,8 @@ def team_scores(
 
     Returns (project -> score, neighbour -> number of shared projects).
     """
+    if view.team is not None and window_ms == TEAM_WINDOW_MS:
+        return view.team
     at = view.at_ms
     since = at - window_ms
     mine = [j for j in view.sequence[:10] if view.last_ms.get(j, 0) >= since] or view.sequence[:5]
@@ -117,7 +120,10 @@ def team_scores(
         lo = bisect.bisect_left(log.ts, since, 0, end)
         for j in set(log.project[max(lo, end - 400) : end]):
             scores[j] = scores.get(j, 0.0) + shared
-    return scores, dict(neighbours)
+    result = scores, dict(neighbours)
+    if window_ms == TEAM_WINDOW_MS:
+        view.team = result
+    return result
 
 
 def transition_scores(
