@@ -111,3 +111,13 @@ def test_documents_prefer_current_revisions(app: App) -> None:
 def test_bad_input_names_the_field(app: App, call, error, match) -> None:
     with pytest.raises(error, match=match):
         call(app)
+
+
+def test_a_user_who_always_opens_b_after_a_gets_b_first(app: App) -> None:
+    # every day ann goes 17001 -> 17002 -> 17005 -> 17003 (see _reco.make_app)
+    p = app.predict.predict_next("ann", {"current_project": "17001"}, "project", 3)
+    assert p.predictions[0].project_number == "17002"
+    assert "you usually go from 17001 to this (20 times)" in p.predictions[0].reasoning
+    assert app.predict.predict_next("ann", {"current_project": "17002"}).predictions[0].project_number == "17005"
+    # with no current project the latest one is used: after 17003 (end of the day) comes 17001 next morning
+    assert app.predict.predict_next("ann").context_considered[-1] == "current project = your latest"
