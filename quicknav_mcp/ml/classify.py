@@ -118,7 +118,7 @@ class _Linear:
         return e / e.sum(axis=1, keepdims=True)
 
 
-def fit_classifier(documents: list[tuple[str, str, str]], progress: Progress) -> TrainResult:
+def fit_classifier(documents: list[tuple[str, str, str]], progress: Progress, *, split_seed: int = 11) -> TrainResult:
     """Fit on ``(project, path inside the project, doc_type)`` rows; evaluate on held-out projects."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -131,7 +131,7 @@ def fit_classifier(documents: list[tuple[str, str, str]], progress: Progress) ->
         raise InsufficientData(f"{NAME}: {len(docs)} typed documents are indexed; at least {MIN_DOCUMENTS} needed")
     # Hold out whole projects: the same series in train and test would flatter the accuracy.
     codes = sorted({c for c, _, _ in docs})
-    random.Random(11).shuffle(codes)
+    random.Random(split_seed).shuffle(codes)
     test_codes = set(codes[: max(1, int(len(codes) * TEST_SHARE))])
     train = [d for d in docs if d[0] not in test_codes]
     test = [d for d in docs if d[0] in test_codes]
