@@ -12,7 +12,6 @@ from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..analytics import feedback
-from ..errors import InvalidInput
 from ..predict.insights import InsightsService
 from .abtest import ABTests, Assignment
 from .classify import DocClassifier
@@ -103,10 +102,3 @@ class MLService:
                 if on_progress:
                     on_progress(run)
         return run, started
-
-    def check_models(self, models: object) -> list[str] | None:
-        if models is None:
-            return None
-        if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
-            raise InvalidInput("models must be a list of model names, e.g. ['doc_classifier']")
-        return models
