@@ -18,13 +18,14 @@ import numpy as np
 
 from ..analytics.history import InteractionColumns
 from ..recommend.signals import user_view
-from ..recommend.state import DAY_MS, SESSION_GAP_MS, UsageState
+from ..recommend.state import DAY_MS, SESSION_GAP_MS, UsageState, bulk
 from .features import FEATURES, context_rows
 from .gbm import ArrayGBM
 
 MAX_TRAIN_SAMPLES = 2500
 MAX_TEST_SAMPLES = 1200
 WARMUP_FRACTION = 0.25  # the first quarter of the log only builds state: too little history before it
+TRAIN_DAYS = 28
 
 
 @dataclass
@@ -54,19 +55,22 @@ def collect(
     """Replay the log; return (training samples, test samples, the final state)."""
     rng = random.Random(seed)
     n = len(cols)
-    warm = int(n * WARMUP_FRACTION)
+    # Training moments come from the weeks before the test cut; everything older only builds the
+    # state, in bulk (the same state, ten times faster than folding event by event).
+    train_from = max(int(cols.ts_ms[int(n * WARMUP_FRACTION)]), test_from_ms - TRAIN_DAYS * DAY_MS)
+    warm = int(np.searchsorted(cols.ts_ms, train_from, side="left"))
     n_test_events = int(np.count_nonzero(cols.ts_ms >= test_from_ms))
     n_train_events = max(1, n - warm - n_test_events)
     # Keep roughly MAX samples of each kind: transitions are about a third of the events.
     p_train = min(1.0, 3.0 * MAX_TRAIN_SAMPLES / n_train_events)
     p_test = min(1.0, 3.0 * MAX_TEST_SAMPLES / max(1, n_test_events))
-    state = UsageState()
+    state = bulk(cols, warm)
     train: list[Sample] = []
     test: list[Sample] = []
     users, projects, types = cols.users, cols.projects, cols.types
     u_l, p_l, t_l, ts_l, s_l = (a.tolist() for a in (cols.user, cols.project, cols.type, cols.ts_ms, cols.seq))
     step = max(1, n // 20)
-    for k in range(n):
+    for k in range(warm, n):
         user, code, ts = users[u_l[k]], projects[p_l[k]], ts_l[k]
         log = state.users.get(user)
         if k >= warm and log is not None and log.project:

@@ -155,6 +155,7 @@ def evaluate_recommender(
     weights: dict[str, float] | None = None,
     progress: Callable[[float, str], None] | None = None,
     state: UsageState | None = None,
+    content: ContentModel | None = None,
 ) -> dict[str, Any]:
     """Tune on the validation cut (unless ``weights`` are given), report every algorithm on the test cut.
 
@@ -164,7 +165,8 @@ def evaluate_recommender(
     end = int(cols.ts_ms[-1])
     window = window_days * DAY_MS
     test_at, val_at = end - window, end - 2 * window
-    content = fit_content(texts) if texts else None
+    if content is None and texts:
+        content = fit_content(texts)
     state = state if state is not None else UsageState()
     tuned_on = None
     if weights is None:

@@ -83,14 +83,17 @@ def train_recommender(
     metrics: dict[str, Any] = {}
     weights = dict(DEFAULT_WEIGHTS)
     state = UsageState()
+    say(0.02, "content similarity of the projects")
+    content = fit_content(texts) if texts else None
     if span >= MIN_SPAN_DAYS:
-        report = evaluate_recommender(cols, texts, seed=seed, progress=lambda f, m: say(0.7 * f, m), state=state)
+        report = evaluate_recommender(
+            cols, texts, seed=seed, progress=lambda f, m: say(0.7 * f, m), state=state, content=content
+        )
         weights = report["weights"]
         metrics = _flatten(report)
     else:
         metrics = {METRIC: None, "note": f"only {span:.0f} days of history: default weights, no offline metrics"}
-    say(0.75, "fitting content and collaborative models on all events")
-    content = fit_content(texts) if texts else None
+    say(0.75, "fitting the collaborative model on all events")
     replay(cols, state=state)  # continues from the test cut
     collab = fit_collab(state, int(cols.ts_ms[-1]), seed=seed)
     arrays: dict[str, Any] = {}

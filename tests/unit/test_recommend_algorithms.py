@@ -148,3 +148,29 @@ def test_context_errors_name_the_field(bad: object) -> None:
 
     with pytest.raises(InvalidInput, match="context"):
         parse_context(bad)
+
+
+def test_bulk_replay_equals_folding_in_one_by_one() -> None:
+    from quicknav_mcp.demo.usage import simulate, to_columns
+    from quicknav_mcp.recommend.state import replay
+
+    cols = to_columns(simulate(40, users=8, days=20, seed=2, end_ms=T0).events)
+    cut = int(cols.ts_ms[len(cols) // 2])
+    fast = replay(cols, until_ms=cut)
+    slow = UsageState()
+    n = int(np.searchsorted(cols.ts_ms, cut, side="right"))
+    for k in range(n):
+        slow.add(cols.users[cols.user[k]], cols.projects[cols.project[k]], cols.types[cols.type[k]], int(cols.ts_ms[k]))
+    assert fast.codes == slow.codes and fast.events == slow.events == n
+    assert fast.transitions == slow.transitions and fast.user_transitions == slow.user_transitions
+    assert fast.project_users == slow.project_users
+    assert {u: (v.ts, v.project, v.weight, v.doc) for u, v in fast.users.items()} == {
+        u: (v.ts, v.project, v.weight, v.doc) for u, v in slow.users.items()
+    }
+    assert np.allclose(fast.popularity(cut), slow.popularity(cut))
+    assert (fast.last_activity() == slow.last_activity()).all()
+    # continuing from the bulk state event by event reaches the same end
+    replay(cols, state=fast)
+    for k in range(n, len(cols)):
+        slow.add(cols.users[cols.user[k]], cols.projects[cols.project[k]], cols.types[cols.type[k]], int(cols.ts_ms[k]))
+    assert fast.transitions == slow.transitions and np.allclose(fast.popularity(T0), slow.popularity(T0))
