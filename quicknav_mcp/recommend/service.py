@@ -88,6 +88,8 @@ class RecommendService:
         self._mask_key: tuple = ()
         self._mask = np.zeros(0, bool)
         self._scorers: dict[tuple[int, int], Scorer] = {}
+        self._hay: dict[str, str] = {}
+        self._hay_key = 0
 
     # ---- models -----------------------------------------------------------------------------
     def reload(self) -> None:
@@ -160,12 +162,19 @@ class RecommendService:
             if filters.range_start is not None and not filters.range_start <= int(code) <= filters.range_start + 999:
                 mask[j] = False
                 continue
-            if filters.client is not None:
-                recs = self.projects.by_code(code)
-                hay = " ".join(" ".join([r.client or "", *r.client_names, r.name]) for r in recs).lower()
-                if filters.client not in hay:
-                    mask[j] = False
+            if filters.client is not None and filters.client not in self._haystacks().get(code, ""):
+                mask[j] = False
         return mask
+
+    def _haystacks(self) -> dict[str, str]:
+        """Client names and folder name per project code, lower case (for the client filter)."""
+        records = self.projects.all()
+        if self._hay_key != id(records):
+            hay: dict[str, str] = {}
+            for r in records:
+                hay[r.code] = hay.get(r.code, "") + " " + " ".join([r.client or "", *r.client_names, r.name]).lower()
+            self._hay, self._hay_key = hay, id(records)
+        return self._hay
 
     def _project(self, code: str) -> tuple[str, str]:
         recs = self.projects.by_code(code)
@@ -213,8 +222,9 @@ class RecommendService:
     ) -> Recommendations:
         user = check_user(user_id, self.default_user)
         limit = bounded_int(limit, "limit", 1, MAX_LIMIT)
-        ctx = parse_context(context)
-        flt = parse_filters(filters)
+        return self._recommend(user, limit, parse_context(context), parse_filters(filters), log=True)
+
+    def _recommend(self, user: str, limit: int, ctx: Context, flt: Filters, *, log: bool) -> Recommendations:
         if ctx.current_project:
             self.projects.require(ctx.current_project)  # unknown project: a clear error
         served = self._served(user)
@@ -236,9 +246,10 @@ class RecommendService:
         hit = self._cached(key)
         if hit is not None:
             result = hit.model_copy(update={"cached": True})
-            result.impression_id = self._impression(
-                user, served, "projects", [i.project_number for i in result.items], result.algorithm_used
-            )
+            if log:
+                result.impression_id = self._impression(
+                    user, served, "projects", [i.project_number for i in result.items], result.algorithm_used
+                )
             return result
         with self.live.lock:  # no fold-in changes the state while it is read
             view = user_view(state, user, ctx.at_ms)
@@ -286,7 +297,10 @@ class RecommendService:
         )
         self._remember(key, result)
         result = result.model_copy()
-        result.impression_id = self._impression(user, served, "projects", [i.project_number for i in items], algorithm)
+        if log:
+            result.impression_id = self._impression(
+                user, served, "projects", [i.project_number for i in items], algorithm
+            )
         return result
 
     # ---- similar projects --------------------------------------------------------------------------
@@ -353,7 +367,7 @@ class RecommendService:
             codes = [self.projects.require(ctx.current_project)[0].code]
             used = []
         else:
-            top = self.recommend_projects(user, 3, None if not ctx.explicit_time else {"time": _iso(ctx.at_ms)})
+            top = self._recommend(user, 3, ctx, Filters(), log=False)  # shown as documents, not as projects
             codes = [i.project_number for i in top.items]
             used = ["recommended projects"]
         recent = history.recent(self.live.conn, user, until=ctx.at_ms, limit=500)
@@ -422,9 +436,3 @@ class RecommendService:
 
     def close(self) -> None:
         self.live.close()
-
-
-def _iso(ms: int) -> str:
-    from ..analytics.events import iso
-
-    return iso(ms) or ""

@@ -121,3 +121,20 @@ def test_a_user_who_always_opens_b_after_a_gets_b_first(app: App) -> None:
     assert app.predict.predict_next("ann", {"current_project": "17002"}).predictions[0].project_number == "17005"
     # with no current project the latest one is used: after 17003 (end of the day) comes 17001 next morning
     assert app.predict.predict_next("ann").context_considered[-1] == "current project = your latest"
+
+
+def test_filters_and_document_recommendations_without_a_project(app: App) -> None:
+    only = app.recommend.recommend_projects("ann", 5, None, {"client": "qps"})
+    assert {i.project_number for i in only.items} <= {"17005", "17006"} and only.items
+    ranged = app.recommend.recommend_projects("ann", 5, None, {"range": "17000 - 17999"})
+    assert ranged.items and ranged.context_considered[-1] == "filters.range"
+    docs = app.recommend.recommend_documents("ann", None, 4)
+    assert docs.items and docs.context_considered[-1] == "recommended projects"
+    app.analytics.flush()
+    kinds = [
+        r[0]
+        for r in app.store.query(
+            "SELECT json_extract(metadata, '$.kind') FROM events WHERE event_type = 'recommendation_impression'"
+        )
+    ]
+    assert kinds.count("documents") == 1 and kinds.count("projects") == 2  # the inner project ranking is not logged
