@@ -138,3 +138,19 @@ def test_filters_and_document_recommendations_without_a_project(app: App) -> Non
         )
     ]
     assert kinds.count("documents") == 1 and kinds.count("projects") == 2  # the inner project ranking is not logged
+
+
+def test_training_with_too_few_events_is_a_clear_status(tmp_path: Path) -> None:
+    from quicknav_mcp.config import load_config
+
+    with App.open(load_config(db=tmp_path / "empty.db", user="me", env={})) as empty:
+        empty.analytics.track_events([ev("ann", "17001", 5), ev("ann", "17002", 4)])
+        run, started = empty.ml.train(["recommender", "next_project"], wait=True)
+        assert started
+        for outcome in run.outcomes:
+            assert outcome.status == "insufficient_data", outcome
+            assert "needs at least 50 project events" in outcome.message
+        assert empty.ml.list_models() == []
+        # serving still answers, with heuristics and a warning
+        r = empty.recommend.recommend_projects("ann", 3)
+        assert r.model_version is None and r.warnings
