@@ -6,17 +6,25 @@ The MCP lifespan, the HTTP facade, the CLI and the TUI all start from :class:`Ap
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .analytics import AnalyticsService, AnalyticsSettings
 from .analytics.popularity import Popularity
 from .config import Config, load_config
 from .indexers.embed import Embedder
+from .ml.service import MLService
 from .search.service import SearchService
 from .services.documents import DocumentService
 from .services.indexing import IndexService
 from .services.navigation import NavigationService
 from .services.projects import ProjectService
 from .store import Store
+
+if TYPE_CHECKING:
+    from .predict.next_action import PredictService
+    from .recommend.live import LiveUsage
+    from .recommend.service import RecommendService
 
 
 @dataclass
@@ -31,6 +39,7 @@ class App:
     indexing: IndexService
     analytics: AnalyticsService
     search: SearchService
+    ml: MLService
 
     @classmethod
     def open(cls, config: Config | None = None) -> App:
@@ -49,18 +58,64 @@ class App:
         analytics_settings = AnalyticsSettings(
             retention_days=config.analytics_retention_days, tracking=config.analytics_tracking
         )
+        documents = DocumentService(store, projects)
         return cls(
             config=config,
             store=store,
             projects=projects,
-            documents=DocumentService(store, projects),
+            documents=documents,
             navigation=NavigationService(projects, search=search),
             indexing=IndexService(store, config.roots, content=search),
             analytics=AnalyticsService(store, user=config.user, settings=analytics_settings, timezone=config.timezone),
             search=search,
+            ml=MLService(store, projects, documents, tz=config.tz),
+        )
+
+    def __post_init__(self) -> None:
+        from .predict.trainable import NextProjectTrainable
+        from .recommend.trainable import RecommenderTrainable
+
+        # Built lazily (they load numpy); a retrain reloads them only if they exist.
+        self.ml.register(RecommenderTrainable(self.store, lambda: self._loaded("recommend")))
+        self.ml.register(NextProjectTrainable(self.store, lambda: self._loaded("predict")))
+
+    def _loaded(self, name: str) -> None:
+        service = self.__dict__.get(name)
+        if service is not None:
+            service.reload()
+
+    @cached_property
+    def usage(self) -> LiveUsage:
+        """The live usage state recommendations and predictions share (folded in on each call)."""
+        from .recommend.live import LiveUsage
+
+        return LiveUsage(self.store.path)
+
+    @cached_property
+    def recommend(self) -> RecommendService:
+        from .recommend.service import RecommendService
+
+        return RecommendService(
+            self.store,
+            self.projects,
+            self.documents,
+            self.analytics,
+            self.ml,
+            live=self.usage,
+            default_user=self.config.user,
+        )
+
+    @cached_property
+    def predict(self) -> PredictService:
+        from .predict.next_action import PredictService
+
+        return PredictService(
+            self.store, self.projects, self.usage, self.analytics, self.ml, default_user=self.config.user
         )
 
     def close(self) -> None:
+        if "usage" in self.__dict__:
+            self.usage.close()
         self.search.close()  # stops the background extraction/embedding worker, if started
         self.analytics.close()  # first: it flushes tracked events and stops its threads
         self.store.close()

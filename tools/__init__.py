@@ -12,12 +12,16 @@ if TYPE_CHECKING:
 
 def register_all(server: MCPServer, holder: AppHolder) -> None:
     """Register every tool, resource and prompt on ``server``."""
-    from . import analytics, indexing, navigation, resources, search
+    from . import analytics, indexing, insights, ml, navigation, prompts, recommend, resources, search
     from ._common import StrictArguments
 
     navigation.register(server, holder)
     indexing.register(server, holder)
     resources.register(server, holder)
     search.register(server, holder)
+    ml.register(server, holder)
+    insights.register(server, holder)
+    prompts.register(server, holder)
+    recommend.register(server, holder)
     analytics.register(server, holder)  # also installs the middleware that tracks every tool call
     server.middleware.append(StrictArguments(server))  # inside the tracker, so refused calls are counted

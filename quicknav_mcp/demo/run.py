@@ -135,6 +135,10 @@ def run_demo(
         for tool, args, result in _examples(app):
             _say(f"\n> {tool}({json.dumps(args)})")
             _say(_short(result))
+        from .usage import demo_usage
+
+        _say()
+        demo_usage(app, seed=seed, say=_say)  # usage history, trained models, a recommendation and a prediction
     url = f"http://{host}:{port}/mcp"
     snippet = {
         "mcpServers": {

@@ -1,0 +1,1 @@
+"""The model service: registry, trainer, A/B tests and the document classifier."""
