@@ -49,9 +49,14 @@ class App:
         )
 
     def close(self) -> None:
-        self.search.close()  # stops the background extraction/embedding worker, if started
-        self.analytics.close()  # first: it flushes tracked events and stops its threads
-        self.store.close()
+        """Stop the workers, write every tracked event, checkpoint the WAL; each step runs even if one fails."""
+        try:
+            self.search.close()  # stops the background extraction/embedding worker, if started
+        finally:
+            try:
+                self.analytics.close()  # flushes tracked events and stops its threads
+            finally:
+                self.store.close()  # last: checkpoints the WAL
 
     def __enter__(self) -> App:
         return self
