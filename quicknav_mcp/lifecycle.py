@@ -80,8 +80,7 @@ def serve_http(server: QuickNavServer, *, host: str, port: int) -> None:
     try:
         _Uvicorn(config).run()
     finally:
-        # The lifespan closes the App on a graceful stop; a forced one (second Ctrl+C) skips it.
-        server.holder.close()
+        server.holder.close()  # normally already closed by the lifespan; this covers a failed start
 
 
 class _Uvicorn(uvicorn.Server):
@@ -102,6 +101,11 @@ class _Uvicorn(uvicorn.Server):
                 signal.signal(sig, handler)
 
     def _on_signal(self, sig: int, frame: FrameType | None) -> None:
+        # A second Ctrl+C would make uvicorn skip the lifespan shutdown and cancel it mid-way;
+        # the shutdown is short and bounded (HTTP_GRACE_SECONDS, then closing), so let it finish.
+        if self.should_exit:
+            log.info("received %s while shutting down; still finishing", signal.Signals(sig).name)
+            return
         log.info("received %s; shutting down", signal.Signals(sig).name)
         self.handle_exit(sig, frame)
 
