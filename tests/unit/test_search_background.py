@@ -72,3 +72,33 @@ def test_a_pass_is_cancelled_by_stop() -> None:
     assert worker.stop(timeout=5)
     assert time.monotonic() - started < 1.0
     assert service.calls == 1
+
+
+def test_no_thread_subclass_overwrites_thread_internals() -> None:
+    """A ``threading.Thread`` subclass that sets e.g. ``self._stop`` breaks ``join()`` (issue 7)."""
+    import ast
+    from pathlib import Path
+
+    internals = set(vars(threading.Thread(target=None))) | set(dir(threading.Thread))
+    repo = Path(__file__).resolve().parents[2]
+    offenders = []
+    for folder in ("quicknav_mcp", "tools", "indexers", "tui"):
+        for path in sorted((repo / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+                if not any(ast.unparse(base) in {"Thread", "threading.Thread"} for base in cls.bases):
+                    continue
+                for node in ast.walk(cls):
+                    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+                    for target in targets:
+                        if (
+                            isinstance(target, ast.Attribute)
+                            and isinstance(target.value, ast.Name)
+                            and target.value.id == "self"
+                            and target.attr in internals
+                        ):
+                            offenders.append(f"{path.relative_to(repo)}:{node.lineno} {cls.name}.{target.attr}")
+                    for item in cls.body:  # methods that replace Thread's own (run/start are meant to be)
+                        if isinstance(item, ast.FunctionDef) and item.name in internals - {"run", "__init__"}:
+                            offenders.append(f"{path.relative_to(repo)}:{item.lineno} {cls.name}.{item.name}()")
+    assert not offenders, offenders
