@@ -58,13 +58,17 @@ async def _serve_stdio(server: QuickNavServer) -> None:
 
 async def _stop_on_signals(serving: anyio.CancelScope) -> None:
     # Keeps receiving after the first signal, so a second one cannot interrupt the close.
-    with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
-        async for signum in signals:
-            if serving.cancel_called:
-                log.info("received %s while shutting down; still finishing", signal.Signals(signum).name)
-            else:
-                log.info("received %s; shutting down", signal.Signals(signum).name)
-                serving.cancel()
+    try:
+        with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
+            async for signum in signals:
+                name = signal.Signals(signum).name
+                if serving.cancel_called:
+                    log.info("received %s while shutting down; still finishing", name)
+                else:
+                    log.info("received %s; shutting down", name)
+                    serving.cancel()
+    except NotImplementedError:  # Windows event loops: Ctrl+C stays a KeyboardInterrupt there
+        log.debug("stop signals cannot be handled on this platform's event loop")
 
 
 def serve_http(server: QuickNavServer, *, host: str, port: int) -> None:

@@ -31,6 +31,9 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in self._RESERVED and not key.startswith("_"):
                 out[key] = value
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
+            # uvicorn's access line as fields too: client, method, path, HTTP version, status.
+            out.update(zip(("client", "method", "path", "http", "status"), record.args, strict=True))
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out, default=str)

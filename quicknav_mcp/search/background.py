@@ -67,6 +67,9 @@ class BackgroundIndexer:
             try:
                 self._pass()
             except Exception:  # a bad pass must not kill the worker; it retries later
+                if self._stopping.is_set():  # the store was closed under a pass that overran stop()
+                    log.debug("background search indexing ended by shutdown", exc_info=True)
+                    break
                 log.exception("background search indexing failed")
             self._wake.wait(self.interval)
             self._wake.clear()

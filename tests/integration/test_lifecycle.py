@@ -311,11 +311,12 @@ async def test_http_shutdown_stores_every_acknowledged_event_and_logs_only_json(
     if len(signals) == 1:
         assert pending == 0
     assert wal_bytes(db) == 0
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert any('"uvicorn.access"' in line for line in lines)  # the access log is there, as JSON
-    for line in lines:
-        record = json.loads(line)  # every line is one JSON object
-        assert {"ts", "level", "logger", "msg"} <= record.keys(), line
+    records = [json.loads(line) for line in stderr.splitlines() if line.strip()]  # every line is one JSON object
+    for record in records:
+        assert {"ts", "level", "logger", "msg"} <= record.keys(), record
+    access = [r for r in records if r["logger"] == "uvicorn.access"]
+    assert access and {(r["method"], r["path"], r["status"]) for r in access} >= {("POST", "/mcp", 200)}
+    assert any(r["logger"] == "uvicorn.error" and "Shutting down" in r["msg"] for r in records)
 
 
 @pytest.mark.anyio
