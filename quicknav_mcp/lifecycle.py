@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, NoReturn
 import anyio
 import uvicorn
 
+from .stdio import require_std_streams
+
 if TYPE_CHECKING:
     from .server import QuickNavServer
 
@@ -37,6 +39,7 @@ HTTP_GRACE_SECONDS = 1.0  # open HTTP requests and event streams get this long b
 
 def serve_stdio(server: QuickNavServer) -> None:
     """Serve one client over stdin/stdout until it leaves or a stop signal arrives; then close."""
+    require_std_streams()
     try:
         anyio.run(_serve_stdio, server)
     finally:

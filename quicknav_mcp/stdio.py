@@ -31,6 +31,8 @@ from mcp.shared.message import SessionMessage
 from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError, jsonrpc_message_adapter
 from pydantic import ValidationError
 
+from .errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 64 * 1024 * 1024  # one JSON-RPC message; a longer line is refused, not buffered
@@ -103,6 +105,22 @@ def iter_lines(read: Callable[[int], bytes], max_bytes: int = MAX_LINE_BYTES) ->
                 yield None
     if buffer and not skipping:
         yield bytes(buffer)
+
+
+def require_std_streams() -> None:
+    """Fail clearly when fd 0 or 1 is closed; call before an event loop starts.
+
+    Checked up front because the next descriptor opened (the event loop's own) would otherwise
+    take the free number and be mistaken for stdin or stdout.
+    """
+    for fd, name in ((0, "stdin"), (1, "stdout")):
+        try:
+            os.fstat(fd)
+        except OSError as exc:
+            raise ConfigError(
+                f"{name} is not open ({exc.strerror}): `quicknav serve` speaks MCP over stdin and stdout; "
+                "start it from an MCP client, or use `quicknav serve --http`"
+            ) from None
 
 
 class _Claim:

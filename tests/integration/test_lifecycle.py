@@ -404,3 +404,17 @@ def test_store_close_does_not_wait_long_for_a_reader(tmp_path: Path) -> None:
         reader.close()
     with sqlite3.connect(path) as check:
         assert check.execute("SELECT count(*) FROM t").fetchone()[0] == 1
+
+
+def test_stdio_serve_without_stdin_is_a_clear_error(db: Path, sample_root: Path) -> None:
+    out = subprocess.run(
+        [*QUICKNAV, "serve"],
+        capture_output=True,
+        text=True,
+        env=server_env(db, sample_root),
+        preexec_fn=lambda: os.close(0),  # started with no stdin at all
+        timeout=WAIT,
+    )
+    assert out.returncode == 2, out.stderr
+    assert "stdin is not open" in out.stderr and "--http" in out.stderr
+    assert "Traceback" not in out.stderr
