@@ -24,6 +24,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
 import anyio
+import anyio.abc
 import uvicorn
 
 from .stdio import require_std_streams
@@ -49,7 +50,7 @@ def serve_stdio(server: QuickNavServer) -> None:
 async def _serve_stdio(server: QuickNavServer) -> None:
     async with anyio.create_task_group() as tg:
         serving = anyio.CancelScope()
-        tg.start_soon(_stop_on_signals, serving)
+        await tg.start(_stop_on_signals, serving)  # handlers are in place before serving starts
         with serving:
             await server.run_stdio_async()  # its lifespan closes the App on the way out
         if serving.cancel_called:
@@ -59,10 +60,13 @@ async def _serve_stdio(server: QuickNavServer) -> None:
         tg.cancel_scope.cancel()
 
 
-async def _stop_on_signals(serving: anyio.CancelScope) -> None:
+async def _stop_on_signals(
+    serving: anyio.CancelScope, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
     # Keeps receiving after the first signal, so a second one cannot interrupt the close.
     try:
         with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
+            task_status.started()
             async for signum in signals:
                 name = signal.Signals(signum).name
                 if serving.cancel_called:
@@ -72,6 +76,7 @@ async def _stop_on_signals(serving: anyio.CancelScope) -> None:
                     serving.cancel()
     except NotImplementedError:  # Windows event loops: Ctrl+C stays a KeyboardInterrupt there
         log.debug("stop signals cannot be handled on this platform's event loop")
+        task_status.started()
 
 
 def serve_http(server: QuickNavServer, *, host: str, port: int) -> None:

@@ -54,7 +54,7 @@ class AppHolder:
                 app.close()
 
 
-class QuickNavServer(MCPServer):
+class QuickNavServer(MCPServer[AppHolder]):
     """The SDK's server plus the :class:`AppHolder` it serves from.
 
     Over stdio it uses :func:`~quicknav_mcp.stdio.stdio_streams`, which answers lines it cannot
