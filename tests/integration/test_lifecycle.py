@@ -96,7 +96,10 @@ class StdioPeer:
         self._lines: queue.Queue[bytes] = queue.Queue()
         self._stderr: list[bytes] = []
         threading.Thread(target=self._pump, args=(self.proc.stdout, self._lines.put), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.proc.stderr, self._stderr.append), daemon=True).start()
+        self._stderr_pump = threading.Thread(
+            target=self._pump, args=(self.proc.stderr, self._stderr.append), daemon=True
+        )
+        self._stderr_pump.start()
         self._next = 0
 
     @staticmethod
@@ -106,6 +109,8 @@ class StdioPeer:
 
     @property
     def stderr(self) -> str:
+        if self.proc.poll() is not None:
+            self._stderr_pump.join(5)  # the process has exited: take its last lines
         return b"".join(self._stderr).decode("utf-8", "replace")
 
     def send(self, line: bytes) -> None:
@@ -170,7 +175,6 @@ def test_stdio_shutdown_stores_every_acknowledged_event(db: Path, sample_root: P
     else:  # stdin stays open: the signal alone must end the process
         peer.proc.send_signal(signal.SIGINT if how == "SIGINT" else signal.SIGTERM)
     code, seconds = wait_exit(peer.proc, started)
-    time.sleep(0.1)  # let the stderr pump take the last lines
     assert_clean_exit(code, seconds, peer.stderr)
     events, pending = stored(db)
     assert events - before == answered
@@ -187,7 +191,6 @@ def test_stdio_second_signal_during_shutdown_still_loses_nothing(db: Path, sampl
     peer.proc.send_signal(signal.SIGINT)
     peer.proc.send_signal(signal.SIGINT)
     code, seconds = wait_exit(peer.proc, started)
-    time.sleep(0.1)
     assert_clean_exit(code, seconds, peer.stderr)
     assert stored(db)[0] - before == answered
 
@@ -222,7 +225,6 @@ def test_unparseable_stdio_lines_get_parse_errors_and_serving_goes_on(db: Path, 
     assert peer.proc.stdin is not None
     peer.proc.stdin.close()
     code, _ = wait_exit(peer.proc, time.monotonic())
-    time.sleep(0.1)
     assert code == 0, peer.stderr[-2000:]
     warnings = [json.loads(line) for line in peer.stderr.splitlines() if "unreadable stdin line" in line]
     assert len(warnings) == len(UNPARSEABLE) + 1
