@@ -43,7 +43,10 @@ def serve_stdio(server: QuickNavServer) -> None:
     require_std_streams()
     try:
         anyio.run(_serve_stdio, server)
+    except KeyboardInterrupt:  # Ctrl+C in the instant the event loop's own handler was not in place
+        log.info("received SIGINT; shutting down")
     finally:
+        ignore_late_signals()
         server.holder.close()  # normally already closed by the lifespan; this covers a failed start
 
 
@@ -105,12 +108,12 @@ class _Uvicorn(uvicorn.Server):
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self._on_signal)
         try:
             yield
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            ignore_late_signals()
 
     def _on_signal(self, sig: int, frame: FrameType | None) -> None:
         # A second Ctrl+C would make uvicorn skip the lifespan shutdown and cancel it mid-way;
@@ -120,6 +123,21 @@ class _Uvicorn(uvicorn.Server):
             return
         log.info("received %s; shutting down", signal.Signals(sig).name)
         self.handle_exit(sig, frame)
+
+
+def ignore_late_signals() -> None:
+    """From here on the process is finishing its shutdown: a further SIGINT/SIGTERM is noted, not obeyed.
+
+    Without this, a second Ctrl+C landing just after serving stopped would interrupt the close
+    (or print a KeyboardInterrupt traceback). The handlers stay for the rest of the process.
+    """
+    if threading.current_thread() is threading.main_thread():
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, _late_signal)
+
+
+def _late_signal(sig: int, _frame: FrameType | None) -> None:
+    log.info("received %s while shutting down; still finishing", signal.Signals(sig).name)
 
 
 def exit_now(code: int) -> NoReturn:
