@@ -427,3 +427,40 @@ def test_stdio_serve_without_stdin_is_a_clear_error(db: Path, sample_root: Path)
     assert out.returncode == 2, out.stderr
     assert "stdin is not open" in out.stderr and "--http" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+# ---- background work stops promptly ---------------------------------------------------------
+
+
+def test_extraction_stops_within_a_batch_and_leaves_the_rest_pending(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from quicknav_mcp.indexers.extract import ContentWorker
+
+    from quicknav_mcp.store import Store
+
+    store = Store(db)
+    try:
+        worker = ContentWorker(store)
+        total = worker.pending()
+        assert total > 40  # more than one batch of 32
+        cancel = threading.Event()
+        seen = 0
+        real = ContentWorker._one
+
+        def counting(self: ContentWorker, pool: Any, row: Any) -> Any:
+            nonlocal seen
+            seen += 1
+            if seen == 3:
+                cancel.set()  # shutdown begins while the third file is being parsed
+            return real(self, pool, row)
+
+        monkeypatch.setattr(ContentWorker, "_one", counting)
+        started = time.monotonic()
+        report = worker.run(cancel=cancel)
+        assert time.monotonic() - started < 30
+        assert report.status == "cancelled"
+        assert report.processed <= 3 and seen == 3  # stopped inside the first batch of 32
+        assert worker.pending() == total - report.processed  # nothing cancelled was recorded as done
+        monkeypatch.undo()
+        assert ContentWorker(store).run().processed == total - report.processed
+    finally:
+        store.close()
