@@ -464,3 +464,31 @@ def test_extraction_stops_within_a_batch_and_leaves_the_rest_pending(db: Path, m
         assert ContentWorker(store).run().processed == total - report.processed
     finally:
         store.close()
+
+
+def test_a_cancelled_embedding_pass_does_not_start_a_model_load(db: Path) -> None:
+    from quicknav_mcp.indexers.embed import EmbedWorker
+
+    from quicknav_mcp.store import Store
+
+    class Model:
+        loads = 0
+
+        def load(self) -> bool:  # the slow, uninterruptible step (torch import, weights)
+            self.loads += 1
+            return False
+
+        def status(self) -> str:
+            return "unavailable: test"
+
+    store = Store(db)
+    try:
+        cancel = threading.Event()
+        cancel.set()
+        model = Model()
+        report = EmbedWorker(store, model).run(cancel=cancel)  # type: ignore[arg-type]
+        assert report.status == "cancelled" and model.loads == 0
+        assert EmbedWorker(store, model).run().status != "cancelled"  # type: ignore[arg-type]
+        assert model.loads == 1 or not store.vec_available
+    finally:
+        store.close()
