@@ -228,6 +228,9 @@ class EmbedWorker:
         False) and then projects. Returns what was done."""
         report = EmbedReport()
         t0 = time.perf_counter()
+        if cancel is not None and cancel.is_set():  # shutting down: do not start a model load now
+            report.status = "cancelled"
+            return report
         if not self.store.vec_available:
             report.status = "unavailable: sqlite-vec not loaded"
             return report

@@ -42,6 +42,7 @@ MAX_PAGES = 300  # PDF pages / slides / sheets looked at
 MAX_CELLS = 200_000  # spreadsheet cells looked at
 TIME_BUDGET = ExtractLimits.timeout  # seconds per file
 MEMORY_LIMIT = 1536 * 1024 * 1024  # address-space limit of a worker process (POSIX)
+CANCEL_POLL = 0.05  # seconds between cancel checks while a worker process parses a file
 
 
 class _Budget:
@@ -276,15 +277,19 @@ class _Worker:
                 pass
         self.kill()
 
-    def run(self, path: str, ext: str, max_chars: int, timeout: float) -> ExtractResult:
+    def run(
+        self, path: str, ext: str, max_chars: int, timeout: float, cancel: threading.Event | None = None
+    ) -> ExtractResult:
         if self.proc is None or not self.proc.is_alive():
             self.kill()
             self._start()
         t0 = time.perf_counter()
         try:
             self.conn.send((path, ext, max_chars))
-            if not self.conn.poll(timeout):
+            if not self._wait(timeout, cancel):
                 self.kill()
+                if cancel is not None and cancel.is_set():  # shutting down: the file stays pending
+                    return ExtractResult("cancelled", seconds=time.perf_counter() - t0)
                 return ExtractResult("timeout", error=f"gave up after {timeout:g}s", seconds=timeout)
             status, text, truncated, error = self.conn.recv()
         except (EOFError, OSError, BrokenPipeError) as exc:
@@ -297,13 +302,33 @@ class _Worker:
             )
         return ExtractResult(status, text, truncated, error, time.perf_counter() - t0)
 
+    def _wait(self, timeout: float, cancel: threading.Event | None) -> bool:
+        """Wait for the answer in short slices so a cancel (shutdown) need not sit out the time budget."""
+        if cancel is None:
+            return bool(self.conn.poll(timeout))
+        deadline = time.monotonic() + timeout
+        while not cancel.is_set():
+            if self.conn.poll(max(0.0, min(CANCEL_POLL, deadline - time.monotonic()))):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+        return False
+
 
 class ExtractorPool:
     """A few extraction processes, each used by one job at a time, killed when a file overruns."""
 
-    def __init__(self, workers: int = 1, *, timeout: float = TIME_BUDGET, max_chars: int = MAX_CHARS) -> None:
+    def __init__(
+        self,
+        workers: int = 1,
+        *,
+        timeout: float = TIME_BUDGET,
+        max_chars: int = MAX_CHARS,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self.timeout = timeout
         self.max_chars = max_chars
+        self.cancel = cancel
         self.size = max(1, workers)
         self._ctx = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -314,7 +339,7 @@ class ExtractorPool:
     def extract(self, path: str, ext: str) -> ExtractResult:
         worker = self._idle.get()
         try:
-            return worker.run(path, ext, self.max_chars, self.timeout)
+            return worker.run(path, ext, self.max_chars, self.timeout, self.cancel)
         finally:
             self._idle.put(worker)
 
@@ -444,13 +469,21 @@ class ContentWorker:
                     break
                 needs_pool = any((r["ext"] or "").lower() in SUPPORTED for r in rows)
                 if needs_pool and pool is None:
-                    pool = ExtractorPool(self.workers, timeout=self.timeout, max_chars=self.max_chars)
+                    pool = ExtractorPool(self.workers, timeout=self.timeout, max_chars=self.max_chars, cancel=cancel)
                 current = pool
+
+                def one(row: Any, p: Any = current) -> tuple[Any, ExtractResult]:
+                    # Checked per file, so a shutdown does not wait for the rest of the batch.
+                    if cancel is not None and cancel.is_set():
+                        return row, ExtractResult("cancelled")
+                    return self._one(p, row)
+
                 if needs_pool and self.workers > 1:
                     with ThreadPoolExecutor(self.workers) as ex:
-                        results = list(ex.map(lambda r, p=current: self._one(p, r), rows))
+                        results = list(ex.map(one, rows))
                 else:
-                    results = [self._one(current, r) for r in rows]  # type: ignore[arg-type]
+                    results = [one(r) for r in rows]
+                results = [(row, res) for row, res in results if res.status != "cancelled"]  # stay pending
                 self._write(results)
                 for row, res in results:
                     seen.add(row["id"])

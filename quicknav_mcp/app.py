@@ -114,11 +114,16 @@ class App:
         )
 
     def close(self) -> None:
-        if "usage" in self.__dict__:
-            self.usage.close()
-        self.search.close()  # stops the background extraction/embedding worker, if started
-        self.analytics.close()  # first: it flushes tracked events and stops its threads
-        self.store.close()
+        """Stop the workers, write every tracked event, checkpoint the WAL; each step runs even if one fails."""
+        try:
+            if "usage" in self.__dict__:
+                self.usage.close()  # the live usage state recommendations and predictions share
+            self.search.close()  # stops the background extraction/embedding worker, if started
+        finally:
+            try:
+                self.analytics.close()  # flushes tracked events and stops its threads
+            finally:
+                self.store.close()  # last: checkpoints the WAL
 
     def __enter__(self) -> App:
         return self

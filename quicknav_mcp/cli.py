@@ -219,6 +219,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app import App
+    from .lifecycle import exit_now, serve_http, serve_stdio
     from .server import build_server
 
     config = _config(args)
@@ -231,11 +232,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     server = build_server(open_app)
     if args.http:
-        print(f"QuickNav MCP on http://{args.host}:{args.port}/mcp", file=sys.stderr)
-        server.run("streamable-http", host=args.host, port=args.port)
+        log.info("serving MCP over streamable HTTP", extra={"url": f"http://{args.host}:{args.port}/mcp"})
+        serve_http(server, host=args.host, port=args.port)
     else:
-        server.run()
-    return EXIT_OK
+        serve_stdio(server)
+    exit_now(EXIT_OK)  # the App is closed and everything is written: skip the slow interpreter teardown
 
 
 def cmd_project(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
@@ -46,13 +47,33 @@ class AppHolder:
         return self._app
 
     def close(self) -> None:
+        """Close the App if it was opened; later calls do nothing (shutdown paths may overlap)."""
         with self._lock:
-            if self._app is not None:
-                self._app.close()
-                self._app = None
+            app, self._app = self._app, None
+            if app is not None:
+                app.close()
 
 
-def build_server(factory: Callable[[], App], *, close_on_exit: bool = True) -> MCPServer:
+class QuickNavServer(MCPServer[AppHolder]):
+    """The SDK's server plus the :class:`AppHolder` it serves from.
+
+    Over stdio it uses :func:`~quicknav_mcp.stdio.stdio_streams`, which answers lines it cannot
+    parse instead of dropping them. :mod:`quicknav_mcp.lifecycle` runs it and closes the holder.
+    """
+
+    def __init__(self, holder: AppHolder, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.holder = holder
+
+    async def run_stdio_async(self) -> None:
+        from .stdio import stdio_streams
+
+        server = self._lowlevel_server
+        async with stdio_streams() as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+
+
+def build_server(factory: Callable[[], App], *, close_on_exit: bool = True) -> QuickNavServer:
     """Create the MCP server with every QuickNav tool and resource registered."""
     holder = AppHolder(factory)
 
@@ -64,7 +85,8 @@ def build_server(factory: Callable[[], App], *, close_on_exit: bool = True) -> M
             if close_on_exit:
                 holder.close()
 
-    server = MCPServer(
+    server = QuickNavServer(
+        holder,
         name="quicknav",
         title="QuickNav",
         instructions=INSTRUCTIONS,

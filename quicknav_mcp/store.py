@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from .errors import StoreError
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
+CHECKPOINT_WAIT_MS = 500  # how long closing waits for other processes' readers
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 Connection = sqlite3.Connection
@@ -207,6 +208,7 @@ class Store:
         self._conn = connect(self.path, readonly=readonly)
         self._lock = threading.RLock()
         self._local_commits = 0
+        self._closed = False
         try:
             self._conn.execute("SELECT vec_version()")
             self._vec = True
@@ -274,5 +276,37 @@ class Store:
             return (other, self._local_commits)
 
     def close(self) -> None:
+        """Checkpoint the WAL into the database file, then close.
+
+        The checkpoint leaves a self-contained file behind (copies and backups need no
+        ``-wal``) and keeps the log from growing across runs. It is best effort: a reader in
+        another process makes it partial, which is harmless, and it never waits long for one.
+        """
         with self._lock:
-            self._conn.close()
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                if not self.readonly:
+                    self.checkpoint()
+            finally:
+                self._conn.close()
+
+    def checkpoint(self, *, wait_ms: int = CHECKPOINT_WAIT_MS) -> bool:
+        """``PRAGMA wal_checkpoint(TRUNCATE)``; return whether the whole log was written back."""
+        with self._lock:
+            if self._conn.in_transaction:
+                return False
+            try:
+                # TRUNCATE waits on the busy handler for other processes' readers: bound that wait.
+                self._conn.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+                busy, _log, _done = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.Error as exc:
+                log.warning("WAL checkpoint of %s failed: %s", self.path, exc)
+                return False
+            finally:
+                with suppress(sqlite3.Error):
+                    self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if busy:
+                log.info("WAL checkpoint of %s is partial: another connection is reading", self.path)
+            return not busy

@@ -80,6 +80,7 @@ class _Worker:
         self.thread: threading.Thread | None = None
         self.failures = 0
         self.delivered = 0
+        self.ready = False  # its cursor exists: it is delivering (a read-only database keeps it idle)
         self._topic_sql = ",".join("?" * len(topics))
 
     # ---- lifecycle -----------------------------------------------------------------------
@@ -99,13 +100,12 @@ class _Worker:
         except Exception:
             log.exception("bus subscriber %s cannot open the database", self.name)
             return
-        ready = False
         try:
             while not self.stopping.is_set():
-                if not ready:
+                if not self.ready:
                     try:
                         self._ensure_cursor(conn)
-                        ready = True
+                        self.ready = True
                     except Exception as exc:  # e.g. a read-only database: idle, retry now and then
                         if self.failures == 0:
                             log.warning("bus subscriber %s cannot start: %s", self.name, exc)
@@ -266,6 +266,16 @@ class EventBus:
             worker.stop(timeout)
         with self._lock:
             self._workers = {n: w for n, w in self._workers.items() if w.thread and w.thread.is_alive()}
+
+    def drain(self, conn: Conn, timeout: float) -> bool:
+        """Let this process's delivering subscribers reach the outbox head, for at most ``timeout`` s.
+
+        Called before :meth:`stop` so the messages published last are handled now rather than
+        on the next start (their cursors would resume them: nothing is lost either way).
+        """
+        with self._lock:
+            names = [n for n, w in self._workers.items() if w.ready and w.thread is not None and w.thread.is_alive()]
+        return not names or self.wait_idle(conn, names, timeout)
 
     def notify(self, topics: Iterable[str]) -> None:
         """Wake the subscribers of these topics (call after committing a publish)."""

@@ -163,11 +163,17 @@ class Tracker:
         return done.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
+        """Write everything recorded so far, then stop the writer thread."""
         self.flush(timeout)
         self._stopping.set()
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("analytics tracking writer still busy after %.1fs; queued events may be lost", timeout)
+                return
+        # An event recorded while the flush ran is still queued behind it: write it here.
+        self._drain_now()
 
     def _drain_now(self) -> None:
         items = []

@@ -155,6 +155,7 @@ def run_demo(
     _say(f"\nready in {time.monotonic() - started:.1f}s")
     if not serve:
         return 0
+    from ..lifecycle import exit_now, serve_http
     from ..server import build_server
 
     _say(f"\nServing MCP (streamable HTTP) at {url} - press Ctrl+C to stop")
@@ -164,5 +165,5 @@ def run_demo(
         app.search.start_background()  # embeds documents for semantic search while serving
         return app
 
-    build_server(open_app).run("streamable-http", host=host, port=port)
-    return 0
+    serve_http(build_server(open_app), host=host, port=port)
+    exit_now(0)  # the App is closed and everything is written: skip the slow interpreter teardown
