@@ -6,9 +6,9 @@ instead of a query per project, so the text of 5,000 projects is ready in about 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
+from ..repo import ProjectRepo
 from ..store import Store
 
 MAX_DOC_NAMES = 120  # per project: enough to say what it is, bounded for huge projects
@@ -35,16 +35,12 @@ def project_texts(store: Store) -> dict[str, ProjectText]:
     """Folder name, clients, description, document names and a summary of extracted text per code."""
     out: dict[str, ProjectText] = {}
     ids: dict[int, str] = {}
-    for r in store.query("SELECT id, code, folder_name, client, client_names, description FROM projects ORDER BY code"):
-        ids[r["id"]] = r["code"]
-        if r["code"] in out:  # several folders share a code: their text is merged
-            out[r["code"]].name += " " + r["folder_name"]
+    for row in ProjectRepo(store).all():  # code, then folder-name order
+        ids[row.id] = row.code
+        if row.code in out:  # several folders share a code: their text is merged
+            out[row.code].name += " " + row.name
             continue
-        try:
-            names = [str(n) for n in json.loads(r["client_names"] or "[]")]
-        except ValueError:
-            names = []
-        out[r["code"]] = ProjectText(r["code"], r["folder_name"], r["client"], names, r["description"] or "")
+        out[row.code] = ProjectText(row.code, row.name, row.client, list(row.client_names), row.description)
     for r in store.query(
         "SELECT project_id, name FROM (SELECT project_id, name, row_number() OVER "
         "(PARTITION BY project_id ORDER BY is_archive, mtime DESC) AS k FROM documents) WHERE k <= ?",
