@@ -18,6 +18,7 @@ from .names import (
 )
 from .revisions import parse_revision
 from .tags import is_archive_segment, status_tags
+from .transient import is_transient
 
 __all__ = [
     "AUTO_SELECTION_LIMIT",
@@ -39,6 +40,7 @@ __all__ = [
     "is_archive_segment",
     "is_conflict_copy",
     "is_provisional",
+    "is_transient",
     "match_phase",
     "parse_change_order",
     "parse_date",
