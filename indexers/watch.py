@@ -174,6 +174,7 @@ class Watcher:
         for root in st.paused_roots:
             log.warning("watched root %s is not there; paused until it returns (nothing is deleted)", root)
         st.watching = [str(r) for r in present]
+        self._reconciled &= set(present)  # a root that is away is reconciled again when it returns
         if not present:
             st.state = "paused"
             self._beat()
@@ -182,7 +183,6 @@ class Watcher:
                 if any(r.is_dir() for r in self.roots):
                     return
             return
-        self._reconciled &= set(present)  # a root that was away is reconciled again when it returns
         pending = [r for r in present if r not in self._reconciled]
         if pending:
             self._reconcile(pending, stop)
