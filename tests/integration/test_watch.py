@@ -6,7 +6,11 @@ deadline rather than sleeping a fixed time, so a slow machine takes longer but n
 
 from __future__ import annotations
 
+import json
 import os
+import select
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -219,3 +223,37 @@ async def _total_is(client: Client, project: str, expected: int) -> bool:
 async def _paused(client: Client, root: Path) -> bool:
     watcher = (await call(client, "index_status"))["watcher"]
     return bool(watcher) and str(root) in watcher["paused_roots"]
+
+
+def test_quicknav_watch_prints_a_json_line_per_change_and_stops_on_sigterm(tmp_path: Path) -> None:
+    root = tmp_path / "Projects"
+    _tree(root)
+    db = tmp_path / "q.db"
+    env = _params(db, root).env
+    assert env is not None
+    subprocess.run([sys.executable, "-m", "quicknav_mcp.cli", "index"], env=env, check=True, capture_output=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "quicknav_mcp.cli", "watch"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines: list[dict[str, Any]] = []
+        new = root / P1 / SD / "21614 - POOLWERX - Rev 101.pdf"
+        end = time.monotonic() + DEADLINE
+        while not lines and time.monotonic() < end:
+            new.write_bytes(b"%PDF-1.4 " + str(time.monotonic()).encode())  # until the watcher has started
+            ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+            if ready:
+                lines.append(json.loads(proc.stdout.readline()))  # type: ignore[union-attr]
+        assert lines, "no change line within the deadline"
+        assert lines[0]["path"] == str(new) and lines[0]["change"] in {"added", "modified"}
+        assert lines[0]["root"] == str(root)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=DEADLINE) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
