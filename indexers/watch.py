@@ -270,7 +270,8 @@ class Watcher:
             if stop.is_set():
                 return
             try:
-                report = scan_root(self.store, root, cancel=stop)
+                # A reconcile of a large share takes minutes: its progress keeps the heartbeat fresh.
+                report = scan_root(self.store, root, cancel=stop, progress=lambda _p: self._beat())
             except ConfigError as exc:  # vanished since the check: the next session pauses it
                 log.warning("reconcile of %s skipped: %s", root, exc)
                 continue

@@ -107,3 +107,15 @@ def test_a_newer_conflict_copy_never_becomes_current() -> None:
 def test_a_conflict_copy_alone_is_still_its_series_current() -> None:
     docs = [_doc("Site Survey-DESKTOP-ABC1234.docx", 1.0)]
     assert [d.name for d in current_by_series(docs)] == ["Site Survey-DESKTOP-ABC1234.docx"]
+
+
+def test_the_real_corpus_conflict_copies_yield_to_their_original() -> None:
+    # Three files side by side in one Sales Handover folder of the real firm.
+    base = "21376 - Project Handover Document"
+    docs = [
+        _doc(f"{base}-DESKTOP-K5SB01T.pdf", 300.0),
+        _doc(f"{base}-DESKTOP-TIDTJEI.pdf", 200.0),
+        _doc(f"{base}.pdf", 100.0),
+    ]
+    assert len({d.series_key for d in docs}) == 1
+    assert [d.name for d in current_by_series(docs)] == [f"{base}.pdf"]
