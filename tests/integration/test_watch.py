@@ -185,6 +185,20 @@ async def test_a_vanished_root_pauses_and_resumes_without_deleting(tmp_path: Pat
         assert watcher["paused_roots"] == [] and watcher["state"] == "watching"
 
 
+async def test_polling_mode_finds_changes_too(tmp_path: Path) -> None:
+    root = tmp_path / "Projects"
+    _tree(root)
+    params = _params(tmp_path / "q.db", root)
+    assert params.env is not None
+    params.env |= {"QUICKNAV_WATCH_POLL": "1", "QUICKNAV_WATCH_POLL_MS": "200"}
+    async with Client(params) as client:
+        await until(lambda: _has(client, "20692", "20692 - DOWNER - Rev 100.pdf"), "the reconciled tree")
+        (root / P2 / SD / "20692 - DOWNER - Rev 101.pdf").write_bytes(b"%PDF-1.4 polled")
+        await until(lambda: _is_current(client, "20692", "20692 - DOWNER - Rev 101.pdf"), "a change seen by polling")
+        watcher = (await call(client, "index_status"))["watcher"]
+        assert watcher["mode"] == "polling" and watcher["mode_reason"] == "QUICKNAV_WATCH_POLL"
+
+
 async def test_no_watch_turns_it_off(tmp_path: Path) -> None:
     root = tmp_path / "Projects"
     _tree(root)
