@@ -189,6 +189,7 @@ LEFT JOIN embedding_state s ON s.doc_id = d.id
 WHERE (s.doc_id IS NULL OR s.model != ? OR s.embedded_at < d.indexed_at
        OR (c.extracted_at IS NOT NULL AND s.embedded_at < c.extracted_at))
   {require}
+ORDER BY d.indexed_at DESC  -- what the file watcher just indexed goes ahead of the backlog
 LIMIT ?
 """
 

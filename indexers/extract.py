@@ -376,6 +376,7 @@ SELECT d.id, d.rel_path, d.ext, d.size, d.mtime, r.path AS root
 FROM documents d JOIN roots r ON r.id = d.root_id
 LEFT JOIN document_content c ON c.doc_id = d.id
 WHERE c.doc_id IS NULL OR c.size != d.size OR c.mtime != d.mtime
+ORDER BY d.indexed_at DESC  -- what the file watcher just indexed goes ahead of the backlog
 LIMIT ?
 """
 

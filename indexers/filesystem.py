@@ -39,6 +39,11 @@ nothing is deleted (the walk was incomplete) and the scan ends with status ``can
 Once the walk has finished, reconciliation always runs to completion.
 
 Scans of the same root through the same database file are serialised within one process.
+
+A *narrow* scan (:func:`scan_changes`, what the file watcher calls) runs the same phases over the
+project folders that hold the given changed paths: discovery still lists the root (so new, renamed
+and vanished project folders are handled exactly as by a full scan), but only the stored documents
+of the touched, new, renamed and vanished projects are loaded, walked and reconciled.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ from pathlib import Path
 from typing import Any
 
 from quicknav_mcp.domain import (
+    is_transient,
     parse_document,
     parse_project_folder,
     parse_range_folder,
@@ -91,7 +97,6 @@ MAX_STORED_PROBLEMS = 10_000
 MASS_VANISH_MIN = 20  # fewer vanished projects than this are ordinary housekeeping
 PROBLEM_SAMPLES = 50
 
-_SKIP_NAMES = frozenset({"thumbs.db", "desktop.ini"})
 _by_name = attrgetter("name")
 _scandir = os.scandir  # indirection so tests can simulate listing failures
 
@@ -218,8 +223,8 @@ def _message(exc: OSError) -> str:
 
 
 def _skipped(name: str) -> bool:
-    """Hidden entries, Office lock files and Windows shell litter."""
-    return name.startswith((".", "~$")) or name.lower() in _SKIP_NAMES
+    """Hidden entries, lock and temp files, shell litter, partial downloads (the domain's rule)."""
+    return is_transient(name)
 
 
 def _under(rel: str, prefixes: list[str]) -> bool:
@@ -264,8 +269,12 @@ class _Scan:
         cancel: threading.Event | None,
         force: bool,
         max_depth: int,
+        only: list[str] | None = None,
     ) -> None:
         self.store = store
+        # A narrow scan: the changed paths (relative to the root) whose project folders are walked.
+        self.only = only
+        self.fresh: set[int] = set()  # projects added or renamed by this scan: always walked
         self.root = root
         self.root_str = str(root)
         self.root_real = os.path.realpath(root)
@@ -441,7 +450,7 @@ class _Scan:
             # First the project facts a killed scan left uncomputed: right even if this scan is killed too.
             project_facts.refresh(self.store)
             found = self._discover()
-            self._load_documents()
+            self._load_documents(found)
             self._sync_projects(found)
             self.phase = "walk"
             complete = self._walk_all()
@@ -529,11 +538,28 @@ class _Scan:
         self.projects_total = len(found)
         return found
 
-    def _load_documents(self) -> None:
-        rows = self.store.query(
-            "SELECT id, project_id, rel_path, name, size, mtime FROM documents WHERE root_id = ?",
-            (self.root_id,),
-        )
+    def _touched(self, rel: str) -> bool:
+        """Whether a narrow scan covers the project folder at ``rel`` (a full scan covers all)."""
+        if self.only is None:
+            return True
+        return any(not c or c == rel or c.startswith(rel + "/") or rel.startswith(c + "/") for c in self.only)
+
+    def _load_documents(self, found: list[tuple[str, str, ProjectFolder, str | None, float | None]]) -> None:
+        sql = "SELECT id, project_id, rel_path, name, size, mtime FROM documents WHERE root_id = ?"
+        if self.only is None:
+            rows = self.store.query(sql, (self.root_id,))
+        else:
+            # Touched projects, and vanished ones (deleted, or renamed: their rows are re-keyed and walked).
+            here = {item[0] for item in found}
+            pids = [
+                r["id"]
+                for r in self.store.query(projects_repo.STORED_SQL, (self.root_id,))
+                if self._touched(r["rel_path"]) or r["rel_path"] not in here
+            ]
+            rows = []
+            for chunk in _chunks(pids, 500):
+                marks = ", ".join("?" for _ in chunk)
+                rows.extend(self.store.query(f"{sql} AND project_id IN ({marks})", (self.root_id, *chunk)))
         existing = self.existing
         keys = self.keys
         for r in rows:
@@ -596,6 +622,7 @@ class _Scan:
                 values = projects_repo.project_values(folder, os.path.basename(abs_path), rel, rng, mtime)
                 pid = conn.execute(projects_repo.INSERT_SQL, (self.root_id, *values)).lastrowid
                 self.projects[pid] = _Project(pid, rel, abs_path, folder, rng, mtime)
+                self.fresh.add(pid)
                 self.report.projects_added += 1
         self.report.projects_seen = len(found)
 
@@ -614,6 +641,7 @@ class _Scan:
         for old_path in old_paths:
             self.existing[rel + old_path[cut:]] = self.existing.pop(old_path)
         self.projects[pid] = _Project(pid, rel, abs_path, folder, rng, mtime)
+        self.fresh.add(pid)
         self.report.moved += moved
         self.report.projects_renamed += 1
         log.info("project %s moved from %s to %s", folder.code, _safe(old_rel), _safe(rel))
@@ -621,6 +649,8 @@ class _Scan:
     def _walk_all(self) -> bool:
         """Walk every project; False when cancelled."""
         for proj in sorted(self.projects.values(), key=attrgetter("rel_path")):
+            if proj.id not in self.fresh and not self._touched(proj.rel_path):
+                continue  # a narrow scan: its stored rows were not loaded either
             if self._cancelled():
                 return False
             self.current = proj.folder.code
@@ -835,6 +865,34 @@ def scan_root(
         return _Scan(store, path, progress, cancel, force, max_depth).run()
 
 
+def scan_changes(
+    store: Store,
+    root: str | Path,
+    paths: Iterable[str | Path],
+    *,
+    cancel: threading.Event | None = None,
+    max_depth: int = MAX_DEPTH,
+) -> ScanReport:
+    """Reconcile just the project folders holding ``paths`` (changed files or folders under ``root``).
+
+    The file watcher's entry point: the same discovery, upsert, move and delete code as
+    :func:`scan_root`, narrowed to what changed. A path outside the root is ignored; the root
+    itself (or a folder above every project) widens it to a full scan.
+    """
+    path = _resolve_root(root)
+    base = str(path)
+    only: list[str] = []
+    for p in paths:
+        rel = os.path.relpath(os.path.abspath(p), base)
+        if rel == os.curdir:
+            rel = ""
+        elif rel == os.pardir or rel.startswith(os.pardir + os.sep):
+            continue
+        only.append(rel.replace(os.sep, "/"))
+    with _root_lock(store, path):
+        return _Scan(store, path, None, cancel, False, max_depth, only=only).run()
+
+
 def scan_roots(
     store: Store,
     roots: Iterable[str | Path],
@@ -854,4 +912,4 @@ def scan_roots(
     return reports
 
 
-__all__ = ["ScanProblem", "ScanProgress", "ScanReport", "scan_root", "scan_roots"]
+__all__ = ["ScanProblem", "ScanProgress", "ScanReport", "scan_changes", "scan_root", "scan_roots"]

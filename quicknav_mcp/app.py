@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .analytics import AnalyticsService, AnalyticsSettings
 from .analytics.popularity import Popularity
@@ -22,6 +22,7 @@ from .services.projects import ProjectService
 from .store import Store
 
 if TYPE_CHECKING:
+    from .indexers.watch import WatchSupervisor
     from .predict.next_action import PredictService
     from .recommend.live import LiveUsage
     from .recommend.service import RecommendService
@@ -40,6 +41,7 @@ class App:
     analytics: AnalyticsService
     search: SearchService
     ml: MLService
+    watcher: WatchSupervisor | None = None
 
     @classmethod
     def open(cls, config: Config | None = None) -> App:
@@ -113,9 +115,30 @@ class App:
             self.store, self.projects, self.usage, self.analytics, self.ml, default_user=self.config.user
         )
 
+    def start_watching(self, on_changes: Any = None) -> WatchSupervisor:
+        """Follow changes under the configured roots on a supervised thread (``serve``, ``quicknav watch``)."""
+        from .indexers.watch import Watcher, WatchSupervisor
+
+        if self.watcher is None:
+            cfg = self.config
+            watcher = Watcher(
+                self.store,
+                cfg.roots,
+                poll=cfg.watch_poll,
+                poll_ms=cfg.watch_poll_ms,
+                reconcile_minutes=cfg.reconcile_minutes,
+                on_changes=on_changes,
+                after_changes=self.search.notify,  # extraction and embedding of what changed, ahead of the backlog
+            )
+            self.watcher = WatchSupervisor(watcher).start()
+            self.indexing.watcher = self.watcher
+        return self.watcher
+
     def close(self) -> None:
         """Stop the workers, write every tracked event, checkpoint the WAL; each step runs even if one fails."""
         try:
+            if self.watcher is not None:
+                self.watcher.stop()  # first: no scan may start on a store being closed
             if "usage" in self.__dict__:
                 self.usage.close()  # the live usage state recommendations and predictions share
             self.search.close()  # stops the background extraction/embedding worker, if started

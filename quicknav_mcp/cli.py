@@ -10,8 +10,11 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--no-watch", action="store_true", help="do not follow file changes live (env QUICKNAV_WATCH=0)")
+
+    p = sub.add_parser("watch", help="follow changes under the roots and index them live (one JSON line per change)")
+    _common(p)
 
     p = sub.add_parser("demo", help="generate a synthetic firm, index it and serve it over HTTP")
     _common(p)
@@ -228,15 +235,51 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = App.open(config)
         if config.search_background:
             app.search.start_background()  # extracts text and embeds new/changed documents
+        if watching:
+            app.start_watching()
         return app
 
+    watching = config.watch and not args.no_watch and bool(config.roots)
     server = build_server(open_app)
+    if watching:
+        # The App opens lazily on the first request; watching starts now, without delaying serving.
+        threading.Thread(target=server.holder.get, name="quicknav-open", daemon=True).start()
     if args.http:
         log.info("serving MCP over streamable HTTP", extra={"url": f"http://{args.host}:{args.port}/mcp"})
         serve_http(server, host=args.host, port=args.port)
     else:
         serve_stdio(server)
     exit_now(EXIT_OK)  # the App is closed and everything is written: skip the slow interpreter teardown
+
+
+def _interrupt(_sig: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from .app import App
+    from .indexers.watch import FileChange
+    from .lifecycle import ignore_late_signals
+
+    config = _existing(_config(args))
+
+    def show(root: Path, changes: list[FileChange], report: Any) -> None:
+        for change in changes:
+            line = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "change": change.kind}
+            line |= {"path": change.path, "root": str(root), "scan": report.scan_id}
+            print(json.dumps(line), flush=True)
+
+    signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop ends it like Ctrl+C
+    with App.open(config) as app:
+        supervisor = app.start_watching(on_changes=show)
+        try:
+            while supervisor.is_alive():
+                supervisor.join(1.0)
+        except KeyboardInterrupt:
+            log.info("stopping the watcher")
+        finally:
+            ignore_late_signals()
+    return EXIT_OK
 
 
 def cmd_project(args: argparse.Namespace) -> int:
@@ -391,6 +434,7 @@ COMMANDS = {
     "index": cmd_index,
     "search": cmd_search,
     "serve": cmd_serve,
+    "watch": cmd_watch,
     "demo": cmd_demo,
     "project": cmd_project,
     "doc": cmd_doc,
@@ -407,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        default = "INFO" if args.command == "serve" else "WARNING"
+        default = "INFO" if args.command in ("serve", "watch") else "WARNING"
         setup_logging(resolve_log_level(args.log_level, default))
         return COMMANDS[args.command](args)
     except (ConfigError, InvalidInput, StoreError) as exc:

@@ -36,6 +36,10 @@ ENV_EXTRACT_MAX_BYTES = "QUICKNAV_EXTRACT_MAX_BYTES"
 ENV_EXTRACT_TIMEOUT = "QUICKNAV_EXTRACT_TIMEOUT"
 ENV_ANALYTICS_RETENTION = "QUICKNAV_ANALYTICS_RETENTION_DAYS"
 ENV_ANALYTICS_TRACKING = "QUICKNAV_ANALYTICS_TRACKING"
+ENV_WATCH = "QUICKNAV_WATCH"
+ENV_WATCH_POLL = "QUICKNAV_WATCH_POLL"
+ENV_WATCH_POLL_MS = "QUICKNAV_WATCH_POLL_MS"
+ENV_RECONCILE_MINUTES = "QUICKNAV_RECONCILE_MINUTES"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -87,6 +91,11 @@ class Config:
     analytics_retention_days: int = 365  # raw events kept this long; 0 keeps them forever
     analytics_tracking: bool = True  # record every tool call as an analytics event
     timezone: str = field(default_factory=machine_timezone)  # IANA name: analytics days, hours, dates
+    # --- the file watcher (indexers/watch.py)
+    watch: bool = True  # `serve` follows changes under the roots as they happen
+    watch_poll: bool | None = None  # force polling (True) or inotify (False); None: polling on network filesystems
+    watch_poll_ms: int = 1000  # how often polling mode looks at the files
+    reconcile_minutes: int = 60  # a full incremental scan this often while watching (0 = never)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -210,6 +219,28 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "record every tool call as an analytics event",
         _bool,
+    ),
+    Setting("watch", ENV_WATCH, "--no-watch (serve)", "`serve` watches the roots and indexes changes live", _bool),
+    Setting(
+        "watch_poll",
+        ENV_WATCH_POLL,
+        "",
+        "`1` polls instead of using OS notifications (default: polling only on network filesystems)",
+        _bool,
+    ),
+    Setting(
+        "watch_poll_ms",
+        ENV_WATCH_POLL_MS,
+        "",
+        "how often polling mode looks for changes, in milliseconds",
+        _int(50, 600_000, "milliseconds"),
+    ),
+    Setting(
+        "reconcile_minutes",
+        ENV_RECONCILE_MINUTES,
+        "",
+        "while watching, a full incremental scan this often catches anything missed (0 = never)",
+        _int(0, 10_080, "minutes"),
     ),
 )
 _PARSED = {s.field: s for s in SETTINGS if s.parse is not None}

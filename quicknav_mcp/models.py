@@ -5,7 +5,7 @@ A leaf module: it imports nothing from the package, so every feature's models ca
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -167,4 +167,9 @@ class IndexStatus(BaseModel):
     recent_problems: list[dict[str, str]] = Field(default_factory=list)
     search: SearchIndexStatus | None = Field(
         None, description="Text extraction and embedding progress; whether semantic search is available"
+    )
+    watcher: dict[str, Any] | None = Field(
+        None,
+        description="The live file watcher while serving: state, mode (inotify/polling), heartbeat, last change, "
+        "restarts, paused roots",
     )

@@ -1,6 +1,7 @@
 """The pure domain: how the firm names folders and documents. No I/O anywhere in this package."""
 
 from .clients import client_names_from_documents
+from .conflicts import conflict_marker, is_conflict_copy, strip_conflict
 from .current import AUTO_SELECTION_LIMIT, DocFacts, auto_choice, current_by_series, is_provisional, rank_key
 from .dates import parse_date
 from .doc_types import DOC_TYPE_SYNONYMS, DOC_TYPES, classify_doc_type
@@ -17,6 +18,7 @@ from .names import (
 )
 from .revisions import parse_revision
 from .tags import is_archive_segment, status_tags
+from .transient import is_transient
 
 __all__ = [
     "AUTO_SELECTION_LIMIT",
@@ -31,11 +33,14 @@ __all__ = [
     "auto_choice",
     "classify_doc_type",
     "client_names_from_documents",
+    "conflict_marker",
     "current_by_series",
     "duplicate_counter",
     "extract_project_code",
     "is_archive_segment",
+    "is_conflict_copy",
     "is_provisional",
+    "is_transient",
     "match_phase",
     "parse_change_order",
     "parse_date",
@@ -48,4 +53,5 @@ __all__ = [
     "rank_key",
     "series_key",
     "status_tags",
+    "strip_conflict",
 ]

@@ -3,13 +3,16 @@
 The highest design revision outside archive folders; an as-built beats a not-as-built at the same
 revision (and an as-built with no revision number is the final issue); ``Rev 1.02`` (102) is above
 ``Rev 101``; a DRAFT loses; dated documents (Sales & PO reports) go by date; the original in its home
-phase beats a handover copy of the same file, so copies are never counted twice.
+phase beats a handover copy of the same file, so copies are never counted twice; a sync client's
+conflict copy (``name-DESKTOP-ABC1234.pdf``) is in its original's series and never its current one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
+
+from .conflicts import is_conflict_copy
 
 FINAL_WITHOUT_NUMBER = 1_000_000
 AUTO_SELECTION_LIMIT = 10
@@ -73,6 +76,7 @@ def rank_key(d: DocFacts) -> tuple:
     home = getattr(d, "phase", None) == HOME_PHASE.get(getattr(d, "doc_type", ""), "")
     return (
         not d.is_archive,
+        not is_conflict_copy(d.name),  # a sync conflict copy never outranks a file that is not one
         major,
         d.doc_date or "",
         minor,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from .conflicts import strip_conflict
 from .dates import ANY_DATE
 from .grammar import (
     CHANGE_ORDER_AFTER_CODE_IN_NAME,
@@ -80,7 +81,7 @@ def series_key(stem: str, doc_type: str | None = None, change_order: int | None 
         return "sales & po report"
     if doc_type == "change_order" and change_order is not None:
         return f"change order {change_order}"
-    text = _DUPLICATE.sub(" ", stem)
+    text = _DUPLICATE.sub(" ", strip_conflict(stem))
     text = _COPY.sub(" ", text)
     text = ANY_DATE.sub(" ", text)
     text = strip_revision(text)

@@ -44,6 +44,7 @@ class IndexService:
         self.store = store
         self.roots = tuple(roots)
         self.content = content
+        self.watcher: Any = None  # the file watcher's supervisor while one runs (anything with ``status()``)
         self._scan_lock = threading.Lock()
 
     def status(self) -> IndexStatus:
@@ -51,6 +52,8 @@ class IndexService:
         status = self._scan_status()
         if self.content is not None:
             status.search = self.content.index_status()
+        if self.watcher is not None:
+            status.watcher = self.watcher.status()
         return status
 
     def _scan_status(self) -> IndexStatus:

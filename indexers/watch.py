@@ -1,0 +1,369 @@
+"""The file watcher: changes under the project roots reach the index within a second or so.
+
+One session follows every present root with watchfiles (inotify, FSEvents or ReadDirectoryChangesW;
+polling on network filesystems, with ``QUICKNAV_WATCH_POLL=1``, or once the inotify watch limit is
+reached). It starts with a reconcile (the ordinary incremental scan) and then hands each batch of
+changes (grouped by watchfiles for up to :data:`DEBOUNCE_MS`) to
+:func:`~quicknav_mcp.indexers.filesystem.scan_changes`, the scanner's own upsert / move / delete
+code narrowed to the touched project folders, so there is no second writer. Search is then woken
+to extract and embed what changed.
+
+Every second the session beats (``heartbeat`` in ``index_status``) and checks its roots: one that
+vanished (an unmounted share, a renamed folder) ends the session and the next runs without it —
+nothing under it is deleted — and when it is back a new session reconciles it. A full reconcile
+also runs every ``reconcile_minutes``. :class:`WatchSupervisor` runs sessions on a thread and
+restarts a failed one with backoff, counting restarts, so the watcher never dies silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import watchfiles
+from watchfiles import Change
+
+from quicknav_mcp.domain import is_transient
+from quicknav_mcp.errors import ConfigError
+from quicknav_mcp.store import Store
+
+from .filesystem import ScanReport, scan_changes, scan_root
+
+log = logging.getLogger(__name__)
+# watchfiles logs every batch at INFO; our own line per batch says more (and `quicknav watch` prints each change).
+logging.getLogger("watchfiles").setLevel(logging.WARNING)
+
+STEP_MS = 200  # a batch closes once no change arrived for this long...
+DEBOUNCE_MS = 500  # ...or this long after its first change
+TICK_MS = 1000  # heartbeat and root check interval
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 60.0
+HEALTHY_AFTER = 60.0  # a session that ran this long resets the backoff
+# Filesystems where inotify sees no changes made by other machines.
+NETWORK_FS = frozenset(
+    {"nfs", "nfs4", "cifs", "smbfs", "smb3", "9p", "fuse.sshfs", "sshfs", "davfs", "fuse.rclone", "afs", "ncpfs"}
+)
+_KIND = {Change.added: "added", Change.modified: "modified", Change.deleted: "deleted"}
+
+WatchFn = Callable[..., Iterator[set[tuple[Change, str]]]]
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass(slots=True)
+class WatchStatus:
+    """What ``index_status`` reports about the watcher."""
+
+    state: str = "starting"  # starting | reconciling | watching | paused | restarting | stopped
+    mode: str | None = None  # inotify (OS notifications) | polling
+    mode_reason: str | None = None
+    heartbeat: str | None = None
+    last_change: str | None = None
+    last_change_path: str | None = None
+    changes: int = 0
+    batches: int = 0
+    restarts: int = 0
+    last_error: str | None = None
+    last_reconcile: str | None = None
+    watching: list[str] = field(default_factory=list)
+    paused_roots: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """One change watchfiles reported, with the root it is under."""
+
+    root: Path
+    kind: str  # added | modified | deleted
+    path: str
+
+
+def ignored(path: str) -> bool:
+    """Whether a changed path is not worth a scan: the scanner's transient-name rule, on its name."""
+    return is_transient(os.path.basename(path.rstrip("/\\")))
+
+
+def _watch_filter(change: Change, path: str) -> bool:
+    return not ignored(path)
+
+
+def group_changes(changes: Iterable[tuple[Change, str]], roots: Sequence[Path]) -> dict[Path, list[FileChange]]:
+    """The changes of one batch by root (deepest root first), ignored names and strays dropped."""
+    ordered = sorted(roots, key=lambda r: len(str(r)), reverse=True)
+    grouped: dict[Path, list[FileChange]] = {}
+    for change, path in sorted(changes, key=lambda c: c[1]):
+        if ignored(path):
+            continue
+        for root in ordered:
+            base = str(root)
+            if path == base or path.startswith(base.rstrip(os.sep) + os.sep):
+                grouped.setdefault(root, []).append(FileChange(root, _KIND.get(change, "modified"), path))
+                break
+    return grouped
+
+
+def filesystem_type(path: Path) -> str | None:
+    """The type of the filesystem holding ``path`` (Linux ``/proc/mounts``), or None when unknown."""
+    try:
+        with open("/proc/mounts", encoding="utf-8", errors="replace") as f:
+            mounts = [line.split()[1:3] for line in f if len(line.split()) >= 3]
+    except OSError:
+        return None
+    target = str(path)
+    best, kind = "", None
+    for mount, fstype in mounts:
+        mount = mount.replace("\\040", " ")
+        inside = target == mount or target.startswith(mount.rstrip("/") + "/")
+        if inside and len(mount) > len(best):
+            best, kind = mount, fstype
+    return kind
+
+
+class RootsVanished(Exception):
+    """A watched root disappeared or a paused one came back: start a new session."""
+
+
+class Watcher:
+    """Sessions of watching; :meth:`run_session` returns when the roots change or ``stop`` is set."""
+
+    def __init__(
+        self,
+        store: Store,
+        roots: Sequence[Path],
+        *,
+        poll: bool | None = None,
+        poll_ms: int = 1000,
+        reconcile_minutes: int = 60,
+        on_changes: Callable[[Path, list[FileChange], ScanReport], None] | None = None,
+        after_changes: Callable[[], None] | None = None,
+        watch_fn: WatchFn = watchfiles.watch,
+    ) -> None:
+        if not roots:
+            raise ConfigError("no project roots configured to watch: set QUICKNAV_ROOTS or pass --root")
+        self.store = store
+        self.roots = tuple(Path(r) for r in roots)
+        self.poll = poll
+        self.poll_ms = poll_ms
+        self.reconcile_seconds = reconcile_minutes * 60.0
+        self.on_changes = on_changes
+        self.after_changes = after_changes
+        self.watch_fn = watch_fn
+        self.status = WatchStatus()
+        self._limit_reached = False  # the OS refused more watches once: poll from then on
+        self._reconciled: set[Path] = set()
+        self._last_reconcile = time.monotonic()
+
+    # ------------------------------------------------------------------ one session
+
+    def run_session(self, stop: threading.Event) -> None:
+        present = [r for r in self.roots if r.is_dir()]
+        st = self.status
+        st.paused_roots = [str(r) for r in self.roots if r not in present]
+        for root in st.paused_roots:
+            log.warning("watched root %s is not there; paused until it returns (nothing is deleted)", root)
+        st.watching = [str(r) for r in present]
+        self._reconciled &= set(present)  # a root that is away is reconciled again when it returns
+        if not present:
+            st.state = "paused"
+            self._beat()
+            while not stop.wait(TICK_MS / 1000):
+                self._beat()
+                if any(r.is_dir() for r in self.roots):
+                    return
+            return
+        pending = [r for r in present if r not in self._reconciled]
+        if pending:
+            self._reconcile(pending, stop)
+        polling, reason = self._polling(present)
+        st.mode, st.mode_reason = ("polling" if polling else "inotify"), reason
+        st.state = "watching"
+        self._beat()
+        log.info("watching %d root(s) with %s", len(present), st.mode, extra={"roots": st.watching, "reason": reason})
+        try:
+            for changes in self.watch_fn(
+                *present,
+                watch_filter=_watch_filter,
+                debounce=DEBOUNCE_MS,
+                step=STEP_MS,
+                stop_event=stop,
+                rust_timeout=TICK_MS,
+                yield_on_timeout=True,
+                force_polling=polling,
+                poll_delay_ms=self.poll_ms,
+                ignore_permission_denied=True,
+                raise_interrupt=False,
+            ):
+                self._beat()
+                if changes:
+                    self.apply(changes, present, stop)
+                self._check_roots(present)
+                if self.reconcile_seconds and time.monotonic() - self._last_reconcile >= self.reconcile_seconds:
+                    self._reconcile(present, stop)
+                if stop.is_set():
+                    break
+        except RootsVanished:
+            return
+        except OSError as exc:
+            if "watch limit" in str(exc).lower() and not polling:
+                self._limit_reached = True
+                log.warning("the OS file watch limit is reached; switching to polling (%s)", exc)
+                return
+            if any(not r.is_dir() for r in present):
+                return  # the root went away under the watcher: the next session pauses it
+            raise
+        if stop.is_set():
+            st.state = "stopped"
+
+    def apply(self, changes: Iterable[tuple[Change, str]], roots: Sequence[Path], stop: threading.Event) -> int:
+        """Index one batch of changes through the scanner; returns how many changes were applied."""
+        grouped = group_changes(changes, roots)
+        applied = 0
+        for root, items in grouped.items():
+            try:
+                report = scan_changes(self.store, root, [c.path for c in items], cancel=stop)
+            except ConfigError:
+                continue  # the root vanished mid-batch; the root check pauses it
+            applied += len(items)
+            st = self.status
+            st.changes += len(items)
+            st.batches += 1
+            st.last_change = _now()
+            st.last_change_path = items[-1].path
+            if self.on_changes is not None:
+                self.on_changes(root, items, report)
+        if applied and self.after_changes is not None:
+            self.after_changes()
+        return applied
+
+    def forget_reconciled(self) -> None:
+        """The next session reconciles every root first (after a failure, changes may have been missed)."""
+        self._reconciled.clear()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _beat(self) -> None:
+        self.status.heartbeat = _now()
+
+    def _check_roots(self, present: Sequence[Path]) -> None:
+        if any(not r.is_dir() for r in present):
+            raise RootsVanished
+        if any(r.is_dir() for r in self.roots if r not in present):
+            log.info("a paused root is back; resuming it")
+            raise RootsVanished
+
+    def _reconcile(self, roots: Sequence[Path], stop: threading.Event) -> None:
+        st = self.status
+        st.state = "reconciling"
+        for root in roots:
+            if stop.is_set():
+                return
+            try:
+                # A reconcile of a large share takes minutes: its progress keeps the heartbeat fresh.
+                report = scan_root(self.store, root, cancel=stop, progress=lambda _p: self._beat())
+            except ConfigError as exc:  # vanished since the check: the next session pauses it
+                log.warning("reconcile of %s skipped: %s", root, exc)
+                continue
+            self._reconciled.add(root)
+            log.info(
+                "reconciled %s: %d added, %d updated, %d moved, %d deleted",
+                root,
+                report.added,
+                report.updated,
+                report.moved,
+                report.deleted,
+            )
+        self._last_reconcile = time.monotonic()
+        st.last_reconcile = _now()
+        if self.after_changes is not None:
+            self.after_changes()
+        st.state = "watching"
+
+    def _polling(self, roots: Sequence[Path]) -> tuple[bool, str | None]:
+        if self._limit_reached:
+            return True, "the OS file watch limit was reached"
+        if self.poll is not None:
+            return self.poll, "QUICKNAV_WATCH_POLL" if self.poll else None
+        for root in roots:
+            kind = filesystem_type(root)
+            if kind in NETWORK_FS:
+                return True, f"{root} is on a network filesystem ({kind})"
+        return False, None
+
+
+class WatchSupervisor:
+    """Runs a :class:`Watcher` on a daemon thread and restarts a failed session with backoff."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        self.watcher = watcher
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self.run, name="quicknav-watcher", daemon=True)
+
+    def start(self) -> WatchSupervisor:
+        self._thread.start()
+        return self
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def status(self) -> dict[str, Any]:
+        data = self.watcher.status.to_dict()
+        data["alive"] = self._thread.is_alive() or threading.current_thread() is self._thread
+        return data
+
+    def stop(self, timeout: float = 3.0) -> bool:
+        """Stop watching; returns whether the thread ended within ``timeout`` seconds."""
+        self._stop.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+        self.watcher.status.state = "stopped"
+        return not self._thread.is_alive()
+
+    def run(self) -> None:
+        """Sessions until stopped (in the calling thread when not :meth:`start`-ed)."""
+        backoff = BACKOFF_FIRST
+        st = self.watcher.status
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                self.watcher.run_session(self._stop)
+                continue
+            except Exception as exc:
+                if self._stop.is_set():  # the store closed under a session during shutdown
+                    log.debug("watcher session ended by shutdown", exc_info=True)
+                    break
+                if time.monotonic() - started >= HEALTHY_AFTER:
+                    backoff = BACKOFF_FIRST
+                st.restarts += 1
+                st.state = "restarting"
+                st.last_error = f"{type(exc).__name__}: {exc}"
+                self.watcher.forget_reconciled()  # changes may have been missed while it was down
+                log.exception("file watcher failed; restart %d in %.0fs", st.restarts, backoff)
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, BACKOFF_MAX)
+        st.state = "stopped"
+
+
+__all__ = [
+    "FileChange",
+    "WatchStatus",
+    "WatchSupervisor",
+    "Watcher",
+    "filesystem_type",
+    "group_changes",
+    "ignored",
+]
