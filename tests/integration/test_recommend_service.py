@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from quicknav_mcp.analytics.db import Conn
 from quicknav_mcp.app import App
 from quicknav_mcp.errors import InvalidInput, NotFound
 
@@ -154,3 +155,30 @@ def test_training_with_too_few_events_is_a_clear_status(tmp_path: Path) -> None:
         # serving still answers, with heuristics and a warning
         r = empty.recommend.recommend_projects("ann", 3)
         assert r.model_version is None and r.warnings
+
+
+def test_fold_in_takes_this_process_events_from_the_tail_and_others_by_query(app: App) -> None:
+    live = app.usage
+    state = live.current()
+    queries = live.fold_queries
+    app.analytics.track_event(ev("cat", "17002", 1, event_id="tail-1"))
+    assert live.current().users["cat"].project[-1] == state.index["17002"]
+    assert live.fold_queries == queries  # handed over by the writer, no query
+    # Another writer (as another process would) goes straight to the file: data_version moves, one
+    # range query reads it.
+    other = Conn(app.store.path)
+    with other.write() as c:
+        c.execute(
+            "INSERT INTO events(event_id, user_id, event_type, project_id, ts_ms, received_ms) VALUES (?,?,?,?,?,?)",
+            ("outside-1", "cat", "project_view", "17004", NOW - 45_000, NOW),
+        )
+    other.close()
+    assert live.current().users["cat"].project[-1] == state.index["17004"]
+    assert live.fold_queries > queries
+    settled = live.fold_queries
+    live.current()
+    live.current()
+    assert live.fold_queries <= settled + 1  # nothing moved: at most one empty read, then none
+    # The next event of this process follows a hole it did not write: it is read by query, not lost.
+    app.analytics.track_event(ev("cat", "17001", 0.5, event_id="tail-2"))
+    assert live.current().users["cat"].project[-1] == state.index["17001"]
