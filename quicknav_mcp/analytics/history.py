@@ -241,11 +241,13 @@ class Tail:
         with self._lock:
             if self.high_water <= seq:
                 return [], seq
-            if not self._rows or self._rows[0][0] > seq + 1:
+            # Writers hand over after their commits, so batches may arrive out of order: the buffer
+            # must reach back to the cursor, and what it lacks beyond its end is read by query.
+            if not self._rows or self._rows[0][0] > seq + 1 or self._rows[-1][0] <= seq:
                 return None
             # the buffer is contiguous, so the rows after the cursor start at a known offset
             picked = list(islice(self._rows, max(0, seq + 1 - self._rows[0][0]), None))
-            upto = self.high_water
+            upto = self._rows[-1][0]
         handed = [
             Interaction(
                 seq=s,
