@@ -74,12 +74,13 @@ class App:
         )
 
     def __post_init__(self) -> None:
-        from .predict.trainable import NextProjectTrainable
+        from .predict.trainable import NextProjectGRUTrainable, NextProjectTrainable
         from .recommend.trainable import RecommenderTrainable
 
         # Built lazily (they load numpy); a retrain reloads them only if they exist.
         self.ml.register(RecommenderTrainable(self.store, lambda: self._loaded("recommend")))
         self.ml.register(NextProjectTrainable(self.store, lambda: self._loaded("predict")))
+        self.ml.register(NextProjectGRUTrainable(self.store, lambda: self._loaded("predict")))
 
     def _loaded(self, name: str) -> None:
         service = self.__dict__.get(name)

@@ -75,6 +75,10 @@ class DocumentInfo(BaseModel):
     is_current: bool = Field(False, description="The current document of its series (not superseded)")
     size: int = 0
     modified: str = Field("", description="File modification time, ISO 8601 UTC")
+    predicted_doc_type: str | None = Field(
+        None, description="When the rules type it 'other': the document classifier's family (a model's guess)"
+    )
+    predicted_confidence: float | None = Field(None, description="The classifier's probability of that family")
 
 
 class FindDocumentsResult(BaseModel):

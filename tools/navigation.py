@@ -77,7 +77,10 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         as-built preferred. Use when the user wants "the drawings", "the latest design", "CO5", "the
         Sales & PO report" of a known project. Returns the legacy status/path/paths plus `documents`
         with parsed revision, status tags, dates, room and change-order fields."""
-        return holder.get().documents.find(project_number, doc_type, mode, room, change_order, include_archive)
+        app = holder.get()
+        found = app.documents.find(project_number, doc_type, mode, room, change_order, include_archive)
+        app.ml.doc_types.annotate(found.documents)  # a model's family for documents the rules call "other"
+        return found
 
     @server.tool(title="List a project's documents", annotations=READ_ONLY)
     @tool_errors
@@ -89,4 +92,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         """Every document of a project, a page at a time, in folder order, each marked `is_current`
         or not. Use to browse a project when find_documents' families do not fit; follow
         `next_offset` for the next page."""
-        return holder.get().documents.page(project_number, offset, limit)
+        app = holder.get()
+        page = app.documents.page(project_number, offset, limit)
+        app.ml.doc_types.annotate(page.documents)  # a model's family for documents the rules call "other"
+        return page

@@ -90,9 +90,12 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         answer has facets (doc_type, phase, project, extension, year, status), total_count and
         pagination. Use for "which drawings mention the Tesira DSP", "CO5 for 20692", "latest
         as built for 21614"; to get the one current document of a known family, find_documents."""
-        return holder.get().search.search_documents(
+        app = holder.get()
+        found = app.search.search_documents(
             query, project_number, doc_type, filters, limit, offset, current_only, user_id
         )
+        app.ml.doc_types.annotate(found.documents)  # a model's family for documents the rules call "other"
+        return found
 
     @server.tool(title="Autocomplete", annotations=READ_ONLY)
     @tool_errors

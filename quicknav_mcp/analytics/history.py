@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..domain import classify_doc_type
@@ -196,6 +200,82 @@ def time_span(db: Queryable, types: Sequence[str] = INTERACTION_TYPES) -> tuple[
         tuple(types),
     )[0]
     return None if row[0] is None else (int(row[0]), int(row[1]))
+
+
+# ---- the tail of the log, handed over in-process ---------------------------------------------------
+TAIL_SIZE = 4096
+_TYPES = frozenset(INTERACTION_TYPES)
+
+
+class Tail:
+    """The newest events this process stored in one database, so fold-in needs no query.
+
+    The writer hands over the rows it has just committed with their sequence numbers; a
+    reader asks for everything after its cursor. The answer is complete only when the buffer
+    covers the cursor contiguously (another process may have written in between): otherwise
+    ``after`` returns None and the reader falls back to :func:`since_event`.
+    """
+
+    def __init__(self, size: int = TAIL_SIZE) -> None:
+        self._rows: deque[tuple[int, Any]] = deque(maxlen=size)
+        self._lock = threading.Lock()
+        self.high_water = 0  # newest sequence number this process stored
+
+    def appended(self, first_seq: int, rows: Sequence[Any] | None, last_seq: int) -> None:
+        """Rows ``first_seq..last_seq`` were committed; ``rows`` None when they are not known one by one."""
+        with self._lock:
+            if self._rows and self._rows[-1][0] != first_seq - 1:
+                self._rows.clear()  # another writer took the numbers between: keep the buffer contiguous
+            if rows is None or len(rows) != last_seq - first_seq + 1:
+                self._rows.clear()  # a hole: readers behind it must query
+            else:
+                self._rows.extend(zip(range(first_seq, last_seq + 1), rows, strict=True))
+            self.high_water = max(self.high_water, last_seq)
+
+    def after(self, seq: int) -> tuple[list[Interaction], int] | None:
+        """(interactions after cursor ``seq``, the new cursor) if the buffer holds every event since it.
+
+        None when it does not (the reader must query). The new cursor also passes events that are
+        not interactions, so a reader's cursor keeps up with the log.
+        """
+        with self._lock:
+            if self.high_water <= seq:
+                return [], seq
+            # Writers hand over after their commits, so batches may arrive out of order: the buffer
+            # must reach back to the cursor, and what it lacks beyond its end is read by query.
+            if not self._rows or self._rows[0][0] > seq + 1 or self._rows[-1][0] <= seq:
+                return None
+            # the buffer is contiguous, so the rows after the cursor start at a known offset
+            picked = list(islice(self._rows, max(0, seq + 1 - self._rows[0][0]), None))
+            upto = self._rows[-1][0]
+        handed = [
+            Interaction(
+                seq=s,
+                user_id=r.user_id,
+                event_type=r.event_type,
+                project_number=r.project_id,
+                document=r.document_id,
+                doc_type=doc_type_of(r.document_id, r.metadata) if r.document_id or r.metadata else None,
+                ts_ms=r.ts_ms,
+            )
+            for s, r in picked
+            if r.project_id is not None and r.event_type in _TYPES
+        ]
+        return handed, upto
+
+
+_TAILS: dict[str, Tail] = {}
+_TAILS_GUARD = threading.Lock()
+
+
+def tail(path: str | Path) -> Tail:
+    """The process-wide tail of the event log in the database file at ``path``."""
+    key = str(Path(path).resolve())
+    with _TAILS_GUARD:
+        found = _TAILS.get(key)
+        if found is None:
+            found = _TAILS[key] = Tail()
+        return found
 
 
 def known_users(db: Queryable) -> set[str]:

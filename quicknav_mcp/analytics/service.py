@@ -23,7 +23,7 @@ from ..errors import InvalidInput
 from ..localzone import check_timezone
 from ..logs import user_hash
 from ..store import Connection, Store
-from . import legacy, queries, reports, rollups
+from . import history, legacy, queries, reports, rollups
 from .bus import EventBus, Message, publish
 from .db import Conn, get_meta, set_meta
 from .events import (
@@ -259,6 +259,7 @@ class AnalyticsService:
                 after = c.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
                 publish(c, TOPIC_EVENTS, {"from": before + 1, "to": after, "n": inserted})
         if inserted:  # after the commit: subscribers would not see the rows before it
+            history.tail(self._writer.path).appended(before + 1, None if duplicates else rows, after)
             self.bus.notify([TOPIC_EVENTS])
         return duplicates, unknown
 

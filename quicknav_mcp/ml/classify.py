@@ -37,6 +37,7 @@ MAX_DOCUMENTS = 15_000  # enough to learn every family; bounds the retrain of a 
 MIN_DOCUMENTS = 40
 TEST_SHARE = 0.2
 MAX_TEXT = 600
+PREDICT_BATCH = 64  # rows of a dense vocabulary-wide matrix at a time (64 x 30,000 floats = 15 MB)
 _SPLIT = re.compile(r"[\\/_\-.+()\[\],]+|\s+")
 
 
@@ -249,6 +250,22 @@ class DocClassifier:
         order = probs.argsort()[::-1][:3]
         top = [(model.classes[i], round(float(probs[i]), 4)) for i in order]
         return Prediction(top[0][0], top[0][1], top, rule, model.version, "model", warnings)
+
+    def predict_paths(self, paths: list[str]) -> tuple[int, list[tuple[str, float]]] | None:
+        """(model version, best family and its confidence per path) — None when no model is active.
+
+        ``paths`` are relative to the project folder (its folders count, as in training). Scored
+        in small batches: the dense vectors are vocabulary-wide.
+        """
+        model, _ = self._load()
+        if model is None:
+            return None
+        out: list[tuple[str, float]] = []
+        for lo in range(0, len(paths), PREDICT_BATCH):
+            probs = model.proba([_doc(p) for p in paths[lo : lo + PREDICT_BATCH]])
+            best = probs.argmax(axis=1)
+            out.extend((model.classes[int(i)], round(float(probs[k, i]), 4)) for k, i in enumerate(best))
+        return model.version, out
 
 
 def _check_input(name: object, path: object, text: object) -> tuple[str, list[str]]:

@@ -59,7 +59,9 @@ class ModelChange(BaseModel):
 
 class TrainOutcome(BaseModel):
     name: str
-    status: str = Field(description="promoted | kept_active | insufficient_data | failed")
+    status: str = Field(
+        description="promoted | kept_active | candidate (lost to its rival) | insufficient_data | failed"
+    )
     version: int | None = None
     metric: str | None = None
     value: float | None = None

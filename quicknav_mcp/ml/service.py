@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..analytics import feedback
 from ..predict.insights import InsightsService
 from .abtest import ABTests, Assignment
+from .annotate import DocTypeAnnotator
 from .classify import DocClassifier
 from .registry import ModelInfo, ModelRegistry, check_name
 from .trainer import Trainable, Trainer, TrainingRun
@@ -33,6 +34,7 @@ class MLService:
         self.trainer = Trainer(self.registry)
         self.abtests = ABTests(store, self.registry)
         self.classifier = DocClassifier(self.registry, projects, documents)
+        self.doc_types = DocTypeAnnotator(self.classifier)  # the classifier on documents shown to people
         self.trainer.register(self.classifier)
         # Segments, forecasts and anomalies: local-day buckets in ``tz``.
         self.insights = InsightsService(store, projects, tz=tz)

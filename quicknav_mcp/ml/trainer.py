@@ -51,7 +51,7 @@ class ModelOutcome:
     """What happened to one model in a run."""
 
     name: str
-    status: str  # promoted | kept_active | insufficient_data | failed
+    status: str  # promoted | kept_active | candidate (lost to its rival, none active) | insufficient_data | failed
     version: int | None = None
     metric: str | None = None
     value: float | None = None
@@ -181,6 +181,9 @@ class Trainer:
         if active is not None:  # the row's metrics only: no need to unpack the active model's arrays
             active_value = _number(self.registry.info(model.name, active).metrics.get(model.metric))
         wins = active is None or active_value is None or (value is not None and value > active_value)
+        # A challenger of another model (it measured itself against it on the same data) must beat that too.
+        lost_to = metrics.get("rival") if metrics.get("beats_rival") is False else None
+        wins = wins and lost_to is None
         version = self.registry.save(
             model.name,
             params=result.params,
@@ -196,6 +199,13 @@ class Trainer:
                 f" > {_fmt(active_value)} of version {active})" if active is not None else ", first version)"
             )
             model.reload()
+        elif lost_to is not None:
+            outcome.status = "kept_active" if active is not None else "candidate"
+            rival_value = _number(metrics.get(f"{lost_to}.{model.metric}"))
+            outcome.message = (
+                f"version {version} stays a candidate: {model.metric} {_fmt(value)} does not beat "
+                f"{_fmt(rival_value)} of the {lost_to} on the same held-out data"
+            )
         else:
             outcome.status = "kept_active"
             outcome.message = (

@@ -27,7 +27,8 @@ from ..recommend.signals import user_view
 from ..validation import bounded_int, clean_text
 from .features import FEATURES, context_rows
 from .gbm import ArrayGBM
-from .trainable import NAME
+from .gru import GRUScorer
+from .trainable import GRU_NAME, NAME
 
 if TYPE_CHECKING:
     from ..analytics import AnalyticsService
@@ -46,6 +47,8 @@ class NextModel:
     gbm: ArrayGBM | None
     metrics: dict[str, Any]
     warnings: tuple[str, ...] = ()
+    gru: GRUScorer | None = None  # the sequence model, when it is active and beat this re-ranker
+    gru_version: int | None = None
 
 
 class PredictService:
@@ -86,8 +89,24 @@ class PredictService:
                     model = NextModel(
                         None, None, {}, ("no trained next-project model yet: heuristic ranking (run train_models)",)
                     )
+                if version is None and self.ml is not None:
+                    self._attach_gru(model)
                 self._models[version] = model
         return model, (assignment.test if assignment else None), (assignment.version if assignment else None)
+
+    def _attach_gru(self, model: NextModel) -> None:
+        """Serve the active GRU instead of the re-ranker only when it measured better on held-out data."""
+        assert self.ml is not None
+        artifact = self.ml.registry.load(GRU_NAME)
+        if artifact is None or artifact.metrics.get("beats_rival") is not True:
+            return
+        mine, theirs = artifact.metrics.get("hr@3"), model.metrics.get("hr@3")
+        if model.gbm is not None and isinstance(theirs, int | float) and not (mine or 0) > theirs:
+            return  # the re-ranker was retrained since and is now the better one
+        try:
+            model.gru, model.gru_version = GRUScorer(artifact.arrays), artifact.version
+        except (KeyError, ValueError) as exc:
+            model.warnings = (*model.warnings, f"{GRU_NAME} version {artifact.version} is unusable ({exc})")
 
     def predict_next(
         self,
@@ -129,7 +148,9 @@ class PredictService:
         cands, x = [cands[i] for i in keep], x[keep]
         if not cands:
             return NextPredictions(predictions=[], prediction_type="project", context_considered=ctx.considered())
-        if model.gbm is not None:
+        if model.gru is not None:
+            p = model.gru.score_codes(self._sequence(state, user, ctx, current), [state.codes[j] for j in cands])
+        elif model.gbm is not None:
             p = model.gbm.proba(x)
         else:
             p = np.zeros(len(cands))
@@ -154,7 +175,20 @@ class PredictService:
                 )
             )
         considered = ctx.considered() + ([] if ctx.current_project else ["current project = your latest"])
+        if model.gru is not None:
+            considered.append(f"ranked by the sequence model ({GRU_NAME} version {model.gru_version})")
         return NextPredictions(predictions=preds, prediction_type="project", context_considered=considered)
+
+    @staticmethod
+    def _sequence(state: Any, user: str, ctx: Any, current: int | None) -> list[str]:
+        """The user's projects up to the context time, oldest first, ending with the current one."""
+        log = state.users.get(user)
+        cut = log.cut(ctx.at_ms) if log else 0
+        seq = [state.codes[j] for j in log.project[max(0, cut - 200) : cut]] if log else []
+        seq += list(reversed(ctx.recent))
+        if current is not None:
+            seq.append(state.codes[current])
+        return seq
 
     @staticmethod
     def _reasons(

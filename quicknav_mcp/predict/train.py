@@ -26,6 +26,7 @@ MAX_TRAIN_SAMPLES = 2500
 MAX_TEST_SAMPLES = 1200
 WARMUP_FRACTION = 0.25  # the first quarter of the log only builds state: too little history before it
 TRAIN_DAYS = 28
+HISTORY = 200  # events of a test sample's history kept for sequence models (≥ 20 distinct visits)
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Sample:
     cands: list[int]
     target: int
     baselines: dict[str, list[int]] = field(default_factory=dict)
+    history: list[int] = field(default_factory=list)  # test samples: the user's projects before it, oldest first
 
 
 def _baselines(state: UsageState, view: Any, current: int) -> dict[str, list[int]]:
@@ -89,6 +91,7 @@ def collect(
                 sample = Sample(x, cands, j)
                 if is_test:
                     sample.baselines = _baselines(state, view, prev)
+                    sample.history = log.project[-HISTORY:]
                     test.append(sample)
                 elif j in cands:
                     train.append(sample)
@@ -110,6 +113,16 @@ def fit(samples: list[Sample], *, seed: int = 0) -> ArrayGBM | None:
     clf = GradientBoostingClassifier(n_estimators=50, max_depth=3, learning_rate=0.15, subsample=0.7, random_state=seed)
     clf.fit(x, y)
     return ArrayGBM.from_sklearn(clf, x)
+
+
+def rank_of(ranked: list[int], target: int) -> int | None:
+    """1-based rank of ``target`` in ``ranked`` (None when absent)."""
+    return _ranks(ranked, target)
+
+
+def summary(ranks: list[int | None]) -> dict[str, float]:
+    """HR@1, HR@3 and MRR of a list of ranks."""
+    return _summary(ranks)
 
 
 def _ranks(ranked: list[int], target: int) -> int | None:
@@ -163,4 +176,4 @@ def train_next_project(
     return model, metrics
 
 
-__all__ = ["FEATURES", "collect", "evaluate", "fit", "train_next_project"]
+__all__ = ["FEATURES", "collect", "evaluate", "fit", "rank_of", "summary", "train_next_project"]

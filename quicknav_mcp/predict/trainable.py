@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..store import Store
 
 NAME = "next_project"
+GRU_NAME = "next_project_gru"
 METRIC = "hr@3"
 MIN_EVENTS = 50
 
@@ -66,3 +67,43 @@ class NextProjectTrainable:
     def reload(self) -> None:
         if self._on_reload is not None:
             self._on_reload()
+
+
+class NextProjectGRUTrainable(NextProjectTrainable):
+    """Registry name ``next_project_gru``: the sequence-model candidate.
+
+    Its HR@3 is measured beside the re-ranker's on the same held-out transitions; the trainer
+    promotes it only when it also beats the re-ranker there (``beats_rival``), so the re-ranker
+    stays what ``predict_next`` serves unless the GRU wins offline.
+    """
+
+    name = GRU_NAME
+    metric = METRIC
+
+    def train(self, progress: Callable[[float, str], None]) -> Any:
+        from ..analytics.db import Conn
+        from ..ml.errors import InsufficientData
+        from ..ml.trainer import TrainResult
+        from .gru import EMBED, EPOCHS, HIDDEN, SEQ_LEN, train_next_project_gru
+
+        progress(0.0, "reading the event log")
+        conn = Conn(self.store.path)
+        try:
+            cols = history.columns(conn)
+        finally:
+            conn.close()
+        if len(cols) < MIN_EVENTS or len(cols.users) < 2:
+            raise InsufficientData(
+                f"the sequence model needs at least {MIN_EVENTS} project events from 2 users; "
+                f"the log has {len(cols)} from {len(cols.users)}"
+            )
+        started = time.monotonic()
+        arrays, metrics = train_next_project_gru(cols, seed=self.seed, progress=progress)
+        if not metrics["test_transitions"]:
+            raise InsufficientData("no project-to-project transitions in the last week to measure the GRU on")
+        metrics["train_seconds"] = round(time.monotonic() - started, 2)
+        progress(1.0, "sequence model trained")
+        params = {"embed": EMBED, "hidden": HIDDEN, "seq_len": SEQ_LEN, "epochs": EPOCHS}
+        params["projects"] = len(arrays["codes"])
+        span = (iso(int(cols.ts_ms[0])), iso(int(cols.ts_ms[-1])))
+        return TrainResult(params=params, arrays=arrays, metrics=metrics, trained_on=span)  # type: ignore[arg-type]

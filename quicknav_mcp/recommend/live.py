@@ -1,9 +1,11 @@
 """The live usage state shared by recommendations and predictions, kept current by fold-in.
 
 The first call replays the log once; every later call first folds in the interactions stored
-since its cursor (one indexed query, usually empty), so the event just tracked counts in the
-very next answer. A context time in the past gets a state replayed up to that time (cached),
-because only events up to it may count.
+since its cursor, so the event just tracked counts in the very next answer. That read is kept
+off SQLite when it can be: events this process stored are handed over by the writer (the log's
+tail, see :func:`history.tail`), and ``PRAGMA data_version`` (no page read) tells whether any
+other connection wrote since; only then does one indexed range query on ``seq`` run. A context time in the
+past gets a state replayed up to that time (cached), because only events up to it may count.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ class LiveUsage:
         self._lock = threading.RLock()
         self._state: UsageState | None = None
         self._past: OrderedDict[int, UsageState] = OrderedDict()
+        self._tail = history.tail(self._path)
+        self._version: int | None = None  # data_version at the last query of the log
         self.fold_seconds = 0.0
+        self.fold_queries = 0  # range queries run by fold-in (the rest came from the tail)
 
     @property
     def lock(self) -> threading.RLock:
@@ -44,22 +49,42 @@ class LiveUsage:
         """The state including every interaction stored so far."""
         with self._lock:
             if self._state is None:
-                cols = history.columns(self.conn)
-                self._state = replay(cols)
-                self._state.last_seq = max(self._state.last_seq, int(cols.seq.max()) if len(cols) else 0)
+                self._version = self._data_version()
+                high_water = history.last_seq(self.conn)  # read first: every row up to it is committed
+                self._state = replay(history.columns(self.conn))
+                self._state.last_seq = max(self._state.last_seq, high_water)
             self._fold()
             return self._state
+
+    def _data_version(self) -> int:
+        return int(self.conn.query_one("PRAGMA data_version")[0])
 
     def _fold(self) -> None:
         state = self._state
         assert state is not None
         started = time.perf_counter()
+        handed = self._tail.after(state.last_seq)
+        if handed is not None and handed[1] > state.last_seq:  # this process stored them: no query
+            for it in handed[0]:
+                state.add_interaction(it)
+            state.last_seq = max(state.last_seq, handed[1])
+            self.fold_seconds = time.perf_counter() - started
+            return
+        # Nothing new in this process's tail: did another connection or process write since?
+        version = self._data_version()
+        if handed is not None and version == self._version:
+            self.fold_seconds = time.perf_counter() - started
+            return
+        self._version = version
+        self.fold_queries += 1
+        high_water = history.last_seq(self.conn)
         while True:
             batch = history.since_event(self.conn, state.last_seq, limit=5000)
             for it in batch:
                 state.add_interaction(it)
             if len(batch) < 5000:
                 break
+        state.last_seq = max(state.last_seq, high_water)
         self.fold_seconds = time.perf_counter() - started
 
     def at(self, at_ms: int) -> UsageState:

@@ -140,7 +140,7 @@ async def main():
     async with Client(server) as client:
         names = [t.name for t in (await client.list_tools()).tools]
         await client.list_prompts()
-    heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'statsmodels', 'pandas'})
+    heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'statsmodels', 'pandas', 'torch'})
     print(json.dumps({"tools": len(names), "heavy": heavy}))
 
 asyncio.run(main())
