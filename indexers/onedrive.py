@@ -70,6 +70,7 @@ class Source:
     last_sync_at: str | None
     last_status: str | None
     last_error: str | None
+    auth_record: str | None
 
     @property
     def location(self) -> str:
@@ -83,6 +84,7 @@ class Source:
         data = asdict(self)
         data["location"] = self.location
         data["delta_link"] = bool(self.delta_link)  # a bearer of access, never printed whole
+        data["auth_record"] = bool(self.auth_record)
         return data
 
 
@@ -134,8 +136,8 @@ def _source(row: Any) -> Source:
 
 
 _SOURCE_SQL = (
-    "SELECT id, root_id, drive_id, folder, tenant, client_id, delta_link, last_sync_at, last_status, last_error "
-    "FROM onedrive_sources"
+    "SELECT id, root_id, drive_id, folder, tenant, client_id, delta_link, last_sync_at, last_status, last_error, "
+    "auth_record FROM onedrive_sources"
 )
 
 
@@ -181,6 +183,12 @@ def get_source(store: Store, ref: str | int) -> Source:
     if len(rows) > 1:
         raise ConfigError(f"{text[:80]!r} names {len(rows)} sources; use the id or the onedrive:// location")
     return _source(rows[0])
+
+
+def set_auth_record(store: Store, source_id: int, record: str) -> None:
+    """Remember who signed in to a source by device code (no secret: see the migration)."""
+    with store.transaction() as conn:
+        conn.execute("UPDATE onedrive_sources SET auth_record = ? WHERE id = ?", (record, source_id))
 
 
 def remove_source(store: Store, ref: str | int) -> Source:
@@ -560,5 +568,6 @@ __all__ = [
     "location",
     "normalize_folder",
     "remove_source",
+    "set_auth_record",
     "sync_source",
 ]

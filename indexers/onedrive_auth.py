@@ -51,8 +51,23 @@ def describe(sign_in: SignIn, env: Mapping[str, str] | None = None) -> str:
     return "device code (persistent token cache)"
 
 
-def make_credential(sign_in: SignIn, env: Mapping[str, str] | None = None) -> Any:
-    """An azure-identity credential for ``sign_in`` (see the module docstring for the choice)."""
+def is_service(env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return bool(env.get(ENV_CLIENT_SECRET) or env.get(ENV_CERTIFICATE))
+
+
+def make_credential(
+    sign_in: SignIn,
+    env: Mapping[str, str] | None = None,
+    *,
+    record: str | None = None,
+    interactive: bool = True,
+) -> Any:
+    """An azure-identity credential for ``sign_in`` (see the module docstring for the choice).
+
+    ``record`` is the person's serialized AuthenticationRecord (finds the cached token without a
+    prompt); with ``interactive`` False a person who must sign in again gets an error, not a prompt.
+    """
     env = os.environ if env is None else env
     try:
         import azure.identity as identity
@@ -74,13 +89,23 @@ def make_credential(sign_in: SignIn, env: Mapping[str, str] | None = None) -> An
             authority=authority,
         )
     cache = identity.TokenCachePersistenceOptions(name=TOKEN_CACHE_NAME)
+    extra: dict[str, Any] = {}
+    if record:
+        extra["authentication_record"] = identity.AuthenticationRecord.deserialize(record)
     return identity.DeviceCodeCredential(
         client_id=sign_in.client_id or DEFAULT_PUBLIC_CLIENT_ID,
         tenant_id=sign_in.tenant or "organizations",
         authority=authority,
         cache_persistence_options=cache,
         prompt_callback=_prompt,
+        disable_automatic_authentication=not interactive,
+        **extra,
     )
+
+
+def sign_in_person(credential: Any, scope: str) -> str:
+    """Sign a person in now (device code, or silently from the cache) and return the record to keep."""
+    return str(credential.authenticate(scopes=[scope]).serialize())
 
 
 def _prompt(verification_uri: str, user_code: str, expires_on: Any) -> None:
@@ -88,4 +113,12 @@ def _prompt(verification_uri: str, user_code: str, expires_on: Any) -> None:
     print(f"To sign in to OneDrive, open {verification_uri} and enter the code {user_code}", file=sys.stderr)
 
 
-__all__ = ["ENV_CERTIFICATE", "ENV_CLIENT_SECRET", "SignIn", "describe", "make_credential"]
+__all__ = [
+    "ENV_CERTIFICATE",
+    "ENV_CLIENT_SECRET",
+    "SignIn",
+    "describe",
+    "is_service",
+    "make_credential",
+    "sign_in_person",
+]

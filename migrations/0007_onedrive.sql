@@ -19,6 +19,9 @@ CREATE TABLE onedrive_sources (
     last_sync_at  TEXT,
     last_status   TEXT,                        -- done | failed | partial
     last_error    TEXT,
+    -- Who signed in by device code: azure-identity's AuthenticationRecord (account, tenant and
+    -- authority ids, no token). It lets later processes find the cached token without a prompt.
+    auth_record   TEXT,
     added_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     UNIQUE (drive_id, folder)
 );

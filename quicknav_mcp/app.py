@@ -113,9 +113,19 @@ class App:
             self.store, self.projects, self.usage, self.analytics, self.ml, default_user=self.config.user
         )
 
+    def start_onedrive_poll(self) -> bool:
+        """`serve`: sync the OneDrive sources every ``onedrive_poll_seconds`` (False: off or no source)."""
+        from .indexers.onedrive_poll import OneDrivePoller
+
+        poller = OneDrivePoller(self.store, self.config, on_sync=lambda _report: self.search.notify())
+        self.__dict__["onedrive_poller"] = poller  # stopped by close()
+        return poller.start()
+
     def close(self) -> None:
         """Stop the workers, write every tracked event, checkpoint the WAL; each step runs even if one fails."""
         try:
+            if "onedrive_poller" in self.__dict__:
+                self.__dict__["onedrive_poller"].stop()
             if "usage" in self.__dict__:
                 self.usage.close()  # the live usage state recommendations and predictions share
             self.search.close()  # stops the background extraction/embedding worker, if started
