@@ -54,6 +54,7 @@ class FakeDrive:
     faults: list[Any] = field(default_factory=list)  # int status, ("status", code, retry_after), "junk", "drop"
     requests: list[str] = field(default_factory=list)
     _next_id: int = 0
+    _folders: dict[tuple[str, str], str] = field(default_factory=dict)  # (parent id, name) -> folder id
 
     def __post_init__(self) -> None:
         self.root_id = self._add({"name": "root", "root": {}, "folder": {"childCount": 0}})
@@ -73,10 +74,13 @@ class FakeDrive:
         self.changed[item_id] = self.seq
 
     def folder(self, parent: str, name: str) -> str:
-        for item in self.items.values():
-            if item.get("parentReference", {}).get("id") == parent and item["name"] == name and "folder" in item:
-                return item["id"]
-        return self._add({"name": name, "folder": {"childCount": 0}, "parentReference": {"id": parent}})
+        known = self._folders.get((parent, name))
+        if known is not None and known in self.items:
+            return known
+        self._folders[(parent, name)] = self._add(
+            {"name": name, "folder": {"childCount": 0}, "parentReference": {"id": parent}}
+        )
+        return self._folders[(parent, name)]
 
     def path_folder(self, path: str) -> str:
         here = self.root_id
@@ -110,10 +114,12 @@ class FakeDrive:
         return here
 
     def rename(self, item_id: str, name: str) -> None:
+        self._folders = {k: v for k, v in self._folders.items() if v != item_id}
         self.items[item_id]["name"] = name
         self._touch(item_id)
 
     def move(self, item_id: str, new_parent: str) -> None:
+        self._folders = {k: v for k, v in self._folders.items() if v != item_id}
         self.items[item_id]["parentReference"] = {"id": new_parent}
         self._touch(item_id)
 

@@ -304,3 +304,29 @@ def test_sources_add_list_remove(app: App, drive: FakeDrive) -> None:
     assert store.query_one("SELECT count(*) FROM onedrive_items")[0] == 0
     with pytest.raises(ConfigError, match="no OneDrive source"):
         od.get_source(store, other.id)
+
+
+@pytest.mark.corpus
+def test_real_paths_give_the_same_rows_as_the_scanner(tmp_path: Path, real_paths: list[str]) -> None:
+    """The firm's real catalogue, on disk and on OneDrive: the same projects and parsed documents."""
+    from ..conftest import build_tree
+
+    root = tmp_path / "Project Files"
+    root.mkdir()
+    build_tree(root, real_paths)
+    drive = FakeDrive(page_size=200)
+    for line in real_paths:
+        drive.file(line.replace("\\", "/"))
+    cols = (
+        "rel_path, project_rel_path, doc_type, phase, revision, status_tags, doc_date, room, change_order, series_key"
+    )
+    with App.open(load_config(db=tmp_path / "disk.db", roots=[root / FOLDER], env={})) as disk:
+        disk.indexing.reindex()
+        on_disk = {tuple(r) for r in disk.store.query(f"SELECT {cols} FROM documents")}
+    with App.open(load_config(db=tmp_path / "cloud.db", env={})) as cloud:
+        source = od.add_source(cloud.store, "b!drive1", FOLDER)
+        report = sync(cloud.store, source, drive)
+        assert report.status == "done" and report.problems == 0
+        in_cloud = {tuple(r) for r in cloud.store.query(f"SELECT {cols} FROM documents")}
+    assert len(on_disk) > 1500
+    assert in_cloud == on_disk
