@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -55,6 +56,8 @@ BATCH_ROWS = 2000
 MAX_PAGES = 100_000
 PROBLEM_SAMPLES = 50
 _DRIVE_ID = re.compile(r"^(me|[A-Za-z0-9!_.\-]{1,200})$")
+_locks: dict[tuple[str, int], threading.Lock] = {}
+_locks_guard = threading.Lock()
 _PROBLEM_SQL = "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES (?, ?, ?, ?)"
 
 
@@ -497,7 +500,13 @@ def sync_source(store: Store, source: Source | str | int, client: GraphClient, *
     Graph failures end as a ``failed`` report (recorded in ``scans``), never an exception.
     """
     src = source if isinstance(source, Source) else get_source(store, source)
-    return _Sync(store, src, client, full).run()
+    key = (str(store.path.resolve()), src.id)
+    with _locks_guard:
+        lock = _locks.setdefault(key, threading.Lock())
+    # A poll and a `sync` command in one process wait for each other; the later one re-reads the
+    # source, so it resumes from the deltaLink the earlier one stored.
+    with lock:
+        return _Sync(store, get_source(store, src.id), client, full).run()
 
 
 # --------------------------------------------------------------------------- helpers

@@ -123,8 +123,17 @@ class GraphClient:
         self.close()
 
     def url(self, path: str) -> str:
-        """An absolute URL: ``path`` under the base URL, or ``path`` itself when already absolute."""
-        return path if path.startswith(("https://", "http://")) else f"{self.base_url}/{path.lstrip('/')}"
+        """An absolute URL: ``path`` under the base URL, or ``path`` itself when already absolute.
+
+        A nextLink or deltaLink pointing at another host is refused: the bearer token goes only to
+        the configured Graph host.
+        """
+        if not path.startswith(("https://", "http://")):
+            return f"{self.base_url}/{path.lstrip('/')}"
+        here, there = urlsplit(self.base_url), urlsplit(path)
+        if (there.scheme, there.netloc) != (here.scheme, here.netloc):
+            raise GraphError(f"refusing to send the token to {there.scheme}://{there.netloc} (not the Graph host)")
+        return path
 
     def _bearer(self, *, renew: bool = False) -> str:
         if renew or self._token is None or time.time() > self._expires - TOKEN_MARGIN:

@@ -191,6 +191,16 @@ def test_throttling_storm_honours_retry_after(app: App, drive: FakeDrive) -> Non
     assert sync(store, source, drive).updated == 1
 
 
+def test_links_to_another_host_are_refused(app: App, drive: FakeDrive) -> None:
+    """A nextLink elsewhere would hand the bearer token to that host: the sync fails instead."""
+    store = app.store
+    source = od.add_source(store, "b!drive1", FOLDER)
+    drive.faults = [{"value": [], "@odata.nextLink": "https://evil.test/v1.0/drives/x/root/delta?skip=1"}]
+    report = sync(store, source, drive)
+    assert report.status == "failed" and "evil.test" in (report.error or "")
+    assert not any("evil.test" in url for url in drive.requests)
+
+
 def test_retry_after_is_capped(drive: FakeDrive) -> None:
     drive.faults = [("status", 429, 86_400)]
     client = client_for(drive, max_wait=30)
