@@ -4,6 +4,7 @@ A source (``quicknav onedrive add``) is one drive, optionally one folder of it. 
 documents are ordinary ``projects`` / ``documents`` rows, written with the repositories' column
 lists and parsed by the same domain code as the scanner's, under a ``roots`` row whose path is the
 source's location ``onedrive://<drive>/<folder>``; so search and navigation find them unchanged.
+Sources themselves (add, list, remove) are in :mod:`.onedrive_sources`, re-exported here.
 
 A sync (:func:`sync_source`):
 
@@ -26,18 +27,15 @@ Items the feed describes badly (no id, no name, no parent) are recorded problems
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from quicknav_mcp.domain import parse_document
-from quicknav_mcp.errors import ConfigError
 from quicknav_mcp.repo import projects as projects_repo
 from quicknav_mcp.repo.documents import INSERT_SQL as INSERT_DOC_SQL
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
@@ -46,49 +44,28 @@ from quicknav_mcp.store import Store
 
 from . import project_facts
 from .onedrive_graph import GraphClient, GraphError, ResyncRequired
+from .onedrive_sources import (
+    SCHEME,
+    Source,
+    add_source,
+    get_source,
+    list_sources,
+    location,
+    normalize_folder,
+    remove_source,
+    set_auth_record,
+)
 from .onedrive_tree import DocPlan, ItemError, Node, apply, parse_item, plan, prune
 
 log = logging.getLogger(__name__)
 
-SCHEME = "onedrive://"
 BATCH_ROWS = 2000
 #: A delta round longer than this many pages is treated as a broken server (a nextLink loop).
 MAX_PAGES = 100_000
 PROBLEM_SAMPLES = 50
-_DRIVE_ID = re.compile(r"^(me|[A-Za-z0-9!_.\-]{1,200})$")
 _locks: dict[tuple[str, int], threading.Lock] = {}
 _locks_guard = threading.Lock()
 _PROBLEM_SQL = "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES (?, ?, ?, ?)"
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    id: int
-    root_id: int
-    drive_id: str
-    folder: str
-    tenant: str | None
-    client_id: str | None
-    delta_link: str | None
-    last_sync_at: str | None
-    last_status: str | None
-    last_error: str | None
-    auth_record: str | None
-
-    @property
-    def location(self) -> str:
-        return location(self.drive_id, self.folder)
-
-    def delta_path(self) -> str:
-        drive = "me/drive" if self.drive_id == "me" else f"drives/{quote(self.drive_id, safe='!')}"
-        return f"{drive}/root/delta"
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["location"] = self.location
-        data["delta_link"] = bool(self.delta_link)  # a bearer of access, never printed whole
-        data["auth_record"] = bool(self.auth_record)
-        return data
 
 
 @dataclass(slots=True)
@@ -116,91 +93,6 @@ class SyncReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-# --------------------------------------------------------------------------- sources
-
-
-def normalize_folder(folder: str | None) -> str:
-    """A drive folder as ``a/b`` (``\\`` and surrounding slashes accepted); '' = the whole drive."""
-    text = (folder or "").replace("\\", "/").strip().strip("/")
-    parts = [p for p in text.split("/") if p]
-    if any(p in (".", "..") for p in parts) or any(ord(c) < 32 for c in text):
-        raise ConfigError(f"OneDrive folder {folder!r} must be a plain path inside the drive")
-    return "/".join(parts)
-
-
-def location(drive_id: str, folder: str) -> str:
-    return f"{SCHEME}{drive_id}/{folder}".rstrip("/")
-
-
-def _source(row: Any) -> Source:
-    return Source(*(row[f.name] for f in fields(Source)))
-
-
-_SOURCE_SQL = (
-    "SELECT id, root_id, drive_id, folder, tenant, client_id, delta_link, last_sync_at, last_status, last_error, "
-    "auth_record FROM onedrive_sources"
-)
-
-
-def add_source(
-    store: Store, drive_id: str, folder: str | None = None, *, tenant: str | None = None, client_id: str | None = None
-) -> Source:
-    """Register a drive (``me`` or a drive id) and folder; an existing one is an error naming it."""
-    drive_id = (drive_id or "").strip()
-    if not _DRIVE_ID.match(drive_id):
-        raise ConfigError(f"--drive must be 'me' or a drive id (letters, digits, ! _ . -), got {drive_id[:60]!r}")
-    path = normalize_folder(folder)
-    for name, value in (("--tenant", tenant), ("--client-id", client_id)):
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9.\-]{1,100}", value):
-            raise ConfigError(f"{name} must be an id or a domain name, got {value[:60]!r}")
-    loc = location(drive_id, path)
-    with store.transaction() as conn:
-        if conn.execute(
-            "SELECT 1 FROM onedrive_sources WHERE drive_id = ? AND folder = ?", (drive_id, path)
-        ).fetchone():
-            raise ConfigError(f"{loc} is already a source")
-        conn.execute("INSERT OR IGNORE INTO roots (path) VALUES (?)", (loc,))
-        root_id = conn.execute("SELECT id FROM roots WHERE path = ?", (loc,)).fetchone()[0]
-        conn.execute(
-            "INSERT INTO onedrive_sources (root_id, drive_id, folder, tenant, client_id) VALUES (?, ?, ?, ?, ?)",
-            (root_id, drive_id, path, tenant, client_id),
-        )
-    return get_source(store, loc)
-
-
-def list_sources(store: Store) -> list[Source]:
-    return [_source(r) for r in store.query(_SOURCE_SQL + " ORDER BY id")]
-
-
-def get_source(store: Store, ref: str | int) -> Source:
-    """A source by id, location (``onedrive://…``) or drive id (when that drive has one source)."""
-    text = str(ref).strip()
-    if text.isdigit():
-        rows = store.query(_SOURCE_SQL + " WHERE id = ?", (int(text),))
-    else:
-        rows = [r for r in store.query(_SOURCE_SQL) if text in (location(r["drive_id"], r["folder"]), r["drive_id"])]
-    if not rows:
-        raise ConfigError(f"no OneDrive source {text[:80]!r}; see `quicknav onedrive list`")
-    if len(rows) > 1:
-        raise ConfigError(f"{text[:80]!r} names {len(rows)} sources; use the id or the onedrive:// location")
-    return _source(rows[0])
-
-
-def set_auth_record(store: Store, source_id: int, record: str) -> None:
-    """Remember who signed in to a source by device code (no secret: see the migration)."""
-    with store.transaction() as conn:
-        conn.execute("UPDATE onedrive_sources SET auth_record = ? WHERE id = ?", (record, source_id))
-
-
-def remove_source(store: Store, ref: str | int) -> Source:
-    """Forget a source with its projects and documents (the cascade from its root)."""
-    source = get_source(store, ref)
-    with store.transaction() as conn:
-        conn.execute("DELETE FROM roots WHERE id = ?", (source.root_id,))
-    project_facts.refresh(store)
-    return source
 
 
 # --------------------------------------------------------------------------- the sync
