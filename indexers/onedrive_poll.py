@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from quicknav_mcp.config import Config
+from quicknav_mcp.errors import ConfigError
 from quicknav_mcp.store import Store
 
 from .onedrive import Source, SyncReport, list_sources, set_auth_record, sync_source
@@ -35,7 +36,11 @@ def credential_for(config: Config, source: Source, store: Store, *, interactive:
     and who they are is kept for later processes; otherwise they get an error instead of a prompt."""
     cred = make_credential(sign_in(config, source), record=source.auth_record, interactive=interactive)
     if interactive and not source.auth_record and not is_service():
-        set_auth_record(store, source.id, sign_in_person(cred, graph_scope(config.onedrive_graph_url)))
+        try:
+            record = sign_in_person(cred, graph_scope(config.onedrive_graph_url))
+        except Exception as exc:  # azure-identity's own errors: declined, timed out, no network
+            raise ConfigError(f"OneDrive sign-in for {source.location} failed: {type(exc).__name__}: {exc}") from exc
+        set_auth_record(store, source.id, record)
     return cred
 
 
@@ -94,6 +99,10 @@ class OneDrivePoller:
         for source in list_sources(self.store):
             if self._stop.is_set():
                 break
+            if self._credential is None and not source.auth_record and not is_service():
+                # A server cannot show a device code to anyone: the person signs in from a terminal.
+                log.warning("onedrive %s: nobody signed in yet; run `quicknav onedrive sync` once", source.location)
+                continue
             try:
                 reports += sync_sources(
                     self.store, self.config, [source], credential=self._cred, transport=self.transport

@@ -185,3 +185,17 @@ asyncio.run(main())
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_poller_never_prompts_a_person(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server cannot show a device code: a person's source nobody signed in to is skipped, not prompted."""
+    monkeypatch.delenv("QUICKNAV_ONEDRIVE_CLIENT_SECRET", raising=False)
+    monkeypatch.delenv("QUICKNAV_ONEDRIVE_CERTIFICATE", raising=False)
+    drive = drive_from_plan([])
+    config = load_config(db=tmp_path / "q.db", env={"QUICKNAV_ONEDRIVE_GRAPH_URL": BASE})
+    with App.open(config) as app:
+        od.add_source(app.store, "me")
+        poller = OneDrivePoller(app.store, config, transport=drive.transport())
+        assert poller.poll_once() == []
+        assert drive.requests == []
+        assert od.get_source(app.store, "me").last_status is None
