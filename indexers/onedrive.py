@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -176,88 +176,93 @@ class _Sync:
         projects, docs = plan(tree, self.source.folder)
         local_projects, local_docs = _local_index(self.store)
         root_id = self.source.root_id
-        stored_projects = {r["rel_path"]: r for r in self.store.query(projects_repo.STORED_SQL, (root_id,))}
-        stored_pids = {r["id"] for r in stored_projects.values()}
+        stored_projects = {r["id"]: r for r in self.store.query(projects_repo.STORED_SQL, (root_id,))}
         stored_docs = {
             r[0]: r
             for r in self.store.query(
                 "SELECT id, project_id, rel_path, name, size, mtime FROM documents WHERE root_id = ?", (root_id,)
             )
         }
-        by_rel = {r[2]: r[0] for r in stored_docs.values()}
 
-        # Projects first: documents need their ids.
-        claimed_projects: set[int] = set()
+        # Which stored row each item keeps: first every item's own row, then (rows written by a sync
+        # that died before it stored the tree) the row at its path. Two passes, so a new item at a
+        # moved item's old path never takes the moved item's row.
+        project_rows = _claim(
+            [(p.item_id, p.rel_path) for p in projects],
+            tree,
+            "project_id",
+            stored_projects,
+            {r["rel_path"]: i for i, r in stored_projects.items()},
+            lambda p: _match(local_projects, p.drive_path, len(p.drive_path) - 1),
+            projects,
+        )
         project_of: dict[str, int] = {}
         with self.store.transaction() as conn:
+            # Park every stored project that moves or goes on a unique path first: a project may take
+            # the path another one is leaving (renames, swaps, a deleted folder's name reused).
+            new_rel = {project_rows[p.item_id][0]: p.rel_path for p in projects if not project_rows[p.item_id][1]}
+            kept = {pid for pid in new_rel if pid is not None}
+            parked = [(f"\0{pid}", pid) for pid, r in stored_projects.items() if new_rel.get(pid) != r["rel_path"]]
+            conn.executemany("UPDATE projects SET rel_path = ? WHERE id = ?", parked)
             for p in projects:
                 node = tree[p.item_id]
-                local = _match(local_projects, p.drive_path, len(p.drive_path) - 1)
-                if local is not None:
-                    node.project_id, node.local = local, True
-                    project_of[p.item_id] = local
+                pid, local = project_rows[p.item_id]
+                if local:
+                    node.project_id, node.local = pid, True
+                    project_of[p.item_id] = pid  # type: ignore[assignment]
                     continue
                 values = projects_repo.project_values(p.folder, p.folder_name, p.rel_path, p.range_folder, p.mtime)
-                pid = node.project_id if not node.local and node.project_id in stored_pids else None
-                if pid is None and p.rel_path in stored_projects:
-                    pid = stored_projects[p.rel_path]["id"]
-                if pid is not None and pid not in claimed_projects:
-                    old = next((r for r in stored_projects.values() if r["id"] == pid), None)
-                    if old is None or tuple(old[k] for k in projects_repo.WRITE_COLUMNS) != values:
-                        # A project's rel_path is unique per root: park a renamed one out of the way first.
-                        conn.execute("UPDATE projects SET rel_path = ? WHERE id = ?", (f"\0{pid}", pid))
-                        conn.execute(projects_repo.UPDATE_SQL, (*values, pid))
-                else:
+                if pid is None:
                     pid = conn.execute(projects_repo.INSERT_SQL, (root_id, *values)).lastrowid
                     self.report.projects_added += 1
-                claimed_projects.add(pid)
+                elif tuple(stored_projects[pid][k] for k in projects_repo.WRITE_COLUMNS) != values:
+                    conn.execute(projects_repo.UPDATE_SQL, (*values, pid))
                 node.project_id, node.local = pid, False
-                project_of[p.item_id] = pid
+                project_of[p.item_id] = pid  # type: ignore[assignment]
+        gone_projects = [(i,) for i in stored_projects if i not in kept]
 
-        # Documents: keep each item's row, else take over the row at its path, else insert.
-        claimed: set[int] = set()
+        doc_rows = _claim(
+            [(d.item_id, d.rel_path) for d in docs if d.project_item in project_of],
+            tree,
+            "doc_id",
+            stored_docs,
+            {r[2]: i for i, r in stored_docs.items()},
+            lambda d: _match(local_docs, d.drive_path, len(d.drive_path) - 1 - len(d.project_rel_path.split("/"))),
+            docs,
+        )
         updates: list[tuple[Any, ...]] = []
         inserts: list[tuple[Any, ...]] = []
         pending: list[tuple[DocPlan, Node]] = []
         for d in docs:
-            node = tree[d.item_id]
-            pid = project_of.get(d.project_item)
-            if pid is None:
+            if d.item_id not in doc_rows:
                 continue
-            depth = len(d.drive_path) - 1 - len(d.project_rel_path.split("/"))
-            local = _match(local_docs, d.drive_path, depth)
-            if local is not None:
-                node.doc_id, node.local = local, True
+            node, pid = tree[d.item_id], project_of[d.project_item]
+            did, local = doc_rows[d.item_id]
+            node.doc_id, node.local = did, local
+            if local:
                 self.report.linked += 1
                 continue
-            did = node.doc_id if not node.local and node.doc_id in stored_docs else None
-            if did is None or did in claimed:
-                did = by_rel.get(d.rel_path)
-                did = did if did is not None and did not in claimed else None
-            node.local = False
-            if did is not None:
-                claimed.add(did)
-                node.doc_id = did
-                _, old_pid, old_rel, _, old_size, old_mtime = stored_docs[did]
-                if (old_pid, old_rel, old_size, old_mtime) == (pid, d.rel_path, d.size, d.mtime):
-                    continue
-                values = self.values(d, pid)
-                if values is None:
-                    continue
-                updates.append((*values, did))
-                if old_rel != d.rel_path:
-                    self.report.moved += 1
-                else:
-                    self.report.updated += 1
-            else:
+            if did is None:
                 values = self.values(d, pid)
                 if values is not None:
                     inserts.append((root_id, *values))
                     pending.append((d, node))
                     self.report.added += 1
-        gone = [(i,) for i in stored_docs if i not in claimed]
+                continue
+            _, old_pid, old_rel, _, old_size, old_mtime = stored_docs[did]
+            if (old_pid, old_rel, old_size, old_mtime) == (pid, d.rel_path, d.size, d.mtime):
+                continue
+            values = self.values(d, pid)
+            if values is None:
+                continue
+            updates.append((*values, did))
+            if old_rel != d.rel_path:
+                self.report.moved += 1
+            else:
+                self.report.updated += 1
+        kept_docs = {did for did, local in doc_rows.values() if did is not None and not local}
+        gone = [(i,) for i in stored_docs if i not in kept_docs]
         self.report.deleted = len(gone)
-        gone_projects = [(i,) for i in stored_pids if i not in claimed_projects]
 
         for chunk in _chunks(gone, BATCH_ROWS):
             with self.store.transaction() as conn:
@@ -280,9 +285,8 @@ class _Sync:
             conn.executemany("DELETE FROM projects WHERE id = ?", gone_projects)
         self.report.projects_deleted = len(gone_projects)
         # Items that no longer stand for a row drop their stale links.
-        planned = {p.item_id for p in projects} | {d.item_id for d in docs}
         for item_id, node in tree.items():
-            if item_id not in planned:
+            if item_id not in project_rows and item_id not in doc_rows:
                 node.doc_id = node.project_id = None
                 node.local = False
 
@@ -440,6 +444,43 @@ def _local_index(store: Store) -> tuple[_Index, _Index]:
             parts = _parts(root, rel)
             docs[parts[-1]].append((parts, did))
     return projects, docs
+
+
+def _claim(
+    keys: list[tuple[str, str]],
+    tree: dict[str, Node],
+    link: str,
+    stored: dict[int, Any],
+    by_rel: dict[str, int],
+    local: Callable[[Any], int | None],
+    plans: list[Any],
+) -> dict[str, tuple[int | None, bool]]:
+    """``item id -> (row id or None for a new row, whether it is a scanned local row)`` for the
+    planned items ``keys`` (``(item id, rel_path)``); ``link`` is the node field of their row."""
+    by_item = {p.item_id: p for p in plans}
+    out: dict[str, tuple[int | None, bool]] = {}
+    taken: set[int] = set()
+    rest: list[tuple[str, str]] = []
+    for item_id, rel in keys:
+        found = local(by_item[item_id])
+        if found is not None:
+            out[item_id] = (found, True)
+            continue
+        node = tree[item_id]
+        own = getattr(node, link)
+        if own is not None and not node.local and own in stored and own not in taken:
+            taken.add(own)
+            out[item_id] = (own, False)
+        else:
+            rest.append((item_id, rel))
+    for item_id, rel in rest:
+        row = by_rel.get(rel)
+        if row is not None and row not in taken:
+            taken.add(row)
+            out[item_id] = (row, False)
+        else:
+            out[item_id] = (None, False)
+    return out
 
 
 def _parts(root: str, rel: str) -> tuple[str, ...]:

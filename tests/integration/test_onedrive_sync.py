@@ -340,3 +340,44 @@ def test_real_paths_give_the_same_rows_as_the_scanner(tmp_path: Path, real_paths
         in_cloud = {tuple(r) for r in cloud.store.query(f"SELECT {cols} FROM documents")}
     assert len(on_disk) > 1500
     assert in_cloud == on_disk
+
+
+def test_swaps_and_reused_paths_keep_the_right_ids(app: App, drive: FakeDrive) -> None:
+    """Two files swap names; a new file takes a moved file's old path; a deleted project folder's
+    name is reused by a new folder: each item keeps its own row, nothing collides."""
+    store = app.store
+    source = od.add_source(store, "b!drive1", FOLDER)
+    assert sync(store, source, drive).status == "done"
+    before = docs(store, source.root_id)
+    by_folder: dict[str, list[str]] = {}
+    for rel in sorted(before):
+        by_folder.setdefault(rel.rsplit("/", 1)[0], []).append(rel)
+    folder, (a, b, c, *_) = next((f, rels) for f, rels in by_folder.items() if len(rels) >= 3)
+    ia, ib, ic = (drive.find(f"{FOLDER}/{r}") for r in (a, b, c))
+    name_a, name_b = a.rsplit("/", 1)[1], b.rsplit("/", 1)[1]
+    drive.rename(ia, "swap.tmp")
+    drive.rename(ib, name_a)
+    drive.rename(ia, name_b)
+    other_folder = next(f for f in by_folder if f != folder and f.split("/")[1] == folder.split("/")[1])
+    drive.move(ic, drive.find(f"{FOLDER}/{other_folder}"))
+    newcomer = drive.file(f"{FOLDER}/{c}", size=5)
+    projects = sorted({rel.split("/")[0] + "/" + rel.split("/")[1] for rel in before})
+    doomed = projects[-1]
+    drive.delete(drive.find(f"{FOLDER}/{doomed}"))
+    reborn = drive.file(f"{FOLDER}/{doomed}/4. System Designs/{doomed.split('/')[1][:5]} - NEW - Rev 100.pdf")
+
+    report = sync(store, source, drive)
+    assert report.status == "done", report.error
+    after = docs(store, source.root_id)
+    assert after[a][0] == before[b][0] and after[b][0] == before[a][0]
+    assert after[f"{other_folder}/{c.rsplit('/', 1)[1]}"][0] == before[c][0]
+    assert after[c][0] not in {i for i, _, _ in before.values()} and after[c][2] == 5
+    link = store.query_one("SELECT doc_id FROM onedrive_items WHERE item_id = ?", (newcomer,))[0]
+    assert link == after[c][0]
+    assert [rel for rel in after if rel.startswith(doomed + "/")] == [
+        f"{doomed}/4. System Designs/{doomed.split('/')[1][:5]} - NEW - Rev 100.pdf"
+    ]
+    assert store.query_one("SELECT doc_id FROM onedrive_items WHERE item_id = ?", (reborn,))[0] is not None
+    # Nothing is left parked on a temporary path.
+    assert store.query_one("SELECT count(*) FROM projects WHERE rel_path LIKE char(0) || '%'")[0] == 0
+    assert store.query_one("SELECT count(*) FROM documents WHERE rel_path LIKE char(0) || '%'")[0] == 0
