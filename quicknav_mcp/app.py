@@ -22,6 +22,7 @@ from .services.projects import ProjectService
 from .store import Store
 
 if TYPE_CHECKING:
+    from .indexers.onedrive_poll import OneDrivePoller
     from .indexers.watch import WatchSupervisor
     from .predict.next_action import PredictService
     from .recommend.live import LiveUsage
@@ -42,6 +43,7 @@ class App:
     search: SearchService
     ml: MLService
     watcher: WatchSupervisor | None = None
+    onedrive_poller: OneDrivePoller | None = None
 
     @classmethod
     def open(cls, config: Config | None = None) -> App:
@@ -135,11 +137,21 @@ class App:
             self.indexing.watcher = self.watcher
         return self.watcher
 
+    def start_onedrive_poll(self) -> bool:
+        """`serve`: sync the OneDrive sources every ``onedrive_poll_seconds`` (False: off or no source)."""
+        from .indexers.onedrive_poll import OneDrivePoller
+
+        if self.onedrive_poller is None:
+            self.onedrive_poller = OneDrivePoller(self.store, self.config, on_sync=lambda _report: self.search.notify())
+        return self.onedrive_poller.start()
+
     def close(self) -> None:
         """Stop the workers, write every tracked event, checkpoint the WAL; each step runs even if one fails."""
         try:
             if self.watcher is not None:
                 self.watcher.stop()  # first: no scan may start on a store being closed
+            if self.onedrive_poller is not None:
+                self.onedrive_poller.stop()
             if "usage" in self.__dict__:
                 self.usage.close()  # the live usage state recommendations and predictions share
             self.search.close()  # stops the background extraction/embedding worker, if started

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import cli_onedrive
 from .config import Config, default_data_dir, load_config, resolve_log_level
 from .console import ProgressBar, step_printer
 from .errors import ConfigError, InvalidInput, QuickNavError, StoreError
@@ -143,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("path", metavar="PATH", help="the legacy user-data JSON file")
     p.add_argument("--json", action="store_true", help="print the full import report as JSON")
+
+    cli_onedrive.add_parser(sub, _common)
     return parser
 
 
@@ -237,6 +240,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             app.search.start_background()  # extracts text and embeds new/changed documents
         if watching:
             app.start_watching()
+        app.start_onedrive_poll()
         return app
 
     watching = config.watch and not args.no_watch and bool(config.roots)
@@ -443,6 +447,7 @@ COMMANDS = {
     "import-legacy": cmd_import_legacy,
     "db": cmd_db,
     "export": cmd_export,
+    "onedrive": lambda args: cli_onedrive.run(args, _config(args)),
 }
 
 

@@ -40,6 +40,10 @@ ENV_WATCH = "QUICKNAV_WATCH"
 ENV_WATCH_POLL = "QUICKNAV_WATCH_POLL"
 ENV_WATCH_POLL_MS = "QUICKNAV_WATCH_POLL_MS"
 ENV_RECONCILE_MINUTES = "QUICKNAV_RECONCILE_MINUTES"
+# --- OneDrive / SharePoint sources (indexers/onedrive.py); sign-in secrets are not settings (onedrive_auth.py)
+ENV_ONEDRIVE_GRAPH_URL = "QUICKNAV_ONEDRIVE_GRAPH_URL"
+ENV_ONEDRIVE_AUTHORITY = "QUICKNAV_ONEDRIVE_AUTHORITY"
+ENV_ONEDRIVE_POLL = "QUICKNAV_ONEDRIVE_POLL_SECONDS"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -96,6 +100,10 @@ class Config:
     watch_poll: bool | None = None  # force polling (True) or inotify (False); None: polling on network filesystems
     watch_poll_ms: int = 1000  # how often polling mode looks at the files
     reconcile_minutes: int = 60  # a full incremental scan this often while watching (0 = never)
+    # --- OneDrive / SharePoint
+    onedrive_graph_url: str = "https://graph.microsoft.com/v1.0"  # national clouds have their own host
+    onedrive_authority: str = "login.microsoftonline.com"  # Entra ID sign-in host
+    onedrive_poll_seconds: int = 300  # `serve` syncs every source this often; 0 = only `quicknav onedrive sync`
 
     @property
     def tz(self) -> ZoneInfo:
@@ -156,6 +164,25 @@ def _model(text: str, name: str) -> str:
     value = text.strip()
     if not value or len(value) > 4096 or any(ord(c) < 32 for c in value):
         raise ConfigError(f"{name} must be a model package name, a model folder, or none")
+    return value
+
+
+def _graph_url(text: str, name: str) -> str:
+    from urllib.parse import urlsplit
+
+    value = text.strip().rstrip("/")
+    parts = urlsplit(value)
+    # Plain http only to this machine (a test or a proxy); tokens never cross the network unencrypted.
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if not parts.netloc or parts.scheme not in ("https", "http") or (parts.scheme == "http" and not local):
+        raise ConfigError(f"{name} must be an https:// URL such as https://graph.microsoft.com/v1.0, got {text[:80]!r}")
+    return value
+
+
+def _host(text: str, name: str) -> str:
+    value = text.strip().removeprefix("https://").rstrip("/")
+    if not value or len(value) > 253 or not all(c.isalnum() or c in ".-:" for c in value):
+        raise ConfigError(f"{name} must be a host name such as login.microsoftonline.com, got {text[:80]!r}")
     return value
 
 
@@ -241,6 +268,27 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "while watching, a full incremental scan this often catches anything missed (0 = never)",
         _int(0, 10_080, "minutes"),
+    ),
+    Setting(
+        "onedrive_graph_url",
+        ENV_ONEDRIVE_GRAPH_URL,
+        "",
+        "Microsoft Graph base URL of OneDrive sources (national clouds: `https://graph.microsoft.us/v1.0`, ...)",
+        _graph_url,
+    ),
+    Setting(
+        "onedrive_authority",
+        ENV_ONEDRIVE_AUTHORITY,
+        "",
+        "Entra ID sign-in host of OneDrive sources (`login.microsoftonline.us`, ...)",
+        _host,
+    ),
+    Setting(
+        "onedrive_poll_seconds",
+        ENV_ONEDRIVE_POLL,
+        "",
+        "`serve` syncs every OneDrive source this often (0 = only `quicknav onedrive sync`)",
+        _int(0, 86_400, "seconds"),
     ),
 )
 _PARSED = {s.field: s for s in SETTINGS if s.parse is not None}

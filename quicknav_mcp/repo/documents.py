@@ -11,13 +11,12 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from ..domain.models import ParsedDocument
 from ..models import DocumentInfo
 from ..store import Store
-from .sql import in_chunks, json_list, marks, paging, to_json_list
+from .sql import in_chunks, join_location, json_list, marks, paging, to_json_list
 
 # What the scanner writes for every file, in this order (``root_id`` and ``indexed_at`` apart).
 COLUMNS = (
@@ -143,7 +142,7 @@ class DocumentRow:
 
     @property
     def path(self) -> str:
-        return str(Path(self.root) / self.rel_path)
+        return join_location(self.root, self.rel_path)
 
     @property
     def folders(self) -> str:

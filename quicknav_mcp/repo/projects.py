@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..domain.models import ProjectFolder
 from ..models import ProjectSummary
 from ..store import Store
-from .sql import json_list, marks
+from .sql import join_location, json_list, marks
 
 COLUMNS = (
     "id",
@@ -67,7 +66,7 @@ class ProjectRow:
             id=pid,
             code=code,
             name=folder_name,
-            path=str(Path(root) / rel_path),
+            path=join_location(root, rel_path),
             client=client,
             client_names=json_list(names),
             description=description or "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -42,6 +43,13 @@ def to_json_list(values: Iterable[Any]) -> str:
 def paging(limit: int, offset: int) -> tuple[str, tuple[int, int]]:
     """``LIMIT ? OFFSET ?`` and its parameters (both already validated by the caller)."""
     return " LIMIT ? OFFSET ?", (limit, offset)
+
+
+def join_location(root: str, rel_path: str) -> str:
+    """A row's location: a path under a folder root, or a URL under a ``scheme://`` root (OneDrive)."""
+    if "://" in root:
+        return f"{root.rstrip('/')}/{rel_path}" if rel_path else root
+    return str(Path(root) / rel_path)
 
 
 def in_chunks(ids: Iterable[T]) -> Iterator[list[T]]:

@@ -1,0 +1,227 @@
+"""A small Microsoft Graph client for the drive delta feed: tokens, throttling, retries.
+
+Only one request shape is needed (GET a delta page, follow ``@odata.nextLink``), so this is a thin
+``httpx`` client rather than msgraph-sdk's Kiota request adapter: the adapter is async-only, imports
+~40 modules, and hides the status codes the sync must act on (``410 Gone`` → full resync,
+``Retry-After`` on ``429``/``503``), while an ``httpx.Client`` takes a test transport directly.
+Tokens come from any object with azure-identity's ``get_token(*scopes)`` (see
+:mod:`.onedrive_auth`), so msgraph-sdk's own credentials plug in unchanged.
+
+Failure policy of :meth:`GraphClient.get_json`:
+
+* ``429`` / ``503`` / ``502`` / ``504``: wait ``Retry-After`` seconds (capped at ``max_wait``), else
+  exponential backoff; at most ``max_retries`` times, then :class:`GraphError`.
+* a dropped connection or timeout: the same bounded backoff.
+* ``401``: the token is dropped and fetched again once (an expired or revoked token), then
+  :class:`GraphAuthError`.
+* ``410``: :class:`ResyncRequired` — the delta token expired, the caller starts over.
+* a body that is not a JSON object: retried twice (a truncated page is usually transient), then
+  :class:`MalformedResponse`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MALFORMED_RETRIES = 2
+#: Refresh a token this many seconds before it expires.
+TOKEN_MARGIN = 120
+
+
+class GraphError(Exception):
+    """A Graph request failed for good (after the allowed retries)."""
+
+
+class GraphAuthError(GraphError):
+    """The token was refused twice, or no token could be obtained."""
+
+
+class ResyncRequired(GraphError):
+    """``410 Gone``: the delta link expired; the drive must be listed again from the start."""
+
+
+class MalformedResponse(GraphError):
+    """The body was not the JSON object Graph promises."""
+
+
+class TokenCredential(Protocol):
+    """What azure-identity credentials offer (``AccessToken`` has ``.token`` and ``.expires_on``)."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
+
+
+def graph_scope(base_url: str) -> str:
+    """The ``.default`` scope of the Graph host in ``base_url`` (national clouds have their own)."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}/.default"
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date), if any."""
+    raw = response.headers.get("retry-after")
+    if not raw:
+        return None
+    raw = raw.strip()
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class GraphClient:
+    """GETs JSON from Graph with a bearer token; see the module docstring for the failure policy."""
+
+    def __init__(
+        self,
+        credential: TokenCredential,
+        *,
+        base_url: str = DEFAULT_GRAPH_URL,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 8,
+        backoff: float = 1.0,
+        max_wait: float = 120.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.credential = credential
+        self.base_url = base_url.rstrip("/")
+        self.scope = graph_scope(self.base_url)
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self.waited = 0.0  # seconds spent honouring throttling and backoff (reported by the sync)
+        self.retries = 0
+        self._token: str | None = None
+        self._expires = 0.0
+        self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=True)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GraphClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def url(self, path: str) -> str:
+        """An absolute URL: ``path`` under the base URL, or ``path`` itself when already absolute.
+
+        A nextLink or deltaLink pointing at another host is refused: the bearer token goes only to
+        the configured Graph host.
+        """
+        if not path.startswith(("https://", "http://")):
+            return f"{self.base_url}/{path.lstrip('/')}"
+        here, there = urlsplit(self.base_url), urlsplit(path)
+        if (there.scheme, there.netloc) != (here.scheme, here.netloc):
+            raise GraphError(f"refusing to send the token to {there.scheme}://{there.netloc} (not the Graph host)")
+        return path
+
+    def _bearer(self, *, renew: bool = False) -> str:
+        if renew or self._token is None or time.time() > self._expires - TOKEN_MARGIN:
+            try:
+                token = self.credential.get_token(self.scope)
+            except Exception as exc:  # azure-identity raises its own ClientAuthenticationError
+                raise GraphAuthError(f"could not get a Graph token: {type(exc).__name__}: {exc}") from exc
+            self._token = token.token
+            self._expires = float(token.expires_on)
+        assert self._token is not None
+        return self._token
+
+    def _pause(
+        self, attempt: int, hint: float | None, reason: str, *, limit: int | None = None, error: type = GraphError
+    ) -> None:
+        limit = self.max_retries if limit is None else limit
+        if attempt >= limit:
+            raise error(f"{reason}; gave up after {limit} retries")
+        delay = hint if hint is not None else self.backoff * (2**attempt) * (0.5 + random.random() / 2)
+        delay = min(delay, self.max_wait)
+        log.info("graph: %s; retrying in %.1fs", reason, delay)
+        self.retries += 1
+        self.waited += delay
+        self.sleep(delay)
+
+    def get_json(self, path: str) -> dict[str, Any]:
+        """GET ``path`` and return its JSON object (see the failure policy)."""
+        url = self.url(path)
+        renewed = False
+        attempt = 0
+        while True:
+            headers = {"Authorization": f"Bearer {self._bearer()}", "Accept": "application/json"}
+            try:
+                response = self._http.get(url, headers=headers)
+            except httpx.TransportError as exc:
+                self._pause(attempt, None, f"connection failed ({type(exc).__name__})")
+                attempt += 1
+                continue
+            status = response.status_code
+            if status == 401 and not renewed:
+                log.info("graph: token refused; signing in again")
+                renewed = True
+                self._bearer(renew=True)
+                continue
+            if status == 401:
+                raise GraphAuthError("Graph refused a freshly obtained token (401): check the app's permissions")
+            if status == 410:
+                raise ResyncRequired("the delta link expired (410 Gone)")
+            if status in RETRY_STATUSES:
+                self._pause(attempt, _retry_after(response), f"HTTP {status}")
+                attempt += 1
+                continue
+            if status >= 400:
+                raise GraphError(f"HTTP {status} from Graph: {_error_message(response)}")
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                # A truncated page is usually transient; a server that keeps sending junk is not.
+                self._pause(
+                    attempt,
+                    None,
+                    f"HTTP {status} body is not a JSON object",
+                    limit=min(MALFORMED_RETRIES, self.max_retries),
+                    error=MalformedResponse,
+                )
+                attempt += 1
+                continue
+            return body
+
+
+def _error_message(response: httpx.Response) -> str:
+    """Graph's ``error.code: error.message``, else the start of the body (tokens are never echoed)."""
+    try:
+        err = response.json().get("error") or {}
+        return f"{err.get('code', '?')}: {str(err.get('message', ''))[:200]}"
+    except (ValueError, AttributeError):
+        return response.text[:200]
+
+
+__all__ = [
+    "DEFAULT_GRAPH_URL",
+    "GraphAuthError",
+    "GraphClient",
+    "GraphError",
+    "MalformedResponse",
+    "ResyncRequired",
+    "TokenCredential",
+    "graph_scope",
+]
