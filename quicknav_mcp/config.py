@@ -36,6 +36,11 @@ ENV_EXTRACT_MAX_BYTES = "QUICKNAV_EXTRACT_MAX_BYTES"
 ENV_EXTRACT_TIMEOUT = "QUICKNAV_EXTRACT_TIMEOUT"
 ENV_ANALYTICS_RETENTION = "QUICKNAV_ANALYTICS_RETENTION_DAYS"
 ENV_ANALYTICS_TRACKING = "QUICKNAV_ANALYTICS_TRACKING"
+# --- the HTTP gateway (quicknav_mcp/http)
+ENV_JWT_SECRET = "QUICKNAV_JWT_SECRET"
+ENV_ALLOWED_HOSTS = "QUICKNAV_ALLOWED_HOSTS"
+ENV_CORS_ORIGINS = "QUICKNAV_CORS_ORIGINS"
+ENV_RATE_LIMIT = "QUICKNAV_RATE_LIMIT"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -87,6 +92,11 @@ class Config:
     analytics_retention_days: int = 365  # raw events kept this long; 0 keeps them forever
     analytics_tracking: bool = True  # record every tool call as an analytics event
     timezone: str = field(default_factory=machine_timezone)  # IANA name: analytics days, hours, dates
+    # --- the HTTP gateway
+    jwt_secrets: tuple[str, ...] = field(default=(), repr=False)  # first signs, all verify; empty: loopback only
+    allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost, 127.0.0.1 and [::1]
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the gateway
+    rate_limit: int = 1200  # requests per minute per (user or address, route group); 0 = off
 
     @property
     def tz(self) -> ZoneInfo:
@@ -141,6 +151,22 @@ def _float(lo: float, hi: float, unit: str) -> Callable[[str, str], float]:
         return value
 
     return parse
+
+
+def _names(text: str, name: str) -> tuple[str, ...]:
+    values = tuple(v.strip() for v in text.split(",") if v.strip())
+    if any(len(v) > 255 or any(ord(c) < 33 for c in v) for v in values):
+        raise ConfigError(f"{name} must be comma-separated names without spaces")
+    return values
+
+
+def _secrets(text: str, name: str) -> tuple[str, ...]:
+    values = _names(text, name)
+    short = [i + 1 for i, v in enumerate(values) if len(v) < 32]
+    if short:
+        # HS256 with a short secret can be brute-forced offline from one captured token.
+        raise ConfigError(f"{name}: secret number {short[0]} is shorter than 32 characters")
+    return values
 
 
 def _model(text: str, name: str) -> str:
@@ -210,6 +236,28 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "record every tool call as an analytics event",
         _bool,
+    ),
+    Setting(
+        "jwt_secrets",
+        ENV_JWT_SECRET,
+        "",
+        "HTTP gateway: comma-separated JWT secrets (32+ characters; first signs, all verify); unset = loopback only",
+        _secrets,
+    ),
+    Setting(
+        "allowed_hosts",
+        ENV_ALLOWED_HOSTS,
+        "",
+        "HTTP gateway: comma-separated Host names served besides localhost, 127.0.0.1 and [::1]",
+        _names,
+    ),
+    Setting("cors_origins", ENV_CORS_ORIGINS, "", "HTTP gateway: comma-separated origins allowed by CORS", _names),
+    Setting(
+        "rate_limit",
+        ENV_RATE_LIMIT,
+        "",
+        "HTTP gateway: requests per minute per user (or address) and route group; 0 = off",
+        _int(0, 1_000_000, "requests per minute"),
     ),
 )
 _PARSED = {s.field: s for s in SETTINGS if s.parse is not None}

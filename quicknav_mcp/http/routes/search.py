@@ -1,0 +1,76 @@
+"""Search routes: the legacy project and document searches, and autocomplete."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from ...search.models import SearchDocumentsResult, SearchProjectsResult, SuggestResult
+from ..adapt import ApiRoute, acting_user, body_args, cached, gateway, query_args, reply
+
+# The legacy API's fields the tools do not take: accepted, and answered as described in the route docs.
+PROJECT_EXTRA = {"include_analytics": (bool, False)}
+DOCUMENT_EXTRA = {"include_content": (bool, True)}
+SEARCH_TAGS = ("index", "events")  # new documents or new usage (popularity) change search answers
+
+
+async def search_projects(request: Request) -> JSONResponse:
+    """Legacy project search: the search_projects tool's answer plus ``from_cache``."""
+    gw = gateway(request)
+    args = await body_args(request, "search_projects", PROJECT_EXTRA)
+    user = acting_user(request, args) if args.user_id is not None else None
+    result, hit = await cached(request, SEARCH_TAGS, args, lambda: gw.call("search_projects", args, user_id=user))
+    return reply(result, from_cache=hit)
+
+
+async def search_documents(request: Request) -> JSONResponse:
+    """Legacy document search (``project_id`` is the tool's ``project_number``); no include_content: no snippets."""
+    gw = gateway(request)
+    args = await body_args(request, "search_documents", DOCUMENT_EXTRA, project_id="project_number")
+    user = acting_user(request, args) if args.user_id is not None else None
+    result, hit = await cached(request, SEARCH_TAGS, args, lambda: gw.call("search_documents", args, user_id=user))
+    body = result.model_dump(mode="json")
+    if not args.include_content:
+        for doc in body["documents"]:
+            doc.pop("snippet", None)
+    return reply(body, from_cache=hit)
+
+
+async def autocomplete(request: Request) -> JSONResponse:
+    """``GET /api/v1/autocomplete?q=...&limit=...``: the suggest tool."""
+    args = query_args(request, "suggest", rename={"q": "prefix"})
+    return reply(await gateway(request).call("suggest", args))
+
+
+ROUTES = [
+    ApiRoute(
+        "/api/v1/projects/search",
+        search_projects,
+        methods=["POST"],
+        summary="Search project folders (legacy fields; include_analytics is accepted)",
+        tool="search_projects",
+        extra=PROJECT_EXTRA,
+        response=SearchProjectsResult,
+        tags=("search",),
+    ),
+    ApiRoute(
+        "/api/v1/documents/search",
+        search_documents,
+        methods=["POST"],
+        summary="Search documents (legacy project_id = project_number)",
+        tool="search_documents",
+        extra=DOCUMENT_EXTRA,
+        response=SearchDocumentsResult,
+        tags=("search",),
+    ),
+    ApiRoute(
+        "/api/v1/autocomplete",
+        autocomplete,
+        methods=["GET"],
+        summary="Completions for a partly typed query (q = the prefix)",
+        tool="suggest",
+        source="query",
+        response=SuggestResult,
+        tags=("search",),
+    ),
+]
