@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ..errors import ConfigError, InvalidInput, NotFound, QuickNavError, StoreError
+from ..ml.errors import InsufficientData, TrainingBusy
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,11 @@ def validation_error(exc: ValidationError) -> ApiError:
 
 
 def quicknav_error(exc: QuickNavError) -> ApiError:
-    """QuickNav's errors by kind: bad input 422, missing 404, unusable store 503."""
+    """QuickNav's errors by kind: bad input or too little data 422, missing 404, busy 409, unusable store 503."""
+    if isinstance(exc, InsufficientData):
+        return ApiError(422, "insufficient_data", str(exc))
+    if isinstance(exc, TrainingBusy):
+        return ApiError(409, "busy", str(exc))
     if isinstance(exc, InvalidInput):
         return ApiError(422, "invalid_input", str(exc))
     if isinstance(exc, NotFound):
