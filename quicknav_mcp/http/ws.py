@@ -54,6 +54,8 @@ class Client:
         self.types: set[str] = set(TYPES)
         self.queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_SIZE)
         self.dropped = False
+        self.gone = asyncio.Event()  # set when the hub drops it: its handler returns
+        self.sender: asyncio.Task[None] | None = None
 
     def offer(self, text: str) -> bool:
         """Queue a message without waiting; False when the queue is full (the client is too slow)."""
@@ -172,9 +174,13 @@ class Hub:
 
     async def _close(self, client: Client, code: int, reason: str) -> None:
         client.dropped = True
+        if client.sender is not None:
+            client.sender.cancel()  # it may be blocked on the slow socket itself
         if client.ws.application_state != WebSocketState.DISCONNECTED:
+            # A client that does not read may never take the close frame either: bounded wait.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.ws.close(code, reason), 2.0)
+        client.gone.set()
 
     # ---- producers -------------------------------------------------------------------------
     async def _every(self, seconds: float, fn: Any) -> None:
@@ -266,17 +272,19 @@ class Hub:
         await ws.accept()
         client = Client(ws, user)
         self.clients.setdefault(user, set()).add(client)
-        sender = asyncio.create_task(self._send_loop(client))
+        client.offer(json.dumps({"type": "hello", "user_id": user, "types": sorted(client.types)}))
+        client.sender = asyncio.create_task(self._send_loop(client))
+        receiver = asyncio.create_task(self._receive_loop(client))
+        gone = asyncio.create_task(client.gone.wait())
         try:
-            await client.ws.send_text(json.dumps({"type": "hello", "user_id": user, "types": sorted(client.types)}))
-            await self._receive_loop(client)
-        except WebSocketDisconnect:
-            pass
+            await asyncio.wait([receiver, gone], return_when=asyncio.FIRST_COMPLETED)
         finally:
             self._forget(client)
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await sender
+            for task in (client.sender, receiver, gone):
+                task.cancel()
+            for task in (client.sender, receiver, gone):
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
+                    await task
 
     async def _send_loop(self, client: Client) -> None:
         try:
@@ -285,6 +293,7 @@ class Hub:
                 await client.ws.send_text(text)
         except (WebSocketDisconnect, RuntimeError, OSError):
             self._forget(client)
+            client.gone.set()
 
     async def _receive_loop(self, client: Client) -> None:
         while True:
