@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", required=True, help="the user the token acts for (its sub claim)")
     p.add_argument("--days", type=float, default=30, help="valid this many days (default 30)")
     p.add_argument("--admin", action="store_true", help="may read and write other users' data")
+    p.set_defaults(log_level=None)
 
     p = sub.add_parser("demo", help="generate a synthetic firm, index it and serve it over HTTP")
     _common(p)
