@@ -30,7 +30,10 @@ def test_project_search_keeps_the_legacy_fields(client: httpx.Client) -> None:
     out = r.json()
     assert {"projects", "total_count", "search_time_ms", "facets", "suggestions", "from_cache"} <= out.keys()
     assert [p["project_number"] for p in out["projects"]] == ["21614"]
+    assert out["projects"][0]["analytics"]["views_30d"] >= 0
     assert out["from_cache"] is False
+    plain = client.post("/api/v1/projects/search", json={"query": "poolwerx"}).json()
+    assert "analytics" not in plain["projects"][0]
 
 
 def test_document_search_takes_project_id_and_doc_type(client: httpx.Client) -> None:

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ...search.models import SearchDocumentsResult, SearchProjectsResult, SuggestResult
-from ..adapt import ApiRoute, acting_user, body_args, cached, gateway, query_args, reply
+from ..adapt import ApiRoute, acting_user, body_args, cached, gateway, query_args, reply, run
 
 # The legacy API's fields the tools do not take: accepted, and answered as described in the route docs.
 PROJECT_EXTRA = {"include_analytics": (bool, False)}
@@ -20,7 +20,22 @@ async def search_projects(request: Request) -> JSONResponse:
     args = await body_args(request, "search_projects", PROJECT_EXTRA)
     user = acting_user(request, args) if args.user_id is not None else None
     result, hit = await cached(request, SEARCH_TAGS, args, lambda: gw.call("search_projects", args, user_id=user))
-    return reply(result, from_cache=hit)
+    body = result.model_dump(mode="json")
+    if args.include_analytics and body["projects"]:
+        await add_usage(request, body["projects"])
+    return reply(body, from_cache=hit)
+
+
+async def add_usage(request: Request, projects: list[dict]) -> None:
+    """The legacy ``include_analytics``: each project's views in the last 30 days, from one rollup report."""
+    codes = [p["project_number"] for p in projects]
+    analytics = gateway(request).app.analytics
+    report = await run(
+        lambda: analytics.run_report("views", ["project"], "last_30_days", {"project_id": codes}, limit=len(codes))
+    )
+    views = {row["project"]: row["views"] for row in report.rows}
+    for project in projects:
+        project["analytics"] = {"views_30d": views.get(project["project_number"], 0)}
 
 
 async def search_documents(request: Request) -> JSONResponse:
@@ -47,7 +62,7 @@ ROUTES = [
         "/api/v1/projects/search",
         search_projects,
         methods=["POST"],
-        summary="Search project folders (legacy fields; include_analytics is accepted)",
+        summary="Search project folders (legacy fields; include_analytics adds each project's 30-day views)",
         tool="search_projects",
         extra=PROJECT_EXTRA,
         response=SearchProjectsResult,
