@@ -65,7 +65,7 @@ def build_openapi(request: Request) -> dict[str, Any]:
             continue
         operation: dict[str, Any] = {
             "summary": route.summary,
-            "operationId": route.name,
+            "operationId": _operation_id(route),
             "tags": list(route.tags),
             "parameters": [
                 {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -84,7 +84,7 @@ def build_openapi(request: Request) -> dict[str, Any]:
                     required = name in model_schema.get("required", [])
                     operation["parameters"].append({"name": name, "in": "query", "required": required, "schema": prop})
             else:
-                model_schema["title"] = f"{route.name}_body"
+                model_schema["title"] = f"{_operation_id(route)}_body"
                 components[model_schema["title"]] = model_schema
                 operation["requestBody"] = {
                     "required": False,
@@ -119,6 +119,12 @@ def build_openapi(request: Request) -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
+
+
+def _operation_id(route: ApiRoute) -> str:
+    """Unique per route (two routes may share an endpoint, like the legacy ingest alias)."""
+    method = sorted(route.methods - {"HEAD"})[0].lower()
+    return method + re.sub(r"[^A-Za-z0-9]+", "_", route.path.removeprefix("/api/v1")).rstrip("_")
 
 
 def _fixed(route: ApiRoute) -> set[str]:
