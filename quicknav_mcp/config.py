@@ -41,6 +41,8 @@ ENV_JWT_SECRET = "QUICKNAV_JWT_SECRET"
 ENV_ALLOWED_HOSTS = "QUICKNAV_ALLOWED_HOSTS"
 ENV_CORS_ORIGINS = "QUICKNAV_CORS_ORIGINS"
 ENV_RATE_LIMIT = "QUICKNAV_RATE_LIMIT"
+ENV_CACHE_TTL = "QUICKNAV_CACHE_TTL"
+ENV_WS_DASHBOARD = "QUICKNAV_WS_DASHBOARD_SECONDS"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -97,6 +99,8 @@ class Config:
     allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost, 127.0.0.1 and [::1]
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the gateway
     rate_limit: int = 1200  # requests per minute per (user or address, route group); 0 = off
+    cache_ttl: float = 30.0  # seconds a cached search/recommendation/dashboard answer lives; 0 = no cache
+    ws_dashboard_seconds: float = 10.0  # WebSocket dashboard tick; 0 = no ticks
 
     @property
     def tz(self) -> ZoneInfo:
@@ -258,6 +262,20 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "HTTP gateway: requests per minute per user (or address) and route group; 0 = off",
         _int(0, 1_000_000, "requests per minute"),
+    ),
+    Setting(
+        "cache_ttl",
+        ENV_CACHE_TTL,
+        "",
+        "HTTP gateway: seconds a cached search, recommendation or dashboard answer lives (0 = no cache)",
+        _float(0, 86400, "seconds"),
+    ),
+    Setting(
+        "ws_dashboard_seconds",
+        ENV_WS_DASHBOARD,
+        "",
+        "HTTP gateway: seconds between WebSocket dashboard ticks (0 = none)",
+        _float(0, 86400, "seconds"),
     ),
 )
 _PARSED = {s.field: s for s in SETTINGS if s.parse is not None}

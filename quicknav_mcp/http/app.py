@@ -2,7 +2,7 @@
 
 Its lifespan runs the MCP session manager (which enters the MCP server's lifespan, closing the
 :class:`~quicknav_mcp.app.App` on the way out) and opens the App once, before the first request.
-Middleware, outermost first: request log (ids every request), Host/Origin guard, auth.
+Middleware, outermost first: request log (ids every request), metrics, Host/Origin guard, auth, rate limit.
 """
 
 from __future__ import annotations
@@ -20,11 +20,16 @@ from starlette.routing import BaseRoute
 
 from .adapt import Gateway
 from .auth import Auth, AuthMiddleware
+from .edge import Edge
 from .errors import EXCEPTION_HANDLERS
+from .health import health_route
 from .hosts import HostGuard
+from .metrics import MetricsMiddleware, metrics_route
 from .openapi import openapi_routes
+from .ratelimit import RateLimitMiddleware
 from .requestlog import RequestLog
 from .routes import analytics, index, legacy, ml, predict, projects, recommend, search
+from .ws import websocket_route
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -50,14 +55,30 @@ def build_http_app(server: QuickNavServer, config: Config, *, host: str = "127.0
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with mcp_app.router.lifespan_context(mcp_app):
-            await anyio.to_thread.run_sync(server.holder.get)  # open the App once, before the first request
-            yield
+            qn = await anyio.to_thread.run_sync(server.holder.get)  # open the App once, before the first request
+            edge = Edge.open(qn, dashboard_interval=config.ws_dashboard_seconds, cache_ttl=config.cache_ttl)
+            app.state.edge = edge
+            app.state.gateway.cache = edge.cache
+            await edge.start()
+            try:
+                yield
+            finally:
+                await edge.close()  # before the App closes: the hub reads it until then
 
-    routes: list[BaseRoute] = [*api_routes(), *openapi_routes(), *mcp_app.routes]
+    routes: list[BaseRoute] = [
+        *api_routes(),
+        *openapi_routes(),
+        health_route,
+        metrics_route,
+        websocket_route,
+        *mcp_app.routes,
+    ]
     middleware = [
         Middleware(RequestLog),
+        Middleware(MetricsMiddleware),
         Middleware(HostGuard, allowed_hosts=config.allowed_hosts, cors_origins=config.cors_origins),
         Middleware(AuthMiddleware),
+        Middleware(RateLimitMiddleware, per_minute=config.rate_limit),  # after auth: buckets follow users
     ]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.gateway = Gateway(server, config)

@@ -2,10 +2,11 @@
 
 Keys come from (route, user, body) via :func:`cache_key`. Tags name what an answer was built
 from: ``index`` (projects, documents, embeddings), ``events`` (every analytics figure) and
-``user:<id>`` (one user's recommendations). :meth:`ResponseCache.check_index` compares the
-search change counters (:mod:`quicknav_mcp.search.versions`) and drops ``index`` entries when
-they moved, whoever wrote them (this process, ``quicknav index`` in another one); new events
-drop ``events`` and their users' tags (the gateway's event feed calls :meth:`invalidate`).
+``user:<id>`` (one user's recommendations). ``watch`` maps a tag to a cheap version function
+(the search change counters of :mod:`quicknav_mcp.search.versions` for ``index``, the rollups'
+bus cursor for ``events``); each lookup compares them and drops the tag's entries when one
+moved, whoever wrote the change (this process, ``quicknav index`` in another one). The
+gateway's event feed also drops ``events`` and the users' tags as events arrive.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 INDEX = "index"
 EVENTS = "events"
+
+
+_UNSEEN = object()
 
 
 def user_tag(user: str) -> str:
@@ -61,7 +65,7 @@ class ResponseCache:
         max_entries: int = 2048,
         max_bytes: int = 32 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
-        index_version: Callable[[], object] | None = None,
+        watch: Mapping[str, Callable[[], object]] | None = None,
     ) -> None:
         if ttl < 0 or max_entries < 1 or max_bytes < 1:
             raise ValueError("ttl must be >= 0, max_entries and max_bytes >= 1")
@@ -69,8 +73,8 @@ class ResponseCache:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._clock = clock
-        self._index_version = index_version
-        self._seen_version: object = None
+        self._watch = dict(watch or {})
+        self._seen: dict[str, object] = {}
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._by_tag: dict[str, set[str]] = {}
@@ -88,7 +92,7 @@ class ResponseCache:
         """The cached value, or None (absent, expired or invalidated)."""
         if not self.enabled:
             return None
-        self.check_index()
+        self.check_versions()
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry.expires <= self._clock():
@@ -145,21 +149,22 @@ class ResponseCache:
             self._by_tag.clear()
             self._bytes = 0
 
-    def check_index(self) -> bool:
-        """Drop ``index`` entries if the search change counters moved; True when they did."""
-        if self._index_version is None:
-            return False
-        try:
-            version = self._index_version()
-        except Exception:  # the store is closing: nothing to compare, keep serving
-            return False
-        if version == self._seen_version:
-            return False
-        first = self._seen_version is None
-        self._seen_version = version
-        if not first:
-            self.invalidate(INDEX)
-        return not first
+    def check_versions(self) -> list[str]:
+        """Drop the entries of every watched tag whose version moved; returns those tags."""
+        moved: list[str] = []
+        for tag, version_of in self._watch.items():
+            try:
+                version = version_of()
+            except Exception:  # the store is closing: nothing to compare, keep serving
+                continue
+            seen = self._seen.get(tag, _UNSEEN)
+            if version == seen:
+                continue
+            self._seen[tag] = version
+            if seen is not _UNSEEN:
+                self.invalidate(tag)
+                moved.append(tag)
+        return moved
 
     def _drop(self, key: str) -> None:
         entry = self._entries.pop(key, None)

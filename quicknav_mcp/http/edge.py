@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import HTTPConnection
 
 from .breaker import CircuitBreaker, guard_embedder
-from .cache import ResponseCache
+from .cache import EVENTS, INDEX, ResponseCache
 from .metrics import Metrics
 
 if TYPE_CHECKING:
@@ -52,7 +52,12 @@ class Edge:
 
         edge = cls(
             app=app,
-            cache=ResponseCache(ttl=cache_ttl, max_entries=cache_entries, index_version=app.search.versions.get),
+            cache=ResponseCache(
+                ttl=cache_ttl,
+                max_entries=cache_entries,
+                # Analytics answers change when the rollups fold new events in, not when events are stored.
+                watch={INDEX: app.search.versions.get, EVENTS: lambda: rollups_position(app)},
+            ),
             metrics=Metrics(),
         )
         edge.breakers["embedder"] = guard_embedder(app.search, CircuitBreaker("embedder"))
@@ -78,12 +83,18 @@ class Edge:
 
     def _on_events(self, events: list[dict[str, Any]]) -> None:
         # Analytics answers change with every event; recommendations with their user's.
-        from .cache import EVENTS, user_tag
+        from .cache import user_tag
 
         self.metrics.events_ingested.inc(len(events))
         self.cache.invalidate(EVENTS)
         for user in {e["user_id"] for e in events}:
             self.cache.invalidate(user_tag(user))
+
+
+def rollups_position(app: App) -> int:
+    """How far the analytics rollups have folded (their bus cursor): it moves when the figures do."""
+    row = app.store.query_one("SELECT position FROM bus_cursors WHERE subscriber = 'rollups'")
+    return int(row[0]) if row else 0
 
 
 def edge_of(conn: HTTPConnection) -> Edge:

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import error_body
 
-DEFAULT_PER_MINUTE = 6000  # 100/s per user and group: far above one GUI, below a runaway loop
+DEFAULT_PER_MINUTE = 1200  # as Config.rate_limit: 20/s per user and group, far above one GUI, below a runaway loop
 MAX_BUCKETS = 10_000  # idle buckets beyond this are forgotten (a forgotten bucket is a full one)
 EXEMPT = ("/health", "/metrics", "/openapi.json", "/docs")
 

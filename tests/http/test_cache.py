@@ -67,15 +67,17 @@ def test_tags_invalidate_exactly_their_entries() -> None:
     assert c.invalidate("nothing") == 0
 
 
-def test_index_version_change_drops_index_entries() -> None:
-    version = [1]
-    c = ResponseCache(ttl=60, clock=Clock(), index_version=lambda: version[0])
+def test_watched_version_change_drops_that_tags_entries() -> None:
+    version = {INDEX: 1, EVENTS: 1}
+    c = ResponseCache(ttl=60, clock=Clock(), watch={t: (lambda t=t: version[t]) for t in version})
     c.put("search", 1, [INDEX])
     c.put("dash", 2, [EVENTS])
     assert c.get("search") == 1
-    version[0] = 2
+    version[INDEX] = 2
     assert c.get("search") is None
     assert c.get("dash") == 2
+    version[EVENTS] = 2
+    assert c.get("dash") is None
 
 
 def test_index_version_from_the_real_counters(tmp_path) -> None:
@@ -84,7 +86,7 @@ def test_index_version_from_the_real_counters(tmp_path) -> None:
 
     store = Store(tmp_path / "q.db")
     try:
-        c = ResponseCache(ttl=60, index_version=Versions(store).get)
+        c = ResponseCache(ttl=60, watch={INDEX: Versions(store).get})
         c.put("search", "answer", [INDEX])
         assert c.get("search") == "answer"
         with store.transaction() as conn:
@@ -106,3 +108,36 @@ def test_get_or_compute_and_disabled_cache() -> None:
     assert off.get_or_compute("k", lambda: 2) == (2, False)
     with pytest.raises(ValueError):
         ResponseCache(max_entries=0)
+
+
+def test_events_invalidate_through_the_live_gateway(sample_db, sample_root, tmp_path) -> None:
+    """A tracked event drops analytics answers and its user's, not the index's, on a running gateway."""
+    import shutil
+
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+
+    from .edge_harness import edge_app, serve, wait_for
+
+    db = tmp_path / "q.db"
+    shutil.copy(sample_db, db)
+    qn = App.open(load_config(db=db, roots=[sample_root], env={}, embed_model="none", search_background=False))
+    try:
+        app = edge_app(qn)
+        with serve(app):
+            cache = app.state.edge.cache
+            cache.put("dash", "figures", [EVENTS])
+            cache.put("reco-dana", "items", [user_tag("dana")])
+            cache.put("reco-eve", "items", [user_tag("eve")])
+            cache.put("search", "hits", [INDEX])
+            assert cache.get("dash") == "figures"
+            event = {"event_type": "project_view", "user_id": "dana", "project_id": "17741", "event_id": "c1"}
+            assert qn.analytics.track_event(event).stored
+            assert wait_for(lambda: cache.get("reco-dana") is None)
+            assert qn.analytics.wait_for_rollups(10)
+            assert cache.get("dash") is None  # dropped by the feed (and again when the rollups fold it)
+            cache.put("dash", "figures2", [EVENTS])
+            assert cache.get("dash") == "figures2"  # nothing moved since: it stays
+            assert cache.get("reco-eve") == "items" and cache.get("search") == "hits"
+    finally:
+        qn.close()
