@@ -37,7 +37,8 @@ def show_gateway_examples(config: Config, code: str, host: str, port: int, say: 
     base = f"http://{host}:{port}"
     app = build_http_app(build_server(lambda: App.open(config)), config, host=host)
     say(f"\nThe HTTP gateway (REST + MCP in one server; API docs at {base}/docs):")
-    with TestClient(app, base_url=base) as client:
+    # Called in-process over loopback (the Host guard admits it whatever --host says); printed with the real URL.
+    with TestClient(app, base_url=f"http://127.0.0.1:{port}") as client:
         for method, path, template in EXAMPLES:
             body = json.loads(json.dumps(template).replace("{code}", code)) if template is not None else None
             answer = client.request(method, path, json=body)

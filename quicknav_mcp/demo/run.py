@@ -150,7 +150,10 @@ def run_demo(
             },
         }
     }
+    from ..http.hosts import check_bind
     from .gateway import show_gateway_examples
+
+    check_bind(host, config, None, None)  # the same rule as serve --http: beyond loopback only with a secret
 
     show_gateway_examples(config, _example_code(config), host, port, _say)
     _say("\nConnect an MCP client (e.g. Claude Desktop's claude_desktop_config.json):")
