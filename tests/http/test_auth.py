@@ -68,6 +68,8 @@ def test_the_token_user_is_the_user_and_others_need_admin(server: Served) -> Non
         assert c.post("/api/v1/recommendations/projects", json={"user_id": "dana"}).status_code == 403
         assert c.post("/api/v1/prediction/next-action", json={"user_id": "dana"}).status_code == 403
         assert c.post("/api/v1/index/reindex", json={}).status_code == 403
+        assert c.post("/api/v1/projects/search", json={"query": "quay", "user_id": "dana"}).status_code == 403
+        assert c.post("/api/v1/projects/search", json={"query": "quay", "user_id": "erin"}).status_code == 200
     with server.client(mint(SECRET, "admin", days=1, admin=True)) as boss:
         activity = boss.get("/api/v1/analytics/users/erin/activity")
         assert activity.status_code == 200, activity.text

@@ -6,7 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ...search.models import SearchDocumentsResult, SearchProjectsResult, SuggestResult
-from ..adapt import ApiRoute, acting_user, body_args, cached, gateway, query_args, reply, run
+from ..adapt import ApiRoute, body_args, cached, gateway, query_args, reply, run
+from ..auth import principal, user_for
 
 # The legacy API's fields the tools do not take: accepted, and answered as described in the route docs.
 PROJECT_EXTRA = {"include_analytics": (bool, False)}
@@ -14,11 +15,18 @@ DOCUMENT_EXTRA = {"include_content": (bool, True)}
 SEARCH_TAGS = ("index", "events")  # new documents or new usage (popularity) change search answers
 
 
+def searcher(request: Request, requested: str | None) -> str | None:
+    """Whose recent projects rank a little higher: the one named (checked), else the token's user, else nobody."""
+    if requested is None and not principal(request).authenticated:
+        return None  # like the MCP tool without user_id: no personal ranking
+    return user_for(request, requested)
+
+
 async def search_projects(request: Request) -> JSONResponse:
     """Legacy project search: the search_projects tool's answer plus ``from_cache``."""
     gw = gateway(request)
     args = await body_args(request, "search_projects", PROJECT_EXTRA)
-    user = acting_user(request, args) if args.user_id is not None else None
+    user = searcher(request, args.user_id)
     result, hit = await cached(request, SEARCH_TAGS, args, lambda: gw.call("search_projects", args, user_id=user))
     body = result.model_dump(mode="json")
     if args.include_analytics and body["projects"]:
@@ -42,7 +50,7 @@ async def search_documents(request: Request) -> JSONResponse:
     """Legacy document search (``project_id`` is the tool's ``project_number``); no include_content: no snippets."""
     gw = gateway(request)
     args = await body_args(request, "search_documents", DOCUMENT_EXTRA, project_id="project_number")
-    user = acting_user(request, args) if args.user_id is not None else None
+    user = searcher(request, args.user_id)
     result, hit = await cached(request, SEARCH_TAGS, args, lambda: gw.call("search_documents", args, user_id=user))
     body = result.model_dump(mode="json")
     if not args.include_content:
