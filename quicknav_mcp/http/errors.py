@@ -63,33 +63,26 @@ async def read_json(request: Request) -> Any:
     raw = b"".join(chunks)
     if not raw.strip():
         return {}
-    check_depth(raw)
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
+    except RecursionError:  # the C parser gives up on very deep nesting before using much memory
+        raise ApiError(400, "too_deep", f"the request body nests JSON deeper than {MAX_DEPTH} levels") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(400, "malformed_json", f"the request body is not valid JSON: {exc}") from None
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:  # else it cannot nest that deep: most bodies
+        check_depth(value)
+    return value
 
 
-def check_depth(raw: bytes) -> None:
-    """Refuse JSON nested past :data:`MAX_DEPTH` before parsing it (the parser recurses per level)."""
-    depth = 0
-    in_string = escaped = False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise ApiError(400, "too_deep", f"the request body nests JSON deeper than {MAX_DEPTH} levels")
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
+def check_depth(value: Any) -> None:
+    """Refuse parsed JSON nested past :data:`MAX_DEPTH` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ApiError(400, "too_deep", f"the request body nests JSON deeper than {MAX_DEPTH} levels")
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, Any]]:

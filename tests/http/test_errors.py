@@ -55,6 +55,10 @@ def test_body_over_one_megabyte_is_413_declared_or_streamed(client: httpx.Client
 def test_deeply_nested_json_is_refused_before_parsing(client: httpx.Client) -> None:
     deep = b'{"query": "x", "filters": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
     check(client.post("/api/v1/projects/search", content=deep), 400, "too_deep")
+    nested: object = {"event_type": "project_view"}
+    for _ in range(40):  # parses, but deeper than any model: refused before validation
+        nested = {"metadata": nested}
+    check(client.post("/api/v1/analytics/events", json=nested), 400, "too_deep")
     # Brackets inside strings are text, not nesting.
     ok = client.post("/api/v1/projects/search", json={"query": "poolwerx " + "[" * 100})
     assert ok.status_code == 200, ok.text
