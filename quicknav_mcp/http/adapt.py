@@ -191,8 +191,10 @@ class ApiRoute(Route):
         extra: Mapping[str, Any] | None = None,
         response: type[BaseModel] | None = None,
         tags: tuple[str, ...] = (),
+        renamed: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(path, endpoint, methods=methods)
+        self.renamed = dict(renamed or {})  # the tool's field name -> the name this route takes it under
         self.summary = summary
         self.tool = tool
         self.source = source  # "body" or "query": where the tool's arguments come from

@@ -82,7 +82,8 @@ def build_openapi(request: Request) -> dict[str, Any]:
                     if name in route.param_convertors or name in _fixed(route):
                         continue
                     required = name in model_schema.get("required", [])
-                    operation["parameters"].append({"name": name, "in": "query", "required": required, "schema": prop})
+                    shown = route.renamed.get(name, name)
+                    operation["parameters"].append({"name": shown, "in": "query", "required": required, "schema": prop})
             else:
                 model_schema["title"] = f"{_operation_id(route)}_body"
                 components[model_schema["title"]] = model_schema

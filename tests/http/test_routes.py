@@ -170,6 +170,8 @@ def test_openapi_lists_every_route_and_docs_are_local(client: httpx.Client, serv
     assert {"200", "401", "413", "422"} <= op["responses"].keys()
     body_ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
     assert "include_analytics" in spec["components"]["schemas"][body_ref]["properties"]
+    params = {p["name"] for p in spec["paths"]["/api/v1/autocomplete"]["get"]["parameters"]}
+    assert params == {"q", "limit"}
     page = client.get("/docs")
     assert page.status_code == 200 and "/openapi.json" in page.text
     assert "http://" not in page.text and "https://" not in page.text  # nothing loaded from elsewhere

@@ -12,6 +12,7 @@ from ..auth import principal, user_for
 # The legacy API's fields the tools do not take: accepted, and answered as described in the route docs.
 PROJECT_EXTRA = {"include_analytics": (bool, False)}
 DOCUMENT_EXTRA = {"include_content": (bool, True)}
+AUTOCOMPLETE_NAMES = {"q": "prefix"}  # the legacy query parameter -> the suggest tool's argument
 SEARCH_TAGS = ("index", "events")  # new documents or new usage (popularity) change search answers
 
 
@@ -61,7 +62,7 @@ async def search_documents(request: Request) -> JSONResponse:
 
 async def autocomplete(request: Request) -> JSONResponse:
     """``GET /api/v1/autocomplete?q=...&limit=...``: the suggest tool."""
-    args = query_args(request, "suggest", rename={"q": "prefix"})
+    args = query_args(request, "suggest", rename=AUTOCOMPLETE_NAMES)
     return reply(await gateway(request).call("suggest", args))
 
 
@@ -93,6 +94,7 @@ ROUTES = [
         summary="Completions for a partly typed query (q = the prefix)",
         tool="suggest",
         source="query",
+        renamed={v: k for k, v in AUTOCOMPLETE_NAMES.items()},
         response=SuggestResult,
         tags=("search",),
     ),
