@@ -53,11 +53,15 @@ class EventFeed:
         if self._started:
             return
         self._started = True
-        with self.app.store.transaction() as c:
-            c.execute(
-                "UPDATE bus_cursors SET position = (SELECT coalesce(max(id), 0) FROM bus_outbox) WHERE subscriber = ?",
-                (SUBSCRIBER,),
-            )
+        try:
+            with self.app.store.transaction() as c:
+                c.execute(
+                    "UPDATE bus_cursors SET position = (SELECT coalesce(max(id), 0) FROM bus_outbox) "
+                    "WHERE subscriber = ?",
+                    (SUBSCRIBER,),
+                )
+        except Exception as exc:  # a read-only database: the bus keeps the subscriber idle anyway
+            log.warning("the event feed cannot move its cursor: %s", exc)
         bus = self.app.analytics.bus
         try:
             bus.subscribe(SUBSCRIBER, [TOPIC_EVENTS], self._handle, start="latest")

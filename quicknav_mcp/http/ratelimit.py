@@ -86,7 +86,12 @@ class RateLimitMiddleware:
     """ASGI middleware; place it after authentication so buckets follow users, not addresses."""
 
     def __init__(
-        self, app: ASGIApp, per_minute: int = DEFAULT_PER_MINUTE, *, burst: int | None = None, buckets=None
+        self,
+        app: ASGIApp,
+        per_minute: int = DEFAULT_PER_MINUTE,
+        *,
+        burst: int | None = None,
+        buckets: TokenBuckets | None = None,
     ) -> None:
         self.app = app
         self.buckets: TokenBuckets = buckets if buckets is not None else TokenBuckets(per_minute, burst=burst)
