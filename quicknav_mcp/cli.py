@@ -76,10 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="run the MCP server (stdio by default)")
     _common(p)
-    p.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--http", action="store_true", help="serve MCP at /mcp and the REST gateway over HTTP")
+    p.add_argument("--host", default="127.0.0.1", help="beyond loopback only with QUICKNAV_JWT_SECRET set")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--no-watch", action="store_true", help="do not follow file changes live (env QUICKNAV_WATCH=0)")
+    p.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")
+    p.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
+
+    p = sub.add_parser("token", help="mint a bearer token for the HTTP gateway (signed with QUICKNAV_JWT_SECRET)")
+    p.add_argument("--user", required=True, help="the user the token acts for (its sub claim)")
+    p.add_argument("--days", type=float, default=30, help="valid this many days (default 30)")
+    p.add_argument("--admin", action="store_true", help="may read and write other users' data")
+    p.set_defaults(log_level=None)
 
     p = sub.add_parser("watch", help="follow changes under the roots and index them live (one JSON line per change)")
     _common(p)
@@ -249,8 +257,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The App opens lazily on the first request; watching starts now, without delaying serving.
         threading.Thread(target=server.holder.get, name="quicknav-open", daemon=True).start()
     if args.http:
-        log.info("serving MCP over streamable HTTP", extra={"url": f"http://{args.host}:{args.port}/mcp"})
-        serve_http(server, host=args.host, port=args.port)
+        from .http.app import build_http_app
+        from .http.hosts import check_bind
+
+        ssl = check_bind(args.host, config, args.ssl_certfile, args.ssl_keyfile)
+        scheme = "https" if ssl else "http"
+        base = f"{scheme}://{args.host}:{args.port}"
+        log.info("serving MCP and the gateway", extra={"mcp": f"{base}/mcp", "docs": f"{base}/docs"})
+        app = build_http_app(server, config, host=args.host)
+        serve_http(server, host=args.host, port=args.port, app=app, ssl=ssl)
     else:
         serve_stdio(server)
     exit_now(EXIT_OK)  # the App is closed and everything is written: skip the slow interpreter teardown
@@ -283,6 +298,19 @@ def cmd_watch(args: argparse.Namespace) -> int:
             log.info("stopping the watcher")
         finally:
             ignore_late_signals()
+    return EXIT_OK
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from .config import ENV_JWT_SECRET
+    from .http.auth import mint
+
+    config = load_config(user=args.user)
+    if not config.jwt_secrets:
+        raise ConfigError(f"set {ENV_JWT_SECRET} (the server's secret) to mint a token")
+    if not 0 < args.days <= 3650:
+        raise InvalidInput("--days must be more than 0 and at most 3650")
+    print(mint(config.jwt_secrets[0], config.user, days=args.days, admin=args.admin))
     return EXIT_OK
 
 
@@ -439,6 +467,7 @@ COMMANDS = {
     "search": cmd_search,
     "serve": cmd_serve,
     "watch": cmd_watch,
+    "token": cmd_token,
     "demo": cmd_demo,
     "project": cmd_project,
     "doc": cmd_doc,

@@ -44,6 +44,13 @@ ENV_RECONCILE_MINUTES = "QUICKNAV_RECONCILE_MINUTES"
 ENV_ONEDRIVE_GRAPH_URL = "QUICKNAV_ONEDRIVE_GRAPH_URL"
 ENV_ONEDRIVE_AUTHORITY = "QUICKNAV_ONEDRIVE_AUTHORITY"
 ENV_ONEDRIVE_POLL = "QUICKNAV_ONEDRIVE_POLL_SECONDS"
+# --- the HTTP gateway (quicknav_mcp/http)
+ENV_JWT_SECRET = "QUICKNAV_JWT_SECRET"
+ENV_ALLOWED_HOSTS = "QUICKNAV_ALLOWED_HOSTS"
+ENV_CORS_ORIGINS = "QUICKNAV_CORS_ORIGINS"
+ENV_RATE_LIMIT = "QUICKNAV_RATE_LIMIT"
+ENV_CACHE_TTL = "QUICKNAV_CACHE_TTL"
+ENV_WS_DASHBOARD = "QUICKNAV_WS_DASHBOARD_SECONDS"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -104,6 +111,13 @@ class Config:
     onedrive_graph_url: str = "https://graph.microsoft.com/v1.0"  # national clouds have their own host
     onedrive_authority: str = "login.microsoftonline.com"  # Entra ID sign-in host
     onedrive_poll_seconds: int = 300  # `serve` syncs every source this often; 0 = only `quicknav onedrive sync`
+    # --- the HTTP gateway
+    jwt_secrets: tuple[str, ...] = field(default=(), repr=False)  # first signs, all verify; empty: loopback only
+    allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost, 127.0.0.1 and [::1]
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the gateway
+    rate_limit: int = 1200  # requests per minute per (user or address, route group); 0 = off
+    cache_ttl: float = 30.0  # seconds a cached search/recommendation/dashboard answer lives; 0 = no cache
+    ws_dashboard_seconds: float = 10.0  # WebSocket dashboard tick; 0 = no ticks
 
     @property
     def tz(self) -> ZoneInfo:
@@ -158,6 +172,22 @@ def _float(lo: float, hi: float, unit: str) -> Callable[[str, str], float]:
         return value
 
     return parse
+
+
+def _names(text: str, name: str) -> tuple[str, ...]:
+    values = tuple(v.strip() for v in text.split(",") if v.strip())
+    if any(len(v) > 255 or any(ord(c) < 33 for c in v) for v in values):
+        raise ConfigError(f"{name} must be comma-separated names without spaces")
+    return values
+
+
+def _secrets(text: str, name: str) -> tuple[str, ...]:
+    values = _names(text, name)
+    short = [i + 1 for i, v in enumerate(values) if len(v) < 32]
+    if short:
+        # HS256 with a short secret can be brute-forced offline from one captured token.
+        raise ConfigError(f"{name}: secret number {short[0]} is shorter than 32 characters")
+    return values
 
 
 def _model(text: str, name: str) -> str:
@@ -289,6 +319,42 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "`serve` syncs every OneDrive source this often (0 = only `quicknav onedrive sync`)",
         _int(0, 86_400, "seconds"),
+    ),
+    Setting(
+        "jwt_secrets",
+        ENV_JWT_SECRET,
+        "",
+        "HTTP gateway: comma-separated JWT secrets (32+ characters; first signs, all verify); unset = loopback only",
+        _secrets,
+    ),
+    Setting(
+        "allowed_hosts",
+        ENV_ALLOWED_HOSTS,
+        "",
+        "HTTP gateway: comma-separated Host names served besides localhost, 127.0.0.1 and [::1]",
+        _names,
+    ),
+    Setting("cors_origins", ENV_CORS_ORIGINS, "", "HTTP gateway: comma-separated origins allowed by CORS", _names),
+    Setting(
+        "rate_limit",
+        ENV_RATE_LIMIT,
+        "",
+        "HTTP gateway: requests per minute per user (or address) and route group; 0 = off",
+        _int(0, 1_000_000, "requests per minute"),
+    ),
+    Setting(
+        "cache_ttl",
+        ENV_CACHE_TTL,
+        "",
+        "HTTP gateway: seconds a cached search, recommendation or dashboard answer lives (0 = no cache)",
+        _float(0, 86400, "seconds"),
+    ),
+    Setting(
+        "ws_dashboard_seconds",
+        ENV_WS_DASHBOARD,
+        "",
+        "HTTP gateway: seconds between WebSocket dashboard ticks (0 = none)",
+        _float(0, 86400, "seconds"),
     ),
 )
 _PARSED = {s.field: s for s in SETTINGS if s.parse is not None}

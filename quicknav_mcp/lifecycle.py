@@ -21,7 +21,7 @@ import threading
 from collections.abc import Generator
 from contextlib import contextmanager, suppress
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
 import anyio.abc
@@ -82,12 +82,18 @@ async def _stop_on_signals(
         task_status.started()
 
 
-def serve_http(server: QuickNavServer, *, host: str, port: int) -> None:
-    """Serve streamable HTTP at ``http://host:port/mcp`` until SIGINT/SIGTERM; then close."""
+def serve_http(
+    server: QuickNavServer, *, host: str, port: int, app: Any = None, ssl: dict[str, str] | None = None
+) -> None:
+    """Serve ``app`` (default: MCP streamable HTTP at ``/mcp``) until SIGINT/SIGTERM; then close.
+
+    ``ssl`` holds uvicorn's ``ssl_certfile``/``ssl_keyfile`` when serving HTTPS.
+    """
     config = uvicorn.Config(
-        server.streamable_http_app(host=host),
+        server.streamable_http_app(host=host) if app is None else app,
         host=host,
         port=port,
+        **(ssl or {}),
         log_config=None,  # uvicorn's loggers propagate to our JSON handler instead of printing plain lines
         lifespan="on",
         timeout_graceful_shutdown=HTTP_GRACE_SECONDS,

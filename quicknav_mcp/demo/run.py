@@ -150,6 +150,12 @@ def run_demo(
             },
         }
     }
+    from ..http.hosts import check_bind
+    from .gateway import show_gateway_examples
+
+    check_bind(host, config, None, None)  # the same rule as serve --http: beyond loopback only with a secret
+
+    show_gateway_examples(config, _example_code(config), host, port, _say)
     _say("\nConnect an MCP client (e.g. Claude Desktop's claude_desktop_config.json):")
     _say(json.dumps(snippet, indent=2))
     _say(f"\nready in {time.monotonic() - started:.1f}s")
@@ -158,12 +164,24 @@ def run_demo(
     from ..lifecycle import exit_now, serve_http
     from ..server import build_server
 
-    _say(f"\nServing MCP (streamable HTTP) at {url} - press Ctrl+C to stop")
+    _say(f"\nServing MCP at {url} and the gateway at http://{host}:{port}/api/v1 - press Ctrl+C to stop")
 
     def open_app() -> App:
         app = App.open(config)
         app.search.start_background()  # embeds documents for semantic search while serving
         return app
 
-    serve_http(build_server(open_app), host=host, port=port)
+    from ..http.app import build_http_app
+
+    server = build_server(open_app)
+    serve_http(server, host=host, port=port, app=build_http_app(server, config, host=host))
     exit_now(0)  # the App is closed and everything is written: skip the slow interpreter teardown
+
+
+def _example_code(config: Config) -> str:
+    """A project number from the index, for the examples."""
+    from ..app import App
+
+    with App.open(config) as app:
+        hits = app.search.search_projects("hearing loop", limit=1).projects or app.search.search_projects("a").projects
+    return hits[0].project_number if hits else "20865"

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from mcp import Client
 
@@ -104,6 +105,10 @@ async def test_demo_builds_indexes_shows_answers_and_serves_http(tmp_path: Path)
         assert "Serving MCP" in out, out
         assert "> navigate_project" in out and '"status": "success"' in out
         assert "> find_documents" in out and "mcpServers" in out
+        # The gateway's curl examples, with real answers, and the docs URL.
+        assert f"http://127.0.0.1:{port}/docs" in out
+        assert "$ curl -s -X POST" in out and "/legacy/navigate_project" in out
+        assert 'HTTP 200: {"status": "success"' in out
         url = f"http://127.0.0.1:{port}/mcp"
         for _ in range(50):  # the HTTP server may need a moment after the line is printed
             try:
@@ -117,6 +122,8 @@ async def test_demo_builds_indexes_shows_answers_and_serves_http(tmp_path: Path)
             pytest.fail("demo HTTP server did not answer")
         assert "find_documents" in tools
         assert result.structured_content["projects"] == 25
+        gateway = httpx.get(f"http://127.0.0.1:{port}/api/v1/index/status", timeout=30)
+        assert gateway.status_code == 200 and gateway.json()["projects"] == 25
     finally:
         proc.terminate()
         proc.wait(timeout=30)
