@@ -36,6 +36,14 @@ def test_project_search_keeps_the_legacy_fields(client: httpx.Client) -> None:
     assert "analytics" not in plain["projects"][0]
 
 
+def test_a_repeated_search_is_served_from_the_cache(client: httpx.Client) -> None:
+    body = {"query": "hearing loop", "limit": 3, "user_id": "cache-check"}
+    first = client.post("/api/v1/documents/search", json=body).json()
+    again = client.post("/api/v1/documents/search", json=body).json()  # the first call's own event came between
+    assert again["from_cache"] is True
+    assert [d["path"] for d in again["documents"]] == [d["path"] for d in first["documents"]]
+
+
 def test_document_search_takes_project_id_and_doc_type(client: httpx.Client) -> None:
     body = {"query": "", "project_id": "20865", "doc_type": "lld", "limit": 3, "include_content": False}
     r = client.post("/api/v1/documents/search", json=body)

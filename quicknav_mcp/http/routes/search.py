@@ -13,7 +13,10 @@ from ..auth import principal, user_for
 PROJECT_EXTRA = {"include_analytics": (bool, False)}
 DOCUMENT_EXTRA = {"include_content": (bool, True)}
 AUTOCOMPLETE_NAMES = {"q": "prefix"}  # the legacy query parameter -> the suggest tool's argument
-SEARCH_TAGS = ("index", "events")  # new documents or new usage (popularity) change search answers
+# New documents change search answers. Usage does too, but only through popularity figures that search
+# itself refreshes once a minute; every search records an event, so tagging searches with events would
+# empty the search cache on every call. The cache's TTL bounds how stale a popularity boost can be.
+SEARCH_TAGS = ("index",)
 
 
 def searcher(request: Request, requested: str | None) -> str | None:
