@@ -20,7 +20,7 @@ from quicknav_mcp.store import Store
 
 from .onedrive import Source, SyncReport, list_sources, set_auth_record, sync_source
 from .onedrive_auth import SignIn, is_service, make_credential, sign_in_person
-from .onedrive_graph import GraphClient, graph_scope
+from .onedrive_graph import GraphClient, graph_breaker, graph_scope
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,9 @@ def sync_sources(
     reports = []
     for source in list_sources(store) if sources is None else sources:
         cred = credential(source) if credential else credential_for(config, source, store, interactive=True)
-        with GraphClient(cred, base_url=config.onedrive_graph_url, transport=transport) as client:
+        with GraphClient(
+            cred, base_url=config.onedrive_graph_url, transport=transport, breaker=graph_breaker()
+        ) as client:
             reports.append(sync_source(store, source, client, full=full))
     return reports
 
