@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from quicknav_mcp.breaker import CircuitOpen
 from quicknav_mcp.store import Store
 
 from .extract import ExtractorPool
@@ -79,6 +80,11 @@ def download_content(
                         f"drives/{source.drive_id}/items/{row['item_id']}/content", target, max_bytes
                     )
                     report.downloaded += 1
+            except CircuitOpen as exc:
+                # Graph keeps failing: stop here; the rest stays pending for the next sync.
+                report.errors.append(str(exc))
+                log.warning("onedrive downloads paused: %s", exc)
+                break
             except (GraphError, OSError) as exc:
                 report.failed += 1
                 report.errors.append(f"{row['rel_path']}: {exc}")

@@ -46,6 +46,7 @@ class IndexService:
         self.roots = tuple(roots)
         self.content = content
         self.watcher: Any = None  # the file watcher's supervisor while one runs (anything with ``status()``)
+        self.breakers: dict[str, Any] = {}  # name -> a circuit breaker (anything with ``snapshot()``)
         self._scan_lock = threading.Lock()
 
     def status(self) -> IndexStatus:
@@ -55,6 +56,8 @@ class IndexService:
             status.search = self.content.index_status()
         if self.watcher is not None:
             status.watcher = self.watcher.status()
+        if self.breakers:
+            status.breakers = {name: b.snapshot() for name, b in self.breakers.items()}
         return status
 
     def _scan_status(self) -> IndexStatus:

@@ -87,3 +87,10 @@ def test_one_breaker_per_process_shared_with_the_gateway_module() -> None:
     assert graph_breaker() is graph_breaker()
     assert graph_breaker().name == "onedrive"
     assert http_breaker.CircuitBreaker is CircuitBreaker  # re-exported, one class
+
+
+def test_index_status_shows_the_graph_breaker_once_polling_is_set_up(app: App) -> None:
+    assert app.indexing.status().breakers is None
+    app.start_onedrive_poll()  # no source: nothing polls, but the breaker is now reported
+    breakers = app.indexing.status().breakers
+    assert breakers is not None and breakers["onedrive"]["state"] == graph_breaker().state

@@ -16,7 +16,7 @@ from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.demo.plan import plan_firm
 
-from ._graph import BASE, FakeCredential, drive_from_plan
+from ._graph import BASE, FakeCredential, FakeDrive, client_for, drive_from_plan
 
 FOLDER = "Project Folders"
 CAP = 50_000
@@ -99,3 +99,24 @@ def test_off_by_default(tmp_path: Path, firm: Any) -> None:
         source = od.add_source(app.store, "b!drive1", FOLDER)
         sync_sources(app.store, config, [source], credential=lambda s: FakeCredential(), transport=drive.transport())
         assert drive.downloads == []
+
+
+def test_downloads_stop_when_the_breaker_opens(tmp_path: Path, firm: Any) -> None:
+    from quicknav_mcp.indexers.onedrive_download import download_content
+
+    from quicknav_mcp.breaker import OPEN, CircuitBreaker
+
+    drive = FakeDrive()
+    ids = [drive.file(f"{FOLDER}/20000 - 20999/20001 - ACME Test Site/Note {i}.txt", data=b"quoll") for i in range(3)]
+    with App.open(load_config(db=tmp_path / "q.db", env={})) as app:
+        source = od.add_source(app.store, "b!drive1", FOLDER)
+        breaker = CircuitBreaker("onedrive", failure_threshold=1, reset_timeout=60)
+        with client_for(drive, breaker=breaker) as client:
+            assert od.sync_source(app.store, source.id, client).status == "done"
+            drive.faults = ["drop"]
+            report = download_content(app.store, source, client, tmp_path / "cache", CAP)
+        assert breaker.state == OPEN
+        assert report.failed == 1 and report.downloaded == 0 and "open" in report.errors[-1]
+        assert drive.downloads == [] and len(ids) == 3
+        pending = app.store.query_one("SELECT count(*) FROM document_content WHERE status = 'ok'")[0]
+        assert pending == 0  # nothing stored: the next sync tries them all again
