@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from quicknav_mcp.breaker import CircuitOpen
 from quicknav_mcp.domain import parse_document
 from quicknav_mcp.repo import projects as projects_repo
 from quicknav_mcp.repo.documents import INSERT_SQL as INSERT_DOC_SQL
@@ -72,7 +73,7 @@ _PROBLEM_SQL = "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES 
 class SyncReport:
     source: str
     scan_id: int
-    status: str = "running"  # done | failed
+    status: str = "running"  # done | failed | refused (the Graph breaker was open)
     full: bool = False  # a listing of the whole drive (first sync or after 410 Gone)
     resynced: bool = False  # 410 Gone was answered by a full listing
     pages: int = 0
@@ -365,6 +366,12 @@ class _Sync:
             tree = self.changes(self.load_tree(), items)
             self.write(tree)
             project_facts.refresh(self.store)
+        except CircuitOpen as exc:
+            # Graph kept failing moments ago: refuse without a request; the deltaLink stays for the next try.
+            log.warning("onedrive %s: sync refused: %s", self.source.location, exc)
+            self.problem(self.source.location, "error", f"sync refused: {exc}")
+            self.save(tree, None, "refused", str(exc))
+            return self.report
         except GraphError as exc:
             # Nothing was applied: the old deltaLink stays, so the next sync repeats this round.
             self.problem(self.source.location, "error", f"sync failed: {exc}")

@@ -17,19 +17,28 @@ Failure policy of :meth:`GraphClient.get_json`:
 * ``410``: :class:`ResyncRequired` — the delta token expired, the caller starts over.
 * a body that is not a JSON object: retried twice (a truncated page is usually transient), then
   :class:`MalformedResponse`.
+
+With a ``breaker`` (the process's :func:`graph_breaker` when syncing for real), a request that ends
+in :class:`GraphUnavailable` or :class:`MalformedResponse` counts as a failure; enough in a row open
+it, and later requests fail fast with :class:`~quicknav_mcp.breaker.CircuitOpen` until the
+cool-down has passed (then one trial request is let through).
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
+
+from quicknav_mcp.breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +47,27 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MALFORMED_RETRIES = 2
 #: Refresh a token this many seconds before it expires.
 TOKEN_MARGIN = 120
+#: The process's Graph breaker: this many failed requests in a row open it for this many seconds.
+BREAKER_FAILURES = 3
+BREAKER_COOL_DOWN = 300.0
+
+_breaker: CircuitBreaker | None = None
+
+
+def graph_breaker() -> CircuitBreaker:
+    """The one breaker per process guarding Graph (shared by the poller, ``onedrive sync`` and /health)."""
+    global _breaker
+    if _breaker is None:
+        _breaker = CircuitBreaker("onedrive", failure_threshold=BREAKER_FAILURES, reset_timeout=BREAKER_COOL_DOWN)
+    return _breaker
 
 
 class GraphError(Exception):
     """A Graph request failed for good (after the allowed retries)."""
+
+
+class GraphUnavailable(GraphError):
+    """Graph kept throttling, failing (5xx) or dropping the connection past the allowed retries."""
 
 
 class GraphAuthError(GraphError):
@@ -99,8 +125,10 @@ class GraphClient:
         backoff: float = 1.0,
         max_wait: float = 120.0,
         sleep: Callable[[float], None] = time.sleep,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.credential = credential
+        self.breaker = breaker
         self.base_url = base_url.rstrip("/")
         self.scope = graph_scope(self.base_url)
         self.max_retries = max_retries
@@ -147,7 +175,13 @@ class GraphClient:
         return self._token
 
     def _pause(
-        self, attempt: int, hint: float | None, reason: str, *, limit: int | None = None, error: type = GraphError
+        self,
+        attempt: int,
+        hint: float | None,
+        reason: str,
+        *,
+        limit: int | None = None,
+        error: type = GraphUnavailable,
     ) -> None:
         limit = self.max_retries if limit is None else limit
         if attempt >= limit:
@@ -160,7 +194,25 @@ class GraphClient:
         self.sleep(delay)
 
     def get_json(self, path: str) -> dict[str, Any]:
-        """GET ``path`` and return its JSON object (see the failure policy)."""
+        """GET ``path`` and return its JSON object (see the failure policy), through the breaker if any."""
+        if self.breaker is None:
+            return self._get_json(path)
+        self.breaker.before()  # raises CircuitOpen while open: no request is made
+        try:
+            body = self._get_json(path)
+        except (GraphUnavailable, MalformedResponse) as exc:
+            self.breaker.failure(exc)
+            raise
+        except GraphError:
+            self.breaker.success()  # Graph answered (410, 401, 404...): it is up, the request was the problem
+            raise
+        except BaseException as exc:
+            self.breaker.failure(exc)
+            raise
+        self.breaker.success()
+        return body
+
+    def _get_json(self, path: str) -> dict[str, Any]:
         url = self.url(path)
         renewed = False
         attempt = 0
@@ -205,6 +257,47 @@ class GraphClient:
                 continue
             return body
 
+    def download(self, path: str, dest: Path, max_bytes: int) -> int:
+        """Stream ``path`` (an item's ``/content``) into ``dest`` (via a ``.part`` file); returns the bytes.
+
+        Goes through the breaker like :meth:`get_json`; the redirect to the pre-authenticated
+        download host is followed without the bearer token (httpx drops it across origins).
+        """
+        if self.breaker is not None:
+            self.breaker.before()
+        part = dest.with_name(dest.name + ".part")
+        try:
+            with self._http.stream("GET", self.url(path), headers={"Authorization": f"Bearer {self._bearer()}"}) as r:
+                if r.status_code >= 400:
+                    error = GraphUnavailable if r.status_code in RETRY_STATUSES else GraphError
+                    raise error(f"HTTP {r.status_code} downloading {path}")
+                written = 0
+                with part.open("wb") as out:
+                    for chunk in r.iter_bytes():
+                        written += len(chunk)
+                        if written > max_bytes:
+                            raise GraphError(f"{path} is over the {max_bytes:,}-byte download cap")
+                        out.write(chunk)
+        except httpx.TransportError as exc:
+            part.unlink(missing_ok=True)
+            if self.breaker is not None:
+                self.breaker.failure(exc)
+            raise GraphUnavailable(f"download of {path} failed ({type(exc).__name__})") from exc
+        except GraphUnavailable as exc:
+            part.unlink(missing_ok=True)
+            if self.breaker is not None:
+                self.breaker.failure(exc)
+            raise
+        except BaseException:
+            part.unlink(missing_ok=True)
+            if self.breaker is not None:
+                self.breaker.success()  # Graph answered; the item was the problem
+            raise
+        if self.breaker is not None:
+            self.breaker.success()
+        os.replace(part, dest)
+        return written
+
 
 def _error_message(response: httpx.Response) -> str:
     """Graph's ``error.code: error.message``, else the start of the body (tokens are never echoed)."""
@@ -220,8 +313,10 @@ __all__ = [
     "GraphAuthError",
     "GraphClient",
     "GraphError",
+    "GraphUnavailable",
     "MalformedResponse",
     "ResyncRequired",
     "TokenCredential",
+    "graph_breaker",
     "graph_scope",
 ]

@@ -20,7 +20,8 @@ from quicknav_mcp.store import Store
 
 from .onedrive import Source, SyncReport, list_sources, set_auth_record, sync_source
 from .onedrive_auth import SignIn, is_service, make_credential, sign_in_person
-from .onedrive_graph import GraphClient, graph_scope
+from .onedrive_download import cache_dir_for, download_content
+from .onedrive_graph import GraphClient, graph_breaker, graph_scope
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,15 @@ def sync_sources(
     reports = []
     for source in list_sources(store) if sources is None else sources:
         cred = credential(source) if credential else credential_for(config, source, store, interactive=True)
-        with GraphClient(cred, base_url=config.onedrive_graph_url, transport=transport) as client:
-            reports.append(sync_source(store, source, client, full=full))
+        with GraphClient(
+            cred, base_url=config.onedrive_graph_url, transport=transport, breaker=graph_breaker()
+        ) as client:
+            report = sync_source(store, source, client, full=full)
+            reports.append(report)
+            if config.onedrive_download_max_bytes > 0 and report.status == "done":
+                got = download_content(store, source, client, cache_dir_for(store), config.onedrive_download_max_bytes)
+                if got.downloaded or got.failed:
+                    log.info("onedrive %s: %d downloaded, %d failed", source.location, got.downloaded, got.failed)
     return reports
 
 

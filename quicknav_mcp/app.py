@@ -139,10 +139,12 @@ class App:
 
     def start_onedrive_poll(self) -> bool:
         """`serve`: sync the OneDrive sources every ``onedrive_poll_seconds`` (False: off or no source)."""
+        from .indexers.onedrive_graph import graph_breaker
         from .indexers.onedrive_poll import OneDrivePoller
 
         if self.onedrive_poller is None:
             self.onedrive_poller = OneDrivePoller(self.store, self.config, on_sync=lambda _report: self.search.notify())
+            self.indexing.breakers["onedrive"] = graph_breaker()  # its state shows in index_status
         return self.onedrive_poller.start()
 
     def close(self) -> None:

@@ -44,6 +44,7 @@ ENV_RECONCILE_MINUTES = "QUICKNAV_RECONCILE_MINUTES"
 ENV_ONEDRIVE_GRAPH_URL = "QUICKNAV_ONEDRIVE_GRAPH_URL"
 ENV_ONEDRIVE_AUTHORITY = "QUICKNAV_ONEDRIVE_AUTHORITY"
 ENV_ONEDRIVE_POLL = "QUICKNAV_ONEDRIVE_POLL_SECONDS"
+ENV_ONEDRIVE_DOWNLOAD = "QUICKNAV_ONEDRIVE_DOWNLOAD_MAX_BYTES"
 # --- the HTTP gateway (quicknav_mcp/http)
 ENV_JWT_SECRET = "QUICKNAV_JWT_SECRET"
 ENV_ALLOWED_HOSTS = "QUICKNAV_ALLOWED_HOSTS"
@@ -111,6 +112,7 @@ class Config:
     onedrive_graph_url: str = "https://graph.microsoft.com/v1.0"  # national clouds have their own host
     onedrive_authority: str = "login.microsoftonline.com"  # Entra ID sign-in host
     onedrive_poll_seconds: int = 300  # `serve` syncs every source this often; 0 = only `quicknav onedrive sync`
+    onedrive_download_max_bytes: int = 0  # download cloud-only documents up to this size for their text; 0 = off
     # --- the HTTP gateway
     jwt_secrets: tuple[str, ...] = field(default=(), repr=False)  # first signs, all verify; empty: loopback only
     allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost, 127.0.0.1 and [::1]
@@ -319,6 +321,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "`serve` syncs every OneDrive source this often (0 = only `quicknav onedrive sync`)",
         _int(0, 86_400, "seconds"),
+    ),
+    Setting(
+        "onedrive_download_max_bytes",
+        ENV_ONEDRIVE_DOWNLOAD,
+        "",
+        "download cloud-only OneDrive documents up to this size to search their text (0 = off)",
+        _int(0, 1 << 31, "bytes"),
     ),
     Setting(
         "jwt_secrets",

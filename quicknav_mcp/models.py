@@ -177,3 +177,7 @@ class IndexStatus(BaseModel):
         description="The live file watcher while serving: state, mode (inotify/polling), heartbeat, last change, "
         "restarts, paused roots",
     )
+    breakers: dict[str, Any] | None = Field(
+        None,
+        description="Circuit breakers around remote sources (OneDrive's Graph calls): state, failures, retry_in_s",
+    )

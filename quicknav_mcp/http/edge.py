@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import HTTPConnection
 
+from ..indexers.onedrive_graph import graph_breaker
 from .breaker import CircuitBreaker, guard_embedder
 from .cache import EVENTS, INDEX, ResponseCache
 from .metrics import Metrics
@@ -61,6 +62,7 @@ class Edge:
             metrics=Metrics(),
         )
         edge.breakers["embedder"] = guard_embedder(app.search, CircuitBreaker("embedder"))
+        edge.breakers["onedrive"] = graph_breaker()  # the process's one Graph breaker (poller and syncs)
         edge.metrics.bind(edge)
         if feed:
             edge.hub = Hub(edge, dashboard_interval=dashboard_interval)

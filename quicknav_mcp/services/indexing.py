@@ -6,12 +6,13 @@ the ``quicknav status`` / ``quicknav index`` commands give the same answers.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InvalidInput, NotFound
 from ..models import IndexStatus, ScanSummary
 from ..store import Store, latest_version
 
@@ -45,6 +46,7 @@ class IndexService:
         self.roots = tuple(roots)
         self.content = content
         self.watcher: Any = None  # the file watcher's supervisor while one runs (anything with ``status()``)
+        self.breakers: dict[str, Any] = {}  # name -> a circuit breaker (anything with ``snapshot()``)
         self._scan_lock = threading.Lock()
 
     def status(self) -> IndexStatus:
@@ -54,6 +56,8 @@ class IndexService:
             status.search = self.content.index_status()
         if self.watcher is not None:
             status.watcher = self.watcher.status()
+        if self.breakers:
+            status.breakers = {name: b.snapshot() for name, b in self.breakers.items()}
         return status
 
     def _scan_status(self) -> IndexStatus:
@@ -122,6 +126,51 @@ class IndexService:
             ]
         finally:
             self._scan_lock.release()
+
+    def update_project(self, project_id: str | None = None, path: str | None = None) -> dict[str, Any]:
+        """Re-scan one project (its number) or one path inside a configured root, then wake search.
+
+        Goes through the scanner's narrow entry point (the watcher's), so only that project folder
+        is reconciled; returns that root's scan report.
+        """
+        from ..indexers.filesystem import scan_changes  # the scanner is only needed when asked
+
+        root, target = self._update_target(project_id, path)
+        if not self._scan_lock.acquire(blocking=False):
+            raise ConfigError("a re-index is already running in this process")
+        try:
+            report = scan_changes(self.store, root, [target]).to_dict()
+        finally:
+            self._scan_lock.release()
+        if self.content is not None:
+            self.content.notify()
+        return report
+
+    def _update_target(self, project_id: str | None, path: str | None) -> tuple[Path, Path]:
+        """``(root, folder or file to re-scan)`` for a project number or a path; bad input names the problem."""
+        if bool(project_id) == bool(path):
+            raise InvalidInput("give exactly one of project_id (a project number) or path")
+        if project_id:
+            code = project_id.strip()
+            rows = self.store.query(
+                "SELECT r.path AS root, p.rel_path FROM projects p JOIN roots r ON r.id = p.root_id WHERE p.code = ?",
+                (code,),
+            )
+            configured = {os.path.realpath(r) for r in self.roots}
+            for row in rows:
+                if os.path.realpath(row["root"]) in configured:
+                    return Path(row["root"]), Path(row["root"]) / row["rel_path"]
+            raise NotFound(f"project {code!r} is not indexed under the configured roots")
+        assert path is not None
+        given = Path(path)
+        if not given.is_absolute():
+            raise InvalidInput(f"path {path!r} must be absolute (inside a configured root)")
+        target = Path(os.path.realpath(given))
+        for root in self.roots:
+            base = Path(os.path.realpath(root))
+            if target == base or base in target.parents:
+                return base, target
+        raise InvalidInput(f"path {path!r} is outside the configured roots")
 
     def refresh(
         self,

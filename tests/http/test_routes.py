@@ -165,8 +165,40 @@ def test_index_routes(client: httpx.Client) -> None:
     assert status.status_code == 200 and status.json()["projects"] == 4
     update = client.post("/api/v1/ingest/project-update", json={"project_id": "20865"})
     assert update.status_code == 200, update.text
-    assert update.json()["roots"][0]["files_seen"] == 115
+    seen = update.json()["roots"][0]["files_seen"]
+    assert 0 < seen < 115  # just that project's files, not the whole root's 115
     assert client.post("/api/v1/index/reindex", json={"force": "yes"}).status_code == 422
+
+
+def test_project_update_rescans_just_the_named_project_or_path(client: httpx.Client, sample_root: Path) -> None:
+    folder = next(sample_root.rglob("20865 - *"))
+    other = next(sample_root.rglob("21614 - *"))
+    new_file = folder / "Gateway Ingest Marker Rev A.pdf"
+    stray = other / "Not Yet Seen Marker.pdf"
+    new_file.write_bytes(b"%PDF-1.4\n")
+    stray.write_bytes(b"%PDF-1.4\n")
+    try:
+        by_number = client.post("/api/v1/ingest/project-update", json={"project_id": "20865"}).json()["roots"][0]
+        assert by_number["added"] == 1 and by_number["deleted"] == 0
+        found = client.post("/api/v1/documents/search", json={"query": "gateway ingest marker"}).json()
+        assert any(d["path"].endswith(new_file.name) for d in found["documents"])
+        missed = client.post("/api/v1/documents/search", json={"query": "not yet seen marker"}).json()
+        assert not any(d["path"].endswith(stray.name) for d in missed["documents"])  # its project was not re-scanned
+        by_path = client.post("/api/v1/ingest/project-update", json={"path": str(stray)}).json()["roots"][0]
+        assert by_path["added"] == 1
+    finally:
+        new_file.unlink()
+        stray.unlink()
+    gone = client.post("/api/v1/ingest/project-update", json={"path": str(folder)}).json()["roots"][0]
+    assert gone["deleted"] == 1
+    client.post("/api/v1/ingest/project-update", json={"path": str(other)})
+    outside = client.post("/api/v1/ingest/project-update", json={"path": str(sample_root.parent)})
+    assert outside.status_code == 422 and "outside the configured roots" in outside.json()["error"]
+    relative = client.post("/api/v1/ingest/project-update", json={"path": "20865"})
+    assert relative.status_code == 422 and "absolute" in relative.json()["error"]
+    assert client.post("/api/v1/ingest/project-update", json={}).status_code == 422
+    unknown = client.post("/api/v1/ingest/project-update", json={"project_id": "99999"})
+    assert unknown.status_code == 404
 
 
 def test_openapi_lists_every_route_and_docs_are_local(client: httpx.Client, server: Served) -> None:

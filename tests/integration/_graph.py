@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 BASE = "https://graph.test/v1.0"
+DOWNLOAD_HOST = "https://download.test"
 
 
 @dataclass
@@ -51,6 +52,8 @@ class FakeDrive:
     seq: int = 0
     expired_before: int = 0  # delta tokens older than this answer 410 Gone
     valid_tokens: set[str] | None = None  # None: any bearer token is accepted
+    content: dict[str, bytes] = field(default_factory=dict)  # item id -> the bytes its /content serves
+    downloads: list[str] = field(default_factory=list)  # item ids fetched through /content
     faults: list[Any] = field(default_factory=list)  # int status, ("status", code, retry_after), "junk", "drop"
     requests: list[str] = field(default_factory=list)
     _next_id: int = 0
@@ -88,11 +91,14 @@ class FakeDrive:
             here = self.folder(here, part)
         return here
 
-    def file(self, path: str, size: int = 1000, mtime: int = 1_700_000_000) -> str:
+    def file(self, path: str, size: int = 1000, mtime: int = 1_700_000_000, data: bytes | None = None) -> str:
+        """A file item; with ``data`` its size is that of the bytes, served at ``/items/{id}/content``."""
         folder, _, name = path.rpartition("/")
         parent = self.path_folder(folder)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mtime))
-        return self._add(
+        if data is not None:
+            size = len(data)
+        item_id = self._add(
             {
                 "name": name,
                 "file": {"mimeType": "application/octet-stream"},
@@ -102,6 +108,9 @@ class FakeDrive:
                 "webUrl": f"https://firm.sharepoint.test/{path}",
             }
         )
+        if data is not None:
+            self.content[item_id] = data
+        return item_id
 
     def find(self, path: str) -> str:
         here = self.root_id
@@ -145,6 +154,10 @@ class FakeDrive:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(str(request.url))
+        if str(request.url).startswith(DOWNLOAD_HOST):
+            if "authorization" in request.headers:  # the bearer token must not follow the redirect
+                return httpx.Response(400, text="token sent to the download host")
+            return httpx.Response(200, content=self.content[str(request.url).rsplit("/", 1)[1]])
         auth = request.headers.get("authorization", "")
         if self.valid_tokens is not None and auth.removeprefix("Bearer ") not in self.valid_tokens:
             return httpx.Response(401, json={"error": {"code": "InvalidAuthenticationToken", "message": "expired"}})
@@ -165,6 +178,13 @@ class FakeDrive:
             if isinstance(fault, dict):
                 return httpx.Response(200, json=fault)
         url = urlsplit(str(request.url))
+        if url.path.endswith("/content"):
+            # Graph answers with a redirect to a pre-authenticated URL on another host.
+            item_id = url.path.split("/")[-2]
+            if item_id not in self.content:
+                return httpx.Response(404, json={"error": {"code": "itemNotFound", "message": item_id}})
+            self.downloads.append(item_id)
+            return httpx.Response(302, headers={"Location": f"{DOWNLOAD_HOST}/{item_id}"})
         if not url.path.endswith("/root/delta"):
             return httpx.Response(404, json={"error": {"code": "itemNotFound", "message": url.path}})
         query = {k: v[0] for k, v in parse_qs(url.query).items()}

@@ -27,9 +27,16 @@ async def _refresh(request: Request, force: bool) -> JSONResponse:
 
 
 async def project_update(request: Request) -> JSONResponse:
-    """Legacy ingest of a changed project (``project_id`` or ``path``): the roots are re-scanned incrementally."""
+    """Legacy ingest of a changed project: just that project (``project_id``) or ``path`` is re-scanned."""
+    if not principal(request).admin:
+        raise ApiError(403, "forbidden", "re-indexing needs an admin token")
     args = await body_args(request, "reindex", UPDATE_EXTRA)
-    return await _refresh(request, args.force)
+    gw = gateway(request)
+    indexing = gw.app.indexing
+    report = await run(lambda: indexing.update_project(args.project_id, args.path))
+    if gw.cache is not None:
+        gw.cache.invalidate("index")
+    return reply(ReindexResult(roots=[report]))
 
 
 async def reindex(request: Request) -> JSONResponse:
@@ -49,7 +56,7 @@ ROUTES = [
         methods=["POST"],
         tool="reindex",
         extra=UPDATE_EXTRA,
-        summary="A project changed: re-scan (incrementally) and refresh search (admin)",
+        summary="A project changed: re-scan just it (project_id or a path inside a root) and refresh search (admin)",
         response=ReindexResult,
         tags=("index",),
     ),
