@@ -252,6 +252,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return app
 
     watching = config.watch and not args.no_watch and bool(config.roots)
+    if not args.http:
+        from .stdio import require_std_streams
+
+        # Before anything opens a file: a closed stdin's descriptor 0 would go to the database.
+        require_std_streams()
     server = build_server(open_app)
     if watching:
         # The App opens lazily on the first request; watching starts now, without delaying serving.
