@@ -30,23 +30,12 @@ class NextProjectTrainable:
         self.seed = seed
 
     def train(self, progress: Callable[[float, str], None]) -> Any:
-        from ..analytics.db import Conn
         from ..ml.errors import InsufficientData
         from ..ml.trainer import TrainResult
         from .features import FEATURES
         from .train import train_next_project
 
-        progress(0.0, "reading the event log")
-        conn = Conn(self.store.path)
-        try:
-            cols = history.columns(conn)
-        finally:
-            conn.close()
-        if len(cols) < MIN_EVENTS or len(cols.users) < 2:
-            raise InsufficientData(
-                f"next-project prediction needs at least {MIN_EVENTS} project events from 2 users; "
-                f"the log has {len(cols)} from {len(cols.users)}"
-            )
+        cols = self._project_log(progress, "next-project prediction")
         started = time.monotonic()
         gbm, metrics = train_next_project(cols, seed=self.seed, progress=lambda f, m: progress(0.9 * f, m))
         if gbm is None:
@@ -63,6 +52,24 @@ class NextProjectTrainable:
         params = {"features": list(FEATURES), "trees": int(gbm.feature.shape[0]), "depth": gbm.depth}
         span = (iso(int(cols.ts_ms[0])), iso(int(cols.ts_ms[-1])))
         return TrainResult(params=params, arrays=gbm.arrays(), metrics=metrics, trained_on=span)  # type: ignore[arg-type]
+
+    def _project_log(self, progress: Callable[[float, str], None], what: str) -> Any:
+        """The event log as columns, on its own connection; too little of it is ``InsufficientData``."""
+        from ..analytics.db import Conn
+        from ..ml.errors import InsufficientData
+
+        progress(0.0, "reading the event log")
+        conn = Conn(self.store.path)  # its own connection: training runs beside serving
+        try:
+            cols = history.columns(conn)
+        finally:
+            conn.close()
+        if len(cols) < MIN_EVENTS or len(cols.users) < 2:
+            raise InsufficientData(
+                f"{what} needs at least {MIN_EVENTS} project events from 2 users; "
+                f"the log has {len(cols)} from {len(cols.users)}"
+            )
+        return cols
 
     def reload(self) -> None:
         if self._on_reload is not None:
@@ -81,22 +88,11 @@ class NextProjectGRUTrainable(NextProjectTrainable):
     metric = METRIC
 
     def train(self, progress: Callable[[float, str], None]) -> Any:
-        from ..analytics.db import Conn
         from ..ml.errors import InsufficientData
         from ..ml.trainer import TrainResult
         from .gru import EMBED, EPOCHS, HIDDEN, SEQ_LEN, train_next_project_gru
 
-        progress(0.0, "reading the event log")
-        conn = Conn(self.store.path)
-        try:
-            cols = history.columns(conn)
-        finally:
-            conn.close()
-        if len(cols) < MIN_EVENTS or len(cols.users) < 2:
-            raise InsufficientData(
-                f"the sequence model needs at least {MIN_EVENTS} project events from 2 users; "
-                f"the log has {len(cols)} from {len(cols.users)}"
-            )
+        cols = self._project_log(progress, "the sequence model")
         started = time.monotonic()
         arrays, metrics = train_next_project_gru(cols, seed=self.seed, progress=progress)
         if not metrics["test_transitions"]:
