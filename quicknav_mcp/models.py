@@ -5,19 +5,89 @@ A leaf module: it imports nothing from the package, so every feature's models ca
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from collections.abc import Iterable
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 Status = Literal["success", "select", "error"]
+Detail = Literal["brief", "full"]
 
 
-class ProjectSummary(BaseModel):
+class Answer(BaseModel):
+    """An answer model with a brief form: what a caller needs to act, for an assistant that pays per token.
+
+    ``brief()`` returns a copy that dumps without the fields only ``detail="full"`` shows
+    (``BRIEF_OMIT``) and without optional fields at an empty value (null, "", [], {}, false) unless
+    named in ``BRIEF_KEEP``. Required fields always stay, so a brief answer still validates against
+    the model's schema. A model that was not made brief dumps every field, as before.
+    """
+
+    BRIEF_OMIT: ClassVar[frozenset[str]] = frozenset()
+    BRIEF_KEEP: ClassVar[frozenset[str]] = frozenset()
+    _brief_omit: frozenset[str] | None = PrivateAttr(None)  # None: full; else the fields left out
+
+    def brief(self, omit: Iterable[str] = ()) -> Self:
+        """A brief copy of this answer and every answer inside it (the original is left as it is:
+        services may hand out cached answers)."""
+        copy = self.model_copy(deep=True)
+        copy._make_brief(frozenset(omit))
+        return copy
+
+    def _make_brief(self, omit: frozenset[str]) -> None:
+        """Mark this answer and its nested answers brief, leaving out ``omit`` besides ``BRIEF_OMIT``;
+        a container narrows its items here."""
+        self._brief_omit = self.BRIEF_OMIT | omit
+        for name in type(self).model_fields:
+            _mark_brief(getattr(self, name))
+
+    def _shorten(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Last brief touches on the dumped fields (drop what repeats another field)."""
+        return data
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if self._brief_omit is None or not isinstance(data, dict):
+            return data
+        fields = type(self).model_fields
+        omit = self._brief_omit
+        kept = {
+            k: v
+            for k, v in data.items()
+            if k not in omit and (k in self.BRIEF_KEEP or not _empty(v) or (k in fields and fields[k].is_required()))
+        }
+        return self._shorten(kept)
+
+
+def _empty(value: object) -> bool:
+    return value is None or value is False or (isinstance(value, str | list | dict) and not value)
+
+
+def _mark_brief(value: object, omit: frozenset[str] = frozenset()) -> None:
+    if isinstance(value, Answer):
+        value._make_brief(omit)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _mark_brief(item, omit)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _mark_brief(item, omit)
+
+
+def shaped(answer: Any, detail: Detail) -> Any:
+    """``answer`` as asked for: brief (the default of the MCP tools) or every field."""
+    return answer.brief() if detail == "brief" and isinstance(answer, Answer) else answer
+
+
+class ProjectSummary(Answer):
     """One project folder."""
+
+    BRIEF_OMIT = frozenset({"client", "description", "range_folder"})  # all three are parts of the folder's name
 
     project_number: str = Field(description="5-digit project code")
     name: str = Field(description="The project folder's name")
-    path: str = Field(description="Absolute path of the project folder")
+    path: str = Field("", description="Absolute path of the project folder")
     client: str | None = Field(None, description="Client/office abbreviation from the folder name")
     client_names: list[str] = Field(default_factory=list, description="Fuller client names seen in documents")
     description: str = ""
@@ -25,7 +95,7 @@ class ProjectSummary(BaseModel):
     doc_count: int = 0
 
 
-class Page(BaseModel):
+class Page(Answer):
     """One page of a longer list; ``next_offset`` is derived here, never by the callers."""
 
     total_count: int = Field(description="How many items the whole list holds")
@@ -40,24 +110,37 @@ class Page(BaseModel):
         return self
 
 
-class NavigateResult(BaseModel):
+class NavigateResult(Answer):
     """Legacy ``navigate_project`` shape: success with ``path``, select with ``paths``, or error."""
 
     status: Status
     path: str | None = None
     paths: list[str] | None = None
     message: str | None = None
-    projects: list[ProjectSummary] = Field(default_factory=list, description="The matched projects")
+    projects: list[ProjectSummary] = Field(
+        default_factory=list, description="The matched projects, in the order of `paths` (brief: without the path)"
+    )
+
+    def _make_brief(self, omit: frozenset[str]) -> None:
+        super()._make_brief(omit)
+        _mark_brief(self.projects, frozenset({"path"}))  # each is in `path` / `paths`, in the same order
 
 
-class DocumentInfo(BaseModel):
+class DocumentInfo(Answer):
     """A document with everything parsed from its name and location."""
 
+    # Brief: what identifies and ranks the document; its name holds the raw revision, tags, date and sheet.
+    BRIEF_OMIT = frozenset(
+        {"rel_path", "phase", "revision_raw", "revision_scheme", "status_tags", "doc_date", "sheet", "series_key"}
+        | {"is_handover_copy", "size", "modified"}
+    )
+    BRIEF_KEEP = frozenset({"is_current"})
+
     id: int
-    path: str = Field(description="Absolute path")
-    rel_path: str = Field(description="Path relative to its project folder")
-    name: str
-    project_number: str
+    path: str = Field("", description="Absolute path (brief answers of one project may give rel_path instead)")
+    rel_path: str = Field("", description="Path relative to its project folder")
+    name: str = ""
+    project_number: str = ""
     doc_type: str
     phase: str | None = None
     revision: int | None = Field(None, description="Comparable revision value (Rev 1.02 -> 102)")
@@ -69,7 +152,7 @@ class DocumentInfo(BaseModel):
     room: int | None = None
     change_order: int | None = None
     sheet: str | None = None
-    series_key: str
+    series_key: str = ""
     is_archive: bool = False
     is_handover_copy: bool = False
     is_current: bool = Field(False, description="The current document of its series (not superseded)")
@@ -81,7 +164,7 @@ class DocumentInfo(BaseModel):
     predicted_confidence: float | None = Field(None, description="The classifier's probability of that family")
 
 
-class FindDocumentsResult(BaseModel):
+class FindDocumentsResult(Answer):
     """Legacy document-finder shape plus the parsed documents."""
 
     status: Status
@@ -90,7 +173,13 @@ class FindDocumentsResult(BaseModel):
     message: str | None = None
     project_number: str | None = None
     mode: str | None = None
-    documents: list[DocumentInfo] = Field(default_factory=list)
+    documents: list[DocumentInfo] = Field(
+        default_factory=list, description="The documents, in the order of `paths` (brief: without path and project)"
+    )
+
+    def _make_brief(self, omit: frozenset[str]) -> None:
+        super()._make_brief(omit)
+        _mark_brief(self.documents, frozenset({"path", "project_number"}))  # both stated once above
 
 
 class ProjectDetail(ProjectSummary):
@@ -101,7 +190,7 @@ class ProjectDetail(ProjectSummary):
     indexed_at: str | None = None
 
 
-class GetProjectResult(BaseModel):
+class GetProjectResult(Answer):
     """All project folders carrying one project number (usually one)."""
 
     project_number: str
@@ -112,7 +201,31 @@ class DocumentPage(Page):
     """A page of a project's documents."""
 
     project_number: str
+    folder: str | None = Field(
+        None, description="Brief answers: the project folder; each document's path is folder/rel_path"
+    )
     documents: list[DocumentInfo]
+
+    def _make_brief(self, omit: frozenset[str]) -> None:
+        super()._make_brief(omit)
+        folder = common_folder(self.documents)
+        if folder is None:  # documents in several folders of one code: absolute paths
+            _mark_brief(self.documents, frozenset({"project_number"}))
+            return
+        self.folder = folder
+        # rel_path instead of the absolute path and the name (its last part); the page states the project.
+        for doc in self.documents:
+            doc._brief_omit = (doc._brief_omit or frozenset()) - {"rel_path"} | {"path", "name", "project_number"}
+
+
+def common_folder(documents: list[DocumentInfo]) -> str | None:
+    """The one project folder every document's ``path`` is ``folder/rel_path`` of, else ``None``."""
+    folders = set()
+    for doc in documents:
+        if not doc.rel_path or not doc.path.endswith(doc.rel_path):
+            return None
+        folders.add(doc.path[: -len(doc.rel_path)].rstrip("/\\"))
+    return folders.pop() if len(folders) == 1 else None
 
 
 class ProjectPage(Page):

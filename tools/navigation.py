@@ -6,13 +6,20 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from ..models import DocumentPage, FindDocumentsResult, GetProjectResult, NavigateResult
-from ._common import READ_ONLY, ProjectNumber, legacy_errors, tool_errors
+from ..models import DocumentPage, FindDocumentsResult, GetProjectResult, NavigateResult, shaped
+from ._common import READ_ONLY, ProjectNumber, detail_arg, legacy_errors, tool_errors
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
     from ..server import AppHolder
+
+
+NavigateDetail = detail_arg("; adds each project's path again, client code, description and range folder")
+DocumentDetail = detail_arg(
+    "; adds each document's path and project again, phase, raw revision and scheme, status tags, date, "
+    "sheet, series, size and modification time"
+)
 
 
 def register(server: MCPServer, holder: AppHolder) -> None:
@@ -26,11 +33,13 @@ def register(server: MCPServer, holder: AppHolder) -> None:
                 "alone needs at least 3 digits and matches whole numbers in folder names"
             ),
         ],
+        detail: NavigateDetail = "brief",
     ) -> NavigateResult:
         """Find a project folder. Use this first whenever the user names a project by number or
         by words ("the Poolwerx job", "50 Quay St"). Returns status "success" with `path`,
-        "select" with several `paths` to choose from, or "error" with a `message`."""
-        return holder.get().navigation.navigate(project_number)
+        "select" with several `paths` to choose from, or "error" with a `message`; `projects`
+        gives each one's number, name, client names and document count, in the same order."""
+        return shaped(holder.get().navigation.navigate(project_number), detail)
 
     @server.tool(title="Project details", annotations=READ_ONLY)
     @tool_errors
@@ -72,15 +81,17 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         include_archive: Annotated[
             bool, Field(strict=True, description="Also consider ARCHIVE/OLD/SUPERSEDED folders")
         ] = False,
+        detail: DocumentDetail = "brief",
     ) -> FindDocumentsResult:
         """Find the document an engineer would open: the highest revision outside archive folders,
         as-built preferred. Use when the user wants "the drawings", "the latest design", "CO5", "the
         Sales & PO report" of a known project. Returns the legacy status/path/paths plus `documents`
-        with parsed revision, status tags, dates, room and change-order fields."""
+        in the same order, each with id, name, doc_type, revision, is_current and the as-built,
+        archive, room and change-order marks that apply."""
         app = holder.get()
         found = app.documents.find(project_number, doc_type, mode, room, change_order, include_archive)
         app.ml.doc_types.annotate(found.documents)  # a model's family for documents the rules call "other"
-        return found
+        return shaped(found, detail)
 
     @server.tool(title="List a project's documents", annotations=READ_ONLY)
     @tool_errors
@@ -88,11 +99,13 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         project_number: Annotated[ProjectNumber, Field(description="5-digit project number")],
         offset: Annotated[int, Field(ge=0, le=10_000_000, strict=True, description="Start of the page")] = 0,
         limit: Annotated[int, Field(ge=1, le=500, strict=True, description="Page size")] = 50,
+        detail: DocumentDetail = "brief",
     ) -> DocumentPage:
-        """Every document of a project, a page at a time, in folder order, each marked `is_current`
-        or not. Use to browse a project when find_documents' families do not fit; follow
-        `next_offset` for the next page."""
+        """Every document of a project, a page at a time, in folder order, each with id, doc_type,
+        revision and `is_current`. Brief answers give the project `folder` once and each document's
+        `rel_path` (its path is folder/rel_path). Use to browse a project when find_documents'
+        families do not fit; follow `next_offset` for the next page."""
         app = holder.get()
         page = app.documents.page(project_number, offset, limit)
         app.ml.doc_types.annotate(page.documents)  # a model's family for documents the rules call "other"
-        return page
+        return shaped(page, detail)

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
+from ..models import shaped
 from ..search.models import SearchDocumentsResult, SearchProjectsResult, SuggestResult
-from ._common import READ_ONLY, tool_errors
+from ._common import READ_ONLY, detail_arg, tool_errors
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -23,6 +24,15 @@ Filters = Annotated[
         "query as type:lld project:21614 ext:pdf after:2024-01."
     ),
 ]
+Limit = Annotated[
+    int | None, Field(ge=1, le=100, description='Page size (1-100); default 10, or 20 with detail "full"')
+]
+Detail = detail_arg(
+    "; adds facets (counts by family, phase, project, ...), each hit's parsed fields (phase, raw revision, "
+    "status tags, dates, size, series) and a snippet even when it is only the highlighted name"
+)
+ProjectSearchDetail = detail_arg("; adds facets (client, range) and each folder's client code, range folder, highlight")
+BRIEF_LIMIT, FULL_LIMIT = 10, 20
 UserId = Annotated[
     str | None, Field(description="Who is searching: their recent projects rank a little higher", max_length=128)
 ]
@@ -40,7 +50,7 @@ def register(server: MCPServer, holder: AppHolder) -> None:
                 "inside its documents, or a plain-language description. Typos are tolerated."
             ),
         ],
-        limit: Annotated[int, Field(ge=1, le=100, description="Page size (1-100)")] = 20,
+        limit: Limit = None,
         offset: Annotated[int, Field(ge=0, le=10_000, description="Start of the page")] = 0,
         filters: Annotated[
             dict[str, str | list[str]] | None,
@@ -49,12 +59,17 @@ def register(server: MCPServer, holder: AppHolder) -> None:
             ),
         ] = None,
         user_id: UserId = None,
+        detail: ProjectSearchDetail = "brief",
     ) -> SearchProjectsResult:
-        """Ranked project folders for a search, with score and why each matched, facets (client,
-        range), total_count and did-you-mean suggestions. Use when the user describes a project
-        and you need to choose among several ("the Downer jobs", "hearing loop project in Adelaide");
-        for a single best folder by code or name, navigate_project is simpler."""
-        return holder.get().search.search_projects(query, limit, offset, filters, user_id)
+        """Ranked project folders for a search, each with path, score and why it matched, plus
+        total_count, next_offset and did-you-mean suggestions (facets with detail "full"). Use when
+        the user describes a project and you need to choose among several ("the Downer jobs",
+        "hearing loop project in Adelaide"); for a single best folder by code or name,
+        navigate_project is simpler."""
+        found = holder.get().search.search_projects(
+            query, _limit(limit, detail), offset, filters, user_id, include_facets=detail == "full"
+        )
+        return shaped(found, detail)
 
     @server.tool(title="Search documents", annotations=READ_ONLY)
     @tool_errors
@@ -77,25 +92,35 @@ def register(server: MCPServer, holder: AppHolder) -> None:
             ),
         ] = None,
         filters: Filters = None,
-        limit: Annotated[int, Field(ge=1, le=100, description="Page size (1-100)")] = 20,
+        limit: Limit = None,
         offset: Annotated[int, Field(ge=0, le=10_000, description="Start of the page")] = 0,
         current_only: Annotated[
             bool, Field(description="Only current documents (no superseded revisions, no archive folders)")
         ] = False,
         user_id: UserId = None,
+        detail: Detail = "brief",
     ) -> SearchDocumentsResult:
         """Search documents across all projects (or one) by name, folder, family, revision, room,
-        change order, text inside the files and meaning. Each result has path, project_number,
-        doc_type, revision, is_current, score, a highlighted snippet and why it matched; the
-        answer has facets (doc_type, phase, project, extension, year, status), total_count and
-        pagination. Use for "which drawings mention the Tesira DSP", "CO5 for 20692", "latest
-        as built for 21614"; to get the one current document of a known family, find_documents."""
+        change order, text inside the files and meaning. Each result has its absolute path, name,
+        project_number, doc_type, revision, is_current, score, why it matched and a highlighted
+        snippet of the text inside when that matched; the answer has total_count and next_offset
+        (facets by doc_type, phase, project, extension, year and status with detail "full"). Use
+        for "which drawings mention the Tesira DSP", "CO5 for 20692", "latest as built for 21614";
+        to get the one current document of a known family, find_documents."""
         app = holder.get()
         found = app.search.search_documents(
-            query, project_number, doc_type, filters, limit, offset, current_only, user_id
+            query,
+            project_number,
+            doc_type,
+            filters,
+            _limit(limit, detail),
+            offset,
+            current_only,
+            user_id,
+            include_facets=detail == "full",
         )
         app.ml.doc_types.annotate(found.documents)  # a model's family for documents the rules call "other"
-        return found
+        return shaped(found, detail)
 
     @server.tool(title="Autocomplete", annotations=READ_ONLY)
     @tool_errors
@@ -109,3 +134,8 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         (abbreviations and full names), frequent searches and indexed words. Use while the user is
         typing, or to turn a half-remembered name into something search_projects will find."""
         return holder.get().search.suggest(prefix, limit)
+
+
+def _limit(limit: int | None, detail: str) -> int:
+    """The page size asked for, else a brief answer's 10 or a full answer's 20 (the HTTP API's default)."""
+    return limit if limit is not None else FULL_LIMIT if detail == "full" else BRIEF_LIMIT

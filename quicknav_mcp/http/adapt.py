@@ -77,6 +77,9 @@ class Gateway:
         base = self.model(tool)
         values = dict(args) if isinstance(args, Mapping) else {k: getattr(args, k) for k in base.model_fields}
         kwargs = {k: v for k, v in values.items() if k in base.model_fields} | override
+        given = args.keys() if isinstance(args, Mapping) else args.model_fields_set
+        if "detail" in base.model_fields and "detail" not in given:
+            kwargs["detail"] = "full"  # the REST API answers every field, as it always has, unless asked otherwise
         if not spec.is_async:
             return await run(functools.partial(spec.fn, **kwargs))
         if spec.context_kwarg:

@@ -5,9 +5,11 @@ Pure Pydantic: importing this module loads nothing heavy.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
-from ..models import DocumentInfo, Page, ProjectSummary
+from ..models import Answer, DocumentInfo, Page, ProjectSummary
 
 
 class FacetValue(BaseModel):
@@ -17,7 +19,7 @@ class FacetValue(BaseModel):
     count: int
 
 
-class QueryInterpretation(BaseModel):
+class QueryInterpretation(Answer):
     """What the query was understood to ask for (codes, families, revisions ... and words)."""
 
     terms: list[str] = Field(default_factory=list, description="Plain words searched for")
@@ -38,6 +40,8 @@ class ProjectHit(ProjectSummary):
     """A project folder that matches (the same fields as navigation's projects), with why."""
 
     score: float = Field(description="Relevance, higher is better (comparable within one answer)")
+    BRIEF_OMIT = ProjectSummary.BRIEF_OMIT | {"highlight"}  # `why` says what matched
+
     why: list[str] = Field(default_factory=list, description="Signals that matched")
     highlight: str = Field("", description="The folder name with matched words in **bold**")
 
@@ -46,15 +50,26 @@ class DocumentHit(DocumentInfo):
     """A document that matches (the same fields as the document finder's), with a highlighted
     snippet and why."""
 
+    BRIEF_OMIT = DocumentInfo.BRIEF_OMIT | {"project_name", "ext"}  # both are in the path
+
     project_name: str = ""
     ext: str = ""
     score: float
-    snippet: str = Field("", description="Matched words in **bold**, from the name or the content")
+    snippet: str = Field(
+        "", description="Matched words in **bold**, from the name or the content (brief: only from the content)"
+    )
     why: list[str] = Field(default_factory=list)
+
+    def _shorten(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data.get("snippet", "").replace("**", "") == self.name:  # the name again, highlighted
+            del data["snippet"]
+        return data
 
 
 class SearchProjectsResult(Page):
     """``search_projects`` answer."""
+
+    BRIEF_OMIT = frozenset({"facets"})
 
     query: str
     projects: list[ProjectHit]
@@ -67,6 +82,8 @@ class SearchProjectsResult(Page):
 
 class SearchDocumentsResult(Page):
     """``search_documents`` answer."""
+
+    BRIEF_OMIT = frozenset({"facets"})
 
     query: str
     documents: list[DocumentHit]

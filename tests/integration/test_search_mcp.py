@@ -96,7 +96,7 @@ async def test_documents_against_the_manifest(firm_server, firm) -> None:
         assert out["documents"][0]["change_order"] == k
         assert any(w.startswith("CO") for w in out["documents"][0]["why"])
 
-        out = await call(client, "search_documents", query=f"{with_designs.code} as built design")
+        out = await call(client, "search_documents", query=f"{with_designs.code} as built design", detail="full")
         want = {d.current for d in with_designs.designs if d.as_built}
         top = out["documents"][0]
         assert _rel(top["path"], root) in want
@@ -120,9 +120,9 @@ async def test_pagination_filters_and_current_only(firm_server) -> None:
         second = await call(client, "search_documents", query="design", limit=5, offset=5)
         assert not {d["path"] for d in first["documents"]} & {d["path"] for d in second["documents"]}
         only = await call(client, "search_documents", query="", doc_type="swms", filters={"ext": "pdf"}, limit=50)
-        assert only["documents"] and all(d["doc_type"] == "swms" and d["ext"] == "pdf" for d in only["documents"])
+        assert only["documents"] and all(d["doc_type"] == "swms" and d["path"].endswith(".pdf") for d in only["documents"])
         cur = await call(client, "search_documents", query="type:lld", current_only=True, limit=100)
-        assert cur["documents"] and all(d["is_current"] and not d["is_archive"] for d in cur["documents"])
+        assert cur["documents"] and all(d["is_current"] and not d.get("is_archive") for d in cur["documents"])
         typed = await call(client, "search_documents", query="type:lld status:archive", limit=20)
         assert all(d["is_archive"] for d in typed["documents"])
 
@@ -140,7 +140,7 @@ async def test_projects_codes_clients_typos(firm_server, firm) -> None:
         out = await call(client, "search_projects", query=p.client_name)
         assert {x["project_number"] for x in out["projects"][: len(client_projects)]} == client_projects
         typo = p.client_name.replace(p.client_name[2:4], p.client_name[3] + p.client_name[2], 1)
-        out = await call(client, "search_projects", query=typo)
+        out = await call(client, "search_projects", query=typo, detail="full")
         assert out["projects"][0]["project_number"] in client_projects
         assert {"client", "range"} <= set(out["facets"])
         out = await call(client, "search_projects", query="zzqxw unknownword")

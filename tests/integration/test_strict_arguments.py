@@ -173,7 +173,7 @@ async def test_operators_and_short_numbers_are_clear_errors(server) -> None:
             out = await navigate(client, value)
             assert out["status"] == "error", (value, out)
             assert "5-digit project number like 17741" in out["message"], out
-            assert not out["paths"] and not out["projects"]
+            assert not out.get("paths") and not out.get("projects")
 
 
 async def test_booleans_are_refused_as_project_numbers(server) -> None:
@@ -216,7 +216,7 @@ async def test_project_numbers_in_any_digits(server) -> None:
         assert out.structured_content["status"] == "success"
         assert out.structured_content["path"].endswith("Rev 102 - AS BUILT.pdf")
         page = await client.call_tool("list_project_documents", {"project_number": "२०६९२", "limit": 3})
-        assert page.structured_content["documents"][0]["project_number"] == "20692"
+        assert page.structured_content["project_number"] == "20692" and page.structured_content["documents"]
 
 
 # ---- resource arguments -----------------------------------------------------------------
