@@ -53,7 +53,7 @@ async def test_untyped_documents_get_the_classifiers_family(firm_copy: tuple[Pat
         app.indexing.reindex()
         server = build_server(lambda: app, close_on_exit=False)
         async with Client(server) as client:
-            page = await call(client, "list_project_documents", project_number=code, limit=500)
+            page = await call(client, "list_project_documents", project_number=code, limit=500, detail="full")
             odd = [d for d in page["documents"] if d["name"] in ODD_NAMES]
             assert len(odd) == 3 and all(d["doc_type"] == "other" for d in odd)
             assert all(d["predicted_doc_type"] is None for d in page["documents"])  # no model yet: no guess
@@ -61,7 +61,7 @@ async def test_untyped_documents_get_the_classifiers_family(firm_copy: tuple[Pat
             run, _ = app.ml.train(["doc_classifier"], wait=True)
             assert run.outcomes[0].status == "promoted", run.outcomes[0].message
 
-            page = await call(client, "list_project_documents", project_number=code, limit=500)
+            page = await call(client, "list_project_documents", project_number=code, limit=500, detail="full")
             docs = page["documents"]
             odd = {d["name"]: d for d in docs if d["name"] in ODD_NAMES}
             for d in odd.values():
