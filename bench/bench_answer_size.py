@@ -27,6 +27,7 @@ LIST_LIMIT = 2_000
 # (label, tool, arguments, limit kind) - the typical calls an assistant makes.
 CALLS: list[tuple[str, str, dict[str, Any], str]] = [
     ("search_documents as built design", "search_documents", {"query": "as built design"}, "search"),
+    ("search_documents Tesira DSP", "search_documents", {"query": "Tesira DSP"}, "search"),
     ("search_documents CO5 17452", "search_documents", {"query": "CO5 17452"}, "search"),
     (
         "search_documents 17452 lld",

@@ -24,7 +24,8 @@ from ..analytics.models import (
 from ..analytics.reports import DIMENSIONS, FILTERS, METRICS
 from ..analytics.timerange import PERIODS
 from ..analytics.tracking import event_for_tool_call, structured
-from ._common import READ_ONLY, resource_errors, tool_errors
+from ..models import shaped
+from ._common import READ_ONLY, detail_arg, resource_errors, tool_errors
 
 if TYPE_CHECKING:
     from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -38,6 +39,7 @@ WRITE = ToolAnnotations(read_only_hint=False, idempotent_hint=True, destructive_
 _TIME = "ISO date (2025-03-01: local midnight), date-time (2025-03-01T09:00+10:30), 'now', or ago like 7d, 24h, 2w"
 Start = Annotated[str | None, Field(description=f"Start of the range: {_TIME}. Default: 30 days before end")]
 End = Annotated[str | None, Field(description=f"End of the range (a date includes that day): {_TIME}. Default: now")]
+DashboardDetail = detail_arg("; adds the search trend series and per-tool latency percentiles")
 
 
 class ToolCallTracker:
@@ -168,12 +170,14 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         start: Start = None,
         end: End = None,
         top: Annotated[int, Field(strict=True, ge=1, le=50, description="How many top projects and queries")] = 10,
+        detail: DashboardDetail = "brief",
     ) -> Dashboard:
         """How QuickNav is used over a time range (default: the last 30 days): totals (projects,
         users, searches, sessions, average response time, error rate), top projects with views and
-        unique users, search trends, popular and zero-result queries, daily active users, and
-        per-tool latency percentiles. Served from live rollups, so it is cheap to call."""
-        return holder.get().analytics.dashboard(start, end, top=top)
+        unique users, popular and zero-result queries and daily active users; detail "full" adds
+        the search trend series and per-tool latency percentiles (also get_search_trends and
+        get_performance_summary). Served from live rollups, so it is cheap to call."""
+        return shaped(holder.get().analytics.dashboard(start, end, top=top), detail)
 
     @server.tool(title="A project's usage metrics", annotations=READ_ONLY)
     @tool_errors

@@ -1,4 +1,7 @@
-"""Read-only resources: the project list and each project's details and documents."""
+"""Read-only resources: the project list and each project's details and documents.
+
+Answers are brief (see ``Answer.brief``): what a reader needs to act, for an assistant that pays per token.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +16,14 @@ if TYPE_CHECKING:
 
     from ..server import AppHolder
 
-PAGE = 100
-# Room for a million projects; a bigger page number is a mistake, not a request for an empty page.
+PAGE = 30  # a page an assistant can afford (~1,700 tokens); search_projects finds the rest
+# Room for 300,000 projects; a bigger page number is a mistake, not a request for an empty page.
 MAX_PAGE = 10_000
 
 
 def register(server: MCPServer, holder: AppHolder) -> None:
     def _json(model: ProjectPage | GetProjectResult | DocumentPage) -> str:
-        return model.model_dump_json()
+        return model.brief().model_dump_json()
 
     @server.resource(
         "quicknav://projects",
@@ -61,7 +64,8 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         "quicknav://projects/{number}/documents",
         name="project_documents",
         title="A project's documents",
-        description="The first 500 documents of a project with parsed fields and is_current",
+        description="The first 500 documents of a project: the project folder once, then each document's "
+        "path relative to it, id, doc_type, revision and is_current",
         mime_type="application/json",
     )
     @resource_errors

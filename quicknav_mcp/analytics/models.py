@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..models import Answer
+
 
 class ItemProblem(BaseModel):
     """One bad (or noteworthy) item of a batch."""
@@ -116,16 +118,18 @@ class PerformanceSummary(BaseModel):
     series: list[LatencyPoint] = Field(default_factory=list)
 
 
-class Dashboard(BaseModel):
+class Dashboard(Answer):
     """The legacy analytics dashboard."""
+
+    BRIEF_OMIT = frozenset({"search_trends", "performance_metrics"})  # get_search_trends, get_performance_summary
 
     metrics: DashboardMetrics
     top_projects: list[TopProject]
-    search_trends: list[TrendPoint]
+    search_trends: list[TrendPoint] = Field(default_factory=list)
     popular_queries: list[QueryStat]
     zero_result_queries: list[QueryStat]
     user_activity: list[ActivityPoint]
-    performance_metrics: PerformanceSummary
+    performance_metrics: PerformanceSummary | None = None
     time_range: TimeRange
     pending_events: int = Field(0, description="Events stored but not yet folded into the rollups")
     notice: str | None = Field(None, description="Set when the rollups are bucketed in another zone than configured")

@@ -100,7 +100,7 @@ async def test_tool_calls_are_tracked_automatically(server, app: App) -> None:
         assert got[4][4] > 5  # the project's total document count
         assert all(r[7] == "tester" and r[8] & 8 and r[5] > 0 for r in rows)  # who, automatic, timed
 
-        dash = await call(client, "get_dashboard")
+        dash = await call(client, "get_dashboard", detail="full")
         top = {p["project_number"]: p for p in dash["top_projects"]}
         assert top["21614"]["views"] == 1 and top["21614"]["known"] is True
         assert top["21614"]["name"] == "21614 - PLWRX  TR L1 Upgrades" and top["21614"]["unique_users"] == 1

@@ -120,7 +120,9 @@ async def test_pagination_filters_and_current_only(firm_server) -> None:
         second = await call(client, "search_documents", query="design", limit=5, offset=5)
         assert not {d["path"] for d in first["documents"]} & {d["path"] for d in second["documents"]}
         only = await call(client, "search_documents", query="", doc_type="swms", filters={"ext": "pdf"}, limit=50)
-        assert only["documents"] and all(d["doc_type"] == "swms" and d["path"].endswith(".pdf") for d in only["documents"])
+        assert only["documents"] and all(
+            d["doc_type"] == "swms" and d["path"].endswith(".pdf") for d in only["documents"]
+        )
         cur = await call(client, "search_documents", query="type:lld", current_only=True, limit=100)
         assert cur["documents"] and all(d["is_current"] and not d.get("is_archive") for d in cur["documents"])
         typed = await call(client, "search_documents", query="type:lld status:archive", limit=20)
