@@ -66,6 +66,8 @@ class Gateway:
             unknown = [k for k in data if k not in model.model_fields]
             details = [{"field": k, "message": "unknown field", "type": "extra_forbidden"} for k in unknown]
             raise ApiError(422, "validation_error", problem, details)
+        if "detail" in model.model_fields:  # every field, as the REST API always answered, unless asked otherwise
+            data = {"detail": "full", **data}
         try:
             return model.model_validate(dict(data))
         except ValidationError as exc:
@@ -79,7 +81,7 @@ class Gateway:
         kwargs = {k: v for k, v in values.items() if k in base.model_fields} | override
         given = args.keys() if isinstance(args, Mapping) else args.model_fields_set
         if "detail" in base.model_fields and "detail" not in given:
-            kwargs["detail"] = "full"  # the REST API answers every field, as it always has, unless asked otherwise
+            kwargs["detail"] = "full"  # as in validate()
         if not spec.is_async:
             return await run(functools.partial(spec.fn, **kwargs))
         if spec.context_kwarg:

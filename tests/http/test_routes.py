@@ -232,3 +232,16 @@ def test_one_json_log_line_per_request(client: httpx.Client, server: Served) -> 
     (record,) = records
     assert record["route"] == "/api/v1/index/status" and record["status"] == 200
     assert record["user"] and record["user"] != "dana" and record["ms"] >= 0
+
+
+def test_answers_have_every_field_unless_brief_is_asked(client: httpx.Client) -> None:
+    body = {"query": "design", "user_id": "detail-check"}
+    full = client.post("/api/v1/documents/search", json=body).json()
+    assert len(full["documents"]) == min(20, full["total_count"]) and full["facets"]
+    assert {"rel_path", "series_key", "modified", "phase"} <= full["documents"][0].keys()
+    brief = client.post("/api/v1/documents/search", json=body | {"detail": "brief"}).json()
+    assert brief["from_cache"] is False and "facets" not in brief and len(brief["documents"]) <= 10
+    assert "rel_path" not in brief["documents"][0] and brief["documents"][0]["path"] == full["documents"][0]["path"]
+    nav = client.post("/legacy/navigate_project", params={"project_number": "20865", "detail": "brief"}).json()
+    assert nav["status"] == "success" and "path" not in nav["projects"][0]
+    assert "path" in client.post("/legacy/navigate_project", json={"project_number": "20865"}).json()["projects"][0]
