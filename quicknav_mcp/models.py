@@ -5,8 +5,9 @@ A leaf module: it imports nothing from the package, so every feature's models ca
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self, get_args
 
 from pydantic import BaseModel, Field, PrivateAttr, SerializerFunctionWrapHandler, model_serializer, model_validator
 
@@ -30,7 +31,7 @@ class Answer(BaseModel):
     def brief(self, omit: Iterable[str] = ()) -> Self:
         """A brief copy of this answer and every answer inside it (the original is left as it is:
         services may hand out cached answers)."""
-        copy = self.model_copy(deep=True)
+        copy = _copy_answers(self)
         copy._make_brief(frozenset(omit))
         return copy
 
@@ -38,7 +39,7 @@ class Answer(BaseModel):
         """Mark this answer and its nested answers brief, leaving out ``omit`` besides ``BRIEF_OMIT``;
         a container narrows its items here."""
         self._brief_omit = self.BRIEF_OMIT | omit
-        for name in type(self).model_fields:
+        for name in _nested(type(self)):
             _mark_brief(getattr(self, name))
 
     def _shorten(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -50,18 +51,44 @@ class Answer(BaseModel):
         data = handler(self)
         if self._brief_omit is None or not isinstance(data, dict):
             return data
-        fields = type(self).model_fields
-        omit = self._brief_omit
-        kept = {
-            k: v
-            for k, v in data.items()
-            if k not in omit and (k in self.BRIEF_KEEP or not _empty(v) or (k in fields and fields[k].is_required()))
-        }
-        return self._shorten(kept)
+        omit, keep = self._brief_omit, _kept_when_empty(type(self))
+        return self._shorten({k: v for k, v in data.items() if k not in omit and (k in keep or not _empty(v))})
+
+
+@functools.cache
+def _kept_when_empty(cls: type[Answer]) -> frozenset[str]:
+    """Fields a brief answer keeps even when empty: BRIEF_KEEP and the required ones (for the schema)."""
+    return cls.BRIEF_KEEP | {name for name, f in cls.model_fields.items() if f.is_required()}
 
 
 def _empty(value: object) -> bool:
     return value is None or value is False or (isinstance(value, str | list | dict) and not value)
+
+
+@functools.cache
+def _nested(cls: type[Answer]) -> tuple[str, ...]:
+    """The fields of ``cls`` that can hold answers (walked when making a brief copy)."""
+    return tuple(name for name, f in cls.model_fields.items() if _holds_answer(f.annotation))
+
+
+def _holds_answer(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, Answer):
+        return True
+    return any(_holds_answer(arg) for arg in get_args(annotation))
+
+
+def _copy_answers(value: Any) -> Any:
+    """``value`` with every answer inside it copied (shallow copies: a deep copy costs ~1 ms a page)."""
+    if isinstance(value, Answer):
+        copy = value.model_copy()
+        for name in _nested(type(value)):
+            copy.__dict__[name] = _copy_answers(value.__dict__[name])
+        return copy
+    if isinstance(value, list) and value and isinstance(value[0], Answer | list | dict):
+        return [_copy_answers(item) for item in value]
+    if isinstance(value, dict) and any(isinstance(item, Answer | list) for item in value.values()):
+        return {key: _copy_answers(item) for key, item in value.items()}
+    return value
 
 
 def _mark_brief(value: object, omit: frozenset[str] = frozenset()) -> None:
