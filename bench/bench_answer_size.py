@@ -3,14 +3,18 @@
 A token is taken as 4 characters of the answer's text content, read through the real in-memory
 MCP client: what an assistant pays for. Tools that take ``detail`` are measured twice, the default
 answer and ``detail="full"``; resources once each. Limits: default search answers <= 1,500 tokens,
-list pages <= 2,000.
+list pages <= 2,000. ``--baseline FILE`` (this bench's JSON from an earlier build) adds each answer's
+size there and the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +115,19 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--projects", type=int, default=300)
     ap.add_argument("--seed", type=int, default=7, help="the demo's seed (the firm `quicknav demo` builds)")
+    ap.add_argument("--baseline", type=Path, help="this bench's JSON output from an earlier build, to compare")
     args = ap.parse_args()
     root, db, user = build(args.projects, args.seed)
-    answers = asyncio.run(measure(root, db, user))
+    with tempfile.TemporaryDirectory() as tmp:  # the calls are tracked: a copy keeps every run's usage data the same
+        copy = Path(tmp) / db.name
+        shutil.copy(db, copy)
+        answers = asyncio.run(measure(root, copy, user))
+    if args.baseline:
+        before = json.loads(args.baseline.read_text())["answers"]
+        for label, row in answers.items():
+            old = before.get(label, {}).get("tokens")
+            if isinstance(old, int) and isinstance(row["tokens"], int):
+                row["before_tokens"], row["ratio"] = old, round(old / max(row["tokens"], 1), 2)
     over = [k for k, v in answers.items() if isinstance(v.get("tokens"), int) and v["tokens"] > v.get("limit", 1e9)]
     emit("answer_size", {"projects": args.projects, "seed": args.seed, "answers": answers, "over_limit": over})
 

@@ -61,9 +61,36 @@ class DocumentHit(DocumentInfo):
     why: list[str] = Field(default_factory=list)
 
     def _shorten(self, data: dict[str, Any]) -> dict[str, Any]:
-        if data.get("snippet", "").replace("**", "") == self.name:  # the name again, highlighted
+        snippet = data.get("snippet", "")
+        if snippet.replace("**", "") == self.name:  # the name again, highlighted
             del data["snippet"]
+        elif snippet:
+            data["snippet"] = short_snippet(snippet)
         return data
+
+
+BRIEF_SNIPPET = 100
+
+
+def short_snippet(text: str, size: int = BRIEF_SNIPPET) -> str:
+    """About ``size`` characters of a highlighted snippet from a little before its first match,
+    cut at spaces, a cut bold word closed, and … where text was left out."""
+    if len(text) <= size:
+        return text
+    first = max(text.find("**"), 0)
+    start = max(0, first - size // 4)
+    if start:
+        space = text.find(" ", start, first)
+        start = space + 1 if space >= 0 else start
+    end = min(len(text), start + size)
+    if end < len(text):
+        space = text.rfind(" ", start + size // 2, end)
+        end = space if space >= 0 else end
+    piece = text[start:end].strip()
+    if piece.count("**") % 2:  # the cut fell inside a bold word
+        piece += "**"
+    lead = "…" if start and not piece.startswith("…") else ""
+    return f"{lead}{piece}{'…' if end < len(text) and not piece.endswith('…') else ''}"
 
 
 class SearchProjectsResult(Page):

@@ -10,7 +10,14 @@ from pydantic import BaseModel
 import quicknav_mcp.analytics.models  # noqa: F401  (its answers join the schema check below)
 from quicknav_mcp import models
 from quicknav_mcp.models import Answer, DocumentInfo, DocumentPage, FindDocumentsResult, NavigateResult, shaped
-from quicknav_mcp.search.models import DocumentHit, ProjectHit, SearchDocumentsResult, SearchProjectsResult
+from quicknav_mcp.search.models import (
+    BRIEF_SNIPPET,
+    DocumentHit,
+    ProjectHit,
+    SearchDocumentsResult,
+    SearchProjectsResult,
+    short_snippet,
+)
 
 
 def _doc(i: int, folder: str = "/firm/20692 - PLWRX Pool") -> DocumentInfo:
@@ -118,3 +125,23 @@ def test_legacy_shapes_state_each_path_once() -> None:
     assert SearchProjectsResult(
         total_count=1, offset=0, limit=10, query="q", projects=[hit], search_time_ms=1.0
     ).brief().model_dump()["projects"][0].keys() == {"project_number", "name", "path", "doc_count", "score"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "…processor - Crestron TSW-1070 touch panel - Biamp **Tesira** Forte AVB VT **DSP** - Biamp Parle TCM-XA "
+        'ceiling microphone x2 - Samsung QM98C 98" display Control: Crestron CP4N processor,…',
+        "Biamp **Tesira** Datasheet Biamp Tesira Datasheet Paragon AV Systems - Paragon Audio Visual Integration Pty "
+        "Ltd Document: Biamp Tesira Forte AVB VT DSP datasheet Project: 17488 - Security…",
+        "x" * 300 + " **hit** " + "y " * 100,
+        "words " * 15 + "**a long bold phrase that the cut falls inside of because it goes on and on and on**",
+    ],
+)
+def test_brief_snippets_are_short_around_the_first_match(text: str) -> None:
+    short = short_snippet(text)
+    assert len(short) <= BRIEF_SNIPPET + 4 and short.count("**") % 2 == 0
+    first = text[text.find("**") :].split("**")[1]
+    assert f"**{first[:20]}" in short  # the first match is in it
+    assert short.endswith("…") and (short.startswith("…") or text.startswith(short[:10]))
+    assert short_snippet("short **one**") == "short **one**"
