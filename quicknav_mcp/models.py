@@ -6,7 +6,6 @@ A leaf module: it imports nothing from the package, so every feature's models ca
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from typing import Any, ClassVar, Literal, Self, get_args
 
 from pydantic import BaseModel, Field, PrivateAttr, SerializerFunctionWrapHandler, model_serializer, model_validator
@@ -28,11 +27,11 @@ class Answer(BaseModel):
     BRIEF_KEEP: ClassVar[frozenset[str]] = frozenset()
     _brief_omit: frozenset[str] | None = PrivateAttr(None)  # None: full; else the fields left out
 
-    def brief(self, omit: Iterable[str] = ()) -> Self:
+    def brief(self) -> Self:
         """A brief copy of this answer and every answer inside it (the original is left as it is:
         services may hand out cached answers)."""
         copy = _copy_answers(self)
-        copy._make_brief(frozenset(omit))
+        copy._make_brief(frozenset())
         return copy
 
     def _make_brief(self, omit: frozenset[str]) -> None:

@@ -329,7 +329,7 @@ async def test_mcp_tools_answer_in_the_configured_zone(tmp_path: Path) -> None:
             board = r.structured_content
             assert board["metrics"]["total_events"] == sum(1 for e in events if local(e, zone).date() == day)
             assert board["metrics"]["total_searches"] == searches[day.isoformat()]
-            assert board["notice"] is None
+            assert board.get("notice") is None  # a brief answer leaves out an empty notice
     finally:
         app.close()
 
