@@ -24,6 +24,7 @@ class AnalyticsPane(VerticalScroll):
         Binding("left_square_bracket", "shorter", "Shorter range", key_display="["),
         Binding("right_square_bracket", "longer", "Longer range", key_display="]"),
         Binding("e", "edit_range", "Edit range"),
+        Binding("escape", "leave_box", "Leave the range box", show=False),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -104,6 +105,9 @@ class AnalyticsPane(VerticalScroll):
         self.custom = None
         self.preset = min(len(data.RANGES) - 1, self.preset + 1)
         self.load()
+
+    def action_leave_box(self) -> None:
+        self.focus()
 
     def action_edit_range(self) -> None:
         self.query_one("#range", Input).focus()

@@ -118,7 +118,7 @@ class QuickNavTUI(App[int]):
         self.opener = opener or system_opener()
         self._copier = copier
         self.theme = theme
-        self.sub_title = f"{qn.config.db_path} · {self.user} · {'read-only, ' if qn.store.readonly else ''}"
+        self.sub_title = f"{qn.config.db_path.name} · {self.user} · {'read-only, ' if qn.store.readonly else ''}"
         self.sub_title += f"live: {self.live.mode}"
         self._loaded: set[str] = set()
         self._last_refresh = 0.0
