@@ -36,6 +36,8 @@ _VOLATILE = (
     (re.compile(r"documents in \d+ ms"), "documents in N ms"),  # wall-clock search time
     (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d"), "YYYY-MM-DD hh:mm"),  # when the models were trained
     (re.compile(r"\b\d\d-\d\d \d\d:\d\d:\d\d"), "MM-DD hh:mm:ss"),  # when the index was scanned
+    (re.compile(r"quicknav-tui-[0-9a-f]{8}"), "quicknav-tui-XXXXXXXX"),  # the checkout's demo folder
+    (re.compile(r"([▁▂▃▄▅▆▇█])\1(?= ?[│▎]| ?$)", re.M), "##"),  # a scrollbar's thumb: its eighths vary with timing
 )
 
 
