@@ -124,6 +124,7 @@ class QuickNavTUI(App[int]):
         self._last_refresh = 0.0
         self._refresh_pending = False
         self.first_paint_s: float | None = None
+        self.timings: dict[str, list[float]] = {}  # ms from fetch to shown, per group (the benchmark reads it)
         self._started = time.perf_counter()
 
     def now_ms(self) -> int:
@@ -154,6 +155,8 @@ class QuickNavTUI(App[int]):
         """Run ``call`` on a worker thread (a newer fetch of the same group cancels an older one)
         and hand its result to ``show`` on the UI thread; a failure is shown, not raised."""
 
+        started = time.perf_counter()
+
         def work() -> None:
             try:
                 result = call()
@@ -161,12 +164,13 @@ class QuickNavTUI(App[int]):
                 log.debug("%s failed", group, exc_info=True)
                 self.call_from_thread(self.notify, f"{group}: {exc}", severity="error", timeout=8)
                 return
-            self.call_from_thread(self._deliver, group, show, result)
+            self.call_from_thread(self._deliver, group, show, result, started)
 
         self.run_worker(work, group=group, exclusive=True, thread=True, exit_on_error=False)
 
-    def _deliver(self, group: str, show: Callable[[Any], None], result: Any) -> None:
+    def _deliver(self, group: str, show: Callable[[Any], None], result: Any, started: float) -> None:
         show(result)
+        self.timings.setdefault(group, []).append((time.perf_counter() - started) * 1000)
         if group == "home" and self.first_paint_s is None:
             self.first_paint_s = time.perf_counter() - self._started
 

@@ -6,6 +6,7 @@ Time comes from the caller's clock, so a frozen clock gives a stable screen (tes
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from quicknav_mcp.recommend.models import NextPredictions, Recommendations
     from quicknav_mcp.search.models import SearchDocumentsResult, SearchProjectsResult
 
+log = logging.getLogger(__name__)
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -119,6 +121,9 @@ def search(app: App, query: str, filters: dict[str, list[str]], user: str) -> Se
         documents = app.search.search_documents(query, filters=filters or None, limit=30, user_id=user)
     except QuickNavError as exc:
         return SearchData(query, None, None, error=str(exc))
+    except Exception as exc:  # the box stays usable; the next keystroke searches again
+        log.exception("search for %r failed", query)
+        return SearchData(query, None, None, error=f"search failed: {exc}")
     return SearchData(query, projects, documents)
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .app import QuickNavTUI
 
 DEBOUNCE_S = 0.12  # a pause this long in typing starts a search; faster keystrokes share one
+MIN_CHARS = 2  # one letter matches half the firm: wait for a second (digits search at once)
 FACETS = ("doc_type", "project", "phase", "year", "status", "ext")
 FACET_KEY = {"extension": "ext"}  # the facet's name in results -> the filter that narrows by it
 
@@ -53,6 +54,8 @@ class SearchPane(Vertical):
         self._facets: dict[str, list[str]] = {}
         self.last: data.SearchData | None = None
         self.keystroke_ms: list[float] = []  # typed -> results shown, for the benchmark
+        self._searching = False
+        self._queued = False
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ search projects and documents: 17741, poolwerx, lld rev 102, as built…", id="q")
@@ -85,11 +88,24 @@ class SearchPane(Vertical):
     def run_search(self) -> None:
         tui: QuickNavTUI = self.app  # type: ignore[assignment]
         query = self.query_one("#q", Input).value.strip()
-        if not query:
-            self.show(data.SearchData("", None, None))
+        if len(query) < MIN_CHARS and not query.isdigit():
+            self.show(data.SearchData(query, None, None))
             return
+        if self._searching:
+            # One search at a time: a thread cannot be cancelled, and a stale one would hold the
+            # store while the newest waits. The newest text is searched when this one is done.
+            self._queued = True
+            return
+        self._searching = True
         filters = {k: list(v) for k, v in self._facets.items() if v}
-        tui.fetch("search", lambda: data.search(tui.qn, query, filters, tui.user), self.show)
+        tui.fetch("search", lambda: data.search(tui.qn, query, filters, tui.user), self._searched)
+
+    def _searched(self, d: data.SearchData) -> None:
+        self._searching = False
+        if self._queued:
+            self._queued = False
+            self.run_search()
+        self.show(d)
 
     def show(self, d: data.SearchData) -> None:
         if d.query != self.query_one("#q", Input).value.strip():
@@ -114,6 +130,8 @@ class SearchPane(Vertical):
             found = d.documents.total_count
             notes = f"  did you mean: {', '.join(d.documents.suggestions[:2])}" if d.documents.suggestions else ""
             status.update(f"{found:,} documents in {took:.0f} ms{notes}")
+        elif d.query:
+            status.update("keep typing…")
         else:
             status.update("type to search; Tab moves to the results and the facets")
         if getattr(self, "_typed", None) is not None:
