@@ -46,10 +46,13 @@ class App:
     onedrive_poller: OneDrivePoller | None = None
 
     @classmethod
-    def open(cls, config: Config | None = None) -> App:
-        """Open the store (migrating it) and build the services."""
+    def open(cls, config: Config | None = None, *, readonly: bool = False) -> App:
+        """Open the store (migrating it) and build the services.
+
+        ``readonly``: every connection is read-only (a dashboard beside a running server): nothing is
+        migrated, folded or tracked, and the write lock is never taken."""
         config = config or load_config()
-        store = Store(config.db_path)
+        store = Store(config.db_path, readonly=readonly)
         projects = ProjectService(store)
         # The model loads on first use; usage figures come from analytics' rollups.
         search = SearchService(
@@ -70,7 +73,9 @@ class App:
             documents=documents,
             navigation=NavigationService(projects, search=search),
             indexing=IndexService(store, config.roots, content=search),
-            analytics=AnalyticsService(store, user=config.user, settings=analytics_settings, timezone=config.timezone),
+            analytics=AnalyticsService(
+                store, user=config.user, settings=analytics_settings, timezone=config.timezone, readonly=readonly
+            ),
             search=search,
             ml=MLService(store, projects, documents, tz=config.tz),
         )
@@ -94,7 +99,7 @@ class App:
         """The live usage state recommendations and predictions share (folded in on each call)."""
         from .recommend.live import LiveUsage
 
-        return LiveUsage(self.store.path)
+        return LiveUsage(self.store.path, readonly=self.store.readonly)
 
     @cached_property
     def recommend(self) -> RecommendService:

@@ -153,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", metavar="PATH", help="the legacy user-data JSON file")
     p.add_argument("--json", action="store_true", help="print the full import report as JSON")
 
+    p = sub.add_parser("tui", help="the terminal dashboard: activity, search, recommendations, analytics")
+    _common(p)
+    p.add_argument("--light", action="store_true", help="start with the light theme (t toggles)")
+
     cli_onedrive.add_parser(sub, _common)
     return parser
 
@@ -467,6 +471,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_tui(args: argparse.Namespace) -> int:
+    from .tui import run
+
+    return run(_existing(_config(args)), light=args.light)
+
+
 COMMANDS = {
     "index": cmd_index,
     "search": cmd_search,
@@ -482,6 +492,7 @@ COMMANDS = {
     "db": cmd_db,
     "export": cmd_export,
     "onedrive": lambda args: cli_onedrive.run(args, _config(args)),
+    "tui": cmd_tui,
 }
 
 

@@ -37,10 +37,10 @@ def _write_lock(path: Path) -> threading.Lock:
 class Conn:
     """One connection with its lock and explicit ``BEGIN IMMEDIATE`` write transactions."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
         # The store already migrated the file; connect() only checks the version here.
-        self.raw: Connection = connect(self.path)
+        self.raw: Connection = connect(self.path, readonly=readonly)
         self.raw.create_function("an_hist_add", 2, histogram.merge_blobs, deterministic=True)
         self.raw.create_function("an_hist_sub", 2, histogram.subtract_blobs, deterministic=True)
         self.raw.create_function("an_normq", 1, normalise_query, deterministic=True)

@@ -23,7 +23,7 @@ from ..errors import InvalidInput
 from ..localzone import check_timezone
 from ..logs import user_hash
 from ..store import Connection, Store
-from . import history, legacy, queries, reports, rollups
+from . import history, legacy, live, queries, reports, rollups
 from .bus import EventBus, Message, publish
 from .db import Conn, get_meta, set_meta
 from .events import (
@@ -82,26 +82,31 @@ class AnalyticsService:
         settings: AnalyticsSettings | None = None,
         start: bool = True,
         timezone: str = "UTC",
+        readonly: bool = False,
     ) -> None:
         self.path = Path(store.path)
         self.user = user
         check_timezone(timezone)
         self.timezone = timezone  # IANA name the rollups should be bucketed in (rebuild applies a change)
         self.settings = settings or AnalyticsSettings()
-        self._writer = Conn(self.path)
-        self._reader = Conn(self.path)
+        # Read-only (a dashboard beside a server): no writer, no rollup folding, tracked events dropped.
+        self.readonly = readonly
+        self._reader = Conn(self.path, readonly=readonly)
+        self._writer = self._reader if readonly else Conn(self.path)
         self.bus = EventBus(self.path, poll_interval=self.settings.poll_interval)
         self.bus.subscribe(
             ROLLUPS, [TOPIC_EVENTS], self._apply_messages, transactional=True, batch_size=self.settings.rollup_batch
         )
-        self.tracker = Tracker(self._write_automatic, flush_interval=self.settings.flush_interval)
+        self.tracker = Tracker(
+            self._discard if readonly else self._write_automatic, flush_interval=self.settings.flush_interval
+        )
         self._maintenance: threading.Thread | None = None
         self._stopping = threading.Event()
         self._closed = False
         zone = self.timezone_status()
         if zone["rebuild_needed"]:
             log.warning("%s", zone["hint"])
-        if start:
+        if start and not readonly:
             self.start()
 
     # ---- lifecycle -----------------------------------------------------------------------
@@ -126,7 +131,8 @@ class AnalyticsService:
         if self._maintenance is not None:
             self._maintenance.join(10)
         self._writer.close()
-        self._reader.close()
+        if self._reader is not self._writer:
+            self._reader.close()
 
     def _maintain(self) -> None:
         # First pass shortly after start (not during it), then every interval.
@@ -274,6 +280,9 @@ class AnalyticsService:
             log.warning(
                 "automatic tracking produced %d invalid events: %s", len(result.errors), result.errors[0].reason
             )
+
+    def _discard(self, events: list[dict[str, Any]]) -> None:
+        log.debug("read-only analytics: %d automatic events not recorded", len(events))
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Write queued automatic events now."""
@@ -520,6 +529,14 @@ class AnalyticsService:
         with self._reader.read() as c:
             rng: Range = period_range(period, tz=self._zone(c))
             return reports.run_report(c, metric, dims, rng, filters, limit=limit)
+
+    def events_per_minute(self, minutes: int = 60, *, now_ms: int | None = None) -> list[int]:
+        """Events per minute over the last ``minutes`` minutes, oldest first (live views)."""
+        if not 1 <= minutes <= 24 * 60:
+            raise InvalidInput("minutes must be between 1 and 1440")
+        end = now_ms if now_ms is not None else int(time.time() * 1000)
+        with self._reader.read() as c:
+            return live.per_minute(c, end - minutes * live.MINUTE_MS, end)
 
     def counts(self) -> dict[str, int]:
         """Raw and derived sizes (for status and benchmarks)."""

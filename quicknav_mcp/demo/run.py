@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import sys
 import time
@@ -158,6 +159,7 @@ def run_demo(
     show_gateway_examples(config, _example_code(config), host, port, _say)
     _say("\nConnect an MCP client (e.g. Claude Desktop's claude_desktop_config.json):")
     _say(json.dumps(snippet, indent=2))
+    _say(f"\nThe terminal dashboard on this firm (in another terminal; q quits):\n  {_tui_command(config)}")
     _say(f"\nready in {time.monotonic() - started:.1f}s")
     if not serve:
         return 0
@@ -176,6 +178,12 @@ def run_demo(
     server = build_server(open_app)
     serve_http(server, host=host, port=port, app=build_http_app(server, config, host=host))
     exit_now(0)  # the App is closed and everything is written: skip the slow interpreter teardown
+
+
+def _tui_command(config: Config) -> str:
+    """``quicknav tui`` with this demo's database and user, ready to paste."""
+    user = f" --user {shlex.quote(config.user)}" if config.user else ""
+    return f"{shlex.quote(_quicknav_command())} tui --db {shlex.quote(str(config.db_path))}{user}"
 
 
 def _example_code(config: Config) -> str:

@@ -23,8 +23,9 @@ PAST_STATES = 3
 
 
 class LiveUsage:
-    def __init__(self, db_path: str | Path) -> None:
+    def __init__(self, db_path: str | Path, *, readonly: bool = False) -> None:
         self._path = Path(db_path)
+        self._readonly = readonly
         self._conn: Conn | None = None
         self._lock = threading.RLock()
         self._state: UsageState | None = None
@@ -42,7 +43,7 @@ class LiveUsage:
     @property
     def conn(self) -> Conn:
         if self._conn is None:
-            self._conn = Conn(self._path)
+            self._conn = Conn(self._path, readonly=self._readonly)
         return self._conn
 
     def current(self) -> UsageState:

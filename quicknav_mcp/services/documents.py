@@ -7,7 +7,7 @@ from typing import Literal
 
 from ..domain import DOC_TYPE_SYNONYMS, DOC_TYPES, auto_choice, current_by_series, is_provisional, rank_key
 from ..errors import InvalidInput, NotFound
-from ..models import DocumentPage, FindDocumentsResult
+from ..models import DocumentInfo, DocumentPage, FindDocumentsResult
 from ..repo import DocumentRepo, DocumentRow
 from ..repo.sql import marks
 from ..store import Store
@@ -137,6 +137,20 @@ class DocumentService:
                     "use mode=latest for all, or filter by room)"
                 )
         return base
+
+    def history(self, document_id: int) -> list[DocumentInfo]:
+        """Every document of ``document_id``'s series (its revisions and copies), newest revision first,
+        with the current one marked; empty when the document is not in the index."""
+        found = self.rows.by_ids([document_id])
+        if document_id not in found:
+            return []
+        doc = found[document_id]
+        peers = self._records([doc.project_id], "AND d.series_key = ?", (doc.series_key,))
+        current = self.current_ids(peers)
+        for d in peers:
+            d.is_current = d.id in current
+        peers.sort(key=lambda d: (d.revision is None, -(d.revision or 0), d.is_archive, _natural(d)))
+        return [d.info() for d in peers]
 
     def page(self, project_number: object, offset: int = 0, limit: int = 50) -> DocumentPage:
         """Every document of a project (all folders with the code), in path order."""

@@ -131,6 +131,7 @@ async def test_demo_builds_indexes_shows_answers_and_serves_http(tmp_path: Path)
     again = run("demo", "--projects", "25", "--seed", "3", "--no-serve", "--dir", str(tmp_path / "firm"), env=env)
     assert again.returncode == 0, again.stderr
     assert re.search(r"indexed [\d,]+ files: 0 new, 0 changed, 0 removed", again.stdout), again.stdout
+    assert re.search(r"quicknav\S* tui --db \S*firm\.db", again.stdout), again.stdout  # how to open the dashboard
 
 
 @pytest.fixture
