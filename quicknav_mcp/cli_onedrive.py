@@ -47,7 +47,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
             print(f"added {source.location} (id {source.id}); run `quicknav onedrive sync` to index it")
             return 0
         if command == "remove":
+            from .indexers.onedrive_download import cache_dir_for, prune_cache
+
             source = od.remove_source(store, args.source)
+            prune_cache(store, cache_dir_for(store), config.onedrive_cache_max_bytes)  # its downloads go too
             print(f"removed {source.location}")
             return 0
         if command == "list":
