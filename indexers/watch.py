@@ -140,8 +140,9 @@ class SessionRows:
         self.store = store
         self._rows: dict[int, tuple[int, float]] = {}  # root id -> (row id, when it was opened)
 
-    def fold(self, report: ScanReport) -> None:
-        """Add a finished batch's counts and problems to the session's row of its root, and drop the batch row."""
+    def fold(self, report: ScanReport) -> int:
+        """Add a finished batch's counts and problems to the session's row of its root, drop the batch
+        row, and return the session row's id."""
         root_id, batch = report.root_id, report.scan_id
         with self.store.transaction() as conn:
             current = self._rows.get(root_id)
@@ -174,6 +175,7 @@ class SessionRows:
             )
             conn.execute("UPDATE scan_problems SET scan_id = ? WHERE scan_id = ?", (row, batch))
             conn.execute("DELETE FROM scans WHERE id = ?", (batch,))
+        return row
 
     def close(self, status: str = "done", root_id: int | None = None) -> None:
         """End the rows of the session (or of one root); a closed store is no error at shutdown."""
@@ -270,7 +272,8 @@ class Watcher:
         st = self.status
         st.paused_roots = [str(r) for r in self.roots if r not in present]
         for root in st.paused_roots:
-            log.warning("watched root %s is not there; paused until it returns (nothing is deleted)", root)
+            why = "is a file, not a folder" if Path(root).exists() else "is not there"
+            log.warning("watched root %s %s; paused until it returns (nothing is deleted)", root, why)
         st.watching = [str(r) for r in present]
         self._reconciled &= set(present)  # a root that is away is reconciled again when it returns
         if not present:
@@ -336,7 +339,7 @@ class Watcher:
             except ConfigError:
                 continue  # the root vanished mid-batch; the root check pauses it
             if report.status == "done":
-                self.rows.fold(report)
+                report.scan_id = self.rows.fold(report)  # where the batch is recorded now
             applied += len(items)
             st = self.status
             st.changes += len(items)
