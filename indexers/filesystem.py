@@ -430,7 +430,7 @@ class _Scan:
 
     @contextlib.contextmanager
     def _paced(self) -> Iterator[None]:
-        """A shared scan leaves the store to lookups after each write for as long as the write held it."""
+        """A shared scan leaves the store to lookups after each write (SHARED_PAUSE times as long as it held it)."""
         t = time.monotonic()
         yield
         if self.shared:

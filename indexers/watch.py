@@ -9,11 +9,12 @@ code narrowed to the touched project folders, so there is no second writer. Sear
 to extract and embed what changed.
 
 Its writes are *shared* scans (small, paced transactions) so lookups served meanwhile by the same
-process never wait long for the store. A session keeps one ``scans`` row per root (``kind``
-``watch``) into which each batch's own row is folded, so the history reads "scan, watch session
-(N batches), reconcile, watch session..." rather than a row per batch; a new row starts when
-another scan of the root was recorded after it. Polling looks at every file each round, so its
-default interval grows with the tree (:func:`auto_poll_ms`).
+process never wait long for the store, and while it runs the interpreter switches threads every
+millisecond (:data:`SWITCH_INTERVAL`) so they do not wait long for the GIL either. A session keeps
+one ``scans`` row per root (``kind`` ``watch``) into which each batch's own row is folded, so the
+history reads "scan, watch session (N batches), reconcile, watch session..." rather than a row per
+batch; a new row starts when another scan of the root was recorded after it. Polling looks at
+every file each round, so its default interval grows with the tree (:func:`auto_poll_ms`).
 
 Every second the session beats (``heartbeat`` in ``index_status``) and checks its roots: one that
 vanished (an unmounted share, a renamed folder) ends the session and the next runs without it —
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -54,6 +56,10 @@ TICK_MS = 1000  # heartbeat and root check interval
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 60.0
 HEALTHY_AFTER = 60.0  # a session that ran this long resets the backoff
+# While watching, the interpreter offers the GIL to another thread every this many seconds (CPython's
+# default: 5 ms). A lookup returning from SQLite waits that long for the watcher's Python work (walking,
+# parsing names) at each of its steps; at 1 ms a burst costs lookups a few ms instead of tens.
+SWITCH_INTERVAL = 0.001
 # Polling (no interval set): each round stats every file, ~0.05 ms locally but up to ~0.5 ms on a
 # share; an interval of POLL_MS_PER_FILE per indexed file keeps a round to a small share of the time.
 POLL_MS_PER_FILE = 0.5
@@ -425,8 +431,11 @@ class WatchSupervisor:
         self.watcher = watcher
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.run, name="quicknav-watcher", daemon=True)
+        self._switch: float | None = None  # the interval to restore on stop
 
     def start(self) -> WatchSupervisor:
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
         self._thread.start()
         return self
 
@@ -447,6 +456,9 @@ class WatchSupervisor:
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
         self.watcher.status.state = "stopped"
+        if self._switch is not None:
+            sys.setswitchinterval(self._switch)
+            self._switch = None
         return not self._thread.is_alive()
 
     def run(self) -> None:

@@ -76,6 +76,12 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 f"{r.source}: {r.status}, {r.items:,} items in {r.pages} pages, +{r.added} ~{r.updated} >{r.moved} "
                 f"-{r.deleted}, {r.linked} local, {r.problems} problems in {r.seconds:.1f}s"
             )
+            if r.download:
+                d = r.download
+                print(
+                    f"  content: {d['downloaded']} downloaded ({d['resumed']} resumed), {d['cached']} cached, "
+                    f"{d['extracted']} extracted, {d['failed']} failed, {d['pruned']} pruned from the cache"
+                )
             if r.error:
                 print(f"  error: {r.error}", file=sys.stderr)
         return 1 if any(r.status != "done" for r in reports) else 0
