@@ -78,7 +78,7 @@ from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.repo.documents import document_values
 from quicknav_mcp.store import Store
 
-from . import project_facts
+from . import project_facts, scan_rows
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,13 @@ MAX_WALK_DEPTH = 64
 #: Rows written per transaction; also written when this many seconds passed since the last.
 BATCH_ROWS = 2000
 BATCH_SECONDS = 0.5
+#: ``shared`` scans (the watcher's, inside a serving process whose lookups share the store's one
+#: connection): this many rows per transaction, then a pause of SHARED_PAUSE times the transaction
+#: (capped), so the writer holds the store at most a third of the time while it absorbs a burst.
+SHARED_BATCH_ROWS = 25
+SHARED_PAUSE = 2.0
+SHARED_PAUSE_MAX = 0.1
+SHARED_FACTS_BATCH = 5  # projects whose facts one transaction recomputes (a big project takes a while)
 #: Minimum seconds between two progress callbacks.
 PROGRESS_INTERVAL = 0.2
 #: Problems kept in ``scan_problems`` per scan (all are counted) and in the report.
@@ -270,8 +277,12 @@ class _Scan:
         force: bool,
         max_depth: int,
         only: list[str] | None = None,
+        shared: bool = False,
     ) -> None:
         self.store = store
+        self.batch_rows = SHARED_BATCH_ROWS if shared else BATCH_ROWS
+        self.facts_batch = SHARED_FACTS_BATCH if shared else project_facts.BATCH_PROJECTS
+        self.shared = shared
         # A narrow scan: the changed paths (relative to the root) whose project folders are walked.
         self.only = only
         self.fresh: set[int] = set()  # projects added or renamed by this scan: always walked
@@ -308,9 +319,7 @@ class _Scan:
         with store.transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO roots (path) VALUES (?)", (self.root_str,))
             root_id = conn.execute("SELECT id FROM roots WHERE path = ?", (self.root_str,)).fetchone()[0]
-            scan_id = conn.execute(
-                "INSERT INTO scans (root_id, started_at) VALUES (?, ?)", (root_id, started)
-            ).lastrowid
+            scan_id = scan_rows.open_row(conn, root_id, started)
         self.root_id: int = root_id
         self.report = ScanReport(root=self.root_str, root_id=root_id, scan_id=scan_id, started_at=started)
 
@@ -391,7 +400,7 @@ class _Scan:
         if not pending:
             return
         now = time.monotonic()
-        if not force and pending < BATCH_ROWS and now - self.last_flush < BATCH_SECONDS:
+        if not force and pending < self.batch_rows and now - self.last_flush < BATCH_SECONDS:
             return
         inserts, updates, problems = self.inserts, self.updates, self.pending_problems
         self.inserts, self.updates, self.pending_problems = [], [], []
@@ -405,16 +414,27 @@ class _Scan:
         self.last_flush = time.monotonic()
 
     def _write_batch(self, inserts: list[Any], updates: list[Any], problems: list[Any]) -> None:
-        with self.store.transaction() as conn:
-            if inserts:
-                conn.executemany(INSERT_DOC_SQL, inserts)
-            if updates:
-                conn.executemany(UPDATE_DOC_SQL, updates)
-            if problems:
-                conn.executemany(
-                    "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES (?, ?, ?, ?)", problems
-                )
-            self._write_counts(conn)
+        n = self.batch_rows  # one folder's files come in one batch: a shared scan splits it
+        for i in range(0, max(len(inserts) + len(updates), 1), n):
+            ins, upd = inserts[i : i + n], updates[max(0, i - len(inserts)) : max(0, i + n - len(inserts))]
+            with self._paced(), self.store.transaction() as conn:
+                if ins:
+                    conn.executemany(INSERT_DOC_SQL, ins)
+                if upd:
+                    conn.executemany(UPDATE_DOC_SQL, upd)
+                if problems and not i:
+                    conn.executemany(
+                        "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES (?, ?, ?, ?)", problems
+                    )
+                self._write_counts(conn)
+
+    @contextlib.contextmanager
+    def _paced(self) -> Iterator[None]:
+        """A shared scan leaves the store to lookups after each write (SHARED_PAUSE times as long as it held it)."""
+        t = time.monotonic()
+        yield
+        if self.shared:
+            time.sleep(min((time.monotonic() - t) * SHARED_PAUSE, SHARED_PAUSE_MAX))
 
     def _wait_writer(self) -> None:
         future, self._writer_future = self._writer_future, None
@@ -448,7 +468,7 @@ class _Scan:
         log.info("scan %d of %s started", self.report.scan_id, self.root_str)
         try:
             # First the project facts a killed scan left uncomputed: right even if this scan is killed too.
-            project_facts.refresh(self.store)
+            project_facts.refresh(self.store, batch=self.facts_batch)
             found = self._discover()
             self._load_documents(found)
             self._sync_projects(found)
@@ -459,7 +479,7 @@ class _Scan:
                 self.phase = "reconcile"
                 self._tick(force=True)
                 self._reconcile()
-            project_facts.refresh(self.store)
+            project_facts.refresh(self.store, batch=self.facts_batch)
             self._finish("done" if complete else "cancelled")
         except BaseException:
             with contextlib.suppress(BaseException):
@@ -802,8 +822,8 @@ class _Scan:
             (INSERT_DOC_SQL, inserts),
             ("DELETE FROM documents WHERE id = ?", deletes),
         ):
-            for chunk in _chunks(items, BATCH_ROWS):
-                with self.store.transaction() as conn:
+            for chunk in _chunks(items, self.batch_rows):
+                with self._paced(), self.store.transaction() as conn:
                     conn.executemany(sql, chunk)
         if self.vanished_projects:
             with self.store.transaction() as conn:
@@ -854,15 +874,17 @@ def scan_root(
     cancel: threading.Event | None = None,
     force: bool = False,
     max_depth: int = MAX_DEPTH,
+    shared: bool = False,
 ) -> ScanReport:
     """Index (or re-index) the project folders under ``root`` and return what changed.
 
     ``force`` re-parses every file even when unchanged (use after the name parser changed).
+    ``shared``: small, paced write transactions, for a process that serves lookups meanwhile.
     Raises :class:`ConfigError` when ``root`` does not exist or is not a directory.
     """
     path = _resolve_root(root)
     with _root_lock(store, path):
-        return _Scan(store, path, progress, cancel, force, max_depth).run()
+        return _Scan(store, path, progress, cancel, force, max_depth, shared=shared).run()
 
 
 def scan_changes(
@@ -872,6 +894,7 @@ def scan_changes(
     *,
     cancel: threading.Event | None = None,
     max_depth: int = MAX_DEPTH,
+    shared: bool = False,
 ) -> ScanReport:
     """Reconcile just the project folders holding ``paths`` (changed files or folders under ``root``).
 
@@ -890,7 +913,7 @@ def scan_changes(
             continue
         only.append(rel.replace(os.sep, "/"))
     with _root_lock(store, path):
-        return _Scan(store, path, None, cancel, False, max_depth, only=only).run()
+        return _Scan(store, path, None, cancel, False, max_depth, only=only, shared=shared).run()
 
 
 def scan_roots(

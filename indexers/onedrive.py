@@ -43,7 +43,7 @@ from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.repo.documents import document_values
 from quicknav_mcp.store import Store
 
-from . import project_facts
+from . import project_facts, scan_rows
 from .onedrive_graph import GraphClient, GraphError, ResyncRequired
 from .onedrive_sources import (
     SCHEME,
@@ -91,6 +91,7 @@ class SyncReport:
     seconds: float = 0.0
     error: str | None = None
     problem_samples: list[dict[str, str]] = field(default_factory=list)
+    download: dict[str, Any] | None = None  # content downloads after the sync, when they are on
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,9 +109,7 @@ class _Sync:
         self.t0 = time.monotonic()
         started = _now()
         with store.transaction() as conn:
-            scan_id = conn.execute(
-                "INSERT INTO scans (root_id, started_at) VALUES (?, ?)", (source.root_id, started)
-            ).lastrowid
+            scan_id = scan_rows.open_row(conn, source.root_id, started, kind="onedrive")
         self.report = SyncReport(source=source.location, scan_id=scan_id, full=self.full)
         self.problems: list[tuple[int, str, str, str]] = []
 
@@ -146,12 +145,14 @@ class _Sync:
 
     def load_tree(self) -> dict[str, Node]:
         rows = self.store.query(
-            "SELECT item_id, parent_id, name, is_folder, is_root, size, mtime, web_url, doc_id, project_id, local "
-            "FROM onedrive_items WHERE source_id = ?",
+            "SELECT item_id, parent_id, name, is_folder, is_root, size, mtime, web_url, doc_id, project_id, local, "
+            "etag, ctag FROM onedrive_items WHERE source_id = ?",
             (self.source.id,),
         )
         return {
-            r[0]: Node(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5], r[6], r[7], r[8], r[9], bool(r[10]))
+            r[0]: Node(
+                r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5], r[6], r[7], r[8], r[9], bool(r[10]), r[11], r[12]
+            )
             for r in rows
         }
 
@@ -311,7 +312,8 @@ class _Sync:
                 conn.execute("DELETE FROM onedrive_items WHERE source_id = ?", (self.source.id,))
                 conn.executemany(
                     "INSERT INTO onedrive_items (source_id, item_id, parent_id, name, is_folder, is_root, size, "
-                    "mtime, web_url, doc_id, project_id, local) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "mtime, web_url, doc_id, project_id, local, etag, ctag) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             self.source.id,
@@ -326,6 +328,8 @@ class _Sync:
                             n.doc_id,
                             n.project_id,
                             int(n.local),
+                            n.etag,
+                            n.ctag,
                         )
                         for n in tree.values()
                     ],

@@ -137,6 +137,7 @@ class GraphClient:
         self.sleep = sleep
         self.waited = 0.0  # seconds spent honouring throttling and backoff (reported by the sync)
         self.retries = 0
+        self.resumed = 0  # downloads continued from a partial file
         self._token: str | None = None
         self._expires = 0.0
         self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=True)
@@ -257,8 +258,14 @@ class GraphClient:
                 continue
             return body
 
-    def download(self, path: str, dest: Path, max_bytes: int) -> int:
-        """Stream ``path`` (an item's ``/content``) into ``dest`` (via a ``.part`` file); returns the bytes.
+    def download(self, path: str, dest: Path, max_bytes: int, *, etag: str | None = None) -> int:
+        """Stream ``path`` (an item's ``/content``) into ``dest`` via ``dest.part``; returns the bytes fetched now.
+
+        Resumable: a dropped connection keeps the ``.part`` file, and the next call for the same
+        ``dest`` asks only for the rest (``Range: bytes=N-``) under ``If-Range: etag``, so a server
+        whose file changed since answers with the whole new file, which replaces the part. A 206
+        answer whose range or ``ETag`` does not match is refused and the file fetched from the
+        start. Without an ``etag`` the part cannot be validated and is never resumed.
 
         Goes through the breaker like :meth:`get_json`; the redirect to the pre-authenticated
         download host is followed without the bearer token (httpx drops it across origins).
@@ -267,24 +274,13 @@ class GraphClient:
             self.breaker.before()
         part = dest.with_name(dest.name + ".part")
         try:
-            with self._http.stream("GET", self.url(path), headers={"Authorization": f"Bearer {self._bearer()}"}) as r:
-                if r.status_code >= 400:
-                    error = GraphUnavailable if r.status_code in RETRY_STATUSES else GraphError
-                    raise error(f"HTTP {r.status_code} downloading {path}")
-                written = 0
-                with part.open("wb") as out:
-                    for chunk in r.iter_bytes():
-                        written += len(chunk)
-                        if written > max_bytes:
-                            raise GraphError(f"{path} is over the {max_bytes:,}-byte download cap")
-                        out.write(chunk)
+            fetched = self._download(path, part, max_bytes, etag)
         except httpx.TransportError as exc:
-            part.unlink(missing_ok=True)
+            # The part stays: the next attempt resumes it.
             if self.breaker is not None:
                 self.breaker.failure(exc)
             raise GraphUnavailable(f"download of {path} failed ({type(exc).__name__})") from exc
         except GraphUnavailable as exc:
-            part.unlink(missing_ok=True)
             if self.breaker is not None:
                 self.breaker.failure(exc)
             raise
@@ -296,7 +292,54 @@ class GraphClient:
         if self.breaker is not None:
             self.breaker.success()
         os.replace(part, dest)
-        return written
+        return fetched
+
+    def _download(self, path: str, part: Path, max_bytes: int, etag: str | None) -> int:
+        have = part.stat().st_size if part.exists() else 0
+        if have and (not etag or have >= max_bytes):
+            part.unlink()
+            have = 0
+        headers = {"Authorization": f"Bearer {self._bearer()}"}
+        if have:
+            headers |= {"Range": f"bytes={have}-", "If-Range": str(etag)}
+        with self._http.stream("GET", self.url(path), headers=headers) as r:
+            status = r.status_code
+            stale = have and (status == 416 or (status == 206 and not _resumes(r, have, etag)))
+            if not stale:
+                return self._receive(r, path, part, have if status == 206 else 0, max_bytes)
+        # The part no longer fits what the server has: start over (once).
+        log.info("graph: the partial download of %s is stale; fetching it whole", path)
+        part.unlink()
+        return self._download(path, part, max_bytes, etag)
+
+    def _receive(self, r: httpx.Response, path: str, part: Path, have: int, max_bytes: int) -> int:
+        """Write a download answer into ``part`` (appending after ``have`` bytes when resuming)."""
+        if r.status_code >= 400:
+            error = GraphUnavailable if r.status_code in RETRY_STATUSES else GraphError
+            raise error(f"HTTP {r.status_code} downloading {path}")
+        if have:
+            self.resumed += 1
+            log.info("graph: resuming %s at byte %d", path, have)
+        written, fetched = have, 0
+        with part.open("ab" if have else "wb") as out:
+            for chunk in r.iter_bytes():
+                written += len(chunk)
+                fetched += len(chunk)
+                if written > max_bytes:
+                    raise GraphError(f"{path} is over the {max_bytes:,}-byte download cap")
+                out.write(chunk)
+        return fetched
+
+
+def _resumes(response: httpx.Response, have: int, etag: str | None) -> bool:
+    """Whether a 206 answer continues a part of ``have`` bytes of the version ``etag``."""
+    served = response.headers.get("etag")
+    if served and etag and served.strip() != etag.strip():
+        return False
+    content_range = response.headers.get("content-range", "")  # bytes START-END/TOTAL
+    unit, _, rest = content_range.partition(" ")
+    start = rest.split("-", 1)[0]
+    return unit == "bytes" and start.isdigit() and int(start) == have
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -20,7 +20,7 @@ from quicknav_mcp.store import Store
 
 from .onedrive import Source, SyncReport, list_sources, set_auth_record, sync_source
 from .onedrive_auth import SignIn, is_service, make_credential, sign_in_person
-from .onedrive_download import cache_dir_for, download_content
+from .onedrive_download import cache_dir_for, download_content, prune_cache
 from .onedrive_graph import GraphClient, graph_breaker, graph_scope
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,16 @@ def sync_sources(
             reports.append(report)
             if config.onedrive_download_max_bytes > 0 and report.status == "done":
                 got = download_content(store, source, client, cache_dir_for(store), config.onedrive_download_max_bytes)
+                report.download = got.to_dict()
                 if got.downloaded or got.failed:
-                    log.info("onedrive %s: %d downloaded, %d failed", source.location, got.downloaded, got.failed)
+                    log.info(
+                        "onedrive %s: %d downloaded (%d resumed), %d failed",
+                        source.location,
+                        got.downloaded,
+                        got.resumed,
+                        got.failed,
+                    )
+    prune_cache(store, cache_dir_for(store), config.onedrive_cache_max_bytes)
     return reports
 
 

@@ -40,6 +40,8 @@ class Node:
     doc_id: int | None = None
     project_id: int | None = None
     local: bool = False
+    etag: str | None = None  # changes with any edit, rename or move
+    ctag: str | None = None  # changes with the content only (files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +118,13 @@ def parse_item(raw: Any) -> tuple[str, Node | None]:
         size=size if isinstance(size, int) and size >= 0 else 0,
         mtime=_epoch(fs_info.get("lastModifiedDateTime") or raw.get("lastModifiedDateTime")),
         web_url=raw.get("webUrl") if isinstance(raw.get("webUrl"), str) else None,
+        etag=_tag(raw.get("eTag")),
+        ctag=_tag(raw.get("cTag")),
     )
+
+
+def _tag(value: Any) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= 500 else None
 
 
 def apply(nodes: dict[str, Node], item_id: str, node: Node | None) -> None:

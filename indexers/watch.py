@@ -8,6 +8,14 @@ changes (grouped by watchfiles for up to :data:`DEBOUNCE_MS`) to
 code narrowed to the touched project folders, so there is no second writer. Search is then woken
 to extract and embed what changed.
 
+Its writes are *shared* scans (small, paced transactions) so lookups served meanwhile by the same
+process never wait long for the store, and while it runs the interpreter switches threads every
+millisecond (:data:`SWITCH_INTERVAL`) so they do not wait long for the GIL either. A session keeps
+one ``scans`` row per root (``kind`` ``watch``) into which each batch's own row is folded, so the
+history reads "scan, watch session (N batches), reconcile, watch session..." rather than a row per
+batch; a new row starts when another scan of the root was recorded after it. Polling looks at
+every file each round, so its default interval grows with the tree (:func:`auto_poll_ms`).
+
 Every second the session beats (``heartbeat`` in ``index_status``) and checks its roots: one that
 vanished (an unmounted share, a renamed folder) ends the session and the next runs without it —
 nothing under it is deleted — and when it is back a new session reconciles it. A full reconcile
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,6 +43,7 @@ from quicknav_mcp.domain import is_transient
 from quicknav_mcp.errors import ConfigError
 from quicknav_mcp.store import Store
 
+from . import scan_rows
 from .filesystem import ScanReport, scan_changes, scan_root
 
 log = logging.getLogger(__name__)
@@ -46,6 +56,15 @@ TICK_MS = 1000  # heartbeat and root check interval
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 60.0
 HEALTHY_AFTER = 60.0  # a session that ran this long resets the backoff
+# While watching, the interpreter offers the GIL to another thread every this many seconds (CPython's
+# default: 5 ms). A lookup returning from SQLite waits that long for the watcher's Python work (walking,
+# parsing names) at each of its steps; at 1 ms a burst costs lookups a few ms instead of tens.
+SWITCH_INTERVAL = 0.001
+# Polling (no interval set): each round stats every file, ~0.05 ms locally but up to ~0.5 ms on a
+# share; an interval of POLL_MS_PER_FILE per indexed file keeps a round to a small share of the time.
+POLL_MS_PER_FILE = 0.5
+POLL_MS_MIN = 2_000
+POLL_MS_MAX = 300_000
 # Filesystems where inotify sees no changes made by other machines.
 NETWORK_FS = frozenset(
     {"nfs", "nfs4", "cifs", "smbfs", "smb3", "9p", "fuse.sshfs", "sshfs", "davfs", "fuse.rclone", "afs", "ncpfs"}
@@ -66,6 +85,7 @@ class WatchStatus:
     state: str = "starting"  # starting | reconciling | watching | paused | restarting | stopped
     mode: str | None = None  # inotify (OS notifications) | polling
     mode_reason: str | None = None
+    poll_interval_s: float | None = None  # polling mode: seconds between two looks at every file
     heartbeat: str | None = None
     last_change: str | None = None
     last_change_path: str | None = None
@@ -114,6 +134,80 @@ def group_changes(changes: Iterable[tuple[Change, str]], roots: Sequence[Path]) 
     return grouped
 
 
+def auto_poll_ms(files: int) -> int:
+    """The polling interval for a tree of ``files`` files (``QUICKNAV_WATCH_POLL_MS`` unset)."""
+    return int(min(POLL_MS_MAX, max(POLL_MS_MIN, files * POLL_MS_PER_FILE)))
+
+
+class SessionRows:
+    """The ``scans`` rows of one watcher session, one per root, into which batch rows are folded."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._rows: dict[int, tuple[int, float]] = {}  # root id -> (row id, when it was opened)
+
+    def fold(self, report: ScanReport) -> int:
+        """Add a finished batch's counts and problems to the session's row of its root, drop the batch
+        row, and return the session row's id."""
+        root_id, batch = report.root_id, report.scan_id
+        with self.store.transaction() as conn:
+            current = self._rows.get(root_id)
+            latest = conn.execute(
+                "SELECT max(id) FROM scans WHERE root_id = ? AND id != ?", (root_id, batch)
+            ).fetchone()[0]
+            if current is None or latest != current[0]:
+                # First batch, or another scan of the root came after the row: a new row keeps the
+                # latest row of each root (what index_status shows) the latest activity.
+                if current is not None:
+                    self._finish(conn, current[0], "done")
+                current = (scan_rows.open_row(conn, root_id, report.started_at, kind="watch"), time.monotonic())
+                self._rows[root_id] = current
+            row, opened = current
+            conn.execute(
+                "UPDATE scans SET files_seen = files_seen + ?, added = added + ?, updated = updated + ?, "
+                "moved = moved + ?, deleted = deleted + ?, unchanged = unchanged + ?, problems = problems + ?, "
+                "batches = batches + 1, seconds = ? WHERE id = ?",
+                (
+                    report.files_seen,
+                    report.added,
+                    report.updated,
+                    report.moved,
+                    report.deleted,
+                    report.unchanged,
+                    report.problems,
+                    round(time.monotonic() - opened, 3),
+                    row,
+                ),
+            )
+            conn.execute("UPDATE scan_problems SET scan_id = ? WHERE scan_id = ?", (row, batch))
+            conn.execute("DELETE FROM scans WHERE id = ?", (batch,))
+        return row
+
+    def close(self, status: str = "done", root_id: int | None = None) -> None:
+        """End the rows of the session (or of one root); a closed store is no error at shutdown."""
+        ids = [i for i in (list(self._rows) if root_id is None else [root_id]) if i in self._rows]
+        if not ids:
+            return
+        try:
+            with self.store.transaction() as conn:
+                for i in ids:
+                    row, opened = self._rows[i]
+                    self._finish(conn, row, status, round(time.monotonic() - opened, 3))
+        except Exception:
+            # Kept: the next session goes on folding into them (still running) and ends them later.
+            log.debug("could not close the watcher's scans rows", exc_info=True)
+            return
+        for i in ids:
+            del self._rows[i]
+
+    @staticmethod
+    def _finish(conn: Any, row: int, status: str, seconds: float | None = None) -> None:
+        conn.execute(
+            "UPDATE scans SET status = ?, finished_at = ?, seconds = coalesce(?, seconds) WHERE id = ?",
+            (status, _now(), seconds, row),
+        )
+
+
 def filesystem_type(path: Path) -> str | None:
     """The type of the filesystem holding ``path`` (Linux ``/proc/mounts``), or None when unknown."""
     try:
@@ -144,7 +238,7 @@ class Watcher:
         roots: Sequence[Path],
         *,
         poll: bool | None = None,
-        poll_ms: int = 1000,
+        poll_ms: int | None = None,
         reconcile_minutes: int = 60,
         on_changes: Callable[[Path, list[FileChange], ScanReport], None] | None = None,
         after_changes: Callable[[], None] | None = None,
@@ -155,7 +249,7 @@ class Watcher:
         self.store = store
         self.roots = tuple(Path(r) for r in roots)
         self.poll = poll
-        self.poll_ms = poll_ms
+        self.poll_ms = poll_ms  # None: scaled to the tree (auto_poll_ms)
         self.reconcile_seconds = reconcile_minutes * 60.0
         self.on_changes = on_changes
         self.after_changes = after_changes
@@ -164,15 +258,28 @@ class Watcher:
         self._limit_reached = False  # the OS refused more watches once: poll from then on
         self._reconciled: set[Path] = set()
         self._last_reconcile = time.monotonic()
+        self.rows = SessionRows(store)
 
     # ------------------------------------------------------------------ one session
 
     def run_session(self, stop: threading.Event) -> None:
+        """One session; its ``scans`` rows end ``done``, or ``failed`` when it raises."""
+        status = "failed"
+        try:
+            self._session(stop)
+            status = "done"
+        finally:
+            self.rows.close(status)
+
+    def _session(self, stop: threading.Event) -> None:
+        with self.store.transaction() as conn:  # rows a killed process left running
+            scan_rows.mark_interrupted(conn)
         present = [r for r in self.roots if r.is_dir()]
         st = self.status
         st.paused_roots = [str(r) for r in self.roots if r not in present]
         for root in st.paused_roots:
-            log.warning("watched root %s is not there; paused until it returns (nothing is deleted)", root)
+            why = "is a file, not a folder" if Path(root).exists() else "is not there"
+            log.warning("watched root %s %s; paused until it returns (nothing is deleted)", root, why)
         st.watching = [str(r) for r in present]
         self._reconciled &= set(present)  # a root that is away is reconciled again when it returns
         if not present:
@@ -187,7 +294,9 @@ class Watcher:
         if pending:
             self._reconcile(pending, stop)
         polling, reason = self._polling(present)
+        poll_ms = self._poll_ms(present) if polling else 1000
         st.mode, st.mode_reason = ("polling" if polling else "inotify"), reason
+        st.poll_interval_s = poll_ms / 1000 if polling else None
         st.state = "watching"
         self._beat()
         log.info("watching %d root(s) with %s", len(present), st.mode, extra={"roots": st.watching, "reason": reason})
@@ -201,7 +310,7 @@ class Watcher:
                 rust_timeout=TICK_MS,
                 yield_on_timeout=True,
                 force_polling=polling,
-                poll_delay_ms=self.poll_ms,
+                poll_delay_ms=poll_ms,
                 ignore_permission_denied=True,
                 raise_interrupt=False,
             ):
@@ -232,9 +341,11 @@ class Watcher:
         applied = 0
         for root, items in grouped.items():
             try:
-                report = scan_changes(self.store, root, [c.path for c in items], cancel=stop)
+                report = scan_changes(self.store, root, [c.path for c in items], cancel=stop, shared=True)
             except ConfigError:
                 continue  # the root vanished mid-batch; the root check pauses it
+            if report.status == "done":
+                report.scan_id = self.rows.fold(report)  # where the batch is recorded now
             applied += len(items)
             st = self.status
             st.changes += len(items)
@@ -271,11 +382,12 @@ class Watcher:
                 return
             try:
                 # A reconcile of a large share takes minutes: its progress keeps the heartbeat fresh.
-                report = scan_root(self.store, root, cancel=stop, progress=lambda _p: self._beat())
+                report = scan_root(self.store, root, cancel=stop, progress=lambda _p: self._beat(), shared=True)
             except ConfigError as exc:  # vanished since the check: the next session pauses it
                 log.warning("reconcile of %s skipped: %s", root, exc)
                 continue
             self._reconciled.add(root)
+            self.rows.close("done", report.root_id)  # later batches start a row after the reconcile's
             log.info(
                 "reconciled %s: %d added, %d updated, %d moved, %d deleted",
                 root,
@@ -289,6 +401,16 @@ class Watcher:
         if self.after_changes is not None:
             self.after_changes()
         st.state = "watching"
+
+    def _poll_ms(self, roots: Sequence[Path]) -> int:
+        if self.poll_ms is not None:
+            return self.poll_ms
+        marks = ", ".join("?" for _ in roots)
+        row = self.store.query_one(
+            f"SELECT count(*) FROM documents d JOIN roots r ON r.id = d.root_id WHERE r.path IN ({marks})",
+            [str(r) for r in roots],
+        )
+        return auto_poll_ms(int(row[0]) if row else 0)
 
     def _polling(self, roots: Sequence[Path]) -> tuple[bool, str | None]:
         if self._limit_reached:
@@ -309,8 +431,11 @@ class WatchSupervisor:
         self.watcher = watcher
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.run, name="quicknav-watcher", daemon=True)
+        self._switch: float | None = None  # the interval to restore on stop
 
     def start(self) -> WatchSupervisor:
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
         self._thread.start()
         return self
 
@@ -331,6 +456,9 @@ class WatchSupervisor:
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
         self.watcher.status.state = "stopped"
+        if self._switch is not None:
+            sys.setswitchinterval(self._switch)
+            self._switch = None
         return not self._thread.is_alive()
 
     def run(self) -> None:
@@ -360,9 +488,11 @@ class WatchSupervisor:
 
 __all__ = [
     "FileChange",
+    "SessionRows",
     "WatchStatus",
     "WatchSupervisor",
     "Watcher",
+    "auto_poll_ms",
     "filesystem_type",
     "group_changes",
     "ignored",

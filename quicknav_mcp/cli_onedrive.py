@@ -47,7 +47,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
             print(f"added {source.location} (id {source.id}); run `quicknav onedrive sync` to index it")
             return 0
         if command == "remove":
+            from .indexers.onedrive_download import cache_dir_for, prune_cache
+
             source = od.remove_source(store, args.source)
+            prune_cache(store, cache_dir_for(store), config.onedrive_cache_max_bytes)  # its downloads go too
             print(f"removed {source.location}")
             return 0
         if command == "list":
@@ -73,6 +76,12 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 f"{r.source}: {r.status}, {r.items:,} items in {r.pages} pages, +{r.added} ~{r.updated} >{r.moved} "
                 f"-{r.deleted}, {r.linked} local, {r.problems} problems in {r.seconds:.1f}s"
             )
+            if r.download:
+                d = r.download
+                print(
+                    f"  content: {d['downloaded']} downloaded ({d['resumed']} resumed), {d['cached']} cached, "
+                    f"{d['extracted']} extracted, {d['failed']} failed, {d['pruned']} pruned from the cache"
+                )
             if r.error:
                 print(f"  error: {r.error}", file=sys.stderr)
         return 1 if any(r.status != "done" for r in reports) else 0

@@ -45,6 +45,7 @@ ENV_ONEDRIVE_GRAPH_URL = "QUICKNAV_ONEDRIVE_GRAPH_URL"
 ENV_ONEDRIVE_AUTHORITY = "QUICKNAV_ONEDRIVE_AUTHORITY"
 ENV_ONEDRIVE_POLL = "QUICKNAV_ONEDRIVE_POLL_SECONDS"
 ENV_ONEDRIVE_DOWNLOAD = "QUICKNAV_ONEDRIVE_DOWNLOAD_MAX_BYTES"
+ENV_ONEDRIVE_CACHE = "QUICKNAV_ONEDRIVE_CACHE_MAX_BYTES"
 # --- the HTTP gateway (quicknav_mcp/http)
 ENV_JWT_SECRET = "QUICKNAV_JWT_SECRET"
 ENV_ALLOWED_HOSTS = "QUICKNAV_ALLOWED_HOSTS"
@@ -106,13 +107,14 @@ class Config:
     # --- the file watcher (indexers/watch.py)
     watch: bool = True  # `serve` follows changes under the roots as they happen
     watch_poll: bool | None = None  # force polling (True) or inotify (False); None: polling on network filesystems
-    watch_poll_ms: int = 1000  # how often polling mode looks at the files
+    watch_poll_ms: int | None = None  # how often polling mode looks at the files; None: scaled to the tree
     reconcile_minutes: int = 60  # a full incremental scan this often while watching (0 = never)
     # --- OneDrive / SharePoint
     onedrive_graph_url: str = "https://graph.microsoft.com/v1.0"  # national clouds have their own host
     onedrive_authority: str = "login.microsoftonline.com"  # Entra ID sign-in host
     onedrive_poll_seconds: int = 300  # `serve` syncs every source this often; 0 = only `quicknav onedrive sync`
     onedrive_download_max_bytes: int = 0  # download cloud-only documents up to this size for their text; 0 = off
+    onedrive_cache_max_bytes: int = 1 << 30  # the download cache is pruned to this size (least recently fetched first)
     # --- the HTTP gateway
     jwt_secrets: tuple[str, ...] = field(default=(), repr=False)  # first signs, all verify; empty: loopback only
     allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost, 127.0.0.1 and [::1]
@@ -291,7 +293,7 @@ SETTINGS: tuple[Setting, ...] = (
         "watch_poll_ms",
         ENV_WATCH_POLL_MS,
         "",
-        "how often polling mode looks for changes, in milliseconds",
+        "how often polling mode looks for changes, in milliseconds (default: 0.5 ms per indexed file, 2 s to 5 min)",
         _int(50, 600_000, "milliseconds"),
     ),
     Setting(
@@ -328,6 +330,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "download cloud-only OneDrive documents up to this size to search their text (0 = off)",
         _int(0, 1 << 31, "bytes"),
+    ),
+    Setting(
+        "onedrive_cache_max_bytes",
+        ENV_ONEDRIVE_CACHE,
+        "",
+        "the OneDrive download cache is pruned to this size, least recently fetched files first (0 = keep none)",
+        _int(0, 1 << 40, "bytes"),
     ),
     Setting(
         "jwt_secrets",

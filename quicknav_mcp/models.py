@@ -262,7 +262,8 @@ class ProjectPage(Page):
 
 class ScanSummary(BaseModel):
     root: str
-    status: str
+    kind: str = "scan"  # scan | watch (a watcher session, its change batches folded in) | onedrive
+    status: str  # running | done | cancelled | failed | interrupted (its process died) | refused
     started_at: str | None = None
     finished_at: str | None = None
     files_seen: int = 0
@@ -273,6 +274,7 @@ class ScanSummary(BaseModel):
     unchanged: int = 0
     problems: int = 0
     seconds: float | None = None
+    batches: int | None = None  # watch rows: how many batches of changes
 
 
 class SearchIndexStatus(BaseModel):

@@ -84,6 +84,7 @@ class IndexService:
             last_scans=[
                 ScanSummary(
                     root=s["root"],
+                    kind=s["kind"],
                     status=s["status"],
                     started_at=s["started_at"],
                     finished_at=s["finished_at"],
@@ -95,6 +96,7 @@ class IndexService:
                     unchanged=s["unchanged"],
                     problems=s["problems"],
                     seconds=s["seconds"],
+                    batches=s["batches"] if s["kind"] == "watch" else None,
                 )
                 for s in scans
             ],

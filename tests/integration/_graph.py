@@ -5,10 +5,15 @@ and answers ``/drives/{id}/root/delta`` the way Graph does: a full listing in pa
 deltaLink, then only items changed since that link (latest state; ``deleted`` facets for removals;
 a renamed folder alone, without its children). Faults are queued per request: status codes with
 ``Retry-After``, malformed bodies, dropped connections; tokens can be revoked.
+
+Files carry an eTag (bumped by any change) and a cTag (bumped by content changes). Their content is
+served from a separate download host that honours ``Range`` / ``If-Range`` like Graph's
+pre-authenticated URLs, and can drop the connection part-way through (``cuts``).
 """
 
 from __future__ import annotations
 
+import calendar
 import json
 import time
 from collections.abc import Callable
@@ -56,6 +61,9 @@ class FakeDrive:
     downloads: list[str] = field(default_factory=list)  # item ids fetched through /content
     faults: list[Any] = field(default_factory=list)  # int status, ("status", code, retry_after), "junk", "drop"
     requests: list[str] = field(default_factory=list)
+    cuts: list[int] = field(default_factory=list)  # next downloads drop the connection after this many bytes
+    served: list[tuple[str, int, int]] = field(default_factory=list)  # (item id, first byte, bytes sent)
+    versions: dict[str, int] = field(default_factory=dict)  # item id -> content version (its cTag)
     _next_id: int = 0
     _folders: dict[tuple[str, str], str] = field(default_factory=dict)  # (parent id, name) -> folder id
 
@@ -72,9 +80,15 @@ class FakeDrive:
         self._touch(item_id)
         return item_id
 
-    def _touch(self, item_id: str) -> None:
+    def _touch(self, item_id: str, *, content: bool = False) -> None:
         self.seq += 1
         self.changed[item_id] = self.seq
+        item = self.items[item_id]
+        if "file" in item:
+            version = self.versions.get(item_id, 0) + content
+            self.versions[item_id] = version
+            item["cTag"] = f'"c:{{{item_id}}},{version}"'
+            item["eTag"] = f'"{{{item_id}}},{self.seq}"'
 
     def folder(self, parent: str, name: str) -> str:
         known = self._folders.get((parent, name))
@@ -134,7 +148,17 @@ class FakeDrive:
 
     def modify(self, item_id: str, size: int) -> None:
         self.items[item_id]["size"] = size
-        self._touch(item_id)
+        self._touch(item_id, content=True)
+
+    def rewrite(self, item_id: str, data: bytes) -> None:
+        """New content (a new cTag, size and modification time), as a save from Word would."""
+        item = self.items[item_id]
+        stamp = item["fileSystemInfo"]["lastModifiedDateTime"]
+        mtime = int(calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))) + 60
+        item["fileSystemInfo"] = {"lastModifiedDateTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mtime))}
+        item["size"] = len(data)
+        self.content[item_id] = data
+        self._touch(item_id, content=True)
 
     def delete(self, item_id: str) -> None:
         """Delete an item and everything under it (the feed reports only the item itself)."""
@@ -157,7 +181,7 @@ class FakeDrive:
         if str(request.url).startswith(DOWNLOAD_HOST):
             if "authorization" in request.headers:  # the bearer token must not follow the redirect
                 return httpx.Response(400, text="token sent to the download host")
-            return httpx.Response(200, content=self.content[str(request.url).rsplit("/", 1)[1]])
+            return self._serve_content(request, str(request.url).rsplit("/", 1)[1])
         auth = request.headers.get("authorization", "")
         if self.valid_tokens is not None and auth.removeprefix("Bearer ") not in self.valid_tokens:
             return httpx.Response(401, json={"error": {"code": "InvalidAuthenticationToken", "message": "expired"}})
@@ -211,6 +235,32 @@ class FakeDrive:
         else:
             body["@odata.deltaLink"] = f"{base}?token={snap}"
         return httpx.Response(200, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+
+    def _serve_content(self, request: httpx.Request, item_id: str) -> httpx.Response:
+        data = self.content[item_id]
+        etag = self.items[item_id]["eTag"]
+        headers = {"ETag": etag}
+        status, start = 200, 0
+        wanted = request.headers.get("range", "")
+        # If-Range: the range only while the file is still the version the client has part of.
+        if wanted.startswith("bytes=") and request.headers.get("if-range", etag) == etag:
+            start = int(wanted.removeprefix("bytes=").split("-", 1)[0])
+            if start >= len(data):
+                return httpx.Response(416, headers={"Content-Range": f"bytes */{len(data)}"})
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
+        body = data[start:]
+        if self.cuts:
+            sent = min(self.cuts.pop(0), len(body))
+            self.served.append((item_id, start, sent))
+
+            def cut() -> Any:
+                yield body[:sent]
+                raise httpx.ReadError("connection reset by peer in the middle of the download")
+
+            return httpx.Response(status, headers=headers, content=cut())
+        self.served.append((item_id, start, len(body)))
+        return httpx.Response(status, headers=headers, content=body)
 
     def listing(self) -> list[dict[str, Any]]:
         """Every item, parents before children (as Graph lists a drive)."""

@@ -6,10 +6,12 @@ deadline rather than sleeping a fixed time, so a slow machine takes longer but n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -209,6 +211,108 @@ async def test_no_watch_turns_it_off(tmp_path: Path) -> None:
         assert status["watcher"] is None
 
 
+def _serve_pid(db: Path) -> int:
+    """The pid of the serving process, from the owner of its latest ``scans`` row (``host:pid:start``)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        owner = conn.execute("SELECT owner FROM scans WHERE owner IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    assert owner, "no scans row written by the server"
+    return int(owner[0].split(":")[1])
+
+
+def _rows(db: Path, pid: int) -> list[tuple[str, str]]:
+    """``(kind, status)`` of the ``scans`` rows written by process ``pid``."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT kind, status FROM scans WHERE owner LIKE ? ORDER BY id", (f"%:{pid}:%",)).fetchall()
+    finally:
+        conn.close()
+
+
+async def test_a_killed_server_catches_up_on_restart(tmp_path: Path) -> None:
+    """``serve`` SIGKILLed in the middle of a burst, files changed while it is down: the restarted
+    server's start-up reconcile finds everything, and the dead server's rows say ``interrupted``."""
+    root = tmp_path / "Projects"
+    _tree(root)
+    db = tmp_path / "q.db"
+    d1, d2 = root / P1 / SD, root / P2 / SD
+    burst = root / P2 / "Photos"
+    burst.mkdir()
+    with contextlib.suppress(Exception):  # the client's session ends abruptly with its server
+        async with Client(_params(db, root)) as client:
+            await until(lambda: _has(client, "21614", "21614 - POOLWERX - Rev 100.pdf"), "the reconciled tree")
+            (d1 / "21614 - POOLWERX - Rev 101.pdf").write_bytes(b"%PDF-1.4 before the kill")
+            await until(lambda: _is_current(client, "21614", "21614 - POOLWERX - Rev 101.pdf"), "a watched change")
+            before = await total(client, "20692")
+            for i in range(400):
+                (burst / f"IMG_{i:04d}.jpg").write_bytes(b"jpg")
+            pid = _serve_pid(db)
+            await until(lambda: _more_than(client, "20692", before), "the burst starting to arrive")
+            os.kill(pid, signal.SIGKILL)
+            # While it is down: more of the burst, a new revision, a deletion and a rename.
+            for i in range(400, 500):
+                (burst / f"IMG_{i:04d}.jpg").write_bytes(b"jpg")
+            (d2 / "20692 - DOWNER - Rev 101.pdf").write_bytes(b"%PDF-1.4 while down")
+            (d1 / "21614 - POOLWERX - Rev 101.pdf").unlink()
+            (d1 / "21614 - POOLWERX - Rev 100.pdf").rename(d1 / "21614 - POOLWERX - Rev 100 (issued).pdf")
+    assert dict(_rows(db, pid)).get("watch") == "running"  # nobody could close it
+
+    async with Client(_params(db, root)) as client:
+        # The 500 photos and the revision added while it was down.
+        await until(lambda: _total_is(client, "20692", before + 501), "the whole burst after the restart")
+        await until(lambda: _is_current(client, "20692", "20692 - DOWNER - Rev 101.pdf"), "a file added while down")
+        found = await until(
+            lambda: _has(client, "21614", "21614 - POOLWERX - Rev 100 (issued).pdf"), "a file renamed while down"
+        )
+        assert "21614 - POOLWERX - Rev 101.pdf" not in found and "21614 - POOLWERX - Rev 100.pdf" not in found
+        # The killed server's watch session is marked as such, not left running.
+        assert ("watch", "interrupted") in _rows(db, pid)
+        assert all(status != "running" for _, status in _rows(db, pid))
+        watcher = (await call(client, "index_status"))["watcher"]
+        assert watcher["state"] == "watching" and watcher["restarts"] == 0
+
+
+async def test_a_failing_watcher_is_restarted_inside_serve(tmp_path: Path) -> None:
+    """Another process holds the database's write lock past the busy timeout (a backup tool, a
+    database browser with a transaction open): the watcher's write fails, the supervisor restarts it
+    with backoff (visible in index_status), and once the lock is gone it reconciles what it missed."""
+    root = tmp_path / "Projects"
+    _tree(root)
+    db = tmp_path / "q.db"
+    async with Client(_params(db, root)) as client:
+        await until(lambda: _has(client, "20692", "20692 - DOWNER - Rev 100.pdf"), "the reconciled tree")
+        locker = subprocess.Popen(
+            [sys.executable, "-c", _HOLD_LOCK, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+            (root / P2 / SD / "20692 - DOWNER - Rev 101.pdf").write_bytes(b"%PDF-1.4 written under the lock")
+            watcher = await until(lambda: _restarted(client), "the watcher failing and restarting", deadline=120)
+            assert "locked" in watcher["last_error"] and watcher["alive"]
+        finally:
+            locker.communicate("", timeout=DEADLINE)  # closing its stdin ends it, releasing the lock
+        await until(
+            lambda: _is_current(client, "20692", "20692 - DOWNER - Rev 101.pdf"), "the missed change", deadline=120
+        )
+        watcher = (await call(client, "index_status"))["watcher"]
+        assert watcher["state"] == "watching" and watcher["restarts"] >= 1
+        # It follows changes again.
+        (root / P2 / SD / "20692 - DOWNER - Rev 102.pdf").write_bytes(b"%PDF-1.4 after the restart")
+        await until(lambda: _is_current(client, "20692", "20692 - DOWNER - Rev 102.pdf"), "a change after restarting")
+
+
+_HOLD_LOCK = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.read()
+conn.execute("ROLLBACK")
+"""
+
+
 # ---------------------------------------------------------------------------- checks
 
 
@@ -232,6 +336,15 @@ async def _text_hit(client: Client, word: str, name: str) -> bool:
 
 async def _total_is(client: Client, project: str, expected: int) -> bool:
     return await total(client, project) == expected
+
+
+async def _more_than(client: Client, project: str, count: int) -> bool:
+    return await total(client, project) > count
+
+
+async def _restarted(client: Client) -> dict[str, Any] | None:
+    watcher = (await call(client, "index_status"))["watcher"]
+    return watcher if watcher["restarts"] >= 1 else None
 
 
 async def _paused(client: Client, root: Path) -> bool:
