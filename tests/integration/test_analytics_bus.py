@@ -33,17 +33,16 @@ def test_a_slow_subscriber_blocks_neither_ingestion_nor_rollups(store: Store) ->
     release = threading.Event()
 
     def slow(_conn, messages: list[Message]) -> None:
-        release.wait(10)  # stuck until the test lets it go
+        release.wait(120)  # stuck until the test lets it go
         seen.extend(m.id for m in messages)
 
     svc.bus.subscribe("slow-websocket", [TOPIC_EVENTS], slow, batch_size=5)
     try:
         events = generate_events(20_000, seed=1, start_ms=START, days=10)
-        started = time.perf_counter()
         for i in range(0, len(events), 1000):
             svc.track_events(events[i : i + 1000])
-        ingest_s = time.perf_counter() - started
-        assert ingest_s < 5, ingest_s
+        # Had ingestion waited on the stuck subscriber, its 120 s wait would have run out and it
+        # would have seen batch one: ``seen`` still empty proves ingestion never waited on it.
         assert svc.wait_for_rollups(20)  # the rollups got everything while "slow" sat on batch one
         assert svc.dashboard("30d").metrics.total_events == len(events)
         assert seen == []
