@@ -57,7 +57,7 @@ class ProjectSearch:
         self._indexed: object = None  # the project list the two caches below were built from
         self._by_code: dict[str, list[int]] = {}
         self._position: dict[int, int] = {}  # order of the project list (exact codes keep it)
-        self._name_tokens: dict[int, frozenset[str]] = {}
+        self._name_tokens: dict[int, tuple[frozenset[str], str]] = {}
 
     def search(
         self,
@@ -200,10 +200,9 @@ class ProjectSearch:
                 why.insert(0, f"code {rec.code}")
             wanted = [corrections.get(t, t) for t in pq.terms]
             if wanted:
-                name_tokens = self.name_tokens(rec)
-                covered = sum(
-                    1 for t in wanted if t in name_tokens or any(n.startswith(t) for n in name_tokens if len(t) >= 3)
-                )
+                name_tokens, joined = self.name_tokens(rec)
+                # " word" in " tok1 tok2 ...": some token starts with the word (tokens hold no spaces).
+                covered = sum(1 for t in wanted if t in name_tokens or (len(t) >= 3 and " " + t in joined))
                 mult *= 1.0 + 0.8 * (covered / len(wanted)) ** 2
                 if covered == len(wanted):
                     why.append("all words in name")
@@ -228,11 +227,13 @@ class ProjectSearch:
             self._by_code, self._name_tokens, self._indexed = by_code, {}, by_id
         return self._by_code
 
-    def name_tokens(self, rec: ProjectRow) -> frozenset[str]:
-        """The words of a project's folder and client names (kept until the project list changes)."""
+    def name_tokens(self, rec: ProjectRow) -> tuple[frozenset[str], str]:
+        """The words of a project's folder and client names, as a set and as one string with a
+        space before each (prefix tests); kept until the project list changes."""
         found = self._name_tokens.get(rec.id)
         if found is None:
-            found = frozenset(tokens(" ".join((rec.name, rec.client or "", *rec.client_names))))
+            words = tokens(" ".join((rec.name, rec.client or "", *rec.client_names)))
+            found = (frozenset(words), "".join(" " + w for w in words))
             self._name_tokens[rec.id] = found
         return found
 
