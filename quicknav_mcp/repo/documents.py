@@ -7,7 +7,8 @@ the document service and search read them as :class:`DocumentRow` (which satisfi
 
 from __future__ import annotations
 
-import time
+import bisect
+import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -154,9 +155,7 @@ class DocumentRow:
     @property
     def year(self) -> str:
         """The year of the date in its name, else of its modification time (UTC)."""
-        if self.doc_date:
-            return self.doc_date[:4]
-        return str(time.gmtime(self.mtime).tm_year) if self.mtime else ""
+        return document_year(self.doc_date, self.mtime)
 
     @property
     def modified(self) -> str:
@@ -191,6 +190,72 @@ class DocumentRow:
 
     def info(self) -> DocumentInfo:
         return DocumentInfo(**self.info_fields())
+
+
+# 1 January (UTC) of 1970..2199 as Unix times: a year is a bisect, not a time.gmtime call.
+_YEAR_STARTS = [calendar.timegm((y, 1, 1, 0, 0, 0)) for y in range(1970, 2200)]
+
+
+def document_year(doc_date: str | None, mtime: float) -> str:
+    """The year of the date in a document's name, else of its modification time (UTC)."""
+    if doc_date:
+        return doc_date[:4]
+    if not mtime:
+        return ""
+    i = bisect.bisect_right(_YEAR_STARTS, mtime) - 1
+    if 0 <= i < len(_YEAR_STARTS) - 1:
+        return str(1970 + i)
+    return datetime.fromtimestamp(mtime, UTC).strftime("%Y")  # before 1970 or after 2199
+
+
+# What ranking, status filters and facets read of a search candidate (see DocumentFacts).
+FACT_COLUMNS = (
+    "id",
+    "project_id",
+    "mtime",
+    "doc_type",
+    "phase",
+    "ext",
+    "revision",
+    "room",
+    "change_order",
+    "is_as_built",
+    "doc_date",
+    "series_key",
+    "is_archive",
+    "is_handover_copy",
+    "status_tags",
+)
+_FACTS_OF_CANDIDATE = ", ".join(f"d.{c}" for c in FACT_COLUMNS) + ", p.code"
+
+
+@dataclass(slots=True)
+class DocumentFacts:
+    """A search candidate: the facts ranking, status filters and facets read (the fields keep
+    :class:`DocumentRow`'s names), without paths, names or its root. ``is_current`` is set by
+    whoever applies the current-revision rule."""
+
+    id: int
+    project_id: int
+    mtime: float
+    doc_type: str
+    phase: str | None
+    ext: str
+    revision: int | None
+    room: int | None
+    change_order: int | None
+    is_as_built: bool
+    doc_date: str | None
+    series_key: str
+    is_archive: bool
+    is_handover_copy: bool
+    status_tags: tuple[str, ...]
+    code: str
+    is_current: bool = False
+
+    @property
+    def year(self) -> str:
+        return document_year(self.doc_date, self.mtime)
 
 
 _POS = {c: n for n, c in enumerate(("id", *COLUMNS))}
@@ -239,6 +304,49 @@ class DocumentRepo:
             for r in rows:
                 out[r[0]] = DocumentRow.from_row(r)
         return out
+
+    def facts_by_ids(self, ids: Sequence[int], where: str = "", params: Sequence[Any] = ()) -> dict[int, DocumentFacts]:
+        """Search candidates by id (one query per chunk), only those that also meet ``where``:
+        the few columns ranking reads, not whole rows (a search loads ~200 to show 10)."""
+        out: dict[int, DocumentFacts] = {}
+        for chunk in in_chunks(ids):
+            for r in self.store.query(
+                f"SELECT {_FACTS_OF_CANDIDATE} FROM documents d CROSS JOIN projects p ON p.id = d.project_id "
+                f"WHERE d.id IN ({marks(len(chunk))}){where}",
+                (*chunk, *params),
+            ):
+                tags = r[14]
+                out[r[0]] = DocumentFacts(
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    r[5],
+                    r[6],
+                    r[7],
+                    r[8],
+                    bool(r[9]),
+                    r[10],
+                    r[11],
+                    bool(r[12]),
+                    bool(r[13]),
+                    json_list(tags) if tags and tags != "[]" else (),
+                    r[15],
+                )
+        return out
+
+    def with_content(self, ids: Sequence[int]) -> list[tuple[DocumentRow, str | None]]:
+        """Rows by id in the order given, each with its extracted text (None without), in one query."""
+        if not ids:
+            return []
+        rows = self.store.query(
+            f"SELECT {SELECT}, c.text FROM {FROM} LEFT JOIN document_content c ON c.doc_id = d.id "
+            f"WHERE d.id IN ({marks(len(ids))})",
+            tuple(ids),
+        )
+        found = {r[0]: (DocumentRow.from_row(tuple(r)[:-1]), r[-1]) for r in rows}
+        return [found[i] for i in ids if i in found]
 
     def series_peers(self, pairs: Sequence[tuple[int, str]]) -> list[DocumentRow]:
         """Every document of these (project id, series key) pairs, through the series index.

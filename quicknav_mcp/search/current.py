@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from ..domain import current_by_series
 from ..repo import DocumentRepo, DocumentRow
+from ..repo.documents import DocumentFacts
 from .versions import Versions
 
 CURRENT_CACHE_MAX = 400_000  # (project, series) -> current document id entries kept
@@ -24,7 +25,7 @@ class CurrentRevisions:
         self._version: object = None
         self._current: dict[tuple[int, str], int] = {}
 
-    def mark(self, docs: Mapping[int, DocumentRow]) -> None:
+    def mark(self, docs: Mapping[int, DocumentRow] | Mapping[int, DocumentFacts]) -> None:
         """Set ``is_current`` with the domain's rule over each candidate's whole series.
 
         Only series not seen since the counter last moved are read, with their peers fetched by

@@ -4,12 +4,11 @@ with reciprocal rank fusion, then re-ranked with what the firm knows about its d
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 
-from ..repo import DocumentRepo, DocumentRow
-from ..repo.sql import marks
+from ..repo import DocumentRepo
+from ..repo.documents import DocumentFacts
 from ..services.projects import ProjectService
 from ..store import Store
 from .current import CurrentRevisions
@@ -21,7 +20,7 @@ from .lexical import FullText
 from .models import DocumentHit, SearchDocumentsResult
 from .popularity import PopularitySource
 from .query import ParsedQuery
-from .ranking import rrf
+from .ranking import RankContext, document_boost, rrf
 from .scope import CANDIDATES, Scope
 from .semantic import Semantic
 from .text import tokens
@@ -29,7 +28,7 @@ from .trigram import Substrings
 from .understood import did_you_mean, interpretation
 from .vocab import Vocabulary
 
-Ranked = list[tuple[DocumentRow, float, list[str]]]
+Ranked = list[tuple[DocumentFacts, float, list[str]]]
 
 
 def elapsed_ms(t0: float) -> float:
@@ -133,9 +132,9 @@ class DocumentSearch:
         if mode == "semantic" and not semantic_used:
             lists = [entry for entry in lists if entry[0] == "facts"]
         fused, sources = rrf(lists)
-        docs = self.rows.by_ids(list(fused), scope.sql(), scope.params)
-        self.current.mark(docs)
-        ranked = self.rerank(docs, fused, sources, pq, user, sims)
+        candidates = self.rows.facts_by_ids(list(fused), scope.sql(), scope.params)
+        self.current.mark(candidates)
+        ranked = self.rerank(candidates, fused, sources, pq, user, sims)
         if scope.statuses:
             ranked = [(d, s, w) for d, s, w in ranked if scope.statuses & set(statuses(d))]
         total = len(ranked)
@@ -156,107 +155,52 @@ class DocumentSearch:
 
     def rerank(
         self,
-        docs: dict[int, DocumentRow],
+        docs: dict[int, DocumentFacts],
         fused: dict[int, float],
         sources: dict[int, list[str]],
         pq: ParsedQuery,
         user: str | None,
         sims: dict[int, float],
     ) -> Ranked:
-        """Fused scores (normalised to the best) times what the query and the firm say about each
-        document; best first (ties: newest, then lowest id). Each with the reasons why."""
+        """Fused scores (normalised to the best) times :func:`~.ranking.document_boost` of each
+        candidate; best first (ties: newest, then lowest id). Each with the reasons why."""
         if not docs:
             return []
         top = max(fused.get(i, 0.0) for i in docs) or 1.0
-        pop = self.popularity.popularity_map()
-        mine = self.popularity.recent_for(user)
-        now = time.time()
-        codes = set(pq.codes)
+        ctx = RankContext.of(pq, time.time(), self.popularity.popularity_map(), self.popularity.recent_for(user))
         out: Ranked = []
         for d in docs.values():
-            base = fused.get(d.id, 0.0) / top
-            why = [s for s in sources.get(d.id, [])]
-            mult = 1.0
-            if d.code in codes:
-                mult *= 1.5
-                why.append(f"code {d.code}")
-            if pq.doc_types:
-                if d.doc_type in pq.doc_types:
-                    mult *= 1.6
-                    why.append(f"type {d.doc_type}")
-                else:
-                    mult *= 0.75
-            for wanted, have, boost, penalty, label in (
-                (pq.revision, d.revision, 2.0, 0.8, "rev {}"),
-                (pq.room, d.room, 1.7, 0.8, "room {}"),
-                (pq.change_order, d.change_order, 2.0, 0.7, "CO{}"),
-            ):
-                if wanted is None:
-                    continue
-                if have == wanted:
-                    mult *= boost
-                    why.append(label.format(have))
-                else:
-                    mult *= penalty
-            if pq.as_built:
-                if d.is_as_built:
-                    mult *= 1.5
-                    why.append("as-built")
-            elif d.is_as_built:
-                mult *= 1.05
-            explicit_rev = pq.revision is not None
-            if d.is_current:
-                mult *= 1.3 if not explicit_rev else 1.0
-                why.append("current")
-            elif (not explicit_rev and d.revision is not None) or d.is_handover_copy:
-                mult *= 0.85
-                why.append("superseded" if not d.is_handover_copy else "handover copy")
-            if d.is_archive and not pq.wants_archive and not explicit_rev:
-                mult *= 0.6
-                why.append("archive")
-            if any(t in ("DRAFT", "ENG DRAFT") for t in d.status_tags):
-                mult *= 0.9
-            age_days = max(0.0, (now - d.mtime) / 86400) if d.mtime else 3650
-            mult *= 1.0 + 0.1 * math.exp(-age_days / 365)
-            p = pop.get(d.code, 0.0)
-            if p:
-                mult *= 1.0 + 0.1 * p
-                if p > 0.5:
-                    why.append("popular")
-            m = mine.get(d.code, 0.0)
-            if m:
-                mult *= 1.0 + 0.15 * m
-                why.append("your recent project")
+            mult, reasons = document_boost(d, ctx)
+            why = [*sources.get(d.id, ()), *reasons]
             if d.id in sims:
                 why = [w if w != "semantic" else f"semantic {sims[d.id]:.2f}" for w in why]
-            out.append((d, round(base * mult, 5), why))
+            out.append((d, round(fused.get(d.id, 0.0) / top * mult, 5), why))
         out.sort(key=lambda t: (-t[1], -t[0].mtime, t[0].id))
         return out
 
     def hits(self, page: Ranked, pq: ParsedQuery, corrections: dict[str, str]) -> list[DocumentHit]:
-        """The page as result models: a snippet from the content when the name does not hold the
-        words, else the name with them in bold."""
+        """The page as result models (whole rows are read for these only): a snippet from the
+        content when the name does not hold the words, else the name with them in bold."""
         words = set(pq.all_words) | set(corrections.values()) | set(pq.doc_type_words)
-        prefixes = [t for t in pq.terms if t not in self.vocab.snapshot().df and len(t) >= 3]
-        texts: dict[int, str] = {}
-        if page and (pq.terms or pq.phrases):
-            ids = [d.id for d, _, _ in page]
-            for r in self.store.query(
-                f"SELECT doc_id, text FROM document_content WHERE doc_id IN ({marks(len(ids))}) AND text IS NOT NULL",
-                ids,
-            ):
-                texts[r[0]] = r[1]
+        snap = self.vocab.snapshot()
+        prefixes = [t for t in pq.terms if t not in snap.df and len(t) >= 3]
+        rows = {r.id: (r, text) for r, text in self.rows.with_content([d.id for d, _, _ in page])}
+        want_text = bool(pq.terms or pq.phrases)
         hits: list[DocumentHit] = []
-        for d, score, why in page:
+        for facts, score, why in page:
+            if facts.id not in rows:  # deleted since it was ranked
+                continue
+            d, content = rows[facts.id]
+            d.is_current = facts.is_current
             name_tokens = set(tokens(d.name))
             matched_name = bool(words & name_tokens)
             snippet = ""
-            content = texts.get(d.id)
-            missing = words - name_tokens - set(tokens(d.folders)) - set(tokens(d.project_name))
-            if content and (missing or not matched_name):
-                snippet = content_snippet(content, words)
-                if snippet:
-                    why = [*why, "content"] if "content" not in why else why
+            if content and want_text:
+                missing = words - name_tokens - set(tokens(d.folders)) - set(tokens(d.project_name))
+                if missing or not matched_name:
+                    snippet = content_snippet(content, words)
+                    if snippet:
+                        why = [*why, "content"] if "content" not in why else why
             if not snippet:
                 snippet = highlight(d.name, words, prefixes)
             if matched_name and "name" not in why:

@@ -7,13 +7,14 @@ from collections import Counter
 from collections.abc import Iterable
 
 from ..repo import DocumentRow, ProjectRow
+from ..repo.documents import DocumentFacts
 from .models import FacetValue
 
 DOC_FACETS = ("doc_type", "phase", "project", "extension", "year", "status")
 TOP = 20  # values kept per facet
 
 
-def statuses(d: DocumentRow) -> list[str]:
+def statuses(d: DocumentRow | DocumentFacts) -> list[str]:
     """The status values of a candidate whose ``is_current`` is set (the ``status`` filter too)."""
     out = ["current" if d.is_current else ("archive" if d.is_archive else "superseded")]
     if d.is_archive and "archive" not in out:
@@ -25,7 +26,7 @@ def statuses(d: DocumentRow) -> list[str]:
     return out
 
 
-def document_facets(docs: Iterable[DocumentRow]) -> dict[str, list[FacetValue]]:
+def document_facets(docs: Iterable[DocumentRow | DocumentFacts]) -> dict[str, list[FacetValue]]:
     counters: dict[str, Counter[str]] = {k: Counter() for k in DOC_FACETS}
     for d in docs:
         counters["doc_type"][d.doc_type] += 1

@@ -4,12 +4,13 @@ prefix alternatives for every query word."""
 from __future__ import annotations
 
 import bisect
+import heapq
 import logging
 from typing import Any
 
 from ..store import DatabaseError, Store
 from .query import ParsedQuery, match_expression
-from .scope import CANDIDATES, Scope
+from .scope import CANDIDATES, RANK_BUDGET, Scope
 from .text import fts_quote
 from .vocab import Vocabulary
 
@@ -31,16 +32,24 @@ MAX_FTS_CODES = 120
 class FullText:
     """BM25-ranked ids from ``search_docs`` / ``search_projects``.
 
-    ``max_codes`` and ``or_budget`` are :data:`MAX_FTS_CODES` and :data:`OR_POSTINGS_BUDGET`
-    (settable, e.g. to compare a fast path with the plain query it replaces)."""
+    ``max_codes``, ``or_budget`` and ``rank_budget`` are :data:`MAX_FTS_CODES`,
+    :data:`OR_POSTINGS_BUDGET` and :data:`RANK_BUDGET` (settable, e.g. to compare a fast path with
+    the plain query it replaces)."""
 
     def __init__(
-        self, store: Store, vocab: Vocabulary, *, max_codes: int = MAX_FTS_CODES, or_budget: int = OR_POSTINGS_BUDGET
+        self,
+        store: Store,
+        vocab: Vocabulary,
+        *,
+        max_codes: int = MAX_FTS_CODES,
+        or_budget: int = OR_POSTINGS_BUDGET,
+        rank_budget: int = RANK_BUDGET,
     ) -> None:
         self.store = store
         self.vocab = vocab
         self.max_codes = max_codes
         self.or_budget = or_budget
+        self.rank_budget = rank_budget
         self._code_column: bool | None = None
 
     def word_groups(self, pq: ParsedQuery, corrections: dict[str, str]) -> list[list[str]]:
@@ -77,19 +86,42 @@ class FullText:
         return bool(self._code_column)
 
     def ranked(
-        self, table: str, weights: str, expr: str, join: str, scope_sql: str, params: list[Any], limit: int
+        self,
+        table: str,
+        weights: str,
+        expr: str,
+        join: str,
+        scope_sql: str,
+        params: list[Any],
+        limit: int,
+        *,
+        budget: int | None = None,
     ) -> list[int]:
         """Row ids ranked by BM25 (ties: lower rowid first). ``bm25()`` in ORDER BY rather than
-        ``rank MATCH``: the same order, ~35% less time per ranked row."""
-        sql = (
-            f"SELECT f.rowid FROM {table} f {join} WHERE {table} MATCH ?{scope_sql} "
-            f"ORDER BY bm25({table}, {weights}), f.rowid LIMIT ?"
-        )
+        ``rank MATCH``: the same order, ~35% less time per ranked row. With a ``budget``, only
+        the newest ``budget`` matches are scored (see :data:`RANK_BUDGET`)."""
+        where = f"FROM {table} f {join} WHERE {table} MATCH ?{scope_sql}"
         try:
-            return [r[0] for r in self.store.query(sql, (expr, *params, limit))]
+            if budget is None:
+                sql = f"SELECT f.rowid {where} ORDER BY bm25({table}, {weights}), f.rowid LIMIT ?"
+                return [r[0] for r in self.store.query(sql, (expr, *params, limit))]
+            sql = f"SELECT f.rowid, bm25({table}, {weights}) {where} ORDER BY f.rowid DESC LIMIT ?"
+            rows = self.store.query(sql, (expr, *params, budget))
         except DatabaseError as exc:  # never expected (every token is quoted); never shown raw
             log.warning("full-text query failed (%s) for %r", exc, expr)
             return []
+        best = heapq.nsmallest(limit, ((r[1], r[0]) for r in rows))
+        return [rowid for _, rowid in best]
+
+    def matches_at_most(self, groups: list[list[str]], phrases: list[list[str]], *, every_word: bool) -> int:
+        """An upper bound of the rows a query matches, from the vocabulary's document frequencies:
+        the rarest word's (all words) or the sum of them (any word)."""
+        snap = self.vocab.snapshot()
+        counts = [self.group_df(g) for g in groups]
+        counts += [min((snap.df.get(t, 0) for t in ph), default=0) for ph in phrases]
+        if not counts:
+            return 0
+        return min(counts) if every_word else sum(counts)
 
     def projects(self, expr: str, limit: int = CANDIDATES) -> list[int]:
         """Projects matching ``expr``, best first."""
@@ -100,26 +132,31 @@ class FullText:
         codes = scope.fts_codes
         return bool(codes) and len(codes) <= self.max_codes and self.has_code_column()
 
-    def match_documents(self, expr: str, scope: Scope, limit: int) -> list[int]:
+    def match_documents(self, expr: str, scope: Scope, limit: int, *, at_most: int = 0) -> list[int]:
         """Documents matching ``expr`` within ``scope``, best first.
 
         A project scope is applied inside FTS5 (``{code}: (...) AND (...)``, weight 0) so only its
         rows are ranked; the SQL conditions still apply (exact project ids, other filters). The
-        join to documents/projects is made only when a condition needs it."""
+        join to documents/projects is made only when a condition needs it. ``at_most``: an upper
+        bound of the matches; past the rank budget (and not within a few projects) only the
+        newest matches are ranked."""
         weights = DOC_WEIGHTS
         match = expr
+        scoped = False
         if self.has_code_column():
             weights = DOC_WEIGHTS_CODE
             codes = scope.fts_codes
             if codes and len(codes) <= self.max_codes:
                 match = "{code} : (" + " OR ".join(fts_quote(c) for c in sorted(codes)) + ") AND (" + expr + ")"
+                scoped = True
         scope_sql = scope.sql()
         join = ""
         if scope_sql:
             join = "JOIN documents d ON d.id = f.rowid"
             if scope.uses_projects:
                 join += " JOIN projects p ON p.id = d.project_id"
-        return self.ranked("search_docs", weights, match, join, scope_sql, scope.params, limit)
+        budget = self.rank_budget if not scoped and at_most > self.rank_budget else None
+        return self.ranked("search_docs", weights, match, join, scope_sql, scope.params, limit, budget=budget)
 
     def group_df(self, group: list[str]) -> int:
         """Documents (and projects) holding any alternative of one query word: the postings an
@@ -176,7 +213,8 @@ class FullText:
         how many matched every word."""
         if not groups and not phrases:
             return [], 0
-        ids = self.match_documents(match_expression(groups, phrases, mode="and") or "", scope, limit)
+        every = self.matches_at_most(groups, phrases, every_word=True)
+        ids = self.match_documents(match_expression(groups, phrases, mode="and") or "", scope, limit, at_most=every)
         n_all = len(ids)
         if len(ids) < limit // 4 and len(groups) + len(phrases) > 1:
             any_groups, any_phrases = groups, phrases
@@ -184,7 +222,8 @@ class FullText:
                 any_groups, any_phrases = self.affordable(groups, phrases, self.or_budget)
             expr = match_expression(any_groups, any_phrases, mode="or")
             if expr:
-                more = self.match_documents(expr, scope, limit)
+                at_most = self.matches_at_most(any_groups, any_phrases, every_word=False)
+                more = self.match_documents(expr, scope, limit, at_most=at_most)
                 seen = set(ids)
                 ids += [i for i in more if i not in seen]
         return ids, n_all

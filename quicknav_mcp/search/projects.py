@@ -54,6 +54,10 @@ class ProjectSearch:
         self.facts = facts
         self.semantic = semantic
         self.popularity = popularity
+        self._indexed: object = None  # the project list the two caches below were built from
+        self._by_code: dict[str, list[int]] = {}
+        self._position: dict[int, int] = {}  # order of the project list (exact codes keep it)
+        self._name_tokens: dict[int, tuple[frozenset[str], str]] = {}
 
     def search(
         self,
@@ -115,9 +119,10 @@ class ProjectSearch:
         notes: list[str] = []
         lists: list[tuple[str, float, Sequence[int]]] = []
         codes = set(pq.codes) | set(flt.get("project", []))
-        exact = [r.id for r in by_id.values() if r.code in codes]
+        by_code = self.code_index(by_id)
+        exact = sorted((i for c in codes for i in by_code.get(c, ())), key=self._position.__getitem__)
         for c in pq.codes:
-            if not any(r.code == c for r in by_id.values()):
+            if c not in by_code:
                 notes.append(f"no project {c} in the index")
         if exact:
             lists.append(("code", 3.0, exact))
@@ -193,12 +198,11 @@ class ProjectSearch:
             if rec.code in codes:
                 mult *= 3.0
                 why.insert(0, f"code {rec.code}")
-            name_tokens = set(tokens(" ".join((rec.name, rec.client or "", *rec.client_names))))
             wanted = [corrections.get(t, t) for t in pq.terms]
             if wanted:
-                covered = sum(
-                    1 for t in wanted if t in name_tokens or any(n.startswith(t) for n in name_tokens if len(t) >= 3)
-                )
+                name_tokens, joined = self.name_tokens(rec)
+                # " word" in " tok1 tok2 ...": some token starts with the word (tokens hold no spaces).
+                covered = sum(1 for t in wanted if t in name_tokens or (len(t) >= 3 and " " + t in joined))
                 mult *= 1.0 + 0.8 * (covered / len(wanted)) ** 2
                 if covered == len(wanted):
                     why.append("all words in name")
@@ -212,6 +216,26 @@ class ProjectSearch:
             mult *= 1.0 + 0.05 * (int(rec.code) % 100000) / 100000  # newer codes first on ties
             ranked.append((rec, round(s / top * mult, 5), list(dict.fromkeys(why))))
         return ranked
+
+    def code_index(self, by_id: dict[int, ProjectRow]) -> dict[str, list[int]]:
+        """Project ids by code, rebuilt with the project list (``by_id`` is a new dict then)."""
+        if self._indexed is not by_id:
+            by_code: dict[str, list[int]] = {}
+            for pid, rec in by_id.items():
+                by_code.setdefault(rec.code, []).append(pid)
+            self._position = {pid: n for n, pid in enumerate(by_id)}
+            self._by_code, self._name_tokens, self._indexed = by_code, {}, by_id
+        return self._by_code
+
+    def name_tokens(self, rec: ProjectRow) -> tuple[frozenset[str], str]:
+        """The words of a project's folder and client names, as a set and as one string with a
+        space before each (prefix tests); kept until the project list changes."""
+        found = self._name_tokens.get(rec.id)
+        if found is None:
+            words = tokens(" ".join((rec.name, rec.client or "", *rec.client_names)))
+            found = (frozenset(words), "".join(" " + w for w in words))
+            self._name_tokens[rec.id] = found
+        return found
 
     def projects_of(self, doc_ids: Sequence[int]) -> list[int]:
         """Projects of ranked documents, in order of their best document."""

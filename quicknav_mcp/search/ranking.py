@@ -1,10 +1,16 @@
-"""Reciprocal rank fusion of ranked id lists."""
+"""Reciprocal rank fusion of ranked id lists, and the per-candidate re-ranking step of document search."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .query import ParsedQuery
 
 RRF_K = 60
+DRAFT_TAGS = ("DRAFT", "ENG DRAFT")
 
 
 def rrf(
@@ -19,6 +25,110 @@ def rrf(
             if item in seen:
                 continue
             seen.add(item)
-            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
-            sources.setdefault(item, []).append(name)
+            if item in scores:
+                scores[item] += weight / (k + rank)
+                sources[item].append(name)
+            else:
+                scores[item] = weight / (k + rank)
+                sources[item] = [name]
     return scores, sources
+
+
+class CandidateFacts(Protocol):
+    """What the re-ranking reads of a candidate (``repo.documents.DocumentFacts``, or a whole row)."""
+
+    id: int
+    code: str
+    doc_type: str
+    revision: int | None
+    room: int | None
+    change_order: int | None
+    is_as_built: bool
+    is_current: bool
+    is_archive: bool
+    is_handover_copy: bool
+    status_tags: tuple[str, ...]
+    mtime: float
+
+
+@dataclass(slots=True)
+class RankContext:
+    """What one query and the firm say, read once per search and shared by every candidate."""
+
+    pq: ParsedQuery
+    now: float
+    popularity: Mapping[str, float] = field(default_factory=dict)
+    mine: Mapping[str, float] = field(default_factory=dict)
+    codes: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, pq: ParsedQuery, now: float, popularity: Mapping[str, float], mine: Mapping[str, float]) -> RankContext:
+        return cls(pq, now, popularity, mine, frozenset(pq.codes))
+
+
+def document_boost(d: CandidateFacts, ctx: RankContext) -> tuple[float, list[str]]:
+    """One candidate's multiplier on its fused score, and the reasons to show for it: what the
+    query asks (code, family, revision, room, change order, as-built, archive) and what the firm
+    knows (current revision, drafts, recency, popularity, the user's recent projects).
+
+    The one place a candidate's facts meet the parsed query: further boosts extend it here."""
+    pq = ctx.pq
+    why: list[str] = []
+    mult = 1.0
+    if d.code in ctx.codes:
+        mult *= 1.5
+        why.append(f"code {d.code}")
+    if pq.doc_types:
+        if d.doc_type in pq.doc_types:
+            mult *= 1.6
+            why.append(f"type {d.doc_type}")
+        else:
+            mult *= 0.75
+    if pq.revision is not None:
+        if d.revision == pq.revision:
+            mult *= 2.0
+            why.append(f"rev {d.revision}")
+        else:
+            mult *= 0.8
+    if pq.room is not None:
+        if d.room == pq.room:
+            mult *= 1.7
+            why.append(f"room {d.room}")
+        else:
+            mult *= 0.8
+    if pq.change_order is not None:
+        if d.change_order == pq.change_order:
+            mult *= 2.0
+            why.append(f"CO{d.change_order}")
+        else:
+            mult *= 0.7
+    if pq.as_built:
+        if d.is_as_built:
+            mult *= 1.5
+            why.append("as-built")
+    elif d.is_as_built:
+        mult *= 1.05
+    explicit_rev = pq.revision is not None
+    if d.is_current:
+        mult *= 1.3 if not explicit_rev else 1.0
+        why.append("current")
+    elif (not explicit_rev and d.revision is not None) or d.is_handover_copy:
+        mult *= 0.85
+        why.append("superseded" if not d.is_handover_copy else "handover copy")
+    if d.is_archive and not pq.wants_archive and not explicit_rev:
+        mult *= 0.6
+        why.append("archive")
+    if d.status_tags and any(t in DRAFT_TAGS for t in d.status_tags):
+        mult *= 0.9
+    age_days = max(0.0, (ctx.now - d.mtime) / 86400) if d.mtime else 3650
+    mult *= 1.0 + 0.1 * math.exp(-age_days / 365)
+    p = ctx.popularity.get(d.code, 0.0)
+    if p:
+        mult *= 1.0 + 0.1 * p
+        if p > 0.5:
+            why.append("popular")
+    m = ctx.mine.get(d.code, 0.0)
+    if m:
+        mult *= 1.0 + 0.15 * m
+        why.append("your recent project")
+    return mult, why

@@ -121,17 +121,18 @@ class SearchService:
         scope = document_scope(self.projects, pq, flt, code, dtype, current, notes)
         if pq.empty and not scope.restricted and not scope.statuses:
             raise InvalidInput("query is empty: give words, a project number, a document type or filters")
-        return self.document_search.search(
-            pq,
-            scope,
-            notes,
-            user=user,
-            mode=mode,
-            limit=limit_i,
-            offset=offset_i,
-            include_facets=include_facets,
-            t0=t0,
-        )
+        with self.versions.pinned():
+            return self.document_search.search(
+                pq,
+                scope,
+                notes,
+                user=user,
+                mode=mode,
+                limit=limit_i,
+                offset=offset_i,
+                include_facets=include_facets,
+                t0=t0,
+            )
 
     def search_projects(
         self,
@@ -155,9 +156,10 @@ class SearchService:
         flt = args.project_filters(flt, pq)
         if pq.empty and not flt:
             raise InvalidInput("query is empty: give a project number, client or words")
-        return self.project_search.search(
-            pq, flt, user=user, mode=mode, limit=limit_i, offset=offset_i, include_facets=include_facets, t0=t0
-        )
+        with self.versions.pinned():
+            return self.project_search.search(
+                pq, flt, user=user, mode=mode, limit=limit_i, offset=offset_i, include_facets=include_facets, t0=t0
+            )
 
     def project_matches(self, text: str, limit: int = 11) -> list[ProjectMatch]:
         """For ``navigate_project``: ranked projects with scores on a 0-100 scale (best = 100)."""
@@ -167,7 +169,8 @@ class SearchService:
             return []
         if pq.empty:
             return []
-        return self.project_search.matches(pq, limit)
+        with self.versions.pinned():
+            return self.project_search.matches(pq, limit)
 
     def suggest(self, prefix: object, limit: object = 10) -> SuggestResult:
         """Autocomplete for a partly typed query."""

@@ -3,11 +3,12 @@ name, a glued code) and 3-4 digit parts of project codes."""
 
 from __future__ import annotations
 
+import heapq
 import logging
 
 from ..store import DatabaseError, Store
 from .query import ParsedQuery
-from .scope import Scope
+from .scope import RANK_BUDGET, Scope
 from .vocab import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -28,12 +29,21 @@ class Substrings:
         return out[:6]
 
     def search(self, table: str, terms: list[str], join: str, scope: Scope, limit: int) -> list[int]:
+        """The ``limit`` best-ranked (BM25) rows holding any of ``terms`` (ties: lower rowid).
+
+        A 3-4 digit part of a code is in thousands of names (every document of the projects whose
+        codes hold it); BM25 would score them all. Only the newest :data:`RANK_BUDGET` matches are
+        ranked (FTS5 walks rowids newest first and stops); fewer matches rank exactly."""
         if not terms:
             return []
         expr = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        sql = f"SELECT f.rowid FROM {table} f {join} WHERE {table} MATCH ?{scope.sql()} ORDER BY f.rank LIMIT ?"
+        sql = (
+            f"SELECT f.rowid, f.rank FROM {table} f {join} WHERE {table} MATCH ?{scope.sql()} "
+            "ORDER BY f.rowid DESC LIMIT ?"
+        )
         try:
-            return [r[0] for r in self.store.query(sql, (expr, *scope.params, limit))]
+            rows = self.store.query(sql, (expr, *scope.params, RANK_BUDGET))
         except DatabaseError as exc:
             log.warning("trigram query failed (%s) for %r", exc, expr)
             return []
+        return [rowid for _, rowid in heapq.nsmallest(limit, ((r[1], r[0]) for r in rows))]

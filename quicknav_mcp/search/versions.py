@@ -9,6 +9,10 @@ schema opened read-only) the generation is used, as before.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from ..store import DatabaseError, Store
 
 KINDS = ("documents", "content", "projects", "embeddings")
@@ -20,6 +24,28 @@ class Versions:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._supported = False
+        self._pins = threading.local()
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Read the counters once for everything inside (one search asks 5-15 times)."""
+        outer = getattr(self._pins, "rows", None)
+        if outer is None:
+            self._pins.rows = self._read()
+        try:
+            yield
+        finally:
+            if outer is None:
+                self._pins.rows = None
+
+    def _read(self) -> dict[str, int] | None:
+        if not self._check():
+            return None
+        try:
+            return dict(self.store.query("SELECT name, n FROM search_versions"))
+        except DatabaseError:  # pragma: no cover - the table vanished under us
+            self._supported = False
+            return None
 
     def _check(self) -> bool:
         if not self._supported:
@@ -29,11 +55,9 @@ class Versions:
 
     def get(self, *names: str) -> tuple[object, ...]:
         """The counters named (all of them when none are), or the store generation on old schemas."""
-        if not self._check():
-            return ("generation", self.store.generation())
-        try:
-            rows = dict(self.store.query("SELECT name, n FROM search_versions"))
-        except DatabaseError:  # pragma: no cover - the table vanished under us
-            self._supported = False
+        rows = getattr(self._pins, "rows", None)
+        if rows is None:
+            rows = self._read()
+        if rows is None:
             return ("generation", self.store.generation())
         return tuple(rows.get(n, 0) for n in (names or KINDS))

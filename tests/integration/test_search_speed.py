@@ -21,10 +21,12 @@ from quicknav_mcp.config import load_config
 from quicknav_mcp.demo import generate_firm
 from quicknav_mcp.domain import current_by_series
 from quicknav_mcp.repo import DocumentRepo
+from quicknav_mcp.repo.documents import DocumentFacts, document_year
 from quicknav_mcp.search import lexical, semantic
 from quicknav_mcp.search.current import CurrentRevisions
 from quicknav_mcp.search.facts import FactRetriever
 from quicknav_mcp.search.query import match_expression, parse_query
+from quicknav_mcp.search.ranking import RankContext, document_boost
 from quicknav_mcp.search.scope import CANDIDATES, Scope, document_scope
 from quicknav_mcp.search.service import SearchService
 from quicknav_mcp.search.versions import Versions
@@ -383,3 +385,124 @@ def test_one_off_queries_are_never_suggested_to_everyone(tmp_path: Path, sample_
             )
         texts = [x.text for x in sug.suggest("zebra", 10) if x.kind == "query"]
         assert texts == ["zebra crossing plan"]
+
+
+# ---------------------------------------------------------------- rank budget, candidate facts, counters
+
+
+def _exact_ranking(store: Store, expr: str, rowids: set[int] | None = None) -> list[int]:
+    """BM25 order over every match (ties: lower rowid), optionally only over ``rowids``."""
+    rows = store.query(
+        f"SELECT f.rowid, bm25(search_docs, {lexical.DOC_WEIGHTS_CODE}) FROM search_docs f "
+        "WHERE search_docs MATCH ? ORDER BY 2, 1",
+        (expr,),
+    )
+    return [r[0] for r in rows if rowids is None or r[0] in rowids]
+
+
+def test_rank_budget_ranks_exactly_when_it_holds_every_match(firm) -> None:
+    s = _service(firm)
+    expr = '"design" OR "report" OR "room"'
+    everything = _exact_ranking(s.store, expr)
+    assert len(everything) > 50
+    fts = s.fulltext
+    fts.rank_budget = len(everything)
+    budgeted = fts.match_documents(expr, Scope(), 40, at_most=len(everything) + 1)
+    plain = fts.match_documents(expr, Scope(), 40)
+    assert budgeted == plain == everything[:40]
+
+
+def test_rank_budget_ranks_the_newest_matches(firm) -> None:
+    s = _service(firm)
+    expr = '"design" OR "report" OR "room"'
+    everything = _exact_ranking(s.store, expr)
+    fts = s.fulltext
+    fts.rank_budget = 30
+    newest = set(sorted(everything)[-30:])
+    got = fts.match_documents(expr, Scope(), 10, at_most=len(everything))
+    assert got == _exact_ranking(s.store, expr, newest)[:10]
+    # Within a few projects (a scope inside FTS5) every match is ranked, whatever the estimate.
+    p = firm.projects.all()[0]
+    scope = document_scope(s.projects, parse_query(p.code), {}, None, None, False, [])
+    assert fts.match_documents(expr, scope, 10, at_most=10**9) == fts.match_documents(expr, scope, 10)
+
+
+def test_matches_at_most_bounds_the_real_count(firm) -> None:
+    s = _service(firm)
+    fts = s.fulltext
+    for text in ("training room level", "room", "room sales po report", "zzqxw training"):
+        pq = parse_query(text)
+        groups = fts.word_groups(pq, {})
+        for every in (True, False):
+            expr = match_expression(groups, pq.phrases, mode="and" if every else "or")
+            assert expr, text
+            n = s.store.query_one("SELECT count(*) FROM search_docs WHERE search_docs MATCH ?", (expr,))[0]
+            assert n <= fts.matches_at_most(groups, pq.phrases, every_word=every), (text, every)
+
+
+def test_candidate_facts_match_whole_rows(firm) -> None:
+    repo = DocumentRepo(firm.store)
+    ids = [r[0] for r in firm.store.query("SELECT id FROM documents ORDER BY id")]
+    rows = repo.by_ids(ids)
+    facts = repo.facts_by_ids(ids)
+    assert set(facts) == set(rows) and facts
+    for i, f in facts.items():
+        d = rows[i]
+        for name in DocumentFacts.__slots__:
+            assert getattr(f, name) == getattr(d, name), (i, name)
+        assert f.year == d.year
+    p = firm.projects.all()[0]
+    scoped = repo.facts_by_ids(ids, " AND d.project_id = ?", [p.id])
+    assert set(scoped) == {i for i, d in rows.items() if d.project_id == p.id}
+
+
+@pytest.mark.parametrize("mtime", [0.0, 1.0, 946684799.0, 946684800.0, 1709251199.5, 1709251200.0, 4102444800.0])
+def test_document_year_is_the_utc_year(mtime: float) -> None:
+    want = str(time.gmtime(mtime).tm_year) if mtime else ""
+    assert document_year(None, mtime) == want
+    assert document_year("2019-05-01", mtime) == "2019"
+
+
+def test_page_hits_carry_whole_rows(firm) -> None:
+    s = _service(firm)
+    res = s.search_documents("design report", mode="lexical", limit=10)
+    assert res.documents
+    rows = DocumentRepo(s.store).by_ids([d.id for d in res.documents])
+    for hit in res.documents:
+        want = rows[hit.id].info_fields()
+        got = hit.model_dump()
+        for key, value in want.items():
+            if key != "is_current":
+                assert got[key] == value, key
+
+
+def test_boost_reads_facts_and_rows_alike(firm) -> None:
+    repo = DocumentRepo(firm.store)
+    ids = [r[0] for r in firm.store.query("SELECT id FROM documents ORDER BY id LIMIT 300")]
+    rows, facts = repo.by_ids(ids), repo.facts_by_ids(ids)
+    for text in ("as built design rev 102", "CO2 report", "archive room 3 drawings", "design"):
+        pq = parse_query(text)
+        ctx = RankContext.of(pq, time.time(), {rows[ids[0]].code: 0.9}, {rows[ids[1]].code: 0.5})
+        for i in ids:
+            rows[i].is_current = facts[i].is_current = i % 3 == 0
+            assert document_boost(rows[i], ctx) == document_boost(facts[i], ctx)
+
+
+def test_one_search_reads_the_change_counters_once(firm) -> None:
+    s = _service(firm)
+    s.search_documents("design report", mode="lexical")  # warm caches
+    seen: list[str] = []
+    conn = s.store._conn
+    conn.set_trace_callback(seen.append)
+    try:
+        s.search_documents("design report sales", mode="lexical")
+    finally:
+        conn.set_trace_callback(None)
+    assert sum("FROM search_versions" in sql for sql in seen) == 1
+    versions = Versions(s.store)
+    with versions.pinned():
+        first = versions.get()
+        with s.store.transaction() as c:
+            c.execute("UPDATE search_versions SET n = n + 1 WHERE name = 'documents'")
+        assert versions.get() == first  # pinned for the whole search
+    assert versions.get() != first
