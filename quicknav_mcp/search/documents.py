@@ -12,11 +12,13 @@ from ..repo import DocumentRepo, DocumentRow
 from ..repo.sql import marks
 from ..services.projects import ProjectService
 from ..store import Store
+from .alternatives import widen
 from .current import CurrentRevisions
 from .facets import document_facets, statuses
 from .facts import FactRetriever
 from .fuzzy import ProjectWords
 from .highlight import content_snippet, highlight
+from .intent import Intent
 from .lexical import FullText
 from .models import DocumentHit, SearchDocumentsResult
 from .popularity import PopularitySource
@@ -80,7 +82,7 @@ class DocumentSearch:
     ) -> SearchDocumentsResult:
         corrections: dict[str, str] = {}
         lists: list[tuple[str, float, Sequence[int]]] = []
-        groups = self.fulltext.word_groups(pq, corrections)
+        groups = widen(self.fulltext.word_groups(pq, corrections), pq, self.vocab.snapshot().df)
         semantic_used = False
         strong = False
         sims: dict[int, float] = {}
@@ -172,11 +174,12 @@ class DocumentSearch:
         mine = self.popularity.recent_for(user)
         now = time.time()
         codes = set(pq.codes)
+        intent = Intent(pq, docs.values())
         out: Ranked = []
         for d in docs.values():
             base = fused.get(d.id, 0.0) / top
-            why = [s for s in sources.get(d.id, [])]
-            mult = 1.0
+            mult, because = intent.effect(d)
+            why = [*sources.get(d.id, []), *because]
             if d.code in codes:
                 mult *= 1.5
                 why.append(f"code {d.code}")

@@ -44,7 +44,7 @@ def did_you_mean(
 ) -> list[str]:
     """Notes (``no project 99999``), the corrected query, and when few results: close projects
     and per-word fixes."""
-    out: list[str] = list(notes)
+    out: list[str] = [*pq.notes, *notes]
     if corrections:
         fixed = pq.text
         for wrong, right in corrections.items():
