@@ -174,6 +174,8 @@ ORDINAL = rf"(\d{{1,3}})(?:st|nd|rd|th)|({'|'.join(ORDINAL_WORDS)})"
 """``3rd`` (group 1 = 3) or ``third`` (group 2, see :data:`ORDINAL_WORDS`)."""
 _CHANGE_ORDER_WORDS = _keywords((CHANGE_ORDER_KEYWORD, CHANGE_ORDER_SHORT), "change_order")
 
+WORD_BEFORE_CHANGE_ORDER = re.compile(rf"\b([A-Za-z]{{5,14}}){QUERY_GAP}(?:{_CHANGE_ORDER_WORDS})\b", re.I)
+"""The word before a change-order keyword (an ordinal, maybe misspelt: ``thrid change order``)."""
 CHANGE_ORDER_ORDINAL_IN_QUERY = re.compile(rf"\b(?:{ORDINAL}){QUERY_GAP}(?:{_CHANGE_ORDER_WORDS})\b", re.I)
 """``third change order``, ``3rd CO``, ``second variation``."""
 CHANGE_ORDER_NUMBER_WORD_IN_QUERY = re.compile(

@@ -12,9 +12,9 @@ group is "any of these", groups are ANDed), so ``scope of work`` also matches ``
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from .query import ParsedQuery
+from .vocab import Vocabulary
 
 _ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "mr": ("meeting room",),
@@ -102,12 +102,14 @@ def _level_forms(terms: list[str], level: int) -> list[tuple[tuple[str, ...], st
     return [(covered, f) for f in forms if covered and f not in covered]
 
 
-def widen(groups: list[list[str]], pq: ParsedQuery, df: Mapping[str, int]) -> list[list[str]]:
-    """``groups`` (one per term of ``pq``) with the other forms of their words that ``df`` (the
-    index's words) holds. Same length and order as ``pq.terms``; every term's forms are kept in
+def widen(groups: list[list[str]], pq: ParsedQuery, vocab: Vocabulary) -> list[list[str]]:
+    """``groups`` (one per term of ``pq``) with the other forms of their words that the index
+    holds, and for a word the index holds only rarely, the common word one slip away (noted in
+    ``pq.notes``). Same length and order as ``pq.terms``; every term's forms are kept in
     ``pq.forms`` for the re-ranking (search/intent.py)."""
     if len(groups) != len(pq.terms) or not groups:
         return groups
+    df = vocab.snapshot().df
     where = {t: i for i, t in enumerate(pq.terms)}
     out = [list(g) for g in groups]
     for covered, form in candidates(pq):
@@ -117,5 +119,11 @@ def widen(groups: list[list[str]], pq: ParsedQuery, df: Mapping[str, int]) -> li
             g = out[where[t]]
             if form not in g:
                 g.append(form)
+    for t, g in zip(pq.terms, out, strict=True):
+        if t in df and len(g) == 1:
+            fix = vocab.common_fix(t)
+            if fix is not None:
+                g.append(fix)
+                pq.notes.append(f"also searched {fix!r} for {t!r}")
     pq.forms = {t: [f.rstrip("*") for f in g] for t, g in zip(pq.terms, out, strict=True)}
     return out

@@ -82,7 +82,7 @@ class DocumentSearch:
     ) -> SearchDocumentsResult:
         corrections: dict[str, str] = {}
         lists: list[tuple[str, float, Sequence[int]]] = []
-        groups = widen(self.fulltext.word_groups(pq, corrections), pq, self.vocab.snapshot().df)
+        groups = widen(self.fulltext.word_groups(pq, corrections), pq, self.vocab)
         semantic_used = False
         strong = False
         sims: dict[int, float] = {}

@@ -45,7 +45,7 @@ WHERE_FLOOR = 0.55
 """A candidate holding none of the request's place words keeps this share of its score."""
 LEVEL_MATCH, LEVEL_OTHER = 1.5, 0.6
 LATEST_CO, OLDER_CO = 1.8, 0.7
-CURRENT, OLDER, OLD_COPY = 1.35, 0.85, 0.7
+CURRENT, OLDER, OLD_COPY, TOP_REVISION = 1.35, 0.85, 0.7, 1.15
 TEMPLATE = 0.45
 
 
@@ -73,12 +73,16 @@ class Intent:
         self.latest_co: dict[int, int] = {}
         self.project_levels: dict[int, set[int]] = {}
         self.where_found: dict[int, list[str]] = {}
+        self.top_revision: dict[tuple[int, str], int] = {}
         if not self.active:
             return
         texts: dict[int, list[str]] = {}
         for d in docs:
             if self.where:
                 texts.setdefault(d.project_id, [d.project_name]).append(d.project_rel_path)
+            if pq.wants_current and d.revision is not None and d.doc_type in self.kinds and not d.is_archive:
+                key = (d.project_id, d.doc_type)
+                self.top_revision[key] = max(self.top_revision.get(key, -1), d.revision)
             if pq.latest_change_order and (d.change_order or -1) > self.latest_co.get(d.project_id, -1):
                 self.latest_co[d.project_id] = d.change_order or -1
         # A project is named by the words of its folder and of its documents' names and folders
@@ -138,6 +142,10 @@ class Intent:
             elif d.is_current:
                 mult *= CURRENT
                 why.append(f"current {d.doc_type}")
+                # Several series can each have a current copy ("… Upgrades Proposal" and "… & Lvl 1
+                # Upgrades Proposal Rev5"): the highest revision of the project's is the latest.
+                if d.revision is not None and self.top_revision.get((d.project_id, d.doc_type)) == d.revision:
+                    mult *= TOP_REVISION
             else:
                 mult *= OLDER
         if not self.wants_template and TEMPLATE_NAME.search(d.name):

@@ -122,7 +122,7 @@ class ProjectSearch:
                 notes.append(f"no project {c} in the index")
         if exact:
             lists.append(("code", 3.0, exact))
-        groups = widen(self.fulltext.word_groups(pq, corrections), pq, self.vocab.snapshot().df)
+        groups = widen(self.fulltext.word_groups(pq, corrections), pq, self.vocab)
         scope = Scope()
         semantic_used = False
         strong = False

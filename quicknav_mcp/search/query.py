@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from rapidfuzz.distance import OSA
+
 from ..domain import DOC_TYPE_SYNONYMS, DOC_TYPES, extract_project_code
 from ..domain.folders import PHASES
 from ..domain.grammar import (
@@ -27,9 +29,11 @@ from ..domain.grammar import (
     GROUND_FLOOR,
     LEVEL_IN_QUERY,
     NUMBER_WORDS,
+    ORDINAL_WORDS,
     REVISION_IN_QUERY,
     ROOM_IN_QUERY,
     ROOM_LETTER_IN_QUERY,
+    WORD_BEFORE_CHANGE_ORDER,
     ordinal_value,
 )
 from ..domain.revisions import numbered_revision
@@ -329,6 +333,16 @@ def _take_filters(text: str, pq: ParsedQuery) -> str:
     return _FILTER.sub(repl, text)
 
 
+def _ordinal_slip(m: re.Match[str]) -> str:
+    """``thrid change order`` -> ``third change order``: one slip in an ordinal word before a
+    change-order keyword (the closest ordinal word, when only one is that close)."""
+    word = m.group(1)
+    if word.lower() in ORDINAL_WORDS or len(word) < 5:
+        return m.group(0)
+    close = [w for w in ORDINAL_WORDS if OSA.distance(word.lower(), w) <= 1]
+    return m.group(0).replace(word, close[0], 1) if len(close) == 1 else m.group(0)
+
+
 def _take_structured(text: str, pq: ParsedQuery) -> str:
     """Revisions, change orders and rooms, as the domain's grammar writes them (domain/grammar.py)."""
 
@@ -362,6 +376,7 @@ def _take_structured(text: str, pq: ParsedQuery) -> str:
 
     text = REVISION_IN_QUERY.sub(rev, text)
     text = CHANGE_ORDER_IN_QUERY.sub(co, text)
+    text = WORD_BEFORE_CHANGE_ORDER.sub(_ordinal_slip, text)
     text = CHANGE_ORDER_ORDINAL_IN_QUERY.sub(co_ordinal, text)
     text = CHANGE_ORDER_NUMBER_WORD_IN_QUERY.sub(co_word, text)
     if pq.change_order is None:

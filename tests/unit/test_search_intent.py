@@ -77,22 +77,38 @@ def test_only_a_number_and_too_many_words_say_so() -> None:
     assert any("first 24 words" in n for n in parse_query(many).notes)
 
 
+class _Vocab:
+    """The index's words with document frequencies (what widen reads of a Vocabulary)."""
+
+    def __init__(self, df: dict[str, int]) -> None:
+        self.df = df
+
+    def snapshot(self) -> _Vocab:
+        return self
+
+    def common_fix(self, word: str) -> str | None:
+        return "poolwerx" if word == "poolwrex" and self.df.get(word, 0) <= 2 else None
+
+
 def test_glued_and_short_forms_of_the_request() -> None:
     pq = parse_query("hearing loop for the SAAB meeting room")
     forms = {form for _, form in candidates(pq)}
     assert {"hearingloop", "mr", "meetingroom"} <= forms
     df = {"hearingloop": 1, "mr": 5, "hearing": 2, "loop": 2, "saab": 3, "meeting": 4, "room": 9}
-    groups = widen([[t] for t in pq.terms], pq, df)
+    groups = widen([[t] for t in pq.terms], pq, _Vocab(df))
     by_term = dict(zip(pq.terms, groups, strict=True))
     assert "hearingloop" in by_term["hearing"] and "hearingloop" in by_term["loop"]
     assert "mr" in by_term["meeting"] and "meetingroom" not in by_term["meeting"]  # not indexed: not searched
     assert pq.forms["room"] == ["room", "mr"]
     pq = parse_query("HA details for 18810")
-    groups = widen([[t] for t in pq.terms], pq, {"hearing": 1, "augmentation": 1})
+    groups = widen([[t] for t in pq.terms], pq, _Vocab({"hearing": 1, "augmentation": 1}))
     assert "hearing augmentation" in groups[0]  # a phrase alternative
     pq = parse_query("Poolwerx L1")
-    groups = widen([[t] for t in pq.terms], pq, {"level": 3, "1": 9, "lvl": 1})
+    groups = widen([[t] for t in pq.terms], pq, _Vocab({"level": 3, "1": 9, "lvl": 1}))
     assert {"level 1", "lvl 1"} <= set(groups[1])
+    pq = parse_query("poolwrex sales po")  # a slip some file also holds: the common word is searched too
+    groups = widen([[t] for t in pq.terms], pq, _Vocab({"poolwrex": 1, "poolwerx": 90}))
+    assert groups == [["poolwrex", "poolwerx"]] and "also searched 'poolwerx'" in pq.notes[0]
 
 
 def test_glued_names_are_classified_by_the_words_people_read_in_them() -> None:
