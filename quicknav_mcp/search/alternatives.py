@@ -87,19 +87,18 @@ def candidates(pq: ParsedQuery) -> list[tuple[tuple[str, ...], str]]:
 
 
 def _level_forms(terms: list[str], level: int) -> list[tuple[tuple[str, ...], str]]:
-    """``level 3`` <-> ``l3`` / ``lvl 3`` / ``level3``: every form for the words naming the level."""
+    """``level 3`` -> ``l3`` / ``lvl3`` / ``level3``; ``l3`` -> ``level 3`` / ``lvl 3`` (phrases).
+
+    Two words get only the one-token forms: a phrase alternative on a word as common as "level"
+    would make every such query read the positions of all of its postings."""
     n = str(level)
-    forms = [f"level {n}", f"lvl {n}", f"l{n}", f"lvl{n}", f"level{n}"]
-    covered: tuple[str, ...] = ()
     for i, t in enumerate(terms):
         m = _LEVEL_WORD.match(t)
         if m and m.group(1).lstrip("0") == n.lstrip("0"):
-            covered = (t,)
-            break
+            return [((t,), f) for f in (f"level {n}", f"lvl {n}", f"l{n}", f"lvl{n}", f"level{n}") if f != t]
         if t in ("level", "lvl", "lv", "l") and i + 1 < len(terms) and terms[i + 1].lstrip("0") == n.lstrip("0"):
-            covered = (t, terms[i + 1])
-            break
-    return [(covered, f) for f in forms if covered and f not in covered]
+            return [((t, terms[i + 1]), f) for f in (f"l{n}", f"lvl{n}", f"level{n}")]
+    return []
 
 
 def widen(groups: list[list[str]], pq: ParsedQuery, vocab: Vocabulary) -> list[list[str]]:

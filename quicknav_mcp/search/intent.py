@@ -37,6 +37,8 @@ TEMPLATE_NAME = re.compile(
 _TEMPLATE_WORDS = frozenset(
     {"template", "templates", "master", "register", "registers", "blank", "standard", "support", "managed"}
 )
+_TEMPLATE_HINTS = ("templat", "master", "register", "job", "standard")
+"""Cheap test before :data:`TEMPLATE_NAME` (most names hold none of these)."""
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _OLD_COPY = re.compile(r"\b(?:original|old|superseded|archived?)\b", re.I)
 
@@ -72,7 +74,7 @@ class Intent:
         )
         self.latest_co: dict[int, int] = {}
         self.project_levels: dict[int, set[int]] = {}
-        self.where_found: dict[int, list[str]] = {}
+        self.where_effect: dict[int, tuple[float, str]] = {}
         self.top_revision: dict[tuple[int, str], int] = {}
         if not self.active:
             return
@@ -91,7 +93,9 @@ class Intent:
         forms = {w: [f for f in pq.forms.get(w, [w]) if f] or [w] for w in self.where}
         for pid, parts in texts.items():
             text = " ".join(parts).lower()
-            self.where_found[pid] = [w for w in self.where if any(f in text for f in forms[w])]
+            found = [w for w in self.where if any(f in text for f in forms[w])]
+            share = WHERE_FLOOR + (1 - WHERE_FLOOR) * len(found) / len(self.where)
+            self.where_effect[pid] = (share, "where: " + " ".join(found) if found else "")
 
     def _project_levels(self, d: DocumentRow) -> set[int]:
         found = self.project_levels.get(d.project_id)
@@ -107,15 +111,15 @@ class Intent:
         mult = 1.0
         why: list[str] = []
         if self.where:
-            found = self.where_found.get(d.project_id, [])
-            mult *= WHERE_FLOOR + (1 - WHERE_FLOOR) * len(found) / len(self.where)
-            if found:
-                why.append("where: " + " ".join(found))
+            share, reason = self.where_effect.get(d.project_id, (WHERE_FLOOR, ""))
+            mult *= share
+            if reason:
+                why.append(reason)
         if self.kinds:
             # The asked kind outweighs incidental words (on top of the family boost in documents.py).
             if d.doc_type in self.kinds:
                 mult *= KIND_MATCH
-                key = _NOT_ALNUM.sub("", d.name.lower())
+                key = _NOT_ALNUM.sub("", d.name.lower()) if self.kind_keys else ""
                 named = [p for p, k in self.kind_keys if k in key]
                 if named:  # the name says the kind in the request's words ("RoomLayout", "Sales & PO Report")
                     mult *= KIND_NAMED
@@ -137,7 +141,7 @@ class Intent:
             else:
                 mult *= OLDER_CO
         if pq.wants_current and d.doc_type in self.kinds:
-            if _OLD_COPY.search(d.name) or _OLD_COPY.search(d.folders):
+            if _OLD_COPY.search(d.project_rel_path):
                 mult *= OLD_COPY
             elif d.is_current:
                 mult *= CURRENT
@@ -148,7 +152,8 @@ class Intent:
                     mult *= TOP_REVISION
             else:
                 mult *= OLDER
-        if not self.wants_template and TEMPLATE_NAME.search(d.name):
+        lower = d.name.lower()
+        if not self.wants_template and any(k in lower for k in _TEMPLATE_HINTS) and TEMPLATE_NAME.search(d.name):
             mult *= TEMPLATE
             why.append("template")
         return mult, why
