@@ -24,6 +24,9 @@ def interpretation(pq: ParsedQuery, corrections: dict[str, str]) -> QueryInterpr
         change_order=pq.change_order,
         as_built=pq.as_built,
         wants_current=pq.wants_current,
+        level=pq.level,
+        latest_change_order=pq.latest_change_order,
+        filler=list(dict.fromkeys(pq.filler)),
         filters=pq.filters,
         corrections=corrections,
     )

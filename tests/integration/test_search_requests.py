@@ -62,6 +62,23 @@ async def test_asked_kind_ordinal_and_level_rank_first(server, request_text: str
         assert reason in top["why"]
 
 
+async def test_what_was_understood_is_in_the_answer_and_typos_are_named(server) -> None:
+    async with Client(server) as client:
+        out = await docs(client, "can you pull up the thrid change order for Spotles B1012")
+        assert names(out, 1)[0].endswith("Project B1012 -  CO3.pdf")
+        understood = out["understood"]
+        assert understood["change_order"] == 3 and understood["corrections"] == {"spotles": "spotless"}
+        assert {"pull", "up"} <= set(understood["filler"])
+        assert any("did you mean" in s and "spotless" in s.lower() for s in out["suggestions"])
+        out = await docs(client, "latest CO on the Dwoner job")
+        assert out["understood"]["latest_change_order"] and names(out, 1)[0].endswith("CO8.pdf")
+        assert out["understood"]["corrections"] == {"dwoner": "downer"}
+        out = await docs(client, "Poolwerx L1 design")
+        assert out["understood"]["level"] == 1
+        projects = await client.call_tool("search_projects", {"query": "Pooolwerx trianing room"})
+        assert projects.structured_content["projects"][0]["project_number"] == "21614"
+
+
 async def test_latest_sales_po_beats_swms_and_the_firm_wide_template(server) -> None:
     async with Client(server) as client:
         out = await docs(client, "I need the latest Sales & PO report for the Poolwerx training room job")
