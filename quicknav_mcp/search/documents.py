@@ -174,7 +174,7 @@ class DocumentSearch:
         mine = self.popularity.recent_for(user)
         now = time.time()
         codes = set(pq.codes)
-        intent = Intent(pq, docs.values())
+        intent = Intent(pq, docs.values(), self.words.by_id())
         out: Ranked = []
         for d in docs.values():
             base = fused.get(d.id, 0.0) / top

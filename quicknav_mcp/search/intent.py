@@ -22,10 +22,10 @@ Each effect is a multiplier with the reason naming the part of the request it ma
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
-from ..repo import DocumentRow
+from ..repo import DocumentRow, ProjectRow
 from .query import ParsedQuery
 
 TEMPLATE_NAME = re.compile(
@@ -61,7 +61,9 @@ def _levels(name: str) -> set[int]:
 class Intent:
     """The request's intent over one set of candidates (built once per search)."""
 
-    def __init__(self, pq: ParsedQuery, docs: Iterable[DocumentRow]) -> None:
+    def __init__(
+        self, pq: ParsedQuery, docs: Iterable[DocumentRow], projects: Mapping[int, ProjectRow] | None = None
+    ) -> None:
         self.pq = pq
         self.kinds = frozenset(pq.doc_types)
         self.kind_keys = [(p, _NOT_ALNUM.sub("", p)) for p in pq.kind_phrases if len(p) > 3]
@@ -81,13 +83,18 @@ class Intent:
         texts: dict[int, list[str]] = {}
         for d in docs:
             if self.where:
-                texts.setdefault(d.project_id, [d.project_name]).append(d.project_rel_path)
+                if d.project_id not in texts:
+                    rec = projects.get(d.project_id) if projects else None
+                    names = [rec.description, rec.client or "", *rec.client_names] if rec else []
+                    texts[d.project_id] = [d.project_name, *names]
+                texts[d.project_id].append(d.project_rel_path)
             if pq.wants_current and d.revision is not None and d.doc_type in self.kinds and not d.is_archive:
                 key = (d.project_id, d.doc_type)
                 self.top_revision[key] = max(self.top_revision.get(key, -1), d.revision)
             if pq.latest_change_order and (d.change_order or -1) > self.latest_co.get(d.project_id, -1):
                 self.latest_co[d.project_id] = d.change_order or -1
-        # A project is named by the words of its folder and of its documents' names and folders
+        # A project is named by the words of its folder, its clients' names (learned from its
+        # documents, domain/clients.py) and its candidates' names and folders
         # ("Parramatta Executive Meeting Room" lives in "19144 - SNTRX PAR Exec MR inst"): every
         # candidate of the project gets the project's share, so the asked kind decides within it.
         forms = {w: [f for f in pq.forms.get(w, [w]) if f] or [w] for w in self.where}

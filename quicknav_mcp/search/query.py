@@ -7,6 +7,13 @@ after:2024-01`` -> explicit filters. Everything else is a plain word. Rooms, cha
 revisions are read with the domain's grammar (domain/grammar.py), which also lists the looser forms
 only a query accepts (``rm 12``, ``vo 3``, ``co:5``).
 
+Requests as assistants pass them on are read the same way, in three parts: what is asked for (a
+family, ``the third change order``, ``the latest CO``, ``as-built``, recency words), where it is
+(codes, and the plain words left: client, site, description, ``level 3``) and filler (``can you
+pull up … on the … job``), which is dropped and reported. search/intent.py weighs the candidates
+by these parts; search/alternatives.py widens the plain words to the other ways names write them.
+A request longer than :data:`MAX_QUERY` is cut with a note rather than refused.
+
 Nothing here touches the database and nothing of the user's text is ever passed to FTS5 raw:
 :func:`match_expression` quotes every token.
 """
