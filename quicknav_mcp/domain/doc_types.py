@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .grammar import CHANGE_ORDER_FAMILY_IN_NAME
+from .grammar import CHANGE_ORDER_FAMILY_IN_NAME, split_glued
 from .names import extract_project_code, parse_sheet
 from .revisions import parse_revision
 from .tags import status_tags
@@ -117,7 +117,7 @@ _FLOOR = re.compile(r"FLOOR\s*PLANS?|\bLAYOUTS?\b|\bGA\s+PLAN", re.I)
 _QA = re.compile(r"\bQA\b|\bITP\b|QA[\s\-]?FT|COMMISSIONING", re.I)
 _SWMS = re.compile(r"\bSWMS?\b|SAFE\s+WORK\s+METHOD", re.I)
 _QUOTE = re.compile(r"\bQUOTE|\bQ-\d{4,}|\bQUOTATION", re.I)
-_SCOPE = re.compile(r"\bSCOPE\b|\bSOW\b", re.I)
+_SCOPE = re.compile(r"\bSCOPE\b|\bSOW\b|(?<![A-Za-z])STATEMENT OF WORKS?\b", re.I)
 _HANDOVER = re.compile(r"HANDOVER\s+DOCUMENT", re.I)
 _PROPOSAL = re.compile(r"\bPROPOSAL\b", re.I)
 _INVOICE = re.compile(r"INVOICE|\bINV\s?\d|^INV", re.I)
@@ -135,6 +135,7 @@ def classify_doc_type(folders: Sequence[str], filename: str) -> str:
     stem, _, ext = filename.rpartition(".")
     if not stem:
         stem, ext = filename, ""
+    stem = split_glued(stem)  # ScopeOfWork, RoomLayout: the family words people read in them
     ext = ext.lower()
     folders_l = [f.lower() for f in folders]
     if ext in _PHOTO_EXT or _has(folders_l, "photo"):

@@ -67,9 +67,13 @@ CHANGE_ORDER_SHORT_IN_NAME = re.compile(rf"\b{CHANGE_ORDER_SHORT}\s?{CHANGE_ORDE
 CHANGE_ORDER_AFTER_CODE_IN_NAME = re.compile(rf"^\s*\d{{5}}-{CHANGE_ORDER_NUMBER}.*{_CHANGE_ORDER_IN_NAME_WORDS}", re.I)
 """``17741-10 QPS Rooms Change Order to Customer``: file names only (in a query "17741-10" is a code)."""
 CHANGE_ORDER_FAMILY_IN_NAME = re.compile(
-    rf"\b{_CHANGE_ORDER_IN_NAME_WORDS}S?\b|\b{CHANGE_ORDER_SHORT}\s?\d{{1,3}}\b|\bVARIATIONS?\b", re.I
+    rf"\b{_CHANGE_ORDER_IN_NAME_WORDS}S?\b|\b{CHANGE_ORDER_SHORT}\s?\d{{1,3}}\b"
+    r"|\bVARIATIONS?(?:\s*(?:ORDERS?|NO\.?|\#)?\s*\d|\s+ORDERS?\b|$)",
+    re.I,
 )
-"""Words that make a file a change-order document (its family), numbered or not."""
+"""Words that make a file a change-order document (its family), numbered or not. "Variation" only
+with a number, as "Variation Order", or ending the name: a project called "Ops Ctr AV Works
+Variation" puts the word in every one of its file names (its design, SWMS, Sales & PO report)."""
 
 # ---------------------------------------------------------------- revisions (the numbered forms)
 REVISION_KEYWORD = r"(?<![A-Za-z])REV(?:ISION)?"
@@ -106,3 +110,106 @@ REVISION_IN_QUERY = re.compile(
     rf"{REVISION_KEYWORD}{QUERY_GAP}({REVISION_DECIMAL}|{REVISION_DESIGN}|{REVISION_SMALL})", re.I
 )
 """The number as written (``1.02``, ``102``, ``5``); :func:`~.revisions.numbered_revision` values it."""
+
+# ---------------------------------------------------------------- ordinals (queries only)
+# "the third change order", "3rd CO", "second variation": people count change orders; file names
+# number them. Words up to twentieth; past that people write digits ("the 21st CO").
+ORDINAL_WORDS: dict[str, int] = {
+    w: n
+    for n, w in enumerate(
+        [
+            "first",
+            "second",
+            "third",
+            "fourth",
+            "fifth",
+            "sixth",
+            "seventh",
+            "eighth",
+            "ninth",
+            "tenth",
+            "eleventh",
+            "twelfth",
+            "thirteenth",
+            "fourteenth",
+            "fifteenth",
+            "sixteenth",
+            "seventeenth",
+            "eighteenth",
+            "nineteenth",
+            "twentieth",
+        ],
+        start=1,
+    )
+}
+NUMBER_WORDS: dict[str, int] = {
+    w: n
+    for n, w in enumerate(
+        [
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ],
+        start=1,
+    )
+}
+ORDINAL = rf"(\d{{1,3}})(?:st|nd|rd|th)|({'|'.join(ORDINAL_WORDS)})"
+"""``3rd`` (group 1 = 3) or ``third`` (group 2, see :data:`ORDINAL_WORDS`)."""
+_CHANGE_ORDER_WORDS = _keywords((CHANGE_ORDER_KEYWORD, CHANGE_ORDER_SHORT), "change_order")
+
+WORD_BEFORE_CHANGE_ORDER = re.compile(rf"\b([A-Za-z]{{5,14}}){QUERY_GAP}(?:{_CHANGE_ORDER_WORDS})\b", re.I)
+"""The word before a change-order keyword (an ordinal, maybe misspelt: ``thrid change order``)."""
+CHANGE_ORDER_ORDINAL_IN_QUERY = re.compile(rf"\b(?:{ORDINAL}){QUERY_GAP}(?:{_CHANGE_ORDER_WORDS})\b", re.I)
+"""``third change order``, ``3rd CO``, ``second variation``."""
+CHANGE_ORDER_NUMBER_WORD_IN_QUERY = re.compile(
+    rf"\b(?:{_CHANGE_ORDER_WORDS}){QUERY_GAP}(?:(?:{CHANGE_ORDER_LABEL}){QUERY_GAP})?({'|'.join(NUMBER_WORDS)})\b", re.I
+)
+"""``change order three``, ``CO number two``."""
+CHANGE_ORDER_LATEST_IN_QUERY = re.compile(
+    rf"\b(?:latest|last|newest|most{QUERY_GAP}recent|final){QUERY_GAP}(?:{_CHANGE_ORDER_WORDS})\b", re.I
+)
+"""``latest change order``, ``last CO``: the highest-numbered change order of the project."""
+
+
+def ordinal_value(match: re.Match[str]) -> int:
+    """The number of an :data:`ORDINAL` match (``3rd`` or ``third`` -> 3)."""
+    digits, word = match.group(1), match.group(2)
+    return int(digits) if digits else ORDINAL_WORDS[word.lower()]
+
+
+# ---------------------------------------------------------------- levels
+LEVEL_KEYWORDS = r"LEVEL|LVL|LV|L"
+LEVEL_NUMBER = r"(\d{1,2})(?![\d.])"
+LEVEL_IN_NAME = re.compile(rf"(?<![A-Za-z0-9])(?:{LEVEL_KEYWORDS})[\s_\-]?0?{LEVEL_NUMBER}(?![A-Za-z])", re.I)
+"""``LEVEL 14``, ``L1``, ``Lvl 4``, ``Level_3``: a floor of a building (never ``L1234`` or ``R12``)."""
+LEVEL_IN_QUERY = LEVEL_IN_NAME
+"""Queries write levels as names do (``level 6``, ``L6``, ``lvl 6``)."""
+GROUND_FLOOR = re.compile(r"\b(?:ground(?:\s+floor|\s+level)?|GF|GND)\b", re.I)
+"""Level 0."""
+
+# ---------------------------------------------------------------- glued words
+_GLUED_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+"""``ScopeOfWork``, ``HearingLoop``, ``RoomLayout``, ``AsBuilt``: a lower-case letter then a capitalised
+word. Capitals runs stay whole (``SWMs``, ``QPS``, ``RSSigned``)."""
+
+
+def split_glued(text: str) -> str:
+    """``text`` with glued capitalised words apart (``ScopeOfWork 1`` -> ``Scope Of Work 1``)."""
+    return _GLUED_BOUNDARY.sub(" ", text)

@@ -225,14 +225,17 @@ FACT_COLUMNS = (
     "is_archive",
     "is_handover_copy",
     "status_tags",
+    "name",
+    "project_rel_path",
 )
-_FACTS_OF_CANDIDATE = ", ".join(f"d.{c}" for c in FACT_COLUMNS) + ", p.code"
+_FACTS_OF_CANDIDATE = ", ".join(f"d.{c}" for c in FACT_COLUMNS) + ", p.code, p.folder_name"
 
 
 @dataclass(slots=True)
 class DocumentFacts:
     """A search candidate: the facts ranking, status filters and facets read (the fields keep
-    :class:`DocumentRow`'s names), without paths, names or its root. ``is_current`` is set by
+    :class:`DocumentRow`'s names), without absolute paths or its root; the name and the path within
+    the project are what the request's intent reads (search/intent.py). ``is_current`` is set by
     whoever applies the current-revision rule."""
 
     id: int
@@ -250,7 +253,10 @@ class DocumentFacts:
     is_archive: bool
     is_handover_copy: bool
     status_tags: tuple[str, ...]
+    name: str
+    project_rel_path: str
     code: str
+    project_name: str
     is_current: bool = False
 
     @property
@@ -333,6 +339,9 @@ class DocumentRepo:
                     bool(r[13]),
                     json_list(tags) if tags and tags != "[]" else (),
                     r[15],
+                    r[16],
+                    r[17],
+                    r[18],
                 )
         return out
 

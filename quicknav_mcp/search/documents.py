@@ -11,11 +11,13 @@ from ..repo import DocumentRepo
 from ..repo.documents import DocumentFacts
 from ..services.projects import ProjectService
 from ..store import Store
+from .alternatives import widen
 from .current import CurrentRevisions
 from .facets import document_facets, statuses
 from .facts import FactRetriever
 from .fuzzy import ProjectWords
 from .highlight import content_snippet, highlight
+from .intent import Intent
 from .lexical import FullText
 from .models import DocumentHit, SearchDocumentsResult
 from .popularity import PopularitySource
@@ -79,7 +81,7 @@ class DocumentSearch:
     ) -> SearchDocumentsResult:
         corrections: dict[str, str] = {}
         lists: list[tuple[str, float, Sequence[int]]] = []
-        groups = self.fulltext.word_groups(pq, corrections)
+        groups = widen(self.fulltext.word_groups(pq, corrections), pq, self.vocab)
         semantic_used = False
         strong = False
         sims: dict[int, float] = {}
@@ -168,10 +170,13 @@ class DocumentSearch:
             return []
         top = max(fused.get(i, 0.0) for i in docs) or 1.0
         ctx = RankContext.of(pq, time.time(), self.popularity.popularity_map(), self.popularity.recent_for(user))
+        intent = Intent(pq, docs.values(), self.words.by_id())
         out: Ranked = []
         for d in docs.values():
+            wanted, because = intent.effect(d)
             mult, reasons = document_boost(d, ctx)
-            why = [*sources.get(d.id, ()), *reasons]
+            mult *= wanted
+            why = [*sources.get(d.id, ()), *because, *reasons]
             if d.id in sims:
                 why = [w if w != "semantic" else f"semantic {sims[d.id]:.2f}" for w in why]
             out.append((d, round(fused.get(d.id, 0.0) / top * mult, 5), why))

@@ -6,11 +6,14 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from ..repo import ProjectRow
 from ..services.projects import ProjectService
 from .query import ParsedQuery
 from .text import STOPWORDS, tokens
-from .vocab import Vocabulary
+from .vocab import Vocabulary, max_edits
 
 FUZZY_MIN_SCORE = 80  # project-service scores (0-100+) a fuzzy candidate needs
 
@@ -66,16 +69,23 @@ class ProjectWords:
                 continue
             ids = by_token.get(term)
             if ids is None and term not in snap.project_df and len(term) >= 4 and token_list:
-                from rapidfuzz import fuzz, process
-
-                best = process.extractOne(term, token_list, scorer=fuzz.ratio, score_cutoff=80)
+                best = self.closest_client_word(term)
                 if best is not None:
-                    ids = by_token.get(best[0])
-                    corrections.setdefault(term, best[0])
+                    ids = by_token.get(best)
+                    corrections.setdefault(term, best)
             if ids and len(ids) <= cap:
                 hinted |= ids
                 used.append(term)
         return hinted, used
+
+    def closest_client_word(self, term: str) -> str | None:
+        """The client word a slip of ``term`` most likely meant: fewest edits (a swap of neighbouring
+        letters is one), then a shared first letter, then the word of most projects."""
+        _, by_token, token_list = self.index()
+        found = process.extract(term, token_list, scorer=OSA.distance, score_cutoff=max_edits(term), limit=8)
+        if not found:
+            return None
+        return min(found, key=lambda f: (f[1], f[0][:1] != term[:1], -len(by_token[f[0]])))[0]
 
     def by_name(self, words: str) -> list[int]:
         """Projects whose folder or client names are close to ``words``, best first."""

@@ -32,6 +32,9 @@ class QueryInterpretation(Answer):
     change_order: int | None = None
     as_built: bool = False
     wants_current: bool = False
+    level: int | None = Field(None, description="The floor asked for (level 3, L3; ground floor = 0)")
+    latest_change_order: bool = Field(False, description="Asked for the latest (highest-numbered) change order")
+    filler: list[str] = Field(default_factory=list, description="Conversational words ignored")
     filters: dict[str, list[str]] = Field(default_factory=dict, description="Explicit filters (type:, project: ...)")
     corrections: dict[str, str] = Field(default_factory=dict, description="Misspelt word -> indexed word used")
 

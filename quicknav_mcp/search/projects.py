@@ -9,6 +9,7 @@ from ..repo import ProjectRow
 from ..repo.sql import marks
 from ..services.projects import ProjectMatch, ProjectService
 from ..store import Store
+from .alternatives import widen
 from .documents import elapsed_ms
 from .facets import project_facets
 from .facts import FactRetriever
@@ -126,7 +127,7 @@ class ProjectSearch:
                 notes.append(f"no project {c} in the index")
         if exact:
             lists.append(("code", 3.0, exact))
-        groups = self.fulltext.word_groups(pq, corrections)
+        groups = widen(self.fulltext.word_groups(pq, corrections), pq, self.vocab)
         scope = Scope()
         semantic_used = False
         strong = False

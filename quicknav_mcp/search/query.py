@@ -7,6 +7,13 @@ after:2024-01`` -> explicit filters. Everything else is a plain word. Rooms, cha
 revisions are read with the domain's grammar (domain/grammar.py), which also lists the looser forms
 only a query accepts (``rm 12``, ``vo 3``, ``co:5``).
 
+Requests as assistants pass them on are read the same way, in three parts: what is asked for (a
+family, ``the third change order``, ``the latest CO``, ``as-built``, recency words), where it is
+(codes, and the plain words left: client, site, description, ``level 3``) and filler (``can you
+pull up … on the … job``), which is dropped and reported. search/intent.py weighs the candidates
+by these parts; search/alternatives.py widens the plain words to the other ways names write them.
+A request longer than :data:`MAX_QUERY` is cut with a note rather than refused.
+
 Nothing here touches the database and nothing of the user's text is ever passed to FTS5 raw:
 :func:`match_expression` quotes every token.
 """
@@ -17,16 +24,61 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from rapidfuzz.distance import OSA
+
 from ..domain import DOC_TYPE_SYNONYMS, DOC_TYPES, extract_project_code
 from ..domain.folders import PHASES
-from ..domain.grammar import CHANGE_ORDER_IN_QUERY, REVISION_IN_QUERY, ROOM_IN_QUERY, ROOM_LETTER_IN_QUERY
+from ..domain.grammar import (
+    CHANGE_ORDER_IN_QUERY,
+    CHANGE_ORDER_LATEST_IN_QUERY,
+    CHANGE_ORDER_NUMBER_WORD_IN_QUERY,
+    CHANGE_ORDER_ORDINAL_IN_QUERY,
+    GROUND_FLOOR,
+    LEVEL_IN_QUERY,
+    NUMBER_WORDS,
+    ORDINAL_WORDS,
+    REVISION_IN_QUERY,
+    ROOM_IN_QUERY,
+    ROOM_LETTER_IN_QUERY,
+    WORD_BEFORE_CHANGE_ORDER,
+    ordinal_value,
+)
 from ..domain.revisions import numbered_revision
 from ..errors import InvalidInput
 from ..validation import clean_text
-from .text import ARCHIVE_WORDS, CURRENT_WORDS, STOPWORDS, fts_quote, tokens
+from .text import ARCHIVE_WORDS, CURRENT_WORDS, FILLER, STOPWORDS, fts_quote, tokens
 
 MAX_QUERY = 1000
+"""Characters of a request that are read; a longer one is cut (with a note), never refused."""
+MAX_INPUT = MAX_QUERY * 4
+"""Characters looked at before cutting (the cut never scans a huge string)."""
 MAX_TERMS = 24
+ASKING = frozenset(
+    [
+        "can",
+        "could",
+        "would",
+        "find",
+        "show",
+        "get",
+        "give",
+        "open",
+        "need",
+        "want",
+        "please",
+        "where",
+        "what",
+        "which",
+        "who",
+        "how",
+    ]
+)
+"""Stop words that make a request of only stop words a question with nothing to find ("can you
+find it"), rather than words to search ("and or")."""
+
+# "what did we quote Neoen for …": the firm's own quote to its customer is the proposal; a
+# "quote" alone stays the supplier's (doc_types.py).
+_OUR_QUOTE = re.compile(r"\b(?:(?:did|have|had)\s+we\s+quoted?|we\s+quoted|our\s+quot(?:e|ation)s?)\b", re.I)
 
 FILTER_KEYS = {
     "type": "doc_type",
@@ -64,15 +116,27 @@ EXTRA_SYNONYMS: dict[str, str] = {
     "inspection": "qa_itp",
     "itp report": "qa_itp",
     "method statement": "swms",
+    "safe work method statement": "swms",
+    "safe work method statements": "swms",
+    "scope of work": "scope",
+    "statement of work": "scope",
     "safety statement": "swms",
     "quotation": "supplier_quotes",
+    "quotations": "supplier_quotes",
     "supplier quotation": "supplier_quotes",
+    "supplier quotations": "supplier_quotes",
+    "propose": "proposal",
+    "proposed": "proposal",
+    "proposals": "proposal",
     "floor layout": "floor_plans",
     "room layout": "floor_plans",
     "handed over": "handover",
     "handover document": "handover",
     "variation order": "change_order",
     "bom": "sales_po",
+    "sales and po report": "sales_po",
+    "sales po reports": "sales_po",
+    "sales and po reports": "sales_po",
     "lld drawing": "lld",
     "schematics": "hld",
 }
@@ -96,6 +160,8 @@ class ParsedQuery:
     partial_codes: list[str] = field(default_factory=list)
     doc_types: list[str] = field(default_factory=list)
     doc_type_words: list[str] = field(default_factory=list)
+    kind_phrases: list[str] = field(default_factory=list)
+    """The words that named each family, as written ("room layout", "sales po report")."""
     revision: int | None = None
     room: int | None = None
     change_order: int | None = None
@@ -105,6 +171,19 @@ class ParsedQuery:
     filters: dict[str, list[str]] = field(default_factory=dict)
     semantic_text: str = ""
     stopwords: list[str] = field(default_factory=list)
+    filler: list[str] = field(default_factory=list)
+    """Conversational words dropped ("can you pull up … on the … job")."""
+    level: int | None = None
+    """The floor the request names (``level 3``, ``L3``, ``ground floor`` = 0); its words stay terms."""
+    latest_change_order: bool = False
+    """"the latest / last change order": the highest-numbered one of the project."""
+    forms: dict[str, list[str]] = field(default_factory=dict)
+    """Each term's forms searched for it (typo fixes, plurals, glued and short forms), once the
+    search has looked them up (search/alternatives.py)."""
+    words: list[str] = field(default_factory=list)
+    """Every word left after codes, families and facts, in order, stop words included (for glued forms)."""
+    notes: list[str] = field(default_factory=list)
+    """What was done to the request itself (cut when too long, a number alone) for the answer."""
 
     @property
     def empty(self) -> bool:
@@ -119,6 +198,7 @@ class ParsedQuery:
             or self.room is not None
             or self.change_order is not None
             or self.as_built
+            or self.latest_change_order
         )
 
     @property
@@ -136,6 +216,24 @@ class ParsedQuery:
 def clean_query(value: object, *, allow_empty: bool = True) -> str:
     """Validated, single-line query text (control characters dropped, at most MAX_QUERY chars)."""
     return clean_text(value, "query", max_len=MAX_QUERY, allow_empty=allow_empty)
+
+
+def cut_request(value: object, notes: list[str]) -> str:
+    """The request's text, cut after :data:`MAX_QUERY` characters at a word boundary (with a note
+    in ``notes``) instead of refused: assistants paste whole messages."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or len(value) <= MAX_QUERY:
+        return clean_query(value)
+    text = clean_text(value[:MAX_INPUT], "query", max_len=MAX_INPUT, allow_empty=True)
+    if len(text) <= MAX_QUERY:
+        return text
+    cut = text[:MAX_QUERY]
+    space = cut.rfind(" ")
+    if space > MAX_QUERY // 2:
+        cut = cut[:space]
+    notes.append(f"request cut to its first {len(cut)} of {len(value)} characters")
+    return cut.rstrip()
 
 
 def _add(items: list, value) -> None:
@@ -242,6 +340,16 @@ def _take_filters(text: str, pq: ParsedQuery) -> str:
     return _FILTER.sub(repl, text)
 
 
+def _ordinal_slip(m: re.Match[str]) -> str:
+    """``thrid change order`` -> ``third change order``: one slip in an ordinal word before a
+    change-order keyword (the closest ordinal word, when only one is that close)."""
+    word = m.group(1)
+    if word.lower() in ORDINAL_WORDS or len(word) < 5:
+        return m.group(0)
+    close = [w for w in ORDINAL_WORDS if OSA.distance(word.lower(), w) <= 1]
+    return m.group(0).replace(word, close[0], 1) if len(close) == 1 else m.group(0)
+
+
 def _take_structured(text: str, pq: ParsedQuery) -> str:
     """Revisions, change orders and rooms, as the domain's grammar writes them (domain/grammar.py)."""
 
@@ -258,10 +366,37 @@ def _take_structured(text: str, pq: ParsedQuery) -> str:
         pq.room = int(m.group(1))
         return " "
 
+    def co_ordinal(m: re.Match[str]) -> str:
+        pq.change_order = ordinal_value(m)
+        _add(pq.doc_types, "change_order")
+        return " "
+
+    def co_word(m: re.Match[str]) -> str:
+        pq.change_order = NUMBER_WORDS[m.group(1).lower()]
+        _add(pq.doc_types, "change_order")
+        return " "
+
+    def co_latest(m: re.Match[str]) -> str:
+        pq.latest_change_order = pq.wants_current = True
+        _add(pq.doc_types, "change_order")
+        return " "
+
     text = REVISION_IN_QUERY.sub(rev, text)
     text = CHANGE_ORDER_IN_QUERY.sub(co, text)
+    text = WORD_BEFORE_CHANGE_ORDER.sub(_ordinal_slip, text)
+    text = CHANGE_ORDER_ORDINAL_IN_QUERY.sub(co_ordinal, text)
+    text = CHANGE_ORDER_NUMBER_WORD_IN_QUERY.sub(co_word, text)
+    if pq.change_order is None:
+        text = CHANGE_ORDER_LATEST_IN_QUERY.sub(co_latest, text)
     text = ROOM_IN_QUERY.sub(room, text)
-    return ROOM_LETTER_IN_QUERY.sub(room, text)
+    text = ROOM_LETTER_IN_QUERY.sub(room, text)
+    # Levels keep their words (names write "LEVEL 3" and "L3"; alternatives.py widens them).
+    m = LEVEL_IN_QUERY.search(text)
+    if m:
+        pq.level = int(m.group(1))
+    elif GROUND_FLOOR.search(text):
+        pq.level = 0
+    return text
 
 
 def _take_codes(text: str, pq: ParsedQuery) -> str:
@@ -293,6 +428,7 @@ def _take_words(words: list[str], pq: ParsedQuery) -> list[str]:
                 pq.as_built = True
                 _add(pq.doc_types, "lld")
                 pq.doc_type_words.extend(chunk)
+                pq.kind_phrases.append(" ".join(chunk))
                 i += n
                 matched = True
                 break
@@ -300,6 +436,7 @@ def _take_words(words: list[str], pq: ParsedQuery) -> list[str]:
                 if key == chunk:
                     _add(pq.doc_types, family)
                     pq.doc_type_words.extend(chunk)
+                    pq.kind_phrases.append(" ".join(chunk))
                     i += n
                     matched = True
                     break
@@ -312,13 +449,16 @@ def _take_words(words: list[str], pq: ParsedQuery) -> list[str]:
 
 
 def parse_query(value: object) -> ParsedQuery:
-    """Understand ``value``; raises :class:`InvalidInput` only for malformed explicit filters or
-    over-long input. Never returns FTS syntax: only folded alphanumeric tokens."""
-    text = clean_query(value)
-    pq = ParsedQuery(raw=str(value)[:MAX_QUERY], text=text)
+    """Understand ``value``; raises :class:`InvalidInput` only for malformed explicit filters, a
+    value that is not text, or a request of nothing but filler. An over-long request is cut (see
+    ``notes``). Never returns FTS syntax: only folded alphanumeric tokens."""
+    notes: list[str] = []
+    text = cut_request(value, notes)
+    pq = ParsedQuery(raw=str(value)[:MAX_QUERY], text=text, notes=notes)
     if not text:
         return pq
     rest = _take_filters(text, pq)
+    rest = _OUR_QUOTE.sub(" proposal ", rest)
     # Quoted phrases (an unbalanced quote is just dropped).
     for m in _PHRASE.finditer(rest):
         words = tokens(m.group(1))
@@ -331,23 +471,43 @@ def parse_query(value: object) -> ParsedQuery:
     rest = _take_codes(rest, pq)
     words = tokens(rest)
     words = _take_words(words, pq)
+    pq.words = words[: MAX_TERMS * 2]
     terms: list[str] = []
     for w in words:
         if w in CURRENT_WORDS:
             pq.wants_current = True
+            if w == "last":
+                pq.filler.append(w)
+                continue
         if w in ARCHIVE_WORDS:
             pq.wants_archive = True
         if w in STOPWORDS:
             pq.stopwords.append(w)
             continue
+        if w in FILLER:
+            pq.filler.append(w)
+            continue
         if _PARTIAL_CODE.match(w) and not pq.codes:
             _add(pq.partial_codes, w)
         if w not in terms:
             terms.append(w)
-    if not terms and not pq.phrases and pq.empty and pq.stopwords:
-        # Only stop words ("the file"): search them rather than nothing.
+    if not terms and not pq.phrases and pq.empty and not pq.filters:
+        if pq.filler or ASKING.intersection(pq.stopwords):
+            said = " ".join(dict.fromkeys(pq.stopwords + pq.filler))[:80]
+            raise InvalidInput(
+                f"query is empty of search words: {said!r} only asks; "
+                "name a project number, client, site, room or kind of document"
+            )
+        # Only stop words ("the file", "and or"): search them rather than nothing.
         terms = list(dict.fromkeys(pq.stopwords))
+    if len(terms) > MAX_TERMS:
+        pq.notes.append(f"only the first {MAX_TERMS} words were searched")
     pq.terms = terms[:MAX_TERMS]
+    if terms and all(t.isdigit() for t in terms) and not (pq.codes or pq.partial_codes or pq.doc_types):
+        pq.notes.append(
+            f"{' '.join(terms[:3])!r} is only a number: project numbers have 5 digits (3-4 digits match inside "
+            "them); say what it numbers, e.g. 'CO 4', 'rev 102', 'room 12'"
+        )
     sem = [*pq.terms]
     for p in pq.phrases:
         sem.extend(p)

@@ -44,5 +44,14 @@ _STOP_TEXT = """a an the and or of for in on at to by with from into about is ar
 STOPWORDS = frozenset(_STOP_TEXT.split())
 """Words that carry no search meaning on their own (``latest``/``current`` become a boost)."""
 
-CURRENT_WORDS = frozenset({"latest", "newest", "current", "recent", "most", "final"})
+CURRENT_WORDS = frozenset({"latest", "newest", "current", "recent", "most", "final", "last"})
+"""Recency: the request wants the current issue (``last`` only counts before a kind, see query.py)."""
+
+_FILLER_TEXT = """job jobs pull grab send fetch bring locate look looking search check see tell let know
+    have has had got get just also like one ones something stuff thing things again quickly asap urgent
+    hey hi hello thanks thank cheers mate pls plz kindly im ive id whats wheres thats lets s t ll ve re d m
+    up out over they them their he she his her did done was were us"""
+FILLER = frozenset(_FILLER_TEXT.split()) - STOPWORDS
+"""Words of a conversational request that say nothing about what or where ("can you pull up the
+… on the … job", "what's"): dropped like stop words and reported as filler."""
 ARCHIVE_WORDS = frozenset({"archive", "archived", "old", "superseded", "previous", "obsolete"})

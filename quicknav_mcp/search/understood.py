@@ -24,6 +24,9 @@ def interpretation(pq: ParsedQuery, corrections: dict[str, str]) -> QueryInterpr
         change_order=pq.change_order,
         as_built=pq.as_built,
         wants_current=pq.wants_current,
+        level=pq.level,
+        latest_change_order=pq.latest_change_order,
+        filler=list(dict.fromkeys(pq.filler)),
         filters=pq.filters,
         corrections=corrections,
     )
@@ -44,7 +47,7 @@ def did_you_mean(
 ) -> list[str]:
     """Notes (``no project 99999``), the corrected query, and when few results: close projects
     and per-word fixes."""
-    out: list[str] = list(notes)
+    out: list[str] = [*pq.notes, *notes]
     if corrections:
         fixed = pq.text
         for wrong, right in corrections.items():

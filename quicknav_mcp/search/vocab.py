@@ -14,7 +14,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from ..store import Store
 from .versions import Versions
@@ -22,6 +23,14 @@ from .versions import Versions
 log = logging.getLogger(__name__)
 
 MAX_WORDS = 400_000
+RARE_DF = 2
+"""A word in at most this many documents may be a slip (see :meth:`Vocabulary.common_fix`)."""
+COMMON_RATIO = 20
+
+
+def max_edits(word: str) -> int:
+    """Typing slips tolerated in ``word``: one up to 5 letters, two from 6, three from 11."""
+    return 1 if len(word) <= 5 else 2 if len(word) <= 10 else 3
 
 
 @dataclass
@@ -87,24 +96,37 @@ class Vocabulary:
         return self.snapshot().df.get(word, 0)
 
     def corrections(self, word: str, *, limit: int = 2) -> list[tuple[str, float]]:
-        """Indexed words close to ``word`` (a likely typo), best first, with a 0-100 similarity."""
+        """Indexed words close to ``word`` (a likely typo), best first, with a 0-100 similarity.
+
+        Close means at most :func:`max_edits` edits, a swap of neighbouring letters counting as
+        one (``poolwrex`` -> ``poolwerx``, ``glalagher`` -> ``gallagher``); among equally close
+        words a shared first letter, then the more common word, wins."""
         if len(word) < 4 or word.isdigit():
             return []
         snap = self.snapshot()
+        edits = max_edits(word)
         candidates: list[str] = []
-        spread = 1 if len(word) <= 5 else 2
-        for n in range(len(word) - spread, len(word) + spread + 1):
+        for n in range(len(word) - edits, len(word) + edits + 1):
             candidates.extend(snap.by_len.get(n, ()))
         if not candidates:
             return []
-        cutoff = 80 if len(word) <= 6 else 75
-        found = process.extract(word, candidates, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8)
-        # Prefer close and frequent words; a shared first letter is a strong hint for typos.
-        ranked = sorted(
-            found,
-            key=lambda f: (-(f[1] + (4 if f[0][:1] == word[:1] else 0)), -snap.df.get(f[0], 0)),
-        )
-        return [(w, round(s, 1)) for w, s, _ in ranked[:limit]]
+        found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=edits, limit=24)
+        ranked = sorted(found, key=lambda f: (f[1], f[0][:1] != word[:1], -snap.df.get(f[0], 0)))
+        return [(w, round(100 * (1 - d / max(len(w), len(word))), 1)) for w, d, _ in ranked[:limit]]
+
+    def common_fix(self, word: str, *, ratio: int = COMMON_RATIO) -> str | None:
+        """For a word the index holds only rarely (a slip that also occurs in some file's text), a
+        word one edit away that is at least ``ratio`` times as common, or None."""
+        if len(word) < 5 or word.isdigit():
+            return None
+        snap = self.snapshot()
+        have = snap.df.get(word, 0)
+        if have > RARE_DF:
+            return None
+        for fix, _ in self.corrections(word, limit=3):
+            if fix != word and OSA.distance(word, fix) <= 1 and snap.df.get(fix, 0) >= ratio * max(have, 1):
+                return fix
+        return None
 
     def prefixed(self, prefix: str, limit: int = 10) -> list[tuple[str, int]]:
         """Words starting with ``prefix``, most frequent first."""

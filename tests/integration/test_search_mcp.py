@@ -218,8 +218,6 @@ async def test_bad_text_is_a_sensible_result(sample_server, value: str) -> None:
         ("search_documents", {"query": ""}, "empty"),
         ("search_documents", {"query": "   "}, "empty"),
         ("search_projects", {"query": "\t\n"}, "empty"),
-        ("search_documents", {"query": "x" * 10_000}, "too long"),
-        ("search_projects", {"query": "x" * 10_000}, "too long"),
         ("search_documents", {"query": "a", "limit": 0}, "limit"),
         ("search_documents", {"query": "a", "limit": 101}, "limit"),
         ("search_projects", {"query": "a", "limit": -1}, "limit"),

@@ -129,9 +129,12 @@ def test_fts_syntax_is_neutralised(text: str) -> None:
         _fts_accepts(expr)
 
 
-def test_too_long_and_control_characters() -> None:
-    with pytest.raises(InvalidInput, match="too long"):
-        parse_query("x" * 10_000)
+def test_too_long_is_cut_with_a_note_and_control_characters() -> None:
+    pq = parse_query("poolwerx training room " * 500)  # 11,500 characters: cut, not refused
+    assert len(pq.text) <= 1000 and pq.text.split()[-1] in {"poolwerx", "training", "room"}  # a whole word
+    assert pq.terms == ["poolwerx", "training", "room"]
+    assert any("cut to its first" in n for n in pq.notes)
+    assert parse_query("x" * 10_000).notes
     assert parse_query("pool\x00\x07werx\x1b").terms == ["poolwerx"]
     assert parse_query("   ").empty
 

@@ -1,0 +1,167 @@
+"""What a request asks for, weighed against each candidate document.
+
+A request names what it wants (a family or kind: design, Sales & PO report, the third change
+order, the latest one, the as-built, the drawing of level 3) and where it is (a project code,
+client, site, description words). The fused retrieval score counts every matched word alike, so
+an incidental word (the site, "room") can lift the wrong kind of document, or another project's
+copy of a firm-wide template, above the one asked for. :class:`Intent` corrects that per candidate:
+
+* where: the share of the request's place words found in the candidate's project, folders and
+  name (a document of the asked kind in another project loses);
+* level: a drawing of the level asked for wins over other levels' drawings;
+* the latest change order: the highest-numbered one of its project among the candidates;
+* recency ("latest", "current"): the current document of the asked kind (the domain's rule over its
+  series, see search/current.py), never a copy marked ORIGINAL or kept in an old folder;
+* templates, registers and master copies lose to a project's own document of the asked kind,
+  unless the request asks for them.
+
+Each effect is a multiplier with the reason naming the part of the request it matched
+(``where: poolwerx training``, ``level 3``, ``latest CO4``, ``current sales_po``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
+from ..repo import ProjectRow
+from ..repo.documents import DocumentFacts
+from .query import ParsedQuery
+
+TEMPLATE_NAME = re.compile(
+    r"\btemplates?\b|\bmaster\s+(?:copy|template)\b|^job\s*-\s|\bregister\b|\bstandard\s+cus\w*\s+proposal\b", re.I
+)
+"""Firm-wide copies kept in many projects: ``OnSold Support Services Register - Master Template``,
+``POLY MTR MEDIUM ROOM - TEMPLATE``, ``Job - OnSold Support Services Register - Date``, the
+``Standard Customer Proposal - Support 2023`` every project is sent."""
+_TEMPLATE_WORDS = frozenset(
+    {"template", "templates", "master", "register", "registers", "blank", "standard", "support", "managed"}
+)
+_TEMPLATE_HINTS = ("templat", "master", "register", "job", "standard")
+"""Cheap test before :data:`TEMPLATE_NAME` (most names hold none of these)."""
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_OLD_COPY = re.compile(r"\b(?:original|old|superseded|archived?)\b", re.I)
+
+KIND_MATCH, KIND_OTHER, KIND_NAMED = 1.3, 0.8, 1.15
+WHERE_FLOOR = 0.55
+"""A candidate holding none of the request's place words keeps this share of its score."""
+LEVEL_MATCH, LEVEL_OTHER = 1.5, 0.6
+LATEST_CO, OLDER_CO = 1.8, 0.7
+CURRENT, OLDER, OLD_COPY, TOP_REVISION = 1.35, 0.85, 0.7, 1.15
+TEMPLATE = 0.45
+
+
+def _levels(name: str) -> set[int]:
+    found = {int(m.group(1)) for m in LEVEL_IN_NAME.finditer(name)}
+    if GROUND_FLOOR.search(name):
+        found.add(0)
+    return found
+
+
+class Intent:
+    """The request's intent over one set of candidates (built once per search)."""
+
+    def __init__(
+        self, pq: ParsedQuery, docs: Iterable[DocumentFacts], projects: Mapping[int, ProjectRow] | None = None
+    ) -> None:
+        self.pq = pq
+        self.kinds = frozenset(pq.doc_types)
+        self.kind_keys = [(p, _NOT_ALNUM.sub("", p)) for p in pq.kind_phrases if len(p) > 3]
+        asks_kind = bool(self.kinds) or pq.change_order is not None or pq.level is not None or pq.as_built
+        # Place words matter when something else is asked for: alone they are the whole request.
+        self.where = [t for t in pq.terms if len(t) > 1 and not t.isdigit()] if asks_kind else []
+        self.wants_template = any(w in _TEMPLATE_WORDS for w in pq.terms + pq.words)
+        self.active = bool(
+            self.where or pq.level is not None or pq.latest_change_order or pq.wants_current or self.kinds
+        )
+        self.latest_co: dict[int, int] = {}
+        self.project_levels: dict[int, set[int]] = {}
+        self.where_effect: dict[int, tuple[float, str]] = {}
+        self.top_revision: dict[tuple[int, str], int] = {}
+        if not self.active:
+            return
+        texts: dict[int, list[str]] = {}
+        for d in docs:
+            if self.where:
+                if d.project_id not in texts:
+                    rec = projects.get(d.project_id) if projects else None
+                    names = [rec.description, rec.client or "", *rec.client_names] if rec else []
+                    texts[d.project_id] = [d.project_name, *names]
+                texts[d.project_id].append(d.project_rel_path)
+            if pq.wants_current and d.revision is not None and d.doc_type in self.kinds and not d.is_archive:
+                key = (d.project_id, d.doc_type)
+                self.top_revision[key] = max(self.top_revision.get(key, -1), d.revision)
+            if pq.latest_change_order and (d.change_order or -1) > self.latest_co.get(d.project_id, -1):
+                self.latest_co[d.project_id] = d.change_order or -1
+        # A project is named by the words of its folder, its clients' names (learned from its
+        # documents, domain/clients.py) and its candidates' names and folders
+        # ("Parramatta Executive Meeting Room" lives in "19144 - SNTRX PAR Exec MR inst"): every
+        # candidate of the project gets the project's share, so the asked kind decides within it.
+        forms = {w: [f for f in pq.forms.get(w, [w]) if f] or [w] for w in self.where}
+        for pid, parts in texts.items():
+            text = " ".join(parts).lower()
+            found = [w for w in self.where if any(f in text for f in forms[w])]
+            share = WHERE_FLOOR + (1 - WHERE_FLOOR) * len(found) / len(self.where)
+            self.where_effect[pid] = (share, "where: " + " ".join(found) if found else "")
+
+    def _project_levels(self, d: DocumentFacts) -> set[int]:
+        found = self.project_levels.get(d.project_id)
+        if found is None:
+            found = self.project_levels[d.project_id] = _levels(d.project_name)
+        return found
+
+    def effect(self, d: DocumentFacts) -> tuple[float, list[str]]:
+        """The multiplier for candidate ``d`` and the reasons (empty when nothing applies)."""
+        if not self.active:
+            return 1.0, []
+        pq = self.pq
+        mult = 1.0
+        why: list[str] = []
+        if self.where:
+            share, reason = self.where_effect.get(d.project_id, (WHERE_FLOOR, ""))
+            mult *= share
+            if reason:
+                why.append(reason)
+        if self.kinds:
+            # The asked kind outweighs incidental words (on top of the family boost in documents.py).
+            if d.doc_type in self.kinds:
+                mult *= KIND_MATCH
+                key = _NOT_ALNUM.sub("", d.name.lower()) if self.kind_keys else ""
+                named = [p for p, k in self.kind_keys if k in key]
+                if named:  # the name says the kind in the request's words ("RoomLayout", "Sales & PO Report")
+                    mult *= KIND_NAMED
+                    why.append("named: " + named[0])
+            else:
+                mult *= KIND_OTHER
+        if pq.level is not None and pq.level not in self._project_levels(d):
+            # (a level in the project's own name, "Function Rm L1 Refurb", is where, not what)
+            levels = _levels(d.name)
+            if pq.level in levels:
+                mult *= LEVEL_MATCH
+                why.append(f"level {pq.level}")
+            elif levels:
+                mult *= LEVEL_OTHER
+        if pq.latest_change_order and d.change_order is not None:
+            if self.latest_co.get(d.project_id) == d.change_order:
+                mult *= LATEST_CO
+                why.append(f"latest CO{d.change_order}")
+            else:
+                mult *= OLDER_CO
+        if pq.wants_current and d.doc_type in self.kinds:
+            if _OLD_COPY.search(d.project_rel_path):
+                mult *= OLD_COPY
+            elif d.is_current:
+                mult *= CURRENT
+                why.append(f"current {d.doc_type}")
+                # Several series can each have a current copy ("… Upgrades Proposal" and "… & Lvl 1
+                # Upgrades Proposal Rev5"): the highest revision of the project's is the latest.
+                if d.revision is not None and self.top_revision.get((d.project_id, d.doc_type)) == d.revision:
+                    mult *= TOP_REVISION
+            else:
+                mult *= OLDER
+        lower = d.name.lower()
+        if not self.wants_template and any(k in lower for k in _TEMPLATE_HINTS) and TEMPLATE_NAME.search(d.name):
+            mult *= TEMPLATE
+            why.append("template")
+        return mult, why

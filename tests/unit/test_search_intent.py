@@ -1,0 +1,190 @@
+"""Request understanding: what is asked for (kind, ordinal, recency, level) versus where it is and
+the filler around it; other ways of writing names; the re-ranking that follows from it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from quicknav_mcp.domain.doc_types import classify_doc_type
+from quicknav_mcp.domain.grammar import split_glued
+from quicknav_mcp.errors import InvalidInput
+from quicknav_mcp.repo import DocumentRow
+from quicknav_mcp.search.alternatives import candidates, widen
+from quicknav_mcp.search.intent import Intent
+from quicknav_mcp.search.query import parse_query
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("the third change order on the Downer job", 3),
+        ("3rd CO for 20692", 3),
+        ("change order #3 for Spotless", 3),
+        ("change order no. 3", 3),
+        ("the second variation on the Volvo job", 2),
+        ("change order three for Poolwerx", 3),
+        ("the 15th change order on the QPS rollout", 15),
+        ("CO number 12", 12),
+    ],
+)
+def test_change_order_ordinals_and_numbers(text: str, number: int) -> None:
+    pq = parse_query(text)
+    assert pq.change_order == number
+    assert "change_order" in pq.doc_types
+    assert not {"third", "3rd", "second", "three", "15th", "change", "order"} & set(pq.terms)
+
+
+def test_latest_change_order_is_recency_not_a_number() -> None:
+    pq = parse_query("what's the last change order for 20692")
+    assert pq.latest_change_order and pq.change_order is None and pq.wants_current
+    assert pq.codes == ["20692"] and pq.terms == []
+
+
+def test_asked_kind_recency_and_where_are_apart_from_filler() -> None:
+    pq = parse_query("can you pull up the latest Sales and PO report on the Poolwerx training room job please")
+    assert pq.doc_types == ["sales_po"] and pq.wants_current
+    assert pq.terms == ["poolwerx", "training", "room"]
+    assert {"pull", "up", "job"} <= set(pq.filler)
+    pq = parse_query("what did we quote Neoen for the boardroom")
+    assert pq.doc_types == ["proposal"] and pq.terms == ["neoen", "boardroom"]
+    pq = parse_query("safe work method statement for 21614")
+    assert pq.doc_types == ["swms"] and pq.terms == []
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [("current drawing of level 3 for 50 Quay St", 3), ("Poolwerx L1 design", 1), ("lvl 12 floor plan", 12)],
+)
+def test_levels_are_understood_and_keep_their_words(text: str, level: int) -> None:
+    pq = parse_query(text)
+    assert pq.level == level
+    assert any(str(level) in t for t in pq.terms)
+
+
+def test_requests_of_only_filler_are_refused_clearly_but_stop_words_are_searched() -> None:
+    with pytest.raises(InvalidInput, match="only asks"):
+        parse_query("can you find it for me")
+    assert parse_query("and or").terms == ["and", "or"]
+    assert parse_query("type:swms can you find it").filters == {"doc_type": ["swms"]}
+
+
+def test_only_a_number_and_too_many_words_say_so() -> None:
+    assert "only a number" in parse_query("42").notes[0]
+    assert parse_query("17741").notes == []
+    many = " ".join(f"word{i}" for i in range(40))
+    assert any("first 24 words" in n for n in parse_query(many).notes)
+
+
+class _Vocab:
+    """The index's words with document frequencies (what widen reads of a Vocabulary)."""
+
+    def __init__(self, df: dict[str, int]) -> None:
+        self.df = df
+
+    def snapshot(self) -> _Vocab:
+        return self
+
+    def common_fix(self, word: str) -> str | None:
+        return "poolwerx" if word == "poolwrex" and self.df.get(word, 0) <= 2 else None
+
+
+def test_glued_and_short_forms_of_the_request() -> None:
+    pq = parse_query("hearing loop for the SAAB meeting room")
+    forms = {form for _, form in candidates(pq)}
+    assert {"hearingloop", "mr", "meetingroom"} <= forms
+    df = {"hearingloop": 1, "mr": 5, "hearing": 2, "loop": 2, "saab": 3, "meeting": 4, "room": 9}
+    groups = widen([[t] for t in pq.terms], pq, _Vocab(df))
+    by_term = dict(zip(pq.terms, groups, strict=True))
+    assert "hearingloop" in by_term["hearing"] and "hearingloop" in by_term["loop"]
+    assert "mr" in by_term["meeting"] and "meetingroom" not in by_term["meeting"]  # not indexed: not searched
+    assert pq.forms["room"] == ["room", "mr"]
+    pq = parse_query("HA details for 18810")
+    groups = widen([[t] for t in pq.terms], pq, _Vocab({"hearing": 1, "augmentation": 1}))
+    assert "hearing augmentation" in groups[0]  # a phrase alternative
+    pq = parse_query("Poolwerx L1")
+    groups = widen([[t] for t in pq.terms], pq, _Vocab({"level": 3, "1": 9, "lvl": 1}))
+    assert {"level 1", "lvl 1"} <= set(groups[1])
+    pq = parse_query("poolwrex sales po")  # a slip some file also holds: the common word is searched too
+    groups = widen([[t] for t in pq.terms], pq, _Vocab({"poolwrex": 1, "poolwerx": 90}))
+    assert groups == [["poolwrex", "poolwerx"]] and "also searched 'poolwerx'" in pq.notes[0]
+
+
+def test_glued_names_are_classified_by_the_words_people_read_in_them() -> None:
+    assert split_glued("ScopeOfWork 1") == "Scope Of Work 1"
+    assert split_glued("SWMs QPS RSSigned") == "SWMs QPS RSSigned"
+    assert classify_doc_type(["1. Sales Handover"], "21620 - ScopeOfWork.rtf") == "scope"
+    assert classify_doc_type([], "RoomLayout.docx") == "floor_plans"
+    assert classify_doc_type([], "MSQ24016_FMB2 Projectors_Statement of Work request.pdf") == "scope"
+    # "Variation" in a project's title is not a change order; numbered or alone it is.
+    name = "18239 - Surf Life Saving Queensland Operations Centre AV Works Variation - SWMs.pdf"
+    assert classify_doc_type(["3. PMO"], name) == "swms"
+    assert classify_doc_type([], "Variation 3.pdf") == "change_order"
+
+
+def _doc(i: int, name: str, doc_type: str, *, code: str = "21614", co: int | None = None, **kw) -> DocumentRow:
+    project = {"21614": "21614 - PLWRX  TR L1 Upgrades", "20692": "20692 - DWNR  - Project B1012"}[code]
+    base = DocumentRow(
+        id=i,
+        project_id=int(code),
+        rel_path=f"Project Folders/{project}/x/{name}",
+        project_rel_path=f"x/{name}",
+        name=name,
+        ext="pdf",
+        size=1,
+        mtime=0.0,
+        doc_type=doc_type,
+        phase=None,
+        revision=None,
+        revision_raw=None,
+        revision_scheme=None,
+        status_tags=(),
+        is_as_built=False,
+        doc_date=None,
+        room=None,
+        change_order=co,
+        sheet=None,
+        code_in_name=None,
+        series_key=name,
+        is_archive=False,
+        is_handover_copy=False,
+        duplicate_counter=None,
+        code=code,
+        project_name=project,
+        root="/r",
+    )
+    return replace(base, **kw)
+
+
+def test_intent_weighs_kind_where_latest_and_templates() -> None:
+    report = _doc(1, "21614 - Poolwerx - Training Room - Sales & PO Report.pdf", "sales_po", is_current=True)
+    old = _doc(2, "21614 - Poolwerx - Sales & PO Report ORIGINAL.pdf", "sales_po")
+    swms = _doc(3, "21614 Poolwerx TR L1 Upgrades (SWMS).pdf", "swms")
+    template = _doc(4, "OnSold Support Services Register - Master Template 3-22.docx", "report", code="20692")
+    other = _doc(5, "20692 - Spotless - Project B1012 - Sales & PO Report.pdf", "sales_po", code="20692")
+    pq = parse_query("latest sales & po report for the poolwerx training room")
+    intent = Intent(pq, [report, old, swms, template, other])
+    m = {d.id: intent.effect(d) for d in (report, old, swms, template, other)}
+    assert m[1][0] > m[5][0] > m[4][0]  # another project's report still beats a template
+    assert m[1][0] > m[2][0] and m[1][0] > m[3][0]
+    assert "current sales_po" in m[1][1] and any(w.startswith("where: poolwerx") for w in m[1][1])
+    assert "template" in m[4][1]
+    # Asked for, a template is not pushed down.
+    asked = Intent(parse_query("support register master template"), [template])
+    assert "template" not in asked.effect(template)[1]
+
+    cos = [_doc(10 + n, f"20692 - CO{n}.pdf", "change_order", code="20692", co=n) for n in (1, 2, 8)]
+    latest = Intent(parse_query("the latest change order for 20692"), cos)
+    scores = [latest.effect(d) for d in cos]
+    assert scores[2][0] > scores[0][0] and "latest CO8" in scores[2][1]
+
+
+def test_intent_levels_and_nothing_asked() -> None:
+    l3 = _doc(1, "20865 - CPQST 50 QUAY ST - LEVEL 3 - Rev 107.pdf", "lld")
+    l4 = _doc(2, "20865 - CPQST 50 QUAY ST - LEVEL 4 - Rev 104.pdf", "lld")
+    cable = _doc(3, "20865 - 50 QUAY STREET - AV CABLE SCHEDULE - Rev 1.06.pdf", "other")
+    intent = Intent(parse_query("current drawing of level 3 for 50 Quay St"), [l3, l4, cable])
+    e = [intent.effect(d)[0] for d in (l3, l4, cable)]
+    assert e[0] > e[1] and e[0] > e[2]
+    assert Intent(parse_query("poolwerx"), [l3]).effect(l3) == (1.0, [])
