@@ -1,0 +1,130 @@
+"""Writing a scan's rows: batches of inserts and updates on a helper thread, and the ``scans`` row."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from quicknav_mcp.repo.documents import INSERT_SQL as INSERT_DOC_SQL
+from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
+from quicknav_mcp.store import Store
+
+from .scan_base import ScanBase, ScanProgress, _chunks, _now_iso, log
+
+#: Rows written per transaction; also written when this many seconds passed since the last.
+BATCH_ROWS = 2000
+BATCH_SECONDS = 0.5
+
+
+class ScanWriter(ScanBase):
+    """Batches the walk's rows and writes them while the walk goes on."""
+
+    def __init__(
+        self,
+        store: Store,
+        root: Path,
+        progress: Callable[[ScanProgress], None] | None,
+        cancel: Any,
+        force: bool,
+        max_depth: int,
+        only: list[str] | None = None,
+    ) -> None:
+        super().__init__(store, root, progress, cancel, force, max_depth, only)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-writer")
+        self._writer_future: Future[None] | None = None
+
+    def _flush(self, *, force: bool = False) -> None:
+        pending = len(self.inserts) + len(self.updates) + len(self.pending_problems)
+        if not pending:
+            return
+        now = time.monotonic()
+        if not force and pending < BATCH_ROWS and now - self.last_flush < BATCH_SECONDS:
+            return
+        inserts, updates, problems = self.inserts, self.updates, self.pending_problems
+        self.inserts, self.updates, self.pending_problems = [], [], []
+        # SQLite releases the GIL while it writes, so the batch is written on a helper thread while
+        # this one goes on walking and parsing. One batch in flight at most: order is preserved and
+        # memory stays bounded; a write error surfaces at the next flush.
+        self._wait_writer()
+        self._writer_future = self._writer.submit(self._write_batch, inserts, updates, problems)
+        if force:
+            self._wait_writer()
+        self.last_flush = time.monotonic()
+
+    def _write_batch(self, inserts: list[Any], updates: list[Any], problems: list[Any]) -> None:
+        with self.store.transaction() as conn:
+            if inserts:
+                conn.executemany(INSERT_DOC_SQL, inserts)
+            if updates:
+                conn.executemany(UPDATE_DOC_SQL, updates)
+            if problems:
+                conn.executemany(
+                    "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES (?, ?, ?, ?)", problems
+                )
+            self._write_counts(conn)
+
+    def _wait_writer(self) -> None:
+        future, self._writer_future = self._writer_future, None
+        if future is not None:
+            future.result()
+
+    def _write_counts(self, conn: Any, *, status: str | None = None) -> None:
+        r = self.report
+        conn.execute(
+            "UPDATE scans SET files_seen = ?, added = ?, updated = ?, moved = ?, deleted = ?, "
+            "unchanged = ?, problems = ?, seconds = ?, status = coalesce(?, status), "
+            "finished_at = coalesce(?, finished_at) WHERE id = ?",
+            (
+                r.files_seen,
+                r.added,
+                r.updated,
+                r.moved,
+                r.deleted,
+                r.unchanged,
+                r.problems,
+                round(time.monotonic() - self.t0, 3),
+                status,
+                r.finished_at if status else None,
+                r.scan_id,
+            ),
+        )
+
+    # ---------------------------------------------------------------- phases
+
+    def _write_chunks(self, sql: str, items: list[Any]) -> None:
+        """``executemany`` in transactions of at most :data:`BATCH_ROWS` rows (after the walk)."""
+        for chunk in _chunks(items, BATCH_ROWS):
+            with self.store.transaction() as conn:
+                conn.executemany(sql, chunk)
+
+    def _finish(self, status: str) -> None:
+        rep = self.report
+        rep.status = status
+        rep.finished_at = _now_iso()
+        rep.seconds = round(time.monotonic() - self.t0, 3)
+        problems, self.pending_problems = self.pending_problems, []
+        with self.store.transaction() as conn:
+            if problems:
+                conn.executemany(
+                    "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES (?, ?, ?, ?)", problems
+                )
+            self._write_counts(conn, status=status)
+        self.phase = "done"
+        self._tick(force=True)
+
+    def _finish_failed(self) -> None:
+        rep = self.report
+        rep.status = "failed"
+        rep.finished_at = _now_iso()
+        rep.seconds = round(time.monotonic() - self.t0, 3)
+        try:
+            with self.store.transaction() as conn:
+                self._write_counts(conn, status="failed")
+        except Exception:
+            log.exception("could not mark scan %d as failed", rep.scan_id)
+
+
+# --------------------------------------------------------------------------- public API
