@@ -7,7 +7,6 @@ from collections import defaultdict
 from typing import Any
 
 from quicknav_mcp.repo import projects as projects_repo
-from quicknav_mcp.repo.documents import INSERT_SQL as INSERT_DOC_SQL
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.repo.documents import document_values
 
@@ -180,7 +179,7 @@ class ScanReconciler(ScanWalker):
 
         # Moves first (their new paths are free), then deletes, then vanished projects.
         self._write_chunks(UPDATE_DOC_SQL, moves)
-        self._write_chunks(INSERT_DOC_SQL, inserts)
+        self._write_chunks(None, inserts)
         self._write_chunks("DELETE FROM documents WHERE id = ?", deletes)
         if self.vanished_projects:
             with self.store.transaction() as conn:

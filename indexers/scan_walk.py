@@ -104,72 +104,80 @@ class ScanWalker(ScanWriter):
         return True
 
     def _walk_project(self, proj: Project) -> bool:
-        stack: list[tuple[str, tuple[str, ...]]] = [(proj.abs_path, ())]
+        # (absolute folder, folders between project and it, its path relative to the root)
+        stack: list[tuple[str, tuple[str, ...], str]] = [(proj.abs_path, (), proj.rel_path)]
         report = self.report
         existing = self.existing
+        keys = self.keys
         force = self.force
+        pid = proj.id
+        root_id = self.root_id
+        is_reg, is_link = stat.S_ISREG, stat.S_ISLNK
         while stack:
             if self._cancelled():
                 return False
-            abs_dir, folders = stack.pop()
-            dir_rel = proj.rel_path
-            for f in folders:
-                dir_rel = _join(dir_rel, f)
+            abs_dir, folders, dir_rel = stack.pop()
+            inserts, updates = self.inserts, self.updates  # new lists after each flush
             entries = self._list(abs_dir, dir_rel)
             if entries is None:
                 continue
-            subdirs: list[tuple[str, tuple[str, ...]]] = []
+            # Path prefixes are built once per folder, not per file.
+            rel_prefix = dir_rel + "/" if dir_rel else ""
+            pp_prefix = "/".join(folders) + "/" if folders else ""
+            subdirs: list[tuple[str, tuple[str, ...], str]] = []
+            seen = unchanged = 0
             for entry in entries:
                 name = entry.name
                 if _skipped(name):
                     continue
                 if not _storable(name):
-                    self._problem(_join(dir_rel, name), "encoding", "name is not valid UTF-8; skipped")
+                    self._problem(rel_prefix + name, "encoding", "name is not valid UTF-8; skipped")
                     continue
                 try:
                     if entry.is_dir(follow_symlinks=False):
                         if len(folders) >= MAX_WALK_DEPTH:
                             self._problem(
-                                _join(dir_rel, name),
-                                "loop",
-                                f"nested deeper than {MAX_WALK_DEPTH} folders; not followed",
+                                rel_prefix + name, "loop", f"nested deeper than {MAX_WALK_DEPTH} folders; not followed"
                             )
                         else:
-                            subdirs.append((entry.path, (*folders, name)))
+                            subdirs.append((entry.path, (*folders, name), rel_prefix + name))
                         continue
                     st = entry.stat(follow_symlinks=False)
-                    if stat.S_ISLNK(st.st_mode):
-                        st = self._link_target(entry, _join(dir_rel, name))
+                    if is_link(st.st_mode):
+                        st = self._link_target(entry, rel_prefix + name)
                         if st is None:
                             continue
-                    elif not stat.S_ISREG(st.st_mode):
+                    elif not is_reg(st.st_mode):
                         continue  # fifos, sockets, devices
                 except OSError as exc:
-                    self._problem(_join(dir_rel, name), _kind(exc), _message(exc))
+                    self._problem(rel_prefix + name, _kind(exc), _message(exc))
                     continue
 
                 size, mtime = st.st_size, st.st_mtime
-                rel_pp = "/".join((*folders, name))
-                rel = _join(proj.rel_path, rel_pp)
-                report.files_seen += 1
+                rel = rel_prefix + name
+                seen += 1
                 row = existing.pop(rel, None)
                 if row is not None:
-                    if not force and row[_SIZE] == size and row[_MTIME] == mtime and row[_PID] == proj.id:
-                        report.unchanged += 1
+                    if not force and row[_SIZE] == size and row[_MTIME] == mtime and row[_PID] == pid:
+                        unchanged += 1
                         continue
+                    rel_pp = pp_prefix + name
                     doc = self._parse(folders, name, rel)
                     if doc is None:
                         continue
-                    self.updates.append((*document_values(proj.id, rel, rel_pp, name, size, mtime, doc), row[_ID]))
+                    updates.append((*document_values(pid, rel, rel_pp, name, size, mtime, doc), row[_ID]))
                     report.updated += 1
-                elif (name, size, mtime) in self.keys:
-                    self.deferred.append((proj, folders, name, size, mtime, rel, rel_pp))
+                elif (name, size, mtime) in keys:
+                    self.deferred.append((proj, folders, name, size, mtime, rel, pp_prefix + name))
                 else:
+                    rel_pp = pp_prefix + name
                     doc = self._parse(folders, name, rel)
                     if doc is None:
                         continue
-                    self.inserts.append((self.root_id, *document_values(proj.id, rel, rel_pp, name, size, mtime, doc)))
+                    inserts.append((root_id, *document_values(pid, rel, rel_pp, name, size, mtime, doc)))
                     report.added += 1
+            report.files_seen += seen
+            report.unchanged += unchanged
             stack.extend(reversed(subdirs))
             self._flush()
             self._tick()

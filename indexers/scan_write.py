@@ -8,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from quicknav_mcp.repo.documents import INSERT_SQL as INSERT_DOC_SQL
+from quicknav_mcp.repo.bulk import insert_documents
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.store import Store
 
@@ -57,7 +57,7 @@ class ScanWriter(ScanBase):
     def _write_batch(self, inserts: list[Any], updates: list[Any], problems: list[Any]) -> None:
         with self.store.transaction() as conn:
             if inserts:
-                conn.executemany(INSERT_DOC_SQL, inserts)
+                insert_documents(conn, inserts)
             if updates:
                 conn.executemany(UPDATE_DOC_SQL, updates)
             if problems:
@@ -94,11 +94,14 @@ class ScanWriter(ScanBase):
 
     # ---------------------------------------------------------------- phases
 
-    def _write_chunks(self, sql: str, items: list[Any]) -> None:
-        """``executemany`` in transactions of at most :data:`BATCH_ROWS` rows (after the walk)."""
+    def _write_chunks(self, sql: str | None, items: list[Any]) -> None:
+        """``executemany`` of ``sql`` (None: document inserts) in transactions of at most :data:`BATCH_ROWS` rows."""
         for chunk in _chunks(items, BATCH_ROWS):
             with self.store.transaction() as conn:
-                conn.executemany(sql, chunk)
+                if sql is None:
+                    insert_documents(conn, chunk)
+                else:
+                    conn.executemany(sql, chunk)
 
     def _finish(self, status: str) -> None:
         rep = self.report
