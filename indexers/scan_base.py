@@ -40,8 +40,8 @@ PROBLEM_SAMPLES = 50
 _by_name = attrgetter("name")
 _scandir = os.scandir  # indirection so tests can simulate listing failures
 
-# Positions in the tuples kept for the rows already stored.
-_ID, _PID, _NAME, _SIZE, _MTIME = range(5)
+# Positions in the rows kept for the documents already stored (see ScanReconciler._load_documents).
+_REL, _ID, _PID, _SIZE, _MTIME = range(5)
 #: A discovered project folder: ``(rel_path, abs_path, folder, range_folder, mtime)``.
 Found = tuple[str, str, ProjectFolder, str | None, float | None]
 
@@ -225,9 +225,11 @@ class ScanBase:
         self.projects_walked = 0
         # Folders whose listing failed: rows stored under them are kept, not deleted.
         self.unreadable: list[str] = []
-        # Stored documents of the root not seen yet: rel_path -> (id, project_id, name, size, mtime).
-        self.existing: dict[str, tuple[int, int, str, int, float]] = {}
-        self.keys: set[tuple[str, int, float]] = set()
+        # Stored documents of the root not seen yet: rel_path -> (rel_path, id, project_id, size, mtime).
+        self.existing: dict[str, Any] = {}
+        # Every loaded row, until the first file not stored at its path asks for :meth:`move_keys`.
+        self.loaded: list[Any] = []
+        self._move_keys: set[tuple[str, int, float]] | None = None
         # New files whose (name, size, mtime) matches a stored row: maybe moves, decided at the end.
         self.deferred: list[tuple[Project, tuple[str, ...], str, int, float, str, str]] = []
         self.inserts: list[tuple[Any, ...]] = []
@@ -317,6 +319,15 @@ class ScanBase:
             self._problem(rel, "error", "symbolic link to a file outside the root, not indexed")
             return None
         return st if stat.S_ISREG(st.st_mode) else None
+
+    def move_keys(self) -> set[tuple[str, int, float]]:
+        """``(name, size, mtime)`` of every stored row loaded: a new file matching one may be a move.
+
+        Built on first use: a rescan that finds every file where it was never needs it."""
+        if self._move_keys is None:
+            self._move_keys = {(r[_REL].rpartition("/")[2], r[_SIZE], r[_MTIME]) for r in self.loaded}
+            self.loaded = []
+        return self._move_keys
 
     def _touched(self, rel: str) -> bool:
         """Whether a narrow scan covers the project folder at ``rel`` (a full scan covers all)."""

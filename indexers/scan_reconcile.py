@@ -10,7 +10,7 @@ from quicknav_mcp.repo import projects as projects_repo
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.repo.documents import document_values
 
-from .scan_base import _ID, _MTIME, _NAME, _PID, _SIZE, Found, Project, _chunks, _safe, _under, log
+from .scan_base import _ID, _MTIME, _PID, _REL, _SIZE, Found, Project, _chunks, _safe, _under, log
 from .scan_walk import ScanWalker
 
 MASS_VANISH_MIN = 20  # fewer vanished projects than this are ordinary housekeeping
@@ -21,7 +21,8 @@ class ScanReconciler(ScanWalker):
     """Stored rows in, decisions out: what was added, renamed, moved, deleted or kept."""
 
     def _load_documents(self, found: list[Found]) -> None:
-        sql = "SELECT id, project_id, rel_path, name, size, mtime FROM documents WHERE root_id = ?"
+        # Rows as _REL, _ID, _PID, _SIZE, _MTIME; the name, needed only for moves, is the path's end.
+        sql = "SELECT rel_path, id, project_id, size, mtime FROM documents WHERE root_id = ?"
         if self.only is None:
             rows = self.store.query(sql, (self.root_id,))
         else:
@@ -36,11 +37,8 @@ class ScanReconciler(ScanWalker):
             for chunk in _chunks(pids, 500):
                 marks = ", ".join("?" for _ in chunk)
                 rows.extend(self.store.query(f"{sql} AND project_id IN ({marks})", (self.root_id, *chunk)))
-        existing = self.existing
-        keys = self.keys
-        for r in rows:
-            existing[r[2]] = (r[0], r[1], r[3], r[4], r[5])
-            keys.add((r[3], r[4], r[5]))
+        self.existing.update({r[_REL]: r for r in rows})
+        self.loaded = rows
 
     def _sync_projects(self, found: list[Found]) -> None:
         """Insert new project folders, keep ids of renamed ones, note vanished ones."""
@@ -143,14 +141,14 @@ class ScanReconciler(ScanWalker):
     def _reconcile(self) -> None:
         """Pair vanished rows with deferred new files (moves); delete the rest."""
         report = self.report
-        missing: dict[tuple[str, int, float], list[tuple[str, tuple[int, int, str, int, float]]]] = {}
+        missing: dict[tuple[str, int, float], list[tuple[str, Any]]] = {}
         kept = 0
         for rel in sorted(self.existing):
             row = self.existing[rel]
             if _under(rel, self.unreadable):
                 kept += 1
                 continue
-            missing.setdefault((row[_NAME], row[_SIZE], row[_MTIME]), []).append((rel, row))
+            missing.setdefault((rel.rpartition("/")[2], row[_SIZE], row[_MTIME]), []).append((rel, row))
         report.kept = kept
 
         moves: list[tuple[Any, ...]] = []

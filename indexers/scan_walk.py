@@ -10,7 +10,7 @@ import os
 import stat
 from operator import attrgetter
 
-from quicknav_mcp.domain import parse_document, parse_project_folder, parse_range_folder
+from quicknav_mcp.domain import is_transient, parse_document, parse_project_folder, parse_range_folder
 from quicknav_mcp.domain.models import ParsedDocument
 from quicknav_mcp.repo.documents import document_values
 
@@ -108,7 +108,6 @@ class ScanWalker(ScanWriter):
         stack: list[tuple[str, tuple[str, ...], str]] = [(proj.abs_path, (), proj.rel_path)]
         report = self.report
         existing = self.existing
-        keys = self.keys
         force = self.force
         pid = proj.id
         root_id = self.root_id
@@ -128,9 +127,9 @@ class ScanWalker(ScanWriter):
             seen = unchanged = 0
             for entry in entries:
                 name = entry.name
-                if _skipped(name):
+                if is_transient(name):
                     continue
-                if not _storable(name):
+                if not name.isascii() and not _storable(name):
                     self._problem(rel_prefix + name, "encoding", "name is not valid UTF-8; skipped")
                     continue
                 try:
@@ -167,7 +166,7 @@ class ScanWalker(ScanWriter):
                         continue
                     updates.append((*document_values(pid, rel, rel_pp, name, size, mtime, doc), row[_ID]))
                     report.updated += 1
-                elif (name, size, mtime) in keys:
+                elif (name, size, mtime) in self.move_keys():
                     self.deferred.append((proj, folders, name, size, mtime, rel, pp_prefix + name))
                 else:
                     rel_pp = pp_prefix + name
