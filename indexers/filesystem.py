@@ -11,6 +11,11 @@ A scan has three phases:
    *unchanged* and the file is not parsed again; otherwise it is parsed with
    :func:`quicknav_mcp.domain.parse_document` and written in batches (``executemany``, one
    short ``BEGIN IMMEDIATE`` transaction per batch so other writers are never blocked long).
+   New rows go in through :func:`quicknav_mcp.repo.bulk.insert_documents`: their search rows,
+   change counter and project-facts marks are written set-based per batch, not by a trigger per
+   row. The rows already stored are read once, as ``(rel_path, id, project_id, size, mtime)``; a
+   rescan that finds every file where it was compares only those (every file is still stat-ed:
+   a file's change does not change its folder's mtime).
 3. **reconcile** — files that vanished from one path and appeared at another with the same
    name, size and mtime are *moves* (the row, and so the document id, is kept); the rest of
    the vanished files are deleted, vanished project folders too (cascade). A project folder
