@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,7 +28,7 @@ class ScanWriter(ScanBase):
         store: Store,
         root: Path,
         progress: Callable[[ScanProgress], None] | None,
-        cancel: Any,
+        cancel: threading.Event | None,
         force: bool,
         max_depth: int,
         only: list[str] | None = None,
