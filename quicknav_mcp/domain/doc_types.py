@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import NamedTuple
 
 from .grammar import CHANGE_ORDER_FAMILY_IN_NAME, split_glued
 from .names import extract_project_code, parse_sheet
@@ -126,8 +128,49 @@ _REPORT = re.compile(r"\bREPORT\b|\bAUDIT\b|\bSCHEDULE\b|\bREGISTER\b", re.I)
 _REFERENCE_FOLDER = re.compile(r"^(?:DOCUMENTS?|ENG\s+INFO|REFERENCE|DATASHEETS?|MANUALS?|3D\s+FILES|VCMU.*)$", re.I)
 
 
+class _FolderFlags(NamedTuple):
+    """What the folders between project and file say about the family (the same for every file in them)."""
+
+    photo: bool
+    change_orders: bool
+    in_designs: bool
+    reference: bool
+    floor_plan: bool
+    floor_or_layout: bool
+    qa: bool
+    swms: bool
+    purchase: bool
+    quotes: bool
+    scope: bool
+    handover: bool
+    invoice: bool
+    manual: bool
+
+
 def _has(folders_l: Sequence[str], *needles: str) -> bool:
     return any(any(n in f for n in needles) for f in folders_l)
+
+
+@lru_cache(maxsize=4096)
+def _folder_flags(folders: tuple[str, ...]) -> _FolderFlags:
+    # Cached: a scan classifies every file of a folder with the same folders.
+    folders_l = [f.lower() for f in folders]
+    return _FolderFlags(
+        photo=_has(folders_l, "photo"),
+        change_orders=any(f.strip() in {"change orders", "all cos", "variations"} for f in folders_l),
+        in_designs=any("system design" in f for f in folders_l),
+        reference=any(_REFERENCE_FOLDER.match(f.strip()) for f in folders),
+        floor_plan=_has(folders_l, "floor plan"),
+        floor_or_layout=_has(folders_l, "floor plan", "layout"),
+        qa=_has(folders_l, "qa-itp", "qa itp", "itp", "commissioning"),
+        swms=_has(folders_l, "swm"),
+        purchase=_has(folders_l, "purchase order"),
+        quotes=_has(folders_l, "supplier quote", "quotes"),
+        scope=_has(folders_l, "scope"),
+        handover=_has(folders_l, "sales handover document"),
+        invoice=_has(folders_l, "invoice"),
+        manual=_has(folders_l, "manual", "datasheet"),
+    )
 
 
 def classify_doc_type(folders: Sequence[str], filename: str) -> str:
@@ -137,47 +180,45 @@ def classify_doc_type(folders: Sequence[str], filename: str) -> str:
         stem, ext = filename, ""
     stem = split_glued(stem)  # ScopeOfWork, RoomLayout: the family words people read in them
     ext = ext.lower()
-    folders_l = [f.lower() for f in folders]
-    if ext in _PHOTO_EXT or _has(folders_l, "photo"):
+    flags = _folder_flags(tuple(folders))
+    if ext in _PHOTO_EXT or flags.photo:
         return "photos"
     if _SALES_PO.search(stem.replace("_", " ").replace("+", " ")):
         return "sales_po"
     purchase_named = bool(_PURCHASE_NAME.search(stem))
     if not purchase_named and (
-        CHANGE_ORDER_FAMILY_IN_NAME.search(stem.replace("_", " ").replace("+", " "))
-        or any(f.strip() in {"change orders", "all cos", "variations"} for f in folders_l)
+        CHANGE_ORDER_FAMILY_IN_NAME.search(stem.replace("_", " ").replace("+", " ")) or flags.change_orders
     ):
         return "change_order"
-    in_designs = any("system design" in f for f in folders_l)
-    reference = any(_REFERENCE_FOLDER.match(f.strip()) for f in folders)
-    if in_designs and not reference and ext == "pdf":
+    in_designs = flags.in_designs
+    if in_designs and not flags.reference and ext == "pdf":
         if _HLD.search(stem):
             return "hld"
         if extract_project_code(stem) or parse_revision(stem) or "AS-BUILT" in status_tags(stem):
             return "lld"
     if ext in _CAD_EXT:
         return "cad"
-    if _HLD.search(stem) and not _has(folders_l, "floor plan"):
+    if _HLD.search(stem) and not flags.floor_plan:
         return "hld"
-    if _has(folders_l, "floor plan", "layout") or _FLOOR.search(stem):
+    if flags.floor_or_layout or _FLOOR.search(stem):
         return "floor_plans"
-    if _has(folders_l, "qa-itp", "qa itp", "itp", "commissioning") or _QA.search(stem):
+    if flags.qa or _QA.search(stem):
         return "qa_itp"
-    if _has(folders_l, "swm") or _SWMS.search(stem):
+    if flags.swms or _SWMS.search(stem):
         return "swms"
-    if purchase_named or _has(folders_l, "purchase order"):
+    if purchase_named or flags.purchase:
         return "purchase_order"
-    if _has(folders_l, "supplier quote", "quotes") or _QUOTE.search(stem):
+    if flags.quotes or _QUOTE.search(stem):
         return "supplier_quotes"
-    if _SCOPE.search(stem) or _has(folders_l, "scope"):
+    if _SCOPE.search(stem) or flags.scope:
         return "scope"
-    if _HANDOVER.search(stem) or _has(folders_l, "sales handover document"):
+    if _HANDOVER.search(stem) or flags.handover:
         return "handover"
     if _PROPOSAL.search(stem):
         return "proposal"
-    if _INVOICE.search(stem) or _has(folders_l, "invoice"):
+    if _INVOICE.search(stem) or flags.invoice:
         return "invoice"
-    if _MANUAL.search(stem) or _has(folders_l, "manual", "datasheet"):
+    if _MANUAL.search(stem) or flags.manual:
         return "manual"
     if in_designs and parse_sheet(stem):
         return "cad"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from .dates import parse_date
 from .doc_types import classify_doc_type
@@ -15,6 +16,30 @@ from .tags import is_archive_segment, status_tags
 _HANDOVER_HINTS = ("as-built documents", "as built documents", "customer handover")
 
 
+@lru_cache(maxsize=4096)
+def _folder_facts(folders: tuple[str, ...]) -> tuple[str | None, int | None, bool, bool]:
+    """``(phase, room, is_archive, is_handover_copy)`` from the folders alone.
+
+    Cached: a scan parses every file of a folder with the same folders."""
+    phase = None
+    for segment in folders:
+        phase = match_phase(segment)
+        if phase:
+            break
+    room = None
+    for segment in reversed(folders):  # Room folders (Room01 Townsville...) apply to what they hold
+        room = parse_room(segment)
+        if room is not None:
+            break
+    folders_l = [f.lower() for f in folders]
+    return (
+        phase,
+        room,
+        any(is_archive_segment(f) for f in folders),
+        phase == "customer_handover" or any(h in f for f in folders_l for h in _HANDOVER_HINTS),
+    )
+
+
 def parse_document(folders: Sequence[str], filename: str) -> ParsedDocument:
     """Parse a document given the folder segments between its project folder and itself."""
     folders = tuple(folders)
@@ -22,22 +47,14 @@ def parse_document(folders: Sequence[str], filename: str) -> ParsedDocument:
     if not dot or not stem:
         stem, ext = filename, ""
     ext = ext.lower()
-    phase = None
-    for segment in folders:
-        phase = match_phase(segment)
-        if phase:
-            break
+    phase, folder_room, is_archive, is_handover_copy = _folder_facts(folders)
     doc_type = classify_doc_type(folders, filename)
     tags = status_tags(stem)
     change_order = parse_change_order(stem) if doc_type in ("change_order", "purchase_order", "sales_po") else None
     room = parse_room(stem)
     if room is None:
-        for segment in reversed(folders):  # Room folders (Room01 Townsville...) apply to what they hold
-            room = parse_room(segment)
-            if room is not None:
-                break
+        room = folder_room
     revision = parse_revision(stem)
-    folders_l = [f.lower() for f in folders]
     return ParsedDocument(
         name=filename,
         stem=stem,
@@ -54,7 +71,7 @@ def parse_document(folders: Sequence[str], filename: str) -> ParsedDocument:
         sheet=parse_sheet(stem),
         project_code=extract_project_code(stem),
         series_key=series_key(stem, doc_type, change_order),
-        is_archive=any(is_archive_segment(f) for f in folders),
-        is_handover_copy=phase == "customer_handover" or any(h in f for f in folders_l for h in _HANDOVER_HINTS),
+        is_archive=is_archive,
+        is_handover_copy=is_handover_copy,
         duplicate_counter=duplicate_counter(stem),
     )

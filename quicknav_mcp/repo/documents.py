@@ -84,7 +84,7 @@ def document_values(
         rev.value if rev else None,
         rev.raw if rev else None,
         rev.scheme if rev else None,
-        to_json_list(doc.status_tags),
+        to_json_list(doc.status_tags) if doc.status_tags else "[]",  # most names have none: skip json.dumps
         int(doc.is_as_built),
         doc.doc_date.isoformat() if doc.doc_date else None,
         doc.room,

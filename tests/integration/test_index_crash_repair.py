@@ -29,7 +29,7 @@ QUICKNAV = [sys.executable, "-m", "quicknav_mcp.cli"]
 QUICKNAV_SMALL_BATCHES = [
     sys.executable,
     "-c",
-    "import sys; from quicknav_mcp.indexers import filesystem; filesystem.BATCH_ROWS = 100; "
+    "import sys; from quicknav_mcp.indexers import scan_write; scan_write.BATCH_ROWS = 100; "
     "from quicknav_mcp.cli import main; sys.exit(main())",
 ]
 PROJECTS = 120

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from quicknav_mcp.indexers import filesystem
+from quicknav_mcp.indexers import scan_base, scan_walk
 from quicknav_mcp.indexers.filesystem import scan_root, scan_roots
 
 from quicknav_mcp.errors import ConfigError
@@ -58,14 +58,14 @@ def problems(store: Store, scan_id: int) -> list[tuple[str, str]]:
 
 def deny(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
     """Make listing ``folder`` fail as an ACL would (works as root too, unlike chmod)."""
-    real = filesystem._scandir
+    real = scan_base._scandir
 
     def scandir(path):
         if os.fspath(path) == os.fspath(folder):
             raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
         return real(path)
 
-    monkeypatch.setattr(filesystem, "_scandir", scandir)
+    monkeypatch.setattr(scan_base, "_scandir", scandir)
 
 
 class _Listing:
@@ -84,7 +84,7 @@ class _Listing:
 
 
 def vanish_after_listing(monkeypatch: pytest.MonkeyPatch, folder: Path, victim: Path) -> None:
-    real = filesystem._scandir
+    real = scan_base._scandir
 
     def remove() -> None:
         if victim.is_dir():
@@ -97,7 +97,7 @@ def vanish_after_listing(monkeypatch: pytest.MonkeyPatch, folder: Path, victim: 
             return _Listing(path, remove)
         return real(path)
 
-    monkeypatch.setattr(filesystem, "_scandir", scandir)
+    monkeypatch.setattr(scan_base, "_scandir", scandir)
 
 
 # --------------------------------------------------------------------------- roots
@@ -318,14 +318,14 @@ def test_folder_vanishing_before_it_is_listed(store: Store, root: Path, monkeypa
 
 
 def test_parser_failure_on_one_name_is_recorded(store: Store, root: Path, monkeypatch) -> None:
-    real = filesystem.parse_document
+    real = scan_walk.parse_document
 
     def fragile(folders, name):
         if name == "minutes.docx":
             raise ValueError("boom")
         return real(folders, name)
 
-    monkeypatch.setattr(filesystem, "parse_document", fragile)
+    monkeypatch.setattr(scan_walk, "parse_document", fragile)
     report = scan_root(store, root)
     assert report.added == 3
     assert [p.kind for p in report.problem_samples] == ["error"]
@@ -333,8 +333,8 @@ def test_parser_failure_on_one_name_is_recorded(store: Store, root: Path, monkey
 
 
 def test_problem_lists_are_capped(store: Store, root: Path, monkeypatch) -> None:
-    monkeypatch.setattr(filesystem, "PROBLEM_SAMPLES", 2)
-    monkeypatch.setattr(filesystem, "MAX_STORED_PROBLEMS", 3)
+    monkeypatch.setattr(scan_base, "PROBLEM_SAMPLES", 2)
+    monkeypatch.setattr(scan_base, "MAX_STORED_PROBLEMS", 3)
     project = root / "21000 - 21999" / P1
     for i in range(5):
         (project / f"loop{i}").symlink_to(project, target_is_directory=True)
@@ -346,7 +346,7 @@ def test_problem_lists_are_capped(store: Store, root: Path, monkeypatch) -> None
 
 def test_nesting_backstop_stops_runaway_depth(store: Store, root: Path, monkeypatch) -> None:
     """Loops the symlink check cannot see (Windows junctions) end at MAX_WALK_DEPTH."""
-    monkeypatch.setattr(filesystem, "MAX_WALK_DEPTH", 1)
+    monkeypatch.setattr(scan_walk, "MAX_WALK_DEPTH", 1)
     report = scan_root(store, root)
     assert [(p.kind, p.path) for p in report.problem_samples] == [("loop", f"21000 - 21999/{P1}/{DESIGNS}/ARCHIVE")]
     assert report.added == 3

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from quicknav_mcp.indexers import filesystem
+from quicknav_mcp.indexers import scan_base, scan_walk, scan_write
 from quicknav_mcp.indexers.filesystem import ScanProgress, ScanReport, scan_root, scan_roots
 
 from quicknav_mcp.domain import parse_document
@@ -84,7 +84,7 @@ def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(filename)
         return parse_document(folders, filename)
 
-    monkeypatch.setattr(filesystem, "parse_document", counting)
+    monkeypatch.setattr(scan_walk, "parse_document", counting)
     return calls
 
 
@@ -441,7 +441,7 @@ def test_cancel_before_walk_deletes_nothing(store: Store, firm: Path) -> None:
 
 
 def test_cancel_mid_walk_commits_what_was_done(store: Store, firm: Path, monkeypatch) -> None:
-    monkeypatch.setattr(filesystem, "PROGRESS_INTERVAL", 0.0)
+    monkeypatch.setattr(scan_base, "PROGRESS_INTERVAL", 0.0)
     cancel = threading.Event()
 
     def progress(p: ScanProgress) -> None:
@@ -461,7 +461,7 @@ def test_cancel_mid_walk_commits_what_was_done(store: Store, firm: Path, monkeyp
 
 
 def test_progress_reports_phases_and_counts(store: Store, firm: Path, monkeypatch) -> None:
-    monkeypatch.setattr(filesystem, "PROGRESS_INTERVAL", 0.0)
+    monkeypatch.setattr(scan_base, "PROGRESS_INTERVAL", 0.0)
     seen: list[ScanProgress] = []
     scan_root(store, firm, progress=seen.append)
     assert seen[0].phase == "discover"
@@ -487,14 +487,14 @@ def test_progress_is_throttled_and_errors_in_it_are_ignored(store: Store, firm: 
 
 
 def test_small_batches_commit_in_chunks(store: Store, firm: Path, monkeypatch) -> None:
-    monkeypatch.setattr(filesystem, "BATCH_ROWS", 1)
+    monkeypatch.setattr(scan_write, "BATCH_ROWS", 1)
     report = scan_root(store, firm)
     assert report.added == len(docs(store)) == len(TREE)
 
 
 def test_other_writers_are_not_locked_out(store: Store, firm: Path, tmp_path: Path, monkeypatch) -> None:
     """A second connection (another process) can write between the scan's batches."""
-    monkeypatch.setattr(filesystem, "BATCH_ROWS", 1)
+    monkeypatch.setattr(scan_write, "BATCH_ROWS", 1)
     other = Store(store.path)
     writes: list[int] = []
 
@@ -503,7 +503,7 @@ def test_other_writers_are_not_locked_out(store: Store, firm: Path, tmp_path: Pa
             conn.execute("INSERT OR IGNORE INTO roots (path) VALUES (?)", (f"/elsewhere/{len(writes)}",))
         writes.append(1)
 
-    monkeypatch.setattr(filesystem, "PROGRESS_INTERVAL", 0.0)
+    monkeypatch.setattr(scan_base, "PROGRESS_INTERVAL", 0.0)
     try:
         report = scan_root(store, firm, progress=progress)
     finally:

@@ -1,0 +1,338 @@
+"""Shared state of a scan: report types, tunables, path helpers and the bookkeeping every phase uses.
+
+:class:`ScanBase` holds what one scan knows (the root, the report, stored rows, pending writes) and
+records problems and progress; the phases are layered on it (:mod:`.scan_write` writes batches,
+:mod:`.scan_walk` lists folders and parses files, :mod:`.scan_reconcile` matches them with stored
+rows) and :mod:`.filesystem` runs them in order.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+from quicknav_mcp.domain import is_transient
+from quicknav_mcp.domain.models import ProjectFolder
+from quicknav_mcp.errors import ConfigError
+from quicknav_mcp.store import Store
+
+from . import scan_rows
+
+log = logging.getLogger("quicknav_mcp.indexers.filesystem")
+
+#: How deep below the root project folders are looked for (root = 0). The firm root
+#: ``…/Project Files`` holds ``Project Folders/<range>/<project>``, i.e. depth 4.
+MAX_DEPTH = 4
+#: Minimum seconds between two progress callbacks.
+PROGRESS_INTERVAL = 0.2
+#: Problems kept in ``scan_problems`` per scan (all are counted) and in the report.
+MAX_STORED_PROBLEMS = 10_000
+PROBLEM_SAMPLES = 50
+
+_by_name = attrgetter("name")
+_scandir = os.scandir  # indirection so tests can simulate listing failures
+
+# Positions in the rows kept for the documents already stored (see ScanReconciler._load_documents).
+_REL, _ID, _PID, _SIZE, _MTIME = range(5)
+#: A discovered project folder: ``(rel_path, abs_path, folder, range_folder, mtime)``.
+Found = tuple[str, str, ProjectFolder, str | None, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProblem:
+    """Something that could not be indexed; ``path`` is relative to the root, display-safe."""
+
+    path: str
+    kind: str  # permission | loop | vanished | too_long | encoding | suspect | error
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProgress:
+    """A progress snapshot passed to the ``progress`` callback."""
+
+    root: str
+    phase: str  # discover | walk | reconcile | done
+    files_seen: int
+    projects_seen: int
+    projects_total: int
+    current_project: str | None
+
+
+@dataclass(slots=True)
+class ScanReport:
+    """The outcome of one scan of one root (also stored in the ``scans`` table)."""
+
+    root: str
+    root_id: int
+    scan_id: int
+    status: str = "running"  # running | done | cancelled | failed
+    started_at: str = ""
+    finished_at: str | None = None
+    seconds: float = 0.0
+    files_seen: int = 0
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    kept: int = 0  # stored rows kept because their folder could not be read this time
+    problems: int = 0
+    projects_seen: int = 0
+    projects_added: int = 0
+    projects_renamed: int = 0
+    projects_deleted: int = 0
+    problem_samples: list[ScanProblem] = field(default_factory=list)
+
+    @property
+    def files_per_s(self) -> float:
+        return self.files_seen / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["files_per_s"] = round(self.files_per_s, 1)
+        return data
+
+
+@dataclass(slots=True)
+class Project:
+    """A project folder being walked: its stored id and where it is now."""
+
+    id: int
+    rel_path: str
+    abs_path: str
+    folder: ProjectFolder
+    range_folder: str | None
+    mtime: float | None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}/{name}" if prefix else name
+
+
+def _storable(name: str) -> bool:
+    """Whether ``name`` is valid Unicode that SQLite can store (no lone surrogates)."""
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _safe(text: str) -> str:
+    """Display-safe text: undecodable bytes become ``\\xff`` escapes instead of surrogates."""
+    if _storable(text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # lone surrogates from Windows names
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _kind(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission"
+    if isinstance(exc, FileNotFoundError | NotADirectoryError):
+        return "vanished"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "too_long"
+    if exc.errno == errno.ELOOP:
+        return "loop"
+    return "error"
+
+
+def _message(exc: OSError) -> str:
+    return _safe(exc.strerror or str(exc) or type(exc).__name__)
+
+
+def _skipped(name: str) -> bool:
+    """Hidden entries, lock and temp files, shell litter, partial downloads (the domain's rule)."""
+    return is_transient(name)
+
+
+def _under(rel: str, prefixes: list[str]) -> bool:
+    """Whether ``rel`` is one of ``prefixes`` or inside one ('' is the whole root)."""
+    return any(not p or rel == p or rel.startswith(p + "/") for p in prefixes)
+
+
+def _resolve_root(root: str | Path) -> Path:
+    path = Path(root).expanduser()
+    if not path.exists():
+        raise ConfigError(f"scan root {path} does not exist")
+    if not path.is_dir():
+        raise ConfigError(f"scan root {path} is not a directory")
+    resolved = path.resolve()
+    if not _storable(str(resolved)):
+        raise ConfigError(f"scan root {_safe(str(resolved))} is not a valid UTF-8 path")
+    return resolved
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# --------------------------------------------------------------------------- state
+
+
+class ScanBase:
+    """State of one scan and the bookkeeping shared by its phases."""
+
+    def __init__(
+        self,
+        store: Store,
+        root: Path,
+        progress: Callable[[ScanProgress], None] | None,
+        cancel: threading.Event | None,
+        force: bool,
+        max_depth: int,
+        only: list[str] | None = None,
+        shared: bool = False,
+    ) -> None:
+        self.store = store
+        self.shared = shared  # the watcher's scans, in a process serving lookups meanwhile
+        # A narrow scan: the changed paths (relative to the root) whose project folders are walked.
+        self.only = only
+        self.fresh: set[int] = set()  # projects added or renamed by this scan: always walked
+        self.root = root
+        self.root_str = str(root)
+        self.root_real = os.path.realpath(root)
+        self.progress = progress
+        self.cancel = cancel
+        self.force = force
+        self.max_depth = max_depth
+        self.t0 = time.monotonic()
+        self.last_flush = self.t0
+        self.last_tick = 0.0
+        self.phase = "discover"
+        self.current: str | None = None
+        self.projects_total = 0
+        self.projects_walked = 0
+        # Folders whose listing failed: rows stored under them are kept, not deleted.
+        self.unreadable: list[str] = []
+        # Stored documents of the root not seen yet: rel_path -> (rel_path, id, project_id, size, mtime).
+        self.existing: dict[str, Any] = {}
+        # Every loaded row, until the first file not stored at its path asks for :meth:`move_keys`.
+        self.loaded: list[Any] = []
+        self._move_keys: set[tuple[str, int, float]] | None = None
+        # New files whose (name, size, mtime) matches a stored row: maybe moves, decided at the end.
+        self.deferred: list[tuple[Project, tuple[str, ...], str, int, float, str, str]] = []
+        self.inserts: list[tuple[Any, ...]] = []
+        self.updates: list[tuple[Any, ...]] = []
+        self.pending_problems: list[tuple[int, str, str, str]] = []
+        self.projects: dict[int, Project] = {}
+        self.vanished_projects: list[int] = []
+
+        started = _now_iso()
+        with store.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO roots (path) VALUES (?)", (self.root_str,))
+            root_id = conn.execute("SELECT id FROM roots WHERE path = ?", (self.root_str,)).fetchone()[0]
+            scan_id = scan_rows.open_row(conn, root_id, started)
+        self.root_id: int = root_id
+        self.report = ScanReport(root=self.root_str, root_id=root_id, scan_id=scan_id, started_at=started)
+
+    # ---------------------------------------------------------------- bookkeeping
+
+    def _cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    def _tick(self, *, force: bool = False) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self.last_tick < PROGRESS_INTERVAL:
+            return
+        self.last_tick = now
+        snapshot = ScanProgress(
+            root=self.root_str,
+            phase=self.phase,
+            files_seen=self.report.files_seen,
+            projects_seen=self.projects_walked,
+            projects_total=self.projects_total,
+            current_project=self.current,
+        )
+        try:
+            self.progress(snapshot)
+        except Exception:  # a broken progress display must not abort the scan
+            log.exception("scan progress callback failed")
+
+    def _problem(self, rel: str, kind: str, message: str, *, keep: bool = False) -> None:
+        """Record a problem; ``keep`` protects the rows stored under ``rel`` from deletion."""
+        rep = self.report
+        rep.problems += 1
+        problem = ScanProblem(_safe(rel) or ".", kind, message)
+        log.debug("scan problem %s: %s (%s)", kind, problem.path, message)
+        if len(rep.problem_samples) < PROBLEM_SAMPLES:
+            rep.problem_samples.append(problem)
+        if rep.problems <= MAX_STORED_PROBLEMS:
+            self.pending_problems.append((rep.scan_id, problem.path, kind, message))
+        if keep:
+            self.unreadable.append(rel)
+
+    def _list(self, abs_dir: str, rel: str) -> list[os.DirEntry[str]] | None:
+        """Sorted entries of a folder, or None (problem recorded) when it cannot be listed."""
+        try:
+            with _scandir(abs_dir) as it:
+                return sorted(it, key=_by_name)
+        except OSError as exc:
+            kind = _kind(exc)
+            # A folder that vanished is really gone; for any other failure we do not know.
+            self._problem(rel, kind, _message(exc), keep=kind != "vanished")
+            return None
+
+    def _link_target(self, entry: os.DirEntry[str], rel: str) -> os.stat_result | None:
+        """Stat a symlink's target when it may be indexed; record why not otherwise."""
+        try:
+            st = os.stat(entry.path)
+        except FileNotFoundError:
+            self._problem(rel, "error", "broken symbolic link")
+            return None
+        except OSError as exc:
+            self._problem(rel, _kind(exc), _message(exc))
+            return None
+        target = os.path.realpath(entry.path)
+        if stat.S_ISDIR(st.st_mode):
+            here = os.path.realpath(os.path.dirname(entry.path))
+            if here == target or here.startswith(target.rstrip(os.sep) + os.sep):
+                self._problem(rel, "loop", "symbolic link to a parent folder, not followed")
+            else:
+                self._problem(rel, "error", "symbolic link to a folder, not followed")
+            return None
+        if not target.startswith(self.root_real.rstrip(os.sep) + os.sep):
+            self._problem(rel, "error", "symbolic link to a file outside the root, not indexed")
+            return None
+        return st if stat.S_ISREG(st.st_mode) else None
+
+    def move_keys(self) -> set[tuple[str, int, float]]:
+        """``(name, size, mtime)`` of every stored row loaded: a new file matching one may be a move.
+
+        Built on first use: a rescan that finds every file where it was never needs it."""
+        if self._move_keys is None:
+            self._move_keys = {(r[_REL].rpartition("/")[2], r[_SIZE], r[_MTIME]) for r in self.loaded}
+            self.loaded = []
+        return self._move_keys
+
+    def _touched(self, rel: str) -> bool:
+        """Whether a narrow scan covers the project folder at ``rel`` (a full scan covers all)."""
+        if self.only is None:
+            return True
+        return any(not c or c == rel or c.startswith(rel + "/") or rel.startswith(c + "/") for c in self.only)

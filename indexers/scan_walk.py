@@ -1,0 +1,191 @@
+"""The walk: find the project folders under a root, then list each one and parse its files.
+
+Symbolic links to folders are never followed; names that are not valid UTF-8 are skipped; every
+problem is recorded (see :mod:`.filesystem` for the policy) and never stops the walk.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from operator import attrgetter
+
+from quicknav_mcp.domain import is_transient, parse_document, parse_project_folder, parse_range_folder
+from quicknav_mcp.domain.models import ParsedDocument
+from quicknav_mcp.repo.documents import document_values
+
+from .scan_base import (
+    _ID,
+    _MTIME,
+    _PID,
+    _SIZE,
+    Found,
+    Project,
+    _join,
+    _kind,
+    _message,
+    _safe,
+    _skipped,
+    _storable,
+    log,
+)
+from .scan_write import ScanWriter
+
+#: Backstop against loops the symlink check cannot see (Windows junctions look like folders).
+MAX_WALK_DEPTH = 64
+
+
+class ScanWalker(ScanWriter):
+    """Discovery of project folders and the walk of their files."""
+
+    def _discover(self) -> list[Found]:
+        """Find project folders: ``(rel_path, abs_path, folder, range_folder, mtime)``."""
+        self._tick(force=True)
+        own = parse_project_folder(self.root.name)
+        if own is not None and parse_range_folder(self.root.name) is None:  # the root is itself one project folder
+            parent = self.root.parent.name
+            rng = parent if parse_range_folder(parent) is not None else None
+            return [("", self.root_str, own, rng, self.root.stat().st_mtime)]
+        found: list[Found] = []
+        stack: list[tuple[str, str, int]] = [(self.root_str, "", 0)]
+        while stack:
+            abs_dir, rel, depth = stack.pop()
+            entries = self._list(abs_dir, rel)
+            if entries is None:
+                continue
+            here = os.path.basename(abs_dir)
+            rng = here if parse_range_folder(here) is not None else None
+            subdirs: list[tuple[str, str, int]] = []
+            for entry in entries:
+                name = entry.name
+                if _skipped(name):
+                    continue
+                child = _join(rel, name)
+                try:
+                    if not entry.is_dir(follow_symlinks=False):
+                        if entry.is_symlink() and entry.is_dir():
+                            self._link_target(entry, child)  # records why it is not followed
+                        continue
+                except OSError as exc:
+                    self._problem(child, _kind(exc), _message(exc))
+                    continue
+                if not _storable(name):
+                    self._problem(child, "encoding", "folder name is not valid UTF-8; skipped")
+                    continue
+                # '21000 - 21999' also looks like '<code> - <rest>': ranges are never projects.
+                folder = None if parse_range_folder(name) is not None else parse_project_folder(name)
+                if folder is None:
+                    if depth + 1 < self.max_depth:
+                        subdirs.append((entry.path, child, depth + 1))
+                    continue
+                try:
+                    mtime: float | None = entry.stat(follow_symlinks=False).st_mtime
+                except OSError:
+                    mtime = None  # the walk will report what is wrong with it
+                found.append((child, entry.path, folder, rng, mtime))
+            stack.extend(reversed(subdirs))
+            self._tick()
+        self.projects_total = len(found)
+        return found
+
+    def _walk_all(self) -> bool:
+        """Walk every project; False when cancelled."""
+        for proj in sorted(self.projects.values(), key=attrgetter("rel_path")):
+            if proj.id not in self.fresh and not self._touched(proj.rel_path):
+                continue  # a narrow scan: its stored rows were not loaded either
+            if self._cancelled():
+                return False
+            self.current = proj.folder.code
+            if not self._walk_project(proj):
+                return False
+            self.projects_walked += 1
+            self._tick()
+        self.current = None
+        return True
+
+    def _walk_project(self, proj: Project) -> bool:
+        # (absolute folder, folders between project and it, its path relative to the root)
+        stack: list[tuple[str, tuple[str, ...], str]] = [(proj.abs_path, (), proj.rel_path)]
+        report = self.report
+        existing = self.existing
+        force = self.force
+        pid = proj.id
+        root_id = self.root_id
+        is_reg, is_link = stat.S_ISREG, stat.S_ISLNK
+        while stack:
+            if self._cancelled():
+                return False
+            abs_dir, folders, dir_rel = stack.pop()
+            inserts, updates = self.inserts, self.updates  # new lists after each flush
+            entries = self._list(abs_dir, dir_rel)
+            if entries is None:
+                continue
+            # Path prefixes are built once per folder, not per file.
+            rel_prefix = dir_rel + "/" if dir_rel else ""
+            pp_prefix = "/".join(folders) + "/" if folders else ""
+            subdirs: list[tuple[str, tuple[str, ...], str]] = []
+            seen = unchanged = 0
+            for entry in entries:
+                name = entry.name
+                if is_transient(name):
+                    continue
+                if not name.isascii() and not _storable(name):
+                    self._problem(rel_prefix + name, "encoding", "name is not valid UTF-8; skipped")
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if len(folders) >= MAX_WALK_DEPTH:
+                            self._problem(
+                                rel_prefix + name, "loop", f"nested deeper than {MAX_WALK_DEPTH} folders; not followed"
+                            )
+                        else:
+                            subdirs.append((entry.path, (*folders, name), rel_prefix + name))
+                        continue
+                    st = entry.stat(follow_symlinks=False)
+                    if is_link(st.st_mode):
+                        st = self._link_target(entry, rel_prefix + name)
+                        if st is None:
+                            continue
+                    elif not is_reg(st.st_mode):
+                        continue  # fifos, sockets, devices
+                except OSError as exc:
+                    self._problem(rel_prefix + name, _kind(exc), _message(exc))
+                    continue
+
+                size, mtime = st.st_size, st.st_mtime
+                rel = rel_prefix + name
+                seen += 1
+                row = existing.pop(rel, None)
+                if row is not None:
+                    if not force and row[_SIZE] == size and row[_MTIME] == mtime and row[_PID] == pid:
+                        unchanged += 1
+                        continue
+                    rel_pp = pp_prefix + name
+                    doc = self._parse(folders, name, rel)
+                    if doc is None:
+                        continue
+                    updates.append((*document_values(pid, rel, rel_pp, name, size, mtime, doc), row[_ID]))
+                    report.updated += 1
+                elif (name, size, mtime) in self.move_keys():
+                    self.deferred.append((proj, folders, name, size, mtime, rel, pp_prefix + name))
+                else:
+                    rel_pp = pp_prefix + name
+                    doc = self._parse(folders, name, rel)
+                    if doc is None:
+                        continue
+                    inserts.append((root_id, *document_values(pid, rel, rel_pp, name, size, mtime, doc)))
+                    report.added += 1
+            report.files_seen += seen
+            report.unchanged += unchanged
+            stack.extend(reversed(subdirs))
+            self._flush()
+            self._tick()
+        return True
+
+    def _parse(self, folders: tuple[str, ...], name: str, rel: str) -> ParsedDocument | None:
+        try:
+            return parse_document(folders, name)
+        except Exception as exc:  # a parser bug on one odd name must not stop the scan
+            log.exception("parse_document failed on %s", _safe(rel))
+            self._problem(rel, "error", f"could not parse the name: {type(exc).__name__}: {exc}")
+            return None

@@ -1,0 +1,157 @@
+"""Writing a scan's rows: batches of inserts and updates on a helper thread, and the ``scans`` row."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from quicknav_mcp.repo.bulk import insert_documents
+from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
+from quicknav_mcp.store import Store
+
+from . import project_facts
+from .scan_base import ScanBase, ScanProgress, _chunks, _now_iso, log
+
+#: Rows written per transaction; also written when this many seconds passed since the last.
+BATCH_ROWS = 2000
+BATCH_SECONDS = 0.5
+#: ``shared`` scans (the watcher's, inside a serving process whose lookups share the store's one
+#: connection): this many rows per transaction, then a pause of SHARED_PAUSE times the transaction
+#: (capped), so the writer holds the store at most a third of the time while it absorbs a burst.
+SHARED_BATCH_ROWS = 25
+SHARED_PAUSE = 2.0
+SHARED_PAUSE_MAX = 0.1
+SHARED_FACTS_BATCH = 5  # projects whose facts one transaction recomputes (a big project takes a while)
+
+
+class ScanWriter(ScanBase):
+    """Batches the walk's rows and writes them while the walk goes on."""
+
+    def __init__(
+        self,
+        store: Store,
+        root: Path,
+        progress: Callable[[ScanProgress], None] | None,
+        cancel: threading.Event | None,
+        force: bool,
+        max_depth: int,
+        only: list[str] | None = None,
+        shared: bool = False,
+    ) -> None:
+        super().__init__(store, root, progress, cancel, force, max_depth, only, shared)
+        self.batch_rows = SHARED_BATCH_ROWS if shared else BATCH_ROWS
+        self.facts_batch = SHARED_FACTS_BATCH if shared else project_facts.BATCH_PROJECTS
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-writer")
+        self._writer_future: Future[None] | None = None
+
+    def _flush(self, *, force: bool = False) -> None:
+        pending = len(self.inserts) + len(self.updates) + len(self.pending_problems)
+        if not pending:
+            return
+        now = time.monotonic()
+        if not force and pending < self.batch_rows and now - self.last_flush < BATCH_SECONDS:
+            return
+        inserts, updates, problems = self.inserts, self.updates, self.pending_problems
+        self.inserts, self.updates, self.pending_problems = [], [], []
+        # SQLite releases the GIL while it writes, so the batch is written on a helper thread while
+        # this one goes on walking and parsing. One batch in flight at most: order is preserved and
+        # memory stays bounded; a write error surfaces at the next flush.
+        self._wait_writer()
+        self._writer_future = self._writer.submit(self._write_batch, inserts, updates, problems)
+        if force:
+            self._wait_writer()
+        self.last_flush = time.monotonic()
+
+    def _write_batch(self, inserts: list[Any], updates: list[Any], problems: list[Any]) -> None:
+        n = self.batch_rows  # one folder's files come in one batch: a shared scan splits it
+        for i in range(0, max(len(inserts) + len(updates), 1), n):
+            ins, upd = inserts[i : i + n], updates[max(0, i - len(inserts)) : max(0, i + n - len(inserts))]
+            with self._paced(), self.store.transaction() as conn:
+                if ins:
+                    insert_documents(conn, ins)
+                if upd:
+                    conn.executemany(UPDATE_DOC_SQL, upd)
+                if problems and not i:
+                    conn.executemany(
+                        "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES (?, ?, ?, ?)", problems
+                    )
+                self._write_counts(conn)
+
+    @contextlib.contextmanager
+    def _paced(self) -> Iterator[None]:
+        """A shared scan leaves the store to lookups after each write (SHARED_PAUSE times as long as it held it)."""
+        t = time.monotonic()
+        yield
+        if self.shared:
+            time.sleep(min((time.monotonic() - t) * SHARED_PAUSE, SHARED_PAUSE_MAX))
+
+    def _wait_writer(self) -> None:
+        future, self._writer_future = self._writer_future, None
+        if future is not None:
+            future.result()
+
+    def _write_counts(self, conn: Any, *, status: str | None = None) -> None:
+        r = self.report
+        conn.execute(
+            "UPDATE scans SET files_seen = ?, added = ?, updated = ?, moved = ?, deleted = ?, "
+            "unchanged = ?, problems = ?, seconds = ?, status = coalesce(?, status), "
+            "finished_at = coalesce(?, finished_at) WHERE id = ?",
+            (
+                r.files_seen,
+                r.added,
+                r.updated,
+                r.moved,
+                r.deleted,
+                r.unchanged,
+                r.problems,
+                round(time.monotonic() - self.t0, 3),
+                status,
+                r.finished_at if status else None,
+                r.scan_id,
+            ),
+        )
+
+    # ---------------------------------------------------------------- phases
+
+    def _write_chunks(self, sql: str | None, items: list[Any]) -> None:
+        """``executemany`` of ``sql`` (None: document inserts) in transactions of at most ``batch_rows`` rows."""
+        for chunk in _chunks(items, self.batch_rows):
+            with self._paced(), self.store.transaction() as conn:
+                if sql is None:
+                    insert_documents(conn, chunk)
+                else:
+                    conn.executemany(sql, chunk)
+
+    def _finish(self, status: str) -> None:
+        rep = self.report
+        rep.status = status
+        rep.finished_at = _now_iso()
+        rep.seconds = round(time.monotonic() - self.t0, 3)
+        problems, self.pending_problems = self.pending_problems, []
+        with self.store.transaction() as conn:
+            if problems:
+                conn.executemany(
+                    "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES (?, ?, ?, ?)", problems
+                )
+            self._write_counts(conn, status=status)
+        self.phase = "done"
+        self._tick(force=True)
+
+    def _finish_failed(self) -> None:
+        rep = self.report
+        rep.status = "failed"
+        rep.finished_at = _now_iso()
+        rep.seconds = round(time.monotonic() - self.t0, 3)
+        try:
+            with self.store.transaction() as conn:
+                self._write_counts(conn, status="failed")
+        except Exception:
+            log.exception("could not mark scan %d as failed", rep.scan_id)
+
+
+# --------------------------------------------------------------------------- public API

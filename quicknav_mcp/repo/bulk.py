@@ -1,0 +1,45 @@
+"""Bulk inserts of ``documents`` rows: the AFTER INSERT triggers' work done once per batch.
+
+Row by row, each inserted document runs three triggers (its search rows, the change counter, its
+project's facts mark), which cost more than the insert. :func:`insert_documents` sets the
+``bulk_write`` flag that makes those triggers stand aside (migration 0009), inserts the batch, and
+does the same work set-based for the rows it added, in the caller's transaction: a crash rolls back
+rows and derived rows together, and no other connection ever sees the flag. The search rows come
+from the same views the triggers copy from, so what a row holds is still defined once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..store import Connection
+from .documents import INSERT_SQL
+
+#: Below this many rows the triggers are cheaper than the extra statements.
+MIN_BULK_ROWS = 64
+
+_SEARCH_DOCS = (
+    "INSERT INTO search_docs (rowid, name, folders, project, family, content, code) "
+    "SELECT id, name, folders, project, family, content, code FROM search_doc_rows WHERE id > ?"
+)
+_SEARCH_DOCS_TRI = "INSERT INTO search_docs_tri (rowid, name) SELECT id, name FROM search_doc_rows WHERE id > ?"
+_FACTS_DIRTY = "INSERT OR IGNORE INTO project_facts_dirty (project_id) SELECT project_id FROM documents WHERE id > ?"
+_VERSION = "UPDATE search_versions SET n = n + (SELECT count(*) FROM documents WHERE id > ?) WHERE name = 'documents'"
+
+
+def insert_documents(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert rows of :data:`~.documents.INSERT_SQL` (``root_id`` first) inside the caller's transaction."""
+    if len(rows) < MIN_BULK_ROWS:
+        conn.executemany(INSERT_SQL, rows)
+        return
+    # Rows this batch adds get ids above the current maximum: the caller holds the write lock, and
+    # rows taken over by the upsert keep their (lower) ids and run the UPDATE triggers as before.
+    last = conn.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]
+    conn.execute("INSERT INTO bulk_write (active) VALUES (1)")
+    try:
+        conn.executemany(INSERT_SQL, rows)
+    finally:
+        conn.execute("DELETE FROM bulk_write")
+    for sql in (_SEARCH_DOCS, _SEARCH_DOCS_TRI, _FACTS_DIRTY, _VERSION):
+        conn.execute(sql, (last,))
