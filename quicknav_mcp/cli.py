@@ -244,6 +244,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def open_app() -> App:
         app = App.open(config)
+        if config.embed_preload:
+            app.search.semantic.warm_up()
         if config.search_background:
             app.search.start_background()  # extracts text and embeds new/changed documents
         if watching:
@@ -258,8 +260,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Before anything opens a file: a closed stdin's descriptor 0 would go to the database.
         require_std_streams()
     server = build_server(open_app)
-    if watching:
-        # The App opens lazily on the first request; watching starts now, without delaying serving.
+    if watching or config.embed_preload:
+        # The App opens lazily on the first request; watching (and the model's load) start now, without
+        # delaying serving.
         threading.Thread(target=server.holder.get, name="quicknav-open", daemon=True).start()
     if args.http:
         from .http.app import build_http_app
