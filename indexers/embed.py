@@ -161,7 +161,8 @@ class Embedder:
             try:
                 path = resolve_model_path(self.spec)
                 import torch
-                from sentence_transformers import SentenceTransformer
+
+                from .embed_model import open_model
 
                 # One thread by default: with OpenMP spinning, 2 threads on a busy 2-core machine make a
                 # 7 ms query embedding take ~500 ms, and the server needs a core for itself.
@@ -170,10 +171,8 @@ class Embedder:
                     from transformers.utils import logging as hf_logging
 
                     hf_logging.disable_progress_bar()
-                model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-                model.max_seq_length = min(MAX_SEQ_LENGTH, model.max_seq_length or MAX_SEQ_LENGTH)
-                get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-                dim = get_dim()
+                model = open_model(path, MAX_SEQ_LENGTH)
+                dim = model.dim
             except Exception as exc:  # missing package, broken model folder ...
                 self._error = f"{type(exc).__name__}: {exc}"[:300]
                 log.warning("embedding model unavailable: %s", self._error)

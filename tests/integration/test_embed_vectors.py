@@ -96,9 +96,20 @@ def test_identity_first_then_content_and_identical_texts_embedded_once(app: App)
 
 
 def test_search_takes_each_documents_best_vector(app: App) -> None:
-    EmbedWorker(app.store, app.search.embedder).run()
+    import numpy as np
+
     semantic = app.search.semantic
+    EmbedWorker(app.store, app.search.embedder).run(max_docs=20)
     semantic.refresh_documents()
+    assert len(semantic.doc_vectors) == 20 and len(semantic.content_vectors) == 0
+    EmbedWorker(app.store, app.search.embedder).run()  # the rest, loaded incrementally
+    doc_id, blob = app.store.query_one("SELECT rowid, embedding FROM vec_documents ORDER BY rowid DESC LIMIT 1")
+    with app.store.transaction() as conn:  # one vector re-embedded: replaced in place, not appended
+        conn.execute("UPDATE embedding_state SET seq = seq + 1000 WHERE doc_id = ?", (doc_id,))
+    semantic.refresh_documents()
+    own = np.frombuffer(blob, dtype=np.float32)
+    assert semantic.doc_vectors.search(own, 1)[0] == (doc_id, pytest.approx(1.0, abs=1e-3))
+    assert semantic.doc_vectors.positions([doc_id, -5]).tolist() == semantic.doc_vectors.rows_of([doc_id]).tolist()
     assert len(semantic.doc_vectors) == app.store.query_one("SELECT count(*) FROM documents")[0]
     assert len(semantic.content_vectors) > 0
     row = app.store.query_one(
