@@ -39,7 +39,9 @@ MAX_SEQ_LENGTH = 128  # tokens at most; names + the start of the content fit, an
 CONTENT_CHARS = 1200  # characters of extracted text that go into a content vector
 CONTENT_TOKENS = 128  # content inputs are cut here (see bench/bench_embed.py)
 IDENTITY_TOKENS = 64  # identity texts are ~25 tokens; a long path is cut here
-BACKGROUND_CHUNK = 16  # texts per model call of the worker: a query waits for at most one
+# Tokens per model call of the worker (texts x max_tokens): a query waits for at most one call,
+# ~0.1-0.2 s on one thread (16 identities of <= 64 tokens, 8 contents of <= 128).
+BACKGROUND_TOKENS = 1024
 IDENTITY_WINDOW = 512  # documents per read + commit of the worker (sorted by length inside)
 CONTENT_WINDOW = 256
 CONTENT_TABLE = "vec_doc_content"
@@ -187,7 +189,7 @@ class Embedder:
     ) -> Any:
         """Normalised float32 embeddings, one row per text (loads the model if needed).
 
-        ``background`` (the embedding worker): in chunks of :data:`BACKGROUND_CHUNK`, each
+        ``background`` (the embedding worker): in chunks of :data:`BACKGROUND_TOKENS`, each
         waiting while a query encoding is waiting. ``max_tokens``: cut inputs there (at most
         :data:`MAX_SEQ_LENGTH`)."""
         if not self.load():
@@ -204,11 +206,12 @@ class Embedder:
         import numpy as np
 
         parts = []
-        for start in range(0, len(texts), BACKGROUND_CHUNK):
+        chunk = max(1, BACKGROUND_TOKENS // min(max_tokens or MAX_SEQ_LENGTH, MAX_SEQ_LENGTH))
+        for start in range(0, len(texts), chunk):
             while self._waiting:  # a query is waiting: let it have the model first
                 time.sleep(0.002)
             with self._encode_lock:
-                parts.append(self._encode(texts[start : start + BACKGROUND_CHUNK], BACKGROUND_CHUNK, max_tokens))
+                parts.append(self._encode(texts[start : start + chunk], chunk, max_tokens))
         if not parts:
             return np.zeros((0, self.dim or 0), dtype="float32")
         return np.vstack(parts)
@@ -475,9 +478,7 @@ class EmbedWorker:
         vecs: dict[str, Any] = dict(stored)
         if fresh:
             tokens = IDENTITY_TOKENS if state == "embedding_state" else CONTENT_TOKENS
-            out = self.embedder.encode(
-                [by_sig[s][0].text for s in fresh], batch_size=BACKGROUND_CHUNK, background=True, max_tokens=tokens
-            )
+            out = self.embedder.encode([by_sig[s][0].text for s in fresh], background=True, max_tokens=tokens)
             vecs.update(zip(fresh, out, strict=True))
         seq = self._next_seq(state)
         with self.store.transaction() as conn:

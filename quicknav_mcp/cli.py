@@ -260,9 +260,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Before anything opens a file: a closed stdin's descriptor 0 would go to the database.
         require_std_streams()
     server = build_server(open_app)
-    if watching or config.embed_preload:
-        # The App opens lazily on the first request; watching (and the model's load) start now, without
-        # delaying serving.
+    if watching or (config.embed_preload and config.db_path.exists()):
+        # The App opens lazily on the first request; watching (and the load of the model, when there
+        # are vectors to search) start now, without delaying serving.
         threading.Thread(target=server.holder.get, name="quicknav-open", daemon=True).start()
     if args.http:
         from .http.app import build_http_app
