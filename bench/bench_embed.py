@@ -345,6 +345,9 @@ def first_query(src: str | None) -> dict:
     from quicknav_mcp.config import load_config
 
     db = WORK / "first-query.db"
+    embedded = OUT / "quality-firm-40-7.db"  # search_quality.py's database, when it ran with this OUT
+    if not db.exists() and embedded.exists():
+        _copy_db(embedded, db)
     if not db.exists():
         root, _ = _quality_firm()
         with App.open(load_config(db=db, roots=[root], env={})) as app:
