@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -47,6 +48,9 @@ def main() -> None:
     args = ap.parse_args()
     variants = {"after": None} if not args.baseline_src else {"before": args.baseline_src, "after": None}
     runs: dict[str, list[float]] = {name: [] for name in variants}
+    # CPU seconds of the whole server process (start, tools/list, exit): steadier than wall time on
+    # a shared machine.
+    cpu: dict[str, list[float]] = {name: [] for name in variants}
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(args.runs):
             for name, src in variants.items():  # alternated: the machine's load changes under a run
@@ -57,12 +61,17 @@ def main() -> None:
                 env.update({"QUICKNAV_DB": str(db), "QUICKNAV_LOG_LEVEL": "WARNING", "QUICKNAV_WATCH": "0"})
                 if src:
                     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 runs[name].append(asyncio.run(once(env, cwd=src)))
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     figures: dict = {"database": "copy of " + args.db if args.db else "fresh", "target_s": 2}
     if args.baseline_src:
         figures["tools_list_after_start_s"] = {name: _summary(r) for name, r in runs.items()}
+        figures["server_cpu_s"] = {name: _summary(r) for name, r in cpu.items()}
     else:
         figures["tools_list_after_start_s"] = _summary(runs["after"])
+        figures["server_cpu_s"] = _summary(cpu["after"])
     emit("startup", figures)
 
 
