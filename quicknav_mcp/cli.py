@@ -261,9 +261,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         require_std_streams()
     server = build_server(open_app)
     if watching or (config.embed_preload and config.db_path.exists()):
-        # The App opens lazily on the first request; watching (and the load of the model, when there
-        # are vectors to search) start now, without delaying serving.
-        threading.Thread(target=server.holder.get, name="quicknav-open", daemon=True).start()
+        # The App opens lazily on the first request; watching starts now, without delaying serving, and
+        # the model's load (when there are vectors to search) a second later, after a client's first requests.
+        opener = threading.Timer(0.0 if watching else 1.0, server.holder.get)
+        opener.name, opener.daemon = "quicknav-open", True
+        opener.start()
     if args.http:
         from .http.app import build_http_app
         from .http.hosts import check_bind
