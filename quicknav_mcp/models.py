@@ -295,6 +295,11 @@ class SearchIndexStatus(BaseModel):
     model: str = ""
     vectors_available: bool = False
     worker_running: bool = False
+    vector_coverage: dict[str, dict[str, float | int | None]] = Field(
+        default_factory=dict,
+        description="per kind (identity: every document; content: documents with text; projects): "
+        "done, of, percent, docs_per_s of the worker, eta_s to cover the rest",
+    )
 
 
 class IndexStatus(BaseModel):

@@ -122,7 +122,7 @@ class DocumentSearch:
         structured = self.facts.documents(pq, scope, force=not free_words) if want_facts else []
         if structured:
             lists.append(("facts", 0.8 if pq.terms else 1.0, structured))
-        if mode in ("hybrid", "semantic") and (pq.semantic_text or pq.text) and self.semantic.ready():
+        if mode in ("hybrid", "semantic") and (pq.semantic_text or pq.text) and self.semantic.ready(notes):
             qv = self.semantic.query_vector(pq.semantic_text or pq.text)
             if qv is not None:
                 self.semantic.refresh_documents()

@@ -157,7 +157,7 @@ class ProjectSearch:
                 lists.append(("documents (some words)", 0.2, self.projects_of(doc_ids[n_all:])))
             if pq.doc_types or pq.revision is not None or pq.room is not None or pq.change_order is not None:
                 lists.append(("facts", 0.4, self.projects_of(self.facts.documents(pq, scope))))
-        if mode in ("hybrid", "semantic") and (pq.semantic_text or pq.text) and self.semantic.ready():
+        if mode in ("hybrid", "semantic") and (pq.semantic_text or pq.text) and self.semantic.ready(notes):
             qv = self.semantic.query_vector(pq.semantic_text or pq.text)
             if qv is not None:
                 phits, dhits = self.semantic.project_hits(qv)

@@ -1,4 +1,13 @@
-"""Semantic retrieval: the query's embedding against the in-memory vector matrices (exact KNN)."""
+"""Semantic retrieval: the query's embedding against the in-memory vector matrices (exact KNN).
+
+A document is found by its best vector: the one of what identifies it (name, folders, project,
+family; every document has one) or the one of what it says (its extracted text, when it has
+any). Each document keeps the higher of the two cosine similarities (see ``bench/bench_embed.py``
+and ``bench/search_quality.py`` for how that compares with one mixed vector).
+
+Until the model is loaded a server does not wait for it (5-8 s): :meth:`Semantic.warm_up` loads
+it on a thread, and meanwhile searches answer with words only and say so in their suggestions.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +21,7 @@ from ..repo.vectors import table_exists
 from ..store import Store
 from . import vectors
 from .scope import Scope
+from .vectors import best_per_id
 from .versions import Versions
 
 log = logging.getLogger(__name__)
@@ -20,6 +30,10 @@ VECTOR_K = 100
 QUERY_VECTOR_CACHE = 512  # query text -> embedding (pagination and retyped queries embed once)
 MIN_SIM_DOCS = 0.30
 MIN_SIM_PROJECTS = 0.30
+# The warm-up's import of torch holds the interpreter for seconds: it starts after a client's
+# first requests (initialize, tools/list) have been answered.
+WARM_UP_DELAY_S = 1.0
+WARMING_NOTE = "semantic search is still loading its model (a few seconds after start-up): answered by words only"
 
 
 class QueryEncoder(Protocol):
@@ -58,20 +72,45 @@ class Semantic:
         self.store = store
         self.embedder = embedder
         self.k = k
-        self.doc_vectors = vectors.MatrixIndex(store, "vec_documents", versions)
+        self.doc_vectors = vectors.MatrixIndex(store, "vec_documents", versions)  # identity vectors
+        self.content_vectors = vectors.MatrixIndex(store, "vec_doc_content", versions)
         self.project_vectors = vectors.MatrixIndex(store, "vec_projects", versions)
+        self.wait_for_model = True  # False once warm_up() ran: searches never wait for the model
         self._lock = threading.Lock()
         self._query_vectors: OrderedDict[tuple[str, str], Any] = OrderedDict()
 
-    def ready(self) -> bool:
-        """True when query vectors can be made and document vectors exist."""
+    def warm_up(self, *, delay: float = WARM_UP_DELAY_S) -> bool:
+        """Load the model on a thread (after ``delay`` s) and stop waiting for it in searches; False
+        when there is nothing to load for (no model, no sqlite-vec, no vectors yet: then the
+        embedding worker loads it when it first runs)."""
+        if not self.has_vectors():
+            return False
+        start = getattr(self.embedder, "load_in_background", None)
+        if start is None:
+            return False
+        self.wait_for_model = False
+        start(delay=delay)
+        return True
+
+    def has_vectors(self) -> bool:
+        """Document vectors of this model exist (and sqlite-vec and a model are there)."""
         if not self.store.vec_available or getattr(self.embedder, "disabled", False):
             return False
         if not table_exists(self.store, "vec_documents"):
             return False
-        if self.store.query_one("SELECT 1 FROM embedding_state WHERE model = ? LIMIT 1", (self.embedder.name,)) is None:
+        model = self.embedder.name
+        return self.store.query_one("SELECT 1 FROM embedding_state WHERE model = ? LIMIT 1", (model,)) is not None
+
+    def ready(self, notes: list[str] | None = None) -> bool:
+        """True when query vectors can be made and document vectors exist. While a warming-up
+        model loads, False with a note in ``notes`` (the answer then says it used words only)."""
+        if not self.has_vectors():
             return False
-        return self.embedder.load()
+        if self.wait_for_model or getattr(self.embedder, "loaded", True):
+            return self.embedder.load()
+        if getattr(self.embedder, "loading", False) and notes is not None:
+            notes.append(WARMING_NOTE)
+        return False
 
     def query_vector(self, text: str) -> Any:
         """The query's embedding; the last few hundred are kept (the next page of results, a query
@@ -94,8 +133,16 @@ class Semantic:
         return vec
 
     def refresh_documents(self) -> None:
-        """Load document vectors embedded since the last query."""
+        """Load document vectors (both kinds) embedded since the last query."""
         self.doc_vectors.refresh(self.embedder.name)
+        self.content_vectors.refresh(self.embedder.name)
+
+    def _nearest(self, qv: Any, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]:
+        """The ``k`` documents nearest to ``qv`` by their best vector (identity or content)."""
+        hits = [self.doc_vectors.search(qv, k, allowed=allowed, min_sim=MIN_SIM_DOCS)]
+        if len(self.content_vectors):
+            hits.append(self.content_vectors.search(qv, k, allowed=allowed, min_sim=MIN_SIM_DOCS))
+        return best_per_id(*hits)[:k]
 
     def clear(self) -> None:
         """Forget the cached query embeddings."""
@@ -120,13 +167,13 @@ class Semantic:
         least ``k`` of them are in scope or the similarity floor cut the list; otherwise (a
         very selective filter) the scope's ids are listed after all. Call
         :meth:`refresh_documents` first."""
-        index, k = self.doc_vectors, self.k
+        k = self.k
         if not scope.restricted:
-            return index.search(qv, k, min_sim=MIN_SIM_DOCS)
+            return self._nearest(qv, k)
         if scope.project_ids is not None:
-            return index.search(qv, k, allowed=self.scope_ids(scope), min_sim=MIN_SIM_DOCS)
+            return self._nearest(qv, k, self.scope_ids(scope))
         wide = k * 10
-        raw = index.search(qv, wide, min_sim=MIN_SIM_DOCS)
+        raw = self._nearest(qv, wide)
         inside: set[int] = set()
         for chunk in in_chunks(i for i, _ in raw):
             inside.update(
@@ -140,12 +187,12 @@ class Semantic:
         kept = [h for h in raw if h[0] in inside]
         if len(kept) >= k or len(raw) < wide:
             return kept[:k]
-        return index.search(qv, k, allowed=self.scope_ids(scope), min_sim=MIN_SIM_DOCS)
+        return self._nearest(qv, k, self.scope_ids(scope))
 
     def project_hits(self, qv: Any) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
         """The projects nearest to ``qv``, and the documents nearest to it (for their projects)."""
         self.project_vectors.refresh(self.embedder.name)
-        self.doc_vectors.refresh(self.embedder.name)
+        self.refresh_documents()
         phits = self.project_vectors.search(qv, 50, min_sim=MIN_SIM_PROJECTS)
-        dhits = self.doc_vectors.search(qv, 300, min_sim=MIN_SIM_DOCS)
+        dhits = self._nearest(qv, 300)
         return phits, dhits

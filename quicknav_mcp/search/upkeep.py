@@ -38,6 +38,8 @@ class Upkeep:
             "SELECT d.rel_path, c.status, c.error FROM document_content c JOIN documents d ON d.id = c.doc_id "
             "WHERE c.status IN ('failed', 'timeout', 'too_large') ORDER BY c.extracted_at DESC LIMIT 10"
         )
+        from ..repo.vectors import coverage
+
         model = self.embedder.name
         done = store.query_one("SELECT count(*) FROM embedding_state WHERE model = ?", (model,))[0]
         pdone = store.query_one("SELECT count(*) FROM project_embedding_state WHERE model = ?", (model,))[0]
@@ -60,6 +62,7 @@ class Upkeep:
             model=model,
             vectors_available=store.vec_available,
             worker_running=self.worker_running,
+            vector_coverage=coverage(store, model, getattr(self.embedder, "rates", {})),
         )
 
     def index_content(

@@ -2,29 +2,90 @@
 :mod:`quicknav_mcp.repo.vectors`.
 
 A brute-force ``vec0`` KNN over 100k x 384 floats takes ~50-60 ms on this class of machine, more
-than the hybrid budget, so queries use a float32 matrix loaded from the table (incrementally, by
-the state tables' ``seq``) and a BLAS matrix-vector product (~3-5 ms at 116k x 384 on 2 cores).
-float16/int8 copies would halve/quarter the 178 MB but numpy has no BLAS kernel for them (a
-float16 product measured 128 ms), so the matrix stays float32. The matrix is reloaded only when
-the ``embeddings`` change counter moves (see :mod:`.versions`), not on every commit.
+than the hybrid budget, so queries use a matrix loaded from the table (incrementally, by the
+state tables' ``seq``) and one matrix-vector product. The matrix is float16 (85 MB instead of
+170 MB at 116k documents) when torch multiplies float16 about as fast as float32 on this CPU
+(AVX-512 FP16: 25 vs 16 ms of CPU for 116k rows, cosine error < 2e-4, no rank change in the
+quality bench); numpy has no half-precision kernel (10x slower), so without one (or without
+torch) it stays float32. It is filled row by row into a preallocated array over a connection of
+its own without a memory map and with a small page cache (reading 116k blobs into a list and
+stacking them, through the store's 256 MB map, took the process from 55 MB to 630 MB resident
+and held the store's lock for the whole read). The matrix is reloaded only when the
+``embeddings`` change counter moves (see :mod:`.versions`), not on every commit.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..repo.vectors import TABLES, table_exists
-from ..store import Store
+from ..store import Store, connect
 from .versions import Versions
 
 if TYPE_CHECKING:
     import numpy as np
 
+log = logging.getLogger(__name__)
+
+_FETCH = 2048  # rows per fetch while loading
+HALF_PRECISION = True  # float16 matrices where the CPU multiplies them fast (see _half_is_fast)
+_half: bool | None = None
+
+
+def _half_is_fast() -> bool:
+    """Whether torch multiplies a float16 matrix by a vector at most ~2x slower than float32 here
+    (measured once per process on 8,192 rows; torch is loaded anyway when queries are embedded)."""
+    global _half
+    if _half is None:
+        _half = False
+        try:
+            import time
+
+            import torch
+
+            m32 = torch.randn(8192, 384)
+            q32 = torch.randn(384)
+            m16, q16 = m32.half(), q32.half()
+
+            def cost(m: Any, q: Any) -> float:
+                m @ q
+                t0 = time.perf_counter()
+                for _ in range(5):
+                    m @ q
+                return time.perf_counter() - t0
+
+            _half = cost(m16, q16) <= 2.5 * cost(m32, q32)
+        except Exception as exc:  # no torch: numpy float32
+            log.debug("float16 vectors off: %s", exc)
+    return _half
+
+
+def matrix_dtype() -> str:
+    return "float16" if HALF_PRECISION and _half_is_fast() else "float32"
+
+
+def scores(matrix: Any, q: Any) -> Any:
+    """Cosine similarities (float32 numpy) of every row of ``matrix`` with the unit vector ``q``."""
+    import numpy as np
+
+    if matrix.dtype == np.float16:
+        import torch
+
+        q16 = torch.from_numpy(np.ascontiguousarray(q, dtype=np.float16))
+        return (torch.from_numpy(matrix) @ q16).float().numpy()
+    return matrix @ np.asarray(q, dtype=np.float32)
+
 
 class MatrixIndex:
-    """An in-memory copy of one vector table for fast exact cosine KNN."""
+    """An in-memory copy of one vector table for fast exact cosine KNN.
+
+    Row ``n`` of the matrix is the vector of ``ids[n]``; ids are found through a sorted copy
+    (numpy arrays, not a dict of Python ints: ~10 MB less at 116k documents)."""
 
     def __init__(self, store: Store, table: str, versions: Versions | None = None) -> None:
         self.store = store
@@ -32,16 +93,22 @@ class MatrixIndex:
         self.versions = versions or Versions(store)
         self.state, self.key = TABLES[table]
         self._lock = threading.Lock()
-        self._ids: list[int] = []
-        self._pos: dict[int, int] = {}
         self._matrix: Any = None
+        self._ids_array: Any = None  # int64, row order
+        self._sorted: Any = None  # ids ascending
+        self._sorted_rows: Any = None  # the matrix row of each of _sorted
         self._seq = -1
         self._model: str | None = None
         self._generation: object = None
-        self._ids_array: Any = None
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return 0 if self._ids_array is None else len(self._ids_array)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the matrix and its ids (what the vectors cost in memory)."""
+        held = (self._matrix, self._ids_array, self._sorted, self._sorted_rows)
+        return sum(int(a.nbytes) for a in held if a is not None)
 
     def refresh(self, model: str) -> None:
         """Load vectors embedded since the last call (everything when the model changed or rows
@@ -50,70 +117,130 @@ class MatrixIndex:
         if generation == self._generation and model == self._model:
             return
         with self._lock:
+            if generation == self._generation and model == self._model:  # another thread just loaded it
+                return
             if not table_exists(self.store, self.table):
-                self._set([], {}, None, -1, model, generation)
+                self._set(None, None, -1, model, generation)
                 return
             count, max_seq = self.store.query_one(
                 f"SELECT count(*), coalesce(max(seq), -1) FROM {self.state} WHERE model = ?", (model,)
             )
             incremental = model == self._model and max_seq >= self._seq and self._matrix is not None
             if incremental:
-                ids, pos, matrix = self._merge(model, self._seq)
+                ids, matrix = self._merge(model, self._seq, count)
                 if len(ids) == count:
-                    self._set(ids, pos, matrix, max_seq, model, generation)
+                    self._set(ids, matrix, max_seq, model, generation)
                     return
-            self._ids, self._pos, self._matrix = [], {}, None
-            ids, pos, matrix = self._merge(model, -1)
-            self._set(ids, pos, matrix, max_seq, model, generation)
+            self._set(None, None, -1, model, None)  # drop the old matrix before building the new one
+            ids, matrix = self._merge(model, -1, count)
+            self._set(ids, matrix, max_seq, model, generation)
 
-    def _merge(self, model: str, since: int) -> tuple[list[int], dict[int, int], Any]:
-        import numpy as np
-
-        rows = self.store.query(
+    @contextlib.contextmanager
+    def _rows(self, model: str, since: int) -> Iterator[Iterable[tuple[int, bytes]]]:
+        """``(key, blob)`` of the vectors embedded after batch ``since``, read in chunks over a
+        connection of its own (no memory map, a small cache; the store's lock is not held)."""
+        sql = (
             f"SELECT s.{self.key}, v.embedding FROM {self.state} s JOIN {self.table} v ON v.rowid = s.{self.key} "
-            "WHERE s.model = ? AND s.seq > ?",
-            (model, since),
+            "WHERE s.model = ? AND s.seq > ?"
         )
-        ids, pos = list(self._ids), dict(self._pos)
-        matrix = self._matrix
-        fresh: list[Any] = []
-        updates: dict[int, Any] = {}
-        for key, blob in rows:
-            vec = np.frombuffer(blob, dtype=np.float32)
-            if key in pos:
-                updates[pos[key]] = vec
-            else:
-                pos[key] = len(ids)
-                ids.append(key)
-                fresh.append(vec)
-        if updates and matrix is not None:
-            matrix = matrix.copy()
-            for i, vec in updates.items():
-                matrix[i] = vec
-        if fresh:
-            block = np.vstack(fresh)
-            matrix = block if matrix is None else np.vstack([matrix, block])
-        return ids, pos, matrix
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = connect(self.store.path, readonly=True)
+            conn.execute("PRAGMA mmap_size = 0")
+            conn.execute("PRAGMA cache_size = -2048")
+            cursor = conn.execute(sql, (model, since))
+        except Exception as exc:  # in-memory or unusual databases: read through the store
+            log.debug("vector load falls back to the store's connection: %s", exc)
+            if conn is not None:
+                conn.close()
+            conn = None
+            cursor = iter(self.store.query(sql, (model, since)))
+        try:
+            yield _chunked(cursor) if conn is not None else cursor
+        finally:
+            if conn is not None:
+                conn.close()
 
-    def _set(self, ids: list[int], pos: dict[int, int], matrix: Any, seq: int, model: str, generation: object) -> None:
+    def _merge(self, model: str, since: int, count: int) -> tuple[Any, Any]:
+        """The ids and matrix after adding the rows embedded since batch ``since`` (new ids are
+        appended, re-embedded ones replaced)."""
         import numpy as np
 
-        self._ids, self._pos, self._matrix = ids, pos, matrix
-        self._ids_array = np.asarray(ids, dtype=np.int64) if ids else None
+        old = self._matrix
+        n_old = len(self)
+        keys: list[int] = []
+        block: Any = None
+        with self._rows(model, since) as rows:
+            for key, blob in rows:
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if block is None:
+                    size = max(1024, count - n_old) if since < 0 or old is None else 1024
+                    block = np.empty((size, len(vec)), dtype=old.dtype if old is not None else matrix_dtype())
+                elif len(keys) == len(block):
+                    grown = np.empty((len(block) * 2, block.shape[1]), dtype=block.dtype)
+                    grown[: len(block)] = block
+                    block = grown
+                block[len(keys)] = vec
+                keys.append(key)
+        if not keys:
+            return (self._ids_array if self._ids_array is not None else np.zeros(0, np.int64)), old
+        new_ids = np.asarray(keys, dtype=np.int64)
+        if len(keys) < len(block):
+            block.resize((len(keys), block.shape[1]), refcheck=False)  # in place: no second copy
+        if old is None:
+            return new_ids, block
+        rows_of = self.rows_of(new_ids)
+        known = rows_of >= 0
+        matrix = old
+        if known.any():
+            matrix = old.copy()
+            matrix[rows_of[known]] = block[known]
+        fresh = ~known
+        ids = self._ids_array
+        if fresh.any():
+            matrix = np.vstack([matrix, block[fresh]])
+            ids = np.concatenate([ids, new_ids[fresh]])
+        return ids, matrix
+
+    def _set(self, ids: Any, matrix: Any, seq: int, model: str, generation: object) -> None:
+        import numpy as np
+
+        if ids is not None and len(ids):
+            ids = np.asarray(ids, dtype=np.int64)
+            order = np.argsort(ids, kind="stable")
+            self._sorted, self._sorted_rows = ids[order], order
+            self._ids_array, self._matrix = ids, matrix
+        else:
+            self._ids_array = self._sorted = self._sorted_rows = self._matrix = None
         self._seq, self._model, self._generation = seq, model, generation
 
     def replace(self, ids: list[int], matrix: Any, model: str) -> None:
         """Hold these vectors (row ``n`` of ``matrix`` is ``ids[n]``) instead of the table's, until
         the embeddings change or another model is asked for (benchmarks, tests)."""
-        pos = {i: n for n, i in enumerate(ids)}
-        self._set(list(ids), pos, matrix, self._seq, model, self.versions.get("embeddings"))
+        self._set(ids, matrix, self._seq, model, self.versions.get("embeddings"))
+
+    def rows_of(self, ids: Any) -> Any:
+        """The matrix row of each of ``ids`` (int64 array), -1 where it has no vector."""
+        import numpy as np
+
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.full(len(ids), -1, dtype=np.int64)
+        keys = self._sorted
+        if keys is None or not len(ids):
+            return out
+        at = np.searchsorted(keys, ids)
+        inside = at < len(keys)
+        hit = np.zeros(len(ids), dtype=bool)
+        hit[inside] = keys[at[inside]] == ids[inside]
+        out[hit] = self._sorted_rows[at[hit]]
+        return out
 
     def positions(self, ids: Iterable[int]) -> Any:
         """Rows of the matrix holding ``ids`` (those that have a vector)."""
         import numpy as np
 
-        pos = self._pos
-        return np.fromiter((pos[i] for i in ids if i in pos), dtype=np.int64)
+        rows = self.rows_of(np.fromiter(ids, dtype=np.int64))
+        return rows[rows >= 0]
 
     def search(
         self, query: np.ndarray, k: int, *, allowed: Iterable[int] | None = None, min_sim: float = 0.0
@@ -130,15 +257,31 @@ class MatrixIndex:
             if not len(idx):
                 return []
             if len(idx) * 4 < len(ids):
-                sims = matrix[idx] @ q  # a small scope: gather its rows
+                sims = scores(matrix[idx], q)  # a small scope: gather its rows
                 keys = ids[idx]
             else:  # most of the matrix: one product, then keep the scope's rows
-                sims = (matrix @ q)[idx]
+                sims = scores(matrix, q)[idx]
                 keys = ids[idx]
         else:
-            sims = matrix @ q
+            sims = scores(matrix, q)
             keys = ids
         n = min(k, len(sims))
         top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
         top = top[np.argsort(-sims[top])]
         return [(int(keys[i]), float(sims[i])) for i in top if sims[i] >= min_sim]
+
+
+def _chunked(cursor: sqlite3.Cursor) -> Iterator[tuple[int, bytes]]:
+    while rows := cursor.fetchmany(_FETCH):
+        yield from rows
+
+
+def best_per_id(*hit_lists: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Merge ``(id, similarity)`` lists from several vector kinds: each id keeps its best
+    similarity (a document matches by what identifies it *or* by what it says), best first."""
+    best: dict[int, float] = {}
+    for hits in hit_lists:
+        for key, sim in hits:
+            if sim > best.get(key, -2.0):
+                best[key] = sim
+    return sorted(best.items(), key=lambda kv: -kv[1])

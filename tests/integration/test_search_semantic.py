@@ -40,7 +40,8 @@ def test_embed_worker_is_resumable_and_feeds_semantic_search(small) -> None:
     assert first.documents == 32
     assert app.search.index_status().embeddings_done == 32
     rest = EmbedWorker(app.store, app.search.embedder, batch_size=32).run()
-    assert rest.documents == status.documents - 32  # resumed where it stopped
+    assert rest.identity == status.documents - 32  # resumed where it stopped
+    assert rest.content == status.content_ok  # then the documents with text
     assert rest.projects == len(manifest.projects)
     again = EmbedWorker(app.store, app.search.embedder).run()
     assert again.documents == 0  # nothing changed, nothing embedded

@@ -1,0 +1,384 @@
+"""Embedding: identity/content vectors per second, quality of how they combine, memory serving
+with vectors, and how long the first semantic query of a server waits.
+
+Sections (``--only`` picks some; each prints one JSON object):
+
+* ``throughput``: on a copy of the cached 5,000-project search database (116k documents,
+  names only), the worker's identity phase over ``--identity-docs`` documents: documents/s
+  (wall and per CPU second) and the time to cover the whole firm at that rate (extrapolated).
+  On the search-quality firm (``generate_firm(40, seed=7, content=True)``, ~1,100 documents
+  with text): the one-vector-per-document way of before (name + path + text, 128 tokens,
+  batches of 64 in index order) against the content phase of the worker (identical texts
+  once, length-sorted batches, ``CONTENT_TOKENS``), alternated and timed by CPU too, because
+  the machine is shared.
+* ``quality``: nDCG@10 / MRR of the search-quality firm's labelled queries in vector and hybrid
+  mode for: one mixed vector (before), identity + content vectors combined by the best
+  similarity per document (after), with content cut at 128 and 64 tokens.
+* ``memory``: a fresh process opens a copy of the 116k-document database with vectors, loads the
+  matrices and the model, answers 30 hybrid queries; its peak RSS and where it went.
+* ``first_query``: ``quicknav serve`` over stdio through the MCP client on a small database
+  with vectors: how long ``tools/list`` and the first hybrid ``search_documents`` take, and
+  whether that answer used vectors or said it was answered by words only.
+
+``--baseline-src DIR`` runs ``memory`` and ``first_query`` a second time with ``DIR`` (a checkout
+of the previous code, with ``quicknav_mcp/{indexers,tools,migrations}`` linked in) first on
+``PYTHONPATH``, printing before and after side by side.
+
+    .venv/bin/python bench/bench_embed.py [--identity-docs 3000] [--only throughput,quality]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import OUT, emit
+
+ROOT = Path(__file__).resolve().parents[1]
+SEARCH_DB = OUT / "search-5000.db"
+WORK = OUT / "embed-bench"
+QUERIES = [
+    "fire safety report",
+    "council chamber design",
+    "as built drawings",
+    "commissioning test results",
+    "safety method statement for working at heights",
+    "supplier quotation audio visual",
+    "floor layout level 2",
+    "handover to delivery",
+    "meeting room upgrade",
+    "network switch configuration",
+]
+
+
+def _copy_db(src: Path, dst: Path) -> Path:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        target = Path(str(dst) + suffix)
+        if target.exists():
+            target.unlink()
+        if Path(str(src) + suffix).exists():
+            shutil.copyfile(str(src) + suffix, target)
+    return dst
+
+
+# --------------------------------------------------------------------------- throughput
+
+
+def throughput(identity_docs: int, rounds: int) -> dict:
+    from quicknav_mcp.indexers.embed import EmbedWorker
+
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+
+    out: dict = {}
+    db = _copy_db(SEARCH_DB, WORK / "identity.db")
+    with App.open(load_config(db=db, env={})) as app:
+        total = app.store.query_one("SELECT count(*) FROM documents")[0]
+        with app.store.transaction() as conn:
+            conn.execute("DELETE FROM embedding_state")  # every document pending, as after a first scan
+        embedder = app.search.embedder
+        embedder.load()
+        worker = EmbedWorker(app.store, embedder)
+        worker.run(max_docs=64)  # warm-up (first batches allocate)
+        w0, c0 = time.perf_counter(), time.process_time()
+        report = worker.run(max_docs=identity_docs)
+        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+        rate = report.identity / wall
+        out["identity"] = {
+            "documents": report.identity,
+            "docs_per_s": round(rate, 1),
+            "docs_per_cpu_s": round(report.identity / cpu, 1),
+            "torch_threads": embedder.threads,
+            "firm_documents": total,
+            "minutes_to_cover_firm_extrapolated": round(total / rate / 60, 1),
+            "target_minutes": 10,
+        }
+    emit("embed_identity_throughput", out["identity"])  # now: the content part takes much longer
+    out["content"] = _content_throughput(rounds)
+    return out
+
+
+def _quality_firm() -> tuple[Path, Path]:
+    from quicknav_mcp.demo.firm import generate_firm
+
+    root = OUT / "quality-firm-40-7"
+    root.mkdir(parents=True, exist_ok=True)
+    generate_firm(root, projects=40, seed=7, content=True)
+    return root, WORK / "content.db"
+
+
+def _content_throughput(rounds: int) -> dict:
+    from quicknav_mcp.indexers import embed as E
+
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+
+    root, db = _quality_firm()
+    if db.exists():
+        db.unlink()
+    app = App.open(load_config(db=db, roots=[root], env={}))
+    try:
+        app.indexing.reindex()
+        app.search.index_content(extract=True, embed=False, workers=2)
+        embedder = app.search.embedder
+        embedder.load()
+        rows = app.store.query(
+            "SELECT d.id, d.name, d.project_rel_path, p.folder_name, c.text, "
+            "(SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family "
+            "FROM documents d JOIN projects p ON p.id = d.project_id JOIN document_content c ON c.doc_id = d.id "
+            "WHERE c.status = 'ok' AND length(c.text) > 0 ORDER BY d.indexed_at DESC"
+        )
+        before_texts = [
+            E.document_text(
+                r["name"], r["project_rel_path"][: -len(r["name"])], r["folder_name"], r["family"] or "", r["text"]
+            )
+            for r in rows
+        ]
+        distinct = len({E.content_text(r["family"] or "", r["text"]) for r in rows})
+
+        def before() -> tuple[float, float]:
+            w0, c0 = time.perf_counter(), time.process_time()
+            for start in range(0, len(before_texts), 64):  # the old worker: 64 per call, index order
+                embedder.encode(before_texts[start : start + 64], max_tokens=128)
+            return time.perf_counter() - w0, time.process_time() - c0
+
+        docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+
+        worker = E.EmbedWorker(app.store, embedder)
+        worker.run(max_docs=docs)  # identities (they come first; not timed here)
+
+        def after() -> tuple[float, float]:
+            with app.store.transaction() as conn:
+                conn.execute("DELETE FROM content_embedding_state")
+            w0, c0 = time.perf_counter(), time.process_time()
+            report = worker.run()
+            assert report.content == len(rows), report
+            return time.perf_counter() - w0, time.process_time() - c0
+
+        runs: dict[str, list[tuple[float, float]]] = {"before": [], "after": []}
+        for _ in range(rounds):  # alternated: the machine's load changes under a run
+            runs["before"].append(before())
+            runs["after"].append(after())
+        n = len(rows)
+
+        def best(kind: str) -> dict:
+            wall = min(w for w, _ in runs[kind])
+            cpu = min(c for _, c in runs[kind])
+            return {"docs_per_s": round(n / wall, 1), "docs_per_cpu_s": round(n / cpu, 1)}
+
+        b, a = best("before"), best("after")
+        return {
+            "documents_with_text": n,
+            "distinct_content_texts": distinct,
+            "content_tokens": E.CONTENT_TOKENS,
+            "before_one_mixed_vector": b,
+            "after_content_vectors": a,
+            "speedup_wall": round(a["docs_per_s"] / b["docs_per_s"], 2),
+            "speedup_cpu": round(a["docs_per_cpu_s"] / b["docs_per_cpu_s"], 2),
+            "target_speedup": 2.0,
+            "today_reference_docs_per_s": 38.8,
+        }
+    finally:
+        app.close()
+
+
+# --------------------------------------------------------------------------- quality
+
+
+def quality() -> dict:
+    import numpy as np
+    from quicknav_mcp.indexers import embed as E
+    from search_quality import demo_queries, evaluate, summarise
+
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+
+    root, _ = _quality_firm()
+    app = App.open(load_config(db=WORK / "quality.db", roots=[root], env={}))
+    try:
+        app.indexing.reindex()
+        app.search.index_content(extract=True, embed=False, workers=2)
+        embedder = app.search.embedder
+        model = embedder.name
+        rows = app.store.query(
+            "SELECT d.id, d.name, d.project_rel_path, p.folder_name, c.text, "
+            "(SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family "
+            "FROM documents d JOIN projects p ON p.id = d.project_id LEFT JOIN document_content c ON c.doc_id = d.id"
+        )
+        app.search.index_content(extract=False, embed=True)  # projects' vectors (and the tables)
+        ids = [r["id"] for r in rows]
+        folders = [r["project_rel_path"][: -len(r["name"])] for r in rows]
+        mixed = [
+            E.document_text(r["name"], f, r["folder_name"], r["family"] or "", r["text"])
+            for r, f in zip(rows, folders, strict=True)
+        ]
+        ident = [
+            E.identity_text(r["name"], f, r["folder_name"], r["family"] or "")
+            for r, f in zip(rows, folders, strict=True)
+        ]
+        with_text = [(r["id"], E.content_text(r["family"] or "", r["text"])) for r in rows]
+        with_text = [(i, t) for i, t in with_text if t]
+        enc = lambda texts, n: embedder.encode(texts, max_tokens=n) if texts else np.zeros((0, 384), "float32")  # noqa: E731
+        m_mixed, m_ident = enc(mixed, 128), enc(ident, 64)
+        c_ids = [i for i, _ in with_text]
+        content = {n: enc([t for _, t in with_text], n) for n in (128, 64)}
+        queries = demo_queries(40, 7)
+        variants = {
+            "before_one_mixed_vector": (m_mixed, None),
+            "identity_plus_content_128": (m_ident, content[128]),
+            "identity_plus_content_64": (m_ident, content[64]),
+            "identity_only": (m_ident, None),
+        }
+        out: dict = {"queries": len(queries)}
+        for name, (docs, cont) in variants.items():
+            app.search.doc_vectors.replace(ids, docs, model)
+            if cont is None:
+                app.search.semantic.content_vectors.replace([], None, model)
+            else:
+                app.search.semantic.content_vectors.replace(c_ids, cont, model)
+            app.search.clear_caches()
+            summary = summarise(evaluate(app, root, queries))
+            out[name] = {m: summary[m] for m in ("semantic", "hybrid")}
+        return out
+    finally:
+        app.close()
+
+
+# --------------------------------------------------------------------------- memory
+
+_MEMORY_PROBE = r"""
+import json, sys, time
+def rss():
+    d = {}
+    for line in open("/proc/self/status"):
+        if line.startswith(("VmRSS", "VmHWM")):
+            d[line.split(":")[0]] = int(line.split()[1]) // 1024
+    return d
+from quicknav_mcp.app import App
+from quicknav_mcp.config import load_config
+steps = {"start": rss()}
+app = App.open(load_config(db=sys.argv[1], env={}))
+steps["open"] = rss()
+t = time.perf_counter()
+app.search.semantic.refresh_documents()
+steps["vectors_loaded"] = {**rss(), "seconds": round(time.perf_counter() - t, 1)}
+app.search.embedder.load()
+steps["model_loaded"] = rss()
+for q in json.loads(sys.argv[2]):
+    app.search.search_documents(q, mode="hybrid")
+    app.search.search_projects(q, mode="hybrid")
+steps["after_queries"] = rss()
+matrix = getattr(app.search.doc_vectors, "nbytes", None)
+print(json.dumps({"steps": steps, "peak_rss_mb": rss()["VmHWM"], "documents": len(app.search.doc_vectors),
+                  "matrix_mb": round(matrix / 2**20, 1) if matrix is not None else None}))
+"""
+
+
+def _probe_env(src: str | None) -> dict[str, str]:
+    env = {**os.environ, "QUICKNAV_LOG_LEVEL": "WARNING"}
+    if src:
+        env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def memory(src: str | None) -> dict:
+    db = _copy_db(SEARCH_DB, WORK / ("memory-base.db" if src else "memory.db"))
+    r = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE, str(db), json.dumps(QUERIES * 3)],
+        capture_output=True,
+        text=True,
+        env=_probe_env(src),
+        cwd=src or str(ROOT),
+        timeout=1800,
+    )
+    if r.returncode != 0:
+        return {"error": r.stderr[-1500:]}
+    return {**json.loads(r.stdout.strip().splitlines()[-1]), "target_peak_rss_mb": 700}
+
+
+# --------------------------------------------------------------------------- first query
+
+
+async def _first_query(db: Path, src: str | None) -> dict:
+    from mcp import Client, StdioServerParameters
+
+    env = {**_probe_env(src), "QUICKNAV_DB": str(db), "QUICKNAV_SEARCH_BACKGROUND": "0", "QUICKNAV_WATCH": "0"}
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "quicknav_mcp.cli", "serve"], env=env, cwd=src or str(ROOT)
+    )
+    t0 = time.perf_counter()
+    async with Client(params) as client:
+        await client.list_tools()
+        listed = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        first = await client.call_tool("search_documents", {"query": "safety method statement for working at heights"})
+        first_s = time.perf_counter() - t1
+        data = json.loads(first.content[0].text)
+        semantic_after = None
+        for _ in range(120):  # until vectors take part (the model finished loading in the background)
+            res = await client.call_tool("search_documents", {"query": "commissioning test results"})
+            if json.loads(res.content[0].text).get("semantic"):
+                semantic_after = round(time.perf_counter() - t0, 2)
+                break
+            await asyncio.sleep(0.5)
+    return {
+        "tools_list_s": round(listed, 3),
+        "first_search_s": round(first_s, 3),
+        "first_search_used_vectors": bool(data.get("semantic")),
+        "first_search_note": [s for s in data.get("suggestions", []) if "loading" in s],
+        "vectors_in_answers_after_s": semantic_after,
+    }
+
+
+def first_query(src: str | None) -> dict:
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+
+    db = WORK / "first-query.db"
+    embedded = OUT / "quality-firm-40-7.db"  # search_quality.py's database, when it ran with this OUT
+    if not db.exists() and embedded.exists():
+        _copy_db(embedded, db)
+    if not db.exists():
+        root, _ = _quality_firm()
+        with App.open(load_config(db=db, roots=[root], env={})) as app:
+            app.indexing.reindex()
+            app.search.index_content(extract=True, embed=True, workers=2)
+    copy = _copy_db(db, WORK / ("first-query-base.db" if src else "first-query-run.db"))
+    return asyncio.run(_first_query(copy, src))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--identity-docs", type=int, default=3000)
+    ap.add_argument("--rounds", type=int, default=2, help="alternated before/after runs of the content timing")
+    ap.add_argument("--only", default="throughput,quality,memory,first_query")
+    ap.add_argument("--baseline-src", default=None, help="a checkout of the code before, for memory and first_query")
+    args = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    WORK.mkdir(parents=True, exist_ok=True)
+    only = set(args.only.split(","))
+    if "throughput" in only:
+        emit("embed_throughput", throughput(args.identity_docs, args.rounds))
+    if "quality" in only:
+        emit("embed_quality", quality())
+    for name, fn in (("memory", memory), ("first_query", first_query)):
+        if name in only:
+            figures = {"after": fn(None)}
+            if args.baseline_src:
+                figures = {"before": fn(args.baseline_src), **figures}
+            emit(f"embed_{name}", figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""Identity and content vectors: what the worker writes, how search combines them, what
+index_status reports, and a server that answers with words while its model is still loading
+(through the real MCP client). Uses the real model on a small firm."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from mcp import Client
+from quicknav_mcp.indexers import embed as E
+from quicknav_mcp.indexers.embed import Embedder, EmbedWorker
+
+from quicknav_mcp.app import App
+from quicknav_mcp.config import load_config
+from quicknav_mcp.demo import generate_firm
+from quicknav_mcp.search.semantic import WARMING_NOTE
+from quicknav_mcp.server import build_server
+
+pytest.importorskip("sentence_transformers", reason="semantic extra not installed")
+if not Embedder().installed():  # pragma: no cover - model package missing
+    pytest.skip("embedding model not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def firm(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small firm with text, indexed and extracted, not embedded (a pristine db to copy)."""
+    base = tmp_path_factory.mktemp("vectors")
+    root = base / "firm"
+    generate_firm(root, projects=3, seed=5, content=True)
+    db = base / "pristine.db"
+    with App.open(load_config(db=db, roots=[root], env={})) as app:
+        app.indexing.reindex()
+        app.search.index_content(extract=True, embed=False)
+    return root, db
+
+
+@pytest.fixture
+def app(firm: tuple[Path, Path], tmp_path: Path):
+    root, pristine = firm
+    db = tmp_path / "q.db"
+    shutil.copy(pristine, db)
+    with App.open(load_config(db=db, roots=[root], env={})) as opened:
+        yield opened
+
+
+def _state(app: App, table: str) -> dict[int, str]:
+    return {r[0]: r[1] for r in app.store.query(f"SELECT doc_id, sig FROM {table}")}
+
+
+def test_identity_first_then_content_and_identical_texts_embedded_once(app: App) -> None:
+    docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+    texts = app.store.query(
+        "SELECT doc_id FROM document_content WHERE status = 'ok' AND length(text) > 0 ORDER BY doc_id"
+    )
+    assert len(texts) > 4
+    # The same template filed in two projects: one text, so one embedding.
+    a, b = app.store.query_one(
+        "SELECT min(d.id), max(d.id) FROM documents d JOIN document_content c ON c.doc_id = d.id "
+        "WHERE c.status = 'ok' AND length(c.text) > 0 GROUP BY d.doc_type HAVING count(DISTINCT d.project_id) > 1"
+    )
+    with app.store.transaction() as conn:
+        conn.execute(
+            "UPDATE document_content SET text = (SELECT text FROM document_content WHERE doc_id = ?) WHERE doc_id = ?",
+            (a, b),
+        )
+    worker = EmbedWorker(app.store, app.search.embedder)
+    first = worker.run(max_docs=docs)  # the budget covers identities only: they come first
+    assert first.identity == docs and first.content == 0
+    assert app.search.index_status().vector_coverage["identity"]["done"] == docs
+
+    rest = worker.run()
+    assert rest.identity == 0 and rest.content == len(texts)
+    assert rest.content_reused >= 1
+    content = _state(app, "content_embedding_state")
+    assert set(content) == {r[0] for r in texts}  # documents without text have no content vector
+    assert content[a] == content[b]
+    va, vb = (app.store.query_one("SELECT embedding FROM vec_doc_content WHERE rowid = ?", (i,))[0] for i in (a, b))
+    assert va == vb
+
+    status = app.search.index_status()
+    cov = status.vector_coverage
+    assert cov["identity"] == {**cov["identity"], "done": docs, "of": docs, "percent": 100.0, "eta_s": 0}
+    assert cov["content"]["done"] == cov["content"]["of"] == len(texts)
+    assert cov["identity"]["docs_per_s"] and cov["identity"]["docs_per_s"] > 0
+    assert cov["projects"]["done"] == cov["projects"]["of"] == 3
+
+    # Text gone: its content vector goes too; nothing else is embedded again.
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE document_content SET text = '' WHERE doc_id = ?", (a,))
+    again = worker.run()
+    assert again.documents == 0
+    assert a not in _state(app, "content_embedding_state")
+
+
+def test_search_takes_each_documents_best_vector(app: App) -> None:
+    import numpy as np
+
+    semantic = app.search.semantic
+    EmbedWorker(app.store, app.search.embedder).run(max_docs=20)
+    semantic.refresh_documents()
+    assert len(semantic.doc_vectors) == 20 and len(semantic.content_vectors) == 0
+    EmbedWorker(app.store, app.search.embedder).run()  # the rest, loaded incrementally
+    doc_id, blob = app.store.query_one("SELECT rowid, embedding FROM vec_documents ORDER BY rowid DESC LIMIT 1")
+    with app.store.transaction() as conn:  # one vector re-embedded: replaced in place, not appended
+        conn.execute("UPDATE embedding_state SET seq = seq + 1000 WHERE doc_id = ?", (doc_id,))
+    semantic.refresh_documents()
+    own = np.frombuffer(blob, dtype=np.float32)
+    assert semantic.doc_vectors.search(own, 1)[0] == (doc_id, pytest.approx(1.0, abs=1e-3))
+    assert semantic.doc_vectors.positions([doc_id, -5]).tolist() == semantic.doc_vectors.rows_of([doc_id]).tolist()
+    assert len(semantic.doc_vectors) == app.store.query_one("SELECT count(*) FROM documents")[0]
+    assert len(semantic.content_vectors) > 0
+    row = app.store.query_one(
+        "SELECT doc_id, text FROM document_content WHERE status = 'ok' AND length(text) > 200 ORDER BY doc_id"
+    )
+    qv = semantic.query_vector(" ".join(row["text"].split()[:40]))
+    by_identity = dict(semantic.doc_vectors.search(qv, 1000))
+    by_content = dict(semantic.content_vectors.search(qv, 1000))
+    from quicknav_mcp.search.scope import Scope
+
+    hits = dict(semantic.document_hits(qv, Scope()))
+    assert row["doc_id"] in hits
+    for doc_id, sim in hits.items():
+        assert sim == pytest.approx(max(by_identity.get(doc_id, -1.0), by_content.get(doc_id, -1.0)))
+    assert hits[row["doc_id"]] == pytest.approx(by_content[row["doc_id"]])  # its own words: the content vector
+
+
+def test_vectors_of_before_the_split_are_looked_at_again(app: App) -> None:
+    """A database embedded with one mixed vector per document: identities of documents with text
+    are embedded again, the others keep theirs."""
+    worker = EmbedWorker(app.store, app.search.embedder)
+    worker.run()
+    docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+    with_text = len(_state(app, "content_embedding_state"))
+    rows = app.store.query(
+        "SELECT d.id, d.name, d.project_rel_path, p.folder_name, c.text, "
+        "(SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family "
+        "FROM documents d JOIN projects p ON p.id = d.project_id LEFT JOIN document_content c ON c.doc_id = d.id"
+    )
+    model = app.search.embedder.name
+    with app.store.transaction() as conn:  # as the previous worker left it
+        for r in rows:
+            text = E.document_text(
+                r["name"], r["project_rel_path"][: -len(r["name"])], r["folder_name"], r["family"] or "", r["text"]
+            )
+            conn.execute("UPDATE embedding_state SET sig = ? WHERE doc_id = ?", (E._sig(text, model), r["id"]))
+        conn.execute("DELETE FROM search_meta WHERE key = ?", (E.IDENTITY_META_KEY,))
+    report = worker.run()
+    assert report.identity == with_text
+    assert report.skipped_unchanged == docs - with_text
+    assert worker.run().documents == 0
+
+
+def test_background_encoding_matches_a_query_encoding(app: App) -> None:
+    embedder: Embedder = app.search.embedder
+    texts = [f"document {i} about fire safety and cabling on level {i}" for i in range(40)]
+    front = embedder.encode(texts)
+    back = embedder.encode(texts, background=True)
+    assert back.shape == front.shape
+    assert float(abs(front - back).max()) < 1e-4
+    short = embedder.encode(["a " * 300], max_tokens=16)
+    assert embedder._model.max_seq_length == E.MAX_SEQ_LENGTH  # the cut applied to that call only
+    assert short.shape == (1, embedder.dim)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_server_answers_with_words_while_the_model_loads(app: App, firm: tuple[Path, Path]) -> None:
+    EmbedWorker(app.store, app.search.embedder).run()
+    root, _ = firm
+    config = load_config(db=app.store.path, roots=[root], user="tester", env={})
+    opened: list[App] = []
+
+    def factory() -> App:
+        served = App.open(config)
+        assert served.search.semantic.warm_up(delay=3600)  # loading, for the whole of this test
+        opened.append(served)
+        return served
+
+    async with Client(build_server(factory)) as client:
+        tools = {t.name for t in (await client.list_tools()).tools}
+        assert "search_documents" in tools
+        query = {"query": "safety method statement for working at heights"}
+        first = json.loads((await client.call_tool("search_documents", query)).content[0].text)
+        assert first["semantic"] is False
+        assert WARMING_NOTE in first["suggestions"]
+        assert first["documents"]  # answered by words meanwhile
+        status = json.loads((await client.call_tool("index_status", {})).content[0].text)
+        assert "loading" in json.dumps(status)
+        assert opened[0].search.embedder.load()  # what the loader thread would have done
+        ready = json.loads((await client.call_tool("search_documents", query)).content[0].text)
+        assert ready["semantic"] is True
+        assert WARMING_NOTE not in ready.get("suggestions", [])
+
+
+def test_warm_up_needs_vectors(tmp_path: Path) -> None:
+    """Nothing to search by meaning yet: no model is loaded for it (the worker loads it when it runs)."""
+    with App.open(load_config(db=tmp_path / "empty.db", env={})) as app:
+        assert app.search.semantic.warm_up(delay=0) is False
+        assert not app.search.embedder.loaded and not app.search.embedder.loading

@@ -1,0 +1,67 @@
+"""Pure parts of embedding: which models run without sentence-transformers, what each kind of
+vector is made of, and how per-kind hits merge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from quicknav_mcp.indexers.embed import content_text, document_text, identity_text
+from quicknav_mcp.indexers.embed_model import _is_mean_pooling
+
+from quicknav_mcp.search.vectors import best_per_id
+
+_T = "sentence_transformers.models.Transformer"
+_P = "sentence_transformers.models.Pooling"
+_N = "sentence_transformers.models.Normalize"
+_D = "sentence_transformers.models.Dense"
+
+
+def _model(tmp_path: Path, types: list[str], pooling: dict[str, bool] | None = None) -> Path:
+    paths = {"Transformer": "", "Pooling": "1_Pooling", "Normalize": "2_Normalize", "Dense": "2_Dense"}
+    modules = [{"idx": i, "name": str(i), "path": paths[t.rsplit(".", 1)[1]], "type": t} for i, t in enumerate(types)]
+    (tmp_path / "modules.json").write_text(json.dumps(modules))
+    (tmp_path / "1_Pooling").mkdir()
+    modes = pooling or {"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 8, **modes}))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("types", "pooling", "direct"),
+    [
+        ([_T, _P, _N], None, True),
+        ([_T, _P], None, True),
+        ([_T, _P, _N], {"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}, False),
+        ([_T, _P, _N], {"pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": True}, False),
+        ([_T, _P, _D, _N], None, False),
+    ],
+)
+def test_only_plain_mean_pooling_models_skip_sentence_transformers(
+    tmp_path: Path, types: list[str], pooling: dict[str, bool] | None, direct: bool
+) -> None:
+    assert _is_mean_pooling(_model(tmp_path, types, pooling)) is direct
+
+
+def test_a_folder_without_modules_is_left_to_sentence_transformers(tmp_path: Path) -> None:
+    assert _is_mean_pooling(tmp_path) is False
+    (tmp_path / "modules.json").write_text("not json")
+    assert _is_mean_pooling(tmp_path) is False
+
+
+def test_identity_and_content_texts() -> None:
+    ident = identity_text("Fire_Safety+Report.pdf", "Docs/Safety/", "17741 - QPS Upgrades", "safety report")
+    assert ident == "Fire Safety Report | Docs > Safety | 17741 - QPS Upgrades | safety report"
+    # Content leaves out name and project: one template filed in two projects is one text.
+    assert content_text("swms", "  Work   at\nheights ") == "swms | Work at heights"
+    assert content_text("swms", "") == "" and content_text("swms", None) == ""
+    assert content_text("", "x" * 5000) == "x" * 1200
+    assert document_text("A.pdf", "B/", "P", "f", "body text") == "A | B | P | f\nbody text"
+
+
+def test_each_document_keeps_its_best_similarity() -> None:
+    identity = [(1, 0.5), (2, 0.9), (3, 0.4)]
+    content = [(3, 0.8), (1, 0.45), (4, 0.35)]
+    assert best_per_id(identity, content) == [(2, 0.9), (3, 0.8), (1, 0.5), (4, 0.35)]
+    assert best_per_id() == []
