@@ -43,6 +43,7 @@ class App:
     search: SearchService
     ml: MLService
     watcher: WatchSupervisor | None = None
+    watch_store: Store | None = None
     onedrive_poller: OneDrivePoller | None = None
 
     @classmethod
@@ -129,8 +130,12 @@ class App:
 
         if self.watcher is None:
             cfg = self.config
+            # Its own connection: a write the watcher waits on (another process holding the lock)
+            # or makes never holds up the lookups this process serves on the main one (WAL: readers
+            # never wait for a writer).
+            self.watch_store = Store(self.store.path)
             watcher = Watcher(
-                self.store,
+                self.watch_store,
                 cfg.roots,
                 poll=cfg.watch_poll,
                 poll_ms=cfg.watch_poll_ms,
@@ -157,6 +162,8 @@ class App:
         try:
             if self.watcher is not None:
                 self.watcher.stop()  # first: no scan may start on a store being closed
+            if self.watch_store is not None:
+                self.watch_store.close()
             if self.onedrive_poller is not None:
                 self.onedrive_poller.stop()
             if "usage" in self.__dict__:

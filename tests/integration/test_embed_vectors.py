@@ -188,7 +188,7 @@ async def test_server_answers_with_words_while_the_model_loads(app: App, firm: t
         assert "search_documents" in tools
         query = {"query": "safety method statement for working at heights"}
         first = json.loads((await client.call_tool("search_documents", query)).content[0].text)
-        assert first["semantic"] is False
+        assert not first.get("semantic")  # a brief answer leaves out a false flag
         assert WARMING_NOTE in first["suggestions"]
         assert first["documents"]  # answered by words meanwhile
         status = json.loads((await client.call_tool("index_status", {})).content[0].text)
