@@ -31,6 +31,7 @@ from .current import CurrentRevisions
 from .documents import DocumentSearch, elapsed_ms
 from .facts import FactRetriever
 from .fuzzy import ProjectWords
+from .learned import LearnedRanker
 from .lexical import FullText
 from .models import SearchDocumentsResult, SearchProjectsResult, SuggestResult
 from .popularity import NoPopularity, PopularitySource
@@ -88,6 +89,7 @@ class SearchService:
             "popularity": self.popularity,
         }
         self.document_search = DocumentSearch(store, projects, self.vocab, current=self.current, **pieces)
+        self.learned = self.document_search.learned = LearnedRanker(self.popularity)  # its model: App wires one
         self.project_search = ProjectSearch(store, projects, self.vocab, **pieces)
         self.upkeep = Upkeep(store, embedder, extract_limits)
 
