@@ -327,7 +327,7 @@ def demo_usage(app: Any, *, seed: int, say: Any) -> None:
     users = min(24, max(6, n_projects // 8))
     started = time.monotonic()
     days = 90 if n_projects >= 100 else 60
-    stored = record_usage(app, users=users, days=days, seed=seed, searches=min(600, 10 * n_projects))
+    stored = record_usage(app, users=users, days=days, seed=seed, searches=min(400, 6 * n_projects))
     say(f"simulated {users} people using the firm: {stored:,} new usage events in {time.monotonic() - started:.1f}s")
     trained = {m.name for m in app.ml.list_models() if m.status == "active"}
     if stored or not {"recommender", "next_project", "search_ranker"} <= trained:
