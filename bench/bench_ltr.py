@@ -1,6 +1,7 @@
 """What the learned ranker adds to a document search: features + tree ensemble + re-sort.
 
-A model of the default shape (``LambdaMARTParams``: 80 trees of depth 3) is fitted on labelled
+A model of the default shape (``LambdaMARTParams``: 80 trees of depth 3, scored as
+``CompleteTrees`` as serving does) is fitted on labelled
 queries of a demo firm, then broad queries (100-200+ candidates each) are searched with the
 learned ranker serving; the hook's own time is measured around each call (wall and thread CPU
 time: the machine is shared, CPU time is the steadier figure), and the whole search is timed
@@ -34,7 +35,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=20)
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from quicknav_mcp.ml.lambdamart import LambdaMARTParams, RankingSet, fit_lambdamart
+    from quicknav_mcp.ml.lambdamart import CompleteTrees, LambdaMARTParams, RankingSet, fit_lambdamart
     from quicknav_mcp.ml.ltr import SearchRankerTrainable
     from quicknav_mcp.search.features import FEATURES
     from quicknav_mcp.search.learned import LearnedRanker, ServedRanker
@@ -45,7 +46,7 @@ def main() -> None:
     labelled = [(q, w) for _, q, w in labelled_queries(app, 99, 150)]
     train, test = trainable.replay([], labelled, lambda f, m: None)
     gbm = fit_lambdamart(RankingSet.build(train + test, params.max_candidates), params)
-    source = Fixed(ServedRanker(gbm, 0, FEATURES))
+    source = Fixed(ServedRanker(CompleteTrees(gbm), 0, FEATURES))  # as SearchRanker serves it
 
     learned = app.search.learned
     hook_wall: list[float] = []

@@ -100,13 +100,14 @@ class SearchRanker:
             if version in self._models:
                 return self._models[version]
         from ..predict.gbm import ArrayGBM
+        from .lambdamart import CompleteTrees
 
         served = None
         art = self.registry.load(NAME, version)
         if art is not None:
             gbm = ArrayGBM.from_arrays(art.arrays)
             if gbm is not None:
-                served = ServedRanker(gbm, art.version, tuple(art.params.get("features", ())))
+                served = ServedRanker(CompleteTrees(gbm), art.version, tuple(art.params.get("features", ())))
         with self._lock:
             self._models[version] = served
         return served
@@ -225,8 +226,8 @@ class SearchRankerTrainable:
     ) -> tuple[list[tuple[np.ndarray, np.ndarray, float]], list[tuple[np.ndarray, np.ndarray, float]]]:
         """Feature rows and labels per search, split into training and held-out groups.
 
-        A session's rows are its shown results as the search ranks them today (opened = 1, the
-        rest 0); the latest fifth of the sessions is held out. A labelled query's rows are all
+        A session's rows are its candidates as the search ranks them today (opened = 1, the rest
+        0); the latest fifth of the sessions is held out. A labelled query's rows are all
         its candidates; a fifth of them (by a hash of the text) is held out."""
         import numpy as np
 
@@ -242,13 +243,12 @@ class SearchRankerTrainable:
             if got is None:
                 continue
             paths, x = got
-            shown = set(s.items)
             opened = {s.items[p] for p in s.clicked}
-            keep = [i for i, p in enumerate(paths) if p in shown]
-            if not keep:
-                continue
-            y = np.array([1.0 if paths[i] in opened else 0.0 for i in keep])
-            (train if n < cut else test).append((x[keep], y, 1.0))
+            # Every candidate the search has today, not only the ten shown: what was not opened
+            # (skipped, or not worth scrolling to) is not what was wanted, and a model that never saw
+            # the deeper candidates would let them jump to the top.
+            y = np.array([1.0 if p in opened else 0.0 for p in paths])
+            (train if n < cut else test).append((x, y, 1.0))
         for n, (query, relevant) in enumerate(labelled):
             if n % 50 == 0:
                 progress(0.05 + 0.45 * (len(sessions) + n) / total, f"replaying labelled query {n + 1}")

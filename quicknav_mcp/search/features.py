@@ -8,13 +8,12 @@ it is one of the user's projects — plus its hand-weighted score and rank. The 
 (:mod:`.learned`) scores these rows; training replays searches to build the same rows, so
 training and serving share this one definition.
 
-Built column by column from plain Python values into one float32 matrix (about 0.2 ms for 200
-candidates): the ranker's whole budget is a millisecond.
+Built with one pass over the rows and numpy over the columns: the ranker's whole budget is a
+millisecond for 200 candidates.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -67,6 +66,7 @@ FEATURES: tuple[str, ...] = (
     "folder_words",  # ... in the folders between the project and the file
 )
 N_FEATURES = len(FEATURES)
+_COLUMN = {name: j for j, name in enumerate(FEATURES)}
 _DRAFT = frozenset(("DRAFT", "ENG DRAFT"))
 
 
@@ -74,10 +74,6 @@ _DRAFT = frozenset(("DRAFT", "ENG DRAFT"))
 def _words(text: str) -> frozenset[str]:
     # Names recur across searches: tokenising each once keeps the features inside their budget.
     return frozenset(tokens(text))
-
-
-def _share(words: frozenset[str], wanted: frozenset[str]) -> float:
-    return len(words & wanted) / len(wanted) if wanted else 0.0
 
 
 def candidate_features(
@@ -98,52 +94,83 @@ def candidate_features(
     if not n:
         return np.zeros((0, N_FEATURES), np.float32)
     now = time.time() if now is None else now
-    docs = [d for d, _, _ in ranked]
-    top_score = max(ranked[0][1], 1e-9)
-    top_fused = max((fused.get(d.id, 0.0) for d in docs), default=0.0) or 1.0
-    codes = set(pq.codes)
-    types = set(pq.doc_types)
-    explicit_rev = pq.revision is not None
-    srcs = [sources.get(d.id, ()) for d in docs]
-    cols: list[list[float] | float] = [
-        [s / top_score for _, s, _ in ranked],
-        [math.log1p(i) for i in range(n)],
-        [fused.get(d.id, 0.0) / top_fused for d in docs],
-    ]
-    cols += [[1.0 if s in found else 0.0 for found in srcs] for s in SOURCES]
-    cols += [
-        [float(len(found)) for found in srcs],
-        [sims.get(d.id, 0.0) for d in docs],
-        [1.0 if d.code in codes else 0.0 for d in docs],
-        float(bool(types)),
-        [1.0 if d.doc_type in types else 0.0 for d in docs],
-        float(explicit_rev),
-        [1.0 if explicit_rev and d.revision == pq.revision else 0.0 for d in docs],
-        float(pq.room is not None),
-        [1.0 if pq.room is not None and d.room == pq.room else 0.0 for d in docs],
-        float(pq.change_order is not None),
-        [1.0 if pq.change_order is not None and d.change_order == pq.change_order else 0.0 for d in docs],
-        float(pq.as_built),
-        [float(d.is_as_built) for d in docs],
-        float(pq.wants_current),
-        [float(d.is_current) for d in docs],
-        [1.0 if not d.is_current and d.revision is not None else 0.0 for d in docs],
-        [float(d.is_handover_copy) for d in docs],
-        [float(d.is_archive) for d in docs],
-        float(pq.wants_archive),
-        [1.0 if _DRAFT.intersection(d.status_tags) else 0.0 for d in docs],
-        [min(10.0, max(0.0, (now - d.mtime) / 31_557_600)) if d.mtime else 10.0 for d in docs],
-        [popularity.get(d.code, 0.0) for d in docs],
-        [mine.get(d.code, 0.0) for d in docs],
-        float(len(pq.terms)),
-    ]
+    # One pass over the rows (attribute reads), then columns through zip and numpy: per-column
+    # Python comprehensions over 200 candidates cost about three times as much.
+    docs, scores, _ = zip(*ranked, strict=True)
+    ids, codes_, types_, revs, rooms, cos, built, current, handover, archive, mtimes, tags, names, projects, folders = (
+        zip(
+            *(
+                (
+                    d.id,
+                    d.code,
+                    d.doc_type,
+                    d.revision,
+                    d.room,
+                    d.change_order,
+                    d.is_as_built,
+                    d.is_current,
+                    d.is_handover_copy,
+                    d.is_archive,
+                    d.mtime,
+                    d.status_tags,
+                    d.name,
+                    d.project_name,
+                    d.folders,
+                )
+                for d in docs
+            ),
+            strict=True,
+        )
+    )
+    out = np.zeros((n, N_FEATURES), np.float32)
+    col = _COLUMN
+    hand = np.asarray(scores, np.float64)
+    out[:, col["hand_score"]] = hand / max(hand[0], 1e-9)
+    out[:, col["hand_rank"]] = np.log1p(np.arange(n))
+    f = np.fromiter((fused.get(i, 0.0) for i in ids), np.float64, n)
+    out[:, col["fused"]] = f / (f.max() or 1.0)
+    found = [sources.get(i, ()) for i in ids]
+    for name in SOURCES:
+        out[:, col[f"in_{name.replace(' ', '_')}"]] = [name in fs for fs in found]
+    out[:, col["lists"]] = [len(fs) for fs in found]
+    if sims:
+        out[:, col["semantic_sim"]] = [sims.get(i, 0.0) for i in ids]
+    if pq.codes:
+        wanted_codes = set(pq.codes)
+        out[:, col["code_match"]] = [c in wanted_codes for c in codes_]
+    if pq.doc_types:
+        wanted_types = set(pq.doc_types)
+        out[:, col["type_asked"]] = 1.0
+        out[:, col["type_match"]] = [t in wanted_types for t in types_]
+    for asked, match, wanted, have in (
+        ("rev_asked", "rev_match", pq.revision, revs),
+        ("room_asked", "room_match", pq.room, rooms),
+        ("co_asked", "co_match", pq.change_order, cos),
+    ):
+        if wanted is not None:
+            out[:, col[asked]] = 1.0
+            out[:, col[match]] = [h == wanted for h in have]
+    out[:, col["as_built_asked"]] = float(pq.as_built)
+    out[:, col["is_as_built"]] = built
+    out[:, col["current_asked"]] = float(pq.wants_current)
+    is_current = np.asarray(current, bool)
+    out[:, col["is_current"]] = is_current
+    out[:, col["superseded"]] = ~is_current & np.asarray([r is not None for r in revs])
+    out[:, col["handover_copy"]] = handover
+    out[:, col["is_archive"]] = archive
+    out[:, col["archive_asked"]] = float(pq.wants_archive)
+    out[:, col["draft"]] = [bool(_DRAFT.intersection(t)) if t else False for t in tags]
+    age = (now - np.asarray(mtimes, np.float64)) / 31_557_600
+    out[:, col["age_years"]] = np.where(np.asarray(mtimes, np.float64) > 0, np.clip(age, 0.0, 10.0), 10.0)
+    if popularity:
+        out[:, col["popularity"]] = [popularity.get(c, 0.0) for c in codes_]
+    if mine:
+        out[:, col["your_project"]] = [mine.get(c, 0.0) for c in codes_]
+    out[:, col["query_words"]] = len(pq.terms)
     wanted = frozenset(pq.all_words)
-    cols += [
-        [_share(_words(d.name), wanted) for d in docs],
-        [_share(_words(d.project_name), wanted) for d in docs],
-        [_share(_words(d.folders), wanted) for d in docs],
-    ]
-    out = np.empty((n, N_FEATURES), np.float32)
-    for j, col in enumerate(cols):
-        out[:, j] = col
+    if wanted:
+        k = len(wanted)
+        out[:, col["name_words"]] = [len(_words(t) & wanted) / k for t in names]
+        out[:, col["project_words"]] = [len(_words(t) & wanted) / k for t in projects]
+        out[:, col["folder_words"]] = [len(_words(t) & wanted) / k for t in folders]
     return out

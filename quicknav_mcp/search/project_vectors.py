@@ -3,9 +3,11 @@
 A project's own vector (``vec_projects``) embeds its folder name, clients and description: a
 few abbreviated words ("GC BR Refurb"). Its documents say far more — scopes, proposals,
 designs, handover text — and each already has a vector (name, folders and extracted text). The
-*project meaning* vector is their weighted mean, normalised, blended with the project's own
-vector: a description in other words ("refit of the directors' meeting space") lands near the
-projects whose documents talk about that, though no word is shared.
+*project meaning* vector is their family-weighted mean, normalised: a description in other words
+("refit of the directors' meeting room") lands near the projects whose documents talk about that,
+though no word is shared. It complements the project's own vector (a separate list of project
+search); blending the two into one measured worse on paraphrased descriptions (MRR 0.56 -> 0.45
+as the own vector's share grew from 0 to 2, demo firms 7 and 8).
 
 Built in memory from the document matrix search already holds (no table, no extra embedding),
 again only when the embeddings change; a query is one small matrix-vector product.
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
 # Families whose text says what the job is; templates, photos and datasheets say little.
 WEIGHTS = {"scope": 3.0, "proposal": 3.0, "lld": 2.0, "hld": 2.0, "handover": 1.5, "sales_po": 1.5}
 LOW = {"manual": 0.3, "photos": 0.3, "other": 0.5, "invoice": 0.5}
-OWN_VECTOR = 0.5  # the project's own (name) vector's share of the blend
 MIN_SIM = 0.25
 
 
@@ -37,10 +38,9 @@ def _matrix(index: MatrixIndex) -> tuple[Any, Any]:
 class ProjectMeaning:
     """Project vectors from document vectors; nearest projects to a query vector."""
 
-    def __init__(self, store: Store, documents: MatrixIndex, projects: MatrixIndex, versions: Versions) -> None:
+    def __init__(self, store: Store, documents: MatrixIndex, versions: Versions) -> None:
         self.store = store
         self.documents = documents
-        self.projects = projects
         self.versions = versions
         self._lock = threading.Lock()
         self._key: object = None
@@ -50,7 +50,6 @@ class ProjectMeaning:
     def refresh(self, model: str) -> None:
         """Rebuild the project vectors when the embeddings changed since the last build."""
         self.documents.refresh(model)
-        self.projects.refresh(model)
         key = (model, self.versions.get("embeddings", "documents"))
         if key == self._key:
             return
@@ -71,17 +70,15 @@ class ProjectMeaning:
             of = [owner.get(int(i), (-1, "other")) for i in doc_ids]
             rows = np.fromiter((row_of.get(p, -1) for p, _ in of), np.int64, len(of))
             weight = np.fromiter((_weight(t) for _, t in of), np.float32, len(of))
-            keep = rows >= 0
+            # Documents grouped by project, summed per group (reduceat: ~10x faster than add.at).
+            order = np.flatnonzero(rows >= 0)
+            order = order[np.argsort(rows[order], kind="stable")]
             sums = np.zeros((len(pids), doc_matrix.shape[1]), np.float32)
-            np.add.at(sums, rows[keep], doc_matrix[keep] * weight[keep, None])
+            if len(order):
+                grouped = rows[order]
+                starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+                sums[grouped[starts]] = np.add.reduceat(doc_matrix[order] * weight[order, None], starts, axis=0)
             sums = _normalise(sums)
-            own_matrix, own_ids = _matrix(self.projects)
-            if own_matrix is not None and own_ids is not None and own_matrix.shape[1] == sums.shape[1]:
-                for pos, pid in enumerate(own_ids.tolist()):
-                    n = row_of.get(pid)
-                    if n is not None:
-                        sums[n] += OWN_VECTOR * own_matrix[pos]
-                sums = _normalise(sums)
             self._matrix = sums
             self._ids = np.asarray(pids, np.int64)
             self._key = key

@@ -92,7 +92,7 @@ class SearchService:
         self.document_search = DocumentSearch(store, projects, self.vocab, current=self.current, **pieces)
         self.learned = self.document_search.learned = LearnedRanker(self.popularity)  # its model: App wires one
         self.project_search = ProjectSearch(store, projects, self.vocab, **pieces)
-        self.project_search.meaning = ProjectMeaning(store, self.doc_vectors, self.project_vectors, self.versions)
+        self.project_search.meaning = ProjectMeaning(store, self.doc_vectors, self.versions)
         self.upkeep = Upkeep(store, embedder, extract_limits)
 
     # ------------------------------------------------------------------ searches

@@ -11,7 +11,7 @@ import pytest
 from quicknav_mcp.analytics import AnalyticsService
 from quicknav_mcp.analytics.feedback import impression_metadata
 from quicknav_mcp.analytics.search_sessions import CLICK_WINDOW_MS, search_sessions
-from quicknav_mcp.ml.lambdamart import LambdaMARTParams, RankingSet, fit_lambdamart, ranking_metrics
+from quicknav_mcp.ml.lambdamart import CompleteTrees, LambdaMARTParams, RankingSet, fit_lambdamart, ranking_metrics
 from quicknav_mcp.ml.registry import pack_arrays, unpack_arrays
 from quicknav_mcp.predict.gbm import ArrayGBM
 from quicknav_mcp.search.features import FEATURES, N_FEATURES
@@ -41,6 +41,9 @@ def test_lambdamart_learns_an_interaction_and_survives_the_registry_arrays() -> 
     again = ArrayGBM.from_arrays(unpack_arrays(pack_arrays(model.arrays())))
     assert again is not None
     assert np.allclose(again.decision(test.x), model.decision(test.x))
+    # Serving's re-laid complete trees score exactly the same, training rows (on thresholds) included.
+    both = np.vstack([test.x, train.x])
+    assert np.allclose(CompleteTrees(again).decision(both), model.decision(both), rtol=0, atol=1e-12)
 
 
 def test_ranking_set_drops_queries_that_teach_nothing() -> None:

@@ -34,9 +34,7 @@ def test_projects_are_found_by_what_their_documents_say(firm_copy: tuple[Path, P
             rows.append(noisy / np.linalg.norm(noisy))
         search = app.search
         search.doc_vectors.replace(ids, np.vstack(rows), "test-model")
-        # Every project's own (name) vector says the same: only the documents tell them apart.
-        search.project_vectors.replace(pids, np.tile(axis[6], (len(pids), 1)), "test-model")
-        meaning = ProjectMeaning(app.store, search.doc_vectors, search.project_vectors, search.versions)
+        meaning = ProjectMeaning(app.store, search.doc_vectors, search.versions)
         hits = meaning.hits(axis[0], "test-model", k=5)
         assert hits[0][0] == a and hits[0][1] > 0.5
         assert meaning.hits(axis[1], "test-model", k=5)[0][0] == b
