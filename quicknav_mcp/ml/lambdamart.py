@@ -171,13 +171,14 @@ def ranking_metrics(scores: np.ndarray, data: RankingSet, k: int = 10) -> dict[s
 
 
 class CompleteTrees:
-    """An ``ArrayGBM`` re-laid as complete binary trees of one depth, scored without gathers.
+    """An ``ArrayGBM`` re-laid as complete binary trees of one depth, scored without per-row walks.
 
     Every tree becomes ``2**depth - 1`` splits in heap order (a leaf above the bottom becomes
-    splits that always go left, its value copied to the leaves below), so all split conditions
-    are one column gather and one comparison, and each level picks between sibling conditions
-    with ``np.where`` instead of indexing per row and tree: ~0.15 ms for 80 trees x 200 rows,
-    against ~1 ms for the generic walk. Scores equal ``ArrayGBM.decision``.
+    splits that always go left, its value copied to the leaves below). All split conditions are
+    one column gather and one comparison; a leaf is reached when every condition on its path
+    agrees, which for all leaves of all trees is one small matrix product (conditions x path
+    signs). About 0.2 ms for 80 depth-3 trees over 200 rows, against ~1 ms for the generic walk;
+    scores equal ``ArrayGBM.decision``.
     """
 
     def __init__(self, gbm: ArrayGBM) -> None:
@@ -202,30 +203,34 @@ class CompleteTrees:
                 threshold[i, pos] = gbm.threshold[i, node]
                 stack.append((int(gbm.left[i, node]), 2 * pos + 1, level + 1))
                 stack.append((int(gbm.right[i, node]), 2 * pos + 2, level + 1))
+        # Path signs: +1 where leaf j needs split s to go left, -1 right, 0 off its path.
+        sign = np.zeros((inner, leaves), np.float32)
+        for j in range(leaves):
+            pos = inner + j
+            while pos > 0:
+                parent = (pos - 1) // 2
+                sign[parent, j] = 1.0 if pos == 2 * parent + 1 else -1.0
+                pos = parent
+        self.sign = sign
+        self.right_count = (sign < 0).sum(axis=0).astype(np.float32)  # a right turn counts when not left
         self.depth = depth
-        self.columns = feature.T.reshape(-1)  # split-major: split j of every tree is a block of t columns
+        self.columns = feature.reshape(-1)  # tree-major: tree i's splits are columns i*inner ...
         # float32 features against float32 thresholds: the largest float32 not above each float64
         # threshold keeps every comparison exactly as the float64 one (and halves the gathered bytes).
-        t32 = threshold.T.reshape(-1).astype(np.float32)
-        above = t32.astype(np.float64) > threshold.T.reshape(-1)
-        self.threshold = np.where(above, np.nextafter(t32, np.float32(-np.inf)), t32).astype(np.float32)
-        self.value = (value * gbm.learning_rate).reshape(-1)
-        self.offsets = (np.arange(t) * leaves)[None, :]
+        flat = threshold.reshape(-1)
+        t32 = flat.astype(np.float32)
+        self.threshold = np.where(t32.astype(np.float64) > flat, np.nextafter(t32, np.float32(-np.inf)), t32)
+        self.value = (value * gbm.learning_rate).reshape(-1)  # tree-major, as the leaves are
         self.init = gbm.init
-        self.trees = t
+        self.trees, self.inner = t, inner
 
     def decision(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, np.float32)
         n, t = x.shape[0], self.trees
         if n == 0 or t == 0:
             return np.full(n, self.init)
-        goes_left = (x[:, self.columns] <= self.threshold).reshape(n, -1, t)  # (rows, split, tree)
-        pos = np.zeros((n, t), np.int64)  # heap position within each tree's level
-        for level in range(self.depth):
-            first = 2**level - 1
-            if level == 0:
-                here = goes_left[:, 0, :]
-            else:
-                here = np.take_along_axis(goes_left[:, first : 2 * first + 1, :], pos[:, None, :], 1)[:, 0, :]
-            pos = 2 * pos + ~here
-        return self.init + np.take(self.value, pos + self.offsets).sum(axis=1)
+        left = (x[:, self.columns] <= self.threshold).reshape(n * t, self.inner).astype(np.float32)
+        # Conditions agreeing with leaf j's path: left turns taken + right turns taken.
+        agree = left @ self.sign + self.right_count  # (n*t, leaves)
+        reached = (agree > self.depth - 0.5).reshape(n, -1).astype(np.float64)
+        return self.init + reached @ self.value

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .query import ParsedQuery
@@ -67,6 +68,23 @@ FEATURES: tuple[str, ...] = (
 )
 N_FEATURES = len(FEATURES)
 _COLUMN = {name: j for j, name in enumerate(FEATURES)}
+_ATTRIBUTES = attrgetter(
+    "id",
+    "code",
+    "doc_type",
+    "revision",
+    "room",
+    "change_order",
+    "is_as_built",
+    "is_current",
+    "is_handover_copy",
+    "is_archive",
+    "mtime",
+    "status_tags",
+    "name",
+    "project_name",
+    "folders",
+)
 _DRAFT = frozenset(("DRAFT", "ENG DRAFT"))
 
 
@@ -94,33 +112,11 @@ def candidate_features(
     if not n:
         return np.zeros((0, N_FEATURES), np.float32)
     now = time.time() if now is None else now
-    # One pass over the rows (attribute reads), then columns through zip and numpy: per-column
-    # Python comprehensions over 200 candidates cost about three times as much.
+    # Attributes read in C (attrgetter), columns through zip and numpy: per-column comprehensions
+    # over 200 candidates cost about three times as much.
     docs, scores, _ = zip(*ranked, strict=True)
     ids, codes_, types_, revs, rooms, cos, built, current, handover, archive, mtimes, tags, names, projects, folders = (
-        zip(
-            *(
-                (
-                    d.id,
-                    d.code,
-                    d.doc_type,
-                    d.revision,
-                    d.room,
-                    d.change_order,
-                    d.is_as_built,
-                    d.is_current,
-                    d.is_handover_copy,
-                    d.is_archive,
-                    d.mtime,
-                    d.status_tags,
-                    d.name,
-                    d.project_name,
-                    d.folders,
-                )
-                for d in docs
-            ),
-            strict=True,
-        )
+        zip(*map(_ATTRIBUTES, docs), strict=True)
     )
     out = np.zeros((n, N_FEATURES), np.float32)
     col = _COLUMN

@@ -14,7 +14,6 @@ rows a model learns from are the rows it is later served.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -113,10 +112,13 @@ class LearnedRanker:
         except Exception as exc:  # a bad model must never fail a search
             log.warning("learned ranker version %d failed, hand-weighted order kept: %s", served.version, exc)
             return ranked
+        import numpy as np
+
         label = f"learned ranker v{served.version}"
-        order = sorted(range(len(head)), key=lambda i: (-scores[i], i))
+        order = np.argsort(-scores, kind="stable")  # ties keep the hand-weighted order
         # Scores in (0, 1), above everything left in the hand-weighted tail (scores there are tiny).
-        out = [(head[i][0], round(1.0 / (1.0 + math.exp(-float(scores[i]))), 5), [*head[i][2], label]) for i in order]
+        shown = np.round(1.0 / (1.0 + np.exp(-scores[order])), 5).tolist()
+        out = [(head[i][0], p, [*head[i][2], label]) for i, p in zip(order.tolist(), shown, strict=True)]
         if tail:  # below the learned ones, in their own order: scores stay comparable within the answer
             floor, first = out[-1][1] * 0.5, tail[0][1] or 1.0
             out += [(d, round(floor * s / first, 6), why) for d, s, why in tail]
