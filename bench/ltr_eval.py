@@ -72,7 +72,8 @@ def labelled_queries(app, seed: int, n: int) -> list[tuple[str, str, set[str]]]:
     from quicknav_mcp.demo.search_sessions import documents, phrase
 
     facts = documents(app)
-    archive = {r[0] for r in app.store.query("SELECT rel_path FROM documents WHERE is_archive")}
+    # Archived documents and handover copies are not what a search for a document wants.
+    archive = {r[0] for r in app.store.query("SELECT rel_path FROM documents WHERE is_archive OR is_handover_copy")}
     rng = random.Random(seed)
     paths = sorted(p for p in facts if p not in archive and facts[p].doc_type not in ("other", "photos"))
     out = []

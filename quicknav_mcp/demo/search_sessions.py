@@ -57,18 +57,19 @@ class DocFacts:
     room: int | None
     change_order: int | None
     is_as_built: bool
+    is_handover_copy: bool = False
 
 
 def documents(app: Any) -> dict[str, DocFacts]:
     """Every indexed document's facts by root-relative path."""
     clients = {r.code: (r.client_names[0] if r.client_names else (r.client or ""), r.name) for r in app.projects.all()}
     out: dict[str, DocFacts] = {}
-    for rel, name, dtype, code, rev, room, co, built in app.store.query(
-        "SELECT d.rel_path, d.name, d.doc_type, p.code, d.revision, d.room, d.change_order, d.is_as_built"
-        " FROM documents d JOIN projects p ON p.id = d.project_id"
+    for rel, name, dtype, code, rev, room, co, built, copy in app.store.query(
+        "SELECT d.rel_path, d.name, d.doc_type, p.code, d.revision, d.room, d.change_order, d.is_as_built,"
+        " d.is_handover_copy FROM documents d JOIN projects p ON p.id = d.project_id"
     ):
         client, description = clients.get(code, ("", ""))
-        out[rel] = DocFacts(rel, name, dtype, code, client, description, rev, room, co, bool(built))
+        out[rel] = DocFacts(rel, name, dtype, code, client, description, rev, room, co, bool(built), bool(copy))
     return out
 
 
@@ -137,7 +138,8 @@ def with_searches(
     n = 0
     for e in events:
         doc = facts.get(e.document or "") if e.event_type == "document_access" else None
-        if doc is None or n >= limit or rng.random() > share:
+        # A handover copy is opened from the handover folder; a search for the design wants the design.
+        if doc is None or doc.is_handover_copy or n >= limit or rng.random() > share:
             out.append(e)
             continue
         kind, query = phrase(doc, rng)
