@@ -82,6 +82,7 @@ class App:
         )
 
     def __post_init__(self) -> None:
+        from .ml.ltr import SearchRanker, SearchRankerTrainable
         from .predict.trainable import NextProjectGRUTrainable, NextProjectTrainable
         from .recommend.trainable import RecommenderTrainable
 
@@ -89,6 +90,11 @@ class App:
         self.ml.register(RecommenderTrainable(self.store, lambda: self._loaded("recommend")))
         self.ml.register(NextProjectTrainable(self.store, lambda: self._loaded("predict")))
         self.ml.register(NextProjectGRUTrainable(self.store, lambda: self._loaded("predict")))
+        # Document search's learned ranker: served from the registry (A/B variants too), trained on sessions.
+        ranker = SearchRanker(self.ml.registry, self.ml.abtests, record=self.analytics.tracker.record)
+        ranker.default_user = self.config.user
+        self.search.learned.source = ranker
+        self.ml.register(SearchRankerTrainable(self.store, self.search, on_reload=ranker.reload))
 
     def _loaded(self, name: str) -> None:
         service = self.__dict__.get(name)

@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from ..server import AppHolder
 
 CHANGE = ToolAnnotations(read_only_hint=False, idempotent_hint=False, destructive_hint=False, open_world_hint=False)
-ModelName = Annotated[str, Field(description="Registry name, e.g. doc_classifier, recommender, next_project")]
+ModelName = Annotated[
+    str, Field(description="Registry name, e.g. doc_classifier, recommender, next_project, search_ranker")
+]
 WAIT_LIMIT_S = 600.0
 
 

@@ -2,7 +2,7 @@
 
 What a serving model logs (the convention both sides of the log follow):
 
-* ``recommendation_impression`` (or ``prediction_shown``) with metadata built by
+* ``recommendation_impression`` (or ``prediction_shown``, or a ranked ``document_search``) with metadata built by
   :func:`impression_metadata`: ``model``, ``model_version``, ``ab_test``/``variant`` when the
   user is in an experiment, ``impression_id``, and ``items`` (project numbers or document paths).
 * ``recommendation_click`` with ``project_id``/``document_id`` and metadata ``impression_id``
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-IMPRESSION_TYPES = ("recommendation_impression", "prediction_shown")
+IMPRESSION_TYPES = ("recommendation_impression", "prediction_shown", "document_search")  # see search_sessions
 CLICK = "recommendation_click"
 HIT_TYPES = ("project_view", "document_access", "recommendation_click")
 CLICK_WINDOW_MS = 3_600_000

@@ -280,9 +280,13 @@ def to_columns(events: Sequence[SimEvent]) -> Any:
     )
 
 
-def record_usage(app: Any, *, users: int = 24, days: int = 90, seed: int = 7, end_ms: int | None = None) -> int:
+def record_usage(
+    app: Any, *, users: int = 24, days: int = 90, seed: int = 7, end_ms: int | None = None, searches: int = 0
+) -> int:
     """Simulate usage of the projects indexed in ``app`` and store it as events; returns how many.
 
+    ``searches``: up to that many document opens are preceded by a real search and the results
+    shown (:mod:`.search_sessions`), which the learned ranker trains on.
     Idempotent: event ids derive from the seed, so running it again adds nothing.
     """
     import time
@@ -297,9 +301,15 @@ def record_usage(app: Any, *, users: int = 24, days: int = 90, seed: int = 7, en
     end = end_ms if end_ms is not None else int(time.time() * 1000) - 60_000
     sim = simulate(specs, users=users, days=days, seed=seed, end_ms=end, documents=project_documents(app.store))
     stored = 0
-    events = sim.events
+    events: list[dict[str, Any]] = [e.as_event(f"demo{seed}", i) for i, e in enumerate(sim.events)]
+    if searches:
+        from .search_sessions import with_searches
+
+        moved, extra = with_searches(app, sim.events, seed=seed, limit=searches)
+        events = [e.as_event(f"demo{seed}", i) for i, e in enumerate(moved)] + extra
+        events.sort(key=lambda e: e["timestamp"])
     for lo in range(0, len(events), 1000):
-        batch = [e.as_event(f"demo{seed}", lo + i) for i, e in enumerate(events[lo : lo + 1000])]
+        batch = events[lo : lo + 1000]
         result = app.analytics.track_events(batch, limit=1000)
         stored += result.successful_items - result.duplicate_items
     return stored
@@ -316,12 +326,13 @@ def demo_usage(app: Any, *, seed: int, say: Any) -> None:
         return
     users = min(24, max(6, n_projects // 8))
     started = time.monotonic()
-    stored = record_usage(app, users=users, days=90 if n_projects >= 100 else 60, seed=seed)
+    days = 90 if n_projects >= 100 else 60
+    stored = record_usage(app, users=users, days=days, seed=seed, searches=min(400, 6 * n_projects))
     say(f"simulated {users} people using the firm: {stored:,} new usage events in {time.monotonic() - started:.1f}s")
     trained = {m.name for m in app.ml.list_models() if m.status == "active"}
-    if stored or not {"recommender", "next_project"} <= trained:
+    if stored or not {"recommender", "next_project", "search_ranker"} <= trained:
         started = time.monotonic()
-        run, _ = app.ml.train(["recommender", "next_project"], wait=True)
+        run, _ = app.ml.train(["recommender", "next_project", "search_ranker"], wait=True)
         for o in run.outcomes:
             value = f"{o.metric} {o.value:.3f}" if o.value is not None else o.message
             say(f"trained {o.name}: {o.status} (version {o.version}, {value})")

@@ -227,6 +227,7 @@ FACT_COLUMNS = (
     "status_tags",
     "name",
     "project_rel_path",
+    "rel_path",
 )
 _FACTS_OF_CANDIDATE = ", ".join(f"d.{c}" for c in FACT_COLUMNS) + ", p.code, p.folder_name"
 
@@ -234,8 +235,8 @@ _FACTS_OF_CANDIDATE = ", ".join(f"d.{c}" for c in FACT_COLUMNS) + ", p.code, p.f
 @dataclass(slots=True)
 class DocumentFacts:
     """A search candidate: the facts ranking, status filters and facets read (the fields keep
-    :class:`DocumentRow`'s names), without absolute paths or its root; the name and the path within
-    the project are what the request's intent reads (search/intent.py). ``is_current`` is set by
+    :class:`DocumentRow`'s names), without its root; the name and paths are what the request's
+    intent (search/intent.py) and the learned ranker's features (search/features.py) read. ``is_current`` is set by
     whoever applies the current-revision rule."""
 
     id: int
@@ -255,9 +256,15 @@ class DocumentFacts:
     status_tags: tuple[str, ...]
     name: str
     project_rel_path: str
+    rel_path: str
     code: str
     project_name: str
     is_current: bool = False
+
+    @property
+    def folders(self) -> str:
+        """The folders between the project folder and the file (as :attr:`DocumentRow.folders`)."""
+        return self.project_rel_path[: len(self.project_rel_path) - len(self.name)]
 
     @property
     def year(self) -> str:
@@ -342,6 +349,7 @@ class DocumentRepo:
                     r[16],
                     r[17],
                     r[18],
+                    r[19],
                 )
         return out
 

@@ -18,6 +18,7 @@ from .facts import FactRetriever
 from .fuzzy import ProjectWords
 from .highlight import content_snippet, highlight
 from .intent import Intent
+from .learned import LearnedRanker
 from .lexical import FullText
 from .models import DocumentHit, SearchDocumentsResult
 from .popularity import PopularitySource
@@ -39,6 +40,8 @@ def elapsed_ms(t0: float) -> float:
 
 class DocumentSearch:
     """Runs one document search over already checked arguments."""
+
+    learned: LearnedRanker | None = None  # set by the search service
 
     def __init__(
         self,
@@ -137,6 +140,8 @@ class DocumentSearch:
         candidates = self.rows.facts_by_ids(list(fused), scope.sql(), scope.params)
         self.current.mark(candidates)
         ranked = self.rerank(candidates, fused, sources, pq, user, sims)
+        if self.learned is not None:  # a model trained on clicks may re-order them (learned.py)
+            ranked = self.learned.rerank(ranked, fused, sources, pq, user, sims)
         if scope.statuses:
             ranked = [(d, s, w) for d, s, w in ranked if scope.statuses & set(statuses(d))]
         total = len(ranked)

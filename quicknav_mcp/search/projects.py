@@ -18,6 +18,7 @@ from .highlight import highlight
 from .lexical import FullText
 from .models import FacetValue, ProjectHit, SearchProjectsResult
 from .popularity import PopularitySource
+from .project_vectors import ProjectMeaning
 from .query import ParsedQuery, match_expression
 from .ranking import rrf
 from .scope import CANDIDATES, Scope
@@ -32,6 +33,8 @@ Ranked = list[tuple[ProjectRow, float, list[str]]]
 
 class ProjectSearch:
     """Runs one project search over already checked arguments."""
+
+    meaning: ProjectMeaning | None = None  # set by the search service
 
     def __init__(
         self,
@@ -164,6 +167,8 @@ class ProjectSearch:
                 w = 1.0 if mode == "semantic" else (0.15 if strong else 0.8)
                 lists.append(("semantic", w, [i for i, _ in phits]))
                 lists.append(("semantic documents", 0.7 * w, self.projects_of([i for i, _ in dhits])))
+                if self.meaning is not None:  # what each project is about, from its documents (project_vectors.py)
+                    lists.append(("meaning", w, [i for i, _ in self.meaning.hits(qv, self.semantic.embedder.name)]))
                 semantic_used = True
         fused, sources = rrf(lists)
         allowed = self.allowed(flt, by_id)

@@ -31,9 +31,11 @@ from .current import CurrentRevisions
 from .documents import DocumentSearch, elapsed_ms
 from .facts import FactRetriever
 from .fuzzy import ProjectWords
+from .learned import LearnedRanker
 from .lexical import FullText
 from .models import SearchDocumentsResult, SearchProjectsResult, SuggestResult
 from .popularity import NoPopularity, PopularitySource
+from .project_vectors import ProjectMeaning
 from .projects import ProjectSearch
 from .query import clean_query, parse_query
 from .scope import document_scope
@@ -88,7 +90,9 @@ class SearchService:
             "popularity": self.popularity,
         }
         self.document_search = DocumentSearch(store, projects, self.vocab, current=self.current, **pieces)
+        self.learned = self.document_search.learned = LearnedRanker(self.popularity)  # its model: App wires one
         self.project_search = ProjectSearch(store, projects, self.vocab, **pieces)
+        self.project_search.meaning = ProjectMeaning(store, self.doc_vectors, self.versions)
         self.upkeep = Upkeep(store, embedder, extract_limits)
 
     # ------------------------------------------------------------------ searches

@@ -1,0 +1,247 @@
+"""The learned document ranker, offline: hybrid vs hybrid + learned, per query kind, on held-out firms.
+
+For each demo firm (content, embedded; one per seed) the usage simulator records people's
+searches and what they opened after them (``record_usage(..., searches=N)``: real searches,
+position-biased scanning, skipped wrong results). The ranker trainer replays those sessions into
+feature rows. Leave one firm out: a LambdaMART model is fitted on the other firms' sessions
+(plus labelled queries of those firms when ``--labelled``) and evaluated on the held-out firm's
+labelled queries, never seen in training:
+
+* kinds ``terse`` / ``client`` / ``assistant`` / ``name`` — requests phrased the ways the
+  simulator phrases them (``demo.search_sessions.phrase``), for documents drawn with another
+  seed; wanted: that document and its equivalents (same project, family, change order, room,
+  as-built, outside any archive);
+* ``quality/<category>`` — the document queries of ``bench/search_quality.py`` for that firm
+  (the existing labelled set: must not regress).
+
+Prints one JSON object: MRR, nDCG@10 and recall@5 per kind for hybrid and hybrid + learned, per
+held-out firm and pooled, and the model's held-out session nDCG against the hand-weighted order.
+
+    .venv/bin/python bench/ltr_eval.py [--seeds 7 8 9 10] [--searches 800] [--labelled]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import OUT, emit
+from paraphrase_eval import prepared_app
+
+KINDS = ("terse", "client", "assistant", "name")
+
+
+def mrr(ranked: list[str], wanted: set[str]) -> float:
+    return next((1 / (i + 1) for i, r in enumerate(ranked) if r in wanted), 0.0)
+
+
+def ndcg(ranked: list[str], wanted: set[str], k: int = 10) -> float:
+    dcg = sum(1 / math.log2(i + 2) for i, r in enumerate(ranked[:k]) if r in wanted)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(wanted), k)))
+    return dcg / ideal if ideal else 0.0
+
+
+def recall5(ranked: list[str], wanted: set[str]) -> float:
+    return len(set(ranked[:5]) & wanted) / min(5, len(wanted)) if wanted else 0.0
+
+
+class Fixed:
+    """A ranker source serving one in-memory model (no registry, nothing logged)."""
+
+    def __init__(self, served) -> None:
+        self.served = served
+
+    def ranker_for(self, user):
+        return self.served
+
+    def shown(self, *args) -> None:
+        return None
+
+
+def labelled_queries(app, seed: int, n: int) -> list[tuple[str, str, set[str]]]:
+    """``(kind, query, wanted root-relative paths)`` for ``n`` documents drawn with ``seed``."""
+    from quicknav_mcp.demo.search_sessions import documents, phrase
+
+    facts = documents(app)
+    # Archived documents and handover copies are not what a search for a document wants.
+    archive = {r[0] for r in app.store.query("SELECT rel_path FROM documents WHERE is_archive OR is_handover_copy")}
+    rng = random.Random(seed)
+    paths = sorted(p for p in facts if p not in archive and facts[p].doc_type not in ("other", "photos"))
+    out = []
+    for path in rng.sample(paths, min(n, len(paths))):
+        doc = facts[path]
+        kind, query = phrase(doc, rng)
+        same = {
+            p
+            for p, f in facts.items()
+            if f.code == doc.code
+            and f.doc_type == doc.doc_type
+            and f.change_order == doc.change_order
+            and f.room == doc.room
+            and f.is_as_built == doc.is_as_built
+            and p not in archive
+        }
+        out.append((kind, query, same | {path}))
+    return out
+
+
+def quality_queries(projects: int, seed: int) -> list[tuple[str, str, set[str]]]:
+    try:
+        from search_quality import demo_queries
+    except Exception:  # the shared benchmark changed shape: evaluate the generated kinds only
+        return []
+    return [
+        (f"quality/{q.category}", q.query, set(q.relevant))
+        for q in demo_queries(projects, seed)
+        if q.target == "documents"
+    ]
+
+
+def ranked_paths(app, query: str) -> list[str]:
+    res = app.search.search_documents(query, limit=20, include_facets=False)
+    ids = [d.id for d in res.documents]
+    if not ids:
+        return []
+    rel = dict(app.store.query(f"SELECT id, rel_path FROM documents WHERE id IN ({','.join('?' * len(ids))})", ids))
+    return [rel[i] for i in ids if i in rel]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--projects", type=int, default=40)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9, 10])
+    ap.add_argument("--searches", type=int, default=800)
+    ap.add_argument("--queries", type=int, default=120, help="generated held-out queries per firm")
+    ap.add_argument("--labelled", action="store_true", help="also train on labelled queries of the training firms")
+    ap.add_argument("--trees", type=int, default=80)
+    ap.add_argument("--depth", type=int, default=3)
+    args = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import numpy as np
+
+    from quicknav_mcp.demo.usage import record_usage
+    from quicknav_mcp.ml.lambdamart import LambdaMARTParams, RankingSet, fit_lambdamart, ranking_metrics
+    from quicknav_mcp.ml.ltr import SearchRankerTrainable
+    from quicknav_mcp.search.features import FEATURES
+    from quicknav_mcp.search.learned import ServedRanker
+
+    t0 = time.perf_counter()
+    params = LambdaMARTParams(trees=args.trees, depth=args.depth)
+    firms: dict[int, dict] = {}
+    for seed in args.seeds:
+        app, root = prepared_app(args.projects, seed)
+        db = Path(app.store.path)
+        app.close()
+        copy = OUT / f"ltr-eval-{seed}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+        shutil.copy(db, copy)
+        from quicknav_mcp.app import App
+        from quicknav_mcp.config import load_config
+
+        app = App.open(load_config(db=copy, roots=[root], env={}))
+        started = time.perf_counter()
+        record_usage(app, users=12, days=60, seed=seed, searches=args.searches)
+        app.analytics.flush()
+        trainable = SearchRankerTrainable(app.store, app.search)
+        sessions = trainable.sessions()
+        train_rows, test_rows = trainable.replay(sessions, [], lambda f, m: None)
+        queries = labelled_queries(app, seed * 31 + 5, args.queries)
+        train_labelled = labelled_queries(app, seed * 17 + 3, args.queries) if args.labelled else []
+        lab_rows = trainable.replay([], [(q, w) for _, q, w in train_labelled], lambda f, m: None)
+        firms[seed] = {
+            "app": app,
+            "sessions": len(sessions),
+            "groups": train_rows + test_rows + lab_rows[0] + lab_rows[1],
+            "session_test": test_rows,
+            "queries": queries + quality_queries(args.projects, seed),
+            "prepare_seconds": round(time.perf_counter() - started, 1),
+        }
+        print(f"firm {seed}: {len(sessions)} sessions with an open, {len(queries)} held-out queries", file=sys.stderr)
+
+    per_kind: dict[str, dict[str, list[float]]] = {}
+    folds = []
+    for held in args.seeds:
+        groups = [g for s in args.seeds if s != held for g in firms[s]["groups"]]
+        data = RankingSet.build(groups, params.max_candidates)
+        fit_started = time.perf_counter()
+        gbm = fit_lambdamart(data, params)
+        fit_seconds = time.perf_counter() - fit_started
+        test = RankingSet.build(firms[held]["session_test"], params.max_candidates)
+        hand_rank = FEATURES.index("hand_rank")
+        fold = {
+            "held_out_firm": held,
+            "train_queries": len(data),
+            "fit_seconds": round(fit_seconds, 1),
+            "held_out_sessions": {
+                "learned": ranking_metrics(gbm.decision(test.x), test),
+                "hand": ranking_metrics(-test.x[:, hand_rank].astype(float), test),
+            },
+        }
+        app = firms[held]["app"]
+        served = ServedRanker(gbm, 0, FEATURES)
+        rows: dict[str, dict[str, list[float]]] = {}
+        for kind, query, wanted in firms[held]["queries"]:
+            for mode in ("hybrid", "hybrid+learned"):
+                app.search.learned.source = Fixed(served) if mode == "hybrid+learned" else None
+                ranked = ranked_paths(app, query)
+                for key, bucket in ((kind, rows), (kind, per_kind)):
+                    cell = bucket.setdefault(key, {})
+                    for name, value in (
+                        ("mrr", mrr(ranked, wanted)),
+                        ("ndcg10", ndcg(ranked, wanted)),
+                        ("recall5", recall5(ranked, wanted)),
+                    ):
+                        cell.setdefault(f"{mode}.{name}", []).append(value)
+        fold["kinds"] = {
+            k: {m: round(float(np.mean(v)), 4) for m, v in cell.items()} | {"n": len(next(iter(cell.values())))}
+            for k, cell in sorted(rows.items())
+        }
+        folds.append(fold)
+        print(f"held-out firm {held}: {fold['held_out_sessions']}", file=sys.stderr)
+    for f in firms.values():
+        f["app"].close()
+
+    def pooled(keys: list[str]) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for mode in ("hybrid", "hybrid+learned"):
+            for m in ("mrr", "ndcg10", "recall5"):
+                vals = [v for k in keys for v in per_kind[k][f"{mode}.{m}"]]
+                out[f"{mode}.{m}"] = round(float(np.mean(vals)), 4) if vals else 0.0
+        return out
+
+    generated = [k for k in per_kind if not k.startswith("quality/")]
+    existing = [k for k in per_kind if k.startswith("quality/")]
+    figures = {
+        "seeds": args.seeds,
+        "searches_per_firm": args.searches,
+        "labelled_training": args.labelled,
+        "params": {"trees": params.trees, "depth": params.depth, "learning_rate": params.learning_rate},
+        "sessions": {s: f["sessions"] for s, f in firms.items()},
+        "by_kind": {
+            k: {m: round(float(np.mean(v)), 4) for m, v in cell.items()} | {"n": len(next(iter(cell.values())))}
+            for k, cell in sorted(per_kind.items())
+        },
+        "generated_kinds": pooled(generated),
+        "existing_quality_sets": pooled(existing),
+        "held_out_sessions": {
+            "learned_ndcg10": round(float(np.mean([f["held_out_sessions"]["learned"]["ndcg@10"] for f in folds])), 4),
+            "hand_ndcg10": round(float(np.mean([f["held_out_sessions"]["hand"]["ndcg@10"] for f in folds])), 4),
+        },
+        "folds": folds,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    emit("ltr_eval", figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""Project search by meaning: paraphrased project descriptions over demo firms of several seeds.
+
+Each demo project's title ("Gold Coast Boardroom Refurbishment", "SAAB Video Conference Rooms
+Level 3 Replacement") is read as concepts — the kind of room or system, the kind of works, the
+floor — and re-said with other words and in another order ("refit of the board meeting room",
+"video calling suites on the third floor: swap out"): synonyms, no word of the title's own
+concepts, places and clients left out. The wanted projects are every project with those
+concepts (ground truth from the generator's manifest, not from QuickNav's parser). MRR, nDCG@10
+and recall@5 of ``search_projects`` in hybrid mode, with and without the project-meaning list
+(:mod:`quicknav_mcp.search.project_vectors`).
+
+    .venv/bin/python bench/paraphrase_eval.py [--seeds 7 8 9] [--projects 40]
+
+Needs the embedding model (sentence-transformers, offline); firms and their indexes are cached
+under the bench directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import OUT, emit
+
+# Concept -> (title words that name it, paraphrases that share none of the title's rare words).
+ROOMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "boardroom": (("boardroom", "board room", "br"), ("board room", "directors meeting room")),
+    "executive": (("executive meeting room", "exec mr"), ("leadership meeting room", "senior management meeting room")),
+    "collab": (("collab meeting room", "collab mr"), ("collaboration room", "teamwork meeting room")),
+    "meeting": (("meeting room", "meeting rooms", "mr"), ("conference room", "discussion room")),
+    "training": (("training room", "tr"), ("learning room", "classroom")),
+    "auditorium": (("auditorium", "aud"), ("lecture hall", "presentation hall")),
+    "lecture": (("lecture theatre", "lecture th"), ("teaching theatre", "tiered classroom")),
+    "conference": (("conference centre", "conf ctr"), ("convention centre", "events venue")),
+    "council": (("council chambers", "council chmbr"), ("civic chamber", "chamber for councillors")),
+    "hearing": (("hearing loop",), ("assistive listening system", "induction loop for hearing aids")),
+    "signage": (("digital signage", "dig sig"), ("electronic signs", "display screens")),
+    "foyer": (("foyer led wall", "foyer led"), ("lobby video screen", "reception display screen")),
+    "soc": (("security operations centre", "soc"), ("security control room", "surveillance room")),
+    "ops": (("operations centre", "ops ctr"), ("control room", "command centre")),
+    "control": (("control room", "control rm"), ("command centre", "monitoring room")),
+    "simlab": (("simulation lab", "sim lab"), ("simulator room", "flight simulator facility")),
+    "function": (("function room", "function rm"), ("events room", "banquet room")),
+    "clubhouse": (("club house",), ("clubrooms", "members lounge")),
+    "pavilion": (("sports pavilion", "sports pav"), ("grandstand building", "sporting clubrooms")),
+    "townhall": (("town hall",), ("civic hall", "municipal hall")),
+    "vc": (("video conference rooms", "vc rooms"), ("teleconference rooms", "zoom rooms")),
+    "office": (("office",), ("workplace", "corporate offices")),
+    "workspace": (("workspace",), ("work area", "open plan area")),
+    "projector": (("projector", "pj"), ("beamer", "projection equipment")),
+}
+WORKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "replacement": (("replacement",), ("swap out", "replacing")),
+    "renewal": (("renewal",), ("refresh", "renewing")),
+    "rollout": (("rollout",), ("deployment", "roll-out across sites")),
+    "install": (("installation", "install", "inst"), ("installing", "fit off")),
+    "expansion": (("expansion",), ("extension", "expanding")),
+    "refurb": (("refurbishment", "refurb"), ("refit", "refurbishing")),
+    "relocation": (("relocation",), ("move", "relocating")),
+    "upgrade": (("upgrade", "upgrades"), ("upgrading", "modernisation")),
+    "renovation": (("renovation", "reno"), ("renovating", "remodel")),
+    "fitout": (("fitout",), ("fit-out", "fit out")),
+    "newbuild": (("new build",), ("greenfield construction", "brand-new construction")),
+    "avworks": (("av works",), ("audio visual works", "audio-visual job")),
+}
+ORDINAL = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 12: "twelfth", 30: "thirtieth"}
+TEMPLATES = (
+    "{work} of the {room}",
+    "the {room} {work}",
+    "{room} {work} job",
+    "project for a {room}: {work}",
+    "{work} work on a {room}",
+)
+
+
+def concepts(title: str) -> tuple[set[str], set[str], int | None]:
+    """Room/system concepts, works concepts and floor of a project title."""
+    text = " " + re.sub(r"[^a-z0-9 ]+", " ", title.lower()) + " "
+    rooms: set[str] = set()
+    works: set[str] = set()
+    for table, out in ((ROOMS, rooms), (WORKS, works)):
+        for concept, (names, _) in table.items():
+            for name in sorted(names, key=len, reverse=True):
+                if f" {name} " in text:
+                    out.add(concept)
+                    text = text.replace(f" {name} ", " ", 1)
+                    break
+    m = re.search(r"\blevel (\d+)\b|\blvl (\d+)\b|\bl(\d+)\b", title.lower())
+    level = int(next(g for g in m.groups() if g)) if m else None
+    return rooms, works, level
+
+
+STATES = {"QLD": "Queensland", "NSW": "New South Wales", "VIC": "Victoria", "SA": "South Australia", "WA": "WA"}
+_CITY = re.compile(r",\s*([A-Za-z ]+?)\s+(QLD|NSW|VIC|SA|WA|TAS|NT|ACT)\s+\d{4}")
+
+
+def _rare(manifest) -> set[str]:
+    """Title words of at most one in 20 projects: what a paraphrase must not repeat."""
+    counts: dict[str, int] = {}
+    for r in manifest.projects:
+        for w in set(re.findall(r"[a-z0-9]+", r.title.lower())):
+            counts[w] = counts.get(w, 0) + 1
+    return {w for w, n in counts.items() if n * 20 <= len(manifest.projects)}
+
+
+def paraphrases(manifest, rng: random.Random, per_project: int = 2) -> list[tuple[str, set[str]]]:
+    """``(query, wanted project codes)`` for the projects whose title has a room and a works concept.
+
+    A concept is said with a synonym, or with its usual name when no word of that is rare; the
+    city is named when it is not rare, else the state; words are reordered by the templates."""
+    parsed = {r.code: concepts(r.title) for r in manifest.projects}
+    rare = _rare(manifest)
+    place_of: dict[str, tuple[str, str]] = {}
+    for r in manifest.projects:
+        m = _CITY.search(r.site_address)
+        place_of[r.code] = (m.group(1).strip(), m.group(2)) if m else ("", "")
+
+    def say(table: dict, concept: str) -> str:
+        names, synonyms = table[concept]
+        usual = names[0]
+        if rng.random() < 0.4 and not set(re.findall(r"[a-z0-9]+", usual)) & rare:
+            return usual
+        return rng.choice(synonyms)
+
+    out: list[tuple[str, set[str]]] = []
+    for r in manifest.projects:
+        rooms, works, level = parsed[r.code]
+        if not rooms or not works:
+            continue
+        for _ in range(per_project):
+            room = " and ".join(say(ROOMS, c) for c in sorted(rooms))
+            work = " and ".join(say(WORKS, c) for c in sorted(works))
+            query = rng.choice(TEMPLATES).format(room=room, work=work)
+            city, state = place_of[r.code]
+            where: tuple[str, str] | None = None
+            if city and rng.random() < 0.7:
+                if not set(re.findall(r"[a-z0-9]+", city.lower())) & rare:
+                    query += f" in {city}"
+                    where = ("city", city)
+                elif state in STATES:
+                    query += f" in {STATES[state]}"
+                    where = ("state", state)
+            floor = level is not None and level in ORDINAL and rng.random() < 0.5
+            if floor:
+                query += f" on the {ORDINAL[level]} floor"
+            wanted = {
+                code
+                for code, (r2, w2, lv2) in parsed.items()
+                if rooms <= r2
+                and works <= w2
+                and (not floor or lv2 == level)
+                and (where is None or place_of[code][0 if where[0] == "city" else 1] == where[1])
+            }
+            out.append((query, wanted))
+    return out
+
+
+def metrics(ranked: list[str], wanted: set[str]) -> dict[str, float]:
+    import math
+
+    first = next((i for i, c in enumerate(ranked) if c in wanted), None)
+    dcg = sum(1 / math.log2(i + 2) for i, c in enumerate(ranked[:10]) if c in wanted)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(10, len(wanted))))
+    return {
+        "mrr": 0.0 if first is None else 1 / (first + 1),
+        "ndcg10": dcg / ideal if ideal else 0.0,
+        "recall5": len(set(ranked[:5]) & wanted) / min(5, len(wanted)) if wanted else 0.0,
+    }
+
+
+def prepared_app(projects: int, seed: int):
+    """A content firm of ``seed``, indexed and embedded (cached between runs)."""
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+    from quicknav_mcp.demo.firm import generate_firm
+
+    root = OUT / f"firm-{projects}-{seed}"
+    root.mkdir(parents=True, exist_ok=True)
+    generate_firm(root, projects=projects, seed=seed, content=True)
+    app = App.open(load_config(db=OUT / f"firm-{projects}-{seed}.db", roots=[root], env={}))
+    if not app.indexing.status().documents:
+        app.indexing.reindex()
+    app.search.index_content(extract=True, embed=True, workers=1)
+    return app, root
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--projects", type=int, default=40)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9, 10])
+    args = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from quicknav_mcp.demo.plan import plan_firm
+
+    t0 = time.perf_counter()
+    per_mode: dict[str, list[dict[str, float]]] = {"hybrid": [], "hybrid_without_project_meaning": []}
+    misses: list[dict] = []
+    for seed in args.seeds:
+        app, _ = prepared_app(args.projects, seed)
+        queries = paraphrases(plan_firm(args.projects, seed).manifest, random.Random(seed))
+        meaning = app.search.project_search.meaning
+        for mode, use in (("hybrid", meaning), ("hybrid_without_project_meaning", None)):
+            app.search.project_search.meaning = use
+            for query, wanted in queries:
+                res = app.search.search_projects(query, limit=10, include_facets=False)
+                ranked = [p.project_number for p in res.projects]
+                m = metrics(ranked, wanted)
+                per_mode[mode].append(m)
+                if mode == "hybrid" and m["mrr"] < 0.5:
+                    misses.append({"seed": seed, "query": query, "wanted": sorted(wanted), "top": ranked[:3]})
+        app.close()
+
+    def mean(rows: list[dict[str, float]], key: str) -> float:
+        return round(sum(r[key] for r in rows) / len(rows), 4) if rows else 0.0
+
+    figures = {
+        "seeds": args.seeds,
+        "queries": len(per_mode["hybrid"]),
+        **{mode: {k: mean(rows, k) for k in ("mrr", "ndcg10", "recall5")} for mode, rows in per_mode.items()},
+        "misses": misses[:15],
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    emit("paraphrase_eval", figures)
+
+
+if __name__ == "__main__":
+    main()

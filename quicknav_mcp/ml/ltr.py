@@ -1,0 +1,276 @@
+"""The learned document ranker: trained on search sessions, served to search, A/B testable.
+
+Registry name ``search_ranker``. Training (:class:`SearchRankerTrainable`) reads the logged
+searches and what was opened after them (:mod:`quicknav_mcp.analytics.search_sessions`),
+replays each search through document search to get its candidates' feature rows (the same
+rows serving scores), labels the opened ones relevant and the shown-and-skipped ones not, adds
+any labelled queries it is given, and fits a LambdaMART tree ensemble (:mod:`.lambdamart`).
+It measures itself against the hand-weighted ranker on held-out searches (the later fifth of
+the log, and a fifth of the labelled queries): the trainer keeps it a candidate unless it beats
+that rival. Too few sessions: ``InsufficientData``, and search keeps its hand-weighted order.
+
+Serving (:class:`SearchRanker`) is the search's ``RankerSource``: the user's A/B variant when a
+test on ``search_ranker`` runs, else the active version, else nothing; searches it ranked are
+logged as impressions (``document_search`` events with the shown paths) for the next training
+and for the A/B results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..analytics.feedback import impression_metadata
+from ..analytics.search_sessions import SEARCH_MODEL, SearchSession, search_sessions
+from ..search.learned import ServedRanker
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..search.service import SearchService
+    from ..store import Store
+    from .abtest import ABTests
+    from .registry import ModelRegistry
+
+log = logging.getLogger(__name__)
+
+NAME = SEARCH_MODEL
+METRIC = "ndcg@10"
+RIVAL = "hand_ranker"
+MIN_SESSIONS = 40  # searches followed by an open (labelled queries count too)
+MAX_SESSIONS = 2_000  # the latest; bounds a retrain's replay (~10-30 ms a search)
+TEST_SHARE = 0.2
+CACHE_SECONDS = 2.0
+
+Labelled = tuple[str, set[str]]  # a query and the root-relative paths that answer it
+
+
+class SearchRanker:
+    """Which ranker version serves a user, and the impressions of what it ranked."""
+
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        abtests: ABTests,
+        *,
+        record: Callable[[dict[str, Any]], None] | None = None,
+        default_user: str | None = None,
+    ) -> None:
+        self.registry = registry
+        self.abtests = abtests
+        self.record = record
+        self.default_user = default_user
+        self._lock = threading.Lock()
+        self._models: dict[int, ServedRanker | None] = {}
+        self._active: int | None = None
+        self._active_at = -1e9
+
+    def reload(self) -> None:
+        """A version was trained, promoted or rolled back: ask the registry again."""
+        with self._lock:
+            self._active_at = -1e9
+
+    def _active_version(self) -> int | None:
+        # Asked on every search: re-read at most every 2 s (promotions are rare and reload() is told).
+        now = time.monotonic()
+        if now - self._active_at > CACHE_SECONDS:
+            version = self.registry.active_version(NAME)
+            with self._lock:
+                self._active, self._active_at = version, now
+        return self._active
+
+    def ranker_for(self, user: str | None) -> ServedRanker | None:
+        who = user or self.default_user
+        assignment = self.abtests.variant_for(who, NAME) if who else None
+        version = assignment.version if assignment is not None else self._active_version()
+        if version is None:
+            return None
+        served = self._load(version)
+        if served is None or assignment is None:
+            return served
+        return ServedRanker(served.scorer, served.version, served.features, assignment.test, assignment.version)
+
+    def _load(self, version: int) -> ServedRanker | None:
+        with self._lock:
+            if version in self._models:
+                return self._models[version]
+        from ..predict.gbm import ArrayGBM
+        from .lambdamart import CompleteTrees
+
+        served = None
+        art = self.registry.load(NAME, version)
+        if art is not None:
+            gbm = ArrayGBM.from_arrays(art.arrays)
+            if gbm is not None:
+                served = ServedRanker(CompleteTrees(gbm), art.version, tuple(art.params.get("features", ())))
+        with self._lock:
+            self._models[version] = served
+        return served
+
+    def shown(self, served: ServedRanker, user: str | None, query: str, items: list[str], total: int) -> None:
+        if self.record is None:
+            return
+        impression_id = uuid.uuid4().hex
+        meta = impression_metadata(
+            model=NAME,
+            model_version=served.version,
+            items=items,
+            ab_test=served.ab_test,
+            variant=served.variant,
+            impression_id=impression_id,
+        )
+        self.record(
+            {
+                "event_type": "document_search",
+                "event_id": f"srch-{impression_id}",
+                "user_id": user or self.default_user or "anonymous",
+                "query": query[:500],
+                "result_count": total,
+                "metadata": meta,
+            }
+        )
+
+
+class SearchRankerTrainable:
+    """Registry name ``search_ranker``; promoted when its held-out nDCG@10 wins (and beats the
+    hand-weighted ranker's on the same searches)."""
+
+    name = NAME
+    metric = METRIC
+
+    def __init__(
+        self,
+        store: Store,
+        search: SearchService,
+        *,
+        labelled: Callable[[], Sequence[Labelled]] | None = None,
+        on_reload: Callable[[], None] | None = None,
+        params: Any = None,
+        min_sessions: int = MIN_SESSIONS,
+    ) -> None:
+        self.store = store
+        self.search = search
+        self.labelled = labelled
+        self._on_reload = on_reload
+        self.params = params
+        self.min_sessions = min_sessions
+
+    def reload(self) -> None:
+        if self._on_reload is not None:
+            self._on_reload()
+
+    def sessions(self) -> list[SearchSession]:
+        from ..analytics.db import Conn
+
+        conn = Conn(self.store.path)  # its own connection: training runs beside serving
+        try:
+            found = search_sessions(conn, limit=MAX_SESSIONS * 3)
+        finally:
+            conn.close()
+        return [s for s in found if s.clicked][-MAX_SESSIONS:]
+
+    def train(self, progress: Callable[[float, str], None]) -> Any:
+        from ..analytics.events import iso
+        from ..search.features import FEATURES
+        from .errors import InsufficientData
+        from .lambdamart import LambdaMARTParams, RankingSet, fit_lambdamart, ranking_metrics
+        from .trainer import TrainResult
+
+        progress(0.0, "reading search sessions from the event log")
+        sessions = self.sessions()
+        labelled = list(self.labelled()) if self.labelled is not None else []
+        if len(sessions) + len(labelled) < self.min_sessions:
+            raise InsufficientData(
+                f"the learned ranker needs at least {self.min_sessions} searches followed by an opened result "
+                f"(or labelled queries); the log has {len(sessions)}: search keeps its hand-weighted ranking"
+            )
+        params = self.params or LambdaMARTParams()
+        started = time.monotonic()
+        train_groups, test_groups = self.replay(sessions, labelled, progress)
+        train = RankingSet.build(train_groups, params.max_candidates)
+        test = RankingSet.build(test_groups, params.max_candidates)
+        if len(train) < max(10, self.min_sessions // 4) or not len(test):
+            raise InsufficientData(
+                f"only {len(train)} training and {len(test)} held-out searches had an opened result among "
+                "the replayed candidates: search keeps its hand-weighted ranking"
+            )
+        progress(0.5, f"fitting {params.trees} trees on {len(train)} searches")
+        gbm = fit_lambdamart(train, params, lambda f, m: progress(0.5 + 0.4 * f, m))
+        hand_rank = FEATURES.index("hand_rank")
+        learned = ranking_metrics(gbm.decision(test.x), test)
+        hand = ranking_metrics(-test.x[:, hand_rank].astype(float), test)
+        metrics: dict[str, Any] = {
+            **learned,
+            **{f"{RIVAL}.{k}": v for k, v in hand.items()},
+            "rival": RIVAL,
+            "beats_rival": learned[METRIC] > hand[METRIC],
+            "sessions": len(sessions),
+            "labelled_queries": len(labelled),
+            "train_queries": len(train),
+            "test_queries": len(test),
+            "train_seconds": round(time.monotonic() - started, 2),
+        }
+        progress(1.0, "learned ranker trained")
+        stored = {"features": list(FEATURES), "trees": int(gbm.feature.shape[0]), "depth": gbm.depth}
+        stored.update({"learning_rate": params.learning_rate, "min_leaf": params.min_leaf})
+        span = (iso(sessions[0].ts_ms), iso(sessions[-1].ts_ms)) if sessions else None
+        return TrainResult(params=stored, arrays=gbm.arrays(), metrics=metrics, trained_on=span)  # type: ignore[arg-type]
+
+    def replay(
+        self, sessions: Sequence[SearchSession], labelled: Sequence[Labelled], progress: Callable[[float, str], None]
+    ) -> tuple[list[tuple[np.ndarray, np.ndarray, float]], list[tuple[np.ndarray, np.ndarray, float]]]:
+        """Feature rows and labels per search, split into training and held-out groups.
+
+        A session's rows are its candidates as the search ranks them today (opened = 1, the rest
+        0); the latest fifth of the sessions is held out. A labelled query's rows are all
+        its candidates; a fifth of them (by a hash of the text) is held out."""
+        import numpy as np
+
+        cut = int(len(sessions) * (1 - TEST_SHARE))
+        train: list[tuple[np.ndarray, np.ndarray, float]] = []
+        test: list[tuple[np.ndarray, np.ndarray, float]] = []
+        cache: dict[tuple[str, str], Any] = {}
+        total = len(sessions) + len(labelled)
+        for n, s in enumerate(sessions):
+            if n % 50 == 0:
+                progress(0.05 + 0.45 * n / total, f"replaying search {n + 1} of {total}")
+            got = self._candidates(s.query, s.user_id, cache)
+            if got is None:
+                continue
+            paths, x = got
+            opened = {s.items[p] for p in s.clicked}
+            # Every candidate the search has today, not only the ten shown: what was not opened
+            # (skipped, or not worth scrolling to) is not what was wanted, and a model that never saw
+            # the deeper candidates would let them jump to the top.
+            y = np.array([1.0 if p in opened else 0.0 for p in paths])
+            (train if n < cut else test).append((x, y, 1.0))
+        for n, (query, relevant) in enumerate(labelled):
+            if n % 50 == 0:
+                progress(0.05 + 0.45 * (len(sessions) + n) / total, f"replaying labelled query {n + 1}")
+            got = self._candidates(query, "", cache)
+            if got is None:
+                continue
+            paths, x = got
+            y = np.array([1.0 if p in relevant else 0.0 for p in paths])
+            held = hashlib.sha256(query.encode()).digest()[0] < 256 * TEST_SHARE
+            (test if held else train).append((x, y, 1.0))
+        return train, test
+
+    def _candidates(self, query: str, user: str, cache: dict[tuple[str, str], Any]) -> tuple[list[str], Any] | None:
+        key = (query, user)
+        if key not in cache:
+            cache[key] = None
+            try:
+                with self.search.learned.capture() as captured:
+                    self.search.search_documents(query, limit=1, user_id=user or None, include_facets=False)
+            except Exception as exc:  # a logged query today's parser refuses (too long, ...): skip it
+                log.debug("replaying %r failed: %s", query[:80], exc)
+                return None
+            if captured:
+                cache[key] = (captured[-1].paths, captured[-1].x)
+        return cache[key]

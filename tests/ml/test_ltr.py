@@ -1,0 +1,165 @@
+"""The learned document ranker: LambdaMART, search sessions from the log, training on the demo's
+searches, serving through search (why, impressions, A/B variants) and the hand-weighted fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from quicknav_mcp.analytics import AnalyticsService
+from quicknav_mcp.analytics.feedback import impression_metadata
+from quicknav_mcp.analytics.search_sessions import CLICK_WINDOW_MS, search_sessions
+from quicknav_mcp.ml.lambdamart import CompleteTrees, LambdaMARTParams, RankingSet, fit_lambdamart, ranking_metrics
+from quicknav_mcp.ml.registry import pack_arrays, unpack_arrays
+from quicknav_mcp.predict.gbm import ArrayGBM
+from quicknav_mcp.search.features import FEATURES, N_FEATURES
+from quicknav_mcp.store import Store
+
+
+def _synthetic(queries: int, seed: int) -> RankingSet:
+    """Queries of 12 candidates; relevant when feature 0 is high *and* feature 1 is low (a
+    feature interaction no single-feature order gets right)."""
+    rng = np.random.default_rng(seed)
+    groups = []
+    for _ in range(queries):
+        x = rng.random((12, 4)).astype(np.float32)
+        y = ((x[:, 0] > 0.6) & (x[:, 1] < 0.4)).astype(float)
+        groups.append((x, y, 1.0))
+    return RankingSet.build(groups)
+
+
+def test_lambdamart_learns_an_interaction_and_survives_the_registry_arrays() -> None:
+    train, test = _synthetic(300, 1), _synthetic(100, 2)
+    model = fit_lambdamart(train, LambdaMARTParams(trees=40, depth=3, min_leaf=10))
+    learned = ranking_metrics(model.decision(test.x), test)
+    by_feature0 = ranking_metrics(test.x[:, 0].astype(float), test)
+    assert learned["ndcg@10"] > 0.95
+    assert learned["ndcg@10"] > by_feature0["ndcg@10"] + 0.1
+    # Stored as npz arrays (never pickle) and read back: the same scores.
+    again = ArrayGBM.from_arrays(unpack_arrays(pack_arrays(model.arrays())))
+    assert again is not None
+    assert np.allclose(again.decision(test.x), model.decision(test.x))
+    # Serving's re-laid complete trees score exactly the same, training rows (on thresholds) included.
+    both = np.vstack([test.x, train.x])
+    assert np.allclose(CompleteTrees(again).decision(both), model.decision(both), rtol=0, atol=1e-12)
+
+
+def test_ranking_set_drops_queries_that_teach_nothing() -> None:
+    x = np.zeros((3, 2), np.float32)
+    data = RankingSet.build([(x, np.zeros(3), 1.0), (x, np.ones(3), 1.0), (x, np.array([1.0, 0, 0]), 1.0)])
+    assert len(data) == 1 and data.offsets.tolist() == [0, 3]
+
+
+def _search(store: AnalyticsService, eid: str, user: str, ts: float, items: list[str], query: str = "co3 21614"):
+    meta = impression_metadata(model="search_ranker", model_version=None, items=items, impression_id=eid)
+    return {"event_id": eid, "event_type": "document_search", "user_id": user, "query": query, "metadata": meta,
+            "timestamp": ts}  # fmt: skip
+
+
+def _open(eid: str, user: str, ts: float, path: str) -> dict:
+    return {"event_id": eid, "event_type": "document_access", "user_id": user, "document_id": path, "timestamp": ts}
+
+
+def test_search_sessions_credit_opens_of_shown_results_within_the_window(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    analytics = AnalyticsService(store, user="tester", start=False)
+    t = 1_750_000_000.0
+    window = CLICK_WINDOW_MS / 1000
+    events = [
+        _search(analytics, "s1", "ann", t, ["a.pdf", "b.pdf", "c.pdf"]),
+        _open("o1", "ann", t + 20, "c.pdf"),  # position 2
+        _open("o2", "ann", t + 40, "zzz.pdf"),  # not shown: not a click
+        _open("o3", "bob", t + 30, "a.pdf"),  # another user
+        _search(analytics, "s2", "ann", t + 100, ["d.pdf", "e.pdf"], "swms"),
+        _open("o4", "ann", t + 100 + window + 5, "d.pdf"),  # too late
+        _search(analytics, "s3", "bob", t + 200, ["a.pdf", "b.pdf"], "proposal"),
+        _open("o5", "bob", t + 210, "b.pdf"),
+        _open("o6", "bob", t + 215, "a.pdf"),
+    ]
+    result = analytics.track_events(events)
+    assert result.successful_items == len(events)
+    sessions = search_sessions(store)
+    assert [(s.user_id, s.query, s.clicked) for s in sessions] == [
+        ("ann", "co3 21614", (2,)),
+        ("ann", "swms", ()),
+        ("bob", "proposal", (1, 0)),
+    ]
+    assert sessions[0].items == ("a.pdf", "b.pdf", "c.pdf") and sessions[2].last_click == 1
+    analytics.close()
+    store.close()
+
+
+def test_trained_on_demo_searches_served_with_why_impressions_and_ab_variants(firm_copy: tuple[Path, Path]) -> None:
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+    from quicknav_mcp.demo.usage import record_usage
+
+    db, root = firm_copy
+    with App.open(load_config(db=db, roots=[root], env={})) as app:
+        # Nothing logged yet: too little data, and search keeps its hand-weighted order.
+        run, _ = app.ml.train(["search_ranker"], wait=True)
+        assert run.outcomes[0].status == "insufficient_data"
+        assert "hand-weighted" in run.outcomes[0].message
+        before = app.search.search_documents("swms", limit=5, include_facets=False)
+        assert not any("learned ranker" in w for d in before.documents for w in d.why)
+
+        record_usage(app, users=8, days=40, seed=3, searches=300)
+        sessions = search_sessions(app.store)
+        assert len(sessions) >= 200
+        opened = [s for s in sessions if s.clicked]
+        assert opened and sum(1 for s in opened if 0 in s.clicked) > len(opened) / 3  # position bias
+
+        run, _ = app.ml.train(["search_ranker"], wait=True)
+        outcome = run.outcomes[0]
+        assert outcome.status in ("promoted", "candidate"), outcome.message
+        metrics = outcome.metrics
+        assert {"ndcg@10", "mrr", "hand_ranker.ndcg@10", "beats_rival", "sessions"} <= set(metrics)
+        info = app.ml.registry.info("search_ranker", outcome.version)
+        assert info.params["features"] == list(FEATURES)
+
+        # Serve the trained version (promote it if it did not beat the hand ranker by itself).
+        app.ml.promote("search_ranker", outcome.version)
+        found = app.search.search_documents("swms", limit=5, include_facets=False, user_id="ann")
+        label = f"learned ranker v{outcome.version}"
+        assert found.documents and all(label in d.why for d in found.documents)
+        scores = [d.score for d in found.documents]
+        assert scores == sorted(scores, reverse=True)
+        app.analytics.flush()
+        shown = [s for s in search_sessions(app.store) if s.model_version == outcome.version]
+        assert shown and shown[-1].user_id == "ann" and shown[-1].query == "swms"
+
+        # A second version and an A/B test between them: each user is served their variant.
+        run, _ = app.ml.train(["search_ranker"], wait=True)
+        second = run.outcomes[0].version
+        app.ml.abtests.create("ranker-ab", "search_ranker", {str(outcome.version): 0.5, str(second): 0.5})
+        served = {
+            u: next(
+                w for w in app.search.search_documents("swms", limit=1, user_id=u).documents[0].why if "learned" in w
+            )
+            for u in (f"user{i}" for i in range(12))
+        }
+        assert set(served.values()) == {f"learned ranker v{outcome.version}", f"learned ranker v{second}"}
+        app.analytics.flush()
+        results = app.ml.abtests.results("ranker-ab")
+        assert sum(v["impressions"] for v in results["variants"]) == 12
+
+
+def test_capture_replays_hand_weighted_candidates_as_feature_rows(firm_copy: tuple[Path, Path]) -> None:
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+
+    db, root = firm_copy
+    with App.open(load_config(db=db, roots=[root], env={})) as app:
+        with app.search.learned.capture() as captured:
+            res = app.search.search_documents("design", limit=5, include_facets=False)
+        assert len(captured) == 1
+        rows = captured[0]
+        assert rows.x.shape == (len(rows.paths), N_FEATURES) and rows.x.dtype == np.float32
+        rank = rows.x[:, FEATURES.index("hand_rank")]
+        assert np.all(np.diff(rank) > 0)  # in hand-weighted order
+        assert rows.x[0, FEATURES.index("hand_score")] == pytest.approx(1.0)
+        assert rows.x[:, FEATURES.index("type_asked")].min() == 1.0  # "design" names a family
+        top = app.store.query("SELECT rel_path FROM documents WHERE id = ?", (res.documents[0].id,))[0][0]
+        assert rows.paths[0] == top
