@@ -98,7 +98,8 @@ def wilson(successes: int, trials: int, z: float = 1.959964) -> tuple[float, flo
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _meta(text: str | None) -> dict[str, Any]:
+def event_metadata(text: str | None) -> dict[str, Any]:
+    """An event's ``metadata`` column as a dict ({} when empty or not a JSON object)."""
     if not text:
         return {}
     try:
@@ -106,6 +107,18 @@ def _meta(text: str | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+_meta = event_metadata
+
+
+def time_window(since_ms: int | None, until_ms: int | None) -> tuple[str, list[int]]:
+    """``" AND ts_ms >= ? AND ts_ms <= ?"`` (either side optional) and its parameters."""
+    sql, params = "", []
+    window, window_params = time_window(since_ms, until_ms)
+    sql += window
+    params += window_params
+    return sql, params
 
 
 def _int(value: Any) -> int | None:
@@ -146,12 +159,9 @@ def impressions(
     if ab_test is not None:
         sql += " AND json_extract(metadata, '$.ab_test') = ?"
         params.append(ab_test)
-    if since_ms is not None:
-        sql += " AND ts_ms >= ?"
-        params.append(since_ms)
-    if until_ms is not None:
-        sql += " AND ts_ms <= ?"
-        params.append(until_ms)
+    window, window_params = time_window(since_ms, until_ms)
+    sql += window
+    params += window_params
     out = []
     for r in db.query(sql + " ORDER BY ts_ms, seq", params):
         meta = _meta(r[3])
@@ -264,12 +274,9 @@ def behaviour(
         f" WHERE event_type IN ({','.join('?' * len(types))})"
     )
     params: list[Any] = list(types)
-    if since_ms is not None:
-        sql += " AND ts_ms >= ?"
-        params.append(since_ms)
-    if until_ms is not None:
-        sql += " AND ts_ms <= ?"
-        params.append(until_ms)
+    window, window_params = time_window(since_ms, until_ms)
+    sql += window
+    params += window_params
     if project is not None:
         sql += " AND project_id = ?"
         params.append(project)

@@ -13,10 +13,12 @@ the ranker's trainer never reads the ``events`` table itself.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from .feedback import event_metadata as _meta
+from .feedback import time_window
 
 SEARCH_MODEL = "search_ranker"
 CLICK_WINDOW_MS = 10 * 60_000  # an open this soon after a search came from its results
@@ -45,14 +47,6 @@ class SearchSession:
         return max(self.clicked) if self.clicked else None
 
 
-def _meta(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def search_sessions(
     db: Queryable,
     *,
@@ -67,12 +61,9 @@ def search_sessions(
         " AND json_extract(metadata, '$.model') = ?"
     )
     params: list[Any] = [model]
-    if since_ms is not None:
-        sql += " AND ts_ms >= ?"
-        params.append(since_ms)
-    if until_ms is not None:
-        sql += " AND ts_ms <= ?"
-        params.append(until_ms)
+    window, window_params = time_window(since_ms, until_ms)
+    sql += window
+    params += window_params
     rows = db.query(sql + " ORDER BY ts_ms DESC, seq DESC LIMIT ?", [*params, int(limit)])
     rows.reverse()
     searches: list[tuple[int, str, int, str, tuple[str, ...], int | None, str | None]] = []
