@@ -115,9 +115,12 @@ _meta = event_metadata
 def time_window(since_ms: int | None, until_ms: int | None) -> tuple[str, list[int]]:
     """``" AND ts_ms >= ? AND ts_ms <= ?"`` (either side optional) and its parameters."""
     sql, params = "", []
-    window, window_params = time_window(since_ms, until_ms)
-    sql += window
-    params += window_params
+    if since_ms is not None:
+        sql += " AND ts_ms >= ?"
+        params.append(since_ms)
+    if until_ms is not None:
+        sql += " AND ts_ms <= ?"
+        params.append(until_ms)
     return sql, params
 
 
