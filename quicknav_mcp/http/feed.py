@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SUBSCRIBER = "gateway-feed"
+RETRIES = 20
+RETRY_SECONDS = 0.05
 COLUMNS = (
     "seq, event_id, user_id, session_id, event_type, project_id, document_id, query, result_count, "
     "response_time_ms, error, metadata, ts_ms, received_ms"
@@ -79,10 +82,17 @@ class EventFeed:
         spans = [(lo, hi) for lo, hi in spans if hi >= lo]
         if not spans:
             return
-        rows = self.app.store.query(
-            f"SELECT {COLUMNS} FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
-            (min(lo for lo, _ in spans), max(hi for _, hi in spans)),
-        )
+        lo, hi = min(lo for lo, _ in spans), max(hi for _, hi in spans)
+        rows = self.app.store.query(f"SELECT {COLUMNS} FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq", (lo, hi))
+        for _ in range(RETRIES):
+            if rows and rows[-1][0] >= hi:
+                break
+            # The announcement came from another connection: a read that raced its commit sees the
+            # range only partly. Read again briefly rather than acknowledge events never delivered.
+            time.sleep(RETRY_SECONDS)
+            rows = self.app.store.query(
+                f"SELECT {COLUMNS} FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq", (lo, hi)
+            )
         events = [_event(r) for r in rows]
         if not events:
             return
