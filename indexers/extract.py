@@ -380,13 +380,30 @@ ORDER BY d.indexed_at DESC  -- what the file watcher just indexed goes ahead of 
 LIMIT ?
 """
 
-_UPSERT = """
+UPSERT_CONTENT = """
 INSERT INTO document_content (doc_id, size, mtime, status, error, text, chars, truncated, seconds)
 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM documents WHERE id = ?)
 ON CONFLICT(doc_id) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, status = excluded.status,
     error = excluded.error, text = excluded.text, chars = excluded.chars, truncated = excluded.truncated,
     seconds = excluded.seconds, extracted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
 """
+
+
+def content_params(row: Any, res: ExtractResult) -> tuple[Any, ...]:
+    """The parameters of ``UPSERT_CONTENT`` for one extraction of the document ``row`` (id, size, mtime)."""
+    text = res.text if res.status == "ok" else None
+    return (
+        row["id"],
+        row["size"],
+        row["mtime"],
+        res.status,
+        res.error,
+        text,
+        len(text or ""),
+        int(res.truncated),
+        round(res.seconds, 4),
+        row["id"],
+    )
 
 
 def _inside(path: str, root: str) -> bool:
@@ -503,22 +520,6 @@ class ContentWorker:
         return report
 
     def _write(self, results: list[tuple[Any, ExtractResult]]) -> None:
-        params = []
-        for row, res in results:
-            text = res.text if res.status == "ok" else None
-            params.append(
-                (
-                    row["id"],
-                    row["size"],
-                    row["mtime"],
-                    res.status,
-                    res.error,
-                    text,
-                    len(text or ""),
-                    int(res.truncated),
-                    round(res.seconds, 4),
-                    row["id"],
-                )
-            )
+        params = [content_params(row, res) for row, res in results]
         with self.store.transaction() as conn:
-            conn.executemany(_UPSERT, params)
+            conn.executemany(UPSERT_CONTENT, params)

@@ -28,7 +28,7 @@ from typing import Any
 from quicknav_mcp.breaker import CircuitOpen
 from quicknav_mcp.store import Store
 
-from .extract import ExtractorPool
+from .extract import UPSERT_CONTENT, ExtractorPool, content_params
 from .onedrive_graph import GraphClient, GraphError
 from .onedrive_sources import Source
 
@@ -46,14 +46,6 @@ FROM onedrive_items i JOIN documents d ON d.id = i.doc_id
 LEFT JOIN document_content c ON c.doc_id = d.id
 WHERE i.source_id = ? AND i.local = 0 AND i.is_folder = 0 AND d.size <= ?
 ORDER BY d.id
-"""
-
-_UPSERT = """
-INSERT INTO document_content (doc_id, size, mtime, status, error, text, chars, truncated, seconds)
-SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM documents WHERE id = ?)
-ON CONFLICT(doc_id) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, status = excluded.status,
-    error = excluded.error, text = excluded.text, chars = excluded.chars, truncated = excluded.truncated,
-    seconds = excluded.seconds, extracted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
 """
 
 
@@ -138,23 +130,8 @@ def _fetch_and_extract(
                 log.info("onedrive download of %s failed: %s", row["rel_path"], exc)
                 continue
             res: Any = pool.extract(str(target), ext)
-            text = res.text if res.status == "ok" else None
             with store.transaction() as conn:
-                conn.execute(
-                    _UPSERT,
-                    (
-                        row["id"],
-                        row["size"],
-                        row["mtime"],
-                        res.status,
-                        res.error,
-                        text,
-                        len(text or ""),
-                        int(res.truncated),
-                        round(res.seconds, 4),
-                        row["id"],
-                    ),
-                )
+                conn.execute(UPSERT_CONTENT, content_params(row, res))
             report.extracted += res.status == "ok"
     report.resumed = client.resumed - resumed_before
 

@@ -206,3 +206,41 @@ class ApiRoute(Route):
         self.extra = extra
         self.response = response
         self.tags = tags
+
+
+def tool_route(
+    path: str,
+    tool: str,
+    response: type[BaseModel],
+    summary: str,
+    *,
+    method: str = "GET",
+    tags: tuple[str, ...] = (),
+    endpoint: Any = None,
+    extra: Mapping[str, Any] | None = None,
+) -> ApiRoute:
+    """A route answering with one tool's result.
+
+    Without ``endpoint`` it passes straight through: the query and path values (GET) or the JSON
+    body (POST) are the tool's arguments and its result is the answer.
+    """
+    source = "query" if method == "GET" else "body"
+
+    async def passthrough(request: Request) -> JSONResponse:
+        if source == "query":
+            args = query_args(request, tool, **request.path_params)
+        else:
+            args = await body_args(request, tool)
+        return reply(await gateway(request).call(tool, args))
+
+    return ApiRoute(
+        path,
+        endpoint or passthrough,
+        methods=[method],
+        summary=summary,
+        tool=tool,
+        source=source,
+        extra=extra,
+        response=response,
+        tags=tags,
+    )

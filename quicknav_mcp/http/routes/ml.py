@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ...ml.models import ABTestResult, ClassifyResult, ModelList, ModelMetrics, TrainModelsResult
-from ..adapt import ApiRoute, body_args, gateway, query_args, reply
+from ..adapt import body_args, gateway, reply, tool_route
 from ..auth import principal
 from ..errors import ApiError, read_json
 
@@ -17,21 +15,6 @@ def _admin(request: Request) -> None:
     """Changing what every user is served (training, A/B tests) needs the admin claim."""
     if not principal(request).admin:
         raise ApiError(403, "forbidden", "training models and running A/B tests needs an admin token")
-
-
-async def classify(request: Request) -> JSONResponse:
-    args = await body_args(request, "classify_document")
-    return reply(await gateway(request).call("classify_document", args))
-
-
-async def models(request: Request) -> JSONResponse:
-    args = query_args(request, "list_models")
-    return reply(await gateway(request).call("list_models", args))
-
-
-async def model_metrics(request: Request) -> JSONResponse:
-    args = query_args(request, "model_metrics", name=request.path_params["name"])
-    return reply(await gateway(request).call("model_metrics", args))
 
 
 async def train(request: Request) -> JSONResponse:
@@ -52,11 +35,6 @@ async def ab_create(request: Request) -> JSONResponse:
     return reply(await gateway(request).call("create_ab_test", args), status=201)
 
 
-async def ab_results(request: Request) -> JSONResponse:
-    args = query_args(request, "ab_test_results", name=request.path_params["name"])
-    return reply(await gateway(request).call("ab_test_results", args))
-
-
 async def ab_stop(request: Request) -> JSONResponse:
     _admin(request)
     data = await read_json(request)
@@ -66,43 +44,51 @@ async def ab_stop(request: Request) -> JSONResponse:
     return reply(await gateway(request).call("stop_ab_test", args))
 
 
-def _route(path: str, endpoint: Any, method: str, tool: str, response: type, summary: str) -> ApiRoute:
-    return ApiRoute(
-        path,
-        endpoint,
-        methods=[method],
-        summary=summary,
-        tool=tool,
-        response=response,
-        source="query" if method == "GET" else "body",
-        tags=("ml",),
-    )
-
+_TAGS = ("ml",)
 
 ROUTES = [
-    _route(
+    tool_route(
         "/api/v1/ml/classify-document",
-        classify,
-        "POST",
         "classify_document",
         ClassifyResult,
         "The document family of a file name, with confidence and runners-up",
+        method="POST",
+        tags=_TAGS,
     ),
-    _route("/api/v1/ml/models", models, "GET", "list_models", ModelList, "Every model version in the registry"),
-    _route(
+    tool_route("/api/v1/ml/models", "list_models", ModelList, "Every model version in the registry", tags=_TAGS),
+    tool_route(
         "/api/v1/ml/models/{name}/metrics",
-        model_metrics,
-        "GET",
         "model_metrics",
         ModelMetrics,
         "A model version's offline and online metrics",
+        tags=_TAGS,
     ),
-    _route(
-        "/api/v1/ml/train", train, "POST", "train_models", TrainModelsResult, "Retrain models in the background (admin)"
+    tool_route(
+        "/api/v1/ml/train",
+        "train_models",
+        TrainModelsResult,
+        "Retrain models in the background (admin)",
+        method="POST",
+        tags=_TAGS,
+        endpoint=train,
     ),
-    _route("/api/v1/ml/ab-tests", ab_create, "POST", "create_ab_test", ABTestResult, "Create an A/B test (admin)"),
-    _route("/api/v1/ml/ab-tests/{name}", ab_results, "GET", "ab_test_results", ABTestResult, "An A/B test's results"),
-    _route(
-        "/api/v1/ml/ab-tests/{name}/stop", ab_stop, "POST", "stop_ab_test", ABTestResult, "Stop an A/B test (admin)"
+    tool_route(
+        "/api/v1/ml/ab-tests",
+        "create_ab_test",
+        ABTestResult,
+        "Create an A/B test (admin)",
+        method="POST",
+        tags=_TAGS,
+        endpoint=ab_create,
+    ),
+    tool_route("/api/v1/ml/ab-tests/{name}", "ab_test_results", ABTestResult, "An A/B test's results", tags=_TAGS),
+    tool_route(
+        "/api/v1/ml/ab-tests/{name}/stop",
+        "stop_ab_test",
+        ABTestResult,
+        "Stop an A/B test (admin)",
+        method="POST",
+        tags=_TAGS,
+        endpoint=ab_stop,
     ),
 ]

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 
 from ...analytics.models import TrackResult
 from ...recommend.models import DocumentRecommendations, Recommendations, SimilarProjects
-from ..adapt import ApiRoute, acting_user, body_args, cached, gateway, reply, run
+from ..adapt import ApiRoute, acting_user, body_args, cached, gateway, reply, run, tool_route
 from ..auth import user_for
 from ..errors import ApiError, read_json
 
@@ -95,17 +95,11 @@ async def click(request: Request) -> JSONResponse:
     return reply(result)
 
 
+_TAGS = ("recommendations",)
+
+
 def _post(path: str, endpoint: Any, tool: str, response: type, summary: str, extra: Any = None) -> ApiRoute:
-    return ApiRoute(
-        path,
-        endpoint,
-        methods=["POST"],
-        summary=summary,
-        tool=tool,
-        extra=extra,
-        response=response,
-        tags=("recommendations",),
-    )
+    return tool_route(path, tool, response, summary, method="POST", tags=_TAGS, endpoint=endpoint, extra=extra)
 
 
 ROUTES = [
