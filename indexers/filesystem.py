@@ -67,7 +67,7 @@ from pathlib import Path
 from quicknav_mcp.store import Store
 
 from . import project_facts
-from .scan_base import MAX_DEPTH, ScanProblem, ScanProgress, ScanReport, _resolve_root, log
+from .scan_base import MAX_DEPTH, ScanOptions, ScanProblem, ScanProgress, ScanReport, _resolve_root, log
 from .scan_reconcile import ScanReconciler
 
 _root_locks: dict[tuple[str, str], threading.Lock] = {}
@@ -149,7 +149,7 @@ def scan_root(
     """
     path = _resolve_root(root)
     with _root_lock(store, path):
-        return Scan(store, path, progress, cancel, force, max_depth, shared=shared).run()
+        return Scan(store, path, ScanOptions(progress, cancel, force, max_depth, shared=shared)).run()
 
 
 def scan_changes(
@@ -178,7 +178,7 @@ def scan_changes(
             continue
         only.append(rel.replace(os.sep, "/"))
     with _root_lock(store, path):
-        return Scan(store, path, None, cancel, False, max_depth, only=only, shared=shared).run()
+        return Scan(store, path, ScanOptions(cancel=cancel, max_depth=max_depth, only=only, shared=shared)).run()
 
 
 def scan_roots(

@@ -104,6 +104,19 @@ class ScanReport:
         return data
 
 
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """How one scan runs (everything but the store and the root)."""
+
+    progress: Callable[[ScanProgress], None] | None = None
+    cancel: threading.Event | None = None
+    force: bool = False  # re-parse every file even when unchanged
+    max_depth: int = MAX_DEPTH
+    # A narrow scan: the changed paths (relative to the root) whose project folders are walked.
+    only: list[str] | None = None
+    shared: bool = False  # the watcher's scans, in a process serving lookups meanwhile
+
+
 @dataclass(slots=True)
 class Project:
     """A project folder being walked: its stored id and where it is now."""
@@ -197,29 +210,18 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 class ScanBase:
     """State of one scan and the bookkeeping shared by its phases."""
 
-    def __init__(
-        self,
-        store: Store,
-        root: Path,
-        progress: Callable[[ScanProgress], None] | None,
-        cancel: threading.Event | None,
-        force: bool,
-        max_depth: int,
-        only: list[str] | None = None,
-        shared: bool = False,
-    ) -> None:
+    def __init__(self, store: Store, root: Path, options: ScanOptions) -> None:
         self.store = store
-        self.shared = shared  # the watcher's scans, in a process serving lookups meanwhile
-        # A narrow scan: the changed paths (relative to the root) whose project folders are walked.
-        self.only = only
+        self.shared = options.shared
+        self.only = options.only
         self.fresh: set[int] = set()  # projects added or renamed by this scan: always walked
         self.root = root
         self.root_str = str(root)
         self.root_real = os.path.realpath(root)
-        self.progress = progress
-        self.cancel = cancel
-        self.force = force
-        self.max_depth = max_depth
+        self.progress = options.progress
+        self.cancel = options.cancel
+        self.force = options.force
+        self.max_depth = options.max_depth
         self.t0 = time.monotonic()
         self.last_flush = self.t0
         self.last_tick = 0.0

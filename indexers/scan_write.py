@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.store import Store
 
 from . import project_facts
-from .scan_base import ScanBase, ScanProgress, _chunks, _now_iso, log
+from .scan_base import ScanBase, ScanOptions, _chunks, _now_iso, log
 
 #: Rows written per transaction; also written when this many seconds passed since the last.
 BATCH_ROWS = 2000
@@ -32,20 +31,10 @@ SHARED_FACTS_BATCH = 5  # projects whose facts one transaction recomputes (a big
 class ScanWriter(ScanBase):
     """Batches the walk's rows and writes them while the walk goes on."""
 
-    def __init__(
-        self,
-        store: Store,
-        root: Path,
-        progress: Callable[[ScanProgress], None] | None,
-        cancel: threading.Event | None,
-        force: bool,
-        max_depth: int,
-        only: list[str] | None = None,
-        shared: bool = False,
-    ) -> None:
-        super().__init__(store, root, progress, cancel, force, max_depth, only, shared)
-        self.batch_rows = SHARED_BATCH_ROWS if shared else BATCH_ROWS
-        self.facts_batch = SHARED_FACTS_BATCH if shared else project_facts.BATCH_PROJECTS
+    def __init__(self, store: Store, root: Path, options: ScanOptions) -> None:
+        super().__init__(store, root, options)
+        self.batch_rows = SHARED_BATCH_ROWS if self.shared else BATCH_ROWS
+        self.facts_batch = SHARED_FACTS_BATCH if self.shared else project_facts.BATCH_PROJECTS
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-writer")
         self._writer_future: Future[None] | None = None
 
