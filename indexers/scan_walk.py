@@ -164,7 +164,7 @@ class ScanWalker(ScanWriter):
                     doc = self._parse(folders, name, rel)
                     if doc is None:
                         continue
-                    updates.append((*document_values(pid, rel, rel_pp, name, size, mtime, doc), row[_ID]))
+                    updates.append((*document_values(pid, rel_pp, name, size, mtime, doc), row[_ID]))
                     report.updated += 1
                 elif (name, size, mtime) in self.move_keys():
                     self.deferred.append((proj, folders, name, size, mtime, rel, pp_prefix + name))
@@ -173,7 +173,7 @@ class ScanWalker(ScanWriter):
                     doc = self._parse(folders, name, rel)
                     if doc is None:
                         continue
-                    inserts.append((root_id, *document_values(pid, rel, rel_pp, name, size, mtime, doc)))
+                    inserts.append((root_id, *document_values(pid, rel_pp, name, size, mtime, doc)))
                     report.added += 1
             report.files_seen += seen
             report.unchanged += unchanged
