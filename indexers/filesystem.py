@@ -106,6 +106,7 @@ class Scan(ScanReconciler):
             self._finish_failed()
             raise
         finally:
+            self._close_pool()
             self._writer.shutdown(wait=True)
         rep = self.report
         log.info(

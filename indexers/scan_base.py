@@ -46,6 +46,8 @@ _scandir = os.scandir  # indirection so tests can simulate listing failures
 _REL, _ID, _PID, _SIZE, _MTIME = range(5)
 #: A discovered project folder: ``(rel_path, abs_path, folder, range_folder, mtime)``.
 Found = tuple[str, str, ProjectFolder, str | None, float | None]
+#: A file to parse: ``(stored row id or None, project_id, folders, name, rel_path, project_rel_path, size, mtime)``.
+Job = tuple[int | None, int, tuple[str, ...], str, str, str, int, float]
 
 
 @dataclass(frozen=True, slots=True)

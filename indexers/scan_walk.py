@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 from operator import attrgetter
+from typing import Any
 
 from quicknav_mcp.domain import is_transient, parse_document, parse_project_folder, parse_range_folder
 from quicknav_mcp.domain.models import ParsedDocument
@@ -20,6 +21,7 @@ from .scan_base import (
     _PID,
     _SIZE,
     Found,
+    Job,
     Project,
     _join,
     _kind,
@@ -110,13 +112,12 @@ class ScanWalker(ScanWriter):
         existing = self.existing
         force = self.force
         pid = proj.id
-        root_id = self.root_id
         is_reg, is_link = stat.S_ISREG, stat.S_ISLNK
         while stack:
             if self._cancelled():
                 return False
             abs_dir, folders, dir_rel = stack.pop()
-            inserts, updates = self.inserts, self.updates  # new lists after each flush
+            jobs = self.jobs  # a new list after each flush
             entries = self._list(abs_dir, dir_rel)
             if entries is None:
                 continue
@@ -160,27 +161,22 @@ class ScanWalker(ScanWriter):
                     if not force and row[_SIZE] == size and row[_MTIME] == mtime and row[_PID] == pid:
                         unchanged += 1
                         continue
-                    rel_pp = pp_prefix + name
-                    doc = self._parse(folders, name, rel)
-                    if doc is None:
-                        continue
-                    updates.append((*document_values(pid, rel_pp, name, size, mtime, doc), row[_ID]))
-                    report.updated += 1
+                    jobs.append((row[_ID], pid, folders, name, rel, pp_prefix + name, size, mtime))
                 elif (name, size, mtime) in self.move_keys():
                     self.deferred.append((proj, folders, name, size, mtime, rel, pp_prefix + name))
                 else:
-                    rel_pp = pp_prefix + name
-                    doc = self._parse(folders, name, rel)
-                    if doc is None:
-                        continue
-                    inserts.append((root_id, *document_values(pid, rel_pp, name, size, mtime, doc)))
-                    report.added += 1
+                    jobs.append((None, pid, folders, name, rel, pp_prefix + name, size, mtime))
             report.files_seen += seen
             report.unchanged += unchanged
             stack.extend(reversed(subdirs))
             self._flush()
             self._tick()
         return True
+
+    def _values_of(self, job: Job) -> tuple[Any, ...] | None:
+        _, pid, folders, name, rel, rel_pp, size, mtime = job
+        doc = self._parse(folders, name, rel)
+        return None if doc is None else document_values(pid, rel_pp, name, size, mtime, doc)
 
     def _parse(self, folders: tuple[str, ...], name: str, rel: str) -> ParsedDocument | None:
         try:
