@@ -169,7 +169,8 @@ class ScanWalker(ScanWriter):
             report.files_seen += seen
             report.unchanged += unchanged
             stack.extend(reversed(subdirs))
-            self._flush()
+            if jobs or self.pending_problems:  # a rescan finds nothing to write in most folders
+                self._flush()
             self._tick()
         return True
 

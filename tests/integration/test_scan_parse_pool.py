@@ -31,7 +31,9 @@ def _scan(db: Path, root: Path) -> tuple[list[tuple], list[tuple], dict]:
     try:
         report = scan_root(store, root).to_dict()
         rows = [tuple(r) for r in store.query(ROWS)]
-        docs = [tuple(r) for r in store.query("SELECT id, name, folders, project, code FROM search_doc_rows ORDER BY id")]
+        docs = [
+            tuple(r) for r in store.query("SELECT id, name, folders, project, code FROM search_doc_rows ORDER BY id")
+        ]
     finally:
         store.close()
     return rows, docs, {k: report[k] for k in ("files_seen", "added", "updated", "problems")}
