@@ -244,6 +244,8 @@ class ScanBase:
         self.updates: list[tuple[Any, ...]] = []
         self.pending_problems: list[tuple[int, str, str, str]] = []
         self.projects: dict[int, Project] = {}
+        # The current project's folders as listed ahead of the walk (see scan_prefetch), if they were.
+        self.prefetched: dict[str, Any] | None = None
         self.vanished_projects: list[int] = []
 
         started = _now_iso()
@@ -294,9 +296,14 @@ class ScanBase:
 
     def _list(self, abs_dir: str, rel: str) -> list[os.DirEntry[str]] | None:
         """Sorted entries of a folder, or None (problem recorded) when it cannot be listed."""
+        listed = self.prefetched.pop(abs_dir, None) if self.prefetched else None
         try:
-            with _scandir(abs_dir) as it:
-                return sorted(it, key=_by_name)
+            if listed is None:
+                with _scandir(abs_dir) as it:
+                    return sorted(it, key=_by_name)
+            if isinstance(listed, OSError):
+                raise listed
+            return listed
         except OSError as exc:
             kind = _kind(exc)
             # A folder that vanished is really gone; for any other failure we do not know.

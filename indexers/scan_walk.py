@@ -15,6 +15,7 @@ from quicknav_mcp.domain import is_transient, parse_document, parse_project_fold
 from quicknav_mcp.domain.models import ParsedDocument
 from quicknav_mcp.repo.documents import document_values
 
+from . import scan_base
 from .scan_base import (
     _ID,
     _MTIME,
@@ -31,10 +32,13 @@ from .scan_base import (
     _storable,
     log,
 )
+from .scan_prefetch import Prefetcher
 from .scan_write import ScanWriter
 
 #: Backstop against loops the symlink check cannot see (Windows junctions look like folders).
 MAX_WALK_DEPTH = 64
+#: From this many projects to walk, a helper thread lists them ahead of the walk (scan_prefetch).
+PREFETCH_MIN_PROJECTS = 50
 
 
 class ScanWalker(ScanWriter):
@@ -92,16 +96,30 @@ class ScanWalker(ScanWriter):
 
     def _walk_all(self) -> bool:
         """Walk every project; False when cancelled."""
-        for proj in sorted(self.projects.values(), key=attrgetter("rel_path")):
-            if proj.id not in self.fresh and not self._touched(proj.rel_path):
-                continue  # a narrow scan: its stored rows were not loaded either
-            if self._cancelled():
-                return False
-            self.current = proj.folder.code
-            if not self._walk_project(proj):
-                return False
-            self.projects_walked += 1
-            self._tick()
+        todo = [
+            proj
+            for proj in sorted(self.projects.values(), key=attrgetter("rel_path"))
+            # A narrow scan walks the projects it touches (their stored rows alone were loaded).
+            if proj.id in self.fresh or self._touched(proj.rel_path)
+        ]
+        ahead = None
+        if not self.shared and len(todo) >= PREFETCH_MIN_PROJECTS:
+            ahead = Prefetcher((p.abs_path for p in todo), lambda path: scan_base._scandir(path), MAX_WALK_DEPTH)
+        try:
+            for proj in todo:
+                if self._cancelled():
+                    return False
+                if ahead is not None:
+                    self.prefetched = ahead.next()
+                self.current = proj.folder.code
+                if not self._walk_project(proj):
+                    return False
+                self.projects_walked += 1
+                self._tick()
+        finally:
+            self.prefetched = None
+            if ahead is not None:
+                ahead.close()
         self.current = None
         return True
 

@@ -1,11 +1,14 @@
-"""A scan that parses names in worker processes writes exactly the rows an inline scan writes."""
+"""A scan that parses names in worker processes, or lists folders ahead of its walk, writes exactly the rows
+a plain scan writes."""
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
-from quicknav_mcp.indexers import scan_parse, scan_write
+from quicknav_mcp.indexers import scan_base, scan_parse, scan_prefetch, scan_walk, scan_write
 from quicknav_mcp.indexers.filesystem import scan_root
 
 from quicknav_mcp.demo.firm import generate_firm
@@ -64,3 +67,33 @@ def test_a_name_the_parser_rejects_in_a_worker_is_a_problem_not_a_failed_scan() 
     assert isinstance(values[0], tuple) and values[0][1] == "3. PMO/21614 - Scope.docx"
     broken = scan_parse.parse_values([(1, None, "x.pdf", "x.pdf", 1, 1.0)])  # type: ignore[list-item]
     assert isinstance(broken[0], str) and broken[0].startswith("TypeError")
+
+
+def test_folders_listed_ahead_give_the_walk_the_same_rows_and_problems(
+    firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folders = sorted(p for p in firm.rglob("*") if p.is_dir() and p.parent.parent.parent.name == "Project Folders")
+    denied = folders[len(folders) // 2]  # a folder inside a project: its listing fails as an ACL would
+    real = scan_base._scandir
+
+    def scandir(path):
+        if os.fspath(path) == os.fspath(denied):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(scan_base, "_scandir", scandir)
+    listed: list[str] = []
+    real_next = scan_prefetch.Prefetcher.next
+
+    def counting(self: scan_prefetch.Prefetcher) -> scan_prefetch.Listing:
+        listing = real_next(self)
+        listed.extend(listing)
+        return listing
+
+    monkeypatch.setattr(scan_prefetch.Prefetcher, "next", counting)
+    walked = _scan(tmp_path / "walked.db", firm)
+    assert not listed
+    monkeypatch.setattr(scan_walk, "PREFETCH_MIN_PROJECTS", 0)
+    ahead = _scan(tmp_path / "ahead.db", firm)
+    assert str(denied) in listed and len(listed) > 20
+    assert ahead == walked and walked[2]["problems"] == 1
