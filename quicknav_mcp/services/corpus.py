@@ -44,7 +44,7 @@ def project_texts(store: Store) -> dict[str, ProjectText]:
         out[row.code] = ProjectText(row.code, row.name, row.client, list(row.client_names), row.description)
     for r in store.query(
         "SELECT project_id, name FROM (SELECT project_id, name, row_number() OVER "
-        "(PARTITION BY project_id ORDER BY is_archive, mtime DESC) AS k FROM documents) WHERE k <= ?",
+        "(PARTITION BY project_id ORDER BY is_archive, mtime DESC, series_key, id) AS k FROM documents) WHERE k <= ?",
         (MAX_DOC_NAMES,),
     ):
         code = ids.get(r[0])
@@ -67,7 +67,8 @@ def project_documents(store: Store, *, per_project: int = 200) -> dict[str, list
     out: dict[str, list[tuple[str, str]]] = {}
     for r in store.query(
         f"SELECT code, rel_path, doc_type FROM (SELECT p.code, {REL_PATH} AS rel_path, d.doc_type, row_number() OVER "
-        "(PARTITION BY d.project_id ORDER BY d.is_archive, d.revision IS NULL, d.revision DESC, d.mtime DESC) AS k "
+        "(PARTITION BY d.project_id ORDER BY d.is_archive, d.revision IS NULL, d.revision DESC, d.mtime DESC, "
+        "d.series_key, d.id) AS k "
         "FROM documents d JOIN projects p ON p.id = d.project_id) WHERE k <= ? ORDER BY code, k",
         (per_project,),
     ):
