@@ -98,7 +98,9 @@ class Scan(ScanReconciler):
                 self.phase = "reconcile"
                 self._tick(force=True)
                 self._reconcile()
-            project_facts.refresh(self.store, batch=self.facts_batch)
+            pool = self._pool
+            facts = pool.facts if pool is not None else project_facts.compute_all
+            project_facts.refresh(self.store, batch=self.facts_batch, compute_many=facts)
             self._finish("done" if complete else "cancelled")
         except BaseException:
             with contextlib.suppress(BaseException):

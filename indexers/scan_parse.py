@@ -4,7 +4,8 @@ Parsing a name (:func:`quicknav_mcp.domain.parse_document`) is most of a first s
 holds the GIL, so a scan that has more than :data:`POOL_MIN_FILES` names to parse hands them, a
 batch at a time, to :data:`WORKERS` processes while it goes on listing folders. Results come
 back in the order the files were found, so rows (and their ids) are the same either way. The
-watcher's (``shared``) scans are small and never start processes.
+watcher's (``shared``) scans are small and never start processes. The project facts a scan
+recomputes at its end go through the same workers when they were started.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from quicknav_mcp.domain import parse_document
+from quicknav_mcp.domain.models import ProjectFolder
 from quicknav_mcp.repo.documents import document_values
+
+from . import project_facts
 
 #: Names parsed inline before a scan starts worker processes.
 POOL_MIN_FILES = 20_000
@@ -50,6 +54,12 @@ class ParsePool:
     def submit(self, payload: list[Payload]) -> list[Future[list[tuple[Any, ...] | str]]]:
         step = -(-len(payload) // WORKERS)
         return [self._pool.submit(parse_values, payload[i : i + step]) for i in range(0, len(payload), step)]
+
+    def facts(self, items: list[tuple[ProjectFolder, list[str]]]) -> list[tuple[int, list[str]]]:
+        """Project facts (:func:`.project_facts.compute_all`) split between the workers, in order."""
+        step = max(1, -(-len(items) // (WORKERS * 4)))
+        chunks = [items[i : i + step] for i in range(0, len(items), step)]
+        return [fact for part in self._pool.map(project_facts.compute_all, chunks) for fact in part]
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

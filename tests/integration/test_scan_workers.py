@@ -37,6 +37,7 @@ def _scan(db: Path, root: Path) -> tuple[list[tuple], list[tuple], dict]:
         docs = [
             tuple(r) for r in store.query("SELECT id, name, folders, project, code FROM search_doc_rows ORDER BY id")
         ]
+        docs += [tuple(r) for r in store.query("SELECT id, code, doc_count, client_names FROM projects ORDER BY id")]
     finally:
         store.close()
     return rows, docs, {k: report[k] for k in ("files_seen", "added", "updated", "problems")}
@@ -53,11 +54,20 @@ def test_worker_processes_write_the_rows_an_inline_scan_writes(
         started.append(len(payload))
         return real(self, payload)
 
+    facts: list[int] = []
+    real_facts = scan_parse.ParsePool.facts
+
+    def counting_facts(self: scan_parse.ParsePool, items: list) -> list:
+        facts.append(len(items))
+        return real_facts(self, items)
+
     monkeypatch.setattr(scan_parse, "POOL_MIN_FILES", 0)
     monkeypatch.setattr(scan_parse.ParsePool, "submit", counting)
+    monkeypatch.setattr(scan_parse.ParsePool, "facts", counting_facts)
     monkeypatch.setattr(scan_write, "BATCH_ROWS", 50)  # several batches in flight one after another
     pooled = _scan(tmp_path / "pooled.db", firm)
     assert len(started) > 2 and sum(started) == inline[2]["added"]
+    assert sum(facts) == 12  # every project's facts came from the workers too
     assert pooled == inline
     assert inline[2]["added"] == inline[2]["files_seen"] > 100
 
