@@ -37,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import OUT, emit
 from paraphrase_eval import prepared_app
 
+from quicknav_mcp.repo.documents import REL_PATH
+
 KINDS = ("terse", "client", "assistant", "name")
 
 
@@ -73,7 +75,13 @@ def labelled_queries(app, seed: int, n: int) -> list[tuple[str, str, set[str]]]:
 
     facts = documents(app)
     # Archived documents and handover copies are not what a search for a document wants.
-    archive = {r[0] for r in app.store.query("SELECT rel_path FROM documents WHERE is_archive OR is_handover_copy")}
+    archive = {
+        r[0]
+        for r in app.store.query(
+            f"SELECT {REL_PATH} FROM documents d JOIN projects p ON p.id = d.project_id "
+            "WHERE d.is_archive OR d.is_handover_copy"
+        )
+    }
     rng = random.Random(seed)
     paths = sorted(p for p in facts if p not in archive and facts[p].doc_type not in ("other", "photos"))
     out = []
@@ -111,7 +119,13 @@ def ranked_paths(app, query: str) -> list[str]:
     ids = [d.id for d in res.documents]
     if not ids:
         return []
-    rel = dict(app.store.query(f"SELECT id, rel_path FROM documents WHERE id IN ({','.join('?' * len(ids))})", ids))
+    rel = dict(
+        app.store.query(
+            f"SELECT d.id, {REL_PATH} FROM documents d JOIN projects p ON p.id = d.project_id "
+            f"WHERE d.id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+    )
     return [rel[i] for i in ids if i in rel]
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from quicknav_mcp.config import ExtractLimits
+from quicknav_mcp.repo.documents import REL_PATH
 from quicknav_mcp.store import Store
 
 log = logging.getLogger(__name__)
@@ -371,9 +372,9 @@ class ExtractReport:
     status: str = "done"
 
 
-_PENDING = """
-SELECT d.id, d.rel_path, d.ext, d.size, d.mtime, r.path AS root
-FROM documents d JOIN roots r ON r.id = d.root_id
+_PENDING = f"""
+SELECT d.id, {REL_PATH} AS rel_path, d.ext, d.size, d.mtime, r.path AS root
+FROM documents d JOIN projects p ON p.id = d.project_id JOIN roots r ON r.id = d.root_id
 LEFT JOIN document_content c ON c.doc_id = d.id
 WHERE c.doc_id IS NULL OR c.size != d.size OR c.mtime != d.mtime
 ORDER BY d.indexed_at DESC  -- what the file watcher just indexed goes ahead of the backlog

@@ -53,7 +53,9 @@ of the touched, new, renamed and vanished projects are loaded, walked and reconc
 The phases are layered one module each: :mod:`.scan_base` (report types, tunables, problem and
 progress bookkeeping), :mod:`.scan_write` (batched writes), :mod:`.scan_walk` (discovery and the
 walk), :mod:`.scan_reconcile` (stored rows against what the walk saw); this module runs them and
-holds the public entry points.
+holds the public entry points. Two helpers speed up large scans without changing what they write:
+:mod:`.scan_parse` (names parsed in worker processes, in order) and :mod:`.scan_prefetch` (the next
+project folders listed on a helper thread while the walk compares the current one).
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ from pathlib import Path
 from quicknav_mcp.store import Store
 
 from . import project_facts
-from .scan_base import MAX_DEPTH, ScanProblem, ScanProgress, ScanReport, _resolve_root, log
+from .scan_base import MAX_DEPTH, ScanOptions, ScanProblem, ScanProgress, ScanReport, _resolve_root, log
 from .scan_reconcile import ScanReconciler
 
 _root_locks: dict[tuple[str, str], threading.Lock] = {}
@@ -98,7 +100,9 @@ class Scan(ScanReconciler):
                 self.phase = "reconcile"
                 self._tick(force=True)
                 self._reconcile()
-            project_facts.refresh(self.store, batch=self.facts_batch)
+            pool = self._pool
+            facts = pool.facts if pool is not None else project_facts.compute_all
+            project_facts.refresh(self.store, batch=self.facts_batch, compute_many=facts)
             self._finish("done" if complete else "cancelled")
         except BaseException:
             with contextlib.suppress(BaseException):
@@ -106,6 +110,7 @@ class Scan(ScanReconciler):
             self._finish_failed()
             raise
         finally:
+            self._close_pool()
             self._writer.shutdown(wait=True)
         rep = self.report
         log.info(
@@ -149,7 +154,7 @@ def scan_root(
     """
     path = _resolve_root(root)
     with _root_lock(store, path):
-        return Scan(store, path, progress, cancel, force, max_depth, shared=shared).run()
+        return Scan(store, path, ScanOptions(progress, cancel, force, max_depth, shared=shared)).run()
 
 
 def scan_changes(
@@ -178,7 +183,7 @@ def scan_changes(
             continue
         only.append(rel.replace(os.sep, "/"))
     with _root_lock(store, path):
-        return Scan(store, path, None, cancel, False, max_depth, only=only, shared=shared).run()
+        return Scan(store, path, ScanOptions(cancel=cancel, max_depth=max_depth, only=only, shared=shared)).run()
 
 
 def scan_roots(

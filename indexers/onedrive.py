@@ -37,10 +37,11 @@ from typing import Any
 
 from quicknav_mcp.breaker import CircuitOpen
 from quicknav_mcp.domain import parse_document
+from quicknav_mcp.pathkey import path_key
 from quicknav_mcp.repo import projects as projects_repo
 from quicknav_mcp.repo.documents import INSERT_SQL as INSERT_DOC_SQL
+from quicknav_mcp.repo.documents import REL_PATH, document_values
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
-from quicknav_mcp.repo.documents import document_values
 from quicknav_mcp.store import Store
 
 from . import project_facts, scan_rows
@@ -182,7 +183,9 @@ class _Sync:
         stored_docs = {
             r[0]: r
             for r in self.store.query(
-                "SELECT id, project_id, rel_path, name, size, mtime FROM documents WHERE root_id = ?", (root_id,)
+                f"SELECT d.id, d.project_id, {REL_PATH}, d.name, d.size, d.mtime "
+                "FROM documents d JOIN projects p ON p.id = d.project_id WHERE d.root_id = ?",
+                (root_id,),
             )
         }
 
@@ -235,6 +238,7 @@ class _Sync:
         updates: list[tuple[Any, ...]] = []
         inserts: list[tuple[Any, ...]] = []
         pending: list[tuple[DocPlan, Node]] = []
+        moved_ids: list[int] = []
         for d in docs:
             if d.item_id not in doc_rows:
                 continue
@@ -259,6 +263,7 @@ class _Sync:
                 continue
             updates.append((*values, did))
             if old_rel != d.rel_path:
+                moved_ids.append(did)
                 self.report.moved += 1
             else:
                 self.report.updated += 1
@@ -269,17 +274,22 @@ class _Sync:
         for chunk in _chunks(gone, BATCH_ROWS):
             with self.store.transaction() as conn:
                 conn.executemany("DELETE FROM documents WHERE id = ?", chunk)
-        # Renames and swaps: park every moved row on a unique temporary path, then write them all.
-        moved = [(f"\0{u[-1]}", u[-1]) for u in updates if stored_docs[u[-1]][2] != u[1]]
+        # Renames and swaps: park every moved row on a key no path has, then write them all.
+        moved = [(path_key(f"\0{did}"), did) for did in moved_ids]
         with self.store.transaction() as conn:
-            conn.executemany("UPDATE documents SET rel_path = ? WHERE id = ?", moved)
+            conn.executemany("UPDATE documents SET path_key = ? WHERE id = ?", moved)
             conn.executemany(UPDATE_DOC_SQL, updates)
         for chunk in _chunks(inserts, BATCH_ROWS):
             with self.store.transaction() as conn:
                 conn.executemany(INSERT_DOC_SQL, chunk)
         if pending:
             ids = {
-                r[0]: r[1] for r in self.store.query("SELECT rel_path, id FROM documents WHERE root_id = ?", (root_id,))
+                r[0]: r[1]
+                for r in self.store.query(
+                    f"SELECT {REL_PATH}, d.id FROM documents d JOIN projects p ON p.id = d.project_id "
+                    "WHERE d.root_id = ?",
+                    (root_id,),
+                )
             }
             for d, node in pending:
                 node.doc_id = ids.get(d.rel_path)
@@ -299,7 +309,7 @@ class _Sync:
             log.exception("parse_document failed on %s", d.rel_path)
             self.problem(d.rel_path, "error", f"could not parse the name: {type(exc).__name__}: {exc}")
             return None
-        return document_values(pid, d.rel_path, d.project_rel_path, d.name, d.size, d.mtime, doc)
+        return document_values(pid, d.project_rel_path, d.name, d.size, d.mtime, doc)
 
     def save(self, tree: dict[str, Node], delta_link: str | None, status: str, error: str | None) -> None:
         rep = self.report
@@ -449,7 +459,8 @@ def _local_index(store: Store) -> tuple[_Index, _Index]:
         projects[parts[-1]].append((parts, pid))
     if projects:
         for did, root, rel in store.query(
-            "SELECT d.id, r.path, d.rel_path FROM documents d JOIN roots r ON r.id = d.root_id WHERE r.path NOT LIKE ?",
+            f"SELECT d.id, r.path, {REL_PATH} FROM documents d JOIN projects p ON p.id = d.project_id "
+            "JOIN roots r ON r.id = d.root_id WHERE r.path NOT LIKE ?",
             (SCHEME + "%",),
         ):
             parts = _parts(root, rel)

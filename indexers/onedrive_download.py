@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from quicknav_mcp.breaker import CircuitOpen
+from quicknav_mcp.repo.documents import REL_PATH
 from quicknav_mcp.store import Store
 
 from .extract import UPSERT_CONTENT, ExtractorPool, content_params
@@ -39,10 +40,10 @@ DOWNLOAD_TYPES = frozenset({"pdf", "docx", "xlsx", "pptx", "rtf", "txt", "csv", 
 PART = ".part"
 
 # Every cloud-only document of a supported size, and whether its text must be (re)extracted.
-_CANDIDATES = """
-SELECT i.item_id, i.etag, i.ctag, d.id, d.ext, d.size, d.mtime, d.rel_path,
+_CANDIDATES = f"""
+SELECT i.item_id, i.etag, i.ctag, d.id, d.ext, d.size, d.mtime, {REL_PATH} AS rel_path,
        (c.doc_id IS NULL OR c.size != d.size OR c.mtime != d.mtime OR c.status = 'missing') AS todo
-FROM onedrive_items i JOIN documents d ON d.id = i.doc_id
+FROM onedrive_items i JOIN documents d ON d.id = i.doc_id JOIN projects p ON p.id = d.project_id
 LEFT JOIN document_content c ON c.doc_id = d.id
 WHERE i.source_id = ? AND i.local = 0 AND i.is_folder = 0 AND d.size <= ?
 ORDER BY d.id

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from quicknav_mcp.domain import client_names_from_documents, parse_project_folder
@@ -48,7 +49,16 @@ def compute(folder: ProjectFolder, names: list[str]) -> tuple[int, list[str]]:
     return len(names), clients
 
 
-def refresh(store: Store, *, batch: int = BATCH_PROJECTS) -> int:
+#: Facts of many projects at once (in order): a scan with worker processes passes theirs.
+ComputeMany = Callable[[list[tuple[ProjectFolder, list[str]]]], list[tuple[int, list[str]]]]
+
+
+def compute_all(items: list[tuple[ProjectFolder, list[str]]]) -> list[tuple[int, list[str]]]:
+    """:func:`compute` of each ``(folder, names)``."""
+    return [compute(folder, names) for folder, names in items]
+
+
+def refresh(store: Store, *, batch: int = BATCH_PROJECTS, compute_many: ComputeMany = compute_all) -> int:
     """Recompute the facts of every marked project; return how many were recomputed."""
     done = 0
     while True:
@@ -56,11 +66,11 @@ def refresh(store: Store, *, batch: int = BATCH_PROJECTS) -> int:
             ids = [r[0] for r in conn.execute("SELECT project_id FROM project_facts_dirty LIMIT ?", (batch,))]
             if not ids:
                 return done
-            _refresh_batch(conn, ids)
+            _refresh_batch(conn, ids, compute_many)
         done += len(ids)
 
 
-def _refresh_batch(conn: Connection, ids: list[int]) -> None:
+def _refresh_batch(conn: Connection, ids: list[int], compute_many: ComputeMany = compute_all) -> None:
     """Recompute ``ids`` and clear their marks (inside the caller's transaction)."""
     marks = ", ".join("?" for _ in ids)
     projects = {
@@ -77,8 +87,8 @@ def _refresh_batch(conn: Connection, ids: list[int]) -> None:
     ):
         names[pid].append(name)
     updates: list[tuple[Any, ...]] = []
-    for pid, row in projects.items():
-        count, clients = compute(_folder(row), names[pid])
+    facts = compute_many([(_folder(row), names[pid]) for pid, row in projects.items()])
+    for (pid, row), (count, clients) in zip(projects.items(), facts, strict=True):
         encoded = json.dumps(clients)
         if (count, encoded) != (row["doc_count"], row["client_names"]):
             updates.append((count, encoded, pid))

@@ -46,6 +46,8 @@ _scandir = os.scandir  # indirection so tests can simulate listing failures
 _REL, _ID, _PID, _SIZE, _MTIME = range(5)
 #: A discovered project folder: ``(rel_path, abs_path, folder, range_folder, mtime)``.
 Found = tuple[str, str, ProjectFolder, str | None, float | None]
+#: A file to parse: ``(stored row id or None, project_id, folders, name, rel_path, project_rel_path, size, mtime)``.
+Job = tuple[int | None, int, tuple[str, ...], str, str, str, int, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,19 @@ class ScanReport:
         data = asdict(self)
         data["files_per_s"] = round(self.files_per_s, 1)
         return data
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """How one scan runs (everything but the store and the root)."""
+
+    progress: Callable[[ScanProgress], None] | None = None
+    cancel: threading.Event | None = None
+    force: bool = False  # re-parse every file even when unchanged
+    max_depth: int = MAX_DEPTH
+    # A narrow scan: the changed paths (relative to the root) whose project folders are walked.
+    only: list[str] | None = None
+    shared: bool = False  # the watcher's scans, in a process serving lookups meanwhile
 
 
 @dataclass(slots=True)
@@ -197,29 +212,18 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 class ScanBase:
     """State of one scan and the bookkeeping shared by its phases."""
 
-    def __init__(
-        self,
-        store: Store,
-        root: Path,
-        progress: Callable[[ScanProgress], None] | None,
-        cancel: threading.Event | None,
-        force: bool,
-        max_depth: int,
-        only: list[str] | None = None,
-        shared: bool = False,
-    ) -> None:
+    def __init__(self, store: Store, root: Path, options: ScanOptions) -> None:
         self.store = store
-        self.shared = shared  # the watcher's scans, in a process serving lookups meanwhile
-        # A narrow scan: the changed paths (relative to the root) whose project folders are walked.
-        self.only = only
+        self.shared = options.shared
+        self.only = options.only
         self.fresh: set[int] = set()  # projects added or renamed by this scan: always walked
         self.root = root
         self.root_str = str(root)
         self.root_real = os.path.realpath(root)
-        self.progress = progress
-        self.cancel = cancel
-        self.force = force
-        self.max_depth = max_depth
+        self.progress = options.progress
+        self.cancel = options.cancel
+        self.force = options.force
+        self.max_depth = options.max_depth
         self.t0 = time.monotonic()
         self.last_flush = self.t0
         self.last_tick = 0.0
@@ -240,6 +244,8 @@ class ScanBase:
         self.updates: list[tuple[Any, ...]] = []
         self.pending_problems: list[tuple[int, str, str, str]] = []
         self.projects: dict[int, Project] = {}
+        # The current project's folders as listed ahead of the walk (see scan_prefetch), if they were.
+        self.prefetched: dict[str, Any] | None = None
         self.vanished_projects: list[int] = []
 
         started = _now_iso()
@@ -290,9 +296,14 @@ class ScanBase:
 
     def _list(self, abs_dir: str, rel: str) -> list[os.DirEntry[str]] | None:
         """Sorted entries of a folder, or None (problem recorded) when it cannot be listed."""
+        listed = self.prefetched.pop(abs_dir, None) if self.prefetched else None
         try:
-            with _scandir(abs_dir) as it:
-                return sorted(it, key=_by_name)
+            if listed is None:
+                with _scandir(abs_dir) as it:
+                    return sorted(it, key=_by_name)
+            if isinstance(listed, OSError):
+                raise listed
+            return listed
         except OSError as exc:
             kind = _kind(exc)
             # A folder that vanished is really gone; for any other failure we do not know.

@@ -7,8 +7,8 @@ from collections import defaultdict
 from typing import Any
 
 from quicknav_mcp.repo import projects as projects_repo
+from quicknav_mcp.repo.documents import REL_PATH, document_values
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
-from quicknav_mcp.repo.documents import document_values
 
 from .scan_base import _ID, _MTIME, _PID, _REL, _SIZE, Found, Project, _chunks, _safe, _under, log
 from .scan_walk import ScanWalker
@@ -22,7 +22,10 @@ class ScanReconciler(ScanWalker):
 
     def _load_documents(self, found: list[Found]) -> None:
         # Rows as _REL, _ID, _PID, _SIZE, _MTIME; the name, needed only for moves, is the path's end.
-        sql = "SELECT rel_path, id, project_id, size, mtime FROM documents WHERE root_id = ?"
+        sql = (
+            f"SELECT {REL_PATH}, d.id, d.project_id, d.size, d.mtime "
+            "FROM documents d JOIN projects p ON p.id = d.project_id WHERE d.root_id = ?"
+        )
         if self.only is None:
             rows = self.store.query(sql, (self.root_id,))
         else:
@@ -36,7 +39,7 @@ class ScanReconciler(ScanWalker):
             rows = []
             for chunk in _chunks(pids, 500):
                 marks = ", ".join("?" for _ in chunk)
-                rows.extend(self.store.query(f"{sql} AND project_id IN ({marks})", (self.root_id, *chunk)))
+                rows.extend(self.store.query(f"{sql} AND d.project_id IN ({marks})", (self.root_id, *chunk)))
         self.existing.update({r[_REL]: r for r in rows})
         self.loaded = rows
 
@@ -101,15 +104,13 @@ class ScanReconciler(ScanWalker):
         self.report.projects_seen = len(found)
 
     def _rename_project(self, conn: Any, item: Any, old: Any, old_paths: list[str]) -> None:
-        """Keep the project's id and rewrite its documents' paths (ids kept, counted as moved)."""
+        """Keep the project's id; its documents (paths relative to it, ids kept) are counted as moved."""
         rel, abs_path, folder, rng, mtime = item
         pid, old_rel = old["id"], old["rel_path"]
         values = projects_repo.project_values(folder, os.path.basename(abs_path), rel, rng, mtime)
         conn.execute(projects_repo.UPDATE_SQL, (*values, pid))
-        moved = conn.execute(
-            f"UPDATE documents SET rel_path = ? || substr(rel_path, ?), indexed_at = {_NOW_SQL} WHERE project_id = ?",
-            (rel, len(old_rel) + 1, pid),
-        ).rowcount
+        # Their paths relative to the root changed with the project's: marked re-indexed (and counted as a change).
+        moved = conn.execute(f"UPDATE documents SET indexed_at = {_NOW_SQL} WHERE project_id = ?", (pid,)).rowcount
         # Re-key the stored rows so the walk finds them at their new paths.
         cut = len(old_rel)
         for old_path in old_paths:
@@ -159,7 +160,7 @@ class ScanReconciler(ScanWalker):
             if doc is None:
                 continue
             candidates = missing.get((name, size, mtime))
-            values = document_values(proj.id, rel, rel_pp, name, size, mtime, doc)
+            values = document_values(proj.id, rel_pp, name, size, mtime, doc)
             if candidates:
                 _, row = candidates.pop(0)
                 moves.append((*values, row[_ID]))

@@ -9,17 +9,20 @@ from __future__ import annotations
 import os
 import stat
 from operator import attrgetter
+from typing import Any
 
 from quicknav_mcp.domain import is_transient, parse_document, parse_project_folder, parse_range_folder
 from quicknav_mcp.domain.models import ParsedDocument
 from quicknav_mcp.repo.documents import document_values
 
+from . import scan_base
 from .scan_base import (
     _ID,
     _MTIME,
     _PID,
     _SIZE,
     Found,
+    Job,
     Project,
     _join,
     _kind,
@@ -29,10 +32,13 @@ from .scan_base import (
     _storable,
     log,
 )
+from .scan_prefetch import Prefetcher
 from .scan_write import ScanWriter
 
 #: Backstop against loops the symlink check cannot see (Windows junctions look like folders).
 MAX_WALK_DEPTH = 64
+#: From this many projects to walk, a helper thread lists them ahead of the walk (scan_prefetch).
+PREFETCH_MIN_PROJECTS = 50
 
 
 class ScanWalker(ScanWriter):
@@ -90,16 +96,30 @@ class ScanWalker(ScanWriter):
 
     def _walk_all(self) -> bool:
         """Walk every project; False when cancelled."""
-        for proj in sorted(self.projects.values(), key=attrgetter("rel_path")):
-            if proj.id not in self.fresh and not self._touched(proj.rel_path):
-                continue  # a narrow scan: its stored rows were not loaded either
-            if self._cancelled():
-                return False
-            self.current = proj.folder.code
-            if not self._walk_project(proj):
-                return False
-            self.projects_walked += 1
-            self._tick()
+        todo = [
+            proj
+            for proj in sorted(self.projects.values(), key=attrgetter("rel_path"))
+            # A narrow scan walks the projects it touches (their stored rows alone were loaded).
+            if proj.id in self.fresh or self._touched(proj.rel_path)
+        ]
+        ahead = None
+        if not self.shared and len(todo) >= PREFETCH_MIN_PROJECTS:
+            ahead = Prefetcher((p.abs_path for p in todo), lambda path: scan_base._scandir(path), MAX_WALK_DEPTH)
+        try:
+            for proj in todo:
+                if self._cancelled():
+                    return False
+                if ahead is not None:
+                    self.prefetched = ahead.next()
+                self.current = proj.folder.code
+                if not self._walk_project(proj):
+                    return False
+                self.projects_walked += 1
+                self._tick()
+        finally:
+            self.prefetched = None
+            if ahead is not None:
+                ahead.close()
         self.current = None
         return True
 
@@ -110,13 +130,12 @@ class ScanWalker(ScanWriter):
         existing = self.existing
         force = self.force
         pid = proj.id
-        root_id = self.root_id
         is_reg, is_link = stat.S_ISREG, stat.S_ISLNK
         while stack:
             if self._cancelled():
                 return False
             abs_dir, folders, dir_rel = stack.pop()
-            inserts, updates = self.inserts, self.updates  # new lists after each flush
+            jobs = self.jobs  # a new list after each flush
             entries = self._list(abs_dir, dir_rel)
             if entries is None:
                 continue
@@ -160,27 +179,23 @@ class ScanWalker(ScanWriter):
                     if not force and row[_SIZE] == size and row[_MTIME] == mtime and row[_PID] == pid:
                         unchanged += 1
                         continue
-                    rel_pp = pp_prefix + name
-                    doc = self._parse(folders, name, rel)
-                    if doc is None:
-                        continue
-                    updates.append((*document_values(pid, rel, rel_pp, name, size, mtime, doc), row[_ID]))
-                    report.updated += 1
+                    jobs.append((row[_ID], pid, folders, name, rel, pp_prefix + name, size, mtime))
                 elif (name, size, mtime) in self.move_keys():
                     self.deferred.append((proj, folders, name, size, mtime, rel, pp_prefix + name))
                 else:
-                    rel_pp = pp_prefix + name
-                    doc = self._parse(folders, name, rel)
-                    if doc is None:
-                        continue
-                    inserts.append((root_id, *document_values(pid, rel, rel_pp, name, size, mtime, doc)))
-                    report.added += 1
+                    jobs.append((None, pid, folders, name, rel, pp_prefix + name, size, mtime))
             report.files_seen += seen
             report.unchanged += unchanged
             stack.extend(reversed(subdirs))
-            self._flush()
+            if jobs or self.pending_problems:  # a rescan finds nothing to write in most folders
+                self._flush()
             self._tick()
         return True
+
+    def _values_of(self, job: Job) -> tuple[Any, ...] | None:
+        _, pid, folders, name, rel, rel_pp, size, mtime = job
+        doc = self._parse(folders, name, rel)
+        return None if doc is None else document_values(pid, rel_pp, name, size, mtime, doc)
 
     def _parse(self, folders: tuple[str, ...], name: str, rel: str) -> ParsedDocument | None:
         try:

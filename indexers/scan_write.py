@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,8 @@ from quicknav_mcp.repo.bulk import insert_documents
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.store import Store
 
-from . import project_facts
-from .scan_base import ScanBase, ScanProgress, _chunks, _now_iso, log
+from . import project_facts, scan_parse
+from .scan_base import Job, ScanBase, ScanOptions, _chunks, _now_iso, _safe, log
 
 #: Rows written per transaction; also written when this many seconds passed since the last.
 BATCH_ROWS = 2000
@@ -32,29 +31,68 @@ SHARED_FACTS_BATCH = 5  # projects whose facts one transaction recomputes (a big
 class ScanWriter(ScanBase):
     """Batches the walk's rows and writes them while the walk goes on."""
 
-    def __init__(
-        self,
-        store: Store,
-        root: Path,
-        progress: Callable[[ScanProgress], None] | None,
-        cancel: threading.Event | None,
-        force: bool,
-        max_depth: int,
-        only: list[str] | None = None,
-        shared: bool = False,
-    ) -> None:
-        super().__init__(store, root, progress, cancel, force, max_depth, only, shared)
-        self.batch_rows = SHARED_BATCH_ROWS if shared else BATCH_ROWS
-        self.facts_batch = SHARED_FACTS_BATCH if shared else project_facts.BATCH_PROJECTS
+    def __init__(self, store: Store, root: Path, options: ScanOptions) -> None:
+        super().__init__(store, root, options)
+        self.batch_rows = SHARED_BATCH_ROWS if self.shared else BATCH_ROWS
+        self.facts_batch = SHARED_FACTS_BATCH if self.shared else project_facts.BATCH_PROJECTS
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-writer")
         self._writer_future: Future[None] | None = None
+        # Files to parse, in walk order; a batch of them in the worker processes (when started).
+        self.jobs: list[Job] = []
+        self._parsing: list[tuple[list[Job], list[Future[list[Any]]]]] = []
+        self._pool: scan_parse.ParsePool | None = None
+        self._parse_total = 0
+
+    def _values_of(self, job: Job) -> tuple[Any, ...] | None:
+        """A file's values parsed here (None when its name cannot be parsed: recorded); see :mod:`.scan_walk`."""
+        raise NotImplementedError
+
+    def _take_parsed(self, *, force: bool) -> None:
+        """Turn the files to parse into rows to write: inline, or through the worker processes
+        (one batch in flight while the walk goes on; ``force`` waits for every batch)."""
+        jobs, self.jobs = self.jobs, []
+        self._parse_total += len(jobs)
+        if self._pool is None and not self.shared and self._parse_total >= scan_parse.POOL_MIN_FILES:
+            self._pool = scan_parse.ParsePool()
+        if self._pool is None:
+            self._rows_of(jobs, [self._values_of(j) for j in jobs])
+            return
+        if jobs:
+            payload = [(j[1], j[2], j[3], j[5], j[6], j[7]) for j in jobs]
+            self._parsing.append((jobs, self._pool.submit(payload)))
+        while self._parsing and (force or len(self._parsing) > 1):
+            done, futures = self._parsing.pop(0)
+            self._rows_of(done, [v for f in futures for v in f.result()])
+
+    def _rows_of(self, jobs: list[Job], results: list[Any]) -> None:
+        report, root_id = self.report, self.root_id
+        for job, values in zip(jobs, results, strict=True):
+            if values is None:
+                continue
+            if isinstance(values, str):  # a worker could not parse the name
+                log.error("parse_document failed on %s: %s", _safe(job[4]), values)
+                self._problem(job[4], "error", f"could not parse the name: {values}")
+            elif job[0] is None:
+                self.inserts.append((root_id, *values))
+                report.added += 1
+            else:
+                self.updates.append((*values, job[0]))
+                report.updated += 1
+
+    def _close_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
     def _flush(self, *, force: bool = False) -> None:
-        pending = len(self.inserts) + len(self.updates) + len(self.pending_problems)
-        if not pending:
+        pending = len(self.jobs) + len(self.inserts) + len(self.updates) + len(self.pending_problems)
+        if not pending and not (force and self._parsing):
             return
         now = time.monotonic()
         if not force and pending < self.batch_rows and now - self.last_flush < BATCH_SECONDS:
+            return
+        self._take_parsed(force=force)
+        if not (self.inserts or self.updates or self.pending_problems):
             return
         inserts, updates, problems = self.inserts, self.updates, self.pending_problems
         self.inserts, self.updates, self.pending_problems = [], [], []

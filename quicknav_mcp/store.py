@@ -19,6 +19,7 @@ from typing import Any
 import sqlean as sqlite3
 
 from .errors import StoreError
+from .pathkey import path_key
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ def connect(path: str | Path, *, readonly: bool = False, migrate: bool = True) -
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA cache_size = -65536")
         conn.execute("PRAGMA mmap_size = 268435456")
+        conn.create_function("path_key", 1, path_key, deterministic=True)
         _load_extensions(conn)
         if migrate and not readonly:
             apply_migrations(conn, path)
@@ -161,6 +163,10 @@ def apply_migrations(conn: sqlite3.Connection, path: Path | str = "database") ->
         if version <= current:
             continue
         log.info("applying migration %s", name)
+        # Foreign keys are off while a migration runs (a table rebuilt by copy would cascade-delete
+        # its children when the old one is dropped; the pragma is a no-op inside a transaction)
+        # and checked before it commits.
+        conn.execute("PRAGMA foreign_keys = OFF")
         # BEGIN IMMEDIATE so two processes opening an old file at once do not both migrate.
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -170,11 +176,16 @@ def apply_migrations(conn: sqlite3.Connection, path: Path | str = "database") ->
                 continue
             for statement in _split_sql(sql):
                 conn.execute(statement)
+            broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise StoreError(f"migration {name} broke {len(broken)} foreign key(s), first: {tuple(broken[0])}")
             conn.execute(f"PRAGMA user_version = {version}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            conn.execute("PRAGMA foreign_keys = ON")
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..analytics.feedback import impression_metadata
 from ..analytics.search_sessions import CLICK_WINDOW_MS, SEARCH_MODEL
+from ..repo.documents import REL_PATH
 
 SHOWN = 10
 KEEP_LOOKING = 0.85  # chance of looking at the next result after one that was not wanted
@@ -65,7 +66,7 @@ def documents(app: Any) -> dict[str, DocFacts]:
     clients = {r.code: (r.client_names[0] if r.client_names else (r.client or ""), r.name) for r in app.projects.all()}
     out: dict[str, DocFacts] = {}
     for rel, name, dtype, code, rev, room, co, built, copy in app.store.query(
-        "SELECT d.rel_path, d.name, d.doc_type, p.code, d.revision, d.room, d.change_order, d.is_as_built,"
+        f"SELECT {REL_PATH}, d.name, d.doc_type, p.code, d.revision, d.room, d.change_order, d.is_as_built,"
         " d.is_handover_copy FROM documents d JOIN projects p ON p.id = d.project_id"
     ):
         client, description = clients.get(code, ("", ""))
@@ -148,7 +149,9 @@ def with_searches(
         by_id = {h.id: h for h in found.documents}
         rows = (
             app.store.query(
-                f"SELECT id, rel_path FROM documents WHERE id IN ({','.join('?' * len(by_id))})", list(by_id)
+                f"SELECT d.id, {REL_PATH} FROM documents d JOIN projects p ON p.id = d.project_id "
+                f"WHERE d.id IN ({','.join('?' * len(by_id))})",
+                list(by_id),
             )
             if by_id
             else []

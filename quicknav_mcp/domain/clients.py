@@ -119,6 +119,8 @@ def client_names_from_documents(folder: ProjectFolder, names: Iterable[str]) -> 
     seconds: Counter[str] = Counter()
     spellings: dict[str, Counter[str]] = {}
     found: dict[str, None] = {}
+    # Whether a word may spell out the abbreviation: the same words recur in a project's names.
+    spells_abbr: dict[str, bool] = {}
     for name in names:
         stem = name.rsplit(".", 1)[0]
         parts = [p.strip() for p in _SEGMENTS.split(stem.replace("_", " ")) if p.strip()]
@@ -134,7 +136,10 @@ def client_names_from_documents(folder: ProjectFolder, names: Iterable[str]) -> 
                 spellings.setdefault(key, Counter())[second] += 1
         if abbr and " " not in abbr and "-" not in abbr:
             for word in _WORD.findall(stem):
-                if word.lower() not in _GENERIC and _is_abbreviation_of(abbr, word):
+                hit = spells_abbr.get(word)
+                if hit is None:
+                    hit = spells_abbr[word] = word.lower() not in _GENERIC and _is_abbreviation_of(abbr, word)
+                if hit:
                     key = word.lower()
                     spellings.setdefault(key, Counter())[word] += 1
                     found.setdefault(key)

@@ -1,6 +1,7 @@
 """The ``documents`` rows: one column list, one row type, and the SQL that reads and writes them.
 
-The scanner writes rows with :data:`INSERT_SQL` / :data:`UPDATE_SQL` from :func:`document_values`;
+The scanner writes rows with :data:`INSERT_SQL` / :data:`UPDATE_SQL` from :func:`document_values`
+(:data:`WRITE_COLUMNS`);
 the document service and search read them as :class:`DocumentRow` (which satisfies the domain's
 ``DocFacts`` protocol, so the current-revision rule runs on it directly).
 """
@@ -16,10 +17,11 @@ from typing import Any
 
 from ..domain.models import ParsedDocument
 from ..models import DocumentInfo
+from ..pathkey import path_key
 from ..store import Store
 from .sql import in_chunks, join_location, json_list, marks, paging, to_json_list
 
-# What the scanner writes for every file, in this order (``root_id`` and ``indexed_at`` apart).
+# A document row as read, in this order (after ``id``; the project's code and name and the root follow).
 COLUMNS = (
     "project_id",
     "rel_path",
@@ -45,37 +47,49 @@ COLUMNS = (
     "is_handover_copy",
     "duplicate_counter",
 )
-# A read row: the id, the written columns, then its project's code and folder name and its root.
-SELECT = "d.id, " + ", ".join(f"d.{c}" for c in COLUMNS) + ", p.code, p.folder_name, r.path"
+# What the scanner writes for every file, in this order (``root_id`` and ``indexed_at`` apart): the
+# path relative to the root is not stored (it is the project's path and this one), the name is
+# generated from ``project_rel_path`` and ``name_at`` (migration 0010).
+WRITE_COLUMNS = ("project_id", "project_rel_path", "path_key", "name_at", *COLUMNS[4:])
+# The path relative to the root, from the project's (``p``) and the document's (``d``).
+REL_PATH = "iif(p.rel_path = '', d.project_rel_path, p.rel_path || '/' || d.project_rel_path)"
+
+
+def _read(column: str) -> str:
+    return REL_PATH if column == "rel_path" else f"d.{column}"
+
+
+# A read row: the id, the columns, then its project's code and folder name and its root.
+SELECT = "d.id, " + ", ".join(_read(c) for c in COLUMNS) + ", p.code, p.folder_name, r.path"
 # CROSS JOIN fixes the order (documents first): every read selects documents by id, project or
 # series, and left free the planner led with projects on series lookups (~4x slower).
-# The same row without its project and root (see DocumentRepo.series_peers).
-_FACTS_SELECT = "d.id, " + ", ".join(f"d.{c}" for c in COLUMNS) + ", '', '', ''"
+# The same row without its project and root (see DocumentRepo.series_peers; its rel_path is blank too).
+_FACTS_SELECT = "d.id, " + ", ".join("''" if c == "rel_path" else f"d.{c}" for c in COLUMNS) + ", '', '', ''"
 FROM = "documents d CROSS JOIN projects p ON p.id = d.project_id CROSS JOIN roots r ON r.id = d.root_id"
 
 _NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 INSERT_SQL = (
-    f"INSERT INTO documents (root_id, {', '.join(COLUMNS)}) VALUES (?, {marks(len(COLUMNS))}) "
+    f"INSERT INTO documents (root_id, {', '.join(WRITE_COLUMNS)}) VALUES (?, {marks(len(WRITE_COLUMNS))}) "
     # Another process may have indexed the same path meanwhile: take over its row.
-    "ON CONFLICT (root_id, rel_path) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS)
+    "ON CONFLICT (project_id, path_key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in WRITE_COLUMNS)
     + f", indexed_at = {_NOW_SQL}"
 )
 UPDATE_SQL = (
-    "UPDATE documents SET " + ", ".join(f"{c} = ?" for c in COLUMNS) + f", indexed_at = {_NOW_SQL} WHERE id = ?"
+    "UPDATE documents SET " + ", ".join(f"{c} = ?" for c in WRITE_COLUMNS) + f", indexed_at = {_NOW_SQL} WHERE id = ?"
 )
 
 
 def document_values(
-    project_id: int, rel_path: str, project_rel_path: str, name: str, size: int, mtime: float, doc: ParsedDocument
+    project_id: int, project_rel_path: str, name: str, size: int, mtime: float, doc: ParsedDocument
 ) -> tuple[Any, ...]:
-    """The values of :data:`COLUMNS` for one parsed file."""
+    """The values of :data:`WRITE_COLUMNS` for one parsed file (``project_rel_path`` ends with ``name``)."""
     rev = doc.revision
     return (
         project_id,
-        rel_path,
         project_rel_path,
-        name,
+        path_key(project_rel_path),
+        len(project_rel_path) - len(name) + 1,
         (doc.ext or "").lstrip(".").lower(),
         size,
         mtime,
@@ -229,7 +243,7 @@ FACT_COLUMNS = (
     "project_rel_path",
     "rel_path",
 )
-_FACTS_OF_CANDIDATE = ", ".join(f"d.{c}" for c in FACT_COLUMNS) + ", p.code, p.folder_name"
+_FACTS_OF_CANDIDATE = ", ".join(_read(c) for c in FACT_COLUMNS) + ", p.code, p.folder_name"
 
 
 @dataclass(slots=True)
@@ -293,7 +307,7 @@ class DocumentRepo:
     ) -> list[DocumentRow]:
         """Documents of these projects in path order; ``page`` = (limit, offset)."""
         inside = f"d.project_id IN ({marks(len(project_ids))})"
-        sql = f"SELECT {SELECT} FROM {FROM} WHERE {inside} {where} ORDER BY d.rel_path"
+        sql = f"SELECT {SELECT} FROM {FROM} WHERE {inside} {where} ORDER BY {REL_PATH}"
         args: tuple[Any, ...] = (*project_ids, *params)
         if page is not None:
             clause, bounds = paging(*page)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..config import ExtractLimits
 from ..models import SearchIndexStatus
+from ..repo.documents import REL_PATH
 from ..store import Store
 
 
@@ -35,7 +36,8 @@ class Upkeep:
             "WHERE c.doc_id IS NULL OR c.size != d.size OR c.mtime != d.mtime"
         )[0]
         failures = store.query(
-            "SELECT d.rel_path, c.status, c.error FROM document_content c JOIN documents d ON d.id = c.doc_id "
+            f"SELECT {REL_PATH}, c.status, c.error FROM document_content c JOIN documents d ON d.id = c.doc_id "
+            "JOIN projects p ON p.id = d.project_id "
             "WHERE c.status IN ('failed', 'timeout', 'too_large') ORDER BY c.extracted_at DESC LIMIT 10"
         )
         from ..repo.vectors import coverage

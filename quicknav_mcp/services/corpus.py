@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..repo import ProjectRepo
+from ..repo.documents import REL_PATH
 from ..store import Store
 
 MAX_DOC_NAMES = 120  # per project: enough to say what it is, bounded for huge projects
@@ -43,7 +44,7 @@ def project_texts(store: Store) -> dict[str, ProjectText]:
         out[row.code] = ProjectText(row.code, row.name, row.client, list(row.client_names), row.description)
     for r in store.query(
         "SELECT project_id, name FROM (SELECT project_id, name, row_number() OVER "
-        "(PARTITION BY project_id ORDER BY is_archive, mtime DESC) AS k FROM documents) WHERE k <= ?",
+        "(PARTITION BY project_id ORDER BY is_archive, mtime DESC, series_key, id) AS k FROM documents) WHERE k <= ?",
         (MAX_DOC_NAMES,),
     ):
         code = ids.get(r[0])
@@ -65,8 +66,9 @@ def project_documents(store: Store, *, per_project: int = 200) -> dict[str, list
     """(path relative to its root, doc_type) of each project's documents, current ones first."""
     out: dict[str, list[tuple[str, str]]] = {}
     for r in store.query(
-        "SELECT code, rel_path, doc_type FROM (SELECT p.code, d.rel_path, d.doc_type, row_number() OVER "
-        "(PARTITION BY d.project_id ORDER BY d.is_archive, d.revision IS NULL, d.revision DESC, d.mtime DESC) AS k "
+        f"SELECT code, rel_path, doc_type FROM (SELECT p.code, {REL_PATH} AS rel_path, d.doc_type, row_number() OVER "
+        "(PARTITION BY d.project_id ORDER BY d.is_archive, d.revision IS NULL, d.revision DESC, d.mtime DESC, "
+        "d.series_key, d.id) AS k "
         "FROM documents d JOIN projects p ON p.id = d.project_id) WHERE k <= ? ORDER BY code, k",
         (per_project,),
     ):

@@ -192,6 +192,8 @@ class DbTools:
         """Write every row of ``table`` to ``out`` as ``fmt``; times also as ``<column>_local`` in ``tzinfo``."""
         spec, fmt = _check(table, fmt)
         names = [c.name for c in self.db[spec.table].columns]
+        # Generated columns (documents.name) are not in table_info: they follow the stored ones.
+        names += [r[1] for r in self.conn.execute(f'PRAGMA table_xinfo("{spec.table}")') if r[6] in (2, 3)]
         times = [(names.index(c), fn) for c, fn in spec.times.items() if c in names]
         header = [*names, *(f"{names[i]}_local" for i, _ in times)]
         rows = self._rows(spec, names, times, tzinfo, parse_json=fmt != "csv")

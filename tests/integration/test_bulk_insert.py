@@ -35,7 +35,7 @@ def _rows(root_id: int, project_ids: list[int], count: int) -> list[tuple[Any, .
         name = NAMES[i % len(NAMES)].format(code=code, client=client, n=i)
         rel_pp = "/".join((*folders, name))
         doc = parse_document(folders, name)
-        values = document_values(pid, f"Project Folders/{folder}/{rel_pp}", rel_pp, name, 100 + i, 1.7e9 + i, doc)
+        values = document_values(pid, rel_pp, name, 100 + i, 1.7e9 + i, doc)
         rows.append((root_id, *values))
     return rows
 

@@ -16,6 +16,7 @@ import sqlean as sqlite3
 from quicknav_mcp.indexers import project_facts
 
 from quicknav_mcp.domain import parse_project_folder
+from quicknav_mcp.repo.documents import REL_PATH
 from quicknav_mcp.store import Store, connect, migrations
 
 FTS = ("search_docs", "search_docs_tri", "search_projects", "search_projects_tri")
@@ -50,7 +51,11 @@ def _fill(conn: sqlite3.Connection, source: Path) -> None:
     """Copy an indexed database's rows in (through the triggers), then change them every way they change."""
     conn.execute("ATTACH DATABASE ? AS src", (str(source),))
     for table, columns in _COPY.items():
-        conn.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM src.{table} ORDER BY id")
+        source = f"SELECT {columns} FROM src.{table} ORDER BY id"
+        if table == "documents":  # since 0010 the root-relative path is computed, not stored
+            cols = ", ".join(REL_PATH if c == "rel_path" else f"d.{c}" for c in columns.split(", "))
+            source = f"SELECT {cols} FROM src.documents d JOIN src.projects p ON p.id = d.project_id ORDER BY d.id"
+        conn.execute(f"INSERT INTO {table} ({columns}) {source}")
     conn.execute("DETACH DATABASE src")
     _change(conn, 1)
 
@@ -65,11 +70,24 @@ def _change(conn: sqlite3.Connection, step: int) -> None:
             "ON CONFLICT (doc_id) DO UPDATE SET text = excluded.text",
             (doc, f"Tesira rack {i} loading dock step {step}"),
         )
-    conn.execute("UPDATE documents SET name = 'Renamed ' || name WHERE id IN (?, ?)", (ids[step], ids[step + 20]))
+    if "name_at" in {r[1] for r in conn.execute("PRAGMA table_info(documents)")}:  # 0010: name from the path
+        renamed = "substr(project_rel_path, 1, name_at - 1) || 'Renamed ' || name"
+        rename = f"project_rel_path = {renamed}, path_key = path_key({renamed})"
+        move = (
+            "project_rel_path = 'Moved/' || project_rel_path, name_at = name_at + 6, "
+            "path_key = path_key('Moved/' || project_rel_path)"
+        )
+    else:
+        # A renamed file's path ends with its new name, as the scanner writes it.
+        rename = (
+            "name = 'Renamed ' || name, project_rel_path = "
+            "substr(project_rel_path, 1, length(project_rel_path) - length(name)) || 'Renamed ' || name"
+        )
+        move = "project_rel_path = 'Moved/' || project_rel_path"
+    conn.execute(f"UPDATE documents SET {rename} WHERE id IN (?, ?)", (ids[step], ids[step + 20]))
     conn.execute("UPDATE documents SET doc_type = 'swms' WHERE id = ?", (ids[step + 5],))
     conn.execute(
-        "UPDATE documents SET project_id = (SELECT max(id) FROM projects), "
-        "project_rel_path = 'Moved/' || project_rel_path WHERE id = ?",
+        f"UPDATE documents SET project_id = (SELECT max(id) FROM projects), {move} WHERE id = ?",
         (ids[step + 10],),
     )
     conn.execute("DELETE FROM documents WHERE id = ?", (ids[step + 15],))

@@ -22,6 +22,7 @@ import pytest
 import sqlean as sqlite3
 
 from quicknav_mcp.demo.firm import generate_firm
+from quicknav_mcp.repo.documents import REL_PATH
 
 QUICKNAV = [sys.executable, "-m", "quicknav_mcp.cli"]
 # The same command with small write batches, so that however fast the machine there are many
@@ -134,7 +135,11 @@ def _snapshot(db: Path, only: set[str] | None = None) -> dict[str, Any]:
         for table in ("projects", "documents"):
             keys[table] = {
                 rid: (keys["roots"][root_id], rel)
-                for rid, root_id, rel in conn.execute(f"SELECT id, root_id, rel_path FROM {table}")
+                for rid, root_id, rel in conn.execute(
+                    "SELECT id, root_id, rel_path FROM projects"
+                    if table == "projects"
+                    else f"SELECT d.id, d.root_id, {REL_PATH} FROM documents d JOIN projects p ON p.id = d.project_id"
+                )
             }
         tables = [
             (name, sql or "")

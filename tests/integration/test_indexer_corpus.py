@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from quicknav_mcp.indexers.filesystem import scan_root
 
+from quicknav_mcp.repo.documents import REL_PATH
 from quicknav_mcp.store import Store
 
 pytestmark = pytest.mark.corpus
@@ -38,7 +39,9 @@ def test_real_catalogue_indexes_completely(real_paths: list[str], tmp_path: Path
         assert store.query_one("SELECT count(*) FROM projects")[0] == 14
         assert store.query_one("SELECT count(*) FROM documents")[0] == 1792
         assert store.query_one("SELECT sum(doc_count) FROM projects")[0] == 1792
-        assert {r[0] for r in store.query("SELECT rel_path FROM documents")} == set(real_paths)
+        assert {
+            r[0] for r in store.query(f"SELECT {REL_PATH} FROM documents d JOIN projects p ON p.id = d.project_id")
+        } == set(real_paths)
         ranges = {r[0] for r in store.query("SELECT DISTINCT range_folder FROM projects")}
         assert ranges == {"17000 - 17999", "18000 - 18999", "20000 - 20999", "21000 - 21999"}
         clients = {r["code"]: json.loads(r["client_names"]) for r in store.query("SELECT * FROM projects")}

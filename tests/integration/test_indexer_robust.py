@@ -12,6 +12,7 @@ from quicknav_mcp.indexers import scan_base, scan_walk
 from quicknav_mcp.indexers.filesystem import scan_root, scan_roots
 
 from quicknav_mcp.errors import ConfigError
+from quicknav_mcp.repo.documents import REL_PATH
 from quicknav_mcp.store import Store
 
 P1 = "21614 - PLWRX  TR L1 Upgrades"
@@ -46,7 +47,7 @@ def root(tmp_path: Path) -> Path:
 
 
 def rels(store: Store) -> set[str]:
-    return {r[0] for r in store.query("SELECT rel_path FROM documents")}
+    return {r[0] for r in store.query(f"SELECT {REL_PATH} FROM documents d JOIN projects p ON p.id = d.project_id")}
 
 
 def problems(store: Store, scan_id: int) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from quicknav_mcp.indexers import scan_base, scan_walk, scan_write
 from quicknav_mcp.indexers.filesystem import ScanProgress, ScanReport, scan_root, scan_roots
 
 from quicknav_mcp.domain import parse_document
+from quicknav_mcp.repo.documents import REL_PATH
 from quicknav_mcp.store import Store
 
 PF = "Project Folders"
@@ -70,7 +71,12 @@ def firm(tmp_path: Path) -> Path:
 
 
 def docs(store: Store) -> dict[str, dict]:
-    return {r["rel_path"]: dict(r) for r in store.query("SELECT * FROM documents")}
+    return {
+        r["rel_path"]: dict(r)
+        for r in store.query(
+            f"SELECT d.*, {REL_PATH} AS rel_path FROM documents d JOIN projects p ON p.id = d.project_id"
+        )
+    }
 
 
 def projects(store: Store) -> dict[str, dict]:

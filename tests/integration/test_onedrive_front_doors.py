@@ -21,6 +21,7 @@ from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.demo.plan import plan_firm
 from quicknav_mcp.errors import ConfigError
+from quicknav_mcp.repo.documents import REL_PATH
 from quicknav_mcp.server import build_server
 
 from ._graph import BASE, FakeCredential, client_for, drive_from_plan
@@ -47,7 +48,7 @@ async def test_mcp_finds_onedrive_documents_after_a_sync(tmp_path: Path, firm: A
         with client_for(drive) as client:
             assert od.sync_source(app.store, source, client).status == "done"
         code, name, rel = app.store.query_one(
-            "SELECT p.code, d.name, d.rel_path FROM documents d JOIN projects p ON p.id = d.project_id "
+            f"SELECT p.code, d.name, {REL_PATH} FROM documents d JOIN projects p ON p.id = d.project_id "
             "WHERE d.doc_type = 'lld' AND NOT d.is_archive ORDER BY d.id LIMIT 1"
         )
     server = build_server(lambda: App.open(config))
@@ -138,7 +139,8 @@ def test_serving_poller_follows_changes(tmp_path: Path, firm: Any) -> None:
             poller.stop()
         assert all(r.status == "done" for r in synced)
         size = app.store.query_one(
-            "SELECT size FROM documents WHERE root_id = ? AND rel_path = ?",
+            "SELECT d.size FROM documents d JOIN projects p ON p.id = d.project_id "
+            f"WHERE d.root_id = ? AND {REL_PATH} = ?",
             (source.root_id, first.rel.split("/", 1)[1]),
         )[0]
         assert size == 777

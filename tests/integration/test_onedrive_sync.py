@@ -13,6 +13,7 @@ from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.demo.plan import plan_firm
 from quicknav_mcp.errors import ConfigError
+from quicknav_mcp.repo.documents import REL_PATH
 from quicknav_mcp.store import Store
 
 from ._graph import FakeCredential, FakeDrive, client_for, drive_from_plan
@@ -38,7 +39,11 @@ def drive(firm: Any) -> FakeDrive:
 
 def docs(store: Store, root_id: int) -> dict[str, tuple[int, int, int]]:
     """rel_path -> (id, project id, size) of the source's documents."""
-    rows = store.query("SELECT rel_path, id, project_id, size FROM documents WHERE root_id = ?", (root_id,))
+    rows = store.query(
+        f"SELECT {REL_PATH}, d.id, d.project_id, d.size FROM documents d JOIN projects p ON p.id = d.project_id "
+        "WHERE d.root_id = ?",
+        (root_id,),
+    )
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
@@ -79,17 +84,17 @@ def test_rows_match_the_scanner_on_the_same_tree(tmp_path: Path, firm: Any, driv
     root = tmp_path / "firm"
     write_plan(root, firm, content=False)
     cols = (
-        "rel_path, project_rel_path, name, ext, doc_type, phase, revision, revision_scheme, status_tags, is_as_built, "
-        "doc_date, room, change_order, series_key, is_archive, is_handover_copy"
+        f"{REL_PATH}, project_rel_path, name, ext, doc_type, phase, revision, revision_scheme, status_tags, "
+        "is_as_built, doc_date, room, change_order, series_key, is_archive, is_handover_copy"
     )
     with App.open(load_config(db=tmp_path / "disk.db", roots=[root / FOLDER], env={})) as disk:
         disk.indexing.reindex()
-        on_disk = set(disk.store.query(f"SELECT {cols} FROM documents"))
+        on_disk = set(disk.store.query(f"SELECT {cols} FROM documents d JOIN projects p ON p.id = d.project_id"))
         disk_projects = set(disk.store.query("SELECT code, folder_name, rel_path, range_folder FROM projects"))
     with App.open(load_config(db=tmp_path / "cloud.db", env={})) as cloud:
         source = od.add_source(cloud.store, "b!drive1", FOLDER)
         assert sync(cloud.store, source, drive).status == "done"
-        in_cloud = set(cloud.store.query(f"SELECT {cols} FROM documents"))
+        in_cloud = set(cloud.store.query(f"SELECT {cols} FROM documents d JOIN projects p ON p.id = d.project_id"))
         cloud_projects = set(cloud.store.query("SELECT code, folder_name, rel_path, range_folder FROM projects"))
     assert {tuple(r) for r in in_cloud} == {tuple(r) for r in on_disk}
     assert {tuple(r) for r in cloud_projects} == {tuple(r) for r in disk_projects}
@@ -328,16 +333,22 @@ def test_real_paths_give_the_same_rows_as_the_scanner(tmp_path: Path, real_paths
     for line in real_paths:
         drive.file(line.replace("\\", "/"))
     cols = (
-        "rel_path, project_rel_path, doc_type, phase, revision, status_tags, doc_date, room, change_order, series_key"
+        f"{REL_PATH}, project_rel_path, doc_type, phase, revision, status_tags, doc_date, room, change_order, "
+        "series_key"
     )
     with App.open(load_config(db=tmp_path / "disk.db", roots=[root / FOLDER], env={})) as disk:
         disk.indexing.reindex()
-        on_disk = {tuple(r) for r in disk.store.query(f"SELECT {cols} FROM documents")}
+        on_disk = {
+            tuple(r) for r in disk.store.query(f"SELECT {cols} FROM documents d JOIN projects p ON p.id = d.project_id")
+        }
     with App.open(load_config(db=tmp_path / "cloud.db", env={})) as cloud:
         source = od.add_source(cloud.store, "b!drive1", FOLDER)
         report = sync(cloud.store, source, drive)
         assert report.status == "done" and report.problems == 0
-        in_cloud = {tuple(r) for r in cloud.store.query(f"SELECT {cols} FROM documents")}
+        in_cloud = {
+            tuple(r)
+            for r in cloud.store.query(f"SELECT {cols} FROM documents d JOIN projects p ON p.id = d.project_id")
+        }
     assert len(on_disk) > 1500
     assert in_cloud == on_disk
 
@@ -380,4 +391,4 @@ def test_swaps_and_reused_paths_keep_the_right_ids(app: App, drive: FakeDrive) -
     assert store.query_one("SELECT doc_id FROM onedrive_items WHERE item_id = ?", (reborn,))[0] is not None
     # Nothing is left parked on a temporary path.
     assert store.query_one("SELECT count(*) FROM projects WHERE rel_path LIKE char(0) || '%'")[0] == 0
-    assert store.query_one("SELECT count(*) FROM documents WHERE rel_path LIKE char(0) || '%'")[0] == 0
+    assert store.query_one("SELECT count(*) FROM documents WHERE path_key != path_key(project_rel_path)")[0] == 0

@@ -29,7 +29,10 @@ def _table_columns(store: Store, table: str) -> list[str]:
 
 def test_the_column_lists_are_the_tables(store: Store) -> None:
     docs = _table_columns(store, "documents")
-    assert [c for c in docs if c not in ("id", "root_id", "indexed_at")] == list(documents_repo.COLUMNS)
+    assert [c for c in docs if c not in ("id", "root_id", "indexed_at")] == list(documents_repo.WRITE_COLUMNS)
+    # Read: every stored or generated column, and the root-relative path computed from the project's.
+    readable = {r[1] for r in store.query("PRAGMA table_xinfo(documents)")}
+    assert set(documents_repo.COLUMNS) - readable == {"rel_path"}
     projects = _table_columns(store, "projects")
     assert set(projects_repo.COLUMNS) <= set(projects)
     assert set(projects_repo.WRITE_COLUMNS) <= set(projects)

@@ -14,6 +14,7 @@ from quicknav_mcp.analytics.search_sessions import CLICK_WINDOW_MS, search_sessi
 from quicknav_mcp.ml.lambdamart import CompleteTrees, LambdaMARTParams, RankingSet, fit_lambdamart, ranking_metrics
 from quicknav_mcp.ml.registry import pack_arrays, unpack_arrays
 from quicknav_mcp.predict.gbm import ArrayGBM
+from quicknav_mcp.repo.documents import REL_PATH
 from quicknav_mcp.search.features import FEATURES, N_FEATURES
 from quicknav_mcp.store import Store
 
@@ -161,5 +162,8 @@ def test_capture_replays_hand_weighted_candidates_as_feature_rows(firm_copy: tup
         assert np.all(np.diff(rank) > 0)  # in hand-weighted order
         assert rows.x[0, FEATURES.index("hand_score")] == pytest.approx(1.0)
         assert rows.x[:, FEATURES.index("type_asked")].min() == 1.0  # "design" names a family
-        top = app.store.query("SELECT rel_path FROM documents WHERE id = ?", (res.documents[0].id,))[0][0]
+        top = app.store.query(
+            f"SELECT {REL_PATH} FROM documents d JOIN projects p ON p.id = d.project_id WHERE d.id = ?",
+            (res.documents[0].id,),
+        )[0][0]
         assert rows.paths[0] == top

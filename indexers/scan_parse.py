@@ -1,0 +1,68 @@
+"""Parsing the files a scan found: inline, or in worker processes when there are many.
+
+Parsing a name (:func:`quicknav_mcp.domain.parse_document`) is most of a first scan's CPU and
+holds the GIL, so a scan that has more than :data:`POOL_MIN_FILES` names to parse hands them, a
+batch at a time, to :data:`WORKERS` processes while it goes on listing folders. Results come
+back in the order the files were found, so rows (and their ids) are the same either way. The
+watcher's (``shared``) scans are small and never start processes. The project facts a scan
+recomputes at its end go through the same workers when they were started.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+from quicknav_mcp.domain import parse_document
+from quicknav_mcp.domain.models import ProjectFolder
+from quicknav_mcp.repo.documents import document_values
+
+from . import project_facts
+
+#: Names parsed inline before a scan starts worker processes.
+POOL_MIN_FILES = 20_000
+#: Worker processes (one per core, at most two: the scan's own thread walks and a helper writes).
+WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+#: What a worker needs of one file: ``(project_id, folders, name, project_rel_path, size, mtime)``.
+Payload = tuple[int, tuple[str, ...], str, str, int, float]
+
+
+def parse_values(payload: list[Payload]) -> list[tuple[Any, ...] | str]:
+    """Each file's ``documents`` values, or why its name could not be parsed (runs in a worker)."""
+    out: list[tuple[Any, ...] | str] = []
+    for pid, folders, name, rel_pp, size, mtime in payload:
+        try:
+            out.append(document_values(pid, rel_pp, name, size, mtime, parse_document(folders, name)))
+        except Exception as exc:  # a parser bug on one odd name must not stop the scan
+            out.append(f"{type(exc).__name__}: {exc}")
+    return out
+
+
+class ParsePool:
+    """Worker processes parsing batches of names; each batch is split evenly between them."""
+
+    def __init__(self) -> None:
+        # fork where there is one: the workers start at once with the parser loaded, and the caller's
+        # main module is not imported again (spawn would re-run a script that scans at top level).
+        # They only parse names: never the database, locks or logging the scan's threads hold.
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        self._pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context(method))
+
+    def submit(self, payload: list[Payload]) -> list[Future[list[tuple[Any, ...] | str]]]:
+        step = -(-len(payload) // WORKERS)
+        return [self._pool.submit(parse_values, payload[i : i + step]) for i in range(0, len(payload), step)]
+
+    def facts(self, items: list[tuple[ProjectFolder, list[str]]]) -> list[tuple[int, list[str]]]:
+        """Project facts (:func:`.project_facts.compute_all`) split between the workers, in order."""
+        step = max(1, -(-len(items) // (WORKERS * 4)))
+        chunks = [items[i : i + step] for i in range(0, len(items), step)]
+        return [fact for part in self._pool.map(project_facts.compute_all, chunks) for fact in part]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+__all__ = ["POOL_MIN_FILES", "WORKERS", "ParsePool", "Payload", "parse_values"]

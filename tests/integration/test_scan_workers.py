@@ -1,0 +1,109 @@
+"""A scan that parses names in worker processes, or lists folders ahead of its walk, writes exactly the rows
+a plain scan writes."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+from quicknav_mcp.indexers import scan_base, scan_parse, scan_prefetch, scan_walk, scan_write
+from quicknav_mcp.indexers.filesystem import scan_root
+
+from quicknav_mcp.demo.firm import generate_firm
+from quicknav_mcp.repo.documents import REL_PATH
+from quicknav_mcp.store import Store
+
+ROWS = (
+    f"SELECT d.id, {REL_PATH}, d.project_rel_path, d.name, d.ext, d.size, d.mtime, d.doc_type, d.phase, d.revision, "
+    "d.status_tags, d.doc_date, d.series_key, d.is_archive, d.path_key FROM documents d "
+    "JOIN projects p ON p.id = d.project_id ORDER BY d.id"
+)
+
+
+@pytest.fixture(scope="module")
+def firm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("firm")
+    generate_firm(root, projects=12, seed=5, content=False)
+    return root
+
+
+def _scan(db: Path, root: Path) -> tuple[list[tuple], list[tuple], dict]:
+    store = Store(db)
+    try:
+        report = scan_root(store, root).to_dict()
+        rows = [tuple(r) for r in store.query(ROWS)]
+        docs = [
+            tuple(r) for r in store.query("SELECT id, name, folders, project, code FROM search_doc_rows ORDER BY id")
+        ]
+        docs += [tuple(r) for r in store.query("SELECT id, code, doc_count, client_names FROM projects ORDER BY id")]
+    finally:
+        store.close()
+    return rows, docs, {k: report[k] for k in ("files_seen", "added", "updated", "problems")}
+
+
+def test_worker_processes_write_the_rows_an_inline_scan_writes(
+    firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inline = _scan(tmp_path / "inline.db", firm)
+    started: list[int] = []
+    real = scan_parse.ParsePool.submit
+
+    def counting(self: scan_parse.ParsePool, payload: list) -> list:
+        started.append(len(payload))
+        return real(self, payload)
+
+    facts: list[int] = []
+    real_facts = scan_parse.ParsePool.facts
+
+    def counting_facts(self: scan_parse.ParsePool, items: list) -> list:
+        facts.append(len(items))
+        return real_facts(self, items)
+
+    monkeypatch.setattr(scan_parse, "POOL_MIN_FILES", 0)
+    monkeypatch.setattr(scan_parse.ParsePool, "submit", counting)
+    monkeypatch.setattr(scan_parse.ParsePool, "facts", counting_facts)
+    monkeypatch.setattr(scan_write, "BATCH_ROWS", 50)  # several batches in flight one after another
+    pooled = _scan(tmp_path / "pooled.db", firm)
+    assert len(started) > 2 and sum(started) == inline[2]["added"]
+    assert sum(facts) == 12  # every project's facts came from the workers too
+    assert pooled == inline
+    assert inline[2]["added"] == inline[2]["files_seen"] > 100
+
+
+def test_a_name_the_parser_rejects_in_a_worker_is_a_problem_not_a_failed_scan() -> None:
+    values = scan_parse.parse_values([(1, ("3. PMO",), "21614 - Scope.docx", "3. PMO/21614 - Scope.docx", 10, 1.0)])
+    assert isinstance(values[0], tuple) and values[0][1] == "3. PMO/21614 - Scope.docx"
+    broken = scan_parse.parse_values([(1, None, "x.pdf", "x.pdf", 1, 1.0)])  # type: ignore[list-item]
+    assert isinstance(broken[0], str) and broken[0].startswith("TypeError")
+
+
+def test_folders_listed_ahead_give_the_walk_the_same_rows_and_problems(
+    firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folders = sorted(p for p in firm.rglob("*") if p.is_dir() and p.parent.parent.parent.name == "Project Folders")
+    denied = folders[len(folders) // 2]  # a folder inside a project: its listing fails as an ACL would
+    real = scan_base._scandir
+
+    def scandir(path):
+        if os.fspath(path) == os.fspath(denied):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(scan_base, "_scandir", scandir)
+    listed: list[str] = []
+    real_next = scan_prefetch.Prefetcher.next
+
+    def counting(self: scan_prefetch.Prefetcher) -> scan_prefetch.Listing:
+        listing = real_next(self)
+        listed.extend(listing)
+        return listing
+
+    monkeypatch.setattr(scan_prefetch.Prefetcher, "next", counting)
+    walked = _scan(tmp_path / "walked.db", firm)
+    assert not listed
+    monkeypatch.setattr(scan_walk, "PREFETCH_MIN_PROJECTS", 0)
+    ahead = _scan(tmp_path / "ahead.db", firm)
+    assert str(denied) in listed and len(listed) > 20
+    assert ahead == walked and walked[2]["problems"] == 1
