@@ -87,4 +87,5 @@ class BackgroundIndexer:
                 log.info("search index: %d extracted, %d embedded", extracted, embedded)
             if not extracted and not embedded:
                 break
+        self.service.segments.merge()  # full-text indexes back to one segment each (segments.py)
         self._seen = store.generation()

@@ -12,6 +12,7 @@ from ..repo.documents import DocumentFacts
 from ..services.projects import ProjectService
 from ..store import Store
 from .alternatives import widen
+from .candidates import CandidateTable
 from .current import CurrentRevisions
 from .facets import document_facets, statuses
 from .facts import FactRetriever
@@ -56,6 +57,7 @@ class DocumentSearch:
         semantic: Semantic,
         current: CurrentRevisions,
         popularity: PopularitySource,
+        table: CandidateTable | None = None,
     ) -> None:
         self.store = store
         self.projects = projects
@@ -68,6 +70,7 @@ class DocumentSearch:
         self.semantic = semantic
         self.current = current
         self.popularity = popularity
+        self.table = table if table is not None else CandidateTable(store, current.versions)
 
     def search(
         self,
@@ -137,7 +140,9 @@ class DocumentSearch:
         if mode == "semantic" and not semantic_used:
             lists = [entry for entry in lists if entry[0] == "facts"]
         fused, sources = rrf(lists)
-        candidates = self.rows.facts_by_ids(list(fused), scope.sql(), scope.params)
+        candidates = self.table.facts(list(fused), scope)
+        if candidates is None:  # the in-memory table is being rebuilt: read them from the store
+            candidates = self.rows.facts_by_ids(list(fused), scope.sql(), scope.params)
         self.current.mark(candidates)
         ranked = self.rerank(candidates, fused, sources, pq, user, sims)
         if self.learned is not None:  # a model trained on clicks may re-order them (learned.py)

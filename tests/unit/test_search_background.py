@@ -17,11 +17,21 @@ class FakeStore:
         return self.gen
 
 
+class FakeSegments:
+    def __init__(self) -> None:
+        self.merges = 0
+
+    def merge(self) -> dict[str, float]:
+        self.merges += 1
+        return {}
+
+
 class FakeService:
     """Counts passes; each pass 'extracts' until ``pending`` runs out or it is cancelled."""
 
     def __init__(self, pending: int = 0, slow: float = 0.0) -> None:
         self.store = FakeStore()
+        self.segments = FakeSegments()
         self.pending = pending
         self.slow = slow
         self.calls = 0
@@ -61,6 +71,7 @@ def test_wake_runs_a_pass_until_nothing_is_left() -> None:
     assert worker.stop(timeout=5)
     assert service.pending == 0
     assert service.calls == 4  # 256 + 256 + 88, then one empty slice ends the pass
+    assert service.segments.merges == 1  # then the full-text indexes are merged, once a pass
 
 
 def test_a_pass_is_cancelled_by_stop() -> None:

@@ -1,0 +1,54 @@
+"""Keeping the full-text indexes in one segment each, so a query reads one b-tree per word.
+
+The scanner writes documents in many small transactions; FTS5 adds a segment per transaction
+and merges them only now and then (``automerge``), so after indexing a firm a word's postings
+sit in a dozen segments that every query walks and merges. Measured at 116k documents, merging
+them (FTS5 ``optimize``, ~1 s for the documents index) made the same MATCH 2-4x cheaper
+(``"stonebridge" AND ...``: 4.5 -> 1.1 ms; ``"level"``: 4.6 -> 1.5 ms). The background indexer
+calls :meth:`SegmentMerger.merge` after each pass; it does nothing unless what the indexes are
+built from changed since its last merge.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ..errors import StoreError
+from ..store import DatabaseError, Store
+from .versions import Versions
+
+log = logging.getLogger(__name__)
+
+FTS_TABLES = ("search_docs", "search_projects", "search_docs_tri", "search_projects_tri")
+
+
+class SegmentMerger:
+    """Merges the segments of every full-text index when the documents, content or projects changed."""
+
+    def __init__(self, store: Store, versions: Versions) -> None:
+        self.store = store
+        self.versions = versions
+        self._merged: object = None
+
+    def merge(self, *, force: bool = False) -> dict[str, float]:
+        """Seconds spent per index ({} when nothing changed since the last merge, or read-only)."""
+        version = self.versions.get("documents", "content", "projects")
+        if (version == self._merged and not force) or self.store.readonly:
+            return {}
+        spent: dict[str, float] = {}
+        present = {r[0] for r in self.store.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        for table in FTS_TABLES:
+            if table not in present:
+                continue
+            t0 = time.perf_counter()
+            try:
+                with self.store.transaction() as conn:  # one index at a time: writers wait ~1 s at most
+                    conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+            except (DatabaseError, StoreError) as exc:  # a busy or read-only store: try again after the next change
+                log.warning("could not merge the %s index: %s", table, exc)
+                return spent
+            spent[table] = round(time.perf_counter() - t0, 3)
+        self._merged = version
+        log.info("full-text indexes merged: %s", spent)
+        return spent

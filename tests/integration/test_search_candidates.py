@@ -1,0 +1,90 @@
+"""The in-memory candidate table reads the same facts as SQL, follows the store's changes, and the
+segment merger leaves every search answer as it was."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from quicknav_mcp.app import App
+from quicknav_mcp.config import load_config
+from quicknav_mcp.demo import generate_firm
+from quicknav_mcp.search.candidates import CandidateTable
+from quicknav_mcp.search.scope import Scope
+from quicknav_mcp.search.segments import SegmentMerger
+
+QUERIES = ["as built design", "sales po report", "floor plan", "boardroom", "rev 2", "CO3", "hearing loop"]
+
+
+@pytest.fixture()
+def app(tmp_path: Path):
+    root = tmp_path / "firm"
+    generate_firm(root, projects=12, seed=3, content=False)
+    app = App.open(load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    app.indexing.reindex()
+    yield app
+    app.close()
+
+
+def _answers(app: App) -> list[list[tuple[int, float, tuple[str, ...], bool]]]:
+    out = []
+    for q in QUERIES:
+        res = app.search.search_documents(q, mode="lexical", limit=20)
+        out.append([(d.id, d.score, tuple(d.why), d.is_current) for d in res.documents] + [res.total_count])
+    return out
+
+
+def test_table_facts_equal_the_sql_facts(app: App) -> None:
+    ids = [r[0] for r in app.store.query("SELECT id FROM documents ORDER BY id")]
+    table = CandidateTable(app.store, app.search.versions)
+    from_table = table.facts([*ids, 10**9], Scope())  # an id that does not exist is left out
+    from_sql = app.search.document_search.rows.facts_by_ids(ids)
+    assert from_table is not None and len(from_table) == len(ids)
+    for i in ids:
+        assert dataclasses.asdict(from_table[i]) == dataclasses.asdict(from_sql[i])
+    assert table.size_bytes() > 0
+
+
+def test_table_applies_the_scope_conditions(app: App) -> None:
+    project = app.projects.all()[0]
+    scope = Scope()
+    scope.add("d.project_id = ?", project.id)
+    ids = [r[0] for r in app.store.query("SELECT id FROM documents ORDER BY id")]
+    found = CandidateTable(app.store, app.search.versions).facts(ids, scope)
+    assert found is not None and found
+    assert {d.project_id for d in found.values()} == {project.id}
+    assert set(found) == set(app.search.document_search.rows.facts_by_ids(ids, scope.sql(), scope.params))
+
+
+def test_searches_answer_alike_with_and_without_the_table(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    with_table = _answers(app)
+    monkeypatch.setattr(CandidateTable, "facts", lambda self, ids, scope: None)  # always read with SQL
+    assert _answers(app) == with_table
+
+
+def test_table_follows_a_changed_document(app: App) -> None:
+    table = app.search.candidates
+    doc_id = app.store.query_one("SELECT id FROM documents ORDER BY id LIMIT 1")[0]
+    before = table.facts([doc_id], Scope())
+    assert before is not None
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE documents SET revision = 77, doc_type = 'swms' WHERE id = ?", (doc_id,))
+    after = table.facts([doc_id], Scope())  # a small firm is rebuilt inline
+    assert after is not None and (after[doc_id].revision, after[doc_id].doc_type) == (77, "swms")
+    assert dataclasses.asdict(after[doc_id]) == dataclasses.asdict(
+        app.search.document_search.rows.facts_by_ids([doc_id])[doc_id]
+    )
+
+
+def test_merging_segments_keeps_every_answer(app: App) -> None:
+    before = _answers(app)
+    merger = SegmentMerger(app.store, app.search.versions)
+    spent = merger.merge()
+    assert set(spent) == {"search_docs", "search_projects", "search_docs_tri", "search_projects_tri"}
+    assert merger.merge() == {}  # nothing changed since
+    assert _answers(app) == before
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE documents SET name = 'Renamed ' || name WHERE id = (SELECT min(id) FROM documents)")
+    assert "search_docs" in merger.merge()
