@@ -125,6 +125,12 @@ class CandidateTable:
     def facts(self, ids: Sequence[int], scope: Scope) -> dict[int, DocumentFacts] | None:
         """The facts of the ``ids`` that exist and meet ``scope``'s conditions (by id), or None
         when the table does not match the store right now (then read them with SQL)."""
+        found = self.existing(ids, scope)
+        return None if found is None else self.read(found)
+
+    def existing(self, ids: Sequence[int], scope: Scope) -> list[int] | None:
+        """The ``ids`` (in their order) of documents that exist and meet ``scope``'s conditions,
+        without building their facts; None when the table does not match the store."""
         snap = self.current()
         if snap is None:
             return None
@@ -138,7 +144,15 @@ class CandidateTable:
                 )
             }
             ids = [i for i in ids if i in keep]
+        slot, project_id, projects, n = snap.slot, snap.project_id, snap.projects, len(snap.slot)
+        return [i for i in ids if 0 <= i < n and slot[i] >= 0 and project_id[slot[i]] in projects]
+
+    def read(self, ids: Sequence[int]) -> dict[int, DocumentFacts]:
+        """The facts of ``ids`` (as :meth:`existing` returned them) from the latest table."""
+        snap = self._snapshot
         out: dict[int, DocumentFacts] = {}
+        if snap is None:
+            return out
         for i in ids:
             d = snap.facts(i)
             if d is not None:

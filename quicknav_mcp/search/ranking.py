@@ -137,3 +137,21 @@ def document_boost(d: CandidateFacts, ctx: RankContext) -> tuple[float, list[str
         mult *= 1.0 + 0.15 * m
         why.append("your recent project")
     return mult, why
+
+
+def boost_bound(ctx: RankContext) -> float:
+    """The largest multiplier :func:`document_boost` can give any candidate under ``ctx``: search
+    stops reading candidates whose fused score times this cannot reach the page (keep in step)."""
+    pq = ctx.pq
+    bound = 1.5 if ctx.codes else 1.0
+    if pq.doc_types:
+        bound *= 1.6
+    for _, _, hit, miss, _ in ctx.asked:
+        bound *= max(hit, miss)
+    bound *= 1.5 if pq.as_built else 1.05
+    if pq.revision is None:
+        bound *= 1.3  # current
+    bound *= 1.1  # recency
+    bound *= 1.0 + 0.1 * max(0.0, max(ctx.popularity.values(), default=0.0))
+    bound *= 1.0 + 0.15 * max(0.0, max(ctx.mine.values(), default=0.0))
+    return bound

@@ -4,6 +4,7 @@ segment merger leaves every search answer as it was."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.demo import generate_firm
 from quicknav_mcp.search.candidates import CandidateTable
+from quicknav_mcp.search.documents import DocumentSearch
+from quicknav_mcp.search.query import parse_query
+from quicknav_mcp.search.ranking import RankContext, boost_bound, document_boost
 from quicknav_mcp.search.scope import Scope
 from quicknav_mcp.search.segments import SegmentMerger
 
@@ -88,3 +92,39 @@ def test_merging_segments_keeps_every_answer(app: App) -> None:
     with app.store.transaction() as conn:
         conn.execute("UPDATE documents SET name = 'Renamed ' || name WHERE id = (SELECT min(id) FROM documents)")
     assert "search_docs" in merger.merge()
+
+
+def test_reading_only_the_best_candidates_gives_the_whole_ranking(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    queries = [*QUERIES, "floor", "design", "room", "proposal"]
+    pages = [(10, 0), (5, 3), (20, 15)]
+
+    def answers() -> list:
+        out = []
+        for q in queries:
+            for limit, offset in pages:
+                res = app.search.search_documents(q, mode="lexical", limit=limit, offset=offset, include_facets=False)
+                out.append([(d.id, d.score, tuple(d.why)) for d in res.documents] + [res.total_count])
+        return out
+
+    read: list[int] = []
+    real_read = CandidateTable.read
+
+    def counting(self: CandidateTable, ids: list[int]):
+        read.append(len(ids))
+        return real_read(self, ids)
+
+    monkeypatch.setattr(CandidateTable, "read", counting)
+    fast = answers()
+    assert read  # the bounded path served these
+    monkeypatch.setattr(DocumentSearch, "best", lambda self, *a, **k: None)  # every candidate ranked
+    assert answers() == fast
+
+
+def test_no_candidate_gets_more_than_the_bound(app: App) -> None:
+    docs = app.search.document_search.rows.facts_by_ids([r[0] for r in app.store.query("SELECT id FROM documents")])
+    for d in docs.values():
+        d.is_current = True  # the largest boost it could get
+    for text in [*QUERIES, "as built 21614 rev 3 room 2 CO1 design", "floor plan"]:
+        ctx = RankContext.of(parse_query(text), time.time(), {"21614": 0.9}, {"21614": 0.5})
+        bound = boost_bound(ctx)
+        assert max(document_boost(d, ctx)[0] for d in docs.values()) <= bound
