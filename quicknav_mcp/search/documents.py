@@ -207,23 +207,31 @@ class DocumentSearch:
         """The candidates that can reach the first ``page_end`` places, ranked as :meth:`rerank`
         would, and how many candidates there are; None when every candidate must be read.
 
-        Candidates are read best fused score first, in growing slices, until the best one left,
-        times the largest multiplier any candidate can get (:func:`~.ranking.boost_bound`), falls
-        below the ``page_end``-th score so far: those left cannot enter the page, so the page is
-        exactly the one ranking every candidate gives (~40 read of ~200 on common queries). Only
-        when each candidate's multiplier is its own: no request intent weighing candidates against
-        each other (intent.py), no learned ranker reading them all, and the table is current."""
-        if Intent(pq, (), None).active or (self.learned is not None and self.learned.reorders(user)):
+        Candidates are scored best fused score first, in growing slices, until the best one left,
+        times the largest multiplier any candidate can get (:func:`~.ranking.boost_bound` times
+        :meth:`~.intent.Intent.bound`), falls below the ``page_end``-th score so far: those left
+        cannot enter the page, so the page is exactly the one scoring every candidate gives (~40
+        scored of ~200 on common queries). The request's intent still weighs every candidate
+        against the others (its facts are read for all of them); a learned ranker reading every
+        candidate, or a table being rebuilt, takes the whole path."""
+        if self.learned is not None and self.learned.reorders(user):
             return None
         valid = self.table.existing(list(fused), scope)
         if valid is None:
             return None
         if not valid:
             return [], 0
+        ctx = self.context(pq, user)
+        bound = boost_bound(ctx)
+        intent: Intent | None = None
+        every: dict[int, DocumentFacts] | None = None
+        if Intent(pq, (), None).active:
+            every = self.table.read(valid)  # in fused order, as rerank builds it
+            intent = Intent(pq, every.values(), self.words.by_id())
+            bound *= intent.bound()
+        bound *= 1 + 1e-9  # the products below are taken in another order
         order = sorted(valid, key=lambda i: (-fused[i], i))
         top = fused[order[0]] or 1.0
-        ctx = self.context(pq, user)
-        bound = boost_bound(ctx) * (1 + 1e-9)
         out: Ranked = []
         start, step = 0, max(32, page_end)
         while start < len(order):
@@ -231,10 +239,11 @@ class DocumentSearch:
                 kth = heapq.nlargest(page_end, (s for _, s, _ in out))[-1]
                 if round(fused[order[start]] / top * bound, 5) < kth:
                     break
-            docs = self.table.read(order[start : start + step])
+            chunk = order[start : start + step]
             start, step = start + step, step * 2
+            docs = self.table.read(chunk) if every is None else {i: every[i] for i in chunk if i in every}
             self.current.mark(docs)
-            out += self.scored(docs.values(), fused, sources, sims, top, ctx, None)
+            out += self.scored(docs.values(), fused, sources, sims, top, ctx, intent)
         out.sort(key=_best_first)
         return out, len(valid)
 
