@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..repo.documents import DocumentFacts
-from ..repo.sql import json_list, marks
+from ..repo.sql import in_chunks, json_list, marks
 from ..store import Store
 from .scope import Scope
 from .versions import Versions
@@ -136,13 +136,15 @@ class CandidateTable:
             return None
         if scope.where and ids:  # the scope's SQL conditions, checked on the ids alone
             join = " CROSS JOIN projects p ON p.id = d.project_id" if scope.uses_projects else ""
-            keep = {
-                r[0]
-                for r in self.store.query(
-                    f"SELECT d.id FROM documents d{join} WHERE d.id IN ({marks(len(ids))}){scope.sql()}",
-                    (*ids, *scope.params),
+            keep: set[int] = set()
+            for chunk in in_chunks(ids):
+                keep.update(
+                    r[0]
+                    for r in self.store.query(
+                        f"SELECT d.id FROM documents d{join} WHERE d.id IN ({marks(len(chunk))}){scope.sql()}",
+                        (*chunk, *scope.params),
+                    )
                 )
-            }
             ids = [i for i in ids if i in keep]
         slot, project_id, projects, n = snap.slot, snap.project_id, snap.projects, len(snap.slot)
         return [i for i in ids if 0 <= i < n and slot[i] >= 0 and project_id[slot[i]] in projects]

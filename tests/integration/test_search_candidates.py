@@ -129,3 +129,24 @@ def test_no_candidate_gets_more_than_the_bound(app: App) -> None:
         ctx = RankContext.of(parse_query(text), time.time(), {"21614": 0.9}, {"21614": 0.5})
         bound = boost_bound(ctx)
         assert max(document_boost(d, ctx)[0] for d in docs.values()) <= bound
+
+
+def test_a_large_table_is_rebuilt_in_the_background_and_sql_serves_meanwhile(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quicknav_mcp.search import candidates
+
+    monkeypatch.setattr(candidates, "SYNC_BUILD_MAX", 0)
+    monkeypatch.setattr(candidates, "MIN_REBUILD_GAP_S", 0.0)
+    table = CandidateTable(app.store, app.search.versions)
+    doc_id = app.store.query_one("SELECT id FROM documents ORDER BY id LIMIT 1")[0]
+    assert table.facts([doc_id], Scope()) is not None  # the first build is inline
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE documents SET room = 41 WHERE id = ?", (doc_id,))
+    assert table.facts([doc_id], Scope()) is None  # stale: the caller reads with SQL
+    deadline = time.monotonic() + 10
+    found = None
+    while found is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+        found = table.facts([doc_id], Scope())
+    assert found is not None and found[doc_id].room == 41
