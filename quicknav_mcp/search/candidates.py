@@ -149,6 +149,14 @@ class CandidateTable:
         slot, project_id, projects, n = snap.slot, snap.project_id, snap.projects, len(snap.slot)
         return [i for i in ids if 0 <= i < n and slot[i] >= 0 and project_id[slot[i]] in projects]
 
+    def owners(self, ids: Sequence[int]) -> dict[int, int] | None:
+        """The project id of each of ``ids`` that exists, or None when the table is not current."""
+        snap = self.current()
+        if snap is None:
+            return None
+        slot, project_id, n = snap.slot, snap.project_id, len(snap.slot)
+        return {i: project_id[slot[i]] for i in ids if 0 <= i < n and slot[i] >= 0}
+
     def read(self, ids: Sequence[int]) -> dict[int, DocumentFacts]:
         """The facts of ``ids`` (as :meth:`existing` returned them) from the latest table."""
         snap = self._snapshot

@@ -98,6 +98,7 @@ class SearchService:
         self.learned = self.document_search.learned = LearnedRanker(self.popularity)  # its model: App wires one
         self.project_search = ProjectSearch(store, projects, self.vocab, **pieces)
         self.project_search.meaning = ProjectMeaning(store, self.doc_vectors, self.versions)
+        self.project_search.table = self.candidates
         self.upkeep = Upkeep(store, embedder, extract_limits)
         self.segments = SegmentMerger(store, self.versions)
 
