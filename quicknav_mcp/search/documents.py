@@ -22,7 +22,7 @@ from .highlight import content_snippet, highlight
 from .intent import Intent
 from .learned import LearnedRanker
 from .lexical import FullText
-from .models import DocumentHit, SearchDocumentsResult
+from .models import DocumentHit, FacetValue, SearchDocumentsResult
 from .popularity import PopularitySource
 from .query import ParsedQuery
 from .ranking import RankContext, boost_bound, document_boost, rrf
@@ -145,10 +145,14 @@ class DocumentSearch:
         if mode == "semantic" and not semantic_used:
             lists = [entry for entry in lists if entry[0] == "facts"]
         fused, sources = rrf(lists)
-        whole = include_facets or bool(scope.statuses)  # facets and status filters read every candidate
-        found = self.best(fused, sources, scope, pq, user, sims, offset + limit) if not whole else None
+        found = None
+        if not scope.statuses:  # a status filter needs every candidate's rank
+            found = self.best(fused, sources, scope, pq, user, sims, offset + limit, facets=include_facets)
+        facets: dict[str, list[FacetValue]] = {}
         if found is not None:
-            ranked, total = found
+            ranked, total, every = found
+            if include_facets:  # counted over every candidate, ranked or not
+                facets = document_facets(every.values())
         else:
             candidates = self.table.facts(list(fused), scope)
             if candidates is None:  # the in-memory table is being rebuilt: read them from the store
@@ -160,7 +164,8 @@ class DocumentSearch:
             if scope.statuses:
                 ranked = [(d, s, w) for d, s, w in ranked if scope.statuses & set(statuses(d))]
             total = len(ranked)
-        facets = document_facets(d for d, _, _ in ranked) if include_facets else {}
+            if include_facets:
+                facets = document_facets(d for d, _, _ in ranked)
         hits = self.hits(ranked[offset : offset + limit], pq, corrections)
         return SearchDocumentsResult(
             query=pq.text,
@@ -203,7 +208,9 @@ class DocumentSearch:
         user: str | None,
         sims: dict[int, float],
         page_end: int,
-    ) -> tuple[Ranked, int] | None:
+        *,
+        facets: bool = False,
+    ) -> tuple[Ranked, int, dict[int, DocumentFacts]] | None:
         """The candidates that can reach the first ``page_end`` places, ranked as :meth:`rerank`
         would, and how many candidates there are; None when every candidate must be read.
 
@@ -213,22 +220,27 @@ class DocumentSearch:
         cannot enter the page, so the page is exactly the one scoring every candidate gives (~40
         scored of ~200 on common queries). The request's intent still weighs every candidate
         against the others (its facts are read for all of them); a learned ranker reading every
-        candidate, or a table being rebuilt, takes the whole path."""
+        candidate, or a table being rebuilt, takes the whole path. Also returns every candidate's
+        facts with ``is_current`` set when ``facets`` are asked for (else only those read)."""
         if self.learned is not None and self.learned.reorders(user):
             return None
         valid = self.table.existing(list(fused), scope)
         if valid is None:
             return None
         if not valid:
-            return [], 0
+            return [], 0, {}
         ctx = self.context(pq, user)
         bound = boost_bound(ctx)
         intent: Intent | None = None
         every: dict[int, DocumentFacts] | None = None
-        if Intent(pq, (), None).active:
+        asks = Intent(pq, (), None).active
+        if facets or asks:
             every = self.table.read(valid)  # in fused order, as rerank builds it
-            intent = Intent(pq, every.values(), self.words.by_id())
-            bound *= intent.bound()
+            if facets:
+                self.current.mark(every)
+            if asks:
+                intent = Intent(pq, every.values(), self.words.by_id())
+                bound *= intent.bound()
         bound *= 1 + 1e-9  # the products below are taken in another order
         order = sorted(valid, key=lambda i: (-fused[i], i))
         top = fused[order[0]] or 1.0
@@ -241,11 +253,16 @@ class DocumentSearch:
                     break
             chunk = order[start : start + step]
             start, step = start + step, step * 2
-            docs = self.table.read(chunk) if every is None else {i: every[i] for i in chunk if i in every}
-            self.current.mark(docs)
+            if every is None:
+                docs = self.table.read(chunk)
+                self.current.mark(docs)
+            else:
+                docs = {i: every[i] for i in chunk if i in every}
+                if not facets:
+                    self.current.mark(docs)
             out += self.scored(docs.values(), fused, sources, sims, top, ctx, intent)
         out.sort(key=_best_first)
-        return out, len(valid)
+        return out, len(valid), every if every is not None else {d.id: d for d, _, _ in out}
 
     def context(self, pq: ParsedQuery, user: str | None) -> RankContext:
         return RankContext.of(pq, time.time(), self.popularity.popularity_map(), self.popularity.recent_for(user))

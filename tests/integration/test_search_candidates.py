@@ -101,10 +101,11 @@ def test_reading_only_the_best_candidates_gives_the_whole_ranking(app: App, monk
     def answers() -> list:
         out = []
         for q in queries:
-            for limit, offset in pages:
-                res = app.search.search_documents(q, mode="lexical", limit=limit, offset=offset, include_facets=False)
+            for (limit, offset), facets in zip(pages, (False, True, False), strict=True):
+                res = app.search.search_documents(q, mode="lexical", limit=limit, offset=offset, include_facets=facets)
                 # scores rounded to 5 places: the recency boost moves with the clock between the two runs
-                out.append([(d.id, round(d.score, 3), tuple(d.why)) for d in res.documents] + [res.total_count])
+                out.append([(d.id, round(d.score, 3), tuple(d.why)) for d in res.documents])
+                out.append((res.total_count, {k: [(f.value, f.count) for f in v] for k, v in res.facets.items()}))
         return out
 
     read: list[int] = []
