@@ -4,7 +4,8 @@ Loading the candidates' facts row by row (``DocumentRepo.facts_by_ids``: an ``IN
 wide rows joined to their projects) cost ~1.5-2 ms a search at 116k documents, more than the
 rest of the ranking. :class:`CandidateTable` holds the same facts in compact columns (``array``
 module; small values interned, names and paths in one UTF-8 blob): ~28 MB at 116k documents
-(see :meth:`CandidateTable.size_bytes`), built in ~0.5 s and read in ~1 µs a candidate.
+(see :meth:`CandidateTable.size_bytes`; ~42 MB peak while building), built in ~0.8 s of CPU
+and read in ~3-5 µs a candidate.
 
 It is only used while it matches the store: the ``documents`` and ``projects`` change counters
 it was built from must still be the current ones. When they have moved, the search reads the
@@ -15,16 +16,19 @@ so an answer never depends on which path served it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 import threading
 import time
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..repo.documents import DocumentFacts
 from ..repo.sql import in_chunks, json_list, marks
-from ..store import Store
+from ..store import Store, connect
 from .scope import Scope
 from .versions import Versions
 
@@ -32,7 +36,7 @@ log = logging.getLogger(__name__)
 
 SYNC_BUILD_MAX = 20_000  # documents: up to this many (≈0.1 s) the table is rebuilt inline
 MIN_REBUILD_GAP_S = 10.0  # seconds between background rebuilds (a scan moves the counters constantly)
-CHUNK = 20_000  # rows per read while building: the store's lock is released between chunks
+CHUNK = 5_000  # rows per read while building (bounded temporaries)
 _NONE = -(2**31)  # an absent revision / room / change order
 _AS_BUILT, _ARCHIVE, _HANDOVER = 1, 2, 4
 _SEP = "\x00"  # between a document's name, project-relative path and series key in the blob
@@ -56,7 +60,7 @@ class _Snapshot:
     flags: array
     tags: array  # index into ``tag_values``
     offsets: array  # row i's text is blob[offsets[i]:offsets[i + 1]]
-    blob: bytes
+    blob: bytearray
     values: list[str | None]
     tag_values: list[tuple[str, ...]]
     projects: dict[int, tuple[str, str, str]]  # id -> (code, folder name, root-relative path)
@@ -210,27 +214,53 @@ class CandidateTable:
             with self._lock:
                 self._building = False
 
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[Callable[[str, Sequence[Any]], list[Any]]]:
+        """A query function over a connection of its own without a memory map and with a small
+        cache: reading every row through the store's map took ~180 MB of resident pages at 116k
+        documents (as for the vector matrix, search/vectors.py). The store's own connection when
+        another cannot be opened (an in-memory database)."""
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = connect(self.store.path, readonly=True)
+            conn.execute("PRAGMA mmap_size = 0")
+            conn.execute("PRAGMA cache_size = -2048")
+        except Exception as exc:
+            log.debug("candidate table reads through the store's connection: %s", exc)
+            if conn is not None:
+                conn.close()
+            conn = None
+        try:
+            if conn is None:
+                yield self.store.query
+            else:
+                own = conn
+                yield lambda sql, params: own.execute(sql, params).fetchall()
+        finally:
+            if conn is not None:
+                conn.close()
+
     def _read(self, version: tuple[object, ...]) -> _Snapshot:
+        with self._reader() as query:
+            return self._read_with(query, version)
+
+    def _read_with(self, query: Callable[[str, Sequence[Any]], list[Any]], version: tuple[object, ...]) -> _Snapshot:
         t0 = time.perf_counter()
         projects = {
-            r[0]: (r[1], r[2], r[3] or "")
-            for r in self.store.query("SELECT id, code, folder_name, rel_path FROM projects")
+            r[0]: (r[1], r[2], r[3] or "") for r in query("SELECT id, code, folder_name, rel_path FROM projects", ())
         }
         slot = array("i")
         project_id, mtime = array("i"), array("d")
         words, numbers = array("I"), array("i")
         flags, tags, offsets = array("B"), array("H"), array("Q", [0])
-        parts: list[bytes] = []
+        blob = bytearray()  # grown in place: no list of 116k small bytes objects to join
         index: dict[str | None, int] = {None: 0}
         values: list[str | None] = [None]
         tag_index: dict[str, int] = {"[]": 0}
         tag_values: list[tuple[str, ...]] = [()]
-        end = 0
         last = 0
         while True:
-            rows = self.store.query(
-                f"SELECT {_COLUMNS} FROM documents d WHERE d.id > ? ORDER BY d.id LIMIT ?", (last, CHUNK)
-            )
+            rows = query(f"SELECT {_COLUMNS} FROM documents d WHERE d.id > ? ORDER BY d.id LIMIT ?", (last, CHUNK))
             for r in rows:
                 doc_id = r[0]
                 if doc_id >= len(slot):
@@ -252,10 +282,8 @@ class CandidateTable:
                     t = tag_index[raw] = len(tag_values)
                     tag_values.append(tuple(json_list(raw)))
                 tags.append(t)
-                text = f"{r[15]}{_SEP}{r[16]}{_SEP}{r[11]}".encode()
-                parts.append(text)
-                end += len(text)
-                offsets.append(end)
+                blob += f"{r[15]}{_SEP}{r[16]}{_SEP}{r[11]}".encode()
+                offsets.append(len(blob))
             if len(rows) < CHUNK:
                 break
             last = rows[-1][0]
@@ -269,7 +297,7 @@ class CandidateTable:
             flags,
             tags,
             offsets,
-            b"".join(parts),
+            blob,
             values,
             tag_values,
             projects,
