@@ -88,4 +88,5 @@ class BackgroundIndexer:
             if not extracted and not embedded:
                 break
         self.service.segments.merge()  # full-text indexes back to one segment each (segments.py)
-        self._seen = store.generation()
+        if not self.service.segments.due():  # a deferred merge: the next wake-up tries again
+            self._seen = store.generation()

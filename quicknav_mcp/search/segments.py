@@ -21,20 +21,33 @@ from .versions import Versions
 log = logging.getLogger(__name__)
 
 FTS_TABLES = ("search_docs", "search_projects", "search_docs_tri", "search_projects_tri")
+MIN_INTERVAL_S = 600.0
+"""Seconds between merges: a merge rewrites each index (~2-3 s at 116k documents), so a watcher
+reporting a change every few seconds gets one merge per interval, not one per change."""
 
 
 class SegmentMerger:
     """Merges the segments of every full-text index when the documents, content or projects changed."""
 
-    def __init__(self, store: Store, versions: Versions) -> None:
+    def __init__(self, store: Store, versions: Versions, *, min_interval: float = MIN_INTERVAL_S) -> None:
         self.store = store
         self.versions = versions
+        self.min_interval = min_interval
         self._merged: object = None
+        self._at: float | None = None  # time.monotonic() of the last merge
+
+    def due(self) -> bool:
+        """Whether what the indexes are built from changed since the last merge (one may be deferred)."""
+        return not self.store.readonly and self.versions.get("documents", "content", "projects") != self._merged
 
     def merge(self, *, force: bool = False) -> dict[str, float]:
-        """Seconds spent per index ({} when nothing changed since the last merge, or read-only)."""
+        """Seconds spent per index ({} when nothing changed since the last merge, the last one is
+        less than ``min_interval`` seconds old, or the store is read-only)."""
         version = self.versions.get("documents", "content", "projects")
-        if (version == self._merged and not force) or self.store.readonly:
+        if self.store.readonly:
+            return {}
+        recent = self._at is not None and time.monotonic() - self._at < self.min_interval
+        if not force and (version == self._merged or recent):
             return {}
         spent: dict[str, float] = {}
         present = {r[0] for r in self.store.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -49,6 +62,6 @@ class SegmentMerger:
                 log.warning("could not merge the %s index: %s", table, exc)
                 return spent
             spent[table] = round(time.perf_counter() - t0, 3)
-        self._merged = version
+        self._merged, self._at = version, time.monotonic()
         log.info("full-text indexes merged: %s", spent)
         return spent

@@ -84,7 +84,7 @@ def test_table_follows_a_changed_document(app: App) -> None:
 
 def test_merging_segments_keeps_every_answer(app: App) -> None:
     before = _answers(app)
-    merger = SegmentMerger(app.store, app.search.versions)
+    merger = SegmentMerger(app.store, app.search.versions, min_interval=0.0)
     spent = merger.merge()
     assert set(spent) == {"search_docs", "search_projects", "search_docs_tri", "search_projects_tri"}
     assert merger.merge() == {}  # nothing changed since
@@ -92,6 +92,12 @@ def test_merging_segments_keeps_every_answer(app: App) -> None:
     with app.store.transaction() as conn:
         conn.execute("UPDATE documents SET name = 'Renamed ' || name WHERE id = (SELECT min(id) FROM documents)")
     assert "search_docs" in merger.merge()
+    merger.min_interval = 3600.0
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE documents SET name = 'Again ' || name WHERE id = (SELECT min(id) FROM documents)")
+    assert merger.merge() == {} and merger.due()  # merged moments ago: a later pass does it
+    assert "search_docs" in merger.merge(force=True)
+    assert not merger.due()
 
 
 def test_reading_only_the_best_candidates_gives_the_whole_ranking(app: App, monkeypatch: pytest.MonkeyPatch) -> None:

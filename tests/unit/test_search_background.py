@@ -25,6 +25,9 @@ class FakeSegments:
         self.merges += 1
         return {}
 
+    def due(self) -> bool:
+        return False
+
 
 class FakeService:
     """Counts passes; each pass 'extracts' until ``pending`` runs out or it is cancelled."""
@@ -113,3 +116,18 @@ def test_no_thread_subclass_overwrites_thread_internals() -> None:
                         if isinstance(item, ast.FunctionDef) and item.name in internals - {"run", "__init__"}:
                             offenders.append(f"{path.relative_to(repo)}:{item.lineno} {cls.name}.{item.name}()")
     assert not offenders, offenders
+
+
+def test_a_deferred_merge_keeps_the_pass_due() -> None:
+    service = FakeService()
+    service.store.gen = 1
+    worker = BackgroundIndexer(service, interval=60, initial_delay=60)  # type: ignore[arg-type]
+    service.segments.due = lambda: True  # type: ignore[method-assign]
+    worker._pass()
+    assert service.segments.merges == 1
+    worker._pass()  # the store has not changed, but the merge is still owed
+    assert service.segments.merges == 2
+    service.segments.due = lambda: False  # type: ignore[method-assign]
+    worker._pass()
+    worker._pass()  # merged: nothing to do until the store changes
+    assert service.segments.merges == 3
