@@ -87,4 +87,6 @@ class BackgroundIndexer:
                 log.info("search index: %d extracted, %d embedded", extracted, embedded)
             if not extracted and not embedded:
                 break
-        self._seen = store.generation()
+        self.service.segments.merge()  # full-text indexes back to one segment each (segments.py)
+        if not self.service.segments.due():  # a deferred merge: the next wake-up tries again
+            self._seen = store.generation()

@@ -39,7 +39,8 @@ def document_facets(docs: Iterable[DocumentRow | DocumentFacts]) -> dict[str, li
             counters["status"][s] += 1
     out: dict[str, list[FacetValue]] = {}
     for key, counter in counters.items():
-        items = counter.most_common(TOP)
+        # ties by value: the same facets whichever order the candidates were counted in
+        items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
         if key == "year":
             items = sorted(items, key=lambda kv: kv[0], reverse=True)
         out[key] = [FacetValue(value=v, count=n) for v, n in items]

@@ -105,6 +105,21 @@ class Intent:
             share = WHERE_FLOOR + (1 - WHERE_FLOOR) * len(found) / len(self.where)
             self.where_effect[pid] = (share, "where: " + " ".join(found) if found else "")
 
+    def bound(self) -> float:
+        """The largest multiplier :meth:`effect` can give any candidate (keep in step with it)."""
+        if not self.active:
+            return 1.0
+        bound = 1.0  # the place share is at most 1; templates only lose
+        if self.kinds:
+            bound *= KIND_MATCH * (KIND_NAMED if self.kind_keys else 1.0)
+            if self.pq.wants_current:
+                bound *= max(CURRENT * TOP_REVISION, OLDER, OLD_COPY)
+        if self.pq.level is not None:
+            bound *= LEVEL_MATCH
+        if self.pq.latest_change_order:
+            bound *= LATEST_CO
+        return bound
+
     def _project_levels(self, d: DocumentFacts) -> set[int]:
         found = self.project_levels.get(d.project_id)
         if found is None:

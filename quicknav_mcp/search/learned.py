@@ -85,6 +85,14 @@ class LearnedRanker:
         finally:
             self._capture.out = None
 
+    def reorders(self, user: str | None) -> bool:
+        """Whether :meth:`rerank` may read or re-order the candidates for ``user`` (a model is
+        served, or features are being captured); when not, search may rank only the best ones."""
+        if getattr(self._capture, "out", None) is not None:
+            return True
+        served = self.source.ranker_for(user) if self.source is not None else None
+        return served is not None and served.features == FEATURES
+
     def rerank(
         self,
         ranked: Ranked,

@@ -4,7 +4,6 @@ prefix alternatives for every query word."""
 from __future__ import annotations
 
 import bisect
-import heapq
 import logging
 from typing import Any
 
@@ -101,17 +100,20 @@ class FullText:
         ``rank MATCH``: the same order, ~35% less time per ranked row. With a ``budget``, only
         the newest ``budget`` matches are scored (see :data:`RANK_BUDGET`)."""
         where = f"FROM {table} f {join} WHERE {table} MATCH ?{scope_sql}"
+        if budget is None:
+            sql = f"SELECT f.rowid {where} ORDER BY bm25({table}, {weights}), f.rowid LIMIT ?"
+            args: tuple[Any, ...] = (expr, *params, limit)
+        else:  # the newest ``budget`` matches, ranked inside SQLite (not thousands of rows to Python)
+            sql = (
+                f"SELECT rowid FROM (SELECT f.rowid AS rowid, bm25({table}, {weights}) AS score {where} "
+                "ORDER BY f.rowid DESC LIMIT ?) ORDER BY score, rowid LIMIT ?"
+            )
+            args = (expr, *params, budget, limit)
         try:
-            if budget is None:
-                sql = f"SELECT f.rowid {where} ORDER BY bm25({table}, {weights}), f.rowid LIMIT ?"
-                return [r[0] for r in self.store.query(sql, (expr, *params, limit))]
-            sql = f"SELECT f.rowid, bm25({table}, {weights}) {where} ORDER BY f.rowid DESC LIMIT ?"
-            rows = self.store.query(sql, (expr, *params, budget))
+            return [r[0] for r in self.store.query(sql, args)]
         except DatabaseError as exc:  # never expected (every token is quoted); never shown raw
             log.warning("full-text query failed (%s) for %r", exc, expr)
             return []
-        best = heapq.nsmallest(limit, ((r[1], r[0]) for r in rows))
-        return [rowid for _, rowid in best]
 
     def matches_at_most(self, groups: list[list[str]], phrases: list[list[str]], *, every_word: bool) -> int:
         """An upper bound of the rows a query matches, from the vocabulary's document frequencies:

@@ -10,6 +10,7 @@ from ..repo.sql import marks
 from ..services.projects import ProjectMatch, ProjectService
 from ..store import Store
 from .alternatives import widen
+from .candidates import CandidateTable
 from .documents import elapsed_ms
 from .facets import project_facets
 from .facts import FactRetriever
@@ -35,6 +36,7 @@ class ProjectSearch:
     """Runs one project search over already checked arguments."""
 
     meaning: ProjectMeaning | None = None  # set by the search service
+    table: CandidateTable | None = None  # every document's project in memory (set by the search service)
 
     def __init__(
         self,
@@ -248,10 +250,12 @@ class ProjectSearch:
         if not doc_ids:
             return []
         ids = list(doc_ids)[:500]
-        owner = {
-            r[0]: r[1]
-            for r in self.store.query(f"SELECT id, project_id FROM documents WHERE id IN ({marks(len(ids))})", ids)
-        }
+        owner = self.table.owners(ids) if self.table is not None else None
+        if owner is None:  # no table, or it is being rebuilt
+            owner = {
+                r[0]: r[1]
+                for r in self.store.query(f"SELECT id, project_id FROM documents WHERE id IN ({marks(len(ids))})", ids)
+            }
         out: list[int] = []
         seen: set[int] = set()
         for i in ids:

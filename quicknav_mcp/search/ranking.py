@@ -11,6 +11,13 @@ from .query import ParsedQuery
 
 RRF_K = 60
 DRAFT_TAGS = ("DRAFT", "ENG DRAFT")
+# Numbers a request can name: the candidate's attribute, the boost when it holds that number, the
+# damping when it does not, and the reason shown (formatted with the number).
+ASKED_NUMBERS = (
+    ("revision", 2.0, 0.8, "rev {}"),
+    ("room", 1.7, 0.8, "room {}"),
+    ("change_order", 2.0, 0.7, "CO{}"),
+)
 
 
 def rrf(
@@ -60,6 +67,16 @@ class RankContext:
     popularity: Mapping[str, float] = field(default_factory=dict)
     mine: Mapping[str, float] = field(default_factory=dict)
     codes: frozenset[str] = frozenset()
+    asked: tuple[tuple[str, int, float, float, str], ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        """The numbers the request names, each with its boost, damping and reason (:data:`ASKED_NUMBERS`)."""
+        pq = self.pq
+        self.asked = tuple(
+            (attr, value, hit, miss, label.format(value))
+            for attr, hit, miss, label in ASKED_NUMBERS
+            if (value := getattr(pq, attr)) is not None
+        )
 
     @classmethod
     def of(cls, pq: ParsedQuery, now: float, popularity: Mapping[str, float], mine: Mapping[str, float]) -> RankContext:
@@ -84,24 +101,12 @@ def document_boost(d: CandidateFacts, ctx: RankContext) -> tuple[float, list[str
             why.append(f"type {d.doc_type}")
         else:
             mult *= 0.75
-    if pq.revision is not None:
-        if d.revision == pq.revision:
-            mult *= 2.0
-            why.append(f"rev {d.revision}")
+    for attr, value, hit, miss, reason in ctx.asked:
+        if getattr(d, attr) == value:
+            mult *= hit
+            why.append(reason)
         else:
-            mult *= 0.8
-    if pq.room is not None:
-        if d.room == pq.room:
-            mult *= 1.7
-            why.append(f"room {d.room}")
-        else:
-            mult *= 0.8
-    if pq.change_order is not None:
-        if d.change_order == pq.change_order:
-            mult *= 2.0
-            why.append(f"CO{d.change_order}")
-        else:
-            mult *= 0.7
+            mult *= miss
     if pq.as_built:
         if d.is_as_built:
             mult *= 1.5
@@ -132,3 +137,21 @@ def document_boost(d: CandidateFacts, ctx: RankContext) -> tuple[float, list[str
         mult *= 1.0 + 0.15 * m
         why.append("your recent project")
     return mult, why
+
+
+def boost_bound(ctx: RankContext) -> float:
+    """The largest multiplier :func:`document_boost` can give any candidate under ``ctx``: search
+    stops reading candidates whose fused score times this cannot reach the page (keep in step)."""
+    pq = ctx.pq
+    bound = 1.5 if ctx.codes else 1.0
+    if pq.doc_types:
+        bound *= 1.6
+    for _, _, hit, miss, _ in ctx.asked:
+        bound *= max(hit, miss)
+    bound *= 1.5 if pq.as_built else 1.05
+    if pq.revision is None:
+        bound *= 1.3  # current
+    bound *= 1.1  # recency
+    bound *= 1.0 + 0.1 * max(0.0, max(ctx.popularity.values(), default=0.0))
+    bound *= 1.0 + 0.15 * max(0.0, max(ctx.mine.values(), default=0.0))
+    return bound

@@ -27,6 +27,7 @@ from ..services.projects import ProjectMatch, ProjectService
 from ..store import Store
 from ..validation import bounded_int
 from . import arguments as args
+from .candidates import CandidateTable
 from .current import CurrentRevisions
 from .documents import DocumentSearch, elapsed_ms
 from .facts import FactRetriever
@@ -39,6 +40,7 @@ from .project_vectors import ProjectMeaning
 from .projects import ProjectSearch
 from .query import clean_query, parse_query
 from .scope import document_scope
+from .segments import SegmentMerger
 from .semantic import NoEncoder, QueryEncoder, Semantic
 from .suggest import Suggester
 from .trigram import Substrings
@@ -89,11 +91,16 @@ class SearchService:
             "semantic": self.semantic,
             "popularity": self.popularity,
         }
-        self.document_search = DocumentSearch(store, projects, self.vocab, current=self.current, **pieces)
+        self.candidates = CandidateTable(store, self.versions)
+        self.document_search = DocumentSearch(
+            store, projects, self.vocab, current=self.current, table=self.candidates, **pieces
+        )
         self.learned = self.document_search.learned = LearnedRanker(self.popularity)  # its model: App wires one
         self.project_search = ProjectSearch(store, projects, self.vocab, **pieces)
         self.project_search.meaning = ProjectMeaning(store, self.doc_vectors, self.versions)
+        self.project_search.table = self.candidates
         self.upkeep = Upkeep(store, embedder, extract_limits)
+        self.segments = SegmentMerger(store, self.versions)
 
     # ------------------------------------------------------------------ searches
     def search_documents(

@@ -3,7 +3,6 @@ name, a glued code) and 3-4 digit parts of project codes."""
 
 from __future__ import annotations
 
-import heapq
 import logging
 
 from ..store import DatabaseError, Store
@@ -37,13 +36,12 @@ class Substrings:
         if not terms:
             return []
         expr = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        sql = (
-            f"SELECT f.rowid, f.rank FROM {table} f {join} WHERE {table} MATCH ?{scope.sql()} "
-            "ORDER BY f.rowid DESC LIMIT ?"
+        sql = (  # the budget's matches ranked inside SQLite (not thousands of rows to Python)
+            f"SELECT rowid FROM (SELECT f.rowid AS rowid, f.rank AS score FROM {table} f {join} "
+            f"WHERE {table} MATCH ?{scope.sql()} ORDER BY f.rowid DESC LIMIT ?) ORDER BY score, rowid LIMIT ?"
         )
         try:
-            rows = self.store.query(sql, (expr, *scope.params, RANK_BUDGET))
+            return [r[0] for r in self.store.query(sql, (expr, *scope.params, RANK_BUDGET, limit))]
         except DatabaseError as exc:
             log.warning("trigram query failed (%s) for %r", exc, expr)
             return []
-        return [rowid for _, rowid in heapq.nsmallest(limit, ((r[1], r[0]) for r in rows))]

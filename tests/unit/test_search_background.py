@@ -17,11 +17,24 @@ class FakeStore:
         return self.gen
 
 
+class FakeSegments:
+    def __init__(self) -> None:
+        self.merges = 0
+
+    def merge(self) -> dict[str, float]:
+        self.merges += 1
+        return {}
+
+    def due(self) -> bool:
+        return False
+
+
 class FakeService:
     """Counts passes; each pass 'extracts' until ``pending`` runs out or it is cancelled."""
 
     def __init__(self, pending: int = 0, slow: float = 0.0) -> None:
         self.store = FakeStore()
+        self.segments = FakeSegments()
         self.pending = pending
         self.slow = slow
         self.calls = 0
@@ -61,6 +74,7 @@ def test_wake_runs_a_pass_until_nothing_is_left() -> None:
     assert worker.stop(timeout=5)
     assert service.pending == 0
     assert service.calls == 4  # 256 + 256 + 88, then one empty slice ends the pass
+    assert service.segments.merges == 1  # then the full-text indexes are merged, once a pass
 
 
 def test_a_pass_is_cancelled_by_stop() -> None:
@@ -102,3 +116,18 @@ def test_no_thread_subclass_overwrites_thread_internals() -> None:
                         if isinstance(item, ast.FunctionDef) and item.name in internals - {"run", "__init__"}:
                             offenders.append(f"{path.relative_to(repo)}:{item.lineno} {cls.name}.{item.name}()")
     assert not offenders, offenders
+
+
+def test_a_deferred_merge_keeps_the_pass_due() -> None:
+    service = FakeService()
+    service.store.gen = 1
+    worker = BackgroundIndexer(service, interval=60, initial_delay=60)  # type: ignore[arg-type]
+    service.segments.due = lambda: True  # type: ignore[method-assign]
+    worker._pass()
+    assert service.segments.merges == 1
+    worker._pass()  # the store has not changed, but the merge is still owed
+    assert service.segments.merges == 2
+    service.segments.due = lambda: False  # type: ignore[method-assign]
+    worker._pass()
+    worker._pass()  # merged: nothing to do until the store changes
+    assert service.segments.merges == 3

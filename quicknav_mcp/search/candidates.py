@@ -1,0 +1,311 @@
+"""Every document's search facts in memory, so a search reads its ~200 candidates without SQL.
+
+Loading the candidates' facts row by row (``DocumentRepo.facts_by_ids``: an ``IN (...)`` over
+wide rows joined to their projects) cost ~1.5-2 ms a search at 116k documents, more than the
+rest of the ranking. :class:`CandidateTable` holds the same facts in compact columns (``array``
+module; small values interned, names and paths in one UTF-8 blob): ~28 MB at 116k documents
+(see :meth:`CandidateTable.size_bytes`; ~42 MB peak while building), built in ~0.8 s of CPU
+and read in ~3-5 µs a candidate.
+
+It is only used while it matches the store: the ``documents`` and ``projects`` change counters
+it was built from must still be the current ones. When they have moved, the search reads the
+candidates with SQL as before while a rebuild runs (synchronously for small firms, on a daemon
+thread for large ones, at most one at a time and not more often than :data:`MIN_REBUILD_GAP_S`),
+so an answer never depends on which path served it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+import time
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..repo.documents import DocumentFacts
+from ..repo.sql import in_chunks, json_list, marks
+from ..store import Store, connect
+from .scope import Scope
+from .versions import Versions
+
+log = logging.getLogger(__name__)
+
+SYNC_BUILD_MAX = 20_000  # documents: up to this many (≈0.1 s) the table is rebuilt inline
+MIN_REBUILD_GAP_S = 10.0  # seconds between background rebuilds (a scan moves the counters constantly)
+CHUNK = 5_000  # rows per read while building (bounded temporaries)
+_NONE = -(2**31)  # an absent revision / room / change order
+_AS_BUILT, _ARCHIVE, _HANDOVER = 1, 2, 4
+_SEP = "\x00"  # between a document's name, project-relative path and series key in the blob
+_COLUMNS = (
+    "d.id, d.project_id, d.mtime, d.doc_type, d.phase, d.ext, d.revision, d.room, d.change_order, "
+    "d.is_as_built, d.doc_date, d.series_key, d.is_archive, d.is_handover_copy, d.status_tags, "
+    "d.name, d.project_rel_path"
+)
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    """One built copy of the facts; never modified once published."""
+
+    version: tuple[object, ...]
+    slot: array  # document id -> row (-1: none)
+    project_id: array
+    mtime: array
+    words: array  # per row: doc_type, phase, ext, doc_date as indexes into ``values``
+    numbers: array  # per row: revision, room, change_order (``_NONE`` when absent)
+    flags: array
+    tags: array  # index into ``tag_values``
+    offsets: array  # row i's text is blob[offsets[i]:offsets[i + 1]]
+    blob: bytearray
+    values: list[str | None]
+    tag_values: list[tuple[str, ...]]
+    projects: dict[int, tuple[str, str, str]]  # id -> (code, folder name, root-relative path)
+
+    def size_bytes(self) -> int:
+        arrays = (self.slot, self.project_id, self.mtime, self.words, self.numbers, self.flags, self.tags, self.offsets)
+        return sum(a.itemsize * len(a) for a in arrays) + len(self.blob)
+
+    def facts(self, doc_id: int) -> DocumentFacts | None:
+        slot = self.slot
+        i = slot[doc_id] if 0 <= doc_id < len(slot) else -1
+        if i < 0:
+            return None
+        pid = self.project_id[i]
+        project = self.projects.get(pid)
+        if project is None:
+            return None
+        code, folder_name, project_path = project
+        name, prp, series_key = self.blob[self.offsets[i] : self.offsets[i + 1]].decode().split(_SEP)
+        w, values, words = 4 * i, self.values, self.words
+        doc_type, phase, ext, doc_date = (
+            values[words[w]],
+            values[words[w + 1]],
+            values[words[w + 2]],
+            values[words[w + 3]],
+        )
+        n = 3 * i
+        revision, room, change_order = self.numbers[n], self.numbers[n + 1], self.numbers[n + 2]
+        flags = self.flags[i]
+        return DocumentFacts(
+            doc_id,
+            pid,
+            self.mtime[i],
+            doc_type or "",
+            phase,
+            ext or "",
+            None if revision == _NONE else revision,
+            None if room == _NONE else room,
+            None if change_order == _NONE else change_order,
+            bool(flags & _AS_BUILT),
+            doc_date,
+            series_key,
+            bool(flags & _ARCHIVE),
+            bool(flags & _HANDOVER),
+            self.tag_values[self.tags[i]],
+            name,
+            prp,
+            f"{project_path}/{prp}" if project_path else prp,
+            code,
+            folder_name,
+        )
+
+
+class CandidateTable:
+    """The in-memory facts of every document, current with the store's change counters."""
+
+    def __init__(self, store: Store, versions: Versions) -> None:
+        self.store = store
+        self.versions = versions
+        self._snapshot: _Snapshot | None = None
+        self._lock = threading.Lock()
+        self._building = False
+        self._last_build = 0.0
+        self._small = True  # the last build held at most SYNC_BUILD_MAX documents
+
+    def facts(self, ids: Sequence[int], scope: Scope) -> dict[int, DocumentFacts] | None:
+        """The facts of the ``ids`` that exist and meet ``scope``'s conditions (by id), or None
+        when the table does not match the store right now (then read them with SQL)."""
+        found = self.existing(ids, scope)
+        return None if found is None else self.read(found)
+
+    def existing(self, ids: Sequence[int], scope: Scope) -> list[int] | None:
+        """The ``ids`` (in their order) of documents that exist and meet ``scope``'s conditions,
+        without building their facts; None when the table does not match the store."""
+        snap = self.current()
+        if snap is None:
+            return None
+        if scope.where and ids:  # the scope's SQL conditions, checked on the ids alone
+            join = " CROSS JOIN projects p ON p.id = d.project_id" if scope.uses_projects else ""
+            keep: set[int] = set()
+            for chunk in in_chunks(ids):
+                keep.update(
+                    r[0]
+                    for r in self.store.query(
+                        f"SELECT d.id FROM documents d{join} WHERE d.id IN ({marks(len(chunk))}){scope.sql()}",
+                        (*chunk, *scope.params),
+                    )
+                )
+            ids = [i for i in ids if i in keep]
+        slot, project_id, projects, n = snap.slot, snap.project_id, snap.projects, len(snap.slot)
+        return [i for i in ids if 0 <= i < n and slot[i] >= 0 and project_id[slot[i]] in projects]
+
+    def owners(self, ids: Sequence[int]) -> dict[int, int] | None:
+        """The project id of each of ``ids`` that exists, or None when the table is not current."""
+        snap = self.current()
+        if snap is None:
+            return None
+        slot, project_id, n = snap.slot, snap.project_id, len(snap.slot)
+        return {i: project_id[slot[i]] for i in ids if 0 <= i < n and slot[i] >= 0}
+
+    def read(self, ids: Sequence[int]) -> dict[int, DocumentFacts]:
+        """The facts of ``ids`` (as :meth:`existing` returned them) from the latest table."""
+        snap = self._snapshot
+        out: dict[int, DocumentFacts] = {}
+        if snap is None:
+            return out
+        for i in ids:
+            d = snap.facts(i)
+            if d is not None:
+                out[i] = d
+        return out
+
+    def current(self) -> _Snapshot | None:
+        """The snapshot if it matches the counters; otherwise start a rebuild and return None
+        (small firms rebuild inline and get the new one)."""
+        version = self.versions.get("documents", "projects")
+        snap = self._snapshot
+        if snap is not None and snap.version == version:
+            return snap
+        with self._lock:
+            if self._building or (not self._small and time.monotonic() - self._last_build < MIN_REBUILD_GAP_S):
+                return None
+            self._building = True
+            self._last_build = time.monotonic()
+        if snap is None or self._small:
+            self._build(version)
+            fresh = self._snapshot
+            return fresh if fresh is not None and fresh.version == version else None
+        threading.Thread(target=self._build, args=(version,), name="quicknav-candidates", daemon=True).start()
+        return None
+
+    def size_bytes(self) -> int:
+        """Memory held by the columns (the interned values and project names apart)."""
+        snap = self._snapshot
+        return snap.size_bytes() if snap is not None else 0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._snapshot = None
+            self._last_build = 0.0
+
+    def _build(self, version: tuple[object, ...]) -> None:
+        try:
+            snap = self._read(version)
+            if self.versions.get("documents", "projects") == version:  # nothing moved while reading
+                self._snapshot = snap
+            self._small = len(snap.project_id) <= SYNC_BUILD_MAX
+        except Exception:  # the store closed under a background build, or a read failed: SQL serves
+            log.debug("candidate table not built", exc_info=True)
+        finally:
+            with self._lock:
+                self._building = False
+
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[Callable[[str, Sequence[Any]], list[Any]]]:
+        """A query function over a connection of its own without a memory map and with a small
+        cache: reading every row through the store's map took ~180 MB of resident pages at 116k
+        documents (as for the vector matrix, search/vectors.py). The store's own connection when
+        another cannot be opened (an in-memory database)."""
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = connect(self.store.path, readonly=True)
+            conn.execute("PRAGMA mmap_size = 0")
+            conn.execute("PRAGMA cache_size = -2048")
+        except Exception as exc:
+            log.debug("candidate table reads through the store's connection: %s", exc)
+            if conn is not None:
+                conn.close()
+            conn = None
+        try:
+            if conn is None:
+                yield self.store.query
+            else:
+                own = conn
+                yield lambda sql, params: own.execute(sql, params).fetchall()
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _read(self, version: tuple[object, ...]) -> _Snapshot:
+        with self._reader() as query:
+            return self._read_with(query, version)
+
+    def _read_with(self, query: Callable[[str, Sequence[Any]], list[Any]], version: tuple[object, ...]) -> _Snapshot:
+        t0 = time.perf_counter()
+        projects = {
+            r[0]: (r[1], r[2], r[3] or "") for r in query("SELECT id, code, folder_name, rel_path FROM projects", ())
+        }
+        slot = array("i")
+        project_id, mtime = array("i"), array("d")
+        words, numbers = array("I"), array("i")
+        flags, tags, offsets = array("B"), array("H"), array("Q", [0])
+        blob = bytearray()  # grown in place: no list of 116k small bytes objects to join
+        index: dict[str | None, int] = {None: 0}
+        values: list[str | None] = [None]
+        tag_index: dict[str, int] = {"[]": 0}
+        tag_values: list[tuple[str, ...]] = [()]
+        last = 0
+        while True:
+            rows = query(f"SELECT {_COLUMNS} FROM documents d WHERE d.id > ? ORDER BY d.id LIMIT ?", (last, CHUNK))
+            for r in rows:
+                doc_id = r[0]
+                if doc_id >= len(slot):
+                    slot.extend([-1] * (doc_id + 1 - len(slot)))
+                slot[doc_id] = len(project_id)
+                project_id.append(r[1])
+                mtime.append(r[2] or 0.0)
+                for v in (r[3], r[4], r[5], r[10]):
+                    k = index.get(v)
+                    if k is None:
+                        k = index[v] = len(values)
+                        values.append(v)
+                    words.append(k)
+                numbers.extend(_NONE if v is None else v for v in (r[6], r[7], r[8]))
+                flags.append((_AS_BUILT if r[9] else 0) | (_ARCHIVE if r[12] else 0) | (_HANDOVER if r[13] else 0))
+                raw = r[14] or "[]"
+                t = tag_index.get(raw)
+                if t is None:
+                    t = tag_index[raw] = len(tag_values)
+                    tag_values.append(tuple(json_list(raw)))
+                tags.append(t)
+                blob += f"{r[15]}{_SEP}{r[16]}{_SEP}{r[11]}".encode()
+                offsets.append(len(blob))
+            if len(rows) < CHUNK:
+                break
+            last = rows[-1][0]
+        snap = _Snapshot(
+            version,
+            slot,
+            project_id,
+            mtime,
+            words,
+            numbers,
+            flags,
+            tags,
+            offsets,
+            blob,
+            values,
+            tag_values,
+            projects,
+        )
+        log.debug(
+            "candidate table: %d documents, %.1f MB, %.2f s",
+            len(project_id),
+            snap.size_bytes() / 1e6,
+            time.perf_counter() - t0,
+        )
+        return snap

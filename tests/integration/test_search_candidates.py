@@ -1,0 +1,159 @@
+"""The in-memory candidate table reads the same facts as SQL, follows the store's changes, and the
+segment merger leaves every search answer as it was."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import pytest
+
+from quicknav_mcp.app import App
+from quicknav_mcp.config import load_config
+from quicknav_mcp.demo import generate_firm
+from quicknav_mcp.search.candidates import CandidateTable
+from quicknav_mcp.search.documents import DocumentSearch
+from quicknav_mcp.search.query import parse_query
+from quicknav_mcp.search.ranking import RankContext, boost_bound, document_boost
+from quicknav_mcp.search.scope import Scope
+from quicknav_mcp.search.segments import SegmentMerger
+
+QUERIES = ["as built design", "sales po report", "floor plan", "boardroom", "rev 2", "CO3", "hearing loop"]
+
+
+@pytest.fixture()
+def app(tmp_path: Path):
+    root = tmp_path / "firm"
+    generate_firm(root, projects=12, seed=3, content=False)
+    app = App.open(load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    app.indexing.reindex()
+    yield app
+    app.close()
+
+
+def _answers(app: App) -> list[list[tuple[int, float, tuple[str, ...], bool]]]:
+    out = []
+    for q in QUERIES:
+        res = app.search.search_documents(q, mode="lexical", limit=20)
+        out.append([(d.id, d.score, tuple(d.why), d.is_current) for d in res.documents] + [res.total_count])
+    return out
+
+
+def test_table_facts_equal_the_sql_facts(app: App) -> None:
+    ids = [r[0] for r in app.store.query("SELECT id FROM documents ORDER BY id")]
+    table = CandidateTable(app.store, app.search.versions)
+    from_table = table.facts([*ids, 10**9], Scope())  # an id that does not exist is left out
+    from_sql = app.search.document_search.rows.facts_by_ids(ids)
+    assert from_table is not None and len(from_table) == len(ids)
+    for i in ids:
+        assert dataclasses.asdict(from_table[i]) == dataclasses.asdict(from_sql[i])
+    assert table.size_bytes() > 0
+
+
+def test_table_applies_the_scope_conditions(app: App) -> None:
+    project = app.projects.all()[0]
+    scope = Scope()
+    scope.add("d.project_id = ?", project.id)
+    ids = [r[0] for r in app.store.query("SELECT id FROM documents ORDER BY id")]
+    found = CandidateTable(app.store, app.search.versions).facts(ids, scope)
+    assert found is not None and found
+    assert {d.project_id for d in found.values()} == {project.id}
+    assert set(found) == set(app.search.document_search.rows.facts_by_ids(ids, scope.sql(), scope.params))
+
+
+def test_searches_answer_alike_with_and_without_the_table(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    with_table = _answers(app)
+    monkeypatch.setattr(CandidateTable, "facts", lambda self, ids, scope: None)  # always read with SQL
+    assert _answers(app) == with_table
+
+
+def test_table_follows_a_changed_document(app: App) -> None:
+    table = app.search.candidates
+    doc_id = app.store.query_one("SELECT id FROM documents ORDER BY id LIMIT 1")[0]
+    before = table.facts([doc_id], Scope())
+    assert before is not None
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE documents SET revision = 77, doc_type = 'swms' WHERE id = ?", (doc_id,))
+    after = table.facts([doc_id], Scope())  # a small firm is rebuilt inline
+    assert after is not None and (after[doc_id].revision, after[doc_id].doc_type) == (77, "swms")
+    assert dataclasses.asdict(after[doc_id]) == dataclasses.asdict(
+        app.search.document_search.rows.facts_by_ids([doc_id])[doc_id]
+    )
+
+
+def test_merging_segments_keeps_every_answer(app: App) -> None:
+    before = _answers(app)
+    merger = SegmentMerger(app.store, app.search.versions, min_interval=0.0)
+    spent = merger.merge()
+    assert set(spent) == {"search_docs", "search_projects", "search_docs_tri", "search_projects_tri"}
+    assert merger.merge() == {}  # nothing changed since
+    assert _answers(app) == before
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE documents SET name = 'Renamed ' || name WHERE id = (SELECT min(id) FROM documents)")
+    assert "search_docs" in merger.merge()
+    merger.min_interval = 3600.0
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE documents SET name = 'Again ' || name WHERE id = (SELECT min(id) FROM documents)")
+    assert merger.merge() == {} and merger.due()  # merged moments ago: a later pass does it
+    assert "search_docs" in merger.merge(force=True)
+    assert not merger.due()
+
+
+def test_reading_only_the_best_candidates_gives_the_whole_ranking(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    queries = [*QUERIES, "floor", "design", "room", "proposal", "latest sales po report", "level 3 floor plan", "CO2"]
+    pages = [(10, 0), (5, 3), (20, 15)]
+
+    def answers() -> list:
+        out = []
+        for q in queries:
+            for (limit, offset), facets in zip(pages, (False, True, False), strict=True):
+                res = app.search.search_documents(q, mode="lexical", limit=limit, offset=offset, include_facets=facets)
+                # scores rounded to 5 places: the recency boost moves with the clock between the two runs
+                out.append([(d.id, round(d.score, 3), tuple(d.why)) for d in res.documents])
+                out.append((res.total_count, {k: [(f.value, f.count) for f in v] for k, v in res.facets.items()}))
+        return out
+
+    read: list[int] = []
+    real_read = CandidateTable.read
+
+    def counting(self: CandidateTable, ids: list[int]):
+        read.append(len(ids))
+        return real_read(self, ids)
+
+    monkeypatch.setattr(CandidateTable, "read", counting)
+    fast = answers()
+    assert read  # the bounded path served these
+    monkeypatch.setattr(DocumentSearch, "best", lambda self, *a, **k: None)  # every candidate ranked
+    assert answers() == fast
+
+
+def test_no_candidate_gets_more_than_the_bound(app: App) -> None:
+    docs = app.search.document_search.rows.facts_by_ids([r[0] for r in app.store.query("SELECT id FROM documents")])
+    for d in docs.values():
+        d.is_current = True  # the largest boost it could get
+    for text in [*QUERIES, "as built 21614 rev 3 room 2 CO1 design", "floor plan"]:
+        ctx = RankContext.of(parse_query(text), time.time(), {"21614": 0.9}, {"21614": 0.5})
+        bound = boost_bound(ctx)
+        assert max(document_boost(d, ctx)[0] for d in docs.values()) <= bound
+
+
+def test_a_large_table_is_rebuilt_in_the_background_and_sql_serves_meanwhile(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quicknav_mcp.search import candidates
+
+    monkeypatch.setattr(candidates, "SYNC_BUILD_MAX", 0)
+    monkeypatch.setattr(candidates, "MIN_REBUILD_GAP_S", 0.0)
+    table = CandidateTable(app.store, app.search.versions)
+    doc_id = app.store.query_one("SELECT id FROM documents ORDER BY id LIMIT 1")[0]
+    assert table.facts([doc_id], Scope()) is not None  # the first build is inline
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE documents SET room = 41 WHERE id = ?", (doc_id,))
+    assert table.facts([doc_id], Scope()) is None  # stale: the caller reads with SQL
+    deadline = time.monotonic() + 10
+    found = None
+    while found is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+        found = table.facts([doc_id], Scope())
+    assert found is not None and found[doc_id].room == 41
