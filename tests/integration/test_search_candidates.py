@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,6 +83,15 @@ def test_table_follows_a_changed_document(app: App) -> None:
     )
 
 
+def _rename(conn: Any, suffix: str) -> None:
+    """Append ``suffix`` to the first document's name (its path within the project, and the key of that path)."""
+    conn.execute(
+        "UPDATE documents SET project_rel_path = project_rel_path || ?1, path_key = path_key(project_rel_path || ?1)"
+        " WHERE id = (SELECT min(id) FROM documents)",
+        (suffix,),
+    )
+
+
 def test_merging_segments_keeps_every_answer(app: App) -> None:
     before = _answers(app)
     merger = SegmentMerger(app.store, app.search.versions, min_interval=0.0)
@@ -90,11 +100,11 @@ def test_merging_segments_keeps_every_answer(app: App) -> None:
     assert merger.merge() == {}  # nothing changed since
     assert _answers(app) == before
     with app.store.transaction() as conn:
-        conn.execute("UPDATE documents SET name = 'Renamed ' || name WHERE id = (SELECT min(id) FROM documents)")
+        _rename(conn, " renamed")
     assert "search_docs" in merger.merge()
     merger.min_interval = 3600.0
     with app.store.transaction() as conn:
-        conn.execute("UPDATE documents SET name = 'Again ' || name WHERE id = (SELECT min(id) FROM documents)")
+        _rename(conn, " again")
     assert merger.merge() == {} and merger.due()  # merged moments ago: a later pass does it
     assert "search_docs" in merger.merge(force=True)
     assert not merger.due()
