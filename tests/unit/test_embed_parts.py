@@ -52,7 +52,7 @@ def test_a_folder_without_modules_is_left_to_sentence_transformers(tmp_path: Pat
 
 def test_identity_and_content_texts() -> None:
     ident = identity_text("Fire_Safety+Report.pdf", "Docs/Safety/", "17741 - QPS Upgrades", "safety report")
-    assert ident == "Fire Safety Report | Docs > Safety | 17741 - QPS Upgrades | safety report"
+    assert ident == "Fire Safety Report | Docs | 17741 QPS Upgrades"  # each word once
     # Content leaves out name and project: one template filed in two projects is one text.
     assert content_text("swms", "  Work   at\nheights ") == "swms | Work at heights"
     assert content_text("swms", "") == "" and content_text("swms", None) == ""
