@@ -43,7 +43,9 @@ IDENTITY_WINDOW = 1024  # documents per read + commit of the worker (sorted by l
 CONTENT_WINDOW = 256
 CONTENT_TABLE = "vec_doc_content"
 IDENTITY_META_KEY = "vec_documents.text"
-IDENTITY_VERSION = "identity-1"
+IDENTITY_VERSION = "identity-2"  # each word once (identity-1: every word of name, folders, project, family)
+CONTENT_META_KEY = "vec_doc_content.text"
+CONTENT_VERSION = f"tokens-{CONTENT_TOKENS}"  # signed by the token ids embedded, cut at CONTENT_TOKENS
 
 
 def identity_text(name: str, folders: str, project: str, family: str) -> str:
@@ -254,7 +256,7 @@ class EmbedWorker:
         dim = self.embedder.dim or 384
         for table in ("vec_documents", CONTENT_TABLE, "vec_projects"):
             vectors.ensure_table(self.store, table, dim)
-        self._upgrade_identity()
+        self._upgrade_texts()
         stopped = lambda: cancel is not None and cancel.is_set()  # noqa: E731
         budget = lambda: None if max_docs is None else max_docs - report.documents - report.skipped_unchanged  # noqa: E731
         with self._reading():
@@ -401,18 +403,25 @@ class EmbedWorker:
                 "(SELECT doc_id FROM document_content WHERE status = 'ok' AND length(text) > 0)"
             )
 
-    def _upgrade_identity(self) -> None:
-        """Vectors written before identity and content were split mixed both: look at each again
-        once (the hash decides: a document without text keeps its vector)."""
-        if vectors.meta(self.store, IDENTITY_META_KEY) == IDENTITY_VERSION:
-            return
-        with self.store.transaction() as conn:
-            conn.execute("UPDATE embedding_state SET embedded_at = '0'")
-            conn.execute(
-                "INSERT INTO search_meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (IDENTITY_META_KEY, IDENTITY_VERSION),
-            )
+    def _upgrade_texts(self) -> None:
+        """When the way texts are made changed (vectors written before identity and content were
+        split mixed both; identity texts now say each word once; content is cut elsewhere), look
+        at each document again once: the hash decides, so a document whose text came out the
+        same keeps its vector."""
+        state = vectors.TABLES[CONTENT_TABLE][0]
+        for key, version, table in (
+            (IDENTITY_META_KEY, IDENTITY_VERSION, "embedding_state"),
+            (CONTENT_META_KEY, CONTENT_VERSION, state),
+        ):
+            if vectors.meta(self.store, key) == version:
+                continue
+            with self.store.transaction() as conn:
+                conn.execute(f"UPDATE {table} SET embedded_at = '0'")
+                conn.execute(
+                    "INSERT INTO search_meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, version),
+                )
 
     def run_projects(self) -> int:
         """Embed projects whose folder name, client names or description changed."""
