@@ -46,7 +46,7 @@ from _common import OUT, emit
 
 ROOT = Path(__file__).resolve().parents[1]
 SEARCH_DB = OUT / "search-5000.db"
-WORK = OUT / "embed-bench"
+WORK = Path(os.environ.get("QUICKNAV_BENCH_EMBED_WORK", OUT / "embed-bench"))
 QUERIES = [
     "fire safety report",
     "council chamber design",

@@ -379,30 +379,45 @@ class _Threads:
     """How many torch threads the background calls use: whichever count, from ``least`` to
     ``most``, has lately embedded the most tokens per wall second.
 
-    On an idle 2-core machine two threads embed ~1.8x faster than one; on a busy one (other
-    processes, the server's own work) two threads wait on each other at every OpenMP barrier and
-    can be 3x *slower*. Neither is right everywhere, so each count is tried and the faster one
-    kept, with every :data:`PROBE_EVERY`-th call trying another so a change of load is noticed."""
+    On an idle 2-core machine two threads embed faster than one; on a busy one (other processes,
+    the server's own work) two threads wait on each other at every OpenMP barrier and were
+    measured 3x *slower*. Neither is right everywhere, so each count is tried and the faster one
+    kept, trying another again after :data:`PROBE_EVERY` calls so a change of load is noticed;
+    a probe that loses waits twice as long for the next (up to :data:`PROBE_MAX` calls), so on
+    a machine where it keeps losing it costs a few percent at most."""
 
     PROBE_EVERY = 16
+    PROBE_MAX = 256
 
     def __init__(self, least: int, most: int) -> None:
         self.options = list(range(max(1, least), max(least, most) + 1))
         self.rate: dict[int, float] = {}  # threads -> tokens per wall second (moving average)
         self.calls = 0
+        self.every = self.PROBE_EVERY
+        self.next_probe = self.PROBE_EVERY
+        self._probing: int | None = None
+
+    def _best(self) -> int:
+        return max(self.options, key=lambda n: self.rate[n])
 
     def pick(self) -> int:
         self.calls += 1
         untried = [n for n in self.options if n not in self.rate]
         if untried:
             return untried[0]
-        best = max(self.options, key=lambda n: self.rate[n])
-        if len(self.options) > 1 and self.calls % self.PROBE_EVERY == 0:
+        best = self._best()
+        if len(self.options) > 1 and self.calls >= self.next_probe:
             others = [n for n in self.options if n != best]
-            return others[(self.calls // self.PROBE_EVERY) % len(others)]
+            self._probing = others[self.calls % len(others)]
+            return self._probing
         return best
 
     def record(self, threads: int, tokens: int, seconds: float) -> None:
         rate = tokens / max(seconds, 1e-6)
         old = self.rate.get(threads)
         self.rate[threads] = rate if old is None else 0.6 * old + 0.4 * rate
+        if self._probing == threads:
+            self._probing = None
+            won = self._best() == threads
+            self.every = self.PROBE_EVERY if won else min(self.every * 2, self.PROBE_MAX)
+            self.next_probe = self.calls + self.every
