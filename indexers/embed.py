@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 DOC_TEXT_CHARS = 1200  # characters of extracted content in the one-vector text of ``document_text``
 CONTENT_CHARS = 1200  # characters of extracted text that go into a content vector
 CONTENT_TOKENS = 96  # content inputs are cut here (see bench/bench_embed.py)
-IDENTITY_TOKENS = 64  # identity texts are ~25 tokens; a long path is cut here
+IDENTITY_TOKENS = 64  # identity texts are ~34 tokens (p99 55); a long path is cut here
 IDENTITY_WINDOW = 1024  # documents per read + commit of the worker (sorted by length inside)
 CONTENT_WINDOW = 256
 CONTENT_TABLE = "vec_doc_content"
@@ -178,7 +178,7 @@ class _Item:
 class EmbedWorker:
     """Embeds what changed, in windows; safe to stop and start again at any point.
 
-    Identity vectors come first (short texts, ~25 tokens: every document is findable by meaning
+    Identity vectors come first (short texts, ~34 tokens: every document is findable by meaning
     soon after a scan); content vectors follow for documents with extracted text. Each window is
     sorted by length before it is cut into batches (less padding), texts already embedded (same
     hash) are not embedded again, and each window commits on its own.

