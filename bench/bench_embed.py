@@ -13,7 +13,7 @@ Sections (``--only`` picks some; each prints one JSON object):
   the machine is shared.
 * ``quality``: nDCG@10 / MRR of the search-quality firm's labelled queries in vector and hybrid
   mode for: one mixed vector (before), identity + content vectors combined by the best
-  similarity per document (after), with content cut at 128 and 64 tokens.
+  similarity per document (after), with content cut at 128, ``CONTENT_TOKENS`` and 64 tokens.
 * ``memory``: a fresh process opens a copy of the 116k-document database with vectors, loads the
   matrices and the model, answers 30 hybrid queries; its peak RSS and where it went.
 * ``first_query``: ``quicknav serve`` over stdio through the MCP client on a small database
@@ -46,7 +46,7 @@ from _common import OUT, emit
 
 ROOT = Path(__file__).resolve().parents[1]
 SEARCH_DB = OUT / "search-5000.db"
-WORK = OUT / "embed-bench"
+WORK = Path(os.environ.get("QUICKNAV_BENCH_EMBED_WORK", OUT / "embed-bench"))
 QUERIES = [
     "fire safety report",
     "council chamber design",
@@ -232,12 +232,12 @@ def quality() -> dict:
         enc = lambda texts, n: embedder.encode(texts, max_tokens=n) if texts else np.zeros((0, 384), "float32")  # noqa: E731
         m_mixed, m_ident = enc(mixed, 128), enc(ident, 64)
         c_ids = [i for i, _ in with_text]
-        content = {n: enc([t for _, t in with_text], n) for n in (128, 64)}
+        cuts = sorted({128, E.CONTENT_TOKENS, 64}, reverse=True)
+        content = {n: enc([t for _, t in with_text], n) for n in cuts}
         queries = demo_queries(40, 7)
         variants = {
             "before_one_mixed_vector": (m_mixed, None),
-            "identity_plus_content_128": (m_ident, content[128]),
-            "identity_plus_content_64": (m_ident, content[64]),
+            **{f"identity_plus_content_{n}": (m_ident, content[n]) for n in cuts},
             "identity_only": (m_ident, None),
         }
         out: dict = {"queries": len(queries)}

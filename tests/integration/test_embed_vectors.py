@@ -205,3 +205,22 @@ def test_warm_up_needs_vectors(tmp_path: Path) -> None:
     with App.open(load_config(db=tmp_path / "empty.db", env={})) as app:
         assert app.search.semantic.warm_up(delay=0) is False
         assert not app.search.embedder.loaded and not app.search.embedder.loading
+
+
+def test_texts_that_differ_only_after_the_cut_are_one_vector(app: App) -> None:
+    """Content is signed by the tokens the model reads: a template whose details come after
+    CONTENT_TOKENS is embedded once for every copy."""
+    a, b, c = app.store.query_one(  # a and b of one family (its words start the content text)
+        "SELECT min(d.id), max(d.id), (SELECT min(doc_id) FROM document_content WHERE doc_id NOT IN (min(d.id), "
+        "max(d.id)) AND status = 'ok') FROM documents d JOIN document_content c ON c.doc_id = d.id "
+        "WHERE c.status = 'ok' AND length(c.text) > 0 GROUP BY d.doc_type HAVING count(*) > 1"
+    )
+    common = " ".join(f"clause {i} of the site safety template" for i in range(40))  # > CONTENT_TOKENS
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE document_content SET text = ? WHERE doc_id = ?", (common + " project one", a))
+        conn.execute("UPDATE document_content SET text = ? WHERE doc_id = ?", (common + " project two", b))
+        conn.execute("UPDATE document_content SET text = ? WHERE doc_id = ?", ("a short note on cabling", c))
+    report = EmbedWorker(app.store, app.search.embedder).run()
+    assert report.content_reused >= 1
+    content = _state(app, "content_embedding_state")
+    assert content[a] == content[b] != content[c]

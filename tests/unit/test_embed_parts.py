@@ -52,7 +52,7 @@ def test_a_folder_without_modules_is_left_to_sentence_transformers(tmp_path: Pat
 
 def test_identity_and_content_texts() -> None:
     ident = identity_text("Fire_Safety+Report.pdf", "Docs/Safety/", "17741 - QPS Upgrades", "safety report")
-    assert ident == "Fire Safety Report | Docs > Safety | 17741 - QPS Upgrades | safety report"
+    assert ident == "Fire Safety Report | Docs | 17741 QPS Upgrades"  # each word once
     # Content leaves out name and project: one template filed in two projects is one text.
     assert content_text("swms", "  Work   at\nheights ") == "swms | Work at heights"
     assert content_text("swms", "") == "" and content_text("swms", None) == ""
@@ -65,3 +65,29 @@ def test_each_document_keeps_its_best_similarity() -> None:
     content = [(3, 0.8), (1, 0.45), (4, 0.35)]
     assert best_per_id(identity, content) == [(2, 0.9), (3, 0.8), (1, 0.5), (4, 0.35)]
     assert best_per_id() == []
+
+
+def test_identity_texts_say_each_word_once() -> None:
+    ident = identity_text(
+        "19644 - QPS Rollout - SWMS.pdf", "3. PMO/SWM/", "19644 - QPS  MTR Rollout", "swms safe work method statement"
+    )
+    # Folder numbers, and words the name already said (plurals too), are left out.
+    assert ident == "19644 - QPS Rollout - SWMS | PMO | MTR | safe work method statement"
+    assert identity_text("IMG_01.jpg", "", "", "") == "IMG 01"
+
+
+def test_background_threads_keep_the_faster_count_and_look_again() -> None:
+    from quicknav_mcp.indexers.embed_model import _Threads
+
+    assert _Threads(1, 1).pick() == 1 and _Threads(2, 2).options == [2]
+    pick = _Threads(1, 2)
+    seen = []
+    for _ in range(4 * _Threads.PROBE_EVERY):
+        n = pick.pick()
+        seen.append(n)
+        pick.record(n, 1000, 0.1 if n == 1 else 0.3)  # two threads three times slower (a busy machine)
+    assert seen[:2] == [1, 2]  # each count is tried once
+    # Then again after PROBE_EVERY calls; each losing probe doubles the wait (calls 16, 48).
+    assert [n for n, t in enumerate(seen, 1) if t == 2] == [2, 16, 48]
+    pick.rate[2] = 10 * pick.rate[1]  # the machine went quiet
+    assert pick.pick() == 2
