@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
@@ -207,6 +207,9 @@ def _split_sql(script: str) -> Iterator[str]:
         yield rest
 
 
+_SCAN_CHUNK = 4096  # rows per fetch of a whole-table read
+
+
 class Store:
     """A thread-safe handle on one database file.
 
@@ -244,6 +247,39 @@ class Store:
     def query_one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
         with self._lock:
             return self._conn.execute(sql, params).fetchone()
+
+    @contextmanager
+    def scan_reader(self) -> Iterator[Callable[..., Iterable[Any]]]:
+        """``read(sql, params=())`` for reading a whole table once (building an in-memory copy).
+
+        It reads over a read-only connection of its own with a small page cache, so those pages
+        do not stay resident in this process and the store's lock is not held while it reads;
+        rows come from the cursor in chunks. A database no second connection can open (in-memory)
+        is read through the store.
+        """
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = connect(self.path, readonly=True)
+            conn.execute("PRAGMA cache_size = -2048")
+        except Exception as exc:
+            log.debug("whole-table read goes through the store's connection: %s", exc)
+            if conn is not None:
+                conn.close()
+            conn = None
+        if conn is None:
+            yield lambda sql, params=(): iter(self.query(sql, params))
+            return
+        own = conn
+
+        def read(sql: str, params: Any = ()) -> Iterator[Any]:
+            cursor = own.execute(sql, params)
+            while rows := cursor.fetchmany(_SCAN_CHUNK):
+                yield from rows
+
+        try:
+            yield read
+        finally:
+            conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

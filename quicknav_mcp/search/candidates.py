@@ -16,19 +16,17 @@ so an answer never depends on which path served it.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import sqlite3
 import threading
 import time
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..repo.documents import DocumentFacts
 from ..repo.sql import in_chunks, json_list, marks
-from ..store import Store, connect
+from ..store import Store
 from .scope import Scope
 from .versions import Versions
 
@@ -214,35 +212,11 @@ class CandidateTable:
             with self._lock:
                 self._building = False
 
-    @contextlib.contextmanager
-    def _reader(self) -> Iterator[Callable[[str, Sequence[Any]], list[Any]]]:
-        """A query function over a connection of its own without a memory map and with a small
-        cache: reading every row through the store's map took ~180 MB of resident pages at 116k
-        documents (as for the vector matrix, search/vectors.py). The store's own connection when
-        another cannot be opened (an in-memory database)."""
-        conn: sqlite3.Connection | None = None
-        try:
-            conn = connect(self.store.path, readonly=True)
-            conn.execute("PRAGMA mmap_size = 0")
-            conn.execute("PRAGMA cache_size = -2048")
-        except Exception as exc:
-            log.debug("candidate table reads through the store's connection: %s", exc)
-            if conn is not None:
-                conn.close()
-            conn = None
-        try:
-            if conn is None:
-                yield self.store.query
-            else:
-                own = conn
-                yield lambda sql, params: own.execute(sql, params).fetchall()
-        finally:
-            if conn is not None:
-                conn.close()
-
     def _read(self, version: tuple[object, ...]) -> _Snapshot:
-        with self._reader() as query:
-            return self._read_with(query, version)
+        # Its own connection (store.scan_reader): read through the store's, every row's pages
+        # took ~180 MB of resident memory at 116k documents.
+        with self.store.scan_reader() as read:
+            return self._read_with(lambda sql, params: list(read(sql, params)), version)
 
     def _read_with(self, query: Callable[[str, Sequence[Any]], list[Any]], version: tuple[object, ...]) -> _Snapshot:
         t0 = time.perf_counter()

@@ -15,13 +15,10 @@ again only when the embeddings change; a query is one small matrix-vector produc
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..store import Store, connect
+from ..store import Store
 from .versions import Versions
 
 if TYPE_CHECKING:
@@ -92,7 +89,7 @@ class ProjectMeaning:
         ids_l: list[int] = []
         projects_l: list[int] = []
         weights_l: list[float] = []
-        with _reading(self.store) as rows_read:
+        with self.store.scan_reader() as rows_read:
             for doc_id, project_id, doc_type in rows_read("SELECT id, project_id, doc_type FROM documents ORDER BY id"):
                 ids_l.append(doc_id)
                 projects_l.append(project_id)
@@ -123,30 +120,6 @@ class ProjectMeaning:
         top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
         top = top[np.argsort(-sims[top])]
         return [(int(ids[i]), float(sims[i])) for i in top if sims[i] >= MIN_SIM]
-
-
-@contextlib.contextmanager
-def _reading(store: Store) -> Iterator[Callable[[str], Iterable[Any]]]:
-    """Rows of one scan of the documents, read over a connection of its own without a memory map:
-    through the store's map every page of the table (~60 MB at 116k documents) would stay
-    resident in this process."""
-    conn: sqlite3.Connection | None = None
-    try:
-        conn = connect(store.path, readonly=True)
-        conn.execute("PRAGMA mmap_size = 0")
-        conn.execute("PRAGMA cache_size = -2048")
-    except Exception:  # an in-memory or unusual database: read through the store
-        if conn is not None:
-            conn.close()
-        conn = None
-    try:
-        if conn is None:
-            yield lambda sql: iter(store.query(sql))
-        else:
-            yield lambda sql: conn.execute(sql)
-    finally:
-        if conn is not None:
-            conn.close()
 
 
 def _weight(doc_type: str) -> float:

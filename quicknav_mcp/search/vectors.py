@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..repo.vectors import TABLES, table_exists
-from ..store import Store, connect
+from ..store import Store
 from .versions import Versions
 
 if TYPE_CHECKING:
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_FETCH = 2048  # rows per fetch while loading
 HALF_PRECISION = True  # float16 matrices where the CPU multiplies them fast (see _half_is_fast)
 _half: bool | None = None
 
@@ -143,23 +141,8 @@ class MatrixIndex:
             f"SELECT s.{self.key}, v.embedding FROM {self.state} s JOIN {self.table} v ON v.rowid = s.{self.key} "
             "WHERE s.model = ? AND s.seq > ?"
         )
-        conn: sqlite3.Connection | None = None
-        try:
-            conn = connect(self.store.path, readonly=True)
-            conn.execute("PRAGMA mmap_size = 0")
-            conn.execute("PRAGMA cache_size = -2048")
-            cursor = conn.execute(sql, (model, since))
-        except Exception as exc:  # in-memory or unusual databases: read through the store
-            log.debug("vector load falls back to the store's connection: %s", exc)
-            if conn is not None:
-                conn.close()
-            conn = None
-            cursor = iter(self.store.query(sql, (model, since)))
-        try:
-            yield _chunked(cursor) if conn is not None else cursor
-        finally:
-            if conn is not None:
-                conn.close()
+        with self.store.scan_reader() as read:
+            yield read(sql, (model, since))
 
     def _merge(self, model: str, since: int, count: int) -> tuple[Any, Any]:
         """The ids and matrix after adding the rows embedded since batch ``since`` (new ids are
@@ -269,11 +252,6 @@ class MatrixIndex:
         top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
         top = top[np.argsort(-sims[top])]
         return [(int(keys[i]), float(sims[i])) for i in top if sims[i] >= min_sim]
-
-
-def _chunked(cursor: sqlite3.Cursor) -> Iterator[tuple[int, bytes]]:
-    while rows := cursor.fetchmany(_FETCH):
-        yield from rows
 
 
 def best_per_id(*hit_lists: list[tuple[int, float]]) -> list[tuple[int, float]]:
