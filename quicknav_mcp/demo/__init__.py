@@ -9,7 +9,8 @@
 from .corpus_tree import build_corpus_tree
 from .firm import generate_firm, load_manifest
 from .manifest import DesignSeries, FirmManifest, ProjectRecord
-from .plan import FirmPlan, PlannedFile, plan_firm
+from .plan import FirmPlan, plan_firm
+from .plan_parts import PlannedFile
 
 __all__ = [
     "DesignSeries",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 from .catalog import EQUIPMENT, FIRM, FIRM_LEGAL, HAZARDS, KITS, PEOPLE, VENDORS
-from .plan import PlannedFile, ProjectContext, from_epoch
+from .plan_parts import PlannedFile, ProjectContext, from_epoch
 
 _STATUS = ("Ordered", "Received", "Back-ordered", "Delivered to site", "Installed")
 _CO_REASONS = (

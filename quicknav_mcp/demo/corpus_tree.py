@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from .formats import render_file
-from .plan import NOW, epoch
+from .plan_parts import NOW, epoch
 
 __all__ = ["build_corpus_tree", "catalogue_mtime", "validate_catalogue_line"]
 

@@ -20,7 +20,8 @@ from typing import Any
 from .content import render_text
 from .formats import render_file
 from .manifest import FirmManifest
-from .plan import ROOT_FOLDER, FirmPlan, PlannedFile, ProjectContext, epoch, plan_firm
+from .plan import FirmPlan, plan_firm
+from .plan_parts import ROOT_FOLDER, PlannedFile, ProjectContext, epoch
 
 __all__ = ["GENERATOR_VERSION", "MARKER_NAME", "generate_firm", "load_manifest"]
 
