@@ -36,6 +36,7 @@ from ..store import Store
 from .alternatives import spelled_out
 from .query import ParsedQuery
 from .text import STOPWORDS, tokens
+from .vectors import matrix_dtype, scores
 from .versions import Versions
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,8 @@ class ProjectAbout:
         if key == self._key:
             return self._about
         about = self._about
-        if about is None or len(about.ids) <= SYNC_PROJECTS:
+        size = len(about.ids) if about is not None else self.store.query_one("SELECT count(*) FROM projects")[0]
+        if size <= SYNC_PROJECTS:
             with self._lock:
                 if key != self._key:
                     self._about, self._key, self._built_at = self.build(), key, time.monotonic()
@@ -270,7 +272,7 @@ class ProjectAbout:
             return None
         m = np.vstack([self._vectors[(model, t)] for t in texts]).astype(np.float32)
         norms = np.linalg.norm(m, axis=1, keepdims=True)
-        return m / np.where(norms == 0, 1.0, norms)
+        return (m / np.where(norms == 0, 1.0, norms)).astype(matrix_dtype())  # float16 where that is fast
 
     # ------------------------------------------------------------------ searching
     def hits(self, pq: ParsedQuery, query_vector: Any = None, model: str = "", k: int = 50) -> list[tuple[int, float]]:
@@ -290,7 +292,7 @@ class ProjectAbout:
         chunks = self.vectors(about, model) if query_vector is not None else None
         floor = 1e-6  # words alone: any match
         if chunks is not None:
-            score += np.maximum.reduceat(chunks @ np.asarray(query_vector, np.float32).reshape(-1), about.starts)
+            score += np.maximum.reduceat(scores(chunks, np.asarray(query_vector).reshape(-1)), about.starts)
             floor = MIN_SCORE
         if not score.any():
             return []
