@@ -124,18 +124,19 @@ def main() -> None:
     ap.add_argument("--labelled", action="store_true", help="also train on labelled queries of the training firms")
     ap.add_argument("--trees", type=int, default=80)
     ap.add_argument("--depth", type=int, default=3)
+    ap.add_argument("--prior", type=float, default=2.0, help="weight of the hand-weighted start")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import numpy as np
 
     from quicknav_mcp.demo.usage import record_usage
-    from quicknav_mcp.ml.lambdamart import LambdaMARTParams, RankingSet, fit_lambdamart, ranking_metrics
+    from quicknav_mcp.ml.lambdamart import LambdaMARTParams, RankingSet, WithPrior, fit_lambdamart, ranking_metrics
     from quicknav_mcp.ml.ltr import SearchRankerTrainable
     from quicknav_mcp.search.features import FEATURES
     from quicknav_mcp.search.learned import ServedRanker
 
     t0 = time.perf_counter()
-    params = LambdaMARTParams(trees=args.trees, depth=args.depth)
+    params = LambdaMARTParams(trees=args.trees, depth=args.depth, prior=args.prior)
     firms: dict[int, dict] = {}
     for seed in args.seeds:
         app, root = prepared_app(args.projects, seed)
@@ -174,10 +175,14 @@ def main() -> None:
         groups = [g for s in args.seeds if s != held for g in firms[s]["groups"]]
         data = RankingSet.build(groups, params.max_candidates)
         fit_started = time.perf_counter()
-        gbm = fit_lambdamart(data, params)
+        hand_rank = FEATURES.index("hand_rank")
+        gbm = WithPrior(
+            fit_lambdamart(data, params, init_scores=WithPrior.init_scores(data.x, hand_rank, params.prior)),
+            hand_rank,
+            params.prior,
+        )
         fit_seconds = time.perf_counter() - fit_started
         test = RankingSet.build(firms[held]["session_test"], params.max_candidates)
-        hand_rank = FEATURES.index("hand_rank")
         fold = {
             "held_out_firm": held,
             "train_queries": len(data),
@@ -225,7 +230,7 @@ def main() -> None:
         "seeds": args.seeds,
         "searches_per_firm": args.searches,
         "labelled_training": args.labelled,
-        "params": {"trees": params.trees, "depth": params.depth, "learning_rate": params.learning_rate},
+        "params": {"trees": params.trees, "depth": params.depth, "lr": params.learning_rate, "prior": params.prior},
         "sessions": {s: f["sessions"] for s, f in firms.items()},
         "by_kind": {
             k: {m: round(float(np.mean(v)), 4) for m, v in cell.items()} | {"n": len(next(iter(cell.values())))}

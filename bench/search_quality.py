@@ -294,7 +294,14 @@ def learned_mode(app: App, plan) -> tuple[Runner, dict]:
     ranker trainer replays them; and what the fit measured on its own held-out fifth."""
     from ltr_eval import Fixed, labelled_queries
 
-    from quicknav_mcp.ml.lambdamart import CompleteTrees, LambdaMARTParams, RankingSet, fit_lambdamart, ranking_metrics
+    from quicknav_mcp.ml.lambdamart import (
+        CompleteTrees,
+        LambdaMARTParams,
+        RankingSet,
+        WithPrior,
+        fit_lambdamart,
+        ranking_metrics,
+    )
     from quicknav_mcp.ml.ltr import SearchRankerTrainable
     from quicknav_mcp.search.features import FEATURES
     from quicknav_mcp.search.learned import ServedRanker
@@ -304,9 +311,11 @@ def learned_mode(app: App, plan) -> tuple[Runner, dict]:
     training += [(q, w) for seed in TRAIN_SEEDS for _, q, w in labelled_queries(app, 1000 + seed, 60)]
     params = LambdaMARTParams()
     train, test = SearchRankerTrainable(app.store, app.search).replay([], training, lambda f, m: None)
-    gbm = fit_lambdamart(RankingSet.build(train, params.max_candidates), params)
-    held = RankingSet.build(test, params.max_candidates)
+    data = RankingSet.build(train, params.max_candidates)
     hand_rank = FEATURES.index("hand_rank")
+    trees = fit_lambdamart(data, params, init_scores=WithPrior.init_scores(data.x, hand_rank, params.prior))
+    gbm = WithPrior(CompleteTrees(trees), hand_rank, params.prior)  # as the search ranker serves it
+    held = RankingSet.build(test, params.max_candidates)
     fit = {
         "training_requests": len(training),
         "held_out_fifth": {
@@ -314,7 +323,7 @@ def learned_mode(app: App, plan) -> tuple[Runner, dict]:
             "hand": ranking_metrics(-held.x[:, hand_rank].astype(float), held),
         },
     }
-    source = Fixed(ServedRanker(CompleteTrees(gbm), 0, FEATURES))
+    source = Fixed(ServedRanker(gbm, 0, FEATURES))
     hybrid = _searcher("hybrid")
 
     def run(app_: App, q: Labelled, prefix_: str) -> list[str]:
