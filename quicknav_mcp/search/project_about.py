@@ -46,6 +46,7 @@ SALIENT = 24  # terms kept per project
 CHUNK_TERMS = 6  # salient terms appended to the description in the third chunk
 MIN_SHARE = 0.15  # a salient term is in at least this share of the project's documents
 ABOUT_WEIGHT = 1.0  # the list's weight in project search's fusion
+BOOST_MATCHED = 0.5  # ... when the request's words were all found by name or in documents (they decide then)
 BOOST = 2.5  # a project's score grows by up to this share, with its summary's score over the best one's
 LEXICAL_SHARE = 0.2  # the words' part of a project's score, next to the best chunk similarity
 MIN_SCORE = 0.3
@@ -345,16 +346,18 @@ def _forms(word: str, pq: ParsedQuery) -> list[str]:
 Ranked = list[tuple[Any, float, list[str]]]
 
 
-def boost(ranked: Ranked, hits: list[tuple[int, float]]) -> Ranked:
+def boost(ranked: Ranked, hits: list[tuple[int, float]], matched: bool = False) -> Ranked:
     """``ranked`` (rows with an ``id``) with each score grown by how well its summary matched the
     request (squared share of the best summary's score): what a project is about counts beyond its
-    rank in one list. Unchanged without hits."""
+    rank in one list; less when every word of the request was ``matched`` by the word lists (a site
+    address, a client: the words themselves say where). Unchanged without hits."""
     if not hits:
         return ranked
+    weight = BOOST_MATCHED if matched else BOOST
     best = hits[0][1] or 1.0
     score = {pid: s / best for pid, s in hits}
     out = []
     for rec, s, why in ranked:
         share = score.get(rec.id, 0.0)
-        out.append((rec, round(s * (1.0 + BOOST * share * share), 5), why))
+        out.append((rec, round(s * (1.0 + weight * share * share), 5), why))
     return out

@@ -178,7 +178,7 @@ class ProjectSearch:
         lists.append(("about", ABOUT_WEIGHT, [i for i, _ in about]))
         fused, sources = rrf(lists)
         allowed = self.allowed(flt, by_id)
-        ranked = boost(self.rerank(fused, sources, by_id, allowed, pq, codes, corrections, user), about)
+        ranked = boost(self.rerank(fused, sources, by_id, allowed, pq, codes, corrections, user), about, strong)
         if not ranked and allowed:
             ranked = [(by_id[i], 0.01, ["filter"]) for i in sorted(allowed, key=lambda i: by_id[i].code)]
         ranked.sort(key=lambda t: (-t[1], t[0].code))
