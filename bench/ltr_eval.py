@@ -4,7 +4,8 @@ For each demo firm (content, embedded; one per seed) the usage simulator records
 searches and what they opened after them (``record_usage(..., searches=N)``: real searches,
 position-biased scanning, skipped wrong results). The ranker trainer replays those sessions into
 feature rows. Leave one firm out: a LambdaMART model is fitted on the other firms' sessions
-(plus labelled queries of those firms when ``--labelled``) and evaluated on the held-out firm's
+(plus labelled queries of those firms when ``--labelled``: generated with other seeds, and their
+quality sets) and evaluated on the held-out firm's
 labelled queries, never seen in training:
 
 * kinds ``terse`` / ``client`` / ``assistant`` / ``name`` — requests phrased the ways the
@@ -124,7 +125,7 @@ def main() -> None:
     ap.add_argument("--labelled", action="store_true", help="also train on labelled queries of the training firms")
     ap.add_argument("--trees", type=int, default=80)
     ap.add_argument("--depth", type=int, default=3)
-    ap.add_argument("--prior", type=float, default=2.0, help="weight of the hand-weighted start")
+    ap.add_argument("--prior", type=float, default=4.0, help="weight of the hand-weighted start")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import numpy as np
@@ -158,6 +159,8 @@ def main() -> None:
         train_rows, test_rows = trainable.replay(sessions, [], lambda f, m: None)
         queries = labelled_queries(app, seed * 31 + 5, args.queries)
         train_labelled = labelled_queries(app, seed * 17 + 3, args.queries) if args.labelled else []
+        # The firm's own labelled sets train only the models evaluated on the other firms.
+        train_labelled += quality_queries(args.projects, seed) if args.labelled else []
         lab_rows = trainable.replay([], [(q, w) for _, q, w in train_labelled], lambda f, m: None)
         firms[seed] = {
             "app": app,
