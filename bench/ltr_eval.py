@@ -125,7 +125,7 @@ def main() -> None:
     ap.add_argument("--labelled", action="store_true", help="also train on labelled queries of the training firms")
     ap.add_argument("--trees", type=int, default=80)
     ap.add_argument("--depth", type=int, default=3)
-    ap.add_argument("--prior", type=float, default=4.0, help="weight of the hand-weighted start")
+    ap.add_argument("--prior", type=float, default=6.0, help="weight of the hand-weighted start")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import numpy as np

@@ -29,7 +29,7 @@ class LambdaMARTParams:
     seed: int = 0
     # The trees start from the hand-weighted order (score -prior * log(1 + position)) and learn
     # corrections to it: where the sessions and labels say nothing, today's order stands.
-    prior: float = 4.0
+    prior: float = 6.0
 
 
 @dataclass
