@@ -35,18 +35,20 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=20)
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from quicknav_mcp.ml.lambdamart import CompleteTrees, LambdaMARTParams, RankingSet, fit_lambdamart
+    from quicknav_mcp.ml.lambdamart import CompleteTrees, LambdaMARTParams, RankingSet, WithPrior, fit_lambdamart
     from quicknav_mcp.ml.ltr import SearchRankerTrainable
     from quicknav_mcp.search.features import FEATURES
-    from quicknav_mcp.search.learned import LearnedRanker, ServedRanker
+    from quicknav_mcp.search.learned import MAX_CANDIDATES, LearnedRanker, ServedRanker
 
     app, _ = prepared_app(args.projects, args.seed)
     params = LambdaMARTParams()
     trainable = SearchRankerTrainable(app.store, app.search)
     labelled = [(q, w) for _, q, w in labelled_queries(app, 99, 150)]
     train, test = trainable.replay([], labelled, lambda f, m: None)
-    gbm = fit_lambdamart(RankingSet.build(train + test, params.max_candidates), params)
-    source = Fixed(ServedRanker(CompleteTrees(gbm), 0, FEATURES))  # as SearchRanker serves it
+    data = RankingSet.build(train + test, params.max_candidates)
+    hand_rank = FEATURES.index("hand_rank")
+    gbm = fit_lambdamart(data, params, init_scores=WithPrior.init_scores(data.x, hand_rank, params.prior))
+    source = Fixed(ServedRanker(WithPrior(CompleteTrees(gbm), hand_rank, params.prior), 0, FEATURES))  # as served
 
     learned = app.search.learned
     hook_wall: list[float] = []
@@ -61,7 +63,7 @@ def main() -> None:
             return out
         hook_cpu.append((time.thread_time() - c0) * 1000)
         hook_wall.append((time.perf_counter() - w0) * 1000)
-        sizes.append(min(len(ranked), 200))
+        sizes.append(min(len(ranked), MAX_CANDIDATES))
         return out
 
     learned.rerank = timed.__get__(learned)  # type: ignore[method-assign]

@@ -4,7 +4,8 @@ For each demo firm (content, embedded; one per seed) the usage simulator records
 searches and what they opened after them (``record_usage(..., searches=N)``: real searches,
 position-biased scanning, skipped wrong results). The ranker trainer replays those sessions into
 feature rows. Leave one firm out: a LambdaMART model is fitted on the other firms' sessions
-(plus labelled queries of those firms when ``--labelled``) and evaluated on the held-out firm's
+(plus labelled queries of those firms when ``--labelled``: generated with other seeds, and their
+quality sets) and evaluated on the held-out firm's
 labelled queries, never seen in training:
 
 * kinds ``terse`` / ``client`` / ``assistant`` / ``name`` — requests phrased the ways the
@@ -138,18 +139,19 @@ def main() -> None:
     ap.add_argument("--labelled", action="store_true", help="also train on labelled queries of the training firms")
     ap.add_argument("--trees", type=int, default=80)
     ap.add_argument("--depth", type=int, default=3)
+    ap.add_argument("--prior", type=float, default=6.0, help="weight of the hand-weighted start")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import numpy as np
 
     from quicknav_mcp.demo.usage import record_usage
-    from quicknav_mcp.ml.lambdamart import LambdaMARTParams, RankingSet, fit_lambdamart, ranking_metrics
+    from quicknav_mcp.ml.lambdamart import LambdaMARTParams, RankingSet, WithPrior, fit_lambdamart, ranking_metrics
     from quicknav_mcp.ml.ltr import SearchRankerTrainable
     from quicknav_mcp.search.features import FEATURES
     from quicknav_mcp.search.learned import ServedRanker
 
     t0 = time.perf_counter()
-    params = LambdaMARTParams(trees=args.trees, depth=args.depth)
+    params = LambdaMARTParams(trees=args.trees, depth=args.depth, prior=args.prior)
     firms: dict[int, dict] = {}
     for seed in args.seeds:
         app, root = prepared_app(args.projects, seed)
@@ -171,6 +173,8 @@ def main() -> None:
         train_rows, test_rows = trainable.replay(sessions, [], lambda f, m: None)
         queries = labelled_queries(app, seed * 31 + 5, args.queries)
         train_labelled = labelled_queries(app, seed * 17 + 3, args.queries) if args.labelled else []
+        # The firm's own labelled sets train only the models evaluated on the other firms.
+        train_labelled += quality_queries(args.projects, seed) if args.labelled else []
         lab_rows = trainable.replay([], [(q, w) for _, q, w in train_labelled], lambda f, m: None)
         firms[seed] = {
             "app": app,
@@ -188,10 +192,14 @@ def main() -> None:
         groups = [g for s in args.seeds if s != held for g in firms[s]["groups"]]
         data = RankingSet.build(groups, params.max_candidates)
         fit_started = time.perf_counter()
-        gbm = fit_lambdamart(data, params)
+        hand_rank = FEATURES.index("hand_rank")
+        gbm = WithPrior(
+            fit_lambdamart(data, params, init_scores=WithPrior.init_scores(data.x, hand_rank, params.prior)),
+            hand_rank,
+            params.prior,
+        )
         fit_seconds = time.perf_counter() - fit_started
         test = RankingSet.build(firms[held]["session_test"], params.max_candidates)
-        hand_rank = FEATURES.index("hand_rank")
         fold = {
             "held_out_firm": held,
             "train_queries": len(data),
@@ -239,7 +247,7 @@ def main() -> None:
         "seeds": args.seeds,
         "searches_per_firm": args.searches,
         "labelled_training": args.labelled,
-        "params": {"trees": params.trees, "depth": params.depth, "learning_rate": params.learning_rate},
+        "params": {"trees": params.trees, "depth": params.depth, "lr": params.learning_rate, "prior": params.prior},
         "sessions": {s: f["sessions"] for s, f in firms.items()},
         "by_kind": {
             k: {m: round(float(np.mean(v)), 4) for m, v in cell.items()} | {"n": len(next(iter(cell.values())))}

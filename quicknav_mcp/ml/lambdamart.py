@@ -27,6 +27,9 @@ class LambdaMARTParams:
     min_leaf: int = 20
     max_candidates: int = 40  # per query, best hand-weighted first: what a model must get right
     seed: int = 0
+    # The trees start from the hand-weighted order (score -prior * log(1 + position)) and learn
+    # corrections to it: where the sessions and labels say nothing, today's order stands.
+    prior: float = 6.0
 
 
 @dataclass
@@ -101,14 +104,19 @@ def lambdas(
 
 
 def fit_lambdamart(
-    data: RankingSet, params: LambdaMARTParams, progress: Callable[[float, str], None] | None = None
+    data: RankingSet,
+    params: LambdaMARTParams,
+    progress: Callable[[float, str], None] | None = None,
+    *,
+    init_scores: np.ndarray | None = None,
 ) -> ArrayGBM:
-    """Boost ``params.trees`` regression trees on LambdaRank gradients."""
+    """Boost ``params.trees`` regression trees on LambdaRank gradients, from ``init_scores`` (a
+    base ranking the trees correct, added back when scoring: see :class:`WithPrior`) or zero."""
     from sklearn.tree import DecisionTreeRegressor
 
     x, y = data.x, data.y
     index, valid = _grid(data.offsets)
-    scores = np.zeros(len(y))
+    scores = np.zeros(len(y)) if init_scores is None else np.asarray(init_scores, np.float64).copy()
     trees = []
     values = []
     for t in range(params.trees):
@@ -234,3 +242,23 @@ class CompleteTrees:
         agree = left @ self.sign + self.right_count  # (n*t, leaves)
         reached = (agree > self.depth - 0.5).reshape(n, -1).astype(np.float64)
         return self.init + reached @ self.value
+
+
+class WithPrior:
+    """A tree ensemble's scores plus the base ranking it was fitted from: ``-weight * x[:, column]``
+    (the hand-weighted rank feature), as :func:`fit_lambdamart` started from it."""
+
+    def __init__(self, trees: CompleteTrees | ArrayGBM, column: int, weight: float) -> None:
+        self.trees, self.column, self.weight = trees, column, weight
+
+    def decision(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, np.float32)
+        base = self.trees.decision(x)
+        if not self.weight or not len(x):
+            return base
+        return base - self.weight * x[:, self.column].astype(np.float64)
+
+    @staticmethod
+    def init_scores(x: np.ndarray, column: int, weight: float) -> np.ndarray:
+        """The base scores of training rows ``x``."""
+        return -weight * np.asarray(x, np.float32)[:, column].astype(np.float64)

@@ -100,14 +100,17 @@ class SearchRanker:
             if version in self._models:
                 return self._models[version]
         from ..predict.gbm import ArrayGBM
-        from .lambdamart import CompleteTrees
+        from .lambdamart import CompleteTrees, WithPrior
 
         served = None
         art = self.registry.load(NAME, version)
         if art is not None:
             gbm = ArrayGBM.from_arrays(art.arrays)
             if gbm is not None:
-                served = ServedRanker(CompleteTrees(gbm), art.version, tuple(art.params.get("features", ())))
+                features = tuple(art.params.get("features", ()))
+                prior = float(art.params.get("prior", 0.0))  # versions trained before the prior have none
+                scorer = WithPrior(CompleteTrees(gbm), features.index("hand_rank") if prior else 0, prior)
+                served = ServedRanker(scorer, art.version, features)
         with self._lock:
             self._models[version] = served
         return served
@@ -178,7 +181,7 @@ class SearchRankerTrainable:
         from ..analytics.events import iso
         from ..search.features import FEATURES
         from .errors import InsufficientData
-        from .lambdamart import LambdaMARTParams, RankingSet, fit_lambdamart, ranking_metrics
+        from .lambdamart import LambdaMARTParams, RankingSet, WithPrior, fit_lambdamart, ranking_metrics
         from .trainer import TrainResult
 
         progress(0.0, "reading search sessions from the event log")
@@ -200,9 +203,14 @@ class SearchRankerTrainable:
                 "the replayed candidates: search keeps its hand-weighted ranking"
             )
         progress(0.5, f"fitting {params.trees} trees on {len(train)} searches")
-        gbm = fit_lambdamart(train, params, lambda f, m: progress(0.5 + 0.4 * f, m))
         hand_rank = FEATURES.index("hand_rank")
-        learned = ranking_metrics(gbm.decision(test.x), test)
+        gbm = fit_lambdamart(
+            train,
+            params,
+            lambda f, m: progress(0.5 + 0.4 * f, m),
+            init_scores=WithPrior.init_scores(train.x, hand_rank, params.prior),
+        )
+        learned = ranking_metrics(WithPrior(gbm, hand_rank, params.prior).decision(test.x), test)
         hand = ranking_metrics(-test.x[:, hand_rank].astype(float), test)
         metrics: dict[str, Any] = {
             **learned,
@@ -217,7 +225,7 @@ class SearchRankerTrainable:
         }
         progress(1.0, "learned ranker trained")
         stored = {"features": list(FEATURES), "trees": int(gbm.feature.shape[0]), "depth": gbm.depth}
-        stored.update({"learning_rate": params.learning_rate, "min_leaf": params.min_leaf})
+        stored.update({"learning_rate": params.learning_rate, "min_leaf": params.min_leaf, "prior": params.prior})
         span = (iso(sessions[0].ts_ms), iso(sessions[-1].ts_ms)) if sessions else None
         return TrainResult(params=stored, arrays=gbm.arrays(), metrics=metrics, trained_on=span)  # type: ignore[arg-type]
 

@@ -126,3 +126,16 @@ def widen(groups: list[list[str]], pq: ParsedQuery, vocab: Vocabulary) -> list[l
                 pq.notes.append(f"also searched {fix!r} for {t!r}")
     pq.forms = {t: [f.rstrip("*") for f in g] for t, g in zip(pq.terms, out, strict=True)}
     return out
+
+
+def spelled_out(text: str) -> str:
+    """``text``'s words with short forms written in full (``Collab MR inst`` -> ``collab meeting room
+    installation``, ``L2`` -> ``level 2``): a folder description as its documents would say it."""
+    out: list[str] = []
+    for word in re.findall(r"[^\W_]+", text.lower()):
+        level = _LEVEL_WORD.match(word)
+        if level:
+            out.append(f"level {int(level.group(1))}")
+        else:
+            out.append(_ABBREVIATIONS.get(word, (word,))[0])
+    return " ".join(out)

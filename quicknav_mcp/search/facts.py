@@ -7,6 +7,7 @@ from typing import Any
 
 from ..repo.sql import marks
 from ..store import Store
+from .intent import related_like
 from .query import ParsedQuery
 from .scope import CANDIDATES, Scope
 
@@ -36,8 +37,11 @@ class FactRetriever:
         if pq.as_built:
             conds.append("(d.is_as_built = 1)")
         if pq.doc_types:
-            conds.append(f"(d.doc_type IN ({marks(len(pq.doc_types))}))")
-            params.extend(pq.doc_types)
+            # Within a project, also what is filed as "other" under a related name (intent.RELATED_NAMES).
+            likes = related_like(pq.doc_types) if scope.project_ids is not None else []
+            related = "".join(" OR (d.doc_type = 'other' AND d.name LIKE ?)" for _ in likes)
+            conds.append(f"(d.doc_type IN ({marks(len(pq.doc_types))}){related})")
+            params.extend([*pq.doc_types, *likes])
         if not conds and not (force and scope.restricted):
             return []
         if (

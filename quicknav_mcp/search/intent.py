@@ -44,6 +44,29 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _OLD_COPY = re.compile(r"\b(?:original|old|superseded|archived?)\b", re.I)
 
 KIND_MATCH, KIND_OTHER, KIND_NAMED = 1.3, 0.8, 1.15
+RELATED_NAMES: dict[str, tuple[str, ...]] = {
+    "swms": ("sds", "msds", "safety data sheet", "jsa", "job safety analysis", "risk assessment"),
+    "scope": ("rfq", "rft", "request for quote", "request for tender", "statement of work"),
+}
+"""Documents filed as "other" that belong with a family: a project's safety data sheets and job
+safety analyses sit with its SWMS; the client's request for quote or tender is its scope. They count
+as the asked kind (``related: swms``) when a request asks for that family."""
+RELATED_KINDS = {
+    kind: re.compile(r"(?<![a-z])(?:" + "|".join(w.replace(" ", r"[\s_-]+") for w in words) + r")(?![a-z])", re.I)
+    for kind, words in RELATED_NAMES.items()
+}
+
+
+RELATED_MATCH = KIND_MATCH * 1.6 / 0.75
+"""A related document counts as the asked kind here and in the family boost of
+``ranking.document_boost`` (x1.6 for the kind, x0.75 for others), which reads ``doc_type`` only."""
+
+
+def related_like(doc_types: Iterable[str]) -> list[str]:
+    """``LIKE`` patterns of the names filed as "other" that belong with ``doc_types`` (facts.py)."""
+    return [f"%{w}%" for k in doc_types for w in RELATED_NAMES.get(k, ())]
+
+
 WHERE_FLOOR = 0.55
 """A candidate holding none of the request's place words keeps this share of its score."""
 LEVEL_MATCH, LEVEL_OTHER = 1.5, 0.6
@@ -68,6 +91,7 @@ class Intent:
         self.pq = pq
         self.kinds = frozenset(pq.doc_types)
         self.kind_keys = [(p, _NOT_ALNUM.sub("", p)) for p in pq.kind_phrases if len(p) > 3]
+        self.related = [k for k in self.kinds if k in RELATED_KINDS]
         asks_kind = bool(self.kinds) or pq.change_order is not None or pq.level is not None or pq.as_built
         # Place words matter when something else is asked for: alone they are the whole request.
         self.where = [t for t in pq.terms if len(t) > 1 and not t.isdigit()] if asks_kind else []
@@ -147,6 +171,9 @@ class Intent:
                 if named:  # the name says the kind in the request's words ("RoomLayout", "Sales & PO Report")
                     mult *= KIND_NAMED
                     why.append("named: " + named[0])
+            elif d.doc_type == "other" and any(RELATED_KINDS[k].search(d.name) for k in self.related):
+                mult *= RELATED_MATCH
+                why.append("related: " + "/".join(sorted(self.related)))
             else:
                 mult *= KIND_OTHER
         if pq.level is not None and pq.level not in self._project_levels(d):

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_CANDIDATES = 200  # the model re-orders the hand-weighted top 200; the rest keep their order below
+MAX_CANDIDATES = 40  # the model re-orders the hand-weighted top 40 (as it was trained); the rest keep their order below
 SHOWN = 10  # what a person sees first: the items an impression logs
 
 

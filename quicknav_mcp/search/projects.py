@@ -19,6 +19,7 @@ from .highlight import highlight
 from .lexical import FullText
 from .models import FacetValue, ProjectHit, SearchProjectsResult
 from .popularity import PopularitySource
+from .project_about import ABOUT_WEIGHT, ProjectAbout, boost
 from .project_vectors import ProjectMeaning
 from .query import ParsedQuery, match_expression
 from .ranking import rrf
@@ -37,6 +38,7 @@ class ProjectSearch:
 
     meaning: ProjectMeaning | None = None  # set by the search service
     table: CandidateTable | None = None  # every document's project in memory (set by the search service)
+    about: ProjectAbout | None = None  # project summaries (set by the search service)
 
     def __init__(
         self,
@@ -162,6 +164,7 @@ class ProjectSearch:
                 lists.append(("documents (some words)", 0.2, self.projects_of(doc_ids[n_all:])))
             if pq.doc_types or pq.revision is not None or pq.room is not None or pq.change_order is not None:
                 lists.append(("facts", 0.4, self.projects_of(self.facts.documents(pq, scope))))
+        qv = None
         if mode in ("hybrid", "semantic") and (pq.semantic_text or pq.text) and self.semantic.ready(notes):
             qv = self.semantic.query_vector(pq.semantic_text or pq.text)
             if qv is not None:
@@ -172,9 +175,12 @@ class ProjectSearch:
                 if self.meaning is not None:  # what each project is about, from its documents (project_vectors.py)
                     lists.append(("meaning", w, [i for i, _ in self.meaning.hits(qv, self.semantic.embedder.name)]))
                 semantic_used = True
+        # What each project is about, from its documents (project_about.py): a list, and a boost below.
+        about = self.about.hits(pq, qv, self.semantic.embedder.name) if self.about is not None else []
+        lists.append(("about", ABOUT_WEIGHT, [i for i, _ in about]))
         fused, sources = rrf(lists)
         allowed = self.allowed(flt, by_id)
-        ranked = self.rerank(fused, sources, by_id, allowed, pq, codes, corrections, user)
+        ranked = boost(self.rerank(fused, sources, by_id, allowed, pq, codes, corrections, user), about, strong)
         if not ranked and allowed:
             ranked = [(by_id[i], 0.01, ["filter"]) for i in sorted(allowed, key=lambda i: by_id[i].code)]
         ranked.sort(key=lambda t: (-t[1], t[0].code))

@@ -48,6 +48,10 @@ from ..errors import InvalidInput
 from ..validation import clean_text
 from .text import ARCHIVE_WORDS, CURRENT_WORDS, FILLER, STOPWORDS, fts_quote, tokens
 
+ORDINAL_FLOOR = re.compile(
+    rf"\b(?:(\d{{1,2}})(?:st|nd|rd|th)|({'|'.join(ORDINAL_WORDS)}))\s+(?:floor|storey|story)\b", re.I
+)
+"""``third floor``, ``3rd storey``: a level said as an ordinal."""
 MAX_QUERY = 1000
 """Characters of a request that are read; a longer one is cut (with a note), never refused."""
 MAX_INPUT = MAX_QUERY * 4
@@ -390,7 +394,9 @@ def _take_structured(text: str, pq: ParsedQuery) -> str:
         text = CHANGE_ORDER_LATEST_IN_QUERY.sub(co_latest, text)
     text = ROOM_IN_QUERY.sub(room, text)
     text = ROOM_LETTER_IN_QUERY.sub(room, text)
-    # Levels keep their words (names write "LEVEL 3" and "L3"; alternatives.py widens them).
+    # Levels keep their words (names write "LEVEL 3" and "L3"; alternatives.py widens them). A floor
+    # said as an ordinal is that level ("the third floor" = LEVEL 3; the ground floor is level 0).
+    text = ORDINAL_FLOOR.sub(lambda m: f" level {ordinal_value(m)} ", text)
     m = LEVEL_IN_QUERY.search(text)
     if m:
         pq.level = int(m.group(1))

@@ -36,6 +36,7 @@ from .learned import LearnedRanker
 from .lexical import FullText
 from .models import SearchDocumentsResult, SearchProjectsResult, SuggestResult
 from .popularity import NoPopularity, PopularitySource
+from .project_about import ProjectAbout
 from .project_vectors import ProjectMeaning
 from .projects import ProjectSearch
 from .query import clean_query, parse_query
@@ -99,6 +100,7 @@ class SearchService:
         self.project_search = ProjectSearch(store, projects, self.vocab, **pieces)
         self.project_search.meaning = ProjectMeaning(store, self.doc_vectors, self.versions)
         self.project_search.table = self.candidates
+        self.project_search.about = ProjectAbout(store, embedder, self.versions)
         self.upkeep = Upkeep(store, embedder, extract_limits)
         self.segments = SegmentMerger(store, self.versions)
 

@@ -11,7 +11,14 @@ import pytest
 from quicknav_mcp.analytics import AnalyticsService
 from quicknav_mcp.analytics.feedback import impression_metadata
 from quicknav_mcp.analytics.search_sessions import CLICK_WINDOW_MS, search_sessions
-from quicknav_mcp.ml.lambdamart import CompleteTrees, LambdaMARTParams, RankingSet, fit_lambdamart, ranking_metrics
+from quicknav_mcp.ml.lambdamart import (
+    CompleteTrees,
+    LambdaMARTParams,
+    RankingSet,
+    WithPrior,
+    fit_lambdamart,
+    ranking_metrics,
+)
 from quicknav_mcp.ml.registry import pack_arrays, unpack_arrays
 from quicknav_mcp.predict.gbm import ArrayGBM
 from quicknav_mcp.repo.documents import REL_PATH
@@ -45,6 +52,35 @@ def test_lambdamart_learns_an_interaction_and_survives_the_registry_arrays() -> 
     # Serving's re-laid complete trees score exactly the same, training rows (on thresholds) included.
     both = np.vstack([test.x, train.x])
     assert np.allclose(CompleteTrees(again).decision(both), model.decision(both), rtol=0, atol=1e-12)
+
+
+def test_a_model_fitted_from_the_hand_order_keeps_it_where_the_data_says_nothing() -> None:
+    """Column 3 plays the hand-weighted rank (log(1 + position)); the labels follow it except where
+    feature 0 is high and feature 1 low, which the trees learn as a correction."""
+    rng = np.random.default_rng(3)
+
+    def groups(n: int) -> RankingSet:
+        out = []
+        for _ in range(n):
+            x = rng.random((12, 4)).astype(np.float32)
+            x[:, 3] = np.log1p(np.arange(12))
+            special = (x[:, 0] > 0.8) & (x[:, 1] < 0.2)
+            y = np.where(special, 2.0, 0.0)
+            y[0] = max(y[0], 1.0)  # the hand ranker's first is good, the special ones better
+            out.append((x, y, 1.0))
+        return RankingSet.build(out)
+
+    train, test = groups(300), groups(100)
+    plain = fit_lambdamart(train, LambdaMARTParams(trees=1, depth=1, min_leaf=10000))
+    prior = WithPrior(plain, 3, 2.0)
+    hand = ranking_metrics(-test.x[:, 3].astype(float), test)
+    # Trees that cannot split: with the prior the order is the hand-weighted one; without, arbitrary.
+    assert ranking_metrics(prior.decision(test.x), test) == hand
+    fitted = fit_lambdamart(
+        train, LambdaMARTParams(trees=40, min_leaf=10), init_scores=WithPrior.init_scores(train.x, 3, 2.0)
+    )
+    served = WithPrior(CompleteTrees(fitted), 3, 2.0)
+    assert ranking_metrics(served.decision(test.x), test)["ndcg@10"] > hand["ndcg@10"] + 0.05
 
 
 def test_ranking_set_drops_queries_that_teach_nothing() -> None:

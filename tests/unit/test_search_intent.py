@@ -188,3 +188,19 @@ def test_intent_levels_and_nothing_asked() -> None:
     e = [intent.effect(d)[0] for d in (l3, l4, cable)]
     assert e[0] > e[1] and e[0] > e[2]
     assert Intent(parse_query("poolwerx"), [l3]).effect(l3) == (1.0, [])
+
+
+def test_documents_filed_under_a_related_name_count_as_the_asked_kind() -> None:
+    swms = _doc(1, "21614 - Poolwerx Training Room - SWMs.pdf", "swms")
+    sds = _doc(2, "New Dunlop Carpet Tile Adhesive SDS.pdf", "other")
+    co = _doc(3, "21614 - Poolwerx Training Room - CO1.pdf", "change_order", co=1)
+    supplier = _doc(4, "ATDEC RFQ - 21614 Poolwerx.pdf", "supplier_quotes")
+    intent = Intent(parse_query("SWMS for the Poolwerx training room"), [swms, sds, co])
+    e = {d.id: intent.effect(d) for d in (swms, sds, co)}
+    assert e[2][0] > e[3][0] and "related: swms" in e[2][1]
+    # A client's request for quote is the scope; a supplier's quotation request stays what it is.
+    rfq = _doc(5, "MSQ21594_Function Rm Expansion_RFQ.pdf", "other")
+    scope = Intent(parse_query("scope of works for 21614"), [rfq, supplier])
+    assert "related: scope" in scope.effect(rfq)[1] and "related: scope" not in scope.effect(supplier)[1]
+    # Not asked for, a safety data sheet is just another document.
+    assert not any(w.startswith("related") for w in Intent(parse_query("poolwerx design"), [sds]).effect(sds)[1])
