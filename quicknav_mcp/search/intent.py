@@ -135,9 +135,10 @@ class Intent:
             return 1.0
         bound = 1.0  # the place share is at most 1; templates only lose
         if self.kinds:
-            bound *= KIND_MATCH * (KIND_NAMED if self.kind_keys else 1.0)
+            kind = KIND_MATCH * (KIND_NAMED if self.kind_keys else 1.0)
             if self.pq.wants_current:
-                bound *= max(CURRENT * TOP_REVISION, OLDER, OLD_COPY)
+                kind *= max(CURRENT * TOP_REVISION, OLDER, OLD_COPY)
+            bound *= max(kind, RELATED_MATCH if self.related else 0.0)  # a related name gets no current factor
         if self.pq.level is not None:
             bound *= LEVEL_MATCH
         if self.pq.latest_change_order:

@@ -198,6 +198,10 @@ def test_documents_filed_under_a_related_name_count_as_the_asked_kind() -> None:
     intent = Intent(parse_query("SWMS for the Poolwerx training room"), [swms, sds, co])
     e = {d.id: intent.effect(d) for d in (swms, sds, co)}
     assert e[2][0] > e[3][0] and "related: swms" in e[2][1]
+    # The bounded ranking stops at Intent.bound(): no candidate, related ones included, may pass it.
+    assert max(m for m, _ in e.values()) <= intent.bound()
+    current = Intent(parse_query("latest SWMS for the Poolwerx training room"), [swms, sds])
+    assert max(current.effect(d)[0] for d in (swms, sds)) <= current.bound()
     # A client's request for quote is the scope; a supplier's quotation request stays what it is.
     rfq = _doc(5, "MSQ21594_Function Rm Expansion_RFQ.pdf", "other")
     scope = Intent(parse_query("scope of works for 21614"), [rfq, supplier])
