@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from .app import QuickNavTUI
 
-DEBOUNCE_S = 0.12  # a pause this long in typing starts a search; faster keystrokes share one
+DEBOUNCE_S = 0.25  # a pause this long in typing starts the full search (each keystroke gets the type-ahead)
 MIN_CHARS = 2  # one letter matches half the firm: wait for a second (digits search at once)
 FACETS = ("doc_type", "project", "phase", "year", "status", "ext")
 FACET_KEY = {"extension": "ext"}  # the facet's name in results -> the filter that narrows by it
@@ -53,7 +53,10 @@ class SearchPane(Vertical):
         self._timer: Timer | None = None
         self._facets: dict[str, list[str]] = {}
         self.last: data.SearchData | None = None
-        self.keystroke_ms: list[float] = []  # typed -> results shown, for the benchmark
+        self.keystroke_ms: list[float] = []  # typed -> type-ahead results shown, for the benchmark
+        self.full_ms: list[float] = []  # full search started -> shown, for the benchmark
+        self._typed: float | None = None
+        self._full_started: float | None = None
         self._searching = False
         self._queued = False
 
@@ -73,13 +76,26 @@ class SearchPane(Vertical):
             return
         event.stop()
         self._facets = {}
-        self._typed = time.perf_counter()
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE_S, self.run_search)
+        text = event.value
+        query = text.strip()
+        if len(query) < MIN_CHARS and not query.isdigit():
+            self.show(data.SearchData(query, None, None))
+            return
+        self._typed = time.perf_counter()
+        # Every keystroke: the quick answer, on a worker that the next keystroke's supersedes (its
+        # answer, if it still arrives, is for an older text and is dropped by `show`).
+        tui: QuickNavTUI = self.app  # type: ignore[assignment]
+        tui.fetch("typeahead", lambda: data.typeahead(tui.qn, text), self.show)
+        self._timer = self.set_timer(DEBOUNCE_S, self.run_search)  # a pause: the full search
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self.last is None or self.last.typeahead is not None:  # Enter does not wait for the pause
+            if self._timer is not None:
+                self._timer.stop()
+            self.run_search()
         results = self.query_one("#results", OptionList)
         if results.option_count:
             results.focus()
@@ -97,11 +113,14 @@ class SearchPane(Vertical):
             self._queued = True
             return
         self._searching = True
+        self._full_started = time.perf_counter()
         filters = {k: list(v) for k, v in self._facets.items() if v}
         tui.fetch("search", lambda: data.search(tui.qn, query, filters, tui.user), self._searched)
 
     def _searched(self, d: data.SearchData) -> None:
         self._searching = False
+        if self._full_started is not None:
+            self.full_ms.append((time.perf_counter() - self._full_started) * 1000)
         if self._queued:
             self._queued = False
             self.run_search()
@@ -110,8 +129,14 @@ class SearchPane(Vertical):
     def show(self, d: data.SearchData) -> None:
         if d.query != self.query_one("#q", Input).value.strip():
             return  # typed on since: a newer search is coming
+        if d.typeahead is not None and self.last is not None and self.last.query == d.query and self.last.documents:
+            return  # the full search of this text already arrived (a type-ahead is never better)
         self.last = d
         self.hits = []
+        quick = d.typeahead
+        if quick is not None:
+            self.hits += [Hit("project", p.path, p.name, p) for p in quick.projects]
+            self.hits += [Hit("document", h.path, h.name, h) for h in quick.documents]
         if d.projects is not None:
             self.hits += [Hit("project", p.path, p.name, p) for p in d.projects.projects]
         if d.documents is not None:
@@ -125,6 +150,12 @@ class SearchPane(Vertical):
         status = self.query_one("#search-status", Static)
         if d.error:
             status.update(Text(d.error, style="red"))
+        elif quick is not None:
+            more = "+" if quick.bounded else ""
+            status.update(
+                f"{len(quick.projects)} projects, {len(quick.documents)}{more} documents starting with what is typed "
+                f"({quick.search_time_ms:.0f} ms); pause or Enter for the full search"
+            )
         elif d.documents is not None:
             took = d.documents.search_time_ms + (d.projects.search_time_ms if d.projects else 0)
             found = d.documents.total_count
@@ -134,7 +165,7 @@ class SearchPane(Vertical):
             status.update("keep typing…")
         else:
             status.update("type to search; Tab moves to the results and the facets")
-        if getattr(self, "_typed", None) is not None:
+        if quick is not None and self._typed is not None:
             self.keystroke_ms.append((time.perf_counter() - self._typed) * 1000)
             self._typed = None
 

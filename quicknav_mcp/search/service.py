@@ -42,6 +42,7 @@ from .scope import document_scope
 from .semantic import NoEncoder, QueryEncoder, Semantic
 from .suggest import Suggester
 from .trigram import Substrings
+from .typeahead import Typeahead
 from .upkeep import Upkeep
 from .versions import Versions
 from .vocab import Vocabulary
@@ -94,6 +95,7 @@ class SearchService:
         self.project_search = ProjectSearch(store, projects, self.vocab, **pieces)
         self.project_search.meaning = ProjectMeaning(store, self.doc_vectors, self.versions)
         self.upkeep = Upkeep(store, embedder, extract_limits)
+        self.typeahead = Typeahead(store, projects, self.vocab, self.current, self.popularity)  # per keystroke
 
     # ------------------------------------------------------------------ searches
     def search_documents(
