@@ -95,7 +95,7 @@ class SearchService:
         self.project_search = ProjectSearch(store, projects, self.vocab, **pieces)
         self.project_search.meaning = ProjectMeaning(store, self.doc_vectors, self.versions)
         self.upkeep = Upkeep(store, embedder, extract_limits)
-        self.typeahead = Typeahead(store, projects, self.vocab, self.current, self.popularity)  # per keystroke
+        self.typeahead = Typeahead(store, projects, self.vocab, self.popularity)  # per keystroke
 
     # ------------------------------------------------------------------ searches
     def search_documents(
@@ -232,6 +232,7 @@ class SearchService:
 
     def close(self) -> None:
         self.upkeep.close()
+        self.typeahead.close()
 
 
 __all__ = ["DOC_TYPES", "SearchService"]

@@ -22,31 +22,38 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import logging
 import math
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ..errors import InvalidInput
 from ..repo import DocumentRepo, ProjectRow
 from ..services.projects import ProjectService
-from ..store import DatabaseError, Store
+from ..store import DatabaseError, Store, StoreError
 from ..validation import bounded_int, clean_text
 from .current import CurrentRevisions
 from .highlight import highlight
 from .models import DocumentHit, ProjectHit
 from .popularity import NoPopularity, PopularitySource
 from .text import fts_quote, tokens
+from .versions import Versions
 from .vocab import Vocabulary
 
+log = logging.getLogger(__name__)
+
+_TRIGRAM, _WORDS = "search_docs_tri", "search_docs"  # file names (substrings); every indexed field (words)
 COMPLETIONS = 6  # a word being typed stands for its this-many most common completions (and itself)
 WINDOW = 300  # newest matches read from FTS5 per keystroke, ranked here
 MAX_WORDS = 6  # words of a query looked at (a longer text is a finished query: the full search's job)
 MAX_CHARS = 200
 SCAN_COMPLETIONS = 5_000  # vocabulary words starting with a prefix looked at to pick the most common
+RECHECK_S = 30.0  # the vocabulary and project list are asked at least this often (popularity moves too)
 NAME_WEIGHT, ELSEWHERE_WEIGHT = 3.0, 1.0  # a word in the file name counts this much more than elsewhere
 
 
@@ -111,22 +118,28 @@ class Typeahead:
         store: Store,
         projects: ProjectService,
         vocab: Vocabulary,
-        current: CurrentRevisions,
         popularity: PopularitySource | None = None,
     ) -> None:
+        """``store``: the search's store; type-ahead reads through a read-only connection of its own
+        to the same file, so a keystroke never waits for a full search's query on the shared one."""
         self.store = store
         self.projects = projects
         self.vocab = vocab
-        self.current = current
         self.popularity = popularity or NoPopularity()
-        self.rows = DocumentRepo(store)
         self._lock = threading.Lock()
+        self._reader: Store | None = None
+        self.versions = Versions(store)
+        self.rows = DocumentRepo(store)
+        self.current = CurrentRevisions(self.rows, self.versions)
+        self._seen: tuple[object, float] = (None, 0.0)  # (change counters, when) the caches were checked
+        self._snap: Any = None
         self._index = _ProjectIndex()
         self._scale: tuple[object, float] = (None, 1.0)  # (vocabulary snapshot, its largest document frequency)
 
     def search(self, text: object, limit: object = 10, projects_limit: object = 5) -> TypeaheadResult:
         """Projects and documents matching every word of ``text`` (the last one possibly unfinished)."""
         t0 = time.perf_counter()
+        self._open()
         query = clean_text(text, "q", max_len=MAX_CHARS, allow_empty=True)
         n_docs = bounded_int(limit, "limit", 0, 50)
         n_projects = bounded_int(projects_limit, "projects_limit", 0, 20)
@@ -136,7 +149,7 @@ class Typeahead:
         typing = not (isinstance(text, str) and text[-1:].isspace())  # the last word is still being typed
         projects = self._projects(words, n_projects) if n_projects else []
         groups = self._word_groups(words, typing)
-        docs, bounded = self._documents(groups, words, typing, n_docs) if n_docs and groups else ([], False)
+        docs, bounded = self._documents(groups, words, typing, n_docs) if n_docs else ([], False)
         return TypeaheadResult(
             query=query,
             projects=projects,
@@ -146,8 +159,38 @@ class Typeahead:
             search_time_ms=round((time.perf_counter() - t0) * 1000, 2),
         )
 
+    # ---- its own connection and caches ----------------------------------------------------------
+    def _open(self) -> None:
+        """The private reader (once), and the shared caches looked at again when the index changed."""
+        if self._reader is None:
+            with self._lock:
+                if self._reader is None:
+                    try:
+                        self._reader = Store(self.store.path, readonly=True)
+                    except StoreError as exc:  # e.g. a store that is not a file: share its connection
+                        log.debug("type-ahead shares the search connection: %s", exc)
+                        self._reader = self.store
+                    self.versions = Versions(self._reader)
+                    self.rows = DocumentRepo(self._reader)
+                    self.current = CurrentRevisions(self.rows, self.versions)
+        # The vocabulary and the project list check the shared connection on every call: only when the
+        # counters (read here, on the private one) moved, or now and then, are they asked again.
+        seen = self.versions.get("documents", "content", "projects")
+        if seen != self._seen[0] or time.monotonic() - self._seen[1] > RECHECK_S or self._snap is None:
+            self._snap = self.vocab.snapshot()
+            self._project_index(refresh=True)
+            self._seen = (seen, time.monotonic())
+
+    def close(self) -> None:
+        with self._lock:
+            reader, self._reader = self._reader, None
+        if reader is not None and reader is not self.store:
+            reader.close()
+
     # ---- projects ------------------------------------------------------------------------------
-    def _project_index(self) -> _ProjectIndex:
+    def _project_index(self, *, refresh: bool = False) -> _ProjectIndex:
+        if not refresh:
+            return self._index
         records = self.projects.all()
         with self._lock:
             if self._index.records is records:
@@ -197,7 +240,7 @@ class Typeahead:
     # ---- documents -----------------------------------------------------------------------------
     def completions(self, prefix: str, limit: int = COMPLETIONS) -> list[str]:
         """Indexed words starting with ``prefix``, most common first (``prefix`` itself, when indexed, first)."""
-        snap = self.vocab.snapshot()
+        snap = self._snap
         words = snap.sorted_words
         i = bisect.bisect_left(words, prefix)
         j = min(len(words), i + SCAN_COMPLETIONS)
@@ -209,7 +252,7 @@ class Typeahead:
 
     def _word_groups(self, words: list[str], typing: bool) -> list[list[str]] | None:
         """For every typed word, the indexed words it stands for; None when one stands for nothing."""
-        snap = self.vocab.snapshot()
+        snap = self._snap
         groups: list[list[str]] = []
         for n, w in enumerate(words):
             last = n == len(words) - 1
@@ -223,61 +266,73 @@ class Typeahead:
         return groups
 
     def _documents(
-        self, groups: list[list[str]], words: list[str], typing: bool, limit: int
+        self, groups: list[list[str]] | None, words: list[str], typing: bool, limit: int
     ) -> tuple[list[DocumentHit], bool]:
-        expr = " AND ".join("(" + " OR ".join(fts_quote(t) for t in g) + ")" for g in groups)
-        named = self._window("{name} : (" + expr + ")")
-        seen = {i for i, *_ in named}
-        rows = [(*r, True) for r in named]
-        bounded = len(named) >= WINDOW
-        if len(named) < max(limit, WINDOW // 4):  # few in file names: matches in folders, project, text
-            more = self._window(expr)
+        snap = self._snap
+        exact = [w in snap.df and not (n == len(words) - 1 and typing) for n, w in enumerate(words)]
+        rows: list[tuple[int, str, bool, bool, float]] = []
+        bounded = False
+        # File names first, through the trigram index of names (substrings: each kept row is checked
+        # word by word below); words of one or two letters cannot be looked up there, only checked.
+        long_words = [w for w in words if len(w) >= 3]
+        if long_words:
+            found = self._window(_TRIGRAM, " AND ".join(fts_quote(w) for w in long_words))
+            bounded = len(found) >= WINDOW
+            rows = [r for r in found if _name_hits(tokens(r[1]), words, exact) is not None]
+        if groups and len(rows) < max(limit, WINDOW // 4):  # few in names: folders, project, family, text
+            seen = {r[0] for r in rows}
+            expr = " AND ".join("(" + " OR ".join(fts_quote(t) for t in g) + ")" for g in groups)
+            more = self._window(_WORDS, expr)
             bounded = bounded or len(more) >= WINDOW
-            rows += [(*r, False) for r in more if r[0] not in seen]
+            rows += [r for r in more if r[0] not in seen]
         if not rows:
             return [], False
-        snap = self.vocab.snapshot()
         total = self._total(snap)
-        idf = {t: math.log(1 + total / (1 + snap.df.get(t, 0))) for g in groups for t in g}
+
+        def idf(token: str) -> float:
+            return math.log(1 + total / (1 + snap.df.get(token, 0)))
+
         by_age = sorted(r[4] for r in rows)
         scored: list[tuple[float, int, list[str]]] = []
-        for doc_id, name, archive, copy, mtime, in_name in rows:
+        for doc_id, name, archive, copy, mtime in rows:
             name_tokens = tokens(name)
-            name_words = set(name_tokens)
+            hits = _name_hits(name_tokens, words, exact)
             score, why = 0.0, []
-            for g in groups:
-                hit = next((t for t in g if t in name_words), None)
+            for n, w in enumerate(words):
+                hit = hits[n] if hits is not None else None
                 if hit is not None:
-                    score += NAME_WEIGHT * idf[hit]
+                    score += NAME_WEIGHT * idf(hit)
                     why.append(f"name: {hit}")
-                else:  # matched outside the name (the FTS query guarantees it): the rarest alternative
-                    score += ELSEWHERE_WEIGHT * min(idf[t] for t in g)
-                    why.append(f"{'/'.join(g[:2])} in folders, project or text")
-            if in_name and name_tokens and name_tokens[0].startswith(words[0]):
+                else:  # matched outside the name (the FTS query says so): as rare as its rarest alternative
+                    alts = groups[n] if groups else [w]
+                    score += ELSEWHERE_WEIGHT * min(idf(t) for t in alts)
+                    why.append(f"{w}{'' if exact[n] else '…'} in folders, project or text")
+            if hits is not None and name_tokens[:1] and name_tokens[0].startswith(words[0]):
                 score += 1.0  # the name starts with what is typed
             score -= 3.0 * archive + 1.0 * copy  # archived and handover copies are rarely what is wanted
             score += 0.5 * bisect.bisect_left(by_age, mtime) / len(by_age)  # newer files a little higher
             scored.append((score, doc_id, why))
         best = heapq.nlargest(limit, scored, key=lambda s: (s[0], s[1]))
-        found = self.rows.by_ids([d for _, d, _ in best])
-        self.current.mark(found)
-        prefixes = list(groups[-1]) if typing else []
-        hits = []
+        found_rows = self.rows.by_ids([d for _, d, _ in best])
+        self.current.mark(found_rows)
+        complete = {w for w, e in zip(words, exact, strict=True) if e} | {t for g in groups or [] for t in g}
+        prefixes = [w for w, e in zip(words, exact, strict=True) if not e]
+        out = []
         for score, doc_id, why in best:
-            d = found.get(doc_id)
+            d = found_rows.get(doc_id)
             if d is None:  # deleted since the window was read
                 continue
-            hits.append(
+            out.append(
                 DocumentHit(
                     **d.info_fields(),
                     project_name=d.project_name,
                     ext=d.ext,
                     score=round(score, 3),
-                    snippet=highlight(d.name, {t for g in groups for t in g}, prefixes),
+                    snippet=highlight(d.name, complete, prefixes),
                     why=list(dict.fromkeys(why)),
                 )
             )
-        return hits, bounded
+        return out, bounded
 
     def _total(self, snap: object) -> float:
         """The vocabulary's largest document frequency (~ the documents indexed), once per snapshot."""
@@ -289,18 +344,31 @@ class Typeahead:
             self._scale = (snap, total)
         return total
 
-    def _window(self, match: str) -> list[tuple[int, str, bool, bool, float]]:
-        """The newest :data:`WINDOW` documents matching ``match`` with what the ranking reads."""
+    def _window(self, table: str, match: str) -> list[tuple[int, str, bool, bool, float]]:
+        """The newest :data:`WINDOW` documents matching ``match`` in ``table`` with what the ranking reads
+        (newest first, so FTS5 stops after the window instead of ranking every match)."""
         sql = (
             "SELECT d.id, d.name, d.is_archive, d.is_handover_copy, d.mtime FROM "
-            "(SELECT rowid AS id FROM search_docs WHERE search_docs MATCH ? ORDER BY rowid DESC LIMIT ?) m "
+            f"(SELECT rowid AS id FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT ?) m "
             "CROSS JOIN documents d ON d.id = m.id"
         )
         try:
-            rows = self.store.query(sql, (match, WINDOW))
+            rows = (self._reader or self.store).query(sql, (match, WINDOW))
         except DatabaseError:  # every word is quoted: never expected; an empty answer, not an error
             return []
         return [(r[0], r[1], bool(r[2]), bool(r[3]), float(r[4] or 0.0)) for r in rows]
+
+
+def _name_hits(name_tokens: list[str], words: list[str], exact: list[bool]) -> list[str] | None:
+    """For every typed word the name token it matched (the word itself when ``exact``, else a word
+    starting with it), or None when one is not in the name."""
+    hits = []
+    for w, e in zip(words, exact, strict=True):
+        hit = next((t for t in name_tokens if (t == w if e else t.startswith(w))), None)
+        if hit is None:
+            return None
+        hits.append(hit)
+    return hits
 
 
 def prefix_matches(text: str, query: str) -> bool:
