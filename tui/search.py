@@ -55,6 +55,7 @@ class SearchPane(Vertical):
         self.last: data.SearchData | None = None
         self.keystroke_ms: list[float] = []  # typed -> type-ahead results shown, for the benchmark
         self.full_ms: list[float] = []  # full search started -> shown, for the benchmark
+        self.pause_s = DEBOUNCE_S
         self._typed: float | None = None
         self._full_started: float | None = None
         self._searching = False
@@ -88,7 +89,7 @@ class SearchPane(Vertical):
         # answer, if it still arrives, is for an older text and is dropped by `show`).
         tui: QuickNavTUI = self.app  # type: ignore[assignment]
         tui.fetch("typeahead", lambda: data.typeahead(tui.qn, text), self.show)
-        self._timer = self.set_timer(DEBOUNCE_S, self.run_search)  # a pause: the full search
+        self._timer = self.set_timer(self.pause_s, self.run_search)  # a pause: the full search
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
