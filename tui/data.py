@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from quicknav_mcp.analytics.models import Dashboard, Report, SearchTrends
     from quicknav_mcp.app import App
-    from quicknav_mcp.models import IndexStatus
+    from quicknav_mcp.models import DocumentInfo, IndexStatus
     from quicknav_mcp.predict.insights import AnomaliesOut
     from quicknav_mcp.recommend.models import NextPredictions, Recommendations
+    from quicknav_mcp.search.excerpt import Excerpt
     from quicknav_mcp.search.models import SearchDocumentsResult, SearchProjectsResult
     from quicknav_mcp.search.typeahead import TypeaheadResult
 
@@ -141,6 +142,24 @@ def typeahead(app: App, query: str) -> SearchData:
         log.exception("type-ahead for %r failed", query)
         return SearchData(query.strip(), None, None, error=f"type-ahead failed: {exc}")
     return SearchData(query.strip(), None, None, typeahead=quick)
+
+
+@dataclass
+class PreviewData:
+    history: list[DocumentInfo]
+    excerpt: Excerpt | None
+
+
+def preview(app: App, document_id: int, query: str) -> PreviewData:
+    """A document's revision history and an excerpt of its text (around the query's words when they occur)."""
+    from quicknav_mcp.errors import QuickNavError
+
+    history = app.documents.history(document_id)
+    try:
+        excerpt = app.search.excerpts.excerpt(document_id, query)
+    except QuickNavError:  # gone from the index since it was listed: the history says so too
+        excerpt = None
+    return PreviewData(history, excerpt)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from .widgets import short
 
 if TYPE_CHECKING:
     from quicknav_mcp.models import DocumentInfo
+    from quicknav_mcp.search.excerpt import Excerpt
 
     from .app import QuickNavTUI
 
@@ -219,7 +220,12 @@ class SearchPane(Vertical):
         tui: QuickNavTUI = self.app  # type: ignore[assignment]
         if hit.kind == "document":
             doc = hit.detail
-            tui.fetch("preview", lambda: tui.qn.documents.history(doc.id), lambda h: tui.push_screen(Preview(hit, h)))
+            query = self.query_one("#q", Input).value
+            tui.fetch(
+                "preview",
+                lambda: data.preview(tui.qn, doc.id, query),
+                lambda p: tui.push_screen(Preview(hit, p.history, p.excerpt)),
+            )
         else:
             tui.push_screen(Preview(hit, []))
 
@@ -245,8 +251,16 @@ def _label(hit: Hit) -> Text:
     return Text.assemble(("D ", "cyan"), mark, hit.title, (f"  {d.project_number} {d.doc_type}{rev}", "dim"))
 
 
+def bold_marked(marked: str) -> Text:
+    """``a **b** c`` -> ``a b c`` with ``b`` in bold (the excerpt's highlighted words)."""
+    out = Text()
+    for i, part in enumerate(marked.split("**")):
+        out.append(part, style="bold yellow" if i % 2 else "")
+    return out
+
+
 class Preview(ModalScreen[None]):
-    """A result's metadata, the revision history of its series (current marked) and a snippet."""
+    """A result's metadata, the revision history of its series (current marked) and an excerpt of its text."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close"),
@@ -255,10 +269,11 @@ class Preview(ModalScreen[None]):
         Binding("c", "copy_path", "Copy path"),
     ]
 
-    def __init__(self, hit: Hit, history: list[DocumentInfo]) -> None:
+    def __init__(self, hit: Hit, history: list[DocumentInfo], excerpt: Excerpt | None = None) -> None:
         super().__init__()
         self.hit = hit
         self.history = history
+        self.excerpt = excerpt
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="preview"):
@@ -298,9 +313,16 @@ class Preview(ModalScreen[None]):
                 label = r.revision_raw or (str(r.revision) if r.revision is not None else "-")
                 line = f"{mark}{label:<8} {r.modified[:10]}  {short(r.name, 36)}{where}\n"
                 text.append(line, style="green" if r.id == d.id else "")
-        if d.snippet:
+        ex = self.excerpt
+        if ex is not None and ex.found:
+            text.append(f"\ntext ({ex.kind})\n", style="bold")
+            text.append_text(bold_marked(ex.text))
+            text.append("\n")
+            if ex.note:
+                text.append(f"({ex.note})\n", style="dim")
+        elif ex is not None:
             text.append("\ntext\n", style="bold")
-            text.append(d.snippet.replace("**", "") + "\n")
+            text.append(f"no text to show: {ex.note}\n", style="yellow")
         return text
 
     def action_open_folder(self) -> None:

@@ -29,6 +29,7 @@ from ..validation import bounded_int
 from . import arguments as args
 from .current import CurrentRevisions
 from .documents import DocumentSearch, elapsed_ms
+from .excerpt import Excerpts
 from .facts import FactRetriever
 from .fuzzy import ProjectWords
 from .learned import LearnedRanker
@@ -96,6 +97,7 @@ class SearchService:
         self.project_search.meaning = ProjectMeaning(store, self.doc_vectors, self.versions)
         self.upkeep = Upkeep(store, embedder, extract_limits)
         self.typeahead = Typeahead(store, projects, self.vocab, self.popularity)  # per keystroke
+        self.excerpts = Excerpts(store)  # a document's text for previews
 
     # ------------------------------------------------------------------ searches
     def search_documents(
