@@ -96,8 +96,8 @@ def typed_queries(qn: object, n: int = 50) -> list[str]:
     """~50 queries people type: topics, document kinds, and codes and client words of the firm's own projects."""
     fixed = [*QUERIES, *TOPICS, *DOC_TYPE_PHRASES]
     projects = qn.projects.all()  # type: ignore[attr-defined]
-    step = max(1, len(projects) // 12)
-    codes = [p.code for p in projects[::step]][:12]
+    step = max(1, len(projects) // 15)
+    codes = [p.code for p in projects[::step]][:15]
     words = []
     for p in projects[step // 2 :: step]:
         rest = p.name.split(" - ", 1)[-1].split()
