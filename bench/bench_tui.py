@@ -36,16 +36,17 @@ DOC_TYPE_PHRASES += ("handover", "system design", "variation")
 TARGET_MS = 50.0  # search-as-you-type, p95 per keystroke at 100,000 documents
 
 
-def _copy(src: Path, into: Path) -> Path:
+def _copy(src: Path, into: Path, *, migrate: bool = False) -> Path:
     if not src.exists():
         raise SystemExit(f"{src} is missing: run bench/bench_reco.py (events) or bench/bench_search.py (documents)")
     target = into / src.name
     for suffix in ("", "-wal"):  # committed pages still in the WAL belong to the database
         if Path(f"{src}{suffix}").exists():
             shutil.copy(f"{src}{suffix}", f"{target}{suffix}")
-    from quicknav_mcp.store import Store
+    if migrate:  # the search copy brought to this schema (its status reads columns newer than the cache)
+        from quicknav_mcp.store import Store
 
-    Store(target).close()  # the copy brought to this schema (the dashboard opens it read-only)
+        Store(target).close()
     return target
 
 
@@ -198,7 +199,7 @@ def main() -> None:
             db = _copy(EVENTS_DB, Path(tmp))
             emit("tui_first_paint_refresh", asyncio.run(_paint_and_refresh(db, rounds)))
             _remove(db)
-        db = _copy(SEARCH_DB, Path(tmp))
+        db = _copy(SEARCH_DB, Path(tmp), migrate=True)
         emit("tui_search_as_you_type", asyncio.run(_typing(db, 1 if args.quick else 3, not args.no_full)))
 
 
