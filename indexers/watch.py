@@ -16,7 +16,8 @@ history reads "scan, watch session (N batches), reconcile, watch session..." rat
 batch; a new row starts when another scan of the root was recorded after it. Polling looks at
 every file each round, so its default interval grows with the tree (:func:`auto_poll_ms`).
 
-Every second the session beats (``heartbeat`` in ``index_status``) and checks its roots: one that
+Every second the session beats (``heartbeat`` in ``index_status``; recorded in the database every few
+seconds for other processes, see :mod:`.watch_beat`) and checks its roots: one that
 vanished (an unmounted share, a renamed folder) ends the session and the next runs without it —
 nothing under it is deleted — and when it is back a new session reconciles it. A full reconcile
 also runs every ``reconcile_minutes``. :class:`WatchSupervisor` runs sessions on a thread and
@@ -45,6 +46,7 @@ from quicknav_mcp.store import Store
 
 from . import scan_rows
 from .filesystem import ScanReport, scan_changes, scan_root
+from .watch_beat import Heartbeat
 
 log = logging.getLogger(__name__)
 # watchfiles logs every batch at INFO; our own line per batch says more (and `quicknav watch` prints each change).
@@ -259,6 +261,7 @@ class Watcher:
         self._reconciled: set[Path] = set()
         self._last_reconcile = time.monotonic()
         self.rows = SessionRows(store)
+        self.heartbeat = Heartbeat(store)  # the status, recorded for other processes every few seconds
 
     # ------------------------------------------------------------------ one session
 
@@ -354,6 +357,8 @@ class Watcher:
             st.last_change_path = items[-1].path
             if self.on_changes is not None:
                 self.on_changes(root, items, report)
+        if applied:
+            self._beat()  # the last change, recorded at once
         if applied and self.after_changes is not None:
             self.after_changes()
         return applied
@@ -366,6 +371,7 @@ class Watcher:
 
     def _beat(self) -> None:
         self.status.heartbeat = _now()
+        self.heartbeat.beat(self.status)
 
     def _check_roots(self, present: Sequence[Path]) -> None:
         if any(not r.is_dir() for r in present):
@@ -432,6 +438,10 @@ class WatchSupervisor:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.run, name="quicknav-watcher", daemon=True)
         self._switch: float | None = None  # the interval to restore on stop
+        # Set when run() has finished its cleanup. Thread.is_alive() can read False while the thread
+        # still runs once a signal interrupted a join() on it (`quicknav watch` on SIGTERM): waiting on
+        # this instead lets the heartbeat row be removed before the process exits.
+        self._done = threading.Event()
 
     def start(self) -> WatchSupervisor:
         self._switch = sys.getswitchinterval()
@@ -453,8 +463,9 @@ class WatchSupervisor:
     def stop(self, timeout: float = 3.0) -> bool:
         """Stop watching; returns whether the thread ended within ``timeout`` seconds."""
         self._stop.set()
-        if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
+        if self._thread.ident is not None and threading.current_thread() is not self._thread:
+            self._done.wait(timeout)
+            self._thread.join(0.5)
         self.watcher.status.state = "stopped"
         if self._switch is not None:
             sys.setswitchinterval(self._switch)
@@ -463,6 +474,14 @@ class WatchSupervisor:
 
     def run(self) -> None:
         """Sessions until stopped (in the calling thread when not :meth:`start`-ed)."""
+        try:
+            self._sessions()
+        finally:
+            self.watcher.status.state = "stopped"
+            self.watcher.heartbeat.clear()
+            self._done.set()
+
+    def _sessions(self) -> None:
         backoff = BACKOFF_FIRST
         st = self.watcher.status
         while not self._stop.is_set():
@@ -481,9 +500,9 @@ class WatchSupervisor:
                 st.last_error = f"{type(exc).__name__}: {exc}"
                 self.watcher.forget_reconciled()  # changes may have been missed while it was down
                 log.exception("file watcher failed; restart %d in %.0fs", st.restarts, backoff)
+            self.watcher.heartbeat.beat(st)  # "restarting", with the error, for other processes too
             self._stop.wait(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX)
-        st.state = "stopped"
 
 
 __all__ = [

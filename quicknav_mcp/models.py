@@ -321,7 +321,8 @@ class IndexStatus(BaseModel):
     watcher: dict[str, Any] | None = Field(
         None,
         description="The live file watcher while serving: state, mode (inotify/polling), heartbeat, last change, "
-        "restarts, paused roots",
+        "restarts, paused roots; from a process running none, the watcher another process recorded "
+        "(source 'recorded', heartbeat_age_s, fresh: false when it went quiet or its process is gone)",
     )
     breakers: dict[str, Any] | None = Field(
         None,

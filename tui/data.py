@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from quicknav_mcp.analytics.models import Dashboard, Report, SearchTrends
     from quicknav_mcp.app import App
-    from quicknav_mcp.models import IndexStatus
+    from quicknav_mcp.models import DocumentInfo, IndexStatus
     from quicknav_mcp.predict.insights import AnomaliesOut
     from quicknav_mcp.recommend.models import NextPredictions, Recommendations
+    from quicknav_mcp.search.excerpt import Excerpt
     from quicknav_mcp.search.models import SearchDocumentsResult, SearchProjectsResult
+    from quicknav_mcp.search.typeahead import TypeaheadResult
 
 log = logging.getLogger(__name__)
 HOUR_MS = 3_600_000
@@ -108,6 +110,7 @@ class SearchData:
     projects: SearchProjectsResult | None
     documents: SearchDocumentsResult | None
     error: str | None = None
+    typeahead: TypeaheadResult | None = None  # a keystroke's quick answer (no facets); the full search follows
 
 
 def search(app: App, query: str, filters: dict[str, list[str]], user: str) -> SearchData:
@@ -125,6 +128,38 @@ def search(app: App, query: str, filters: dict[str, list[str]], user: str) -> Se
         log.exception("search for %r failed", query)
         return SearchData(query, None, None, error=f"search failed: {exc}")
     return SearchData(query, projects, documents)
+
+
+def typeahead(app: App, query: str) -> SearchData:
+    """A keystroke's answer: the first projects and documents matching what is typed so far."""
+    from quicknav_mcp.errors import QuickNavError
+
+    try:
+        quick = app.search.typeahead.search(query, limit=20, projects_limit=5)
+    except QuickNavError as exc:
+        return SearchData(query.strip(), None, None, error=str(exc))
+    except Exception as exc:  # the box stays usable; the full search follows
+        log.exception("type-ahead for %r failed", query)
+        return SearchData(query.strip(), None, None, error=f"type-ahead failed: {exc}")
+    return SearchData(query.strip(), None, None, typeahead=quick)
+
+
+@dataclass
+class PreviewData:
+    history: list[DocumentInfo]
+    excerpt: Excerpt | None
+
+
+def preview(app: App, document_id: int, query: str) -> PreviewData:
+    """A document's revision history and an excerpt of its text (around the query's words when they occur)."""
+    from quicknav_mcp.errors import QuickNavError
+
+    history = app.documents.history(document_id)
+    try:
+        excerpt = app.search.excerpts.excerpt(document_id, query)
+    except QuickNavError:  # gone from the index since it was listed: the history says so too
+        excerpt = None
+    return PreviewData(history, excerpt)
 
 
 @dataclass

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -87,15 +90,59 @@ def index_text(d: data.HomeData) -> str:
     if s.search is not None:
         lines.append(f"text   {bar(s.search.content_processed, s.search.documents, 14)}")
         lines.append(f"embeds {bar(s.search.embeddings_done, s.search.documents, 14)}")
-    w = s.watcher
-    if w:
-        lines.append(f"watcher {w.get('state')} ({w.get('mode') or '-'}), beat {_clock(w.get('heartbeat'))}")
-        lines.append(f"last change {_clock(w.get('last_change'))} {short(w.get('last_change_path') or '', 20)}")
-    else:
-        lines.append("watcher: runs in the server's process")
+    lines += watcher_lines(s.watcher, time.time())
+    if not s.watcher or not _live(s.watcher):
         scan = s.last_scans[0] if s.last_scans else None
         lines.append(f"last scan {_clock(scan.finished_at) if scan else 'never'}")
     return "\n".join(lines)
+
+
+def _live(w: dict) -> bool:
+    """In this process and running, or recorded by another process with a fresh heartbeat."""
+    return bool(w.get("fresh")) if w.get("source") == "recorded" else w.get("state") != "stopped"
+
+
+def watcher_lines(w: dict | None, now: float) -> list[str]:
+    """ "watching <root>, heartbeat 3 s ago" and the last change, or "no watcher" (none, or gone quiet)."""
+    if not w:
+        return ["no watcher running"]
+    if not _live(w):
+        age = w.get("heartbeat_age_s")
+        return [f"no watcher (last heartbeat {ago(age)} ago)" if age is not None else "no watcher (stopped)"]
+    roots = [Path(r).name or r for r in w.get("watching") or []]
+    where = (roots[0] + (f" +{len(roots) - 1}" if len(roots) > 1 else "")) if roots else "no root (paused)"
+    age = w.get("heartbeat_age_s")
+    if age is None:  # this process's watcher: its beat is a time
+        beat = _seconds(w.get("heartbeat"))
+        age = max(0.0, now - beat) if beat is not None else None
+    state = "" if w.get("state") == "watching" else f" ({w.get('state')})"
+    out = [f"watching {short(where, 18)}{state}, heartbeat {ago(age)} ago"]
+    if w.get("last_change"):
+        change = _seconds(w.get("last_change"))
+        when = f"{ago(now - change)} ago" if change is not None else "-"
+        out.append(f"last change {when}: {short(Path(w.get('last_change_path') or '').name, 22)}")
+    else:
+        out.append("no change since it started")
+    return out
+
+
+def ago(seconds: float | None) -> str:
+    """``7`` -> ``7 s``, ``400`` -> ``6 min``, ``8000`` -> ``2 h``, ``200000`` -> ``2 d``."""
+    if seconds is None:
+        return "?"
+    s = max(0, int(seconds))
+    if s < 90:
+        return f"{s} s"
+    return f"{s // 60} min" if s < 5400 else f"{s // 3600} h" if s < 172800 else f"{s // 86400} d"
+
+
+def _seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def _clock(value: str | None) -> str:

@@ -19,10 +19,11 @@ from .widgets import short
 
 if TYPE_CHECKING:
     from quicknav_mcp.models import DocumentInfo
+    from quicknav_mcp.search.excerpt import Excerpt
 
     from .app import QuickNavTUI
 
-DEBOUNCE_S = 0.12  # a pause this long in typing starts a search; faster keystrokes share one
+DEBOUNCE_S = 0.25  # a pause this long in typing starts the full search (each keystroke gets the type-ahead)
 MIN_CHARS = 2  # one letter matches half the firm: wait for a second (digits search at once)
 FACETS = ("doc_type", "project", "phase", "year", "status", "ext")
 FACET_KEY = {"extension": "ext"}  # the facet's name in results -> the filter that narrows by it
@@ -53,7 +54,11 @@ class SearchPane(Vertical):
         self._timer: Timer | None = None
         self._facets: dict[str, list[str]] = {}
         self.last: data.SearchData | None = None
-        self.keystroke_ms: list[float] = []  # typed -> results shown, for the benchmark
+        self.keystroke_ms: list[float] = []  # typed -> type-ahead results shown, for the benchmark
+        self.full_ms: list[float] = []  # full search started -> shown, for the benchmark
+        self.pause_s = DEBOUNCE_S
+        self._typed: float | None = None
+        self._full_started: float | None = None
         self._searching = False
         self._queued = False
 
@@ -73,13 +78,26 @@ class SearchPane(Vertical):
             return
         event.stop()
         self._facets = {}
-        self._typed = time.perf_counter()
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE_S, self.run_search)
+        text = event.value
+        query = text.strip()
+        if len(query) < MIN_CHARS and not query.isdigit():
+            self.show(data.SearchData(query, None, None))
+            return
+        self._typed = time.perf_counter()
+        # Every keystroke: the quick answer, on a worker that the next keystroke's supersedes (its
+        # answer, if it still arrives, is for an older text and is dropped by `show`).
+        tui: QuickNavTUI = self.app  # type: ignore[assignment]
+        tui.fetch("typeahead", lambda: data.typeahead(tui.qn, text), self.show)
+        self._timer = self.set_timer(self.pause_s, self.run_search)  # a pause: the full search
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self.last is None or self.last.typeahead is not None:  # Enter does not wait for the pause
+            if self._timer is not None:
+                self._timer.stop()
+            self.run_search()
         results = self.query_one("#results", OptionList)
         if results.option_count:
             results.focus()
@@ -97,11 +115,14 @@ class SearchPane(Vertical):
             self._queued = True
             return
         self._searching = True
+        self._full_started = time.perf_counter()
         filters = {k: list(v) for k, v in self._facets.items() if v}
         tui.fetch("search", lambda: data.search(tui.qn, query, filters, tui.user), self._searched)
 
     def _searched(self, d: data.SearchData) -> None:
         self._searching = False
+        if self._full_started is not None:
+            self.full_ms.append((time.perf_counter() - self._full_started) * 1000)
         if self._queued:
             self._queued = False
             self.run_search()
@@ -110,8 +131,14 @@ class SearchPane(Vertical):
     def show(self, d: data.SearchData) -> None:
         if d.query != self.query_one("#q", Input).value.strip():
             return  # typed on since: a newer search is coming
+        if d.typeahead is not None and self.last is not None and self.last.query == d.query and self.last.documents:
+            return  # the full search of this text already arrived (a type-ahead is never better)
         self.last = d
         self.hits = []
+        quick = d.typeahead
+        if quick is not None:
+            self.hits += [Hit("project", p.path, p.name, p) for p in quick.projects]
+            self.hits += [Hit("document", h.path, h.name, h) for h in quick.documents]
         if d.projects is not None:
             self.hits += [Hit("project", p.path, p.name, p) for p in d.projects.projects]
         if d.documents is not None:
@@ -125,6 +152,12 @@ class SearchPane(Vertical):
         status = self.query_one("#search-status", Static)
         if d.error:
             status.update(Text(d.error, style="red"))
+        elif quick is not None:
+            more = "+" if quick.bounded else ""
+            status.update(
+                f"{len(quick.projects)} projects, {len(quick.documents)}{more} documents starting with what is typed "
+                f"({quick.search_time_ms:.0f} ms); pause or Enter for the full search"
+            )
         elif d.documents is not None:
             took = d.documents.search_time_ms + (d.projects.search_time_ms if d.projects else 0)
             found = d.documents.total_count
@@ -134,7 +167,7 @@ class SearchPane(Vertical):
             status.update("keep typing…")
         else:
             status.update("type to search; Tab moves to the results and the facets")
-        if getattr(self, "_typed", None) is not None:
+        if quick is not None and self._typed is not None:
             self.keystroke_ms.append((time.perf_counter() - self._typed) * 1000)
             self._typed = None
 
@@ -187,7 +220,12 @@ class SearchPane(Vertical):
         tui: QuickNavTUI = self.app  # type: ignore[assignment]
         if hit.kind == "document":
             doc = hit.detail
-            tui.fetch("preview", lambda: tui.qn.documents.history(doc.id), lambda h: tui.push_screen(Preview(hit, h)))
+            query = self.query_one("#q", Input).value
+            tui.fetch(
+                "preview",
+                lambda: data.preview(tui.qn, doc.id, query),
+                lambda p: tui.push_screen(Preview(hit, p.history, p.excerpt)),
+            )
         else:
             tui.push_screen(Preview(hit, []))
 
@@ -213,8 +251,16 @@ def _label(hit: Hit) -> Text:
     return Text.assemble(("D ", "cyan"), mark, hit.title, (f"  {d.project_number} {d.doc_type}{rev}", "dim"))
 
 
+def bold_marked(marked: str) -> Text:
+    """``a **b** c`` -> ``a b c`` with ``b`` in bold (the excerpt's highlighted words)."""
+    out = Text()
+    for i, part in enumerate(marked.split("**")):
+        out.append(part, style="bold yellow" if i % 2 else "")
+    return out
+
+
 class Preview(ModalScreen[None]):
-    """A result's metadata, the revision history of its series (current marked) and a snippet."""
+    """A result's metadata, the revision history of its series (current marked) and an excerpt of its text."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close"),
@@ -223,10 +269,11 @@ class Preview(ModalScreen[None]):
         Binding("c", "copy_path", "Copy path"),
     ]
 
-    def __init__(self, hit: Hit, history: list[DocumentInfo]) -> None:
+    def __init__(self, hit: Hit, history: list[DocumentInfo], excerpt: Excerpt | None = None) -> None:
         super().__init__()
         self.hit = hit
         self.history = history
+        self.excerpt = excerpt
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="preview"):
@@ -266,9 +313,16 @@ class Preview(ModalScreen[None]):
                 label = r.revision_raw or (str(r.revision) if r.revision is not None else "-")
                 line = f"{mark}{label:<8} {r.modified[:10]}  {short(r.name, 36)}{where}\n"
                 text.append(line, style="green" if r.id == d.id else "")
-        if d.snippet:
+        ex = self.excerpt
+        if ex is not None and ex.found:
+            text.append(f"\ntext ({ex.kind})\n", style="bold")
+            text.append_text(bold_marked(ex.text))
+            text.append("\n")
+            if ex.note:
+                text.append(f"({ex.note})\n", style="dim")
+        elif ex is not None:
             text.append("\ntext\n", style="bold")
-            text.append(d.snippet.replace("**", "") + "\n")
+            text.append(f"no text to show: {ex.note}\n", style="yellow")
         return text
 
     def action_open_folder(self) -> None:

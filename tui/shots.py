@@ -91,9 +91,11 @@ async def visit(app: App, pilot: Pilot, screen: str) -> None:
         await pilot.press("escape")  # close a preview or the help first
     await pilot.press("escape")  # out of the search box, so keys are not typed into it
     if screen in ("search", "preview"):
+        from .search import DEBOUNCE_S
+
         await pilot.press("slash")  # the box, its text selected: typing replaces it
         await pilot.press(*DEMO_QUERY)
-        await asyncio.sleep(0.2)  # past the typing debounce
+        await asyncio.sleep(DEBOUNCE_S + 0.05)  # past the typing pause: the full search
         await settle(app, pilot)
         if screen == "preview":
             await pilot.press("enter")  # into the results

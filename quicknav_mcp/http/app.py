@@ -28,7 +28,7 @@ from .metrics import MetricsMiddleware, metrics_route
 from .openapi import openapi_routes
 from .ratelimit import RateLimitMiddleware
 from .requestlog import RequestLog
-from .routes import analytics, index, legacy, ml, predict, projects, recommend, search
+from .routes import analytics, index, legacy, ml, predict, projects, recommend, search, typeahead
 from .ws import websocket_route
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ROUTE_GROUPS = (search, projects, legacy, analytics, recommend, predict, ml, index)
+ROUTE_GROUPS = (search, typeahead, projects, legacy, analytics, recommend, predict, ml, index)
 
 
 def api_routes() -> list[BaseRoute]:

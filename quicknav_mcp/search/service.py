@@ -30,6 +30,7 @@ from . import arguments as args
 from .candidates import CandidateTable
 from .current import CurrentRevisions
 from .documents import DocumentSearch, elapsed_ms
+from .excerpt import Excerpts
 from .facts import FactRetriever
 from .fuzzy import ProjectWords
 from .learned import LearnedRanker
@@ -45,6 +46,7 @@ from .segments import SegmentMerger
 from .semantic import NoEncoder, QueryEncoder, Semantic
 from .suggest import Suggester
 from .trigram import Substrings
+from .typeahead import Typeahead
 from .upkeep import Upkeep
 from .versions import Versions
 from .vocab import Vocabulary
@@ -103,6 +105,8 @@ class SearchService:
         self.project_search.about = ProjectAbout(store, embedder, self.versions)
         self.upkeep = Upkeep(store, embedder, extract_limits)
         self.segments = SegmentMerger(store, self.versions)
+        self.typeahead = Typeahead(store, projects, self.vocab, self.popularity)  # per keystroke
+        self.excerpts = Excerpts(store)  # a document's text for previews
 
     # ------------------------------------------------------------------ searches
     def search_documents(
@@ -239,6 +243,7 @@ class SearchService:
 
     def close(self) -> None:
         self.upkeep.close()
+        self.typeahead.close()
 
 
 __all__ = ["DOC_TYPES", "SearchService"]

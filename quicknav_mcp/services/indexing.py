@@ -56,6 +56,10 @@ class IndexService:
             status.search = self.content.index_status()
         if self.watcher is not None:
             status.watcher = self.watcher.status()
+        else:  # a watcher in another process (`quicknav serve` beside this one) records its heartbeat
+            from ..indexers.watch_beat import recorded
+
+            status.watcher = recorded(self.store)
         if self.breakers:
             status.breakers = {name: b.snapshot() for name, b in self.breakers.items()}
         return status

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from quicknav_mcp.tui.app import DARK, LIGHT
-from quicknav_mcp.tui.search import Preview
+from quicknav_mcp.tui.search import DEBOUNCE_S, Preview
 from quicknav_mcp.tui.shots import screen_text, settle
 from textual.widgets import Input, OptionList, SelectionList, TabbedContent
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.anyio
 
 async def _search(tui, pilot, query: str) -> None:
     await pilot.press("escape", "slash", *query)
-    await asyncio.sleep(0.2)  # past the typing debounce
+    await asyncio.sleep(DEBOUNCE_S + 0.05)  # past the typing pause: the full search
     await settle(tui, pilot)
 
 
