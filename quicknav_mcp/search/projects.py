@@ -138,6 +138,7 @@ class ProjectSearch:
         scope = Scope()
         semantic_used = False
         strong = False
+        found_by_name = False
         if mode in ("hybrid", "lexical"):
             expr_and = match_expression(groups, pq.phrases, mode="and")
             if expr_and:
@@ -176,7 +177,9 @@ class ProjectSearch:
                     lists.append(("meaning", w, [i for i, _ in self.meaning.hits(qv, self.semantic.embedder.name)]))
                 semantic_used = True
         # What each project is about, from its documents (project_about.py): a list, and a boost below.
-        about = self.about.hits(pq, qv, self.semantic.embedder.name) if self.about is not None else []
+        # Navigation asks it only when names found nothing: a name match must keep offering its choices.
+        consult = self.about is not None and not (light and found_by_name)
+        about = self.about.hits(pq, qv, self.semantic.embedder.name) if consult else []
         lists.append(("about", ABOUT_WEIGHT, [i for i, _ in about]))
         fused, sources = rrf(lists)
         allowed = self.allowed(flt, by_id)

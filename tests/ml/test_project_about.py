@@ -96,6 +96,32 @@ def test_projects_are_found_by_their_summary(firm_copy: tuple[Path, Path]) -> No
         assert about.hits(parse_query("17452 boardroom")) == []
 
 
+def test_navigation_by_name_is_not_swayed_by_summaries(firm_copy: tuple[Path, Path]) -> None:
+    """Words several project names share keep offering those projects as a choice: summaries only
+    speak for navigation when no name matched."""
+    import re
+    from collections import Counter
+
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+
+    db, root = firm_copy
+    with App.open(load_config(db=db, roots=[root], env={})) as app:
+        names = [p.name.lower() for p in app.projects.all()]
+        counts = Counter(w for n in names for w in set(re.findall(r"[a-z]{4,}", n)))
+        shared = [w for w, c in counts.items() if c >= 2][:25]
+        assert shared
+        search = app.search.project_search
+        assert search.about is not None
+
+        def outcome() -> list[list[tuple[str, float]]]:
+            return [[(m.project.code, round(m.score, 3)) for m in app.search.project_matches(w)] for w in shared]
+
+        with_summaries = outcome()
+        search.about = None
+        assert with_summaries == outcome()
+
+
 def test_boost_lifts_what_the_summary_matched() -> None:
     class Row:
         def __init__(self, i: int) -> None:
