@@ -51,6 +51,7 @@ BOOST = 2.5  # a project's score grows by up to this share, with its summary's s
 LEXICAL_SHARE = 0.2  # the words' part of a project's score, next to the best chunk similarity
 MIN_SCORE = 0.3
 SYNC_PROJECTS = 600  # up to this many projects a (re)build runs in the search; above, on a thread
+SYNC_TEXTS = 200  # up to this many texts to embed are embedded in the search; more, on a thread
 REBUILD_SECONDS = 120.0  # a large firm's summaries are rebuilt at most this often
 MAX_NGRAM = 8
 # Words of document kinds and revisions: they say what a file is, not what the project is about.
@@ -160,6 +161,7 @@ class ProjectAbout:
         self._key: object = None  # the versions the last build read
         self._built_at = -1e9
         self._building = False
+        self._flag = threading.Lock()  # guards _building: two searches must not start two builds
         self._vectors: dict[tuple[str, str], Any] = {}  # (model, chunk text) -> vector, kept across builds
 
     # ------------------------------------------------------------------ building
@@ -184,9 +186,10 @@ class ProjectAbout:
 
     def _in_background(self, work: Any, every: float) -> None:
         """Run ``work`` on a thread unless one runs or one finished less than ``every`` s ago."""
-        if self._building or time.monotonic() - self._built_at < every:
-            return
-        self._building = True
+        with self._flag:
+            if self._building or time.monotonic() - self._built_at < every:
+                return
+            self._building = True
 
         def run() -> None:
             try:
@@ -203,14 +206,16 @@ class ProjectAbout:
         projects = self.store.query("SELECT id, code, description, client, client_names FROM projects ORDER BY id")
         names: dict[int, list[str]] = defaultdict(list)
         words: dict[int, list[set[str]]] = defaultdict(list)
-        rows = self.store.query(
-            "SELECT d.project_id, d.name, coalesce(substr(c.text, 1, ?), '') FROM documents d "
-            "LEFT JOIN document_content c ON c.doc_id = d.id",
-            (TEXT_CHARS,),
-        )
-        for pid, name, text in rows:
-            names[pid].append(name)
-            words[pid].append(set(tokens(f"{_stem(name)} {text}")))
+        # Every document once, on a reader of its own: searches do not wait on the store's lock meanwhile.
+        with self.store.scan_reader() as read:
+            rows = read(
+                "SELECT d.project_id, d.name, coalesce(substr(c.text, 1, ?), '') FROM documents d "
+                "LEFT JOIN document_content c ON c.doc_id = d.id",
+                (TEXT_CHARS,),
+            )
+            for pid, name, text in rows:
+                names[pid].append(name)
+                words[pid].append(set(tokens(f"{_stem(name)} {text}")))
         salient = salient_terms(words)
         about = About()
         starts: list[int] = []
@@ -255,7 +260,7 @@ class ProjectAbout:
         held = about.chunks.get(model)
         if held is not None:
             return held
-        if len(about.ids) <= SYNC_PROJECTS:
+        if sum((model, t) not in self._vectors for t in about.texts) <= SYNC_TEXTS:
             about.chunks[model] = self._embed(model, about.texts)
             return about.chunks[model]
         self._in_background(lambda: about.chunks.__setitem__(model, self._embed(model, about.texts)), 0.0)
@@ -267,10 +272,14 @@ class ProjectAbout:
         todo = sorted({t for t in texts if (model, t) not in self._vectors})
         for i in range(0, len(todo), 256):
             batch = todo[i : i + 256]
-            vecs = np.asarray(self.embedder.encode(batch), np.float32)
+            # Background calls: short ones that let a waiting query's encoding go first.
+            vecs = np.asarray(self.embedder.encode(batch, background=True), np.float32)
             self._vectors.update(((model, t), v) for t, v in zip(batch, vecs, strict=True))
         if not texts:
             return None
+        # Only this build's texts stay: a rebuild reweighs terms and changes chunks, which would pile up.
+        keep = set(texts)
+        self._vectors = {k: v for k, v in self._vectors.items() if k[0] != model or k[1] in keep}
         m = np.vstack([self._vectors[(model, t)] for t in texts]).astype(np.float32)
         norms = np.linalg.norm(m, axis=1, keepdims=True)
         return (m / np.where(norms == 0, 1.0, norms)).astype(matrix_dtype())  # float16 where that is fast

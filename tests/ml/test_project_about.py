@@ -60,7 +60,7 @@ class _Encoder:
     vocab = ("boardroom", "directors", "training", "classroom", "refurbishment", "refit", "auditorium")
     same: ClassVar[dict[str, str]] = {"directors": "boardroom", "classroom": "training", "refit": "refurbishment"}
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str], **_: object) -> np.ndarray:
         out = np.zeros((len(texts), len(self.vocab)), np.float32)
         for i, text in enumerate(texts):
             for w in text.lower().split():
