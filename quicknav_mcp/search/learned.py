@@ -124,8 +124,12 @@ class LearnedRanker:
 
         label = f"learned ranker v{served.version}"
         order = np.argsort(-scores, kind="stable")  # ties keep the hand-weighted order
-        # Scores in (0, 1), above everything left in the hand-weighted tail (scores there are tiny).
-        shown = np.round(1.0 / (1.0 + np.exp(-scores[order])), 5).tolist()
+        # Scores in [0.5, 1], spread by the model's own scores (a sigmoid of scores that carry the
+        # prior's -6*log1p(position) would round to 0 past the first few), above the tail below.
+        ordered = scores[order].astype(float)
+        spread = float(ordered[0] - ordered[-1])
+        relative = (ordered - ordered[-1]) / spread if spread > 0 else np.ones(len(ordered))
+        shown = np.round(0.5 + 0.5 * relative, 5).tolist()
         out = [(head[i][0], p, [*head[i][2], label]) for i, p in zip(order.tolist(), shown, strict=True)]
         if tail:  # below the learned ones, in their own order: scores stay comparable within the answer
             floor, first = out[-1][1] * 0.5, tail[0][1] or 1.0
