@@ -11,11 +11,13 @@ built from changed since its last merge.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Callable, Iterator
 
 from ..errors import StoreError
-from ..store import DatabaseError, Store
+from ..store import DatabaseError, Store, connect
 from .versions import Versions
 
 log = logging.getLogger(__name__)
@@ -51,17 +53,51 @@ class SegmentMerger:
             return {}
         spent: dict[str, float] = {}
         present = {r[0] for r in self.store.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        for table in FTS_TABLES:
-            if table not in present:
-                continue
-            t0 = time.perf_counter()
-            try:
-                with self.store.transaction() as conn:  # one index at a time: writers wait ~1 s at most
-                    conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
-            except (DatabaseError, StoreError) as exc:  # a busy or read-only store: try again after the next change
-                log.warning("could not merge the %s index: %s", table, exc)
-                return spent
-            spent[table] = round(time.perf_counter() - t0, 3)
+        with self._writer() as write:
+            for table in FTS_TABLES:
+                if table not in present:
+                    continue
+                t0 = time.perf_counter()
+                try:  # one index at a time: other writers wait ~1 s at most
+                    write(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+                except (DatabaseError, StoreError) as exc:  # busy or read-only: try again after the next change
+                    log.warning("could not merge the %s index: %s", table, exc)
+                    return spent
+                spent[table] = round(time.perf_counter() - t0, 3)
         self._merged, self._at = version, time.monotonic()
         log.info("full-text indexes merged: %s", spent)
         return spent
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[Callable[[str], None]]:
+        """``write(sql)`` in a transaction of its own on a connection of its own: a merge holds the
+        write lock for seconds, and on the store's connection every search of this process would wait
+        for it too (WAL readers on another connection never wait for a writer). The store's own
+        transaction when no second connection opens (an in-memory database)."""
+        try:
+            conn = connect(self.store.path, migrate=False)
+        except StoreError:
+            conn = None
+
+        def on_store(sql: str) -> None:
+            with self.store.transaction() as tx:
+                tx.execute(sql)
+
+        if conn is None:
+            yield on_store
+            return
+        own = conn
+
+        def on_own(sql: str) -> None:
+            own.execute("BEGIN IMMEDIATE")
+            try:
+                own.execute(sql)
+            except BaseException:
+                own.execute("ROLLBACK")
+                raise
+            own.execute("COMMIT")
+
+        try:
+            yield on_own
+        finally:
+            conn.close()
