@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from quicknav_mcp.domain import parse_project_folder, parse_range_folder
 from quicknav_mcp.domain.models import ProjectFolder
+from quicknav_mcp.timestamps import iso_seconds
 
 from .filesystem import MAX_DEPTH
 
@@ -78,12 +78,7 @@ def skipped(name: str) -> bool:
 
 
 def _epoch(text: Any) -> float:
-    if not isinstance(text, str) or not text:
-        return 0.0
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return 0.0
+    return iso_seconds(text) or 0.0
 
 
 def parse_item(raw: Any) -> tuple[str, Node | None]:

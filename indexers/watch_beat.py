@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from quicknav_mcp.store import DatabaseError, Store
+from quicknav_mcp.timestamps import iso_seconds
 
 from . import scan_rows
 
@@ -30,15 +31,6 @@ _COLUMNS = (
     "owner, started_at, heartbeat, state, mode, roots, paused_roots, last_change, last_change_path, "
     "changes, batches, restarts, last_error"
 )
-
-
-def _parse(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 class Heartbeat:
@@ -109,7 +101,7 @@ def _forget_gone(conn: Any) -> None:
     gone = [
         (owner,)
         for owner, beat in rows
-        if scan_rows.alive(owner) is False or now - (_parse(beat) or 0.0) > FORGET_AFTER_S
+        if scan_rows.alive(owner) is False or now - (iso_seconds(beat) or 0.0) > FORGET_AFTER_S
     ]
     if gone:
         conn.executemany("DELETE FROM watchers WHERE owner = ?", gone)
@@ -125,7 +117,7 @@ def recorded(store: Store, now: float | None = None) -> dict[str, Any] | None:
     if row is None:
         return None
     now = time.time() if now is None else now
-    beat = _parse(row[2])
+    beat = iso_seconds(row[2])
     age = round(max(0.0, now - beat), 1) if beat is not None else None
     alive = scan_rows.alive(row[0])
     return {

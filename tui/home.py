@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +10,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static
+
+from quicknav_mcp.timestamps import iso_seconds
 
 from . import data
 from .widgets import bar, ms, short, spark
@@ -113,12 +114,12 @@ def watcher_lines(w: dict | None, now: float) -> list[str]:
     where = (roots[0] + (f" +{len(roots) - 1}" if len(roots) > 1 else "")) if roots else "no root (paused)"
     age = w.get("heartbeat_age_s")
     if age is None:  # this process's watcher: its beat is a time
-        beat = _seconds(w.get("heartbeat"))
+        beat = iso_seconds(w.get("heartbeat"))
         age = max(0.0, now - beat) if beat is not None else None
     state = "" if w.get("state") == "watching" else f" ({w.get('state')})"
     out = [f"watching {short(where, 18)}{state}, heartbeat {ago(age)} ago"]
     if w.get("last_change"):
-        change = _seconds(w.get("last_change"))
+        change = iso_seconds(w.get("last_change"))
         when = f"{ago(now - change)} ago" if change is not None else "-"
         out.append(f"last change {when}: {short(Path(w.get('last_change_path') or '').name, 22)}")
     else:
@@ -134,15 +135,6 @@ def ago(seconds: float | None) -> str:
     if s < 90:
         return f"{s} s"
     return f"{s // 60} min" if s < 5400 else f"{s // 3600} h" if s < 172800 else f"{s // 86400} d"
-
-
-def _seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def _clock(value: str | None) -> str:

@@ -31,6 +31,39 @@ def test_events_per_minute_counts_the_last_hour_only(tmp_path: Path) -> None:
             app.analytics.events_per_minute(0)
 
 
+def test_minute_counts_read_only_what_arrived_in_the_window() -> None:
+    """The binary search over arrival order gives what walking the log back from its newest event gives."""
+    import random
+    import sqlite3
+
+    from quicknav_mcp.analytics import live
+
+    def walked(c: sqlite3.Connection, since: int, until: int) -> list[int]:
+        counts = [0] * -(-(until - since) // live.MINUTE_MS)
+        for ts, received in c.execute("SELECT ts_ms, received_ms FROM events ORDER BY seq DESC"):
+            if received < since:
+                break
+            if since <= ts < until:
+                counts[(ts - since) // live.MINUTE_MS] += 1
+        return counts
+
+    rng = random.Random(3)
+    for _ in range(30):
+        c = sqlite3.connect(":memory:")
+        c.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY, ts_ms INTEGER, received_ms INTEGER)")
+        received, seq = NOW - 3 * 3_600_000, 0
+        for _ in range(rng.randrange(0, 400)):
+            seq += rng.choice((1, 1, 1, 5))  # gaps, as compaction leaves them
+            received += rng.randrange(0, 60_000)
+            dated = received - rng.choice((0, 0, 1_000, 2 * 3_600_000))  # some are imports of older events
+            c.execute("INSERT INTO events VALUES (?, ?, ?)", (seq, dated, received))
+        since = NOW - 3_600_000 - rng.randrange(0, 2 * 3_600_000)
+        assert live.per_minute(c, since, since + 3_600_000) == walked(c, since, since + 3_600_000)
+    empty = sqlite3.connect(":memory:")
+    empty.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY, ts_ms INTEGER, received_ms INTEGER)")
+    assert live.per_minute(empty, NOW - 3_600_000, NOW) == [0] * 60
+
+
 def test_hourly_fills_empty_hours_with_zeros() -> None:
     points = [
         SimpleNamespace(period=data.iso(NOW - 3_600_000), events=4),
