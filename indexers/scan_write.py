@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import time
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ SHARED_PAUSE_MAX = 0.1
 SHARED_FACTS_BATCH = 5  # projects whose facts one transaction recomputes (a big project takes a while)
 
 
-class ScanWriter(ScanBase):
+class ScanWriter(ScanBase, abc.ABC):
     """Batches the walk's rows and writes them while the walk goes on."""
 
     def __init__(self, store: Store, root: Path, options: ScanOptions) -> None:
@@ -43,9 +44,9 @@ class ScanWriter(ScanBase):
         self._pool: scan_parse.ParsePool | None = None
         self._parse_total = 0
 
+    @abc.abstractmethod
     def _values_of(self, job: Job) -> tuple[Any, ...] | None:
         """A file's values parsed here (None when its name cannot be parsed: recorded); see :mod:`.scan_walk`."""
-        raise NotImplementedError
 
     def _take_parsed(self, *, force: bool) -> None:
         """Turn the files to parse into rows to write: inline, or through the worker processes

@@ -112,6 +112,11 @@ def document_values(
     )
 
 
+def folders_of(project_rel_path: str, name: str) -> str:
+    """The folders of a path within its project: everything before the file's ``name``."""
+    return project_rel_path[: len(project_rel_path) - len(name)]
+
+
 @dataclass(slots=True)
 class DocumentRow:
     """One document with its project's code and name and its root (a row of :data:`SELECT`).
@@ -164,7 +169,7 @@ class DocumentRow:
     @property
     def folders(self) -> str:
         """The folders between the project folder and the file (``4. System Designs/ARCHIVE/``)."""
-        return self.project_rel_path[: len(self.project_rel_path) - len(self.name)]
+        return folders_of(self.project_rel_path, self.name)
 
     @property
     def year(self) -> str:
@@ -278,7 +283,7 @@ class DocumentFacts:
     @property
     def folders(self) -> str:
         """The folders between the project folder and the file (as :attr:`DocumentRow.folders`)."""
-        return self.project_rel_path[: len(self.project_rel_path) - len(self.name)]
+        return folders_of(self.project_rel_path, self.name)
 
     @property
     def year(self) -> str:
