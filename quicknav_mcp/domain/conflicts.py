@@ -25,7 +25,7 @@ def conflict_marker(stem: str) -> str | None:
 def strip_conflict(stem: str) -> str:
     """``stem`` without its conflict-copy marker (unchanged when it has none)."""
     text = _HOST_SUFFIX.sub("", stem)
-    return _CONFLICTED.sub("", text)
+    return _CONFLICTED.sub("", text) if "(" in text else text  # a conflict note is in brackets
 
 
 def is_conflict_copy(name: str) -> bool:

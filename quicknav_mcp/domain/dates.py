@@ -22,6 +22,18 @@ ANY_DATE = re.compile(
 )
 
 
+# What every date form above holds (same classes and flags, so exact for any text): a digit then a
+# separator and a digit, seven more digits, or a month. It starts with a digit, which the regex engine
+# skips to, where the forms above start with look-behinds tried at every position: names without a
+# date (most) are told apart several times faster.
+_DATE_HINT = re.compile(r"\d(?:[./_\-]\d|\d{7}|[\s_\-]?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.I)
+
+
+def may_hold_date(text: str) -> bool:
+    """False when ``text`` cannot hold any date form (then :func:`find_date` is None, ``ANY_DATE`` finds nothing)."""
+    return _DATE_HINT.search(text) is not None
+
+
 def _make(year: int, month: int, day: int) -> date | None:
     if year < 100:
         year += 2000
@@ -35,6 +47,8 @@ def _make(year: int, month: int, day: int) -> date | None:
 
 def find_date(text: str) -> tuple[date, str] | None:
     """The first valid date in ``text`` and the exact text it came from."""
+    if not may_hold_date(text):
+        return None
     for m in _ISO.finditer(text):
         d = _make(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if d:

@@ -11,6 +11,7 @@ from .grammar import CHANGE_ORDER_FAMILY_IN_NAME, split_glued
 from .names import extract_project_code, parse_sheet
 from .revisions import parse_revision
 from .tags import status_tags
+from .text import lacks, lower_ascii
 
 DOC_TYPES: dict[str, str] = {
     "lld": "System designs (low-level design drawings) in 4. System Designs and their as-built handover copies",
@@ -124,6 +125,7 @@ _HANDOVER = re.compile(r"HANDOVER\s+DOCUMENT", re.I)
 _PROPOSAL = re.compile(r"\bPROPOSAL\b", re.I)
 _INVOICE = re.compile(r"INVOICE|\bINV\s?\d|^INV", re.I)
 _MANUAL = re.compile(r"MANUAL|USER\s+GUIDE|DATA\s*SHEET|SPEC(?:IFICATION)?\s*SHEET|\bSPECIFICATION|BROCHURE", re.I)
+_MANUAL_WORDS = ("manual", "guide", "sheet", "specification", "brochure")  # one is in every _MANUAL match
 _REPORT = re.compile(r"\bREPORT\b|\bAUDIT\b|\bSCHEDULE\b|\bREGISTER\b", re.I)
 _REFERENCE_FOLDER = re.compile(r"^(?:DOCUMENTS?|ENG\s+INFO|REFERENCE|DATASHEETS?|MANUALS?|3D\s+FILES|VCMU.*)$", re.I)
 
@@ -183,45 +185,52 @@ def classify_doc_type(folders: Sequence[str], filename: str) -> str:
     flags = _folder_flags(tuple(folders))
     if ext in _PHOTO_EXT or flags.photo:
         return "photos"
-    if _SALES_PO.search(stem.replace("_", " ").replace("+", " ")):
+    # A pattern is searched only when the name holds a word every match of it holds (``lacks``).
+    low = lower_ascii(stem)
+    if not lacks(low, "sales") and _SALES_PO.search(stem.replace("_", " ").replace("+", " ")):
         return "sales_po"
-    purchase_named = bool(_PURCHASE_NAME.search(stem))
+    purchase_named = not (lacks(low, "purchase") and not low.startswith("po")) and bool(_PURCHASE_NAME.search(stem))
     if not purchase_named and (
-        CHANGE_ORDER_FAMILY_IN_NAME.search(stem.replace("_", " ").replace("+", " ")) or flags.change_orders
+        flags.change_orders
+        or (
+            not lacks(low, "change", "co", "variation")
+            and CHANGE_ORDER_FAMILY_IN_NAME.search(stem.replace("_", " ").replace("+", " "))
+        )
     ):
         return "change_order"
+    hld = not lacks(low, "hld", "high", "concept", "schematic") and bool(_HLD.search(stem))
     in_designs = flags.in_designs
     if in_designs and not flags.reference and ext == "pdf":
-        if _HLD.search(stem):
+        if hld:
             return "hld"
         if extract_project_code(stem) or parse_revision(stem) or "AS-BUILT" in status_tags(stem):
             return "lld"
     if ext in _CAD_EXT:
         return "cad"
-    if _HLD.search(stem) and not flags.floor_plan:
+    if hld and not flags.floor_plan:
         return "hld"
-    if flags.floor_or_layout or _FLOOR.search(stem):
+    if flags.floor_or_layout or (not lacks(low, "floor", "layout", "plan") and _FLOOR.search(stem)):
         return "floor_plans"
-    if flags.qa or _QA.search(stem):
+    if flags.qa or (not lacks(low, "qa", "itp", "commissioning") and _QA.search(stem)):
         return "qa_itp"
-    if flags.swms or _SWMS.search(stem):
+    if flags.swms or (not lacks(low, "swm", "safe") and _SWMS.search(stem)):
         return "swms"
     if purchase_named or flags.purchase:
         return "purchase_order"
-    if flags.quotes or _QUOTE.search(stem):
+    if flags.quotes or (not lacks(low, "quot", "q-") and _QUOTE.search(stem)):
         return "supplier_quotes"
-    if _SCOPE.search(stem) or flags.scope:
+    if flags.scope or (not lacks(low, "scope", "sow", "statement") and _SCOPE.search(stem)):
         return "scope"
-    if _HANDOVER.search(stem) or flags.handover:
+    if flags.handover or (not lacks(low, "handover") and _HANDOVER.search(stem)):
         return "handover"
-    if _PROPOSAL.search(stem):
+    if not lacks(low, "proposal") and _PROPOSAL.search(stem):
         return "proposal"
-    if _INVOICE.search(stem) or flags.invoice:
+    if flags.invoice or (not lacks(low, "inv") and _INVOICE.search(stem)):
         return "invoice"
-    if _MANUAL.search(stem) or flags.manual:
+    if flags.manual or (not lacks(low, *_MANUAL_WORDS) and _MANUAL.search(stem)):
         return "manual"
     if in_designs and parse_sheet(stem):
         return "cad"
-    if _REPORT.search(stem):
+    if not lacks(low, "report", "audit", "schedule", "register") and _REPORT.search(stem):
         return "report"
     return "other"

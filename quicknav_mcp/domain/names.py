@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from .conflicts import strip_conflict
-from .dates import ANY_DATE
+from .dates import ANY_DATE, may_hold_date
 from .grammar import (
     CHANGE_ORDER_AFTER_CODE_IN_NAME,
     CHANGE_ORDER_IN_NAME,
@@ -18,7 +18,7 @@ from .grammar import (
 )
 from .revisions import strip_revision
 from .tags import strip_tags
-from .text import fold, words_view
+from .text import fold, lacks, lower_ascii, words_view
 
 _CODE = re.compile(r"(?<!\d)([1-9]\d{4})(?!\d)")
 # Numbers after these prefixes belong to quotes, purchase orders and invoices, not projects.
@@ -40,23 +40,29 @@ def extract_project_code(text: str) -> str | None:
 
 def parse_room(text: str) -> int | None:
     """``Room 05``, ``Room12``, ``R 12 -``, ``R1 -`` -> the room number."""
-    m = ROOM_IN_NAME.search(text) or ROOM_LETTER_IN_NAME.search(words_view(text))
+    # Each pattern is tried only when its keyword is there (ROOM in any case, the letter R in capitals).
+    m = None if lacks(lower_ascii(text), "room") else ROOM_IN_NAME.search(text)
+    if m is None and "R" in text:
+        m = ROOM_LETTER_IN_NAME.search(words_view(text))
     return int(m.group(1)) if m else None
 
 
 def parse_change_order(text: str) -> int | None:
     """``CO5``, ``Change Order 7``, ``[Change+Order+15]``, ``17741-10 … Change Order`` -> the number."""
     view = words_view(text)
+    worded = not lacks(lower_ascii(text), "change")  # the long form and the form after a code need it
     m = (
-        CHANGE_ORDER_IN_NAME.search(view)
-        or CHANGE_ORDER_SHORT_IN_NAME.search(view)
-        or CHANGE_ORDER_AFTER_CODE_IN_NAME.search(view)
+        (worded and CHANGE_ORDER_IN_NAME.search(view))
+        or ("CO" in view and CHANGE_ORDER_SHORT_IN_NAME.search(view))
+        or (worded and CHANGE_ORDER_AFTER_CODE_IN_NAME.search(view))
     )
     return int(m.group(1)) if m else None
 
 
 def parse_sheet(text: str) -> str | None:
     """A drawing sheet number such as ``A-1101``, ``SAAB-DU-006`` or ``SPT-DG-FFE-B-101``."""
+    if "-" not in text:  # every sheet number has one
+        return None
     for m in _SHEET.finditer(text):
         token = m.group(1)
         if token.upper().startswith(("REV", "CO-", "Q-", "PO-", "PAVS-", "LVL-")):
@@ -67,7 +73,7 @@ def parse_sheet(text: str) -> str | None:
 
 def duplicate_counter(stem: str) -> int | None:
     """The download counter in ``name (1)``: not a revision."""
-    m = _DUPLICATE.search(stem)
+    m = _DUPLICATE.search(stem) if "(" in stem else None
     return int(m.group(1)) if m else None
 
 
@@ -81,9 +87,14 @@ def series_key(stem: str, doc_type: str | None = None, change_order: int | None 
         return "sales & po report"
     if doc_type == "change_order" and change_order is not None:
         return f"change order {change_order}"
-    text = _DUPLICATE.sub(" ", strip_conflict(stem))
-    text = _COPY.sub(" ", text)
-    text = ANY_DATE.sub(" ", text)
+    # Each pattern runs only where it can match (a bracket, the word copy, a date's digits).
+    text = strip_conflict(stem)
+    if "(" in text:
+        text = _DUPLICATE.sub(" ", text)
+    if not lacks(lower_ascii(text), "copy"):
+        text = _COPY.sub(" ", text)
+    if may_hold_date(text):
+        text = ANY_DATE.sub(" ", text)
     text = strip_revision(text)
     text = strip_tags(text)
     return fold(text)

@@ -16,6 +16,7 @@ from .grammar import REVISION_DECIMAL_IN_NAME as _DECIMAL
 from .grammar import REVISION_DESIGN_IN_NAME as _DESIGN
 from .grammar import REVISION_SMALL_IN_NAME as _PROPOSAL
 from .models import Revision
+from .text import lacks, lower_ascii
 
 _CONSULTANT_PAREN = re.compile(r"\(\s*REV[\s_.\-]*([A-Z]\d?|\d{1,2})\s*\)", re.I)
 _CONSULTANT_DOT = re.compile(r"(?<![A-Za-z])REV\.\s*([A-Z]\d?|\d{1,2})(?![A-Za-z0-9])", re.I)
@@ -46,43 +47,63 @@ def numbered_revision(number: str, raw: str) -> Revision:
     return Revision(int(number), raw, "design" if len(number) == 3 else "proposal")
 
 
+# Every pattern but these three needs the word REV: a name without it (most) tries only these.
+_WITHOUT_REV = (_CONSULTANT_SUFFIX, _CONSULTANT_BRACKET, _VERSION)
+
+
 def parse_revision(stem: str) -> Revision | None:
     """The revision mark in a file name (without extension), or None."""
-    for pattern in (_DECIMAL, _DESIGN):
-        m = pattern.search(stem)
-        if m:
-            return numbered_revision(m.group(1), m.group(0).strip(" -_"))
-    for pattern in (_CONSULTANT_PAREN, _CONSULTANT_DOT, _CONSULTANT_SUFFIX, _CONSULTANT_BRACKET, _CONSULTANT_LETTER):
+    low = lower_ascii(stem)
+    rev = not lacks(low, "rev")
+    if rev:
+        for pattern in (_DECIMAL, _DESIGN):
+            m = pattern.search(stem)
+            if m:
+                return numbered_revision(m.group(1), m.group(0).strip(" -_"))
+    consultant = (
+        (_CONSULTANT_PAREN, _CONSULTANT_DOT, _CONSULTANT_SUFFIX, _CONSULTANT_BRACKET, _CONSULTANT_LETTER)
+        if rev
+        else (_CONSULTANT_SUFFIX, _CONSULTANT_BRACKET)
+    )
+    for pattern in consultant:
         m = pattern.search(stem)
         if m:
             return Revision(_letter_value(m.group(1)), m.group(0).strip(" -_"), "consultant")
-    m = _PROPOSAL.search(stem)
+    m = _PROPOSAL.search(stem) if rev else None
     if m:
         return numbered_revision(m.group(1), m.group(0).strip(" -_"))
-    m = _VERSION.search(stem)
+    m = None if lacks(low, "v") else _VERSION.search(stem)
     if m:
         return Revision(int(m.group(1)), m.group(0).strip(" -_"), "proposal")
     return None
 
 
-_ANY_REVISION = re.compile(
-    "|".join(
-        f"(?i:{p.pattern})" if p.flags & re.I else f"(?:{p.pattern})"
-        for p in (
-            _DECIMAL,
-            _DESIGN,
-            _CONSULTANT_PAREN,
-            _CONSULTANT_DOT,
-            _CONSULTANT_SUFFIX,
-            _CONSULTANT_BRACKET,
-            _CONSULTANT_LETTER,
-            _PROPOSAL,
-            _VERSION,
-        )
+def _any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?i:{p.pattern})" if p.flags & re.I else f"(?:{p.pattern})" for p in patterns))
+
+
+_ANY_REVISION = _any_of(
+    (
+        _DECIMAL,
+        _DESIGN,
+        _CONSULTANT_PAREN,
+        _CONSULTANT_DOT,
+        _CONSULTANT_SUFFIX,
+        _CONSULTANT_BRACKET,
+        _CONSULTANT_LETTER,
+        _PROPOSAL,
+        _VERSION,
     )
 )
+# The same alternation less the branches that need REV: where those cannot match, the leftmost match is the same.
+_ANY_REVISION_WITHOUT_REV = _any_of(_WITHOUT_REV)
 
 
 def strip_revision(text: str) -> str:
     """The text with every revision mark removed (for series keys); one combined pattern."""
-    return _ANY_REVISION.sub(" ", text)
+    low = lower_ascii(text)
+    if not lacks(low, "rev"):
+        return _ANY_REVISION.sub(" ", text)
+    if lacks(low, "v", "[", "_("):
+        return text
+    return _ANY_REVISION_WITHOUT_REV.sub(" ", text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .text import squash_spaces, words_view
+from .text import lacks, lower_ascii, squash_spaces, words_view
 
 # Order matters: ENG DRAFT before DRAFT so the longer tag wins.
 _TAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -30,6 +30,8 @@ _ARCHIVE = re.compile(
 
 
 _ANY_TAG = re.compile("|".join(f"(?:{p.pattern})" for _, p in _TAGS), re.I)
+# Every tag holds one of these words: a name without any (most names) skips the pattern.
+_TAG_WORDS = ("built", "draft", "original", "signed", "approved", "final", "template")
 _TAG_ORDER = {tag: i for i, (tag, _) in enumerate(_TAGS)}
 
 
@@ -46,6 +48,8 @@ def _tag_of(word: str) -> str:
 
 def status_tags(text: str) -> tuple[str, ...]:
     """Normalised status tags found as whole words in ``text`` (one combined pattern)."""
+    if lacks(lower_ascii(text), *_TAG_WORDS):
+        return ()
     found = {_tag_of(m.group(0)) for m in _ANY_TAG.finditer(words_view(text))}
     if not found:
         return ()
@@ -55,7 +59,8 @@ def status_tags(text: str) -> tuple[str, ...]:
 
 
 def strip_tags(text: str) -> str:
-    return _ANY_TAG.sub(" ", words_view(text))
+    view = words_view(text)
+    return view if lacks(lower_ascii(text), *_TAG_WORDS) else _ANY_TAG.sub(" ", view)
 
 
 def is_archive_segment(segment: str) -> bool:

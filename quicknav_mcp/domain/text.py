@@ -19,5 +19,34 @@ def fold(text: str) -> str:
     return _NON_ALNUM.sub(" ", text.lower()).strip()
 
 
+_last_lowered: tuple[str, str | None] = ("", "")
+
+
+def lower_ascii(text: str) -> str | None:
+    """``text`` in lower case when it is ASCII, else None.
+
+    A parser skips a case-insensitive pattern when the lower-cased text lacks the pattern's
+    keyword. That test is exact for ASCII text only: Unicode case folding lets ``ſ`` match ``s``
+    and ``ı`` match ``i``, so for other text (None) every pattern runs. The last answer is kept:
+    the parsers of one name ask for the same text several times in a row."""
+    global _last_lowered
+    last = _last_lowered  # one read: another thread may replace it meanwhile
+    if last[0] is text:
+        return last[1]
+    low = text.lower() if text.isascii() else None
+    _last_lowered = (text, low)
+    return low
+
+
+def lacks(low: str | None, *words: str) -> bool:
+    """Whether ASCII text (``low`` from :func:`lower_ascii`) holds none of ``words`` (never for other text)."""
+    if low is None:
+        return False
+    for word in words:  # noqa: SIM110 - a loop, not all(): a generator costs more than the test, several times per name
+        if word in low:
+            return False
+    return True
+
+
 def squash_spaces(text: str) -> str:
     return _SPACES.sub(" ", text).strip()

@@ -1,0 +1,96 @@
+"""The parsers skip a pattern when the name lacks its keyword: the answers must be the pattern's own.
+
+Each case compares the parser with the bare pattern it skips, over real names (when the corpus is
+there) and names built to sit on the edges: keywords in other cases, glued to separators, and
+Unicode letters that case-insensitive matching folds onto ASCII ones (``ſ`` is ``s``, ``ı`` is ``i``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from quicknav_mcp.domain import classify_doc_type, parse_revision, status_tags
+from quicknav_mcp.domain.dates import ANY_DATE, find_date, may_hold_date
+from quicknav_mcp.domain.revisions import _ANY_REVISION, strip_revision
+from quicknav_mcp.domain.tags import _ANY_TAG, strip_tags
+from quicknav_mcp.domain.text import lacks, lower_ascii, words_view
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real_paths.txt"
+
+TOKENS = [
+    "Rev 103",
+    "REV_1.02",
+    "rev.5",
+    "(Rev_I)",
+    "_(A)",
+    "[C1]",
+    "V2",
+    "v3.1",
+    "AS-BUILT",
+    "as built",
+    "ENG DRAFT",
+    "rpsigned",
+    "ſIGNED",
+    "orıginal",
+    "ʀev 4",
+    "05.06.2025",
+    "23.09.22",
+    "31-Jan-2025",
+    "12_03_2024",
+    "20240325",
+    "2024-03-25",
+    "3 feb 24",
+    "17741",
+    "Sales & PO",
+    "ſales_PO",
+    "Change+Order+15",
+    "Scope",
+    "Level 1",
+    "é",
+]
+
+
+def _names() -> list[str]:
+    built = [" - ".join(p) for p in itertools.permutations(TOKENS, 2)]
+    built += ["_".join(p) for p in itertools.combinations(TOKENS, 3)]
+    if CORPUS.exists():
+        built += [line.rstrip("\n").rsplit("/", 1)[-1] for line in CORPUS.open(encoding="utf-8")]
+    return built
+
+
+NAMES = _names()
+
+
+def test_lower_ascii_and_lacks() -> None:
+    assert lower_ascii("Rev 1") == "rev 1"
+    assert lower_ascii("ſigned") is None
+    assert lacks("plan a", "rev")
+    assert not lacks("plan rev a", "draft", "rev")
+    assert not lacks(None, "rev")  # other text: every pattern runs
+
+
+def test_unicode_case_folding_still_matches() -> None:
+    assert status_tags("Plan ſIGNED") == ("SIGNED",)
+    assert status_tags("orıginal drawing") == ("ORIGINAL",)
+    assert classify_doc_type((), "ſales & PO report.pdf") == "sales_po"
+
+
+def test_skipped_patterns_agree_with_the_bare_patterns() -> None:
+    for name in NAMES:
+        assert strip_revision(name) == _ANY_REVISION.sub(" ", name), name
+        assert strip_tags(name) == _ANY_TAG.sub(" ", words_view(name)), name
+        if not may_hold_date(name):
+            assert ANY_DATE.search(name) is None, name
+            assert find_date(name) is None, name
+
+
+@pytest.mark.parametrize(
+    ("stem", "raw"),
+    [("Plan V2", "V2"), ("Plan_(B)", "(B)"), ("Plan [C1]", "[C1]"), ("Plan rev 5", "rev 5"), ("Plan", None)],
+)
+def test_revisions_without_the_word_rev(stem: str, raw: str | None) -> None:
+    rev = parse_revision(stem)
+    assert (rev.raw if rev else None) == raw
