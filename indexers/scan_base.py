@@ -24,6 +24,7 @@ from typing import Any
 from quicknav_mcp.domain import is_transient
 from quicknav_mcp.domain.models import ProjectFolder
 from quicknav_mcp.errors import ConfigError
+from quicknav_mcp.models import SCAN_COUNTERS, ScanSummary
 from quicknav_mcp.store import Store
 
 from . import scan_rows
@@ -73,7 +74,11 @@ class ScanProgress:
 
 @dataclass(slots=True)
 class ScanReport:
-    """The outcome of one scan of one root (also stored in the ``scans`` table)."""
+    """The outcome of one scan of one root (also stored in the ``scans`` table).
+
+    Its counters are :data:`~quicknav_mcp.models.SCAN_COUNTERS` (``files_seen`` … ``problems``),
+    kept here as plain attributes the walk increments; :meth:`summary` is the same scan as a
+    :class:`~quicknav_mcp.models.ScanSummary`."""
 
     root: str
     root_id: int
@@ -99,6 +104,21 @@ class ScanReport:
     @property
     def files_per_s(self) -> float:
         return self.files_seen / self.seconds if self.seconds > 0 else 0.0
+
+    def counts(self) -> dict[str, int]:
+        """The counters by name (:data:`~quicknav_mcp.models.SCAN_COUNTERS`)."""
+        return {name: getattr(self, name) for name in SCAN_COUNTERS}
+
+    def summary(self) -> ScanSummary:
+        """This scan as :class:`~quicknav_mcp.models.ScanSummary` reports one (the ``scans`` row's view)."""
+        return ScanSummary(
+            root=self.root,
+            status=self.status,
+            started_at=self.started_at or None,
+            finished_at=self.finished_at,
+            seconds=self.seconds,
+            **self.counts(),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from quicknav_mcp.models import SCAN_COUNTERS
 from quicknav_mcp.repo.bulk import insert_documents
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.store import Store
@@ -27,6 +28,8 @@ SHARED_BATCH_ROWS = 25
 SHARED_PAUSE = 2.0
 SHARED_PAUSE_MAX = 0.1
 SHARED_FACTS_BATCH = 5  # projects whose facts one transaction recomputes (a big project takes a while)
+
+_COUNTS_SET = ", ".join(f"{name} = ?" for name in SCAN_COUNTERS)  # the report's counters, columns of ``scans``
 
 
 class ScanWriter(ScanBase, abc.ABC):
@@ -137,17 +140,10 @@ class ScanWriter(ScanBase, abc.ABC):
     def _write_counts(self, conn: Any, *, status: str | None = None) -> None:
         r = self.report
         conn.execute(
-            "UPDATE scans SET files_seen = ?, added = ?, updated = ?, moved = ?, deleted = ?, "
-            "unchanged = ?, problems = ?, seconds = ?, status = coalesce(?, status), "
+            f"UPDATE scans SET {_COUNTS_SET}, seconds = ?, status = coalesce(?, status), "
             "finished_at = coalesce(?, finished_at) WHERE id = ?",
             (
-                r.files_seen,
-                r.added,
-                r.updated,
-                r.moved,
-                r.deleted,
-                r.unchanged,
-                r.problems,
+                *r.counts().values(),
                 round(time.monotonic() - self.t0, 3),
                 status,
                 r.finished_at if status else None,

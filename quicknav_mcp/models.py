@@ -260,12 +260,10 @@ class ProjectPage(Page):
     projects: list[ProjectSummary]
 
 
-class ScanSummary(BaseModel):
-    root: str
-    kind: str = "scan"  # scan | watch (a watcher session, its change batches folded in) | onedrive
-    status: str  # running | done | cancelled | failed | interrupted (its process died) | refused
-    started_at: str | None = None
-    finished_at: str | None = None
+class ScanCounts(BaseModel):
+    """What one scan (or watcher session) counted: the one definition of the counters that the
+    scanner's report, the ``scans`` row it writes and :class:`ScanSummary` share."""
+
     files_seen: int = 0
     added: int = 0
     updated: int = 0
@@ -273,8 +271,39 @@ class ScanSummary(BaseModel):
     deleted: int = 0
     unchanged: int = 0
     problems: int = 0
+
+
+#: The counters' names, in the order of :class:`ScanCounts` (columns of the ``scans`` table too).
+SCAN_COUNTERS: tuple[str, ...] = tuple(ScanCounts.model_fields)
+
+
+class _ScanHead(BaseModel):
+    """Which scan: the fields a summary lists before its counters."""
+
+    root: str
+    kind: str = "scan"  # scan | watch (a watcher session, its change batches folded in) | onedrive
+    status: str  # running | done | cancelled | failed | interrupted (its process died) | refused
+    started_at: str | None = None
+    finished_at: str | None = None
+
+
+class ScanSummary(ScanCounts, _ScanHead):  # fields: the head's, the counters, then these
     seconds: float | None = None
     batches: int | None = None  # watch rows: how many batches of changes
+
+    @classmethod
+    def from_row(cls, row: Any) -> ScanSummary:
+        """A ``scans`` row joined with its root's ``path`` as ``root``."""
+        return cls(
+            root=row["root"],
+            kind=row["kind"],
+            status=row["status"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            seconds=row["seconds"],
+            batches=row["batches"] if row["kind"] == "watch" else None,
+            **{name: row[name] for name in SCAN_COUNTERS},
+        )
 
 
 class SearchIndexStatus(BaseModel):

@@ -85,25 +85,7 @@ class IndexService:
             projects=counts["projects"],
             documents=counts["documents"],
             doc_types={r["doc_type"]: r["n"] for r in types},
-            last_scans=[
-                ScanSummary(
-                    root=s["root"],
-                    kind=s["kind"],
-                    status=s["status"],
-                    started_at=s["started_at"],
-                    finished_at=s["finished_at"],
-                    files_seen=s["files_seen"],
-                    added=s["added"],
-                    updated=s["updated"],
-                    moved=s["moved"],
-                    deleted=s["deleted"],
-                    unchanged=s["unchanged"],
-                    problems=s["problems"],
-                    seconds=s["seconds"],
-                    batches=s["batches"] if s["kind"] == "watch" else None,
-                )
-                for s in scans
-            ],
+            last_scans=[ScanSummary.from_row(s) for s in scans],
             recent_problems=[{"path": p["path"], "kind": p["kind"], "message": p["message"]} for p in problems],
         )
 
