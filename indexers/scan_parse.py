@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -25,6 +26,10 @@ from . import project_facts
 POOL_MIN_FILES = 20_000
 #: Worker processes (one per core, at most two: the scan's own thread walks and a helper writes).
 WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+#: Threads a scan starts itself (its writer and its folder lister): forking beside them is safe, as the
+#: workers only parse names and never touch the store, queues or locks those threads hold.
+SCAN_THREADS = ("scan-writer", "scan-prefetch")
 
 #: What a worker needs of one file: ``(project_id, folders, name, project_rel_path, size, mtime)``.
 Payload = tuple[int, tuple[str, ...], str, str, int, float]
@@ -41,15 +46,36 @@ def parse_values(payload: list[Payload]) -> list[tuple[Any, ...] | str]:
     return out
 
 
+def start_method() -> str:
+    """How to start the workers: ``fork`` from a process running only the scan's own threads, else
+    ``forkserver`` (where there is one).
+
+    ``fork`` starts the workers at once with the parser loaded, and the caller's main module is not
+    imported again (spawn and forkserver re-run a script that scans at top level without a
+    ``__main__`` guard). A serving process has threads of its own (requests, the watcher, embedding)
+    that may hold a lock at the moment of the fork, which the child would inherit held: from such a
+    process the workers come from a fork server, started once per process (~0.9 s before the first
+    batch on a loaded 2-core machine, the parser preloaded; pools after it start at once)."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" not in methods:
+        return "spawn"
+    others = [
+        t for t in threading.enumerate() if t is not threading.main_thread() and not t.name.startswith(SCAN_THREADS)
+    ]
+    if not others or "forkserver" not in methods:
+        return "fork"
+    return "forkserver"
+
+
 class ParsePool:
     """Worker processes parsing batches of names; each batch is split evenly between them."""
 
     def __init__(self) -> None:
-        # fork where there is one: the workers start at once with the parser loaded, and the caller's
-        # main module is not imported again (spawn would re-run a script that scans at top level).
-        # They only parse names: never the database, locks or logging the scan's threads hold.
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        self._pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context(method))
+        method = start_method()
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload([__name__])  # the server imports the parser once
+        self._pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=context)
 
     def submit(self, payload: list[Payload]) -> list[Future[list[tuple[Any, ...] | str]]]:
         step = -(-len(payload) // WORKERS)
@@ -65,4 +91,4 @@ class ParsePool:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-__all__ = ["POOL_MIN_FILES", "WORKERS", "ParsePool", "Payload", "parse_values"]
+__all__ = ["POOL_MIN_FILES", "SCAN_THREADS", "WORKERS", "ParsePool", "Payload", "parse_values", "start_method"]

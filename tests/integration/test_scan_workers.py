@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,24 @@ def test_folders_listed_ahead_give_the_walk_the_same_rows_and_problems(
     ahead = _scan(tmp_path / "ahead.db", firm)
     assert str(denied) in listed and len(listed) > 20
     assert ahead == walked and walked[2]["problems"] == 1
+
+
+def test_a_process_with_threads_of_its_own_parses_in_workers_from_a_fork_server(
+    firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inline = _scan(tmp_path / "inline.db", firm)
+    assert scan_parse.start_method() == "fork"  # only this test's thread runs
+    methods: list[str] = []
+    real = scan_parse.start_method
+    monkeypatch.setattr(scan_parse, "start_method", lambda: methods.append(real()) or methods[-1])
+    monkeypatch.setattr(scan_parse, "POOL_MIN_FILES", 0)
+    serving = threading.Event()
+    other = threading.Thread(target=serving.wait, name="serving-requests", daemon=True)
+    other.start()
+    try:
+        pooled = _scan(tmp_path / "pooled.db", firm)
+    finally:
+        serving.set()
+        other.join()
+    assert methods == ["forkserver"]
+    assert pooled == inline
