@@ -55,7 +55,8 @@ progress bookkeeping), :mod:`.scan_write` (batched writes), :mod:`.scan_walk` (d
 walk), :mod:`.scan_reconcile` (stored rows against what the walk saw); this module runs them and
 holds the public entry points. Two helpers speed up large scans without changing what they write:
 :mod:`.scan_parse` (names parsed in worker processes, in order) and :mod:`.scan_prefetch` (the next
-project folders listed on a helper thread while the walk compares the current one).
+project folders listed on a helper thread while the walk compares the current one);
+:mod:`.scan_folders` records the folders each project had, for quick rescans.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ from pathlib import Path
 
 from quicknav_mcp.store import Store
 
-from . import project_facts
+from . import project_facts, scan_folders
 from .scan_base import MAX_DEPTH, ScanOptions, ScanProblem, ScanProgress, ScanReport, _resolve_root, log
 from .scan_reconcile import ScanReconciler
 
@@ -93,6 +94,8 @@ class Scan(ScanReconciler):
             found = self._discover()
             self._load_documents(found)
             self._sync_projects(found)
+            if self.quick:
+                self.trusted = scan_folders.load(self.store, self.root_id)
             self.phase = "walk"
             complete = self._walk_all()
             self._flush(force=True)
@@ -100,6 +103,9 @@ class Scan(ScanReconciler):
                 self.phase = "reconcile"
                 self._tick(force=True)
                 self._reconcile()
+                # Only now do the stored rows match every folder walked: the next quick rescan may trust them.
+                with self.store.transaction() as conn:
+                    scan_folders.save(conn, self.trees)
             pool = self._pool
             facts = pool.facts if pool is not None else project_facts.compute_all
             project_facts.refresh(self.store, batch=self.facts_batch, compute_many=facts)
@@ -145,16 +151,20 @@ def scan_root(
     force: bool = False,
     max_depth: int = MAX_DEPTH,
     shared: bool = False,
+    quick: bool = False,
 ) -> ScanReport:
     """Index (or re-index) the project folders under ``root`` and return what changed.
 
     ``force`` re-parses every file even when unchanged (use after the name parser changed).
     ``shared``: small, paced write transactions, for a process that serves lookups meanwhile.
+    ``quick``: folders unchanged since the last complete scan are not listed again; it sees every
+    name added, removed, renamed or moved, not files edited in place (see :mod:`.scan_folders`).
     Raises :class:`ConfigError` when ``root`` does not exist or is not a directory.
     """
     path = _resolve_root(root)
+    options = ScanOptions(progress, cancel, force, max_depth, shared=shared, quick=quick)
     with _root_lock(store, path):
-        return Scan(store, path, ScanOptions(progress, cancel, force, max_depth, shared=shared)).run()
+        return Scan(store, path, options).run()
 
 
 def scan_changes(
@@ -194,6 +204,7 @@ def scan_roots(
     cancel: threading.Event | None = None,
     force: bool = False,
     max_depth: int = MAX_DEPTH,
+    quick: bool = False,
 ) -> list[ScanReport]:
     """Scan several roots in turn; every root is checked before any is scanned."""
     paths = [_resolve_root(r) for r in roots]
@@ -201,7 +212,9 @@ def scan_roots(
     for path in paths:
         if cancel is not None and cancel.is_set():
             break
-        reports.append(scan_root(store, path, progress=progress, cancel=cancel, force=force, max_depth=max_depth))
+        reports.append(
+            scan_root(store, path, progress=progress, cancel=cancel, force=force, max_depth=max_depth, quick=quick)
+        )
     return reports
 
 

@@ -137,6 +137,7 @@ class ScanOptions:
     # A narrow scan: the changed paths (relative to the root) whose project folders are walked.
     only: list[str] | None = None
     shared: bool = False  # the watcher's scans, in a process serving lookups meanwhile
+    quick: bool = False  # trust folders unchanged since the last complete scan (see scan_folders)
 
 
 @dataclass(slots=True)
@@ -267,6 +268,13 @@ class ScanBase:
         # The current project's folders as listed ahead of the walk (see scan_prefetch), if they were.
         self.prefetched: dict[str, Any] | None = None
         self.vanished_projects: list[int] = []
+        # Quick rescans: the folders each project had at the last complete scan (scan_folders), the
+        # stored files by folder (built on first use), and the folders this scan visits.
+        self.quick = options.quick and not options.force
+        self.wall_t0 = time.time()
+        self.trusted: dict[int, Any] = {}
+        self._by_dir: dict[str, list[str]] | None = None
+        self.trees: dict[int, Any] = {}
 
         started = _now_iso()
         with store.transaction() as conn:
@@ -361,6 +369,14 @@ class ScanBase:
             self._move_keys = {(r[_REL].rpartition("/")[2], r[_SIZE], r[_MTIME]) for r in self.loaded}
             self.loaded = []
         return self._move_keys
+
+    def stored_in(self, dir_rel: str) -> list[str]:
+        """Paths (relative to the root) of the stored files not seen yet directly in folder ``dir_rel``."""
+        if self._by_dir is None:
+            self._by_dir = {}
+            for rel in self.existing:
+                self._by_dir.setdefault(rel.rpartition("/")[0], []).append(rel)
+        return self._by_dir.pop(dir_rel, [])
 
     def _touched(self, rel: str) -> bool:
         """Whether a narrow scan covers the project folder at ``rel`` (a full scan covers all)."""

@@ -89,6 +89,8 @@ class Prefetcher:
                 try:
                     if entry.is_dir(follow_symlinks=False):
                         if depth < self._max_depth:
+                            # Its mtime, cached on the entry, before it is listed (see scan_folders).
+                            entry.stat(follow_symlinks=False)
                             subdirs.append((entry.path, depth + 1))
                     else:
                         entry.stat(follow_symlinks=False)  # cached on the entry for the walk

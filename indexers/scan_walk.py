@@ -15,7 +15,7 @@ from quicknav_mcp.domain import is_transient, parse_document, parse_project_fold
 from quicknav_mcp.domain.models import ParsedDocument
 from quicknav_mcp.repo.documents import document_values
 
-from . import scan_base
+from . import scan_base, scan_folders
 from .scan_base import (
     _ID,
     _MTIME,
@@ -39,6 +39,15 @@ from .scan_write import ScanWriter
 MAX_WALK_DEPTH = 64
 #: From this many projects to walk, a helper thread lists them ahead of the walk (scan_prefetch).
 PREFETCH_MIN_PROJECTS = 50
+
+
+def _folder_mtime(path: str) -> float | None:
+    """A folder's mtime (None when it cannot be read or is no longer a folder: it is listed, which says why)."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return st.st_mtime if stat.S_ISDIR(st.st_mode) else None
 
 
 class ScanWalker(ScanWriter):
@@ -103,7 +112,8 @@ class ScanWalker(ScanWriter):
             if proj.id in self.fresh or self._touched(proj.rel_path)
         ]
         ahead = None
-        if not self.shared and len(todo) >= PREFETCH_MIN_PROJECTS:
+        # A quick rescan lists only the folders that changed: listing every folder ahead would undo it.
+        if not self.shared and not self.quick and len(todo) >= PREFETCH_MIN_PROJECTS:
             ahead = Prefetcher((p.abs_path for p in todo), lambda path: scan_base._scandir(path), MAX_WALK_DEPTH)
         try:
             for proj in todo:
@@ -124,17 +134,46 @@ class ScanWalker(ScanWriter):
         return True
 
     def _walk_project(self, proj: Project) -> bool:
-        # (absolute folder, folders between project and it, its path relative to the root)
-        stack: list[tuple[str, tuple[str, ...], str]] = [(proj.abs_path, (), proj.rel_path)]
+        # (absolute folder, folders between project and it, its path relative to the root, its mtime
+        # taken before it is listed or None when not taken yet)
+        stack: list[tuple[str, tuple[str, ...], str, float | None]] = [(proj.abs_path, (), proj.rel_path, proj.mtime)]
         report = self.report
         existing = self.existing
         force = self.force
         pid = proj.id
         is_reg, is_link = stat.S_ISREG, stat.S_ISLNK
+        # What the last complete scan saw of this project's folders (quick rescans; never for a new or
+        # moved project), and what this walk sees, recorded for the next one.
+        trusted = self.trusted.get(pid) if self.quick and pid not in self.fresh else None
+        below = scan_folders.children(trusted) if trusted else {}
+        tree: scan_folders.Tree = {}
+        racy = self.wall_t0 - scan_folders.RACY_SECONDS
         while stack:
             if self._cancelled():
                 return False
-            abs_dir, folders, dir_rel = stack.pop()
+            abs_dir, folders, dir_rel, dir_mtime = stack.pop()
+            key = "/".join(folders)
+            if dir_mtime is None:
+                dir_mtime = _folder_mtime(abs_dir)
+            tree[key] = dir_mtime if dir_mtime is not None and dir_mtime < racy else None
+            rows = (
+                self.stored_in(dir_rel)
+                if trusted is not None and dir_mtime is not None and trusted.get(key) == dir_mtime
+                else None
+            )
+            if rows is not None and all(existing[rel][_PID] == pid for rel in rows):
+                # Unchanged since the last complete scan listed it: the same names, so the same stored
+                # files (edited in place they would not be seen: see scan_folders) and subfolders.
+                for rel in rows:
+                    del existing[rel]
+                report.files_seen += len(rows)
+                report.unchanged += len(rows)
+                rel_prefix = dir_rel + "/" if dir_rel else ""
+                stack.extend(
+                    (os.path.join(abs_dir, name), (*folders, name), rel_prefix + name, None)
+                    for name in reversed(below.get(key, ()))
+                )
+                continue
             jobs = self.jobs  # a new list after each flush
             entries = self._list(abs_dir, dir_rel)
             if entries is None:
@@ -142,7 +181,7 @@ class ScanWalker(ScanWriter):
             # Path prefixes are built once per folder, not per file.
             rel_prefix = dir_rel + "/" if dir_rel else ""
             pp_prefix = "/".join(folders) + "/" if folders else ""
-            subdirs: list[tuple[str, tuple[str, ...], str]] = []
+            subdirs: list[tuple[str, tuple[str, ...], str, float | None]] = []
             seen = unchanged = 0
             for entry in entries:
                 name = entry.name
@@ -158,7 +197,11 @@ class ScanWalker(ScanWriter):
                                 rel_prefix + name, "loop", f"nested deeper than {MAX_WALK_DEPTH} folders; not followed"
                             )
                         else:
-                            subdirs.append((entry.path, (*folders, name), rel_prefix + name))
+                            try:  # its mtime before it is listed (cached on the entry by a listing ahead)
+                                sub_mtime: float | None = entry.stat(follow_symlinks=False).st_mtime
+                            except OSError:
+                                sub_mtime = None
+                            subdirs.append((entry.path, (*folders, name), rel_prefix + name, sub_mtime))
                         continue
                     st = entry.stat(follow_symlinks=False)
                     if is_link(st.st_mode):
@@ -190,6 +233,7 @@ class ScanWalker(ScanWriter):
             if jobs or self.pending_problems:  # a rescan finds nothing to write in most folders
                 self._flush()
             self._tick()
+        self.trees[pid] = tree
         return True
 
     def _values_of(self, job: Job) -> tuple[Any, ...] | None:

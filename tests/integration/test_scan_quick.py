@@ -1,0 +1,141 @@
+"""Quick rescans: folders unchanged since the last complete scan are not listed, and every name change is
+still seen (files added, removed, renamed, moved; folders added); files edited in place are not (a full
+rescan sees them)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from quicknav_mcp.indexers import scan_base
+from quicknav_mcp.indexers.filesystem import scan_root
+
+from quicknav_mcp.store import Store
+
+PROJECT = "Project Folders/21000 - 21999/21614 - PLWRX  TR L1 Upgrades"
+OTHER = "Project Folders/21000 - 21999/21620 - DWNR  Boardroom"
+OLD = 1_700_000_000.0
+FILES = [
+    f"{PROJECT}/4. System Designs/21614 - TR L1 - Rev 101.pdf",
+    f"{PROJECT}/4. System Designs/ARCHIVE/21614 - TR L1 - Rev 100.pdf",
+    f"{PROJECT}/3. PMO/21614 - SWMS.pdf",
+    f"{PROJECT}/3. PMO/Empty",
+    f"{OTHER}/1. Sales Handover/21620 - Project Handover Document.pdf",
+]
+ROWS = "SELECT id, project_id, project_rel_path, size, mtime, doc_type FROM documents ORDER BY id"
+
+
+def age(root: Path) -> None:
+    """Every file and folder last changed long ago (as in a firm's share)."""
+    for here, dirs, files in os.walk(root, topdown=False):
+        for name in (*files, *dirs):
+            os.utime(os.path.join(here, name), (OLD, OLD))
+    os.utime(root, (OLD, OLD))
+
+
+@pytest.fixture
+def firm(tmp_path: Path) -> Path:
+    root = tmp_path / "firm"
+    for rel in FILES:
+        path = root / rel
+        if rel.endswith("Empty"):
+            path.mkdir(parents=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"x" * len(rel))
+    age(root)
+    return root
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = Store(tmp_path / "q.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def listed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Folders inside projects that the scan lists."""
+    seen: list[str] = []
+    real = scan_base._scandir
+
+    def counting(path: str):
+        if "21614" in path or "21620" in path:
+            seen.append(path)
+        return real(path)
+
+    monkeypatch.setattr(scan_base, "_scandir", counting)
+    return seen
+
+
+def _counts(report) -> tuple[int, ...]:
+    return (report.files_seen, report.added, report.updated, report.moved, report.deleted, report.unchanged)
+
+
+def test_an_unchanged_tree_is_not_listed(firm: Path, store: Store, listed: list[str]) -> None:
+    scan_root(store, firm)
+    assert len(listed) == 7  # every folder of both projects, once
+    listed.clear()
+    report = scan_root(store, firm, quick=True)
+    assert _counts(report) == (4, 0, 0, 0, 0, 4)
+    assert listed == []
+
+
+def test_name_changes_are_seen_and_only_changed_folders_listed(firm: Path, store: Store, listed: list[str]) -> None:
+    scan_root(store, firm)
+    pmo, designs = firm / PROJECT / "3. PMO", firm / PROJECT / "4. System Designs"
+    (pmo / "21614 - QA ITP.docx").write_bytes(b"new")  # added
+    os.rename(pmo / "21614 - SWMS.pdf", pmo / "Empty/21614 - SWMS.pdf")  # moved (same name, size and mtime)
+    # Renamed: a new name is a new document (the old one is deleted).
+    os.rename(designs / "ARCHIVE/21614 - TR L1 - Rev 100.pdf", designs / "ARCHIVE/21614 - TR L1 - Rev 100 old.pdf")
+    (firm / OTHER / "1. Sales Handover/21620 - Project Handover Document.pdf").unlink()  # deleted
+    (pmo / "Empty" / "Site Photos 23.09.22.jpg").write_bytes(b"photo")  # a folder that held nothing
+    (designs / "New").mkdir()
+    (designs / "New" / "21614 - TR L1 - Rev 102.pdf").write_bytes(b"rev 102")  # a new folder
+    listed.clear()
+    quick = scan_root(store, firm, quick=True)
+    assert _counts(quick) == (6, 4, 0, 1, 2, 1)
+    assert sorted(os.path.relpath(p, firm / PROJECT) for p in listed if PROJECT in p) == [
+        "3. PMO",
+        "3. PMO/Empty",
+        "4. System Designs",  # its new subfolder changed it
+        "4. System Designs/ARCHIVE",
+        "4. System Designs/New",
+    ]
+    quick_rows = [tuple(r) for r in store.query(ROWS)]
+    # A full rescan finds nothing more to do: the quick one left the same rows.
+    assert _counts(scan_root(store, firm)) == (6, 0, 0, 0, 0, 6)
+    assert [tuple(r) for r in store.query(ROWS)] == quick_rows
+
+
+def test_files_edited_in_place_are_left_to_full_rescans(firm: Path, store: Store) -> None:
+    scan_root(store, firm)
+    edited = firm / PROJECT / "3. PMO/21614 - SWMS.pdf"
+    edited.write_bytes(b"a longer text than before")  # same name: its folder's mtime does not change
+    os.utime(firm / PROJECT / "3. PMO", (OLD, OLD))  # (writing in place never touches it; be sure)
+    assert _counts(scan_root(store, firm, quick=True)) == (4, 0, 0, 0, 0, 4)
+    assert _counts(scan_root(store, firm)) == (4, 0, 1, 0, 0, 3)
+
+
+def test_touched_and_recently_changed_folders_are_listed(firm: Path, store: Store, listed: list[str]) -> None:
+    now = time.time()
+    os.utime(firm / PROJECT / "3. PMO", (now, now))  # changed just before the scan: not trusted next time
+    scan_root(store, firm)
+    os.utime(firm / OTHER / "1. Sales Handover", (OLD + 5, OLD + 5))  # touched since, nothing changed
+    listed.clear()
+    assert _counts(scan_root(store, firm, quick=True)) == (4, 0, 0, 0, 0, 4)
+    assert sorted(os.path.basename(p) for p in listed) == ["1. Sales Handover", "3. PMO"]
+
+
+def test_a_cancelled_scan_leaves_the_last_complete_listing(firm: Path, store: Store, listed: list[str]) -> None:
+    scan_root(store, firm)
+    (firm / PROJECT / "3. PMO/21614 - SWMS.pdf").unlink()
+    cancel = threading.Event()
+    cancel.set()
+    assert scan_root(store, firm, quick=True, cancel=cancel).status == "cancelled"
+    report = scan_root(store, firm, quick=True)
+    assert (report.deleted, report.unchanged) == (1, 3)
