@@ -94,8 +94,8 @@ class Scan(ScanReconciler):
             found = self._discover()
             self._load_documents(found)
             self._sync_projects(found)
-            if self.quick:
-                self.trusted = scan_folders.load(self.store, self.root_id)
+            # What the last complete scan recorded: trusted by a quick rescan, and only changes are saved.
+            self.trusted = scan_folders.load(self.store, self.root_id)
             self.phase = "walk"
             complete = self._walk_all()
             self._flush(force=True)
@@ -104,8 +104,10 @@ class Scan(ScanReconciler):
                 self._tick(force=True)
                 self._reconcile()
                 # Only now do the stored rows match every folder walked: the next quick rescan may trust them.
-                with self.store.transaction() as conn:
-                    scan_folders.save(conn, self.trees)
+                changed = {pid: t for pid, t in self.trees.items() if t != self.trusted.get(pid)}
+                if changed:
+                    with self.store.transaction() as conn:
+                        scan_folders.save(conn, changed)
             pool = self._pool
             facts = pool.facts if pool is not None else project_facts.compute_all
             project_facts.refresh(self.store, batch=self.facts_batch, compute_many=facts)

@@ -169,9 +169,12 @@ class ScanWalker(ScanWriter):
                 report.files_seen += len(rows)
                 report.unchanged += len(rows)
                 rel_prefix = dir_rel + "/" if dir_rel else ""
+                abs_prefix = abs_dir + os.sep
                 stack.extend(
-                    (os.path.join(abs_dir, name), (*folders, name), rel_prefix + name, None)
-                    for name in reversed(below.get(key, ()))
+                    [
+                        (abs_prefix + name, (*folders, name), rel_prefix + name, None)
+                        for name in reversed(below.get(key, ()))
+                    ]
                 )
                 continue
             jobs = self.jobs  # a new list after each flush
