@@ -94,8 +94,10 @@ class Scan(ScanReconciler):
             found = self._discover()
             self._load_documents(found)
             self._sync_projects(found)
-            # What the last complete scan recorded: trusted by a quick rescan, and only changes are saved.
-            self.trusted = scan_folders.load(self.store, self.root_id)
+            # What the last complete scan recorded: trusted by a quick rescan, and only changes are saved
+            # (a narrow scan, which walks a few projects, saves theirs without reading every project's).
+            if self.quick or self.only is None:
+                self.trusted = scan_folders.load(self.store, self.root_id)
             self.phase = "walk"
             complete = self._walk_all()
             self._flush(force=True)

@@ -180,6 +180,7 @@ class ScanWalker(ScanWriter):
             jobs = self.jobs  # a new list after each flush
             entries = self._list(abs_dir, dir_rel)
             if entries is None:
+                tree[key] = None  # not listed: its subfolders are unknown, so it is never trusted
                 continue
             # Path prefixes are built once per folder, not per file.
             rel_prefix = dir_rel + "/" if dir_rel else ""

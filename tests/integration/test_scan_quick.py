@@ -139,3 +139,23 @@ def test_a_cancelled_scan_leaves_the_last_complete_listing(firm: Path, store: St
     assert scan_root(store, firm, quick=True, cancel=cancel).status == "cancelled"
     report = scan_root(store, firm, quick=True)
     assert (report.deleted, report.unchanged) == (1, 3)
+
+
+def test_a_folder_that_could_not_be_listed_is_listed_again(
+    firm: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scan_root(store, firm)
+    real = scan_base._scandir
+    designs = str(firm / PROJECT / "4. System Designs")
+
+    def failing(path: str):
+        if path == designs:
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(scan_base, "_scandir", failing)
+    report = scan_root(store, firm)  # a full scan lists it, and cannot
+    assert (report.kept, report.deleted, report.problems) == (2, 0, 1)
+    monkeypatch.setattr(scan_base, "_scandir", real)
+    # Its subfolder (ARCHIVE) was never seen by that scan: trusting the folder would lose its rows.
+    assert _counts(scan_root(store, firm, quick=True)) == (4, 0, 0, 0, 0, 4)
