@@ -52,6 +52,8 @@ NOT_STATE = {
     "wrote as unchanged rather than added (the last run is checked separately)",
     "scan_problems": "what each run met, keyed by run; the last run's problems are compared separately",
     "search_versions": "change counters for caches: they count writes, and a killed run plus its re-run write more",
+    "scan_folders": "each project's folder mtimes as the last complete run saw them: a folder changed within "
+    "seconds of a run is recorded without its mtime, so the rows depend on when each run started",
     "sqlite_sequence": "the highest AUTOINCREMENT ids handed out so far",
 }
 # Rows of each FTS5 table are documents or projects (rowid = their id).
