@@ -1,0 +1,91 @@
+"""Project search's in-memory state: the document postings rank exactly as FTS5 does and follow the
+store's changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from quicknav_mcp.app import App
+from quicknav_mcp.config import load_config
+from quicknav_mcp.demo import generate_firm
+from quicknav_mcp.search.alternatives import widen
+from quicknav_mcp.search.query import parse_query
+from quicknav_mcp.search.scope import Scope
+
+QUERIES = [
+    "as built design",
+    "meeting room upgrade",
+    "level 3",
+    "boardroom",
+    "hearing loop",
+    "sales po report",
+    "floor plans",
+    "upgr",
+    "projector replacement brisbane",
+    "commisioning report",
+    "zzzz nothing",
+]
+
+
+@pytest.fixture()
+def app(tmp_path: Path):
+    root = tmp_path / "firm"
+    generate_firm(root, projects=12, seed=3, content=True)
+    app = App.open(load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    app.indexing.reindex()
+    app.search.index_content(extract=True, embed=False)
+    yield app
+    app.close()
+
+
+def _both(app: App, text: str, limit: int = 300) -> tuple[object, object]:
+    s = app.search
+    pq = parse_query(text)
+    groups = widen(s.fulltext.word_groups(pq, {}), pq, s.vocab)
+    memory = s.project_search.postings.documents(groups, pq.phrases, limit)
+    fts = s.fulltext.documents(groups, pq.phrases, Scope(), limit=limit, every_word=True)
+    return memory, fts
+
+
+def test_postings_rank_documents_exactly_as_fts5(app: App) -> None:
+    assert app.store.query_one("SELECT count(*) FROM document_content")[0] > 0  # content is ranked too
+    assert app.search.project_search.postings.wait_ready(60)
+    matched = 0
+    for q in QUERIES:
+        memory, fts = _both(app, q)
+        assert memory == fts, q
+        matched += bool(fts[0])
+    assert matched >= 6
+    memory, fts = _both(app, "meeting room upgrade", limit=8)  # the any-word query joins below a quarter
+    assert memory == fts
+
+
+def test_postings_follow_renames_and_deletes(app: App) -> None:
+    postings = app.search.project_search.postings
+    assert postings.wait_ready(60)
+    files = sorted(p for p in Path(app.config.roots[0]).rglob("*.pdf"))
+    renamed = files[0].with_name("Quokka Boardroom Handrail.pdf")
+    files[0].rename(renamed)
+    files[-1].unlink()
+    app.indexing.reindex()
+    doc_id, project_id = app.store.query_one(
+        "SELECT id, project_id FROM documents WHERE name = 'Quokka Boardroom Handrail.pdf'"
+    )
+    assert postings.current() is None  # stale: FTS5 answers until the copy is rebuilt
+    memory, fts = _both(app, "quokka handrail")
+    assert memory is None and fts[0] == [doc_id]
+    assert postings.wait_ready(60)
+    for q in [*QUERIES, "quokka handrail", "quokka"]:
+        memory, fts = _both(app, q)
+        assert memory == fts, q
+    assert app.search.search_projects("quokka handrail", mode="lexical").projects[0].project_number == next(
+        p.code for p in app.projects.all() if p.id == project_id
+    )
+
+
+def test_phrases_are_left_to_fts5(app: App) -> None:
+    assert app.search.project_search.postings.wait_ready(60)
+    memory, fts = _both(app, '"meeting room" upgrade')
+    assert memory is None and fts is not None
