@@ -150,7 +150,8 @@ class ProjectSearch:
                 strong = bool(ids) and len(ids) < len(by_id)
                 if len(ids) < 10 and len(groups) + len(pq.phrases) > 1:
                     more = self.fulltext.projects(match_expression(groups, pq.phrases, mode="or") or "", CANDIDATES)
-                    lists.append(("some words", 0.35, [i for i in more if i not in set(ids)]))
+                    held = set(ids)
+                    lists.append(("some words", 0.35, [i for i in more if i not in held]))
             tri = self.substrings.terms(pq)
             if tri:
                 lists.append(("substring", 0.7, self.substrings.search("search_projects_tri", tri, "", scope, 100)))
@@ -212,6 +213,12 @@ class ProjectSearch:
         mine = self.popularity.recent_for(user)
         ranked: Ranked = []
         top = max(fused.values(), default=1.0) or 1.0
+        # Per request, not per candidate (a common word fuses thousands of projects).
+        wanted = [corrections.get(t, t) for t in pq.terms]
+        whole = [t for t in wanted if len(t) < 3]  # too short for a prefix test: a whole word only
+        starts = [(t, " " + t) for t in wanted if len(t) >= 3]
+        n_wanted = len(wanted)
+        name_tokens = self.name_tokens
         for pid, s in fused.items():
             rec = by_id.get(pid)
             if rec is None or (allowed is not None and pid not in allowed):
@@ -221,13 +228,12 @@ class ProjectSearch:
             if rec.code in codes:
                 mult *= 3.0
                 why.insert(0, f"code {rec.code}")
-            wanted = [corrections.get(t, t) for t in pq.terms]
-            if wanted:
-                name_tokens, joined = self.name_tokens(rec)
+            if n_wanted:
+                words, joined = name_tokens(rec)
                 # " word" in " tok1 tok2 ...": some token starts with the word (tokens hold no spaces).
-                covered = sum(1 for t in wanted if t in name_tokens or (len(t) >= 3 and " " + t in joined))
-                mult *= 1.0 + 0.8 * (covered / len(wanted)) ** 2
-                if covered == len(wanted):
+                covered = sum(1 for t in whole if t in words) + sum(1 for t, st in starts if t in words or st in joined)
+                mult *= 1.0 + 0.8 * (covered / n_wanted) ** 2
+                if covered == n_wanted:
                     why.append("all words in name")
             p = pop.get(rec.code, 0.0)
             if p:
