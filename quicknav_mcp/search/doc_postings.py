@@ -47,7 +47,6 @@ MIN_REBUILD_GAP_S = 10.0  # seconds between builds (a scan moves the counters co
 K1, B = 1.2, 0.75  # FTS5's bm25() constants
 _PLAIN = re.compile(r"^[a-z0-9]+$")  # a term the tokenizer keeps whole (ASCII letters and digits)
 _KEY = ("documents", "content", "projects")
-_VIEW = "qn_doc_instances"  # every token of search_docs: (term, doc, col, offset)
 
 
 @dataclass(slots=True)
@@ -132,10 +131,21 @@ def _varints(blob: bytes) -> list[int]:
 
 
 class DocPostings:
-    """BM25-ranked documents of word groups from memory, identical to ``FullText.documents`` firm-wide."""
+    """BM25-ranked rows of word groups from memory, identical to ``FullText``'s firm-wide queries: over
+    ``search_docs`` by default, or another FTS5 ``table`` whose ids are ``owner``'s (``search_projects``)."""
 
-    def __init__(self, store: Store, versions: Versions, fulltext: FullText) -> None:
+    def __init__(
+        self,
+        store: Store,
+        versions: Versions,
+        fulltext: FullText,
+        *,
+        table: str = "search_docs",
+        weights: str = DOC_WEIGHTS_CODE,
+        owner: str = "documents",
+    ) -> None:
         self.store = store
+        self.table, self.weights, self.owner = table, weights, owner
         self.versions = versions
         self.fulltext = fulltext
         self._index: _Index | None = None
@@ -195,7 +205,7 @@ class DocPostings:
     def _build(self, key: tuple[object, ...]) -> _Index | None:
         import numpy as np
 
-        head = self.store.query_one("SELECT block FROM search_docs_data WHERE id = 1")
+        head = self.store.query_one(f"SELECT block FROM {self.table}_data WHERE id = 1")
         if head is None:
             return None
         averages = _varints(bytes(head[0]))
@@ -204,21 +214,23 @@ class DocPostings:
             self.disabled = True
             log.info("document postings not copied to memory: %d tokens indexed (at most %d)", total, MAX_TOKENS)
             return None
-        columns = [r[0] for r in self.store.query("SELECT name FROM pragma_table_info('search_docs')")]
-        weights = dict(zip(columns, (float(w) for w in DOC_WEIGHTS_CODE.split(",")), strict=False))
-        top = self.store.query_one("SELECT max(id) FROM documents")
+        columns = [r[0] for r in self.store.query("SELECT name FROM pragma_table_info(?)", (self.table,))]
+        weights = dict(zip(columns, (float(w) for w in self.weights.split(",")), strict=False))
+        top = self.store.query_one(f"SELECT max(id) FROM {self.owner}")
         length = array("i", [0]) * ((top[0] or 0) + 1)
         terms: list[str] = []
         offsets = array("q")
         docs = array("i")
         freq = array("d")
         with self.store.scan_reader() as read:
-            view = f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_VIEW} USING fts5vocab(main, search_docs, instance)"
-            for _ in read(view):
+            view = f"qn_{self.table}_instances"  # every token: (term, doc, col, offset)
+            for _ in read(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{view} USING fts5vocab(main, {self.table}, instance)"
+            ):
                 pass
             last_term: str | None = None
             last_doc = -1
-            for term, doc, col in read(f"SELECT term, doc, col FROM temp.{_VIEW}"):
+            for term, doc, col in read(f"SELECT term, doc, col FROM temp.{view}"):
                 if doc >= len(length):  # a document added since max(id) was read
                     length.extend(array("i", [0]) * (doc + 1 - len(length)))
                 length[doc] += 1
@@ -280,6 +292,22 @@ class DocPostings:
             seen = set(ids)
             ids += [i for i in more if i not in seen]
         return ids, n_all
+
+    def ranked(
+        self, groups: list[list[str]], phrases: list[list[str]], limit: int, *, every_word: bool
+    ) -> list[int] | None:
+        """``FullText.ranked`` of ``match_expression(groups, phrases, mode="and" / "or")`` without a row
+        budget (``FullText.projects``), from memory; None when the copy cannot answer alike."""
+        if phrases:
+            return None
+        index = self.current()
+        if index is None:
+            return None
+        parts = _phrases(groups)
+        lists = [[index.postings(tok) for tok in part] for part in parts]
+        if any(p is None for part in lists for p in part):
+            return None
+        return self._ranked(index, lists, limit, every_word=every_word, budget=None)
 
     @staticmethod
     def _ranked(

@@ -11,7 +11,7 @@ from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.demo import generate_firm
 from quicknav_mcp.search.alternatives import widen
-from quicknav_mcp.search.query import parse_query
+from quicknav_mcp.search.query import match_expression, parse_query
 from quicknav_mcp.search.scope import Scope
 
 QUERIES = [
@@ -89,3 +89,17 @@ def test_phrases_are_left_to_fts5(app: App) -> None:
     assert app.search.project_search.postings.wait_ready(60)
     memory, fts = _both(app, '"meeting room" upgrade')
     assert memory is None and fts is not None
+
+
+def test_project_postings_rank_projects_exactly_as_fts5(app: App) -> None:
+    s = app.search
+    postings = s.project_search.project_postings
+    assert postings.wait_ready(60)
+    clients = sorted({w for p in app.projects.all() for w in (p.client or "").lower().split()})
+    for q in [*QUERIES, *clients[:6], "upgrade level"]:
+        pq = parse_query(q)
+        groups = widen(s.fulltext.word_groups(pq, {}), pq, s.vocab)
+        for mode in ("and", "or"):
+            expr = match_expression(groups, pq.phrases, mode=mode)
+            if expr:
+                assert postings.ranked(groups, pq.phrases, 200, every_word=mode == "and") == s.fulltext.projects(expr)
