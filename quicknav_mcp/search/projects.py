@@ -3,6 +3,8 @@ words, words inside their documents, facts and meaning, fused and re-ranked."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 
 from ..repo import ProjectRow
@@ -32,6 +34,7 @@ from .understood import did_you_mean, interpretation
 from .vocab import Vocabulary
 
 Ranked = list[tuple[ProjectRow, float, list[str]]]
+WARM_DELAY_S = 1.0  # after start-up, before the in-memory state is built (a short-lived session never pays)
 
 
 class ProjectSearch:
@@ -69,11 +72,42 @@ class ProjectSearch:
         self.project_postings = DocPostings(
             store, vocab.versions, fulltext, table="search_projects", weights=PROJECT_WEIGHTS, owner="projects"
         )
+        self._warm: threading.Timer | None = None
         self._indexed: object = None  # the project list the two caches below were built from
         self._by_code: dict[str, list[int]] = {}
         self._position: dict[int, int] = {}  # order of the project list (exact codes keep it)
         self._name_tokens: dict[int, tuple[frozenset[str], str]] = {}
 
+    # ------------------------------------------------------------------ in-memory state
+    def start(self, delay: float = WARM_DELAY_S) -> None:
+        """Build the project summaries and the full-text postings in the background, ``delay`` seconds
+        from now (a search before then starts them itself; until they serve, searches answer without
+        summaries and from FTS5)."""
+        if self._warm is None:
+            self._warm = threading.Timer(delay, self._build_all)
+            self._warm.daemon = True
+            self._warm.start()
+
+    def _build_all(self) -> None:
+        if self.about is not None:
+            self.about.start()
+        self.postings.start()
+        self.project_postings.start()
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Wait until the summaries and the postings of the current index serve (tests, benchmarks);
+        whether they do within ``timeout`` seconds (postings too large to copy never do: FTS5 serves)."""
+        deadline = time.monotonic() + timeout
+        ok = self.about.wait_ready(timeout) if self.about is not None else True
+        for postings in (self.postings, self.project_postings):
+            ok = postings.wait_ready(max(0.0, deadline - time.monotonic())) and ok
+        return ok
+
+    def close(self) -> None:
+        if self._warm is not None:
+            self._warm.cancel()
+
+    # ------------------------------------------------------------------ searching
     def search(
         self,
         pq: ParsedQuery,

@@ -103,6 +103,7 @@ class SearchService:
         self.project_search.meaning = ProjectMeaning(store, self.doc_vectors, self.versions)
         self.project_search.table = self.candidates
         self.project_search.about = ProjectAbout(store, embedder, self.versions)
+        self.project_search.start()  # summaries and postings, in the background
         self.upkeep = Upkeep(store, embedder, extract_limits)
         self.segments = SegmentMerger(store, self.versions)
         self.typeahead = Typeahead(store, projects, self.vocab, self.popularity)  # per keystroke
@@ -244,6 +245,7 @@ class SearchService:
     def close(self) -> None:
         self.upkeep.close()
         self.typeahead.close()
+        self.project_search.close()
 
 
 __all__ = ["DOC_TYPES", "SearchService"]

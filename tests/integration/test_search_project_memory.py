@@ -103,3 +103,17 @@ def test_project_postings_rank_projects_exactly_as_fts5(app: App) -> None:
             expr = match_expression(groups, pq.phrases, mode=mode)
             if expr:
                 assert postings.ranked(groups, pq.phrases, 200, every_word=mode == "and") == s.fulltext.projects(expr)
+
+
+def test_summaries_are_built_in_the_background_and_follow_changes(app: App) -> None:
+    search = app.search.project_search
+    assert search.about is not None and search.wait_ready(60)
+    first = search.about.current()
+    assert first is not None and len(first.ids) == len(app.projects.all())
+    files = sorted(Path(app.config.roots[0]).rglob("*.pdf"))
+    files[0].rename(files[0].with_name("Quokka Boardroom Handrail.pdf"))
+    app.indexing.reindex()
+    # The search after a change answers with the last build while the next one runs.
+    app.search.search_projects("boardroom", mode="lexical")
+    assert search.about.wait_ready(60)
+    assert search.about.current() is not first
