@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..store import Store
+from ..store import DatabaseError, Store
 from .lexical import DOC_WEIGHTS_CODE, FullText
 from .text import fts_quote
 from .versions import Versions
@@ -109,6 +109,16 @@ def _phrases(groups: list[list[str]]) -> list[list[str]]:
         if seen:
             out.append(list(seen.values()))
     return out
+
+
+def counters(read: Any) -> tuple[object, ...] | None:
+    """The change counters the copies are keyed on, read with ``read`` (a background thread's own
+    connection: never a query on the connection searches use; None on a schema without them)."""
+    try:
+        rows = dict(read("SELECT name, n FROM search_versions"))
+    except DatabaseError:
+        return None
+    return tuple(rows.get(n, 0) for n in _KEY)
 
 
 def _varints(blob: bytes) -> list[int]:
@@ -244,9 +254,13 @@ class DocPostings:
                     last_doc = doc
                 else:
                     freq[-1] += weights.get(col, 1.0)
-        offsets.append(len(docs))
-        if self.versions.get(*_KEY) != key:  # the index moved while it was read: the next search asks again
-            return None
+            offsets.append(len(docs))
+            now = counters(read)
+            if now is None:  # an older schema without change counters: a copy could not be kept current
+                self.disabled = True
+                return None
+            if now != key:  # the index moved while it was read: the next search asks again
+                return None
         return _Index(
             key=key,
             terms=terms,

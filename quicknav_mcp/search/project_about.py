@@ -172,9 +172,10 @@ class ProjectAbout:
         self._vectors: dict[tuple[str, str], Any] = {}  # (model, chunk text) -> vector, kept across builds
 
     # ------------------------------------------------------------------ building
-    def current(self) -> About | None:
-        """The latest build (None before the first); starts a new one on a thread when its inputs changed."""
-        key = self.versions.get("documents", "content", "projects")
+    def current(self, key: object = None) -> About | None:
+        """The latest build (None before the first); starts a new one on a thread when its inputs changed
+        (``key``: the counters, if the caller has read them)."""
+        key = key if key is not None else self.versions.get("documents", "content", "projects")
         if key == self._key:
             return self._about
         about = self._about
@@ -182,9 +183,9 @@ class ProjectAbout:
         self._in_background(lambda: self._swap(self.build(), key), 0.0 if size <= QUICK_PROJECTS else REBUILD_SECONDS)
         return about
 
-    def start(self) -> None:
+    def start(self, key: object = None) -> None:
         """Build the summaries now, on a thread, unless they are current (the server's start-up)."""
-        self.current()
+        self.current(key)
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Wait until a build of the current documents, text and projects serves (starting one, however
@@ -226,11 +227,11 @@ class ProjectAbout:
 
     def build(self) -> About:
         """Read every project's documents and make the summaries (vectors come later, see :meth:`vectors`)."""
-        projects = self.store.query("SELECT id, code, description, client, client_names FROM projects ORDER BY id")
         names: dict[int, list[str]] = defaultdict(list)
         words: dict[int, list[set[str]]] = defaultdict(list)
         # Every document once, on a reader of its own: searches do not wait on the store's lock meanwhile.
         with self.store.scan_reader() as read:
+            projects = list(read("SELECT id, code, description, client, client_names FROM projects ORDER BY id"))
             rows = read(
                 "SELECT d.project_id, d.name, coalesce(substr(c.text, 1, ?), '') FROM documents d "
                 "LEFT JOIN document_content c ON c.doc_id = d.id",

@@ -13,7 +13,7 @@ from ..services.projects import ProjectMatch, ProjectService
 from ..store import Store
 from .alternatives import widen
 from .candidates import CandidateTable
-from .doc_postings import DocPostings
+from .doc_postings import DocPostings, counters
 from .documents import elapsed_ms
 from .facets import project_facets
 from .facts import FactRetriever
@@ -23,6 +23,7 @@ from .lexical import PROJECT_WEIGHTS, FullText
 from .models import FacetValue, ProjectHit, SearchProjectsResult
 from .popularity import PopularitySource
 from .project_about import ABOUT_WEIGHT, ProjectAbout, boost
+from .project_names import ProjectNames
 from .project_vectors import ProjectMeaning
 from .query import ParsedQuery, match_expression
 from .ranking import rrf
@@ -34,6 +35,14 @@ from .understood import did_you_mean, interpretation
 from .vocab import Vocabulary
 
 Ranked = list[tuple[ProjectRow, float, list[str]]]
+
+
+def name_tokens(rec: ProjectRow) -> tuple[frozenset[str], str]:
+    """A project's words as :class:`.project_names.NamedProject` holds them (for a row of another list)."""
+    words = tokens(" ".join((rec.name, rec.client or "", *rec.client_names)))
+    return frozenset(words), "".join(" " + w for w in words)
+
+
 WARM_DELAY_S = 1.0  # after start-up, before the in-memory state is built (a short-lived session never pays)
 
 
@@ -43,6 +52,7 @@ class ProjectSearch:
     meaning: ProjectMeaning | None = None  # set by the search service
     table: CandidateTable | None = None  # every document's project in memory (set by the search service)
     about: ProjectAbout | None = None  # project summaries (set by the search service)
+    names: ProjectNames | None = None  # the projects' folded words, shared (set by the search service)
 
     def __init__(
         self,
@@ -76,7 +86,6 @@ class ProjectSearch:
         self._indexed: object = None  # the project list the two caches below were built from
         self._by_code: dict[str, list[int]] = {}
         self._position: dict[int, int] = {}  # order of the project list (exact codes keep it)
-        self._name_tokens: dict[int, tuple[frozenset[str], str]] = {}
 
     # ------------------------------------------------------------------ in-memory state
     def start(self, delay: float = WARM_DELAY_S) -> None:
@@ -89,10 +98,16 @@ class ProjectSearch:
             self._warm.start()
 
     def _build_all(self) -> None:
+        # The counters are read on a connection of this thread's own: searches on the shared one
+        # never see a background query between theirs.
+        with self.store.scan_reader() as read:
+            key = counters(read)
+        if key is None:
+            return
         if self.about is not None:
-            self.about.start()
-        self.postings.start()
-        self.project_postings.start()
+            self.about.start(key)
+        self.postings.start(key)
+        self.project_postings.start(key)
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Wait until the summaries and the postings of the current index serve (tests, benchmarks);
@@ -260,7 +275,7 @@ class ProjectSearch:
         whole = [t for t in wanted if len(t) < 3]  # too short for a prefix test: a whole word only
         starts = [(t, " " + t) for t in wanted if len(t) >= 3]
         n_wanted = len(wanted)
-        name_tokens = self.name_tokens
+        named = self.names.index().by_id if self.names is not None else {}
         for pid, s in fused.items():
             rec = by_id.get(pid)
             if rec is None or (allowed is not None and pid not in allowed):
@@ -271,7 +286,8 @@ class ProjectSearch:
                 mult *= 3.0
                 why.insert(0, f"code {rec.code}")
             if n_wanted:
-                words, joined = name_tokens(rec)
+                e = named.get(pid)
+                words, joined = (e.word_set, e.joined) if e is not None and e.row is rec else name_tokens(rec)
                 # " word" in " tok1 tok2 ...": some token starts with the word (tokens hold no spaces).
                 covered = sum(1 for t in whole if t in words) + sum(1 for t, st in starts if t in words or st in joined)
                 mult *= 1.0 + 0.8 * (covered / n_wanted) ** 2
@@ -295,18 +311,8 @@ class ProjectSearch:
             for pid, rec in by_id.items():
                 by_code.setdefault(rec.code, []).append(pid)
             self._position = {pid: n for n, pid in enumerate(by_id)}
-            self._by_code, self._name_tokens, self._indexed = by_code, {}, by_id
+            self._by_code, self._indexed = by_code, by_id
         return self._by_code
-
-    def name_tokens(self, rec: ProjectRow) -> tuple[frozenset[str], str]:
-        """The words of a project's folder and client names, as a set and as one string with a
-        space before each (prefix tests); kept until the project list changes."""
-        found = self._name_tokens.get(rec.id)
-        if found is None:
-            words = tokens(" ".join((rec.name, rec.client or "", *rec.client_names)))
-            found = (frozenset(words), "".join(" " + w for w in words))
-            self._name_tokens[rec.id] = found
-        return found
 
     def projects_of(self, doc_ids: Sequence[int]) -> list[int]:
         """Projects of ranked documents, in order of their best document."""

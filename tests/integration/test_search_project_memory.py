@@ -117,3 +117,15 @@ def test_summaries_are_built_in_the_background_and_follow_changes(app: App) -> N
     app.search.search_projects("boardroom", mode="lexical")
     assert search.about.wait_ready(60)
     assert search.about.current() is not first
+
+
+def test_one_build_of_project_words_serves_every_reader(app: App) -> None:
+    s = app.search
+    assert s.suggester.names is s.typeahead.names is s.project_search.names is s.names
+    names = s.names.index()
+    assert len(names.entries) == len(app.projects.all())
+    client = next(p.client for p in app.projects.all() if p.client)
+    assert any(x.kind == "client" for x in s.suggest(client[:4]).suggestions)
+    assert s.typeahead.search(client[:4]).projects
+    assert s.search_projects(client, mode="lexical").projects
+    assert s.names.index() is names  # nobody built their own copy
