@@ -3,6 +3,7 @@ words, words inside their documents, facts and meaning, fused and re-ranked."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from .trigram import Substrings
 from .understood import did_you_mean, interpretation
 from .vocab import Vocabulary
 
+log = logging.getLogger(__name__)
 Ranked = list[tuple[ProjectRow, float, list[str]]]
 
 
@@ -98,16 +100,19 @@ class ProjectSearch:
             self._warm.start()
 
     def _build_all(self) -> None:
-        # The counters are read on a connection of this thread's own: searches on the shared one
-        # never see a background query between theirs.
-        with self.store.scan_reader() as read:
-            key = counters(read)
-        if key is None:
-            return
-        if self.about is not None:
-            self.about.start(key)
-        self.postings.start(key)
-        self.project_postings.start(key)
+        try:
+            # The counters are read on a connection of this thread's own: searches on the shared one
+            # never see a background query between theirs.
+            with self.store.scan_reader() as read:
+                key = counters(read)
+            if key is None:
+                return
+            if self.about is not None:
+                self.about.start(key)
+            self.postings.start(key)
+            self.project_postings.start(key)
+        except Exception as exc:  # e.g. the store closed meanwhile: the first search starts them instead
+            log.debug("in-memory project search state not started: %s", exc)
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Wait until the summaries and the postings of the current index serve (tests, benchmarks);
