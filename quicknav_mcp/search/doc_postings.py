@@ -58,7 +58,7 @@ class _Index:
     slot: dict[str, int]  # term -> index into ``terms``
     offsets: Any  # term i's postings are docs/freq[offsets[i]:offsets[i + 1]]
     docs: Any  # int32 document ids, ascending per term
-    freq: Any  # float64 weighted frequency of the term in that document
+    freq: Any  # float32 weighted frequency of the term in that document (sums of small integers: exact)
     length: Any  # float64 tokens of each row by document id (FTS5's column size, all columns)
     rows: int  # FTS5's row count
     avgdl: float  # FTS5's average row size
@@ -215,24 +215,25 @@ class DocPostings:
     def _build(self, key: tuple[object, ...]) -> _Index | None:
         import numpy as np
 
-        head = self.store.query_one(f"SELECT block FROM {self.table}_data WHERE id = 1")
-        if head is None:
-            return None
-        averages = _varints(bytes(head[0]))
-        rows, total = averages[0], sum(averages[1:])
-        if total > MAX_TOKENS:
-            self.disabled = True
-            log.info("document postings not copied to memory: %d tokens indexed (at most %d)", total, MAX_TOKENS)
-            return None
-        columns = [r[0] for r in self.store.query("SELECT name FROM pragma_table_info(?)", (self.table,))]
-        weights = dict(zip(columns, (float(w) for w in self.weights.split(",")), strict=False))
-        top = self.store.query_one(f"SELECT max(id) FROM {self.owner}")
-        length = array("i", [0]) * ((top[0] or 0) + 1)
-        terms: list[str] = []
-        offsets = array("q")
-        docs = array("i")
-        freq = array("d")
+        # Everything on a reader of its own: searches neither wait for it nor see its queries.
         with self.store.scan_reader() as read:
+            head = next(iter(read(f"SELECT block FROM {self.table}_data WHERE id = 1")), None)
+            if head is None:
+                return None
+            averages = _varints(bytes(head[0]))
+            rows, total = averages[0], sum(averages[1:])
+            if total > MAX_TOKENS:
+                self.disabled = True
+                log.info("full-text postings not copied to memory: %d tokens indexed (at most %d)", total, MAX_TOKENS)
+                return None
+            columns = [r[0] for r in read("SELECT name FROM pragma_table_info(?)", (self.table,))]
+            weights = dict(zip(columns, (float(w) for w in self.weights.split(",")), strict=False))
+            top = next(iter(read(f"SELECT max(id) FROM {self.owner}")))
+            length = array("i", [0]) * ((top[0] or 0) + 1)
+            terms: list[str] = []
+            offsets = array("q")
+            docs = array("i")
+            freq = array("f")
             view = f"qn_{self.table}_instances"  # every token: (term, doc, col, offset)
             for _ in read(
                 f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{view} USING fts5vocab(main, {self.table}, instance)"
@@ -267,7 +268,7 @@ class DocPostings:
             slot={t: i for i, t in enumerate(terms)},
             offsets=np.frombuffer(offsets, np.int64),
             docs=np.frombuffer(docs, np.int32),
-            freq=np.frombuffer(freq, np.float64),
+            freq=np.frombuffer(freq, np.float32),
             length=np.frombuffer(length, np.int32).astype(np.float64),
             rows=rows,
             avgdl=total / rows if rows else 1.0,
