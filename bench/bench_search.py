@@ -336,6 +336,7 @@ def main() -> None:
         # What the server's background indexer does after a scan (search/segments.py): the cached
         # database was indexed without it, so its full-text indexes are still in many segments.
         figures["fts_merge_s"] = app.search.segments.merge(force=True)
+        app.search.project_search.wait_ready(600)  # what a server builds in the background after start-up
         figures.update(measure(app, args))
         app.close()
     finally:

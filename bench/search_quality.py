@@ -258,6 +258,7 @@ def prepare(db: Path, root: Path, *, embed: bool = True) -> App:
     t0 = time.perf_counter()
     report = app.search.index_content(extract=True, embed=embed, workers=2)
     print(f"prepared {db.name}: {report} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    app.search.project_search.wait_ready(600)  # summaries and postings, built in the background
     return app
 
 

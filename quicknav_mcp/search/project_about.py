@@ -15,8 +15,13 @@ keeps (:class:`About`):
 
 A request is scored by both: the best chunk's cosine similarity plus a share of the summed TF-IDF
 weights of its words (with the other ways of writing them: short forms, state names), normalised to
-the best project. Built in memory from the database, again when documents, text or projects changed
-(at most every :data:`REBUILD_SECONDS` on a large firm, on a thread meanwhile serving the last build).
+the best project. Built in memory from the database on a thread (from start-up, see
+:meth:`ProjectAbout.start`), again when documents, text or projects changed (at once on a small
+firm, at most every :data:`REBUILD_SECONDS` on a large one), a search meanwhile served by the last
+build, or without summaries before the first (as a large firm always was): ~1 s of CPU at 600
+projects is no search's to pay. :meth:`ProjectAbout.wait_ready` waits for a current build.
+Summaries are not persisted: every word's weight depends on the whole firm (TF-IDF over projects),
+so neither a stored copy nor one project's change can be trusted without reading everything again.
 A query is one small matrix-vector product and a few dictionary look-ups.
 """
 
@@ -50,7 +55,7 @@ BOOST_MATCHED = 0.5  # ... when the request's words were all found by name or in
 BOOST = 2.5  # a project's score grows by up to this share, with its summary's score over the best one's
 LEXICAL_SHARE = 0.2  # the words' part of a project's score, next to the best chunk similarity
 MIN_SCORE = 0.3
-SYNC_PROJECTS = 600  # up to this many projects a (re)build runs in the search; above, on a thread
+QUICK_PROJECTS = 600  # up to this many projects a change is rebuilt at once; above, every REBUILD_SECONDS
 SYNC_TEXTS = 200  # up to this many texts to embed are embedded in the search; more, on a thread
 REBUILD_SECONDS = 120.0  # a large firm's summaries are rebuilt at most this often
 MAX_NGRAM = 8
@@ -162,23 +167,39 @@ class ProjectAbout:
         self._built_at = -1e9
         self._building = False
         self._flag = threading.Lock()  # guards _building: two searches must not start two builds
+        self._idle = threading.Event()  # set while no build runs
+        self._idle.set()
         self._vectors: dict[tuple[str, str], Any] = {}  # (model, chunk text) -> vector, kept across builds
 
     # ------------------------------------------------------------------ building
-    def current(self) -> About | None:
-        """The latest build; starts a new one when its inputs changed (synchronous on a small firm)."""
-        key = self.versions.get("documents", "content", "projects")
+    def current(self, key: object = None) -> About | None:
+        """The latest build (None before the first); starts a new one on a thread when its inputs changed
+        (``key``: the counters, if the caller has read them)."""
+        key = key if key is not None else self.versions.get("documents", "content", "projects")
         if key == self._key:
             return self._about
         about = self._about
         size = len(about.ids) if about is not None else self.store.query_one("SELECT count(*) FROM projects")[0]
-        if size <= SYNC_PROJECTS:
-            with self._lock:
-                if key != self._key:
-                    self._about, self._key, self._built_at = self.build(), key, time.monotonic()
-            return self._about
-        self._in_background(lambda: self._swap(self.build(), key), REBUILD_SECONDS)
+        self._in_background(lambda: self._swap(self.build(), key), 0.0 if size <= QUICK_PROJECTS else REBUILD_SECONDS)
         return about
+
+    def start(self, key: object = None) -> None:
+        """Build the summaries now, on a thread, unless they are current (the server's start-up)."""
+        self.current(key)
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Wait until a build of the current documents, text and projects serves (starting one, however
+        recent the last, if needed); whether one does within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.versions.get("documents", "content", "projects") != self._key:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if self._idle.is_set():
+                self._built_at = -1e9  # waited for: not held back by the rebuild interval
+                self.current()
+            self._idle.wait(min(left, 1.0))
+        return True
 
     def _swap(self, about: About, key: object) -> None:
         with self._lock:
@@ -190,6 +211,7 @@ class ProjectAbout:
             if self._building or time.monotonic() - self._built_at < every:
                 return
             self._building = True
+            self._idle.clear()
 
         def run() -> None:
             try:
@@ -197,17 +219,19 @@ class ProjectAbout:
             except Exception as exc:  # the last build keeps serving
                 log.warning("project summaries not rebuilt: %s", exc)
             finally:
-                self._building = False
+                with self._flag:
+                    self._building = False
+                    self._idle.set()
 
         threading.Thread(target=run, name="project-about", daemon=True).start()
 
     def build(self) -> About:
         """Read every project's documents and make the summaries (vectors come later, see :meth:`vectors`)."""
-        projects = self.store.query("SELECT id, code, description, client, client_names FROM projects ORDER BY id")
         names: dict[int, list[str]] = defaultdict(list)
         words: dict[int, list[set[str]]] = defaultdict(list)
         # Every document once, on a reader of its own: searches do not wait on the store's lock meanwhile.
         with self.store.scan_reader() as read:
+            projects = list(read("SELECT id, code, description, client, client_names FROM projects ORDER BY id"))
             rows = read(
                 "SELECT d.project_id, d.name, coalesce(substr(c.text, 1, ?), '') FROM documents d "
                 "LEFT JOIN document_content c ON c.doc_id = d.id",

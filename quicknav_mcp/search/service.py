@@ -38,6 +38,7 @@ from .lexical import FullText
 from .models import SearchDocumentsResult, SearchProjectsResult, SuggestResult
 from .popularity import NoPopularity, PopularitySource
 from .project_about import ProjectAbout
+from .project_names import ProjectNames
 from .project_vectors import ProjectMeaning
 from .projects import ProjectSearch
 from .query import clean_query, parse_query
@@ -77,7 +78,8 @@ class SearchService:
         self.versions = Versions(store)
         self.vocab = Vocabulary(store, versions=self.versions)
         self.popularity: PopularitySource = popularity or NoPopularity()
-        self.suggester = Suggester(store, projects, self.vocab, self.popularity)
+        self.names = ProjectNames(projects)  # the projects' folded words, one build shared by all readers
+        self.suggester = Suggester(store, projects, self.vocab, self.popularity, names=self.names)
         self.fulltext = FullText(store, self.vocab)
         self.substrings = Substrings(store, self.vocab)
         self.words = ProjectWords(projects, self.vocab)
@@ -103,9 +105,11 @@ class SearchService:
         self.project_search.meaning = ProjectMeaning(store, self.doc_vectors, self.versions)
         self.project_search.table = self.candidates
         self.project_search.about = ProjectAbout(store, embedder, self.versions)
+        self.project_search.names = self.names
+        self.project_search.start()  # summaries and postings, in the background
         self.upkeep = Upkeep(store, embedder, extract_limits)
         self.segments = SegmentMerger(store, self.versions)
-        self.typeahead = Typeahead(store, projects, self.vocab, self.popularity)  # per keystroke
+        self.typeahead = Typeahead(store, projects, self.vocab, self.popularity, names=self.names)  # per keystroke
         self.excerpts = Excerpts(store)  # a document's text for previews
 
     # ------------------------------------------------------------------ searches
@@ -244,6 +248,7 @@ class SearchService:
     def close(self) -> None:
         self.upkeep.close()
         self.typeahead.close()
+        self.project_search.close()
 
 
 __all__ = ["DOC_TYPES", "SearchService"]

@@ -10,6 +10,7 @@ import bisect
 import heapq
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -19,6 +20,7 @@ from ..services.projects import ProjectService
 from ..store import Store
 from .models import Suggestion
 from .popularity import NoPopularity, PopularitySource
+from .project_names import ProjectNames
 from .text import tokens
 from .vocab import Vocabulary
 
@@ -60,12 +62,15 @@ class Suggester:
         popularity: PopularitySource | None = None,
         *,
         min_interval: float = 60.0,
+        names: ProjectNames | None = None,
     ) -> None:
+        """``names``: the projects' words shared with the other readers (else its own)."""
         self.store = store
         self.projects = projects
         self.vocab = vocab
         self.source: PopularitySource = popularity or NoPopularity()
         self.min_interval = min_interval
+        self.names = names or ProjectNames(projects)
         self._records: object = None
         self._popularity_used: object = None
         self._lock = threading.Lock()
@@ -83,28 +88,35 @@ class Suggester:
         with self._lock:
             if self._fresh(records, popularity, generation, now):  # another thread just rebuilt
                 return
+            named = self.names.index()  # the projects' folded words, shared
+            records = named.records or []
             entries: list[Entry] = []
-            clients: dict[str, list[int]] = {}
-            for rec in records:
+            words_of: list[Sequence[str]] = []  # each entry's folded words
+            clients: dict[str, tuple[list[int], Sequence[str]]] = {}
+            for p in named.entries:
+                rec = p.row
                 pop = popularity.get(rec.code, 0.0)
                 entries.append(Entry(rec.code, "code", 1.0 + pop, rec.code, rec.name))
+                words_of.append(tokens(rec.code))
                 entries.append(Entry(rec.name, "project", 1.0 + pop + int(rec.code) / 1e6, rec.code, rec.path))
-                for name in (rec.client, *rec.client_names):
+                words_of.append(p.name_words)
+                for name, words in zip((rec.client, *rec.client_names), p.client_words, strict=True):
                     if name:
-                        clients.setdefault(name, []).append(int(rec.code))
-            for name, codes in clients.items():
+                        clients.setdefault(name, ([], words))[0].append(int(rec.code))
+            for name, (codes, words) in clients.items():
                 entries.append(Entry(name, "client", float(len(codes)), None, f"{len(codes)} project(s)"))
+                words_of.append(words)
             for query, n in self.source.frequent_queries():
                 entries.append(Entry(query, "query", float(n)))
+                words_of.append(tokens(query))
             keys: list[tuple[str, int]] = []
             whole: list[str] = []
-            for i, e in enumerate(entries):
-                words = tokens(e.text)
+            for i, words in enumerate(words_of):
                 whole.append(" ".join(words))
                 for j in range(len(words)):
                     keys.append((" ".join(words[j:]), i))
             keys.sort()
-            fuzzy = [" ".join(tokens(e.text)) for e in entries if e.kind in ("client", "project")]
+            fuzzy = [whole[i] for i, e in enumerate(entries) if e.kind in ("client", "project")]
             fuzzy_idx = [i for i, e in enumerate(entries) if e.kind in ("client", "project")]
             order = [(KIND_ORDER[e.kind], -e.weight, e.text) for e in entries]
             # One reference to everything a lookup reads: readers never mix two builds.

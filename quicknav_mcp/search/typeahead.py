@@ -27,13 +27,12 @@ import math
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ..errors import InvalidInput
-from ..repo import DocumentRepo, ProjectRow
+from ..repo import DocumentRepo
 from ..services.projects import ProjectService
 from ..store import DatabaseError, Store, StoreError
 from ..validation import bounded_int, clean_text
@@ -41,6 +40,7 @@ from .current import CurrentRevisions
 from .highlight import highlight
 from .models import DocumentHit, ProjectHit
 from .popularity import NoPopularity, PopularitySource
+from .project_names import NamedProject, NameIndex, ProjectNames
 from .text import _TOKEN, fts_quote, tokens
 from .versions import Versions
 from .vocab import Vocabulary
@@ -72,44 +72,6 @@ class TypeaheadResult(BaseModel):
     search_time_ms: float
 
 
-@dataclass(frozen=True, slots=True)
-class _ProjectEntry:
-    row: ProjectRow
-    code: str
-    number: float  # the code as a number: newer projects have higher codes
-    words: tuple[str, ...]  # folder name and client names, folded (the code excluded)
-
-
-@dataclass(slots=True)
-class _ProjectIndex:
-    """The project list's words (codes included), sorted, with the projects holding each."""
-
-    records: list[ProjectRow] | None = None
-    entries: list[_ProjectEntry] = field(default_factory=list)
-    words: list[str] = field(default_factory=list)
-    postings: dict[str, list[int]] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, records: list[ProjectRow]) -> _ProjectIndex:
-        entries: list[_ProjectEntry] = []
-        postings: dict[str, list[int]] = {}
-        for i, r in enumerate(records):
-            words = tuple(tokens(" ".join((r.name, r.client or "", *r.client_names))))
-            entries.append(_ProjectEntry(r, r.code, float(r.code) if r.code.isdigit() else 0.0, words))
-            for w in {r.code, *words}:
-                postings.setdefault(w, []).append(i)
-        return cls(records, entries, sorted(postings), postings)
-
-    def starting(self, prefix: str) -> set[int]:
-        """Entries with a word (or the code) starting with ``prefix``."""
-        out: set[int] = set()
-        i = bisect.bisect_left(self.words, prefix)
-        while i < len(self.words) and self.words[i].startswith(prefix):
-            out.update(self.postings[self.words[i]])
-            i += 1
-        return out
-
-
 class Typeahead:
     """Per-keystroke answers over one store; thread-safe."""
 
@@ -119,9 +81,12 @@ class Typeahead:
         projects: ProjectService,
         vocab: Vocabulary,
         popularity: PopularitySource | None = None,
+        *,
+        names: ProjectNames | None = None,
     ) -> None:
         """``store``: the search's store; type-ahead reads through a read-only connection of its own
-        to the same file, so a keystroke never waits for a full search's query on the shared one."""
+        to the same file, so a keystroke never waits for a full search's query on the shared one.
+        ``names``: the projects' words shared with the other readers (else its own)."""
         self.store = store
         self.projects = projects
         self.vocab = vocab
@@ -133,7 +98,8 @@ class Typeahead:
         self.current = CurrentRevisions(self.rows, self.versions)
         self._seen: tuple[object, float] = (None, 0.0)  # (change counters, when) the caches were checked
         self._snap: Any = None
-        self._index = _ProjectIndex()
+        self.names = names or ProjectNames(projects)
+        self._index = NameIndex()  # the shared build, taken again when the index changed
         self._scale: tuple[object, float] = (None, 1.0)  # (vocabulary snapshot, its largest document frequency)
 
     def search(self, text: object, limit: object = 10, projects_limit: object = 5) -> TypeaheadResult:
@@ -188,17 +154,10 @@ class Typeahead:
             reader.close()
 
     # ---- projects ------------------------------------------------------------------------------
-    def _project_index(self, *, refresh: bool = False) -> _ProjectIndex:
-        if not refresh:
-            return self._index
-        records = self.projects.all()
-        with self._lock:
-            if self._index.records is records:
-                return self._index
-        index = _ProjectIndex.build(records)
-        with self._lock:
-            self._index = index
-        return index
+    def _project_index(self, *, refresh: bool = False) -> NameIndex:
+        if refresh:
+            self._index = self.names.index()
+        return self._index
 
     def _projects(self, words: list[str], limit: int) -> list[ProjectHit]:
         """Projects whose code or name words start with every typed word, best first: a code match,
@@ -211,7 +170,7 @@ class Typeahead:
             if not candidates:
                 return []
         popular = self.popularity.popularity_map()
-        ranked: list[tuple[tuple[float, ...], _ProjectEntry, list[str]]] = []
+        ranked: list[tuple[tuple[float, ...], NamedProject, list[str]]] = []
         for i in candidates or ():
             e = index.entries[i]
             why: list[str] = []

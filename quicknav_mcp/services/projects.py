@@ -12,6 +12,7 @@ from ..models import ProjectDetail, ProjectPage
 from ..repo import ProjectRepo, ProjectRow
 from ..store import Store
 from ..validation import bounded_int, project_code
+from .project_grams import Trigrams
 
 FUZZY_CUTOFF = 72
 
@@ -59,6 +60,7 @@ class ProjectService:
         self._haystacks: list[str] = []
         self._vocab: list[str] = []
         self._postings: dict[str, list[int]] = {}
+        self._grams = Trigrams([])
 
     # ---- cache -------------------------------------------------------------------------
     def _refresh(self) -> list[ProjectRow]:
@@ -93,6 +95,7 @@ class ProjectService:
                         postings.setdefault(word, set()).add(i)
             self._postings = {w: sorted(ids) for w, ids in postings.items()}
             self._vocab = list(self._postings)
+            self._grams = Trigrams(self._haystacks)
             self._generation = generation
             return records
 
@@ -127,7 +130,10 @@ class ProjectService:
         whole = needle[0].isdigit() or needle[-1].isdigit()
         numeric = [t for t in tokens if t[0].isdigit() or t[-1].isdigit()]
         scores: dict[int, tuple[float, str]] = {}
-        for i, hay in enumerate(self._haystacks):
+        haystacks, grams = self._haystacks, self._grams
+        # Only the strings sharing the text's trigrams can match (all of them while a refresh swaps both).
+        for i in grams.candidates(needle, tokens) if grams.size == len(haystacks) else range(len(haystacks)):
+            hay = haystacks[i]
             pos = (find_literal(hay, needle) if whole else hay.find(needle)) if needle in hay else -1
             if pos >= 0:
                 # Whole-phrase substring: best; earlier and word-aligned hits rank higher.

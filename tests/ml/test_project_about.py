@@ -78,6 +78,8 @@ def test_projects_are_found_by_their_summary(firm_copy: tuple[Path, Path]) -> No
     db, root = firm_copy
     with App.open(load_config(db=db, roots=[root], env={})) as app:
         about = ProjectAbout(app.store, _Encoder(), app.search.versions)
+        assert about.current() is None  # built on a thread, never inside a search
+        assert about.wait_ready(60)
         built = about.current()
         assert built is not None and len(built.ids) == app.store.query_one("SELECT count(*) FROM projects")[0]
         # Every project has a description and at least one chunk to embed.
@@ -113,6 +115,7 @@ def test_navigation_by_name_is_not_swayed_by_summaries(firm_copy: tuple[Path, Pa
         assert shared
         search = app.search.project_search
         assert search.about is not None
+        assert search.wait_ready(60)  # summaries serve (they are built in the background)
 
         def outcome() -> list[list[tuple[str, float]]]:
             return [[(m.project.code, round(m.score, 3)) for m in app.search.project_matches(w)] for w in shared]

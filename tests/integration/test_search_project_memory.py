@@ -1,0 +1,131 @@
+"""Project search's in-memory state: the document postings rank exactly as FTS5 does and follow the
+store's changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from quicknav_mcp.app import App
+from quicknav_mcp.config import load_config
+from quicknav_mcp.demo import generate_firm
+from quicknav_mcp.search.alternatives import widen
+from quicknav_mcp.search.query import match_expression, parse_query
+from quicknav_mcp.search.scope import Scope
+
+QUERIES = [
+    "as built design",
+    "meeting room upgrade",
+    "level 3",
+    "boardroom",
+    "hearing loop",
+    "sales po report",
+    "floor plans",
+    "upgr",
+    "projector replacement brisbane",
+    "commisioning report",
+    "zzzz nothing",
+]
+
+
+@pytest.fixture()
+def app(tmp_path: Path):
+    root = tmp_path / "firm"
+    generate_firm(root, projects=12, seed=3, content=True)
+    app = App.open(load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    app.indexing.reindex()
+    app.search.index_content(extract=True, embed=False)
+    yield app
+    app.close()
+
+
+def _both(app: App, text: str, limit: int = 300) -> tuple[object, object]:
+    s = app.search
+    pq = parse_query(text)
+    groups = widen(s.fulltext.word_groups(pq, {}), pq, s.vocab)
+    memory = s.project_search.postings.documents(groups, pq.phrases, limit)
+    fts = s.fulltext.documents(groups, pq.phrases, Scope(), limit=limit, every_word=True)
+    return memory, fts
+
+
+def test_postings_rank_documents_exactly_as_fts5(app: App) -> None:
+    assert app.store.query_one("SELECT count(*) FROM document_content")[0] > 0  # content is ranked too
+    assert app.search.project_search.postings.wait_ready(60)
+    matched = 0
+    for q in QUERIES:
+        memory, fts = _both(app, q)
+        assert memory == fts, q
+        matched += bool(fts[0])
+    assert matched >= 6
+    memory, fts = _both(app, "meeting room upgrade", limit=8)  # the any-word query joins below a quarter
+    assert memory == fts
+
+
+def test_postings_follow_renames_and_deletes(app: App) -> None:
+    postings = app.search.project_search.postings
+    assert postings.wait_ready(60)
+    files = sorted(p for p in Path(app.config.roots[0]).rglob("*.pdf"))
+    renamed = files[0].with_name("Quokka Boardroom Handrail.pdf")
+    files[0].rename(renamed)
+    files[-1].unlink()
+    app.indexing.reindex()
+    doc_id, project_id = app.store.query_one(
+        "SELECT id, project_id FROM documents WHERE name = 'Quokka Boardroom Handrail.pdf'"
+    )
+    assert postings.current() is None  # stale: FTS5 answers until the copy is rebuilt
+    memory, fts = _both(app, "quokka handrail")
+    assert memory is None and fts[0] == [doc_id]
+    assert postings.wait_ready(60)
+    for q in [*QUERIES, "quokka handrail", "quokka"]:
+        memory, fts = _both(app, q)
+        assert memory == fts, q
+    assert app.search.search_projects("quokka handrail", mode="lexical").projects[0].project_number == next(
+        p.code for p in app.projects.all() if p.id == project_id
+    )
+
+
+def test_phrases_are_left_to_fts5(app: App) -> None:
+    assert app.search.project_search.postings.wait_ready(60)
+    memory, fts = _both(app, '"meeting room" upgrade')
+    assert memory is None and fts is not None
+
+
+def test_project_postings_rank_projects_exactly_as_fts5(app: App) -> None:
+    s = app.search
+    postings = s.project_search.project_postings
+    assert postings.wait_ready(60)
+    clients = sorted({w for p in app.projects.all() for w in (p.client or "").lower().split()})
+    for q in [*QUERIES, *clients[:6], "upgrade level"]:
+        pq = parse_query(q)
+        groups = widen(s.fulltext.word_groups(pq, {}), pq, s.vocab)
+        for mode in ("and", "or"):
+            expr = match_expression(groups, pq.phrases, mode=mode)
+            if expr:
+                assert postings.ranked(groups, pq.phrases, 200, every_word=mode == "and") == s.fulltext.projects(expr)
+
+
+def test_summaries_are_built_in_the_background_and_follow_changes(app: App) -> None:
+    search = app.search.project_search
+    assert search.about is not None and search.wait_ready(60)
+    first = search.about.current()
+    assert first is not None and len(first.ids) == len(app.projects.all())
+    files = sorted(Path(app.config.roots[0]).rglob("*.pdf"))
+    files[0].rename(files[0].with_name("Quokka Boardroom Handrail.pdf"))
+    app.indexing.reindex()
+    # The search after a change answers with the last build while the next one runs.
+    app.search.search_projects("boardroom", mode="lexical")
+    assert search.about.wait_ready(60)
+    assert search.about.current() is not first
+
+
+def test_one_build_of_project_words_serves_every_reader(app: App) -> None:
+    s = app.search
+    assert s.suggester.names is s.typeahead.names is s.project_search.names is s.names
+    names = s.names.index()
+    assert len(names.entries) == len(app.projects.all())
+    client = next(p.client for p in app.projects.all() if p.client)
+    assert any(x.kind == "client" for x in s.suggest(client[:4]).suggestions)
+    assert s.typeahead.search(client[:4]).projects
+    assert s.search_projects(client, mode="lexical").projects
+    assert s.names.index() is names  # nobody built their own copy
