@@ -89,7 +89,7 @@ class MatrixIndex:
         self.table = table
         self.versions = versions or Versions(store)
         self.state, self.key = TABLES[table]
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered when an index is built where it is asked for
         self._matrix: Any = None
         self._ids_array: Any = None  # int64, row order
         self._sorted: Any = None  # ids ascending
