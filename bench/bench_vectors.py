@@ -11,7 +11,11 @@ documents with identity vectors, most of them synthetic: a real sample plus nois
   (project search), 1,000 (a filtered search's wide list), with the worst query's too;
 * ``hybrid``: ``search_documents(mode="hybrid")`` (query vectors cached) with the index and with
   the exact product, alternated query by query (6 processes share 2 cores here: compare the CPU
-  figures, ``time.thread_time``), and how many of the answers' top 10 are identical.
+  figures, ``time.process_time``), and how many of the answers' top 10 are identical.
+
+The matrix is float16, as the server holds it on a CPU that multiplies float16 fast (this one);
+its own timing test (``vectors._half_is_fast``) is unreliable on a loaded machine, so
+``--dtype`` fixes it.
 
 ``--vectors FILE.npz`` (arrays ``ids`` and ``matrix``) replaces the identity vectors by those,
 e.g. real embeddings of every document (synthetic vectors cluster worse than real ones: their
@@ -37,15 +41,17 @@ from _common import OUT, emit, peak_rss_mb, percentiles
 
 from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
+from quicknav_mcp.search import vectors
 from quicknav_mcp.search.vector_index import Shortlist
 
 KS = (100, 200, 300, 1000)
 
 
 def _cpu_ms(fn: Any) -> tuple[Any, float]:
-    t0 = time.thread_time()
+    # Process time: numpy's BLAS may multiply on threads of its own.
+    t0 = time.process_time()
     out = fn()
-    return out, (time.thread_time() - t0) * 1000
+    return out, (time.process_time() - t0) * 1000
 
 
 def knn(index: Any, queries: Any) -> dict[str, Any]:
@@ -110,7 +116,9 @@ def main() -> None:
     ap.add_argument("--vectors", type=Path, help="npz with ids and matrix: the identity vectors to use")
     ap.add_argument("--queries", type=int, default=216)
     ap.add_argument("--only", default="index,knn,hybrid")
+    ap.add_argument("--dtype", choices=("float16", "float32"), default="float16")
     args = ap.parse_args()
+    vectors._half = args.dtype == "float16"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     only = set(args.only.split(","))
     from bench_search import make_queries
@@ -134,13 +142,14 @@ def main() -> None:
             import numpy as np
 
             held = np.load(args.vectors)
-            index.replace(held["ids"].tolist(), held["matrix"], s.embedder.name)
+            index.replace(held["ids"].tolist(), held["matrix"].astype(args.dtype), s.embedder.name)
             figures["vectors"] = str(args.vectors)
         built = index.index_now()
         matrix = index._view[0]
         t0 = time.process_time()
         shortlist = Shortlist.build(matrix)
         figures["rows"] = len(index)
+        figures["dtype"] = str(matrix.dtype)
         figures["index"] = {
             "built_in_search": built,
             "build_cpu_s": round(time.process_time() - t0, 2),
