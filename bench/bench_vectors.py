@@ -8,7 +8,8 @@ documents with identity vectors, most of them synthetic: a real sample plus nois
   coordinates) and its size;
 * ``knn``: CPU ms per query of the exact product and of the shortlist (``k`` = search's 100),
   and the recall of the index's top ``k`` against the exact top ``k`` for k = 100, 200, 300
-  (project search), 1,000 (a filtered search's wide list), with the worst query's too;
+  (project search), 1,000 (a filtered search's wide list), with the worst query's too, and how
+  many queries get the same top 10 (ties are ordered by id, so equal answers are equal lists);
 * ``hybrid``: ``search_documents(mode="hybrid")`` (query vectors cached) with the index and with
   the exact product, alternated query by query (6 processes share 2 cores here: compare the CPU
   figures, ``time.process_time``), and how many of the answers' top 10 are identical.

@@ -340,7 +340,7 @@ class MatrixIndex:
             keys = ids
         n = min(k, len(sims))
         top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
-        top = top[np.argsort(-sims[top])]
+        top = top[np.lexsort((keys[top], -sims[top]))]  # equal similarities by id: the same order either way
         return [(int(keys[i]), float(sims[i])) for i in top if sims[i] >= min_sim]
 
 
