@@ -12,6 +12,11 @@ its own without a memory map and with a small page cache (reading 116k blobs int
 stacking them, through the store's 256 MB map, took the process from 55 MB to 630 MB resident
 and held the store's lock for the whole read). The matrix is reloaded only when the
 ``embeddings`` change counter moves (see :mod:`.versions`), not on every commit.
+
+From :data:`~.vector_index.EXACT_BELOW` rows on, a firm-wide search scores every row on a
+quarter of its coordinates (principal directions; :mod:`.vector_index`, built on a thread from
+the loaded matrix) and only the best few thousand on the whole vector. Until that index is
+ready, and for searches within a list of ids, the product is exact.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..repo.vectors import TABLES, table_exists
 from ..store import Store
+from .vector_index import EXACT_BELOW, Shortlist, product
 from .versions import Versions
 
 if TYPE_CHECKING:
@@ -69,14 +75,7 @@ def matrix_dtype() -> str:
 
 def scores(matrix: Any, q: Any) -> Any:
     """Cosine similarities (float32 numpy) of every row of ``matrix`` with the unit vector ``q``."""
-    import numpy as np
-
-    if matrix.dtype == np.float16:
-        import torch
-
-        q16 = torch.from_numpy(np.ascontiguousarray(q, dtype=np.float16))
-        return (torch.from_numpy(matrix) @ q16).float().numpy()
-    return matrix @ np.asarray(q, dtype=np.float32)
+    return product(matrix, q)
 
 
 class MatrixIndex:
@@ -90,7 +89,7 @@ class MatrixIndex:
         self.table = table
         self.versions = versions or Versions(store)
         self.state, self.key = TABLES[table]
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered when an index is built where it is asked for
         self._matrix: Any = None
         self._ids_array: Any = None  # int64, row order
         self._sorted: Any = None  # ids ascending
@@ -98,6 +97,10 @@ class MatrixIndex:
         self._seq = -1
         self._model: str | None = None
         self._generation: object = None
+        # What a search reads, swapped as one tuple so it never sees a matrix with another's index.
+        self._view: tuple[Any, Any, Shortlist | None] = (None, None, None)
+        self._building: threading.Thread | None = None
+        self.approximate = True  # False: always the exact product (benchmarks, tests)
 
     def __len__(self) -> int:
         return 0 if self._ids_array is None else len(self._ids_array)
@@ -125,13 +128,14 @@ class MatrixIndex:
             )
             incremental = model == self._model and max_seq >= self._seq and self._matrix is not None
             if incremental:
-                ids, matrix = self._merge(model, self._seq, count)
+                ids, matrix, changed = self._merge(model, self._seq, count)
                 if len(ids) == count:
-                    self._set(ids, matrix, max_seq, model, generation)
+                    self._set(ids, matrix, max_seq, model, generation, changed=changed)
                     return
+            basis = self._basis(model)
             self._set(None, None, -1, model, None)  # drop the old matrix before building the new one
-            ids, matrix = self._merge(model, -1, count)
-            self._set(ids, matrix, max_seq, model, generation)
+            ids, matrix, _ = self._merge(model, -1, count)
+            self._set(ids, matrix, max_seq, model, generation, basis=basis)
 
     @contextlib.contextmanager
     def _rows(self, model: str, since: int) -> Iterator[Iterable[tuple[int, bytes]]]:
@@ -144,9 +148,9 @@ class MatrixIndex:
         with self.store.scan_reader() as read:
             yield read(sql, (model, since))
 
-    def _merge(self, model: str, since: int, count: int) -> tuple[Any, Any]:
+    def _merge(self, model: str, since: int, count: int) -> tuple[Any, Any, Any]:
         """The ids and matrix after adding the rows embedded since batch ``since`` (new ids are
-        appended, re-embedded ones replaced)."""
+        appended, re-embedded ones replaced), and the rows that changed (replaced or new)."""
         import numpy as np
 
         old = self._matrix
@@ -166,12 +170,13 @@ class MatrixIndex:
                 block[len(keys)] = vec
                 keys.append(key)
         if not keys:
-            return (self._ids_array if self._ids_array is not None else np.zeros(0, np.int64)), old
+            empty = np.zeros(0, np.int64)
+            return (self._ids_array if self._ids_array is not None else empty), old, empty
         new_ids = np.asarray(keys, dtype=np.int64)
         if len(keys) < len(block):
             block.resize((len(keys), block.shape[1]), refcheck=False)  # in place: no second copy
         if old is None:
-            return new_ids, block
+            return new_ids, block, np.arange(len(new_ids))
         rows_of = self.rows_of(new_ids)
         known = rows_of >= 0
         matrix = old
@@ -183,24 +188,96 @@ class MatrixIndex:
         if fresh.any():
             matrix = np.vstack([matrix, block[fresh]])
             ids = np.concatenate([ids, new_ids[fresh]])
-        return ids, matrix
+        changed = np.concatenate([rows_of[known], np.arange(n_old, len(ids))])
+        return ids, matrix, changed
 
-    def _set(self, ids: Any, matrix: Any, seq: int, model: str, generation: object) -> None:
+    def _set(
+        self,
+        ids: Any,
+        matrix: Any,
+        seq: int,
+        model: str,
+        generation: object,
+        *,
+        changed: Any = None,
+        basis: Any = None,
+    ) -> None:
+        """Hold ``matrix`` (row ``n`` is ``ids[n]``). ``changed``: the rows that differ from the
+        matrix held so far (an incremental load), which keeps its index with those rows projected;
+        otherwise the index is built again on a thread (with ``basis`` when given)."""
         import numpy as np
 
+        index = self._view[2]
         if ids is not None and len(ids):
             ids = np.asarray(ids, dtype=np.int64)
             order = np.argsort(ids, kind="stable")
             self._sorted, self._sorted_rows = ids[order], order
             self._ids_array, self._matrix = ids, matrix
+            if index is not None and changed is not None and model == self._model:
+                index = index.extended(matrix, changed) if len(changed) else index
+            else:
+                index = None
         else:
-            self._ids_array = self._sorted = self._sorted_rows = self._matrix = None
+            self._ids_array = self._sorted = self._sorted_rows = self._matrix = index = None
+        self._view = (self._matrix, self._ids_array, index)
         self._seq, self._model, self._generation = seq, model, generation
+        if self._matrix is not None and len(self._matrix) >= EXACT_BELOW and (index is None or index.stale):
+            self._start_indexing(None if index is not None else basis)
+
+    def _basis(self, model: str) -> Any:
+        """The held index's mean and directions when found for ``model`` (a full reload, e.g.
+        after deletions, only projects the rows again)."""
+        index = self._view[2]
+        fresh = index is not None and model == self._model and not index.stale
+        return (index.mean, index.basis) if fresh else None
+
+    def _start_indexing(self, basis: Any) -> None:
+        """Build the index on a thread (called with ``_lock`` held)."""
+        if self._building is not None:
+            return  # the running build indexes the newest matrix before it ends
+        self._building = threading.Thread(target=self._index, args=(basis,), name=f"vectors-{self.table}", daemon=True)
+        self._building.start()
+
+    def _index(self, basis: Any = None) -> None:
+        """Build the index of the held matrix and swap it in; when the matrix changed meanwhile,
+        again for the new one (on the directions just found)."""
+        while True:
+            with self._lock:
+                matrix, ids, held = self._view
+                if matrix is None or len(matrix) < EXACT_BELOW or (held is not None and not held.stale):
+                    self._building = None
+                    return
+            try:
+                index = Shortlist.build(matrix, basis=basis)
+            except Exception as exc:  # search stays exact
+                log.warning("vector index of %s not built: %s", self.table, exc)
+                with self._lock:
+                    self._building = None
+                return
+            with self._lock:
+                if self._view[0] is matrix:
+                    self._view = (matrix, ids, index)
+            basis = (index.mean, index.basis)
+
+    def wait_indexed(self, timeout: float | None = None) -> bool:
+        """Wait for a running index build; True when searches now use the index."""
+        building = self._building
+        if building is not None:
+            building.join(timeout)
+        return self._view[2] is not None
+
+    def index_now(self) -> bool:
+        """Build the index of the held matrix here unless one is held (tests, benchmarks); True
+        when one is held."""
+        if not self.wait_indexed():
+            self._index()
+        return self._view[2] is not None
 
     def replace(self, ids: list[int], matrix: Any, model: str) -> None:
         """Hold these vectors (row ``n`` of ``matrix`` is ``ids[n]``) instead of the table's, until
         the embeddings change or another model is asked for (benchmarks, tests)."""
-        self._set(ids, matrix, self._seq, model, self.versions.get("embeddings"))
+        with self._lock:
+            self._set(ids, matrix, self._seq, model, self.versions.get("embeddings"))
 
     def rows_of(self, ids: Any) -> Any:
         """The matrix row of each of ``ids`` (int64 array), -1 where it has no vector."""
@@ -226,16 +303,29 @@ class MatrixIndex:
         return rows[rows >= 0]
 
     def search(
-        self, query: np.ndarray, k: int, *, allowed: Iterable[int] | None = None, min_sim: float = 0.0
+        self,
+        query: np.ndarray,
+        k: int,
+        *,
+        allowed: Iterable[int] | None = None,
+        min_sim: float = 0.0,
+        exact: bool = False,
     ) -> list[tuple[int, float]]:
-        """``(id, cosine similarity)`` of the ``k`` nearest vectors, restricted to ``allowed`` ids."""
+        """``(id, cosine similarity)`` of the ``k`` nearest vectors, restricted to ``allowed`` ids.
+
+        Firm-wide, with an index built (and not ``exact``), the rows of a shortlist are scored
+        (see :mod:`.vector_index`); within ``allowed`` ids, always every one of them."""
         import numpy as np
 
-        matrix, ids = self._matrix, self._ids_array
+        matrix, ids, index = self._view
         if matrix is None or ids is None or k <= 0:
             return []
         q = np.asarray(query, dtype=np.float32).reshape(-1)
-        if allowed is not None:
+        if allowed is None and index is not None and self.approximate and not exact and index.size(k) < len(ids):
+            rows = index.candidates(q, k)
+            sims = scores(matrix[rows], q)
+            keys = ids[rows]
+        elif allowed is not None:
             idx = self.positions(allowed)
             if not len(idx):
                 return []
@@ -250,7 +340,7 @@ class MatrixIndex:
             keys = ids
         n = min(k, len(sims))
         top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
-        top = top[np.argsort(-sims[top])]
+        top = top[np.lexsort((keys[top], -sims[top]))]  # equal similarities by id: the same order either way
         return [(int(keys[i]), float(sims[i])) for i in top if sims[i] >= min_sim]
 
 

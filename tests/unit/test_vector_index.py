@@ -1,0 +1,78 @@
+"""The shortlist index of vector search: what it finds against the exact product, and how it
+follows added and re-embedded vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from quicknav_mcp.search import vector_index
+from quicknav_mcp.search.vector_index import Shortlist
+
+
+def cone(n: int, dim: int = 64, seed: int = 0) -> np.ndarray:
+    """Unit vectors the way a firm's are: a shared direction, a few topics, a little noise."""
+    rng = np.random.default_rng(seed)
+    common = rng.standard_normal(dim)
+    topics = rng.standard_normal((12, dim))
+    rows = 2.0 * common + rng.standard_normal((n, 12)) @ topics + 0.3 * rng.standard_normal((n, dim))
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.fixture
+def small_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vector_index, "DIRECTIONS", 16)
+    monkeypatch.setattr(vector_index, "SHORTLIST", 300)
+    monkeypatch.setattr(vector_index, "SHORTLIST_PER_K", 3)
+
+
+def top(matrix: np.ndarray, q: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[int]:
+    rows = np.arange(len(matrix)) if rows is None else rows
+    sims = matrix[rows] @ q
+    return [int(r) for r in rows[np.argsort(-sims, kind="stable")[:k]]]
+
+
+def test_the_shortlist_holds_the_exact_nearest(small_lists: None) -> None:
+    matrix = cone(6000)
+    index = Shortlist.build(matrix)
+    assert index.head.shape == (6000, 16) and index.head.dtype == matrix.dtype
+    queries = cone(60, seed=1)
+    recalls, same_top10 = [], 0
+    for q in queries:
+        rows = index.candidates(q, 50)
+        assert len(rows) == 300 and np.all(np.diff(rows) > 0)
+        exact, approx = top(matrix, q, 50), top(matrix, q, 50, rows)
+        recalls.append(len(set(exact) & set(approx)) / 50)
+        same_top10 += exact[:10] == approx[:10]
+    assert np.mean(recalls) >= 0.98
+    assert same_top10 >= 0.9 * len(queries)
+
+
+def test_a_shortlist_as_long_as_the_matrix_is_every_row(small_lists: None) -> None:
+    matrix = cone(200)
+    assert Shortlist.build(matrix).candidates(matrix[0], 10).tolist() == list(range(200))
+
+
+def test_added_and_re_embedded_rows_are_projected_on_the_same_directions(small_lists: None) -> None:
+    matrix = cone(3000)
+    index = Shortlist.build(matrix)
+    grown = np.vstack([matrix, cone(10, seed=5)])
+    grown[7] = cone(1, seed=6)[0]  # re-embedded
+    later = index.extended(grown, np.array([7]))
+    assert later.basis is index.basis and later.added_since == 11 and not later.stale
+    fresh = Shortlist.build(grown, basis=(index.mean, index.basis))
+    np.testing.assert_allclose(later.head, fresh.head, atol=1e-5)
+    assert np.array_equal(later.head[:7], index.head[:7])  # the others are not projected again
+    # The re-embedded and the new vectors are found by themselves.
+    for row in (7, 3005):
+        assert row in later.candidates(grown[row], 10).tolist()
+    assert index.extended(grown, np.arange(2000)).stale  # most rows changed: find the directions again
+
+
+def test_float16_matrices_are_scored_in_float16() -> None:
+    pytest.importorskip("torch")
+    matrix = cone(500).astype(np.float16)
+    q = cone(1, seed=2)[0]
+    got = vector_index.product(matrix, q)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, matrix.astype(np.float32) @ q, atol=2e-3)
