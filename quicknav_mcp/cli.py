@@ -51,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="scan the project roots into the database")
     _common(p)
     p.add_argument("--force", action="store_true", help="re-read every file; accept mass deletions refused as suspect")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="list again only folders changed since the last complete scan (misses files edited in place)",
+    )
     p.add_argument("--json", action="store_true", help="print the scan reports as JSON")
     p.add_argument(
         "--content",
@@ -220,7 +225,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     with App.open(_config(args)) as app:
         bar = ProgressBar()
         reports, content = app.indexing.refresh(
-            progress=bar, force=args.force, content=args.content, content_progress=step_printer()
+            progress=bar,
+            force=args.force,
+            quick=args.quick,
+            content=args.content,
+            content_progress=step_printer(),
         )
         bar.done()
         for key, value in (content or {}).items():

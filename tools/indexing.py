@@ -53,6 +53,14 @@ def register(server: MCPServer, holder: AppHolder) -> None:
                 "suspect (a root that suddenly lists no projects looks like an unmounted share)",
             ),
         ] = False,
+        quick: Annotated[
+            bool,
+            Field(
+                strict=True,
+                description="Only list folders changed since the last complete scan: much faster on a large "
+                "firm; sees files added, removed, renamed or moved, not files edited in place",
+            ),
+        ] = False,
     ) -> ReindexResult:
         """Re-scan every configured project root and reconcile the index (new, changed, moved and
         deleted files; unchanged files are not re-read). Reports progress while it runs. Use when
@@ -74,7 +82,9 @@ def register(server: MCPServer, holder: AppHolder) -> None:
         # refresh() wakes the background worker (when running) to extract and embed what changed.
         run = tool_errors(app.indexing.refresh)
         try:
-            reports, _ = await anyio.to_thread.run_sync(lambda: run(progress, cancel, force), abandon_on_cancel=False)
+            reports, _ = await anyio.to_thread.run_sync(
+                lambda: run(progress, cancel, force, quick=quick), abandon_on_cancel=False
+            )
         except anyio.get_cancelled_exc_class():
             cancel.set()
             raise

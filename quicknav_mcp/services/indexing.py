@@ -94,22 +94,27 @@ class IndexService:
         progress: Callable[[Any], None] | None = None,
         cancel: threading.Event | None = None,
         force: bool = False,
+        quick: bool = False,
     ) -> list[dict[str, Any]]:
         """Scan every configured root; returns one report dict per root.
 
         ``force`` re-reads every file and accepts mass deletions that the scanner would otherwise
         refuse as suspect (a root that suddenly lists no projects looks like an unmounted share).
+        ``quick`` lists again only folders changed since the last complete scan: it sees every file
+        added, removed, renamed or moved, not files edited in place.
         Search is not told; :meth:`refresh` is the scan followed by that.
         """
         from ..indexers.filesystem import scan_root  # the scanner is only needed when asked
 
         if not self.roots:
             raise ConfigError("no project roots configured: set QUICKNAV_ROOTS or pass --root")
+        if quick and force:
+            raise ConfigError("quick and force contradict each other: force re-reads every file, quick skips folders")
         if not self._scan_lock.acquire(blocking=False):
             raise ConfigError("a re-index is already running in this process")
         try:
             return [
-                scan_root(self.store, root, progress=progress, cancel=cancel, force=force).to_dict()
+                scan_root(self.store, root, progress=progress, cancel=cancel, force=force, quick=quick).to_dict()
                 for root in self.roots
             ]
         finally:
@@ -166,6 +171,7 @@ class IndexService:
         cancel: threading.Event | None = None,
         force: bool = False,
         *,
+        quick: bool = False,
         content: bool = False,
         content_progress: Callable[[str, int, int], None] | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -174,7 +180,7 @@ class IndexService:
         With ``content`` the text extraction and embeddings of what changed run now (the CLI, which
         has no background worker); otherwise the background worker, when one runs, is woken to do it.
         """
-        reports = self.reindex(progress, cancel, force)
+        reports = self.reindex(progress, cancel, force, quick)
         if self.content is None:
             return reports, None
         if content:

@@ -159,3 +159,45 @@ def test_a_folder_that_could_not_be_listed_is_listed_again(
     monkeypatch.setattr(scan_base, "_scandir", real)
     # Its subfolder (ARCHIVE) was never seen by that scan: trusting the folder would lose its rows.
     assert _counts(scan_root(store, firm, quick=True)) == (4, 0, 0, 0, 0, 4)
+
+
+def test_quick_reindex_through_the_mcp_client_the_gateway_tool_and_the_cli(firm: Path, tmp_path: Path) -> None:
+    """``reindex(quick=true)`` and ``quicknav index --quick`` see a file added since the last complete scan;
+    quick with force is refused with a message naming both, and the server keeps serving."""
+    import asyncio
+    import subprocess
+    import sys
+
+    from mcp import Client
+
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+    from quicknav_mcp.server import build_server
+
+    db = tmp_path / "mcp.db"
+    config = load_config(db=db, roots=[firm], user="tester", env={})
+
+    async def run() -> None:
+        async with Client(build_server(lambda: App.open(config))) as client:
+            first = await client.call_tool("reindex", {})
+            assert not first.is_error, first.content
+            assert first.structured_content["roots"][0]["added"] == 4
+            added = firm / PROJECT / "3. PMO" / "21614 - Variation CO1.pdf"
+            added.write_bytes(b"co")
+            quick = await client.call_tool("reindex", {"quick": True})
+            assert not quick.is_error, quick.content
+            assert quick.structured_content["roots"][0]["added"] == 1
+            both = await client.call_tool("reindex", {"quick": True, "force": True})
+            assert both.is_error and "quick and force" in both.content[0].text
+            listed = await client.call_tool("list_project_documents", {"project_number": "21614"})
+            assert "Variation CO1" in listed.content[0].text
+
+    asyncio.run(run())
+    (firm / OTHER / "1. Sales Handover" / "21620 - Quote.pdf").write_bytes(b"q")
+    env = {**os.environ, "QUICKNAV_LOG_LEVEL": "WARNING"}
+    cli = [sys.executable, "-m", "quicknav_mcp.cli", "index", "--db", str(db), "--root", str(firm), "--json"]
+    out = subprocess.run([*cli, "--quick"], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert '"added": 1' in out.stdout
+    refused = subprocess.run([*cli, "--quick", "--force"], capture_output=True, text=True, env=env, timeout=120)
+    assert refused.returncode != 0 and "quick and force" in refused.stderr

@@ -14,13 +14,13 @@ from ..errors import ApiError
 UPDATE_EXTRA = {"project_id": (str | None, None), "path": (str | None, None)}
 
 
-async def _refresh(request: Request, force: bool) -> JSONResponse:
+async def _refresh(request: Request, force: bool, quick: bool = False) -> JSONResponse:
     if not principal(request).admin:
         raise ApiError(403, "forbidden", "re-indexing needs an admin token")
     gw = gateway(request)
     indexing = gw.app.indexing
     # The scan is incremental (unchanged files are not re-read) and wakes the content worker.
-    reports, _ = await run(lambda: indexing.refresh(force=force))
+    reports, _ = await run(lambda: indexing.refresh(force=force, quick=quick))
     if gw.cache is not None:
         gw.cache.invalidate("index")
     return reply(ReindexResult(roots=reports))
@@ -41,7 +41,7 @@ async def project_update(request: Request) -> JSONResponse:
 
 async def reindex(request: Request) -> JSONResponse:
     args = await body_args(request, "reindex")
-    return await _refresh(request, args.force)
+    return await _refresh(request, args.force, args.quick)
 
 
 async def status(request: Request) -> JSONResponse:
