@@ -11,7 +11,10 @@ It is only used while it matches the store: the ``documents`` and ``projects`` c
 it was built from must still be the current ones. When they have moved, the search reads the
 candidates with SQL as before while a rebuild runs (synchronously for small firms, on a daemon
 thread for large ones, at most one at a time and not more often than :data:`MIN_REBUILD_GAP_S`),
-so an answer never depends on which path served it.
+so an answer never depends on which path served it. The first build starts on a daemon thread
+when the search service opens (:meth:`CandidateTable.start`): the first searches of a large firm
+are served by SQL instead of waiting for a whole-table read; a small firm's searches wait for that
+build (as long as an inline one took). :meth:`CandidateTable.ready` waits for a current table.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from .versions import Versions
 log = logging.getLogger(__name__)
 
 SYNC_BUILD_MAX = 20_000  # documents: up to this many (≈0.1 s) the table is rebuilt inline
+SMALL_WAIT_S = 5.0  # seconds a small firm's search waits for a build already running
 MIN_REBUILD_GAP_S = 10.0  # seconds between background rebuilds (a scan moves the counters constantly)
 CHUNK = 5_000  # rows per read while building (bounded temporaries)
 _NONE = -(2**31)  # an absent revision / room / change order
@@ -122,7 +126,9 @@ class CandidateTable:
         self._lock = threading.Lock()
         self._building = False
         self._last_build = 0.0
-        self._small = True  # the last build held at most SYNC_BUILD_MAX documents
+        self._small: bool | None = None  # the last build held at most SYNC_BUILD_MAX documents (None: none yet)
+        self._done = threading.Event()  # set while no build runs
+        self._done.set()
 
     def facts(self, ids: Sequence[int], scope: Scope) -> dict[int, DocumentFacts] | None:
         """The facts of the ``ids`` that exist and meet ``scope``'s conditions (by id), or None
@@ -171,24 +177,72 @@ class CandidateTable:
                 out[i] = d
         return out
 
+    def start(self) -> None:
+        """Start building the table on a daemon thread unless it matches the store or a build runs
+        (at start-up: the first searches then need not read the whole table)."""
+        version = self.versions.get("documents", "projects")
+        snap = self._snapshot
+        if snap is not None and snap.version == version:
+            return
+        with self._lock:
+            if self._building:
+                return
+            self._claim()
+        self._background(version)
+
+    def ready(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds (None: as long as it takes) until the table matches the
+        store, starting a build if none runs; whether it does."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._current(wait=False, gap=False) is None:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            self._done.wait(0.05 if left is None else min(left, 0.05))
+        return True
+
     def current(self) -> _Snapshot | None:
         """The snapshot if it matches the counters; otherwise start a rebuild and return None
-        (small firms rebuild inline and get the new one)."""
+        (a small firm rebuilds inline, or waits for the build running, and gets the new one)."""
+        return self._current(wait=True, gap=True)
+
+    def _current(self, *, wait: bool, gap: bool) -> _Snapshot | None:
         version = self.versions.get("documents", "projects")
         snap = self._snapshot
         if snap is not None and snap.version == version:
             return snap
+        if self._small is None:  # nothing built yet: judge the size by the highest id (one index probe)
+            row = self.store.query_one("SELECT max(id) FROM documents")
+            self._small = (row[0] or 0) <= SYNC_BUILD_MAX
+        small = self._small
         with self._lock:
-            if self._building or (not self._small and time.monotonic() - self._last_build < MIN_REBUILD_GAP_S):
+            building = self._building
+            if not building:
+                if gap and not small and time.monotonic() - self._last_build < MIN_REBUILD_GAP_S:
+                    return None
+                self._claim()
+        if building:
+            if not (wait and small):
                 return None
-            self._building = True
-            self._last_build = time.monotonic()
-        if snap is None or self._small:
+            # A small firm's build takes what an inline one took: answer from it (SQL if it stalls).
+            if not self._done.wait(SMALL_WAIT_S):
+                return None
+        elif small:
             self._build(version)
-            fresh = self._snapshot
-            return fresh if fresh is not None and fresh.version == version else None
+        else:
+            self._background(version)
+            return None
+        fresh = self._snapshot
+        return fresh if fresh is not None and fresh.version == version else None
+
+    def _claim(self) -> None:
+        """Mark a build as running (the caller holds ``_lock``)."""
+        self._building = True
+        self._last_build = time.monotonic()
+        self._done.clear()
+
+    def _background(self, version: tuple[object, ...]) -> None:
         threading.Thread(target=self._build, args=(version,), name="quicknav-candidates", daemon=True).start()
-        return None
 
     def size_bytes(self) -> int:
         """Memory held by the columns (the interned values and project names apart)."""
@@ -211,6 +265,7 @@ class CandidateTable:
         finally:
             with self._lock:
                 self._building = False
+                self._done.set()
 
     def _read(self, version: tuple[object, ...]) -> _Snapshot:
         # Its own connection (store.scan_reader): read through the store's, every row's pages

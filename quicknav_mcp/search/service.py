@@ -95,6 +95,7 @@ class SearchService:
             "popularity": self.popularity,
         }
         self.candidates = CandidateTable(store, self.versions)
+        self.candidates.start()  # built on a thread: a large firm's searches use SQL meanwhile
         self.document_search = DocumentSearch(
             store, projects, self.vocab, current=self.current, table=self.candidates, **pieces
         )

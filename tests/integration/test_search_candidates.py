@@ -157,7 +157,9 @@ def test_a_large_table_is_rebuilt_in_the_background_and_sql_serves_meanwhile(
     monkeypatch.setattr(candidates, "MIN_REBUILD_GAP_S", 0.0)
     table = CandidateTable(app.store, app.search.versions)
     doc_id = app.store.query_one("SELECT id FROM documents ORDER BY id LIMIT 1")[0]
-    assert table.facts([doc_id], Scope()) is not None  # the first build is inline
+    assert table.facts([doc_id], Scope()) is None  # the first build runs on a thread: SQL serves meanwhile
+    assert table.ready(10)
+    assert table.facts([doc_id], Scope()) is not None
     with app.store.transaction() as conn:
         conn.execute("UPDATE documents SET room = 41 WHERE id = ?", (doc_id,))
     assert table.facts([doc_id], Scope()) is None  # stale: the caller reads with SQL
@@ -167,3 +169,24 @@ def test_a_large_table_is_rebuilt_in_the_background_and_sql_serves_meanwhile(
         time.sleep(0.02)
         found = table.facts([doc_id], Scope())
     assert found is not None and found[doc_id].room == 41
+
+
+def test_the_first_build_starts_at_open_and_a_small_firm_waits_for_it(app: App) -> None:
+    table = CandidateTable(app.store, app.search.versions)
+    table.start()  # as the search service does when it opens
+    table.start()  # one build at a time
+    doc_id = app.store.query_one("SELECT id FROM documents ORDER BY id LIMIT 1")[0]
+    found = table.facts([doc_id], Scope())  # a small firm's search waits for the running build
+    assert found is not None and set(found) == {doc_id}
+    assert table.ready(0)
+
+
+def test_a_new_search_service_builds_its_table_in_the_background(tmp_path: Path, app: App) -> None:
+    app.close()
+    again = App.open(load_config(db=tmp_path / "q.db", roots=[], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    try:
+        assert again.search.candidates.ready(10)
+        assert again.search.candidates.size_bytes() > 0  # built without any search asking
+        assert again.search.candidates.current() is not None
+    finally:
+        again.close()
