@@ -19,11 +19,12 @@ build (as long as an inline one took). :meth:`CandidateTable.ready` waits for a 
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 import time
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,9 +67,12 @@ class _Snapshot:
     values: list[str | None]
     tag_values: list[tuple[str, ...]]
     projects: dict[int, tuple[str, str, str]]  # id -> (code, folder name, root-relative path)
+    ids: array  # row -> document id
+    by_project: dict[int, array]  # project id -> its rows
 
     def size_bytes(self) -> int:
         arrays = (self.slot, self.project_id, self.mtime, self.words, self.numbers, self.flags, self.tags, self.offsets)
+        arrays += (self.ids, *self.by_project.values())
         return sum(a.itemsize * len(a) for a in arrays) + len(self.blob)
 
     def facts(self, doc_id: int) -> DocumentFacts | None:
@@ -156,6 +160,20 @@ class CandidateTable:
             ids = [i for i in ids if i in keep]
         slot, project_id, projects, n = snap.slot, snap.project_id, snap.projects, len(snap.slot)
         return [i for i in ids if 0 <= i < n and slot[i] >= 0 and project_id[slot[i]] in projects]
+
+    def newest_of(self, project_ids: Iterable[int], limit: int) -> list[int] | None:
+        """The ``limit`` documents of these projects not archived first, then newest (ties: lowest
+        id), as ``FactRetriever.documents`` orders a scope of projects without facts; None when the
+        table does not match the store. A client's projects hold a few thousand documents: SQL read
+        each one's row to sort them (1-4 ms at 116k), the columns here sort them in a fraction."""
+        snap = self.current()
+        if snap is None:
+            return None
+        flags, mtime, by_project = snap.flags, snap.mtime, snap.by_project
+        rows = [r for pid in project_ids for r in by_project.get(pid, ())]
+        ids = snap.ids
+        top = heapq.nsmallest(limit, rows, key=lambda r: (flags[r] & _ARCHIVE, -mtime[r], ids[r]))
+        return [ids[r] for r in top]
 
     def owners(self, ids: Sequence[int]) -> dict[int, int] | None:
         """The project id of each of ``ids`` that exists, or None when the table is not current."""
@@ -282,6 +300,8 @@ class CandidateTable:
         project_id, mtime = array("i"), array("d")
         words, numbers = array("I"), array("i")
         flags, tags, offsets = array("B"), array("H"), array("Q", [0])
+        ids = array("i")
+        by_project: dict[int, array] = {}
         blob = bytearray()  # grown in place: no list of 116k small bytes objects to join
         index: dict[str | None, int] = {None: 0}
         values: list[str | None] = [None]
@@ -294,7 +314,13 @@ class CandidateTable:
                 doc_id = r[0]
                 if doc_id >= len(slot):
                     slot.extend([-1] * (doc_id + 1 - len(slot)))
-                slot[doc_id] = len(project_id)
+                row = len(project_id)
+                slot[doc_id] = row
+                ids.append(doc_id)
+                rows_of = by_project.get(r[1])
+                if rows_of is None:
+                    rows_of = by_project[r[1]] = array("i")
+                rows_of.append(row)
                 project_id.append(r[1])
                 mtime.append(r[2] or 0.0)
                 for v in (r[3], r[4], r[5], r[10]):
@@ -330,6 +356,8 @@ class CandidateTable:
             values,
             tag_values,
             projects,
+            ids,
+            by_project,
         )
         log.debug(
             "candidate table: %d documents, %.1f MB, %.2f s",

@@ -116,7 +116,7 @@ class DocumentSearch:
                 sub = scope.within(hinted, {by_id[i].code for i in hinted if i in by_id})
                 ids = self.fulltext.documents(rest, pq.phrases, sub)[0] if (rest or pq.phrases) else []
                 if not ids:
-                    ids = self.facts.documents(pq, sub, force=True)
+                    ids = self.project_documents(pq, scope, sub, hinted)
                 lists.append(("project", 0.7, ids))
         specific = pq.revision is not None or pq.room is not None or pq.change_order is not None
         free_words = bool(pq.terms or pq.phrases)
@@ -179,6 +179,16 @@ class DocumentSearch:
             understood=interpretation(pq, corrections),
             semantic=semantic_used,
         )
+
+    def project_documents(self, pq: ParsedQuery, scope: Scope, sub: Scope, hinted: set[int]) -> list[int]:
+        """The documents of the projects the words named (``sub``: ``scope`` within them), as the
+        fact retriever lists them; from the candidate table when only the projects restrict them."""
+        plain = not scope.where and not (pq.revision is not None or pq.room is not None or pq.change_order is not None)
+        if plain and not pq.as_built and not pq.doc_types:
+            ids = self.table.newest_of(sorted(hinted), self.facts.candidates)
+            if ids is not None:
+                return ids
+        return self.facts.documents(pq, sub, force=True)
 
     def rerank(
         self,

@@ -190,3 +190,18 @@ def test_a_new_search_service_builds_its_table_in_the_background(tmp_path: Path,
         assert again.search.candidates.current() is not None
     finally:
         again.close()
+
+
+def test_a_clients_documents_come_from_the_table_as_sql_lists_them(app: App) -> None:
+    from quicknav_mcp.search.facts import FactRetriever
+
+    pids = {p.id for p in app.projects.all()[:3]}
+    codes = {p.code for p in app.projects.all()[:3]}
+    sub = Scope().within(pids, codes)
+    from_sql = FactRetriever(app.store).documents(parse_query("anything"), sub, force=True)
+    from_table = app.search.candidates.newest_of(pids, 200)
+    assert from_table is not None and len(from_table) == len(from_sql) > 0
+    facts = app.search.document_search.rows.facts_by_ids(from_table)
+    keys = [(facts[i].is_archive, -facts[i].mtime) for i in from_table]
+    assert keys == sorted(keys) and set(from_table) == set(from_sql)  # ties of mtime: lowest id first
+    assert app.search.candidates.newest_of(pids, 5) == from_table[:5]
