@@ -252,7 +252,7 @@ class DocumentSearch:
                 intent = Intent(pq, every.values(), self.words.by_id())
                 bound *= intent.bound()
         bound *= 1 + 1e-9  # the products below are taken in another order
-        order = sorted(valid, key=lambda i: (-fused[i], i))
+        order = sorted(sorted(valid), key=fused.__getitem__, reverse=True)  # ties: lowest id (sorts are stable)
         top = fused[order[0]] or 1.0
         out: Ranked = []
         start, step = 0, max(32, page_end)

@@ -33,9 +33,9 @@ def app(tmp_path: Path):
     app.close()
 
 
-def _answers(app: App) -> list[list[tuple[int, float, tuple[str, ...], bool]]]:
+def _answers(app: App, more: list[str] | None = None) -> list[list[tuple[int, float, tuple[str, ...], bool]]]:
     out = []
-    for q in QUERIES:
+    for q in [*QUERIES, *(more or [])]:
         res = app.search.search_documents(q, mode="lexical", limit=20)
         out.append([(d.id, d.score, tuple(d.why), d.is_current) for d in res.documents] + [res.total_count])
     return out
@@ -64,9 +64,22 @@ def test_table_applies_the_scope_conditions(app: App) -> None:
 
 
 def test_searches_answer_alike_with_and_without_the_table(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
-    with_table = _answers(app)
+    clients = sorted({w for p in app.projects.all() for w in p.client_names})[:3]
+    assert clients
+    served: list[int] = []
+    real_newest = CandidateTable.newest_of
+
+    def newest(self: CandidateTable, ids: list[int], limit: int) -> list[int] | None:
+        found = real_newest(self, ids, limit)
+        served.append(len(found or ()))
+        return found
+
+    monkeypatch.setattr(CandidateTable, "newest_of", newest)
+    with_table = _answers(app, clients)
+    assert served and max(served) > 0  # a client's projects' documents came from the table
     monkeypatch.setattr(CandidateTable, "facts", lambda self, ids, scope: None)  # always read with SQL
-    assert _answers(app) == with_table
+    monkeypatch.setattr(CandidateTable, "newest_of", lambda self, ids, limit: None)
+    assert _answers(app, clients) == with_table
 
 
 def test_table_follows_a_changed_document(app: App) -> None:
@@ -112,6 +125,7 @@ def test_merging_segments_keeps_every_answer(app: App) -> None:
 
 def test_reading_only_the_best_candidates_gives_the_whole_ranking(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     queries = [*QUERIES, "floor", "design", "room", "proposal", "latest sales po report", "level 3 floor plan", "CO2"]
+    queries += sorted({w for p in app.projects.all() for w in p.client_names})[:3]  # a client's projects' documents
     pages = [(10, 0), (5, 3), (20, 15)]
 
     def answers() -> list:
