@@ -25,7 +25,7 @@ import threading
 import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..repo.documents import DocumentFacts
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 SYNC_BUILD_MAX = 20_000  # documents: up to this many (≈0.1 s) the table is rebuilt inline
 SMALL_WAIT_S = 5.0  # seconds a small firm's search waits for a build already running
 MIN_REBUILD_GAP_S = 10.0  # seconds between background rebuilds (a scan moves the counters constantly)
+BUILT_MAX = 20_000  # built facts kept per snapshot (~8 MB); past it they are dropped and built again
 CHUNK = 5_000  # rows per read while building (bounded temporaries)
 _NONE = -(2**31)  # an absent revision / room / change order
 _AS_BUILT, _ARCHIVE, _HANDOVER = 1, 2, 4
@@ -69,6 +70,9 @@ class _Snapshot:
     projects: dict[int, tuple[str, str, str]]  # id -> (code, folder name, root-relative path)
     ids: array  # row -> document id
     by_project: dict[int, array]  # project id -> its rows
+    built: dict[int, DocumentFacts] = field(default_factory=dict)
+    """Facts already built from this snapshot (searches share candidates; ``is_current`` is set by
+    every search that reads one, always to the same value while the snapshot is current)."""
 
     def size_bytes(self) -> int:
         arrays = (self.slot, self.project_id, self.mtime, self.words, self.numbers, self.flags, self.tags, self.offsets)
@@ -189,10 +193,17 @@ class CandidateTable:
         out: dict[int, DocumentFacts] = {}
         if snap is None:
             return out
+        built = snap.built
         for i in ids:
-            d = snap.facts(i)
-            if d is not None:
-                out[i] = d
+            d = built.get(i)
+            if d is None:
+                d = snap.facts(i)
+                if d is None:
+                    continue
+                if len(built) >= BUILT_MAX:
+                    built.clear()
+                built[i] = d
+            out[i] = d
         return out
 
     def start(self) -> None:
