@@ -19,7 +19,6 @@ build (as long as an inline one took). :meth:`CandidateTable.ready` waits for a 
 
 from __future__ import annotations
 
-import heapq
 import logging
 import threading
 import time
@@ -69,14 +68,15 @@ class _Snapshot:
     tag_values: list[tuple[str, ...]]
     projects: dict[int, tuple[str, str, str]]  # id -> (code, folder name, root-relative path)
     ids: array  # row -> document id
-    by_project: dict[int, array]  # project id -> its rows
+    by_project: dict[int, array]  # project id -> its rows, newest first (by ``recency``)
+    recency: array  # row -> its place among all rows, not archived first, then newest (ties: lowest id)
     built: dict[int, DocumentFacts] = field(default_factory=dict)
     """Facts already built from this snapshot (searches share candidates; ``is_current`` is set by
     every search that reads one, always to the same value while the snapshot is current)."""
 
     def size_bytes(self) -> int:
         arrays = (self.slot, self.project_id, self.mtime, self.words, self.numbers, self.flags, self.tags, self.offsets)
-        arrays += (self.ids, *self.by_project.values())
+        arrays += (self.ids, self.recency, *self.by_project.values())
         return sum(a.itemsize * len(a) for a in arrays) + len(self.blob)
 
     def facts(self, doc_id: int) -> DocumentFacts | None:
@@ -173,11 +173,10 @@ class CandidateTable:
         snap = self.current()
         if snap is None:
             return None
-        flags, mtime, by_project = snap.flags, snap.mtime, snap.by_project
-        rows = [r for pid in project_ids for r in by_project.get(pid, ())]
-        ids = snap.ids
-        top = heapq.nsmallest(limit, rows, key=lambda r: (flags[r] & _ARCHIVE, -mtime[r], ids[r]))
-        return [ids[r] for r in top]
+        by_project, ids = snap.by_project, snap.ids
+        rows = [r for pid in project_ids for r in by_project.get(pid, ())[:limit]]
+        rows.sort(key=snap.recency.__getitem__)
+        return [ids[r] for r in rows[:limit]]
 
     def owners(self, ids: Sequence[int]) -> dict[int, int] | None:
         """The project id of each of ``ids`` that exists, or None when the table is not current."""
@@ -353,6 +352,12 @@ class CandidateTable:
             if len(rows) < CHUNK:
                 break
             last = rows[-1][0]
+        n = len(ids)
+        recency = array("i", bytes(4 * n))
+        for place, row in enumerate(sorted(range(n), key=lambda r: (flags[r] & _ARCHIVE, -mtime[r], ids[r]))):
+            recency[row] = place
+        for pid, rows_of in by_project.items():
+            by_project[pid] = array("i", sorted(rows_of, key=recency.__getitem__))
         snap = _Snapshot(
             version,
             slot,
@@ -369,6 +374,7 @@ class CandidateTable:
             projects,
             ids,
             by_project,
+            recency,
         )
         log.debug(
             "candidate table: %d documents, %.1f MB, %.2f s",
