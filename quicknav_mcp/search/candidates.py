@@ -29,7 +29,7 @@ from typing import Any
 
 from ..repo.documents import DocumentFacts
 from ..repo.sql import in_chunks, json_list, marks
-from ..store import Store
+from ..store import DatabaseError, Store
 from .scope import Scope
 from .versions import Versions
 
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 SYNC_BUILD_MAX = 20_000  # documents: up to this many (≈0.1 s) the table is rebuilt inline
 SMALL_WAIT_S = 5.0  # seconds a small firm's search waits for a build already running
 MIN_REBUILD_GAP_S = 10.0  # seconds between background rebuilds (a scan moves the counters constantly)
-BUILT_MAX = 20_000  # built facts kept per snapshot (~8 MB); past it they are dropped and built again
+BUILT_MAX = 10_000  # built facts kept per snapshot (~6 MB); past it they are dropped and built again
 CHUNK = 5_000  # rows per read while building (bounded temporaries)
 _NONE = -(2**31)  # an absent revision / room / change order
 _AS_BUILT, _ARCHIVE, _HANDOVER = 1, 2, 4
@@ -240,8 +240,11 @@ class CandidateTable:
         if snap is not None and snap.version == version:
             return snap
         if self._small is None:  # nothing built yet: judge the size by the highest id (one index probe)
-            row = self.store.query_one("SELECT max(id) FROM documents")
-            self._small = (row[0] or 0) <= SYNC_BUILD_MAX
+            try:
+                row = self.store.query_one("SELECT max(id) FROM documents")
+            except DatabaseError:  # no documents table to read: the build will fail alike, SQL serves
+                row = None
+            self._small = row is None or (row[0] or 0) <= SYNC_BUILD_MAX
         small = self._small
         with self._lock:
             building = self._building
