@@ -184,8 +184,8 @@ class DocumentSearch:
         """The documents of the projects the words named (``sub``: ``scope`` within them), as the
         fact retriever lists them; from the candidate table when only the projects restrict them."""
         plain = not scope.where and not (pq.revision is not None or pq.room is not None or pq.change_order is not None)
-        if plain and not pq.as_built and not pq.doc_types:
-            ids = self.table.newest_of(sorted(hinted), self.facts.candidates)
+        if plain and (pq.doc_types or not pq.as_built):  # (as-built always names its family)
+            ids = self.table.newest_of(sorted(hinted), self.facts.candidates, pq.doc_types, as_built=pq.as_built)
             if ids is not None:
                 return ids
         return self.facts.documents(pq, sub, force=True)

@@ -66,11 +66,12 @@ def test_table_applies_the_scope_conditions(app: App) -> None:
 def test_searches_answer_alike_with_and_without_the_table(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     clients = sorted({w for p in app.projects.all() for w in p.client_names})[:3]
     assert clients
+    clients += [f"{clients[0]} swms", f"{clients[1]} as built"]  # a client's documents of a family
     served: list[int] = []
     real_newest = CandidateTable.newest_of
 
-    def newest(self: CandidateTable, ids: list[int], limit: int) -> list[int] | None:
-        found = real_newest(self, ids, limit)
+    def newest(self: CandidateTable, ids: list[int], limit: int, *args: Any, **kwargs: Any) -> list[int] | None:
+        found = real_newest(self, ids, limit, *args, **kwargs)
         served.append(len(found or ()))
         return found
 
@@ -78,7 +79,7 @@ def test_searches_answer_alike_with_and_without_the_table(app: App, monkeypatch:
     with_table = _answers(app, clients)
     assert served and max(served) > 0  # a client's projects' documents came from the table
     monkeypatch.setattr(CandidateTable, "facts", lambda self, ids, scope: None)  # always read with SQL
-    monkeypatch.setattr(CandidateTable, "newest_of", lambda self, ids, limit: None)
+    monkeypatch.setattr(CandidateTable, "newest_of", lambda self, *args, **kwargs: None)
     assert _answers(app, clients) == with_table
 
 
@@ -219,3 +220,8 @@ def test_a_clients_documents_come_from_the_table_as_sql_lists_them(app: App) -> 
     keys = [(facts[i].is_archive, -facts[i].mtime) for i in from_table]
     assert keys == sorted(keys) and set(from_table) == set(from_sql)  # ties of mtime: lowest id first
     assert app.search.candidates.newest_of(pids, 5) == from_table[:5]
+    for text in ("as built", "swms", "floor plan drawings", "proposal"):  # a family (both sides break ties by id)
+        pq = parse_query(text)
+        assert pq.doc_types
+        listed = FactRetriever(app.store).documents(pq, sub, force=True)
+        assert app.search.candidates.newest_of(pids, 200, pq.doc_types, as_built=pq.as_built) == listed
