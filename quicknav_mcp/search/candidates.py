@@ -80,6 +80,11 @@ class _Snapshot:
         arrays += (self.ids, self.recency, *self.by_project.values())
         return sum(a.itemsize * len(a) for a in arrays) + len(self.blob)
 
+    def series(self) -> list[tuple[int, str]]:
+        """Every (project id, series key) pair of the documents."""
+        blob, offsets, pids = self.blob, self.offsets, self.project_id
+        return list({(pids[i], blob[offsets[i] : offsets[i + 1]].decode().split(_SEP)[2]) for i in range(len(pids))})
+
     def facts(self, doc_id: int) -> DocumentFacts | None:
         slot = self.slot
         i = slot[doc_id] if 0 <= doc_id < len(slot) else -1
@@ -138,6 +143,9 @@ class CandidateTable:
         self._small: bool | None = None  # the last build held at most SYNC_BUILD_MAX documents (None: none yet)
         self._done = threading.Event()  # set while no build runs
         self._done.set()
+        self.warmers: list[Callable[[list[tuple[int, str]]], None]] = []
+        """Given every (project, series) pair after the first build of a large firm, on its thread
+        (the current revision of each is worked out before the searches that would wait for it)."""
 
     def facts(self, ids: Sequence[int], scope: Scope) -> dict[int, DocumentFacts] | None:
         """The facts of the ``ids`` that exist and meet ``scope``'s conditions (by id), or None
@@ -237,7 +245,7 @@ class CandidateTable:
         """Wait up to ``timeout`` seconds (None: as long as it takes) until the table matches the
         store, starting a build if none runs; whether it does."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self._current(wait=False, gap=False) is None:
+        while self._current(wait=False, gap=False) is None or not self._done.is_set():
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 return False
@@ -288,7 +296,8 @@ class CandidateTable:
         self._done.clear()
 
     def _background(self, version: tuple[object, ...]) -> None:
-        threading.Thread(target=self._build, args=(version,), name="quicknav-candidates", daemon=True).start()
+        first = self._snapshot is None
+        threading.Thread(target=self._build, args=(version, first), name="quicknav-candidates", daemon=True).start()
 
     def size_bytes(self) -> int:
         """Memory held by the columns (the interned values and project names apart)."""
@@ -300,12 +309,16 @@ class CandidateTable:
             self._snapshot = None
             self._last_build = 0.0
 
-    def _build(self, version: tuple[object, ...]) -> None:
+    def _build(self, version: tuple[object, ...], warm: bool = False) -> None:
         try:
             snap = self._read(version)
             if self.versions.get("documents", "projects") == version:  # nothing moved while reading
                 self._snapshot = snap
             self._small = len(snap.project_id) <= SYNC_BUILD_MAX
+            if warm and not self._small and self._snapshot is snap and self.warmers:
+                pairs = snap.series()
+                for warmer in self.warmers:
+                    warmer(pairs)
         except Exception:  # the store closed under a background build, or a read failed: SQL serves
             log.debug("candidate table not built", exc_info=True)
         finally:

@@ -76,6 +76,7 @@ class DocumentSearch:
         self.current = current
         self.popularity = popularity
         self.table = table if table is not None else CandidateTable(store, current.versions)
+        self.table.warmers.append(current.warm)
 
     def search(
         self,

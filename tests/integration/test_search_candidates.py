@@ -225,3 +225,24 @@ def test_a_clients_documents_come_from_the_table_as_sql_lists_them(app: App) -> 
         assert pq.doc_types
         listed = FactRetriever(app.store).documents(pq, sub, force=True)
         assert app.search.candidates.newest_of(pids, 200, pq.doc_types, as_built=pq.as_built) == listed
+
+
+def test_a_large_firms_first_build_works_out_every_current_revision(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    from quicknav_mcp.repo import DocumentRepo
+    from quicknav_mcp.search import candidates
+    from quicknav_mcp.search.current import CurrentRevisions
+
+    monkeypatch.setattr(candidates, "SYNC_BUILD_MAX", 0)
+    current = CurrentRevisions(DocumentRepo(app.store), app.search.versions)
+    table = CandidateTable(app.store, app.search.versions)
+    table.warmers.append(current.warm)
+    table.start()
+    assert table.ready(30)
+    ids = [r[0] for r in app.store.query("SELECT id FROM documents ORDER BY id")]
+    expected = app.search.document_search.rows.facts_by_ids(ids)
+    app.search.current.mark(expected)  # worked out on demand, with SQL
+    monkeypatch.setattr(DocumentRepo, "series_peers", lambda self, pairs: pytest.fail(f"read {len(pairs)} series"))
+    docs = table.read(ids)
+    current.mark(docs)  # every series already known: nothing read
+    assert {i: d.is_current for i, d in docs.items()} == {i: d.is_current for i, d in expected.items()}
+    assert any(d.is_current for d in docs.values()) and not all(d.is_current for d in docs.values())
