@@ -76,6 +76,7 @@ class DocumentSearch:
         self.current = current
         self.popularity = popularity
         self.table = table if table is not None else CandidateTable(store, current.versions)
+        self.table.warmers.append(current.warm)
 
     def search(
         self,
@@ -116,7 +117,7 @@ class DocumentSearch:
                 sub = scope.within(hinted, {by_id[i].code for i in hinted if i in by_id})
                 ids = self.fulltext.documents(rest, pq.phrases, sub)[0] if (rest or pq.phrases) else []
                 if not ids:
-                    ids = self.facts.documents(pq, sub, force=True)
+                    ids = self.project_documents(pq, scope, sub, hinted)
                 lists.append(("project", 0.7, ids))
         specific = pq.revision is not None or pq.room is not None or pq.change_order is not None
         free_words = bool(pq.terms or pq.phrases)
@@ -180,6 +181,16 @@ class DocumentSearch:
             semantic=semantic_used,
         )
 
+    def project_documents(self, pq: ParsedQuery, scope: Scope, sub: Scope, hinted: set[int]) -> list[int]:
+        """The documents of the projects the words named (``sub``: ``scope`` within them), as the
+        fact retriever lists them; from the candidate table when only the projects restrict them."""
+        plain = not scope.where and not (pq.revision is not None or pq.room is not None or pq.change_order is not None)
+        if plain and (pq.doc_types or not pq.as_built):  # (as-built always names its family)
+            ids = self.table.newest_of(sorted(hinted), self.facts.candidates, pq.doc_types, as_built=pq.as_built)
+            if ids is not None:
+                return ids
+        return self.facts.documents(pq, sub, force=True)
+
     def rerank(
         self,
         docs: dict[int, DocumentFacts],
@@ -242,7 +253,7 @@ class DocumentSearch:
                 intent = Intent(pq, every.values(), self.words.by_id())
                 bound *= intent.bound()
         bound *= 1 + 1e-9  # the products below are taken in another order
-        order = sorted(valid, key=lambda i: (-fused[i], i))
+        order = sorted(sorted(valid), key=fused.__getitem__, reverse=True)  # ties: lowest id (sorts are stable)
         top = fused[order[0]] or 1.0
         out: Ranked = []
         start, step = 0, max(32, page_end)

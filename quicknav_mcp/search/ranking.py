@@ -28,16 +28,17 @@ def rrf(
     sources: dict[int, list[str]] = {}
     for name, weight, ids in lists:
         seen: set[int] = set()
-        for rank, item in enumerate(ids, start=1):
+        for rank, item in enumerate(ids, start=k + 1):
             if item in seen:
                 continue
             seen.add(item)
-            if item in scores:
-                scores[item] += weight / (k + rank)
-                sources[item].append(name)
-            else:
-                scores[item] = weight / (k + rank)
+            prior = scores.get(item)
+            if prior is None:
+                scores[item] = weight / rank
                 sources[item] = [name]
+            else:
+                scores[item] = prior + weight / rank
+                sources[item].append(name)
     return scores, sources
 
 

@@ -100,6 +100,7 @@ class SearchService:
         self.document_search = DocumentSearch(
             store, projects, self.vocab, current=self.current, table=self.candidates, **pieces
         )
+        self.candidates.start()  # built on a thread: a large firm's searches use SQL meanwhile
         self.learned = self.document_search.learned = LearnedRanker(self.popularity)  # its model: App wires one
         self.project_search = ProjectSearch(store, projects, self.vocab, **pieces)
         self.project_search.meaning = ProjectMeaning(store, self.doc_vectors, self.versions)

@@ -33,9 +33,9 @@ def app(tmp_path: Path):
     app.close()
 
 
-def _answers(app: App) -> list[list[tuple[int, float, tuple[str, ...], bool]]]:
+def _answers(app: App, more: list[str] | None = None) -> list[list[tuple[int, float, tuple[str, ...], bool]]]:
     out = []
-    for q in QUERIES:
+    for q in [*QUERIES, *(more or [])]:
         res = app.search.search_documents(q, mode="lexical", limit=20)
         out.append([(d.id, d.score, tuple(d.why), d.is_current) for d in res.documents] + [res.total_count])
     return out
@@ -64,9 +64,23 @@ def test_table_applies_the_scope_conditions(app: App) -> None:
 
 
 def test_searches_answer_alike_with_and_without_the_table(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
-    with_table = _answers(app)
+    clients = sorted({w for p in app.projects.all() for w in p.client_names})[:3]
+    assert clients
+    clients += [f"{clients[0]} swms", f"{clients[1]} as built"]  # a client's documents of a family
+    served: list[int] = []
+    real_newest = CandidateTable.newest_of
+
+    def newest(self: CandidateTable, ids: list[int], limit: int, *args: Any, **kwargs: Any) -> list[int] | None:
+        found = real_newest(self, ids, limit, *args, **kwargs)
+        served.append(len(found or ()))
+        return found
+
+    monkeypatch.setattr(CandidateTable, "newest_of", newest)
+    with_table = _answers(app, clients)
+    assert served and max(served) > 0  # a client's projects' documents came from the table
     monkeypatch.setattr(CandidateTable, "facts", lambda self, ids, scope: None)  # always read with SQL
-    assert _answers(app) == with_table
+    monkeypatch.setattr(CandidateTable, "newest_of", lambda self, *args, **kwargs: None)
+    assert _answers(app, clients) == with_table
 
 
 def test_table_follows_a_changed_document(app: App) -> None:
@@ -112,6 +126,7 @@ def test_merging_segments_keeps_every_answer(app: App) -> None:
 
 def test_reading_only_the_best_candidates_gives_the_whole_ranking(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     queries = [*QUERIES, "floor", "design", "room", "proposal", "latest sales po report", "level 3 floor plan", "CO2"]
+    queries += sorted({w for p in app.projects.all() for w in p.client_names})[:3]  # a client's projects' documents
     pages = [(10, 0), (5, 3), (20, 15)]
 
     def answers() -> list:
@@ -157,7 +172,9 @@ def test_a_large_table_is_rebuilt_in_the_background_and_sql_serves_meanwhile(
     monkeypatch.setattr(candidates, "MIN_REBUILD_GAP_S", 0.0)
     table = CandidateTable(app.store, app.search.versions)
     doc_id = app.store.query_one("SELECT id FROM documents ORDER BY id LIMIT 1")[0]
-    assert table.facts([doc_id], Scope()) is not None  # the first build is inline
+    assert table.facts([doc_id], Scope()) is None  # the first build runs on a thread: SQL serves meanwhile
+    assert table.ready(10)
+    assert table.facts([doc_id], Scope()) is not None
     with app.store.transaction() as conn:
         conn.execute("UPDATE documents SET room = 41 WHERE id = ?", (doc_id,))
     assert table.facts([doc_id], Scope()) is None  # stale: the caller reads with SQL
@@ -167,3 +184,65 @@ def test_a_large_table_is_rebuilt_in_the_background_and_sql_serves_meanwhile(
         time.sleep(0.02)
         found = table.facts([doc_id], Scope())
     assert found is not None and found[doc_id].room == 41
+
+
+def test_the_first_build_starts_at_open_and_a_small_firm_waits_for_it(app: App) -> None:
+    table = CandidateTable(app.store, app.search.versions)
+    table.start()  # as the search service does when it opens
+    table.start()  # one build at a time
+    doc_id = app.store.query_one("SELECT id FROM documents ORDER BY id LIMIT 1")[0]
+    found = table.facts([doc_id], Scope())  # a small firm's search waits for the running build
+    assert found is not None and set(found) == {doc_id}
+    assert table.ready(0)
+
+
+def test_a_new_search_service_builds_its_table_in_the_background(tmp_path: Path, app: App) -> None:
+    app.close()
+    again = App.open(load_config(db=tmp_path / "q.db", roots=[], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    try:
+        assert again.search.candidates.ready(10)
+        assert again.search.candidates.size_bytes() > 0  # built without any search asking
+        assert again.search.candidates.current() is not None
+    finally:
+        again.close()
+
+
+def test_a_clients_documents_come_from_the_table_as_sql_lists_them(app: App) -> None:
+    from quicknav_mcp.search.facts import FactRetriever
+
+    pids = {p.id for p in app.projects.all()[:3]}
+    codes = {p.code for p in app.projects.all()[:3]}
+    sub = Scope().within(pids, codes)
+    from_sql = FactRetriever(app.store).documents(parse_query("anything"), sub, force=True)
+    from_table = app.search.candidates.newest_of(pids, 200)
+    assert from_table is not None and len(from_table) == len(from_sql) > 0
+    facts = app.search.document_search.rows.facts_by_ids(from_table)
+    keys = [(facts[i].is_archive, -facts[i].mtime) for i in from_table]
+    assert keys == sorted(keys) and set(from_table) == set(from_sql)  # ties of mtime: lowest id first
+    assert app.search.candidates.newest_of(pids, 5) == from_table[:5]
+    for text in ("as built", "swms", "floor plan drawings", "proposal"):  # a family (both sides break ties by id)
+        pq = parse_query(text)
+        assert pq.doc_types
+        listed = FactRetriever(app.store).documents(pq, sub, force=True)
+        assert app.search.candidates.newest_of(pids, 200, pq.doc_types, as_built=pq.as_built) == listed
+
+
+def test_a_large_firms_first_build_works_out_every_current_revision(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    from quicknav_mcp.repo import DocumentRepo
+    from quicknav_mcp.search import candidates
+    from quicknav_mcp.search.current import CurrentRevisions
+
+    monkeypatch.setattr(candidates, "SYNC_BUILD_MAX", 0)
+    current = CurrentRevisions(DocumentRepo(app.store), app.search.versions)
+    table = CandidateTable(app.store, app.search.versions)
+    table.warmers.append(current.warm)
+    table.start()
+    assert table.ready(30)
+    ids = [r[0] for r in app.store.query("SELECT id FROM documents ORDER BY id")]
+    expected = app.search.document_search.rows.facts_by_ids(ids)
+    app.search.current.mark(expected)  # worked out on demand, with SQL
+    monkeypatch.setattr(DocumentRepo, "series_peers", lambda self, pairs: pytest.fail(f"read {len(pairs)} series"))
+    docs = table.read(ids)
+    current.mark(docs)  # every series already known: nothing read
+    assert {i: d.is_current for i, d in docs.items()} == {i: d.is_current for i, d in expected.items()}
+    assert any(d.is_current for d in docs.values()) and not all(d.is_current for d in docs.values())
