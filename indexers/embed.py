@@ -260,7 +260,8 @@ class EmbedWorker:
         stopped = lambda: cancel is not None and cancel.is_set()  # noqa: E731
         budget = lambda: None if max_docs is None else max_docs - report.documents - report.skipped_unchanged  # noqa: E731
         with self._reading():
-            total = self.pending() + self.content_pending()
+            # Counting what is pending scans the documents (~0.1 s at 116k): only for a progress report.
+            total = self.pending() + self.content_pending() if progress is not None else 0
             finished = self._phase("identity", report, budget, stopped, progress, total)
             if finished:
                 finished = self._phase("content", report, budget, stopped, progress, total)
