@@ -163,7 +163,8 @@ class Embedder:
 
     Query encodings go first: background encodings run in calls of ~:data:`BACKGROUND_TOKENS`
     tokens on a pool of niced threads (:class:`_BackgroundPool`), and no call starts while a
-    query is waiting, so a search never queues behind a batch nor fights it for a core.
+    query is waiting, so a search never queues behind a batch and, at nice 0, gets most of a
+    core while the pool's threads embed.
     """
 
     def __init__(self, spec: str | None = None, *, threads: int = 1) -> None:
