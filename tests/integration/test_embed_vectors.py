@@ -224,3 +224,18 @@ def test_texts_that_differ_only_after_the_cut_are_one_vector(app: App) -> None:
     assert report.content_reused >= 1
     content = _state(app, "content_embedding_state")
     assert content[a] == content[b] != content[c]
+
+
+def test_background_slices_give_every_document_its_identity_before_extracting(app: App) -> None:
+    docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+    with app.store.transaction() as conn:  # as after a first scan: nothing extracted, nothing embedded
+        conn.execute("DELETE FROM document_content")
+    report = app.search.index_content(max_docs=docs // 2)
+    assert "extract" not in report and report["embed"]["documents"] == docs // 2
+    assert len(_state(app, "embedding_state")) == docs // 2
+    assert app.store.query_one("SELECT count(*) FROM document_content")[0] == 0  # extraction waits
+    app.search.index_content(max_docs=docs)  # the rest of the identities, then text and content
+    assert len(_state(app, "embedding_state")) == docs
+    assert app.store.query_one("SELECT count(*) FROM document_content")[0] > 0
+    app.search.index_content()
+    assert _state(app, "content_embedding_state")

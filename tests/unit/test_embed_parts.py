@@ -76,18 +76,36 @@ def test_identity_texts_say_each_word_once() -> None:
     assert identity_text("IMG_01.jpg", "", "", "") == "IMG 01"
 
 
-def test_background_threads_keep_the_faster_count_and_look_again() -> None:
-    from quicknav_mcp.indexers.embed_model import _Threads
+def test_background_pool_runs_every_call_on_its_niced_threads() -> None:
+    import os
+    import threading
 
-    assert _Threads(1, 1).pick() == 1 and _Threads(2, 2).options == [2]
-    pick = _Threads(1, 2)
-    seen = []
-    for _ in range(4 * _Threads.PROBE_EVERY):
-        n = pick.pick()
-        seen.append(n)
-        pick.record(n, 1000, 0.1 if n == 1 else 0.3)  # two threads three times slower (a busy machine)
-    assert seen[:2] == [1, 2]  # each count is tried once
-    # Then again after PROBE_EVERY calls; each losing probe doubles the wait (calls 16, 48).
-    assert [n for n, t in enumerate(seen, 1) if t == 2] == [2, 16, 48]
-    pick.rate[2] = 10 * pick.rate[1]  # the machine went quiet
-    assert pick.pick() == 2
+    pytest.importorskip("torch")
+    if not hasattr(os, "setpriority"):
+        pytest.skip("threads are niced on POSIX only")
+    from quicknav_mcp.indexers.embed_model import BACKGROUND_NICE, _BackgroundPool
+
+    pool = _BackgroundPool(2)
+    ran: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def call(item: int) -> None:
+        with lock:
+            ran[item] = threading.get_native_id()
+
+    pool.map(call, range(20))
+    assert sorted(ran) == list(range(20))
+    assert set(ran.values()) <= set(pool.native_ids) and len(pool.native_ids) == 2
+    assert threading.get_native_id() not in pool.native_ids  # the caller only waits
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    for tid in pool.native_ids:
+        assert os.getpriority(os.PRIO_PROCESS, tid) == min(19, own + BACKGROUND_NICE)
+
+    def fail(item: int) -> None:
+        if item == 3:
+            raise ValueError("bad call 3")
+
+    with pytest.raises(ValueError, match="bad call 3"):
+        pool.map(fail, range(6))
+    pool.map(call, [99])  # the pool keeps serving after an error
+    assert 99 in ran
