@@ -34,6 +34,7 @@ from typing import Any
 
 from ..store import Store
 from .alternatives import spelled_out
+from .centred import CentredChunks
 from .query import ParsedQuery
 from .text import STOPWORDS, tokens
 from .vectors import matrix_dtype, scores
@@ -163,6 +164,7 @@ class ProjectAbout:
         self._building = False
         self._flag = threading.Lock()  # guards _building: two searches must not start two builds
         self._vectors: dict[tuple[str, str], Any] = {}  # (model, chunk text) -> vector, kept across builds
+        self._centred = CentredChunks()  # what all summaries share taken out (centred.py)
 
     # ------------------------------------------------------------------ building
     def current(self) -> About | None:
@@ -302,7 +304,7 @@ class ProjectAbout:
         chunks = self.vectors(about, model) if query_vector is not None else None
         floor = 1e-6  # words alone: any match
         if chunks is not None:
-            score += np.maximum.reduceat(scores(chunks, np.asarray(query_vector).reshape(-1)), about.starts)
+            score += np.maximum.reduceat(scores(*self._centred(chunks, query_vector)), about.starts)
             floor = MIN_SCORE
         if not score.any():
             return []
