@@ -37,7 +37,7 @@ from .alternatives import spelled_out
 from .centred import CentredChunks
 from .query import ParsedQuery
 from .text import STOPWORDS, tokens
-from .vectors import matrix_dtype, scores
+from .vectors import matrix_dtype
 from .versions import Versions
 
 log = logging.getLogger(__name__)
@@ -287,8 +287,11 @@ class ProjectAbout:
         return (m / np.where(norms == 0, 1.0, norms)).astype(matrix_dtype())  # float16 where that is fast
 
     # ------------------------------------------------------------------ searching
-    def hits(self, pq: ParsedQuery, query_vector: Any = None, model: str = "", k: int = 50) -> list[tuple[int, float]]:
-        """``(project id, score)`` of the ``k`` projects the request describes best (best first)."""
+    def hits(
+        self, pq: ParsedQuery, query_vector: Any = None, model: str = "", k: int = 50, *, sharp: bool = True
+    ) -> list[tuple[int, float]]:
+        """``(project id, score)`` of the ``k`` projects the request describes best (best first);
+        ``sharp``: scored by the centred similarity (see centred.py), else by the plain one."""
         import numpy as np
 
         if pq.codes:  # a request naming a project's code is about that project
@@ -303,15 +306,18 @@ class ProjectAbout:
             score += LEXICAL_SHARE * lexical
         chunks = self.vectors(about, model) if query_vector is not None else None
         floor = 1e-6  # words alone: any match
+        plain = score
         if chunks is not None:
-            score += np.maximum.reduceat(scores(*self._centred(chunks, query_vector)), about.starts)
+            # Scored by the centred similarity, kept by the plain one (see centred.py).
+            best, centred = self._centred.best(chunks, query_vector, about.starts)
+            plain, score = score + best, score + (centred if sharp else best)
             floor = MIN_SCORE
-        if not score.any():
+        if not plain.any():
             return []
         m = min(k, n)
         top = np.argpartition(-score, m - 1)[:m] if m < n else np.arange(n)
         top = top[np.argsort(-score[top], kind="stable")]
-        return [(about.ids[i], float(score[i])) for i in top if score[i] >= floor]
+        return [(about.ids[i], float(score[i])) for i in top if plain[i] >= floor and score[i] > 0]
 
     def _lexical(self, about: About, pq: ParsedQuery, n: int) -> Any:
         """Summed TF-IDF weights of the request's words (each word by its best form), over the best."""

@@ -52,3 +52,13 @@ def test_the_centred_matrix_is_made_once_per_build_and_keeps_its_dtype() -> None
     empty = np.zeros((0, 8), np.float32)
     out, mean = centred(empty)
     assert out is empty and mean is None
+
+
+def test_each_project_keeps_its_best_plain_and_best_centred_similarity() -> None:
+    m = _summaries()
+    chunks = np.vstack([m[0], m[1], m[2], m[0]])  # project 0: rows 0-1, project 1: rows 2-3
+    query = _unit(np.array([1.0, 0.1, 0.3, 0, 0, 0, 0, 0], np.float32))
+    plain, centred_best = CentredChunks(share=0.8).best(chunks, query, np.array([0, 2]))
+    assert np.allclose(plain, [max(m[0] @ query, m[1] @ query), max(m[2] @ query, m[0] @ query)], atol=1e-5)
+    assert int(np.argmax(centred_best)) == 0  # the second row of project 0 is the one the query leans to
+    assert plain.min() > 0.9 and centred_best.max() - centred_best.min() > 10 * (plain.max() - plain.min())
