@@ -70,8 +70,9 @@ class CentredChunks:
             self._last = last
         return last[1], centred_query(query, last[2], self.share)
 
-    def best(self, chunks: Any, query: Any, starts: Any) -> tuple[Any, Any]:
-        """Per project (chunk rows from ``starts``), its best plain and best centred similarity.
+    def best(self, chunks: Any, query: Any, starts: Any, *, centre: bool = True) -> tuple[Any, Any]:
+        """Per project (chunk rows from ``starts``), its best plain and best centred similarity
+        (the plain one twice without ``centre``: one matrix-vector product).
 
         The centred one orders the projects; the plain one stays their score: a request that
         describes no project (a client's name, an address) has plain similarities alike for all,
@@ -79,5 +80,7 @@ class CentredChunks:
         import numpy as np
 
         plain = np.maximum.reduceat(scores(chunks, np.asarray(query, np.float32).reshape(-1)), starts)
+        if not centre:
+            return plain, plain
         sharp = np.maximum.reduceat(scores(*self(chunks, query)), starts)
         return plain, sharp

@@ -309,8 +309,8 @@ class ProjectAbout:
         plain = score
         if chunks is not None:
             # Scored by the centred similarity, kept by the plain one (see centred.py).
-            best, centred = self._centred.best(chunks, query_vector, about.starts)
-            plain, score = score + best, score + (centred if sharp else best)
+            best, centred = self._centred.best(chunks, query_vector, about.starts, centre=sharp)
+            plain, score = score + best, score + centred
             floor = MIN_SCORE
         if not plain.any():
             return []

@@ -62,3 +62,5 @@ def test_each_project_keeps_its_best_plain_and_best_centred_similarity() -> None
     assert np.allclose(plain, [max(m[0] @ query, m[1] @ query), max(m[2] @ query, m[0] @ query)], atol=1e-5)
     assert int(np.argmax(centred_best)) == 0  # the second row of project 0 is the one the query leans to
     assert plain.min() > 0.9 and centred_best.max() - centred_best.min() > 10 * (plain.max() - plain.min())
+    same, again = CentredChunks().best(chunks, query, np.array([0, 2]), centre=False)
+    assert same is again and np.allclose(same, plain)
