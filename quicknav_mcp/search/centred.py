@@ -14,8 +14,9 @@ descriptions (bench/paraphrase_eval.py, hybrid MRR; the share chosen on demo fir
 firms 9 and 10, never tuned on, 0.816 -> 0.828 with the usual phrasing and 0.780 -> 0.796 with
 phrasing kept out of the tuning; other request kinds of bench/search_quality.py unchanged.
 
-The mean is computed once per build of the summaries; a request pays one subtraction and a second
-matrix-vector product over the summaries.
+No second matrix-vector product: a row's centred similarity is an affine function of its plain one,
+``(c·q - a μ·q - a c·μ + a² μ·μ) / (|c - aμ| |q - aμ|)``, with ``c·μ`` and ``|c - aμ|`` kept per
+row from the build and ``μ·q`` computed per request.
 """
 
 from __future__ import annotations
@@ -28,59 +29,44 @@ SHARE = 0.8
 """How much of the mean is taken out (1 = all; 0.5-1.0 measured alike, 0 = plain cosine)."""
 
 
-def centred(matrix: Any, share: float = SHARE) -> tuple[Any, Any]:
-    """``matrix`` (unit rows) minus ``share`` of its mean row, rows normalised again, in the
-    matrix's dtype; and that mean (float32) for :func:`centred_query`. Unchanged when empty."""
-    import numpy as np
-
-    if matrix is None or not len(matrix):
-        return matrix, None
-    m = np.asarray(matrix, np.float32)
-    mean = m.mean(axis=0)
-    out = m - share * mean
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return (out / np.where(norms == 0, 1.0, norms)).astype(matrix.dtype), mean
-
-
-def centred_query(query: Any, mean: Any, share: float = SHARE) -> Any:
-    """The unit query vector with the same share of the summaries' mean taken out (as float32)."""
-    import numpy as np
-
-    q = np.asarray(query, np.float32).reshape(-1)
-    if mean is None:
-        return q
-    q = q - share * mean
-    norm = float(np.linalg.norm(q))
-    return q / norm if norm else q
-
-
 class CentredChunks:
-    """The centred copy of the last chunk matrix asked for, made once per build (a new matrix) and
-    shared by every request until the next."""
+    """Per chunk matrix (one per build of the summaries, identified by the object, which is held so
+    its identity is not reused): its mean row, each row's product with it and each centred row's
+    norm, made once and shared by every request until the next build."""
 
     def __init__(self, share: float = SHARE) -> None:
         self.share = share
-        self._last: tuple[Any, Any, Any] | None = None  # (matrix, centred matrix, mean): one swap
+        self._last: tuple[Any, Any, Any, Any, float] | None = None  # (matrix, mean, c·μ, |c - aμ|, μ·μ)
 
-    def __call__(self, chunks: Any, query: Any) -> tuple[Any, Any]:
-        """(centred ``chunks``, centred unit ``query``) for :func:`..vectors.scores`."""
+    def _stats(self, chunks: Any) -> tuple[Any, Any, Any, float]:
+        import numpy as np
+
         last = self._last
-        if last is None or last[0] is not chunks:  # the matrix is held, so its identity is not reused
-            last = (chunks, *centred(chunks, self.share))
-            self._last = last
-        return last[1], centred_query(query, last[2], self.share)
+        if last is None or last[0] is not chunks:
+            m = np.asarray(chunks, np.float32)
+            mean = m.mean(axis=0)
+            a = self.share
+            row_mean = m @ mean
+            norms = np.linalg.norm(m - a * mean, axis=1)
+            last = (chunks, mean, row_mean, np.where(norms == 0, 1.0, norms), float(mean @ mean))
+            self._last = last  # one swap: readers never mix two builds
+        return last[1], last[2], last[3], last[4]
 
     def best(self, chunks: Any, query: Any, starts: Any, *, centre: bool = True) -> tuple[Any, Any]:
         """Per project (chunk rows from ``starts``), its best plain and best centred similarity
-        (the plain one twice without ``centre``: one matrix-vector product).
+        with the unit ``query`` (the plain one twice without ``centre``).
 
-        The centred one orders the projects; the plain one stays their score: a request that
-        describes no project (a client's name, an address) has plain similarities alike for all,
-        and so gives no project a boost, where centred ones would spread that noise apart."""
+        The centred one orders the projects; the plain one keeps them (the summaries' floor)."""
         import numpy as np
 
-        plain = np.maximum.reduceat(scores(chunks, np.asarray(query, np.float32).reshape(-1)), starts)
-        if not centre:
+        q = np.asarray(query, np.float32).reshape(-1)
+        plain_rows = scores(chunks, q)
+        plain = np.maximum.reduceat(plain_rows, starts)
+        if not centre or not len(plain_rows):
             return plain, plain
-        sharp = np.maximum.reduceat(scores(*self(chunks, query)), starts)
-        return plain, sharp
+        mean, row_mean, norms, mean_sq = self._stats(chunks)
+        a = self.share
+        qm = float(q @ mean)
+        q_norm = max(float(np.sqrt(max(1.0 - 2 * a * qm + a * a * mean_sq, 0.0))), 1e-6)
+        sharp_rows = (plain_rows - a * qm - a * row_mean + a * a * mean_sq) / (norms * q_norm)
+        return plain, np.maximum.reduceat(sharp_rows.astype(np.float32), starts)
