@@ -288,10 +288,20 @@ def demo_typos(plan, seeds: tuple[int, ...] = (1, 2), per_seed: int = 12) -> lis
             if firm.unique(code, f"{c.client.name} {street}") and r.designs:
                 q = f"{misspell(c.client.name, rng)} {misspell(street, rng)} design"
                 out.append(Labelled("demo", "typo request", "documents", q, {d.current for d in r.designs}))
-        # A generator of its own: the one-slip requests above stay those of earlier runs.
-        two = random.Random(200 + seed)
+    return out
+
+
+def demo_two_typos(plan, seeds: tuple[int, ...] = (1, 2), per_seed: int = 12) -> list[Labelled]:
+    """Requests with two misspelt words (the client's name and the street or city), over the
+    projects :func:`demo_typos` draws for the same seeds."""
+    firm = _Firm(plan)
+    out: list[Labelled] = []
+    for seed in seeds:
+        codes = sorted(firm.records)
+        random.Random(100 + seed).shuffle(codes)
+        rng = random.Random(200 + seed)
         for code in codes[:per_seed]:
-            out += _two_typos(firm, code, two)
+            out += _two_typos(firm, code, rng)
     return out
 
 
