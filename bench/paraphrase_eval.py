@@ -12,7 +12,13 @@ anything search was built or tuned with (``held_out_phrasing``, its own seed). M
 recall@5 of ``search_projects`` per phrasing in lexical, vector and hybrid mode, and hybrid without
 the project summaries (:mod:`quicknav_mcp.search.project_about`).
 
-    .venv/bin/python bench/paraphrase_eval.py [--seeds 7 8 9] [--projects 40]
+    .venv/bin/python bench/paraphrase_eval.py [--seeds 7 8 9 10] [--tuned 7 8] [--projects 40]
+
+Figures are also given per firm group: ``tuned_firms`` (the seeds search's settings were chosen on,
+``--tuned``) and ``held_out_firms`` (the others). Each hybrid miss (MRR < 0.5) is put in a class by
+what its first result shares with the wanted projects: ``place`` (the same room and works, elsewhere
+or on another floor), ``room`` (the works right, another room), ``works`` (the room right, other
+works), ``both`` (neither).
 
 Needs the embedding model (sentence-transformers, offline); firms and their indexes are cached
 under the bench directory.
@@ -233,6 +239,18 @@ def metrics(ranked: list[str], wanted: set[str]) -> dict[str, float]:
     }
 
 
+def miss_class(top: str | None, wanted: set[str], parsed: dict[str, tuple[set[str], set[str], int | None]]) -> str:
+    """Why a miss missed: what its first result shares with the wanted projects' concepts."""
+    if top is None:
+        return "nothing found"
+    rooms = set.intersection(*(parsed[c][0] for c in wanted))
+    works = set.intersection(*(parsed[c][1] for c in wanted))
+    has_rooms, has_works = rooms <= parsed[top][0], works <= parsed[top][1]
+    if has_rooms and has_works:
+        return "place"
+    return "room" if has_works else "works" if has_rooms else "both"
+
+
 def prepared_app(projects: int, seed: int):
     """A content firm of ``seed``, indexed and embedded (cached between runs)."""
     from quicknav_mcp.app import App
@@ -253,6 +271,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--projects", type=int, default=40)
     ap.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9, 10])
+    ap.add_argument("--tuned", type=int, nargs="*", default=[7, 8], help="seeds search's settings were tuned on")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from quicknav_mcp.demo.plan import plan_firm
@@ -260,10 +279,14 @@ def main() -> None:
     t0 = time.perf_counter()
     modes = ("lexical", "vector", "hybrid", "hybrid_without_project_summaries")
     per: dict[str, dict[str, list[dict[str, float]]]] = {}
+    groups: dict[str, dict[str, list[dict[str, float]]]] = {}  # firm group -> phrasing -> hybrid rows
     misses: list[dict] = []
+    classes: dict[str, dict[str, int]] = {}
     for seed in args.seeds:
         app, _ = prepared_app(args.projects, seed)
         manifest = plan_firm(args.projects, seed).manifest
+        parsed = {r.code: concepts(r.title) for r in manifest.projects}
+        group = "tuned_firms" if seed in args.tuned else "held_out_firms"
         sets = {
             "phrasing": paraphrases(manifest, random.Random(seed)),
             "held_out_phrasing": paraphrases(manifest, random.Random(seed + 1000), held_out=True),
@@ -278,8 +301,16 @@ def main() -> None:
                     ranked = [p.project_number for p in res.projects]
                     m = metrics(ranked, wanted)
                     per.setdefault(name, {}).setdefault(mode, []).append(m)
-                    if mode == "hybrid" and m["mrr"] < 0.5:
-                        misses.append({"seed": seed, "query": query, "wanted": sorted(wanted), "top": ranked[:3]})
+                    if mode != "hybrid":
+                        continue
+                    groups.setdefault(group, {}).setdefault(name, []).append(m)
+                    if m["mrr"] < 0.5:
+                        why = miss_class(ranked[0] if ranked else None, wanted, parsed)
+                        counts = classes.setdefault(name, {})
+                        counts[why] = counts.get(why, 0) + 1
+                        misses.append(
+                            {"seed": seed, "query": query, "why": why, "wanted": sorted(wanted), "top": ranked[:3]}
+                        )
             app.search.project_search.about = about
         app.close()
 
@@ -293,6 +324,11 @@ def main() -> None:
             name: {mode: {k: mean(rows, k) for k in ("mrr", "ndcg10", "recall5")} for mode, rows in by_mode.items()}
             for name, by_mode in per.items()
         },
+        "hybrid_by_firm_group": {
+            g: {name: {k: mean(rows, k) for k in ("mrr", "ndcg10", "recall5")} for name, rows in by.items()}
+            for g, by in groups.items()
+        },
+        "hybrid_miss_classes": classes,
         "misses": misses[:20],
         "seconds": round(time.perf_counter() - t0, 1),
     }

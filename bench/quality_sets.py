@@ -291,6 +291,40 @@ def demo_typos(plan, seeds: tuple[int, ...] = (1, 2), per_seed: int = 12) -> lis
     return out
 
 
+def demo_two_typos(plan, seeds: tuple[int, ...] = (1, 2), per_seed: int = 12) -> list[Labelled]:
+    """Requests with two misspelt words (the client's name and the street or city), over the
+    projects :func:`demo_typos` draws for the same seeds."""
+    firm = _Firm(plan)
+    out: list[Labelled] = []
+    for seed in seeds:
+        codes = sorted(firm.records)
+        random.Random(100 + seed).shuffle(codes)
+        rng = random.Random(200 + seed)
+        for code in codes[:per_seed]:
+            out += _two_typos(firm, code, rng)
+    return out
+
+
+def _two_typos(firm: _Firm, code: str, rng: random.Random) -> list[Labelled]:
+    """Requests with a slip in the client's name AND in the street or city (each word corrected on its
+    own), for the project and for its current Sales & PO report; only where both words changed and
+    client and place name this project alone."""
+    c = firm.plan.contexts[code]
+    r = firm.records[code]
+    out: list[Labelled] = []
+    street = " ".join(w for w in c.site_short.split() if not w.isdigit())
+    for place in (street, c.city):
+        client, where = misspell(c.client.name, rng), misspell(place, rng)
+        if client == c.client.name or where == place or not firm.unique(code, f"{c.client.name} {place}"):
+            continue
+        if rng.random() < 0.5:
+            out.append(Labelled("demo", "two typos", "projects", f"{client} {where}".lower(), {code}))
+        elif r.sales_po_current:
+            q = rng.choice(("{c} {w} sales po report", "sales & po report for {c} at {w}", "{c} job in {w}: sales po"))
+            out.append(Labelled("demo", "two typos", "documents", q.format(c=client, w=where), {r.sales_po_current}))
+    return out
+
+
 PARAPHRASE = {
     "installation": "fit-out",
     "install": "fit-out",

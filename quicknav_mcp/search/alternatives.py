@@ -42,6 +42,11 @@ _ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "sim": ("simulation",),
     "inst": ("installation", "install"),
     "soc": ("security operations centre",),
+    # Streets: requests and folder names shorten them, site addresses in documents' text do not.
+    "st": ("street",),
+    "rd": ("road",),
+    "tce": ("terrace",),
+    "ave": ("avenue",),
 }
 """Short form -> long forms, as the firm writes them. Read both ways (see :data:`_LONG`)."""
 

@@ -39,9 +39,10 @@ from typing import Any
 
 from ..store import Store
 from .alternatives import spelled_out
+from .centred import CentredChunks
 from .query import ParsedQuery
 from .text import STOPWORDS, tokens
-from .vectors import matrix_dtype, scores
+from .vectors import matrix_dtype
 from .versions import Versions
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,7 @@ class ProjectAbout:
         self._idle = threading.Event()  # set while no build runs
         self._idle.set()
         self._vectors: dict[tuple[str, str], Any] = {}  # (model, chunk text) -> vector, kept across builds
+        self._centred = CentredChunks()  # what all summaries share taken out (centred.py)
 
     # ------------------------------------------------------------------ building
     def current(self, key: object = None) -> About | None:
@@ -309,8 +311,11 @@ class ProjectAbout:
         return (m / np.where(norms == 0, 1.0, norms)).astype(matrix_dtype())  # float16 where that is fast
 
     # ------------------------------------------------------------------ searching
-    def hits(self, pq: ParsedQuery, query_vector: Any = None, model: str = "", k: int = 50) -> list[tuple[int, float]]:
-        """``(project id, score)`` of the ``k`` projects the request describes best (best first)."""
+    def hits(
+        self, pq: ParsedQuery, query_vector: Any = None, model: str = "", k: int = 50, *, sharp: bool = True
+    ) -> list[tuple[int, float]]:
+        """``(project id, score)`` of the ``k`` projects the request describes best (best first);
+        ``sharp``: scored by the centred similarity (see centred.py), else by the plain one."""
         import numpy as np
 
         if pq.codes:  # a request naming a project's code is about that project
@@ -325,15 +330,18 @@ class ProjectAbout:
             score += LEXICAL_SHARE * lexical
         chunks = self.vectors(about, model) if query_vector is not None else None
         floor = 1e-6  # words alone: any match
+        plain = score
         if chunks is not None:
-            score += np.maximum.reduceat(scores(chunks, np.asarray(query_vector).reshape(-1)), about.starts)
+            # Scored by the centred similarity, kept by the plain one (see centred.py).
+            best, centred = self._centred.best(chunks, query_vector, about.starts, centre=sharp)
+            plain, score = score + best, score + centred
             floor = MIN_SCORE
-        if not score.any():
+        if not plain.any():
             return []
         m = min(k, n)
         top = np.argpartition(-score, m - 1)[:m] if m < n else np.arange(n)
         top = top[np.argsort(-score[top], kind="stable")]
-        return [(about.ids[i], float(score[i])) for i in top if score[i] >= floor]
+        return [(about.ids[i], float(score[i])) for i in top if plain[i] >= floor and score[i] > 0]
 
     def _lexical(self, about: About, pq: ParsedQuery, n: int) -> Any:
         """Summed TF-IDF weights of the request's words (each word by its best form), over the best."""

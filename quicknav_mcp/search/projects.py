@@ -248,7 +248,10 @@ class ProjectSearch:
         # What each project is about, from its documents (project_about.py): a list, and a boost below.
         # Navigation asks it only when names found nothing: a name match must keep offering its choices.
         consult = self.about is not None and not (light and found_by_name)
-        about = self.about.hits(pq, qv, self.semantic.embedder.name) if consult else []
+        # Centred similarities sharpen a description's match; a request whose words all matched names
+        # is no description, and sharpened noise would reorder its projects (centred.py).
+        sharp = mode == "hybrid" and not strong
+        about = self.about.hits(pq, qv, self.semantic.embedder.name, sharp=sharp) if consult else []
         lists.append(("about", ABOUT_WEIGHT, [i for i, _ in about]))
         fused, sources = rrf(lists)
         allowed = self.allowed(flt, by_id)
