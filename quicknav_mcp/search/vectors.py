@@ -29,11 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..repo.vectors import TABLES, table_exists
 from ..store import Store
-from .vector_index import EXACT_BELOW, Shortlist, product
 from .versions import Versions
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from .vector_index import Shortlist
+
+# vector_index imports numpy: loaded on first use, so listing the tools imports no numerical library.
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,8 @@ def matrix_dtype() -> str:
 
 def scores(matrix: Any, q: Any) -> Any:
     """Cosine similarities (float32 numpy) of every row of ``matrix`` with the unit vector ``q``."""
+    from .vector_index import product
+
     return product(matrix, q)
 
 
@@ -228,6 +233,8 @@ class MatrixIndex:
             self._ids_array = self._sorted = self._sorted_rows = self._matrix = index = None
         self._view = (self._matrix, self._ids_array, index)
         self._seq, self._model, self._generation = seq, model, generation
+        from .vector_index import EXACT_BELOW
+
         if self._matrix is not None and len(self._matrix) >= EXACT_BELOW and (index is None or index.stale):
             self._start_indexing(None if index is not None else basis)
 
@@ -248,6 +255,8 @@ class MatrixIndex:
     def _index(self, basis: Any = None) -> None:
         """Build the index of the held matrix and swap it in; when the matrix changed meanwhile,
         again for the new one (on the directions just found)."""
+        from .vector_index import EXACT_BELOW, Shortlist
+
         while True:
             with self._lock:
                 matrix, ids, held = self._view

@@ -12,7 +12,7 @@ from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.demo import generate_firm
 from quicknav_mcp.repo import vectors as vector_tables
-from quicknav_mcp.search import vector_index, vectors
+from quicknav_mcp.search import vector_index
 from quicknav_mcp.search.vectors import MatrixIndex
 
 MODEL = "test-model"
@@ -33,7 +33,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         app.close()
         pytest.skip("sqlite-vec not available")
     # A small firm, so a small index: the same code paths as 116k documents with 96 directions.
-    monkeypatch.setattr(vectors, "EXACT_BELOW", 40)
+    monkeypatch.setattr(vector_index, "EXACT_BELOW", 40)
     monkeypatch.setattr(vector_index, "DIRECTIONS", 8)
     monkeypatch.setattr(vector_index, "SHORTLIST", 30)
     monkeypatch.setattr(vector_index, "SHORTLIST_PER_K", 3)
@@ -97,7 +97,7 @@ def test_small_matrices_and_the_switch_stay_exact(app: App, monkeypatch: pytest.
     rows = unit(np.random.default_rng(1).standard_normal((30, DIM)))
     index.replace(list(range(1, 31)), rows, MODEL)
     assert not index.index_now()  # 30 rows: below EXACT_BELOW, one product is cheaper
-    monkeypatch.setattr(vectors, "EXACT_BELOW", 10)
+    monkeypatch.setattr(vector_index, "EXACT_BELOW", 10)
     index.replace(list(range(1, 31)), rows, MODEL)
     assert index.index_now()
     index.approximate = False
