@@ -39,6 +39,7 @@ BACKGROUND_TOKENS = 512
 # ~10x their share of a core, so a query encodes at nearly full speed while both cores embed.
 BACKGROUND_NICE = 10
 BACKGROUND_WORKERS_MAX = 4  # threads of the background pool at most (one torch thread each)
+POOL_START_TIMEOUT_S = 60.0  # a pool thread that cannot set up within this fails the call, not hangs it
 
 
 def open_model(path: Path, max_seq_length: int) -> Any:
@@ -227,6 +228,10 @@ class Embedder:
             return "loading (searches use words only until it is ready)"
         return "not loaded yet (loads on first use)"
 
+    def close(self) -> None:
+        """Stop the background pool's threads (queries may still encode on the caller's thread)."""
+        self.background.close()
+
     def load_in_background(self, *, delay: float = 0.0) -> None:
         """Start loading the model on a daemon thread after ``delay`` s (once; a no-op when
         loaded, loading, disabled or failed). The delay keeps the import of torch, which holds
@@ -406,9 +411,11 @@ class _BackgroundPool:
     def __init__(self, size: int) -> None:
         self.size = max(1, size)
         self.native_ids: list[int] = []  # the pool's threads as the OS knows them
-        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._started = False
+        self._closed = False
+        self._threads: list[threading.Thread] = []
 
     def map(self, fn: Callable[[Any], None], items: Iterable[Any]) -> None:
         """``fn(item)`` for every item, on the pool's threads (each takes the next item when
@@ -416,6 +423,8 @@ class _BackgroundPool:
         items = list(items)
         if not items:
             return
+        if self._closed:
+            raise RuntimeError("the embedding model is closed")
         self._start()
         pending = iter(items)
         take = threading.Lock()
@@ -425,6 +434,8 @@ class _BackgroundPool:
         def drain() -> None:
             try:
                 while not errors:
+                    if self._closed:  # the process is shutting down: no further model call
+                        raise RuntimeError("the embedding model is closed")
                     with take:
                         item = next(pending, _END)
                     if item is _END:
@@ -436,8 +447,11 @@ class _BackgroundPool:
                 finished.release()
 
         runners = min(self.size, len(items))
-        for _ in range(runners):
-            self._jobs.put(drain)
+        with self._lock:  # queued before close()'s stop marks (and then run), or not at all
+            if self._closed:
+                raise RuntimeError("the embedding model is closed")
+            for _ in range(runners):
+                self._jobs.put(drain)
         for _ in range(runners):
             finished.acquire()
         if errors:
@@ -447,21 +461,42 @@ class _BackgroundPool:
         with self._lock:
             if self._started:
                 return
-            ready = threading.Barrier(self.size + 1)
+            ready = threading.Barrier(self.size + 1, timeout=POOL_START_TIMEOUT_S)
             for n in range(self.size):
-                threading.Thread(target=self._serve, args=(ready,), name=f"quicknav-embed-{n}", daemon=True).start()
-            ready.wait()  # set up (threads, niceness) before the first call
+                thread = threading.Thread(target=self._serve, args=(ready,), name=f"quicknav-embed-{n}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+            try:
+                ready.wait()  # set up (threads, niceness) before the first call
+            except threading.BrokenBarrierError:
+                raise RuntimeError("the embedding threads did not start") from None
             self._started = True
 
-    def _serve(self, ready: threading.Barrier) -> None:
-        import torch
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the threads once their current model call returns (torch must not be running on a
+        thread the interpreter tears down at exit: that aborts the process)."""
+        with self._lock:
+            self._closed = True
+            threads, self._threads = self._threads, []
+        for _ in threads:
+            self._jobs.put(None)
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
-        torch.get_num_threads()  # a thread's first torch call copies the process's count; then its own:
-        torch.set_num_threads(1)
-        tid = threading.get_native_id()
-        with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: run un-niced
-            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICE))
-        self.native_ids.append(tid)
+    def _serve(self, ready: threading.Barrier) -> None:
+        try:
+            import torch
+
+            torch.get_num_threads()  # a thread's first torch call copies the process's count; then its own:
+            torch.set_num_threads(1)
+            tid = threading.get_native_id()
+            with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: run un-niced
+                os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICE))
+            self.native_ids.append(tid)
+        except BaseException:
+            ready.abort()  # the caller's wait fails at once instead of hanging with the pool's lock held
+            raise
         ready.wait()
-        while True:
-            self._jobs.get()()
+        while (job := self._jobs.get()) is not None:
+            job()

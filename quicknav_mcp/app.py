@@ -47,11 +47,12 @@ class App:
     onedrive_poller: OneDrivePoller | None = None
 
     @classmethod
-    def open(cls, config: Config | None = None, *, readonly: bool = False) -> App:
+    def open(cls, config: Config | None = None, *, readonly: bool = False, warm: bool = True) -> App:
         """Open the store (migrating it) and build the services.
 
         ``readonly``: every connection is read-only (a dashboard beside a running server): nothing is
-        migrated, folded or tracked, and the write lock is never taken."""
+        migrated, folded or tracked, and the write lock is never taken. ``warm``: start building search's
+        in-memory tables at once (a server); a one-shot command that may not search passes False."""
         config = config or load_config()
         store = Store(config.db_path, readonly=readonly)
         projects = ProjectService(store)
@@ -62,6 +63,7 @@ class App:
             embedder=_embedder(config),
             popularity=Popularity(store),
             extract_limits=config.extract_limits,
+            warm=warm,
         )
         analytics_settings = AnalyticsSettings(
             retention_days=config.analytics_retention_days, tracking=config.analytics_tracking
@@ -175,6 +177,9 @@ class App:
             if "usage" in self.__dict__:
                 self.usage.close()  # the live usage state recommendations and predictions share
             self.search.close()  # stops the background extraction/embedding worker, if started
+            closer = getattr(self.search.embedder, "close", None)
+            if closer is not None:  # no model call may still run on its threads when the process exits
+                closer()
         finally:
             try:
                 self.analytics.close()  # flushes tracked events and stops its threads

@@ -208,6 +208,7 @@ def _split_sql(script: str) -> Iterator[str]:
 
 
 _SCAN_CHUNK = 4096  # rows per fetch of a whole-table read
+_CLOSE_WAIT_S = 5.0  # how long close() waits for whole-table readers to notice it
 
 
 class Store:
@@ -225,6 +226,9 @@ class Store:
         self._lock = threading.RLock()
         self._local_commits = 0
         self._closed = False
+        self._closing = False  # set first by close(): whole-table reads stop at their next chunk
+        self._readers = 0  # whole-table reads under way (scan_reader)
+        self._readers_done = threading.Condition()
         try:
             self._conn.execute("SELECT vec_version()")
             self._vec = True
@@ -274,12 +278,24 @@ class Store:
         def read(sql: str, params: Any = ()) -> Iterator[Any]:
             cursor = own.execute(sql, params)
             while rows := cursor.fetchmany(_SCAN_CHUNK):
+                if self._closing:  # a background build must not outlive the store (nor pin the WAL)
+                    raise StoreError(f"{self.path} is closing")
                 yield from rows
 
+        with self._readers_done:
+            self._readers += 1
         try:
             yield read
         finally:
             conn.close()
+            with self._readers_done:
+                self._readers -= 1
+                self._readers_done.notify_all()
+
+    @property
+    def closing(self) -> bool:
+        """Whether :meth:`close` has begun (background work then stops quietly)."""
+        return self._closing
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -331,6 +347,9 @@ class Store:
         ``-wal``) and keeps the log from growing across runs. It is best effort: a reader in
         another process makes it partial, which is harmless, and it never waits long for one.
         """
+        self._closing = True
+        with self._readers_done:  # background builds reading whole tables stop at their next chunk
+            self._readers_done.wait_for(lambda: self._readers == 0, timeout=_CLOSE_WAIT_S)
         with self._lock:
             if self._closed:
                 return

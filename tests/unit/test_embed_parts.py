@@ -109,3 +109,31 @@ def test_background_pool_runs_every_call_on_its_niced_threads() -> None:
         pool.map(fail, range(6))
     pool.map(call, [99])  # the pool keeps serving after an error
     assert 99 in ran
+
+
+def test_the_background_pool_stops_its_threads_on_close() -> None:
+    """No model call may run on a pool thread when the process exits (torch aborts it): close stops them,
+    and a call after close is refused with a message rather than queued forever."""
+    pytest.importorskip("torch")
+    from quicknav_mcp.indexers.embed_model import _BackgroundPool
+
+    pool = _BackgroundPool(2)
+    done: list[int] = []
+    pool.map(done.append, range(10))
+    assert sorted(done) == list(range(10))
+    threads = list(pool._threads)
+    assert threads and all(t.is_alive() for t in threads)
+    pool.close()
+    assert not any(t.is_alive() for t in threads)
+    with pytest.raises(RuntimeError, match="closed"):
+        pool.map(done.append, [1])
+
+
+def test_closing_the_app_closes_the_embedding_pool(tmp_path: Path) -> None:
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+
+    app = App.open(load_config(db=tmp_path / "q.db", env={}), warm=False)
+    app.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        app.search.embedder.background.map(print, [1])
