@@ -222,7 +222,7 @@ def _is_input_error(message: str) -> bool:
 def cmd_index(args: argparse.Namespace) -> int:
     from .app import App
 
-    with App.open(_config(args)) as app:
+    with App.open(_config(args), warm=False) as app:
         bar = ProgressBar()
         reports, content = app.indexing.refresh(
             progress=bar,
@@ -312,7 +312,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
             print(json.dumps(line), flush=True)
 
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop ends it like Ctrl+C
-    with App.open(config) as app:
+    with App.open(config, warm=False) as app:
         supervisor = app.start_watching(on_changes=show)
         try:
             while supervisor.is_alive():
@@ -340,14 +340,14 @@ def cmd_token(args: argparse.Namespace) -> int:
 def cmd_project(args: argparse.Namespace) -> int:
     from .app import App
 
-    with App.open(_existing(_config(args))) as app:
+    with App.open(_existing(_config(args)), warm=False) as app:
         return _print_result(app.navigation.navigate(" ".join(args.query)), args.json)
 
 
 def cmd_doc(args: argparse.Namespace) -> int:
     from .app import App
 
-    with App.open(_existing(_config(args))) as app:
+    with App.open(_existing(_config(args)), warm=False) as app:
         result = app.documents.find(
             args.code, args.doc_type, args.mode or "auto", args.room, args.change_order, args.include_archive
         )
@@ -357,7 +357,7 @@ def cmd_doc(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from .app import App
 
-    with App.open(_existing(_config(args))) as app:
+    with App.open(_existing(_config(args)), warm=False) as app:
         print(app.indexing.status().model_dump_json(indent=2))
     return EXIT_OK
 
@@ -386,7 +386,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_analytics(args: argparse.Namespace) -> int:
     from .app import App
 
-    with App.open(_config(args)) as app:
+    with App.open(_config(args), warm=False) as app:
         if args.analytics_command == "rebuild":
             app.analytics.wait_for_rollups(timeout=60)
             out = app.analytics.rebuild()
@@ -404,7 +404,7 @@ def cmd_analytics(args: argparse.Namespace) -> int:
 def cmd_import_legacy(args: argparse.Namespace) -> int:
     from .app import App
 
-    with App.open(_config(args)) as app:
+    with App.open(_config(args), warm=False) as app:
         result = app.analytics.import_legacy(args.path)
     if args.json:
         print(result.model_dump_json(indent=2))

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 MAX_TOKENS = 12_000_000  # indexed tokens (all rows, all columns) up to which a copy is kept (~100 MB peak)
 MAX_PREFIX_TERMS = 3_000  # terms a prefix may stand for (FTS5 answers a wider prefix)
 MIN_REBUILD_GAP_S = 10.0  # seconds between builds (a scan moves the counters constantly)
+REBUILD_GAP_FACTOR = 20  # ... and at least this many times the last build's duration (text extraction
+# moves the counters for hours: a build of seconds every 10 s would take a core from the searches)
 K1, B = 1.2, 0.75  # FTS5's bm25() constants
 _PLAIN = re.compile(r"^[a-z0-9]+$")  # a term the tokenizer keeps whole (ASCII letters and digits)
 _KEY = ("documents", "content", "projects")
@@ -162,6 +164,7 @@ class DocPostings:
         self._flag = threading.Lock()
         self._building = False
         self._built_at = -1e9
+        self._build_seconds = 0.0  # how long the last build took (spaces the next one)
         self._done = threading.Event()  # set whenever no build is running
         self._done.set()
         self.disabled = False  # the index is too large to copy (see MAX_TOKENS)
@@ -184,20 +187,22 @@ class DocPostings:
         with self._flag:
             if self._building or (self._index is not None and self._index.key == key):
                 return
-            if time.monotonic() - self._built_at < MIN_REBUILD_GAP_S:
+            if time.monotonic() - self._built_at < max(MIN_REBUILD_GAP_S, REBUILD_GAP_FACTOR * self._build_seconds):
                 return
             self._building = True
             self._done.clear()
 
         def run() -> None:
+            began = time.monotonic()
             try:
                 index = self._build(key)
                 if index is not None:
                     self._index = index
             except Exception as exc:  # FTS5 keeps answering
-                log.warning("in-memory document postings not built: %s", exc)
+                (log.debug if self.store.closing else log.warning)("in-memory document postings not built: %s", exc)
             finally:
                 self._built_at = time.monotonic()
+                self._build_seconds = self._built_at - began
                 with self._flag:
                     self._building = False
                 self._done.set()

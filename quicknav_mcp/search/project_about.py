@@ -59,6 +59,7 @@ MIN_SCORE = 0.3
 QUICK_PROJECTS = 600  # up to this many projects a change is rebuilt at once; above, every REBUILD_SECONDS
 SYNC_TEXTS = 200  # up to this many texts to embed are embedded in the search; more, on a thread
 REBUILD_SECONDS = 120.0  # a large firm's summaries are rebuilt at most this often
+SMALL_WAIT_S = 5.0  # a small firm's search waits this long at most for the build it started
 MAX_NGRAM = 8
 # Words of document kinds and revisions: they say what a file is, not what the project is about.
 _KIND_TEXT = """rev revision revisions report sales po swms swm proposal change co variation draft asbuilt built
@@ -174,20 +175,25 @@ class ProjectAbout:
         self._centred = CentredChunks()  # what all summaries share taken out (centred.py)
 
     # ------------------------------------------------------------------ building
-    def current(self, key: object = None) -> About | None:
+    def current(self, key: object = None, *, wait: bool = True) -> About | None:
         """The latest build (None before the first); starts a new one on a thread when its inputs changed
-        (``key``: the counters, if the caller has read them)."""
+        (``key``: the counters, if the caller has read them) and, on a small firm, waits for it (``wait``)."""
         key = key if key is not None else self.versions.get("documents", "content", "projects")
         if key == self._key:
             return self._about
         about = self._about
         size = len(about.ids) if about is not None else self.store.query_one("SELECT count(*) FROM projects")[0]
-        self._in_background(lambda: self._swap(self.build(), key), 0.0 if size <= QUICK_PROJECTS else REBUILD_SECONDS)
+        small = size <= QUICK_PROJECTS
+        self._in_background(lambda: self._swap(self.build(), key), 0.0 if small else REBUILD_SECONDS)
+        # A small firm's build takes what an inline one took: answer from it, so an answer does not depend
+        # on a thread's timing (a large firm, or a build that stalls, answers with the last one).
+        if wait and small and self._idle.wait(SMALL_WAIT_S) and self._key == key:
+            return self._about
         return about
 
     def start(self, key: object = None) -> None:
         """Build the summaries now, on a thread, unless they are current (the server's start-up)."""
-        self.current(key)
+        self.current(key, wait=False)
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Wait until a build of the current documents, text and projects serves (starting one, however
@@ -199,7 +205,7 @@ class ProjectAbout:
                 return False
             if self._idle.is_set():
                 self._built_at = -1e9  # waited for: not held back by the rebuild interval
-                self.current()
+                self.current(wait=False)
             self._idle.wait(min(left, 1.0))
         return True
 
@@ -219,7 +225,7 @@ class ProjectAbout:
             try:
                 work()
             except Exception as exc:  # the last build keeps serving
-                log.warning("project summaries not rebuilt: %s", exc)
+                (log.debug if self.store.closing else log.warning)("project summaries not rebuilt: %s", exc)
             finally:
                 with self._flag:
                     self._building = False
@@ -287,19 +293,20 @@ class ProjectAbout:
         if held is not None:
             return held
         if sum((model, t) not in self._vectors for t in about.texts) <= SYNC_TEXTS:
-            about.chunks[model] = self._embed(model, about.texts)
+            # Inside the search: a query's encoding, not a background call queued behind the worker's batch.
+            about.chunks[model] = self._embed(model, about.texts, background=False)
             return about.chunks[model]
         self._in_background(lambda: about.chunks.__setitem__(model, self._embed(model, about.texts)), 0.0)
         return None
 
-    def _embed(self, model: str, texts: list[str]) -> Any:
+    def _embed(self, model: str, texts: list[str], *, background: bool = True) -> Any:
         import numpy as np
 
         todo = sorted({t for t in texts if (model, t) not in self._vectors})
         for i in range(0, len(todo), 256):
             batch = todo[i : i + 256]
             # Background calls: short ones that let a waiting query's encoding go first.
-            vecs = np.asarray(self.embedder.encode(batch, background=True), np.float32)
+            vecs = np.asarray(self.embedder.encode(batch, background=background), np.float32)
             self._vectors.update(((model, t), v) for t, v in zip(batch, vecs, strict=True))
         if not texts:
             return None

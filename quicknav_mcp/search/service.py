@@ -66,11 +66,13 @@ class SearchService:
         embedder: QueryEncoder | None = None,
         popularity: PopularitySource | None = None,
         extract_limits: ExtractLimits | None = None,
+        warm: bool = True,
     ) -> None:
         """``embedder``: the embedding model (``indexers.embed.Embedder``, which loads lazily);
         without one, semantic retrieval is off. ``popularity``: usage figures (analytics'
         ``Popularity``); without them nothing is boosted for use and no queries are suggested.
-        ``extract_limits``: the configured extraction caps (None: the extractor's defaults)."""
+        ``extract_limits``: the configured extraction caps (None: the extractor's defaults).
+        ``warm``: start the in-memory tables' builds now (else the first search starts them)."""
         self.store = store
         self.projects = projects
         embedder = embedder if embedder is not None else NoEncoder()
@@ -100,14 +102,16 @@ class SearchService:
         self.document_search = DocumentSearch(
             store, projects, self.vocab, current=self.current, table=self.candidates, **pieces
         )
-        self.candidates.start()  # built on a thread: a large firm's searches use SQL meanwhile
+        if warm:
+            self.candidates.start()  # built on a thread: a large firm's searches use SQL meanwhile
         self.learned = self.document_search.learned = LearnedRanker(self.popularity)  # its model: App wires one
         self.project_search = ProjectSearch(store, projects, self.vocab, **pieces)
         self.project_search.meaning = ProjectMeaning(store, self.doc_vectors, self.versions)
         self.project_search.table = self.candidates
         self.project_search.about = ProjectAbout(store, embedder, self.versions)
         self.project_search.names = self.names
-        self.project_search.start()  # summaries and postings, in the background
+        if warm:
+            self.project_search.start()  # summaries and postings, in the background
         self.upkeep = Upkeep(store, embedder, extract_limits)
         self.segments = SegmentMerger(store, self.versions)
         self.typeahead = Typeahead(store, projects, self.vocab, self.popularity, names=self.names)  # per keystroke

@@ -60,7 +60,7 @@ class ProjectService:
         self._haystacks: list[str] = []
         self._vocab: list[str] = []
         self._postings: dict[str, list[int]] = {}
-        self._grams = Trigrams([])
+        self._lookup: tuple[list[str], Trigrams] = ([], Trigrams([]))  # haystacks and their trigrams
 
     # ---- cache -------------------------------------------------------------------------
     def _refresh(self) -> list[ProjectRow]:
@@ -83,9 +83,10 @@ class ProjectService:
             self._by_code = by_code
             # One searchable string per project: folder name plus every client name, pre-normalised
             # so rapidfuzz does not redo it on each query.
-            self._haystacks = [
+            haystacks = [
                 utils.default_process(" ".join((rec.name, rec.client or "", *rec.client_names))) for rec in records
             ]
+            self._haystacks = haystacks
             # Word vocabulary with postings: typo tolerance compares the query's words with this
             # short list instead of every folder name.
             postings: dict[str, set[int]] = {}
@@ -95,7 +96,7 @@ class ProjectService:
                         postings.setdefault(word, set()).add(i)
             self._postings = {w: sorted(ids) for w, ids in postings.items()}
             self._vocab = list(self._postings)
-            self._grams = Trigrams(self._haystacks)
+            self._lookup = (haystacks, Trigrams(haystacks))  # one swap: a search never pairs old with new
             self._generation = generation
             return records
 
@@ -130,9 +131,9 @@ class ProjectService:
         whole = needle[0].isdigit() or needle[-1].isdigit()
         numeric = [t for t in tokens if t[0].isdigit() or t[-1].isdigit()]
         scores: dict[int, tuple[float, str]] = {}
-        haystacks, grams = self._haystacks, self._grams
-        # Only the strings sharing the text's trigrams can match (all of them while a refresh swaps both).
-        for i in grams.candidates(needle, tokens) if grams.size == len(haystacks) else range(len(haystacks)):
+        haystacks, grams = self._lookup
+        # Only the strings sharing the text's trigrams can match.
+        for i in grams.candidates(needle, tokens):
             hay = haystacks[i]
             pos = (find_literal(hay, needle) if whole else hay.find(needle)) if needle in hay else -1
             if pos >= 0:

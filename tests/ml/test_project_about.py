@@ -78,9 +78,9 @@ def test_projects_are_found_by_their_summary(firm_copy: tuple[Path, Path]) -> No
     db, root = firm_copy
     with App.open(load_config(db=db, roots=[root], env={})) as app:
         about = ProjectAbout(app.store, _Encoder(), app.search.versions)
-        assert about.current() is None  # built on a thread, never inside a search
+        assert about.current(wait=False) is None  # built on a thread...
         assert about.wait_ready(60)
-        built = about.current()
+        built = about.current()  # ...which a small firm's search waits for
         assert built is not None and len(built.ids) == app.store.query_one("SELECT count(*) FROM projects")[0]
         # Every project has a description and at least one chunk to embed.
         assert all(built.descriptions) and len(built.texts) >= len(built.ids)
