@@ -291,17 +291,12 @@ class DocPostings:
         with every word (BM25 order), then, when fewer than a quarter of ``limit``, those with any. None
         when the copy cannot answer alike (not built or stale, quoted phrases, a word the tokenizer
         could split, a very wide prefix): ask FTS5."""
-        if phrases:
+        found = self._lists(groups, phrases)
+        if found is None:
             return None
-        index = self.current()
-        if index is None:
-            return None
-        parts = _phrases(groups)
-        if not parts:
+        index, lists = found
+        if not lists:
             return [], 0
-        lists = [[index.postings(tok) for tok in part] for part in parts]
-        if any(p is None for part in lists for p in part):
-            return None
         budget = self.fulltext.rank_budget
         every = self.fulltext.matches_at_most(groups, [], every_word=True)
         ids = self._ranked(index, lists, limit, every_word=True, budget=budget if every > budget else None)
@@ -318,16 +313,23 @@ class DocPostings:
     ) -> list[int] | None:
         """``FullText.ranked`` of ``match_expression(groups, phrases, mode="and" / "or")`` without a row
         budget (``FullText.projects``), from memory; None when the copy cannot answer alike."""
+        found = self._lists(groups, phrases)
+        if found is None:
+            return None
+        index, lists = found
+        return self._ranked(index, lists, limit, every_word=every_word, budget=None)
+
+    def _lists(self, groups: list[list[str]], phrases: list[list[str]]) -> tuple[_Index, list[list[Any]]] | None:
+        """The current copy and each group's postings per token; None when the copy cannot answer alike."""
         if phrases:
             return None
         index = self.current()
         if index is None:
             return None
-        parts = _phrases(groups)
-        lists = [[index.postings(tok) for tok in part] for part in parts]
+        lists = [[index.postings(tok) for tok in part] for part in _phrases(groups)]
         if any(p is None for part in lists for p in part):
             return None
-        return self._ranked(index, lists, limit, every_word=every_word, budget=None)
+        return index, lists
 
     @staticmethod
     def _ranked(
