@@ -84,7 +84,12 @@ class Upkeep:
 
         report: dict[str, Any] = {}
         if extract and embed:  # identity vectors need no text: every document findable by meaning first
-            first = EmbedWorker(self.store, self.embedder).run(max_docs=max_docs, cancel=cancel, identity_only=True)
+            first = EmbedWorker(self.store, self.embedder).run(
+                max_docs=max_docs,
+                cancel=cancel,
+                identity_only=True,
+                progress=(lambda d, t: progress("identity", d, t)) if progress else None,
+            )
             if first.identity and max_docs is not None and first.identity + first.skipped_unchanged >= max_docs:
                 report["embed"] = {
                     "documents": first.documents,

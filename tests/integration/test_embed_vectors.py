@@ -230,8 +230,10 @@ def test_background_slices_give_every_document_its_identity_before_extracting(ap
     docs = app.store.query_one("SELECT count(*) FROM documents")[0]
     with app.store.transaction() as conn:  # as after a first scan: nothing extracted, nothing embedded
         conn.execute("DELETE FROM document_content")
-    report = app.search.index_content(max_docs=docs // 2)
+    steps: list[tuple[str, int, int]] = []
+    report = app.search.index_content(max_docs=docs // 2, progress=lambda *step: steps.append(step))
     assert "extract" not in report and report["embed"]["documents"] == docs // 2
+    assert steps and {what for what, _, _ in steps} == {"identity"}  # the identity pass says how far it is
     assert len(_state(app, "embedding_state")) == docs // 2
     assert app.store.query_one("SELECT count(*) FROM document_content")[0] == 0  # extraction waits
     app.search.index_content(max_docs=docs)  # the rest of the identities, then text and content
