@@ -37,12 +37,19 @@ def decode(blob: bytes) -> Tree:
 
 
 def load(store: Any, root_id: int) -> dict[int, Tree]:
-    """The recorded trees of the root's projects, by project id."""
+    """The recorded trees of the root's projects, by project id (a record that cannot be read is left
+    out: that project's folders are all listed again)."""
     rows = store.query(
         "SELECT f.project_id, f.folders FROM scan_folders f JOIN projects p ON p.id = f.project_id WHERE p.root_id = ?",
         (root_id,),
     )
-    return {pid: decode(blob) for pid, blob in rows}
+    out: dict[int, Tree] = {}
+    for pid, blob in rows:
+        try:
+            out[pid] = decode(blob)
+        except (zlib.error, ValueError, TypeError):
+            continue
+    return out
 
 
 def children(tree: Tree) -> dict[str, list[str]]:

@@ -85,6 +85,17 @@ def test_an_unchanged_tree_is_not_listed(firm: Path, store: Store, listed: list[
     assert listed == []
 
 
+def test_a_damaged_folder_record_lists_that_project_again(firm: Path, store: Store, listed: list[str]) -> None:
+    scan_root(store, firm)
+    with store.transaction() as conn:
+        pid = conn.execute("SELECT id FROM projects WHERE code = '21614'").fetchone()[0]
+        conn.execute("UPDATE scan_folders SET folders = x'00ff' WHERE project_id = ?", (pid,))
+    listed.clear()
+    report = scan_root(store, firm, quick=True)
+    assert _counts(report) == (4, 0, 0, 0, 0, 4)
+    assert listed and all("21614" in path for path in listed)  # only the project whose record is unreadable
+
+
 def test_name_changes_are_seen_and_only_changed_folders_listed(firm: Path, store: Store, listed: list[str]) -> None:
     scan_root(store, firm)
     pmo, designs = firm / PROJECT / "3. PMO", firm / PROJECT / "4. System Designs"
