@@ -57,7 +57,6 @@ class ProjectService:
         self._fingerprint: object = None
         self._records: list[ProjectRow] = []
         self._by_code: dict[str, list[ProjectRow]] = {}
-        self._haystacks: list[str] = []
         self._vocab: list[str] = []
         self._postings: dict[str, list[int]] = {}
         self._lookup: tuple[list[str], Trigrams] = ([], Trigrams([]))  # haystacks and their trigrams
@@ -86,11 +85,10 @@ class ProjectService:
             haystacks = [
                 utils.default_process(" ".join((rec.name, rec.client or "", *rec.client_names))) for rec in records
             ]
-            self._haystacks = haystacks
             # Word vocabulary with postings: typo tolerance compares the query's words with this
             # short list instead of every folder name.
             postings: dict[str, set[int]] = {}
-            for i, hay in enumerate(self._haystacks):
+            for i, hay in enumerate(haystacks):
                 for word in hay.split():
                     if len(word) >= 3:
                         postings.setdefault(word, set()).add(i)
@@ -158,10 +156,11 @@ class ProjectService:
         not 2501), and its digit runs must be whole.
         """
         words = tokens
+        haystacks = self._lookup[0]
         per_project: dict[int, list[float]] = {}
         for n, word in enumerate(words):
             if len(word) < 3 or _has_digit(word):
-                found = [i for i, hay in enumerate(self._haystacks) if word in hay and find_literal(hay, word) >= 0]
+                found = [i for i, hay in enumerate(haystacks) if word in hay and find_literal(hay, word) >= 0]
                 for i in found:
                     per_project.setdefault(i, [0.0] * len(words))[n] = 100.0
                 continue
