@@ -2,7 +2,11 @@
 with 1,000,000 events stored, and database bytes per event.
 
 Targets: service ingestion >= 20,000 events/s; MCP track_events >= 2,000 events/s;
-get_dashboard p95 <= 50 ms at 1M events.
+get_dashboard p95 <= 50 ms at 1M events. Issue 12 also holds each figure at or under the code's figures
+when it was filed: ``--against NAME=PYTHON`` (another checkout's interpreter, repeatable) runs this
+bench there and here in alternating rounds and prints both with their ratio (``_compare.py``). Calls
+are timed as wall time and CPU time (the calling thread's; the whole process's for ingestion, whose
+rollups run on a thread, and through the MCP client).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import anyio
 from _common import OUT, emit, peak_rss_mb, percentiles
+from _compare import alternate, parse_against
 
 from quicknav_mcp.analytics import AnalyticsService, AnalyticsSettings
 from quicknav_mcp.analytics.synthetic import generate_events
@@ -37,18 +42,19 @@ def fresh(name: str) -> Path:
 
 def ingest(svc: AnalyticsService, events: list[dict], batch: int) -> dict[str, float]:
     """Events/s of the track_events calls, and until the rollups have folded everything in."""
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     for i in range(0, len(events), batch):
         r = svc.track_events(events[i : i + batch])
         assert r.failed_items == 0, r.errors[:2]
     t_ingest = time.perf_counter() - t0
     assert svc.wait_for_rollups(600)
-    t_all = time.perf_counter() - t0
+    t_all, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {
         "events": len(events),
         "batch": batch,
         "ingest_events_per_s": round(len(events) / t_ingest),
         "with_rollups_events_per_s": round(len(events) / t_all),
+        "with_rollups_events_per_cpu_s": round(len(events) / cpu),
         "seconds": round(t_all, 2),
     }
 
@@ -79,22 +85,28 @@ def bench_mcp(n: int) -> dict:
     events = generate_events(n, seed=2, start_ms=start, days=30, users=100)
     batches = [events[i : i + 1000] for i in range(0, n, 1000)]
 
-    async def run() -> float:
+    async def run() -> tuple[float, float]:
         async with Client(server) as client:
             await client.call_tool("track_events", {"events": batches[0][:10]})  # warm up
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             for b in batches:
                 r = await client.call_tool("track_events", {"events": b})
                 assert not r.is_error
-            return time.perf_counter() - t0
+            return time.perf_counter() - t0, time.process_time() - c0
 
-    seconds = anyio.run(run)
+    seconds, cpu = anyio.run(run)
     app.analytics.wait_for_rollups(120)
     app.close()
-    return {"events": n, "batch": 1000, "events_per_s": round(n / seconds), "seconds": round(seconds, 2)}
+    return {
+        "events": n,
+        "batch": 1000,
+        "events_per_s": round(n / seconds),
+        "events_per_cpu_s": round(n / cpu),
+        "seconds": round(seconds, 2),
+    }
 
 
-def bench_dashboard(n: int, calls: int) -> dict:
+def bench_dashboard(n: int, calls: int, rebuild: bool = True) -> dict:
     db = OUT / f"analytics-{n}.db"
     store = Store(db)
     svc = AnalyticsService(store, user="bench", settings=SETTINGS, timezone=ZONE)
@@ -109,14 +121,15 @@ def bench_dashboard(n: int, calls: int) -> dict:
     svc._writer.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     stored = store.query_one("SELECT count(*) FROM events")[0]
 
-    def timed(fn) -> dict[str, float]:
+    def timed(fn) -> dict[str, dict[str, float]]:
         fn()
-        samples = []
+        wall, cpu = [], []
         for _ in range(calls):
-            t0 = time.perf_counter()
+            c0, t0 = time.thread_time(), time.perf_counter()
             fn()
-            samples.append((time.perf_counter() - t0) * 1000)
-        return percentiles(samples)
+            wall.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.thread_time() - c0) * 1000)
+        return {"wall": percentiles(wall), "cpu": percentiles(cpu)}
 
     figures = {
         "events_stored": stored,
@@ -145,15 +158,16 @@ def bench_dashboard(n: int, calls: int) -> dict:
     figures["largest_tables"] = dict(list(by_table.items())[:8])
     if load:
         figures["load"] = load
-    t0 = time.perf_counter()
-    svc.rebuild()
-    figures["rebuild_seconds"] = round(time.perf_counter() - t0, 1)
+    if rebuild:
+        t0 = time.perf_counter()
+        svc.rebuild()
+        figures["rebuild_seconds"] = round(time.perf_counter() - t0, 1)
     svc.close()
     store.close()
     return figures
 
 
-def mcp_dashboard(db: Path, calls: int) -> dict[str, float]:
+def mcp_dashboard(db: Path, calls: int) -> dict[str, dict[str, float]]:
     """get_dashboard through the real MCP client in memory (tool call + JSON both ways)."""
     from mcp import Client
 
@@ -164,20 +178,21 @@ def mcp_dashboard(db: Path, calls: int) -> dict[str, float]:
     app = App.open(load_config(db=db, roots=[], user="bench", timezone=ZONE, env={}))  # tracking on, as in use
     server = build_server(lambda: app, close_on_exit=False)
 
-    async def run() -> list[float]:
-        samples = []
+    async def run() -> tuple[list[float], list[float]]:
+        wall, cpu = [], []
         async with Client(server) as client:
             await client.call_tool("get_dashboard", {})
             for _ in range(calls):
-                t0 = time.perf_counter()
+                c0, t0 = time.process_time(), time.perf_counter()
                 r = await client.call_tool("get_dashboard", {})
-                samples.append((time.perf_counter() - t0) * 1000)
+                wall.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
                 assert not r.is_error
-        return samples
+        return wall, cpu
 
-    samples = anyio.run(run)
+    wall, cpu = anyio.run(run)
     app.close()
-    return percentiles(samples)
+    return {"wall": percentiles(wall), "cpu": percentiles(cpu)}
 
 
 def main() -> None:
@@ -188,14 +203,22 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=1_000_000, help="events stored for the dashboard benchmark")
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--timezone", default=ZONE, help="IANA zone for the day/hour buckets (default %(default)s)")
+    ap.add_argument("--no-rebuild", action="store_true", help="skip timing a rebuild of the rollups")
+    ap.add_argument("--against", action="append", default=[], help="NAME=PYTHON of another checkout")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds with --against")
     args = ap.parse_args()
     ZONE = args.timezone
+    if args.against:
+        argv = [f"--{k.replace('_', '-')}={getattr(args, k)}" for k in ("ingest_events", "mcp_events", "events")]
+        argv += [f"--calls={args.calls}", f"--timezone={ZONE}"] + (["--no-rebuild"] if args.no_rebuild else [])
+        emit("analytics", alternate(__file__, argv, parse_against(args.against), args.rounds))
+        return
     emit(
         "analytics",
         {
             "service_ingest": bench_service(args.ingest_events),
             "mcp_track_events": bench_mcp(args.mcp_events),
-            "dashboard": bench_dashboard(args.events, args.calls),
+            "dashboard": bench_dashboard(args.events, args.calls, rebuild=not args.no_rebuild),
             "peak_rss_mb": peak_rss_mb(),
             "targets": {"service_events_per_s": 20_000, "mcp_events_per_s": 2_000, "dashboard_p95_ms": 50},
         },

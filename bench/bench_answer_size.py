@@ -3,8 +3,10 @@
 A token is taken as 4 characters of the answer's text content, read through the real in-memory
 MCP client: what an assistant pays for. Tools that take ``detail`` are measured twice, the default
 answer and ``detail="full"``; resources once each. Limits: default search answers <= 1,500 tokens,
-list pages <= 2,000. ``--baseline FILE`` (this bench's JSON from an earlier build) adds each answer's
-size there and the ratio.
+list pages <= 2,000. ``--against NAME=PYTHON`` (another checkout's interpreter, repeatable: the
+code when issue 12 was filed, say) measures the same calls there in the same run and prints each
+answer's size there and here with the ratio; ``--baseline FILE`` (this bench's JSON from an earlier
+build) does the same from a saved run.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import OUT, emit, firm
+from _compare import alternate, parse_against
 
 from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
@@ -116,7 +119,13 @@ def main() -> None:
     ap.add_argument("--projects", type=int, default=300)
     ap.add_argument("--seed", type=int, default=7, help="the demo's seed (the firm `quicknav demo` builds)")
     ap.add_argument("--baseline", type=Path, help="this bench's JSON output from an earlier build, to compare")
+    ap.add_argument("--against", action="append", default=[], help="NAME=PYTHON of another checkout")
     args = ap.parse_args()
+    if args.against:  # sizes do not vary between runs: one round
+        argv = ["--projects", str(args.projects), "--seed", str(args.seed)]
+        firm(args.projects, seed=args.seed, content=True)  # generated once, shared by the checkouts
+        emit("answer_size", alternate(__file__, argv, parse_against(args.against), 1))
+        return
     root, db, user = build(args.projects, args.seed)
     with tempfile.TemporaryDirectory() as tmp:  # the calls are tracked: a copy keeps every run's usage data the same
         copy = Path(tmp) / db.name
