@@ -12,11 +12,27 @@ from pathlib import Path
 OUT = Path(os.environ.get("QUICKNAV_BENCH_DIR", "/tmp/quicknav-bench"))
 
 
+# Set by ``_compare.py`` for the runs of other checkouts: their generator may differ from the one
+# that made the shared firm and would delete and rewrite it under everyone using it.
+READ_ONLY_FIRMS = "QUICKNAV_BENCH_READ_ONLY_FIRMS"
+
+
 def firm(projects: int, seed: int = 11, content: bool = False) -> Path:
     """Generate (or reuse) a synthetic firm with ``projects`` projects; returns its root."""
     from quicknav_mcp.demo.firm import generate_firm
 
     root = OUT / f"firm-{projects}-{seed}-{'c' if content else 'm'}"
+    if os.environ.get(READ_ONLY_FIRMS):
+        marker = root / ".quicknav-demo.json"
+        data = json.loads(marker.read_text()) if marker.is_file() else {}
+        params = data.get("params", {})
+        if data.get("status") == "complete" and [params.get(k) for k in ("projects", "seed", "content")] == [
+            projects,
+            seed,
+            content,
+        ]:
+            return root
+        raise SystemExit(f"{root}: no complete generated firm to read (generate it with this checkout first)")
     root.mkdir(parents=True, exist_ok=True)
     generate_firm(root, projects=projects, seed=seed, content=content)
     return root

@@ -4,7 +4,9 @@ A checkout is named by the Python interpreter of its own virtual environment (it
 decides which code the bench imports): ``--against start=/work/wt/start/.venv/bin/python``. Each
 round runs the bench once per checkout in a fresh process, in turn, so a change in the machine's
 load falls on all of them. Each checkout keeps its databases in its own folder under the bench
-directory (schemas differ between versions); generated firms are shared through symbolic links.
+directory (schemas differ between versions); generated firms are shared through symbolic links and
+only this checkout may generate them (another version's generator would see a different fingerprint
+and delete the shared tree to write its own): the others only read them.
 
 The merged answer keeps the shape of one run; every number that differs between runs becomes
 ``{"<checkout>": median over rounds, ..., "this": ..., "ratio": this / first checkout}``; a list
@@ -21,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from _common import OUT
+from _common import OUT, READ_ONLY_FIRMS
 
 SELF = "this"
 
@@ -52,6 +54,8 @@ def _workdir(name: str) -> Path:
 
 def _run(python: str, script: Path, argv: list[str], name: str) -> dict[str, Any]:
     env = dict(os.environ, QUICKNAV_BENCH_DIR=str(_workdir(name)))
+    if name != SELF:  # another checkout's generator must not rewrite the shared firms
+        env[READ_ONLY_FIRMS] = "1"
     env.pop("PYTHONPATH", None)  # each interpreter imports its own checkout
     done = subprocess.run([python, str(script), *argv], env=env, capture_output=True, text=True, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]

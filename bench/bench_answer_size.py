@@ -110,7 +110,8 @@ async def measure(root: Path, db: Path, user: str) -> dict[str, Any]:
             out[label] = row
         for uri in RESOURCES:
             result = await client.read_resource(uri)
-            out[uri] = {"tokens": tokens("".join(getattr(c, "text", "") for c in result.contents))}
+            text = "".join(getattr(c, "text", "") for c in result.contents)
+            out[uri] = {"tokens": tokens(text), "limit": LIST_LIMIT}  # a page of a list, like the list tools
     return out
 
 
