@@ -59,3 +59,18 @@ def sample_db(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     with App.open(load_config(db=db, roots=[sample_root], env={})) as app:
         app.indexing.reindex()
     return db
+
+
+def indexed_demo_firm(base: Path, projects: int, seed: int) -> tuple[Path, Path]:
+    """A demo firm with text under ``base``, indexed and extracted, not embedded: (root, database)."""
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+    from quicknav_mcp.demo import generate_firm
+
+    root = base / "firm"
+    generate_firm(root, projects=projects, seed=seed, content=True)
+    db = base / "firm.db"
+    with App.open(load_config(db=db, roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"})) as app:
+        app.indexing.reindex()
+        app.search.index_content(extract=True, embed=False, workers=2)
+    return root, db

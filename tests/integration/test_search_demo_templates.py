@@ -13,8 +13,9 @@ from mcp import Client
 
 from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
-from quicknav_mcp.demo import generate_firm
 from quicknav_mcp.server import build_server
+
+from ..conftest import indexed_demo_firm
 
 pytestmark = pytest.mark.anyio
 ENV = {"QUICKNAV_EMBED_MODEL": "none"}
@@ -27,14 +28,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="module")
 def firm(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    base = tmp_path_factory.mktemp("templates")
-    root = base / "firm"
-    generate_firm(root, projects=30, seed=7, content=True)
-    db = base / "firm.db"
-    with App.open(load_config(db=db, roots=[root], env=ENV)) as app:
-        app.indexing.reindex()
-        app.search.index_content(extract=True, embed=False, workers=2)
-    return root, db
+    return indexed_demo_firm(tmp_path_factory.mktemp("templates"), projects=30, seed=7)
 
 
 @pytest.fixture
