@@ -10,28 +10,24 @@ or SQL, keeps serving; the next ask builds again) and stopping at close. When sh
 rebuilt is each owner's rule; this class only runs builds.
 
 After a build on a thread the C heap's free pages are handed back to the system
-(:func:`release_free_memory`): a build's temporaries (rows, sets of words, float32 blocks) are
+(:func:`..heap.release_free_memory`): a build's temporaries (rows, sets of words, float32 blocks) are
 freed into the arena of the thread that made them, where glibc keeps them resident.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Literal
 
+from ..heap import release_free_memory
+
 log = logging.getLogger(__name__)
 
 SMALL_WAIT_S = 5.0  # seconds a small firm's search waits for a build it started (its answer then uses it)
 CLOSE_WAIT_S = 5.0  # seconds close() waits for a running build to stop
-ARENAS = 2  # glibc malloc arenas at most (see limit_arenas)
-_M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
 
 Claim = Literal["claimed", "running", "refused"]
 
@@ -152,43 +148,3 @@ class BackgroundBuild:
         if not stopped:
             log.debug("%s build still running after %.1fs; left to end on its own", self.what, timeout)
         return stopped
-
-
-# ---------------------------------------------------------------------- the C heap (glibc on Linux)
-
-
-def _libc() -> ctypes.CDLL | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-    # glibc only: musl has neither malloc_trim nor mallopt's arena limit.
-    names = ("gnu_get_libc_version", "malloc_trim", "mallopt")
-    return libc if all(hasattr(libc, n) for n in names) else None
-
-
-_LIBC = _libc()
-
-
-def release_free_memory() -> bool:
-    """Hand the C heap's free pages back to the system (``malloc_trim``: every arena, not only the
-    top of the main one); whether it could (glibc on Linux)."""
-    if _LIBC is None:
-        return False
-    with contextlib.suppress(Exception):
-        _LIBC.malloc_trim(0)
-        return True
-    return False
-
-
-def limit_arenas(arenas: int = ARENAS) -> bool:
-    """At most ``arenas`` glibc malloc arenas (``mallopt(M_ARENA_MAX)``; the default is 8 per core):
-    every thread that allocates otherwise gets an arena of its own, and what a finished build or a
-    model call freed there stays resident for that arena only. Call it before threads start."""
-    if _LIBC is None:
-        return False
-    with contextlib.suppress(Exception):
-        return bool(_LIBC.mallopt(_M_ARENA_MAX, max(1, arenas)))
-    return False
