@@ -27,6 +27,7 @@ import bisect
 import logging
 import math
 import re
+import time
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -191,11 +192,16 @@ class DocPostings:
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Start a build if needed and wait for it; whether the copy is current (False when disabled)."""
-        if self.current() is None and not self.disabled:
-            self._builds.allow_now()  # a wait asks for a build now
-            self.start()
-        self._builds.wait(timeout)
-        return self.current() is not None
+        deadline = time.monotonic() + timeout
+        while self.current() is None:
+            left = deadline - time.monotonic()
+            if self.disabled or self._builds.closed or left <= 0:
+                return False
+            if not self._builds.running:  # (a build of counters read before the last change ends stale)
+                self._builds.allow_now()  # a wait asks for a build now
+                self.start()
+            self._builds.wait(min(left, 1.0))
+        return True
 
     def close(self) -> None:
         """Start no further build and stop the running one."""
