@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from quicknav_mcp.heap import release_free_memory
+
 log = logging.getLogger("quicknav_mcp.indexers.embed")  # one logger name for the embedder and its worker
 
 _TRANSFORMER = "sentence_transformers.models.Transformer"
@@ -168,7 +170,7 @@ class Embedder:
     core while the pool's threads embed.
     """
 
-    def __init__(self, spec: str | None = None, *, threads: int = 1) -> None:
+    def __init__(self, spec: str | None = None, *, threads: int = 1, workers: int = 0) -> None:
         self.spec = (spec or "").strip() or DEFAULT_MODEL  # Config.embed_model (QUICKNAV_EMBED_MODEL)
         self.threads = max(1, threads)  # Config.embed_threads
         self._model: Any = None
@@ -181,7 +183,8 @@ class Embedder:
         self.dim: int | None = None
         self.load_seconds: float | None = None
         self.rates: dict[str, float] = {}  # vector kind -> recent documents/s of the worker (for ETAs)
-        self.background = _BackgroundPool(min(BACKGROUND_WORKERS_MAX, _cpus()))
+        # Config.embed_workers (QUICKNAV_EMBED_WORKERS); 0: one per core, at most BACKGROUND_WORKERS_MAX
+        self.background = _BackgroundPool(workers if workers > 0 else min(BACKGROUND_WORKERS_MAX, _cpus()))
         self._torch: Any = None
         self.disabled = self.spec.lower() in ("none", "off", "disabled", "0")
 
@@ -454,6 +457,8 @@ class _BackgroundPool:
                 self._jobs.put(drain)
         for _ in range(runners):
             finished.acquire()
+        # The calls' activations were freed into the pool threads' arenas: hand the pages back.
+        release_free_memory()
         if errors:
             raise errors[0]
 

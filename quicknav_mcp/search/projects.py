@@ -124,8 +124,13 @@ class ProjectSearch:
         return ok
 
     def close(self) -> None:
+        """Stop the delayed start and the builds of the summaries and postings."""
         if self._warm is not None:
             self._warm.cancel()
+        if self.about is not None:
+            self.about.close()
+        self.postings.close()
+        self.project_postings.close()
 
     # ------------------------------------------------------------------ searching
     def search(

@@ -251,9 +251,13 @@ class SearchService:
         self.upkeep.notify()
 
     def close(self) -> None:
+        """Stop the background worker and every in-memory copy's build (none may run on a closed store)."""
         self.upkeep.close()
         self.typeahead.close()
         self.project_search.close()
+        self.candidates.close()
+        for matrix in (self.doc_vectors, self.semantic.content_vectors, self.project_vectors):
+            matrix.close()
 
 
 __all__ = ["DOC_TYPES", "SearchService"]

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..repo.vectors import TABLES, table_exists
 from ..store import Store
+from .background_build import BackgroundBuild
 from .versions import Versions
 
 if TYPE_CHECKING:
@@ -60,20 +61,26 @@ def _half_is_fast() -> bool:
             m16, q16 = m32.half(), q32.half()
 
             def cost(m: Any, q: Any) -> float:
-                # The fastest of several single products: a busy machine delays some of them, and
-                # the sum of a few flipped this choice (and 85 MB of memory) with the load.
+                # The fastest of several single products in this thread's CPU time, on one torch
+                # thread (as queries run): wall time on a busy machine, or a second torch thread
+                # not scheduled, flipped this choice (and ~110 MB of memory) with the load.
                 m @ q
                 best = float("inf")
                 for _ in range(9):
-                    t0 = time.perf_counter()
+                    t0 = time.thread_time()
                     m @ q
-                    best = min(best, time.perf_counter() - t0)
+                    best = min(best, time.thread_time() - t0)
                 return best
 
             # Here (AVX2, torch 2.x) float16 costs ~2.6x at this size but ~1.45x over 116k rows, and
             # large firms multiply the full matrix only for scoped searches (the shortlist's head
             # serves the rest); CPUs without float16 kernels are 10x slower or worse.
-            _half = cost(m16, q16) <= 4.0 * cost(m32, q32)
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                _half = cost(m16, q16) <= 4.0 * cost(m32, q32)
+            finally:
+                torch.set_num_threads(threads)
         except Exception as exc:  # no torch: numpy float32
             log.debug("float16 vectors off: %s", exc)
     return _half
@@ -111,7 +118,8 @@ class MatrixIndex:
         self._generation: object = None
         # What a search reads, swapped as one tuple so it never sees a matrix with another's index.
         self._view: tuple[Any, Any, Shortlist | None] = (None, None, None)
-        self._building: threading.Thread | None = None
+        self._builds = BackgroundBuild(f"vectors-{table}", f"vector index of {table}")
+        self._basis_next: Any = None  # the directions the next index build starts from (None: found anew)
         self.approximate = True  # False: always the exact product (benchmarks, tests)
 
     def __len__(self) -> int:
@@ -246,48 +254,44 @@ class MatrixIndex:
         return (index.mean, index.basis) if fresh else None
 
     def _start_indexing(self, basis: Any) -> None:
-        """Build the index on a thread (called with ``_lock`` held)."""
-        if self._building is not None:
-            return  # the running build indexes the newest matrix before it ends
-        self._building = threading.Thread(target=self._index, args=(basis,), name=f"vectors-{self.table}", daemon=True)
-        self._building.start()
+        """Build the index on a thread (called with ``_lock`` held); when a build runs, another follows
+        it for the newest matrix (on the directions that one finds)."""
+        if not self._builds.running:
+            self._basis_next = basis
+        self._builds.start(self._index, again=True)
 
-    def _index(self, basis: Any = None) -> None:
-        """Build the index of the held matrix and swap it in; when the matrix changed meanwhile,
-        again for the new one (on the directions just found)."""
+    def _index(self) -> None:
+        """Build the index of the held matrix and swap it in (a failure is logged: search stays exact)."""
         from .vector_index import EXACT_BELOW, Shortlist
 
-        while True:
-            with self._lock:
-                matrix, ids, held = self._view
-                if matrix is None or len(matrix) < EXACT_BELOW or (held is not None and not held.stale):
-                    self._building = None
-                    return
-            try:
-                index = Shortlist.build(matrix, basis=basis)
-            except Exception as exc:  # search stays exact
-                log.warning("vector index of %s not built: %s", self.table, exc)
-                with self._lock:
-                    self._building = None
+        with self._lock:
+            matrix, ids, held = self._view
+            basis = self._basis_next
+            if matrix is None or len(matrix) < EXACT_BELOW or (held is not None and not held.stale):
                 return
-            with self._lock:
-                if self._view[0] is matrix:
-                    self._view = (matrix, ids, index)
-            basis = (index.mean, index.basis)
+        index = Shortlist.build(matrix, basis=basis)
+        with self._lock:
+            if self._view[0] is matrix:
+                self._view = (matrix, ids, index)
+            self._basis_next = (index.mean, index.basis)
 
     def wait_indexed(self, timeout: float | None = None) -> bool:
         """Wait for a running index build; True when searches now use the index."""
-        building = self._building
-        if building is not None:
-            building.join(timeout)
+        self._builds.wait(timeout)
         return self._view[2] is not None
 
     def index_now(self) -> bool:
         """Build the index of the held matrix here unless one is held (tests, benchmarks); True
         when one is held."""
-        if not self.wait_indexed():
-            self._index()
+        if not self.wait_indexed() and self._builds.claim() == "claimed":
+            self._basis_next = None
+            self._builds.run(self._index)
         return self._view[2] is not None
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Start no further index build and wait up to ``timeout`` s for the running one (numpy must not
+        run on a thread the interpreter tears down at exit)."""
+        self._builds.close(timeout)
 
     def replace(self, ids: list[int], matrix: Any, model: str) -> None:
         """Hold these vectors (row ``n`` of ``matrix`` is ``ids[n]``) instead of the table's, until

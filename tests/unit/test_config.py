@@ -101,6 +101,7 @@ def test_every_setting_is_read_from_its_variable(tmp_path: Path) -> None:
         "QUICKNAV_SEARCH_BACKGROUND": "0",
         "QUICKNAV_EMBED_MODEL": "none",
         "QUICKNAV_EMBED_THREADS": "3",
+        "QUICKNAV_EMBED_WORKERS": "2",
         "QUICKNAV_EXTRACT_MAX_CHARS": "5000",
         "QUICKNAV_EXTRACT_MAX_BYTES": "1_000_000",
         "QUICKNAV_EXTRACT_TIMEOUT": "2.5",
@@ -110,7 +111,7 @@ def test_every_setting_is_read_from_its_variable(tmp_path: Path) -> None:
     }
     cfg = load_config(db=tmp_path / "q.db", env=env)
     assert cfg.search_background is False
-    assert (cfg.embed_model, cfg.embed_threads) == ("none", 3)
+    assert (cfg.embed_model, cfg.embed_threads, cfg.embed_workers) == ("none", 3, 2)
     assert cfg.extract_limits == ExtractLimits(max_chars=5000, max_file_bytes=1_000_000, timeout=2.5)
     assert cfg.analytics_retention_days == 0 and cfg.analytics_tracking is False
     assert cfg.log_level == "DEBUG"
@@ -155,6 +156,10 @@ def test_bad_flag_values_name_the_flag_and_unknown_settings_are_errors(tmp_path:
         load_config(db=tmp_path / "q.db", env={}, extract_timeout=0.0)
     with pytest.raises(ConfigError, match="unknown setting embed_modle"):
         load_config(db=tmp_path / "q.db", env={}, embed_modle="none")
+    with pytest.raises(ConfigError, match="QUICKNAV_EMBED_WORKERS must be between 0 and 64 threads"):
+        load_config(db=tmp_path / "q.db", env={"QUICKNAV_EMBED_WORKERS": "65"})
+    with pytest.raises(ConfigError, match="QUICKNAV_EMBED_WORKERS must be a whole number"):
+        load_config(db=tmp_path / "q.db", env={"QUICKNAV_EMBED_WORKERS": "two"})
 
 
 def test_log_level_resolution() -> None:

@@ -1,0 +1,136 @@
+"""The background builder the in-memory copies share: one build at a time, waited for, spaced, run again
+when asked during a build, failures logged and retried, stopped at close."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from quicknav_mcp import heap
+from quicknav_mcp.app import App
+from quicknav_mcp.config import load_config
+from quicknav_mcp.demo import generate_firm
+from quicknav_mcp.search.background_build import BackgroundBuild
+
+BUILDER_THREADS = ("quicknav-candidates", "doc-postings", "project-about", "vectors-")
+
+
+def test_a_build_runs_on_a_thread_and_is_waited_for_with_a_timeout() -> None:
+    builds = BackgroundBuild("test-build", "test copy")
+    release = threading.Event()
+    threads: list[str] = []
+
+    def work() -> None:
+        threads.append(threading.current_thread().name)
+        release.wait(10)
+
+    assert builds.start(work) == "claimed"
+    assert builds.running
+    assert builds.start(work) == "running"  # one at a time
+    assert builds.wait(0.05) is False  # still building: the timeout says so
+    release.set()
+    assert builds.wait(10) is True
+    assert not builds.running and threads == ["test-build"]
+    assert builds.seconds >= 0 and builds.ended >= builds.began
+
+
+def test_builds_are_spaced_by_the_time_the_owner_gives() -> None:
+    builds = BackgroundBuild("test-build", "test copy")
+    ran: list[int] = []
+    assert builds.start(lambda: ran.append(1), after=time.monotonic() + 60) == "refused"
+    assert builds.start(lambda: ran.append(2), after=time.monotonic() - 1) == "claimed"
+    assert builds.wait(10) and ran == [2]
+    assert builds.claim(after=builds.began + 60) == "refused"
+    builds.allow_now()
+    assert builds.claim(after=builds.began + 60) == "claimed"
+    builds.run(lambda: ran.append(3))  # a claimed build run inline (a small firm's)
+    assert ran == [2, 3] and not builds.running
+
+
+def test_a_change_during_a_build_builds_again_from_the_new_version() -> None:
+    builds = BackgroundBuild("test-build", "test copy")
+    version = [1]
+    built: list[int] = []
+    reading = threading.Event()
+    go_on = threading.Event()
+
+    def work() -> None:
+        seen = version[0]
+        reading.set()
+        go_on.wait(10)
+        built.append(seen)
+
+    assert builds.start(work, again=True) == "claimed"
+    assert reading.wait(10)
+    version[0] = 2  # the store moved while the copy was read: that copy is already stale
+    assert builds.start(work, again=True) == "running"
+    go_on.set()
+    assert builds.wait(10)
+    assert built == [1, 2]
+
+
+def test_a_failing_build_is_logged_not_fatal_and_the_next_ask_builds_again(caplog: pytest.LogCaptureFixture) -> None:
+    builds = BackgroundBuild("test-build", "test copy")
+    results: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("disk went away")
+
+    with caplog.at_level(logging.WARNING, logger="quicknav_mcp.search.background_build"):
+        assert builds.start(broken) == "claimed"
+        assert builds.wait(10)
+    assert builds.failures == 1 and not builds.running
+    assert any("test copy not built: disk went away" in r.getMessage() for r in caplog.records)
+    assert builds.start(lambda: results.append("built")) == "claimed"  # retried, not stuck
+    assert builds.wait(10) and results == ["built"]
+
+
+def test_close_stops_the_running_build_and_starts_no_other() -> None:
+    builds = BackgroundBuild("test-build", "test copy")
+    chunks: list[int] = []
+
+    def work() -> None:
+        for n in range(10_000):  # a whole-table read, checking between chunks
+            builds.check()
+            chunks.append(n)
+            time.sleep(0.005)
+
+    assert builds.start(work) == "claimed"
+    while not chunks:
+        time.sleep(0.005)
+    t0 = time.monotonic()
+    assert builds.close(timeout=10) is True
+    assert time.monotonic() - t0 < 5 and len(chunks) < 10_000
+    assert not builds.running and builds.failures == 0  # stopped, not failed
+    assert builds.start(work) == "refused"
+
+
+def test_closing_the_app_stops_every_in_memory_build(tmp_path: Path) -> None:
+    root = tmp_path / "firm"
+    generate_firm(root, projects=6, seed=5, content=False)
+    app = App.open(load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    app.indexing.reindex()
+    search = app.search
+    assert search.candidates.ready(10) and search.project_search.wait_ready(10)
+    app.close()
+    builders = [
+        search.candidates._builds,
+        search.project_search.postings._builds,
+        search.project_search.project_postings._builds,
+        search.doc_vectors._builds,
+    ]
+    if search.project_search.about is not None:
+        builders.append(search.project_search.about._builds)
+    assert all(b.closed and not b.running for b in builders)
+    alive = [t.name for t in threading.enumerate() if t.name.startswith(BUILDER_THREADS)]
+    assert alive == []
+
+
+def test_the_c_heap_helpers_answer_on_any_platform() -> None:
+    # glibc on Linux: they act; elsewhere they say they could not (and never raise).
+    assert isinstance(heap.release_free_memory(), bool)
+    assert isinstance(heap.limit_arenas(), bool)
