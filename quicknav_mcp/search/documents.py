@@ -15,6 +15,7 @@ from ..store import Store
 from .alternatives import widen
 from .candidates import CandidateTable
 from .current import CurrentRevisions
+from .doc_postings import DocPostings
 from .facets import document_facets, statuses
 from .facts import FactRetriever
 from .fuzzy import ProjectWords
@@ -48,6 +49,7 @@ class DocumentSearch:
     """Runs one document search over already checked arguments."""
 
     learned: LearnedRanker | None = None  # set by the search service
+    postings: DocPostings | None = None  # the full-text index in memory (project search's; set by the service)
 
     def __init__(
         self,
@@ -100,7 +102,7 @@ class DocumentSearch:
         hinted: set[int] = set()
         hint_words: list[str] = []
         if mode in ("hybrid", "lexical"):
-            lexical, n_all = self.fulltext.documents(groups, pq.phrases, scope)
+            lexical, n_all = self.word_matches(groups, pq.phrases, scope)
             lists.append(("lexical", 1.0, lexical[:n_all]))
             lists.append(("some words", 0.35, lexical[n_all:]))
             strong = n_all > 0  # every word matched somewhere: vectors only refine
@@ -180,6 +182,15 @@ class DocumentSearch:
             understood=interpretation(pq, corrections),
             semantic=semantic_used,
         )
+
+    def word_matches(self, groups: list[list[str]], phrases: list[list[str]], scope: Scope) -> tuple[list[int], int]:
+        """``FullText.documents``: from the in-memory postings (the same ids in the same order) when
+        the scope is the whole firm and they can answer, else from FTS5."""
+        if self.postings is not None and not scope.where and not scope.fts_codes:
+            found = self.postings.documents(groups, phrases, CANDIDATES, every_word=False)
+            if found is not None:
+                return found
+        return self.fulltext.documents(groups, phrases, scope)
 
     def project_documents(self, pq: ParsedQuery, scope: Scope, sub: Scope, hinted: set[int]) -> list[int]:
         """The documents of the projects the words named (``sub``: ``scope`` within them), as the

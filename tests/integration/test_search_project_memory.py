@@ -166,3 +166,30 @@ def test_close_stops_whole_table_reads_and_leaves_a_self_contained_file(tmp_path
     assert stopped and "closing" in str(stopped[0])
     wal = tmp_path / "s.db-wal"
     assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_document_search_takes_its_words_from_the_postings_exactly_as_fts5(app: App) -> None:
+    s = app.search
+    ds = s.document_search
+    assert ds.postings is s.project_search.postings and ds.postings.wait_ready(60)
+    for or_budget in (s.fulltext.or_budget, 40):  # (40: the any-word query keeps only the rarest words)
+        s.fulltext.or_budget = or_budget
+        for q in [*QUERIES, "meeting room upgrade zzzz", "boardroom hearing loop level 3"]:
+            pq = parse_query(q)
+            groups = widen(s.fulltext.word_groups(pq, {}), pq, s.vocab)
+            for limit in (200, 8):
+                memory = ds.postings.documents(groups, pq.phrases, limit, every_word=False)
+                assert memory == s.fulltext.documents(groups, pq.phrases, Scope(), limit=limit), (q, or_budget)
+            found = ds.word_matches(groups, pq.phrases, Scope())
+            assert found == s.fulltext.documents(groups, pq.phrases, Scope()), q
+
+
+def test_document_answers_are_the_same_from_memory_and_from_fts5(app: App) -> None:
+    s = app.search
+    assert s.document_search.postings is not None and s.document_search.postings.wait_ready(60)
+    texts = [*QUERIES, "meeting room upgrade zzzz", '"meeting room" upgrade']
+    memory = [s.search_documents(q, mode="lexical", limit=15).model_dump(exclude={"search_time_ms"}) for q in texts]
+    s.document_search.postings = None
+    fts = [s.search_documents(q, mode="lexical", limit=15).model_dump(exclude={"search_time_ms"}) for q in texts]
+    assert memory == fts
+    assert sum(bool(m["documents"]) for m in memory) >= 8
