@@ -15,6 +15,7 @@ from ..store import Store
 from .alternatives import widen
 from .candidates import CandidateTable
 from .current import CurrentRevisions
+from .digit_parts import DigitParts
 from .doc_postings import DocPostings
 from .facets import document_facets, statuses
 from .facts import FactRetriever
@@ -79,6 +80,7 @@ class DocumentSearch:
         self.popularity = popularity
         self.table = table if table is not None else CandidateTable(store, current.versions)
         self.table.warmers.append(current.warm)
+        self.digits = DigitParts(self.table)  # parts of codes in names, from memory
 
     def search(
         self,
@@ -110,7 +112,7 @@ class DocumentSearch:
             if scope.where:
                 join = "JOIN documents d ON d.id = f.rowid JOIN projects p ON p.id = d.project_id"
             terms = self.substrings.terms(pq)
-            lists.append(("substring", 0.5, self.substrings.search("search_docs_tri", terms, join, scope, CANDIDATES)))
+            lists.append(("substring", 0.5, self.substring_matches(terms, join, scope)))
             if scope.project_ids is None:
                 hinted, hint_words = self.words.hints(pq, corrections)
             if hinted:
@@ -191,6 +193,15 @@ class DocumentSearch:
             if found is not None:
                 return found
         return self.fulltext.documents(groups, phrases, scope)
+
+    def substring_matches(self, terms: list[str], join: str, scope: Scope) -> list[int]:
+        """``Substrings.search`` over the names: from memory (the same ids in the same order) when
+        the terms are digits and the scope is the whole firm, else from the trigram FTS5 table."""
+        if not scope.where:
+            found = self.digits.search(terms, CANDIDATES)
+            if found is not None:
+                return found
+        return self.substrings.search("search_docs_tri", terms, join, scope, CANDIDATES)
 
     def project_documents(self, pq: ParsedQuery, scope: Scope, sub: Scope, hinted: set[int]) -> list[int]:
         """The documents of the projects the words named (``sub``: ``scope`` within them), as the
