@@ -13,6 +13,8 @@ terms summed in expression order), the same row budget (:data:`.scope.RANK_BUDGE
 newest matches ranked) and the same tie order (lower rowid first) in numpy: the same documents in
 the same order, in ~1 ms.
 
+Document search takes its firm-wide words from the same copy (``DocumentSearch.word_matches``).
+
 Built from ``fts5vocab`` ``instance`` rows (the tokenizer's own tokens, tombstones applied) on a
 daemon thread of its own connection, again when the ``documents``, ``content`` or ``projects``
 counters moved (at most every :data:`MIN_REBUILD_GAP_S`); FTS5 answers meanwhile, and always
