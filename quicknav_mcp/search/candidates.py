@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +83,17 @@ class _Snapshot:
         """Every (project id, series key) pair of the documents."""
         blob, offsets, pids = self.blob, self.offsets, self.project_id
         return list({(pids[i], blob[offsets[i] : offsets[i + 1]].decode().split(_SEP)[2]) for i in range(len(pids))})
+
+    def names(self) -> Iterator[tuple[int, str]]:
+        """Every (document id, name), by ascending id."""
+        blob, offsets, ids = self.blob, self.offsets, self.ids
+        for i in range(len(ids)):
+            yield ids[i], blob[offsets[i] : offsets[i + 1]].decode().split(_SEP, 1)[0]
+
+    def name(self, doc_id: int) -> str:
+        """The name of a document of this snapshot."""
+        i = self.slot[doc_id]
+        return self.blob[self.offsets[i] : self.offsets[i + 1]].decode().split(_SEP, 1)[0]
 
     def facts(self, doc_id: int) -> DocumentFacts | None:
         slot = self.slot

@@ -13,6 +13,8 @@ terms summed in expression order), the same row budget (:data:`.scope.RANK_BUDGE
 newest matches ranked) and the same tie order (lower rowid first) in numpy: the same documents in
 the same order, in ~1 ms.
 
+Document search takes its firm-wide words from the same copy (``DocumentSearch.word_matches``).
+
 Built from ``fts5vocab`` ``instance`` rows (the tokenizer's own tokens, tombstones applied) on a
 daemon thread of its own connection, again when the ``documents``, ``content`` or ``projects``
 counters moved (at most every :data:`MIN_REBUILD_GAP_S`); FTS5 answers meanwhile, and always
@@ -278,9 +280,12 @@ class DocPostings:
         return int(index.docs.nbytes + index.freq.nbytes + index.offsets.nbytes + index.length.nbytes)
 
     # ------------------------------------------------------------------ searching
-    def documents(self, groups: list[list[str]], phrases: list[list[str]], limit: int) -> tuple[list[int], int] | None:
-        """``FullText.documents(groups, phrases, Scope(), limit, every_word=True)`` from memory: documents
-        with every word (BM25 order), then, when fewer than a quarter of ``limit``, those with any. None
+    def documents(
+        self, groups: list[list[str]], phrases: list[list[str]], limit: int, *, every_word: bool = True
+    ) -> tuple[list[int], int] | None:
+        """``FullText.documents(groups, phrases, Scope(), limit, every_word=every_word)`` from memory:
+        documents with every word (BM25 order), then, when fewer than a quarter of ``limit``, those
+        with any (unless ``every_word``, only the rarest words within ``FullText.or_budget``). None
         when the copy cannot answer alike (not built or stale, quoted phrases, a word the tokenizer
         could split, a very wide prefix): ask FTS5."""
         found = self._lists(groups, phrases)
@@ -289,15 +294,23 @@ class DocPostings:
         index, lists = found
         if not lists:
             return [], 0
-        budget = self.fulltext.rank_budget
-        every = self.fulltext.matches_at_most(groups, [], every_word=True)
+        fulltext = self.fulltext
+        budget = fulltext.rank_budget
+        every = fulltext.matches_at_most(groups, [], every_word=True)
         ids = self._ranked(index, lists, limit, every_word=True, budget=budget if every > budget else None)
         n_all = len(ids)
         if n_all < limit // 4 and len(groups) > 1:
-            at_most = self.fulltext.matches_at_most(groups, [], every_word=False)
-            more = self._ranked(index, lists, limit, every_word=False, budget=budget if at_most > budget else None)
-            seen = set(ids)
-            ids += [i for i in more if i not in seen]
+            any_groups = groups if every_word else fulltext.affordable(groups, [], fulltext.or_budget)[0]
+            any_lists = (
+                lists if any_groups is groups else [[index.postings(t) for t in p] for p in _phrases(any_groups)]
+            )
+            if any_lists:
+                at_most = fulltext.matches_at_most(any_groups, [], every_word=False)
+                more = self._ranked(
+                    index, any_lists, limit, every_word=False, budget=budget if at_most > budget else None
+                )
+                seen = set(ids)
+                ids += [i for i in more if i not in seen]
         return ids, n_all
 
     def ranked(
@@ -327,7 +340,11 @@ class DocPostings:
     def _ranked(
         index: _Index, lists: Sequence[Sequence[Any]], limit: int, *, every_word: bool, budget: int | None
     ) -> list[int]:
-        """Documents matching every group (or any phrase), ranked as ``ORDER BY bm25(), rowid``."""
+        """Documents matching every group (or any phrase), ranked as ``ORDER BY bm25(), rowid``.
+
+        Every match is scored (vectorised; ~10 ns a posting), but only the ``limit`` best are
+        sorted: the rest are cut at the ``limit``-th score first (ties at it kept, so the order is
+        exactly the full sort's)."""
         import numpy as np
 
         size = len(index.length)
@@ -343,13 +360,14 @@ class DocPostings:
             else:
                 keep |= group
         matched = np.flatnonzero(keep) if keep is not None else np.empty(0, np.int64)
-        if not len(matched):
+        every = len(matched)
+        if not every:
             return []
-        if budget is not None and len(matched) > budget:
+        if budget is not None and every > budget:
             matched = matched[-budget:]  # the newest matches (FTS5 walks rowids newest first and stops)
         norm = K1 * (1 - B + B * index.length[matched] / index.avgdl)
         score = np.zeros(len(matched), np.float64)
-        dense = np.zeros(size, np.float64)
+        dense: Any = None
         for part in lists:
             for docs, freq in part:
                 n_hit = len(docs)
@@ -358,9 +376,21 @@ class DocPostings:
                     idf = 1e-6
                 if not n_hit:
                     continue  # adds idf * 0 / norm = 0.0 to every score
-                dense[docs] = freq
-                f = dense[matched]
-                dense[docs] = 0.0
+                if n_hit == every and (len(part) == 1 or not every_word):
+                    # its documents hold every match (its group's alone, or any word) and are as many:
+                    # they are the matches (both ascending)
+                    f = freq[n_hit - len(matched) :].astype(np.float64)
+                else:
+                    if dense is None:
+                        dense = np.zeros(size, np.float64)
+                    dense[docs] = freq
+                    f = dense[matched]
+                    dense[docs] = 0.0
                 score += idf * ((f * (K1 + 1.0)) / (f + norm))
+        if len(matched) > limit:  # keep the ``limit`` best (and every tie of the last) before sorting
+            cut = len(score) - limit
+            kth = np.partition(score, cut)[cut]
+            best = np.flatnonzero(score >= kth)
+            matched, score = matched[best], score[best]
         order = np.lexsort((matched, -score))[:limit]
         return matched[order].tolist()

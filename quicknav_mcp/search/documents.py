@@ -15,6 +15,8 @@ from ..store import Store
 from .alternatives import widen
 from .candidates import CandidateTable
 from .current import CurrentRevisions
+from .digit_parts import DigitParts
+from .doc_postings import DocPostings
 from .facets import document_facets, statuses
 from .facts import FactRetriever
 from .fuzzy import ProjectWords
@@ -48,6 +50,7 @@ class DocumentSearch:
     """Runs one document search over already checked arguments."""
 
     learned: LearnedRanker | None = None  # set by the search service
+    postings: DocPostings | None = None  # the full-text index in memory (project search's; set by the service)
 
     def __init__(
         self,
@@ -77,6 +80,7 @@ class DocumentSearch:
         self.popularity = popularity
         self.table = table if table is not None else CandidateTable(store, current.versions)
         self.table.warmers.append(current.warm)
+        self.digits = DigitParts(self.table)  # parts of codes in names, from memory
 
     def search(
         self,
@@ -100,7 +104,7 @@ class DocumentSearch:
         hinted: set[int] = set()
         hint_words: list[str] = []
         if mode in ("hybrid", "lexical"):
-            lexical, n_all = self.fulltext.documents(groups, pq.phrases, scope)
+            lexical, n_all = self.word_matches(groups, pq.phrases, scope)
             lists.append(("lexical", 1.0, lexical[:n_all]))
             lists.append(("some words", 0.35, lexical[n_all:]))
             strong = n_all > 0  # every word matched somewhere: vectors only refine
@@ -108,7 +112,7 @@ class DocumentSearch:
             if scope.where:
                 join = "JOIN documents d ON d.id = f.rowid JOIN projects p ON p.id = d.project_id"
             terms = self.substrings.terms(pq)
-            lists.append(("substring", 0.5, self.substrings.search("search_docs_tri", terms, join, scope, CANDIDATES)))
+            lists.append(("substring", 0.5, self.substring_matches(terms, join, scope)))
             if scope.project_ids is None:
                 hinted, hint_words = self.words.hints(pq, corrections)
             if hinted:
@@ -180,6 +184,24 @@ class DocumentSearch:
             understood=interpretation(pq, corrections),
             semantic=semantic_used,
         )
+
+    def word_matches(self, groups: list[list[str]], phrases: list[list[str]], scope: Scope) -> tuple[list[int], int]:
+        """``FullText.documents``: from the in-memory postings (the same ids in the same order) when
+        the scope is the whole firm and they can answer, else from FTS5."""
+        if self.postings is not None and not scope.where and not scope.fts_codes:
+            found = self.postings.documents(groups, phrases, CANDIDATES, every_word=False)
+            if found is not None:
+                return found
+        return self.fulltext.documents(groups, phrases, scope)
+
+    def substring_matches(self, terms: list[str], join: str, scope: Scope) -> list[int]:
+        """``Substrings.search`` over the names: from memory (the same ids in the same order) when
+        the terms are digits and the scope is the whole firm, else from the trigram FTS5 table."""
+        if not scope.where:
+            found = self.digits.search(terms, CANDIDATES)
+            if found is not None:
+                return found
+        return self.substrings.search("search_docs_tri", terms, join, scope, CANDIDATES)
 
     def project_documents(self, pq: ParsedQuery, scope: Scope, sub: Scope, hinted: set[int]) -> list[int]:
         """The documents of the projects the words named (``sub``: ``scope`` within them), as the

@@ -110,6 +110,7 @@ class SearchService:
         self.project_search.table = self.candidates
         self.project_search.about = ProjectAbout(store, embedder, self.versions)
         self.project_search.names = self.names
+        self.document_search.postings = self.project_search.postings  # one copy of the postings serves both
         if warm:
             self.project_search.start()  # summaries and postings, in the background
         self.upkeep = Upkeep(store, embedder, extract_limits)

@@ -3,6 +3,8 @@ store's changes."""
 
 from __future__ import annotations
 
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.demo import generate_firm
 from quicknav_mcp.search.alternatives import widen
+from quicknav_mcp.search.doc_postings import _varints
 from quicknav_mcp.search.query import match_expression, parse_query
 from quicknav_mcp.search.scope import Scope
 
@@ -166,3 +169,76 @@ def test_close_stops_whole_table_reads_and_leaves_a_self_contained_file(tmp_path
     assert stopped and "closing" in str(stopped[0])
     wal = tmp_path / "s.db-wal"
     assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_document_search_takes_its_words_from_the_postings_exactly_as_fts5(app: App) -> None:
+    s = app.search
+    ds = s.document_search
+    assert ds.postings is s.project_search.postings and ds.postings.wait_ready(60)
+    for or_budget in (s.fulltext.or_budget, 40):  # (40: the any-word query keeps only the rarest words)
+        s.fulltext.or_budget = or_budget
+        for q in [*QUERIES, "meeting room upgrade zzzz", "boardroom hearing loop level 3"]:
+            pq = parse_query(q)
+            groups = widen(s.fulltext.word_groups(pq, {}), pq, s.vocab)
+            for limit in (200, 8):
+                memory = ds.postings.documents(groups, pq.phrases, limit, every_word=False)
+                assert memory == s.fulltext.documents(groups, pq.phrases, Scope(), limit=limit), (q, or_budget)
+            found = ds.word_matches(groups, pq.phrases, Scope())
+            assert found == s.fulltext.documents(groups, pq.phrases, Scope()), q
+
+
+def test_document_answers_are_the_same_from_memory_and_from_fts5(app: App) -> None:
+    s = app.search
+    assert s.document_search.postings is not None and s.document_search.postings.wait_ready(60)
+    texts = [*QUERIES, "meeting room upgrade zzzz", '"meeting room" upgrade']
+    memory = [s.search_documents(q, mode="lexical", limit=15).model_dump(exclude={"search_time_ms"}) for q in texts]
+    s.document_search.postings = None
+    fts = [s.search_documents(q, mode="lexical", limit=15).model_dump(exclude={"search_time_ms"}) for q in texts]
+    assert memory == fts
+    assert sum(bool(m["documents"]) for m in memory) >= 8
+
+
+def _digit_terms(app: App) -> list[list[str]]:
+    names = [r[0] for r in app.store.query("SELECT name FROM documents")]
+    parts = sorted(
+        {
+            m[k : k + n]
+            for name in names
+            for m in re.findall(r"[0-9]{3,}", name)
+            for n in (3, 4, 5)
+            for k in range(len(m) - n + 1)
+        }
+    )
+    rng = random.Random(4)
+    picked = rng.sample(parts, min(60, len(parts)))
+    return [[p] for p in picked] + [rng.sample(parts, 2) for _ in range(10)] + [["999999"], ["111", "111"]]
+
+
+def test_digit_parts_of_names_rank_exactly_as_the_trigram_table(app: App) -> None:
+    s = app.search
+    digits = s.document_search.digits
+    assert digits.wait_ready(60)
+    matched = 0
+    for terms in _digit_terms(app):
+        for limit in (200, 5):
+            fts = s.substrings.search("search_docs_tri", terms, "", Scope(), limit)
+            assert digits.search(terms, limit) == fts, terms
+            matched += bool(fts)
+    assert matched >= 50
+    sizes = {i: _varints(bytes(sz))[0] for i, sz in app.store.query("SELECT id, sz FROM search_docs_tri_docsize")}
+    lengths = digits._parts.index.length  # every name's length in trigrams, as FTS5 recorded it
+    assert sizes and all(lengths[i] == n for i, n in sizes.items())
+    assert digits.search(["upg"], 10) is None  # not digits: the trigram table answers
+
+
+def test_digit_parts_follow_renames(app: App) -> None:
+    s = app.search
+    digits = s.document_search.digits
+    assert digits.wait_ready(60)
+    files = sorted(p for p in Path(app.config.roots[0]).rglob("*.pdf"))
+    files[0].rename(files[0].with_name("Plan 987654 98765.pdf"))
+    app.indexing.reindex()
+    assert digits.wait_ready(60)
+    for terms in [["987"], ["8765"], ["98765"], ["654", "987"]]:
+        fts = s.substrings.search("search_docs_tri", terms, "", Scope(), 200)
+        assert fts and digits.search(terms, 200) == fts, terms

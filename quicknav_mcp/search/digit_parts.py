@@ -1,0 +1,176 @@
+"""Runs of three or more digits in document names, in memory, ranked as the trigram FTS5 table ranks them.
+
+A search for part of a project code ("154", "2047") asks ``search_docs_tri`` for the names holding
+it (:class:`.trigram.Substrings`): FTS5 checks and scores every matching row, ~1 µs each, and a
+3-digit part is in thousands of names (every document of the projects whose codes hold it): ~2 ms
+of a ~3 ms search at 116k documents. :class:`DigitParts` keeps, for every 3-digit string, the
+documents whose names hold it and how often (overlapping, as the trigram tokenizer counts
+positions), and every name's length in trigrams (its characters less two), built from the
+candidate table's names (:mod:`.candidates`) on a thread; it ranks with the same BM25 (the
+row count and average length read from the table's own record, ``doc_postings.DocPostings._ranked``)
+and the same row budget and tie order, so the ids and their order are FTS5's. ~370,000 postings
+at 116k documents: ~2 MB.
+
+It answers only for terms made of ASCII digits, firm-wide, while the candidate table it was built
+from is current; otherwise (or while it builds) FTS5 answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from array import array
+from dataclasses import dataclass
+from typing import Any
+
+from .candidates import CandidateTable
+from .doc_postings import DocPostings, _Index, _varints
+from .scope import RANK_BUDGET
+
+log = logging.getLogger(__name__)
+
+_RUN = re.compile(r"[0-9]{3,}")
+_DIGITS = re.compile(r"^[0-9]{3,}$")
+
+
+@dataclass(slots=True)
+class _Parts:
+    """One build; never modified once published."""
+
+    snapshot: object  # the candidate table's snapshot it was built from
+    index: _Index  # lengths by document id, row count, average length (no postings of its own)
+    docs: dict[str, Any]  # 3-digit string -> int32 document ids, ascending
+    freq: dict[str, Any]  # ... -> float32 occurrences in each name
+    name: Any  # document id -> its name (from the snapshot)
+
+    def postings(self, term: str) -> tuple[Any, Any]:
+        """Documents whose names hold ``term`` (digits, 3 or more) and how often (overlapping)."""
+        import numpy as np
+
+        first = term[:3]
+        docs, freq = self.docs.get(first), self.freq.get(first)
+        if docs is None:
+            return np.empty(0, np.int32), np.empty(0, np.float32)
+        if len(term) == 3:
+            return docs, freq
+        for k in range(1, len(term) - 2):  # every trigram of the term must be there
+            more = self.docs.get(term[k : k + 3])
+            if more is None:
+                return np.empty(0, np.int32), np.empty(0, np.float32)
+            docs = np.intersect1d(docs, more, assume_unique=True)
+        found = [(d, _count(self.name(d), term)) for d in docs.tolist()]
+        found = [(d, n) for d, n in found if n]
+        return np.array([d for d, _ in found], np.int32), np.array([n for _, n in found], np.float32)
+
+
+def _count(text: str, part: str) -> int:
+    """Occurrences of ``part`` in ``text``, overlapping ones too (the positions a phrase matches at)."""
+    n, i = 0, text.find(part)
+    while i >= 0:
+        n += 1
+        i = text.find(part, i + 1)
+    return n
+
+
+class DigitParts:
+    """``Substrings.search("search_docs_tri", terms, "", Scope(), limit)`` from memory for digit terms."""
+
+    def __init__(self, table: CandidateTable) -> None:
+        self.table = table
+        self._parts: _Parts | None = None
+        self._building = False
+        self._lock = threading.Lock()
+
+    def search(self, terms: list[str], limit: int) -> list[int] | None:
+        """The ``limit`` best names holding any of ``terms`` (BM25, ties: lower id; only the newest
+        :data:`~.scope.RANK_BUDGET` matches ranked), or None when memory cannot answer alike."""
+        if not terms or not all(_DIGITS.match(t) for t in terms):
+            return None
+        snap = self.table.current()
+        if snap is None:
+            return None
+        parts = self._parts
+        if parts is None or parts.snapshot is not snap:
+            self.start(snap)
+            return None
+        lists = [[parts.postings(t)] for t in terms]
+        return DocPostings._ranked(parts.index, lists, limit, every_word=False, budget=RANK_BUDGET)
+
+    def start(self, snap: Any) -> None:
+        """Build from ``snap`` on a daemon thread unless a build runs."""
+        with self._lock:
+            if self._building:
+                return
+            self._building = True
+
+        def run() -> None:
+            try:
+                self._parts = self._build(snap)
+            except Exception as exc:  # FTS5 keeps answering
+                log.debug("digit parts of names not built: %s", exc)
+            finally:
+                with self._lock:
+                    self._building = False
+
+        threading.Thread(target=run, name="digit-parts", daemon=True).start()
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Build now if needed (tests, benchmarks); whether a current copy serves."""
+        snap = self.table.current() if self.table.ready(timeout) else None
+        if snap is None:
+            return False
+        parts = self._parts
+        if parts is None or parts.snapshot is not snap:
+            self._parts = self._build(snap)
+        return self._parts is not None and self._parts.snapshot is snap
+
+    def size_bytes(self) -> int:
+        parts = self._parts
+        if parts is None:
+            return 0
+        return int(sum(a.nbytes for a in parts.docs.values()) * 2 + parts.index.length.nbytes)
+
+    def _build(self, snap: Any) -> _Parts | None:
+        import numpy as np
+
+        with self.table.store.scan_reader() as read:
+            head = next(iter(read("SELECT block FROM search_docs_tri_data WHERE id = 1")), None)
+        if head is None:
+            return None
+        averages = _varints(bytes(head[0]))
+        rows, total = averages[0], sum(averages[1:])
+        length = np.zeros(len(snap.slot), np.float64)
+        docs: dict[str, array] = {}
+        freq: dict[str, array] = {}
+        for doc_id, name in snap.names():
+            length[doc_id] = max(len(name) - 2, 0)  # the trigram tokenizer's tokens: one per position
+            counts: dict[str, int] = {}
+            for run in _RUN.finditer(name):
+                digits = run.group()
+                for k in range(len(digits) - 2):
+                    key = digits[k : k + 3]
+                    counts[key] = counts.get(key, 0) + 1
+            for key, n in counts.items():
+                if key not in docs:
+                    docs[key], freq[key] = array("i"), array("f")
+                docs[key].append(doc_id)  # names come by ascending id
+                freq[key].append(n)
+        index = _Index(
+            key=(),
+            terms=[],
+            slot={},
+            offsets=None,
+            docs=None,
+            freq=None,
+            length=length,
+            rows=rows,
+            avgdl=total / rows if rows else 1.0,
+        )
+        return _Parts(
+            snapshot=snap,
+            index=index,
+            docs={k: np.frombuffer(v, np.int32) for k, v in docs.items()},
+            freq={k: np.frombuffer(v, np.float32) for k, v in freq.items()},
+            name=snap.name,
+        )

@@ -1,0 +1,94 @@
+"""The in-memory postings rank as plain exhaustive BM25 does: every match scored with FTS5's formula,
+best first, ties by lower id, the newest ``budget`` matches only when there are more."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+from quicknav_mcp.search.doc_postings import K1, B, DocPostings, _Index
+
+
+def _index(rng: random.Random, size: int, terms: int) -> _Index:
+    """Random postings over ``size`` document ids (some ids unused), small integer frequencies
+    (often equal, so ties are common)."""
+    length = np.array([rng.randint(1, 12) if rng.random() < 0.9 else 0 for _ in range(size)], np.float64)
+    names = sorted(f"w{n}" for n in range(terms))
+    offsets, docs, freq = [0], [], []
+    for _ in range(terms):
+        share = rng.choice([0.02, 0.1, 0.4, 0.9])
+        held = [d for d in range(size) if length[d] and rng.random() < share]
+        docs += held
+        freq += [float(rng.choice([1, 1, 2, 3, 10])) for _ in held]
+        offsets.append(len(docs))
+    live = int((length > 0).sum())
+    return _Index(
+        key=(),
+        terms=names,
+        slot={t: i for i, t in enumerate(names)},
+        offsets=np.array(offsets, np.int64),
+        docs=np.array(docs, np.int32),
+        freq=np.array(freq, np.float32),
+        length=length,
+        rows=live,
+        avgdl=float(length.sum()) / live,
+    )
+
+
+def _exhaustive(index: _Index, groups: list[list[str]], limit: int, every_word: bool, budget: int | None) -> list[int]:
+    """Every matching document scored one by one (the phrases in expression order), fully sorted."""
+    held = [[dict(zip(*(a.tolist() for a in index.postings(t)), strict=True)) for t in g] for g in groups]
+    ids = range(len(index.length))
+    test = all if every_word else any
+    matched = [d for d in ids if test(any(d in p for p in g) for g in held)]
+    if budget is not None and len(matched) > budget:
+        matched = matched[-budget:]
+    scored = []
+    for d in matched:
+        norm = K1 * (1 - B + B * index.length[d] / index.avgdl)
+        score = 0.0
+        for g in held:
+            for p in g:
+                idf = math.log((index.rows - len(p) + 0.5) / (len(p) + 0.5))
+                idf = idf if idf > 0.0 else 1e-6
+                f = p.get(d, 0.0)
+                if p:
+                    score += idf * ((f * (K1 + 1.0)) / (f + norm))
+        scored.append((-score, d))
+    scored.sort()
+    return [d for _, d in scored[:limit]]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_top_k_equals_exhaustive_scoring(seed: int) -> None:
+    rng = random.Random(seed)
+    index = _index(rng, rng.choice([50, 300, 1500]), 8)
+    for _ in range(10):
+        groups = [rng.sample(index.terms, rng.randint(1, 3)) for _ in range(rng.randint(1, 3))]
+        lists = [[index.postings(t) for t in g] for g in groups]
+        every_word = rng.random() < 0.5
+        limit = rng.choice([1, 5, 20, 200])
+        budget = rng.choice([None, None, 10, 100])
+        got = DocPostings._ranked(index, lists, limit, every_word=every_word, budget=budget)
+        assert got == _exhaustive(index, groups, limit, every_word, budget), (groups, every_word, limit, budget)
+
+
+def test_ties_at_the_cut_keep_the_lowest_ids() -> None:
+    size = 100
+    index = _Index(
+        key=(),
+        terms=["a"],
+        slot={"a": 0},
+        offsets=np.array([0, size], np.int64),
+        docs=np.arange(size, dtype=np.int32),
+        freq=np.ones(size, np.float32),
+        length=np.full(size, 4.0),
+        rows=size * 4,
+        avgdl=4.0,
+    )
+    lists = [[index.postings("a")]]
+    assert DocPostings._ranked(index, lists, 7, every_word=True, budget=None) == list(range(7))
+    assert DocPostings._ranked(index, lists, 7, every_word=True, budget=20) == list(range(80, 87))
