@@ -91,9 +91,6 @@ class MeanPoolingModel:
         # The fast tokenizer's truncation settings live in one Rust object that refuses to be
         # borrowed twice ("Already borrowed"): the worker and a query tokenize one at a time.
         self._tokenizer_lock = threading.Lock()
-        from .embed_lean import LeanBert
-
-        self._lean = LeanBert.of(self.model)  # one text (a query) without the forward's overhead
 
     def token_ids(self, texts: list[str], max_tokens: int | None = None) -> list[list[int]]:
         """Each text's token ids (with [CLS]/[SEP]), cut at ``max_tokens`` (at most the model's limit)."""
@@ -107,8 +104,6 @@ class MeanPoolingModel:
         batch: callers batch ids of similar length, so little of each call is padding."""
         import numpy as np
 
-        if len(batch) == 1 and self._lean is not None:
-            return self._lean.embed(batch[0], normalize=normalize)
         torch = self._torch
         width = max(len(ids) for ids in batch)
         flat = np.full((len(batch), width), self.pad_id, dtype=np.int64)

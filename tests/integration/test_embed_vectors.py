@@ -241,28 +241,3 @@ def test_background_slices_give_every_document_its_identity_before_extracting(ap
     assert app.store.query_one("SELECT count(*) FROM document_content")[0] > 0
     app.search.index_content()
     assert _state(app, "content_embedding_state")
-
-
-def test_a_single_text_runs_lean_and_gives_the_models_own_vector() -> None:
-    import numpy as np
-    from quicknav_mcp.indexers.embed_lean import LeanBert
-
-    emb = Embedder()
-    assert emb.load()
-    model = emb._model
-    if not hasattr(model, "embed_ids"):  # pragma: no cover - a sentence-transformers pipeline
-        pytest.skip("not a mean-pooling model")
-    assert isinstance(model._lean, LeanBert)  # the default model is a plain BERT encoder
-    texts = ["boardroom", "traniing room level 3", "15506 as built design rev 103", "x" * 400]
-    for ids in model.token_ids(texts):
-        lean = model.embed_ids([ids])
-        held, model._lean = model._lean, None
-        try:
-            full = model.embed_ids([ids])  # transformers' forward
-        finally:
-            model._lean = held
-        assert lean.shape == full.shape == (1, model.dim) and lean.dtype == np.float32
-        np.testing.assert_allclose(lean, full, atol=1e-5)
-        raw = model.embed_ids([ids], normalize=False)
-        np.testing.assert_allclose(raw / np.linalg.norm(raw), lean, atol=1e-5)  # normalised after pooling
-    assert LeanBert.of(object()) is None  # anything else takes the model's forward
