@@ -77,7 +77,7 @@ class Semantic:
         self.project_vectors = vectors.MatrixIndex(store, "vec_projects", versions)
         self.wait_for_model = True  # False once warm_up() ran: searches never wait for the model
         self._lock = threading.Lock()
-        self._query_vectors: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._query_vectors: OrderedDict[tuple[str, tuple[int, ...] | str], Any] = OrderedDict()
 
     def warm_up(self, *, delay: float = WARM_UP_DELAY_S) -> bool:
         """Load the model on a thread (after ``delay`` s) and stop waiting for it in searches; False
@@ -114,8 +114,9 @@ class Semantic:
 
     def query_vector(self, text: str) -> Any:
         """The query's embedding; the last few hundred are kept (the next page of results, a query
-        typed again, search_projects after search_documents) so each is computed once (~7 ms)."""
-        key = (self.embedder.name, text)
+        typed again, search_projects after search_documents) so each is computed once (~7 ms).
+        Texts the model reads alike share one (see :meth:`_cache_key`)."""
+        key = self._cache_key(text)
         with self._lock:
             held = self._query_vectors.get(key)
             if held is not None:
@@ -131,6 +132,21 @@ class Semantic:
             while len(self._query_vectors) > QUERY_VECTOR_CACHE:
                 self._query_vectors.popitem(last=False)
         return vec
+
+    def _cache_key(self, text: str) -> tuple[str, tuple[int, ...] | str]:
+        """What the model embeds of ``text``: its token ids when the embedder gives them (then
+        "Boardroom  Upgrade" and "boardroom upgrade" are one entry for an uncased model, exactly
+        when their embeddings are equal; ~0.05 ms), else the text with its spaces collapsed."""
+        tokenize = getattr(self.embedder, "token_ids", None)
+        if tokenize is not None:
+            try:
+                ids = tokenize([text])
+            except Exception as exc:  # the model failed to load: encode() says so
+                log.debug("query tokens unavailable: %s", exc)
+                ids = None
+            if ids:
+                return self.embedder.name, tuple(ids[0])
+        return self.embedder.name, " ".join(text.split())
 
     def refresh_documents(self) -> None:
         """Load document vectors (both kinds) embedded since the last query."""

@@ -59,6 +59,20 @@ def test_embed_worker_is_resumable_and_feeds_semantic_search(small) -> None:
     assert proj.semantic and proj.projects
 
 
+def test_query_texts_the_model_reads_alike_are_embedded_once(small) -> None:
+    import numpy as np
+
+    app, _, _ = small
+    sem = app.search.semantic
+    sem.clear()
+    a = sem.query_vector("Hearing  Loop upgrade")
+    assert sem.query_vector("hearing loop UPGRADE") is a  # one cached embedding
+    sem.clear()
+    b = sem.query_vector("hearing loop UPGRADE")
+    np.testing.assert_allclose(a, b, atol=1e-6)  # and the model gives these texts the same one
+    assert not np.allclose(sem.query_vector("hearing loop upgrades"), a, atol=1e-3)
+
+
 def test_model_unavailable_falls_back_to_lexical(small, tmp_path: Path) -> None:
     app, _, manifest = small
     from quicknav_mcp.search.service import SearchService

@@ -300,6 +300,50 @@ def test_query_vectors_are_cached(firm) -> None:
     assert emb.calls == 2
 
 
+def test_query_vectors_are_shared_by_texts_the_model_reads_alike(firm) -> None:
+    class Tokenizing:
+        """An uncased model: its token ids fold case and spaces, so do its embeddings."""
+
+        name = "tokenizing"
+        disabled = False
+
+        def __init__(self) -> None:
+            self.texts: list[str] = []
+
+        def token_ids(self, texts: list[str]) -> list[list[int]]:
+            return [[sum(map(ord, w)) for w in t.lower().split()] for t in texts]
+
+        def encode(self, texts: list[str]):
+            self.texts += texts
+            return [[float(sum(map(sum, self.token_ids([t]))))] for t in texts]
+
+    emb = Tokenizing()
+    s = SearchService(firm.store, firm.projects, embedder=emb)
+    first = s.semantic.query_vector("Hearing  Loop")
+    assert s.semantic.query_vector(" hearing loop ") == first
+    assert emb.texts == ["Hearing  Loop"]  # embedded once
+    assert s.semantic.query_vector("hearing loops") != first
+    assert len(emb.texts) == 2
+
+    class TextOnly:
+        """No token ids (a sentence-transformers model): texts differing only in spaces share one."""
+
+        name = "text-only"
+        disabled = False
+        calls = 0
+
+        def encode(self, texts: list[str]):
+            TextOnly.calls += 1
+            return [[1.0] for _ in texts]
+
+    s = SearchService(firm.store, firm.projects, embedder=TextOnly())
+    s.semantic.query_vector("hearing  loop ")
+    s.semantic.query_vector("hearing loop")
+    assert TextOnly.calls == 1
+    s.semantic.query_vector("Hearing loop")  # case may matter to such a model
+    assert TextOnly.calls == 2
+
+
 def _old_suggest(sug, prefix: str, limit: int) -> list[tuple[str, str]]:
     """The lookup as it was before precomputed keys and a partial sort (reference)."""
     from quicknav_mcp.search.suggest import KIND_ORDER

@@ -35,7 +35,8 @@ def top(matrix: np.ndarray, q: np.ndarray, k: int, rows: np.ndarray | None = Non
 def test_the_shortlist_holds_the_exact_nearest(small_lists: None) -> None:
     matrix = cone(6000)
     index = Shortlist.build(matrix)
-    assert index.head.shape == (6000, 16) and index.head.dtype == matrix.dtype
+    assert index.head.shape == (6000, 16) and index.head.dtype == np.int8
+    assert index.head.nbytes == 6000 * 16
     queries = cone(60, seed=1)
     recalls, same_top10 = [], 0
     for q in queries:
@@ -60,8 +61,15 @@ def test_added_and_re_embedded_rows_are_projected_on_the_same_directions(small_l
     grown[7] = cone(1, seed=6)[0]  # re-embedded
     later = index.extended(grown, np.array([7]))
     assert later.basis is index.basis and later.added_since == 11 and not later.stale
+    assert later.scale is index.scale
+    # The same head a fresh build on these directions gives, up to rounding (its scales come from
+    # its own sample, so the int8 steps differ a little).
     fresh = Shortlist.build(grown, basis=(index.mean, index.basis))
-    np.testing.assert_allclose(later.head, fresh.head, atol=1e-5)
+    step = np.maximum(later.scale, fresh.scale)
+    unclipped = (np.abs(later.head.astype(np.int32)) < 127) & (np.abs(fresh.head.astype(np.int32)) < 127)
+    assert unclipped.mean() > 0.99
+    diff = np.abs(later.head * later.scale - fresh.head * fresh.scale)
+    assert np.all(diff[unclipped] <= np.broadcast_to(step, diff.shape)[unclipped] + 1e-6)
     assert np.array_equal(later.head[:7], index.head[:7])  # the others are not projected again
     # The re-embedded and the new vectors are found by themselves.
     for row in (7, 3005):
@@ -76,3 +84,47 @@ def test_float16_matrices_are_scored_in_float16() -> None:
     got = vector_index.product(matrix, q)
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, matrix.astype(np.float32) @ q, atol=2e-3)
+
+
+def test_the_head_is_the_rows_coordinates_in_int8_steps(small_lists: None) -> None:
+    matrix = cone(4000)
+    index = Shortlist.build(matrix)
+    coords = (matrix - index.mean) @ index.basis.T
+    assert np.all(np.abs(index.head.astype(np.int32)) <= 127)
+    inside = np.abs(coords) <= 127 * index.scale  # the sample's largest sets the scale: a few rows clip
+    assert inside.mean() > 0.99
+    err = np.abs(index.head * index.scale - coords)
+    assert np.all(err[inside] <= 0.5 * np.broadcast_to(index.scale, coords.shape)[inside] + 1e-6)
+    assert np.all(index.head[~inside] == np.sign(coords[~inside]) * 127)  # clipped, not wrapped around
+
+
+@pytest.mark.parametrize("kernel", [True, False])
+def test_int8_scores_are_exact_with_the_kernel_and_without(monkeypatch: pytest.MonkeyPatch, kernel: bool) -> None:
+    if kernel and not vector_index._has_int8_kernel():
+        pytest.skip("no int8 kernel in this torch")
+    monkeypatch.setattr(vector_index, "_int8_kernel", kernel)
+    rng = np.random.default_rng(3)
+    head = rng.integers(-127, 128, (vector_index._BLOCK + 37, 24)).astype(np.int8)
+    q8 = rng.integers(-127, 128, 24).astype(np.int8)
+    got = vector_index.int8_product(head, q8)
+    assert got.dtype == np.int32
+    assert np.array_equal(got, head.astype(np.int64) @ q8.astype(np.int64))
+
+
+def test_candidates_are_the_same_with_or_without_the_int8_kernel(
+    small_lists: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not vector_index._has_int8_kernel():
+        pytest.skip("no int8 kernel in this torch")
+    matrix = cone(5000)
+    index = Shortlist.build(matrix)
+    q = cone(1, seed=4)[0]
+    with_kernel = index.candidates(q, 50)
+    monkeypatch.setattr(vector_index, "_int8_kernel", False)
+    assert np.array_equal(index.candidates(q, 50), with_kernel)
+
+
+def test_a_zero_query_does_not_fail(small_lists: None) -> None:
+    index = Shortlist.build(cone(2000))
+    rows = index.candidates(np.zeros(64, dtype=np.float32), 10)
+    assert len(rows) == 300 and np.all(np.diff(rows) > 0)
