@@ -17,8 +17,11 @@ _ISO = re.compile(r"(?<!\d)(20\d{2}|19\d{2})-(\d{2})-(\d{2})(?!\d)")
 
 
 # Every date form in one pattern, for removing dates from names (series keys).
+# Every form starts with a digit: the look-ahead lets the engine pass over other positions with one test.
 ANY_DATE = re.compile(
-    "|".join(f"(?i:{p.pattern})" if p.flags & re.I else f"(?:{p.pattern})" for p in (_ISO, _DMY, _DMONY, _YMD))
+    r"(?=\d)(?:"
+    + "|".join(f"(?i:{p.pattern})" if p.flags & re.I else f"(?:{p.pattern})" for p in (_ISO, _DMY, _DMONY, _YMD))
+    + ")"
 )
 
 
