@@ -15,8 +15,8 @@ import pytest
 
 from quicknav_mcp.domain import classify_doc_type, dates, parse_revision, revisions, status_tags
 from quicknav_mcp.domain.dates import ANY_DATE, find_date, may_hold_date
-from quicknav_mcp.domain.grammar import ROOM_LETTER_IN_NAME
-from quicknav_mcp.domain.names import _ROOM_LETTER_HINT, parse_room
+from quicknav_mcp.domain.grammar import CHANGE_ORDER_FAMILY_IN_NAME, ROOM_LETTER_IN_NAME
+from quicknav_mcp.domain.names import _ROOM_LETTER_HINT, _SHEET, _SHEET_HINT, parse_room
 from quicknav_mcp.domain.revisions import _ANY_REVISION, strip_revision
 from quicknav_mcp.domain.tags import _ANY_TAG, strip_tags
 from quicknav_mcp.domain.text import lacks, lower_ascii, words_view
@@ -61,6 +61,12 @@ TOKENS = [
     "ROOM #3",
     "(REV A)",
     "R\u00a05",
+    "A-1101",
+    "SAAB-DU-006",
+    "Variation",
+    "VARIATION ORDER",
+    "co 5",
+    "Co12",
     "\u0661\u0662.03.2024",
 ]
 
@@ -128,6 +134,7 @@ def test_lookaheads_change_no_match() -> None:
         )
     )
     without_rev = _bare(revisions._WITHOUT_REV)
+    co_family = re.compile(CHANGE_ORDER_FAMILY_IN_NAME.pattern.removeprefix("(?=[CV])"), re.I)
     every_date = _bare((dates._ISO, dates._DMY, dates._DMONY, dates._YMD))
     for name in NAMES:
         assert _ANY_REVISION.sub(" ", name) == every_revision.sub(" ", name), name
@@ -135,6 +142,11 @@ def test_lookaheads_change_no_match() -> None:
         assert ANY_DATE.sub(" ", name) == every_date.sub(" ", name), name
         if _ROOM_LETTER_HINT.search(name) is None:
             assert ROOM_LETTER_IN_NAME.search(words_view(name)) is None, name
+        if _SHEET_HINT.search(name) is None:
+            assert _SHEET.search(name) is None, name
+        found = CHANGE_ORDER_FAMILY_IN_NAME.search(name)
+        bare = co_family.search(name)
+        assert (found and found.span()) == (bare and bare.span()), name
 
 
 def test_room_letter_forms_behind_the_hint() -> None:
