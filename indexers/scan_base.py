@@ -258,6 +258,7 @@ class ScanBase:
         self.existing: dict[str, Any] = {}
         # Every loaded row, until the first file not stored at its path asks for :meth:`move_keys`.
         self.loaded: list[Any] = []
+        self.stored_rows = 0  # how many rows of the root were loaded (none: its first scan)
         self._move_keys: set[tuple[str, int, float]] | None = None
         # New files whose (name, size, mtime) matches a stored row: maybe moves, decided at the end.
         self.deferred: list[tuple[Project, tuple[str, ...], str, int, float, str, str]] = []

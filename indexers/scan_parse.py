@@ -24,6 +24,10 @@ from . import project_facts
 
 #: Names parsed inline before a scan starts worker processes.
 POOL_MIN_FILES = 20_000
+#: A root's first scan (nothing stored yet) of this many project folders starts them at its first batch:
+#: it will parse more than POOL_MIN_FILES names (~23 files a project in the demo firm, more in real ones),
+#: and the names it would parse inline first (~1 CPU-s at 20,000) hold up the walk.
+POOL_MIN_PROJECTS = 800
 #: Worker processes (one per core, at most two: the scan's own thread walks and a helper writes).
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
@@ -91,4 +95,13 @@ class ParsePool:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-__all__ = ["POOL_MIN_FILES", "SCAN_THREADS", "WORKERS", "ParsePool", "Payload", "parse_values", "start_method"]
+__all__ = [
+    "POOL_MIN_FILES",
+    "POOL_MIN_PROJECTS",
+    "SCAN_THREADS",
+    "WORKERS",
+    "ParsePool",
+    "Payload",
+    "parse_values",
+    "start_method",
+]

@@ -42,6 +42,7 @@ class ScanReconciler(ScanWalker):
                 rows.extend(self.store.query(f"{sql} AND d.project_id IN ({marks})", (self.root_id, *chunk)))
         self.existing.update({r[_REL]: r for r in rows})
         self.loaded = rows
+        self.stored_rows = len(rows)
 
     def _sync_projects(self, found: list[Found]) -> None:
         """Insert new project folders, keep ids of renamed ones, note vanished ones."""

@@ -56,7 +56,7 @@ class ScanWriter(ScanBase, abc.ABC):
         (one batch in flight while the walk goes on; ``force`` waits for every batch)."""
         jobs, self.jobs = self.jobs, []
         self._parse_total += len(jobs)
-        if self._pool is None and not self.shared and self._parse_total >= scan_parse.POOL_MIN_FILES:
+        if self._pool is None and not self.shared and jobs and self._many_to_parse():
             self._pool = scan_parse.ParsePool()
         if self._pool is None:
             self._rows_of(jobs, [self._values_of(j) for j in jobs])
@@ -82,6 +82,12 @@ class ScanWriter(ScanBase, abc.ABC):
             else:
                 self.updates.append((*values, job[0]))
                 report.updated += 1
+
+    def _many_to_parse(self) -> bool:
+        """Whether this scan parses enough names for worker processes (see :mod:`.scan_parse`)."""
+        if self._parse_total >= scan_parse.POOL_MIN_FILES:
+            return True
+        return self.stored_rows == 0 and self.only is None and self.projects_total >= scan_parse.POOL_MIN_PROJECTS
 
     def _close_pool(self) -> None:
         pool, self._pool = self._pool, None

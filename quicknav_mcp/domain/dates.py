@@ -17,8 +17,11 @@ _ISO = re.compile(r"(?<!\d)(20\d{2}|19\d{2})-(\d{2})-(\d{2})(?!\d)")
 
 
 # Every date form in one pattern, for removing dates from names (series keys).
+# Every form starts with a digit: the look-ahead lets the engine pass over other positions with one test.
 ANY_DATE = re.compile(
-    "|".join(f"(?i:{p.pattern})" if p.flags & re.I else f"(?:{p.pattern})" for p in (_ISO, _DMY, _DMONY, _YMD))
+    r"(?=\d)(?:"
+    + "|".join(f"(?i:{p.pattern})" if p.flags & re.I else f"(?:{p.pattern})" for p in (_ISO, _DMY, _DMONY, _YMD))
+    + ")"
 )
 
 
@@ -29,9 +32,20 @@ ANY_DATE = re.compile(
 _DATE_HINT = re.compile(r"\d(?:[./_\-]\d|\d{7}|[\s_\-]?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.I)
 
 
+_last_hint: tuple[str, bool] = ("", False)
+
+
 def may_hold_date(text: str) -> bool:
-    """False when ``text`` cannot hold any date form (then :func:`find_date` is None, ``ANY_DATE`` finds nothing)."""
-    return _DATE_HINT.search(text) is not None
+    """False when ``text`` cannot hold any date form (then :func:`find_date` is None, ``ANY_DATE`` finds nothing).
+
+    The last answer is kept: a name's date and its series key ask about the same text in a row."""
+    global _last_hint
+    last = _last_hint  # one read: another thread may replace it meanwhile
+    if last[0] is text:
+        return last[1]
+    found = _DATE_HINT.search(text) is not None
+    _last_hint = (text, found)
+    return found
 
 
 def _make(year: int, month: int, day: int) -> date | None:

@@ -67,8 +67,9 @@ CHANGE_ORDER_SHORT_IN_NAME = re.compile(rf"\b{CHANGE_ORDER_SHORT}\s?{CHANGE_ORDE
 CHANGE_ORDER_AFTER_CODE_IN_NAME = re.compile(rf"^\s*\d{{5}}-{CHANGE_ORDER_NUMBER}.*{_CHANGE_ORDER_IN_NAME_WORDS}", re.I)
 """``17741-10 QPS Rooms Change Order to Customer``: file names only (in a query "17741-10" is a code)."""
 CHANGE_ORDER_FAMILY_IN_NAME = re.compile(
-    rf"\b{_CHANGE_ORDER_IN_NAME_WORDS}S?\b|\b{CHANGE_ORDER_SHORT}\s?\d{{1,3}}\b"
-    r"|\bVARIATIONS?(?:\s*(?:ORDERS?|NO\.?|\#)?\s*\d|\s+ORDERS?\b|$)",
+    # Every branch starts with C or V: the look-ahead passes over other positions with one test.
+    rf"(?=[CV])(?:\b{_CHANGE_ORDER_IN_NAME_WORDS}S?\b|\b{CHANGE_ORDER_SHORT}\s?\d{{1,3}}\b"
+    r"|\bVARIATIONS?(?:\s*(?:ORDERS?|NO\.?|\#)?\s*\d|\s+ORDERS?\b|$))",
     re.I,
 )
 """Words that make a file a change-order document (its family), numbered or not. "Variation" only

@@ -25,7 +25,11 @@ _CODE = re.compile(r"(?<!\d)([1-9]\d{4})(?!\d)")
 _NOT_CODE_PREFIX = re.compile(r"(?:\bQ-?|PURCHASE[_\s-]?|\bPO[\s_-]?|INV|INVOICE[_\s-]?|\bSO-?|#)$", re.I)
 
 _SHEET = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9]{0,4}(?:-[A-Z][A-Z0-9]{0,4})*-\d{2,4}[A-Z]?)(?![A-Za-z0-9])")
+_SHEET_HINT = re.compile(r"-\d\d")  # what every _SHEET match holds: most names have no dash before digits
 _DUPLICATE = re.compile(r"\s*\((\d{1,2})\)\s*$")
+# What every ROOM_LETTER_IN_NAME match holds (R, a space at most, a digit; the words view only turns _ and +
+# into spaces, which \s? could not skip twice): most names have capitals R, few of them before a number.
+_ROOM_LETTER_HINT = re.compile(r"R[\s_+]?\d")
 _COPY = re.compile(r"\s*-\s*copy(?:\s*\(\d+\))?\s*$|^copy of\s+", re.I)
 
 
@@ -42,7 +46,7 @@ def parse_room(text: str) -> int | None:
     """``Room 05``, ``Room12``, ``R 12 -``, ``R1 -`` -> the room number."""
     # Each pattern is tried only when its keyword is there (ROOM in any case, the letter R in capitals).
     m = None if lacks(lower_ascii(text), "room") else ROOM_IN_NAME.search(text)
-    if m is None and "R" in text:
+    if m is None and "R" in text and _ROOM_LETTER_HINT.search(text):
         m = ROOM_LETTER_IN_NAME.search(words_view(text))
     return int(m.group(1)) if m else None
 
@@ -61,7 +65,7 @@ def parse_change_order(text: str) -> int | None:
 
 def parse_sheet(text: str) -> str | None:
     """A drawing sheet number such as ``A-1101``, ``SAAB-DU-006`` or ``SPT-DG-FFE-B-101``."""
-    if "-" not in text:  # every sheet number has one
+    if _SHEET_HINT.search(text) is None:  # every sheet number has a dash and two digits
         return None
     for m in _SHEET.finditer(text):
         token = m.group(1)

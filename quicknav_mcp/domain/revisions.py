@@ -78,8 +78,14 @@ def parse_revision(stem: str) -> Revision | None:
     return None
 
 
-def _any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?i:{p.pattern})" if p.flags & re.I else f"(?:{p.pattern})" for p in patterns))
+def _any_of(patterns: tuple[re.Pattern[str], ...], first: str) -> re.Pattern[str]:
+    """One alternation of ``patterns``, every match of which starts with a character of class ``first``.
+
+    The look-ahead on ``first`` (case-insensitive, as the REV and V forms are) changes no match: it
+    lets the engine pass over every other position with one test instead of trying each branch's
+    look-behind there (a name's marks are removed ~5x faster)."""
+    branches = "|".join(f"(?i:{p.pattern})" if p.flags & re.I else f"(?:{p.pattern})" for p in patterns)
+    return re.compile(f"(?i:(?={first}))(?:{branches})")
 
 
 _ANY_REVISION = _any_of(
@@ -93,10 +99,11 @@ _ANY_REVISION = _any_of(
         _CONSULTANT_LETTER,
         _PROPOSAL,
         _VERSION,
-    )
+    ),
+    r"[(\[_rv]",  # ( [ _ as the consultants' forms start, REV or V otherwise
 )
 # The same alternation less the branches that need REV: where those cannot match, the leftmost match is the same.
-_ANY_REVISION_WITHOUT_REV = _any_of(_WITHOUT_REV)
+_ANY_REVISION_WITHOUT_REV = _any_of(_WITHOUT_REV, r"[\[_v]")
 
 
 def strip_revision(text: str) -> str:

@@ -73,6 +73,35 @@ def test_worker_processes_write_the_rows_an_inline_scan_writes(
     assert inline[2]["added"] == inline[2]["files_seen"] > 100
 
 
+def test_a_large_first_scan_starts_its_workers_at_once(
+    firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A root's first scan of many projects hands even its first names to the workers; later scans of the
+    same root (rows stored) start them only past POOL_MIN_FILES names."""
+    inline = _scan(tmp_path / "inline.db", firm)
+    pools: list[int] = []
+    real_init = scan_parse.ParsePool.__init__
+
+    def counting(self: scan_parse.ParsePool) -> None:
+        pools.append(1)
+        real_init(self)
+
+    monkeypatch.setattr(scan_parse.ParsePool, "__init__", counting)
+    monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)  # the firm has 12 projects
+    store = Store(tmp_path / "first.db")
+    try:
+        scan_root(store, firm)
+        assert pools == [1]
+        scan_root(store, firm, force=True)  # every name parsed again, but the root has rows now
+        assert pools == [1]
+    finally:
+        store.close()
+    assert _scan(tmp_path / "first.db", firm)[:2] == inline[:2]  # the same rows and ids as an inline scan
+    monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 13)
+    _scan(tmp_path / "fewer.db", firm)
+    assert pools == [1]  # fewer projects than that: parsed inline
+
+
 def test_a_name_the_parser_rejects_in_a_worker_is_a_problem_not_a_failed_scan() -> None:
     values = scan_parse.parse_values([(1, ("3. PMO",), "21614 - Scope.docx", "3. PMO/21614 - Scope.docx", 10, 1.0)])
     assert isinstance(values[0], tuple) and values[0][1] == "3. PMO/21614 - Scope.docx"

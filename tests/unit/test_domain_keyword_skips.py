@@ -8,12 +8,15 @@ Unicode letters that case-insensitive matching folds onto ASCII ones (``ſ`` is 
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import pytest
 
-from quicknav_mcp.domain import classify_doc_type, parse_revision, status_tags
+from quicknav_mcp.domain import classify_doc_type, dates, parse_revision, revisions, status_tags
 from quicknav_mcp.domain.dates import ANY_DATE, find_date, may_hold_date
+from quicknav_mcp.domain.grammar import CHANGE_ORDER_FAMILY_IN_NAME, ROOM_LETTER_IN_NAME
+from quicknav_mcp.domain.names import _ROOM_LETTER_HINT, _SHEET, _SHEET_HINT, parse_room
 from quicknav_mcp.domain.revisions import _ANY_REVISION, strip_revision
 from quicknav_mcp.domain.tags import _ANY_TAG, strip_tags
 from quicknav_mcp.domain.text import lacks, lower_ascii, words_view
@@ -50,6 +53,21 @@ TOKENS = [
     "Scope",
     "Level 1",
     "é",
+    "R12 - Layout",
+    "R_1",
+    "R+2",
+    "R 3",
+    "Room05",
+    "ROOM #3",
+    "(REV A)",
+    "R\u00a05",
+    "A-1101",
+    "SAAB-DU-006",
+    "Variation",
+    "VARIATION ORDER",
+    "co 5",
+    "Co12",
+    "\u0661\u0662.03.2024",
 ]
 
 
@@ -94,3 +112,45 @@ def test_skipped_patterns_agree_with_the_bare_patterns() -> None:
 def test_revisions_without_the_word_rev(stem: str, raw: str | None) -> None:
     rev = parse_revision(stem)
     assert (rev.raw if rev else None) == raw
+
+
+def _bare(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
+    """The alternation of ``patterns`` without the look-ahead the parsers put in front of it."""
+    return re.compile("|".join(f"(?i:{p.pattern})" if p.flags & re.I else f"(?:{p.pattern})" for p in patterns))
+
+
+def test_lookaheads_change_no_match() -> None:
+    every_revision = _bare(
+        (
+            revisions._DECIMAL,
+            revisions._DESIGN,
+            revisions._CONSULTANT_PAREN,
+            revisions._CONSULTANT_DOT,
+            revisions._CONSULTANT_SUFFIX,
+            revisions._CONSULTANT_BRACKET,
+            revisions._CONSULTANT_LETTER,
+            revisions._PROPOSAL,
+            revisions._VERSION,
+        )
+    )
+    without_rev = _bare(revisions._WITHOUT_REV)
+    co_family = re.compile(CHANGE_ORDER_FAMILY_IN_NAME.pattern.removeprefix("(?=[CV])"), re.I)
+    every_date = _bare((dates._ISO, dates._DMY, dates._DMONY, dates._YMD))
+    for name in NAMES:
+        assert _ANY_REVISION.sub(" ", name) == every_revision.sub(" ", name), name
+        assert revisions._ANY_REVISION_WITHOUT_REV.sub(" ", name) == without_rev.sub(" ", name), name
+        assert ANY_DATE.sub(" ", name) == every_date.sub(" ", name), name
+        if _ROOM_LETTER_HINT.search(name) is None:
+            assert ROOM_LETTER_IN_NAME.search(words_view(name)) is None, name
+        if _SHEET_HINT.search(name) is None:
+            assert _SHEET.search(name) is None, name
+        found = CHANGE_ORDER_FAMILY_IN_NAME.search(name)
+        bare = co_family.search(name)
+        assert (found and found.span()) == (bare and bare.span()), name
+
+
+def test_room_letter_forms_behind_the_hint() -> None:
+    assert parse_room("R12 - Layout") == 12
+    assert parse_room("R_1 - Layout") == 1  # the words view reads _ and + as spaces
+    assert parse_room("R+2") == 2
+    assert parse_room("PAVS R2D2") is None
