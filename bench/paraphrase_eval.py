@@ -9,8 +9,10 @@ concepts (ground truth from the generator's manifest, not from QuickNav's parser
 
 Two phrasings per firm: the synonyms and templates above (``phrasing``), and others kept out of
 anything search was built or tuned with (``held_out_phrasing``, its own seed). MRR, nDCG@10 and
-recall@5 of ``search_projects`` per phrasing in lexical, vector and hybrid mode, and hybrid without
-the project summaries (:mod:`quicknav_mcp.search.project_about`).
+recall@5 of ``search_projects`` per phrasing in lexical, vector and hybrid mode, hybrid without
+the project summaries (:mod:`quicknav_mcp.search.project_about`), and the summaries' own list alone
+(``summaries_only``: ``ProjectAbout.hits`` as hybrid search asks it, before fusion and re-ranking —
+when it is about as good as hybrid, the summaries' matching is what limits hybrid, not the fusion).
 
     .venv/bin/python bench/paraphrase_eval.py [--seeds 7 8 9 10] [--tuned 7 8] [--projects 40]
 
@@ -251,6 +253,18 @@ def miss_class(top: str | None, wanted: set[str], parsed: dict[str, tuple[set[st
     return "room" if has_works else "works" if has_rooms else "both"
 
 
+def summaries_ranked(app, query: str, code_of: dict[int, str]) -> list[str]:
+    """The first 10 project codes of the summaries' list alone, asked as a describing hybrid search
+    asks it (centred similarities, the request's own vector)."""
+    from quicknav_mcp.search.query import parse_query
+
+    pq = parse_query(query)
+    semantic = app.search.semantic
+    qv = semantic.query_vector(pq.semantic_text or pq.text)
+    hits = app.search.project_search.about.hits(pq, qv, semantic.embedder.name, sharp=True)
+    return [code_of[i] for i, _ in hits[:10] if i in code_of]
+
+
 def prepared_app(projects: int, seed: int):
     """A content firm of ``seed``, indexed and embedded (cached between runs)."""
     from quicknav_mcp.app import App
@@ -277,7 +291,7 @@ def main() -> None:
     from quicknav_mcp.demo.plan import plan_firm
 
     t0 = time.perf_counter()
-    modes = ("lexical", "vector", "hybrid", "hybrid_without_project_summaries")
+    modes = ("lexical", "vector", "hybrid", "hybrid_without_project_summaries", "summaries_only")
     per: dict[str, dict[str, list[dict[str, float]]]] = {}
     groups: dict[str, dict[str, list[dict[str, float]]]] = {}  # firm group -> phrasing -> hybrid rows
     misses: list[dict] = []
@@ -292,13 +306,17 @@ def main() -> None:
             "held_out_phrasing": paraphrases(manifest, random.Random(seed + 1000), held_out=True),
         }
         about = app.search.project_search.about
+        code_of = {i: p.code for i, p in app.search.project_search.words.by_id().items()}
         for name, queries in sets.items():
             for mode in modes:
                 app.search.project_search.about = None if mode.endswith("without_project_summaries") else about
                 search_mode = {"vector": "semantic", "lexical": "lexical"}.get(mode, "hybrid")
                 for query, wanted in queries:
-                    res = app.search.search_projects(query, limit=10, mode=search_mode, include_facets=False)
-                    ranked = [p.project_number for p in res.projects]
+                    if mode == "summaries_only":
+                        ranked = summaries_ranked(app, query, code_of)
+                    else:
+                        res = app.search.search_projects(query, limit=10, mode=search_mode, include_facets=False)
+                        ranked = [p.project_number for p in res.projects]
                     m = metrics(ranked, wanted)
                     per.setdefault(name, {}).setdefault(mode, []).append(m)
                     if mode != "hybrid":

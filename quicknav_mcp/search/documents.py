@@ -14,6 +14,7 @@ from ..services.projects import ProjectService
 from ..store import Store
 from .alternatives import widen
 from .candidates import CandidateTable
+from .copies import share_among_copies
 from .current import CurrentRevisions
 from .digit_parts import DigitParts
 from .doc_postings import DocPostings
@@ -150,6 +151,8 @@ class DocumentSearch:
         if mode == "semantic" and not semantic_used:
             lists = [entry for entry in lists if entry[0] == "facts"]
         fused, sources = rrf(lists)
+        if mode != "semantic":  # identical copies rank together; the current one's boost decides (copies.py)
+            share_among_copies(fused, lambda ids: self.candidate_facts(list(ids), scope))
         found = None
         if not scope.statuses:  # a status filter needs every candidate's rank
             found = self.best(fused, sources, scope, pq, user, sims, offset + limit, facets=include_facets)
@@ -202,6 +205,11 @@ class DocumentSearch:
             if found is not None:
                 return found
         return self.substrings.search("search_docs_tri", terms, join, scope, CANDIDATES)
+
+    def candidate_facts(self, ids: list[int], scope: Scope) -> dict[int, DocumentFacts]:
+        """The facts of ``ids`` within ``scope``: from the in-memory table, else from the store."""
+        found = self.table.facts(ids, scope)
+        return found if found is not None else self.rows.facts_by_ids(ids, scope.sql(), scope.params)
 
     def project_documents(self, pq: ParsedQuery, scope: Scope, sub: Scope, hinted: set[int]) -> list[int]:
         """The documents of the projects the words named (``sub``: ``scope`` within them), as the

@@ -1,0 +1,54 @@
+"""Identical copies of one file rank together, and the domain's rule picks which comes first.
+
+A project often files the same document in several folders (a rollout schedule copied into every
+room's folder, a design copied into the handover pack). Every retrieval list scores the copies
+alike and orders the tie by row id, so fusion hands the copies different scores by accident: the
+copy the domain's rule calls current (search/current.py, domain/current.py) can land behind its own
+copies, each marked superseded, and behind other documents that match fewer of the request's words.
+Here the copies among the best fused candidates (same project, same file name) all take the best
+fused score of their group before re-ranking, so the current copy's boost decides among them and
+the group competes with other documents by its best list positions.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
+
+TOP = 60
+"""Only the best fused candidates are grouped (bounded work per request)."""
+
+
+class _Named(Protocol):
+    project_id: int
+    name: str
+
+
+def share_among_copies(
+    fused: dict[int, float], facts_of: Callable[[Sequence[int]], Mapping[int, _Named] | None], top: int = TOP
+) -> int:
+    """Give every copy among the ``top`` best of ``fused`` (document id -> fused score) its group's
+    best score, in place; ``facts_of`` reads the candidates' project and name (None: not now).
+    How many scores changed."""
+    if len(fused) < 2:
+        return 0
+    best = heapq.nlargest(top, fused, key=fused.__getitem__)
+    facts = facts_of(best)
+    if not facts:
+        return 0
+    groups: dict[tuple[int, str], list[int]] = {}
+    for i in best:
+        f = facts.get(i)
+        if f is not None:
+            groups.setdefault((f.project_id, f.name.lower()), []).append(i)
+    changed = 0
+    for ids in groups.values():
+        if len(ids) < 2:
+            continue
+        score = max(fused[i] for i in ids)
+        for i in ids:
+            if fused[i] != score:
+                fused[i] = score
+                changed += 1
+    return changed
