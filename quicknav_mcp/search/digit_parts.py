@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from array import array
 from dataclasses import dataclass
 from typing import Any
 
+from .background_build import BackgroundBuild
 from .candidates import CandidateTable
 from .doc_postings import DocPostings, _Index, _varints
 from .scope import RANK_BUDGET
@@ -79,8 +79,7 @@ class DigitParts:
     def __init__(self, table: CandidateTable) -> None:
         self.table = table
         self._parts: _Parts | None = None
-        self._building = False
-        self._lock = threading.Lock()
+        self._builds = BackgroundBuild("digit-parts", "digit parts of names", closing=lambda: table.store.closing)
 
     def search(self, terms: list[str], limit: int) -> list[int] | None:
         """The ``limit`` best names holding any of ``terms`` (BM25, ties: lower id; only the newest
@@ -98,22 +97,15 @@ class DigitParts:
         return DocPostings._ranked(parts.index, lists, limit, every_word=False, budget=RANK_BUDGET)
 
     def start(self, snap: Any) -> None:
-        """Build from ``snap`` on a daemon thread unless a build runs."""
-        with self._lock:
-            if self._building:
-                return
-            self._building = True
+        """Build from ``snap`` on a daemon thread unless a build runs (FTS5 answers meanwhile)."""
+        self._builds.start(lambda: self._publish(snap))
 
-        def run() -> None:
-            try:
-                self._parts = self._build(snap)
-            except Exception as exc:  # FTS5 keeps answering
-                log.debug("digit parts of names not built: %s", exc)
-            finally:
-                with self._lock:
-                    self._building = False
+    def _publish(self, snap: Any) -> None:
+        self._parts = self._build(snap)
 
-        threading.Thread(target=run, name="digit-parts", daemon=True).start()
+    def close(self) -> None:
+        """Start no further build; wait briefly for a running one."""
+        self._builds.close()
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Build now if needed (tests, benchmarks); whether a current copy serves."""
@@ -139,6 +131,8 @@ class DigitParts:
         if head is None:
             return None
         averages = _varints(bytes(head[0]))
+        if not averages:  # an empty index: nothing to rank, FTS5 answers
+            return None
         rows, total = averages[0], sum(averages[1:])
         length = np.zeros(len(snap.slot), np.float64)
         docs: dict[str, array] = {}

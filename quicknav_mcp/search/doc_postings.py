@@ -218,6 +218,8 @@ class DocPostings:
             if head is None:
                 return None
             averages = _varints(bytes(head[0]))
+            if not averages:  # an empty index has an empty record: nothing to copy, FTS5 answers
+                return None
             rows, total = averages[0], sum(averages[1:])
             if total > MAX_TOKENS:
                 self.disabled = True

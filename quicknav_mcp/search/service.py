@@ -256,6 +256,7 @@ class SearchService:
         self.upkeep.close()
         self.typeahead.close()
         self.project_search.close()
+        self.document_search.digits.close()
         self.candidates.close()
         for matrix in (self.doc_vectors, self.semantic.content_vectors, self.project_vectors):
             matrix.close()

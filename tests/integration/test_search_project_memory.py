@@ -242,3 +242,15 @@ def test_digit_parts_follow_renames(app: App) -> None:
     for terms in [["987"], ["8765"], ["98765"], ["654", "987"]]:
         fts = s.substrings.search("search_docs_tri", terms, "", Scope(), 200)
         assert fts and digits.search(terms, 200) == fts, terms
+
+
+def test_an_empty_index_builds_nothing_and_logs_no_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A fresh database has empty full-text records: the in-memory copies decline (FTS5 answers), quietly."""
+    (tmp_path / "root").mkdir()
+    cfg = load_config(db=tmp_path / "empty.db", roots=[tmp_path / "root"], env={"QUICKNAV_EMBED_MODEL": "none"})
+    with caplog.at_level("WARNING"), App.open(cfg) as app:
+        app.search.project_search.postings.wait_ready(30)  # returns (the copy declines), never raises
+        assert app.search.document_search.digits.wait_ready(30) is False
+        assert app.search.search_documents("2047", mode="lexical").documents == []
+        assert app.search.search_projects("council chamber", mode="lexical").projects == []
+    assert not [r for r in caplog.records if "not built" in r.getMessage()]
