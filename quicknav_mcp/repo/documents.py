@@ -337,6 +337,14 @@ class DocumentRepo:
                 out[r[0]] = DocumentRow.from_row(r)
         return out
 
+    def sizes(self, ids: Sequence[int]) -> dict[int, int]:
+        """Sizes in bytes by id (one query per chunk)."""
+        out: dict[int, int] = {}
+        for chunk in in_chunks(ids):
+            for r in self.store.query(f"SELECT id, size FROM documents WHERE id IN ({marks(len(chunk))})", chunk):
+                out[r[0]] = r[1]
+        return out
+
     def facts_by_ids(self, ids: Sequence[int], where: str = "", params: Sequence[Any] = ()) -> dict[int, DocumentFacts]:
         """Search candidates by id (one query per chunk), only those that also meet ``where``:
         the few columns ranking reads, not whole rows (a search loads ~200 to show 10)."""

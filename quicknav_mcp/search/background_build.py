@@ -94,8 +94,15 @@ class BackgroundBuild:
     def spawn(self, work: Callable[[], object]) -> None:
         """Run a claimed build on a daemon thread."""
         thread = threading.Thread(target=self._run, args=(work, True), name=self.name, daemon=True)
-        self._thread = thread
-        thread.start()
+        with self._lock:
+            self._thread = thread
+        try:
+            thread.start()
+        except RuntimeError:  # no thread to be had: release the claim, or no build would ever run again
+            with self._lock:
+                self._running = self._again = False
+                self._idle.set()
+            raise
 
     def run(self, work: Callable[[], object]) -> None:
         """Run a claimed build on this thread (a small firm's, as fast as a thread's start)."""
@@ -141,10 +148,12 @@ class BackgroundBuild:
     def close(self, timeout: float = CLOSE_WAIT_S) -> bool:
         """Start no further build and wait up to ``timeout`` s for the running one; whether it ended."""
         self._stopping.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-        stopped = self._idle.is_set()
+        with self._lock:
+            thread = self._thread
+        if thread is not None and thread is threading.current_thread():
+            stopped = self._idle.is_set()
+        else:  # the idle flag, not the thread: it also covers a build claimed but not yet spawned, or inline
+            stopped = self._idle.wait(timeout)
         if not stopped:
             log.debug("%s build still running after %.1fs; left to end on its own", self.what, timeout)
         return stopped

@@ -5,7 +5,8 @@ room's folder, a design copied into the handover pack). Every retrieval list sco
 alike and orders the tie by row id, so fusion hands the copies different scores by accident: the
 copy the domain's rule calls current (search/current.py, domain/current.py) can land behind its own
 copies, each marked superseded, and behind other documents that match fewer of the request's words.
-Here the copies among the best fused candidates (same project, same file name) all take the best
+Here the copies among the best fused candidates (same project, same file name, same size: different
+files that share a name, such as every room's ``Notes.pdf``, stay apart) all take the best
 fused score of their group before re-ranking, so the current copy's boost decides among them and
 the group competes with other documents by its best list positions.
 """
@@ -26,10 +27,14 @@ class _Named(Protocol):
 
 
 def share_among_copies(
-    fused: dict[int, float], facts_of: Callable[[Sequence[int]], Mapping[int, _Named] | None], top: int = TOP
+    fused: dict[int, float],
+    facts_of: Callable[[Sequence[int]], Mapping[int, _Named] | None],
+    sizes_of: Callable[[Sequence[int]], Mapping[int, int]],
+    top: int = TOP,
 ) -> int:
     """Give every copy among the ``top`` best of ``fused`` (document id -> fused score) its group's
-    best score, in place; ``facts_of`` reads the candidates' project and name (None: not now).
+    best score, in place; ``facts_of`` reads the candidates' project and name (None: not now),
+    ``sizes_of`` the sizes in bytes of those sharing a name (asked only when some do).
     How many scores changed."""
     if len(fused) < 2:
         return 0
@@ -37,11 +42,20 @@ def share_among_copies(
     facts = facts_of(best)
     if not facts:
         return 0
-    groups: dict[tuple[int, str], list[int]] = {}
+    named: dict[tuple[int, str], list[int]] = {}
     for i in best:
         f = facts.get(i)
         if f is not None:
-            groups.setdefault((f.project_id, f.name.lower()), []).append(i)
+            named.setdefault((f.project_id, f.name.lower()), []).append(i)
+    shared = [i for ids in named.values() if len(ids) > 1 for i in ids]
+    if not shared:
+        return 0
+    sizes = sizes_of(shared)
+    groups: dict[tuple[int, str, int], list[int]] = {}
+    for key, ids in named.items():
+        for i in ids:
+            if i in sizes:
+                groups.setdefault((*key, sizes[i]), []).append(i)
     changed = 0
     for ids in groups.values():
         if len(ids) < 2:

@@ -79,6 +79,7 @@ class DigitParts:
     def __init__(self, table: CandidateTable) -> None:
         self.table = table
         self._parts: _Parts | None = None
+        self._tried: object = None  # the snapshot the last finished build read
         self._builds = BackgroundBuild("digit-parts", "digit parts of names", closing=lambda: table.store.closing)
 
     def search(self, terms: list[str], limit: int) -> list[int] | None:
@@ -91,7 +92,8 @@ class DigitParts:
             return None
         parts = self._parts
         if parts is None or parts.snapshot is not snap:
-            self.start(snap)
+            if self._tried is not snap:  # not again for a snapshot that built nothing (an empty index)
+                self.start(snap)
             return None
         lists = [[parts.postings(t)] for t in terms]
         return DocPostings._ranked(parts.index, lists, limit, every_word=False, budget=RANK_BUDGET)
@@ -102,6 +104,7 @@ class DigitParts:
 
     def _publish(self, snap: Any) -> None:
         self._parts = self._build(snap)
+        self._tried = snap
 
     def close(self) -> None:
         """Start no further build; wait briefly for a running one."""

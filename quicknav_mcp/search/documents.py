@@ -152,7 +152,7 @@ class DocumentSearch:
             lists = [entry for entry in lists if entry[0] == "facts"]
         fused, sources = rrf(lists)
         if mode != "semantic":  # identical copies rank together; the current one's boost decides (copies.py)
-            share_among_copies(fused, lambda ids: self.candidate_facts(list(ids), scope))
+            share_among_copies(fused, lambda ids: self.candidate_facts(list(ids), scope), self.rows.sizes)
         found = None
         if not scope.statuses:  # a status filter needs every candidate's rank
             found = self.best(fused, sources, scope, pq, user, sims, offset + limit, facets=include_facets)
@@ -162,9 +162,7 @@ class DocumentSearch:
             if include_facets:  # counted over every candidate, ranked or not
                 facets = document_facets(every.values())
         else:
-            candidates = self.table.facts(list(fused), scope)
-            if candidates is None:  # the in-memory table is being rebuilt: read them from the store
-                candidates = self.rows.facts_by_ids(list(fused), scope.sql(), scope.params)
+            candidates = self.candidate_facts(list(fused), scope)
             self.current.mark(candidates)
             ranked = self.rerank(candidates, fused, sources, pq, user, sims)
             if self.learned is not None:  # a model trained on clicks may re-order them (learned.py)
@@ -207,7 +205,8 @@ class DocumentSearch:
         return self.substrings.search("search_docs_tri", terms, join, scope, CANDIDATES)
 
     def candidate_facts(self, ids: list[int], scope: Scope) -> dict[int, DocumentFacts]:
-        """The facts of ``ids`` within ``scope``: from the in-memory table, else from the store."""
+        """The facts of ``ids`` within ``scope``: from the in-memory table, else (while it is rebuilt)
+        from the store."""
         found = self.table.facts(ids, scope)
         return found if found is not None else self.rows.facts_by_ids(ids, scope.sql(), scope.params)
 

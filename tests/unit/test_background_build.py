@@ -16,7 +16,7 @@ from quicknav_mcp.config import load_config
 from quicknav_mcp.demo import generate_firm
 from quicknav_mcp.search.background_build import BackgroundBuild
 
-BUILDER_THREADS = ("quicknav-candidates", "doc-postings", "project-about", "vectors-")
+BUILDER_THREADS = ("quicknav-candidates", "doc-postings", "project-about", "vectors-", "digit-parts")
 
 
 def test_a_build_runs_on_a_thread_and_is_waited_for_with_a_timeout() -> None:
@@ -121,7 +121,10 @@ def test_closing_the_app_stops_every_in_memory_build(tmp_path: Path) -> None:
         search.candidates._builds,
         search.project_search.postings._builds,
         search.project_search.project_postings._builds,
+        search.document_search.digits._builds,
         search.doc_vectors._builds,
+        search.semantic.content_vectors._builds,
+        search.project_vectors._builds,
     ]
     if search.project_search.about is not None:
         builders.append(search.project_search.about._builds)
@@ -130,7 +133,32 @@ def test_closing_the_app_stops_every_in_memory_build(tmp_path: Path) -> None:
     assert alive == []
 
 
-def test_the_c_heap_helpers_answer_on_any_platform() -> None:
-    # glibc on Linux: they act; elsewhere they say they could not (and never raise).
-    assert isinstance(heap.release_free_memory(), bool)
-    assert isinstance(heap.limit_arenas(), bool)
+def test_the_c_heap_helpers_act_on_glibc_and_say_so_elsewhere() -> None:
+    # glibc on Linux: they act (True); elsewhere they say they could not (False), never raise.
+    # limit_arenas is not called here: it would change this whole test process's allocator.
+    assert heap.release_free_memory() is (heap._libc() is not None)
+
+
+def test_a_thread_that_cannot_start_releases_its_claim(monkeypatch: pytest.MonkeyPatch) -> None:
+    builds = BackgroundBuild("test-build", "test copy")
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    with pytest.raises(RuntimeError):
+        builds.start(lambda: None)
+    monkeypatch.undo()
+    assert not builds.running and builds.wait(0)
+    done = threading.Event()
+    assert builds.start(done.set) == "claimed"  # the next ask builds
+    assert done.wait(5)
+
+
+def test_close_waits_for_a_build_claimed_but_not_yet_on_its_thread() -> None:
+    builds = BackgroundBuild("test-build", "test copy")
+    assert builds.claim() == "claimed"
+    releaser = threading.Timer(0.3, lambda: builds.run(lambda: None))
+    releaser.start()
+    assert builds.close(timeout=5) is True  # waited for the inline build, not for a thread it never had
+    releaser.join()

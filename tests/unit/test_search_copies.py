@@ -19,26 +19,51 @@ FACTS = {
     3: _Facts(7, "Rollout Schedule.pdf"),
     4: _Facts(8, "Rollout Schedule.pdf"),  # another project's file of the same name
     5: _Facts(7, "Handbook.pdf"),
+    6: _Facts(7, "Rollout Schedule.pdf"),  # the same name, another file (another size)
 }
+SIZES = {1: 1000, 2: 1000, 3: 1000, 4: 1000, 5: 50, 6: 2048}
+
+
+def _facts(ids):
+    return {i: FACTS[i] for i in ids}
+
+
+def _sizes(ids):
+    return {i: SIZES[i] for i in ids}
 
 
 def test_copies_take_their_groups_best_score() -> None:
     fused = {1: 0.2, 2: 0.9, 3: 0.1, 4: 0.5, 5: 0.7}
-    changed = share_among_copies(fused, lambda ids: {i: FACTS[i] for i in ids})
+    changed = share_among_copies(fused, _facts, _sizes)
     assert fused == {1: 0.9, 2: 0.9, 3: 0.9, 4: 0.5, 5: 0.7}
     assert changed == 2
 
 
 def test_only_the_best_candidates_are_grouped() -> None:
     fused = {1: 0.9, 2: 0.8, 3: 0.01, 5: 0.5}
-    share_among_copies(fused, lambda ids: {i: FACTS[i] for i in ids}, top=2)
+    share_among_copies(fused, _facts, _sizes, top=2)
     assert fused[3] == 0.01  # outside the best two: left alone
     assert fused[1] == fused[2] == 0.9
 
 
 def test_nothing_changes_without_facts_or_copies() -> None:
     fused = {1: 0.3, 5: 0.2}
-    assert share_among_copies(fused, lambda ids: None) == 0
-    assert share_among_copies(fused, lambda ids: {i: FACTS[i] for i in ids}) == 0
+    assert share_among_copies(fused, lambda ids: None, _sizes) == 0
+    assert share_among_copies(fused, _facts, _sizes) == 0
     assert fused == {1: 0.3, 5: 0.2}
-    assert share_among_copies({}, lambda ids: {}) == 0
+    assert share_among_copies({}, lambda ids: {}, _sizes) == 0
+
+
+def test_files_sharing_a_name_but_not_a_size_stay_apart() -> None:
+    fused = {1: 0.9, 6: 0.3, 5: 0.2}
+    assert share_among_copies(fused, _facts, _sizes) == 0
+    assert fused == {1: 0.9, 6: 0.3, 5: 0.2}
+    fused = {1: 0.2, 3: 0.8, 6: 0.95}
+    share_among_copies(fused, _facts, _sizes)
+    assert fused == {1: 0.8, 3: 0.8, 6: 0.95}  # 1 and 3 are copies; 6 only shares their name
+
+
+def test_sizes_are_read_only_when_names_repeat() -> None:
+    asked: list[list[int]] = []
+    share_among_copies({1: 0.5, 5: 0.4, 4: 0.3}, _facts, lambda ids: asked.append(list(ids)) or _sizes(ids))
+    assert asked == []
