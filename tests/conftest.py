@@ -74,3 +74,9 @@ def indexed_demo_firm(base: Path, projects: int, seed: int) -> tuple[Path, Path]
         app.indexing.reindex()
         app.search.index_content(extract=True, embed=False, workers=2)
     return root, db
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """The event loop of every ``@pytest.mark.anyio`` test: asyncio (what the server runs on)."""
+    return "asyncio"

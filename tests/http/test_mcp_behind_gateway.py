@@ -11,11 +11,6 @@ from mcp import Client
 from .core_harness import copy_db, serve
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_mcp_client_over_the_gateway(sample_db: Path, sample_root: Path, tmp_path: Path) -> None:
     with serve(copy_db(sample_db, tmp_path), sample_root) as served:

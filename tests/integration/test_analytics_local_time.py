@@ -291,11 +291,6 @@ def test_a_database_from_before_zones_reads_as_utc(tmp_path: Path) -> None:
         store.close()
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_mcp_tools_answer_in_the_configured_zone(tmp_path: Path) -> None:
     """Through the real MCP client: events tracked with track_events, read with run_report and

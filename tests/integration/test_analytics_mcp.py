@@ -35,11 +35,6 @@ START = (int(time.time() * 1000) // DAY - 5) * DAY
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def app(sample_db: Path, sample_root: Path, tmp_path: Path):
     db = tmp_path / "q.db"
     shutil.copy(sample_db, db)

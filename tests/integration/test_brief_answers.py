@@ -22,11 +22,6 @@ pytestmark = pytest.mark.anyio
 ENV = {"QUICKNAV_EMBED_MODEL": "none"}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def firm(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
     base = tmp_path_factory.mktemp("brief")

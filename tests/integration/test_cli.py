@@ -134,11 +134,6 @@ async def test_demo_builds_indexes_shows_answers_and_serves_http(tmp_path: Path)
     assert re.search(r"quicknav\S* tui --db \S*firm\.db", again.stdout), again.stdout  # how to open the dashboard
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def test_bad_log_level_and_missing_database_are_clean_errors(tmp_path: Path) -> None:
     r = run("project", "17741", "--log-level", "LOUD", "--db", str(tmp_path / "x.db"))
     assert r.returncode == 2 and "unknown log level" in r.stdout + r.stderr and "Traceback" not in r.stderr

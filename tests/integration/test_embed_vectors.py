@@ -166,11 +166,6 @@ def test_background_encoding_matches_a_query_encoding(app: App) -> None:
     assert short.shape == (1, embedder.dim)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_server_answers_with_words_while_the_model_loads(app: App, firm: tuple[Path, Path]) -> None:
     EmbedWorker(app.store, app.search.embedder).run()

@@ -24,11 +24,6 @@ pytestmark = pytest.mark.anyio
 QUIET = {"QUICKNAV_ANALYTICS_TRACKING": "0", "QUICKNAV_EMBED_MODEL": "none", "QUICKNAV_LOG_LEVEL": "WARNING"}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUICKNAV_")}
     env.update(QUIET)

@@ -32,11 +32,6 @@ WAIT = 60.0  # for answers and start-up; only reached when something is broken
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def db(sample_db: Path, tmp_path: Path) -> Path:
     target = tmp_path / "life.db"
     shutil.copy(sample_db, target)

@@ -29,11 +29,6 @@ EXPECTED_TOOLS = {
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def db_copy(sample_db: Path, tmp_path: Path) -> Path:
     target = tmp_path / "q.db"
     shutil.copy(sample_db, target)

@@ -29,11 +29,6 @@ from ._graph import BASE, FakeCredential, client_for, drive_from_plan
 FOLDER = "Project Folders"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def firm() -> Any:
     return plan_firm(projects=8, seed=21)

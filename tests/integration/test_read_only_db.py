@@ -18,11 +18,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def immutable_db(sample_db: Path, tmp_path: Path) -> Iterator[Path]:
     """A copy of the sample DB marked immutable: even root cannot write it (chmod would not stop root)."""
     db = tmp_path / "ro.db"

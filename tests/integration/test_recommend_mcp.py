@@ -20,11 +20,6 @@ TOOLS = {"recommend_projects", "recommend_documents", "similar_projects", "predi
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     app = make_app(tmp_path, monkeypatch)
     yield build_server(lambda: app, close_on_exit=False)

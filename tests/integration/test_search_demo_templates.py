@@ -21,11 +21,6 @@ pytestmark = pytest.mark.anyio
 ENV = {"QUICKNAV_EMBED_MODEL": "none"}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def firm(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return indexed_demo_firm(tmp_path_factory.mktemp("templates"), projects=30, seed=7)

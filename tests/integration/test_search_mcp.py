@@ -19,11 +19,6 @@ pytestmark = pytest.mark.anyio
 SEARCH_TOOLS = {"search_projects", "search_documents", "suggest"}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def firm(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
     """A 40-project firm with real text inside its files, indexed and extracted (no embeddings)."""

@@ -23,11 +23,6 @@ ENV = {"QUICKNAV_EMBED_MODEL": "none"}
 PROJECTS, SEED = 16, 7
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def firm(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("typos")

@@ -31,11 +31,6 @@ pytestmark = pytest.mark.anyio
 DEADLINE = 20.0  # seconds; the target is ~1 s, this only bounds a stuck test
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _tree(root: Path) -> None:
     for project in (P1, P2):
         (root / project / SD).mkdir(parents=True)

@@ -24,11 +24,6 @@ ODD = {
 ODD_NAMES = [rel.rsplit("/", 1)[1] for rel in ODD]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def call(client: Client, tool: str, **args: Any) -> dict[str, Any]:
     result = await client.call_tool(tool, args)
     assert not result.is_error, result.content

@@ -30,11 +30,6 @@ ML_TOOLS = {
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def app(firm_copy: tuple[Path, Path]):
     db, root = firm_copy
     application = App.open(load_config(db=db, roots=[root], user="tester", env={}))

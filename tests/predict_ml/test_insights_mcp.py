@@ -18,11 +18,6 @@ pytestmark = pytest.mark.anyio
 DAYS = 35
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _month(project: str) -> list[dict[str, Any]]:
     """Four office-hours users on one project, four evening searchers; weekdays busier."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def app(sample_db: Path, sample_root: Path, tmp_path: Path):
     db = tmp_path / "q.db"
     shutil.copy(sample_db, db)

@@ -16,11 +16,6 @@ NOW_MS = int(datetime.fromisoformat(DEMO_NOW).timestamp() * 1000)
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="session")
 def demo_db() -> Iterator[Path]:
     """The demo firm indexed with usage ending at DEMO_NOW (read it; copy it before writing).
