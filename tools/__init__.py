@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 def register_all(server: MCPServer, holder: AppHolder) -> None:
     """Register every tool, resource and prompt on ``server``."""
     from . import analytics, indexing, insights, ml, navigation, prompts, recommend, resources, search
-    from ._common import CompactText, StrictArguments
+    from ._common import CompactText, ForegroundCalls, StrictArguments
 
     navigation.register(server, holder)
     indexing.register(server, holder)
@@ -24,5 +24,6 @@ def register_all(server: MCPServer, holder: AppHolder) -> None:
     prompts.register(server, holder)
     recommend.register(server, holder)
     analytics.register(server, holder)  # also installs the middleware that tracks every tool call
+    server.middleware.insert(0, ForegroundCalls())  # outermost: the whole request is foreground work
     server.middleware.append(CompactText())
     server.middleware.append(StrictArguments(server))  # inside the tracker, so refused calls are counted

@@ -15,6 +15,7 @@ from mcp.types import INVALID_PARAMS, CallToolResult, TextContent, ToolAnnotatio
 from pydantic import BeforeValidator, Field
 
 from ..errors import InvalidInput, NotFound, QuickNavError
+from ..search.background_build import FOREGROUND
 from ..validation import unknown_arguments
 
 if TYPE_CHECKING:
@@ -47,6 +48,15 @@ DETAIL_TEXT = (
 def detail_arg(full_adds: str) -> Any:
     """The ``detail`` argument of a tool with a brief answer; ``full_adds`` names what "full" adds."""
     return Annotated[Literal["brief", "full"], Field(description=f"{DETAIL_TEXT}{full_adds}")]
+
+
+class ForegroundCalls:
+    """Server middleware: each request counts as a call someone waits for while it runs, so the
+    in-memory copies built in the background give way to it (``search/background_build.py``)."""
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        with FOREGROUND.call():
+            return await call_next(ctx)
 
 
 class CompactText:

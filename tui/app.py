@@ -20,6 +20,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
+from quicknav_mcp.search.background_build import FOREGROUND
+
 from .analytics import AnalyticsPane
 from .foryou import ForYouPane
 from .home import HomePane
@@ -159,7 +161,8 @@ class QuickNavTUI(App[int]):
 
         def work() -> None:
             try:
-                result = call()
+                with FOREGROUND.call():  # the in-memory copies' builds give way to what the screen waits for
+                    result = call()
             except Exception as exc:
                 log.debug("%s failed", group, exc_info=True)
                 self.call_from_thread(self.notify, f"{group}: {exc}", severity="error", timeout=8)

@@ -22,6 +22,7 @@ from .adapt import Gateway
 from .auth import Auth, AuthMiddleware
 from .edge import Edge
 from .errors import EXCEPTION_HANDLERS
+from .foreground import ForegroundMiddleware
 from .health import health_route
 from .hosts import HostGuard
 from .metrics import MetricsMiddleware, metrics_route
@@ -76,6 +77,7 @@ def build_http_app(server: QuickNavServer, config: Config, *, host: str = "127.0
     middleware = [
         Middleware(RequestLog),
         Middleware(MetricsMiddleware),
+        Middleware(ForegroundMiddleware),  # background builds give way while a request runs
         Middleware(HostGuard, allowed_hosts=config.allowed_hosts, cors_origins=config.cors_origins),
         Middleware(AuthMiddleware),
         Middleware(RateLimitMiddleware, per_minute=config.rate_limit),  # after auth: buckets follow users

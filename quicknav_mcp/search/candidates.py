@@ -79,10 +79,16 @@ class _Snapshot:
         arrays += (self.ids, self.recency, *self.by_project.values())
         return sum(a.itemsize * len(a) for a in arrays) + len(self.blob)
 
-    def series(self) -> list[tuple[int, str]]:
-        """Every (project id, series key) pair of the documents."""
+    def series(self, between: Callable[[], None] = lambda: None) -> list[tuple[int, str]]:
+        """Every (project id, series key) pair of the documents (``between`` is called every few
+        thousand documents: a build's checkpoint)."""
         blob, offsets, pids = self.blob, self.offsets, self.project_id
-        return list({(pids[i], blob[offsets[i] : offsets[i + 1]].decode().split(_SEP)[2]) for i in range(len(pids))})
+        pairs: set[tuple[int, str]] = set()
+        for i in range(len(pids)):
+            if not i & 0xFFF:
+                between()
+            pairs.add((pids[i], blob[offsets[i] : offsets[i + 1]].decode().split(_SEP)[2]))
+        return list(pairs)
 
     def names(self) -> Iterator[tuple[int, str]]:
         """Every (document id, name), by ascending id."""
@@ -140,6 +146,19 @@ class _Snapshot:
         )
 
 
+def _recency(ids: array, mtime: array, flags: array) -> array:
+    """Each row's place in the order not archived first, then newest, then lowest id (one numpy
+    sort: ~20 ms where a Python sort with a key held the interpreter ~150 ms at 116k rows)."""
+    import numpy as np
+
+    n = len(ids)
+    archived = np.frombuffer(flags, np.uint8)[:n] & _ARCHIVE
+    order = np.lexsort((np.frombuffer(ids, np.int32)[:n], -np.frombuffer(mtime, np.float64)[:n], archived))
+    places = np.empty(n, np.int32)
+    places[order] = np.arange(n, dtype=np.int32)
+    return array("i", places.tobytes())
+
+
 class CandidateTable:
     """The in-memory facts of every document, current with the store's change counters."""
 
@@ -149,9 +168,10 @@ class CandidateTable:
         self._snapshot: _Snapshot | None = None
         self._builds = BackgroundBuild("quicknav-candidates", "candidate table", closing=lambda: store.closing)
         self._small: bool | None = None  # the last build held at most SYNC_BUILD_MAX documents (None: none yet)
-        self.warmers: list[Callable[[list[tuple[int, str]]], None]] = []
+        self.warmers: list[Callable[[list[tuple[int, str]], Callable[[], None]], None]] = []
         """Given every (project, series) pair after the first build of a large firm, on its thread
-        (the current revision of each is worked out before the searches that would wait for it)."""
+        (the current revision of each is worked out before the searches that would wait for it), and
+        the build's checkpoint to call between chunks."""
 
     def facts(self, ids: Sequence[int], scope: Scope) -> dict[int, DocumentFacts] | None:
         """The facts of the ``ids`` that exist and meet ``scope``'s conditions (by id), or None
@@ -314,10 +334,10 @@ class CandidateTable:
             self._snapshot = snap
         self._small = len(snap.project_id) <= SYNC_BUILD_MAX
         if warm and not self._small and self._snapshot is snap and self.warmers:
-            pairs = snap.series()
+            pairs = snap.series(self._builds.check)
             for warmer in self.warmers:
                 self._builds.check()
-                warmer(pairs)
+                warmer(pairs, self._builds.check)
 
     def _read(self, version: tuple[object, ...]) -> _Snapshot:
         # Its own connection (store.scan_reader): read through the store's, every row's pages
@@ -346,6 +366,8 @@ class CandidateTable:
             self._builds.check()  # closing: stop between chunks
             rows = query(f"SELECT {_COLUMNS} FROM documents d WHERE d.id > ? ORDER BY d.id LIMIT ?", (last, CHUNK))
             for r in rows:
+                if not len(ids) & 0x1FF:
+                    self._builds.check()  # a checkpoint every few ms: the foreground, closing
                 doc_id = r[0]
                 if doc_id >= len(slot):
                     slot.extend([-1] * (doc_id + 1 - len(slot)))
@@ -377,11 +399,10 @@ class CandidateTable:
             if len(rows) < CHUNK:
                 break
             last = rows[-1][0]
-        n = len(ids)
-        recency = array("i", bytes(4 * n))
-        for place, row in enumerate(sorted(range(n), key=lambda r: (flags[r] & _ARCHIVE, -mtime[r], ids[r]))):
-            recency[row] = place
-        for pid, rows_of in by_project.items():
+        recency = _recency(ids, mtime, flags)
+        for k, (pid, rows_of) in enumerate(by_project.items()):
+            if not k & 0xFF:
+                self._builds.check()
             by_project[pid] = array("i", sorted(rows_of, key=recency.__getitem__))
         snap = _Snapshot(
             version,

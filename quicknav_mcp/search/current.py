@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..domain import current_by_series
 from ..repo import DocumentRepo, DocumentRow
@@ -51,13 +51,15 @@ class CurrentRevisions:
             key = (d.project_id, d.series_key)
             d.is_current = found.get(key, cache.get(key)) == d.id
 
-    def warm(self, pairs: list[tuple[int, str]], chunk: int = 2_000) -> None:
+    def warm(self, pairs: list[tuple[int, str]], between: Callable[[], None] = lambda: None, chunk: int = 250) -> None:
         """Work out the current document of these series before searches ask (the candidate table
         calls it after its first build, on its thread): a cold series costs a search ~1.5 ms at 116k.
-        In chunks, so the peers read at a time stay few."""
+        In chunks, so the peers read at a time stay few; ``between`` is called before each (the
+        build's checkpoint)."""
         version = self.versions.get("documents")
         found: dict[tuple[int, str], int] = {}
         for start in range(0, min(len(pairs), CURRENT_CACHE_MAX), chunk):
+            between()
             found.update(self.current_of(pairs[start : start + chunk]))
         if self.versions.get("documents") != version:
             return  # the documents moved meanwhile: these answers may be stale

@@ -140,7 +140,10 @@ class DigitParts:
         length = np.zeros(len(snap.slot), np.float64)
         docs: dict[str, array] = {}
         freq: dict[str, array] = {}
-        for doc_id, name in snap.names():
+        check = self._builds.check if self._builds.running else lambda: None  # (wait_ready builds inline)
+        for k, (doc_id, name) in enumerate(snap.names()):
+            if not k & 0x3FF:
+                check()  # a checkpoint every few ms: the foreground, closing
             length[doc_id] = max(len(name) - 2, 0)  # the trigram tokenizer's tokens: one per position
             counts: dict[str, int] = {}
             for run in _RUN.finditer(name):

@@ -241,8 +241,8 @@ class DocPostings:
             last_term: str | None = None
             last_doc = -1
             for n, (term, doc, col) in enumerate(read(f"SELECT term, doc, col FROM temp.{view}")):
-                if not n & 0xFFFF:
-                    self._builds.check()  # closing: stop within a moment
+                if not n & 0xFFF:
+                    self._builds.check()  # a checkpoint every few ms: the foreground, closing
                 if doc >= len(length):  # a document added since max(id) was read
                     length.extend(array("i", [0]) * (doc + 1 - len(length)))
                 length[doc] += 1

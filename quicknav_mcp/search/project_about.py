@@ -34,6 +34,7 @@ import re
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,15 +138,22 @@ def salient_terms(per_project: dict[int, list[set[str]]], limit: int = SALIENT) 
     return _salient({pid: (Counter(w for d in docs for w in d), len(docs)) for pid, docs in per_project.items()}, limit)
 
 
-def _salient(counts: dict[int, tuple[Counter[str], int]], limit: int = SALIENT) -> dict[int, dict[str, float]]:
+def _salient(
+    counts: dict[int, tuple[Counter[str], int]], limit: int = SALIENT, between: Callable[[], None] = lambda: None
+) -> dict[int, dict[str, float]]:
     """:func:`salient_terms` from each project's documents per word (in the order first seen) and its
-    number of documents: what a build keeps while it reads, instead of every document's set of words."""
+    number of documents: what a build keeps while it reads, instead of every document's set of words.
+    ``between`` is called every few projects (a build's checkpoint)."""
     df: Counter[str] = Counter()
-    for c, _ in counts.values():
+    for k, (c, _) in enumerate(counts.values()):
+        if not k & 0x3F:
+            between()
         df.update(c.keys())
     n = max(len(counts), 1)
     out: dict[int, dict[str, float]] = {}
-    for pid, (c, ndocs) in counts.items():
+    for k, (pid, (c, ndocs)) in enumerate(counts.items()):
+        if not k & 0x3F:
+            between()
         scored = {
             w: (k / ndocs) * math.log(n / df[w])
             for w, k in c.items()
@@ -239,17 +247,19 @@ class ProjectAbout:
                 (TEXT_CHARS,),
             )
             for i, (pid, name, text) in enumerate(rows):
-                if not i & 0x3FFF:
-                    self._builds.check()  # closing: stop within a moment
+                if not i & 0xFF:
+                    self._builds.check()  # a checkpoint every few ms: the foreground, closing
                 names[pid].append(name)
                 words[pid].update(set(tokens(f"{_stem(name)} {text}")))
                 docs[pid] += 1
-        salient = _salient({pid: (c, docs[pid]) for pid, c in words.items()})
+        salient = _salient({pid: (c, docs[pid]) for pid, c in words.items()}, between=self._builds.check)
         del words
         about = About()
         starts: list[int] = []
         postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         for row, (pid, code, folder_desc, client, client_names) in enumerate(projects):
+            if not row & 0x3F:
+                self._builds.check()
             try:
                 fuller = list(json.loads(client_names or "[]"))
             except ValueError:

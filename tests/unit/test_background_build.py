@@ -4,6 +4,7 @@ when asked during a build, failures logged and retried, stopped at close."""
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from pathlib import Path
@@ -14,7 +15,8 @@ from quicknav_mcp import heap
 from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.demo import generate_firm
-from quicknav_mcp.search.background_build import BackgroundBuild
+from quicknav_mcp.search import background_build
+from quicknav_mcp.search.background_build import FOREGROUND, BackgroundBuild, Foreground
 
 BUILDER_THREADS = ("quicknav-candidates", "doc-postings", "project-about", "vectors-", "digit-parts")
 
@@ -162,3 +164,99 @@ def test_close_waits_for_a_build_claimed_but_not_yet_on_its_thread() -> None:
     releaser.start()
     assert builds.close(timeout=5) is True  # waited for the inline build, not for a thread it never had
     releaser.join()
+
+
+def test_the_foreground_counts_overlapping_calls_and_is_idle_after_the_last() -> None:
+    gate = Foreground()
+    assert not gate.busy and gate.give_way(0) is True
+    with gate.call():
+        with gate.call():
+            assert gate.busy
+        assert gate.busy and gate.give_way(0.01) is False  # one call still under way
+    assert not gate.busy and gate.give_way(0) is True
+    with pytest.raises(RuntimeError), gate.call():  # a call that fails still ends
+        raise RuntimeError("boom")
+    assert not gate.busy
+
+
+def _checking_build(builds: BackgroundBuild, stop: threading.Event, passes: list[float]) -> None:
+    while not stop.is_set():
+        builds.check()
+        passes.append(time.monotonic())
+        time.sleep(0.001)
+
+
+def test_a_build_on_a_thread_waits_at_its_checkpoints_while_a_call_is_under_way() -> None:
+    builds = BackgroundBuild("test-build", "test copy")
+    stop, passes = threading.Event(), []
+    builds.start(lambda: _checking_build(builds, stop, passes))
+    try:
+        time.sleep(0.05)
+        began = len(passes)
+        time.sleep(0.5)
+        free = len(passes) - began
+        assert free  # runs freely while nothing is in the foreground
+        with FOREGROUND.call():
+            time.sleep(0.05)  # (the build reaches its next checkpoint)
+            began = len(passes)
+            time.sleep(0.5)
+            during = len(passes) - began
+        # Parked PARK_MAX_S at a time, then free for RUN_QUANTUM_S: about a tenth of its passes.
+        assert during < free / 3
+        time.sleep(0.05)
+        began = len(passes)
+        time.sleep(0.5)
+        assert len(passes) - began > free / 2  # runs freely again once the call ended
+    finally:
+        stop.set()
+        assert builds.wait(10)
+
+
+def test_a_build_a_caller_waits_for_or_runs_inline_does_not_wait_for_the_foreground() -> None:
+    builds = BackgroundBuild("test-build", "test copy")
+    checked: list[float] = []
+
+    def work() -> None:
+        t0 = time.monotonic()
+        for _ in range(20):
+            builds.check()
+        checked.append(time.monotonic() - t0)
+
+    with FOREGROUND.call():  # a call that runs a small firm's build inline ...
+        assert builds.claim() == "claimed"
+        builds.run(work)
+        started = threading.Event()
+
+        def waited() -> None:  # ... or waits for the one on a thread
+            started.wait(10)
+            work()
+
+        builds.start(waited)
+        waiter = threading.Thread(target=lambda: builds.wait(10))
+        waiter.start()
+        time.sleep(0.05)
+        started.set()
+        waiter.join(10)
+    assert len(checked) == 2 and max(checked) < 20 * background_build.PARK_MAX_S / 4
+
+
+def test_the_switch_interval_is_lowered_while_a_build_runs_on_a_thread_and_put_back() -> None:
+    before = sys.getswitchinterval()
+    builds = BackgroundBuild("test-build", "test copy")
+    seen: list[float] = []
+    builds.start(lambda: seen.append(sys.getswitchinterval()))
+    assert builds.wait(10)
+    assert seen == [min(before, background_build.SWITCH_INTERVAL_S)]
+    assert sys.getswitchinterval() == before
+
+
+def test_close_stops_a_build_waiting_for_the_foreground() -> None:
+    builds = BackgroundBuild("test-build", "test copy")
+    stop, passes = threading.Event(), []
+    with FOREGROUND.call():
+        builds.start(lambda: _checking_build(builds, stop, passes))
+        time.sleep(0.05)
+        t0 = time.monotonic()
+        assert builds.close(timeout=5)
+        assert time.monotonic() - t0 < 1
+    stop.set()
