@@ -16,7 +16,8 @@ the switch interval (5 ms) to get it back: for the first ~20 s after a 116k firm
 is lowered (:data:`SWITCH_INTERVAL_S`), and at each checkpoint (:meth:`BackgroundBuild.check`, which
 builds call every few milliseconds of work) a build waits while a call a person or an assistant waits
 for is under way (the MCP server, the HTTP gateway and the TUI mark theirs), up to :data:`PARK_MAX_S` at a time
-and then runs for :data:`RUN_QUANTUM_S` regardless: a stream of calls slows the builds, never stops them.
+and then runs for :data:`RUN_QUANTUM_S` regardless: a stream of calls slows the builds, never stops them,
+and calls under way for over :data:`LONG_CALL_S` are not waited for.
 
 After a build on a thread the C heap's free pages are handed back to the system
 (:func:`..heap.release_free_memory`): a build's temporaries (rows, sets of words, float32 blocks) are
@@ -41,6 +42,7 @@ SMALL_WAIT_S = 5.0  # seconds a small firm's search waits for a build it started
 CLOSE_WAIT_S = 5.0  # seconds close() waits for a running build to stop
 PARK_MAX_S = 0.05  # at most this long a build waits at one checkpoint for the foreground's calls to end ...
 RUN_QUANTUM_S = 0.005  # ... after which it runs this long without waiting (its share under a stream of calls)
+LONG_CALL_S = 0.5  # a call running longer (a first search loading the vectors) no longer holds builds back
 SWITCH_INTERVAL_S = 0.0005  # the interpreter's switch interval while a build runs on a thread (default 5 ms)
 
 Claim = Literal["claimed", "running", "refused"]
@@ -55,17 +57,22 @@ class Foreground:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._calls = 0
+        self._since = 0.0  # time.monotonic() the calls under way began (the last time none was)
         self._idle = threading.Event()
         self._idle.set()
 
     @property
     def busy(self) -> bool:
-        return self._calls > 0
+        """A call is under way, and began less than :data:`LONG_CALL_S` ago (builds wait for quick
+        calls; one that loads a structure for seconds would otherwise hold them back as long)."""
+        return self._calls > 0 and time.monotonic() - self._since < LONG_CALL_S
 
     @contextlib.contextmanager
     def call(self) -> Iterator[None]:
         """Mark a call as under way while the block runs (calls may overlap and nest)."""
         with self._lock:
+            if not self._calls:
+                self._since = time.monotonic()
             self._calls += 1
             self._idle.clear()
         try:
