@@ -31,7 +31,7 @@ from .query import ParsedQuery
 from .ranking import RankContext, boost_bound, document_boost, rrf
 from .scope import CANDIDATES, Scope
 from .semantic import Semantic
-from .text import tokens
+from .text import token_spans, tokens
 from .trigram import Substrings
 from .understood import did_you_mean, interpretation
 from .vocab import Vocabulary
@@ -352,7 +352,8 @@ class DocumentSearch:
                 continue
             d, content = rows[facts.id]
             d.is_current = facts.is_current
-            name_tokens = set(tokens(d.name))
+            spans = token_spans(d.name)
+            name_tokens = {t for _, _, t in spans}
             matched_name = bool(words & name_tokens)
             snippet = ""
             if content and want_text:
@@ -362,7 +363,7 @@ class DocumentSearch:
                     if snippet:
                         why = [*why, "content"] if "content" not in why else why
             if not snippet:
-                snippet = highlight(d.name, words, prefixes)
+                snippet = highlight(d.name, words, prefixes, spans)
             if matched_name and "name" not in why:
                 why = ["name", *why]
             hits.append(
