@@ -114,14 +114,22 @@ class _Index:
                 return None
             if j - i <= 1:
                 return self._one(i) if j > i else (np.empty(0, np.int32), np.empty(0))
-            held = np.zeros(len(self.length), bool)
-            freq = np.zeros(len(self.length), np.float64)
-            for n in range(i, j):
-                docs, f = self._one(n)
-                held[docs] = True
-                freq[docs] += f  # a term's documents are distinct
-            docs = np.flatnonzero(held)
-            return docs, freq[docs]
+            scratch = _Scratch.take(len(self.length))
+            held, freq = scratch.keep, scratch.dense
+            held.fill(False)
+            try:
+                for n in range(i, j):
+                    docs, f = self._one(n)
+                    held[docs] = True
+                    freq[docs] += f  # a term's documents are distinct
+                docs = np.flatnonzero(held)
+                out = freq[docs]
+                freq[docs] = 0.0
+            except BaseException:
+                freq.fill(0.0)
+                raise
+            scratch.give_back()
+            return docs, out
         if not _PLAIN.match(tok):
             return None
         n = self.slot.get(tok)
@@ -402,19 +410,22 @@ def _score(
     """:meth:`DocPostings._ranked` on ``scratch``'s arrays (``dense`` left all zeros)."""
     import numpy as np
 
-    keep = None
-    for part in lists:
-        group = scratch.keep if keep is None else scratch.group
-        group.fill(False)
-        for docs, _ in part:
-            group[docs] = True
-        if keep is None:
-            keep = group
-        elif every_word:
-            keep &= group
-        else:
-            keep |= group
-    matched = np.flatnonzero(keep) if keep is not None else np.empty(0, np.int64)
+    if len(lists) == 1 and len(lists[0]) == 1:  # one word: its documents are the matches (ascending, distinct)
+        matched = lists[0][0][0]
+    else:
+        keep = None
+        for part in lists:
+            group = scratch.keep if keep is None else scratch.group
+            group.fill(False)
+            for docs, _ in part:
+                group[docs] = True
+            if keep is None:
+                keep = group
+            elif every_word:
+                keep &= group
+            else:
+                keep |= group
+        matched = np.flatnonzero(keep) if keep is not None else np.empty(0, np.int64)
     every = len(matched)
     if not every:
         return []

@@ -129,3 +129,24 @@ def test_reused_work_arrays_give_the_answers_of_fresh_ones() -> None:
     assert not failures
     assert 1 <= len(_Scratch._pool) <= SCRATCH_KEPT
     assert all(not s.dense.any() for s in _Scratch._pool)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_prefix_holds_every_document_of_its_words_with_their_summed_frequencies(seed: int) -> None:
+    """``core*`` stands for every indexed word starting with ``core`` (summed per document), on the
+    reused work arrays: asked twice in a row and between other rankings, the same answer."""
+    rng = random.Random(seed)
+    index = _index(rng, rng.choice([60, 900]), 14)  # w0..w13: "w1*" is w1 and w10..w13
+    for core in ("w", "w1", "w3", "w13", "x"):
+        expect: dict[int, float] = {}
+        for n, term in enumerate(index.terms):
+            if term.startswith(core):
+                docs, freq = index._one(n)
+                for d, f in zip(docs.tolist(), freq.tolist(), strict=True):
+                    expect[d] = expect.get(d, 0.0) + f
+        for _ in range(2):
+            docs, freq = index.postings(core + "*")
+            assert docs.tolist() == sorted(expect)
+            assert freq.tolist() == [expect[d] for d in sorted(expect)]
+            lists = [[index.postings(t) for t in rng.sample(index.terms, 2)]]
+            DocPostings._ranked(index, lists, 5, every_word=False, budget=None)
