@@ -24,7 +24,7 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..repo.documents import DocumentFacts
 from ..repo.sql import in_chunks, json_list, marks
@@ -49,6 +49,13 @@ _COLUMNS = (
 )
 
 
+class NameKey(NamedTuple):
+    """A document's project and file name (what identical copies share, search/copies.py)."""
+
+    project_id: int
+    name: str
+
+
 @dataclass(slots=True)
 class _Snapshot:
     """One built copy of the facts; never modified once published."""
@@ -70,6 +77,8 @@ class _Snapshot:
     by_project: dict[int, array]  # project id -> its rows, newest first (by ``recency``)
     recency: array  # row -> its place among all rows, not archived first, then newest (ties: lowest id)
     index: dict[str | None, int]  # value -> its index in ``values``
+    usable: Any = None
+    """Per document id, whether its row exists and its project is known (numpy, made on first use)."""
     built: dict[int, DocumentFacts] = field(default_factory=dict)
     """Facts already built from this snapshot (searches share candidates; ``is_current`` is set by
     every search that reads one, always to the same value while the snapshot is current)."""
@@ -78,6 +87,24 @@ class _Snapshot:
         arrays = (self.slot, self.project_id, self.mtime, self.words, self.numbers, self.flags, self.tags, self.offsets)
         arrays += (self.ids, self.recency, *self.by_project.values())
         return sum(a.itemsize * len(a) for a in arrays) + len(self.blob)
+
+    def existing(self, ids: Sequence[int]) -> list[int]:
+        """The ``ids`` (in their order) that have a row whose project is known (a few µs for a
+        search's ~200 candidates, where a Python test per id took ~75 µs)."""
+        import numpy as np
+
+        usable = self.usable
+        if usable is None:
+            slot = np.frombuffer(self.slot, np.int32)
+            pids = np.frombuffer(self.project_id, np.int32)
+            known = np.zeros(max(int(pids.max(initial=0)), max(self.projects, default=0)) + 1, bool)
+            known[list(self.projects)] = True
+            usable = np.zeros(len(slot) + 1, bool)  # the last slot: every id out of range
+            usable[:-1] = (slot >= 0) & known[pids[np.maximum(slot, 0)]] if len(pids) else False
+            self.usable = usable
+        want = np.fromiter(ids, np.int64, len(ids))
+        n = len(usable) - 1
+        return want[usable[np.where((want >= 0) & (want < n), want, n)]].tolist()
 
     def series(self, between: Callable[[], None] = lambda: None) -> list[tuple[int, str]]:
         """Every (project id, series key) pair of the documents (``between`` is called every few
@@ -197,8 +224,7 @@ class CandidateTable:
                     )
                 )
             ids = [i for i in ids if i in keep]
-        slot, project_id, projects, n = snap.slot, snap.project_id, snap.projects, len(snap.slot)
-        return [i for i in ids if 0 <= i < n and slot[i] >= 0 and project_id[slot[i]] in projects]
+        return snap.existing(ids)
 
     def newest_of(
         self, project_ids: Iterable[int], limit: int, doc_types: Sequence[str] = (), *, as_built: bool = False
@@ -226,6 +252,21 @@ class CandidateTable:
             rows = [r for pid in project_ids for r in by_project.get(pid, ())[:limit]]
         rows.sort(key=snap.recency.__getitem__)
         return [ids[r] for r in rows[:limit]]
+
+    def names(self, ids: Sequence[int], scope: Scope) -> dict[int, NameKey] | None:
+        """The project and name of each of ``ids`` that exists and meets ``scope`` (as :meth:`facts`
+        finds them), without building their facts; None when the table does not match the store."""
+        found = self.existing(ids, scope)
+        snap = self._snapshot
+        if found is None or snap is None:
+            return None
+        slot, project_id, blob, offsets = snap.slot, snap.project_id, snap.blob, snap.offsets
+        out: dict[int, NameKey] = {}
+        for i in found:
+            row = slot[i]
+            start = offsets[row]
+            out[i] = NameKey(project_id[row], blob[start : blob.find(b"\0", start)].decode())
+        return out
 
     def owners(self, ids: Sequence[int]) -> dict[int, int] | None:
         """The project id of each of ``ids`` that exists, or None when the table is not current."""

@@ -29,11 +29,12 @@ import bisect
 import logging
 import math
 import re
+import threading
 import time
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..store import DatabaseError, Store
 from .background_build import BackgroundBuild
@@ -51,6 +52,38 @@ REBUILD_GAP_FACTOR = 20  # ... and at least this many times the last build's dur
 K1, B = 1.2, 0.75  # FTS5's bm25() constants
 _PLAIN = re.compile(r"^[a-z0-9]+$")  # a term the tokenizer keeps whole (ASCII letters and digits)
 _KEY = ("documents", "content", "projects")
+SCRATCH_KEPT = 2  # sets of ranking work arrays kept for reuse between queries (~1.2 MB each at 116k rows)
+
+
+class _Scratch:
+    """Work arrays of one ranking, one slot per document row, kept between queries: allocating
+    ~1 MB of fresh zeroed memory per query (and faulting its pages in) cost more than the scoring.
+    ``dense`` is all zeros whenever the set is in the pool; the masks are cleared before each use."""
+
+    _pool: ClassVar[list[_Scratch]] = []
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, size: int) -> None:
+        import numpy as np
+
+        self.size = size
+        self.group = np.zeros(size, bool)
+        self.keep = np.zeros(size, bool)
+        self.dense = np.zeros(size, np.float64)
+
+    @classmethod
+    def take(cls, size: int) -> _Scratch:
+        with cls._lock:
+            while cls._pool:
+                found = cls._pool.pop()
+                if found.size == size:
+                    return found
+        return cls(size)
+
+    def give_back(self) -> None:
+        with self._lock:
+            if len(self._pool) < SCRATCH_KEPT:
+                self._pool.append(self)
 
 
 @dataclass(slots=True)
@@ -81,14 +114,22 @@ class _Index:
                 return None
             if j - i <= 1:
                 return self._one(i) if j > i else (np.empty(0, np.int32), np.empty(0))
-            held = np.zeros(len(self.length), bool)
-            freq = np.zeros(len(self.length), np.float64)
-            for n in range(i, j):
-                docs, f = self._one(n)
-                held[docs] = True
-                freq[docs] += f  # a term's documents are distinct
-            docs = np.flatnonzero(held)
-            return docs, freq[docs]
+            scratch = _Scratch.take(len(self.length))
+            held, freq = scratch.keep, scratch.dense
+            held.fill(False)
+            try:
+                for n in range(i, j):
+                    docs, f = self._one(n)
+                    held[docs] = True
+                    freq[docs] += f  # a term's documents are distinct
+                docs = np.flatnonzero(held)
+                out = freq[docs]
+                freq[docs] = 0.0
+            except BaseException:
+                freq.fill(0.0)
+                raise
+            scratch.give_back()
+            return docs, out
         if not _PLAIN.match(tok):
             return None
         n = self.slot.get(tok)
@@ -347,12 +388,35 @@ class DocPostings:
         Every match is scored (vectorised; ~10 ns a posting), but only the ``limit`` best are
         sorted: the rest are cut at the ``limit``-th score first (ties at it kept, so the order is
         exactly the full sort's)."""
-        import numpy as np
+        scratch = _Scratch.take(len(index.length))
+        try:
+            out = _score(index, lists, limit, scratch, every_word=every_word, budget=budget)
+        except BaseException:
+            scratch.dense.fill(0.0)
+            raise
+        scratch.give_back()
+        return out
 
-        size = len(index.length)
+
+def _score(
+    index: _Index,
+    lists: Sequence[Sequence[Any]],
+    limit: int,
+    scratch: _Scratch,
+    *,
+    every_word: bool,
+    budget: int | None,
+) -> list[int]:
+    """:meth:`DocPostings._ranked` on ``scratch``'s arrays (``dense`` left all zeros)."""
+    import numpy as np
+
+    if len(lists) == 1 and len(lists[0]) == 1:  # one word: its documents are the matches (ascending, distinct)
+        matched = lists[0][0][0]
+    else:
         keep = None
         for part in lists:
-            group = np.zeros(size, bool)
+            group = scratch.keep if keep is None else scratch.group
+            group.fill(False)
             for docs, _ in part:
                 group[docs] = True
             if keep is None:
@@ -362,37 +426,35 @@ class DocPostings:
             else:
                 keep |= group
         matched = np.flatnonzero(keep) if keep is not None else np.empty(0, np.int64)
-        every = len(matched)
-        if not every:
-            return []
-        if budget is not None and every > budget:
-            matched = matched[-budget:]  # the newest matches (FTS5 walks rowids newest first and stops)
-        norm = K1 * (1 - B + B * index.length[matched] / index.avgdl)
-        score = np.zeros(len(matched), np.float64)
-        dense: Any = None
-        for part in lists:
-            for docs, freq in part:
-                n_hit = len(docs)
-                idf = math.log((index.rows - n_hit + 0.5) / (n_hit + 0.5)) if index.rows else 0.0
-                if idf <= 0.0:
-                    idf = 1e-6
-                if not n_hit:
-                    continue  # adds idf * 0 / norm = 0.0 to every score
-                if n_hit == every and (len(part) == 1 or not every_word):
-                    # its documents hold every match (its group's alone, or any word) and are as many:
-                    # they are the matches (both ascending)
-                    f = freq[n_hit - len(matched) :].astype(np.float64)
-                else:
-                    if dense is None:
-                        dense = np.zeros(size, np.float64)
-                    dense[docs] = freq
-                    f = dense[matched]
-                    dense[docs] = 0.0
-                score += idf * ((f * (K1 + 1.0)) / (f + norm))
-        if len(matched) > limit:  # keep the ``limit`` best (and every tie of the last) before sorting
-            cut = len(score) - limit
-            kth = np.partition(score, cut)[cut]
-            best = np.flatnonzero(score >= kth)
-            matched, score = matched[best], score[best]
-        order = np.lexsort((matched, -score))[:limit]
-        return matched[order].tolist()
+    every = len(matched)
+    if not every:
+        return []
+    if budget is not None and every > budget:
+        matched = matched[-budget:]  # the newest matches (FTS5 walks rowids newest first and stops)
+    norm = K1 * (1 - B + B * index.length[matched] / index.avgdl)
+    score = np.zeros(len(matched), np.float64)
+    dense = scratch.dense
+    for part in lists:
+        for docs, freq in part:
+            n_hit = len(docs)
+            idf = math.log((index.rows - n_hit + 0.5) / (n_hit + 0.5)) if index.rows else 0.0
+            if idf <= 0.0:
+                idf = 1e-6
+            if not n_hit:
+                continue  # adds idf * 0 / norm = 0.0 to every score
+            if n_hit == every and (len(part) == 1 or not every_word):
+                # its documents hold every match (its group's alone, or any word) and are as many:
+                # they are the matches (both ascending)
+                f = freq[n_hit - len(matched) :].astype(np.float64)
+            else:
+                dense[docs] = freq
+                f = dense[matched]
+                dense[docs] = 0.0
+            score += idf * ((f * (K1 + 1.0)) / (f + norm))
+    if len(matched) > limit:  # keep the ``limit`` best (and every tie of the last) before sorting
+        cut = len(score) - limit
+        kth = np.partition(score, cut)[cut]
+        best = np.flatnonzero(score >= kth)
+        matched, score = matched[best], score[best]
+    order = np.lexsort((matched, -score))[:limit]
+    return matched[order].tolist()

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from ..repo import DocumentRepo
 from ..repo.documents import DocumentFacts
 from ..services.projects import ProjectService
 from ..store import Store
 from .alternatives import widen
-from .candidates import CandidateTable
+from .candidates import CandidateTable, NameKey
 from .copies import share_among_copies
 from .current import CurrentRevisions
 from .digit_parts import DigitParts
@@ -31,7 +31,7 @@ from .query import ParsedQuery
 from .ranking import RankContext, boost_bound, document_boost, rrf
 from .scope import CANDIDATES, Scope
 from .semantic import Semantic
-from .text import tokens
+from .text import token_spans, tokens
 from .trigram import Substrings
 from .understood import did_you_mean, interpretation
 from .vocab import Vocabulary
@@ -152,7 +152,7 @@ class DocumentSearch:
             lists = [entry for entry in lists if entry[0] == "facts"]
         fused, sources = rrf(lists)
         if mode != "semantic":  # identical copies rank together; the current one's boost decides (copies.py)
-            share_among_copies(fused, lambda ids: self.candidate_facts(list(ids), scope), self.rows.sizes)
+            share_among_copies(fused, lambda ids: self.candidate_names(list(ids), scope), self.rows.sizes)
         found = None
         if not scope.statuses:  # a status filter needs every candidate's rank
             found = self.best(fused, sources, scope, pq, user, sims, offset + limit, facets=include_facets)
@@ -208,6 +208,12 @@ class DocumentSearch:
         """The facts of ``ids`` within ``scope``: from the in-memory table, else (while it is rebuilt)
         from the store."""
         found = self.table.facts(ids, scope)
+        return found if found is not None else self.rows.facts_by_ids(ids, scope.sql(), scope.params)
+
+    def candidate_names(self, ids: list[int], scope: Scope) -> Mapping[int, NameKey | DocumentFacts]:
+        """The project and name of ``ids`` within ``scope`` (as :meth:`candidate_facts` finds them):
+        from the table's columns (no facts built), else the facts from the store."""
+        found = self.table.names(ids, scope)
         return found if found is not None else self.rows.facts_by_ids(ids, scope.sql(), scope.params)
 
     def project_documents(self, pq: ParsedQuery, scope: Scope, sub: Scope, hinted: set[int]) -> list[int]:
@@ -346,7 +352,8 @@ class DocumentSearch:
                 continue
             d, content = rows[facts.id]
             d.is_current = facts.is_current
-            name_tokens = set(tokens(d.name))
+            spans = token_spans(d.name)
+            name_tokens = {t for _, _, t in spans}
             matched_name = bool(words & name_tokens)
             snippet = ""
             if content and want_text:
@@ -356,7 +363,7 @@ class DocumentSearch:
                     if snippet:
                         why = [*why, "content"] if "content" not in why else why
             if not snippet:
-                snippet = highlight(d.name, words, prefixes)
+                snippet = highlight(d.name, words, prefixes, spans)
             if matched_name and "name" not in why:
                 why = ["name", *why]
             hits.append(

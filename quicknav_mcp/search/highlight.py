@@ -13,15 +13,18 @@ def _matches(token: str, words: set[str], prefixes: tuple[str, ...]) -> bool:
     return token in words or (bool(prefixes) and token.startswith(prefixes))
 
 
-def highlight(text: str, words: Iterable[str], prefixes: Iterable[str] = ()) -> str:
-    """``text`` with every token in ``words`` (or starting with one of ``prefixes``) in ``**``."""
+def highlight(
+    text: str, words: Iterable[str], prefixes: Iterable[str] = (), spans: list[tuple[int, int, str]] | None = None
+) -> str:
+    """``text`` with every token in ``words`` (or starting with one of ``prefixes``) in ``**``;
+    ``spans``: ``token_spans(text)`` when the caller has them already."""
     wanted = {w for w in words if w}
     pre = tuple(p for p in prefixes if len(p) >= 2)
     if not text or not (wanted or pre):
         return text
     out: list[str] = []
     last = 0
-    for start, end, tok in token_spans(text):
+    for start, end, tok in token_spans(text) if spans is None else spans:
         if _matches(tok, wanted, pre):
             out.append(text[last:start])
             out.append(f"**{text[start:end]}**")

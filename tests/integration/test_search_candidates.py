@@ -52,6 +52,36 @@ def test_table_facts_equal_the_sql_facts(app: App) -> None:
     assert table.size_bytes() > 0
 
 
+def test_table_existing_and_names_equal_the_facts(app: App) -> None:
+    """The id filter (numpy over the columns) keeps exactly the ids a per-id test keeps, in their
+    order (repeats, unknown, negative and out-of-range ids among them), and the names read from the
+    columns are the facts' names."""
+    import random
+
+    ids = [r[0] for r in app.store.query("SELECT id FROM documents ORDER BY id")]
+    table = CandidateTable(app.store, app.search.versions)
+    assert table.ready(30)
+    snap = table.current()
+    assert snap is not None
+    rng = random.Random(5)
+    dropped = snap.project_id[snap.slot[ids[3]]]  # a copy whose projects miss one: its rows are left out
+    partial = dataclasses.replace(snap, projects={k: v for k, v in snap.projects.items() if k != dropped}, usable=None)
+    for view in (snap, partial):
+        for _ in range(30):
+            asked = [rng.choice([*ids, -5, 0, 10**9, max(ids) + 1]) for _ in range(rng.randint(0, 80))]
+            slot, pids = view.slot, view.project_id
+            expect = [i for i in asked if 0 <= i < len(slot) and slot[i] >= 0 and pids[slot[i]] in view.projects]
+            assert view.existing(asked) == expect
+    assert ids[3] not in partial.existing(ids) and ids[3] in snap.existing(ids)
+    fresh = CandidateTable(app.store, app.search.versions)
+    assert fresh.ready(30)
+    names = fresh.names([*ids, 10**9], Scope())
+    facts = fresh.facts([*ids, 10**9], Scope())
+    assert names is not None and facts is not None and set(names) == set(facts)
+    for i, key in names.items():
+        assert (key.project_id, key.name) == (facts[i].project_id, facts[i].name)
+
+
 def test_table_applies_the_scope_conditions(app: App) -> None:
     project = app.projects.all()[0]
     scope = Scope()

@@ -92,3 +92,61 @@ def test_ties_at_the_cut_keep_the_lowest_ids() -> None:
     lists = [[index.postings("a")]]
     assert DocPostings._ranked(index, lists, 7, every_word=True, budget=None) == list(range(7))
     assert DocPostings._ranked(index, lists, 7, every_word=True, budget=20) == list(range(80, 87))
+
+
+def test_reused_work_arrays_give_the_answers_of_fresh_ones() -> None:
+    """Rankings over indexes of different sizes, one after another and from several threads, share
+    the kept work arrays: each answer is the exhaustive one, the kept ``dense`` arrays are all zeros
+    afterwards, and no more than ``SCRATCH_KEPT`` sets are kept."""
+    import threading
+
+    from quicknav_mcp.search.doc_postings import SCRATCH_KEPT, _Scratch
+
+    rng = random.Random(99)
+    indexes = [_index(rng, size, 6) for size in (40, 700, 40, 1200)]
+    cases = []
+    for index in indexes:
+        for _ in range(6):
+            groups = [rng.sample(index.terms, rng.randint(1, 3)) for _ in range(rng.randint(1, 3))]
+            every_word = rng.random() < 0.5
+            cases.append((index, groups, every_word, _exhaustive(index, groups, 20, every_word, None)))
+    failures: list[object] = []
+
+    def run(order: list[int]) -> None:
+        for k in order:
+            index, groups, every_word, expect = cases[k]
+            lists = [[index.postings(t) for t in g] for g in groups]
+            got = DocPostings._ranked(index, lists, 20, every_word=every_word, budget=None)
+            if got != expect:
+                failures.append((groups, every_word))
+
+    threads = [threading.Thread(target=run, args=(rng.sample(range(len(cases)), len(cases)),)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    run(list(range(len(cases))))
+    assert not failures
+    assert 1 <= len(_Scratch._pool) <= SCRATCH_KEPT
+    assert all(not s.dense.any() for s in _Scratch._pool)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_prefix_holds_every_document_of_its_words_with_their_summed_frequencies(seed: int) -> None:
+    """``core*`` stands for every indexed word starting with ``core`` (summed per document), on the
+    reused work arrays: asked twice in a row and between other rankings, the same answer."""
+    rng = random.Random(seed)
+    index = _index(rng, rng.choice([60, 900]), 14)  # w0..w13: "w1*" is w1 and w10..w13
+    for core in ("w", "w1", "w3", "w13", "x"):
+        expect: dict[int, float] = {}
+        for n, term in enumerate(index.terms):
+            if term.startswith(core):
+                docs, freq = index._one(n)
+                for d, f in zip(docs.tolist(), freq.tolist(), strict=True):
+                    expect[d] = expect.get(d, 0.0) + f
+        for _ in range(2):
+            docs, freq = index.postings(core + "*")
+            assert docs.tolist() == sorted(expect)
+            assert freq.tolist() == [expect[d] for d in sorted(expect)]
+            lists = [[index.postings(t) for t in rng.sample(index.terms, 2)]]
+            DocPostings._ranked(index, lists, 5, every_word=False, budget=None)
