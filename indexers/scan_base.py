@@ -15,7 +15,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, make_dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
@@ -47,8 +47,11 @@ _scandir = os.scandir  # indirection so tests can simulate listing failures
 _REL, _ID, _PID, _SIZE, _MTIME = range(5)
 #: A discovered project folder: ``(rel_path, abs_path, folder, range_folder, mtime)``.
 Found = tuple[str, str, ProjectFolder, str | None, float | None]
-#: A file to parse: ``(stored row id or None, project_id, folders, name, rel_path, project_rel_path, size, mtime)``.
-Job = tuple[int | None, int, tuple[str, ...], str, str, str, int, float]
+#: A file to parse: ``(project_id, folders, name, project_rel_path, size, mtime, stored row id or None)``; sent
+#: as it is to the parse workers (see :mod:`.scan_parse`), which read its first six fields.
+Job = tuple[int, tuple[str, ...], str, str, int, float, int | None]
+#: Where a job's stored row id is (None: a new file).
+JOB_ROW_ID = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +75,9 @@ class ScanProgress:
     current_project: str | None
 
 
-@dataclass(slots=True)
-class ScanReport:
-    """The outcome of one scan of one root (also stored in the ``scans`` table).
-
-    Its counters are :data:`~quicknav_mcp.models.SCAN_COUNTERS` (``files_seen`` … ``problems``),
-    kept here as plain attributes the walk increments; :meth:`summary` is the same scan as a
-    :class:`~quicknav_mcp.models.ScanSummary`."""
+@dataclass
+class _ReportHead:
+    """Which scan: the fields a report lists before its counters."""
 
     root: str
     root_id: int
@@ -87,14 +86,28 @@ class ScanReport:
     started_at: str = ""
     finished_at: str | None = None
     seconds: float = 0.0
-    files_seen: int = 0
-    added: int = 0
-    updated: int = 0
-    moved: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-    kept: int = 0  # stored rows kept because their folder could not be read this time
-    problems: int = 0
+
+
+#: A scan's counters: :class:`~quicknav_mcp.models.ScanCounts` (the one definition, ``files_seen`` …
+#: ``problems``), with ``kept`` (stored rows kept because their folder could not be read this time; not a
+#: column of ``scans``) before ``problems``, where a report has always listed it.
+_Counters = make_dataclass(
+    "_Counters",
+    [
+        *((name, int, field(default=0)) for name in SCAN_COUNTERS if name != "problems"),
+        ("kept", int, field(default=0)),
+        ("problems", int, field(default=0)),
+    ],
+)
+
+
+@dataclass(slots=True)
+class ScanReport(_Counters, _ReportHead):  # type: ignore[misc,valid-type]  # fields: head, counters, these
+    """The outcome of one scan of one root (also stored in the ``scans`` table).
+
+    Its counters are plain attributes the walk increments (see ``_Counters``); :meth:`summary` is
+    the same scan as a :class:`~quicknav_mcp.models.ScanSummary`."""
+
     projects_seen: int = 0
     projects_added: int = 0
     projects_renamed: int = 0

@@ -35,18 +35,22 @@ WORKERS = max(1, min(2, os.cpu_count() or 1))
 #: workers only parse names and never touch the store, queues or locks those threads hold.
 SCAN_THREADS = ("scan-writer", "scan-prefetch")
 
-#: What a worker needs of one file: ``(project_id, folders, name, project_rel_path, size, mtime)``.
-Payload = tuple[int, tuple[str, ...], str, str, int, float]
+#: What a worker needs of one file: ``(project_id, folders, name, project_rel_path, size, mtime, ...)`` (a
+#: scan's :data:`~.scan_base.Job`, sent as it is: fields after the sixth are not read).
+Payload = tuple[Any, ...]
 
 
-def parse_values(payload: list[Payload]) -> list[tuple[Any, ...] | str]:
-    """Each file's ``documents`` values, or why its name could not be parsed (runs in a worker)."""
+def parse_values(root_id: int, payload: list[Payload]) -> list[tuple[Any, ...] | str]:
+    """Each file's row of :data:`~quicknav_mcp.repo.documents.INSERT_SQL` (``root_id`` first), or why its name
+    could not be parsed (runs in a worker)."""
     out: list[tuple[Any, ...] | str] = []
-    for pid, folders, name, rel_pp, size, mtime in payload:
+    append = out.append
+    for job in payload:
+        pid, folders, name, rel_pp, size, mtime = job[:6]
         try:
-            out.append(document_values(pid, rel_pp, name, size, mtime, parse_document(folders, name)))
+            append((root_id, *document_values(pid, rel_pp, name, size, mtime, parse_document(folders, name))))
         except Exception as exc:  # a parser bug on one odd name must not stop the scan
-            out.append(f"{type(exc).__name__}: {exc}")
+            append(f"{type(exc).__name__}: {exc}")
     return out
 
 
@@ -81,9 +85,9 @@ class ParsePool:
             context.set_forkserver_preload([__name__])  # the server imports the parser once
         self._pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=context)
 
-    def submit(self, payload: list[Payload]) -> list[Future[list[tuple[Any, ...] | str]]]:
+    def submit(self, root_id: int, payload: list[Payload]) -> list[Future[list[tuple[Any, ...] | str]]]:
         step = -(-len(payload) // WORKERS)
-        return [self._pool.submit(parse_values, payload[i : i + step]) for i in range(0, len(payload), step)]
+        return [self._pool.submit(parse_values, root_id, payload[i : i + step]) for i in range(0, len(payload), step)]
 
     def facts(self, items: list[tuple[ProjectFolder, list[str]]]) -> list[tuple[int, list[str]]]:
         """Project facts (:func:`.project_facts.compute_all`) split between the workers, in order."""

@@ -148,6 +148,7 @@ class ScanWalker(ScanWriter):
         below = scan_folders.children(trusted) if trusted else {}
         tree: scan_folders.Tree = {}
         racy = self.wall_t0 - scan_folders.RACY_SECONDS
+        may_move = self.stored_rows > 0  # a new file may be a stored one moved (never on a root's first scan)
         while stack:
             if self._cancelled():
                 return False
@@ -226,11 +227,11 @@ class ScanWalker(ScanWriter):
                     if not force and row[_SIZE] == size and row[_MTIME] == mtime and row[_PID] == pid:
                         unchanged += 1
                         continue
-                    jobs.append((row[_ID], pid, folders, name, rel, pp_prefix + name, size, mtime))
-                elif (name, size, mtime) in self.move_keys():
+                    jobs.append((pid, folders, name, pp_prefix + name, size, mtime, row[_ID]))
+                elif may_move and (name, size, mtime) in self.move_keys():
                     self.deferred.append((proj, folders, name, size, mtime, rel, pp_prefix + name))
                 else:
-                    jobs.append((None, pid, folders, name, rel, pp_prefix + name, size, mtime))
+                    jobs.append((pid, folders, name, pp_prefix + name, size, mtime, None))
             report.files_seen += seen
             report.unchanged += unchanged
             stack.extend(reversed(subdirs))
@@ -241,9 +242,9 @@ class ScanWalker(ScanWriter):
         return True
 
     def _values_of(self, job: Job) -> tuple[Any, ...] | None:
-        _, pid, folders, name, rel, rel_pp, size, mtime = job
-        doc = self._parse(folders, name, rel)
-        return None if doc is None else document_values(pid, rel_pp, name, size, mtime, doc)
+        pid, folders, name, rel_pp, size, mtime, _ = job
+        doc = self._parse(folders, name, self._rel_of(job))
+        return None if doc is None else (self.root_id, *document_values(pid, rel_pp, name, size, mtime, doc))
 
     def _parse(self, folders: tuple[str, ...], name: str, rel: str) -> ParsedDocument | None:
         try:

@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.store import Store
 
 from . import project_facts, scan_parse
-from .scan_base import Job, ScanBase, ScanOptions, _chunks, _now_iso, _safe, log
+from .scan_base import JOB_ROW_ID, Job, ScanBase, ScanOptions, _chunks, _join, _now_iso, _safe, log
 
 #: Rows written per transaction; also written when this many seconds passed since the last.
 BATCH_ROWS = 2000
@@ -49,7 +50,8 @@ class ScanWriter(ScanBase, abc.ABC):
 
     @abc.abstractmethod
     def _values_of(self, job: Job) -> tuple[Any, ...] | None:
-        """A file's values parsed here (None when its name cannot be parsed: recorded); see :mod:`.scan_walk`."""
+        """A file's insert row parsed here (``root_id`` first; None when its name cannot be parsed: recorded);
+        see :mod:`.scan_walk`."""
 
     def _take_parsed(self, *, force: bool) -> None:
         """Turn the files to parse into rows to write: inline, or through the worker processes
@@ -62,26 +64,36 @@ class ScanWriter(ScanBase, abc.ABC):
             self._rows_of(jobs, [self._values_of(j) for j in jobs])
             return
         if jobs:
-            payload = [(j[1], j[2], j[3], j[5], j[6], j[7]) for j in jobs]
-            self._parsing.append((jobs, self._pool.submit(payload)))
+            self._parsing.append((jobs, self._pool.submit(self.root_id, jobs)))
         while self._parsing and (force or len(self._parsing) > 1):
             done, futures = self._parsing.pop(0)
             self._rows_of(done, [v for f in futures for v in f.result()])
 
     def _rows_of(self, jobs: list[Job], results: list[Any]) -> None:
-        report, root_id = self.report, self.root_id
-        for job, values in zip(jobs, results, strict=True):
-            if values is None:
+        """Queue the parsed rows of ``jobs`` (in order) as inserts and updates; record names not parsed."""
+        report = self.report
+        ids = list(map(itemgetter(JOB_ROW_ID), jobs))
+        if ids.count(None) == len(ids) and str not in map(type, results) and None not in results:
+            self.inserts.extend(results)  # new files all parsed (every file of a first scan): rows as they are
+            report.added += len(results)
+            return
+        for job, row_id, row in zip(jobs, ids, results, strict=True):
+            if row is None:
                 continue
-            if isinstance(values, str):  # a worker could not parse the name
-                log.error("parse_document failed on %s: %s", _safe(job[4]), values)
-                self._problem(job[4], "error", f"could not parse the name: {values}")
-            elif job[0] is None:
-                self.inserts.append((root_id, *values))
+            if isinstance(row, str):  # a worker could not parse the name
+                rel = self._rel_of(job)
+                log.error("parse_document failed on %s: %s", _safe(rel), row)
+                self._problem(rel, "error", f"could not parse the name: {row}")
+            elif row_id is None:
+                self.inserts.append(row)
                 report.added += 1
             else:
-                self.updates.append((*values, job[0]))
+                self.updates.append((*row[1:], row_id))  # UPDATE_SQL: the values without root_id, then the id
                 report.updated += 1
+
+    def _rel_of(self, job: Job) -> str:
+        """A job's path relative to the root."""
+        return _join(self.projects[job[0]].rel_path, job[3])
 
     def _many_to_parse(self) -> bool:
         """Whether this scan parses enough names for worker processes (see :mod:`.scan_parse`)."""

@@ -94,8 +94,8 @@ _GENERIC = frozenset(
 
 def _is_abbreviation_of(abbr: str, words: str) -> bool:
     """Letters of ``abbr`` appear in order in ``words``, starting with the same letter."""
-    letters = [c for c in abbr.lower() if c.isalpha()]
-    text = "".join(c for c in words.lower() if c.isalpha())
+    letters = "".join(filter(str.isalpha, abbr.lower()))
+    text = "".join(filter(str.isalpha, words.lower()))
     if len(letters) < 2 or not text or text[0] != letters[0] or len(text) <= len(letters):
         return False
     pos = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 _MONTHS = {
     m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)
@@ -32,20 +33,12 @@ ANY_DATE = re.compile(
 _DATE_HINT = re.compile(r"\d(?:[./_\-]\d|\d{7}|[\s_\-]?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.I)
 
 
-_last_hint: tuple[str, bool] = ("", False)
-
-
+@lru_cache(maxsize=64)
 def may_hold_date(text: str) -> bool:
     """False when ``text`` cannot hold any date form (then :func:`find_date` is None, ``ANY_DATE`` finds nothing).
 
-    The last answer is kept: a name's date and its series key ask about the same text in a row."""
-    global _last_hint
-    last = _last_hint  # one read: another thread may replace it meanwhile
-    if last[0] is text:
-        return last[1]
-    found = _DATE_HINT.search(text) is not None
-    _last_hint = (text, found)
-    return found
+    The last few answers are kept (bounded): a name's date and its series key ask about the same text in a row."""
+    return _DATE_HINT.search(text) is not None
 
 
 def _make(year: int, month: int, day: int) -> date | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _SEPARATORS = re.compile(r"[_+]")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -19,23 +20,15 @@ def fold(text: str) -> str:
     return _NON_ALNUM.sub(" ", text.lower()).strip()
 
 
-_last_lowered: tuple[str, str | None] = ("", "")
-
-
+@lru_cache(maxsize=64)
 def lower_ascii(text: str) -> str | None:
     """``text`` in lower case when it is ASCII, else None.
 
     A parser skips a case-insensitive pattern when the lower-cased text lacks the pattern's
     keyword. That test is exact for ASCII text only: Unicode case folding lets ``ſ`` match ``s``
-    and ``ı`` match ``i``, so for other text (None) every pattern runs. The last answer is kept:
-    the parsers of one name ask for the same text several times in a row."""
-    global _last_lowered
-    last = _last_lowered  # one read: another thread may replace it meanwhile
-    if last[0] is text:
-        return last[1]
-    low = text.lower() if text.isascii() else None
-    _last_lowered = (text, low)
-    return low
+    and ``ı`` match ``i``, so for other text (None) every pattern runs. The last few answers are
+    kept (bounded): the parsers of one name ask for the same text several times in a row."""
+    return text.lower() if text.isascii() else None
 
 
 def lacks(low: str | None, *words: str) -> bool:

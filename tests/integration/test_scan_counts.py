@@ -21,6 +21,33 @@ def test_report_carries_every_counter() -> None:
         assert fields[name].type in (int, "int") and fields[name].default == 0, name
 
 
+def test_report_answer_keeps_its_keys_in_order() -> None:
+    """The counters come from ``ScanCounts``; the answer lists them where it always has (``kept`` before
+    ``problems``), between the scan's head and its project counts."""
+    report = ScanReport(root="/firm", root_id=1, scan_id=2)
+    report.added += 2
+    assert list(report.to_dict()) == [
+        "root",
+        "root_id",
+        "scan_id",
+        "status",
+        "started_at",
+        "finished_at",
+        "seconds",
+        *SCAN_COUNTERS[:-1],
+        "kept",
+        "problems",
+        "projects_seen",
+        "projects_added",
+        "projects_renamed",
+        "projects_deleted",
+        "problem_samples",
+        "files_per_s",
+    ]
+    assert SCAN_COUNTERS[-1] == "problems"
+    assert report.counts() == dict.fromkeys(SCAN_COUNTERS, 0) | {"added": 2}
+
+
 def test_report_row_and_status_agree(tmp_path: Path) -> None:
     root = tmp_path / "firm"
     for rel in ("4. System Designs/21614 - TR L1 - Rev 101.pdf", "3. PMO/21614 - SWMS.pdf", "notes.txt"):

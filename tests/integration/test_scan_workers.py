@@ -51,9 +51,9 @@ def test_worker_processes_write_the_rows_an_inline_scan_writes(
     started: list[int] = []
     real = scan_parse.ParsePool.submit
 
-    def counting(self: scan_parse.ParsePool, payload: list) -> list:
+    def counting(self: scan_parse.ParsePool, root_id: int, payload: list) -> list:
         started.append(len(payload))
-        return real(self, payload)
+        return real(self, root_id, payload)
 
     facts: list[int] = []
     real_facts = scan_parse.ParsePool.facts
@@ -103,9 +103,10 @@ def test_a_large_first_scan_starts_its_workers_at_once(
 
 
 def test_a_name_the_parser_rejects_in_a_worker_is_a_problem_not_a_failed_scan() -> None:
-    values = scan_parse.parse_values([(1, ("3. PMO",), "21614 - Scope.docx", "3. PMO/21614 - Scope.docx", 10, 1.0)])
-    assert isinstance(values[0], tuple) and values[0][1] == "3. PMO/21614 - Scope.docx"
-    broken = scan_parse.parse_values([(1, None, "x.pdf", "x.pdf", 1, 1.0)])  # type: ignore[list-item]
+    job = (1, ("3. PMO",), "21614 - Scope.docx", "3. PMO/21614 - Scope.docx", 10, 1.0, None)
+    values = scan_parse.parse_values(7, [job])
+    assert isinstance(values[0], tuple) and values[0][:3] == (7, 1, "3. PMO/21614 - Scope.docx")
+    broken = scan_parse.parse_values(7, [(1, None, "x.pdf", "x.pdf", 1, 1.0, None)])  # type: ignore[list-item]
     assert isinstance(broken[0], str) and broken[0].startswith("TypeError")
 
 
