@@ -75,6 +75,13 @@ CURRENT, OLDER, OLD_COPY, TOP_REVISION = 1.35, 0.85, 0.7, 1.15
 TEMPLATE = 0.45
 
 
+def place_words(pq: ParsedQuery) -> list[str]:
+    """The request's place words (client, site, description), weighed when it also asks for a
+    kind, a change order, a level or the as-built: alone they are the whole request."""
+    asks_kind = bool(pq.doc_types) or pq.change_order is not None or pq.level is not None or pq.as_built
+    return [t for t in pq.terms if len(t) > 1 and not t.isdigit()] if asks_kind else []
+
+
 def _levels(name: str) -> set[int]:
     found = {int(m.group(1)) for m in LEVEL_IN_NAME.finditer(name)}
     if GROUND_FLOOR.search(name):
@@ -92,9 +99,7 @@ class Intent:
         self.kinds = frozenset(pq.doc_types)
         self.kind_keys = [(p, _NOT_ALNUM.sub("", p)) for p in pq.kind_phrases if len(p) > 3]
         self.related = [k for k in self.kinds if k in RELATED_KINDS]
-        asks_kind = bool(self.kinds) or pq.change_order is not None or pq.level is not None or pq.as_built
-        # Place words matter when something else is asked for: alone they are the whole request.
-        self.where = [t for t in pq.terms if len(t) > 1 and not t.isdigit()] if asks_kind else []
+        self.where = place_words(pq)
         self.wants_template = any(w in _TEMPLATE_WORDS for w in pq.terms + pq.words)
         self.active = bool(
             self.where or pq.level is not None or pq.latest_change_order or pq.wants_current or self.kinds

@@ -466,10 +466,15 @@ def parse_query(value: object) -> ParsedQuery:
     rest = _take_filters(text, pq)
     rest = _OUR_QUOTE.sub(" proposal ", rest)
     # Quoted phrases (an unbalanced quote is just dropped).
+    room = MAX_TERMS  # words of quoted phrases searched, all phrases together (bounded work)
     for m in _PHRASE.finditer(rest):
         words = tokens(m.group(1))
         if len(words) > 1:
-            pq.phrases.append(words[:MAX_TERMS])
+            if room < 2:
+                pq.notes.append(f"only the first {len(pq.phrases)} quoted phrases were searched")
+                break
+            pq.phrases.append(words[:room])
+            room -= len(pq.phrases[-1])
         elif words:
             rest += " " + words[0]
     rest = _PHRASE.sub(" ", rest).replace('"', " ")
