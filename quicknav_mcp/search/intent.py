@@ -21,6 +21,7 @@ Each effect is a multiplier with the reason naming the part of the request it ma
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 
@@ -82,6 +83,16 @@ def place_words(pq: ParsedQuery) -> list[str]:
     return [t for t in pq.terms if len(t) > 1 and not t.isdigit()] if asks_kind else []
 
 
+def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -> dict[str, float]:
+    """Each place word's weight: ``log(1 + projects / holding)`` over the candidate projects (a word
+    every project holds still counts, a rare one counts up to a few times more)."""
+    holding = dict.fromkeys(words, 0)
+    for ws in found:
+        for w in ws:
+            holding[w] += 1
+    return {w: math.log1p(projects / max(1, n)) for w, n in holding.items()}
+
+
 def _levels(name: str) -> set[int]:
     found = {int(m.group(1)) for m in LEVEL_IN_NAME.finditer(name)}
     if GROUND_FLOOR.search(name):
@@ -128,10 +139,16 @@ class Intent:
         # ("Parramatta Executive Meeting Room" lives in "19144 - SNTRX PAR Exec MR inst"): every
         # candidate of the project gets the project's share, so the asked kind decides within it.
         forms = {w: [f for f in pq.forms.get(w, [w]) if f] or [w] for w in self.where}
+        found_in: dict[int, list[str]] = {}
         for pid, parts in texts.items():
             text = " ".join(parts).lower()
-            found = [w for w in self.where if any(f in text for f in forms[w])]
-            share = WHERE_FLOOR + (1 - WHERE_FLOOR) * len(found) / len(self.where)
+            found_in[pid] = [w for w in self.where if any(f in text for f in forms[w])]
+        # A place word most candidate projects hold ("room", "level") says less about where than
+        # one only a few hold ("function", "refurbishment"): each counts by its rarity among them.
+        weight = where_weights(self.where, found_in.values(), len(texts))
+        total = sum(weight.values()) or 1.0
+        for pid, found in found_in.items():
+            share = WHERE_FLOOR + (1 - WHERE_FLOOR) * sum(weight[w] for w in found) / total
             self.where_effect[pid] = (share, "where: " + " ".join(found) if found else "")
 
     def bound(self) -> float:
