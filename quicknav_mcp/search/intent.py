@@ -29,6 +29,7 @@ from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
 from ..repo import ProjectRow
 from ..repo.documents import DocumentFacts
 from .query import ParsedQuery
+from .text import STOPWORDS, tokens
 
 TEMPLATE_NAME = re.compile(
     r"\btemplates?\b|\bmaster\s+(?:copy|template)\b|^job\s*-\s|\bregister\b|\bstandard\s+cus\w*\s+proposal\b", re.I
@@ -68,6 +69,7 @@ def related_like(doc_types: Iterable[str]) -> list[str]:
     return [f"%{w}%" for k in doc_types for w in RELATED_NAMES.get(k, ())]
 
 
+MAX_SAID_WORDS = 40
 WHERE_FLOOR = 0.55
 """A candidate holding none of the request's place words keeps this share of its score."""
 LEVEL_MATCH, LEVEL_OTHER = 1.5, 0.6
@@ -93,6 +95,19 @@ def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -
     return {w: math.log1p(projects / max(1, n)) for w, n in holding.items()}
 
 
+def said_with_kind(pq: ParsedQuery) -> list[str]:
+    """Runs of three words of the request, one of them a word naming the asked kind and none a stop
+    word ("HA design details"): a name saying one is the document asked for, whatever its family."""
+    words = tokens(pq.text)[:MAX_SAID_WORDS]
+    kind = set(pq.doc_type_words)
+    runs = []
+    for i in range(len(words) - 2):
+        run = words[i : i + 3]
+        if kind.intersection(run) and not kind.issuperset(run) and not STOPWORDS.intersection(run):
+            runs.append(" ".join(run))
+    return runs
+
+
 def _levels(name: str) -> set[int]:
     found = {int(m.group(1)) for m in LEVEL_IN_NAME.finditer(name)}
     if GROUND_FLOOR.search(name):
@@ -110,6 +125,7 @@ class Intent:
         self.kinds = frozenset(pq.doc_types)
         self.kind_keys = [(p, _NOT_ALNUM.sub("", p)) for p in pq.kind_phrases if len(p) > 3]
         self.related = [k for k in self.kinds if k in RELATED_KINDS]
+        self.said = said_with_kind(pq) if self.kinds else []
         self.where = place_words(pq)
         self.wants_template = any(w in _TEMPLATE_WORDS for w in pq.terms + pq.words)
         self.active = bool(
@@ -160,12 +176,18 @@ class Intent:
             kind = KIND_MATCH * (KIND_NAMED if self.kind_keys else 1.0)
             if self.pq.wants_current:
                 kind *= max(CURRENT * TOP_REVISION, OLDER, OLD_COPY)
-            bound *= max(kind, RELATED_MATCH if self.related else 0.0)  # a related name gets no current factor
+            # A related name, or one saying the request's words, gets no current factor.
+            bound *= max(kind, RELATED_MATCH if self.related or self.said else 0.0)
         if self.pq.level is not None:
             bound *= LEVEL_MATCH
         if self.pq.latest_change_order:
             bound *= LATEST_CO
         return bound
+
+    def _said_in(self, name: str) -> str:
+        """The request's words with its kind that ``name`` says in the same order, or ''."""
+        text = f" {' '.join(tokens(name))} "
+        return next((run for run in self.said if f" {run} " in text), "")
 
     def _project_levels(self, d: DocumentFacts) -> set[int]:
         found = self.project_levels.get(d.project_id)
@@ -197,6 +219,9 @@ class Intent:
             elif d.doc_type == "other" and any(RELATED_KINDS[k].search(d.name) for k in self.related):
                 mult *= RELATED_MATCH
                 why.append("related: " + "/".join(sorted(self.related)))
+            elif self.said and (said := self._said_in(d.name)):
+                mult *= RELATED_MATCH
+                why.append("named: " + said)
             else:
                 mult *= KIND_OTHER
         if pq.level is not None and pq.level not in self._project_levels(d):

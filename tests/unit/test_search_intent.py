@@ -223,3 +223,14 @@ def test_request_verbs_are_filler_only_beside_an_asked_kind() -> None:
     pq = parse_query("which supplier quotations came in for Function Room & Level 1 Refurbishment")
     assert "came" in pq.filler and pq.terms[:2] == ["function", "room"]
     assert parse_query("sent items poolwerx").terms[0] == "sent"  # no kind asked: a word to search
+
+
+def test_a_name_saying_the_request_words_with_its_kind_is_what_is_asked() -> None:
+    details = _doc(1, "Fixed HA design details.pdf", "other")
+    design = _doc(2, "21614 - POOLWERX HEARING LOOP - Rev 102.pdf", "lld", is_current=True)
+    intent = Intent(parse_query("HA design details for the Poolwerx hearing loop"), [details, design])
+    mult, why = intent.effect(details)
+    assert "named: ha design details" in why and mult > intent.effect(design)[0]
+    assert mult <= intent.bound()
+    # The kind's own words alone ("system design drawing") say nothing more than the kind.
+    assert not Intent(parse_query("current system design drawing for poolwerx"), [details]).said
