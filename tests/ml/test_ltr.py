@@ -96,13 +96,14 @@ def test_session_rows_label_the_satisfying_open_and_weigh_deep_clicks() -> None:
     # b opened by mistake, then c (its copy r/c.pdf, same name elsewhere, is neither wanted nor skipped).
     shown = ("p/a.pdf", "p/b.pdf", "q/c.pdf", "p/d.pdf")
     session = SearchSession(1, "ann", 0, "c", shown, (1, 2), None)
-    rows, y, weight = session_rows(session, paths, x)
+    rows, y, weight = session_rows(session, paths, x, power=0.5)
     assert rows.tolist() == [[0, 1], [4, 5], [8, 9]] and y.tolist() == [0.0, 1.0, 0.0]
-    top = session_rows(SearchSession(2, "ann", 0, "a", shown, (0,), None), paths, x)
+    top = session_rows(SearchSession(2, "ann", 0, "a", shown, (0,), None), paths, x, power=0.5)
     assert top[1].tolist() == [1.0, 0, 0, 0, 0] and top[2] == 1.0
     assert 1.0 < weight <= MAX_SESSION_WEIGHT  # found third: looked past two
-    deep = session_rows(SearchSession(3, "ann", 0, "d", shown * 5, (19,), None), paths, x)
+    deep = session_rows(SearchSession(3, "ann", 0, "d", shown * 5, (19,), None), paths, x, power=0.5)
     assert deep[2] == MAX_SESSION_WEIGHT
+    assert session_rows(session, paths, x)[2] == 1.0  # by default every search counts alike
 
 
 def _search(store: AnalyticsService, eid: str, user: str, ts: float, items: list[str], query: str = "co3 21614"):
