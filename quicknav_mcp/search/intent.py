@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
 from ..repo import ProjectRow
@@ -93,6 +94,12 @@ def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -
         for w in ws:
             holding[w] += 1
     return {w: math.log1p(projects / max(1, n)) for w, n in holding.items()}
+
+
+@lru_cache(maxsize=65_536)
+def _spaced_words(name: str) -> str:
+    # Names recur across searches: each is tokenised once.
+    return f" {' '.join(tokens(name))} "
 
 
 def said_with_kind(pq: ParsedQuery) -> list[str]:
@@ -186,7 +193,7 @@ class Intent:
 
     def _said_in(self, name: str) -> str:
         """The request's words with its kind that ``name`` says in the same order, or ''."""
-        text = f" {' '.join(tokens(name))} "
+        text = _spaced_words(name)
         return next((run for run in self.said if f" {run} " in text), "")
 
     def _project_levels(self, d: DocumentFacts) -> set[int]:
