@@ -130,6 +130,53 @@ def ranked_paths(app, query: str) -> list[str]:
     return [rel[i] for i in ids if i in rel]
 
 
+INTENT_COLUMNS = ("where_share", "kind_named", "related_kind", "level_match", "latest_co", "template")
+"""The ranking features read from the request's intent (left out by the configurations without them)."""
+CONFIGS: dict[str, tuple[str, float, bool]] = {
+    "opened": ("opened", 0.0, False),  # every opened result relevant, every search alike, no intent columns
+    "satisfied": ("satisfied", 0.0, False),  # the last opened relevant, mistaken opens and copies left out
+    "ipw": ("satisfied", 0.5, False),  # ... searches weighted by the inverse chance their click was looked at
+    "ipw1": ("satisfied", 1.0, False),
+    "ipw+intent": ("satisfied", 0.5, True),  # ... and the intent columns
+    "satisfied+intent": ("satisfied", 0.0, True),
+}
+"""Ways to train on the same sessions: how clicks become labels, the propensity power, the columns."""
+
+
+def without(x, columns: list[int]):
+    x = x.copy()
+    x[:, columns] = 0.0
+    return x
+
+
+class Without:
+    """A scorer trained with ``columns`` zeroed, served the full rows."""
+
+    def __init__(self, scorer, columns: list[int]) -> None:
+        self.scorer, self.columns = scorer, columns
+
+    def decision(self, x):
+        return self.scorer.decision(without(x, self.columns))
+
+
+def opened_rows(trainable, sessions, cache) -> tuple[list, list]:
+    """The labelling before position debiasing: every opened result relevant, every search weight 1."""
+    import numpy as np
+
+    from quicknav_mcp.ml.ltr import TEST_SHARE
+
+    cut = int(len(sessions) * (1 - TEST_SHARE))
+    train, test = [], []
+    for n, s in enumerate(sessions):
+        got = trainable._candidates(s.query, s.user_id, cache)
+        if got is None:
+            continue
+        paths, x = got
+        opened = {s.items[p] for p in s.clicked}
+        (train if n < cut else test).append((x, np.array([1.0 if p in opened else 0.0 for p in paths]), 1.0))
+    return train, test
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--projects", type=int, default=40)
@@ -140,11 +187,13 @@ def main() -> None:
     ap.add_argument("--trees", type=int, default=80)
     ap.add_argument("--depth", type=int, default=3)
     ap.add_argument("--prior", type=float, default=6.0, help="weight of the hand-weighted start")
+    ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import numpy as np
 
     from quicknav_mcp.demo.usage import record_usage
+    from quicknav_mcp.ml import ltr
     from quicknav_mcp.ml.lambdamart import LambdaMARTParams, RankingSet, WithPrior, fit_lambdamart, ranking_metrics
     from quicknav_mcp.ml.ltr import SearchRankerTrainable
     from quicknav_mcp.search.features import FEATURES
@@ -152,6 +201,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     params = LambdaMARTParams(trees=args.trees, depth=args.depth, prior=args.prior)
+    new_columns = [FEATURES.index(c) for c in INTENT_COLUMNS]
     firms: dict[int, dict] = {}
     for seed in args.seeds:
         app, root = prepared_app(args.projects, seed)
@@ -170,60 +220,73 @@ def main() -> None:
         app.analytics.flush()
         trainable = SearchRankerTrainable(app.store, app.search)
         sessions = trainable.sessions()
-        train_rows, test_rows = trainable.replay(sessions, [], lambda f, m: None)
+        cache: dict = {}
         queries = labelled_queries(app, seed * 31 + 5, args.queries)
         train_labelled = labelled_queries(app, seed * 17 + 3, args.queries) if args.labelled else []
         # The firm's own labelled sets train only the models evaluated on the other firms.
         train_labelled += quality_queries(args.projects, seed) if args.labelled else []
-        lab_rows = trainable.replay([], [(q, w) for _, q, w in train_labelled], lambda f, m: None)
+        lab_rows = trainable.replay([], [(q, w) for _, q, w in train_labelled], lambda f, m: None, cache)
+        groups: dict[str, tuple[list, list]] = {}
+        for config in args.configs:
+            labels, power = CONFIGS[config][:2]
+            ltr.PROPENSITY_POWER = power
+            if labels == "opened":
+                train_rows, test_rows = opened_rows(trainable, sessions, cache)
+            else:
+                train_rows, test_rows = trainable.replay(sessions, [], lambda f, m: None, cache)
+            groups[config] = (train_rows + test_rows + lab_rows[0] + lab_rows[1], test_rows)
         firms[seed] = {
             "app": app,
             "sessions": len(sessions),
-            "groups": train_rows + test_rows + lab_rows[0] + lab_rows[1],
-            "session_test": test_rows,
+            "groups": groups,
             "queries": queries + quality_queries(args.projects, seed),
             "prepare_seconds": round(time.perf_counter() - started, 1),
         }
         print(f"firm {seed}: {len(sessions)} sessions with an open, {len(queries)} held-out queries", file=sys.stderr)
 
+    modes = ["hybrid", *(f"hybrid+learned[{c}]" for c in args.configs)]
     per_kind: dict[str, dict[str, list[float]]] = {}
     folds = []
+    hand_rank = FEATURES.index("hand_rank")
     for held in args.seeds:
-        groups = [g for s in args.seeds if s != held for g in firms[s]["groups"]]
-        data = RankingSet.build(groups, params.max_candidates)
-        fit_started = time.perf_counter()
-        hand_rank = FEATURES.index("hand_rank")
-        gbm = WithPrior(
-            fit_lambdamart(data, params, init_scores=WithPrior.init_scores(data.x, hand_rank, params.prior)),
-            hand_rank,
-            params.prior,
-        )
-        fit_seconds = time.perf_counter() - fit_started
-        test = RankingSet.build(firms[held]["session_test"], params.max_candidates)
-        fold = {
-            "held_out_firm": held,
-            "train_queries": len(data),
-            "fit_seconds": round(fit_seconds, 1),
-            "held_out_sessions": {
-                "learned": ranking_metrics(gbm.decision(test.x), test),
+        fold: dict = {"held_out_firm": held, "held_out_sessions": {}}
+        served: dict[str, ServedRanker] = {}
+        for config in args.configs:
+            intent = CONFIGS[config][2]
+            groups = [g for s in args.seeds if s != held for g in firms[s]["groups"][config][0]]
+            if not intent:
+                groups = [(without(x, new_columns), y, w) for x, y, w in groups]
+            data = RankingSet.build(groups, params.max_candidates)
+            fit_started = time.perf_counter()
+            gbm = WithPrior(
+                fit_lambdamart(data, params, init_scores=WithPrior.init_scores(data.x, hand_rank, params.prior)),
+                hand_rank,
+                params.prior,
+            )
+            scorer = gbm if intent else Without(gbm, new_columns)
+            test = RankingSet.build(firms[held]["groups"][config][1], params.max_candidates)
+            fold["held_out_sessions"][config] = {
+                "train_queries": len(data),
+                "fit_seconds": round(time.perf_counter() - fit_started, 1),
+                "learned": ranking_metrics(scorer.decision(test.x), test),
                 "hand": ranking_metrics(-test.x[:, hand_rank].astype(float), test),
-            },
-        }
+            }
+            served[f"hybrid+learned[{config}]"] = ServedRanker(scorer, 0, FEATURES)
         app = firms[held]["app"]
-        served = ServedRanker(gbm, 0, FEATURES)
         rows: dict[str, dict[str, list[float]]] = {}
         for kind, query, wanted in firms[held]["queries"]:
-            for mode in ("hybrid", "hybrid+learned"):
-                app.search.learned.source = Fixed(served) if mode == "hybrid+learned" else None
+            for mode in modes:
+                app.search.learned.source = Fixed(served[mode]) if mode in served else None
                 ranked = ranked_paths(app, query)
-                for key, bucket in ((kind, rows), (kind, per_kind)):
-                    cell = bucket.setdefault(key, {})
+                for bucket in (rows, per_kind):
+                    cell = bucket.setdefault(kind, {})
                     for name, value in (
                         ("mrr", mrr(ranked, wanted)),
                         ("ndcg10", ndcg(ranked, wanted)),
                         ("recall5", recall5(ranked, wanted)),
                     ):
                         cell.setdefault(f"{mode}.{name}", []).append(value)
+        app.search.learned.source = None
         fold["kinds"] = {
             k: {m: round(float(np.mean(v)), 4) for m, v in cell.items()} | {"n": len(next(iter(cell.values())))}
             for k, cell in sorted(rows.items())
@@ -235,7 +298,7 @@ def main() -> None:
 
     def pooled(keys: list[str]) -> dict[str, float]:
         out: dict[str, float] = {}
-        for mode in ("hybrid", "hybrid+learned"):
+        for mode in modes:
             for m in ("mrr", "ndcg10", "recall5"):
                 vals = [v for k in keys for v in per_kind[k][f"{mode}.{m}"]]
                 out[f"{mode}.{m}"] = round(float(np.mean(vals)), 4) if vals else 0.0
@@ -247,6 +310,10 @@ def main() -> None:
         "seeds": args.seeds,
         "searches_per_firm": args.searches,
         "labelled_training": args.labelled,
+        "configs": {
+            c: dict(zip(("labels", "propensity_power", "intent_columns"), CONFIGS[c], strict=True))
+            for c in args.configs
+        },
         "params": {"trees": params.trees, "depth": params.depth, "lr": params.learning_rate, "prior": params.prior},
         "sessions": {s: f["sessions"] for s, f in firms.items()},
         "by_kind": {
@@ -256,8 +323,13 @@ def main() -> None:
         "generated_kinds": pooled(generated),
         "existing_quality_sets": pooled(existing),
         "held_out_sessions": {
-            "learned_ndcg10": round(float(np.mean([f["held_out_sessions"]["learned"]["ndcg@10"] for f in folds])), 4),
-            "hand_ndcg10": round(float(np.mean([f["held_out_sessions"]["hand"]["ndcg@10"] for f in folds])), 4),
+            c: {
+                "learned_ndcg10": round(
+                    float(np.mean([f["held_out_sessions"][c]["learned"]["ndcg@10"] for f in folds])), 4
+                ),
+                "hand_ndcg10": round(float(np.mean([f["held_out_sessions"][c]["hand"]["ndcg@10"] for f in folds])), 4),
+            }
+            for c in args.configs
         },
         "folds": folds,
         "seconds": round(time.perf_counter() - t0, 1),

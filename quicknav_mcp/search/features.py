@@ -20,6 +20,7 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
+from .intent import place_words
 from .query import ParsedQuery
 from .text import tokens
 
@@ -65,6 +66,13 @@ FEATURES: tuple[str, ...] = (
     "name_words",  # share of the query's words in the document's name
     "project_words",  # ... in its project folder's name
     "folder_words",  # ... in the folders between the project and the file
+    # What the request's intent (search/intent.py) found in each candidate, read from its reasons:
+    "where_share",  # share of the request's place words its project holds (0 when none were asked)
+    "kind_named",  # its name says the asked kind in the request's words
+    "related_kind",  # filed as other but belongs with the asked family (an SDS with the SWMS)
+    "level_match",  # a drawing of the level asked for
+    "latest_co",  # the project's latest change order, when the latest was asked for
+    "template",  # a firm-wide template or register the request did not ask for
 )
 N_FEATURES = len(FEATURES)
 _COLUMN = {name: j for j, name in enumerate(FEATURES)}
@@ -114,7 +122,7 @@ def candidate_features(
     now = time.time() if now is None else now
     # Attributes read in C (attrgetter), columns through zip and numpy: per-column comprehensions
     # over 200 candidates cost about three times as much.
-    docs, scores, _ = zip(*ranked, strict=True)
+    docs, scores, whys = zip(*ranked, strict=True)
     ids, codes_, types_, revs, rooms, cos, built, current, handover, archive, mtimes, tags, names, projects, folders = (
         zip(*map(_ATTRIBUTES, docs), strict=True)
     )
@@ -169,4 +177,31 @@ def candidate_features(
         out[:, col["name_words"]] = [len(_words(t) & wanted) / k for t in names]
         out[:, col["project_words"]] = [len(_words(t) & wanted) / k for t in projects]
         out[:, col["folder_words"]] = [len(_words(t) & wanted) / k for t in folders]
+    _intent_columns(out, whys, pq)
     return out
+
+
+_INTENT_REASONS = (
+    ("named: ", "kind_named"),
+    ("related: ", "related_kind"),
+    ("level ", "level_match"),
+    ("latest CO", "latest_co"),
+)
+
+
+def _intent_columns(out: np.ndarray, whys: Sequence[list[str]], pq: ParsedQuery) -> None:
+    """The intent columns from each candidate's reasons (``where: poolwerx training``,
+    ``named: room layout``, ``level 3``, ``latest CO4``, ``template``)."""
+    place = len(place_words(pq))
+    col = _COLUMN
+    for i, why in enumerate(whys):
+        for reason in why:
+            if reason.startswith("where: ") and place:
+                out[i, col["where_share"]] = min(1.0, len(reason[7:].split()) / place)
+            elif reason == "template":
+                out[i, col["template"]] = 1.0
+            else:
+                for prefix, name in _INTENT_REASONS:
+                    if reason.startswith(prefix):
+                        out[i, col[name]] = 1.0
+                        break

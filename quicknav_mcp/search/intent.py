@@ -21,13 +21,16 @@ Each effect is a multiplier with the reason naming the part of the request it ma
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
 from ..repo import ProjectRow
 from ..repo.documents import DocumentFacts
 from .query import ParsedQuery
+from .text import STOPWORDS, tokens
 
 TEMPLATE_NAME = re.compile(
     r"\btemplates?\b|\bmaster\s+(?:copy|template)\b|^job\s*-\s|\bregister\b|\bstandard\s+cus\w*\s+proposal\b", re.I
@@ -67,12 +70,49 @@ def related_like(doc_types: Iterable[str]) -> list[str]:
     return [f"%{w}%" for k in doc_types for w in RELATED_NAMES.get(k, ())]
 
 
+MAX_SAID_WORDS = 40
 WHERE_FLOOR = 0.55
 """A candidate holding none of the request's place words keeps this share of its score."""
 LEVEL_MATCH, LEVEL_OTHER = 1.5, 0.6
 LATEST_CO, OLDER_CO = 1.8, 0.7
 CURRENT, OLDER, OLD_COPY, TOP_REVISION = 1.35, 0.85, 0.7, 1.15
 TEMPLATE = 0.45
+
+
+def place_words(pq: ParsedQuery) -> list[str]:
+    """The request's place words (client, site, description), weighed when it also asks for a
+    kind, a change order, a level or the as-built: alone they are the whole request."""
+    asks_kind = bool(pq.doc_types) or pq.change_order is not None or pq.level is not None or pq.as_built
+    return [t for t in pq.terms if len(t) > 1 and not t.isdigit()] if asks_kind else []
+
+
+def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -> dict[str, float]:
+    """Each place word's weight: ``log(1 + projects / holding)`` over the candidate projects (a word
+    every project holds still counts, a rare one counts up to a few times more)."""
+    holding = dict.fromkeys(words, 0)
+    for ws in found:
+        for w in ws:
+            holding[w] += 1
+    return {w: math.log1p(projects / max(1, n)) for w, n in holding.items()}
+
+
+@lru_cache(maxsize=65_536)
+def _spaced_words(name: str) -> str:
+    # Names recur across searches: each is tokenised once.
+    return f" {' '.join(tokens(name))} "
+
+
+def said_with_kind(pq: ParsedQuery) -> list[str]:
+    """Runs of three words of the request, one of them a word naming the asked kind and none a stop
+    word ("HA design details"): a name saying one is the document asked for, whatever its family."""
+    words = tokens(pq.text)[:MAX_SAID_WORDS]
+    kind = set(pq.doc_type_words)
+    runs = []
+    for i in range(len(words) - 2):
+        run = words[i : i + 3]
+        if kind.intersection(run) and not kind.issuperset(run) and not STOPWORDS.intersection(run):
+            runs.append(" ".join(run))
+    return runs
 
 
 def _levels(name: str) -> set[int]:
@@ -92,9 +132,8 @@ class Intent:
         self.kinds = frozenset(pq.doc_types)
         self.kind_keys = [(p, _NOT_ALNUM.sub("", p)) for p in pq.kind_phrases if len(p) > 3]
         self.related = [k for k in self.kinds if k in RELATED_KINDS]
-        asks_kind = bool(self.kinds) or pq.change_order is not None or pq.level is not None or pq.as_built
-        # Place words matter when something else is asked for: alone they are the whole request.
-        self.where = [t for t in pq.terms if len(t) > 1 and not t.isdigit()] if asks_kind else []
+        self.said = said_with_kind(pq) if self.kinds else []
+        self.where = place_words(pq)
         self.wants_template = any(w in _TEMPLATE_WORDS for w in pq.terms + pq.words)
         self.active = bool(
             self.where or pq.level is not None or pq.latest_change_order or pq.wants_current or self.kinds
@@ -123,10 +162,16 @@ class Intent:
         # ("Parramatta Executive Meeting Room" lives in "19144 - SNTRX PAR Exec MR inst"): every
         # candidate of the project gets the project's share, so the asked kind decides within it.
         forms = {w: [f for f in pq.forms.get(w, [w]) if f] or [w] for w in self.where}
+        found_in: dict[int, list[str]] = {}
         for pid, parts in texts.items():
             text = " ".join(parts).lower()
-            found = [w for w in self.where if any(f in text for f in forms[w])]
-            share = WHERE_FLOOR + (1 - WHERE_FLOOR) * len(found) / len(self.where)
+            found_in[pid] = [w for w in self.where if any(f in text for f in forms[w])]
+        # A place word most candidate projects hold ("room", "level") says less about where than
+        # one only a few hold ("function", "refurbishment"): each counts by its rarity among them.
+        weight = where_weights(self.where, found_in.values(), len(texts))
+        total = sum(weight.values()) or 1.0
+        for pid, found in found_in.items():
+            share = WHERE_FLOOR + (1 - WHERE_FLOOR) * sum(weight[w] for w in found) / total
             self.where_effect[pid] = (share, "where: " + " ".join(found) if found else "")
 
     def bound(self) -> float:
@@ -138,12 +183,18 @@ class Intent:
             kind = KIND_MATCH * (KIND_NAMED if self.kind_keys else 1.0)
             if self.pq.wants_current:
                 kind *= max(CURRENT * TOP_REVISION, OLDER, OLD_COPY)
-            bound *= max(kind, RELATED_MATCH if self.related else 0.0)  # a related name gets no current factor
+            # A related name, or one saying the request's words, gets no current factor.
+            bound *= max(kind, RELATED_MATCH if self.related or self.said else 0.0)
         if self.pq.level is not None:
             bound *= LEVEL_MATCH
         if self.pq.latest_change_order:
             bound *= LATEST_CO
         return bound
+
+    def _said_in(self, name: str) -> str:
+        """The request's words with its kind that ``name`` says in the same order, or ''."""
+        text = _spaced_words(name)
+        return next((run for run in self.said if f" {run} " in text), "")
 
     def _project_levels(self, d: DocumentFacts) -> set[int]:
         found = self.project_levels.get(d.project_id)
@@ -175,6 +226,9 @@ class Intent:
             elif d.doc_type == "other" and any(RELATED_KINDS[k].search(d.name) for k in self.related):
                 mult *= RELATED_MATCH
                 why.append("related: " + "/".join(sorted(self.related)))
+            elif self.said and (said := self._said_in(d.name)):
+                mult *= RELATED_MATCH
+                why.append("named: " + said)
             else:
                 mult *= KIND_OTHER
         if pq.level is not None and pq.level not in self._project_levels(d):

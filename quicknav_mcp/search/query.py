@@ -80,6 +80,10 @@ ASKING = frozenset(
 """Stop words that make a request of only stop words a question with nothing to find ("can you
 find it"), rather than words to search ("and or")."""
 
+REQUEST_VERBS = frozenset(["sent", "came", "come", "received", "gave", "given", "made", "wrote", "provided"])
+"""Verbs of a request that names the kind it wants ("the proposal we sent for …", "which supplier
+quotes came in for …"): filler there; alone they stay words to search."""
+
 # "what did we quote Neoen for …": the firm's own quote to its customer is the proposal; a
 # "quote" alone stays the supplier's (doc_types.py).
 _OUR_QUOTE = re.compile(r"\b(?:(?:did|have|had)\s+we\s+quoted?|we\s+quoted|our\s+quot(?:e|ation)s?)\b", re.I)
@@ -466,10 +470,15 @@ def parse_query(value: object) -> ParsedQuery:
     rest = _take_filters(text, pq)
     rest = _OUR_QUOTE.sub(" proposal ", rest)
     # Quoted phrases (an unbalanced quote is just dropped).
+    room = MAX_TERMS  # words of quoted phrases searched, all phrases together (bounded work)
     for m in _PHRASE.finditer(rest):
         words = tokens(m.group(1))
         if len(words) > 1:
-            pq.phrases.append(words[:MAX_TERMS])
+            if room < 2:
+                pq.notes.append(f"only the first {len(pq.phrases)} quoted phrases were searched")
+                break
+            pq.phrases.append(words[:room])
+            room -= len(pq.phrases[-1])
         elif words:
             rest += " " + words[0]
     rest = _PHRASE.sub(" ", rest).replace('"', " ")
@@ -477,6 +486,10 @@ def parse_query(value: object) -> ParsedQuery:
     rest = _take_codes(rest, pq)
     words = tokens(rest)
     words = _take_words(words, pq)
+    if pq.doc_types or pq.level is not None:
+        # "the proposal we sent for …", "which quotes came in for …": asking, not where.
+        pq.filler += [w for w in words if w in REQUEST_VERBS]
+        words = [w for w in words if w not in REQUEST_VERBS]
     pq.words = words[: MAX_TERMS * 2]
     terms: list[str] = []
     for w in words:

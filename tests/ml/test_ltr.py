@@ -10,7 +10,7 @@ import pytest
 
 from quicknav_mcp.analytics import AnalyticsService
 from quicknav_mcp.analytics.feedback import impression_metadata
-from quicknav_mcp.analytics.search_sessions import CLICK_WINDOW_MS, search_sessions
+from quicknav_mcp.analytics.search_sessions import CLICK_WINDOW_MS, SearchSession, search_sessions
 from quicknav_mcp.ml.lambdamart import (
     CompleteTrees,
     LambdaMARTParams,
@@ -19,6 +19,7 @@ from quicknav_mcp.ml.lambdamart import (
     fit_lambdamart,
     ranking_metrics,
 )
+from quicknav_mcp.ml.ltr import MAX_SESSION_WEIGHT, session_rows
 from quicknav_mcp.ml.registry import pack_arrays, unpack_arrays
 from quicknav_mcp.predict.gbm import ArrayGBM
 from quicknav_mcp.repo.documents import REL_PATH
@@ -87,6 +88,22 @@ def test_ranking_set_drops_queries_that_teach_nothing() -> None:
     x = np.zeros((3, 2), np.float32)
     data = RankingSet.build([(x, np.zeros(3), 1.0), (x, np.ones(3), 1.0), (x, np.array([1.0, 0, 0]), 1.0)])
     assert len(data) == 1 and data.offsets.tolist() == [0, 3]
+
+
+def test_session_rows_label_the_satisfying_open_and_weigh_deep_clicks() -> None:
+    x = np.arange(10, dtype=np.float32).reshape(5, 2)
+    paths = ["p/a.pdf", "p/b.pdf", "q/c.pdf", "r/c.pdf", "p/d.pdf"]
+    # b opened by mistake, then c (its copy r/c.pdf, same name elsewhere, is neither wanted nor skipped).
+    shown = ("p/a.pdf", "p/b.pdf", "q/c.pdf", "p/d.pdf")
+    session = SearchSession(1, "ann", 0, "c", shown, (1, 2), None)
+    rows, y, weight = session_rows(session, paths, x, power=0.5)
+    assert rows.tolist() == [[0, 1], [4, 5], [8, 9]] and y.tolist() == [0.0, 1.0, 0.0]
+    top = session_rows(SearchSession(2, "ann", 0, "a", shown, (0,), None), paths, x, power=0.5)
+    assert top[1].tolist() == [1.0, 0, 0, 0, 0] and top[2] == 1.0
+    assert 1.0 < weight <= MAX_SESSION_WEIGHT  # found third: looked past two
+    deep = session_rows(SearchSession(3, "ann", 0, "d", shown * 5, (19,), None), paths, x, power=0.5)
+    assert deep[2] == MAX_SESSION_WEIGHT
+    assert session_rows(session, paths, x)[2] == 1.0  # by default every search counts alike
 
 
 def _search(store: AnalyticsService, eid: str, user: str, ts: float, items: list[str], query: str = "co3 21614"):

@@ -12,7 +12,7 @@ from quicknav_mcp.domain.grammar import split_glued
 from quicknav_mcp.errors import InvalidInput
 from quicknav_mcp.repo import DocumentRow
 from quicknav_mcp.search.alternatives import candidates, widen
-from quicknav_mcp.search.intent import Intent
+from quicknav_mcp.search.intent import Intent, where_weights
 from quicknav_mcp.search.query import parse_query
 
 
@@ -208,3 +208,29 @@ def test_documents_filed_under_a_related_name_count_as_the_asked_kind() -> None:
     assert "related: scope" in scope.effect(rfq)[1] and "related: scope" not in scope.effect(supplier)[1]
     # Not asked for, a safety data sheet is just another document.
     assert not any(w.startswith("related") for w in Intent(parse_query("poolwerx design"), [sds]).effect(sds)[1])
+
+
+def test_place_words_count_by_their_rarity_among_the_candidate_projects() -> None:
+    # "room" is in every candidate project, "level" in two, "function" in one: it says most about where.
+    w = where_weights(["function", "room", "level"], [["room", "level"], ["room", "level"], ["function", "room"]], 3)
+    assert w["function"] > w["level"] > w["room"] > 0
+    assert w["function"] / (w["function"] + w["room"] + w["level"]) > 1 / 3
+
+
+def test_request_verbs_are_filler_only_beside_an_asked_kind() -> None:
+    pq = parse_query("the proposal we sent for MSQ23701 RFQ - Conference Centre & Level 4 Renovation")
+    assert pq.doc_types == ["proposal"] and "sent" in pq.filler and "sent" not in pq.terms
+    pq = parse_query("which supplier quotations came in for Function Room & Level 1 Refurbishment")
+    assert "came" in pq.filler and pq.terms[:2] == ["function", "room"]
+    assert parse_query("sent items poolwerx").terms[0] == "sent"  # no kind asked: a word to search
+
+
+def test_a_name_saying_the_request_words_with_its_kind_is_what_is_asked() -> None:
+    details = _doc(1, "Fixed HA design details.pdf", "other")
+    design = _doc(2, "21614 - POOLWERX HEARING LOOP - Rev 102.pdf", "lld", is_current=True)
+    intent = Intent(parse_query("HA design details for the Poolwerx hearing loop"), [details, design])
+    mult, why = intent.effect(details)
+    assert "named: ha design details" in why and mult > intent.effect(design)[0]
+    assert mult <= intent.bound()
+    # The kind's own words alone ("system design drawing") say nothing more than the kind.
+    assert not Intent(parse_query("current system design drawing for poolwerx"), [details]).said

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from quicknav_mcp.errors import InvalidInput
 from quicknav_mcp.search.highlight import content_snippet, highlight
-from quicknav_mcp.search.query import match_expression, parse_date_value, parse_query
+from quicknav_mcp.search.query import MAX_TERMS, match_expression, parse_date_value, parse_query
 from quicknav_mcp.search.ranking import rrf
 from quicknav_mcp.search.text import fts_quote, tokens
 
@@ -137,6 +137,14 @@ def test_too_long_is_cut_with_a_note_and_control_characters() -> None:
     assert parse_query("x" * 10_000).notes
     assert parse_query("pool\x00\x07werx\x1b").terms == ["poolwerx"]
     assert parse_query("   ").empty
+
+
+def test_many_quoted_phrases_are_bounded_with_a_note() -> None:
+    pq = parse_query('"hearing loop" ' * 60)
+    assert sum(len(p) for p in pq.phrases) <= MAX_TERMS
+    assert any("quoted phrases were searched" in n for n in pq.notes)
+    pq = parse_query('"hearing loop" "sales po" poolwerx')
+    assert pq.phrases == [["hearing", "loop"], ["sales", "po"]] and not pq.notes
 
 
 def test_mixed_scripts_are_words() -> None:
