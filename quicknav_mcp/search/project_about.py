@@ -43,6 +43,7 @@ from .background_build import SMALL_WAIT_S, BackgroundBuild
 from .centred import CentredChunks
 from .query import ParsedQuery
 from .text import STOPWORDS, tokens
+from .thesaurus import concepts, words_of
 from .vectors import matrix_dtype
 from .versions import Versions
 
@@ -57,6 +58,7 @@ BOOST_MATCHED = 0.5  # ... when the request's words were all found by name or in
 BOOST = 2.5  # a project's score grows by up to this share, with its summary's score over the best one's
 LEXICAL_SHARE = 0.2  # the words' part of a project's score, next to the best chunk similarity
 MIN_SCORE = 0.3
+CONCEPT_SHARE = 0.4  # the concepts' part (thesaurus.py): the share of the request's the description names
 QUICK_PROJECTS = 600  # up to this many projects a change is rebuilt at once; above, every REBUILD_SECONDS
 SYNC_TEXTS = 200  # up to this many texts to embed are embedded in the search; more, on a thread
 REBUILD_SECONDS = 120.0  # a large firm's summaries are rebuilt at most this often
@@ -274,6 +276,8 @@ class ProjectAbout:
                 weights[f"level:{int(m.group(1))}"] = top
             if "ground floor" in desc or "ground floor" in folder:
                 weights["level:0"] = top
+            for concept, _, _ in concepts(words_of(f"{desc} {folder}")):  # what the job is, in any words
+                weights[f"concept:{concept}"] = 1.0
             for w, v in weights.items():
                 postings[w][0].append(row)
                 postings[w][1].append(v)
@@ -332,6 +336,9 @@ class ProjectAbout:
         lexical = self._lexical(about, pq, n)
         if lexical is not None:
             score += LEXICAL_SHARE * lexical
+        said = self._concepts(about, pq, n)
+        if said is not None:
+            score += CONCEPT_SHARE * said
         chunks = self.vectors(about, model) if query_vector is not None else None
         floor = 1e-6  # words alone: any match
         plain = score
@@ -367,6 +374,22 @@ class ProjectAbout:
         if total is None or not total.max():
             return None
         return total / total.max()
+
+    @staticmethod
+    def _concepts(about: About, pq: ParsedQuery, n: int) -> Any:
+        """The share of the request's concepts (thesaurus.py) each project's description names (None
+        when it names none): "facelift of the directors' room" is half said by "boardroom fit-out"."""
+        import numpy as np
+
+        named = {f"concept:{c}" for c, _, _ in concepts(words_of(pq.text))}
+        if not named:
+            return None
+        total = np.zeros(n, np.float32)
+        for term in named:
+            hit = about.postings.get(term)
+            if hit is not None:
+                total[hit[0]] += 1.0
+        return total / len(named)
 
     def description_of(self, project_id: int) -> str | None:
         """The description of the last build (None before one or for an unknown project)."""

@@ -31,6 +31,7 @@ from .ranking import rrf
 from .scope import CANDIDATES, Scope
 from .semantic import Semantic
 from .text import tokens
+from .thesaurus import plainly
 from .trigram import Substrings
 from .understood import did_you_mean, interpretation
 from .vocab import Vocabulary
@@ -241,7 +242,8 @@ class ProjectSearch:
                 lists.append(("facts", 0.4, self.projects_of(self.facts.documents(pq, scope))))
         qv = None
         if mode in ("hybrid", "semantic") and (pq.semantic_text or pq.text) and self.semantic.ready(notes):
-            qv = self.semantic.query_vector(pq.semantic_text or pq.text)
+            # Concepts said by their own names (thesaurus.py): "facelift" is read as "refurbishment".
+            qv = self.semantic.query_vector(plainly(pq.semantic_text or pq.text))
             if qv is not None:
                 phits, dhits = self.semantic.project_hits(qv)
                 w = 1.0 if mode == "semantic" else (0.15 if strong else 0.8)
