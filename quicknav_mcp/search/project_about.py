@@ -15,7 +15,12 @@ keeps (:class:`About`):
 
 A request is scored by both: the best chunk's cosine similarity plus a share of the summed TF-IDF
 weights of its words (with the other ways of writing them: short forms, state names), normalised to
-the best project. Built in memory from the database on a thread (from start-up, see
+the best project, plus a share of the request's *concepts* its description names (the rooms, systems
+and kinds of works of search/thesaurus.py: "facelift of the directors' room" names the concepts of
+"Boardroom Refurbishment" in none of its words). Project search embeds the request with its concepts
+said by their own names (:func:`thesaurus.plainly`), so the chunk vectors meet it on those too.
+
+Built in memory from the database on a thread (from start-up, see
 :meth:`ProjectAbout.start`), again when documents, text or projects changed (at once on a small
 firm, at most every :data:`REBUILD_SECONDS` on a large one), a search meanwhile served by the last
 build, or without summaries before the first (as a large firm always was): ~1 s of CPU at 600

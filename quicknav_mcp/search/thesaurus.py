@@ -17,422 +17,99 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-CONCEPTS: dict[str, tuple[str, ...]] = {
-    # ---- rooms and spaces
-    "boardroom": (
-        "boardroom",
-        "board room",
-        "board meeting room",
-        "board meeting space",
-        "board suite",
-        "directors room",
-        "directors meeting room",
-        "director room",
-        "directors suite",
-    ),
-    "meeting room": (
-        "meeting room",
-        "meeting space",
-        "meeting pod",
-        "conference room",
-        "discussion room",
-        "huddle room",
-        "huddle space",
-        "small conference room",
-        "interview room",
-        "breakout room",
-        "syndicate room",
-    ),
-    "executive": (
-        "executive",
-        "exec",
-        "leadership",
-        "senior management",
-        "management",
-        "c suite",
-        "ceo",
-        "chief executive",
-    ),
-    "collaboration": ("collaboration", "collab", "collaborative", "teamwork", "team", "co working", "coworking"),
-    "training room": (
-        "training room",
-        "training centre",
-        "training center",
-        "training facility",
-        "classroom",
-        "learning room",
-        "learning space",
-        "learning centre",
-        "education room",
-        "teaching room",
-        "teaching space",
-        "seminar room",
-        "tutorial room",
-        "instruction room",
-    ),
-    "auditorium": (
-        "auditorium",
-        "theatre",
-        "theater",
-        "presentation hall",
-        "performance hall",
-        "performing arts centre",
-        "concert hall",
-        "recital hall",
-        "assembly hall",
-    ),
-    "lecture theatre": (
-        "lecture theatre",
-        "lecture theater",
-        "lecture hall",
-        "lecture room",
-        "lecture space",
-        "tiered classroom",
-        "tiered lecture room",
-        "teaching theatre",
-        "university lecture",
-    ),
-    "conference centre": (
-        "conference centre",
-        "conference center",
-        "conference venue",
-        "conference facility",
-        "convention centre",
-        "convention center",
-        "convention hall",
-        "congress centre",
-        "congress center",
-        "exhibition centre",
-        "exhibition hall",
-        "events centre",
-        "event centre",
-        "events venue",
-        "event venue",
-    ),
-    "council chamber": (
-        "council chamber",
-        "council chambers",
-        "civic chamber",
-        "councillors chamber",
-        "councilors chamber",
-        "chamber for councillors",
-        "council meeting chamber",
-        "council meeting room",
-        "debating chamber",
-        "legislative chamber",
-        "chamber",
-    ),
-    "function room": (
-        "function room",
-        "function centre",
-        "function space",
-        "function hall",
-        "events room",
-        "event room",
-        "event space",
-        "events space",
-        "banquet room",
-        "banquet hall",
-        "reception hall",
-        "reception room",
-        "party room",
-        "ballroom",
-        "dining room",
-    ),
-    "clubhouse": ("clubhouse", "club house", "clubroom", "club room", "members lounge", "club lounge", "club building"),
-    "sports pavilion": (
-        "sports pavilion",
-        "pavilion",
-        "grandstand",
-        "sports ground building",
-        "sporting ground building",
-        "sports building",
-        "sporting clubroom",
-        "sports clubroom",
-        "stadium",
-        "sports club building",
-    ),
-    "town hall": (
-        "town hall",
-        "city hall",
-        "civic hall",
-        "municipal hall",
-        "community hall",
-        "shire hall",
-        "civic centre",
-    ),
-    "office": ("office", "offices", "workplace", "head office", "corporate office", "office floor", "tenancy"),
-    "workspace": (
-        "workspace",
-        "work space",
-        "work area",
-        "open plan",
-        "open plan office",
-        "open plan area",
-        "workstation area",
-        "workplace floor",
-        "hot desking area",
-    ),
-    "foyer": ("foyer", "lobby", "entrance", "entry", "entrance hall", "atrium", "reception area", "vestibule"),
-    "control room": (
-        "control room",
-        "command centre",
-        "command center",
-        "command room",
-        "monitoring room",
-        "monitoring centre",
-        "operations centre",
-        "operations center",
-        "operations room",
-        "ops centre",
-        "ops room",
-        "dispatch centre",
-        "dispatch room",
-        "network operations centre",
-        "network operations room",
-        "noc",
-        "situation room",
-    ),
-    "security operations centre": (
-        "security operations centre",
-        "security operations center",
-        "soc",
-        "security control room",
-        "security monitoring centre",
-        "security room",
-        "surveillance room",
-        "surveillance centre",
-        "cctv room",
-        "cctv control room",
-        "cctv monitoring room",
-    ),
-    "simulation lab": (
-        "simulation lab",
-        "simulation laboratory",
-        "simulation centre",
-        "simulation suite",
-        "sim lab",
-        "simulator",
-        "simulator room",
-        "flight simulator",
-        "flight simulator facility",
-        "virtual reality lab",
-        "vr lab",
-    ),
-    # ---- systems and equipment
-    "video conference": (
-        "video conference",
-        "video conferencing",
-        "videoconference",
-        "vc",
-        "teleconference",
-        "teleconferencing",
-        "video meeting",
-        "video call",
-        "video calling",
-        "zoom room",
-        "teams room",
-        "microsoft teams room",
-        "telepresence",
-        "web conferencing",
-    ),
-    "hearing loop": (
-        "hearing loop",
-        "induction loop",
-        "audio induction loop",
-        "audio frequency induction loop",
-        "afils",
-        "assistive listening",
-        "assistive listening system",
-        "hearing augmentation",
-        "hearing assistance",
-        "hearing assistance system",
-        "hearing aid loop",
-        "loop system",
-        "infrared hearing system",
-    ),
-    "digital signage": (
-        "digital signage",
-        "signage",
-        "digital sign",
-        "electronic sign",
-        "electronic signage",
-        "digital display",
-        "digital screen",
-        "display screen",
-        "information display",
-        "information screen",
-        "wayfinding screen",
-        "wayfinding display",
-        "menu board",
-    ),
-    "led wall": (
-        "led wall",
-        "led screen",
-        "led display",
-        "led video wall",
-        "video wall",
-        "videowall",
-        "display wall",
-        "video screen",
-        "large format display",
-    ),
-    "projector": (
-        "projector",
-        "projection",
-        "projection system",
-        "projection equipment",
-        "data projector",
-        "beamer",
-        "pj",
-        "video projector",
-    ),
-    # ---- kinds of works
-    "refurbishment": (
-        "refurbishment",
-        "refurb",
-        "refurbish",
-        "refurbishing",
-        "refit",
-        "refitting",
-        "facelift",
-        "face lift",
-        "makeover",
-        "make over",
-        "revamp",
-        "revamping",
-        "do up",
-        "spruce up",
-    ),
-    "renovation": (
-        "renovation",
-        "renovate",
-        "renovating",
-        "reno",
-        "remodel",
-        "remodelling",
-        "remodeling",
-        "restoration",
-        "restore",
-        "restoring",
-        "rework",
-        "reworking",
-        "rebuild",
-        "rebuilding",
-        "redevelopment",
-    ),
-    "upgrade": (
-        "upgrade",
-        "upgrading",
-        "modernisation",
-        "modernization",
-        "modernise",
-        "modernize",
-        "improvement",
-        "uplift",
-        "enhancement",
-        "update",
-        "updating",
-        "improve",
-        "improving",
-    ),
-    "replacement": (
-        "replacement",
-        "replace",
-        "replacing",
-        "swap out",
-        "swap",
-        "swapping",
-        "changeover",
-        "change over",
-        "changeout",
-        "change out",
-        "like for like",
-    ),
-    "renewal": (
-        "renewal",
-        "renew",
-        "renewing",
-        "refresh",
-        "refreshing",
-        "technology refresh",
-        "lifecycle",
-        "life cycle",
-        "overhaul",
-        "overhauling",
-    ),
-    "rollout": (
-        "rollout",
-        "roll out",
-        "rolling out",
-        "deployment",
-        "deploy",
-        "deploying",
-        "multi site",
-        "across sites",
-    ),
-    "installation": (
-        "installation",
-        "install",
-        "installing",
-        "installed",
-        "inst",
-        "set up",
-        "setup",
-        "setting up",
-        "fit off",
-        "supply and install",
-        "put in",
-        "commissioning",
-    ),
-    "expansion": (
-        "expansion",
-        "expand",
-        "expanding",
-        "extension",
-        "extend",
-        "extending",
-        "enlargement",
-        "enlarge",
-        "extra capacity",
-        "additional capacity",
-        "addition",
-    ),
-    "relocation": (
-        "relocation",
-        "relocate",
-        "relocating",
-        "move",
-        "moving",
-        "office move",
-        "shift to new premises",
-        "new premises",
-        "decant",
-    ),
-    "fitout": ("fitout", "fit out", "fitting out", "interior fit", "interior fitout", "tenancy fitout", "fit up"),
-    "new build": (
-        "new build",
-        "newbuild",
-        "new building",
-        "new construction",
-        "greenfield",
-        "greenfield construction",
-        "brand new construction",
-        "build from scratch",
-        "ground up build",
-    ),
-    "av works": (
-        "av works",
-        "av work",
-        "av job",
-        "av project",
-        "audio visual works",
-        "audio visual job",
-        "audiovisual works",
-        "audiovisual job",
-    ),
-}
-"""Concept -> the ways of writing it (word runs, lower case, no punctuation)."""
+_TEXT = """
+# rooms and spaces
+boardroom: boardroom; board room; board meeting room; board meeting space; board suite; directors room;
+    directors meeting room; director room; directors suite
+meeting room: meeting room; meeting space; meeting pod; conference room; discussion room; huddle room; huddle
+    space; small conference room; interview room; breakout room; syndicate room
+executive: executive; exec; leadership; senior management; management; c suite; ceo; chief executive
+collaboration: collaboration; collab; collaborative; teamwork; team; co working; coworking
+training room: training room; training centre; training center; training facility; classroom; learning room;
+    learning space; learning centre; education room; teaching room; teaching space; seminar room; tutorial room;
+    instruction room
+auditorium: auditorium; theatre; theater; presentation hall; performance hall; performing arts centre; concert
+    hall; recital hall; assembly hall
+lecture theatre: lecture theatre; lecture theater; lecture hall; lecture room; lecture space; tiered classroom;
+    tiered lecture room; teaching theatre; university lecture
+conference centre: conference centre; conference center; conference venue; conference facility; convention
+    centre; convention center; convention hall; congress centre; congress center; exhibition centre; exhibition
+    hall; events centre; event centre; events venue; event venue
+council chamber: council chamber; council chambers; civic chamber; councillors chamber; councilors chamber;
+    chamber for councillors; council meeting chamber; council meeting room; debating chamber; legislative
+    chamber; chamber
+function room: function room; function centre; function space; function hall; events room; event room; event
+    space; events space; banquet room; banquet hall; reception hall; reception room; party room; ballroom;
+    dining room
+clubhouse: clubhouse; club house; clubroom; club room; members lounge; club lounge; club building
+sports pavilion: sports pavilion; pavilion; grandstand; sports ground building; sporting ground building; sports
+    building; sporting clubroom; sports clubroom; stadium; sports club building
+town hall: town hall; city hall; civic hall; municipal hall; community hall; shire hall; civic centre
+office: office; offices; workplace; head office; corporate office; office floor; tenancy
+workspace: workspace; work space; work area; open plan; open plan office; open plan area; workstation area;
+    workplace floor; hot desking area
+foyer: foyer; lobby; entrance; entry; entrance hall; atrium; reception area; vestibule
+control room: control room; command centre; command center; command room; monitoring room; monitoring centre;
+    operations centre; operations center; operations room; ops centre; ops room; dispatch centre; dispatch room;
+    network operations centre; network operations room; noc; situation room
+security operations centre: security operations centre; security operations center; soc; security control room;
+    security monitoring centre; security room; surveillance room; surveillance centre; cctv room; cctv control
+    room; cctv monitoring room
+simulation lab: simulation lab; simulation laboratory; simulation centre; simulation suite; sim lab; simulator;
+    simulator room; flight simulator; flight simulator facility; virtual reality lab; vr lab
+# systems and equipment
+video conference: video conference; video conferencing; videoconference; vc; teleconference; teleconferencing;
+    video meeting; video call; video calling; zoom room; teams room; microsoft teams room; telepresence; web
+    conferencing
+hearing loop: hearing loop; induction loop; audio induction loop; audio frequency induction loop; afils;
+    assistive listening; assistive listening system; hearing augmentation; hearing assistance; hearing
+    assistance system; hearing aid loop; loop system; infrared hearing system
+digital signage: digital signage; signage; digital sign; electronic sign; electronic signage; digital display;
+    digital screen; display screen; information display; information screen; wayfinding screen; wayfinding
+    display; menu board
+led wall: led wall; led screen; led display; led video wall; video wall; videowall; display wall; video screen;
+    large format display
+projector: projector; projection; projection system; projection equipment; data projector; beamer; pj; video
+    projector
+# kinds of works
+refurbishment: refurbishment; refurb; refurbish; refurbishing; refit; refitting; facelift; face lift; makeover;
+    make over; revamp; revamping; do up; spruce up
+renovation: renovation; renovate; renovating; reno; remodel; remodelling; remodeling; restoration; restore;
+    restoring; rework; reworking; rebuild; rebuilding; redevelopment
+upgrade: upgrade; upgrading; modernisation; modernization; modernise; modernize; improvement; uplift;
+    enhancement; update; updating; improve; improving
+replacement: replacement; replace; replacing; swap out; swap; swapping; changeover; change over; changeout;
+    change out; like for like
+renewal: renewal; renew; renewing; refresh; refreshing; technology refresh; lifecycle; life cycle; overhaul;
+    overhauling
+rollout: rollout; roll out; rolling out; deployment; deploy; deploying; multi site; across sites
+installation: installation; install; installing; installed; inst; set up; setup; setting up; fit off; supply and
+    install; put in; commissioning
+expansion: expansion; expand; expanding; extension; extend; extending; enlargement; enlarge; extra capacity;
+    additional capacity; addition
+relocation: relocation; relocate; relocating; move; moving; office move; shift to new premises; new premises;
+    decant
+fitout: fitout; fit out; fitting out; interior fit; interior fitout; tenancy fitout; fit up
+new build: new build; newbuild; new building; new construction; greenfield; greenfield construction; brand new
+    construction; build from scratch; ground up build
+av works: av works; av work; av job; av project; audio visual works; audio visual job; audiovisual works;
+    audiovisual job
+"""
+
+
+def _read(text: str) -> dict[str, tuple[str, ...]]:
+    """``concept: phrase; phrase`` entries (continued on indented lines; ``#`` lines left out)."""
+    lines = "\n".join(line for line in text.strip().splitlines() if not line.startswith("#"))
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in re.split(r"\n(?=\S)", lines):
+        concept, phrases = entry.split(":", 1)
+        out[concept.strip()] = tuple(p.strip() for p in " ".join(phrases.split()).split(";") if p.strip())
+    return out
+
+
+CONCEPTS: dict[str, tuple[str, ...]] = _read(_TEXT)
+"""Concept -> the ways of writing it (word runs, lower case, no punctuation): ``concept: phrase; phrase``
+per entry, continued on indented lines; ``#`` lines head a section."""
 
 
 def fold(word: str) -> str:
@@ -449,6 +126,7 @@ def words_of(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _index() -> tuple[dict[tuple[str, ...], str], int]:
+    """Every phrase's word run -> its concept, and the longest run's length."""
     runs: dict[tuple[str, ...], str] = {}
     for concept, phrases in CONCEPTS.items():
         for phrase in (concept, *phrases):
@@ -456,13 +134,22 @@ def _index() -> tuple[dict[tuple[str, ...], str], int]:
     return runs, max(len(r) for r in runs)
 
 
+@lru_cache(maxsize=1)
+def _firsts(runs_id: int) -> frozenset[str]:
+    return frozenset(run[0] for run in _index()[0])
+
+
 def concepts(words: list[str]) -> list[tuple[str, int, int]]:
     """The concepts named in ``words`` (folded, see :func:`words_of`): ``(concept, start, end)``
     per match, longest run first at each place, left to right, runs not overlapping."""
     runs, longest = _index()
+    firsts = _firsts(id(runs))
     out: list[tuple[str, int, int]] = []
     i = 0
     while i < len(words):
+        if words[i] not in firsts:
+            i += 1
+            continue
         for j in range(min(len(words), i + longest), i, -1):
             concept = runs.get(tuple(words[i:j]))
             if concept is not None:
