@@ -8,7 +8,9 @@ it; :func:`concepts` finds the concepts a text names, so a project summary and a
 on the concept (``concept:<name>`` terms in project_about.py) whatever words each used.
 
 Phrases are matched as whole word runs, longest first, after a light plural fold ("rooms" ->
-"room"); a word or run belongs to one concept. Short forms the request parser already spells out
+"room"); a word or run belongs to one concept. The fold joins what a plural would otherwise keep
+apart, so a phrase must still mean its concept once folded ("Teams room" would read as any team's
+room: only "Microsoft Teams room" is listed). Short forms the request parser already spells out
 (MR, BR, TR...) need not be listed.
 """
 
@@ -59,7 +61,7 @@ simulation lab: simulation lab; simulation laboratory; simulation centre; simula
     simulator room; flight simulator; flight simulator facility; virtual reality lab; vr lab
 # systems and equipment
 video conference: video conference; video conferencing; videoconference; vc; teleconference; teleconferencing;
-    video meeting; video call; video calling; zoom room; teams room; microsoft teams room; telepresence; web
+    video meeting; video call; video calling; zoom room; microsoft teams room; ms teams room; telepresence; web
     conferencing
 hearing loop: hearing loop; induction loop; audio induction loop; audio frequency induction loop; afils;
     assistive listening; assistive listening system; hearing augmentation; hearing assistance; hearing

@@ -32,3 +32,8 @@ def test_each_run_names_one_concept() -> None:
         for phrase in (concept, *phrases):
             run = tuple(words_of(phrase))
             assert seen.setdefault(run, concept) == concept, (phrase, seen[run], concept)
+
+
+def test_a_team_room_is_no_video_conference_room() -> None:
+    assert "video conference" not in concept_set("project team room")
+    assert concept_set("Microsoft Teams Rooms rollout") == {"video conference", "rollout"}
