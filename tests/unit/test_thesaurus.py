@@ -37,3 +37,13 @@ def test_each_run_names_one_concept() -> None:
 def test_a_team_room_is_no_video_conference_room() -> None:
     assert "video conference" not in concept_set("project team room")
     assert concept_set("Microsoft Teams Rooms rollout") == {"video conference", "rollout"}
+
+
+def test_plainly_says_each_concept_by_its_own_name() -> None:
+    from quicknav_mcp.search.thesaurus import plainly
+
+    assert plainly("facelift of the directors' room in Queensland") == "refurbishment of the boardroom in queensland"
+    # Nothing said in other words: the very same request (its vector is the one already cached).
+    same = "Boardroom refurbishment, level 3"
+    assert plainly(same) is same
+    assert plainly("invoice 17452") == "invoice 17452"
