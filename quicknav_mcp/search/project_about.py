@@ -15,10 +15,11 @@ keeps (:class:`About`):
 
 A request is scored by both: the best chunk's cosine similarity plus a share of the summed TF-IDF
 weights of its words (with the other ways of writing them: short forms, state names), normalised to
-the best project, plus a share of the request's *concepts* its description names (the rooms, systems
-and kinds of works of search/thesaurus.py: "facelift of the directors' room" names the concepts of
-"Boardroom Refurbishment" in none of its words). Project search embeds the request with its concepts
-said by their own names (:func:`thesaurus.plainly`), so the chunk vectors meet it on those too.
+the best project. Project search embeds the request with the rooms, systems and works it names said
+by their own names (search/thesaurus.py: "facelift of the directors' room" -> "refurbishment of the
+boardroom"), so the chunk vectors meet it on those too. (A share for the request's concepts the
+description names was measured too: +0.03 MRR on paraphrases, but it made "makeover" outrank
+"renovation" answers of bench/search_quality.py's paraphrase kind, so it is not kept.)
 
 Built in memory from the database on a thread (from start-up, see
 :meth:`ProjectAbout.start`), again when documents, text or projects changed (at once on a small
@@ -48,7 +49,6 @@ from .background_build import SMALL_WAIT_S, BackgroundBuild
 from .centred import CentredChunks
 from .query import ParsedQuery
 from .text import STOPWORDS, tokens
-from .thesaurus import concepts, words_of
 from .vectors import matrix_dtype
 from .versions import Versions
 
@@ -63,7 +63,6 @@ BOOST_MATCHED = 0.5  # ... when the request's words were all found by name or in
 BOOST = 2.5  # a project's score grows by up to this share, with its summary's score over the best one's
 LEXICAL_SHARE = 0.2  # the words' part of a project's score, next to the best chunk similarity
 MIN_SCORE = 0.3
-CONCEPT_SHARE = 0.4  # the concepts' part (thesaurus.py): the share of the request's the description names
 QUICK_PROJECTS = 600  # up to this many projects a change is rebuilt at once; above, every REBUILD_SECONDS
 SYNC_TEXTS = 200  # up to this many texts to embed are embedded in the search; more, on a thread
 REBUILD_SECONDS = 120.0  # a large firm's summaries are rebuilt at most this often
@@ -281,8 +280,6 @@ class ProjectAbout:
                 weights[f"level:{int(m.group(1))}"] = top
             if "ground floor" in desc or "ground floor" in folder:
                 weights["level:0"] = top
-            for concept, _, _ in concepts(words_of(f"{desc} {folder}")):  # what the job is, in any words
-                weights[f"concept:{concept}"] = 1.0
             for w, v in weights.items():
                 postings[w][0].append(row)
                 postings[w][1].append(v)
@@ -341,9 +338,6 @@ class ProjectAbout:
         lexical = self._lexical(about, pq, n)
         if lexical is not None:
             score += LEXICAL_SHARE * lexical
-        said = self._concepts(about, pq, n)
-        if said is not None:
-            score += CONCEPT_SHARE * said
         chunks = self.vectors(about, model) if query_vector is not None else None
         floor = 1e-6  # words alone: any match
         plain = score
@@ -379,22 +373,6 @@ class ProjectAbout:
         if total is None or not total.max():
             return None
         return total / total.max()
-
-    @staticmethod
-    def _concepts(about: About, pq: ParsedQuery, n: int) -> Any:
-        """The share of the request's concepts (thesaurus.py) each project's description names (None
-        when it names none): "facelift of the directors' room" is half said by "boardroom fit-out"."""
-        import numpy as np
-
-        named = {f"concept:{c}" for c, _, _ in concepts(words_of(pq.text))}
-        if not named:
-            return None
-        total = np.zeros(n, np.float32)
-        for term in named:
-            hit = about.postings.get(term)
-            if hit is not None:
-                total[hit[0]] += 1.0
-        return total / len(named)
 
     def description_of(self, project_id: int) -> str | None:
         """The description of the last build (None before one or for an unknown project)."""

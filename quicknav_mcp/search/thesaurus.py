@@ -4,8 +4,9 @@ A sentence model joins "boardroom" and "board room" but not "boardroom" and "dir
 "refurbishment" and "facelift": a request in other words than the project's own finds the project
 by meaning only when the model happens to know both. This thesaurus, written from the trade's
 general vocabulary (not from any test set), names each concept once with the ways people write
-it; :func:`concepts` finds the concepts a text names, so a project summary and a request can meet
-on the concept (``concept:<name>`` terms in project_about.py) whatever words each used.
+it; :func:`concepts` finds the concepts a text names and :func:`plainly` says them by their own
+names, so project search embeds "facelift of the directors' room" as "refurbishment of the
+boardroom" and meets the project summaries (project_about.py) that say it so.
 
 Phrases are matched as whole word runs, longest first, after a light plural fold ("rooms" ->
 "room"); a word or run belongs to one concept. The fold joins what a plural would otherwise keep

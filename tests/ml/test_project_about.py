@@ -98,33 +98,6 @@ def test_projects_are_found_by_their_summary(firm_copy: tuple[Path, Path]) -> No
         assert about.hits(parse_query("17452 boardroom")) == []
 
 
-def test_other_words_for_a_projects_concepts_find_it_by_words(firm_copy: tuple[Path, Path]) -> None:
-    """A request naming a project's room and works with none of its description's words (the thesaurus's
-    other words for them) finds it by words alone, ahead of every project that lacks those concepts."""
-    from quicknav_mcp.app import App
-    from quicknav_mcp.config import load_config
-    from quicknav_mcp.search.thesaurus import CONCEPTS, concept_set, words_of
-
-    db, root = firm_copy
-    with App.open(load_config(db=db, roots=[root], env={})) as app:
-        about = ProjectAbout(app.store, _Encoder(), app.search.versions)
-        assert about.wait_ready(60)
-        built = about.current()
-        assert built is not None
-        said = [concept_set(d) for d in built.descriptions]
-        row = max(range(len(said)), key=lambda r: len(said[r]))
-        assert len(said[row]) >= 2
-        first, end = built.starts[row], built.starts[row + 1] if row + 1 < len(built.ids) else len(built.texts)
-        own = set(words_of(" ".join(built.texts[first:end])))
-        other = [next(p for p in CONCEPTS[c] if not set(words_of(p)) & own) for c in sorted(said[row])]
-        hits = about.hits(parse_query(" ".join(other)))
-        assert hits, other
-        best = hits[0][1]
-        tied = {pid for pid, s in hits if s >= best - 1e-6}
-        assert built.ids[row] in tied, (other, built.descriptions[row], [built.descriptions[built.ids.index(p)] for p in tied], hits[:5])
-        assert all(said[built.ids.index(pid)] >= said[row] for pid in tied)
-
-
 def test_navigation_by_name_is_not_swayed_by_summaries(firm_copy: tuple[Path, Path]) -> None:
     """Words several project names share keep offering those projects as a choice: summaries only
     speak for navigation when no name matched."""
