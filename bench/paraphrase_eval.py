@@ -131,6 +131,56 @@ HELD_OUT_TEMPLATES = (
     "any projects involving {work} of a {room}",
     "that {room} {work} project",
 )
+# A third phrasing, written after search's thesaurus (search/thesaurus.py) and without looking at it
+# again, as people might say it, and never used to change that thesaurus: how it fares on words it was
+# not written for (``fresh_phrasing``, its own seed). Some of these the thesaurus holds, some not.
+FRESH_ROOMS: dict[str, tuple[str, ...]] = {
+    "boardroom": ("chairman's meeting room", "main board room"),
+    "executive": ("executive suite meeting room", "leadership team room"),
+    "collab": ("collaboration space", "project team room"),
+    "meeting": ("meeting spaces", "small meeting room"),
+    "training": ("staff training space", "training suite"),
+    "auditorium": ("main hall", "big theatre"),
+    "lecture": ("lecture venue", "teaching auditorium"),
+    "conference": ("conference facility", "convention venue"),
+    "council": ("council meeting room", "chambers of the council"),
+    "hearing": ("hearing aid system", "loop for the hearing impaired"),
+    "signage": ("digital noticeboards", "screens for signage"),
+    "foyer": ("entry foyer video wall", "reception LED display"),
+    "soc": ("security hub", "security ops room"),
+    "ops": ("operations hub", "ops room"),
+    "control": ("control centre", "monitoring hub"),
+    "simlab": ("simulation room", "simulator lab"),
+    "function": ("function space", "events hall"),
+    "clubhouse": ("club's rooms", "club premises"),
+    "pavilion": ("sports club pavilion", "oval pavilion"),
+    "townhall": ("town's hall", "civic auditorium"),
+    "vc": ("video conferencing rooms", "video call rooms"),
+    "office": ("offices", "office space"),
+    "workspace": ("work floor", "staff work area"),
+    "projector": ("projection unit", "projectors"),
+}
+FRESH_WORKS: dict[str, tuple[str, ...]] = {
+    "replacement": ("replacing equipment", "like-for-like swap"),
+    "renewal": ("lifecycle refresh", "end of life refresh"),
+    "rollout": ("rolling out", "staged deployment"),
+    "install": ("putting in", "new equipment put in"),
+    "expansion": ("extending", "making bigger"),
+    "refurb": ("doing up", "sprucing up"),
+    "relocation": ("moving house", "move to a new site"),
+    "upgrade": ("modernising", "improvements"),
+    "renovation": ("remodelling", "rebuild"),
+    "fitout": ("fitting-out", "interior works"),
+    "newbuild": ("new building", "greenfield build"),
+    "avworks": ("AV project", "audio-visual project"),
+}
+FRESH_TEMPLATES = (
+    "which project was the {room} {work}",
+    "{work} at a {room}",
+    "job: {room} ({work})",
+    "do we have a {room} {work} on file",
+    "the one with the {room} {work}",
+)
 ORDINAL = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 12: "twelfth", 30: "thirtieth"}
 TEMPLATES = (
     "{work} of the {room}",
@@ -172,13 +222,14 @@ def _rare(manifest) -> set[str]:
 
 
 def paraphrases(
-    manifest, rng: random.Random, per_project: int = 2, held_out: bool = False
+    manifest, rng: random.Random, per_project: int = 2, held_out: bool = False, fresh: bool = False
 ) -> list[tuple[str, set[str]]]:
     """``(query, wanted project codes)`` for the projects whose title has a room and a works concept.
 
     A concept is said with a synonym, or with its usual name when no word of that is rare; the
     city is named when it is not rare, else the state; words are reordered by the templates.
-    ``held_out``: the synonyms and templates kept out of search's making (always a synonym)."""
+    ``held_out``: the synonyms and templates kept out of search's making (always a synonym); ``fresh``:
+    those written after search's thesaurus (always a synonym)."""
     parsed = {r.code: concepts(r.title) for r in manifest.projects}
     rare = _rare(manifest)
     place_of: dict[str, tuple[str, str]] = {}
@@ -188,6 +239,8 @@ def paraphrases(
 
     def say(table: dict, concept: str) -> str:
         names, synonyms = table[concept]
+        if fresh:
+            return rng.choice((FRESH_ROOMS if table is ROOMS else FRESH_WORKS)[concept])
         if held_out:
             return rng.choice((HELD_OUT_ROOMS if table is ROOMS else HELD_OUT_WORKS)[concept])
         usual = names[0]
@@ -203,7 +256,8 @@ def paraphrases(
         for _ in range(per_project):
             room = " and ".join(say(ROOMS, c) for c in sorted(rooms))
             work = " and ".join(say(WORKS, c) for c in sorted(works))
-            query = rng.choice(HELD_OUT_TEMPLATES if held_out else TEMPLATES).format(room=room, work=work)
+            shapes = FRESH_TEMPLATES if fresh else HELD_OUT_TEMPLATES if held_out else TEMPLATES
+            query = rng.choice(shapes).format(room=room, work=work)
             city, state = place_of[r.code]
             where: tuple[str, str] | None = None
             if city and rng.random() < 0.7:
@@ -253,14 +307,35 @@ def miss_class(top: str | None, wanted: set[str], parsed: dict[str, tuple[set[st
     return "room" if has_works else "works" if has_rooms else "both"
 
 
+def without_eval_words() -> int:
+    """Take every phrase of this bench's paraphrase tables out of search's thesaurus (in this process
+    only): what the thesaurus does for requests in words it does not hold. Returns how many were taken."""
+    from quicknav_mcp.search import thesaurus
+
+    said = {
+        tuple(thesaurus.words_of(p)) for table in (ROOMS, WORKS) for _, synonyms in table.values() for p in synonyms
+    }
+    said |= {
+        tuple(thesaurus.words_of(p))
+        for table in (HELD_OUT_ROOMS, HELD_OUT_WORKS, FRESH_ROOMS, FRESH_WORKS)
+        for phrases in table.values()
+        for p in phrases
+    }
+    runs, longest = thesaurus._index()
+    kept = {run: c for run, c in runs.items() if run not in said}
+    thesaurus._index = lambda: (kept, longest)
+    return len(runs) - len(kept)
+
+
 def summaries_ranked(app, query: str, code_of: dict[int, str]) -> list[str]:
     """The first 10 project codes of the summaries' list alone, asked as a describing hybrid search
     asks it (centred similarities, the request's own vector)."""
     from quicknav_mcp.search.query import parse_query
+    from quicknav_mcp.search.thesaurus import plainly
 
     pq = parse_query(query)
     semantic = app.search.semantic
-    qv = semantic.query_vector(pq.semantic_text or pq.text)
+    qv = semantic.query_vector(plainly(pq.semantic_text or pq.text))
     hits = app.search.project_search.about.hits(pq, qv, semantic.embedder.name, sharp=True)
     return [code_of[i] for i, _ in hits[:10] if i in code_of]
 
@@ -281,19 +356,32 @@ def prepared_app(projects: int, seed: int):
     return app, root
 
 
+MODES = ("lexical", "vector", "hybrid", "hybrid_without_project_summaries", "summaries_only")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--projects", type=int, default=40)
     ap.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9, 10])
     ap.add_argument("--tuned", type=int, nargs="*", default=[7, 8], help="seeds search's settings were tuned on")
+    ap.add_argument(
+        "--thesaurus-without-eval-words",
+        action="store_true",
+        help="take this bench's paraphrase phrases out of search's thesaurus (in this process) first",
+    )
+    ap.add_argument("--misses", type=int, default=20, help="hybrid misses listed")
+    ap.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES, help="modes to measure (hybrid always)")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from quicknav_mcp.demo.plan import plan_firm
 
+    taken = without_eval_words() if args.thesaurus_without_eval_words else 0
+
     t0 = time.perf_counter()
-    modes = ("lexical", "vector", "hybrid", "hybrid_without_project_summaries", "summaries_only")
+    modes = [m for m in MODES if m in args.modes or m == "hybrid"]
     per: dict[str, dict[str, list[dict[str, float]]]] = {}
     groups: dict[str, dict[str, list[dict[str, float]]]] = {}  # firm group -> phrasing -> hybrid rows
+    by_seed: dict[str, dict[str, list[dict[str, float]]]] = {}  # seed -> phrasing -> hybrid rows
     misses: list[dict] = []
     classes: dict[str, dict[str, int]] = {}
     for seed in args.seeds:
@@ -304,6 +392,7 @@ def main() -> None:
         sets = {
             "phrasing": paraphrases(manifest, random.Random(seed)),
             "held_out_phrasing": paraphrases(manifest, random.Random(seed + 1000), held_out=True),
+            "fresh_phrasing": paraphrases(manifest, random.Random(seed + 2000), fresh=True),
         }
         about = app.search.project_search.about
         code_of = {i: p.code for i, p in app.search.project_search.words.by_id().items()}
@@ -322,6 +411,7 @@ def main() -> None:
                     if mode != "hybrid":
                         continue
                     groups.setdefault(group, {}).setdefault(name, []).append(m)
+                    by_seed.setdefault(f"{seed} ({group.split('_')[0]})", {}).setdefault(name, []).append(m)
                     if m["mrr"] < 0.5:
                         why = miss_class(ranked[0] if ranked else None, wanted, parsed)
                         counts = classes.setdefault(name, {})
@@ -337,6 +427,7 @@ def main() -> None:
 
     figures = {
         "seeds": args.seeds,
+        "thesaurus_phrases_taken_out": taken,
         "queries": {name: len(rows["hybrid"]) for name, rows in per.items()},
         **{
             name: {mode: {k: mean(rows, k) for k in ("mrr", "ndcg10", "recall5")} for mode, rows in by_mode.items()}
@@ -346,8 +437,11 @@ def main() -> None:
             g: {name: {k: mean(rows, k) for k in ("mrr", "ndcg10", "recall5")} for name, rows in by.items()}
             for g, by in groups.items()
         },
+        "hybrid_mrr_by_seed": {
+            seed: {name: mean(rows, "mrr") for name, rows in by.items()} for seed, by in by_seed.items()
+        },
         "hybrid_miss_classes": classes,
-        "misses": misses[:20],
+        "misses": misses[: args.misses],
         "seconds": round(time.perf_counter() - t0, 1),
     }
     emit("paraphrase_eval", figures)

@@ -31,6 +31,7 @@ from .ranking import rrf
 from .scope import CANDIDATES, Scope
 from .semantic import Semantic
 from .text import tokens
+from .thesaurus import plainly
 from .trigram import Substrings
 from .understood import did_you_mean, interpretation
 from .vocab import Vocabulary
@@ -241,7 +242,13 @@ class ProjectSearch:
                 lists.append(("facts", 0.4, self.projects_of(self.facts.documents(pq, scope))))
         qv = None
         if mode in ("hybrid", "semantic") and (pq.semantic_text or pq.text) and self.semantic.ready(notes):
-            qv = self.semantic.query_vector(pq.semantic_text or pq.text)
+            text = pq.semantic_text or pq.text
+            if mode == "hybrid" and not strong:
+                # A description of a job: its concepts said by their own names (thesaurus.py), "facelift"
+                # read as "refurbishment". Not a request whose words all matched names (a partial name
+                # such as "exec" stays as typed), nor vector mode, which ranks by the words as written.
+                text = plainly(text)
+            qv = self.semantic.query_vector(text)
             if qv is not None:
                 phits, dhits = self.semantic.project_hits(qv)
                 w = 1.0 if mode == "semantic" else (0.15 if strong else 0.8)

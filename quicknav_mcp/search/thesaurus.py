@@ -1,0 +1,185 @@
+"""Other words for the rooms, systems and kinds of works an AV and building firm's jobs are about.
+
+A sentence model joins "boardroom" and "board room" but not "boardroom" and "directors' room", nor
+"refurbishment" and "facelift": a request in other words than the project's own finds the project
+by meaning only when the model happens to know both. This thesaurus, written from the trade's
+general vocabulary (not from any test set), names each concept once with the ways people write
+it; :func:`concepts` finds the concepts a text names and :func:`plainly` says them by their own
+names, so project search embeds "facelift of the directors' room" as "refurbishment of the
+boardroom" and meets the project summaries (project_about.py) that say it so.
+
+Phrases are matched as whole word runs, longest first, after a light plural fold ("rooms" ->
+"room"); a word or run belongs to one concept. The fold joins what a plural would otherwise keep
+apart, so a phrase must still mean its concept once folded ("Teams room" would read as any team's
+room: only "Microsoft Teams room" is listed). Short forms the request parser already spells out
+(MR, BR, TR...) need not be listed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_TEXT = """
+# rooms and spaces
+boardroom: boardroom; board room; board meeting room; board meeting space; board suite; directors room;
+    directors meeting room; director room; directors suite
+meeting room: meeting room; meeting space; meeting pod; conference room; discussion room; huddle room; huddle
+    space; small conference room; interview room; breakout room; syndicate room
+executive: executive; exec; leadership; senior management; management; c suite; ceo; chief executive
+collaboration: collaboration; collab; collaborative; teamwork; team; co working; coworking
+training room: training room; training centre; training center; training facility; classroom; learning room;
+    learning space; learning centre; education room; teaching room; teaching space; seminar room; tutorial room;
+    instruction room
+auditorium: auditorium; theatre; theater; presentation hall; performance hall; performing arts centre; concert
+    hall; recital hall; assembly hall
+lecture theatre: lecture theatre; lecture theater; lecture hall; lecture room; lecture space; tiered classroom;
+    tiered lecture room; teaching theatre; university lecture
+conference centre: conference centre; conference center; conference venue; conference facility; convention
+    centre; convention center; convention hall; congress centre; congress center; exhibition centre; exhibition
+    hall; events centre; event centre; events venue; event venue
+council chamber: council chamber; council chambers; civic chamber; councillors chamber; councilors chamber;
+    chamber for councillors; council meeting chamber; council meeting room; debating chamber; legislative
+    chamber; chamber
+function room: function room; function centre; function space; function hall; events room; event room; event
+    space; events space; banquet room; banquet hall; reception hall; reception room; party room; ballroom;
+    dining room
+clubhouse: clubhouse; club house; clubroom; club room; members lounge; club lounge; club building
+sports pavilion: sports pavilion; pavilion; grandstand; sports ground building; sporting ground building; sports
+    building; sporting clubroom; sports clubroom; stadium; sports club building
+town hall: town hall; city hall; civic hall; municipal hall; community hall; shire hall; civic centre
+office: office; offices; workplace; head office; corporate office; office floor; tenancy
+workspace: workspace; work space; work area; open plan; open plan office; open plan area; workstation area;
+    workplace floor; hot desking area
+foyer: foyer; lobby; entrance; entry; entrance hall; atrium; reception area; vestibule
+control room: control room; command centre; command center; command room; monitoring room; monitoring centre;
+    operations centre; operations center; operations room; ops centre; ops room; dispatch centre; dispatch room;
+    network operations centre; network operations room; noc; situation room
+security operations centre: security operations centre; security operations center; soc; security control room;
+    security monitoring centre; security room; surveillance room; surveillance centre; cctv room; cctv control
+    room; cctv monitoring room
+simulation lab: simulation lab; simulation laboratory; simulation centre; simulation suite; sim lab; simulator;
+    simulator room; flight simulator; flight simulator facility; virtual reality lab; vr lab
+# systems and equipment
+video conference: video conference; video conferencing; videoconference; vc; teleconference; teleconferencing;
+    video meeting; video call; video calling; zoom room; microsoft teams room; ms teams room; telepresence; web
+    conferencing
+hearing loop: hearing loop; induction loop; audio induction loop; audio frequency induction loop; afils;
+    assistive listening; assistive listening system; hearing augmentation; hearing assistance; hearing
+    assistance system; hearing aid loop; loop system; infrared hearing system
+digital signage: digital signage; signage; digital sign; electronic sign; electronic signage; digital display;
+    digital screen; display screen; information display; information screen; wayfinding screen; wayfinding
+    display; menu board
+led wall: led wall; led screen; led display; led video wall; video wall; videowall; display wall; video screen;
+    large format display
+projector: projector; projection; projection system; projection equipment; data projector; beamer; pj; video
+    projector
+# kinds of works
+refurbishment: refurbishment; refurb; refurbish; refurbishing; refit; refitting; facelift; face lift; makeover;
+    make over; revamp; revamping; do up; spruce up
+renovation: renovation; renovate; renovating; reno; remodel; remodelling; remodeling; restoration; restore;
+    restoring; rework; reworking; rebuild; rebuilding; redevelopment
+upgrade: upgrade; upgrading; modernisation; modernization; modernise; modernize; improvement; uplift;
+    enhancement; update; updating; improve; improving
+replacement: replacement; replace; replacing; swap out; swap; swapping; changeover; change over; changeout;
+    change out; like for like
+renewal: renewal; renew; renewing; refresh; refreshing; technology refresh; lifecycle; life cycle; overhaul;
+    overhauling
+rollout: rollout; roll out; rolling out; deployment; deploy; deploying; multi site; across sites
+installation: installation; install; installing; installed; inst; set up; setup; setting up; fit off; supply and
+    install; put in; commissioning
+expansion: expansion; expand; expanding; extension; extend; extending; enlargement; enlarge; extra capacity;
+    additional capacity; addition
+relocation: relocation; relocate; relocating; move; moving; office move; shift to new premises; new premises;
+    decant
+fitout: fitout; fit out; fitting out; interior fit; interior fitout; tenancy fitout; fit up
+new build: new build; newbuild; new building; new construction; greenfield; greenfield construction; brand new
+    construction; build from scratch; ground up build
+av works: av works; av work; av job; av project; audio visual works; audio visual job; audiovisual works;
+    audiovisual job
+"""
+
+
+def _read(text: str) -> dict[str, tuple[str, ...]]:
+    """``concept: phrase; phrase`` entries (continued on indented lines; ``#`` lines left out)."""
+    lines = "\n".join(line for line in text.strip().splitlines() if not line.startswith("#"))
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in re.split(r"\n(?=\S)", lines):
+        concept, phrases = entry.split(":", 1)
+        out[concept.strip()] = tuple(p.strip() for p in " ".join(phrases.split()).split(";") if p.strip())
+    return out
+
+
+CONCEPTS: dict[str, tuple[str, ...]] = _read(_TEXT)
+"""Concept -> the ways of writing it (word runs, lower case, no punctuation): ``concept: phrase; phrase``
+per entry, continued on indented lines; ``#`` lines head a section."""
+
+
+def fold(word: str) -> str:
+    """A word without a plural ``s`` (rooms -> room, chambers -> chamber; not glass, bus, its)."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def words_of(text: str) -> list[str]:
+    """``text``'s words as concepts are matched: lower case, letters and digits, plurals folded."""
+    return [fold(w) for w in re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))]
+
+
+@lru_cache(maxsize=1)
+def _index() -> tuple[dict[tuple[str, ...], str], int]:
+    """Every phrase's word run -> its concept, and the longest run's length."""
+    runs: dict[tuple[str, ...], str] = {}
+    for concept, phrases in CONCEPTS.items():
+        for phrase in (concept, *phrases):
+            runs.setdefault(tuple(words_of(phrase)), concept)
+    return runs, max(len(r) for r in runs)
+
+
+@lru_cache(maxsize=1)
+def _firsts(runs_id: int) -> frozenset[str]:
+    return frozenset(run[0] for run in _index()[0])
+
+
+def concepts(words: list[str]) -> list[tuple[str, int, int]]:
+    """The concepts named in ``words`` (folded, see :func:`words_of`): ``(concept, start, end)``
+    per match, longest run first at each place, left to right, runs not overlapping."""
+    runs, longest = _index()
+    firsts = _firsts(id(runs))
+    out: list[tuple[str, int, int]] = []
+    i = 0
+    while i < len(words):
+        if words[i] not in firsts:
+            i += 1
+            continue
+        for j in range(min(len(words), i + longest), i, -1):
+            concept = runs.get(tuple(words[i:j]))
+            if concept is not None:
+                out.append((concept, i, j))
+                i = j
+                break
+        else:
+            i += 1
+    return out
+
+
+def concept_set(text: str) -> set[str]:
+    """The concepts ``text`` names."""
+    return {c for c, _, _ in concepts(words_of(text))}
+
+
+def plainly(text: str) -> str:
+    """``text`` with each concept said by its own name ("facelift of the directors room" ->
+    "refurbishment of the boardroom"): the words a sentence model reads as the summaries say them.
+    Unchanged (the same string) when it names no concept in other words."""
+    words = words_of(text)
+    found = concepts(words)
+    if all(" ".join(words[i:j]) == c for c, i, j in found):
+        return text
+    out: list[str] = []
+    at = 0
+    for concept, i, j in found:
+        out += [*words[at:i], concept]
+        at = j
+    return " ".join(out + words[at:])

@@ -1,0 +1,49 @@
+"""The trade thesaurus: concepts found in texts whatever words name them."""
+
+from __future__ import annotations
+
+from quicknav_mcp.search.thesaurus import CONCEPTS, concept_set, concepts, fold, words_of
+
+
+def test_other_words_name_the_same_concept() -> None:
+    assert concept_set("Boardroom Refurbishment") == concept_set("facelift of the directors' room")
+    assert concept_set("Conference Centre Level 4 Renovation") == {"conference centre", "renovation"}
+    assert concept_set("convention hall remodel") == {"conference centre", "renovation"}
+    assert concept_set("video calling suites: swap out") == {"video conference", "replacement"}
+    assert concept_set("quarterly invoice for Downer") == set()
+
+
+def test_longest_run_wins_and_runs_do_not_overlap() -> None:
+    words = words_of("security control room replacement")
+    assert concepts(words) == [("security operations centre", 0, 3), ("replacement", 3, 4)]
+    # "control room" alone is another concept than the security one.
+    assert concept_set("control room upgrade") == {"control room", "upgrade"}
+
+
+def test_plurals_fold_but_not_every_final_s() -> None:
+    assert words_of("Council Chambers") == ["council", "chamber"]
+    assert fold("rooms") == "room" and fold("glass") == "glass" and fold("bus") == "bus"
+    assert concept_set("Video Conference Rooms") == {"video conference"}
+
+
+def test_each_run_names_one_concept() -> None:
+    seen: dict[tuple[str, ...], str] = {}
+    for concept, phrases in CONCEPTS.items():
+        for phrase in (concept, *phrases):
+            run = tuple(words_of(phrase))
+            assert seen.setdefault(run, concept) == concept, (phrase, seen[run], concept)
+
+
+def test_a_team_room_is_no_video_conference_room() -> None:
+    assert "video conference" not in concept_set("project team room")
+    assert concept_set("Microsoft Teams Rooms rollout") == {"video conference", "rollout"}
+
+
+def test_plainly_says_each_concept_by_its_own_name() -> None:
+    from quicknav_mcp.search.thesaurus import plainly
+
+    assert plainly("facelift of the directors' room in Queensland") == "refurbishment of the boardroom in queensland"
+    # Nothing said in other words: the very same request (its vector is the one already cached).
+    same = "Boardroom refurbishment, level 3"
+    assert plainly(same) is same
+    assert plainly("invoice 17452") == "invoice 17452"
