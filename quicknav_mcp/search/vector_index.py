@@ -7,9 +7,9 @@ top 128 principal directions of the rows minus their mean hold most of that vari
 keeps each row's coordinates along them (the *head*) as int8, each direction with its own scale
 (the largest coordinate of a sample of rows; beyond it a coordinate is clipped), and scores a
 query on the head with one product (int8 blocks converted to float32 for BLAS, ~3 ms of CPU at
-116k rows: torch's int8 kernel took ~0.6 ms, but the server no longer imports torch); the best ``max(4,000, 20 k)`` rows are scored
-exactly on the matrix, and the best of those are the answer. On the bench's vectors (a real
-sample plus noise, the index's hard case) that finds 99.6 % of the exact top 100 (96 float16
+116k rows: torch's int8 kernel took ~0.6 ms, but the server no longer imports torch); the best
+``max(4,000, 20 k)`` rows are scored exactly on the matrix, and the best of those are the answer. On
+the bench's vectors (a real sample plus noise, the index's hard case) that finds 99.6 % of the exact top 100 (96 float16
 directions: 99.0 %; int8 loses nothing measurable against float16 on the same directions), in
 a head of 15 MB instead of 22 MB. Measured and dropped: a sign-bit shortlist (recall@200
 0.81-0.93) and an inverted file (k-means lists, probing the nearest 10 % of them: recall@100
