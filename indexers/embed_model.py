@@ -11,6 +11,7 @@ dense layers...) are opened with sentence-transformers as before.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import importlib.util
 import json
@@ -85,7 +86,44 @@ def _is_mean_pooling(path: Path) -> bool:
     return modes == {"pooling_mode_mean_tokens"}
 
 
-class MeanPoolingModel:
+class ByLength(abc.ABC):
+    """``encode`` (the sentence-transformers call) over a model's ``token_ids`` and ``embed_ids``."""
+
+    dim: int
+
+    @abc.abstractmethod
+    def token_ids(self, texts: list[str], max_tokens: int | None = None) -> list[list[int]]:
+        """Each text's token ids, cut at ``max_tokens``."""
+
+    @abc.abstractmethod
+    def embed_ids(self, batch: list[list[int]], *, normalize: bool = True) -> Any:
+        """Mean-pooled embeddings (float32 numpy) of token id lists."""
+
+    def encode(
+        self,
+        texts: list[str],
+        *,
+        batch_size: int = 32,
+        normalize_embeddings: bool = True,
+        convert_to_numpy: bool = True,
+        show_progress_bar: bool = False,
+    ) -> Any:
+        """Embeddings in the order of ``texts`` (batched by token length: little padding)."""
+        import numpy as np
+
+        del convert_to_numpy, show_progress_bar  # always numpy, never a progress bar
+        ids = self.token_ids(texts)
+        if not ids:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            out[idx] = self.embed_ids([ids[i] for i in idx], normalize=normalize_embeddings)
+        return out
+
+
+class MeanPoolingModel(ByLength):
     """A transformers encoder, mean pooling over the attention mask, then (optionally) L2 norm."""
 
     def __init__(self, path: Path, max_seq_length: int) -> None:
@@ -133,29 +171,6 @@ class MeanPoolingModel:
             if normalize:
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
             return pooled.float().numpy()
-
-    def encode(
-        self,
-        texts: list[str],
-        *,
-        batch_size: int = 32,
-        normalize_embeddings: bool = True,
-        convert_to_numpy: bool = True,
-        show_progress_bar: bool = False,
-    ) -> Any:
-        """Embeddings in the order of ``texts`` (batched by token length)."""
-        import numpy as np
-
-        del convert_to_numpy, show_progress_bar  # always numpy, never a progress bar
-        ids = self.token_ids(texts)
-        if not ids:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            out[idx] = self.embed_ids([ids[i] for i in idx], normalize=normalize_embeddings)
-        return out
 
 
 def resolve_model_path(spec: str) -> Path:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .embed_model import SAFETENSORS_DTYPES, strip_prefix
+from .embed_model import SAFETENSORS_DTYPES, ByLength, strip_prefix
 
 _CHUNK_TOKENS = 4096  # tokens per forward at most (bounds the attention scores of long batches)
 
@@ -44,7 +44,7 @@ def _erf(x: Any) -> Any:
     return np.copysign(poly, x, out=poly)
 
 
-class NumpyBert:
+class NumpyBert(ByLength):
     """Token ids and mean-pooled, normalised embeddings of a BERT model, in numpy (thread-safe:
     calls share the read-only weights; the tokenizer is used by one thread at a time)."""
 
@@ -128,25 +128,6 @@ class NumpyBert:
         if normalize and len(out):
             norms = np.linalg.norm(out, axis=1, keepdims=True)
             out /= np.maximum(norms, 1e-12)
-        return out
-
-    def encode(
-        self,
-        texts: list[str],
-        *,
-        batch_size: int = 32,
-        normalize_embeddings: bool = True,
-        convert_to_numpy: bool = True,
-        show_progress_bar: bool = False,
-    ) -> Any:
-        """Embeddings in the order of ``texts`` (batched by token length)."""
-        del convert_to_numpy, show_progress_bar
-        ids = self.token_ids(texts)
-        out = np.empty((len(ids), self.dim), dtype=np.float32)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            out[idx] = self.embed_ids([ids[i] for i in idx], normalize=normalize_embeddings)
         return out
 
     # ------------------------------------------------------------------ the encoder
