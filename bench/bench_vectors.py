@@ -14,9 +14,8 @@ documents with identity vectors, most of them synthetic: a real sample plus nois
   the exact product, alternated query by query (6 processes share 2 cores here: compare the CPU
   figures, ``time.process_time``), and how many of the answers' top 10 are identical.
 
-The matrix is float16, as the server holds it on a CPU that multiplies float16 fast (this one);
-its own timing test (``vectors._half_is_fast``) is unreliable on a loaded machine, so
-``--dtype`` fixes it.
+The matrix is int16 steps (``vector_index.FIXED_SCALE``), as the server holds it; ``--dtype
+float32`` measures the full-precision matrix.
 
 ``--vectors FILE.npz`` (arrays ``ids`` and ``matrix``) replaces the identity vectors by those,
 e.g. real embeddings of every document (synthetic vectors cluster worse than real ones: their
@@ -43,7 +42,7 @@ from _common import OUT, emit, peak_rss_mb, percentiles
 from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.search import vectors
-from quicknav_mcp.search.vector_index import Shortlist
+from quicknav_mcp.search.vector_index import Shortlist, to_storage
 
 KS = (100, 200, 300, 1000)
 
@@ -117,9 +116,9 @@ def main() -> None:
     ap.add_argument("--vectors", type=Path, help="npz with ids and matrix: the identity vectors to use")
     ap.add_argument("--queries", type=int, default=216)
     ap.add_argument("--only", default="index,knn,hybrid")
-    ap.add_argument("--dtype", choices=("float16", "float32"), default="float16")
+    ap.add_argument("--dtype", choices=("int16", "float32"), default="int16")
     args = ap.parse_args()
-    vectors._half = args.dtype == "float16"
+    vectors.HALF_PRECISION = args.dtype == "int16"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     only = set(args.only.split(","))
     from bench_search import make_queries
@@ -143,7 +142,7 @@ def main() -> None:
             import numpy as np
 
             held = np.load(args.vectors)
-            index.replace(held["ids"].tolist(), held["matrix"].astype(args.dtype), s.embedder.name)
+            index.replace(held["ids"].tolist(), to_storage(held["matrix"], args.dtype), s.embedder.name)
             figures["vectors"] = str(args.vectors)
         built = index.index_now()
         matrix = index._view[0]

@@ -11,19 +11,21 @@ dense layers...) are opened with sentence-transformers as before.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import importlib.util
 import json
 import logging
 import os
 import queue
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from quicknav_mcp.heap import release_free_memory
+from quicknav_mcp.heap import limit_blas_threads, release_free_memory
 
 log = logging.getLogger("quicknav_mcp.indexers.embed")  # one logger name for the embedder and its worker
 
@@ -42,6 +44,17 @@ BACKGROUND_TOKENS = 512
 BACKGROUND_NICE = 10
 BACKGROUND_WORKERS_MAX = 4  # threads of the background pool at most (one torch thread each)
 POOL_START_TIMEOUT_S = 60.0  # a pool thread that cannot set up within this fails the call, not hangs it
+
+
+def open_query_model(path: Path, max_seq_length: int) -> Any:
+    """The numpy encoder (:mod:`.embed_numpy`) for a mean-pooling BERT model it runs exactly, else None."""
+    if not _is_mean_pooling(path):
+        return None
+    if not numpy_runs(path):
+        return None
+    from .embed_numpy import NumpyBert
+
+    return NumpyBert(path, max_seq_length)
 
 
 def open_model(path: Path, max_seq_length: int) -> Any:
@@ -73,7 +86,44 @@ def _is_mean_pooling(path: Path) -> bool:
     return modes == {"pooling_mode_mean_tokens"}
 
 
-class MeanPoolingModel:
+class ByLength(abc.ABC):
+    """``encode`` (the sentence-transformers call) over a model's ``token_ids`` and ``embed_ids``."""
+
+    dim: int
+
+    @abc.abstractmethod
+    def token_ids(self, texts: list[str], max_tokens: int | None = None) -> list[list[int]]:
+        """Each text's token ids, cut at ``max_tokens``."""
+
+    @abc.abstractmethod
+    def embed_ids(self, batch: list[list[int]], *, normalize: bool = True) -> Any:
+        """Mean-pooled embeddings (float32 numpy) of token id lists."""
+
+    def encode(
+        self,
+        texts: list[str],
+        *,
+        batch_size: int = 32,
+        normalize_embeddings: bool = True,
+        convert_to_numpy: bool = True,
+        show_progress_bar: bool = False,
+    ) -> Any:
+        """Embeddings in the order of ``texts`` (batched by token length: little padding)."""
+        import numpy as np
+
+        del convert_to_numpy, show_progress_bar  # always numpy, never a progress bar
+        ids = self.token_ids(texts)
+        if not ids:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            out[idx] = self.embed_ids([ids[i] for i in idx], normalize=normalize_embeddings)
+        return out
+
+
+class MeanPoolingModel(ByLength):
     """A transformers encoder, mean pooling over the attention mask, then (optionally) L2 norm."""
 
     def __init__(self, path: Path, max_seq_length: int) -> None:
@@ -122,29 +172,6 @@ class MeanPoolingModel:
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
             return pooled.float().numpy()
 
-    def encode(
-        self,
-        texts: list[str],
-        *,
-        batch_size: int = 32,
-        normalize_embeddings: bool = True,
-        convert_to_numpy: bool = True,
-        show_progress_bar: bool = False,
-    ) -> Any:
-        """Embeddings in the order of ``texts`` (batched by token length)."""
-        import numpy as np
-
-        del convert_to_numpy, show_progress_bar  # always numpy, never a progress bar
-        ids = self.token_ids(texts)
-        if not ids:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            out[idx] = self.embed_ids([ids[i] for i in idx], normalize=normalize_embeddings)
-        return out
-
 
 def resolve_model_path(spec: str) -> Path:
     """The folder holding the model for ``spec`` (the package name, or a local folder)."""
@@ -164,6 +191,13 @@ def resolve_model_path(spec: str) -> Path:
 class Embedder:
     """Lazily loaded sentence-transformers model; thread-safe; normalised float32 vectors.
 
+    Two runtimes for one model: a BERT mean-pooling model (the default) is run by the numpy encoder
+    of :mod:`.embed_numpy` for queries and other short work (project summaries' chunks), and torch
+    (transformers) is loaded only when the embedding worker has documents to embed
+    (:meth:`encode_ids`), where its batched forward is ~1.5x faster; a process whose documents are
+    all embedded never imports torch. Both give the same vectors (to float32 rounding). Other models
+    run on torch (or sentence-transformers) for everything.
+
     Query encodings go first: background encodings run in calls of ~:data:`BACKGROUND_TOKENS`
     tokens on a pool of niced threads (:class:`_BackgroundPool`), and no call starts while a
     query is waiting, so a search never queues behind a batch and, at nice 0, gets most of a
@@ -173,7 +207,9 @@ class Embedder:
     def __init__(self, spec: str | None = None, *, threads: int = 1, workers: int = 0) -> None:
         self.spec = (spec or "").strip() or DEFAULT_MODEL  # Config.embed_model (QUICKNAV_EMBED_MODEL)
         self.threads = max(1, threads)  # Config.embed_threads
-        self._model: Any = None
+        self._model: Any = None  # the query model: the numpy encoder, else the torch one
+        self._bulk: Any = None  # the worker's model (torch) beside a numpy query model, loaded on first use
+        self._bulk_error: str | None = None
         self._error: str | None = None
         self._lock = threading.Lock()
         self._encode_lock = threading.Lock()
@@ -206,13 +242,11 @@ class Embedder:
         """Cheap check (no import of torch): could the model be loaded at all?"""
         if self.disabled or self._error:
             return False
-        if importlib.util.find_spec("sentence_transformers") is None:
-            return False
         try:
-            resolve_model_path(self.spec)
+            path = resolve_model_path(self.spec)
         except RuntimeError:
             return False
-        return True
+        return importlib.util.find_spec("sentence_transformers") is not None or numpy_runs(path)
 
     def status(self) -> str:
         if self.disabled:
@@ -221,12 +255,12 @@ class Embedder:
             return f"unavailable: {self._error}"
         if self._model is not None:
             return "ready"
-        if importlib.util.find_spec("sentence_transformers") is None:
-            return "unavailable: sentence-transformers is not installed (pip install quicknav-mcp[semantic])"
         try:
-            resolve_model_path(self.spec)
+            path = resolve_model_path(self.spec)
         except RuntimeError as exc:
             return f"unavailable: {exc}"
+        if importlib.util.find_spec("sentence_transformers") is None and not numpy_runs(path):
+            return "unavailable: sentence-transformers is not installed (pip install quicknav-mcp[semantic])"
         if self.loading:
             return "loading (searches use words only until it is ready)"
         return "not loaded yet (loads on first use)"
@@ -268,17 +302,12 @@ class Embedder:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             try:
                 path = resolve_model_path(self.spec)
-                import torch
-
-                # One thread by default: with OpenMP spinning, 2 threads on a busy 2-core machine make a
-                # 7 ms query embedding take ~500 ms, and the server needs a core for itself.
-                torch.set_num_threads(self.threads)
-                self._torch = torch
-                with contextlib.suppress(Exception):  # no progress bars on stderr
-                    from transformers.utils import logging as hf_logging
-
-                    hf_logging.disable_progress_bar()
-                model = open_model(path, MAX_SEQ_LENGTH)
+                model = open_query_model(path, MAX_SEQ_LENGTH)
+                if model is not None:
+                    # One BLAS thread by default, as for torch below.
+                    limit_blas_threads(self.threads)
+                else:
+                    model = self._open_torch(path)
                 dim = model.dim
             except Exception as exc:  # missing package, broken model folder ...
                 self._error = f"{type(exc).__name__}: {exc}"[:300]
@@ -286,8 +315,40 @@ class Embedder:
                 return False
             self._model, self.dim = model, int(dim)
             self.load_seconds = round(time.perf_counter() - t0, 2)
-            log.info("embedding model %s loaded in %.1fs (dim %d)", self.spec, self.load_seconds, self.dim)
+            runtime = "numpy" if self._torch is None else "torch"
+            log.info("embedding model %s loaded in %.1fs (%s, dim %d)", self.spec, self.load_seconds, runtime, self.dim)
             return True
+
+    def _open_torch(self, path: Path) -> Any:
+        import torch
+
+        # One thread by default: with OpenMP spinning, 2 threads on a busy 2-core machine make a
+        # 7 ms query embedding take ~500 ms, and the server needs a core for itself.
+        torch.set_num_threads(self.threads)
+        with contextlib.suppress(Exception):  # no progress bars on stderr
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        model = open_model(path, MAX_SEQ_LENGTH)
+        self._torch = torch
+        return model
+
+    def _bulk_model(self) -> Any:
+        """The model for the worker's documents: torch beside a numpy query model (loaded here, once),
+        the query model itself when torch cannot be loaded or is what runs queries."""
+        model = self._model
+        if self._bulk is not None:
+            return self._bulk
+        if self._torch is not None or self._bulk_error is not None:  # torch runs queries too, or cannot load
+            return model
+        with self._lock:
+            if self._bulk is None and self._bulk_error is None:
+                try:
+                    self._bulk = self._open_torch(resolve_model_path(self.spec))
+                except Exception as exc:  # no torch installed: the numpy encoder embeds documents too
+                    self._bulk_error = f"{type(exc).__name__}: {exc}"[:300]
+                    log.info("documents embedded with numpy (torch unavailable: %s)", self._bulk_error)
+        return self._bulk or model
 
     def encode(
         self, texts: list[str], *, batch_size: int = 32, background: bool = False, max_tokens: int | None = None
@@ -310,8 +371,8 @@ class Embedder:
                 with self._waiting_lock:
                     self._waiting -= 1
         ids = self.token_ids(texts, max_tokens)
-        if ids is not None:
-            return self.encode_ids(ids)
+        if ids is not None:  # short work (summaries' chunks, projects): no torch load for it
+            return self._embed_ids(ids, self._bulk or self._model)
         import numpy as np
 
         # Models run through sentence-transformers take texts only: small calls on this thread.
@@ -345,11 +406,14 @@ class Embedder:
         (two of them were measured ~1.2x one on an idle machine and 3x slower on a busy one),
         while two single-threaded calls side by side use both cores fully. Each call waits while
         a query waits."""
-        import numpy as np
-
         if not self.load():
             raise RuntimeError(self.status())
-        model = self._model
+        return self._embed_ids(ids, self._bulk_model() if ids else self._model)
+
+    def _embed_ids(self, ids: list[list[int]], model: Any) -> Any:
+        import numpy as np
+
+        torch_threads = model is not self._model or self._torch is not None
         out = np.empty((len(ids), self.dim or 0), dtype=np.float32)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         calls: list[list[int]] = []
@@ -363,6 +427,8 @@ class Embedder:
 
         def embed(idx: list[int]) -> None:
             self._let_queries_first()
+            if torch_threads:
+                self._use_threads(1)  # one torch thread per pool thread
             out[idx] = model.embed_ids([ids[i] for i in idx])
 
         self.background.map(embed, calls)
@@ -394,6 +460,40 @@ class Embedder:
             ).astype("float32")
         finally:
             model.max_seq_length = default
+
+
+SAFETENSORS_DTYPES = {"F32": "float32"}  # weight types the numpy encoder reads (exactly as stored)
+
+
+def numpy_runs(path: Path) -> bool:
+    """Whether the numpy encoder (:mod:`.embed_numpy`) runs the model in ``path`` exactly: mean
+    pooling over a plain BERT encoder (absolute positions, GELU), float32 safetensors weights and a
+    fast tokenizer, with the ``tokenizers`` package installed (no numpy imported to tell)."""
+    if not _is_mean_pooling(path) or importlib.util.find_spec("tokenizers") is None:
+        return False
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        with (path / "model.safetensors").open("rb") as fh:
+            (size,) = struct.unpack("<Q", fh.read(8))
+            header = json.loads(fh.read(size)) if size <= 10_000_000 else {}
+    except (OSError, ValueError, struct.error):
+        return False
+    plain = (
+        config.get("model_type") == "bert"
+        and config.get("hidden_act") == "gelu"
+        and config.get("position_embedding_type", "absolute") == "absolute"
+        and not config.get("is_decoder", False)
+    )
+    tensors = strip_prefix(header)
+    dtypes = {v.get("dtype") for k, v in tensors.items() if not k.endswith("position_ids")}
+    has = "embeddings.word_embeddings.weight" in tensors and (path / "tokenizer.json").is_file()
+    return plain and has and dtypes <= set(SAFETENSORS_DTYPES)
+
+
+def strip_prefix(header: dict[str, Any]) -> dict[str, Any]:
+    """A safetensors header's tensors by name without a ``bert.`` prefix (checkpoints saved from a
+    task model have one)."""
+    return {k.removeprefix("bert."): v for k, v in header.items() if k != "__metadata__"}
 
 
 def _cpus() -> int:
@@ -491,10 +591,6 @@ class _BackgroundPool:
 
     def _serve(self, ready: threading.Barrier) -> None:
         try:
-            import torch
-
-            torch.get_num_threads()  # a thread's first torch call copies the process's count; then its own:
-            torch.set_num_threads(1)
             tid = threading.get_native_id()
             with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: run un-niced
                 os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICE))

@@ -41,9 +41,11 @@ class CentredChunks:
     def _stats(self, chunks: Any) -> tuple[Any, Any, Any, float]:
         import numpy as np
 
+        from .vector_index import as_float32
+
         last = self._last
         if last is None or last[0] is not chunks:
-            m = np.asarray(chunks, np.float32)
+            m = as_float32(chunks)
             mean = m.mean(axis=0)
             a = self.share
             row_mean = m @ mean

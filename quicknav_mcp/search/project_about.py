@@ -315,6 +315,8 @@ class ProjectAbout:
     def _embed(self, model: str, texts: list[str], *, background: bool = True) -> Any:
         import numpy as np
 
+        from .vector_index import to_storage
+
         todo = sorted({t for t in texts if (model, t) not in self._vectors})
         for i in range(0, len(todo), 256):
             batch = todo[i : i + 256]
@@ -328,7 +330,7 @@ class ProjectAbout:
         self._vectors = {k: v for k, v in self._vectors.items() if k[0] != model or k[1] in keep}
         m = np.vstack([self._vectors[(model, t)] for t in texts]).astype(np.float32)
         norms = np.linalg.norm(m, axis=1, keepdims=True)
-        return (m / np.where(norms == 0, 1.0, norms)).astype(matrix_dtype())  # float16 where that is fast
+        return to_storage(m / np.where(norms == 0, 1.0, norms), matrix_dtype())  # two bytes a coordinate
 
     # ------------------------------------------------------------------ searching
     def hits(

@@ -3,11 +3,12 @@
 
 A brute-force ``vec0`` KNN over 100k x 384 floats takes ~50-60 ms on this class of machine, more
 than the hybrid budget, so queries use a matrix loaded from the table (incrementally, by the
-state tables' ``seq``) and one matrix-vector product. The matrix is float16 (85 MB instead of
-170 MB at 116k documents) when torch multiplies float16 at most ~4x slower than float32 on this CPU
-(AVX-512 FP16: 25 vs 16 ms of CPU for 116k rows, cosine error < 2e-4, no rank change in the
-quality bench); numpy has no half-precision kernel (10x slower), so without one (or without
-torch) it stays float32. It is filled row by row into a preallocated array over a connection of
+state tables' ``seq``) and one matrix-vector product. The matrix holds each coordinate of the
+unit vectors as an int16 step of 1/32767 (85 MB instead of 170 MB at 116k documents; error
+< 1.6e-5 per coordinate, similarities as close to float32's as float16 gives them): numpy converts
+int16 to float32 ~5x faster than float16 and BLAS multiplies the converted block, so no torch is
+needed (float16 via torch was the format before; torch's import alone cost ~145 MB). It is filled
+row by row into a preallocated array over a connection of
 its own without a memory map and with a small page cache (reading 116k blobs into a list and
 stacking them, through the store's 256 MB map, took the process from 55 MB to 630 MB resident
 and held the store's lock for the whole read). The matrix is reloaded only when the
@@ -41,53 +42,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HALF_PRECISION = True  # float16 matrices where the CPU multiplies them fast (see _half_is_fast)
-_half: bool | None = None
-
-
-def _half_is_fast() -> bool:
-    """Whether torch multiplies a float16 matrix by a vector at most ~4x slower than float32 here
-    (measured once per process on 8,192 rows; torch is loaded anyway when queries are embedded)."""
-    global _half
-    if _half is None:
-        _half = False
-        try:
-            import time
-
-            import torch
-
-            m32 = torch.randn(8192, 384)
-            q32 = torch.randn(384)
-            m16, q16 = m32.half(), q32.half()
-
-            def cost(m: Any, q: Any) -> float:
-                # The fastest of several single products in this thread's CPU time, on one torch
-                # thread (as queries run): wall time on a busy machine, or a second torch thread
-                # not scheduled, flipped this choice (and ~110 MB of memory) with the load.
-                m @ q
-                best = float("inf")
-                for _ in range(9):
-                    t0 = time.thread_time()
-                    m @ q
-                    best = min(best, time.thread_time() - t0)
-                return best
-
-            # Here (AVX2, torch 2.x) float16 costs ~2.6x at this size but ~1.45x over 116k rows, and
-            # large firms multiply the full matrix only for scoped searches (the shortlist's head
-            # serves the rest); CPUs without float16 kernels are 10x slower or worse.
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-            try:
-                _half = cost(m16, q16) <= 4.0 * cost(m32, q32)
-            finally:
-                torch.set_num_threads(threads)
-        except Exception as exc:  # no torch: numpy float32
-            log.debug("float16 vectors off: %s", exc)
-    return _half
+HALF_PRECISION = True  # two bytes per coordinate (int16 steps, see vector_index.FIXED_SCALE); False: float32
 
 
 def matrix_dtype() -> str:
-    return "float16" if HALF_PRECISION and _half_is_fast() else "float32"
+    return "int16" if HALF_PRECISION else "float32"
 
 
 def scores(matrix: Any, q: Any) -> Any:
@@ -120,6 +79,7 @@ class MatrixIndex:
         self._view: tuple[Any, Any, Shortlist | None] = (None, None, None)
         self._builds = BackgroundBuild(f"vectors-{table}", f"vector index of {table}")
         self._basis_next: Any = None  # the directions the next index build starts from (None: found anew)
+        self._retrain = False  # new directions were asked for: the next build finds them (not _basis_next)
         self.approximate = True  # False: always the exact product (benchmarks, tests)
 
     def __len__(self) -> int:
@@ -173,22 +133,36 @@ class MatrixIndex:
         appended, re-embedded ones replaced), and the rows that changed (replaced or new)."""
         import numpy as np
 
+        from .vector_index import to_storage
+
         old = self._matrix
         n_old = len(self)
         keys: list[int] = []
         block: Any = None
+        staged: Any = None  # float32 rows read since the last conversion into the block's type
+        filled = 0
+
+        def flush() -> None:
+            block[filled : len(keys)] = to_storage(staged[: len(keys) - filled], block.dtype)
+
         with self._rows(model, since) as rows:
             for key, blob in rows:
                 vec = np.frombuffer(blob, dtype=np.float32)
                 if block is None:
                     size = max(1024, count - n_old) if since < 0 or old is None else 1024
                     block = np.empty((size, len(vec)), dtype=old.dtype if old is not None else matrix_dtype())
-                elif len(keys) == len(block):
+                    staged = np.empty((1024, len(vec)), dtype=np.float32)
+                elif len(keys) - filled == len(staged):
+                    flush()
+                    filled = len(keys)
+                if len(keys) == len(block):
                     grown = np.empty((len(block) * 2, block.shape[1]), dtype=block.dtype)
                     grown[: len(block)] = block
                     block = grown
-                block[len(keys)] = vec
+                staged[len(keys) - filled] = vec
                 keys.append(key)
+        if keys:
+            flush()
         if not keys:
             empty = np.zeros(0, np.int64)
             return (self._ids_array if self._ids_array is not None else empty), old, empty
@@ -255,8 +229,11 @@ class MatrixIndex:
 
     def _start_indexing(self, basis: Any) -> None:
         """Build the index on a thread (called with ``_lock`` held); when a build runs, another follows
-        it for the newest matrix (on the directions that one finds)."""
-        if not self._builds.running:
+        it for the newest matrix: on the directions that one finds, or on new ones when ``basis`` is
+        None (the index went stale: a request to find them again is kept, not dropped)."""
+        if basis is None:
+            self._retrain = True
+        elif not self._builds.running:
             self._basis_next = basis
         self._builds.start(self._index, again=True)
 
@@ -266,9 +243,10 @@ class MatrixIndex:
 
         with self._lock:
             matrix, ids, held = self._view
-            basis = self._basis_next
             if matrix is None or len(matrix) < EXACT_BELOW or (held is not None and not held.stale):
                 return
+            basis = None if self._retrain else self._basis_next
+            self._retrain = False
         index = Shortlist.build(matrix, basis=basis)
         with self._lock:
             if self._view[0] is matrix:

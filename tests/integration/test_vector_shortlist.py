@@ -3,6 +3,8 @@ kept current when vectors are re-embedded, exact within a list of ids and below 
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +106,33 @@ def test_small_matrices_and_the_switch_stay_exact(app: App, monkeypatch: pytest.
     q = rows[4]
     assert index.search(q, 3) == index.search(q, 3, exact=True)
     assert index.search(q, 1)[0][0] == 5
+
+
+def test_new_directions_asked_for_during_a_build_are_found_by_the_next_one(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [r[0] for r in app.store.query("SELECT id FROM documents ORDER BY id")]
+    rng = np.random.default_rng(5)
+    embed(app, ids, unit(rng.standard_normal((len(ids), DIM)) + 3.0), seq=1)
+    build, release, asked = vector_index.Shortlist.build, threading.Event(), []
+
+    def held_build(matrix: np.ndarray, *, basis=None):  # the first build waits until the vectors changed
+        asked.append(basis)
+        if len(asked) == 1:
+            assert release.wait(30)
+        return build(matrix, basis=basis)
+
+    monkeypatch.setattr(vector_index.Shortlist, "build", staticmethod(held_build))
+    index = MatrixIndex(app.store, "vec_documents")
+    index.refresh(MODEL)  # the first build starts on a thread and waits
+    deadline = time.monotonic() + 30
+    while not asked and time.monotonic() < deadline:
+        time.sleep(0.01)
+    embed(app, ids, unit(rng.standard_normal((len(ids), DIM)) - 3.0), seq=2)  # every vector re-embedded
+    index.refresh(MODEL)  # new directions are asked for while the first build still runs
+    release.set()
+    assert index.wait_indexed(30)
+    assert len(asked) == 2 and asked[1] is None  # found again, not the first build's directions reused
+    matrix, _, shortlist = index._view
+    assert shortlist is not None  # its mean is the re-embedded vectors' (the first build's was the opposite)
+    np.testing.assert_allclose(shortlist.mean, vector_index.as_float32(matrix).mean(axis=0), atol=1e-4)

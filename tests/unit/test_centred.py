@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from quicknav_mcp.search.centred import CentredChunks
+from quicknav_mcp.search.vector_index import as_float32, to_storage
 
 
 def _unit(m: np.ndarray) -> np.ndarray:
@@ -21,8 +22,9 @@ def _summaries() -> np.ndarray:
 
 def _reference(chunks: np.ndarray, query: np.ndarray, share: float) -> np.ndarray:
     """Cosine similarity after taking ``share`` of the rows' mean out of rows and query."""
-    mean = chunks.astype(np.float32).mean(axis=0)
-    return _unit(chunks.astype(np.float32) - share * mean) @ _unit(query - share * mean)
+    rows = as_float32(chunks)
+    mean = rows.mean(axis=0)
+    return _unit(rows - share * mean) @ _unit(query - share * mean)
 
 
 def test_centred_similarity_is_the_cosine_without_the_shared_direction() -> None:
@@ -46,12 +48,12 @@ def test_a_request_near_one_summarys_own_part_ranks_it_clearly_first() -> None:
 
 
 def test_each_project_keeps_its_best_rows_and_stats_are_made_once_per_build() -> None:
-    m = _summaries().astype(np.float16)
+    m = to_storage(_summaries(), "int16")  # as a build holds them
     chunks = np.vstack([m[0], m[1], m[2], m[0]])  # project 0: rows 0-1, project 1: rows 2-3
     query = _unit(np.array([1.0, 0.1, 0.3, 0, 0, 0, 0, 0], np.float32))
     centre = CentredChunks(share=0.8)
     plain, sharp = centre.best(chunks, query, np.array([0, 2]))
-    rows = chunks.astype(np.float32) @ query
+    rows = as_float32(chunks) @ query
     assert np.allclose(plain, [rows[:2].max(), rows[2:].max()], atol=2e-3)
     ref = _reference(chunks, query, 0.8)
     assert np.allclose(sharp, [ref[:2].max(), ref[2:].max()], atol=2e-3)

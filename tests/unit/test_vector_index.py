@@ -77,13 +77,25 @@ def test_added_and_re_embedded_rows_are_projected_on_the_same_directions(small_l
     assert index.extended(grown, np.arange(2000)).stale  # most rows changed: find the directions again
 
 
-def test_float16_matrices_are_scored_in_float16() -> None:
-    pytest.importorskip("torch")
-    matrix = cone(500).astype(np.float16)
+@pytest.mark.parametrize("dtype", ["int16", "float16"])
+def test_two_byte_matrices_are_scored_like_their_float32_values(dtype: str) -> None:
+    matrix = vector_index.to_storage(cone(vector_index._PRODUCT_BLOCK * 2 + 37), dtype)  # blocks and a rest
+    assert matrix.dtype == np.dtype(dtype)
     q = cone(1, seed=2)[0]
     got = vector_index.product(matrix, q)
     assert got.dtype == np.float32
-    np.testing.assert_allclose(got, matrix.astype(np.float32) @ q, atol=2e-3)
+    np.testing.assert_allclose(got, vector_index.as_float32(matrix) @ q, atol=1e-5)
+
+
+def test_int16_steps_score_unit_vectors_at_least_as_closely_as_float16() -> None:
+    rows, queries = cone(3000, dim=384), cone(50, dim=384, seed=9)
+    held = vector_index.as_float32(vector_index.to_storage(rows, "int16"))
+    assert np.abs(held - rows).max() <= 0.5 / vector_index.FIXED_SCALE + 1e-7
+    exact = rows @ queries.T
+    int16_err = np.abs(held @ queries.T - exact)
+    half_err = np.abs(rows.astype(np.float16).astype(np.float32) @ queries.T - exact)
+    assert int16_err.max() <= half_err.max() and int16_err.mean() <= half_err.mean()
+    assert vector_index.to_storage(np.array([[1.5, -2.0, 0.25]]), "int16").tolist() == [[32767, -32767, 8192]]
 
 
 def test_the_head_is_the_rows_coordinates_in_int8_steps(small_lists: None) -> None:
@@ -98,30 +110,12 @@ def test_the_head_is_the_rows_coordinates_in_int8_steps(small_lists: None) -> No
     assert np.all(index.head[~inside] == np.sign(coords[~inside]) * 127)  # clipped, not wrapped around
 
 
-@pytest.mark.parametrize("kernel", [True, False])
-def test_int8_scores_are_exact_with_the_kernel_and_without(monkeypatch: pytest.MonkeyPatch, kernel: bool) -> None:
-    if kernel and not vector_index._has_int8_kernel():
-        pytest.skip("no int8 kernel in this torch")
-    monkeypatch.setattr(vector_index, "_int8_kernel", kernel)
+def test_int8_scores_are_exact_across_blocks() -> None:
     rng = np.random.default_rng(3)
-    head = rng.integers(-127, 128, (vector_index._BLOCK + 37, 24)).astype(np.int8)
-    q8 = rng.integers(-127, 128, 24).astype(np.int8)
+    head = rng.integers(-127, 128, (vector_index._PRODUCT_BLOCK * 3 + 37, 128)).astype(np.int8)
+    q8 = rng.integers(-127, 128, 128).astype(np.int8)
     got = vector_index.int8_product(head, q8)
-    assert got.dtype == np.int32
-    assert np.array_equal(got, head.astype(np.int64) @ q8.astype(np.int64))
-
-
-def test_candidates_are_the_same_with_or_without_the_int8_kernel(
-    small_lists: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if not vector_index._has_int8_kernel():
-        pytest.skip("no int8 kernel in this torch")
-    matrix = cone(5000)
-    index = Shortlist.build(matrix)
-    q = cone(1, seed=4)[0]
-    with_kernel = index.candidates(q, 50)
-    monkeypatch.setattr(vector_index, "_int8_kernel", False)
-    assert np.array_equal(index.candidates(q, 50), with_kernel)
+    assert np.array_equal(got.astype(np.int64), head.astype(np.int64) @ q8.astype(np.int64))
 
 
 def test_a_zero_query_does_not_fail(small_lists: None) -> None:

@@ -1,0 +1,187 @@
+"""A BERT mean-pooling sentence encoder in numpy, read from the model folder's own files.
+
+all-MiniLM-L6-v2 as sentence-transformers runs it is a BERT encoder, mean pooling over the tokens and
+normalisation. :class:`NumpyBert` runs those operations itself on the weights of the folder's
+``model.safetensors`` (memory-mapped: the word-embedding table, half of the model, is read only for
+the tokens a text has) with the folder's fast tokenizer (``tokenizer.json``, the ``tokenizers``
+package), so a server whose documents are embedded answers semantic queries without importing torch
+or transformers (~300 MB of memory less). Its vectors equal the torch pipeline's to within float32
+rounding (``tests/unit/test_embed_numpy.py`` compares them on a few hundred texts).
+
+It opens only what it can run exactly: a ``BertModel`` with absolute positions and GELU, float32
+weights, mean pooling (see :func:`.embed_model.numpy_runs`); anything else goes through torch as before.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import struct
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .embed_model import SAFETENSORS_DTYPES, ByLength, strip_prefix
+
+_CHUNK_TOKENS = 4096  # tokens per forward at most (bounds the attention scores of long batches)
+
+
+def _erf(x: Any) -> Any:
+    """erf of a float32 array (Numerical Recipes' erfc, fractional error < 1.2e-7), in place."""
+    z = np.abs(x)
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = np.float32(0.17087277)
+    for c in (-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368):
+        poly = poly * t + np.float32(c)
+    poly = poly * t - np.float32(1.26551223)
+    np.multiply(z, z, out=z)
+    np.subtract(poly, z, out=poly)
+    np.exp(poly, out=poly)
+    np.multiply(poly, t, out=poly)  # erfc(|x|)
+    np.subtract(1.0, poly, out=poly)
+    return np.copysign(poly, x, out=poly)
+
+
+class NumpyBert(ByLength):
+    """Token ids and mean-pooled, normalised embeddings of a BERT model, in numpy (thread-safe:
+    calls share the read-only weights; the tokenizer is used by one thread at a time)."""
+
+    def __init__(self, path: Path, max_seq_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        self.dim = int(config["hidden_size"])
+        self.heads = int(config["num_attention_heads"])
+        self.layers = int(config["num_hidden_layers"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        limit = min(max_seq_length, int(config.get("max_position_embeddings", max_seq_length)))
+        with_config = path / "sentence_bert_config.json"
+        if with_config.is_file():
+            limit = min(limit, int(json.loads(with_config.read_text(encoding="utf-8")).get("max_seq_length", limit)))
+        self.max_seq_length = limit
+        mapped = self._map(path / "model.safetensors")
+        # The word and position tables stay memory-mapped (a text reads only its tokens' rows); each
+        # layer's matrices are copied once, transposed and with query/key/value side by side, so every
+        # product is one row-major matrix product (~30 % less CPU for a query's few rows than the
+        # file's (out, in) layout).
+        self._weights = {k: v for k, v in mapped.items() if k.startswith("embeddings.")}
+        for n in range(self.layers):
+            p = f"encoder.layer.{n}."
+            parts = [p + f"attention.self.{part}" for part in ("query", "key", "value")]
+            self._weights[p + "qkv.weight"] = np.ascontiguousarray(
+                np.concatenate([mapped[name + ".weight"] for name in parts]).T
+            )
+            self._weights[p + "qkv.bias"] = np.concatenate([mapped[name + ".bias"] for name in parts])
+            for name in ("attention.output.dense", "intermediate.dense", "output.dense"):
+                self._weights[p + name + ".weight"] = np.ascontiguousarray(mapped[p + name + ".weight"].T)
+                self._weights[p + name + ".bias"] = np.array(mapped[p + name + ".bias"])
+            for name in ("attention.output.LayerNorm", "output.LayerNorm"):
+                for part in (".weight", ".bias"):
+                    self._weights[p + name + part] = np.array(mapped[p + name + part])
+        if hasattr(mmap, "MADV_DONTNEED"):  # the copied layers' pages leave this process (the tables stay mapped)
+            self._mmap.madvise(mmap.MADV_DONTNEED)
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self._truncation = -1
+        self.pad_id = int(config.get("pad_token_id") or 0)
+        # The tokenizer's truncation setting is one Rust object: set and used under one lock.
+        self._tokenizer_lock = threading.Lock()
+
+    def _map(self, file: Path) -> dict[str, Any]:
+        with file.open("rb") as fh:
+            self._mmap = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        (size,) = struct.unpack("<Q", self._mmap[:8])
+        header = json.loads(self._mmap[8 : 8 + size])
+        base = 8 + size
+        out: dict[str, Any] = {}
+        for name, meta in strip_prefix(header).items():
+            if name.endswith("position_ids"):
+                continue
+            start, end = meta["data_offsets"]
+            dtype = np.dtype(SAFETENSORS_DTYPES[meta["dtype"]]).newbyteorder("<")
+            array = np.frombuffer(self._mmap, dtype=dtype, count=(end - start) // dtype.itemsize, offset=base + start)
+            out[name] = array.reshape(meta["shape"])
+        return out
+
+    def _w(self, name: str) -> Any:
+        return self._weights[name]
+
+    def token_ids(self, texts: list[str], max_tokens: int | None = None) -> list[list[int]]:
+        """Each text's token ids (with [CLS]/[SEP]), cut at ``max_tokens`` (at most the model's limit)."""
+        limit = min(max_tokens or self.max_seq_length, self.max_seq_length)
+        with self._tokenizer_lock:
+            if self._truncation != limit:
+                self.tokenizer.enable_truncation(max_length=limit)
+                self._truncation = limit
+            encodings = self.tokenizer.encode_batch([str(t).strip() for t in texts])
+        return [e.ids for e in encodings]
+
+    def embed_ids(self, batch: list[list[int]], *, normalize: bool = True) -> Any:
+        """Mean-pooled embeddings (float32) of token id lists, padded to the longest of each chunk."""
+        out = np.empty((len(batch), self.dim), dtype=np.float32)
+        width = max((len(ids) for ids in batch), default=1) or 1
+        per_call = max(1, _CHUNK_TOKENS // width)
+        for lo in range(0, len(batch), per_call):
+            out[lo : lo + per_call] = self._forward(batch[lo : lo + per_call])
+        if normalize and len(out):
+            norms = np.linalg.norm(out, axis=1, keepdims=True)
+            out /= np.maximum(norms, 1e-12)
+        return out
+
+    # ------------------------------------------------------------------ the encoder
+    def _norm(self, x: Any, prefix: str) -> Any:
+        mean = x.mean(axis=-1, keepdims=True)
+        x = x - mean
+        var = np.mean(x * x, axis=-1, keepdims=True)
+        x *= 1.0 / np.sqrt(var + np.float32(self.eps))
+        x *= self._w(prefix + ".weight")
+        x += self._w(prefix + ".bias")
+        return x
+
+    def _dense(self, x: Any, prefix: str) -> Any:
+        out = x @ self._w(prefix + ".weight")
+        out += self._w(prefix + ".bias")
+        return out
+
+    def _forward(self, batch: list[list[int]]) -> Any:
+        """Mean of the last hidden states over each text's tokens (not normalised)."""
+        rows, width = len(batch), max(len(ids) for ids in batch)
+        ids = np.full((rows, width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((rows, width), dtype=np.float32)
+        for r, seq in enumerate(batch):
+            ids[r, : len(seq)] = seq
+            mask[r, : len(seq)] = 1.0
+        x = self._w("embeddings.word_embeddings.weight")[ids]
+        x += self._w("embeddings.position_embeddings.weight")[:width]
+        x += self._w("embeddings.token_type_embeddings.weight")[0]
+        x = self._norm(x, "embeddings.LayerNorm").reshape(rows * width, self.dim)
+        heads, size = self.heads, self.dim // self.heads
+        scale = np.float32(1.0 / np.sqrt(size))
+        padded = mask.min() < 1.0
+        bias = ((mask - 1.0) * np.float32(3.0e38))[:, None, None, :] if padded else None  # no weight on padding
+        for n in range(self.layers):
+            p = f"encoder.layer.{n}."
+            qkv = self._dense(x, p + "qkv").reshape(rows, width, 3, heads, size)
+            q = qkv[:, :, 0].transpose(0, 2, 1, 3)
+            k = qkv[:, :, 1].transpose(0, 2, 3, 1)
+            v = qkv[:, :, 2].transpose(0, 2, 1, 3)
+            scores = q @ k
+            scores *= scale
+            if bias is not None:
+                scores += bias
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(rows * width, self.dim)
+            x = self._norm(self._dense(context, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
+            inner = self._dense(x, p + "intermediate.dense")
+            gelu = _erf(inner * np.float32(0.7071067811865476))
+            gelu += 1.0
+            gelu *= 0.5
+            inner *= gelu
+            x = self._norm(self._dense(inner, p + "output.dense") + x, p + "output.LayerNorm")
+        hidden = x.reshape(rows, width, self.dim)
+        summed = np.einsum("rwd,rw->rd", hidden, mask)
+        return summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
