@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -40,6 +39,7 @@ from typing import Any
 import watchfiles
 from watchfiles import Change
 
+from quicknav_mcp import switch_interval
 from quicknav_mcp.domain import is_transient
 from quicknav_mcp.errors import ConfigError
 from quicknav_mcp.store import Store
@@ -437,15 +437,14 @@ class WatchSupervisor:
         self.watcher = watcher
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.run, name="quicknav-watcher", daemon=True)
-        self._switch: float | None = None  # the interval to restore on stop
+        self._switch: int | None = None  # the switch-interval hold to release on stop
         # Set when run() has finished its cleanup. Thread.is_alive() can read False while the thread
         # still runs once a signal interrupted a join() on it (`quicknav watch` on SIGTERM): waiting on
         # this instead lets the heartbeat row be removed before the process exits.
         self._done = threading.Event()
 
     def start(self) -> WatchSupervisor:
-        self._switch = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
+        self._switch = switch_interval.hold(SWITCH_INTERVAL)
         self._thread.start()
         return self
 
@@ -468,7 +467,7 @@ class WatchSupervisor:
             self._thread.join(0.5)
         self.watcher.status.state = "stopped"
         if self._switch is not None:
-            sys.setswitchinterval(self._switch)
+            switch_interval.release(self._switch)
             self._switch = None
         return not self._thread.is_alive()
 

@@ -27,13 +27,14 @@ freed into the arena of the thread that made them, where glibc keeps them reside
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Literal
 
+from .. import switch_interval
 from ..heap import release_free_memory
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 SMALL_WAIT_S = 5.0  # seconds a small firm's search waits for a build it started (its answer then uses it)
 CLOSE_WAIT_S = 5.0  # seconds close() waits for a running build to stop
 PARK_MAX_S = 0.05  # at most this long a build waits at one checkpoint for the foreground's calls to end ...
+PARK_SLICE_S = 0.005  # a park rechecks for callers waiting on the build this often
 RUN_QUANTUM_S = 0.005  # ... after which it runs this long without waiting (its share under a stream of calls)
 LONG_CALL_S = 0.5  # a call running longer (a first search loading the vectors) no longer holds builds back
 SWITCH_INTERVAL_S = 0.0005  # the interpreter's switch interval while a build runs on a thread (default 5 ms)
@@ -56,31 +58,35 @@ class Foreground:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._calls = 0
-        self._since = 0.0  # time.monotonic() the calls under way began (the last time none was)
+        self._started: dict[int, float] = {}  # each call under way: time.monotonic() it began
+        self._tokens = itertools.count()
         self._idle = threading.Event()
         self._idle.set()
 
     @property
     def busy(self) -> bool:
-        """A call is under way, and began less than :data:`LONG_CALL_S` ago (builds wait for quick
-        calls; one that loads a structure for seconds would otherwise hold them back as long)."""
-        return self._calls > 0 and time.monotonic() - self._since < LONG_CALL_S
+        """A call began less than :data:`LONG_CALL_S` ago and is still under way (builds wait for
+        quick calls; one that runs for seconds, a reindex or a first search loading the vectors,
+        would otherwise hold them back as long, yet the quick calls beside it still count)."""
+        if not self._started:
+            return False
+        recent = time.monotonic() - LONG_CALL_S
+        with self._lock:
+            return any(t > recent for t in self._started.values())
 
     @contextlib.contextmanager
     def call(self) -> Iterator[None]:
         """Mark a call as under way while the block runs (calls may overlap and nest)."""
         with self._lock:
-            if not self._calls:
-                self._since = time.monotonic()
-            self._calls += 1
+            token = next(self._tokens)
+            self._started[token] = time.monotonic()
             self._idle.clear()
         try:
             yield
         finally:
             with self._lock:
-                self._calls -= 1
-                if not self._calls:
+                del self._started[token]
+                if not self._started:
                     self._idle.set()
 
     def give_way(self, timeout: float) -> bool:
@@ -90,35 +96,6 @@ class Foreground:
 
 
 FOREGROUND = Foreground()
-
-
-class _SwitchInterval:
-    """Lowers ``sys.setswitchinterval`` while at least one build runs on a thread, and puts it back
-    after the last: a thread waiting for the interpreter gets it within 0.5 ms instead of 5 ms. It
-    costs a build only when another thread wants the interpreter (no waiter, no switch)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._builds = 0
-        self._saved = 0.0
-
-    @contextlib.contextmanager
-    def lowered(self) -> Iterator[None]:
-        with self._lock:
-            if not self._builds:
-                self._saved = sys.getswitchinterval()
-                sys.setswitchinterval(min(self._saved, SWITCH_INTERVAL_S))
-            self._builds += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._builds -= 1
-                if not self._builds:
-                    sys.setswitchinterval(self._saved)
-
-
-_SWITCH = _SwitchInterval()
 
 
 class BuildStopped(Exception):
@@ -203,7 +180,7 @@ class BackgroundBuild:
         if not threaded:  # inline: this is the foreground (a small firm's search waiting for its table)
             self._loop(work, threaded)
             return
-        with _SWITCH.lowered():
+        with switch_interval.lowered(SWITCH_INTERVAL_S):
             self._loop(work, threaded)
 
     def _loop(self, work: Callable[[], object], threaded: bool) -> None:
@@ -250,10 +227,21 @@ class BackgroundBuild:
         (so close does not wait for a whole-table read)."""
         if FOREGROUND.busy and not self._waiters and threading.current_thread() is self._thread:
             now = time.monotonic()
-            if now >= self._free_until and not FOREGROUND.give_way(PARK_MAX_S):
+            if now >= self._free_until and not self._park(now + PARK_MAX_S):
                 self._free_until = time.monotonic() + RUN_QUANTUM_S  # still busy: run a while, then again
         if self._stopping.is_set():
             raise BuildStopped(self.what)
+
+    def _park(self, until: float) -> bool:
+        """Give way until the foreground is idle (True) or ``until``; short slices, so a caller that
+        starts waiting for this build, or close(), ends the park within one."""
+        while not self._waiters and not self._stopping.is_set():
+            left = until - time.monotonic()
+            if left <= 0:
+                return False
+            if FOREGROUND.give_way(min(left, PARK_SLICE_S)):
+                return True
+        return True
 
     def close(self, timeout: float = CLOSE_WAIT_S) -> bool:
         """Start no further build and wait up to ``timeout`` s for the running one; whether it ended."""

@@ -209,7 +209,9 @@ class CandidateTable:
     def existing(self, ids: Sequence[int], scope: Scope) -> list[int] | None:
         """The ``ids`` (in their order) of documents that exist and meet ``scope``'s conditions,
         without building their facts; None when the table does not match the store."""
-        snap = self.current()
+        return self._existing_in(self.current(), ids, scope)
+
+    def _existing_in(self, snap: _Snapshot | None, ids: Sequence[int], scope: Scope) -> list[int] | None:
         if snap is None:
             return None
         if scope.where and ids:  # the scope's SQL conditions, checked on the ids alone
@@ -256,14 +258,18 @@ class CandidateTable:
     def names(self, ids: Sequence[int], scope: Scope) -> dict[int, NameKey] | None:
         """The project and name of each of ``ids`` that exists and meets ``scope`` (as :meth:`facts`
         finds them), without building their facts; None when the table does not match the store."""
-        found = self.existing(ids, scope)
-        snap = self._snapshot
+        snap = self.current()
+        found = self._existing_in(snap, ids, scope)
         if found is None or snap is None:
             return None
+        # The same snapshot the ids were checked against: a rebuild published meanwhile may lack them.
         slot, project_id, blob, offsets = snap.slot, snap.project_id, snap.blob, snap.offsets
+        n = len(slot)
         out: dict[int, NameKey] = {}
         for i in found:
-            row = slot[i]
+            row = slot[i] if 0 <= i < n else -1
+            if row < 0:
+                continue
             start = offsets[row]
             out[i] = NameKey(project_id[row], blob[start : blob.find(b"\0", start)].decode())
         return out

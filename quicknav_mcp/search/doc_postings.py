@@ -53,6 +53,7 @@ K1, B = 1.2, 0.75  # FTS5's bm25() constants
 _PLAIN = re.compile(r"^[a-z0-9]+$")  # a term the tokenizer keeps whole (ASCII letters and digits)
 _KEY = ("documents", "content", "projects")
 SCRATCH_KEPT = 2  # sets of ranking work arrays kept for reuse between queries (~1.2 MB each at 116k rows)
+SCRATCH_SIZES = 4  # index sizes whose work arrays are kept (documents, projects, and sizes while growing)
 
 
 class _Scratch:
@@ -60,7 +61,7 @@ class _Scratch:
     ~1 MB of fresh zeroed memory per query (and faulting its pages in) cost more than the scoring.
     ``dense`` is all zeros whenever the set is in the pool; the masks are cleared before each use."""
 
-    _pool: ClassVar[list[_Scratch]] = []
+    _pool: ClassVar[dict[int, list[_Scratch]]] = {}  # by size: indexes of different sizes share the pool
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, size: int) -> None:
@@ -74,16 +75,18 @@ class _Scratch:
     @classmethod
     def take(cls, size: int) -> _Scratch:
         with cls._lock:
-            while cls._pool:
-                found = cls._pool.pop()
-                if found.size == size:
-                    return found
+            kept = cls._pool.get(size)
+            if kept:
+                return kept.pop()
         return cls(size)
 
     def give_back(self) -> None:
         with self._lock:
-            if len(self._pool) < SCRATCH_KEPT:
-                self._pool.append(self)
+            kept = self._pool.setdefault(self.size, [])
+            if len(kept) < SCRATCH_KEPT:
+                kept.append(self)
+            while len(self._pool) > SCRATCH_SIZES:  # an index that grew leaves its old size behind
+                del self._pool[next(iter(self._pool))]
 
 
 @dataclass(slots=True)

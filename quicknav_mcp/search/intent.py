@@ -96,7 +96,7 @@ def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -
     return {w: math.log1p(projects / max(1, n)) for w, n in holding.items()}
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=4096)
 def _spaced_words(name: str) -> str:
     # Names recur across searches: each is tokenised once.
     return f" {' '.join(tokens(name))} "

@@ -26,8 +26,8 @@ boardroom: boardroom; board room; board meeting room; board meeting space; board
     directors meeting room; director room; directors suite
 meeting room: meeting room; meeting space; meeting pod; conference room; discussion room; huddle room; huddle
     space; small conference room; interview room; breakout room; syndicate room
-executive: executive; exec; leadership; senior management; management; c suite; ceo; chief executive
-collaboration: collaboration; collab; collaborative; teamwork; team; co working; coworking
+executive: executive; exec; leadership; senior management; c suite; ceo; chief executive
+collaboration: collaboration; collab; collaborative; teamwork; co working; coworking
 training room: training room; training centre; training center; training facility; classroom; learning room;
     learning space; learning centre; education room; teaching room; teaching space; seminar room; tutorial room;
     instruction room
@@ -40,7 +40,7 @@ conference centre: conference centre; conference center; conference venue; confe
     hall; events centre; event centre; events venue; event venue
 council chamber: council chamber; council chambers; civic chamber; councillors chamber; councilors chamber;
     chamber for councillors; council meeting chamber; council meeting room; debating chamber; legislative
-    chamber; chamber
+    chamber
 function room: function room; function centre; function space; function hall; events room; event room; event
     space; events space; banquet room; banquet hall; reception hall; reception room; party room; ballroom;
     dining room
@@ -51,7 +51,7 @@ town hall: town hall; city hall; civic hall; municipal hall; community hall; shi
 office: office; offices; workplace; head office; corporate office; office floor; tenancy
 workspace: workspace; work space; work area; open plan; open plan office; open plan area; workstation area;
     workplace floor; hot desking area
-foyer: foyer; lobby; entrance; entry; entrance hall; atrium; reception area; vestibule
+foyer: foyer; lobby; entrance; entrance hall; atrium; reception area; vestibule
 control room: control room; command centre; command center; command room; monitoring room; monitoring centre;
     operations centre; operations center; operations room; ops centre; ops room; dispatch centre; dispatch room;
     network operations centre; network operations room; noc; situation room
@@ -175,11 +175,13 @@ def plainly(text: str) -> str:
     Unchanged (the same string) when it names no concept in other words."""
     words = words_of(text)
     found = concepts(words)
-    if all(" ".join(words[i:j]) == c for c, i, j in found):
+    if all(words[i:j] == words_of(c) for c, i, j in found):
         return text
+    # The words around a concept stay as written (only the concept's run is said another way).
+    said = re.findall(r"[a-z0-9]+", text.replace("'", ""), re.IGNORECASE)
     out: list[str] = []
     at = 0
     for concept, i, j in found:
-        out += [*words[at:i], concept]
+        out += [*said[at:i], concept]
         at = j
-    return " ".join(out + words[at:])
+    return " ".join(out + said[at:])

@@ -222,6 +222,7 @@ def test_a_build_a_caller_waits_for_or_runs_inline_does_not_wait_for_the_foregro
     def work() -> None:
         t0 = time.monotonic()
         for _ in range(20):
+            time.sleep(0.002)  # work between checkpoints: longer than a free run covers
             builds.check()
         checked.append(time.monotonic() - t0)
 
@@ -240,7 +241,8 @@ def test_a_build_a_caller_waits_for_or_runs_inline_does_not_wait_for_the_foregro
         time.sleep(0.05)
         started.set()
         waiter.join(10)
-    assert len(checked) == 2 and max(checked) < 20 * background_build.PARK_MAX_S / 4
+    # Parking at these checkpoints would take ~7 parks of PARK_MAX_S; without it, ~20 short sleeps.
+    assert len(checked) == 2 and max(checked) < 4 * background_build.PARK_MAX_S
 
 
 def test_the_switch_interval_is_lowered_while_a_build_runs_on_a_thread_and_put_back() -> None:
@@ -263,3 +265,14 @@ def test_close_stops_a_build_waiting_for_the_foreground() -> None:
         assert builds.close(timeout=5)
         assert time.monotonic() - t0 < 1
     stop.set()
+
+
+def test_a_long_call_does_not_hide_the_quick_calls_beside_it() -> None:
+    fg = background_build.Foreground()
+    with fg.call():  # a reindex that runs for seconds
+        fg._started[next(iter(fg._started))] -= 2 * background_build.LONG_CALL_S  # began long ago
+        assert not fg.busy
+        with fg.call():  # a navigate_project made meanwhile
+            assert fg.busy
+        assert not fg.busy
+    assert not fg.busy

@@ -100,7 +100,7 @@ def test_reused_work_arrays_give_the_answers_of_fresh_ones() -> None:
     afterwards, and no more than ``SCRATCH_KEPT`` sets are kept."""
     import threading
 
-    from quicknav_mcp.search.doc_postings import SCRATCH_KEPT, _Scratch
+    from quicknav_mcp.search.doc_postings import SCRATCH_KEPT, SCRATCH_SIZES, _Scratch
 
     rng = random.Random(99)
     indexes = [_index(rng, size, 6) for size in (40, 700, 40, 1200)]
@@ -127,8 +127,10 @@ def test_reused_work_arrays_give_the_answers_of_fresh_ones() -> None:
         t.join()
     run(list(range(len(cases))))
     assert not failures
-    assert 1 <= len(_Scratch._pool) <= SCRATCH_KEPT
-    assert all(not s.dense.any() for s in _Scratch._pool)
+    kept = [s for sets in _Scratch._pool.values() for s in sets]
+    assert len(kept) >= 1 and all(len(sets) <= SCRATCH_KEPT for sets in _Scratch._pool.values())
+    assert len(_Scratch._pool) <= SCRATCH_SIZES
+    assert all(not s.dense.any() for s in kept)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -150,3 +152,14 @@ def test_a_prefix_holds_every_document_of_its_words_with_their_summed_frequencie
             assert freq.tolist() == [expect[d] for d in sorted(expect)]
             lists = [[index.postings(t) for t in rng.sample(index.terms, 2)]]
             DocPostings._ranked(index, lists, 5, every_word=False, budget=None)
+
+
+def test_indexes_of_two_sizes_each_reuse_their_own_work_arrays() -> None:
+    from quicknav_mcp.search.doc_postings import _Scratch
+
+    _Scratch._pool.clear()
+    big, small = _Scratch.take(5000), _Scratch.take(40)
+    big.give_back()
+    small.give_back()
+    assert _Scratch.take(5000) is big  # a small index's search did not throw the large arrays away
+    assert _Scratch.take(40) is small
