@@ -9,7 +9,7 @@ or transformers (~300 MB of memory less). Its vectors equal the torch pipeline's
 rounding (``tests/unit/test_embed_numpy.py`` compares them on a few hundred texts).
 
 It opens only what it can run exactly: a ``BertModel`` with absolute positions and GELU, float32
-weights, mean pooling (see :func:`.embed_model.numpy_runs`); anything else goes through torch as before.
+weights, mean pooling (see :func:`.embed_weights.numpy_runs`); anything else goes through torch as before.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .embed_model import SAFETENSORS_DTYPES, ByLength, strip_prefix
+from .embed_model import ByLength
+from .embed_weights import SAFETENSORS_DTYPES, strip_prefix
 
 _CHUNK_TOKENS = 4096  # tokens per forward at most (bounds the attention scores of long batches)
 

@@ -85,8 +85,8 @@ class _Scratch:
             kept = self._pool.setdefault(self.size, [])
             if len(kept) < SCRATCH_KEPT:
                 kept.append(self)
-            while len(self._pool) > SCRATCH_SIZES:  # an index that grew leaves its old size behind
-                del self._pool[next(iter(self._pool))]
+            if len(self._pool) > SCRATCH_SIZES:  # an index that grew leaves its old size behind
+                del self._pool[next(size for size in self._pool if size != self.size)]
 
 
 @dataclass(slots=True)
