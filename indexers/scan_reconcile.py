@@ -27,7 +27,7 @@ class ScanReconciler(ScanWalker):
             "FROM documents d JOIN projects p ON p.id = d.project_id WHERE d.root_id = ?"
         )
         if self.only is None:
-            rows = self.store.query(sql, (self.root_id,))
+            rows = self.store.query_tuples(sql, (self.root_id,))
         else:
             # Touched projects, and vanished ones (deleted, or renamed: their rows are re-keyed and walked).
             here = {item[0] for item in found}
@@ -39,7 +39,7 @@ class ScanReconciler(ScanWalker):
             rows = []
             for chunk in _chunks(pids, 500):
                 marks = ", ".join("?" for _ in chunk)
-                rows.extend(self.store.query(f"{sql} AND d.project_id IN ({marks})", (self.root_id, *chunk)))
+                rows.extend(self.store.query_tuples(f"{sql} AND d.project_id IN ({marks})", (self.root_id, *chunk)))
         self.existing.update({r[_REL]: r for r in rows})
         self.loaded = rows
         self.stored_rows = len(rows)

@@ -248,6 +248,13 @@ class Store:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
+    def query_tuples(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        """Run a read query and return all rows as plain tuples (no ``sqlite3.Row`` per row: large reads)."""
+        with self._lock:
+            cursor = self._conn.cursor()
+            cursor.row_factory = None
+            return cursor.execute(sql, params).fetchall()
+
     def query_one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
         with self._lock:
             return self._conn.execute(sql, params).fetchone()

@@ -70,6 +70,18 @@ def test_failed_transaction_rolls_back(tmp_path: Path) -> None:
     assert store.query_one("SELECT count(*) FROM roots")[0] == 0
 
 
+def test_query_tuples_returns_plain_tuples_of_the_same_rows(tmp_path: Path) -> None:
+    store = Store(tmp_path / "q.db")
+    with store.transaction() as conn:
+        conn.executemany("INSERT INTO roots(path) VALUES (?)", [("/b",), ("/a",)])
+    sql = "SELECT id, path FROM roots ORDER BY path"
+    rows = store.query_tuples(sql)
+    assert rows == [tuple(r) for r in store.query(sql)] == [(2, "/a"), (1, "/b")]
+    assert all(type(r) is tuple for r in rows)
+    # The store's own rows stay sqlite3.Row (read by column name elsewhere).
+    assert store.query_one("SELECT path FROM roots WHERE id = 1")["path"] == "/b"
+
+
 WRITER = textwrap.dedent(
     """
     import sys
