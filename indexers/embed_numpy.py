@@ -15,9 +15,11 @@ weights, mean pooling (see :func:`.embed_weights.numpy_runs`); anything else goe
 from __future__ import annotations
 
 import json
+import logging
 import mmap
 import struct
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,8 @@ import numpy as np
 
 from .embed_model import ByLength
 from .embed_weights import SAFETENSORS_DTYPES, strip_prefix
+
+log = logging.getLogger(__name__)
 
 _CHUNK_TOKENS = 4096  # tokens per forward at most (bounds the attention scores of long batches)
 
@@ -62,7 +66,16 @@ class NumpyBert(ByLength):
     """Token ids and mean-pooled, normalised embeddings of a BERT model, in numpy (thread-safe:
     calls share the read-only weights; the tokenizer is used by one thread at a time)."""
 
-    def __init__(self, path: Path, max_seq_length: int) -> None:
+    def __init__(self, path: Path, max_seq_length: int, *, checkpoint: Callable[[], None] = lambda: None) -> None:
+        """``checkpoint`` is called between layers' copies (a load in the background gives way there)."""
+        self._mmap: mmap.mmap | None = None
+        try:
+            self._open(path, max_seq_length, checkpoint)
+        except BaseException:
+            self.close()  # the memory map is not left open behind a failed load
+            raise
+
+    def _open(self, path: Path, max_seq_length: int, checkpoint: Callable[[], None]) -> None:
         from tokenizers import Tokenizer
 
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
@@ -81,6 +94,7 @@ class NumpyBert(ByLength):
         # into one, and vectors are kept as columns for the products (see _forward).
         self._weights = {k: v for k, v in mapped.items() if k.startswith("embeddings.")}
         for n in range(self.layers):
+            checkpoint()
             p = f"encoder.layer.{n}."
             parts = [p + f"attention.self.{part}" for part in ("query", "key", "value")]
             self._weights[p + "qkv.weight"] = np.concatenate([mapped[name + ".weight"] for name in parts])
@@ -95,7 +109,7 @@ class NumpyBert(ByLength):
             name = "embeddings.LayerNorm" + part
             self._weights[name] = np.array(mapped[name])[:, None]
         if hasattr(mmap, "MADV_DONTNEED"):  # the copied layers' pages leave this process (the tables stay mapped)
-            self._mmap.madvise(mmap.MADV_DONTNEED)
+            self._map_held().madvise(mmap.MADV_DONTNEED)
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.no_padding()
         self._truncation = -1
@@ -103,11 +117,32 @@ class NumpyBert(ByLength):
         # The tokenizer's truncation setting is one Rust object: set and used under one lock.
         self._tokenizer_lock = threading.Lock()
 
+    def close(self) -> None:
+        """Drop the weights and close the file's memory map (a call still running keeps its views
+        of the map: then the map closes when the last goes, and this says so in the log)."""
+        self._weights = {}
+        held, self._mmap = self._mmap, None
+        if held is not None:
+            try:
+                held.close()
+            except BufferError:  # a forward on another thread still reads the tables
+                log.debug("model map still read by a running call: it closes when that call ends")
+
+    @property
+    def closed(self) -> bool:
+        return self._mmap is None
+
+    def _map_held(self) -> mmap.mmap:
+        if self._mmap is None:
+            raise RuntimeError("the numpy encoder is closed")
+        return self._mmap
+
     def _map(self, file: Path) -> dict[str, Any]:
         with file.open("rb") as fh:
             self._mmap = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        (size,) = struct.unpack("<Q", self._mmap[:8])
-        header = json.loads(self._mmap[8 : 8 + size])
+        mapped = self._mmap
+        (size,) = struct.unpack("<Q", mapped[:8])
+        header = json.loads(mapped[8 : 8 + size])
         base = 8 + size
         out: dict[str, Any] = {}
         for name, meta in strip_prefix(header).items():
@@ -115,7 +150,7 @@ class NumpyBert(ByLength):
                 continue
             start, end = meta["data_offsets"]
             dtype = np.dtype(SAFETENSORS_DTYPES[meta["dtype"]]).newbyteorder("<")
-            array = np.frombuffer(self._mmap, dtype=dtype, count=(end - start) // dtype.itemsize, offset=base + start)
+            array = np.frombuffer(mapped, dtype=dtype, count=(end - start) // dtype.itemsize, offset=base + start)
             out[name] = array.reshape(meta["shape"])
         return out
 
@@ -134,6 +169,7 @@ class NumpyBert(ByLength):
 
     def embed_ids(self, batch: list[list[int]], *, normalize: bool = True) -> Any:
         """Mean-pooled embeddings (float32) of token id lists, padded to the longest of each chunk."""
+        self._map_held()  # closed: say so (not a KeyError from the dropped weights)
         out = np.empty((len(batch), self.dim), dtype=np.float32)
         width = max((len(ids) for ids in batch), default=1) or 1
         per_call = max(1, _CHUNK_TOKENS // width)
