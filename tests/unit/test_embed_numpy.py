@@ -156,15 +156,17 @@ def test_background_encodings_and_loads_give_way_to_foreground_calls(monkeypatch
     from quicknav_mcp.search.background_build import FOREGROUND
 
     monkeypatch.setattr(background_build, "PARK_MAX_S", 5.0)  # a park lasts as long as the call here
+    monkeypatch.setattr(background_build, "LONG_CALL_S", 60.0)  # however slow the machine, the call counts
     embedder = Embedder(workers=1)
     try:
         with FOREGROUND.call():
             embedder.load_in_background(delay=0)
-            time.sleep(0.3)
+            time.sleep(1.0)  # a numpy load takes ~0.3 s
             assert embedder.loading and not embedder.loaded  # parked while the call is under way
             t0 = time.monotonic()
             assert embedder.load()  # a caller waiting for the model: no park holds it back
             assert time.monotonic() - t0 < 4.0
+        with FOREGROUND.call():
             done = threading.Event()
             worker = threading.Thread(target=lambda: (embedder.encode(["a b c"], background=True), done.set()))
             worker.start()
