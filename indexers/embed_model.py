@@ -24,7 +24,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from quicknav_mcp import switch_interval
 from quicknav_mcp.heap import limit_blas_threads, release_free_memory
+from quicknav_mcp.search.background_build import SWITCH_INTERVAL_S, Pace
 
 from .embed_weights import _is_mean_pooling, numpy_runs
 
@@ -44,13 +46,13 @@ BACKGROUND_WORKERS_MAX = 4  # threads of the background pool at most (one torch 
 POOL_START_TIMEOUT_S = 60.0  # a pool thread that cannot set up within this fails the call, not hangs it
 
 
-def open_query_model(path: Path, max_seq_length: int) -> Any:
+def open_query_model(path: Path, max_seq_length: int, checkpoint: Callable[[], None] = lambda: None) -> Any:
     """The numpy encoder (:mod:`.embed_numpy`) for a mean-pooling BERT model it runs exactly, else None."""
     if not numpy_runs(path):
         return None
     from .embed_numpy import NumpyBert
 
-    return NumpyBert(path, max_seq_length)
+    return NumpyBert(path, max_seq_length, checkpoint=checkpoint)
 
 
 def open_model(path: Path, max_seq_length: int) -> Any:
@@ -125,6 +127,10 @@ class MeanPoolingModel(ByLength):
         # borrowed twice ("Already borrowed"): the worker and a query tokenize one at a time.
         self._tokenizer_lock = threading.Lock()
 
+    def close(self) -> None:
+        """Drop the torch model (its ~90 MB of weights go with the last reference)."""
+        self.model = None
+
     def token_ids(self, texts: list[str], max_tokens: int | None = None) -> list[list[int]]:
         """Each text's token ids (with [CLS]/[SEP]), cut at ``max_tokens`` (at most the model's limit)."""
         limit = min(max_tokens or self.max_seq_length, self.max_seq_length)
@@ -138,6 +144,8 @@ class MeanPoolingModel(ByLength):
         import numpy as np
 
         torch = self._torch
+        if self.model is None:
+            raise RuntimeError("the embedding model is closed")
         width = max(len(ids) for ids in batch)
         flat = np.full((len(batch), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -182,7 +190,12 @@ class Embedder:
     Query encodings go first: background encodings run in calls of ~:data:`BACKGROUND_TOKENS`
     tokens on a pool of niced threads (:class:`_BackgroundPool`), and no call starts while a
     query is waiting, so a search never queues behind a batch and, at nice 0, gets most of a
-    core while the pool's threads embed.
+    core while the pool's threads embed. The pool's calls and a load in the background also give
+    way to the foreground's calls (tool calls, HTTP requests: :class:`~quicknav_mcp.search.
+    background_build.Pace`) and run with the interpreter's switch interval lowered, as the
+    in-memory builds do; not while a caller waits for the load.
+
+    :meth:`close` stops the pool and drops both models (the numpy one closes its memory map).
     """
 
     def __init__(self, spec: str | None = None, *, threads: int = 1, workers: int = 0) -> None:
@@ -204,6 +217,9 @@ class Embedder:
         self.background = _BackgroundPool(workers if workers > 0 else min(BACKGROUND_WORKERS_MAX, _cpus()))
         self._torch: Any = None
         self.disabled = self.spec.lower() in ("none", "off", "disabled", "0")
+        self._closed = False
+        self._load_waiters = 0  # callers waiting for a load under way: it then no longer gives way
+        self._pace = Pace(lambda: self._closed or self._load_waiters > 0)
 
     @property
     def name(self) -> str:
@@ -246,9 +262,27 @@ class Embedder:
             return "loading (searches use words only until it is ready)"
         return "not loaded yet (loads on first use)"
 
-    def close(self) -> None:
-        """Stop the background pool's threads (queries may still encode on the caller's thread)."""
-        self.background.close()
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the background pool's threads and drop the models: the torch one (its weights) and the
+        numpy one (its memory map closed). A query encoding under way ends first (up to ``timeout``
+        s); later calls say the model is closed."""
+        self._closed = True
+        self.background.close(timeout)
+        got = self._encode_lock.acquire(timeout=timeout)
+        try:
+            with self._lock:
+                models = [m for m in (self._bulk, self._model) if m is not None]
+                self._bulk = self._model = self._torch = None
+                self._error = self._error or "the embedding model is closed"
+        finally:
+            if got:
+                self._encode_lock.release()
+        for model in models:
+            closer = getattr(model, "close", None)
+            if closer is not None:
+                closer()
+        del models
+        release_free_memory()
 
     def load_in_background(self, *, delay: float = 0.0) -> None:
         """Start loading the model on a daemon thread after ``delay`` s (once; a no-op when
@@ -263,42 +297,67 @@ class Embedder:
             def run() -> None:
                 if delay > 0:
                     time.sleep(delay)
-                self.load()
+                with switch_interval.lowered(SWITCH_INTERVAL_S):  # the foreground gets the interpreter back soon
+                    self._load(background=True)
 
             self._loader = threading.Thread(target=run, name="quicknav-model-load", daemon=True)
             self._loader.start()
 
     def load(self) -> bool:
         """Load the model once; False (with :meth:`status` saying why) when it cannot be."""
+        return self._load(background=False)
+
+    def _load(self, *, background: bool) -> bool:
+        """:meth:`load`; ``background``: give way to the foreground's calls at checkpoints (before
+        the imports, between the numpy encoder's layers) unless a caller waits for this load."""
         if self._model is not None:
             return True
         if self.disabled or self._error:
             return False
-        with self._lock:
-            if self._model is not None:
-                return True
-            t0 = time.perf_counter()
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            try:
-                path = resolve_model_path(self.spec)
-                model = open_query_model(path, MAX_SEQ_LENGTH)
-                if model is not None:
-                    # One BLAS thread by default, as for torch below.
-                    limit_blas_threads(self.threads)
-                else:
-                    model = self._open_torch(path)
-                dim = model.dim
-            except Exception as exc:  # missing package, broken model folder ...
-                self._error = f"{type(exc).__name__}: {exc}"[:300]
-                log.warning("embedding model unavailable: %s", self._error)
-                return False
-            self._model, self.dim = model, int(dim)
-            self.load_seconds = round(time.perf_counter() - t0, 2)
-            runtime = "numpy" if self._torch is None else "torch"
-            log.info("embedding model %s loaded in %.1fs (%s, dim %d)", self.spec, self.load_seconds, runtime, self.dim)
+        checkpoint = self._pace.check if background else (lambda: None)
+        checkpoint()
+        if not background:
+            with self._waiting_lock:
+                self._load_waiters += 1
+        try:
+            with self._lock:
+                return self._load_locked(checkpoint)
+        finally:
+            if not background:
+                with self._waiting_lock:
+                    self._load_waiters -= 1
+
+    def _load_locked(self, checkpoint: Callable[[], None]) -> bool:
+        if self._model is not None:
             return True
+        if self.disabled or self._error:
+            return False
+        t0 = time.perf_counter()
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            path = resolve_model_path(self.spec)
+            model = open_query_model(path, MAX_SEQ_LENGTH, checkpoint)
+            if model is not None:
+                # One BLAS thread by default, as for torch below.
+                limit_blas_threads(self.threads)
+            else:
+                checkpoint()
+                model = self._open_torch(path)
+            dim = model.dim
+        except Exception as exc:  # missing package, broken model folder ...
+            self._error = f"{type(exc).__name__}: {exc}"[:300]
+            log.warning("embedding model unavailable: %s", self._error)
+            return False
+        if self._closed:  # closed while it loaded: not kept
+            getattr(model, "close", lambda: None)()
+            return False
+        self._model, self.dim = model, int(dim)
+        self.load_seconds = round(time.perf_counter() - t0, 2)
+        runtime = "numpy" if self._torch is None else "torch"
+        log.info("embedding model %s loaded in %.1fs (%s, dim %d)", self.spec, self.load_seconds, runtime, self.dim)
+        return True
 
     def _open_torch(self, path: Path) -> Any:
         import torch
@@ -322,7 +381,10 @@ class Embedder:
             return self._bulk
         if self._torch is not None or self._bulk_error is not None:  # torch runs queries too, or cannot load
             return model
-        with self._lock:
+        self._pace.check()  # the worker's thread: torch's import holds the interpreter for seconds
+        with self._lock, switch_interval.lowered(SWITCH_INTERVAL_S):
+            if self._closed:
+                raise RuntimeError("the embedding model is closed")
             if self._bulk is None and self._bulk_error is None:
                 try:
                     self._bulk = self._open_torch(resolve_model_path(self.spec))
@@ -416,8 +478,11 @@ class Embedder:
         return out
 
     def _let_queries_first(self) -> None:
+        """Before each background model call: wait while a query waits for the model, and give way
+        to the foreground's calls (:class:`Pace`: parked a while, then a share regardless)."""
         while self._waiting:  # a query is waiting: let it have the model first
             time.sleep(0.002)
+        self._pace.check()
 
     def _use_threads(self, n: int) -> None:
         """Torch's thread count is kept per thread: set it on the calling thread when it differs

@@ -15,9 +15,11 @@ weights, mean pooling (see :func:`.embed_weights.numpy_runs`); anything else goe
 from __future__ import annotations
 
 import json
+import logging
 import mmap
 import struct
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,30 +28,54 @@ import numpy as np
 from .embed_model import ByLength
 from .embed_weights import SAFETENSORS_DTYPES, strip_prefix
 
+log = logging.getLogger(__name__)
+
 _CHUNK_TOKENS = 4096  # tokens per forward at most (bounds the attention scores of long batches)
 
 
-def _erf(x: Any) -> Any:
-    """erf of a float32 array (Numerical Recipes' erfc, fractional error < 1.2e-7), in place."""
-    z = np.abs(x)
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = np.float32(0.17087277)
-    for c in (-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368):
-        poly = poly * t + np.float32(c)
-    poly = poly * t - np.float32(1.26551223)
-    np.multiply(z, z, out=z)
-    np.subtract(poly, z, out=poly)
-    np.exp(poly, out=poly)
-    np.multiply(poly, t, out=poly)  # erfc(|x|)
-    np.subtract(1.0, poly, out=poly)
-    return np.copysign(poly, x, out=poly)
+# erfc(z) ~ t * poly(t) * exp(-z*z) with t = 1 / (1 + P * z), z >= 0 (Abramowitz & Stegun 7.1.26,
+# absolute error < 1.5e-7): the coefficients are halved here, so the polynomial gives erfc / 2.
+_ERFC_P = np.float32(0.3275911 * 0.7071067811865476)  # P / sqrt(2): z is |x| / sqrt(2)
+_ERFC_HALF = tuple(np.float32(c / 2) for c in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
+
+
+def _gelu(x: Any) -> Any:
+    """x * Phi(x) (the erf GELU of BERT) of a float32 array, in place: Phi(x) = 0.5 + sign(x) *
+    (0.5 - erfc(|x| / sqrt 2) / 2), whose erfc is within 1.5e-7 of the exact one, i.e. float32's
+    own rounding of values <= 1 (~20 array operations, against ~30 for the 10-term series of before)."""
+    t = np.abs(x)
+    t *= _ERFC_P
+    t += np.float32(1.0)
+    np.reciprocal(t, out=t)
+    half = t * _ERFC_HALF[0]
+    for c in _ERFC_HALF[1:]:
+        half += c
+        half *= t
+    gauss = np.multiply(x, x, out=t)  # t is no longer needed: exp(-x*x/2) = exp(-z*z)
+    gauss *= np.float32(-0.5)
+    np.exp(gauss, out=gauss)
+    half *= gauss  # erfc(|x| / sqrt 2) / 2 = 1 - Phi(|x|)
+    np.subtract(np.float32(0.5), half, out=half)
+    np.copysign(half, x, out=half)
+    half += np.float32(0.5)
+    x *= half
+    return x
 
 
 class NumpyBert(ByLength):
     """Token ids and mean-pooled, normalised embeddings of a BERT model, in numpy (thread-safe:
     calls share the read-only weights; the tokenizer is used by one thread at a time)."""
 
-    def __init__(self, path: Path, max_seq_length: int) -> None:
+    def __init__(self, path: Path, max_seq_length: int, *, checkpoint: Callable[[], None] = lambda: None) -> None:
+        """``checkpoint`` is called between layers' copies (a load in the background gives way there)."""
+        self._mmap: mmap.mmap | None = None
+        try:
+            self._open(path, max_seq_length, checkpoint)
+        except BaseException:
+            self.close()  # the memory map is not left open behind a failed load
+            raise
+
+    def _open(self, path: Path, max_seq_length: int, checkpoint: Callable[[], None]) -> None:
         from tokenizers import Tokenizer
 
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
@@ -64,25 +90,26 @@ class NumpyBert(ByLength):
         self.max_seq_length = limit
         mapped = self._map(path / "model.safetensors")
         # The word and position tables stay memory-mapped (a text reads only its tokens' rows); each
-        # layer's matrices are copied once, transposed and with query/key/value side by side, so every
-        # product is one row-major matrix product (~30 % less CPU for a query's few rows than the
-        # file's (out, in) layout).
+        # layer's matrices are copied once in the file's (out, in) layout, query/key/value stacked
+        # into one, and vectors are kept as columns for the products (see _forward).
         self._weights = {k: v for k, v in mapped.items() if k.startswith("embeddings.")}
         for n in range(self.layers):
+            checkpoint()
             p = f"encoder.layer.{n}."
             parts = [p + f"attention.self.{part}" for part in ("query", "key", "value")]
-            self._weights[p + "qkv.weight"] = np.ascontiguousarray(
-                np.concatenate([mapped[name + ".weight"] for name in parts]).T
-            )
-            self._weights[p + "qkv.bias"] = np.concatenate([mapped[name + ".bias"] for name in parts])
+            self._weights[p + "qkv.weight"] = np.concatenate([mapped[name + ".weight"] for name in parts])
+            self._weights[p + "qkv.bias"] = np.concatenate([mapped[name + ".bias"] for name in parts])[:, None]
             for name in ("attention.output.dense", "intermediate.dense", "output.dense"):
-                self._weights[p + name + ".weight"] = np.ascontiguousarray(mapped[p + name + ".weight"].T)
-                self._weights[p + name + ".bias"] = np.array(mapped[p + name + ".bias"])
+                self._weights[p + name + ".weight"] = np.array(mapped[p + name + ".weight"])
+                self._weights[p + name + ".bias"] = np.array(mapped[p + name + ".bias"])[:, None]
             for name in ("attention.output.LayerNorm", "output.LayerNorm"):
                 for part in (".weight", ".bias"):
-                    self._weights[p + name + part] = np.array(mapped[p + name + part])
+                    self._weights[p + name + part] = np.array(mapped[p + name + part])[:, None]
+        for part in (".weight", ".bias"):
+            name = "embeddings.LayerNorm" + part
+            self._weights[name] = np.array(mapped[name])[:, None]
         if hasattr(mmap, "MADV_DONTNEED"):  # the copied layers' pages leave this process (the tables stay mapped)
-            self._mmap.madvise(mmap.MADV_DONTNEED)
+            self._map_held().madvise(mmap.MADV_DONTNEED)
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.no_padding()
         self._truncation = -1
@@ -90,11 +117,32 @@ class NumpyBert(ByLength):
         # The tokenizer's truncation setting is one Rust object: set and used under one lock.
         self._tokenizer_lock = threading.Lock()
 
+    def close(self) -> None:
+        """Drop the weights and close the file's memory map (a call still running keeps its views
+        of the map: then the map closes when the last goes, and this says so in the log)."""
+        self._weights = {}
+        held, self._mmap = self._mmap, None
+        if held is not None:
+            try:
+                held.close()
+            except BufferError:  # a forward on another thread still reads the tables
+                log.debug("model map still read by a running call: it closes when that call ends")
+
+    @property
+    def closed(self) -> bool:
+        return self._mmap is None
+
+    def _map_held(self) -> mmap.mmap:
+        if self._mmap is None:
+            raise RuntimeError("the numpy encoder is closed")
+        return self._mmap
+
     def _map(self, file: Path) -> dict[str, Any]:
         with file.open("rb") as fh:
             self._mmap = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        (size,) = struct.unpack("<Q", self._mmap[:8])
-        header = json.loads(self._mmap[8 : 8 + size])
+        mapped = self._mmap
+        (size,) = struct.unpack("<Q", mapped[:8])
+        header = json.loads(mapped[8 : 8 + size])
         base = 8 + size
         out: dict[str, Any] = {}
         for name, meta in strip_prefix(header).items():
@@ -102,7 +150,7 @@ class NumpyBert(ByLength):
                 continue
             start, end = meta["data_offsets"]
             dtype = np.dtype(SAFETENSORS_DTYPES[meta["dtype"]]).newbyteorder("<")
-            array = np.frombuffer(self._mmap, dtype=dtype, count=(end - start) // dtype.itemsize, offset=base + start)
+            array = np.frombuffer(mapped, dtype=dtype, count=(end - start) // dtype.itemsize, offset=base + start)
             out[name] = array.reshape(meta["shape"])
         return out
 
@@ -121,6 +169,7 @@ class NumpyBert(ByLength):
 
     def embed_ids(self, batch: list[list[int]], *, normalize: bool = True) -> Any:
         """Mean-pooled embeddings (float32) of token id lists, padded to the longest of each chunk."""
+        self._map_held()  # closed: say so (not a KeyError from the dropped weights)
         out = np.empty((len(batch), self.dim), dtype=np.float32)
         width = max((len(ids) for ids in batch), default=1) or 1
         per_call = max(1, _CHUNK_TOKENS // width)
@@ -132,57 +181,72 @@ class NumpyBert(ByLength):
         return out
 
     # ------------------------------------------------------------------ the encoder
+    # Hidden states are held as columns, (dim, tokens): each dense layer is then the file's own
+    # (out, in) matrix times them, which OpenBLAS runs ~20-35 % faster than rows times the
+    # transposed matrix for the few tokens of a query (it streams the weights once; a query's
+    # forward is bound by reading them).
+
     def _norm(self, x: Any, prefix: str) -> Any:
-        mean = x.mean(axis=-1, keepdims=True)
-        x = x - mean
-        var = np.mean(x * x, axis=-1, keepdims=True)
-        x *= 1.0 / np.sqrt(var + np.float32(self.eps))
+        """Layer norm of each column of ``x`` (float32, in place)."""
+        scale = np.float32(1.0 / self.dim)
+        mean = x.sum(axis=0)
+        mean *= scale
+        x -= mean
+        var = np.einsum("dn,dn->n", x, x)
+        var *= scale
+        var += np.float32(self.eps)
+        np.sqrt(var, out=var)
+        x /= var
         x *= self._w(prefix + ".weight")
         x += self._w(prefix + ".bias")
         return x
 
     def _dense(self, x: Any, prefix: str) -> Any:
-        out = x @ self._w(prefix + ".weight")
+        out = self._w(prefix + ".weight") @ x
         out += self._w(prefix + ".bias")
         return out
 
     def _forward(self, batch: list[list[int]]) -> Any:
-        """Mean of the last hidden states over each text's tokens (not normalised)."""
+        """Mean of the last hidden states over each text's tokens (not normalised). One text (a
+        query) has no padding: no mask is built or applied."""
         rows, width = len(batch), max(len(ids) for ids in batch)
+        padded = any(len(seq) != width for seq in batch)
         ids = np.full((rows, width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((rows, width), dtype=np.float32)
         for r, seq in enumerate(batch):
             ids[r, : len(seq)] = seq
-            mask[r, : len(seq)] = 1.0
         x = self._w("embeddings.word_embeddings.weight")[ids]
         x += self._w("embeddings.position_embeddings.weight")[:width]
         x += self._w("embeddings.token_type_embeddings.weight")[0]
-        x = self._norm(x, "embeddings.LayerNorm").reshape(rows * width, self.dim)
+        x = self._norm(np.ascontiguousarray(x.reshape(rows * width, self.dim).T), "embeddings.LayerNorm")
         heads, size = self.heads, self.dim // self.heads
         scale = np.float32(1.0 / np.sqrt(size))
-        padded = mask.min() < 1.0
-        bias = ((mask - 1.0) * np.float32(3.0e38))[:, None, None, :] if padded else None  # no weight on padding
+        mask = bias = None
+        if padded:
+            mask = np.zeros((rows, width), dtype=np.float32)
+            for r, seq in enumerate(batch):
+                mask[r, : len(seq)] = 1.0
+            bias = ((mask - 1.0) * np.float32(3.0e38))[:, None, None, :]  # no weight on padding
         for n in range(self.layers):
             p = f"encoder.layer.{n}."
-            qkv = self._dense(x, p + "qkv").reshape(rows, width, 3, heads, size)
-            q = qkv[:, :, 0].transpose(0, 2, 1, 3)
-            k = qkv[:, :, 1].transpose(0, 2, 3, 1)
-            v = qkv[:, :, 2].transpose(0, 2, 1, 3)
-            scores = q @ k
+            qkv = self._dense(x, p + "qkv").reshape(3, heads, size, rows, width)
+            q = qkv[0].transpose(2, 0, 3, 1)  # (rows, heads, width, size)
+            scores = q @ qkv[1].transpose(2, 0, 1, 3)  # (rows, heads, width, width): query x key
             scores *= scale
             if bias is not None:
                 scores += bias
             scores -= scores.max(axis=-1, keepdims=True)
             np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(rows * width, self.dim)
-            x = self._norm(self._dense(context, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
-            inner = self._dense(x, p + "intermediate.dense")
-            gelu = _erf(inner * np.float32(0.7071067811865476))
-            gelu += 1.0
-            gelu *= 0.5
-            inner *= gelu
-            x = self._norm(self._dense(inner, p + "output.dense") + x, p + "output.LayerNorm")
-        hidden = x.reshape(rows, width, self.dim)
-        summed = np.einsum("rwd,rw->rd", hidden, mask)
+            context = scores @ qkv[2].transpose(2, 0, 3, 1)  # (rows, heads, width, size)
+            context = context.transpose(1, 3, 0, 2).reshape(self.dim, rows * width)
+            attended = self._dense(context, p + "attention.output.dense")
+            attended += x
+            x = self._norm(attended, p + "attention.output.LayerNorm")
+            out = self._dense(_gelu(self._dense(x, p + "intermediate.dense")), p + "output.dense")
+            out += x
+            x = self._norm(out, p + "output.LayerNorm")
+        hidden = x.reshape(self.dim, rows, width)
+        if mask is None:
+            return hidden.mean(axis=2).T
+        summed = np.einsum("drw,rw->rd", hidden, mask)
         return summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)

@@ -98,6 +98,33 @@ class Foreground:
 FOREGROUND = Foreground()
 
 
+class Pace:
+    """A background worker's checkpoints (:meth:`check`): while the foreground is busy, wait up to
+    :data:`PARK_MAX_S` for its calls to end, then run :data:`RUN_QUANTUM_S` regardless. ``stop``
+    (checked every :data:`PARK_SLICE_S` of a park) ends a park at once: someone waits for the work."""
+
+    def __init__(self, stop: Callable[[], bool] = lambda: False) -> None:
+        self._stop = stop
+        self._free_until = 0.0  # time.monotonic() until which check() does not wait for the foreground
+
+    def check(self) -> None:
+        if FOREGROUND.busy and not self._stop():
+            now = time.monotonic()
+            if now >= self._free_until and not self._park(now + PARK_MAX_S):
+                self._free_until = time.monotonic() + RUN_QUANTUM_S  # still busy: run a while, then again
+
+    def _park(self, until: float) -> bool:
+        """Give way until the foreground is idle (True) or ``until``; short slices, so ``stop`` ends
+        the park within one."""
+        while not self._stop():
+            left = until - time.monotonic()
+            if left <= 0:
+                return False
+            if FOREGROUND.give_way(min(left, PARK_SLICE_S)):
+                return True
+        return True
+
+
 class BuildStopped(Exception):
     """Raised inside a build by :meth:`BackgroundBuild.check` once the builder is closing."""
 
@@ -120,8 +147,8 @@ class BackgroundBuild:
         self.ended = -1e9  # ... and ended (whether or not it succeeded)
         self.seconds = 0.0  # how long the last build took
         self.failures = 0  # builds that raised
-        self._free_until = 0.0  # time.monotonic() until which check() does not wait for the foreground
         self._waiters = 0  # threads in wait(): while any, the build does not wait for the foreground
+        self._pace = Pace(lambda: bool(self._waiters) or self._stopping.is_set())
 
     @property
     def running(self) -> bool:
@@ -225,23 +252,10 @@ class BackgroundBuild:
         """Called by builds every few milliseconds of work: wait while the foreground is busy (on a
         thread; see :class:`Foreground`), and raise :class:`BuildStopped` once :meth:`close` was called
         (so close does not wait for a whole-table read)."""
-        if FOREGROUND.busy and not self._waiters and threading.current_thread() is self._thread:
-            now = time.monotonic()
-            if now >= self._free_until and not self._park(now + PARK_MAX_S):
-                self._free_until = time.monotonic() + RUN_QUANTUM_S  # still busy: run a while, then again
+        if threading.current_thread() is self._thread:
+            self._pace.check()
         if self._stopping.is_set():
             raise BuildStopped(self.what)
-
-    def _park(self, until: float) -> bool:
-        """Give way until the foreground is idle (True) or ``until``; short slices, so a caller that
-        starts waiting for this build, or close(), ends the park within one."""
-        while not self._waiters and not self._stopping.is_set():
-            left = until - time.monotonic()
-            if left <= 0:
-                return False
-            if FOREGROUND.give_way(min(left, PARK_SLICE_S)):
-                return True
-        return True
 
     def close(self, timeout: float = CLOSE_WAIT_S) -> bool:
         """Start no further build and wait up to ``timeout`` s for the running one; whether it ended."""

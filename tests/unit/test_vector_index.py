@@ -95,7 +95,23 @@ def test_int16_steps_score_unit_vectors_at_least_as_closely_as_float16() -> None
     int16_err = np.abs(held @ queries.T - exact)
     half_err = np.abs(rows.astype(np.float16).astype(np.float32) @ queries.T - exact)
     assert int16_err.max() <= half_err.max() and int16_err.mean() <= half_err.mean()
-    assert vector_index.to_storage(np.array([[1.5, -2.0, 0.25]]), "int16").tolist() == [[32767, -32767, 8192]]
+
+
+def test_int16_storage_scales_rows_beyond_unit_length_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    unit = cone(3, dim=8)
+    rows = unit.copy()
+    rows[1] *= 3.0  # not a unit vector: clipping it would turn it towards the axes
+    with caplog.at_level("WARNING", logger="quicknav_mcp.search.vector_index"):
+        held = vector_index.as_float32(vector_index.to_storage(rows, "int16"))
+    assert "1 of 3 vectors were longer than unit length" in caplog.text
+    np.testing.assert_allclose(held, unit, atol=1 / vector_index.FIXED_SCALE)  # its direction kept
+    assert rows[1].max() > 1  # the caller's rows are not changed
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="quicknav_mcp.search.vector_index"):
+        exact = vector_index.to_storage(unit, "int16")
+    assert caplog.text == "" and np.abs(exact.astype(np.int32)).max() <= vector_index.FIXED_SCALE
+    with pytest.raises(ValueError, match="unit vectors"):
+        vector_index.to_storage(np.array([1.5, -2.0, 0.25]), "int16")
 
 
 def test_the_head_is_the_rows_coordinates_in_int8_steps(small_lists: None) -> None:
