@@ -380,11 +380,14 @@ def without_eval_words() -> int:
     only): what the thesaurus does for requests in words it does not hold. Returns how many were taken."""
     from quicknav_mcp.search import thesaurus
 
-    said = {
-        tuple(thesaurus.words_of(p)) for table in (ROOMS, WORKS) for _, synonyms in table.values() for p in synonyms
-    }
+    stem = getattr(thesaurus, "stem", lambda w: w)  # phrases are matched on their words' stems
+
+    def run(phrase: str) -> tuple[str, ...]:
+        return tuple(stem(w) for w in thesaurus.words_of(phrase))
+
+    said = {run(p) for table in (ROOMS, WORKS) for _, synonyms in table.values() for p in synonyms}
     said |= {
-        tuple(thesaurus.words_of(p))
+        run(p)
         for table in (HELD_OUT_ROOMS, HELD_OUT_WORKS, FRESH_ROOMS, FRESH_WORKS, FRESH2_ROOMS, FRESH2_WORKS)
         for phrases in table.values()
         for p in phrases

@@ -100,6 +100,14 @@ av works: av works; av work; av job; av project; audio visual works; audio visua
 """
 
 
+_ROOMS_END = "# systems and equipment"
+_BROAD_TEXT = """across additional brand call capacity chief city community construction corporate cycle data digital
+    electronic equipment extra face format frequency function head house information interior job large life lift
+    like make management member multi network performance plan premise project reality security setting
+    situation small sport team technology university venue virtual visual wall web working"""
+"""Words of one concept's phrases too broad to name it alone ("data" of "data projector")."""
+
+
 def _read(text: str) -> dict[str, tuple[str, ...]]:
     """``concept: phrase; phrase`` entries (continued on indented lines; ``#`` lines left out)."""
     lines = "\n".join(line for line in text.strip().splitlines() if not line.startswith("#"))
@@ -111,6 +119,8 @@ def _read(text: str) -> dict[str, tuple[str, ...]]:
 
 
 CONCEPTS: dict[str, tuple[str, ...]] = _read(_TEXT)
+_ROOMS = frozenset(_read(_TEXT.split(_ROOMS_END)[0]))
+"""The rooms and spaces (the first section): what a cue word before a head word can name."""
 """Concept -> the ways of writing it (word runs, lower case, no punctuation): ``concept: phrase; phrase``
 per entry, continued on indented lines; ``#`` lines head a section."""
 
@@ -127,13 +137,25 @@ def words_of(text: str) -> list[str]:
     return [fold(w) for w in re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))]
 
 
+def stem(word: str) -> str:
+    """A folded word without its ``-ing``/``-ed`` ending and final ``e`` (lecturing, lectured, lecture ->
+    lectur; fitting -> fit; moving, move -> mov): phrases and requests are matched on these."""
+    for end in ("ing", "ed"):
+        if len(word) > len(end) + 3 and word.endswith(end):
+            word = word[: -len(end)]
+            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+                word = word[:-1]  # fitting -> fitt -> fit (not "install", "dress")
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
+
+
 @lru_cache(maxsize=1)
 def _index() -> tuple[dict[tuple[str, ...], str], int]:
-    """Every phrase's word run -> its concept, and the longest run's length."""
+    """Every phrase's word run (stemmed) -> its concept, and the longest run's length."""
     runs: dict[tuple[str, ...], str] = {}
     for concept, phrases in CONCEPTS.items():
         for phrase in (concept, *phrases):
-            runs.setdefault(tuple(words_of(phrase)), concept)
+            runs.setdefault(tuple(stem(w) for w in words_of(phrase)), concept)
     return runs, max(len(r) for r in runs)
 
 
@@ -142,26 +164,65 @@ def _firsts(runs_id: int) -> frozenset[str]:
     return frozenset(run[0] for run in _index()[0])
 
 
+@lru_cache(maxsize=1)
+def _cues(runs_id: int) -> tuple[dict[str, str], frozenset[str]]:
+    """Words that name one room or space concept wherever they appear in its phrases ("councillors" in
+    "councillors chamber"), and the head words several concepts share (room, hall, centre): "councillors
+    room" is a council chamber though no phrase says it so. A word of one concept only, four letters or
+    more, not a stop word nor broad (:data:`_BROAD_TEXT`), and never a whole phrase of its own (a run then)."""
+    from .text import STOPWORDS
+
+    runs = _index()[0]
+    broad = {stem(fold(w)) for w in _BROAD_TEXT.split()}
+    concepts_of: dict[str, set[str]] = {}
+    for run, concept in runs.items():
+        if concept in _ROOMS:
+            for w in run:
+                concepts_of.setdefault(w, set()).add(concept)
+    heads = frozenset(w for w, cs in concepts_of.items() if len(cs) > 1 and w not in STOPWORDS)
+    cues = {
+        w: next(iter(cs))
+        for w, cs in concepts_of.items()
+        if len(cs) == 1 and len(w) >= 4 and w not in STOPWORDS and w not in broad and (w,) not in runs
+    }
+    return cues, heads
+
+
 def concepts(words: list[str]) -> list[tuple[str, int, int]]:
     """The concepts named in ``words`` (folded, see :func:`words_of`): ``(concept, start, end)``
-    per match, longest run first at each place, left to right, runs not overlapping."""
+    per match, longest run first at each place, left to right, runs not overlapping; words matched by
+    their stems (:func:`stem`). A room's own word before a shared head word ("councillors room") names
+    that room when no phrase does (see :func:`_cues`)."""
     runs, longest = _index()
     firsts = _firsts(id(runs))
+    cues, heads = _cues(id(runs))
+    stems = [stem(w) for w in words]
     out: list[tuple[str, int, int]] = []
     i = 0
-    while i < len(words):
-        if words[i] not in firsts:
+    while i < len(stems):
+        if stems[i] not in firsts and stems[i] not in cues:
             i += 1
             continue
-        for j in range(min(len(words), i + longest), i, -1):
-            concept = runs.get(tuple(words[i:j]))
+        for j in range(min(len(stems), i + longest), i, -1):
+            concept = runs.get(tuple(stems[i:j]))
             if concept is not None:
                 out.append((concept, i, j))
                 i = j
                 break
         else:
-            i += 1
+            cue = cues.get(stems[i])
+            if cue is not None and i + 1 < len(stems) and stems[i + 1] in heads and not _runs_at(stems, i + 1):
+                out.append((cue, i, i + 2))
+                i += 2
+            else:
+                i += 1
     return out
+
+
+def _runs_at(stems: list[str], i: int) -> bool:
+    """Whether a phrase of more than one word starts at ``i`` (the head word belongs to it then)."""
+    runs, longest = _index()
+    return any(tuple(stems[i:j]) in runs for j in range(i + 2, min(len(stems), i + longest) + 1))
 
 
 def concept_set(text: str) -> set[str]:
