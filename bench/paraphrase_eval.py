@@ -406,7 +406,7 @@ def summaries_ranked(app, query: str, code_of: dict[int, str]) -> list[str]:
 
     pq = parse_query(query)
     semantic = app.search.semantic
-    qv = semantic.query_vector(plainly(pq.semantic_text or pq.text))
+    qv = semantic.query_vector(plainly(pq.text, pq.semantic_text or pq.text))
     hits = app.search.project_search.about.hits(pq, qv, semantic.embedder.name, sharp=True)
     return [code_of[i] for i, _ in hits[:10] if i in code_of]
 

@@ -139,9 +139,9 @@ def words_of(text: str) -> list[str]:
 
 def stem(word: str) -> str:
     """A folded word without its ``-ing``/``-ed`` ending and final ``e`` (lecturing, lectured, lecture ->
-    lectur; fitting -> fit; moving, move -> mov): phrases and requests are matched on these."""
+    lectur; fitting -> fit; moving, move -> mov; doing -> do): phrases and requests are matched on these."""
     for end in ("ing", "ed"):
-        if len(word) > len(end) + 3 and word.endswith(end):
+        if len(word) > len(end) + 1 and word.endswith(end):
             word = word[: -len(end)]
             if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
                 word = word[:-1]  # fitting -> fitt -> fit (not "install", "dress")
@@ -230,19 +230,25 @@ def concept_set(text: str) -> set[str]:
     return {c for c, _, _ in concepts(words_of(text))}
 
 
-def plainly(text: str) -> str:
+def plainly(text: str, said: str | None = None) -> str:
     """``text`` with each concept said by its own name ("facelift of the directors room" ->
     "refurbishment of the boardroom"): the words a sentence model reads as the summaries say them.
-    Unchanged (the same string) when it names no concept in other words."""
+    ``said``: the words of ``text`` the model is to read (a request's without its stop words): concepts
+    are found in ``text`` as written ("put in", "do up", "supply and install" hold stop words), the other
+    words kept only when ``said`` has them. Unchanged (``said``, else ``text``, the same string) when
+    ``text`` names no concept in other words."""
     words = words_of(text)
     found = concepts(words)
     if all(words[i:j] == words_of(c) for c, i, j in found):
-        return text
+        return text if said is None else said
     # The words around a concept stay as written (only the concept's run is said another way).
-    said = re.findall(r"[a-z0-9]+", text.replace("'", ""), re.IGNORECASE)
+    written = re.findall(r"[a-z0-9]+", text.replace("'", ""), re.IGNORECASE)
+    keep = None if said is None else {fold(w) for w in words_of(said)}
     out: list[str] = []
     at = 0
-    for concept, i, j in found:
-        out += [*said[at:i], concept]
+    for concept, i, j in [*found, ("", len(written), len(written))]:
+        out += [w for w in written[at:i] if keep is None or fold(w.lower()) in keep]
+        if concept:
+            out.append(concept)
         at = j
-    return " ".join(out + said[at:])
+    return " ".join(out)
