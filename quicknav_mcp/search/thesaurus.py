@@ -9,10 +9,11 @@ names, so project search embeds "facelift of the directors' room" as "refurbishm
 boardroom" and meets the project summaries (project_about.py) that say it so.
 
 Phrases are matched as whole word runs, longest first, after a light plural fold ("rooms" ->
-"room"); a word or run belongs to one concept. The fold joins what a plural would otherwise keep
-apart, so a phrase must still mean its concept once folded ("Teams room" would read as any team's
-room: only "Microsoft Teams room" is listed). Short forms the request parser already spells out
-(MR, BR, TR...) need not be listed.
+"room") and on stems ("lecturing" meets "lecture"); a word or run belongs to one concept. A room's own
+word before a head word several rooms share names that room when no phrase does ("councillors room").
+The fold joins what a plural would otherwise keep apart, so a phrase must still mean its concept once
+folded ("Teams room" would read as any team's room: only "Microsoft Teams room" is listed). Short forms
+the request parser already spells out (MR, BR, TR...) need not be listed.
 """
 
 from __future__ import annotations
