@@ -120,10 +120,10 @@ def _read(text: str) -> dict[str, tuple[str, ...]]:
 
 
 CONCEPTS: dict[str, tuple[str, ...]] = _read(_TEXT)
-_ROOMS = frozenset(_read(_TEXT.split(_ROOMS_END)[0]))
-"""The rooms and spaces (the first section): what a cue word before a head word can name."""
 """Concept -> the ways of writing it (word runs, lower case, no punctuation): ``concept: phrase; phrase``
 per entry, continued on indented lines; ``#`` lines head a section."""
+_ROOMS = frozenset(_read(_TEXT.split(_ROOMS_END)[0]))
+"""The rooms and spaces (the first section): what a cue word before a head word can name."""
 
 
 def fold(word: str) -> str:
