@@ -7,7 +7,7 @@ floor — and re-said with other words and in another order ("refit of the board
 concepts, places and clients left out. The wanted projects are every project with those
 concepts (ground truth from the generator's manifest, not from QuickNav's parser).
 
-Two phrasings per firm: the synonyms and templates above (``phrasing``), and others kept out of
+Phrasings per firm: the synonyms and templates above (``phrasing``), and others kept out of
 anything search was built or tuned with (``held_out_phrasing``, its own seed). MRR, nDCG@10 and
 recall@5 of ``search_projects`` per phrasing in lexical, vector and hybrid mode, hybrid without
 the project summaries (:mod:`quicknav_mcp.search.project_about`), and the summaries' own list alone
@@ -181,6 +181,58 @@ FRESH_TEMPLATES = (
     "do we have a {room} {work} on file",
     "the one with the {room} {work}",
 )
+# A fourth phrasing, written before any change for it and before reading the thesaurus's word lists,
+# in words of its own (how people describe a room, a system, a job), and never read per query while
+# search is tuned: only its totals are reported (``fresh_phrasing_2``, its own seed; its queries are
+# left out of the listed misses).
+FRESH2_ROOMS: dict[str, tuple[str, ...]] = {
+    "boardroom": ("room the directors meet in", "board table room", "governance suite"),
+    "executive": ("CEO's meeting room", "senior leaders' room", "management suite"),
+    "collab": ("brainstorming room", "team workshop space", "agile team space"),
+    "meeting": ("catch-up rooms", "interview rooms", "small rooms for meetings"),
+    "training": ("induction room", "staff classroom", "room for staff courses"),
+    "auditorium": ("tiered seating hall", "big presentation venue", "assembly hall"),
+    "lecture": ("teaching hall at the university", "tiered teaching room", "campus lecturing space"),
+    "conference": ("exhibition centre", "meetings and events venue", "congress venue"),
+    "council": ("councillors' room", "shire's meeting chamber", "municipal debating chamber"),
+    "hearing": ("hearing augmentation system", "t-coil loop", "assistive audio for the hard of hearing"),
+    "signage": ("information display screens", "electronic message displays", "screens for notices"),
+    "foyer": ("videowall at the entrance", "big LED screen in reception", "welcome area display wall"),
+    "soc": ("camera monitoring room", "security nerve centre", "guards' monitoring room"),
+    "ops": ("dispatch room", "network monitoring centre", "emergency coordination centre"),
+    "control": ("monitoring room", "command room", "operator console room"),
+    "simlab": ("simulator bay", "immersive training lab", "simulators room"),
+    "function": ("events space", "banquet hall", "hire room for parties"),
+    "clubhouse": ("members' clubrooms", "the club's building", "golf club lounge"),
+    "pavilion": ("cricket club building", "football grandstand", "sports ground clubrooms"),
+    "townhall": ("council's public hall", "community meeting hall", "municipal building hall"),
+    "vc": ("video call suites", "online meeting rooms", "teleconferencing spaces"),
+    "office": ("company headquarters", "corporate premises", "admin building"),
+    "workspace": ("hot desking area", "open-plan floor", "staff desks area"),
+    "projector": ("ceiling-mounted projection", "beamer", "presentation projection gear"),
+}
+FRESH2_WORKS: dict[str, tuple[str, ...]] = {
+    "replacement": ("changeout", "swapping over", "new ones in place of the old"),
+    "renewal": ("technology refresh", "refreshing the kit", "lifecycle replacement"),
+    "rollout": ("deploying to every site", "multi-site deployment", "rolling it out"),
+    "install": ("supply and fit", "fitting new gear", "commissioning"),
+    "expansion": ("enlarging", "adding more rooms", "growing it"),
+    "refurb": ("re-fit", "freshen up", "cosmetic overhaul"),
+    "relocation": ("office move", "relocating to new premises", "shifting sites"),
+    "upgrade": ("bringing up to date", "tech uplift", "enhancement"),
+    "renovation": ("rebuilding", "major remodel", "restoring"),
+    "fitout": ("interior fit-out", "outfitting", "kit out"),
+    "newbuild": ("brand new building", "ground-up build", "newly built facility"),
+    "avworks": ("audiovisual job", "AV contract", "sound and vision works"),
+}
+FRESH2_TEMPLATES = (
+    "can you find the {room} {work} we did",
+    "{work} - {room}",
+    "where are the files for the {room} {work}",
+    "I need the {work} job for the {room}",
+    "project about {work} of {room}",
+    "{room} {work}?",
+)
 ORDINAL = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 12: "twelfth", 30: "thirtieth"}
 TEMPLATES = (
     "{work} of the {room}",
@@ -222,14 +274,20 @@ def _rare(manifest) -> set[str]:
 
 
 def paraphrases(
-    manifest, rng: random.Random, per_project: int = 2, held_out: bool = False, fresh: bool = False
+    manifest,
+    rng: random.Random,
+    per_project: int = 2,
+    held_out: bool = False,
+    fresh: bool = False,
+    fresh2: bool = False,
 ) -> list[tuple[str, set[str]]]:
     """``(query, wanted project codes)`` for the projects whose title has a room and a works concept.
 
     A concept is said with a synonym, or with its usual name when no word of that is rare; the
     city is named when it is not rare, else the state; words are reordered by the templates.
     ``held_out``: the synonyms and templates kept out of search's making (always a synonym); ``fresh``:
-    those written after search's thesaurus (always a synonym)."""
+    those written after search's thesaurus (always a synonym); ``fresh2``: those written before reading
+    its word lists and never read per query (always a synonym)."""
     parsed = {r.code: concepts(r.title) for r in manifest.projects}
     rare = _rare(manifest)
     place_of: dict[str, tuple[str, str]] = {}
@@ -239,6 +297,8 @@ def paraphrases(
 
     def say(table: dict, concept: str) -> str:
         names, synonyms = table[concept]
+        if fresh2:
+            return rng.choice((FRESH2_ROOMS if table is ROOMS else FRESH2_WORKS)[concept])
         if fresh:
             return rng.choice((FRESH_ROOMS if table is ROOMS else FRESH_WORKS)[concept])
         if held_out:
@@ -256,7 +316,15 @@ def paraphrases(
         for _ in range(per_project):
             room = " and ".join(say(ROOMS, c) for c in sorted(rooms))
             work = " and ".join(say(WORKS, c) for c in sorted(works))
-            shapes = FRESH_TEMPLATES if fresh else HELD_OUT_TEMPLATES if held_out else TEMPLATES
+            shapes = (
+                FRESH2_TEMPLATES
+                if fresh2
+                else FRESH_TEMPLATES
+                if fresh
+                else HELD_OUT_TEMPLATES
+                if held_out
+                else TEMPLATES
+            )
             query = rng.choice(shapes).format(room=room, work=work)
             city, state = place_of[r.code]
             where: tuple[str, str] | None = None
@@ -312,12 +380,15 @@ def without_eval_words() -> int:
     only): what the thesaurus does for requests in words it does not hold. Returns how many were taken."""
     from quicknav_mcp.search import thesaurus
 
-    said = {
-        tuple(thesaurus.words_of(p)) for table in (ROOMS, WORKS) for _, synonyms in table.values() for p in synonyms
-    }
+    stem = getattr(thesaurus, "stem", lambda w: w)  # phrases are matched on their words' stems
+
+    def run(phrase: str) -> tuple[str, ...]:
+        return tuple(stem(w) for w in thesaurus.words_of(phrase))
+
+    said = {run(p) for table in (ROOMS, WORKS) for _, synonyms in table.values() for p in synonyms}
     said |= {
-        tuple(thesaurus.words_of(p))
-        for table in (HELD_OUT_ROOMS, HELD_OUT_WORKS, FRESH_ROOMS, FRESH_WORKS)
+        run(p)
+        for table in (HELD_OUT_ROOMS, HELD_OUT_WORKS, FRESH_ROOMS, FRESH_WORKS, FRESH2_ROOMS, FRESH2_WORKS)
         for phrases in table.values()
         for p in phrases
     }
@@ -335,7 +406,7 @@ def summaries_ranked(app, query: str, code_of: dict[int, str]) -> list[str]:
 
     pq = parse_query(query)
     semantic = app.search.semantic
-    qv = semantic.query_vector(plainly(pq.semantic_text or pq.text))
+    qv = semantic.query_vector(plainly(pq.text, pq.semantic_text or pq.text))
     hits = app.search.project_search.about.hits(pq, qv, semantic.embedder.name, sharp=True)
     return [code_of[i] for i, _ in hits[:10] if i in code_of]
 
@@ -356,6 +427,7 @@ def prepared_app(projects: int, seed: int):
     return app, root
 
 
+BLIND = {"fresh_phrasing_2"}  # phrasings whose queries are never listed (totals only)
 MODES = ("lexical", "vector", "hybrid", "hybrid_without_project_summaries", "summaries_only")
 
 
@@ -393,6 +465,7 @@ def main() -> None:
             "phrasing": paraphrases(manifest, random.Random(seed)),
             "held_out_phrasing": paraphrases(manifest, random.Random(seed + 1000), held_out=True),
             "fresh_phrasing": paraphrases(manifest, random.Random(seed + 2000), fresh=True),
+            "fresh_phrasing_2": paraphrases(manifest, random.Random(seed + 3000), fresh2=True),
         }
         about = app.search.project_search.about
         code_of = {i: p.code for i, p in app.search.project_search.words.by_id().items()}
@@ -412,7 +485,7 @@ def main() -> None:
                         continue
                     groups.setdefault(group, {}).setdefault(name, []).append(m)
                     by_seed.setdefault(f"{seed} ({group.split('_')[0]})", {}).setdefault(name, []).append(m)
-                    if m["mrr"] < 0.5:
+                    if m["mrr"] < 0.5 and name not in BLIND:
                         why = miss_class(ranked[0] if ranked else None, wanted, parsed)
                         counts = classes.setdefault(name, {})
                         counts[why] = counts.get(why, 0) + 1

@@ -245,9 +245,10 @@ class ProjectSearch:
             text = pq.semantic_text or pq.text
             if mode == "hybrid" and not strong:
                 # A description of a job: its concepts said by their own names (thesaurus.py), "facelift"
-                # read as "refurbishment". Not a request whose words all matched names (a partial name
-                # such as "exec" stays as typed), nor vector mode, which ranks by the words as written.
-                text = plainly(text)
+                # read as "refurbishment", found in the request as written ("put in" holds a stop word).
+                # Not a request whose words all matched names (a partial name such as "exec" stays as
+                # typed), nor vector mode, which ranks by the words as written.
+                text = plainly(pq.text, text)
             qv = self.semantic.query_vector(text)
             if qv is not None:
                 phits, dhits = self.semantic.project_hits(qv)

@@ -9,10 +9,11 @@ names, so project search embeds "facelift of the directors' room" as "refurbishm
 boardroom" and meets the project summaries (project_about.py) that say it so.
 
 Phrases are matched as whole word runs, longest first, after a light plural fold ("rooms" ->
-"room"); a word or run belongs to one concept. The fold joins what a plural would otherwise keep
-apart, so a phrase must still mean its concept once folded ("Teams room" would read as any team's
-room: only "Microsoft Teams room" is listed). Short forms the request parser already spells out
-(MR, BR, TR...) need not be listed.
+"room") and on stems ("lecturing" meets "lecture"); a word or run belongs to one concept. A room's own
+word before a head word several rooms share names that room when no phrase does ("councillors room").
+The fold joins what a plural would otherwise keep apart, so a phrase must still mean its concept once
+folded ("Teams room" would read as any team's room: only "Microsoft Teams room" is listed). Short forms
+the request parser already spells out (MR, BR, TR...) need not be listed.
 """
 
 from __future__ import annotations
@@ -100,6 +101,14 @@ av works: av works; av work; av job; av project; audio visual works; audio visua
 """
 
 
+_ROOMS_END = "# systems and equipment"
+_BROAD_TEXT = """across additional brand call capacity chief city community construction corporate cycle data digital
+    electronic equipment extra face format frequency function head house information interior job large life lift
+    like make management member multi network performance plan premise project reality security setting
+    situation small sport team technology university venue virtual visual wall web working"""
+"""Words of one concept's phrases too broad to name it alone ("data" of "data projector")."""
+
+
 def _read(text: str) -> dict[str, tuple[str, ...]]:
     """``concept: phrase; phrase`` entries (continued on indented lines; ``#`` lines left out)."""
     lines = "\n".join(line for line in text.strip().splitlines() if not line.startswith("#"))
@@ -113,6 +122,8 @@ def _read(text: str) -> dict[str, tuple[str, ...]]:
 CONCEPTS: dict[str, tuple[str, ...]] = _read(_TEXT)
 """Concept -> the ways of writing it (word runs, lower case, no punctuation): ``concept: phrase; phrase``
 per entry, continued on indented lines; ``#`` lines head a section."""
+_ROOMS = frozenset(_read(_TEXT.split(_ROOMS_END)[0]))
+"""The rooms and spaces (the first section): what a cue word before a head word can name."""
 
 
 def fold(word: str) -> str:
@@ -127,13 +138,25 @@ def words_of(text: str) -> list[str]:
     return [fold(w) for w in re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))]
 
 
+def stem(word: str) -> str:
+    """A folded word without its ``-ing``/``-ed`` ending and final ``e`` (lecturing, lectured, lecture ->
+    lectur; fitting -> fit; moving, move -> mov; doing -> do): phrases and requests are matched on these."""
+    for end in ("ing", "ed"):
+        if len(word) > len(end) + 1 and word.endswith(end):
+            word = word[: -len(end)]
+            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+                word = word[:-1]  # fitting -> fitt -> fit (not "install", "dress")
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
+
+
 @lru_cache(maxsize=1)
 def _index() -> tuple[dict[tuple[str, ...], str], int]:
-    """Every phrase's word run -> its concept, and the longest run's length."""
+    """Every phrase's word run (stemmed) -> its concept, and the longest run's length."""
     runs: dict[tuple[str, ...], str] = {}
     for concept, phrases in CONCEPTS.items():
         for phrase in (concept, *phrases):
-            runs.setdefault(tuple(words_of(phrase)), concept)
+            runs.setdefault(tuple(stem(w) for w in words_of(phrase)), concept)
     return runs, max(len(r) for r in runs)
 
 
@@ -142,26 +165,65 @@ def _firsts(runs_id: int) -> frozenset[str]:
     return frozenset(run[0] for run in _index()[0])
 
 
+@lru_cache(maxsize=1)
+def _cues(runs_id: int) -> tuple[dict[str, str], frozenset[str]]:
+    """Words that name one room or space concept wherever they appear in its phrases ("councillors" in
+    "councillors chamber"), and the head words several concepts share (room, hall, centre): "councillors
+    room" is a council chamber though no phrase says it so. A word of one concept only, four letters or
+    more, not a stop word nor broad (:data:`_BROAD_TEXT`), and never a whole phrase of its own (a run then)."""
+    from .text import STOPWORDS
+
+    runs = _index()[0]
+    broad = {stem(fold(w)) for w in _BROAD_TEXT.split()}
+    concepts_of: dict[str, set[str]] = {}
+    for run, concept in runs.items():
+        if concept in _ROOMS:
+            for w in run:
+                concepts_of.setdefault(w, set()).add(concept)
+    heads = frozenset(w for w, cs in concepts_of.items() if len(cs) > 1 and w not in STOPWORDS)
+    cues = {
+        w: next(iter(cs))
+        for w, cs in concepts_of.items()
+        if len(cs) == 1 and len(w) >= 4 and w not in STOPWORDS and w not in broad and (w,) not in runs
+    }
+    return cues, heads
+
+
 def concepts(words: list[str]) -> list[tuple[str, int, int]]:
     """The concepts named in ``words`` (folded, see :func:`words_of`): ``(concept, start, end)``
-    per match, longest run first at each place, left to right, runs not overlapping."""
+    per match, longest run first at each place, left to right, runs not overlapping; words matched by
+    their stems (:func:`stem`). A room's own word before a shared head word ("councillors room") names
+    that room when no phrase does (see :func:`_cues`)."""
     runs, longest = _index()
     firsts = _firsts(id(runs))
+    cues, heads = _cues(id(runs))
+    stems = [stem(w) for w in words]
     out: list[tuple[str, int, int]] = []
     i = 0
-    while i < len(words):
-        if words[i] not in firsts:
+    while i < len(stems):
+        if stems[i] not in firsts and stems[i] not in cues:
             i += 1
             continue
-        for j in range(min(len(words), i + longest), i, -1):
-            concept = runs.get(tuple(words[i:j]))
+        for j in range(min(len(stems), i + longest), i, -1):
+            concept = runs.get(tuple(stems[i:j]))
             if concept is not None:
                 out.append((concept, i, j))
                 i = j
                 break
         else:
-            i += 1
+            cue = cues.get(stems[i])
+            if cue is not None and i + 1 < len(stems) and stems[i + 1] in heads and not _runs_at(stems, i + 1):
+                out.append((cue, i, i + 2))
+                i += 2
+            else:
+                i += 1
     return out
+
+
+def _runs_at(stems: list[str], i: int) -> bool:
+    """Whether a phrase of more than one word starts at ``i`` (the head word belongs to it then)."""
+    runs, longest = _index()
+    return any(tuple(stems[i:j]) in runs for j in range(i + 2, min(len(stems), i + longest) + 1))
 
 
 def concept_set(text: str) -> set[str]:
@@ -169,19 +231,25 @@ def concept_set(text: str) -> set[str]:
     return {c for c, _, _ in concepts(words_of(text))}
 
 
-def plainly(text: str) -> str:
+def plainly(text: str, said: str | None = None) -> str:
     """``text`` with each concept said by its own name ("facelift of the directors room" ->
     "refurbishment of the boardroom"): the words a sentence model reads as the summaries say them.
-    Unchanged (the same string) when it names no concept in other words."""
+    ``said``: the words of ``text`` the model is to read (a request's without its stop words): concepts
+    are found in ``text`` as written ("put in", "do up", "supply and install" hold stop words), the other
+    words kept only when ``said`` has them. Unchanged (``said``, else ``text``, the same string) when
+    ``text`` names no concept in other words."""
     words = words_of(text)
     found = concepts(words)
     if all(words[i:j] == words_of(c) for c, i, j in found):
-        return text
+        return text if said is None else said
     # The words around a concept stay as written (only the concept's run is said another way).
-    said = re.findall(r"[a-z0-9]+", text.replace("'", ""), re.IGNORECASE)
+    written = re.findall(r"[a-z0-9]+", text.replace("'", ""), re.IGNORECASE)
+    keep = None if said is None else {fold(w) for w in words_of(said)}
     out: list[str] = []
     at = 0
-    for concept, i, j in found:
-        out += [*said[at:i], concept]
+    for concept, i, j in [*found, ("", len(written), len(written))]:
+        out += [w for w in written[at:i] if keep is None or fold(w.lower()) in keep]
+        if concept:
+            out.append(concept)
         at = j
-    return " ".join(out + said[at:])
+    return " ".join(out)

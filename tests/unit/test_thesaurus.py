@@ -54,3 +54,32 @@ def test_plainly_leaves_words_that_only_look_like_a_concept() -> None:
 
     for text in ("AV works at James St campus", "building management system", "anechoic chamber", "data entry"):
         assert plainly(text) is text  # no concept said another way: not folded, not rewritten
+
+
+def test_words_match_phrases_by_their_stems() -> None:
+    from quicknav_mcp.search.thesaurus import stem
+
+    assert stem("lecturing") == stem("lecture") == stem("lectured")
+    assert stem("fitting") == "fit" and stem("install") == "install" and stem("doing") == "do"
+    assert concept_set("campus lecturing space") == {"lecture theatre"}
+    assert concept_set("fitted out") == {"fitout"}
+
+
+def test_a_rooms_own_word_before_a_shared_head_names_that_room() -> None:
+    # No phrase says "councillors room"; "councillor" is the council chamber's alone, "room" is many rooms'.
+    assert concept_set("councillors' room upgrade") == {"council chamber", "upgrade"}
+    # A broad word ("data") or one after the head names nothing.
+    assert concept_set("data room") == set()
+    assert concept_set("room councillors") == set()
+    # The head word of a phrase of its own stays that phrase's.
+    assert concept_set("director control room") == {"control room"}
+
+
+def test_plainly_finds_concepts_in_the_request_as_written() -> None:
+    from quicknav_mcp.search.thesaurus import plainly
+
+    # "put in" and "supply and install" hold stop words the model's words have lost.
+    assert plainly("the party room we put in", "party room put") == "function room installation"
+    assert plainly("supply and install of a party room", "supply install party room") == "installation function room"
+    said = "boardroom refurbishment"
+    assert plainly("the boardroom refurbishment", said) is said
