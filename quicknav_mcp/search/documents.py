@@ -240,7 +240,7 @@ class DocumentSearch:
         if not docs:
             return []
         top = max(fused.get(i, 0.0) for i in docs) or 1.0
-        intent = Intent(pq, docs.values(), self.words.by_id())
+        intent = Intent(pq, docs.values(), self.words.by_id(), sources)
         out = self.scored(docs.values(), fused, sources, sims, top, self.context(pq, user), intent)
         out.sort(key=_best_first)
         return out
@@ -285,7 +285,7 @@ class DocumentSearch:
             if facets:
                 self.current.mark(every)
             if asks:
-                intent = Intent(pq, every.values(), self.words.by_id())
+                intent = Intent(pq, every.values(), self.words.by_id(), sources)
                 bound *= intent.bound()
         bound *= 1 + 1e-9  # the products below are taken in another order
         order = sorted(sorted(valid), key=fused.__getitem__, reverse=True)  # ties: lowest id (sorts are stable)

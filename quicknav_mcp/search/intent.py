@@ -13,17 +13,21 @@ copy of a firm-wide template, above the one asked for. :class:`Intent` corrects 
 * recency ("latest", "current"): the current document of the asked kind (the domain's rule over its
   series, see search/current.py), never a copy marked ORIGINAL or kept in an old folder;
 * templates, registers and master copies lose to a project's own document of the asked kind,
-  unless the request asks for them.
+  unless the request asks for them;
+* a request naming no kind ("the MR upgrades rollout schedule for QPS"): how much of its words the
+  candidate's name, folders and project cover, each word weighed by its rarity among the candidates
+  (a name saying "rollout schedule" beats one saying only the client everyone shares).
 
 Each effect is a multiplier with the reason naming the part of the request it matched
-(``where: poolwerx training``, ``level 3``, ``latest CO4``, ``current sales_po``).
+(``where: poolwerx training``, ``level 3``, ``latest CO4``, ``current sales_po``,
+``covers: rollout schedule``).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
@@ -79,11 +83,32 @@ CURRENT, OLDER, OLD_COPY, TOP_REVISION = 1.35, 0.85, 0.7, 1.15
 TEMPLATE = 0.45
 
 
+COVER_FLOOR = 0.2
+"""A kind-less request's candidate whose name, folders and project hold none of its words keeps this share."""
+
+
+def asks_kind(pq: ParsedQuery) -> bool:
+    """The request asks for a kind, a change order, a level or the as-built."""
+    return bool(pq.doc_types) or pq.change_order is not None or pq.level is not None or pq.as_built
+
+
+def _content_words(pq: ParsedQuery) -> list[str]:
+    return [t for t in pq.terms if len(t) > 1 and not t.isdigit()]
+
+
 def place_words(pq: ParsedQuery) -> list[str]:
     """The request's place words (client, site, description), weighed when it also asks for a
     kind, a change order, a level or the as-built: alone they are the whole request."""
-    asks_kind = bool(pq.doc_types) or pq.change_order is not None or pq.level is not None or pq.as_built
-    return [t for t in pq.terms if len(t) > 1 and not t.isdigit()] if asks_kind else []
+    return _content_words(pq) if asks_kind(pq) else []
+
+
+def cover_words(pq: ParsedQuery) -> list[str]:
+    """The words of a request naming no kind, weighed by how many of them each candidate's name,
+    folders and project hold (two or more: one word is matched or not by retrieval alone)."""
+    if asks_kind(pq):
+        return []
+    words = _content_words(pq)
+    return words if len(words) > 1 else []
 
 
 def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -> dict[str, float]:
@@ -94,6 +119,20 @@ def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -
         for w in ws:
             holding[w] += 1
     return {w: math.log1p(projects / max(1, n)) for w, n in holding.items()}
+
+
+def cover_shares(words: list[str], found: Mapping[int, list[str]]) -> dict[int, float]:
+    """Each candidate's share of the request's words it holds (``found``: candidate -> words),
+    each word weighed ``log(1 + candidates / holding)``; a word no candidate holds says nothing."""
+    holding = dict.fromkeys(words, 0)
+    for ws in found.values():
+        for w in ws:
+            holding[w] += 1
+    weight = {w: math.log1p(len(found) / n) for w, n in holding.items() if n}
+    total = sum(weight.values())
+    if not total:
+        return {}
+    return {i: sum(weight[w] for w in ws) / total for i, ws in found.items()}
 
 
 @lru_cache(maxsize=4096)
@@ -126,24 +165,35 @@ class Intent:
     """The request's intent over one set of candidates (built once per search)."""
 
     def __init__(
-        self, pq: ParsedQuery, docs: Iterable[DocumentFacts], projects: Mapping[int, ProjectRow] | None = None
+        self,
+        pq: ParsedQuery,
+        docs: Iterable[DocumentFacts],
+        projects: Mapping[int, ProjectRow] | None = None,
+        sources: Mapping[int, Sequence[str]] | None = None,
     ) -> None:
+        """``sources``: the retrieval lists each candidate came from (``lexical``: every word of
+        the request matched, in its name, folders, project or text)."""
         self.pq = pq
         self.kinds = frozenset(pq.doc_types)
         self.kind_keys = [(p, _NOT_ALNUM.sub("", p)) for p in pq.kind_phrases if len(p) > 3]
         self.related = [k for k in self.kinds if k in RELATED_KINDS]
         self.said = said_with_kind(pq) if self.kinds else []
         self.where = place_words(pq)
+        self.cover = cover_words(pq)
         self.wants_template = any(w in _TEMPLATE_WORDS for w in pq.terms + pq.words)
         self.active = bool(
-            self.where or pq.level is not None or pq.latest_change_order or pq.wants_current or self.kinds
+            self.where or self.cover or pq.level is not None or pq.latest_change_order or pq.wants_current or self.kinds
         )
+        self.cover_effect: dict[int, tuple[float, str]] = {}
         self.latest_co: dict[int, int] = {}
         self.project_levels: dict[int, set[int]] = {}
         self.where_effect: dict[int, tuple[float, str]] = {}
         self.top_revision: dict[tuple[int, str], int] = {}
         if not self.active:
             return
+        if self.cover:
+            docs = list(docs)
+            self._weigh_cover(docs, projects, sources or {})
         texts: dict[int, list[str]] = {}
         for d in docs:
             if self.where:
@@ -173,6 +223,32 @@ class Intent:
         for pid, found in found_in.items():
             share = WHERE_FLOOR + (1 - WHERE_FLOOR) * sum(weight[w] for w in found) / total
             self.where_effect[pid] = (share, "where: " + " ".join(found) if found else "")
+
+    def _weigh_cover(
+        self,
+        docs: list[DocumentFacts],
+        projects: Mapping[int, ProjectRow] | None,
+        sources: Mapping[int, Sequence[str]],
+    ) -> None:
+        """Each candidate's share of the request's words that its name, folders and project hold
+        (any of a word's forms: ``MR`` / ``meeting room``, a typo's fix), rarer words counting more.
+        A candidate matched on every word (its text holds what its name does not) holds them all."""
+        forms = {w: [f" {f}" for f in dict.fromkeys([w, *self.pq.forms.get(w, [])]) if f] for w in self.cover}
+        project_text: dict[int, str] = {}
+        found: dict[int, list[str]] = {}
+        for d in docs:
+            ptext = project_text.get(d.project_id)
+            if ptext is None:
+                rec = projects.get(d.project_id) if projects else None
+                names = [rec.description, rec.client or "", *rec.client_names] if rec else []
+                ptext = project_text[d.project_id] = _spaced_words(" ".join([d.project_name, *names]))
+            if "lexical" in sources.get(d.id, ()):
+                found[d.id] = self.cover
+                continue
+            text = _spaced_words(d.project_rel_path) + ptext
+            found[d.id] = [w for w in self.cover if any(f in text for f in forms[w])]
+        for i, share in cover_shares(self.cover, found).items():
+            self.cover_effect[i] = (COVER_FLOOR + (1 - COVER_FLOOR) * share, " ".join(found[i]))
 
     def bound(self) -> float:
         """The largest multiplier :meth:`effect` can give any candidate (keep in step with it)."""
@@ -214,6 +290,11 @@ class Intent:
             mult *= share
             if reason:
                 why.append(reason)
+        if self.cover_effect:
+            share, said = self.cover_effect.get(d.id, (COVER_FLOOR, ""))
+            mult *= share
+            if said:
+                why.append("covers: " + said)
         if self.kinds:
             # The asked kind outweighs incidental words (on top of the family boost in documents.py).
             if d.doc_type in self.kinds:

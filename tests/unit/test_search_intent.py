@@ -12,7 +12,7 @@ from quicknav_mcp.domain.grammar import split_glued
 from quicknav_mcp.errors import InvalidInput
 from quicknav_mcp.repo import DocumentRow
 from quicknav_mcp.search.alternatives import candidates, widen
-from quicknav_mcp.search.intent import Intent, where_weights
+from quicknav_mcp.search.intent import COVER_FLOOR, Intent, cover_shares, cover_words, where_weights
 from quicknav_mcp.search.query import parse_query
 
 
@@ -234,3 +234,39 @@ def test_a_name_saying_the_request_words_with_its_kind_is_what_is_asked() -> Non
     assert mult <= intent.bound()
     # The kind's own words alone ("system design drawing") say nothing more than the kind.
     assert not Intent(parse_query("current system design drawing for poolwerx"), [details]).said
+
+
+def test_a_request_naming_no_kind_weighs_how_much_of_it_each_name_covers() -> None:
+    # "rollout" and "schedule" are in one name, "mr" in many, "upgrades" in the project's name (all).
+    rollout = _doc(1, "21614 - QPS ROLLOUT - Schedule draft V1.pdf", "other")
+    handbooks = [_doc(10 + i, f"21614-MR-R{i}-QPS-QLD-HB.pdf", "other") for i in range(4)]
+    pq = parse_query("the MR upgrades rollout schedule for QPS")
+    assert cover_words(pq) == ["mr", "upgrades", "rollout", "schedule", "qps"]
+    intent = Intent(pq, [rollout, *handbooks])
+    mult, why = intent.effect(rollout)
+    assert "covers: upgrades rollout schedule qps" in why
+    assert mult > 1.5 * intent.effect(handbooks[0])[0]
+    assert "covers: mr upgrades qps" in intent.effect(handbooks[0])[1]
+    assert mult <= 1.0 <= intent.bound()
+    # Matched on every word (in its text when not its name), a candidate covers the whole request.
+    read = _doc(2, "Notes.pdf", "other")
+    full = Intent(pq, [rollout, read, *handbooks], sources={2: ["lexical"], 1: ["some words"]})
+    assert full.effect(read)[0] == 1.0 and full.effect(read)[0] >= full.effect(rollout)[0]
+
+
+def test_cover_words_only_for_requests_of_two_words_or_more_naming_no_kind() -> None:
+    assert cover_words(parse_query("rollout")) == []
+    assert cover_words(parse_query("17741 R5")) == []
+    assert cover_words(parse_query("42 17")) == []  # numbers are retrieval's, not names' words
+    assert cover_words(parse_query("rollout schedule for 17741")) == ["rollout", "schedule"]
+    assert cover_words(parse_query("latest rollout design for QPS")) == []  # a kind: intent weighs where
+    assert Intent(parse_query("rollout"), [_doc(1, "a.pdf", "other")]).effect(_doc(1, "a.pdf", "other")) == (1.0, [])
+
+
+def test_cover_shares_weigh_rare_words_more_and_ignore_words_nobody_holds() -> None:
+    found = {1: ["rollout", "qps"], 2: ["qps"], 3: ["qps"], 4: []}
+    share = cover_shares(["rollout", "qps", "zzz"], found)
+    assert share[1] == 1.0 and share[4] == 0.0  # "zzz" is in no candidate: it weighs nothing
+    assert 0 < share[2] < 0.5 < share[1]
+    assert cover_shares(["zzz"], {1: []}) == {}
+    assert 0 < COVER_FLOOR < 1
