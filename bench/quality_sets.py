@@ -264,6 +264,63 @@ def demo_assistant(plan, seeds: tuple[int, ...] = (1, 2, 3), per_seed: int = 40)
     return out
 
 
+KINDLESS: list[tuple[str, str, list[str]]] = [
+    # (family, title in the plan, request templates naming no kind of document: {t} the title, {w} where)
+    (
+        "notes",
+        "Site access notes",
+        ["the site access notes for {w}", "{w} site access notes", "how do we get on site at {w}, the access notes"],
+    ),
+    (
+        "notes",
+        "IP address schedule",
+        ["IP address schedule for {w}", "can you find the IP schedule on the {w} job", "{w} IP addresses"],
+    ),
+    ("notes", "Site visit notes", ["site visit notes from {w}", "what did we note on the site visit for {w}"]),
+    (
+        "program",
+        "Program Schedule",
+        ["program schedule for {w}", "I need the program schedule on the {w} job", "{w} programme schedule"],
+    ),
+]
+"""Kinds of documents the domain has no family word for (notes, schedules, registers): the request
+names it by the words of its title only, so what decides is how much of them each name covers."""
+
+
+def demo_kindless(plan, seeds: tuple[int, ...] = (1, 2, 3), per_seed: int = 15) -> list[Labelled]:
+    """Requests naming no kind of document (a title's words and where it is, or a room's support
+    register), generated from the plan: the truth is the project's files with that title (and room)."""
+    firm = _Firm(plan)
+    out: list[Labelled] = []
+    seen: set[str] = set()
+    codes = sorted(firm.records)
+    for seed in seeds:
+        rng = random.Random(500 + seed)
+        n = attempts = 0
+        while n < per_seed and attempts < per_seed * 40:
+            attempts += 1
+            code = rng.choice(codes)
+            where = firm.where(code, rng)
+            if where is None:
+                continue
+            files = firm.files.get(code, [])
+            registers = [f for f in files if f.meta.get("title") == "Room support register" and f.meta.get("room")]
+            if registers and rng.random() < 0.3:
+                room = rng.choice(registers).meta["room"]
+                rel = {f.rel for f in registers if f.meta["room"] == room}
+                t = rng.choice(["{r} support register for {w}", "support register of the {r} room at {w}"])
+                query = t.format(r=room, w=where)
+            else:
+                family, title, templates = rng.choice(KINDLESS)
+                rel = {f.rel for f in files if f.family == family and f.meta.get("title") == title}
+                query = rng.choice(templates).format(w=where)
+            if rel and len(rel) <= 8 and query not in seen:
+                seen.add(query)
+                out.append(Labelled("demo", "assistant no kind", "documents", query, rel))
+                n += 1
+    return out
+
+
 def demo_typos(plan, seeds: tuple[int, ...] = (1, 2), per_seed: int = 12) -> list[Labelled]:
     """Misspelt client names, streets and folder words (one or two slips), for projects and documents."""
     firm = _Firm(plan)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
@@ -83,8 +83,9 @@ CURRENT, OLDER, OLD_COPY, TOP_REVISION = 1.35, 0.85, 0.7, 1.15
 TEMPLATE = 0.45
 
 
-COVER_FLOOR = 0.2
-"""A kind-less request's candidate whose name, folders and project hold none of its words keeps this share."""
+COVER_FLOOR, TEXT_SHARE = 0.2, 0.5
+"""A kind-less request's candidate whose name, folders and project hold none of its words keeps
+``COVER_FLOOR`` of its score; a word only its text holds counts ``TEXT_SHARE`` of one its name holds."""
 
 
 def asks_kind(pq: ParsedQuery) -> bool:
@@ -121,18 +122,26 @@ def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -
     return {w: math.log1p(projects / max(1, n)) for w, n in holding.items()}
 
 
-def cover_shares(words: list[str], found: Mapping[int, list[str]]) -> dict[int, float]:
-    """Each candidate's share of the request's words it holds (``found``: candidate -> words),
-    each word weighed ``log(1 + candidates / holding)``; a word no candidate holds says nothing."""
+def cover_shares(
+    words: list[str], found: Mapping[int, list[str]], in_text: Container[int] = frozenset()
+) -> dict[int, float]:
+    """Each candidate's share of the request's words its name holds (``found``: candidate ->
+    words), each word weighed ``log(1 + candidates / holding)``; a word no name holds says nothing.
+    A candidate of ``in_text`` holds every word somewhere: those its name lacks count
+    :data:`TEXT_SHARE` (its text says them; a name saying them says more)."""
     holding = dict.fromkeys(words, 0)
     for ws in found.values():
         for w in ws:
             holding[w] += 1
-    weight = {w: math.log1p(len(found) / n) for w, n in holding.items() if n}
+    weight = {w: math.log1p(len(found) / n) if n else 0.0 for w, n in holding.items()}
     total = sum(weight.values())
     if not total:
         return {}
-    return {i: sum(weight[w] for w in ws) / total for i, ws in found.items()}
+    out = {}
+    for i, ws in found.items():
+        said = sum(weight[w] for w in ws)
+        out[i] = (said + TEXT_SHARE * (total - said) if i in in_text else said) / total
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -232,7 +241,7 @@ class Intent:
     ) -> None:
         """Each candidate's share of the request's words that its name, folders and project hold
         (any of a word's forms: ``MR`` / ``meeting room``, a typo's fix), rarer words counting more.
-        A candidate matched on every word (its text holds what its name does not) holds them all."""
+        A candidate matched on every word holds in its text what its name does not (:func:`cover_shares`)."""
         forms = {w: [f" {f}" for f in dict.fromkeys([w, *self.pq.forms.get(w, [])]) if f] for w in self.cover}
         project_text: dict[int, str] = {}
         found: dict[int, list[str]] = {}
@@ -242,12 +251,10 @@ class Intent:
                 rec = projects.get(d.project_id) if projects else None
                 names = [rec.description, rec.client or "", *rec.client_names] if rec else []
                 ptext = project_text[d.project_id] = _spaced_words(" ".join([d.project_name, *names]))
-            if "lexical" in sources.get(d.id, ()):
-                found[d.id] = self.cover
-                continue
             text = _spaced_words(d.project_rel_path) + ptext
             found[d.id] = [w for w in self.cover if any(f in text for f in forms[w])]
-        for i, share in cover_shares(self.cover, found).items():
+        in_text = {i for i in found if "lexical" in sources.get(i, ())}
+        for i, share in cover_shares(self.cover, found, in_text).items():
             self.cover_effect[i] = (COVER_FLOOR + (1 - COVER_FLOOR) * share, " ".join(found[i]))
 
     def bound(self) -> float:

@@ -12,7 +12,7 @@ from quicknav_mcp.domain.grammar import split_glued
 from quicknav_mcp.errors import InvalidInput
 from quicknav_mcp.repo import DocumentRow
 from quicknav_mcp.search.alternatives import candidates, widen
-from quicknav_mcp.search.intent import COVER_FLOOR, Intent, cover_shares, cover_words, where_weights
+from quicknav_mcp.search.intent import COVER_FLOOR, TEXT_SHARE, Intent, cover_shares, cover_words, where_weights
 from quicknav_mcp.search.query import parse_query
 
 
@@ -248,10 +248,12 @@ def test_a_request_naming_no_kind_weighs_how_much_of_it_each_name_covers() -> No
     assert mult > 1.5 * intent.effect(handbooks[0])[0]
     assert "covers: mr upgrades qps" in intent.effect(handbooks[0])[1]
     assert mult <= 1.0 <= intent.bound()
-    # Matched on every word (in its text when not its name), a candidate covers the whole request.
+    # Matched on every word, a candidate's text holds what its name lacks: at half weight.
     read = _doc(2, "Notes.pdf", "other")
     full = Intent(pq, [rollout, read, *handbooks], sources={2: ["lexical"], 1: ["some words"]})
-    assert full.effect(read)[0] == 1.0 and full.effect(read)[0] >= full.effect(rollout)[0]
+    # (its project's name says "upgrades": that much its name covers)
+    assert COVER_FLOOR + (1 - COVER_FLOOR) * TEXT_SHARE < full.effect(read)[0] < full.effect(rollout)[0]
+    assert full.effect(read)[1] == ["covers: upgrades"]
 
 
 def test_cover_words_only_for_requests_of_two_words_or_more_naming_no_kind() -> None:
@@ -269,4 +271,5 @@ def test_cover_shares_weigh_rare_words_more_and_ignore_words_nobody_holds() -> N
     assert share[1] == 1.0 and share[4] == 0.0  # "zzz" is in no candidate: it weighs nothing
     assert 0 < share[2] < 0.5 < share[1]
     assert cover_shares(["zzz"], {1: []}) == {}
+    assert cover_shares(["rollout", "qps"], found, in_text={4})[4] == pytest.approx(TEXT_SHARE)
     assert 0 < COVER_FLOOR < 1
