@@ -83,6 +83,8 @@ CURRENT, OLDER, OLD_COPY, TOP_REVISION = 1.35, 0.85, 0.7, 1.15
 TEMPLATE = 0.45
 
 
+MAX_COVER_WORDS = 12
+"""Words of a long request weighed for coverage (each is looked for in every candidate's name)."""
 COVER_FLOOR, TEXT_SHARE = 0.2, 0.5
 """A kind-less request's candidate whose name, folders and project hold none of its words keeps
 ``COVER_FLOOR`` of its score; a word only its text holds counts ``TEXT_SHARE`` of one its name holds."""
@@ -108,7 +110,7 @@ def cover_words(pq: ParsedQuery) -> list[str]:
     folders and project hold (two or more: one word is matched or not by retrieval alone)."""
     if asks_kind(pq):
         return []
-    words = _content_words(pq)
+    words = _content_words(pq)[:MAX_COVER_WORDS]
     return words if len(words) > 1 else []
 
 

@@ -12,7 +12,15 @@ from quicknav_mcp.domain.grammar import split_glued
 from quicknav_mcp.errors import InvalidInput
 from quicknav_mcp.repo import DocumentRow
 from quicknav_mcp.search.alternatives import candidates, widen
-from quicknav_mcp.search.intent import COVER_FLOOR, TEXT_SHARE, Intent, cover_shares, cover_words, where_weights
+from quicknav_mcp.search.intent import (
+    COVER_FLOOR,
+    MAX_COVER_WORDS,
+    TEXT_SHARE,
+    Intent,
+    cover_shares,
+    cover_words,
+    where_weights,
+)
 from quicknav_mcp.search.query import parse_query
 
 
@@ -273,3 +281,15 @@ def test_cover_shares_weigh_rare_words_more_and_ignore_words_nobody_holds() -> N
     assert cover_shares(["zzz"], {1: []}) == {}
     assert cover_shares(["rollout", "qps"], found, in_text={4})[4] == pytest.approx(TEXT_SHARE)
     assert 0 < COVER_FLOOR < 1
+
+
+def test_cover_words_stay_bounded_for_long_and_mixed_script_requests() -> None:
+    long = parse_query(" ".join(f"word{i}" for i in range(200)) * 3)
+    assert len(cover_words(long)) == MAX_COVER_WORDS
+    mixed = parse_query("會議室 rollout スケジュール for QPS")
+    words = cover_words(mixed)
+    assert "rollout" in words and "qps" in words and len(words) >= 3
+    doc = _doc(1, "21614 - QPS ROLLOUT - 會議室.pdf", "other")
+    other = _doc(2, "21614 - QPS notes.pdf", "other")
+    intent = Intent(mixed, [doc, other])
+    assert intent.effect(doc)[0] > intent.effect(other)[0]
