@@ -22,7 +22,7 @@ from .facets import document_facets, statuses
 from .facts import FactRetriever
 from .fuzzy import ProjectWords
 from .highlight import content_snippet, highlight
-from .intent import Intent
+from .intent import COVER_SAMPLE, Intent
 from .learned import LearnedRanker
 from .lexical import FullText
 from .models import DocumentHit, FacetValue, SearchDocumentsResult
@@ -240,7 +240,8 @@ class DocumentSearch:
         if not docs:
             return []
         top = max(fused.get(i, 0.0) for i in docs) or 1.0
-        intent = Intent(pq, docs.values(), self.words.by_id(), sources)
+        ordered = sorted(docs.values(), key=lambda d: (-fused.get(d.id, 0.0), d.id))  # as best() reads them
+        intent = Intent(pq, ordered, self.words.by_id(), sources)
         out = self.scored(docs.values(), fused, sources, sims, top, self.context(pq, user), intent)
         out.sort(key=_best_first)
         return out
@@ -279,16 +280,19 @@ class DocumentSearch:
         bound = boost_bound(ctx)
         intent: Intent | None = None
         every: dict[int, DocumentFacts] | None = None
-        asks = Intent(pq, (), None).active
-        if facets or asks:
+        asks = Intent(pq, (), None)
+        if facets or asks.reads_every:
             every = self.table.read(valid)  # in fused order, as rerank builds it
             if facets:
                 self.current.mark(every)
-            if asks:
+            if asks.active:
                 intent = Intent(pq, every.values(), self.words.by_id(), sources)
                 bound *= intent.bound()
         bound *= 1 + 1e-9  # the products below are taken in another order
         order = sorted(sorted(valid), key=fused.__getitem__, reverse=True)  # ties: lowest id (sorts are stable)
+        if intent is None and asks.active:  # name coverage alone: weighed on the best candidates
+            sample = self.table.read(order[:COVER_SAMPLE])
+            intent = Intent(pq, (sample[i] for i in order[:COVER_SAMPLE] if i in sample), self.words.by_id(), sources)
         top = fused[order[0]] or 1.0
         out: Ranked = []
         start, step = 0, max(32, page_end)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Container, Iterable, Mapping, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
 from ..repo import ProjectRow
@@ -85,6 +85,8 @@ TEMPLATE = 0.45
 
 MAX_COVER_WORDS = 12
 """Words of a long request weighed for coverage (each is looked for in every candidate's name)."""
+COVER_SAMPLE = 512
+"""Candidates (the best fused first) whose names weigh each word's rarity: bounded work per request."""
 COVER_FLOOR, TEXT_SHARE = 0.2, 0.5
 """A kind-less request's candidate whose name, folders and project hold none of its words keeps
 ``COVER_FLOOR`` of its score; a word only its text holds counts ``TEXT_SHARE`` of one its name holds."""
@@ -124,26 +126,30 @@ def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -
     return {w: math.log1p(projects / max(1, n)) for w, n in holding.items()}
 
 
+def cover_weights(words: list[str], found: Iterable[list[str]], candidates: int) -> dict[str, float]:
+    """Each word's weight ``log(1 + candidates / holding)`` over the candidates whose names hold it
+    (``found``: each candidate's words); a word no name holds weighs nothing."""
+    holding = dict.fromkeys(words, 0)
+    for ws in found:
+        for w in ws:
+            holding[w] += 1
+    return {w: math.log1p(candidates / n) if n else 0.0 for w, n in holding.items()}
+
+
+def cover_share(found: list[str], weight: Mapping[str, float], total: float, in_text: bool) -> float:
+    """A candidate's share of the request's words its name holds (``found``); a candidate matched on
+    every word (``in_text``) holds the rest in its text, at :data:`TEXT_SHARE` (a name saying them says more)."""
+    said = sum(weight[w] for w in found)
+    return (said + TEXT_SHARE * (total - said) if in_text else said) / total
+
+
 def cover_shares(
     words: list[str], found: Mapping[int, list[str]], in_text: Container[int] = frozenset()
 ) -> dict[int, float]:
-    """Each candidate's share of the request's words its name holds (``found``: candidate ->
-    words), each word weighed ``log(1 + candidates / holding)``; a word no name holds says nothing.
-    A candidate of ``in_text`` holds every word somewhere: those its name lacks count
-    :data:`TEXT_SHARE` (its text says them; a name saying them says more)."""
-    holding = dict.fromkeys(words, 0)
-    for ws in found.values():
-        for w in ws:
-            holding[w] += 1
-    weight = {w: math.log1p(len(found) / n) if n else 0.0 for w, n in holding.items()}
+    """:func:`cover_share` of every candidate of ``found`` (candidate -> words its name holds)."""
+    weight = cover_weights(words, found.values(), len(found))
     total = sum(weight.values())
-    if not total:
-        return {}
-    out = {}
-    for i, ws in found.items():
-        said = sum(weight[w] for w in ws)
-        out[i] = (said + TEXT_SHARE * (total - said) if i in in_text else said) / total
-    return out
+    return {i: cover_share(ws, weight, total, i in in_text) for i, ws in found.items()} if total else {}
 
 
 @lru_cache(maxsize=4096)
@@ -192,10 +198,17 @@ class Intent:
         self.where = place_words(pq)
         self.cover = cover_words(pq)
         self.wants_template = any(w in _TEMPLATE_WORDS for w in pq.terms + pq.words)
-        self.active = bool(
-            self.where or self.cover or pq.level is not None or pq.latest_change_order or pq.wants_current or self.kinds
+        self.reads_every = bool(
+            self.where or pq.level is not None or pq.latest_change_order or pq.wants_current or self.kinds
         )
-        self.cover_effect: dict[int, tuple[float, str]] = {}
+        """Weighing needs every candidate's facts (coverage alone weighs on the first
+        :data:`COVER_SAMPLE` and only lowers scores: the bounded ranking needs no more)."""
+        self.active = self.reads_every or bool(self.cover)
+        self.cover_weight: dict[str, float] = {}
+        self.cover_total = 0.0
+        self.cover_found: dict[int, list[str]] = {}
+        self.sources: Mapping[int, Sequence[str]] = sources or {}
+        self.projects = projects
         self.latest_co: dict[int, int] = {}
         self.project_levels: dict[int, set[int]] = {}
         self.where_effect: dict[int, tuple[float, str]] = {}
@@ -204,7 +217,9 @@ class Intent:
             return
         if self.cover:
             docs = list(docs)
-            self._weigh_cover(docs, projects, sources or {})
+            found = [self._covered(d) for d in docs[:COVER_SAMPLE]]
+            self.cover_weight = cover_weights(self.cover, found, len(found))
+            self.cover_total = sum(self.cover_weight.values())
         texts: dict[int, list[str]] = {}
         for d in docs:
             if self.where:
@@ -235,29 +250,21 @@ class Intent:
             share = WHERE_FLOOR + (1 - WHERE_FLOOR) * sum(weight[w] for w in found) / total
             self.where_effect[pid] = (share, "where: " + " ".join(found) if found else "")
 
-    def _weigh_cover(
-        self,
-        docs: list[DocumentFacts],
-        projects: Mapping[int, ProjectRow] | None,
-        sources: Mapping[int, Sequence[str]],
-    ) -> None:
-        """Each candidate's share of the request's words that its name, folders and project hold
-        (any of a word's forms: ``MR`` / ``meeting room``, a typo's fix), rarer words counting more.
-        A candidate matched on every word holds in its text what its name does not (:func:`cover_shares`)."""
-        forms = {w: [f" {f}" for f in dict.fromkeys([w, *self.pq.forms.get(w, [])]) if f] for w in self.cover}
-        project_text: dict[int, str] = {}
-        found: dict[int, list[str]] = {}
-        for d in docs:
-            ptext = project_text.get(d.project_id)
-            if ptext is None:
-                rec = projects.get(d.project_id) if projects else None
-                names = [rec.description, rec.client or "", *rec.client_names] if rec else []
-                ptext = project_text[d.project_id] = _spaced_words(" ".join([d.project_name, *names]))
-            text = _spaced_words(d.project_rel_path) + ptext
-            found[d.id] = [w for w in self.cover if any(f in text for f in forms[w])]
-        in_text = {i for i in found if "lexical" in sources.get(i, ())}
-        for i, share in cover_shares(self.cover, found, in_text).items():
-            self.cover_effect[i] = (COVER_FLOOR + (1 - COVER_FLOOR) * share, " ".join(found[i]))
+    def _covered(self, d: DocumentFacts) -> list[str]:
+        """The request's words (any of their forms: ``MR`` / ``meeting room``, a typo's fix) that
+        ``d``'s name, folders and project hold."""
+        found = self.cover_found.get(d.id)
+        if found is None:
+            forms = self._cover_forms
+            rec = self.projects.get(d.project_id) if self.projects else None
+            names = [rec.description, rec.client or "", *rec.client_names] if rec else []
+            text = _spaced_words(d.project_rel_path) + _spaced_words(" ".join([d.project_name, *names]))
+            found = self.cover_found[d.id] = [w for w in self.cover if any(f in text for f in forms[w])]
+        return found
+
+    @cached_property
+    def _cover_forms(self) -> dict[str, list[str]]:
+        return {w: [f" {f}" for f in dict.fromkeys([w, *self.pq.forms.get(w, [])]) if f] for w in self.cover}
 
     def bound(self) -> float:
         """The largest multiplier :meth:`effect` can give any candidate (keep in step with it)."""
@@ -299,11 +306,12 @@ class Intent:
             mult *= share
             if reason:
                 why.append(reason)
-        if self.cover_effect:
-            share, said = self.cover_effect.get(d.id, (COVER_FLOOR, ""))
-            mult *= share
-            if said:
-                why.append("covers: " + said)
+        if self.cover_total:
+            found = self._covered(d)
+            in_text = "lexical" in self.sources.get(d.id, ())
+            mult *= COVER_FLOOR + (1 - COVER_FLOOR) * cover_share(found, self.cover_weight, self.cover_total, in_text)
+            if found:
+                why.append("covers: " + " ".join(found))
         if self.kinds:
             # The asked kind outweighs incidental words (on top of the family boost in documents.py).
             if d.doc_type in self.kinds:
