@@ -15,6 +15,7 @@ from ..store import Store
 from .alternatives import widen
 from .candidates import CandidateTable, NameKey
 from .copies import share_among_copies
+from .coverage import Coverage
 from .current import CurrentRevisions
 from .digit_parts import DigitParts
 from .doc_postings import DocPostings
@@ -22,7 +23,7 @@ from .facets import document_facets, statuses
 from .facts import FactRetriever
 from .fuzzy import ProjectWords
 from .highlight import content_snippet, highlight
-from .intent import COVER_SAMPLE, Intent
+from .intent import Intent
 from .learned import LearnedRanker
 from .lexical import FullText
 from .models import DocumentHit, FacetValue, SearchDocumentsResult
@@ -240,9 +241,11 @@ class DocumentSearch:
         if not docs:
             return []
         top = max(fused.get(i, 0.0) for i in docs) or 1.0
-        ordered = sorted(docs.values(), key=lambda d: (-fused.get(d.id, 0.0), d.id))  # as best() reads them
-        intent = Intent(pq, ordered, self.words.by_id(), sources)
+        intent = Intent(pq, docs.values(), self.words.by_id())
         out = self.scored(docs.values(), fused, sources, sims, top, self.context(pq, user), intent)
+        coverage = Coverage.of(pq, self.words.by_id(), sources)
+        if coverage is not None:
+            out = coverage.weigh(out)
         out.sort(key=_best_first)
         return out
 
@@ -280,19 +283,16 @@ class DocumentSearch:
         bound = boost_bound(ctx)
         intent: Intent | None = None
         every: dict[int, DocumentFacts] | None = None
-        asks = Intent(pq, (), None)
-        if facets or asks.reads_every:
+        asks = Intent(pq, (), None).active
+        if facets or asks:
             every = self.table.read(valid)  # in fused order, as rerank builds it
             if facets:
                 self.current.mark(every)
-            if asks.active:
-                intent = Intent(pq, every.values(), self.words.by_id(), sources)
+            if asks:
+                intent = Intent(pq, every.values(), self.words.by_id())
                 bound *= intent.bound()
         bound *= 1 + 1e-9  # the products below are taken in another order
         order = sorted(sorted(valid), key=fused.__getitem__, reverse=True)  # ties: lowest id (sorts are stable)
-        if intent is None and asks.active:  # name coverage alone: weighed on the best candidates
-            sample = self.table.read(order[:COVER_SAMPLE])
-            intent = Intent(pq, (sample[i] for i in order[:COVER_SAMPLE] if i in sample), self.words.by_id(), sources)
         top = fused[order[0]] or 1.0
         out: Ranked = []
         start, step = 0, max(32, page_end)
@@ -311,6 +311,9 @@ class DocumentSearch:
                 if not facets:
                     self.current.mark(docs)
             out += self.scored(docs.values(), fused, sources, sims, top, ctx, intent)
+        coverage = Coverage.of(pq, self.words.by_id(), sources)
+        if coverage is not None:  # re-orders what can reach the page on every other signal
+            out = coverage.weigh(out)
         out.sort(key=_best_first)
         return out, len(valid), every if every is not None else {d.id: d for d, _, _ in out}
 

@@ -14,21 +14,18 @@ copy of a firm-wide template, above the one asked for. :class:`Intent` corrects 
   series, see search/current.py), never a copy marked ORIGINAL or kept in an old folder;
 * templates, registers and master copies lose to a project's own document of the asked kind,
   unless the request asks for them;
-* a request naming no kind ("the MR upgrades rollout schedule for QPS"): how much of its words the
-  candidate's name, folders and project cover, each word weighed by its rarity among the candidates
-  (a name saying "rollout schedule" beats one saying only the client everyone shares).
+* a request naming no kind is weighed by how much of it each name covers (search/coverage.py).
 
 Each effect is a multiplier with the reason naming the part of the request it matched
-(``where: poolwerx training``, ``level 3``, ``latest CO4``, ``current sales_po``,
-``covers: rollout schedule``).
+(``where: poolwerx training``, ``level 3``, ``latest CO4``, ``current sales_po``).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Container, Iterable, Mapping, Sequence
-from functools import cached_property, lru_cache
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
 from ..repo import ProjectRow
@@ -83,37 +80,20 @@ CURRENT, OLDER, OLD_COPY, TOP_REVISION = 1.35, 0.85, 0.7, 1.15
 TEMPLATE = 0.45
 
 
-MAX_COVER_WORDS = 12
-"""Words of a long request weighed for coverage (each is looked for in every candidate's name)."""
-COVER_SAMPLE = 512
-"""Candidates (the best fused first) whose names weigh each word's rarity: bounded work per request."""
-COVER_FLOOR, TEXT_SHARE = 0.2, 0.5
-"""A kind-less request's candidate whose name, folders and project hold none of its words keeps
-``COVER_FLOOR`` of its score; a word only its text holds counts ``TEXT_SHARE`` of one its name holds."""
-
-
 def asks_kind(pq: ParsedQuery) -> bool:
     """The request asks for a kind, a change order, a level or the as-built."""
     return bool(pq.doc_types) or pq.change_order is not None or pq.level is not None or pq.as_built
 
 
-def _content_words(pq: ParsedQuery) -> list[str]:
+def content_words(pq: ParsedQuery) -> list[str]:
+    """The request's plain words that can name something (no single letters, no bare numbers)."""
     return [t for t in pq.terms if len(t) > 1 and not t.isdigit()]
 
 
 def place_words(pq: ParsedQuery) -> list[str]:
     """The request's place words (client, site, description), weighed when it also asks for a
     kind, a change order, a level or the as-built: alone they are the whole request."""
-    return _content_words(pq) if asks_kind(pq) else []
-
-
-def cover_words(pq: ParsedQuery) -> list[str]:
-    """The words of a request naming no kind, weighed by how many of them each candidate's name,
-    folders and project hold (two or more: one word is matched or not by retrieval alone)."""
-    if asks_kind(pq):
-        return []
-    words = _content_words(pq)[:MAX_COVER_WORDS]
-    return words if len(words) > 1 else []
+    return content_words(pq) if asks_kind(pq) else []
 
 
 def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -> dict[str, float]:
@@ -126,34 +106,8 @@ def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -
     return {w: math.log1p(projects / max(1, n)) for w, n in holding.items()}
 
 
-def cover_weights(words: list[str], found: Iterable[list[str]], candidates: int) -> dict[str, float]:
-    """Each word's weight ``log(1 + candidates / holding)`` over the candidates whose names hold it
-    (``found``: each candidate's words); a word no name holds weighs nothing."""
-    holding = dict.fromkeys(words, 0)
-    for ws in found:
-        for w in ws:
-            holding[w] += 1
-    return {w: math.log1p(candidates / n) if n else 0.0 for w, n in holding.items()}
-
-
-def cover_share(found: list[str], weight: Mapping[str, float], total: float, in_text: bool) -> float:
-    """A candidate's share of the request's words its name holds (``found``); a candidate matched on
-    every word (``in_text``) holds the rest in its text, at :data:`TEXT_SHARE` (a name saying them says more)."""
-    said = sum(weight[w] for w in found)
-    return (said + TEXT_SHARE * (total - said) if in_text else said) / total
-
-
-def cover_shares(
-    words: list[str], found: Mapping[int, list[str]], in_text: Container[int] = frozenset()
-) -> dict[int, float]:
-    """:func:`cover_share` of every candidate of ``found`` (candidate -> words its name holds)."""
-    weight = cover_weights(words, found.values(), len(found))
-    total = sum(weight.values())
-    return {i: cover_share(ws, weight, total, i in in_text) for i, ws in found.items()} if total else {}
-
-
 @lru_cache(maxsize=4096)
-def _spaced_words(name: str) -> str:
+def spaced_words(name: str) -> str:
     # Names recur across searches: each is tokenised once.
     return f" {' '.join(tokens(name))} "
 
@@ -186,40 +140,23 @@ class Intent:
         pq: ParsedQuery,
         docs: Iterable[DocumentFacts],
         projects: Mapping[int, ProjectRow] | None = None,
-        sources: Mapping[int, Sequence[str]] | None = None,
     ) -> None:
-        """``sources``: the retrieval lists each candidate came from (``lexical``: every word of
-        the request matched, in its name, folders, project or text)."""
         self.pq = pq
         self.kinds = frozenset(pq.doc_types)
         self.kind_keys = [(p, _NOT_ALNUM.sub("", p)) for p in pq.kind_phrases if len(p) > 3]
         self.related = [k for k in self.kinds if k in RELATED_KINDS]
         self.said = said_with_kind(pq) if self.kinds else []
         self.where = place_words(pq)
-        self.cover = cover_words(pq)
         self.wants_template = any(w in _TEMPLATE_WORDS for w in pq.terms + pq.words)
-        self.reads_every = bool(
+        self.active = bool(
             self.where or pq.level is not None or pq.latest_change_order or pq.wants_current or self.kinds
         )
-        """Weighing needs every candidate's facts (coverage alone weighs on the first
-        :data:`COVER_SAMPLE` and only lowers scores: the bounded ranking needs no more)."""
-        self.active = self.reads_every or bool(self.cover)
-        self.cover_weight: dict[str, float] = {}
-        self.cover_total = 0.0
-        self.cover_found: dict[int, list[str]] = {}
-        self.sources: Mapping[int, Sequence[str]] = sources or {}
-        self.projects = projects
         self.latest_co: dict[int, int] = {}
         self.project_levels: dict[int, set[int]] = {}
         self.where_effect: dict[int, tuple[float, str]] = {}
         self.top_revision: dict[tuple[int, str], int] = {}
         if not self.active:
             return
-        if self.cover:
-            docs = list(docs)
-            found = [self._covered(d) for d in docs[:COVER_SAMPLE]]
-            self.cover_weight = cover_weights(self.cover, found, len(found))
-            self.cover_total = sum(self.cover_weight.values())
         texts: dict[int, list[str]] = {}
         for d in docs:
             if self.where:
@@ -250,22 +187,6 @@ class Intent:
             share = WHERE_FLOOR + (1 - WHERE_FLOOR) * sum(weight[w] for w in found) / total
             self.where_effect[pid] = (share, "where: " + " ".join(found) if found else "")
 
-    def _covered(self, d: DocumentFacts) -> list[str]:
-        """The request's words (any of their forms: ``MR`` / ``meeting room``, a typo's fix) that
-        ``d``'s name, folders and project hold."""
-        found = self.cover_found.get(d.id)
-        if found is None:
-            forms = self._cover_forms
-            rec = self.projects.get(d.project_id) if self.projects else None
-            names = [rec.description, rec.client or "", *rec.client_names] if rec else []
-            text = _spaced_words(d.project_rel_path) + _spaced_words(" ".join([d.project_name, *names]))
-            found = self.cover_found[d.id] = [w for w in self.cover if any(f in text for f in forms[w])]
-        return found
-
-    @cached_property
-    def _cover_forms(self) -> dict[str, list[str]]:
-        return {w: [f" {f}" for f in dict.fromkeys([w, *self.pq.forms.get(w, [])]) if f] for w in self.cover}
-
     def bound(self) -> float:
         """The largest multiplier :meth:`effect` can give any candidate (keep in step with it)."""
         if not self.active:
@@ -285,7 +206,7 @@ class Intent:
 
     def _said_in(self, name: str) -> str:
         """The request's words with its kind that ``name`` says in the same order, or ''."""
-        text = _spaced_words(name)
+        text = spaced_words(name)
         return next((run for run in self.said if f" {run} " in text), "")
 
     def _project_levels(self, d: DocumentFacts) -> set[int]:
@@ -306,12 +227,6 @@ class Intent:
             mult *= share
             if reason:
                 why.append(reason)
-        if self.cover_total:
-            found = self._covered(d)
-            in_text = "lexical" in self.sources.get(d.id, ())
-            mult *= COVER_FLOOR + (1 - COVER_FLOOR) * cover_share(found, self.cover_weight, self.cover_total, in_text)
-            if found:
-                why.append("covers: " + " ".join(found))
         if self.kinds:
             # The asked kind outweighs incidental words (on top of the family boost in documents.py).
             if d.doc_type in self.kinds:
