@@ -10,8 +10,8 @@ Labelled queries come from two places:
 
 The original sets (codes, names, families, revisions…) are kept as they were; bench/quality_sets.py
 adds requests phrased the way assistants pass them on (>= 100 over the demo firm in three phrasing
-seeds, >= 30 hand-labelled over the real corpus), misspelt requests and paraphrased project
-descriptions.
+seeds, >= 30 hand-labelled over the real corpus), requests naming no kind of document (a title's
+words and where it is: ``assistant no kind``), misspelt requests and paraphrased project descriptions.
 
 Each query is run through ``SearchService.search_projects`` or ``search_documents`` in every mode
 of :data:`MODES` (retrieval differs; query understanding and re-ranking are shared). Prints one
