@@ -136,10 +136,7 @@ class Intent:
     """The request's intent over one set of candidates (built once per search)."""
 
     def __init__(
-        self,
-        pq: ParsedQuery,
-        docs: Iterable[DocumentFacts],
-        projects: Mapping[int, ProjectRow] | None = None,
+        self, pq: ParsedQuery, docs: Iterable[DocumentFacts], projects: Mapping[int, ProjectRow] | None = None
     ) -> None:
         self.pq = pq
         self.kinds = frozenset(pq.doc_types)
