@@ -244,23 +244,81 @@ def demo_assistant(plan, seeds: tuple[int, ...] = (1, 2, 3), per_seed: int = 40)
         t = rng.choice(["floor plan for {l} at {w}", "{w} {l} floor plan", "the {l} layout for {w}"])
         return t.format(l=level.lower(), w=where), rel
 
+    def make(code: str, where: str, rng: random.Random) -> int:
+        made = rng.choice(makers)(code, where, rng)
+        before = len(out)
+        if made is not None:
+            add(*made)
+        return len(out) - before
+
+    _draw(firm, seeds, per_seed, make, salt=0, tries=20)
+    return out
+
+
+def _draw(firm: _Firm, seeds: tuple[int, ...], per_seed: int, make, *, salt: int, tries: int) -> None:
+    """Per seed, projects drawn with a way of naming each (:meth:`_Firm.where`) handed to ``make``
+    (which returns how many requests it added) until ``per_seed`` are made or ``tries`` per one."""
     codes = sorted(firm.records)
     for seed in seeds:
-        rng = random.Random(seed)
-        n = 0
-        attempts = 0
-        while n < per_seed and attempts < per_seed * 20:
+        rng = random.Random(salt + seed)
+        n = attempts = 0
+        while n < per_seed and attempts < per_seed * tries:
             attempts += 1
             code = rng.choice(codes)
             where = firm.where(code, rng)
-            if where is None:
-                continue
-            made = rng.choice(makers)(code, where, rng)
-            if made is None:
-                continue
-            before = len(out)
-            add(*made)
-            n += len(out) - before
+            if where is not None:
+                n += make(code, where, rng)
+
+
+KINDLESS: list[tuple[str, str, list[str]]] = [
+    # (family, title in the plan, request templates naming no kind of document: {t} the title, {w} where)
+    (
+        "notes",
+        "Site access notes",
+        ["the site access notes for {w}", "{w} site access notes", "how do we get on site at {w}, the access notes"],
+    ),
+    (
+        "notes",
+        "IP address schedule",
+        ["IP address schedule for {w}", "can you find the IP schedule on the {w} job", "{w} IP addresses"],
+    ),
+    ("notes", "Site visit notes", ["site visit notes from {w}", "what did we note on the site visit for {w}"]),
+    (
+        "program",
+        "Program Schedule",
+        ["program schedule for {w}", "I need the program schedule on the {w} job", "{w} programme schedule"],
+    ),
+]
+"""Kinds of documents the domain has no family word for (notes, schedules, registers): the request
+names it by the words of its title only, so what decides is how much of them each name covers."""
+
+
+def demo_kindless(plan, seeds: tuple[int, ...] = (1, 2, 3), per_seed: int = 15) -> list[Labelled]:
+    """Requests naming no kind of document (a title's words and where it is, or a room's support
+    register), generated from the plan: the truth is the project's files with that title (and room)."""
+    firm = _Firm(plan)
+    out: list[Labelled] = []
+    seen: set[str] = set()
+
+    def make(code: str, where: str, rng: random.Random) -> int:
+        files = firm.files.get(code, [])
+        registers = [f for f in files if f.meta.get("title") == "Room support register" and f.meta.get("room")]
+        if registers and rng.random() < 0.3:
+            room = rng.choice(registers).meta["room"]
+            rel = {f.rel for f in registers if f.meta["room"] == room}
+            t = rng.choice(["{r} support register for {w}", "support register of the {r} room at {w}"])
+            query = t.format(r=room, w=where)
+        else:
+            family, title, templates = rng.choice(KINDLESS)
+            rel = {f.rel for f in files if f.family == family and f.meta.get("title") == title}
+            query = rng.choice(templates).format(w=where)
+        if not rel or len(rel) > 8 or query in seen:
+            return 0
+        seen.add(query)
+        out.append(Labelled("demo", "assistant no kind", "documents", query, rel))
+        return 1
+
+    _draw(firm, seeds, per_seed, make, salt=500, tries=40)
     return out
 
 

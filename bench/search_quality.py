@@ -10,8 +10,8 @@ Labelled queries come from two places:
 
 The original sets (codes, names, families, revisions…) are kept as they were; bench/quality_sets.py
 adds requests phrased the way assistants pass them on (>= 100 over the demo firm in three phrasing
-seeds, >= 30 hand-labelled over the real corpus), misspelt requests and paraphrased project
-descriptions.
+seeds, >= 30 hand-labelled over the real corpus), requests naming no kind of document (a title's
+words and where it is: ``assistant no kind``), misspelt requests and paraphrased project descriptions.
 
 Each query is run through ``SearchService.search_projects`` or ``search_documents`` in every mode
 of :data:`MODES` (retrieval differs; query understanding and re-ranking are shared). Prints one
@@ -45,7 +45,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import OUT, emit, percentiles
-from quality_sets import Labelled, demo_assistant, demo_paraphrase, demo_two_typos, demo_typos, real_sets
+from quality_sets import (
+    Labelled,
+    demo_assistant,
+    demo_kindless,
+    demo_paraphrase,
+    demo_two_typos,
+    demo_typos,
+    real_sets,
+)
 
 from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
@@ -409,7 +417,13 @@ def main() -> None:
 
     plan = plan_firm(args.projects, args.seed)
     demo = demo_queries(args.projects, args.seed)
-    demo += demo_assistant(plan) + demo_typos(plan) + demo_two_typos(plan, seeds=(1, 2, 3)) + demo_paraphrase(plan)
+    demo += (
+        demo_assistant(plan)
+        + demo_kindless(plan)
+        + demo_typos(plan)
+        + demo_two_typos(plan, seeds=(1, 2, 3))
+        + demo_paraphrase(plan)
+    )
     MODES["hybrid+learned"], fit = learned_mode(app, plan)
     rows += evaluate(app, root, demo)
     corpora["demo"] = {"queries": len(demo), "documents": app.indexing.status().documents, "learned_fit": fit}

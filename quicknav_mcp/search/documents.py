@@ -15,6 +15,7 @@ from ..store import Store
 from .alternatives import widen
 from .candidates import CandidateTable, NameKey
 from .copies import share_among_copies
+from .coverage import Coverage
 from .current import CurrentRevisions
 from .digit_parts import DigitParts
 from .doc_postings import DocPostings
@@ -242,6 +243,9 @@ class DocumentSearch:
         top = max(fused.get(i, 0.0) for i in docs) or 1.0
         intent = Intent(pq, docs.values(), self.words.by_id())
         out = self.scored(docs.values(), fused, sources, sims, top, self.context(pq, user), intent)
+        coverage = Coverage.of(pq, self.words.by_id(), sources)
+        if coverage is not None:
+            out = coverage.weigh(out)
         out.sort(key=_best_first)
         return out
 
@@ -307,6 +311,9 @@ class DocumentSearch:
                 if not facets:
                     self.current.mark(docs)
             out += self.scored(docs.values(), fused, sources, sims, top, ctx, intent)
+        coverage = Coverage.of(pq, self.words.by_id(), sources)
+        if coverage is not None:  # re-orders what can reach the page on every other signal
+            out = coverage.weigh(out)
         out.sort(key=_best_first)
         return out, len(valid), every if every is not None else {d.id: d for d, _, _ in out}
 

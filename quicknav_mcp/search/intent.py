@@ -13,7 +13,8 @@ copy of a firm-wide template, above the one asked for. :class:`Intent` corrects 
 * recency ("latest", "current"): the current document of the asked kind (the domain's rule over its
   series, see search/current.py), never a copy marked ORIGINAL or kept in an old folder;
 * templates, registers and master copies lose to a project's own document of the asked kind,
-  unless the request asks for them.
+  unless the request asks for them;
+* a request naming no kind is weighed by how much of it each name covers (search/coverage.py).
 
 Each effect is a multiplier with the reason naming the part of the request it matched
 (``where: poolwerx training``, ``level 3``, ``latest CO4``, ``current sales_po``).
@@ -79,11 +80,20 @@ CURRENT, OLDER, OLD_COPY, TOP_REVISION = 1.35, 0.85, 0.7, 1.15
 TEMPLATE = 0.45
 
 
+def asks_kind(pq: ParsedQuery) -> bool:
+    """The request asks for a kind, a change order, a level or the as-built."""
+    return bool(pq.doc_types) or pq.change_order is not None or pq.level is not None or pq.as_built
+
+
+def content_words(pq: ParsedQuery) -> list[str]:
+    """The request's plain words that can name something (no single letters, no bare numbers)."""
+    return [t for t in pq.terms if len(t) > 1 and not t.isdigit()]
+
+
 def place_words(pq: ParsedQuery) -> list[str]:
     """The request's place words (client, site, description), weighed when it also asks for a
     kind, a change order, a level or the as-built: alone they are the whole request."""
-    asks_kind = bool(pq.doc_types) or pq.change_order is not None or pq.level is not None or pq.as_built
-    return [t for t in pq.terms if len(t) > 1 and not t.isdigit()] if asks_kind else []
+    return content_words(pq) if asks_kind(pq) else []
 
 
 def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -> dict[str, float]:
@@ -97,7 +107,7 @@ def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -
 
 
 @lru_cache(maxsize=4096)
-def _spaced_words(name: str) -> str:
+def spaced_words(name: str) -> str:
     # Names recur across searches: each is tokenised once.
     return f" {' '.join(tokens(name))} "
 
@@ -193,7 +203,7 @@ class Intent:
 
     def _said_in(self, name: str) -> str:
         """The request's words with its kind that ``name`` says in the same order, or ''."""
-        text = _spaced_words(name)
+        text = spaced_words(name)
         return next((run for run in self.said if f" {run} " in text), "")
 
     def _project_levels(self, d: DocumentFacts) -> set[int]:

@@ -120,3 +120,14 @@ async def test_very_long_and_mixed_script_requests_are_answered(server) -> None:
         assert "SWMS" in names(out, 1)[0]
         out = await docs(client, "x" * 10_000)  # one 1,000-letter word: nothing found, no error
         assert out["total_count"] == 0 and out["suggestions"]
+
+
+async def test_a_request_naming_no_kind_ranks_the_name_covering_its_rare_words_first(server) -> None:
+    # "power" and "data" are in one series of names, "schedule" in two, "quay" in every candidate's project.
+    async with Client(server) as client:
+        out = await docs(client, "the power and data schedule for 50 Quay St")
+        top = out["documents"][0]
+        assert top["path"].endswith("MASTER POWER & DATA SCHEDULE - Rev 1.05.pdf"), names(out)
+        assert any(w.startswith("covers: ") and "power data schedule" in w for w in top["why"]), top["why"]
+        cable = next(d for d in out["documents"] if "CABLE SCHEDULE - Rev 1.06" in d["path"])
+        assert not any("power" in w for w in cable["why"] if w.startswith("covers: "))

@@ -12,6 +12,7 @@ from quicknav_mcp.domain.grammar import split_glued
 from quicknav_mcp.errors import InvalidInput
 from quicknav_mcp.repo import DocumentRow
 from quicknav_mcp.search.alternatives import candidates, widen
+from quicknav_mcp.search.coverage import COVER_FLOOR, MAX_COVER_WORDS, TEXT_SHARE, Coverage, cover_weights, cover_words
 from quicknav_mcp.search.intent import Intent, where_weights
 from quicknav_mcp.search.query import parse_query
 
@@ -234,3 +235,53 @@ def test_a_name_saying_the_request_words_with_its_kind_is_what_is_asked() -> Non
     assert mult <= intent.bound()
     # The kind's own words alone ("system design drawing") say nothing more than the kind.
     assert not Intent(parse_query("current system design drawing for poolwerx"), [details]).said
+
+
+def _weighed(pq, docs, sources=None) -> dict[int, tuple[float, list[str]]]:
+    cov = Coverage.of(pq, {}, sources or {})
+    assert cov is not None
+    return {d.id: (score, why) for d, score, why in cov.weigh([(d, 1.0, []) for d in docs])}
+
+
+def test_a_request_naming_no_kind_weighs_how_much_of_it_each_name_covers() -> None:
+    # "rollout" and "schedule" are in one name, "mr" in most, "upgrades" in the project's name (all).
+    rollout = _doc(1, "21614 - QPS ROLLOUT - Schedule draft V1.pdf", "other")
+    handbooks = [_doc(10 + i, f"21614-MR-R{i}-QPS-QLD-HB.pdf", "other") for i in range(4)]
+    pq = parse_query("the MR upgrades rollout schedule for QPS")
+    assert cover_words(pq) == ["mr", "upgrades", "rollout", "schedule", "qps"]
+    e = _weighed(pq, [rollout, *handbooks])
+    assert "covers: upgrades rollout schedule qps" in e[1][1] and "covers: mr upgrades qps" in e[10][1]
+    assert e[1][0] > 2 * e[10][0] and e[1][0] <= 1.0
+    # Matched on every word, a candidate's text holds what its name lacks: at half weight.
+    read = _doc(2, "Notes.pdf", "other")
+    full = _weighed(pq, [rollout, read, *handbooks], sources={2: ["lexical"], 1: ["some words"]})
+    assert full[2][0] == pytest.approx(COVER_FLOOR + (1 - COVER_FLOOR) * TEXT_SHARE)
+    assert full[2][0] < full[1][0] and full[2][1] == ["covers: upgrades"]
+    # Alone, or with nothing told apart, a candidate keeps its score.
+    assert _weighed(pq, [rollout])[1] == (1.0, [])
+
+
+def test_cover_words_only_for_requests_of_two_words_or_more_naming_no_kind() -> None:
+    assert cover_words(parse_query("rollout")) == []
+    assert cover_words(parse_query("17741 R5")) == []
+    assert cover_words(parse_query("42 17")) == []  # numbers are retrieval's, not names' words
+    assert cover_words(parse_query("rollout schedule for 17741")) == ["rollout", "schedule"]
+    assert cover_words(parse_query("latest rollout design for QPS")) == []  # a kind: intent weighs where
+    assert Coverage.of(parse_query("rollout"), {}, {}) is None
+
+
+def test_cover_weights_count_rare_words_more_and_words_all_or_none_hold_nothing() -> None:
+    w = cover_weights(["rollout", "mr", "qps", "zzz"], [["rollout", "mr", "qps"], ["mr", "qps"], ["qps"], ["qps"]], 4)
+    assert w["rollout"] > w["mr"] > 0 and w["qps"] == 0 and w["zzz"] == 0
+
+
+def test_cover_words_stay_bounded_for_long_and_mixed_script_requests() -> None:
+    long = parse_query(" ".join(f"word{i}" for i in range(200)) * 3)
+    assert len(cover_words(long)) == MAX_COVER_WORDS
+    mixed = parse_query("會議室 rollout スケジュール for QPS")
+    words = cover_words(mixed)
+    assert "rollout" in words and "qps" in words and len(words) >= 3
+    doc = _doc(1, "21614 - QPS ROLLOUT - 會議室.pdf", "other")
+    other = _doc(2, "21614 - QPS notes.pdf", "other")
+    e = _weighed(mixed, [doc, other])
+    assert e[1][0] > e[2][0]

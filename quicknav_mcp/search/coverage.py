@@ -1,0 +1,120 @@
+"""How much of a request naming no kind of document each candidate's name covers.
+
+A request that names a kind ("the SWMS for …") is weighed by search/intent.py: the kind outweighs
+incidental words. One that names none ("the MR upgrades rollout schedule for QPS") has only its
+words, and retrieval counts every matched word alike, so a QA handbook saying "MR" and "QPS" can
+rank above the rollout schedule saying "QPS ROLLOUT - Schedule". Here each candidate keeps a share of
+its score by how much of the request its name, folders and project hold, each word weighed by its
+rarity among the candidates (``rollout``, in a few names, counts more than ``qps``, in all of them).
+Words a candidate's text holds but its name does not (it matched every word) count
+:data:`TEXT_SHARE`: a name saying them says more. Why: ``covers: upgrades rollout schedule qps``.
+
+Only the candidates the ranking scored are weighed (those that can reach the page on every other
+signal, documents.py ``best``): a re-ordering of them that reads no more candidates, one pass over
+their names.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+from ..repo import ProjectRow
+from ..repo.documents import DocumentFacts
+from .intent import asks_kind, content_words, spaced_words
+from .query import ParsedQuery
+
+MAX_COVER_WORDS = 12
+"""Words of a long request weighed (each is looked for in every scored candidate's name)."""
+COVER_SAMPLE = 512
+"""Candidates weighed (the best scored first; the rest keep their score)."""
+COVER_FLOOR, TEXT_SHARE = 0.2, 0.5
+"""A candidate whose name, folders and project hold none of the words keeps ``COVER_FLOOR`` of its
+score; a word only its text holds counts ``TEXT_SHARE`` of one its name holds."""
+
+Ranked = list[tuple[DocumentFacts, float, list[str]]]
+
+
+def cover_words(pq: ParsedQuery) -> list[str]:
+    """The words weighed: those of a request naming no kind, when it has two or more (one word is
+    matched or not by retrieval alone); at most :data:`MAX_COVER_WORDS`."""
+    if asks_kind(pq):
+        return []
+    words = content_words(pq)[:MAX_COVER_WORDS]
+    return words if len(words) > 1 else []
+
+
+def cover_weights(words: list[str], found: Iterable[list[str]], candidates: int) -> dict[str, float]:
+    """Each word's weight ``log(candidates / holding)`` over the candidates whose names hold it
+    (``found``: each candidate's words); a word no name holds, or every name, weighs nothing (it
+    tells no candidate from another)."""
+    holding = dict.fromkeys(words, 0)
+    for ws in found:
+        for w in ws:
+            holding[w] += 1
+    return {w: math.log(candidates / n) if n else 0.0 for w, n in holding.items()}
+
+
+def cover_share(found: list[str], weight: Mapping[str, float], total: float, in_text: bool) -> float:
+    """A candidate's share of the words its name holds (``found``); matched on every word
+    (``in_text``), it holds the rest in its text, at :data:`TEXT_SHARE`."""
+    said = sum(weight[w] for w in found)
+    return (said + TEXT_SHARE * (total - said) if in_text else said) / total
+
+
+class Coverage:
+    """Name coverage of one request (:meth:`of` is None when it does not apply)."""
+
+    def __init__(
+        self,
+        words: list[str],
+        pq: ParsedQuery,
+        projects: Mapping[int, ProjectRow],
+        sources: Mapping[int, Sequence[str]],
+    ) -> None:
+        self.words = words
+        self.forms = {w: [f" {f}" for f in dict.fromkeys([w, *pq.forms.get(w, [])]) if f] for w in words}
+        self.projects = projects
+        self.sources = sources
+        self._project_text: dict[int, str] = {}
+
+    @classmethod
+    def of(
+        cls, pq: ParsedQuery, projects: Mapping[int, ProjectRow], sources: Mapping[int, Sequence[str]]
+    ) -> Coverage | None:
+        words = cover_words(pq)
+        return cls(words, pq, projects, sources) if words else None
+
+    def covered(self, d: DocumentFacts) -> list[str]:
+        """The words (any of their forms: ``MR`` / ``meeting room``, a typo's fix) that ``d``'s
+        name, folders and project hold."""
+        ptext = self._project_text.get(d.project_id)
+        if ptext is None:
+            rec = self.projects.get(d.project_id)
+            names = [rec.description, rec.client or "", *rec.client_names] if rec else []
+            ptext = self._project_text[d.project_id] = spaced_words(" ".join([d.project_name, *names]))
+        text = spaced_words(d.project_rel_path) + ptext
+        return [w for w in self.words if any(f in text for f in self.forms[w])]
+
+    def weigh(self, ranked: Ranked) -> Ranked:
+        """``ranked`` (unsorted), each score weighed by its cover; the words' rarity is read over
+        the best :data:`COVER_SAMPLE` scores."""
+        if len(ranked) < 2:
+            return ranked
+        order = sorted(range(len(ranked)), key=lambda i: (-ranked[i][1], ranked[i][0].id))
+        found = {i: self.covered(ranked[i][0]) for i in order[:COVER_SAMPLE]}
+        weight = cover_weights(self.words, found.values(), len(found))
+        total = sum(weight.values())
+        if not total:
+            return ranked
+        out = list(ranked)
+        for i in order:
+            ws = found[i] if i in found else self.covered(ranked[i][0])
+            d, score, why = ranked[i]
+            share = cover_share(ws, weight, total, "lexical" in self.sources.get(d.id, ()))
+            out[i] = (
+                d,
+                round(score * (COVER_FLOOR + (1 - COVER_FLOOR) * share), 5),
+                [*why, "covers: " + " ".join(ws)] if ws else why,
+            )
+        return out
