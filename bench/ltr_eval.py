@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import random
 import shutil
 import sys
 import time
@@ -72,35 +71,9 @@ class Fixed:
 
 def labelled_queries(app, seed: int, n: int) -> list[tuple[str, str, set[str]]]:
     """``(kind, query, wanted root-relative paths)`` for ``n`` documents drawn with ``seed``."""
-    from quicknav_mcp.demo.search_sessions import documents, phrase
+    from quicknav_mcp.demo.search_sessions import labelled_requests
 
-    facts = documents(app)
-    # Archived documents and handover copies are not what a search for a document wants.
-    archive = {
-        r[0]
-        for r in app.store.query(
-            f"SELECT {REL_PATH} FROM documents d JOIN projects p ON p.id = d.project_id "
-            "WHERE d.is_archive OR d.is_handover_copy"
-        )
-    }
-    rng = random.Random(seed)
-    paths = sorted(p for p in facts if p not in archive and facts[p].doc_type not in ("other", "photos"))
-    out = []
-    for path in rng.sample(paths, min(n, len(paths))):
-        doc = facts[path]
-        kind, query = phrase(doc, rng)
-        same = {
-            p
-            for p, f in facts.items()
-            if f.code == doc.code
-            and f.doc_type == doc.doc_type
-            and f.change_order == doc.change_order
-            and f.room == doc.room
-            and f.is_as_built == doc.is_as_built
-            and p not in archive
-        }
-        out.append((kind, query, same | {path}))
-    return out
+    return labelled_requests(app, seed, n)
 
 
 def quality_queries(projects: int, seed: int) -> list[tuple[str, str, set[str]]]:
