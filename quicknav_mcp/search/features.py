@@ -74,6 +74,27 @@ FEATURES: tuple[str, ...] = (
     "template",  # a firm-wide template or register the request did not ask for
 )
 N_FEATURES = len(FEATURES)
+RISING = frozenset(
+    (
+        "hand_score",
+        "fused",
+        "code_match",
+        "type_match",
+        "rev_match",
+        "room_match",
+        "co_match",
+        "where_share",
+        "kind_named",
+        "level_match",
+        "latest_co",
+        "name_words",
+        "project_words",
+    )
+)
+"""Signals that, all else equal, never make a candidate a worse answer (a model may be held to it)."""
+FALLING = frozenset(("hand_rank", "template"))
+"""... and those that never make it a better one."""
+MONOTONE: tuple[int, ...] = tuple(1 if f in RISING else -1 if f in FALLING else 0 for f in FEATURES)
 _COLUMN = {name: j for j, name in enumerate(FEATURES)}
 _ATTRIBUTES = attrgetter(
     "id",

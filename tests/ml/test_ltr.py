@@ -267,3 +267,24 @@ def test_a_model_that_loses_on_one_kind_of_labelled_query_is_not_promoted() -> N
     assert kinds["terse"]["mrr"] == 1.0 and kinds["terse"][f"{RIVAL}.mrr"] == pytest.approx(1 / 3, abs=1e-4)
     assert [k for k, m in kinds.items() if m["loses"]] == ["assistant"]
     assert not kinds["name"]["loses"]  # a tie is no loss
+
+
+def test_monotone_trees_never_score_a_candidate_lower_for_more_of_a_rising_signal() -> None:
+    """Labels that reward feature 0 only in a band (noise the trees could fit); held to +1 on feature 0
+    and -1 on the hand rank (column 3), the fitted scores still never fall as feature 0 rises."""
+    rng = np.random.default_rng(5)
+    groups = []
+    for _ in range(200):
+        x = rng.random((12, 4)).astype(np.float32)
+        x[:, 3] = np.log1p(np.arange(12))
+        y = ((x[:, 0] > 0.3) & (x[:, 0] < 0.6)).astype(float)
+        y[0] = 1.0
+        groups.append((x, y, 1.0))
+    data = RankingSet.build(groups)
+    params = LambdaMARTParams(trees=30, min_leaf=10, monotone=(1, 0, 0, -1))
+    trees = CompleteTrees(fit_lambdamart(data, params, init_scores=WithPrior.init_scores(data.x, 3, 2.0)))
+    free = CompleteTrees(fit_lambdamart(data, LambdaMARTParams(trees=30, min_leaf=10)))
+    grid = np.tile(rng.random((1, 4)).astype(np.float32), (50, 1))
+    grid[:, 0] = np.linspace(0, 1, 50)
+    assert np.all(np.diff(trees.decision(grid)) >= -1e-9)
+    assert np.any(np.diff(free.decision(grid)) < -1e-6)  # unconstrained, the band shows
