@@ -301,6 +301,7 @@ class SearchRankerTrainable:
         progress(1.0, "learned ranker trained")
         stored = {"features": list(FEATURES), "trees": int(gbm.feature.shape[0]), "depth": gbm.depth}
         stored.update({"learning_rate": params.learning_rate, "min_leaf": params.min_leaf, "prior": params.prior})
+        stored["monotone"] = list(params.monotone) if params.monotone is not None else None  # how it was fitted
         span = (iso(sessions[0].ts_ms), iso(sessions[-1].ts_ms)) if sessions else None
         return TrainResult(params=stored, arrays=gbm.arrays(), metrics=metrics, trained_on=span)  # type: ignore[arg-type]
 
