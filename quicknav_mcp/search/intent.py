@@ -30,7 +30,7 @@ from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
 from ..repo import ProjectRow
 from ..repo.documents import DocumentFacts
 from .query import ParsedQuery
-from .reasons import Reason
+from .reasons import Reason, reason
 from .text import STOPWORDS, tokens
 
 _TEMPLATE_REASON = Reason("template", "template")
@@ -213,10 +213,10 @@ class Intent:
         mult = 1.0
         why: list[str] = []
         if self.where:
-            share, reason = self.where_effect.get(d.project_id, (WHERE_FLOOR, ""))
+            share, where = self.where_effect.get(d.project_id, (WHERE_FLOOR, ""))
             mult *= share
-            if reason:
-                why.append(reason)
+            if where:
+                why.append(where)
         if self.kinds:
             # The asked kind outweighs incidental words (on top of the family boost in documents.py).
             if d.doc_type in self.kinds:
@@ -225,13 +225,13 @@ class Intent:
                 named = [p for p, k in self.kind_keys if k in key]
                 if named:  # the name says the kind in the request's words ("RoomLayout", "Sales & PO Report")
                     mult *= KIND_NAMED
-                    why.append(Reason("named: " + named[0], "kind_named"))
+                    why.append(reason("named: " + named[0], "kind_named"))
             elif d.doc_type == "other" and any(RELATED_KINDS[k].search(d.name) for k in self.related):
                 mult *= RELATED_MATCH
-                why.append(Reason("related: " + "/".join(sorted(self.related)), "related_kind"))
+                why.append(reason("related: " + "/".join(sorted(self.related)), "related_kind"))
             elif self.said and (said := self._said_in(d.name)):
                 mult *= RELATED_MATCH
-                why.append(Reason("named: " + said, "kind_named"))
+                why.append(reason("named: " + said, "kind_named"))
             else:
                 mult *= KIND_OTHER
         if pq.level is not None and pq.level not in self._project_levels(d):
@@ -239,13 +239,13 @@ class Intent:
             levels = _levels(d.name)
             if pq.level in levels:
                 mult *= LEVEL_MATCH
-                why.append(Reason(f"level {pq.level}", "level_match"))
+                why.append(reason(f"level {pq.level}", "level_match"))
             elif levels:
                 mult *= LEVEL_OTHER
         if pq.latest_change_order and d.change_order is not None:
             if self.latest_co.get(d.project_id) == d.change_order:
                 mult *= LATEST_CO
-                why.append(Reason(f"latest CO{d.change_order}", "latest_co"))
+                why.append(reason(f"latest CO{d.change_order}", "latest_co"))
             else:
                 mult *= OLDER_CO
         if pq.wants_current and d.doc_type in self.kinds:

@@ -9,6 +9,8 @@ silently zero a feature.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 
 class Reason(str):
     """A ``why`` entry (a plain string everywhere else) that also sets ranking feature ``feature`` to ``value``."""
@@ -24,3 +26,9 @@ class Reason(str):
 
     def __reduce__(self) -> tuple[type, tuple[str, str, float]]:  # copies keep the value
         return (Reason, (str(self), self.feature, self.value))
+
+
+@lru_cache(maxsize=4_096)
+def reason(text: str, feature: str, value: float = 1.0) -> Reason:
+    """A shared :class:`Reason` (the same few recur for every candidate of a search: ``named: swms``)."""
+    return Reason(text, feature, value)
