@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import random
 import shutil
 import sys
 import time
@@ -72,35 +71,9 @@ class Fixed:
 
 def labelled_queries(app, seed: int, n: int) -> list[tuple[str, str, set[str]]]:
     """``(kind, query, wanted root-relative paths)`` for ``n`` documents drawn with ``seed``."""
-    from quicknav_mcp.demo.search_sessions import documents, phrase
+    from quicknav_mcp.demo.search_sessions import labelled_requests
 
-    facts = documents(app)
-    # Archived documents and handover copies are not what a search for a document wants.
-    archive = {
-        r[0]
-        for r in app.store.query(
-            f"SELECT {REL_PATH} FROM documents d JOIN projects p ON p.id = d.project_id "
-            "WHERE d.is_archive OR d.is_handover_copy"
-        )
-    }
-    rng = random.Random(seed)
-    paths = sorted(p for p in facts if p not in archive and facts[p].doc_type not in ("other", "photos"))
-    out = []
-    for path in rng.sample(paths, min(n, len(paths))):
-        doc = facts[path]
-        kind, query = phrase(doc, rng)
-        same = {
-            p
-            for p, f in facts.items()
-            if f.code == doc.code
-            and f.doc_type == doc.doc_type
-            and f.change_order == doc.change_order
-            and f.room == doc.room
-            and f.is_as_built == doc.is_as_built
-            and p not in archive
-        }
-        out.append((kind, query, same | {path}))
-    return out
+    return labelled_requests(app, seed, n)
 
 
 def quality_queries(projects: int, seed: int) -> list[tuple[str, str, set[str]]]:
@@ -132,15 +105,17 @@ def ranked_paths(app, query: str) -> list[str]:
 
 INTENT_COLUMNS = ("where_share", "kind_named", "related_kind", "level_match", "latest_co", "template")
 """The ranking features read from the request's intent (left out by the configurations without them)."""
-CONFIGS: dict[str, tuple[str, float, bool]] = {
-    "opened": ("opened", 0.0, False),  # every opened result relevant, every search alike, no intent columns
-    "satisfied": ("satisfied", 0.0, False),  # the last opened relevant, mistaken opens and copies left out
-    "ipw": ("satisfied", 0.5, False),  # ... searches weighted by the inverse chance their click was looked at
-    "ipw1": ("satisfied", 1.0, False),
-    "ipw+intent": ("satisfied", 0.5, True),  # ... and the intent columns
-    "satisfied+intent": ("satisfied", 0.0, True),
+CONFIGS: dict[str, tuple[str, float, bool, bool]] = {
+    "opened": ("opened", 0.0, False, False),  # every opened result relevant, every search alike, no intent columns
+    "satisfied": ("satisfied", 0.0, False, False),  # the last opened relevant, mistaken opens and copies left out
+    "ipw": ("satisfied", 0.5, False, False),  # ... searches weighted by the inverse chance their click was looked at
+    "ipw1": ("satisfied", 1.0, False, False),
+    "ipw+intent": ("satisfied", 0.5, True, False),  # ... and the intent columns
+    "satisfied+intent": ("satisfied", 0.0, True, False),
+    "monotone": ("satisfied", 0.0, True, True),  # ... trees held to search/features.py MONOTONE
 }
-"""Ways to train on the same sessions: how clicks become labels, the propensity power, the columns."""
+"""Ways to train on the same sessions: how clicks become labels, the propensity power, the columns,
+monotone constraints."""
 
 
 def without(x, columns: list[int]):
@@ -196,18 +171,19 @@ def main() -> None:
     from quicknav_mcp.ml import ltr
     from quicknav_mcp.ml.lambdamart import LambdaMARTParams, RankingSet, WithPrior, fit_lambdamart, ranking_metrics
     from quicknav_mcp.ml.ltr import SearchRankerTrainable
-    from quicknav_mcp.search.features import FEATURES
+    from quicknav_mcp.search.features import FEATURES, MONOTONE
     from quicknav_mcp.search.learned import ServedRanker
 
     t0 = time.perf_counter()
     params = LambdaMARTParams(trees=args.trees, depth=args.depth, prior=args.prior)
+    constrained = LambdaMARTParams(trees=args.trees, depth=args.depth, prior=args.prior, monotone=MONOTONE)
     new_columns = [FEATURES.index(c) for c in INTENT_COLUMNS]
     firms: dict[int, dict] = {}
     for seed in args.seeds:
         app, root = prepared_app(args.projects, seed)
         db = Path(app.store.path)
         app.close()
-        copy = OUT / f"ltr-eval-{seed}.db"
+        copy = OUT / f"ltr-eval-{seed}-{os.getpid()}.db"  # runs side by side never share a copy
         for suffix in ("", "-wal", "-shm"):
             Path(f"{copy}{suffix}").unlink(missing_ok=True)
         shutil.copy(db, copy)
@@ -252,14 +228,15 @@ def main() -> None:
         fold: dict = {"held_out_firm": held, "held_out_sessions": {}}
         served: dict[str, ServedRanker] = {}
         for config in args.configs:
-            intent = CONFIGS[config][2]
+            intent, monotone = CONFIGS[config][2:]
+            fit_params = constrained if monotone else params
             groups = [g for s in args.seeds if s != held for g in firms[s]["groups"][config][0]]
             if not intent:
                 groups = [(without(x, new_columns), y, w) for x, y, w in groups]
             data = RankingSet.build(groups, params.max_candidates)
             fit_started = time.perf_counter()
             gbm = WithPrior(
-                fit_lambdamart(data, params, init_scores=WithPrior.init_scores(data.x, hand_rank, params.prior)),
+                fit_lambdamart(data, fit_params, init_scores=WithPrior.init_scores(data.x, hand_rank, params.prior)),
                 hand_rank,
                 params.prior,
             )
@@ -294,7 +271,10 @@ def main() -> None:
         folds.append(fold)
         print(f"held-out firm {held}: {fold['held_out_sessions']}", file=sys.stderr)
     for f in firms.values():
+        path = Path(f["app"].store.path)
         f["app"].close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
     def pooled(keys: list[str]) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -311,7 +291,7 @@ def main() -> None:
         "searches_per_firm": args.searches,
         "labelled_training": args.labelled,
         "configs": {
-            c: dict(zip(("labels", "propensity_power", "intent_columns"), CONFIGS[c], strict=True))
+            c: dict(zip(("labels", "propensity_power", "intent_columns", "monotone"), CONFIGS[c], strict=True))
             for c in args.configs
         },
         "params": {"trees": params.trees, "depth": params.depth, "lr": params.learning_rate, "prior": params.prior},

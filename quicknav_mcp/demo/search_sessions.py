@@ -59,18 +59,26 @@ class DocFacts:
     change_order: int | None
     is_as_built: bool
     is_handover_copy: bool = False
+    is_current: bool = True  # the current document of its series (the domain's rule), outside any archive
 
 
 def documents(app: Any) -> dict[str, DocFacts]:
-    """Every indexed document's facts by root-relative path."""
+    """Every indexed document's facts by root-relative path, with whether it is current as search
+    decides it (an older revision, or a copy in an archive, is not)."""
     clients = {r.code: (r.client_names[0] if r.client_names else (r.client or ""), r.name) for r in app.projects.all()}
+    rows = app.store.query(
+        f"SELECT d.id, {REL_PATH}, d.name, d.doc_type, p.code, d.revision, d.room, d.change_order, d.is_as_built,"
+        " d.is_handover_copy, d.is_archive FROM documents d JOIN projects p ON p.id = d.project_id"
+    )
+    facts = app.search.current.rows.facts_by_ids([r[0] for r in rows])
+    app.search.current.mark(facts)
     out: dict[str, DocFacts] = {}
-    for rel, name, dtype, code, rev, room, co, built, copy in app.store.query(
-        f"SELECT {REL_PATH}, d.name, d.doc_type, p.code, d.revision, d.room, d.change_order, d.is_as_built,"
-        " d.is_handover_copy FROM documents d JOIN projects p ON p.id = d.project_id"
-    ):
+    for i, rel, name, dtype, code, rev, room, co, built, copy, archive in rows:
         client, description = clients.get(code, ("", ""))
-        out[rel] = DocFacts(rel, name, dtype, code, client, description, rev, room, co, bool(built), bool(copy))
+        current = not archive and (i not in facts or facts[i].is_current)
+        out[rel] = DocFacts(
+            rel, name, dtype, code, client, description, rev, room, co, bool(built), bool(copy), current
+        )
     return out
 
 
@@ -78,8 +86,9 @@ def _words(text: str) -> list[str]:
     return [w for w in text.replace("&", " ").replace("-", " ").replace("_", " ").split() if w.isalpha()]
 
 
-def phrase(doc: DocFacts, rng: random.Random) -> tuple[str, str]:
-    """``(kind, query)``: one way a person or an assistant asks for ``doc``."""
+def phrase(doc: DocFacts, rng: random.Random, *, says_revision: bool = False) -> tuple[str, str]:
+    """``(kind, query)``: one way a person or an assistant asks for ``doc``; ``says_revision``: one
+    who wants an older revision says which (and not "latest")."""
     if doc.change_order is not None:
         family = rng.choice((f"CO{doc.change_order}", f"change order {doc.change_order}", f"CO {doc.change_order}"))
     elif doc.doc_type == "lld" and doc.is_as_built and rng.random() < 0.6:
@@ -89,7 +98,8 @@ def phrase(doc: DocFacts, rng: random.Random) -> tuple[str, str]:
         family = rng.choice(options) if options else " ".join(_words(doc.name.rsplit(".", 1)[0])[-3:]).lower()
     if doc.room is not None and rng.random() < 0.5:
         family += f" room {doc.room}"
-    if doc.revision is not None and doc.doc_type == "lld" and rng.random() < 0.25:
+    named = doc.revision is not None and doc.doc_type == "lld" and rng.random() < 0.25
+    if named or (says_revision and doc.revision is not None):
         family += f" rev {doc.revision}"
     client = doc.client or doc.code
     desc = _words(doc.description)
@@ -101,6 +111,7 @@ def phrase(doc: DocFacts, rng: random.Random) -> tuple[str, str]:
         return "client", f"{client} {some} {family}".replace("  ", " ").strip()
     if roll < 0.85:
         filler, recent, job = rng.choice(FILLERS), rng.choice(RECENCY), rng.choice(JOB)
+        recent = "" if says_revision else recent
         return "assistant", f"{filler}the {recent}{family} for the {client} {some} {job}".replace("  ", " ").strip()
     name = [w for w in _words(doc.name.rsplit(".", 1)[0]) if not w.isdigit()]
     if len(name) >= 2:
@@ -124,13 +135,20 @@ def scan(items: Sequence[str], wanted: str, rng: random.Random) -> list[int]:
 
 
 def with_searches(
-    app: Any, events: Sequence[Any], *, seed: int, limit: int, share: float = 0.3
+    app: Any,
+    events: Sequence[Any],
+    *,
+    seed: int,
+    limit: int,
+    share: float = 0.3,
+    facts: dict[str, DocFacts] | None = None,
 ) -> tuple[list[Any], list[dict[str, Any]]]:
     """Precede up to ``limit`` of the document opens in ``events`` (``SimEvent``) with a search.
 
     Returns the events (an open found through a search moved to just after it, one not found
-    moved out of the search's click window) and the search and mistaken-open events to add."""
-    facts = documents(app)
+    moved out of the search's click window) and the search and mistaken-open events to add.
+    ``facts``: :func:`documents` of ``app`` when the caller has them."""
+    facts = documents(app) if facts is None else facts
     if not facts or limit <= 0:
         return list(events), []
     rng = random.Random(seed * 7919 + 13)
@@ -143,7 +161,7 @@ def with_searches(
         if doc is None or doc.is_handover_copy or n >= limit or rng.random() > share:
             out.append(e)
             continue
-        kind, query = phrase(doc, rng)
+        kind, query = phrase(doc, rng, says_revision=not doc.is_current)
         with app.search.learned.capture():  # today's (hand-weighted) order, and nothing logged twice
             found = app.search.search_documents(query, limit=SHOWN, user_id=e.user_id, include_facets=False)
         by_id = {h.id: h for h in found.documents}
@@ -194,3 +212,36 @@ def with_searches(
             out.append(replace(e, ts_ms=e.ts_ms + CLICK_WINDOW_MS + rng.randint(30_000, 300_000)))
         n += 1
     return out, extra
+
+
+def labelled_requests(app: Any, seed: int, n: int) -> list[tuple[str, str, set[str]]]:
+    """``(kind, query, wanted root-relative paths)`` for ``n`` documents drawn with ``seed``: the
+    firm's truth asked for as :func:`phrase` asks, each answered by the document and its
+    equivalents (same project, family, change order, room and as-built, outside any archive)."""
+    facts = documents(app)
+    # Archived documents and handover copies are not what a search for a document wants.
+    archive = {
+        r[0]
+        for r in app.store.query(
+            f"SELECT {REL_PATH} FROM documents d JOIN projects p ON p.id = d.project_id "
+            "WHERE d.is_archive OR d.is_handover_copy"
+        )
+    }
+    rng = random.Random(seed)
+    paths = sorted(p for p in facts if p not in archive and facts[p].doc_type not in ("other", "photos"))
+    out = []
+    for path in rng.sample(paths, min(n, len(paths))):
+        doc = facts[path]
+        kind, query = phrase(doc, rng)
+        same = {
+            p
+            for p, f in facts.items()
+            if f.code == doc.code
+            and f.doc_type == doc.doc_type
+            and f.change_order == doc.change_order
+            and f.room == doc.room
+            and f.is_as_built == doc.is_as_built
+            and p not in archive
+        }
+        out.append((kind, query, same | {path}))
+    return out

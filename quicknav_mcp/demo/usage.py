@@ -9,18 +9,23 @@ evaluation, the benchmarks), with the structure a real firm's log has:
   reports early, system designs in the middle, handover documents at the end);
 - people work office hours on weekdays, each with their own start time and pace, begin the day
   on their main project, and move between their projects in a personal routine (after A, B);
-- now and then someone looks up an older project of the same client or a busy project elsewhere.
+- now and then someone looks up an older project of the same client or a busy project elsewhere;
+- a document opened is mostly the current one of its series (the latest revision, outside any
+  archive): an older revision or an archived copy only now and then (:data:`OLDER_OPENS`).
 """
 
 from __future__ import annotations
 
 import random
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 DAY_MS = 86_400_000
+OLDER_OPENS = 0.08
+"""Share of document opens that go to an older revision or an archived copy (a look back at what
+was sent before); the rest open a current document."""
 HOUR_MS = 3_600_000
 MINUTE_MS = 60_000
 
@@ -120,13 +125,15 @@ def simulate(
     pace: float = 12.0,
     team_size: int = 6,
     documents: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    older: Collection[str] = (),
     utc_offset_hours: float = 10.0,
 ) -> Simulation:
     """Simulate ``days`` days of usage ending at ``end_ms``.
 
     ``projects`` is a count (synthetic codes and clients) or (code, client[, name]) tuples from
     a real index; ``documents`` maps a code to its (path relative to the root, doc_type) pairs, so
-    tracked document ids are real paths. Working hours are local: ``utc_offset_hours`` (Australia
+    tracked document ids are real paths; ``older``: those of them that are not current (older
+    revisions, archived copies), opened only now and then. Working hours are local: ``utc_offset_hours`` (Australia
     east, +10) converts them to the UTC the log stores.
     """
     rng = random.Random(seed)
@@ -167,13 +174,22 @@ def simulate(
     start_ms = (end_ms // DAY_MS - days) * DAY_MS
     events: list[SimEvent] = []
     doc_cache: dict[tuple[str, str], list[str]] = {}
+    current_cache: dict[tuple[str, str], list[str]] = {}
+    # Its own stream: whether an open looks back at an older revision changes which file, never
+    # the rest of the simulated day (projects, times, event types stay as without ``older``).
+    look_back = random.Random(seed * 7_919 + 1)
 
     def document_for(p: SimProject, doc_type: str, r: random.Random) -> str:
         if documents and p.code in documents:
             key = (p.code, doc_type)
             if key not in doc_cache:
-                doc_cache[key] = [path for path, t in documents[p.code] if t == doc_type]
-            options = doc_cache[key] or [path for path, _ in documents[p.code]]
+                of_type = [path for path, t in documents[p.code] if t == doc_type]
+                doc_cache[key] = of_type or [path for path, _ in documents[p.code]]
+                current_cache[key] = [path for path in doc_cache[key] if path not in older]
+            options = doc_cache[key]
+            if older and current_cache[key]:
+                looks_back = look_back.random() < OLDER_OPENS and len(current_cache[key]) < len(options)
+                options = [path for path in options if path in older] if looks_back else current_cache[key]
             if options:
                 return options[min(len(options) - 1, int(r.expovariate(1.5)))]  # current ones first
         folder = f"{p.code} - {p.client} {p.name}".strip()
@@ -224,8 +240,8 @@ def simulate(
                         nxt = r.choice(team_live)
                     elif roll < 0.92:
                         p_client = plist[current if current is not None else (mine or team_live)[0]].client
-                        older = [i for i in by_client[p_client] if i not in live_set] or by_client[p_client]
-                        nxt = r.choice(older)
+                        before = [i for i in by_client[p_client] if i not in live_set] or by_client[p_client]
+                        nxt = r.choice(before)
                     else:
                         nxt = r.choice(busy) if busy else r.randrange(len(plist))
                 p = plist[nxt]
@@ -299,13 +315,16 @@ def record_usage(
     specs = [(r.code, r.client_names[0] if r.client_names else (r.client or "other"), r.name) for r in records]
     specs = list({s[0]: s for s in specs}.values())
     end = end_ms if end_ms is not None else int(time.time() * 1000) - 60_000
-    sim = simulate(specs, users=users, days=days, seed=seed, end_ms=end, documents=project_documents(app.store))
+    from .search_sessions import documents, with_searches
+
+    facts = documents(app)
+    older = {path for path, f in facts.items() if not f.is_current}
+    docs = project_documents(app.store)
+    sim = simulate(specs, users=users, days=days, seed=seed, end_ms=end, documents=docs, older=older)
     stored = 0
     events: list[dict[str, Any]] = [e.as_event(f"demo{seed}", i) for i, e in enumerate(sim.events)]
     if searches:
-        from .search_sessions import with_searches
-
-        moved, extra = with_searches(app, sim.events, seed=seed, limit=searches)
+        moved, extra = with_searches(app, sim.events, seed=seed, limit=searches, facts=facts)
         events = [e.as_event(f"demo{seed}", i) for i, e in enumerate(moved)] + extra
         events.sort(key=lambda e: e["timestamp"])
     for lo in range(0, len(events), 1000):
@@ -329,6 +348,14 @@ def demo_usage(app: Any, *, seed: int, say: Any) -> None:
     days = 90 if n_projects >= 100 else 60
     stored = record_usage(app, users=users, days=days, seed=seed, searches=min(400, 6 * n_projects))
     say(f"simulated {users} people using the firm: {stored:,} new usage events in {time.monotonic() - started:.1f}s")
+    ranker = app.ml.trainer.get("search_ranker")
+    if ranker is not None and getattr(ranker, "labelled", False) is None:
+        # The demo firm's truth asked for in words (kinds as its searches): the learned ranker is
+        # promoted only if it loses to the hand-weighted order on none of them (held-out fifth).
+        from .search_sessions import labelled_requests
+
+        labelled = [(q, w, k) for k, q, w in labelled_requests(app, seed * 17 + 3, min(400, 8 * n_projects))]
+        ranker.labelled = lambda: labelled
     trained = {m.name for m in app.ml.list_models() if m.status == "active"}
     if stored or not {"recommender", "next_project", "search_ranker"} <= trained:
         started = time.monotonic()

@@ -30,6 +30,9 @@ class LambdaMARTParams:
     # The trees start from the hand-weighted order (score -prior * log(1 + position)) and learn
     # corrections to it: where the sessions and labels say nothing, today's order stands.
     prior: float = 6.0
+    # Per feature column: +1 the score may only rise with it, -1 only fall, 0 free (None: all free).
+    # Constrained trees keep their (monotone) leaf values, scaled by one Newton step along them.
+    monotone: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -123,13 +126,21 @@ def fit_lambdamart(
         grad, hess = lambdas(scores, y, index, valid, data.weight)
         if not np.any(grad):
             break
-        tree = DecisionTreeRegressor(max_depth=params.depth, min_samples_leaf=params.min_leaf, random_state=params.seed)
+        monotone = None if params.monotone is None else list(params.monotone)
+        tree = DecisionTreeRegressor(
+            max_depth=params.depth, min_samples_leaf=params.min_leaf, random_state=params.seed, monotonic_cst=monotone
+        )
         tree.fit(x, grad)
         leaf = tree.apply(x)
         nodes = tree.tree_.node_count
         g_sum = np.bincount(leaf, grad, minlength=nodes)
         h_sum = np.bincount(leaf, hess, minlength=nodes)
-        value = np.where(h_sum > 1e-12, g_sum / np.maximum(h_sum, 1e-12), 0.0)
+        if monotone is None:
+            value = np.where(h_sum > 1e-12, g_sum / np.maximum(h_sum, 1e-12), 0.0)
+        else:  # the constrained leaves' direction, one Newton step along it (a positive scale keeps the order)
+            direction = tree.tree_.value[:, 0, 0].astype(np.float64)
+            curvature = float((h_sum * direction**2).sum())
+            value = direction * (float((g_sum * direction).sum()) / curvature if curvature > 1e-12 else 0.0)
         value = np.clip(value, -5.0, 5.0)  # a leaf of nearly-settled pairs must not jump
         scores += params.learning_rate * value[leaf]
         trees.append(tree.tree_)

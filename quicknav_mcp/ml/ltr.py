@@ -7,7 +7,9 @@ rows serving scores), labels the opened ones relevant and the shown-and-skipped 
 any labelled queries it is given, and fits a LambdaMART tree ensemble (:mod:`.lambdamart`).
 It measures itself against the hand-weighted ranker on held-out searches (the later fifth of
 the log, and a fifth of the labelled queries): the trainer keeps it a candidate unless it beats
-that rival. Too few sessions: ``InsufficientData``, and search keeps its hand-weighted order.
+that rival there *and* loses to it on no kind of held-out labelled query (MRR and nDCG@10 per
+kind: simulated or logged sessions can reward what the labels do not want). Too few sessions:
+``InsufficientData``, and search keeps its hand-weighted order.
 
 Serving (:class:`SearchRanker`) is the search's ``RankerSource``: the user's A/B variant when a
 test on ``search_ranker`` runs, else the active version, else nothing; searches it ranked are
@@ -22,7 +24,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..analytics.feedback import impression_metadata
@@ -46,8 +48,11 @@ MIN_SESSIONS = 40  # searches followed by an open (labelled queries count too)
 MAX_SESSIONS = 2_000  # the latest; bounds a retrain's replay (~10-30 ms a search)
 TEST_SHARE = 0.2
 CACHE_SECONDS = 2.0
+LOSS_TOLERANCE = 1e-4  # metrics are rounded to 4 places: a tie is no loss
 
-Labelled = tuple[str, set[str]]  # a query and the root-relative paths that answer it
+Labelled = tuple[str, set[str]] | tuple[str, set[str], str]
+"""A query, the root-relative paths that answer it, and optionally its kind (``assistant``, ...)."""
+UNKINDED = "labelled"  # the kind of a labelled query given without one
 
 
 PROPENSITY_POWER = 0.0
@@ -86,6 +91,25 @@ def session_rows(
         return x, y, weight
     mask = np.asarray(keep, bool)
     return x[mask], y[mask], weight
+
+
+def per_kind(
+    model: Any, groups: dict[str, list[tuple[np.ndarray, np.ndarray, float]]], hand_rank: int, max_candidates: int
+) -> dict[str, dict[str, Any]]:
+    """MRR and nDCG@10 of ``model`` and of the hand-weighted order on each kind's held-out labelled
+    queries; ``loses`` when the model is lower on either (by more than rounding)."""
+    from .lambdamart import RankingSet, ranking_metrics
+
+    out: dict[str, dict[str, Any]] = {}
+    for kind, kind_groups in sorted(groups.items()):
+        data = RankingSet.build(kind_groups, max_candidates)
+        if not len(data):
+            continue
+        learned = ranking_metrics(model.decision(data.x), data)
+        hand = ranking_metrics(-data.x[:, hand_rank].astype(float), data)
+        loses = any(learned[m] < hand[m] - LOSS_TOLERANCE for m in (METRIC, "mrr"))
+        out[kind] = {"queries": len(data), **learned, **{f"{RIVAL}.{k}": v for k, v in hand.items()}, "loses": loses}
+    return out
 
 
 class SearchRanker:
@@ -179,7 +203,7 @@ class SearchRanker:
 
 class SearchRankerTrainable:
     """Registry name ``search_ranker``; promoted when its held-out nDCG@10 wins (and beats the
-    hand-weighted ranker's on the same searches)."""
+    hand-weighted ranker's on the same searches, losing to it on no kind of labelled query)."""
 
     name = NAME
     metric = METRIC
@@ -232,7 +256,15 @@ class SearchRankerTrainable:
             )
         params = self.params or LambdaMARTParams()
         started = time.monotonic()
-        train_groups, test_groups = self.replay(sessions, labelled, progress)
+        cache: dict[tuple[str, str], Any] = {}
+        train_groups, test_groups = self.replay(sessions, [], progress, cache)
+        held_by_kind: dict[str, list[tuple[np.ndarray, np.ndarray, float]]] = {}
+        for kind, held, group in self.labelled_groups(labelled, progress, cache, start=len(sessions)):
+            if held:
+                held_by_kind.setdefault(kind, []).append(group)
+                test_groups.append(group)
+            else:
+                train_groups.append(group)
         train = RankingSet.build(train_groups, params.max_candidates)
         test = RankingSet.build(test_groups, params.max_candidates)
         if len(train) < max(10, self.min_sessions // 4) or not len(test):
@@ -248,13 +280,18 @@ class SearchRankerTrainable:
             lambda f, m: progress(0.5 + 0.4 * f, m),
             init_scores=WithPrior.init_scores(train.x, hand_rank, params.prior),
         )
-        learned = ranking_metrics(WithPrior(gbm, hand_rank, params.prior).decision(test.x), test)
+        model = WithPrior(gbm, hand_rank, params.prior)
+        learned = ranking_metrics(model.decision(test.x), test)
         hand = ranking_metrics(-test.x[:, hand_rank].astype(float), test)
+        kinds = per_kind(model, held_by_kind, hand_rank, params.max_candidates)
+        loses_on = sorted(k for k, m in kinds.items() if m["loses"])
         metrics: dict[str, Any] = {
             **learned,
             **{f"{RIVAL}.{k}": v for k, v in hand.items()},
             "rival": RIVAL,
-            "beats_rival": learned[METRIC] > hand[METRIC],
+            "beats_rival": learned[METRIC] > hand[METRIC] and not loses_on,
+            "labelled_kinds": kinds,
+            "loses_on": loses_on,
             "sessions": len(sessions),
             "labelled_queries": len(labelled),
             "train_queries": len(train),
@@ -264,6 +301,7 @@ class SearchRankerTrainable:
         progress(1.0, "learned ranker trained")
         stored = {"features": list(FEATURES), "trees": int(gbm.feature.shape[0]), "depth": gbm.depth}
         stored.update({"learning_rate": params.learning_rate, "min_leaf": params.min_leaf, "prior": params.prior})
+        stored["monotone"] = list(params.monotone) if params.monotone is not None else None  # how it was fitted
         span = (iso(sessions[0].ts_ms), iso(sessions[-1].ts_ms)) if sessions else None
         return TrainResult(params=stored, arrays=gbm.arrays(), metrics=metrics, trained_on=span)  # type: ignore[arg-type]
 
@@ -280,8 +318,6 @@ class SearchRankerTrainable:
         :func:`session_rows`); the latest fifth of the sessions is held out. A labelled query's rows
         are all its candidates; a fifth of them (by a hash of the text) is held out. ``cache`` keeps
         the replayed candidates across calls (the same searches labelled another way)."""
-        import numpy as np
-
         cut = int(len(sessions) * (1 - TEST_SHARE))
         train: list[tuple[np.ndarray, np.ndarray, float]] = []
         test: list[tuple[np.ndarray, np.ndarray, float]] = []
@@ -296,17 +332,33 @@ class SearchRankerTrainable:
             paths, x = got
             x, y, weight = session_rows(s, paths, x)
             (train if n < cut else test).append((x, y, weight))
-        for n, (query, relevant) in enumerate(labelled):
+        for _, held, group in self.labelled_groups(labelled, progress, cache, start=len(sessions)):
+            (test if held else train).append(group)
+        return train, test
+
+    def labelled_groups(
+        self,
+        labelled: Sequence[Labelled],
+        progress: Callable[[float, str], None],
+        cache: dict[tuple[str, str], Any],
+        start: int = 0,
+    ) -> Iterator[tuple[str, bool, tuple[np.ndarray, np.ndarray, float]]]:
+        """``(kind, held out, (rows, labels, weight))`` of each labelled query: all its candidates,
+        those answering it relevant; a fifth of the queries (by a hash of the text) is held out."""
+        import numpy as np
+
+        total = start + len(labelled)
+        for n, item in enumerate(labelled):
+            query, relevant = item[0], item[1]
             if n % 50 == 0:
-                progress(0.05 + 0.45 * (len(sessions) + n) / total, f"replaying labelled query {n + 1}")
+                progress(0.05 + 0.45 * (start + n) / max(1, total), f"replaying labelled query {n + 1}")
             got = self._candidates(query, "", cache)
             if got is None:
                 continue
             paths, x = got
             y = np.array([1.0 if p in relevant else 0.0 for p in paths])
             held = hashlib.sha256(query.encode()).digest()[0] < 256 * TEST_SHARE
-            (test if held else train).append((x, y, 1.0))
-        return train, test
+            yield (item[2] if len(item) > 2 else UNKINDED), held, (x, y, 1.0)  # type: ignore[misc]
 
     def _candidates(self, query: str, user: str, cache: dict[tuple[str, str], Any]) -> tuple[list[str], Any] | None:
         key = (query, user)

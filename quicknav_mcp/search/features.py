@@ -20,7 +20,6 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
-from .intent import place_words
 from .query import ParsedQuery
 from .text import tokens
 
@@ -66,8 +65,8 @@ FEATURES: tuple[str, ...] = (
     "name_words",  # share of the query's words in the document's name
     "project_words",  # ... in its project folder's name
     "folder_words",  # ... in the folders between the project and the file
-    # What the request's intent (search/intent.py) found in each candidate, read from its reasons:
-    "where_share",  # share of the request's place words its project holds (0 when none were asked)
+    # What the request's intent (search/intent.py) found in each candidate, as values its reasons carry:
+    "where_share",  # rarity-weighted share of the request's place words its project holds (0 when none were asked)
     "kind_named",  # its name says the asked kind in the request's words
     "related_kind",  # filed as other but belongs with the asked family (an SDS with the SWMS)
     "level_match",  # a drawing of the level asked for
@@ -75,6 +74,27 @@ FEATURES: tuple[str, ...] = (
     "template",  # a firm-wide template or register the request did not ask for
 )
 N_FEATURES = len(FEATURES)
+RISING = frozenset(
+    (
+        "hand_score",
+        "fused",
+        "code_match",
+        "type_match",
+        "rev_match",
+        "room_match",
+        "co_match",
+        "where_share",
+        "kind_named",
+        "level_match",
+        "latest_co",
+        "name_words",
+        "project_words",
+    )
+)
+"""Signals that, all else equal, never make a candidate a worse answer (a model may be held to it)."""
+FALLING = frozenset(("hand_rank", "template"))
+"""... and those that never make it a better one."""
+MONOTONE: tuple[int, ...] = tuple(1 if f in RISING else -1 if f in FALLING else 0 for f in FEATURES)
 _COLUMN = {name: j for j, name in enumerate(FEATURES)}
 _ATTRIBUTES = attrgetter(
     "id",
@@ -177,31 +197,19 @@ def candidate_features(
         out[:, col["name_words"]] = [len(_words(t) & wanted) / k for t in names]
         out[:, col["project_words"]] = [len(_words(t) & wanted) / k for t in projects]
         out[:, col["folder_words"]] = [len(_words(t) & wanted) / k for t in folders]
-    _intent_columns(out, whys, pq)
+    _intent_columns(out, whys)
     return out
 
 
-_INTENT_REASONS = (
-    ("named: ", "kind_named"),
-    ("related: ", "related_kind"),
-    ("level ", "level_match"),
-    ("latest CO", "latest_co"),
-)
+INTENT_COLUMNS = frozenset(("where_share", "kind_named", "related_kind", "level_match", "latest_co", "template"))
+"""The columns set by the values intent's reasons carry (:class:`.reasons.Reason`)."""
 
 
-def _intent_columns(out: np.ndarray, whys: Sequence[list[str]], pq: ParsedQuery) -> None:
-    """The intent columns from each candidate's reasons (``where: poolwerx training``,
-    ``named: room layout``, ``level 3``, ``latest CO4``, ``template``)."""
-    place = len(place_words(pq))
+def _intent_columns(out: np.ndarray, whys: Sequence[list[str]]) -> None:
+    """The intent columns from the values each candidate's reasons carry (not from their words)."""
     col = _COLUMN
     for i, why in enumerate(whys):
         for reason in why:
-            if reason.startswith("where: ") and place:
-                out[i, col["where_share"]] = min(1.0, len(reason[7:].split()) / place)
-            elif reason == "template":
-                out[i, col["template"]] = 1.0
-            else:
-                for prefix, name in _INTENT_REASONS:
-                    if reason.startswith(prefix):
-                        out[i, col[name]] = 1.0
-                        break
+            feature = getattr(reason, "feature", None)
+            if feature in INTENT_COLUMNS:
+                out[i, col[feature]] = max(out[i, col[feature]], reason.value)  # type: ignore[attr-defined]

@@ -31,8 +31,10 @@ from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
 from ..repo import ProjectRow
 from ..repo.documents import DocumentFacts
 from .query import ParsedQuery
+from .reasons import Reason, reason
 from .text import STOPWORDS, tokens
 
+_TEMPLATE_REASON = Reason("template", "template")
 TEMPLATE_NAME = re.compile(
     r"\btemplates?\b|\bmaster\s+(?:copy|template)\b|^job\s*-\s|\bregister\b|\bstandard\s+cus\w*\s+proposal\b", re.I
 )
@@ -181,8 +183,9 @@ class Intent:
         weight = where_weights(self.where, found_in.values(), len(texts))
         total = sum(weight.values()) or 1.0
         for pid, found in found_in.items():
-            share = WHERE_FLOOR + (1 - WHERE_FLOOR) * sum(weight[w] for w in found) / total
-            self.where_effect[pid] = (share, "where: " + " ".join(found) if found else "")
+            held = sum(weight[w] for w in found) / total
+            share = WHERE_FLOOR + (1 - WHERE_FLOOR) * held
+            self.where_effect[pid] = (share, Reason("where: " + " ".join(found), "where_share", held) if found else "")
 
     def bound(self) -> float:
         """The largest multiplier :meth:`effect` can give any candidate (keep in step with it)."""
@@ -220,10 +223,10 @@ class Intent:
         mult = 1.0
         why: list[str] = []
         if self.where:
-            share, reason = self.where_effect.get(d.project_id, (WHERE_FLOOR, ""))
+            share, where = self.where_effect.get(d.project_id, (WHERE_FLOOR, ""))
             mult *= share
-            if reason:
-                why.append(reason)
+            if where:
+                why.append(where)
         if self.kinds:
             # The asked kind outweighs incidental words (on top of the family boost in documents.py).
             if d.doc_type in self.kinds:
@@ -232,13 +235,13 @@ class Intent:
                 named = [p for p, k in self.kind_keys if k in key]
                 if named:  # the name says the kind in the request's words ("RoomLayout", "Sales & PO Report")
                     mult *= KIND_NAMED
-                    why.append("named: " + named[0])
+                    why.append(reason("named: " + named[0], "kind_named"))
             elif d.doc_type == "other" and any(RELATED_KINDS[k].search(d.name) for k in self.related):
                 mult *= RELATED_MATCH
-                why.append("related: " + "/".join(sorted(self.related)))
+                why.append(reason("related: " + "/".join(sorted(self.related)), "related_kind"))
             elif self.said and (said := self._said_in(d.name)):
                 mult *= RELATED_MATCH
-                why.append("named: " + said)
+                why.append(reason("named: " + said, "kind_named"))
             else:
                 mult *= KIND_OTHER
         if pq.level is not None and pq.level not in self._project_levels(d):
@@ -246,13 +249,13 @@ class Intent:
             levels = _levels(d.name)
             if pq.level in levels:
                 mult *= LEVEL_MATCH
-                why.append(f"level {pq.level}")
+                why.append(reason(f"level {pq.level}", "level_match"))
             elif levels:
                 mult *= LEVEL_OTHER
         if pq.latest_change_order and d.change_order is not None:
             if self.latest_co.get(d.project_id) == d.change_order:
                 mult *= LATEST_CO
-                why.append(f"latest CO{d.change_order}")
+                why.append(reason(f"latest CO{d.change_order}", "latest_co"))
             else:
                 mult *= OLDER_CO
         if pq.wants_current and d.doc_type in self.kinds:
@@ -270,5 +273,5 @@ class Intent:
         lower = d.name.lower()
         if not self.wants_template and any(k in lower for k in _TEMPLATE_HINTS) and TEMPLATE_NAME.search(d.name):
             mult *= TEMPLATE
-            why.append("template")
+            why.append(_TEMPLATE_REASON)
         return mult, why

@@ -161,7 +161,7 @@ def test_trained_on_demo_searches_served_with_why_impressions_and_ab_variants(fi
 
         record_usage(app, users=8, days=40, seed=3, searches=300)
         sessions = search_sessions(app.store)
-        assert len(sessions) >= 200
+        assert len(sessions) >= 150
         opened = [s for s in sessions if s.clicked]
         assert opened and sum(1 for s in opened if 0 in s.clicked) > len(opened) / 3  # position bias
 
@@ -221,3 +221,70 @@ def test_capture_replays_hand_weighted_candidates_as_feature_rows(firm_copy: tup
             (res.documents[0].id,),
         )[0][0]
         assert rows.paths[0] == top
+
+
+def test_intent_columns_are_the_values_intent_carries_not_its_words() -> None:
+    from quicknav_mcp.search.features import _COLUMN, _intent_columns
+    from quicknav_mcp.search.reasons import Reason
+
+    out = np.zeros((3, N_FEATURES), np.float32)
+    whys = [
+        ["lexical", Reason("where: poolwerx training", "where_share", 0.75), Reason("level 3", "level_match")],
+        ["named: room layout", "level 3", "template"],  # the same words as plain text set nothing
+        [Reason("a reworded reason", "kind_named"), Reason("templated copy", "template")],
+    ]
+    _intent_columns(out, whys)
+    assert out[0, _COLUMN["where_share"]] == pytest.approx(0.75) and out[0, _COLUMN["level_match"]] == 1.0
+    assert not out[1].any()
+    assert out[2, _COLUMN["kind_named"]] == 1.0 and out[2, _COLUMN["template"]] == 1.0
+    assert Reason("level 3", "level_match") == "level 3"  # still the text people read
+
+
+class _Prefers:
+    """A model scoring candidates by column 0 (the hand order is column 1)."""
+
+    def decision(self, x: np.ndarray) -> np.ndarray:
+        return x[:, 0].astype(float)
+
+
+def test_a_model_that_loses_on_one_kind_of_labelled_query_is_not_promoted() -> None:
+    from quicknav_mcp.ml.ltr import RIVAL, per_kind
+
+    rank = np.log1p(np.arange(6)).astype(np.float32)
+
+    def group(wanted: int, model_first: int) -> tuple[np.ndarray, np.ndarray, float]:
+        x = np.zeros((6, 2), np.float32)
+        x[:, 1] = rank
+        x[model_first, 0] = 1.0
+        return x, (np.arange(6) == wanted).astype(float), 1.0
+
+    groups = {
+        "terse": [group(2, 2) for _ in range(5)],  # the model finds what the hand order ranks third
+        "assistant": [group(0, 4) for _ in range(5)],  # the model buries what the hand order ranks first
+        "name": [group(0, 0) for _ in range(5)],  # both right
+    }
+    kinds = per_kind(_Prefers(), groups, 1, 40)
+    assert kinds["terse"]["mrr"] == 1.0 and kinds["terse"][f"{RIVAL}.mrr"] == pytest.approx(1 / 3, abs=1e-4)
+    assert [k for k, m in kinds.items() if m["loses"]] == ["assistant"]
+    assert not kinds["name"]["loses"]  # a tie is no loss
+
+
+def test_monotone_trees_never_score_a_candidate_lower_for_more_of_a_rising_signal() -> None:
+    """Labels that reward feature 0 only in a band (noise the trees could fit); held to +1 on feature 0
+    and -1 on the hand rank (column 3), the fitted scores still never fall as feature 0 rises."""
+    rng = np.random.default_rng(5)
+    groups = []
+    for _ in range(200):
+        x = rng.random((12, 4)).astype(np.float32)
+        x[:, 3] = np.log1p(np.arange(12))
+        y = ((x[:, 0] > 0.3) & (x[:, 0] < 0.6)).astype(float)
+        y[0] = 1.0
+        groups.append((x, y, 1.0))
+    data = RankingSet.build(groups)
+    params = LambdaMARTParams(trees=30, min_leaf=10, monotone=(1, 0, 0, -1))
+    trees = CompleteTrees(fit_lambdamart(data, params, init_scores=WithPrior.init_scores(data.x, 3, 2.0)))
+    free = CompleteTrees(fit_lambdamart(data, LambdaMARTParams(trees=30, min_leaf=10)))
+    grid = np.tile(rng.random((1, 4)).astype(np.float32), (50, 1))
+    grid[:, 0] = np.linspace(0, 1, 50)
+    assert np.all(np.diff(trees.decision(grid)) >= -1e-9)
+    assert np.any(np.diff(free.decision(grid)) < -1e-6)  # unconstrained, the band shows

@@ -42,3 +42,26 @@ def test_hybrid_beats_popularity_on_the_simulator() -> None:
     assert algos["hybrid"]["recall@10"] > algos["popularity"]["recall@10"]
     assert algos["hybrid"]["users"] >= 10
     assert abs(sum(report["weights"].values()) - 1) < 1e-3
+
+
+def test_people_mostly_open_the_current_revision() -> None:
+    """With real documents, an open goes to a current one unless the person looks back (a few per
+    cent); which file is opened never changes the rest of the simulated day."""
+    codes = [(f"{17000 + i}", f"Client{i % 4}") for i in range(20)]
+    documents = {
+        code: [(f"{code}/4. System Designs/{code} - Design Rev {r}.pdf", "lld") for r in (3, 2, 1)]
+        + [(f"{code}/1. Sales Handover/{code} - Sales & PO Report.pdf", "sales_po")]
+        for code, _ in codes
+    }
+    older = {path for paths in documents.values() for path, _ in paths if "Rev 2" in path or "Rev 1" in path}
+    plain = simulate(codes, users=12, days=40, seed=5, end_ms=END, documents=documents)
+    real = simulate(codes, users=12, days=40, seed=5, end_ms=END, documents=documents, older=older)
+    assert [(e.ts_ms, e.user_id, e.event_type, e.project) for e in plain.events] == [
+        (e.ts_ms, e.user_id, e.event_type, e.project) for e in real.events
+    ]
+    designs = [e.document for e in real.events if e.event_type == "document_access" and e.doc_type == "lld"]
+    before = [e.document for e in plain.events if e.event_type == "document_access" and e.doc_type == "lld"]
+    assert len(designs) > 200
+    share = sum(d in older for d in designs) / len(designs)
+    assert 0.02 < share < 0.15  # some noise, mostly current
+    assert sum(d in older for d in before) / len(before) > 2 * share  # without the rule: far more
