@@ -31,7 +31,7 @@ from .query import ParsedQuery
 from .ranking import RankContext, boost_bound, document_boost, rrf
 from .scope import CANDIDATES, Scope
 from .semantic import Semantic
-from .text import token_spans, tokens
+from .text import tokens
 from .trigram import Substrings
 from .understood import did_you_mean, interpretation
 from .vocab import Vocabulary
@@ -230,7 +230,7 @@ class DocumentSearch:
         self,
         docs: dict[int, DocumentFacts],
         fused: dict[int, float],
-        sources: dict[int, list[str]],
+        sources: Mapping[int, list[str]],
         pq: ParsedQuery,
         user: str | None,
         sims: dict[int, float],
@@ -248,7 +248,7 @@ class DocumentSearch:
     def best(
         self,
         fused: dict[int, float],
-        sources: dict[int, list[str]],
+        sources: Mapping[int, list[str]],
         scope: Scope,
         pq: ParsedQuery,
         user: str | None,
@@ -317,7 +317,7 @@ class DocumentSearch:
     def scored(
         docs: Iterable[DocumentFacts],
         fused: dict[int, float],
-        sources: dict[int, list[str]],
+        sources: Mapping[int, list[str]],
         sims: dict[int, float],
         top: float,
         ctx: RankContext,
@@ -344,6 +344,7 @@ class DocumentSearch:
         words = set(pq.all_words) | set(corrections.values()) | set(pq.doc_type_words)
         snap = self.vocab.snapshot()
         prefixes = [t for t in pq.terms if t not in snap.df and len(t) >= 3]
+        stems = tuple(prefixes)
         rows = {r.id: (r, text) for r, text in self.rows.with_content([d.id for d, _, _ in page])}
         want_text = bool(pq.terms or pq.phrases)
         hits: list[DocumentHit] = []
@@ -352,9 +353,8 @@ class DocumentSearch:
                 continue
             d, content = rows[facts.id]
             d.is_current = facts.is_current
-            spans = token_spans(d.name)
-            name_tokens = {t for _, _, t in spans}
-            matched_name = bool(words & name_tokens)
+            name_tokens = set(tokens(d.name))
+            matched_name = not words.isdisjoint(name_tokens)
             snippet = ""
             if content and want_text:
                 missing = words - name_tokens - set(tokens(d.folders)) - set(tokens(d.project_name))
@@ -362,8 +362,9 @@ class DocumentSearch:
                     snippet = content_snippet(content, words)
                     if snippet:
                         why = [*why, "content"] if "content" not in why else why
-            if not snippet:
-                snippet = highlight(d.name, words, prefixes, spans)
+            if not snippet:  # the name, with its words in bold when some match
+                bold = matched_name or (stems and any(t.startswith(stems) for t in name_tokens))
+                snippet = highlight(d.name, words, prefixes) if bold else d.name
             if matched_name and "name" not in why:
                 why = ["name", *why]
             hits.append(
