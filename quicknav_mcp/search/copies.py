@@ -13,7 +13,6 @@ the group competes with other documents by its best list positions.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
@@ -38,7 +37,7 @@ def share_among_copies(
     How many scores changed."""
     if len(fused) < 2:
         return 0
-    best = heapq.nlargest(top, fused, key=fused.__getitem__)
+    best = _largest(fused, top)
     facts = facts_of(best)
     if not facts:
         return 0
@@ -66,3 +65,13 @@ def share_among_copies(
                 fused[i] = score
                 changed += 1
     return changed
+
+
+def _largest(scores: dict[int, float], n: int) -> list[int]:
+    """The ``n`` ids of the highest scores, highest first (ties in the dict's order), as
+    ``heapq.nlargest(n, scores, key=scores.__getitem__)`` gives them, with one numpy sort."""
+    import numpy as np
+
+    ids = np.fromiter(scores, np.int64, len(scores))
+    values = np.fromiter(scores.values(), np.float64, len(scores))
+    return ids[np.argsort(-values, kind="stable")[:n]].tolist()

@@ -6,7 +6,8 @@ it (:class:`.trigram.Substrings`): FTS5 checks and scores every matching row, ~1
 of a ~3 ms search at 116k documents. :class:`DigitParts` keeps, for every 3-digit string, the
 documents whose names hold it and how often (overlapping, as the trigram tokenizer counts
 positions), and every name's length in trigrams (its characters less two), built from the
-candidate table's names (:mod:`.candidates`) on a thread; it ranks with the same BM25 (the
+candidate table's names (:mod:`.candidates`) on a thread (started when the table's first build is
+done, else by the first search for digits); it ranks with the same BM25 (the
 row count and average length read from the table's own record, ``doc_postings.DocPostings._ranked``)
 and the same row budget and tie order, so the ids and their order are FTS5's. ~370,000 postings
 at 116k documents: ~2 MB.
@@ -81,6 +82,14 @@ class DigitParts:
         self._parts: _Parts | None = None
         self._tried: object = None  # the snapshot the last finished build read
         self._builds = BackgroundBuild("digit-parts", "digit parts of names", closing=lambda: table.store.closing)
+        table.warmers.append(self._warm)
+
+    def _warm(self, _pairs: object, _between: object) -> None:
+        """After the table's first build of a large firm: build from it on a thread of its own now
+        (the first searches for part of a code would otherwise go to FTS5 while it builds)."""
+        snap = self.table.current()
+        if snap is not None and self._tried is not snap:
+            self.start(snap)
 
     def search(self, terms: list[str], limit: int) -> list[int] | None:
         """The ``limit`` best names holding any of ``terms`` (BM25, ties: lower id; only the newest

@@ -54,6 +54,8 @@ _PLAIN = re.compile(r"^[a-z0-9]+$")  # a term the tokenizer keeps whole (ASCII l
 _KEY = ("documents", "content", "projects")
 SCRATCH_KEPT = 2  # sets of ranking work arrays kept for reuse between queries (~1.2 MB each at 116k rows)
 SCRATCH_SIZES = 4  # index sizes whose work arrays are kept (documents, projects, and sizes while growing)
+MERGE_MAX = 16_000  # postings up to which a union of several is merged rather than marked row by row
+SEARCH_RATIO = 6  # a word's documents are looked up by binary search when they are this many times the matches
 
 
 class _Scratch:
@@ -413,22 +415,7 @@ def _score(
     """:meth:`DocPostings._ranked` on ``scratch``'s arrays (``dense`` left all zeros)."""
     import numpy as np
 
-    if len(lists) == 1 and len(lists[0]) == 1:  # one word: its documents are the matches (ascending, distinct)
-        matched = lists[0][0][0]
-    else:
-        keep = None
-        for part in lists:
-            group = scratch.keep if keep is None else scratch.group
-            group.fill(False)
-            for docs, _ in part:
-                group[docs] = True
-            if keep is None:
-                keep = group
-            elif every_word:
-                keep &= group
-            else:
-                keep |= group
-        matched = np.flatnonzero(keep) if keep is not None else np.empty(0, np.int64)
+    matched = _matched(lists, scratch, every_word=every_word)
     every = len(matched)
     if not every:
         return []
@@ -449,6 +436,9 @@ def _score(
                 # its documents hold every match (its group's alone, or any word) and are as many:
                 # they are the matches (both ascending)
                 f = freq[n_hit - len(matched) :].astype(np.float64)
+            elif len(matched) * SEARCH_RATIO <= n_hit:  # few matches: looked up in its postings
+                held, at = _held(matched, docs)
+                f = np.where(held, freq[at], 0).astype(np.float64)
             else:
                 dense[docs] = freq
                 f = dense[matched]
@@ -461,3 +451,71 @@ def _score(
         matched, score = matched[best], score[best]
     order = np.lexsort((matched, -score))[:limit]
     return matched[order].tolist()
+
+
+def _matched(lists: Sequence[Sequence[Any]], scratch: _Scratch, *, every_word: bool) -> Any:
+    """The documents (ascending) holding any phrase of every group (``every_word``) or of any group.
+
+    All words: the group with the fewest postings gives the candidates, each other group keeps those
+    found in its postings (by binary search when they are few: a few µs where marking every row
+    cost ~0.1 ms a group)."""
+    import numpy as np
+
+    if len(lists) == 1 and len(lists[0]) == 1:  # one word: its documents are the matches (ascending, distinct)
+        return lists[0][0][0]
+    if every_word:
+        sizes = [sum(len(docs) for docs, _ in part) for part in lists]
+        first = min(range(len(lists)), key=sizes.__getitem__)
+        matched = _union([docs for docs, _ in lists[first]], scratch)
+        group = scratch.group
+        for k, part in enumerate(lists):
+            if k == first or not len(matched):
+                continue
+            found = np.zeros(len(matched), bool)
+            marked = False
+            for docs, _ in part:
+                if not len(docs):
+                    continue
+                if len(matched) * SEARCH_RATIO <= len(docs):  # few candidates: looked up
+                    found |= _held(matched, docs)[0]
+                else:  # as many as the word's documents: marked, one slot per row
+                    if not marked:
+                        group.fill(False)
+                        marked = True
+                    group[docs] = True
+            if marked:
+                found |= group[matched]
+            matched = matched[found]
+        return matched
+    return _union([docs for part in lists for docs, _ in part], scratch)
+
+
+def _union(arrays: list[Any], scratch: _Scratch) -> Any:
+    """The distinct ids of ascending arrays, ascending: merged (a stable sort of sorted runs is a
+    merge) when they are few, else marked on ``scratch.group``, one slot per row."""
+    import numpy as np
+
+    if len(arrays) == 1:
+        return arrays[0]
+    if sum(len(a) for a in arrays) <= MERGE_MAX:
+        ids = np.sort(np.concatenate(arrays), kind="stable")
+        if len(ids) < 2:
+            return ids
+        first = np.empty(len(ids), bool)
+        first[0] = True
+        np.not_equal(ids[1:], ids[:-1], out=first[1:])
+        return ids[first]
+    group = scratch.group
+    group.fill(False)
+    for docs in arrays:
+        group[docs] = True
+    return np.flatnonzero(group)
+
+
+def _held(ids: Any, docs: Any) -> tuple[Any, Any]:
+    """Whether each of ``ids`` is in ``docs`` (both ascending, ``docs`` not empty), and where it would be."""
+    import numpy as np
+
+    at = np.searchsorted(docs, ids)
+    np.minimum(at, len(docs) - 1, out=at)
+    return docs[at] == ids, at

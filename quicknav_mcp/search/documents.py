@@ -32,12 +32,25 @@ from .query import ParsedQuery
 from .ranking import RankContext, boost_bound, document_boost, rrf
 from .scope import CANDIDATES, Scope
 from .semantic import Semantic
-from .text import token_spans, tokens
+from .text import tokens
 from .trigram import Substrings
 from .understood import did_you_mean, interpretation
 from .vocab import Vocabulary
 
 Ranked = list[tuple[DocumentFacts, float, list[str]]]
+FIRST_MORE, MORE = 6, 8
+"""Candidates :meth:`DocumentSearch.best` scores past the page first, then at each step (at least):
+the page is usually settled ~10-15 past its end, and each one scored needs its facts built."""
+
+
+def best_first(ids: Sequence[int], fused: Mapping[int, float]) -> list[int]:
+    """``ids`` by fused score, best first (ties: lowest id), as ``sorted(sorted(ids), key=fused.get,
+    reverse=True)`` orders them, with one numpy sort."""
+    import numpy as np
+
+    keys = np.fromiter(ids, np.int64, len(ids))
+    scores = np.fromiter(map(fused.__getitem__, ids), np.float64, len(ids))
+    return keys[np.lexsort((keys, -scores))].tolist()
 
 
 def _best_first(t: tuple[DocumentFacts, float, list[str]]) -> tuple[float, float, int]:
@@ -231,7 +244,7 @@ class DocumentSearch:
         self,
         docs: dict[int, DocumentFacts],
         fused: dict[int, float],
-        sources: dict[int, list[str]],
+        sources: Mapping[int, list[str]],
         pq: ParsedQuery,
         user: str | None,
         sims: dict[int, float],
@@ -252,7 +265,7 @@ class DocumentSearch:
     def best(
         self,
         fused: dict[int, float],
-        sources: dict[int, list[str]],
+        sources: Mapping[int, list[str]],
         scope: Scope,
         pq: ParsedQuery,
         user: str | None,
@@ -264,14 +277,16 @@ class DocumentSearch:
         """The candidates that can reach the first ``page_end`` places, ranked as :meth:`rerank`
         would, and how many candidates there are; None when every candidate must be read.
 
-        Candidates are scored best fused score first, in growing slices, until the best one left,
-        times the largest multiplier any candidate can get (:func:`~.ranking.boost_bound` times
-        :meth:`~.intent.Intent.bound`), falls below the ``page_end``-th score so far: those left
-        cannot enter the page, so the page is exactly the one scoring every candidate gives (median
-        32 scored of 203 over the bench queries at 116k). The request's intent still weighs every candidate
-        against the others (its facts are read for all of them); a learned ranker reading every
-        candidate, or a table being rebuilt, takes the whole path. Also returns every candidate's
-        facts with ``is_current`` set when ``facets`` are asked for (else only those read)."""
+        Candidates are scored best fused score first, in growing slices (:data:`FIRST_MORE`,
+        :data:`MORE`), until the best one left, times the largest multiplier any candidate can get
+        (:func:`~.ranking.boost_bound` times :meth:`~.intent.Intent.bound`), falls below the
+        ``page_end``-th score so far: those left cannot enter the page, so the page is exactly the
+        one scoring every candidate gives (a page of 10 is settled after ~20-30 of ~200-400 over the
+        bench queries at 116k). When the request's intent weighs the candidates against each other
+        (:attr:`~.intent.Intent.reads_candidates`), every candidate's facts are read for it; a
+        learned ranker reading every candidate, or a table being rebuilt, takes the whole path.
+        Also returns every candidate's facts with ``is_current`` set when ``facets`` are asked for
+        (else only those read)."""
         if self.learned is not None and self.learned.reorders(user):
             return None
         valid = self.table.existing(list(fused), scope)
@@ -281,28 +296,30 @@ class DocumentSearch:
             return [], 0, {}
         ctx = self.context(pq, user)
         bound = boost_bound(ctx)
-        intent: Intent | None = None
+        intent: Intent | None = Intent(pq, (), None)
         every: dict[int, DocumentFacts] | None = None
-        asks = Intent(pq, (), None).active
-        if facets or asks:
+        if not intent.active:
+            intent = None
+        if facets or (intent is not None and intent.reads_candidates):
             every = self.table.read(valid)  # in fused order, as rerank builds it
             if facets:
                 self.current.mark(every)
-            if asks:
+            if intent is not None and intent.reads_candidates:
                 intent = Intent(pq, every.values(), self.words.by_id())
-                bound *= intent.bound()
+        if intent is not None:
+            bound *= intent.bound()
         bound *= 1 + 1e-9  # the products below are taken in another order
-        order = sorted(sorted(valid), key=fused.__getitem__, reverse=True)  # ties: lowest id (sorts are stable)
+        order = best_first(valid, fused)
         top = fused[order[0]] or 1.0
         out: Ranked = []
-        start, step = 0, max(32, page_end)
+        start, step = 0, page_end + FIRST_MORE
         while start < len(order):
             if len(out) >= page_end:
                 kth = heapq.nlargest(page_end, (s for _, s, _ in out))[-1]
                 if round(fused[order[start]] / top * bound, 5) < kth:
                     break
             chunk = order[start : start + step]
-            start, step = start + step, step * 2
+            start, step = start + step, max(MORE, start // 2)
             if every is None:
                 docs = self.table.read(chunk)
                 self.current.mark(docs)
@@ -324,7 +341,7 @@ class DocumentSearch:
     def scored(
         docs: Iterable[DocumentFacts],
         fused: dict[int, float],
-        sources: dict[int, list[str]],
+        sources: Mapping[int, list[str]],
         sims: dict[int, float],
         top: float,
         ctx: RankContext,
@@ -351,6 +368,7 @@ class DocumentSearch:
         words = set(pq.all_words) | set(corrections.values()) | set(pq.doc_type_words)
         snap = self.vocab.snapshot()
         prefixes = [t for t in pq.terms if t not in snap.df and len(t) >= 3]
+        stems = tuple(prefixes)
         rows = {r.id: (r, text) for r, text in self.rows.with_content([d.id for d, _, _ in page])}
         want_text = bool(pq.terms or pq.phrases)
         hits: list[DocumentHit] = []
@@ -359,9 +377,8 @@ class DocumentSearch:
                 continue
             d, content = rows[facts.id]
             d.is_current = facts.is_current
-            spans = token_spans(d.name)
-            name_tokens = {t for _, _, t in spans}
-            matched_name = bool(words & name_tokens)
+            name_tokens = set(tokens(d.name))
+            matched_name = not words.isdisjoint(name_tokens)
             snippet = ""
             if content and want_text:
                 missing = words - name_tokens - set(tokens(d.folders)) - set(tokens(d.project_name))
@@ -369,8 +386,9 @@ class DocumentSearch:
                     snippet = content_snippet(content, words)
                     if snippet:
                         why = [*why, "content"] if "content" not in why else why
-            if not snippet:
-                snippet = highlight(d.name, words, prefixes, spans)
+            if not snippet:  # the name, with its words in bold when some match
+                bold = matched_name or (stems and any(t.startswith(stems) for t in name_tokens))
+                snippet = highlight(d.name, words, prefixes) if bold else d.name
             if matched_name and "name" not in why:
                 why = ["name", *why]
             hits.append(

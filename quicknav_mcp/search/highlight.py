@@ -9,10 +9,6 @@ from .text import token_spans
 SNIPPET_CHARS = 180
 
 
-def _matches(token: str, words: set[str], prefixes: tuple[str, ...]) -> bool:
-    return token in words or (bool(prefixes) and token.startswith(prefixes))
-
-
 def highlight(
     text: str, words: Iterable[str], prefixes: Iterable[str] = (), spans: list[tuple[int, int, str]] | None = None
 ) -> str:
@@ -25,7 +21,7 @@ def highlight(
     out: list[str] = []
     last = 0
     for start, end, tok in token_spans(text) if spans is None else spans:
-        if _matches(tok, wanted, pre):
+        if tok in wanted or (pre and tok.startswith(pre)):
             out.append(text[last:start])
             out.append(f"**{text[start:end]}**")
             last = end

@@ -154,7 +154,10 @@ class Intent:
         self.project_levels: dict[int, set[int]] = {}
         self.where_effect: dict[int, tuple[float, str]] = {}
         self.top_revision: dict[tuple[int, str], int] = {}
-        if not self.active:
+        self.reads_candidates = bool(self.where or pq.wants_current or pq.latest_change_order)
+        """Whether the candidates weigh on each other (place words, the latest, the current): if not,
+        an intent built without them is the same."""
+        if not (self.active and self.reads_candidates):
             return
         texts: dict[int, list[str]] = {}
         for d in docs:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..repo import ProjectRow
 from ..repo.sql import marks
@@ -277,7 +277,7 @@ class ProjectSearch:
     def rerank(
         self,
         fused: dict[int, float],
-        sources: dict[int, list[str]],
+        sources: Mapping[int, list[str]],
         by_id: dict[int, ProjectRow],
         allowed: set[int] | None,
         pq: ParsedQuery,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -20,26 +20,59 @@ ASKED_NUMBERS = (
 )
 
 
-def rrf(
-    lists: Iterable[tuple[str, float, Sequence[int]]], k: int = RRF_K
-) -> tuple[dict[int, float], dict[int, list[str]]]:
-    """Fuse ranked id lists: ``score(id) = sum(weight / (k + rank))``; also which lists had each id."""
+def rrf(lists: Iterable[tuple[str, float, Sequence[int]]], k: int = RRF_K) -> tuple[dict[int, float], Sources]:
+    """Fuse ranked id lists: ``score(id) = sum(weight / (k + rank))`` (an id's first place in a list
+    counts, added up in the lists' order); also which lists had each id (:class:`Sources`).
+
+    Each list's share is one dict built by C loops; only ids already fused from an earlier list
+    are added up one by one (a search's ~200-600 ids: ~4x faster than a loop over every id)."""
     scores: dict[int, float] = {}
-    sources: dict[int, list[str]] = {}
+    held: list[tuple[str, Collection[int]]] = []
     for name, weight, ids in lists:
-        seen: set[int] = set()
-        for rank, item in enumerate(ids, start=k + 1):
-            if item in seen:
-                continue
-            seen.add(item)
-            prior = scores.get(item)
-            if prior is None:
-                scores[item] = weight / rank
-                sources[item] = [name]
-            else:
-                scores[item] = prior + weight / rank
-                sources[item].append(name)
-    return scores, sources
+        if not ids:
+            continue
+        firsts = dict.fromkeys(ids)  # each id once, at its first place
+        if len(firsts) == len(ids):
+            share = dict(zip(firsts, map(weight.__truediv__, range(k + 1, k + 1 + len(ids))), strict=True))
+        else:
+            share = {}
+            for rank, item in enumerate(ids, start=k + 1):
+                if item not in share:
+                    share[item] = weight / rank
+        if scores:
+            for item in share.keys() & scores.keys():
+                share[item] = scores[item] + share[item]
+            scores.update(share)  # ids new to the fusion come after the others, in this list's order
+        else:
+            scores = share
+        held.append((name, firsts))
+    return scores, Sources(held, scores)
+
+
+class Sources(Mapping[int, list[str]]):
+    """Which of the fused lists had each id, in the lists' order (what :func:`rrf` fused); worked
+    out when an id is asked for: a search reads it for the few candidates it scores and shows."""
+
+    __slots__ = ("_held", "_ids")
+
+    def __init__(self, held: list[tuple[str, Collection[int]]], ids: Mapping[int, float]) -> None:
+        self._held = held
+        self._ids = ids
+
+    def __getitem__(self, item: int) -> list[str]:
+        found = [name for name, ids in self._held if item in ids]
+        if not found:
+            raise KeyError(item)
+        return found
+
+    def __contains__(self, item: object) -> bool:
+        return any(item in ids for _, ids in self._held)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(list(self._ids))
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 class CandidateFacts(Protocol):

@@ -23,11 +23,15 @@ def fold_token(token: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Folded alphanumeric tokens of ``text`` (punctuation, ``_`` and ``+`` separate words)."""
+    if text.isascii():  # folding is lower case, which keeps every character's place and class
+        return _TOKEN.findall(text.lower())
     return [fold_token(t) for t in _TOKEN.findall(text)]
 
 
 def token_spans(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, folded token)`` for every token of ``text``."""
+    if text.isascii():
+        return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text.lower())]
     return [(m.start(), m.end(), fold_token(m.group(0))) for m in _TOKEN.finditer(text)]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -254,3 +255,25 @@ def test_an_empty_index_builds_nothing_and_logs_no_warning(tmp_path: Path, caplo
         assert app.search.search_documents("2047", mode="lexical").documents == []
         assert app.search.search_projects("council chamber", mode="lexical").projects == []
     assert not [r for r in caplog.records if "not built" in r.getMessage()]
+
+
+def test_a_large_firms_digit_parts_are_built_after_the_tables_first_build(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a search for digits asking: the first ones are then served from memory, not FTS5."""
+    from quicknav_mcp.search import candidates
+
+    app.close()
+    monkeypatch.setattr(candidates, "SYNC_BUILD_MAX", 0)  # every firm counts as large
+    again = App.open(load_config(db=tmp_path / "q.db", roots=[], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    try:
+        digits = again.search.document_search.digits
+        assert again.search.candidates.ready(30)
+        deadline = time.monotonic() + 30
+        while digits._parts is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert digits._parts is not None and digits._parts.snapshot is again.search.candidates.current()
+        fts = again.search.substrings.search("search_docs_tri", ["214"], "", Scope(), 200)
+        assert digits.search(["214"], 200) == fts
+    finally:
+        again.close()

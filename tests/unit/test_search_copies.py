@@ -67,3 +67,20 @@ def test_sizes_are_read_only_when_names_repeat() -> None:
     asked: list[list[int]] = []
     share_among_copies({1: 0.5, 5: 0.4, 4: 0.3}, _facts, lambda ids: asked.append(list(ids)) or _sizes(ids))
     assert asked == []
+
+
+def test_the_best_fused_are_taken_as_heapq_takes_them() -> None:
+    """Ties (common: every list scores its ids alike) keep the dict's order, as nlargest does."""
+    import heapq
+    import random
+
+    from quicknav_mcp.search.copies import _largest
+    from quicknav_mcp.search.documents import best_first
+
+    rng = random.Random(8)
+    for _ in range(300):
+        ids = rng.sample(range(10_000), rng.randint(1, 400))
+        scores = {i: rng.choice([1 / 61, 1 / 62, 0.35 / 61, 1 / 61 + 0.5 / 70, rng.random()]) for i in ids}
+        n = rng.choice([1, 10, 60, 500])
+        assert _largest(scores, n) == heapq.nlargest(n, scores, key=scores.__getitem__)
+        assert best_first(ids, scores) == sorted(sorted(ids), key=scores.__getitem__, reverse=True)

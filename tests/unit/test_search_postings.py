@@ -63,7 +63,18 @@ def _exhaustive(index: _Index, groups: list[list[str]], limit: int, every_word: 
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_top_k_equals_exhaustive_scoring(seed: int) -> None:
+@pytest.mark.parametrize("ways", ["as set", "marked, spread", "merged, looked up"])
+def test_top_k_equals_exhaustive_scoring(seed: int, ways: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every way of finding the matches (merged or marked unions) and their frequencies (binary
+    search or spread over a row array) gives the exhaustive answer."""
+    from quicknav_mcp.search import doc_postings
+
+    if ways == "marked, spread":
+        monkeypatch.setattr(doc_postings, "MERGE_MAX", 0)
+        monkeypatch.setattr(doc_postings, "SEARCH_RATIO", 1 << 30)
+    elif ways == "merged, looked up":
+        monkeypatch.setattr(doc_postings, "MERGE_MAX", 1 << 30)
+        monkeypatch.setattr(doc_postings, "SEARCH_RATIO", 0)
     rng = random.Random(seed)
     index = _index(rng, rng.choice([50, 300, 1500]), 8)
     for _ in range(10):

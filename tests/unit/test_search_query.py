@@ -215,3 +215,56 @@ def test_rrf_rewards_agreement_and_rank() -> None:
 
 def test_std_sqlite_is_not_needed() -> None:
     assert std_sqlite.sqlite_version  # the test above uses sqlean, as the store does
+
+
+def _rrf_one_by_one(lists, k=60):
+    """The fusion id by id (what ``rrf`` computes with C loops): the reference it must equal."""
+    scores: dict[int, float] = {}
+    sources: dict[int, list[str]] = {}
+    for name, weight, ids in lists:
+        seen: set[int] = set()
+        for rank, item in enumerate(ids, start=k + 1):
+            if item in seen:
+                continue
+            seen.add(item)
+            if item in scores:
+                scores[item] = scores[item] + weight / rank
+                sources[item].append(name)
+            else:
+                scores[item] = weight / rank
+                sources[item] = [name]
+    return scores, sources
+
+
+def test_rrf_equals_the_fusion_id_by_id_to_the_last_bit() -> None:
+    import random
+
+    rng = random.Random(5)
+    for _ in range(300):
+        lists = []
+        for n in range(rng.randint(0, 5)):
+            ids = [rng.randint(0, 80) for _ in range(rng.randint(0, 60))]  # repeats: only the first counts
+            if rng.random() < 0.5:
+                ids = list(dict.fromkeys(ids))
+            lists.append((f"list{n}", rng.choice([1.0, 0.35, 0.5, 0.7, 0.8, 0.2, 1]), ids))
+        scores, sources = rrf(lists)
+        want, want_sources = _rrf_one_by_one(lists)
+        assert list(scores.items()) == list(want.items())  # same floats, same order
+        assert dict(sources) == want_sources and len(sources) == len(want_sources)
+        assert all(sources.get(i) == want_sources.get(i) for i in range(-1, 82))
+        assert all((i in sources) == (i in want_sources) for i in range(-1, 82))
+
+
+def test_ascii_text_is_tokenised_as_every_text_is() -> None:
+    """``tokens``/``token_spans`` lower-case ASCII text whole: the same tokens and places as folding each."""
+    import random
+    import string
+
+    from quicknav_mcp.search.text import _TOKEN, fold_token, token_spans
+
+    rng = random.Random(3)
+    alphabet = string.printable + "ÉéçÆ_+"
+    for n in range(2000):
+        text = "".join(rng.choice(alphabet if n % 2 else string.printable) for _ in range(rng.randint(0, 40)))
+        assert tokens(text) == [fold_token(t) for t in _TOKEN.findall(text)], text
+        assert token_spans(text) == [(m.start(), m.end(), fold_token(m.group())) for m in _TOKEN.finditer(text)]
