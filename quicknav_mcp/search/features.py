@@ -33,6 +33,8 @@ Ranked = Sequence[tuple["DocumentRow", float, list[str]]]
 # Retrieval lists of document search (``documents.py``), one indicator column each.
 SOURCES = ("lexical", "some words", "substring", "project", "facts", "semantic")
 
+# A stored ranker is served only when its feature names equal these: a column whose meaning changes
+# takes a new name (``place_share`` was ``where_share``, parsed from why text) so old models fall back.
 FEATURES: tuple[str, ...] = (
     "hand_score",  # the hand-weighted score over the best one's
     "hand_rank",  # log(1 + position) in the hand-weighted order
@@ -66,7 +68,7 @@ FEATURES: tuple[str, ...] = (
     "project_words",  # ... in its project folder's name
     "folder_words",  # ... in the folders between the project and the file
     # What the request's intent (search/intent.py) found in each candidate, as values its reasons carry:
-    "where_share",  # rarity-weighted share of the request's place words its project holds (0 when none were asked)
+    "place_share",  # rarity-weighted share of the request's place words its project holds (0 when none were asked)
     "kind_named",  # its name says the asked kind in the request's words
     "related_kind",  # filed as other but belongs with the asked family (an SDS with the SWMS)
     "level_match",  # a drawing of the level asked for
@@ -83,7 +85,7 @@ RISING = frozenset(
         "rev_match",
         "room_match",
         "co_match",
-        "where_share",
+        "place_share",
         "kind_named",
         "level_match",
         "latest_co",
@@ -201,7 +203,7 @@ def candidate_features(
     return out
 
 
-INTENT_COLUMNS = frozenset(("where_share", "kind_named", "related_kind", "level_match", "latest_co", "template"))
+INTENT_COLUMNS = frozenset(("place_share", "kind_named", "related_kind", "level_match", "latest_co", "template"))
 """The columns set by the values intent's reasons carry (:class:`.reasons.Reason`)."""
 
 

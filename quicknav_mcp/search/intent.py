@@ -188,7 +188,7 @@ class Intent:
         for pid, found in found_in.items():
             held = sum(weight[w] for w in found) / total
             share = WHERE_FLOOR + (1 - WHERE_FLOOR) * held
-            self.where_effect[pid] = (share, Reason("where: " + " ".join(found), "where_share", held) if found else "")
+            self.where_effect[pid] = (share, Reason("where: " + " ".join(found), "place_share", held) if found else "")
 
     def bound(self) -> float:
         """The largest multiplier :meth:`effect` can give any candidate (keep in step with it)."""

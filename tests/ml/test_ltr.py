@@ -229,12 +229,12 @@ def test_intent_columns_are_the_values_intent_carries_not_its_words() -> None:
 
     out = np.zeros((3, N_FEATURES), np.float32)
     whys = [
-        ["lexical", Reason("where: poolwerx training", "where_share", 0.75), Reason("level 3", "level_match")],
+        ["lexical", Reason("where: poolwerx training", "place_share", 0.75), Reason("level 3", "level_match")],
         ["named: room layout", "level 3", "template"],  # the same words as plain text set nothing
         [Reason("a reworded reason", "kind_named"), Reason("templated copy", "template")],
     ]
     _intent_columns(out, whys)
-    assert out[0, _COLUMN["where_share"]] == pytest.approx(0.75) and out[0, _COLUMN["level_match"]] == 1.0
+    assert out[0, _COLUMN["place_share"]] == pytest.approx(0.75) and out[0, _COLUMN["level_match"]] == 1.0
     assert not out[1].any()
     assert out[2, _COLUMN["kind_named"]] == 1.0 and out[2, _COLUMN["template"]] == 1.0
     assert Reason("level 3", "level_match") == "level 3"  # still the text people read
