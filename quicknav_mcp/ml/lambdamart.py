@@ -140,7 +140,8 @@ def fit_lambdamart(
         else:  # the constrained leaves' direction, one Newton step along it (a positive scale keeps the order)
             direction = tree.tree_.value[:, 0, 0].astype(np.float64)
             curvature = float((h_sum * direction**2).sum())
-            value = direction * (float((g_sum * direction).sum()) / curvature if curvature > 1e-12 else 0.0)
+            step = float((g_sum * direction).sum()) / curvature if curvature > 1e-12 else 0.0
+            value = direction * max(step, 0.0)  # a negative scale would flip every leaf and the order with it
         value = np.clip(value, -5.0, 5.0)  # a leaf of nearly-settled pairs must not jump
         scores += params.learning_rate * value[leaf]
         trees.append(tree.tree_)

@@ -9,9 +9,10 @@ rarity among the candidates (``rollout``, in a few names, counts more than ``qps
 Words a candidate's text holds but its name does not (it matched every word) count
 :data:`TEXT_SHARE`: a name saying them says more. Why: ``covers: upgrades rollout schedule qps``.
 
-Only the candidates the ranking scored are weighed (those that can reach the page on every other
-signal, documents.py ``best``): a re-ordering of them that reads no more candidates, one pass over
-their names.
+The words' rarity is read over the best :data:`COVER_SAMPLE` candidates by fused score (:meth:`learn`),
+a set that does not depend on the page asked for, so page 2 is weighed as page 1; the factor (at
+most 1) is then part of each candidate's score (:meth:`effect`), so the bounded ranking's stopping
+rule (documents.py ``best``) stays exact.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from .query import ParsedQuery
 
 MAX_COVER_WORDS = 12
 """Words of a long request weighed (each is looked for in every scored candidate's name)."""
-COVER_SAMPLE = 512
-"""Candidates weighed (the best scored first; the rest keep their score)."""
+COVER_SAMPLE = 128
+"""Candidates the words' rarity is read over (the best by fused score)."""
 COVER_FLOOR, TEXT_SHARE = 0.2, 0.5
 """A candidate whose name, folders and project hold none of the words keeps ``COVER_FLOOR`` of its
 score; a word only its text holds counts ``TEXT_SHARE`` of one its name holds."""
@@ -77,6 +78,8 @@ class Coverage:
         self.projects = projects
         self.sources = sources
         self._project_text: dict[int, str] = {}
+        self.weight: dict[str, float] = {}
+        self.total = 0.0
 
     @classmethod
     def of(
@@ -96,25 +99,30 @@ class Coverage:
         text = spaced_words(d.project_rel_path) + ptext
         return [w for w in self.words if any(f in text for f in self.forms[w])]
 
+    def learn(self, sample: Iterable[DocumentFacts]) -> None:
+        """The words' weights from ``sample`` (the best :data:`COVER_SAMPLE` candidates by fused
+        score; a set the page asked for does not change)."""
+        found = [self.covered(d) for d in sample]
+        self.weight = cover_weights(self.words, found, len(found)) if found else {}
+        self.total = sum(self.weight.values())
+
+    def effect(self, d: DocumentFacts) -> tuple[float, str]:
+        """``d``'s score multiplier (at most 1; 1 when the words tell no candidate apart) and why."""
+        if not self.total:
+            return 1.0, ""
+        ws = self.covered(d)
+        share = cover_share(ws, self.weight, self.total, "lexical" in self.sources.get(d.id, ()))
+        return COVER_FLOOR + (1 - COVER_FLOOR) * share, "covers: " + " ".join(ws) if ws else ""
+
     def weigh(self, ranked: Ranked) -> Ranked:
-        """``ranked`` (unsorted), each score weighed by its cover; the words' rarity is read over
-        the best :data:`COVER_SAMPLE` scores."""
+        """``ranked`` (unsorted), each score weighed by its cover, the weights learnt from the best
+        :data:`COVER_SAMPLE` scores."""
         if len(ranked) < 2:
             return ranked
         order = sorted(range(len(ranked)), key=lambda i: (-ranked[i][1], ranked[i][0].id))
-        found = {i: self.covered(ranked[i][0]) for i in order[:COVER_SAMPLE]}
-        weight = cover_weights(self.words, found.values(), len(found))
-        total = sum(weight.values())
-        if not total:
-            return ranked
+        self.learn(ranked[i][0] for i in order[:COVER_SAMPLE])
         out = list(ranked)
-        for i in order:
-            ws = found[i] if i in found else self.covered(ranked[i][0])
-            d, score, why = ranked[i]
-            share = cover_share(ws, weight, total, "lexical" in self.sources.get(d.id, ()))
-            out[i] = (
-                d,
-                round(score * (COVER_FLOOR + (1 - COVER_FLOOR) * share), 5),
-                [*why, "covers: " + " ".join(ws)] if ws else why,
-            )
+        for i, (d, score, why) in enumerate(ranked):
+            mult, because = self.effect(d)
+            out[i] = (d, round(score * mult, 5), [*why, because] if because else why)
         return out

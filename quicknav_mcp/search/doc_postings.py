@@ -461,6 +461,11 @@ def _matched(lists: Sequence[Sequence[Any]], scratch: _Scratch, *, every_word: b
     cost ~0.1 ms a group)."""
     import numpy as np
 
+    if every_word and not all(lists):  # a group no phrase of which is held (or no group at all)
+        return np.empty(0, np.int32)
+    lists = [part for part in lists if part]
+    if not lists:
+        return np.empty(0, np.int32)
     if len(lists) == 1 and len(lists[0]) == 1:  # one word: its documents are the matches (ascending, distinct)
         return lists[0][0][0]
     if every_word:

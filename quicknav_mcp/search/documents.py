@@ -15,7 +15,7 @@ from ..store import Store
 from .alternatives import widen
 from .candidates import CandidateTable, NameKey
 from .copies import share_among_copies
-from .coverage import Coverage
+from .coverage import COVER_SAMPLE, Coverage
 from .current import CurrentRevisions
 from .digit_parts import DigitParts
 from .doc_postings import DocPostings
@@ -255,10 +255,10 @@ class DocumentSearch:
             return []
         top = max(fused.get(i, 0.0) for i in docs) or 1.0
         intent = Intent(pq, docs.values(), self.words.by_id())
-        out = self.scored(docs.values(), fused, sources, sims, top, self.context(pq, user), intent)
         coverage = Coverage.of(pq, self.words.by_id(), sources)
         if coverage is not None:
-            out = coverage.weigh(out)
+            coverage.learn(docs[i] for i in best_first(list(docs), fused)[:COVER_SAMPLE])
+        out = self.scored(docs.values(), fused, sources, sims, top, self.context(pq, user), intent, coverage)
         out.sort(key=_best_first)
         return out
 
@@ -311,6 +311,11 @@ class DocumentSearch:
         bound *= 1 + 1e-9  # the products below are taken in another order
         order = best_first(valid, fused)
         top = fused[order[0]] or 1.0
+        coverage = Coverage.of(pq, self.words.by_id(), sources)
+        if coverage is not None:  # its factor (<= 1) is part of each score, so the bound holds
+            head = order[:COVER_SAMPLE]
+            read = every if every is not None else self.table.read(head)
+            coverage.learn(read[i] for i in head if i in read)
         out: Ranked = []
         start, step = 0, page_end + FIRST_MORE
         while start < len(order):
@@ -327,10 +332,7 @@ class DocumentSearch:
                 docs = {i: every[i] for i in chunk if i in every}
                 if not facets:
                     self.current.mark(docs)
-            out += self.scored(docs.values(), fused, sources, sims, top, ctx, intent)
-        coverage = Coverage.of(pq, self.words.by_id(), sources)
-        if coverage is not None:  # re-orders what can reach the page on every other signal
-            out = coverage.weigh(out)
+            out += self.scored(docs.values(), fused, sources, sims, top, ctx, intent, coverage)
         out.sort(key=_best_first)
         return out, len(valid), every if every is not None else {d.id: d for d, _, _ in out}
 
@@ -346,6 +348,7 @@ class DocumentSearch:
         top: float,
         ctx: RankContext,
         intent: Intent | None,
+        coverage: Coverage | None = None,
     ) -> Ranked:
         """Each candidate with its score and why (unsorted)."""
         out: Ranked = []
@@ -357,6 +360,11 @@ class DocumentSearch:
                 why = [*sources.get(d.id, ()), *because, *reasons]
             else:
                 why = [*sources.get(d.id, ()), *reasons]
+            if coverage is not None:
+                covers, said = coverage.effect(d)
+                mult *= covers
+                if said:
+                    why.append(said)
             if d.id in sims:
                 why = [w if w != "semantic" else f"semantic {sims[d.id]:.2f}" for w in why]
             out.append((d, round(fused.get(d.id, 0.0) / top * mult, 5), why))

@@ -133,9 +133,16 @@ def fold(word: str) -> str:
     return word
 
 
+def _written(text: str) -> list[str]:
+    """``text``'s runs of ASCII letters and digits as written (no case folding before matching: it
+    maps İ, ı, ſ and the Kelvin sign to ASCII letters and would shift one list against the other)."""
+    return re.findall(r"[A-Za-z0-9]+", text.replace("'", ""))
+
+
 def words_of(text: str) -> list[str]:
-    """``text``'s words as concepts are matched: lower case, letters and digits, plurals folded."""
-    return [fold(w) for w in re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))]
+    """``text``'s words as concepts are matched: lower case, letters and digits, plurals folded; the
+    n-th is the n-th of :func:`_written`."""
+    return [fold(w.lower()) for w in _written(text)]
 
 
 def stem(word: str) -> str:
@@ -243,7 +250,7 @@ def plainly(text: str, said: str | None = None) -> str:
     if all(words[i:j] == words_of(c) for c, i, j in found):
         return text if said is None else said
     # The words around a concept stay as written (only the concept's run is said another way).
-    written = re.findall(r"[a-z0-9]+", text.replace("'", ""), re.IGNORECASE)
+    written = _written(text)
     keep = None if said is None else {fold(w) for w in words_of(said)}
     out: list[str] = []
     at = 0

@@ -157,6 +157,8 @@ def test_merging_segments_keeps_every_answer(app: App) -> None:
 def test_reading_only_the_best_candidates_gives_the_whole_ranking(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     queries = [*QUERIES, "floor", "design", "room", "proposal", "latest sales po report", "level 3 floor plan", "CO2"]
     queries += sorted({w for p in app.projects.all() for w in p.client_names})[:3]  # a client's projects' documents
+    # Naming no kind: name coverage weighs them (its word weights must not depend on the page asked for).
+    queries += ["meeting room upgrade", "boardroom audio", "level room upgrade", "design room"]
     pages = [(10, 0), (5, 3), (20, 15)]
 
     def answers() -> list:
@@ -179,6 +181,12 @@ def test_reading_only_the_best_candidates_gives_the_whole_ranking(app: App, monk
     monkeypatch.setattr(CandidateTable, "read", counting)
     fast = answers()
     assert read  # the bounded path served these
+    for q in queries[-4:]:  # page 2 continues page 1
+        first, second, both = (
+            [d.id for d in app.search.search_documents(q, mode="lexical", limit=n, offset=o).documents]
+            for n, o in ((10, 0), (10, 10), (20, 0))
+        )
+        assert first + second == both, q
     monkeypatch.setattr(DocumentSearch, "best", lambda self, *a, **k: None)  # every candidate ranked
     assert answers() == fast
 

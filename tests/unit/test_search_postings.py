@@ -174,3 +174,17 @@ def test_indexes_of_two_sizes_each_reuse_their_own_work_arrays() -> None:
     small.give_back()
     assert _Scratch.take(5000) is big  # a small index's search did not throw the large arrays away
     assert _Scratch.take(40) is small
+
+
+def test_no_groups_or_an_empty_group_match_nothing() -> None:
+    from quicknav_mcp.search.doc_postings import _matched, _Scratch
+
+    scratch = _Scratch.take(10)
+    try:
+        held = [(np.array([1, 4], np.int32), np.ones(2))]
+        assert len(_matched([], scratch, every_word=True)) == 0
+        assert len(_matched([], scratch, every_word=False)) == 0
+        assert len(_matched([held, []], scratch, every_word=True)) == 0
+        assert list(_matched([held, []], scratch, every_word=False)) == [1, 4]
+    finally:
+        scratch.give_back()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quicknav_mcp.search.thesaurus import CONCEPTS, concept_set, concepts, fold, words_of
+from quicknav_mcp.search.thesaurus import CONCEPTS, concept_set, concepts, fold, plainly, words_of
 
 
 def test_other_words_name_the_same_concept() -> None:
@@ -83,3 +83,14 @@ def test_plainly_finds_concepts_in_the_request_as_written() -> None:
     assert plainly("supply and install of a party room", "supply install party room") == "installation function room"
     said = "boardroom refurbishment"
     assert plainly("the boardroom refurbishment", said) is said
+
+
+def test_plainly_keeps_words_in_place_beside_letters_case_folding_would_change() -> None:
+    # İ, ı, ſ and the Kelvin sign fold to ASCII letters under case-insensitive matching; the words
+    # around a concept must stay the ones written, none doubled or lost.
+    for town in ("İstanbul", "Kısıklı", "ſt Kilda", "\u212aew"):
+        text = f"{town} office facelift of the directors room"
+        out = plainly(text)
+        assert "refurbishment" in out and "boardroom" in out
+        assert out.split().count("office") == 1, out
+        assert plainly(text, text).split().count("office") == 1
