@@ -17,10 +17,9 @@ import importlib.util
 import json
 import logging
 import os
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from quicknav_mcp import switch_interval
 from quicknav_mcp.heap import limit_blas_threads, release_free_memory
 from quicknav_mcp.search.background_build import SWITCH_INTERVAL_S, Pace
 
+from .embed_pool import BACKGROUND_WORKERS_MAX, BackgroundPool, cpus
 from .embed_weights import _is_mean_pooling, numpy_runs
 
 log = logging.getLogger("quicknav_mcp.indexers.embed")  # one logger name for the embedder and its worker
@@ -41,9 +41,6 @@ MAX_SEQ_LENGTH = 128  # tokens at most; names + the start of the content fit, an
 BACKGROUND_TOKENS = 512
 # Niceness of the background embedding threads: the scheduler gives the serving thread (nice 0)
 # ~10x their share of a core, so a query encodes at nearly full speed while both cores embed.
-BACKGROUND_NICE = 10
-BACKGROUND_WORKERS_MAX = 4  # threads of the background pool at most (one torch thread each)
-POOL_START_TIMEOUT_S = 60.0  # a pool thread that cannot set up within this fails the call, not hangs it
 
 
 def open_query_model(path: Path, max_seq_length: int, checkpoint: Callable[[], None] = lambda: None) -> Any:
@@ -188,7 +185,7 @@ class Embedder:
     run on torch (or sentence-transformers) for everything.
 
     Query encodings go first: background encodings run in calls of ~:data:`BACKGROUND_TOKENS`
-    tokens on a pool of niced threads (:class:`_BackgroundPool`), and no call starts while a
+    tokens on a pool of niced threads (:class:`~.embed_pool.BackgroundPool`), and no call starts while a
     query is waiting, so a search never queues behind a batch and, at nice 0, gets most of a
     core while the pool's threads embed. The pool's calls and a load in the background also give
     way to the foreground's calls (tool calls, HTTP requests: :class:`~quicknav_mcp.search.
@@ -214,7 +211,7 @@ class Embedder:
         self.load_seconds: float | None = None
         self.rates: dict[str, float] = {}  # vector kind -> recent documents/s of the worker (for ETAs)
         # Config.embed_workers (QUICKNAV_EMBED_WORKERS); 0: one per core, at most BACKGROUND_WORKERS_MAX
-        self.background = _BackgroundPool(workers if workers > 0 else min(BACKGROUND_WORKERS_MAX, _cpus()))
+        self.background = BackgroundPool(workers if workers > 0 else min(BACKGROUND_WORKERS_MAX, cpus()))
         self._torch: Any = None
         self.disabled = self.spec.lower() in ("none", "off", "disabled", "0")
         self._closed = False
@@ -269,11 +266,16 @@ class Embedder:
         self._closed = True
         self.background.close(timeout)
         got = self._encode_lock.acquire(timeout=timeout)
+        models: list[Any] = []
         try:
-            with self._lock:
-                models = [m for m in (self._bulk, self._model) if m is not None]
-                self._bulk = self._model = self._torch = None
-                self._error = self._error or "the embedding model is closed"
+            # A load holds this lock for seconds; past the timeout it sees _closed and keeps nothing.
+            if self._lock.acquire(timeout=timeout):
+                try:
+                    models = [m for m in (self._bulk, self._model) if m is not None]
+                    self._bulk = self._model = self._torch = None
+                    self._error = self._error or "the embedding model is closed"
+                finally:
+                    self._lock.release()
         finally:
             if got:
                 self._encode_lock.release()
@@ -391,6 +393,9 @@ class Embedder:
                 except Exception as exc:  # no torch installed: the numpy encoder embeds documents too
                     self._bulk_error = f"{type(exc).__name__}: {exc}"[:300]
                     log.info("documents embedded with numpy (torch unavailable: %s)", self._bulk_error)
+            if self._closed:  # closed while torch loaded (close gave up waiting): not kept
+                self._bulk = None
+                raise RuntimeError("the embedding model is closed")
         return self._bulk or model
 
     def encode(
@@ -506,110 +511,3 @@ class Embedder:
             ).astype("float32")
         finally:
             model.max_seq_length = default
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-_END = object()
-
-
-class _BackgroundPool:
-    """Daemon threads for the worker's model calls, started on first use: each runs torch on one
-    thread of its own and is niced by :data:`BACKGROUND_NICE` (Linux nices threads one by one),
-    so the serving thread keeps its core. Threads share the model: no second copy in memory."""
-
-    def __init__(self, size: int) -> None:
-        self.size = max(1, size)
-        self.native_ids: list[int] = []  # the pool's threads as the OS knows them
-        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._started = False
-        self._closed = False
-        self._threads: list[threading.Thread] = []
-
-    def map(self, fn: Callable[[Any], None], items: Iterable[Any]) -> None:
-        """``fn(item)`` for every item, on the pool's threads (each takes the next item when
-        done, so uneven calls balance); returns when all are done, raising the first error."""
-        items = list(items)
-        if not items:
-            return
-        if self._closed:
-            raise RuntimeError("the embedding model is closed")
-        self._start()
-        pending = iter(items)
-        take = threading.Lock()
-        errors: list[BaseException] = []
-        finished = threading.Semaphore(0)
-
-        def drain() -> None:
-            try:
-                while not errors:
-                    if self._closed:  # the process is shutting down: no further model call
-                        raise RuntimeError("the embedding model is closed")
-                    with take:
-                        item = next(pending, _END)
-                    if item is _END:
-                        return
-                    fn(item)
-            except BaseException as exc:  # re-raised in the caller's thread
-                errors.append(exc)
-            finally:
-                finished.release()
-
-        runners = min(self.size, len(items))
-        with self._lock:  # queued before close()'s stop marks (and then run), or not at all
-            if self._closed:
-                raise RuntimeError("the embedding model is closed")
-            for _ in range(runners):
-                self._jobs.put(drain)
-        for _ in range(runners):
-            finished.acquire()
-        # The calls' activations were freed into the pool threads' arenas: hand the pages back.
-        release_free_memory()
-        if errors:
-            raise errors[0]
-
-    def _start(self) -> None:
-        with self._lock:
-            if self._started:
-                return
-            ready = threading.Barrier(self.size + 1, timeout=POOL_START_TIMEOUT_S)
-            for n in range(self.size):
-                thread = threading.Thread(target=self._serve, args=(ready,), name=f"quicknav-embed-{n}", daemon=True)
-                thread.start()
-                self._threads.append(thread)
-            try:
-                ready.wait()  # set up (threads, niceness) before the first call
-            except threading.BrokenBarrierError:
-                raise RuntimeError("the embedding threads did not start") from None
-            self._started = True
-
-    def close(self, timeout: float = 10.0) -> None:
-        """Stop the threads once their current model call returns (torch must not be running on a
-        thread the interpreter tears down at exit: that aborts the process)."""
-        with self._lock:
-            self._closed = True
-            threads, self._threads = self._threads, []
-        for _ in threads:
-            self._jobs.put(None)
-        deadline = time.monotonic() + timeout
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-
-    def _serve(self, ready: threading.Barrier) -> None:
-        try:
-            tid = threading.get_native_id()
-            with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: run un-niced
-                os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICE))
-            self.native_ids.append(tid)
-        except BaseException:
-            ready.abort()  # the caller's wait fails at once instead of hanging with the pool's lock held
-            raise
-        ready.wait()
-        while (job := self._jobs.get()) is not None:
-            job()

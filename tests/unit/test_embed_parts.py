@@ -83,9 +83,9 @@ def test_background_pool_runs_every_call_on_its_niced_threads() -> None:
     pytest.importorskip("torch")
     if not hasattr(os, "setpriority"):
         pytest.skip("threads are niced on POSIX only")
-    from quicknav_mcp.indexers.embed_model import BACKGROUND_NICE, _BackgroundPool
+    from quicknav_mcp.indexers.embed_pool import BACKGROUND_NICE, BackgroundPool
 
-    pool = _BackgroundPool(2)
+    pool = BackgroundPool(2)
     ran: dict[int, int] = {}
     lock = threading.Lock()
 
@@ -115,9 +115,9 @@ def test_the_background_pool_stops_its_threads_on_close() -> None:
     """No model call may run on a pool thread when the process exits (torch aborts it): close stops them,
     and a call after close is refused with a message rather than queued forever."""
     pytest.importorskip("torch")
-    from quicknav_mcp.indexers.embed_model import _BackgroundPool
+    from quicknav_mcp.indexers.embed_pool import BackgroundPool
 
-    pool = _BackgroundPool(2)
+    pool = BackgroundPool(2)
     done: list[int] = []
     pool.map(done.append, range(10))
     assert sorted(done) == list(range(10))
