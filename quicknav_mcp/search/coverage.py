@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ..repo import ProjectRow
 from ..repo.documents import DocumentFacts
-from .intent import asks_kind, content_words, spaced_words
+from .intent import asks_kind, content_words, project_words, spaced_words, word_forms, words_held
 from .query import ParsedQuery
 
 MAX_COVER_WORDS = 12
@@ -74,7 +74,7 @@ class Coverage:
         sources: Mapping[int, Sequence[str]],
     ) -> None:
         self.words = words
-        self.forms = {w: [f" {f}" for f in dict.fromkeys([w, *pq.forms.get(w, [])]) if f] for w in words}
+        self.forms = word_forms(pq, words)
         self.projects = projects
         self.sources = sources
         self._project_text: dict[int, str] = {}
@@ -93,11 +93,8 @@ class Coverage:
         name, folders and project hold."""
         ptext = self._project_text.get(d.project_id)
         if ptext is None:
-            rec = self.projects.get(d.project_id)
-            names = [rec.description, rec.client or "", *rec.client_names] if rec else []
-            ptext = self._project_text[d.project_id] = spaced_words(" ".join([d.project_name, *names]))
-        text = spaced_words(d.project_rel_path) + ptext
-        return [w for w in self.words if any(f in text for f in self.forms[w])]
+            ptext = self._project_text[d.project_id] = project_words(d, self.projects)
+        return words_held(self.forms, spaced_words(d.project_rel_path) + ptext)
 
     def learn(self, sample: Iterable[DocumentFacts]) -> None:
         """The words' weights from ``sample`` (the best :data:`COVER_SAMPLE` candidates by fused

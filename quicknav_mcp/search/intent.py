@@ -114,6 +114,26 @@ def spaced_words(name: str) -> str:
     return f" {' '.join(tokens(name))} "
 
 
+def word_forms(pq: ParsedQuery, words: Iterable[str]) -> dict[str, list[str]]:
+    """Each request word's forms (itself, ``MR`` / ``meeting room``, a typo's fix) as they start a
+    word of :func:`spaced_words` text."""
+    return {w: [f" {f}" for f in dict.fromkeys([w, *pq.forms.get(w, [])]) if f] for w in words}
+
+
+def words_held(forms: Mapping[str, list[str]], text: str) -> list[str]:
+    """The words (:func:`word_forms`) a :func:`spaced_words` ``text`` holds, in any form, at a word's
+    start: "cafe" in "Café Royal", not "room" in "boardroom"."""
+    return [w for w, fs in forms.items() if any(f in text for f in fs)]
+
+
+def project_words(d: DocumentFacts, projects: Mapping[int, ProjectRow] | None) -> str:
+    """The words naming ``d``'s project: its folder's, its description's and its clients' names
+    (learned from its documents, domain/clients.py), as :func:`spaced_words`."""
+    rec = projects.get(d.project_id) if projects else None
+    names = [rec.description, rec.client or "", *rec.client_names] if rec else []
+    return spaced_words(" ".join([d.project_name, *names]))
+
+
 def said_with_kind(pq: ParsedQuery) -> list[str]:
     """Runs of three words of the request, one of them a word naming the asked kind and none a stop
     word ("HA design details"): a name saying one is the document asked for, whatever its family."""
@@ -163,10 +183,8 @@ class Intent:
         for d in docs:
             if self.where:
                 if d.project_id not in texts:
-                    rec = projects.get(d.project_id) if projects else None
-                    names = [rec.description, rec.client or "", *rec.client_names] if rec else []
-                    texts[d.project_id] = [d.project_name, *names]
-                texts[d.project_id].append(d.project_rel_path)
+                    texts[d.project_id] = [project_words(d, projects)]
+                texts[d.project_id].append(spaced_words(d.project_rel_path))
             if pq.wants_current and d.revision is not None and d.doc_type in self.kinds and not d.is_archive:
                 key = (d.project_id, d.doc_type)
                 self.top_revision[key] = max(self.top_revision.get(key, -1), d.revision)
@@ -176,11 +194,8 @@ class Intent:
         # documents, domain/clients.py) and its candidates' names and folders
         # ("Parramatta Executive Meeting Room" lives in "19144 - SNTRX PAR Exec MR inst"): every
         # candidate of the project gets the project's share, so the asked kind decides within it.
-        forms = {w: [f for f in pq.forms.get(w, [w]) if f] or [w] for w in self.where}
-        found_in: dict[int, list[str]] = {}
-        for pid, parts in texts.items():
-            text = " ".join(parts).lower()
-            found_in[pid] = [w for w in self.where if any(f in text for f in forms[w])]
+        forms = word_forms(pq, self.where)
+        found_in = {pid: words_held(forms, "".join(parts)) for pid, parts in texts.items()}
         # A place word most candidate projects hold ("room", "level") says less about where than
         # one only a few hold ("function", "refurbishment"): each counts by its rarity among them.
         weight = where_weights(self.where, found_in.values(), len(texts))

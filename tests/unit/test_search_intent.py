@@ -285,3 +285,19 @@ def test_cover_words_stay_bounded_for_long_and_mixed_script_requests() -> None:
     other = _doc(2, "21614 - QPS notes.pdf", "other")
     e = _weighed(mixed, [doc, other])
     assert e[1][0] > e[2][0]
+
+
+def test_place_words_and_name_coverage_read_a_project_the_same_way() -> None:
+    # One rule for "does this candidate's project hold the word": folded, at a word's start.
+    from quicknav_mcp.search.intent import project_words, spaced_words, word_forms, words_held
+
+    cafe = _doc(1, "Café Royal fitout SWMS.pdf", "swms")
+    board = _doc(2, "20692 Boardroom SWMS.pdf", "swms", code="20692")
+    pq = parse_query("swms for the cafe royal fitout room")
+    forms = word_forms(pq, ["cafe", "royal", "room"])
+    assert words_held(forms, spaced_words(cafe.project_rel_path) + project_words(cafe, None)) == ["cafe", "royal"]
+    assert words_held(forms, spaced_words(board.project_rel_path) + project_words(board, None)) == []
+    intent = Intent(pq, [cafe, board])
+    assert any(w == "where: cafe royal fitout" for w in intent.effect(cafe)[1])
+    cov = Coverage.of(parse_query("cafe royal fitout notes"), {}, {})
+    assert cov is not None and cov.covered(cafe) == ["cafe", "royal", "fitout"]
