@@ -27,7 +27,7 @@ from .query import ParsedQuery
 
 MAX_COVER_WORDS = 12
 """Words of a long request weighed (each is looked for in every scored candidate's name)."""
-COVER_SAMPLE = 128
+COVER_SAMPLE = 64
 """Candidates the words' rarity is read over (the best by fused score)."""
 COVER_FLOOR, TEXT_SHARE = 0.2, 0.5
 """A candidate whose name, folders and project hold none of the words keeps ``COVER_FLOOR`` of its
@@ -78,6 +78,7 @@ class Coverage:
         self.projects = projects
         self.sources = sources
         self._project_text: dict[int, str] = {}
+        self._held: dict[int, list[str]] = {}
         self.weight: dict[str, float] = {}
         self.total = 0.0
 
@@ -91,10 +92,13 @@ class Coverage:
     def covered(self, d: DocumentFacts) -> list[str]:
         """The words (any of their forms: ``MR`` / ``meeting room``, a typo's fix) that ``d``'s
         name, folders and project hold."""
-        ptext = self._project_text.get(d.project_id)
-        if ptext is None:
-            ptext = self._project_text[d.project_id] = project_words(d, self.projects)
-        return words_held(self.forms, spaced_words(d.project_rel_path) + ptext)
+        held = self._held.get(d.id)
+        if held is None:  # read once for the weights and again for the score
+            ptext = self._project_text.get(d.project_id)
+            if ptext is None:
+                ptext = self._project_text[d.project_id] = project_words(d, self.projects)
+            held = self._held[d.id] = words_held(self.forms, spaced_words(d.project_rel_path) + ptext)
+        return held
 
     def learn(self, sample: Iterable[DocumentFacts]) -> None:
         """The words' weights from ``sample`` (the best :data:`COVER_SAMPLE` candidates by fused
