@@ -97,7 +97,10 @@ class _Snapshot:
     def size_bytes(self) -> int:
         arrays = (self.slot, self.project_id, self.mtime, self.words, self.numbers, self.flags, self.tags, self.offsets)
         arrays += (self.ids, self.recency, *self.by_project.values())
-        return sum(a.itemsize * len(a) for a in arrays) + len(self.blob)
+        made = (self.columns.project_rows.nbytes if self.columns is not None else 0) + (
+            self.usable.nbytes if self.usable is not None else 0
+        )  # the numpy views made on first use (the others share the arrays' memory)
+        return sum(a.itemsize * len(a) for a in arrays) + len(self.blob) + made
 
     def existing(self, ids: Sequence[int]) -> list[int]:
         """The ``ids`` (in their order) that have a row whose project is known (a few µs for a

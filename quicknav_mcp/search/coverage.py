@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ..repo import ProjectRow
 from ..repo.documents import DocumentFacts
-from .intent import asks_kind, content_words, project_words, spaced_words, word_forms, words_held
+from .intent import asks_kind, content_words, holding, project_words, spaced_words, word_forms, words_held
 from .query import ParsedQuery
 
 MAX_COVER_WORDS = 12
@@ -32,8 +32,6 @@ COVER_SAMPLE = 64
 COVER_FLOOR, TEXT_SHARE = 0.2, 0.5
 """A candidate whose name, folders and project hold none of the words keeps ``COVER_FLOOR`` of its
 score; a word only its text holds counts ``TEXT_SHARE`` of one its name holds."""
-
-Ranked = list[tuple[DocumentFacts, float, list[str]]]
 
 
 def cover_words(pq: ParsedQuery) -> list[str]:
@@ -49,11 +47,7 @@ def cover_weights(words: list[str], found: Iterable[list[str]], candidates: int)
     """Each word's weight ``log(candidates / holding)`` over the candidates whose names hold it
     (``found``: each candidate's words); a word no name holds, or every name, weighs nothing (it
     tells no candidate from another)."""
-    holding = dict.fromkeys(words, 0)
-    for ws in found:
-        for w in ws:
-            holding[w] += 1
-    return {w: math.log(candidates / n) if n else 0.0 for w, n in holding.items()}
+    return {w: math.log(candidates / n) if n else 0.0 for w, n in holding(words, found).items()}
 
 
 def cover_share(found: list[str], weight: Mapping[str, float], total: float, in_text: bool) -> float:
@@ -114,16 +108,3 @@ class Coverage:
         ws = self.covered(d)
         share = cover_share(ws, self.weight, self.total, "lexical" in self.sources.get(d.id, ()))
         return COVER_FLOOR + (1 - COVER_FLOOR) * share, "covers: " + " ".join(ws) if ws else ""
-
-    def weigh(self, ranked: Ranked) -> Ranked:
-        """``ranked`` (unsorted), each score weighed by its cover, the weights learnt from the best
-        :data:`COVER_SAMPLE` scores."""
-        if len(ranked) < 2:
-            return ranked
-        order = sorted(range(len(ranked)), key=lambda i: (-ranked[i][1], ranked[i][0].id))
-        self.learn(ranked[i][0] for i in order[:COVER_SAMPLE])
-        out = list(ranked)
-        for i, (d, score, why) in enumerate(ranked):
-            mult, because = self.effect(d)
-            out[i] = (d, round(score * mult, 5), [*why, because] if because else why)
-        return out

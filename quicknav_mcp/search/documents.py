@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ..repo import DocumentRepo
 from ..repo.documents import DocumentFacts
@@ -255,9 +255,7 @@ class DocumentSearch:
             return []
         top = max(fused.get(i, 0.0) for i in docs) or 1.0
         intent = Intent(pq, docs.values(), self.words.by_id())
-        coverage = Coverage.of(pq, self.words.by_id(), sources)
-        if coverage is not None:
-            coverage.learn(docs[i] for i in best_first(list(docs), fused)[:COVER_SAMPLE])
+        coverage = self.coverage(pq, sources, lambda: best_first(list(docs), fused), lambda ids: docs)
         out = self.scored(docs.values(), fused, sources, sims, top, self.context(pq, user), intent, coverage)
         out.sort(key=_best_first)
         return out
@@ -311,11 +309,8 @@ class DocumentSearch:
         bound *= 1 + 1e-9  # the products below are taken in another order
         order = best_first(valid, fused)
         top = fused[order[0]] or 1.0
-        coverage = Coverage.of(pq, self.words.by_id(), sources)
-        if coverage is not None:  # its factor (<= 1) is part of each score, so the bound holds
-            head = order[:COVER_SAMPLE]
-            read = every if every is not None else self.table.read(head)
-            coverage.learn(read[i] for i in head if i in read)
+        # Its factor (<= 1) is part of each score below, so the bound holds.
+        coverage = self.coverage(pq, sources, lambda: order, self.table.read if every is None else lambda ids: every)
         out: Ranked = []
         start, step = 0, page_end + FIRST_MORE
         while start < len(order):
@@ -335,6 +330,23 @@ class DocumentSearch:
             out += self.scored(docs.values(), fused, sources, sims, top, ctx, intent, coverage)
         out.sort(key=_best_first)
         return out, len(valid), every if every is not None else {d.id: d for d, _, _ in out}
+
+    def coverage(
+        self,
+        pq: ParsedQuery,
+        sources: Mapping[int, list[str]],
+        order: Callable[[], Sequence[int]],
+        read: Callable[[Sequence[int]], Mapping[int, DocumentFacts]],
+    ) -> Coverage | None:
+        """The request's name coverage (None when it names a kind), its word weights learnt from the
+        best :data:`~.coverage.COVER_SAMPLE` candidates of ``order()`` (best fused first; ``read``
+        gives their facts): the same set whichever page is asked for."""
+        coverage = Coverage.of(pq, self.words.by_id(), sources)
+        if coverage is not None:
+            head = order()[:COVER_SAMPLE]
+            found = read(head)
+            coverage.learn(found[i] for i in head if i in found)
+        return coverage
 
     def context(self, pq: ParsedQuery, user: str | None) -> RankContext:
         return RankContext.of(pq, time.time(), self.popularity.popularity_map(), self.popularity.recent_for(user))

@@ -98,14 +98,19 @@ def place_words(pq: ParsedQuery) -> list[str]:
     return content_words(pq) if asks_kind(pq) else []
 
 
+def holding(words: list[str], found: Iterable[list[str]]) -> dict[str, int]:
+    """How many of ``found`` (each the words one candidate or project holds) hold each word."""
+    counts = dict.fromkeys(words, 0)
+    for ws in found:
+        for w in ws:
+            counts[w] += 1
+    return counts
+
+
 def where_weights(words: list[str], found: Iterable[list[str]], projects: int) -> dict[str, float]:
     """Each place word's weight: ``log(1 + projects / holding)`` over the candidate projects (a word
     every project holds still counts, a rare one counts up to a few times more)."""
-    holding = dict.fromkeys(words, 0)
-    for ws in found:
-        for w in ws:
-            holding[w] += 1
-    return {w: math.log1p(projects / max(1, n)) for w, n in holding.items()}
+    return {w: math.log1p(projects / max(1, n)) for w, n in holding(words, found).items()}
 
 
 @lru_cache(maxsize=4096)
