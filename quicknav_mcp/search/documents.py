@@ -32,7 +32,7 @@ from .query import ParsedQuery
 from .ranking import RankContext, boost_bound, document_boost, rrf
 from .scope import CANDIDATES, Scope
 from .semantic import Semantic
-from .text import tokens
+from .text import token_spans, tokens
 from .trigram import Substrings
 from .understood import did_you_mean, interpretation
 from .vocab import Vocabulary
@@ -166,7 +166,7 @@ class DocumentSearch:
             lists = [entry for entry in lists if entry[0] == "facts"]
         fused, sources = rrf(lists)
         if mode != "semantic":  # identical copies rank together; the current one's boost decides (copies.py)
-            share_among_copies(fused, lambda ids: self.candidate_names(list(ids), scope), self.rows.sizes)
+            share_among_copies(fused, lambda ids: self.candidate_names(list(ids), scope), self.candidate_sizes)
         found = None
         if not scope.statuses:  # a status filter needs every candidate's rank
             found = self.best(fused, sources, scope, pq, user, sims, offset + limit, facets=include_facets)
@@ -229,6 +229,11 @@ class DocumentSearch:
         from the table's columns (no facts built), else the facts from the store."""
         found = self.table.names(ids, scope)
         return found if found is not None else self.rows.facts_by_ids(ids, scope.sql(), scope.params)
+
+    def candidate_sizes(self, ids: Sequence[int]) -> Mapping[int, int]:
+        """The sizes in bytes of ``ids``: from the table's column, else (while it is rebuilt) the store."""
+        found = self.table.sizes(ids)
+        return found if found is not None else self.rows.sizes(ids)
 
     def project_documents(self, pq: ParsedQuery, scope: Scope, sub: Scope, hinted: set[int]) -> list[int]:
         """The documents of the projects the words named (``sub``: ``scope`` within them), as the
@@ -397,7 +402,8 @@ class DocumentSearch:
                 continue
             d, content = rows[facts.id]
             d.is_current = facts.is_current
-            name_tokens = set(tokens(d.name))
+            spans = token_spans(d.name)
+            name_tokens = {t for _, _, t in spans}
             matched_name = not words.isdisjoint(name_tokens)
             snippet = ""
             if content and want_text:
@@ -408,7 +414,7 @@ class DocumentSearch:
                         why = [*why, "content"] if "content" not in why else why
             if not snippet:  # the name, with its words in bold when some match
                 bold = matched_name or (stems and any(t.startswith(stems) for t in name_tokens))
-                snippet = highlight(d.name, words, prefixes) if bold else d.name
+                snippet = highlight(d.name, words, prefixes, spans) if bold else d.name
             if matched_name and "name" not in why:
                 why = ["name", *why]
             hits.append(

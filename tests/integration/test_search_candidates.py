@@ -80,6 +80,14 @@ def test_table_existing_and_names_equal_the_facts(app: App) -> None:
     assert names is not None and facts is not None and set(names) == set(facts)
     for i, key in names.items():
         assert (key.project_id, key.name) == (facts[i].project_id, facts[i].name)
+    # Without SQL conditions the names are read id by id: the same ids as the numpy filter keeps,
+    # in its order, also when a project is unknown to the snapshot.
+    fresh._snapshot = partial
+    for _ in range(30):
+        asked = list(dict.fromkeys(rng.choice([*ids, -5, 0, 10**9]) for _ in range(rng.randint(0, 80))))
+        found = fresh.names(asked, Scope())
+        assert found is not None and list(found) == partial.existing(asked)
+    assert fresh.sizes([*ids, -5, 10**9]) == app.search.document_search.rows.sizes(ids)
 
 
 def test_table_applies_the_scope_conditions(app: App) -> None:
