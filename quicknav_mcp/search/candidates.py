@@ -178,6 +178,22 @@ class _Snapshot:
         i = self.slot[doc_id]
         return self.blob[self.offsets[i] : self.offsets[i + 1]].decode().split(_SEP, 1)[0]
 
+    def occurrences(self, doc_ids: Iterable[int], part: bytes) -> list[int]:
+        """How often ``part`` (ASCII) is in each document's name, overlapping ones too (the positions a
+        phrase matches at), found in the names' bytes (no name decoded: an ASCII byte is never part of
+        another character's UTF-8 bytes, so the counts are those in the names)."""
+        slot, offsets, blob = self.slot, self.offsets, self.blob
+        out: list[int] = []
+        for doc_id in doc_ids:
+            start = offsets[slot[doc_id]]
+            end = blob.find(b"\0", start)
+            n, i = 0, blob.find(part, start, end)
+            while i >= 0:
+                n += 1
+                i = blob.find(part, i + 1, end)
+            out.append(n)
+        return out
+
     def facts(self, doc_id: int) -> DocumentFacts | None:
         slot = self.slot
         i = slot[doc_id] if 0 <= doc_id < len(slot) else -1

@@ -43,7 +43,7 @@ class _Parts:
     index: _Index  # lengths by document id, row count, average length (no postings of its own)
     docs: dict[str, Any]  # 3-digit string -> int32 document ids, ascending
     freq: dict[str, Any]  # ... -> float32 occurrences in each name
-    name: Any  # document id -> its name (from the snapshot)
+    occurrences: Any  # (document ids, digits) -> how often each one's name holds them (the snapshot's)
 
     def postings(self, term: str) -> tuple[Any, Any]:
         """Documents whose names hold ``term`` (digits, 3 or more) and how often (overlapping)."""
@@ -60,18 +60,9 @@ class _Parts:
             if more is None:
                 return np.empty(0, np.int32), np.empty(0, np.float32)
             docs = np.intersect1d(docs, more, assume_unique=True)
-        found = [(d, _count(self.name(d), term)) for d in docs.tolist()]
-        found = [(d, n) for d, n in found if n]
-        return np.array([d for d, _ in found], np.int32), np.array([n for _, n in found], np.float32)
-
-
-def _count(text: str, part: str) -> int:
-    """Occurrences of ``part`` in ``text``, overlapping ones too (the positions a phrase matches at)."""
-    n, i = 0, text.find(part)
-    while i >= 0:
-        n += 1
-        i = text.find(part, i + 1)
-    return n
+        counts = np.array(self.occurrences(docs.tolist(), term.encode()), np.int64)
+        held = counts > 0
+        return docs[held].astype(np.int32), counts[held].astype(np.float32)
 
 
 class DigitParts:
@@ -181,5 +172,5 @@ class DigitParts:
             index=index,
             docs={k: np.frombuffer(v, np.int32) for k, v in docs.items()},
             freq={k: np.frombuffer(v, np.float32) for k, v in freq.items()},
-            name=snap.name,
+            occurrences=snap.occurrences,
         )

@@ -90,6 +90,29 @@ def test_table_existing_and_names_equal_the_facts(app: App) -> None:
     assert fresh.sizes([*ids, -5, 10**9]) == app.search.document_search.rows.sizes(ids)
 
 
+def test_name_occurrences_count_overlapping_digits_in_the_names(app: App) -> None:
+    """Counted in the names' UTF-8 bytes: as many as in the names, overlapping ones too."""
+
+    def count(text: str, part: str) -> int:
+        return sum(text.startswith(part, i) for i in range(len(text)))
+
+    with app.store.transaction() as conn:  # a name with characters of several bytes and repeated digits
+        conn.execute(
+            "UPDATE documents SET project_rel_path = 'Café 1111 – 11 Ω 2111.pdf', name_at = 1 "
+            "WHERE id = (SELECT min(id) FROM documents)"
+        )
+    table = CandidateTable(app.store, app.search.versions)
+    assert table.ready(30)
+    snap = table.current()
+    assert snap is not None
+    ids = [r[0] for r in app.store.query("SELECT id FROM documents ORDER BY id")]
+    names = {i: snap.name(i) for i in ids}
+    assert "Café 1111" in names[ids[0]]
+    for part in ("111", "1111", "11", "2111", "001", "0", "20"):
+        assert snap.occurrences(ids, part.encode()) == [count(names[i], part) for i in ids]
+    assert snap.occurrences(ids[:1], b"111") == [3]
+
+
 def test_table_applies_the_scope_conditions(app: App) -> None:
     project = app.projects.all()[0]
     scope = Scope()
