@@ -49,13 +49,6 @@ _COLUMNS = (
 )
 
 
-class NameKey(NamedTuple):
-    """A document's project and file name (what identical copies share, search/copies.py)."""
-
-    project_id: int
-    name: str
-
-
 class _Arrays(NamedTuple):
     ids: Any
     recency: Any
@@ -330,9 +323,11 @@ class CandidateTable:
             rows, places = rows[pick], places[pick]
         return cols.ids[rows[np.argsort(places)]].tolist()
 
-    def names(self, ids: Sequence[int], scope: Scope) -> dict[int, NameKey] | None:
+    def copy_keys(self, ids: Sequence[int], scope: Scope) -> dict[int, tuple[int, bytes]] | None:
         """The project and name of each of ``ids`` that exists and meets ``scope`` (as :meth:`facts`
-        finds them), without building their facts; None when the table does not match the store."""
+        finds them) as copies share them: equal exactly when ``copies.copy_key`` is (the name in
+        lower case as UTF-8 bytes; an ASCII name is lowered as bytes, not decoded). None when the
+        table does not match the store."""
         snap = self.current()
         if snap is None:
             return None
@@ -345,7 +340,7 @@ class CandidateTable:
         # The same snapshot the ids were checked against: a rebuild published meanwhile may lack them.
         slot, project_id, blob, offsets, projects = snap.slot, snap.project_id, snap.blob, snap.offsets, snap.projects
         n = len(slot)
-        out: dict[int, NameKey] = {}
+        out: dict[int, tuple[int, bytes]] = {}
         for i in found:
             row = slot[i] if 0 <= i < n else -1
             if row < 0:
@@ -354,7 +349,8 @@ class CandidateTable:
             if pid not in projects:  # (what ``existing`` leaves out)
                 continue
             start = offsets[row]
-            out[i] = NameKey(pid, blob[start : blob.find(b"\0", start)].decode())
+            name = blob[start : blob.find(b"\0", start)]
+            out[i] = (pid, bytes(name.lower()) if name.isascii() else name.decode().lower().encode())
         return out
 
     def sizes(self, ids: Iterable[int]) -> dict[int, int] | None:

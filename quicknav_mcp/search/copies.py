@@ -13,48 +13,47 @@ the group competes with other documents by its best list positions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 TOP = 60
 """Only the best fused candidates are grouped (bounded work per request)."""
 
 
-class _Named(Protocol):
-    project_id: int
-    name: str
+def copy_key(project_id: int, name: str) -> tuple[int, str]:
+    """What copies share besides their size: the project and the file name in any case."""
+    return project_id, name.lower()
 
 
 def share_among_copies(
     fused: dict[int, float],
-    facts_of: Callable[[Sequence[int]], Mapping[int, _Named] | None],
+    keys_of: Callable[[Sequence[int]], Mapping[int, Hashable] | None],
     sizes_of: Callable[[Sequence[int]], Mapping[int, int]],
     top: int = TOP,
 ) -> int:
     """Give every copy among the ``top`` best of ``fused`` (document id -> fused score) its group's
-    best score, in place; ``facts_of`` reads the candidates' project and name (None: not now),
-    ``sizes_of`` the sizes in bytes of those sharing a name (asked only when some do).
-    How many scores changed."""
+    best score, in place; ``keys_of`` reads the candidates' project and name as one key, equal
+    exactly when :func:`copy_key` is (None: not now), ``sizes_of`` the sizes in bytes of those
+    sharing a name (asked only when some do). How many scores changed."""
     if len(fused) < 2:
         return 0
     best = _largest(fused, top)
-    facts = facts_of(best)
-    if not facts:
+    keys = keys_of(best)
+    if not keys:
         return 0
-    named: dict[tuple[int, str], list[int]] = {}
+    named: dict[Hashable, list[int]] = {}
     for i in best:
-        f = facts.get(i)
-        if f is not None:
-            named.setdefault((f.project_id, f.name.lower()), []).append(i)
+        key = keys.get(i)
+        if key is not None:
+            named.setdefault(key, []).append(i)
     shared = [i for ids in named.values() if len(ids) > 1 for i in ids]
     if not shared:
         return 0
     sizes = sizes_of(shared)
-    groups: dict[tuple[int, str, int], list[int]] = {}
+    groups: dict[tuple[Hashable, int], list[int]] = {}
     for key, ids in named.items():
         for i in ids:
             if i in sizes:
-                groups.setdefault((*key, sizes[i]), []).append(i)
+                groups.setdefault((key, sizes[i]), []).append(i)
     changed = 0
     for ids in groups.values():
         if len(ids) < 2:

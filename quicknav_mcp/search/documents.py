@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 
 from ..repo import DocumentRepo
 from ..repo.documents import DocumentFacts
 from ..services.projects import ProjectService
 from ..store import Store
 from .alternatives import widen
-from .candidates import CandidateTable, NameKey
-from .copies import share_among_copies
+from .candidates import CandidateTable
+from .copies import copy_key, share_among_copies
 from .coverage import COVER_SAMPLE, Coverage
 from .current import CurrentRevisions
 from .digit_parts import DigitParts
@@ -166,7 +166,7 @@ class DocumentSearch:
             lists = [entry for entry in lists if entry[0] == "facts"]
         fused, sources = rrf(lists)
         if mode != "semantic":  # identical copies rank together; the current one's boost decides (copies.py)
-            share_among_copies(fused, lambda ids: self.candidate_names(list(ids), scope), self.candidate_sizes)
+            share_among_copies(fused, lambda ids: self.copy_keys(list(ids), scope), self.candidate_sizes)
         found = None
         if not scope.statuses:  # a status filter needs every candidate's rank
             found = self.best(fused, sources, scope, pq, user, sims, offset + limit, facets=include_facets)
@@ -224,11 +224,16 @@ class DocumentSearch:
         found = self.table.facts(ids, scope)
         return found if found is not None else self.rows.facts_by_ids(ids, scope.sql(), scope.params)
 
-    def candidate_names(self, ids: list[int], scope: Scope) -> Mapping[int, NameKey | DocumentFacts]:
-        """The project and name of ``ids`` within ``scope`` (as :meth:`candidate_facts` finds them):
-        from the table's columns (no facts built), else the facts from the store."""
-        found = self.table.names(ids, scope)
-        return found if found is not None else self.rows.facts_by_ids(ids, scope.sql(), scope.params)
+    def copy_keys(self, ids: list[int], scope: Scope) -> Mapping[int, Hashable]:
+        """The project and name of ``ids`` within ``scope`` (as :meth:`candidate_facts` finds them) as
+        copies share them (``copies.copy_key``): from the table's columns (no facts built), else
+        from the facts in the store."""
+        found = self.table.copy_keys(ids, scope)
+        if found is not None:
+            return found
+        return {
+            i: copy_key(f.project_id, f.name) for i, f in self.rows.facts_by_ids(ids, scope.sql(), scope.params).items()
+        }
 
     def candidate_sizes(self, ids: Sequence[int]) -> Mapping[int, int]:
         """The sizes in bytes of ``ids``: from the table's column, else (while it is rebuilt) the store."""

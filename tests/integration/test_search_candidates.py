@@ -75,17 +75,17 @@ def test_table_existing_and_names_equal_the_facts(app: App) -> None:
     assert ids[3] not in partial.existing(ids) and ids[3] in snap.existing(ids)
     fresh = CandidateTable(app.store, app.search.versions)
     assert fresh.ready(30)
-    names = fresh.names([*ids, 10**9], Scope())
+    keys = fresh.copy_keys([*ids, 10**9], Scope())
     facts = fresh.facts([*ids, 10**9], Scope())
-    assert names is not None and facts is not None and set(names) == set(facts)
-    for i, key in names.items():
-        assert (key.project_id, key.name) == (facts[i].project_id, facts[i].name)
-    # Without SQL conditions the names are read id by id: the same ids as the numpy filter keeps,
+    assert keys is not None and facts is not None and set(keys) == set(facts)
+    for i, key in keys.items():
+        assert key == (facts[i].project_id, facts[i].name.lower().encode())
+    # Without SQL conditions the keys are read id by id: the same ids as the numpy filter keeps,
     # in its order, also when a project is unknown to the snapshot.
     fresh._snapshot = partial
     for _ in range(30):
         asked = list(dict.fromkeys(rng.choice([*ids, -5, 0, 10**9]) for _ in range(rng.randint(0, 80))))
-        found = fresh.names(asked, Scope())
+        found = fresh.copy_keys(asked, Scope())
         assert found is not None and list(found) == partial.existing(asked)
     assert fresh.sizes([*ids, -5, 10**9]) == app.search.document_search.rows.sizes(ids)
 
@@ -111,6 +111,30 @@ def test_name_occurrences_count_overlapping_digits_in_the_names(app: App) -> Non
     for part in ("111", "1111", "11", "2111", "001", "0", "20"):
         assert snap.occurrences(ids, part.encode()) == [count(names[i], part) for i in ids]
     assert snap.occurrences(ids[:1], b"111") == [3]
+
+
+def test_copy_keys_are_equal_exactly_when_the_copy_keys_of_the_names_are(app: App) -> None:
+    """Names in any case, of one or several bytes a character (Kelvin sign, dotted I, sharp s)."""
+    from quicknav_mcp.search.copies import copy_key
+
+    names = ["CAFÉ Plan.pdf", "café plan.PDF", "Café Plan.pdf", "\u212aelvin.pdf", "kelvin.pdf", "KELVIN.pdf"]
+    names += ["İstanbul.pdf", "i̇stanbul.pdf", "STRASSE.pdf", "straße.pdf", "Plain.pdf", "plain.pdf"]
+    ids = [
+        r[0]
+        for r in app.store.query("SELECT id FROM documents WHERE project_id = ? ORDER BY id LIMIT ?", (1, len(names)))
+    ]
+    assert len(ids) == len(names)
+    with app.store.transaction() as conn:
+        for i, name in zip(ids, names, strict=True):
+            conn.execute("UPDATE documents SET project_rel_path = ?, name_at = 1 WHERE id = ?", (name, i))
+    table = CandidateTable(app.store, app.search.versions)
+    assert table.ready(30)
+    keys = table.copy_keys(ids, Scope())
+    assert keys is not None and list(keys) == ids
+    for a, x in zip(ids, names, strict=True):
+        for b, y in zip(ids, names, strict=True):
+            assert (keys[a] == keys[b]) == (copy_key(1, x) == copy_key(1, y)), (x, y)
+    assert keys[ids[0]] == keys[ids[1]] and keys[ids[3]] == keys[ids[4]]
 
 
 def test_table_applies_the_scope_conditions(app: App) -> None:

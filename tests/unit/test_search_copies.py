@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from quicknav_mcp.search.copies import share_among_copies
+from quicknav_mcp.search.copies import copy_key, share_among_copies
 
 
 @dataclass
@@ -25,7 +25,7 @@ SIZES = {1: 1000, 2: 1000, 3: 1000, 4: 1000, 5: 50, 6: 2048}
 
 
 def _facts(ids):
-    return {i: FACTS[i] for i in ids}
+    return {i: copy_key(FACTS[i].project_id, FACTS[i].name) for i in ids}
 
 
 def _sizes(ids):
