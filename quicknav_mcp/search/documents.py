@@ -4,7 +4,6 @@ with reciprocal rank fusion, then re-ranked with what the firm knows about its d
 
 from __future__ import annotations
 
-import heapq
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 
@@ -290,7 +289,8 @@ class DocumentSearch:
         (:func:`~.ranking.boost_bound` times :meth:`~.intent.Intent.bound`), falls below the
         ``page_end``-th score so far: those left cannot enter the page, so the page is exactly the
         one scoring every candidate gives (a page of 10 is settled after ~20-30 of ~200-400 over the
-        bench queries at 116k). When the request's intent weighs the candidates against each other
+        bench queries at 116k); a slice ends early at the first candidate that test stops at. When
+        the request's intent weighs the candidates against each other
         (:attr:`~.intent.Intent.reads_candidates`), every candidate's facts are read for it; a
         learned ranker reading every candidate, or a table being rebuilt, takes the whole path.
         Also returns every candidate's facts with ``is_current`` set when ``facets`` are asked for
@@ -324,12 +324,21 @@ class DocumentSearch:
         out: Ranked = []
         start, step = 0, page_end + FIRST_MORE
         while start < len(order):
+            end = min(start + step, len(order))
             if len(out) >= page_end:
-                kth = heapq.nlargest(page_end, (s for _, s, _ in out))[-1]
-                if round(fused[order[start]] / top * bound, 5) < kth:
+                scores = [s for _, s, _ in out]
+                scores.sort(reverse=True)
+                kth = scores[page_end - 1]
+                # Fused scores only fall along ``order`` and ``kth`` only rises: the first candidate
+                # whose bound cannot reach it ends the reading (those after it cannot either).
+                cut = start
+                while cut < end and round(fused[order[cut]] / top * bound, 5) >= kth:
+                    cut += 1
+                if cut == start:
                     break
-            chunk = order[start : start + step]
-            start, step = start + step, max(MORE, start // 2)
+                end = cut
+            chunk = order[start:end]
+            start, step = end, max(MORE, start // 2)
             if every is None:
                 docs = self.table.read(chunk)
                 self.current.mark(docs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from .query import ParsedQuery
 
@@ -64,6 +64,10 @@ class Sources(Mapping[int, list[str]]):
         if not found:
             raise KeyError(item)
         return found
+
+    def get(self, item: int, default: Any = None) -> Any:
+        """(``Mapping.get`` without its exception: each scored candidate asks.)"""
+        return [name for name, ids in self._held if item in ids] or default
 
     def __contains__(self, item: object) -> bool:
         return any(item in ids for _, ids in self._held)
