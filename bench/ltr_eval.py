@@ -103,7 +103,16 @@ def ranked_paths(app, query: str) -> list[str]:
     return [rel[i] for i in ids if i in rel]
 
 
-INTENT_COLUMNS = ("place_share", "kind_named", "related_kind", "level_match", "latest_co", "template")
+INTENT_COLUMNS = (
+    "place_share",
+    "kind_named",
+    "related_kind",
+    "level_match",
+    "latest_co",
+    "template",
+    "cover_asked",
+    "cover_share",
+)
 """The ranking features read from the request's intent (left out by the configurations without them)."""
 CONFIGS: dict[str, tuple[str, float, bool, bool]] = {
     "opened": ("opened", 0.0, False, False),  # every opened result relevant, every search alike, no intent columns
