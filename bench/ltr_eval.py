@@ -16,7 +16,9 @@ labelled queries, never seen in training:
   (the existing labelled set: must not regress).
 
 Prints one JSON object: MRR, nDCG@10 and recall@5 per kind for hybrid and hybrid + learned, per
-held-out firm and pooled, and the model's held-out session nDCG against the hand-weighted order.
+held-out firm and pooled, the kinds on which hybrid + learned is significantly worse than hybrid
+(the promotion's paired test, per firm and pooled), and the model's held-out session nDCG against
+the hand-weighted order.
 
     .venv/bin/python bench/ltr_eval.py [--seeds 7 8 9 10] [--searches 800] [--labelled]
 """
@@ -161,6 +163,17 @@ def opened_rows(trainable, sessions, cache) -> tuple[list, list]:
     return train, test
 
 
+def paired_loss(cell: dict[str, list[float]], mode: str) -> bool:
+    """Whether ``mode`` is significantly worse than hybrid on one kind's queries (the promotion's
+    paired test, on MRR or nDCG@10)."""
+    from quicknav_mcp.ml.paired import paired_test
+
+    return any(
+        paired_test([a - b for a, b in zip(cell[f"{mode}.{m}"], cell[f"hybrid.{m}"], strict=True)]).significant_loss
+        for m in ("mrr", "ndcg10")
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--projects", type=int, default=40)
@@ -273,6 +286,9 @@ def main() -> None:
                     ):
                         cell.setdefault(f"{mode}.{name}", []).append(value)
         app.search.learned.source = None
+        fold["significantly_worse_on"] = {
+            mode: sorted(k for k, cell in rows.items() if paired_loss(cell, mode)) for mode in modes[1:]
+        }
         fold["kinds"] = {
             k: {m: round(float(np.mean(v)), 4) for m, v in cell.items()} | {"n": len(next(iter(cell.values())))}
             for k, cell in sorted(rows.items())
@@ -311,6 +327,9 @@ def main() -> None:
         },
         "generated_kinds": pooled(generated),
         "existing_quality_sets": pooled(existing),
+        "significantly_worse_on": {
+            mode: sorted(k for k, cell in per_kind.items() if paired_loss(cell, mode)) for mode in modes[1:]
+        },
         "held_out_sessions": {
             c: {
                 "learned_ndcg10": round(

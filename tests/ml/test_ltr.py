@@ -221,6 +221,13 @@ def test_capture_replays_hand_weighted_candidates_as_feature_rows(firm_copy: tup
             (res.documents[0].id,),
         )[0][0]
         assert rows.paths[0] == top
+        assert not rows.x[:, FEATURES.index("cover_asked")].any()  # a request naming a kind is not weighed by coverage
+        with app.search.learned.capture() as captured:
+            app.search.search_documents("meeting room upgrades schedule", limit=5, include_facets=False)
+        x = captured[0].x
+        assert x[:, FEATURES.index("cover_asked")].min() == 1.0
+        share = x[:, FEATURES.index("cover_share")]
+        assert share.max() > 0.5 and share.min() < share.max() and share.max() <= 1.0  # name coverage's own shares
 
 
 def test_intent_columns_are_the_values_intent_carries_not_its_words() -> None:
@@ -233,9 +240,10 @@ def test_intent_columns_are_the_values_intent_carries_not_its_words() -> None:
         ["named: room layout", "level 3", "template"],  # the same words as plain text set nothing
         [Reason("a reworded reason", "kind_named"), Reason("templated copy", "template")],
     ]
+    whys[1].append(Reason("covers: upgrades rollout", "cover_share", 0.4))
     _intent_columns(out, whys)
     assert out[0, _COLUMN["place_share"]] == pytest.approx(0.75) and out[0, _COLUMN["level_match"]] == 1.0
-    assert not out[1].any()
+    assert out[1, _COLUMN["cover_share"]] == pytest.approx(0.4) and np.count_nonzero(out[1]) == 1
     assert out[2, _COLUMN["kind_named"]] == 1.0 and out[2, _COLUMN["template"]] == 1.0
     assert Reason("level 3", "level_match") == "level 3"  # still the text people read
 
