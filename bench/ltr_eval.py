@@ -16,7 +16,9 @@ labelled queries, never seen in training:
   (the existing labelled set: must not regress).
 
 Prints one JSON object: MRR, nDCG@10 and recall@5 per kind for hybrid and hybrid + learned, per
-held-out firm and pooled, and the model's held-out session nDCG against the hand-weighted order.
+held-out firm and pooled, the kinds on which hybrid + learned is significantly worse than hybrid
+(the promotion's paired test, per firm and pooled), and the model's held-out session nDCG against
+the hand-weighted order.
 
     .venv/bin/python bench/ltr_eval.py [--seeds 7 8 9 10] [--searches 800] [--labelled]
 """
@@ -103,7 +105,16 @@ def ranked_paths(app, query: str) -> list[str]:
     return [rel[i] for i in ids if i in rel]
 
 
-INTENT_COLUMNS = ("place_share", "kind_named", "related_kind", "level_match", "latest_co", "template")
+INTENT_COLUMNS = (
+    "place_share",
+    "kind_named",
+    "related_kind",
+    "level_match",
+    "latest_co",
+    "template",
+    "cover_asked",
+    "cover_share",
+)
 """The ranking features read from the request's intent (left out by the configurations without them)."""
 CONFIGS: dict[str, tuple[str, float, bool, bool]] = {
     "opened": ("opened", 0.0, False, False),  # every opened result relevant, every search alike, no intent columns
@@ -150,6 +161,17 @@ def opened_rows(trainable, sessions, cache) -> tuple[list, list]:
         opened = {s.items[p] for p in s.clicked}
         (train if n < cut else test).append((x, np.array([1.0 if p in opened else 0.0 for p in paths]), 1.0))
     return train, test
+
+
+def paired_loss(cell: dict[str, list[float]], mode: str) -> bool:
+    """Whether ``mode`` is significantly worse than hybrid on one kind's queries (the promotion's
+    paired test, on MRR or nDCG@10)."""
+    from quicknav_mcp.ml.paired import paired_test
+
+    return any(
+        paired_test([a - b for a, b in zip(cell[f"{mode}.{m}"], cell[f"hybrid.{m}"], strict=True)]).significant_loss
+        for m in ("mrr", "ndcg10")
+    )
 
 
 def main() -> None:
@@ -264,6 +286,9 @@ def main() -> None:
                     ):
                         cell.setdefault(f"{mode}.{name}", []).append(value)
         app.search.learned.source = None
+        fold["significantly_worse_on"] = {
+            mode: sorted(k for k, cell in rows.items() if paired_loss(cell, mode)) for mode in modes[1:]
+        }
         fold["kinds"] = {
             k: {m: round(float(np.mean(v)), 4) for m, v in cell.items()} | {"n": len(next(iter(cell.values())))}
             for k, cell in sorted(rows.items())
@@ -302,6 +327,9 @@ def main() -> None:
         },
         "generated_kinds": pooled(generated),
         "existing_quality_sets": pooled(existing),
+        "significantly_worse_on": {
+            mode: sorted(k for k, cell in per_kind.items() if paired_loss(cell, mode)) for mode in modes[1:]
+        },
         "held_out_sessions": {
             c: {
                 "learned_ndcg10": round(

@@ -17,7 +17,10 @@ Each query is run through ``SearchService.search_projects`` or ``search_document
 of :data:`MODES` (retrieval differs; query understanding and re-ranking are shared). Prints one
 JSON object: overall metrics per mode, MRR / nDCG@10 / recall@5 per kind (``corpus/category``) per
 mode, the query-parsing time, whether hybrid beats each single mode, and the queries where hybrid
-still fails (nDCG@10 < 0.5).
+still fails (nDCG@10 < 0.5). Mode ``hybrid+learned`` is hybrid re-ranked by the learned ranker as the
+product trains it (on other phrasing seeds; :func:`learned_mode`, with the trainer's promotion
+decision), and ``learned_vs_hybrid_by_kind`` compares it with hybrid per kind by the paired test
+the promotion uses (per-query differences; which kinds it is significantly worse on).
 
 recall@5 counts the relevant documents in the first five over at most five (a request whose
 answer exists in three copies is fully recalled by three).
@@ -297,42 +300,47 @@ TRAIN_SEEDS = (11, 12, 13)
 
 
 def learned_mode(app: App, plan) -> tuple[Runner, dict]:
-    """``hybrid+learned``: hybrid search re-ranked by a LambdaMART model fitted on labelled requests
-    of the demo firm generated with other seeds than the evaluated ones (:data:`TRAIN_SEEDS`: the
-    assistant phrasings of ``quality_sets`` and the usage simulator's phrasings), as the search
-    ranker trainer replays them; and what the fit measured on its own held-out fifth."""
+    """``hybrid+learned``: hybrid search re-ranked by the learned ranker as the product trains it
+    (``ml.ltr.SearchRankerTrainable.train``: LambdaMART from the hand-weighted order, a fifth held
+    out) on labelled requests of the demo firm generated with other seeds than the evaluated ones
+    (:data:`TRAIN_SEEDS`: the assistant and kind-less phrasings of ``quality_sets`` and the usage
+    simulator's phrasings), served as the search ranker serves a stored version; and what the training measured,
+    with its promotion decision (``beats_rival``, the kinds it is significantly worse on)."""
     from ltr_eval import Fixed, labelled_queries
 
-    from quicknav_mcp.ml.lambdamart import (
-        CompleteTrees,
-        LambdaMARTParams,
-        RankingSet,
-        WithPrior,
-        fit_lambdamart,
-        ranking_metrics,
-    )
+    from quicknav_mcp.ml.lambdamart import CompleteTrees, WithPrior
     from quicknav_mcp.ml.ltr import SearchRankerTrainable
-    from quicknav_mcp.search.features import FEATURES
+    from quicknav_mcp.predict.gbm import ArrayGBM
     from quicknav_mcp.search.learned import ServedRanker
 
-    sets = demo_assistant(plan, seeds=TRAIN_SEEDS) + demo_typos(plan, seeds=(7, 8))
-    training = [(q.query, set(q.relevant)) for q in sets if q.target == "documents"]
-    training += [(q, w) for seed in TRAIN_SEEDS for _, q, w in labelled_queries(app, 1000 + seed, 60)]
-    params = LambdaMARTParams()
-    train, test = SearchRankerTrainable(app.store, app.search).replay([], training, lambda f, m: None)
-    data = RankingSet.build(train, params.max_candidates)
-    hand_rank = FEATURES.index("hand_rank")
-    trees = fit_lambdamart(data, params, init_scores=WithPrior.init_scores(data.x, hand_rank, params.prior))
-    gbm = WithPrior(CompleteTrees(trees), hand_rank, params.prior)  # as the search ranker serves it
-    held = RankingSet.build(test, params.max_candidates)
+    sets = (
+        demo_assistant(plan, seeds=TRAIN_SEEDS)
+        + demo_kindless(plan, seeds=TRAIN_SEEDS)
+        + demo_typos(plan, seeds=(7, 8))
+    )
+    training = [(q.query, set(q.relevant), q.category) for q in sets if q.target == "documents"]
+    training += [(q, w, k) for seed in TRAIN_SEEDS for k, q, w in labelled_queries(app, 1000 + seed, 60)]
+    trainable = SearchRankerTrainable(app.store, app.search, labelled=lambda: training)
+    trainable.sessions = lambda: []  # type: ignore[method-assign]  # labelled requests only: no usage here
+    result = trainable.train(lambda f, m: None)
+    params = result.params
+    trees = ArrayGBM.from_arrays(result.arrays)
+    gbm = WithPrior(CompleteTrees(trees), params["features"].index("hand_rank"), params["prior"])
+    m = result.metrics
     fit = {
         "training_requests": len(training),
         "held_out_fifth": {
-            "learned": ranking_metrics(gbm.decision(held.x), held),
-            "hand": ranking_metrics(-held.x[:, hand_rank].astype(float), held),
+            "learned": {k: m[k] for k in ("ndcg@10", "mrr")},
+            "hand": {k: m[f"hand_ranker.{k}"] for k in ("ndcg@10", "mrr")},
+        },
+        "would_be_promoted": m["beats_rival"],
+        "significantly_worse_on": m["loses_on"],
+        "held_out_kinds": {
+            k: {x: v[x] for x in ("queries", "mrr", "hand_ranker.mrr", "ndcg@10", "hand_ranker.ndcg@10", "loses")}
+            for k, v in m["labelled_kinds"].items()
         },
     }
-    source = Fixed(ServedRanker(gbm, 0, FEATURES))
+    source = Fixed(ServedRanker(gbm, 0, tuple(params["features"])))
     hybrid = _searcher("hybrid")
 
     def run(app_: App, q: Labelled, prefix_: str) -> list[str]:
@@ -343,6 +351,28 @@ def learned_mode(app: App, plan) -> tuple[Runner, dict]:
             app_.search.learned.source = None
 
     return run, fit
+
+
+def learned_paired(rows: list[dict]) -> dict:
+    """Per kind, hybrid + learned against hybrid on the same queries: the paired test the
+    promotion uses (``ml.paired``), on MRR and nDCG@10; kinds of one query are left out."""
+    from quicknav_mcp.ml.paired import paired_test
+
+    out: dict = {}
+    for key in sorted({(r["corpus"], r["category"]) for r in rows}):
+        sel = [r for r in rows if (r["corpus"], r["category"]) == key and r["target"] == "documents"]
+        if len(sel) < 2:
+            continue
+        tests = {m: paired_test([r["hybrid+learned"][m] - r["hybrid"][m] for r in sel]) for m in ("mrr", "ndcg10")}
+        out[f"{key[0]}/{key[1]}"] = {
+            "n": len(sel),
+            **{f"{m}_diff": round(t.mean, 4) for m, t in tests.items()},
+            "wins": tests["ndcg10"].wins,
+            "losses": tests["ndcg10"].losses,
+            "p_loss": min(t.p_loss for t in tests.values()),
+            "significant_loss": any(t.significant_loss for t in tests.values()),
+        }
+    return out
 
 
 def evaluate(app: App, root: Path, queries: list[Labelled]) -> list[dict]:
@@ -481,6 +511,8 @@ def main() -> None:
         "hybrid_beats_lexical": hybrid > summary["lexical"]["ndcg10"],
         "hybrid_beats_vector": hybrid > summary["vector"]["ndcg10"],
         "by_kind": summary["by_kind"],
+        "learned_vs_hybrid_by_kind": (paired := learned_paired(rows)),
+        "learned_significantly_worse_on": [k for k, v in paired.items() if v["significant_loss"]],
         "parse_ms": parse_times(asked),
         "hybrid_failures": failures,
         "hybrid_worse_than_a_single_mode": worse,

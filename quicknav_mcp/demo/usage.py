@@ -351,7 +351,8 @@ def demo_usage(app: Any, *, seed: int, say: Any) -> None:
     ranker = app.ml.trainer.get("search_ranker")
     if ranker is not None and getattr(ranker, "labelled", False) is None:
         # The demo firm's truth asked for in words (kinds as its searches): the learned ranker is
-        # promoted only if it loses to the hand-weighted order on none of them (held-out fifth).
+        # promoted only if it is significantly worse than the hand-weighted order on none of them
+        # (held-out fifth, paired test per kind).
         from .search_sessions import labelled_requests
 
         labelled = [(q, w, k) for k, q, w in labelled_requests(app, seed * 17 + 3, min(400, 8 * n_projects))]

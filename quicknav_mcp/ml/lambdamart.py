@@ -170,10 +170,10 @@ def _to_arrays(trees: list, values: list[np.ndarray], params: LambdaMARTParams) 
     return ArrayGBM(feature, threshold, left, right, value, 0.0, params.learning_rate, depth)
 
 
-def ranking_metrics(scores: np.ndarray, data: RankingSet, k: int = 10) -> dict[str, float]:
-    """Mean nDCG@k and MRR (first relevant) of ``scores`` over the queries of ``data``."""
+def query_metrics(scores: np.ndarray, data: RankingSet, k: int = 10) -> dict[str, np.ndarray]:
+    """nDCG@k and reciprocal rank (of the first relevant) of ``scores`` for each query of ``data``."""
     if not len(data):
-        return {f"ndcg@{k}": 0.0, "mrr": 0.0}
+        return {f"ndcg@{k}": np.zeros(0), "mrr": np.zeros(0)}
     index, valid = _grid(data.offsets)
     s = np.where(valid, scores[index], -np.inf)
     rel = np.where(valid, data.y[index], 0.0)
@@ -187,7 +187,14 @@ def ranking_metrics(scores: np.ndarray, data: RankingSet, k: int = 10) -> dict[s
     ndcg = np.where(idcg > 0, dcg / np.where(idcg > 0, idcg, 1.0), 0.0)
     first = np.argmax(ranked > 0, axis=1)
     rr = np.where((ranked > 0).any(axis=1), 1.0 / (first + 1.0), 0.0)
-    return {f"ndcg@{k}": round(float(ndcg.mean()), 4), "mrr": round(float(rr.mean()), 4)}
+    return {f"ndcg@{k}": ndcg, "mrr": rr}
+
+
+def ranking_metrics(scores: np.ndarray, data: RankingSet, k: int = 10) -> dict[str, float]:
+    """Mean nDCG@k and MRR (first relevant) of ``scores`` over the queries of ``data``."""
+    if not len(data):
+        return {f"ndcg@{k}": 0.0, "mrr": 0.0}
+    return {name: round(float(v.mean()), 4) for name, v in query_metrics(scores, data, k).items()}
 
 
 class CompleteTrees:

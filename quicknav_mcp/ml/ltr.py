@@ -7,9 +7,11 @@ rows serving scores), labels the opened ones relevant and the shown-and-skipped 
 any labelled queries it is given, and fits a LambdaMART tree ensemble (:mod:`.lambdamart`).
 It measures itself against the hand-weighted ranker on held-out searches (the later fifth of
 the log, and a fifth of the labelled queries): the trainer keeps it a candidate unless it beats
-that rival there *and* loses to it on no kind of held-out labelled query (MRR and nDCG@10 per
-kind: simulated or logged sessions can reward what the labels do not want). Too few sessions:
-``InsufficientData``, and search keeps its hand-weighted order.
+that rival there *and* is significantly worse than it on no kind of held-out query — the held-out
+sessions and each kind of labelled query, by a paired test of their per-query MRR and nDCG@10
+differences (:mod:`.paired`; simulated or logged sessions can reward what the labels do not want,
+and a kind of 10-25 queries should block a model for a real loss, not for one unlucky query). Too
+few sessions: ``InsufficientData``, and search keeps its hand-weighted order.
 
 Serving (:class:`SearchRanker`) is the search's ``RankerSource``: the user's A/B variant when a
 test on ``search_ranker`` runs, else the active version, else nothing; searches it ranked are
@@ -48,7 +50,7 @@ MIN_SESSIONS = 40  # searches followed by an open (labelled queries count too)
 MAX_SESSIONS = 2_000  # the latest; bounds a retrain's replay (~10-30 ms a search)
 TEST_SHARE = 0.2
 CACHE_SECONDS = 2.0
-LOSS_TOLERANCE = 1e-4  # metrics are rounded to 4 places: a tie is no loss
+SESSIONS = "sessions"  # the held-out searches of the log, compared as one more kind
 
 Labelled = tuple[str, set[str]] | tuple[str, set[str], str]
 """A query, the root-relative paths that answer it, and optionally its kind (``assistant``, ...)."""
@@ -96,19 +98,28 @@ def session_rows(
 def per_kind(
     model: Any, groups: dict[str, list[tuple[np.ndarray, np.ndarray, float]]], hand_rank: int, max_candidates: int
 ) -> dict[str, dict[str, Any]]:
-    """MRR and nDCG@10 of ``model`` and of the hand-weighted order on each kind's held-out labelled
-    queries; ``loses`` when the model is lower on either (by more than rounding)."""
-    from .lambdamart import RankingSet, ranking_metrics
+    """MRR and nDCG@10 of ``model`` and of the hand-weighted order on each kind's held-out queries,
+    and the paired test of their per-query differences (:mod:`.paired`); ``loses`` when the model
+    is significantly worse on either metric — one unlucky query of a kind is no loss, a kind the
+    model gets wrong more often than chance would is."""
+    from .lambdamart import RankingSet, query_metrics
+    from .paired import paired_test
 
     out: dict[str, dict[str, Any]] = {}
     for kind, kind_groups in sorted(groups.items()):
         data = RankingSet.build(kind_groups, max_candidates)
         if not len(data):
             continue
-        learned = ranking_metrics(model.decision(data.x), data)
-        hand = ranking_metrics(-data.x[:, hand_rank].astype(float), data)
-        loses = any(learned[m] < hand[m] - LOSS_TOLERANCE for m in (METRIC, "mrr"))
-        out[kind] = {"queries": len(data), **learned, **{f"{RIVAL}.{k}": v for k, v in hand.items()}, "loses": loses}
+        learned = query_metrics(model.decision(data.x), data)
+        hand = query_metrics(-data.x[:, hand_rank].astype(float), data)
+        tests = {m: paired_test(learned[m] - hand[m]) for m in (METRIC, "mrr")}
+        out[kind] = {
+            "queries": len(data),
+            **{m: round(float(v.mean()), 4) for m, v in learned.items()},
+            **{f"{RIVAL}.{m}": round(float(v.mean()), 4) for m, v in hand.items()},
+            "paired": {m: t.as_dict() for m, t in tests.items()},
+            "loses": any(t.significant_loss for t in tests.values()),
+        }
     return out
 
 
@@ -203,7 +214,7 @@ class SearchRanker:
 
 class SearchRankerTrainable:
     """Registry name ``search_ranker``; promoted when its held-out nDCG@10 wins (and beats the
-    hand-weighted ranker's on the same searches, losing to it on no kind of labelled query)."""
+    hand-weighted ranker's on the same searches, significantly worse than it on no kind of them)."""
 
     name = NAME
     metric = METRIC
@@ -243,7 +254,8 @@ class SearchRankerTrainable:
         from ..analytics.events import iso
         from ..search.features import FEATURES
         from .errors import InsufficientData
-        from .lambdamart import LambdaMARTParams, RankingSet, WithPrior, fit_lambdamart, ranking_metrics
+        from .lambdamart import LambdaMARTParams, RankingSet, WithPrior, fit_lambdamart, query_metrics
+        from .paired import paired_test
         from .trainer import TrainResult
 
         progress(0.0, "reading search sessions from the event log")
@@ -258,7 +270,7 @@ class SearchRankerTrainable:
         started = time.monotonic()
         cache: dict[tuple[str, str], Any] = {}
         train_groups, test_groups = self.replay(sessions, [], progress, cache)
-        held_by_kind: dict[str, list[tuple[np.ndarray, np.ndarray, float]]] = {}
+        held_by_kind: dict[str, list[tuple[np.ndarray, np.ndarray, float]]] = {SESSIONS: list(test_groups)}
         for kind, held, group in self.labelled_groups(labelled, progress, cache, start=len(sessions)):
             if held:
                 held_by_kind.setdefault(kind, []).append(group)
@@ -281,15 +293,21 @@ class SearchRankerTrainable:
             init_scores=WithPrior.init_scores(train.x, hand_rank, params.prior),
         )
         model = WithPrior(gbm, hand_rank, params.prior)
-        learned = ranking_metrics(model.decision(test.x), test)
-        hand = ranking_metrics(-test.x[:, hand_rank].astype(float), test)
+        by_query = query_metrics(model.decision(test.x), test)
+        hand_by_query = query_metrics(-test.x[:, hand_rank].astype(float), test)
+        learned = {m: round(float(v.mean()), 4) for m, v in by_query.items()}
+        hand = {m: round(float(v.mean()), 4) for m, v in hand_by_query.items()}
+        overall = paired_test(by_query[METRIC] - hand_by_query[METRIC])
         kinds = per_kind(model, held_by_kind, hand_rank, params.max_candidates)
         loses_on = sorted(k for k, m in kinds.items() if m["loses"])
         metrics: dict[str, Any] = {
             **learned,
             **{f"{RIVAL}.{k}": v for k, v in hand.items()},
             "rival": RIVAL,
-            "beats_rival": learned[METRIC] > hand[METRIC] and not loses_on,
+            # Better over all held-out searches and labelled queries, and significantly worse on no
+            # kind of them (the held-out sessions are a kind too).
+            "beats_rival": overall.mean > 0 and not loses_on,
+            "paired": overall.as_dict(),
             "labelled_kinds": kinds,
             "loses_on": loses_on,
             "sessions": len(sessions),

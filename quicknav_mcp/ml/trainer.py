@@ -206,9 +206,9 @@ class Trainer:
                 f"version {version} stays a candidate: {model.metric} {_fmt(value)} does not beat "
                 f"{_fmt(rival_value)} of the {lost_to} on the same held-out data"
             )
-            if metrics.get("loses_on"):  # or it loses to the rival on some kind of labelled query
+            if metrics.get("loses_on"):  # or it is significantly worse on some kind of query
                 outcome.message = (
-                    f"version {version} stays a candidate: it loses to the {lost_to} on held-out labelled "
+                    f"version {version} stays a candidate: it is significantly worse than the {lost_to} on held-out "
                     f"{', '.join(map(str, metrics['loses_on']))} queries ({model.metric} {_fmt(value)} against "
                     f"{_fmt(rival_value)} over all held-out data)"
                 )

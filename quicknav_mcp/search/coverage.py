@@ -24,6 +24,7 @@ from ..repo import ProjectRow
 from ..repo.documents import DocumentFacts
 from .intent import asks_kind, content_words, holding, project_words, spaced_words, word_forms, words_held
 from .query import ParsedQuery
+from .reasons import Reason
 
 MAX_COVER_WORDS = 12
 """Words of a long request weighed (each is looked for in every scored candidate's name)."""
@@ -107,4 +108,7 @@ class Coverage:
             return 1.0, ""
         ws = self.covered(d)
         share = cover_share(ws, self.weight, self.total, "lexical" in self.sources.get(d.id, ()))
-        return COVER_FLOOR + (1 - COVER_FLOOR) * share, "covers: " + " ".join(ws) if ws else ""
+        # The share is also the learned ranker's ``cover_share`` column (search/features.py).
+        return COVER_FLOOR + (1 - COVER_FLOOR) * share, Reason(
+            "covers: " + " ".join(ws), "cover_share", share
+        ) if ws else ""

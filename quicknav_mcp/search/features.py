@@ -20,6 +20,7 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
+from .coverage import cover_words
 from .query import ParsedQuery
 from .text import tokens
 
@@ -74,6 +75,9 @@ FEATURES: tuple[str, ...] = (
     "level_match",  # a drawing of the level asked for
     "latest_co",  # the project's latest change order, when the latest was asked for
     "template",  # a firm-wide template or register the request did not ask for
+    # ... and what name coverage (search/coverage.py) found, for requests naming no kind of document:
+    "cover_asked",  # the request names no kind and has words that tell its candidates apart
+    "cover_share",  # rarity-weighted share of the request's words its name, folders and project hold
 )
 N_FEATURES = len(FEATURES)
 RISING = frozenset(
@@ -91,6 +95,7 @@ RISING = frozenset(
         "latest_co",
         "name_words",
         "project_words",
+        "cover_share",
     )
 )
 """Signals that, all else equal, never make a candidate a worse answer (a model may be held to it)."""
@@ -199,12 +204,16 @@ def candidate_features(
         out[:, col["name_words"]] = [len(_words(t) & wanted) / k for t in names]
         out[:, col["project_words"]] = [len(_words(t) & wanted) / k for t in projects]
         out[:, col["folder_words"]] = [len(_words(t) & wanted) / k for t in folders]
+    if cover_words(pq):
+        out[:, col["cover_asked"]] = 1.0
     _intent_columns(out, whys)
     return out
 
 
-INTENT_COLUMNS = frozenset(("place_share", "kind_named", "related_kind", "level_match", "latest_co", "template"))
-"""The columns set by the values intent's reasons carry (:class:`.reasons.Reason`)."""
+INTENT_COLUMNS = frozenset(
+    ("place_share", "kind_named", "related_kind", "level_match", "latest_co", "template", "cover_share")
+)
+"""The columns set by the values intent's and coverage's reasons carry (:class:`.reasons.Reason`)."""
 
 
 def _intent_columns(out: np.ndarray, whys: Sequence[list[str]]) -> None:
