@@ -17,9 +17,10 @@ A request is scored by both: the best chunk's cosine similarity plus a share of 
 weights of its words (with the other ways of writing them: short forms, state names), normalised to
 the best project. Project search embeds the request with the rooms, systems and works it names said
 by their own names (search/thesaurus.py: "facelift of the directors' room" -> "refurbishment of the
-boardroom"), so the chunk vectors meet it on those too. (A share for the request's concepts the
-description names was measured too: +0.03 MRR on paraphrases, but it made "makeover" outrank
-"renovation" answers of bench/search_quality.py's paraphrase kind, so it is not kept.)
+boardroom"), so the chunk vectors meet it on those too. The concepts such a request names (the
+thesaurus's phrases, and the words the model puts near them: thesaurus_model.py) add a share for
+those a project's description names (:data:`CONCEPT_SHARE`, hybrid project search only: a request
+whose words all matched names, and lexical mode, are scored as before).
 
 Built in memory from the database on a thread (from start-up, see
 :meth:`ProjectAbout.start`), again when documents, text or projects changed (at once on a small
@@ -50,6 +51,7 @@ from .background_build import SMALL_WAIT_S, BackgroundBuild
 from .centred import CentredChunks
 from .query import ParsedQuery
 from .text import STOPWORDS, tokens
+from .thesaurus import concept_set
 from .vectors import matrix_dtype
 from .versions import Versions
 
@@ -63,6 +65,7 @@ ABOUT_WEIGHT = 1.0  # the list's weight in project search's fusion
 BOOST_MATCHED = 0.5  # ... when the request's words were all found by name or in documents (they decide then)
 BOOST = 2.5  # a project's score grows by up to this share, with its summary's score over the best one's
 LEXICAL_SHARE = 0.2  # the words' part of a project's score, next to the best chunk similarity
+CONCEPT_SHARE = 0.4  # the share of the request's concepts its description names, next to both
 MIN_SCORE = 0.3
 QUICK_PROJECTS = 600  # up to this many projects a change is rebuilt at once; above, every REBUILD_SECONDS
 SYNC_TEXTS = 200  # up to this many texts to embed are embedded in the search; more, on a thread
@@ -99,6 +102,7 @@ class About:
     texts: list[str] = field(default_factory=list)  # chunk texts, a project's contiguous
     starts: Any = None  # first chunk of each project
     chunks: dict[str, Any] = field(default_factory=dict)  # model -> (n_chunks, dim) float32, normalised
+    concepts: list[frozenset[str]] = field(default_factory=list)  # per project, the concepts its description names
 
 
 def _stem(name: str) -> str:
@@ -278,6 +282,7 @@ class ProjectAbout:
             own = [t for t in dict.fromkeys((desc, folder, f"{desc or folder} {' '.join(extra)}".strip())) if t]
             about.ids.append(pid)
             about.descriptions.append(desc or folder)
+            about.concepts.append(frozenset(concept_set(f"{desc} {folder}")))
             starts.append(len(about.texts))
             about.texts += own or [code]
             # A description word always counts, however common in the firm: it is what the job is.
@@ -334,7 +339,14 @@ class ProjectAbout:
 
     # ------------------------------------------------------------------ searching
     def hits(
-        self, pq: ParsedQuery, query_vector: Any = None, model: str = "", k: int = 50, *, sharp: bool = True
+        self,
+        pq: ParsedQuery,
+        query_vector: Any = None,
+        model: str = "",
+        k: int = 50,
+        *,
+        sharp: bool = True,
+        concepts: set[str] | None = None,
     ) -> list[tuple[int, float]]:
         """``(project id, score)`` of the ``k`` projects the request describes best (best first);
         ``sharp``: scored by the centred similarity (see centred.py), else by the plain one."""
@@ -350,6 +362,8 @@ class ProjectAbout:
         lexical = self._lexical(about, pq, n)
         if lexical is not None:
             score += LEXICAL_SHARE * lexical
+        if concepts and CONCEPT_SHARE:
+            score += CONCEPT_SHARE * np.asarray([len(concepts & c) for c in about.concepts], np.float32) / len(concepts)
         chunks = self.vectors(about, model) if query_vector is not None else None
         floor = 1e-6  # words alone: any match
         plain = score

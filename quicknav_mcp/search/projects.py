@@ -31,7 +31,8 @@ from .ranking import rrf
 from .scope import CANDIDATES, Scope
 from .semantic import Semantic
 from .text import tokens
-from .thesaurus import plainly
+from .thesaurus import concept_set, plainly
+from .thesaurus_model import ModelThesaurus
 from .trigram import Substrings
 from .understood import did_you_mean, interpretation
 from .vocab import Vocabulary
@@ -78,6 +79,7 @@ class ProjectSearch:
         self.words = words
         self.facts = facts
         self.semantic = semantic
+        self.related = ModelThesaurus()  # concepts in words the thesaurus does not list
         self.popularity = popularity
         # The any-word document query from memory (same answer as FTS5's, ~20x cheaper at 116k documents).
         self.postings = DocPostings(store, vocab.versions, fulltext)
@@ -241,6 +243,7 @@ class ProjectSearch:
             if pq.doc_types or pq.revision is not None or pq.room is not None or pq.change_order is not None:
                 lists.append(("facts", 0.4, self.projects_of(self.facts.documents(pq, scope))))
         qv = None
+        named: set[str] | None = None  # the concepts a describing request names (thesaurus, model)
         if mode in ("hybrid", "semantic") and (pq.semantic_text or pq.text) and self.semantic.ready(notes):
             text = pq.semantic_text or pq.text
             if mode == "hybrid" and not strong:
@@ -248,7 +251,10 @@ class ProjectSearch:
                 # read as "refurbishment", found in the request as written ("put in" holds a stop word).
                 # Not a request whose words all matched names (a partial name such as "exec" stays as
                 # typed), nor vector mode, which ranks by the words as written.
-                text = plainly(pq.text, text)
+                # Words no listed phrase holds: the concepts the model puts them nearest (thesaurus_model.py).
+                more = self.related.found(pq.text, self.semantic.embedder)
+                named = concept_set(pq.text) | {c for c, _, _ in more}
+                text = plainly(pq.text, text, more)
             qv = self.semantic.query_vector(text)
             if qv is not None:
                 phits, dhits = self.semantic.project_hits(qv)
@@ -264,7 +270,7 @@ class ProjectSearch:
         # Centred similarities sharpen a description's match; a request whose words all matched names
         # is no description, and sharpened noise would reorder its projects (centred.py).
         sharp = mode == "hybrid" and not strong
-        about = self.about.hits(pq, qv, self.semantic.embedder.name, sharp=sharp) if consult else []
+        about = self.about.hits(pq, qv, self.semantic.embedder.name, sharp=sharp, concepts=named) if consult else []
         lists.append(("about", ABOUT_WEIGHT, [i for i, _ in about]))
         fused, sources = rrf(lists)
         allowed = self.allowed(flt, by_id)

@@ -238,15 +238,16 @@ def concept_set(text: str) -> set[str]:
     return {c for c, _, _ in concepts(words_of(text))}
 
 
-def plainly(text: str, said: str | None = None) -> str:
+def plainly(text: str, said: str | None = None, more: list[tuple[str, int, int]] | None = None) -> str:
     """``text`` with each concept said by its own name ("facelift of the directors room" ->
     "refurbishment of the boardroom"): the words a sentence model reads as the summaries say them.
     ``said``: the words of ``text`` the model is to read (a request's without its stop words): concepts
     are found in ``text`` as written ("put in", "do up", "supply and install" hold stop words), the other
     words kept only when ``said`` has them. Unchanged (``said``, else ``text``, the same string) when
-    ``text`` names no concept in other words."""
+    ``text`` names no concept in other words. ``more``: concepts found otherwise (thesaurus_model.py),
+    ``(concept, start, end)`` over :func:`words_of` ``text``, apart from the listed phrases' runs."""
     words = words_of(text)
-    found = concepts(words)
+    found = sorted([*concepts(words), *(more or ())], key=lambda c: c[1])
     if all(words[i:j] == words_of(c) for c, i, j in found):
         return text if said is None else said
     # The words around a concept stay as written (only the concept's run is said another way).

@@ -135,3 +135,25 @@ def test_boost_lifts_what_the_summary_matched() -> None:
     out = boost(ranked, [(2, 0.8), (1, 0.1)])
     assert out[1][1] > out[0][1] and out[1][2] == ["about"]
     assert boost(ranked, []) is ranked
+
+
+def test_the_concepts_a_request_names_lift_projects_whose_description_names_them(firm_copy: tuple[Path, Path]) -> None:
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+    from quicknav_mcp.search.thesaurus import concept_set
+
+    db, root = firm_copy
+    with App.open(load_config(db=db, roots=[root], env={})) as app:
+        about = ProjectAbout(app.store, _Encoder(), app.search.versions)
+        assert about.wait_ready(60)
+        built = about.current()
+        assert built is not None
+        # Each project's concepts are read from its description as the thesaurus reads a request.
+        rows = [i for i, d in enumerate(built.descriptions) if "boardroom" in concept_set(d)]
+        assert rows and all("boardroom" in built.concepts[i] for i in rows)
+        # Words the summaries do not hold, said by the model as a boardroom: those projects first.
+        pq = parse_query("the directors' gathering place")
+        assert about.hits(pq) == []
+        hits = about.hits(pq, concepts={"boardroom"})
+        want = {built.ids[i] for i in rows}
+        assert {h[0] for h in hits[: len(want)]} == want
