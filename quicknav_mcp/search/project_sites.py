@@ -48,10 +48,10 @@ MAX_PLACE_CHARS = 40
 QUICK_PROJECTS = 600  # up to this many projects a change is learnt at once; above, on a thread
 REBUILD_SECONDS = 120.0  # a large firm's sites are learnt again at most this often
 
-_WORD = r"[^\W\d_][^\W\d_'’.\-]*(?:['’.\-][^\W\d_]+)*"  # a word of letters (any script), O'Brien, St.Lucia
 _STATE = r"(?:QLD|Qld|NSW|VIC|Vic|SA|WA|TAS|Tas|NT|ACT)"
-ADDRESS = re.compile(rf"((?:{_WORD}[ \t]+){{0,{MAX_PLACE_WORDS - 1}}}{_WORD}),?[ \t]+{_STATE}[ \t]+\d{{4}}(?!\d)")
-"""``<words> <STATE> <postcode>``: an Australian address's locality and what precedes it on the line."""
+POSTAL = re.compile(rf"{_STATE}[ \t]+\d{{4}}(?!\d)")
+"""``<STATE> <postcode>`` ending an Australian address; the locality is the words before it on its line."""
+LOOK_BACK = 80  # characters before a postcode read for its locality
 LABELLED = re.compile(
     r"^[ \t]*(?:site|campus|location|venue)(?:[ \t]+(?:name|address))?[ \t]*:[ \t]*([^\n]{1,80})", re.I | re.M
 )
@@ -68,13 +68,14 @@ def places_in(text: str) -> list[str]:
     found: list[str] = []
     for m in LABELLED.finditer(text):
         value = m.group(1).strip()
-        if not ADDRESS.search(value) and not any(ch.isdigit() for ch in value):
+        if not any(ch.isdigit() for ch in value):
             found.append(value)
-    for m in ADDRESS.finditer(text):
-        words = m.group(1).split()
-        # "47 Wickham Terrace Ipswich QLD 4305": the locality follows the street's type word.
-        cut = max((i + 1 for i, w in enumerate(words) if w.lower().strip(".") in STREET_TYPES), default=0)
-        found.append(" ".join(words[cut:]))
+    for m in POSTAL.finditer(text):
+        if m.start() and text[m.start() - 1].isalnum():  # "ASA 1234" is no state (a look-behind costs 5x)
+            continue
+        found.append(_locality(text, m.start()))
+        if len(found) > 4 * PLACES_PER_DOC:
+            break
     out: list[str] = []
     for place in found:
         place = clean(place)
@@ -83,6 +84,22 @@ def places_in(text: str) -> list[str]:
         if len(out) >= PLACES_PER_DOC:
             break
     return out
+
+
+def _locality(text: str, end: int) -> str:
+    """The words of ``text`` just before ``end`` (a postcode's state) on its line: after its last comma,
+    letters only, at most :data:`MAX_PLACE_WORDS`, and after the street's type word when the address has
+    no comma ("47 Wickham Terrace Ipswich QLD 4305")."""
+    start = max(text.rfind("\n", 0, end) + 1, end - LOOK_BACK)
+    before = text[start:end].rsplit(",", 1)[-1].split()
+    words: list[str] = []
+    for w in reversed(before):
+        if len(words) >= MAX_PLACE_WORDS or not w.strip(".'’-").replace("'", "").replace("’", "").isalpha():
+            break
+        words.append(w)
+    words.reverse()
+    cut = max((i + 1 for i, w in enumerate(words) if w.lower().strip(".") in STREET_TYPES), default=0)
+    return " ".join(words[cut:])
 
 
 def clean(place: str) -> str:
