@@ -99,3 +99,25 @@ def test_document_search_prefers_the_project_at_the_named_site(app: App) -> None
     # A room named after the town is still found by its own words.
     room = app.search.search_documents("Ipswich Academy floor plan", limit=3, mode="lexical")
     assert room.documents[0].name == "Ipswich Academy Floor plan.txt", [d.name for d in room.documents]
+
+
+@pytest.mark.corpus
+def test_the_real_catalogue_names_no_site_and_a_town_in_a_room_name_stays_the_rooms(
+    real_paths: list[str], tmp_path: Path
+) -> None:
+    """The real catalogue's files hold their names as text and no address: no site is learnt (a town
+    naming a room, "IPSWICH POLICE STATION", is not where project 17741 is), and the room's files are
+    still found by it."""
+    from quicknav_mcp.demo.corpus_tree import build_corpus_tree
+
+    root = tmp_path / "root"
+    build_corpus_tree([ln for ln in real_paths if ln.strip()], root)
+    config = load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"})
+    with App.open(config) as app:
+        app.indexing.reindex()
+        app.search.index_content(extract=True, embed=False, workers=1)
+        assert app.search.sites.wait_ready(60)
+        assert dict(app.search.sites.current()) == {}
+        out = app.search.search_documents("17741 Ipswich police station floor plan", limit=3, mode="lexical")
+        assert "IPSWICH POLICE STATION" in out.documents[0].name.upper(), [d.name for d in out.documents]
+        assert not any(str(w).startswith("site:") for d in out.documents for w in d.why)
