@@ -6,11 +6,12 @@ People ask by it ("the Glendale job in Ipswich"), and a word of the text alone w
 another project whose file names hold the same word (a room named after the town).
 
 Learnt, never listed: a place is what an Australian address puts before its state and postcode
-(``<locality> QLD 4305``), or the value of a labelled line (``Site:``, ``Campus:``, ``Location:``)
-when that value holds no number. A place becomes a project's **site** when several of its documents
-name it (:data:`MIN_DOCS`, and a share :data:`MIN_SHARE` of its documents naming any place), so a
-place named once in passing (a supplier's address, a room in another town) is not its site; a place
-that is the site of most projects of a firm (its own letterhead) is nobody's (:data:`FIRM_WIDE`).
+(``<locality> QLD 4305``), or the value of a labelled line (``Site:``, ``Campus:``, ``Venue:``; not
+``Location:``, which in these documents is as often a room) when that value holds no number. A place
+becomes a project's **site** when several of its documents name it (:data:`MIN_DOCS`, and a share
+:data:`MIN_SHARE` of its documents naming any place), so a place named once in passing (a supplier's
+address, a room in another town) is not its site; a place that is the site of most projects of a firm
+(its own letterhead) is nobody's (:data:`FIRM_WIDE`).
 
 Bounded: the first :data:`TEXT_CHARS` characters of each document (its header), at most
 :data:`PLACES_PER_DOC` places a document, :data:`SITES` sites a project, and a place is at most
@@ -52,9 +53,7 @@ _STATE = r"(?:QLD|Qld|NSW|VIC|Vic|SA|WA|TAS|Tas|NT|ACT)"
 POSTAL = re.compile(rf"{_STATE}[ \t]+\d{{4}}(?!\d)")
 """``<STATE> <postcode>`` ending an Australian address; the locality is the words before it on its line."""
 LOOK_BACK = 80  # characters before a postcode read for its locality
-LABELLED = re.compile(
-    r"^[ \t]*(?:site|campus|location|venue)(?:[ \t]+(?:name|address))?[ \t]*:[ \t]*([^\n]{1,80})", re.I | re.M
-)
+LABELLED = re.compile(r"^[ \t]*(?:site|campus|venue)(?:[ \t]+(?:name|address))?[ \t]*:[ \t]*([^\n]{1,80})", re.I | re.M)
 """A labelled line: ``Site: Glendale Campus``, ``Site address: 12 Ann St, Ipswich QLD 4305``."""
 _STREET_TYPES = """street st road rd terrace tce avenue ave drive dr parade pde highway hwy lane ln place pl court
     ct crescent cres boulevard blvd way circuit cct close esplanade esp square sq grove gr"""

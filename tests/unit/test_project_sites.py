@@ -24,7 +24,8 @@ def test_an_address_gives_its_locality_however_it_is_written() -> None:
     assert places_in("Deliver to: 5 Main Rd, Mawson Lakes SA 5095") == ["Mawson Lakes"]
     assert places_in("Campus: Glendale Campus\n") == ["Glendale Campus"]
     # A number is no place; a postcode of five digits is no Australian address.
-    assert places_in("Location: 47 Ann St") == []
+    assert places_in("Site: 47 Ann St") == []
+    assert places_in("Location: Boardroom") == []  # as often a room as a place
     assert places_in("Ipswich QLD 43051") == []
 
 
@@ -51,7 +52,7 @@ def test_hostile_text_gives_no_long_site_and_bounded_work() -> None:
         ("Word " * 50 + "QLD 4000\n") * 5000,
         "Site: " + "x" * 10_000,
         "Site: \x00\x1b[31mred\x07",
-        "Location: " + "Ünïcödé Strasse Ελλάδα العربية " * 20,
+        "Site: " + "Ünïcödé Strasse Ελλάδα العربية " * 20,
         "ＱＬＤ ４０００ 北京 QLD 4000",
         "\n".join(f"{i} Ann St, Town{i} QLD 4000" for i in range(10_000)),
     ]
