@@ -30,7 +30,7 @@ from functools import lru_cache
 from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
 from ..repo import ProjectRow
 from ..repo.documents import DocumentFacts
-from .project_sites import ProjectsById, sites_of
+from .project_sites import ProjectsById, place_terms, sites_of
 from .query import ParsedQuery
 from .reasons import Reason, reason
 from .text import STOPWORDS, tokens
@@ -212,7 +212,7 @@ class Intent:
         weight = where_weights(self.where, found_in.values(), len(texts))
         total = sum(weight.values()) or 1.0
         site_words = projects.site_words if isinstance(projects, ProjectsById) else {}
-        said = set(self.where)
+        said = place_terms(self.where)
         for pid in texts:
             sw = site_words.get(pid)
             if sw and sw & said:

@@ -101,6 +101,13 @@ def _locality(text: str, end: int) -> str:
     return " ".join(words[cut:])
 
 
+def place_terms(terms: list[str]) -> set[str]:
+    """The request's words that can name a site: not a street's name ("Adelaide St" is a street,
+    wherever it is; "Adelaide" alone may be the city)."""
+    following = [*terms[1:], ""]
+    return {t for i, t in enumerate(terms) if following[i] not in STREET_TYPES}
+
+
 def clean(place: str) -> str:
     """A place in a canonical spelling (title case for all-capitals), '' when it cannot be one:
     too long, no letter word, only stop words."""
@@ -261,4 +268,4 @@ class ProjectSites:
         return learn_sites(rows())
 
 
-__all__ = ["ProjectSites", "ProjectsById", "learn_sites", "places_in", "sites_of"]
+__all__ = ["ProjectSites", "ProjectsById", "learn_sites", "place_terms", "places_in", "sites_of"]

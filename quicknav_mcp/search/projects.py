@@ -25,7 +25,7 @@ from .models import FacetValue, ProjectHit, SearchProjectsResult
 from .popularity import PopularitySource
 from .project_about import ABOUT_WEIGHT, ProjectAbout, boost
 from .project_names import ProjectNames
-from .project_sites import ProjectsById, ProjectSites, sites_of
+from .project_sites import ProjectsById, ProjectSites, place_terms, sites_of
 from .project_vectors import ProjectMeaning
 from .query import ParsedQuery, match_expression
 from .ranking import rrf
@@ -248,7 +248,7 @@ class ProjectSearch:
                 lists.append(("documents (some words)", 0.2, self.projects_of(doc_ids[n_all:])))
             if self.sites is not None:
                 # Projects whose site (learnt from their documents' text) the request names whole.
-                said = [corrections.get(t, t) for t in pq.terms] + pq.terms
+                said = place_terms([corrections.get(t, t) for t in pq.terms]) | place_terms(pq.terms)
                 sited = self.sites.named(said)
                 if sited:
                     lists.append(("site", 1.0, sorted(sited, key=lambda i: self._position.get(i, 0))))
@@ -312,6 +312,7 @@ class ProjectSearch:
         n_wanted = len(wanted)
         named = self.names.index().by_id if self.names is not None else {}
         site_words: Mapping[int, frozenset[str]] = by_id.site_words if isinstance(by_id, ProjectsById) else {}
+        at_place = place_terms(wanted)
         for pid, s in fused.items():
             rec = by_id.get(pid)
             if rec is None or (allowed is not None and pid not in allowed):
@@ -330,7 +331,7 @@ class ProjectSearch:
                 at_site = 0
                 if sw and covered < n_wanted:
                     # The project's site counts as its name: "Glendale Private Hospital Ipswich".
-                    at_site = sum(1 for t in wanted if t in sw and t not in words)
+                    at_site = sum(1 for t in wanted if t in sw and t in at_place and t not in words)
                     if at_site:
                         covered = min(n_wanted, covered + at_site)
                         why = [w for w in why if w != "site"]  # the list's name: said with the site instead

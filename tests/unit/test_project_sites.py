@@ -10,6 +10,7 @@ from quicknav_mcp.search.project_sites import (
     PLACES_PER_DOC,
     ProjectsById,
     learn_sites,
+    place_terms,
     places_in,
     sites_of,
 )
@@ -71,3 +72,9 @@ def test_projects_by_id_carry_sites_only_when_learnt() -> None:
     carrying = ProjectsById([], {1: ("Ipswich",)}, {1: frozenset({"ipswich"})})
     assert sites_of(carrying, 1) == ("Ipswich",)
     assert sites_of(carrying, 2) == ()
+
+
+def test_a_word_naming_a_street_is_no_site() -> None:
+    assert place_terms(["downer", "adelaide", "st"]) == {"downer", "st"}
+    assert place_terms(["glendale", "ipswich"]) == {"glendale", "ipswich"}
+    assert place_terms([]) == set()
