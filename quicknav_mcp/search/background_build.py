@@ -237,6 +237,20 @@ class BackgroundBuild:
         """Forget when the last build ran (an owner spacing builds by it then builds at once)."""
         self.began = self.ended = -1e9
 
+    def wait_until(self, current: Callable[[], bool], restart: Callable[[], None], timeout: float) -> bool:
+        """Wait up to ``timeout`` s until ``current()`` (the owner's copy is of the store as it is now),
+        calling ``restart`` (start a build at once) whenever none runs; whether it became current."""
+        deadline = time.monotonic() + timeout
+        while not current():
+            left = deadline - time.monotonic()
+            if left <= 0 or self.closed:
+                return False
+            if not self.running:
+                self.allow_now()
+                restart()
+            self.wait(min(left, 1.0))
+        return True
+
     def wait(self, timeout: float | None = None) -> bool:
         """Wait up to ``timeout`` s (None: as long as it takes) until no build runs; whether none does.
         Meanwhile the build does not give way to the foreground: the foreground is waiting for it."""

@@ -11,22 +11,27 @@ from rapidfuzz.distance import OSA
 
 from ..repo import ProjectRow
 from ..services.projects import ProjectService
+from .project_sites import ProjectsById, ProjectSites
 from .query import ParsedQuery
 from .text import STOPWORDS, tokens
 from .vocab import Vocabulary, max_edits
 
+_NO_SITES: dict[int, tuple[str, ...]] = {}
 FUZZY_MIN_SCORE = 80  # project-service scores (0-100+) a fuzzy candidate needs
 
 
 class ProjectWords:
-    """Projects by id, and which projects each word of their client names belongs to."""
+    """Projects by id (with their learnt sites), and which projects each word of their client names belongs to."""
+
+    sites: ProjectSites | None = None  # the projects' learnt sites (set by the search service)
 
     def __init__(self, projects: ProjectService, vocab: Vocabulary) -> None:
         self.projects = projects
         self.vocab = vocab
         self._lock = threading.Lock()
         self._records: object = None
-        self._by_id: dict[int, ProjectRow] = {}
+        self._sites: object = None  # the sites build the projects by id carry
+        self._by_id: ProjectsById = ProjectsById()
         self._by_token: dict[str, set[int]] = {}
         self._token_list: list[str] = []
 
@@ -36,7 +41,13 @@ class ProjectWords:
         Rebuilt when the project service reloads its records (a new list), not on every commit:
         analytics writes would otherwise rebuild it on almost every query."""
         records = self.projects.all()
+        sites = self.sites.current() if self.sites is not None else _NO_SITES
         with self._lock:
+            if sites is not self._sites or records is not self._records:
+                # A new build of the sites: the same rows, carrying them (cheap; the words below stay).
+                words = self.sites.words_of(sites) if self.sites is not None else None
+                self._by_id = ProjectsById(records, sites, words)
+                self._sites = sites
             if records is not self._records:
                 by_token: dict[str, set[int]] = defaultdict(set)
                 for rec in records:
@@ -49,7 +60,6 @@ class ProjectWords:
                 self._by_token = dict(by_token)
                 self._token_list = [t for t in by_token if len(t) >= 4]
                 self._records = records
-                self._by_id = {r.id: r for r in records}
         return self._by_id, self._by_token, self._token_list
 
     def by_id(self) -> dict[int, ProjectRow]:

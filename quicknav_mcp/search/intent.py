@@ -30,6 +30,7 @@ from functools import lru_cache
 from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
 from ..repo import ProjectRow
 from ..repo.documents import DocumentFacts
+from .project_sites import ProjectsById, place_terms, sites_of
 from .query import ParsedQuery
 from .reasons import Reason, reason
 from .text import STOPWORDS, tokens
@@ -78,6 +79,10 @@ WHERE_FLOOR = 0.55
 """A candidate holding none of the request's place words keeps this share of its score."""
 LEVEL_MATCH, LEVEL_OTHER = 1.5, 0.6
 LATEST_CO, OLDER_CO = 1.8, 0.7
+SITE_NAMED = 1.8
+"""A candidate of a project whose site (learnt from its documents' text, project_sites.py) the
+request's place words name whole: where the job is, not a word some file names share (a room
+named after the town in another project's roll-out)."""
 CURRENT, OLDER, OLD_COPY, TOP_REVISION = 1.35, 0.85, 0.7, 1.15
 TEMPLATE = 0.45
 
@@ -132,10 +137,10 @@ def words_held(forms: Mapping[str, list[str]], text: str) -> list[str]:
 
 
 def project_words(d: DocumentFacts, projects: Mapping[int, ProjectRow] | None) -> str:
-    """The words naming ``d``'s project: its folder's, its description's and its clients' names
-    (learned from its documents, domain/clients.py), as :func:`spaced_words`."""
+    """The words naming ``d``'s project: its folder's, its description's, its clients' names and its
+    sites (both learned from its documents: domain/clients.py, project_sites.py), as :func:`spaced_words`."""
     rec = projects.get(d.project_id) if projects else None
-    names = [rec.description, rec.client or "", *rec.client_names] if rec else []
+    names = [rec.description, rec.client or "", *rec.client_names, *sites_of(projects, rec.id)] if rec else []
     return spaced_words(" ".join([d.project_name, *names]))
 
 
@@ -178,6 +183,7 @@ class Intent:
         self.latest_co: dict[int, int] = {}
         self.project_levels: dict[int, set[int]] = {}
         self.where_effect: dict[int, tuple[float, str]] = {}
+        self.site_named: dict[int, str] = {}  # project -> the site of it the request names
         self.top_revision: dict[tuple[int, str], int] = {}
         self.reads_candidates = bool(self.where or pq.wants_current or pq.latest_change_order)
         """Whether the candidates weigh on each other (place words, the latest, the current): if not,
@@ -205,6 +211,14 @@ class Intent:
         # one only a few hold ("function", "refurbishment"): each counts by its rarity among them.
         weight = where_weights(self.where, found_in.values(), len(texts))
         total = sum(weight.values()) or 1.0
+        site_words = projects.site_words if isinstance(projects, ProjectsById) else {}
+        said = place_terms(self.where)
+        for pid in texts:
+            sw = site_words.get(pid)
+            if sw and sw & said:
+                site = next((s for s in sites_of(projects, pid) if set(tokens(s)) <= said), "")
+                if site:
+                    self.site_named[pid] = site
         for pid, found in found_in.items():
             held = sum(weight[w] for w in found) / total
             share = WHERE_FLOOR + (1 - WHERE_FLOOR) * held
@@ -215,6 +229,8 @@ class Intent:
         if not self.active:
             return 1.0
         bound = 1.0  # the place share is at most 1; templates only lose
+        if self.where:
+            bound *= SITE_NAMED
         if self.kinds:
             kind = KIND_MATCH * (KIND_NAMED if self.kind_keys else 1.0)
             if self.pq.wants_current:
@@ -250,6 +266,10 @@ class Intent:
             mult *= share
             if where:
                 why.append(where)
+            site = self.site_named.get(d.project_id)
+            if site:
+                mult *= SITE_NAMED
+                why.append(reason("site: " + site, "site_named"))
         if self.kinds:
             # The asked kind outweighs incidental words (on top of the family boost in documents.py).
             if d.doc_type in self.kinds:

@@ -25,6 +25,7 @@ from .models import FacetValue, ProjectHit, SearchProjectsResult
 from .popularity import PopularitySource
 from .project_about import ABOUT_WEIGHT, ProjectAbout, boost
 from .project_names import ProjectNames
+from .project_sites import ProjectsById, ProjectSites, place_terms, sites_of
 from .project_vectors import ProjectMeaning
 from .query import ParsedQuery, match_expression
 from .ranking import rrf
@@ -57,6 +58,7 @@ class ProjectSearch:
     table: CandidateTable | None = None  # every document's project in memory (set by the search service)
     about: ProjectAbout | None = None  # project summaries (set by the search service)
     names: ProjectNames | None = None  # the projects' folded words, shared (set by the search service)
+    sites: ProjectSites | None = None  # where each project is, learnt from its documents (set by the search service)
 
     def __init__(
         self,
@@ -110,6 +112,8 @@ class ProjectSearch:
                 key = counters(read)
             if key is None:
                 return
+            if self.sites is not None:
+                self.sites.current(wait=False)
             if self.about is not None:
                 self.about.start(key)
             self.postings.start(key)
@@ -122,6 +126,8 @@ class ProjectSearch:
         whether they do within ``timeout`` seconds (postings too large to copy never do: FTS5 serves)."""
         deadline = time.monotonic() + timeout
         ok = self.about.wait_ready(timeout) if self.about is not None else True
+        if self.sites is not None:
+            ok = self.sites.wait_ready(max(0.0, deadline - time.monotonic())) and ok
         for postings in (self.postings, self.project_postings):
             ok = postings.wait_ready(max(0.0, deadline - time.monotonic())) and ok
         return ok
@@ -132,6 +138,8 @@ class ProjectSearch:
             self._warm.cancel()
         if self.about is not None:
             self.about.close()
+        if self.sites is not None:
+            self.sites.close()
         self.postings.close()
         self.project_postings.close()
 
@@ -240,6 +248,12 @@ class ProjectSearch:
                 has_lexical = any(name == "lexical" and ids for name, _, ids in lists)
                 lists.append(("documents", 0.6 if has_lexical else 1.0, self.projects_of(doc_ids[:n_all])))
                 lists.append(("documents (some words)", 0.2, self.projects_of(doc_ids[n_all:])))
+            if self.sites is not None:
+                # Projects whose site (learnt from their documents' text) the request names whole.
+                said = place_terms([corrections.get(t, t) for t in pq.terms]) | place_terms(pq.terms)
+                sited = self.sites.named(said)
+                if sited:
+                    lists.append(("site", 1.0, sorted(sited, key=lambda i: self._position.get(i, 0))))
             if pq.doc_types or pq.revision is not None or pq.room is not None or pq.change_order is not None:
                 lists.append(("facts", 0.4, self.projects_of(self.facts.documents(pq, scope))))
         qv = None
@@ -303,6 +317,8 @@ class ProjectSearch:
         starts = [(t, " " + t) for t in wanted if len(t) >= 3]
         n_wanted = len(wanted)
         named = self.names.index().by_id if self.names is not None else {}
+        site_words: Mapping[int, frozenset[str]] = by_id.site_words if isinstance(by_id, ProjectsById) else {}
+        at_place = place_terms(wanted)
         for pid, s in fused.items():
             rec = by_id.get(pid)
             if rec is None or (allowed is not None and pid not in allowed):
@@ -317,9 +333,18 @@ class ProjectSearch:
                 words, joined = (e.word_set, e.joined) if e is not None and e.row is rec else name_tokens(rec)
                 # " word" in " tok1 tok2 ...": some token starts with the word (tokens hold no spaces).
                 covered = sum(1 for t in whole if t in words) + sum(1 for t, st in starts if t in words or st in joined)
+                sw = site_words.get(pid)
+                at_site = 0
+                if sw and covered < n_wanted:
+                    # The project's site counts as its name: "Glendale Private Hospital Ipswich".
+                    at_site = sum(1 for t in wanted if t in sw and t in at_place and t not in words)
+                    if at_site:
+                        covered = min(n_wanted, covered + at_site)
+                        why = [w for w in why if w != "site"]  # the list's name: said with the site instead
+                        why.append("site: " + ", ".join(sites_of(by_id, pid)))
                 mult *= 1.0 + 0.8 * (covered / n_wanted) ** 2
                 if covered == n_wanted:
-                    why.append("all words in name")
+                    why.append("all words in name" + (" or site" if sw and at_site else ""))
             p = pop.get(rec.code, 0.0)
             if p:
                 mult *= 1.0 + 0.1 * p

@@ -39,6 +39,7 @@ from .models import SearchDocumentsResult, SearchProjectsResult, SuggestResult
 from .popularity import NoPopularity, PopularitySource
 from .project_about import ProjectAbout
 from .project_names import ProjectNames
+from .project_sites import ProjectSites
 from .project_vectors import ProjectMeaning
 from .projects import ProjectSearch
 from .query import clean_query, parse_query
@@ -85,6 +86,7 @@ class SearchService:
         self.fulltext = FullText(store, self.vocab)
         self.substrings = Substrings(store, self.vocab)
         self.words = ProjectWords(projects, self.vocab)
+        self.sites = self.words.sites = ProjectSites(store, self.versions)  # where each project is, from its text
         self.facts = FactRetriever(store)
         self.semantic = Semantic(store, embedder, self.versions)
         self.doc_vectors = self.semantic.doc_vectors
@@ -110,6 +112,7 @@ class SearchService:
         self.project_search.table = self.candidates
         self.project_search.about = ProjectAbout(store, embedder, self.versions)
         self.project_search.names = self.names
+        self.project_search.sites = self.sites
         self.document_search.postings = self.project_search.postings  # one copy of the postings serves both
         if warm:
             self.project_search.start()  # summaries and postings, in the background
@@ -256,6 +259,7 @@ class SearchService:
         self.upkeep.close()
         self.typeahead.close()
         self.project_search.close()
+        self.sites.close()
         self.document_search.digits.close()
         self.candidates.close()
         for matrix in (self.doc_vectors, self.semantic.content_vectors, self.project_vectors):
