@@ -333,7 +333,7 @@ def test_promotion_takes_an_honestly_better_model_and_refuses_one_taught_by_bad_
     Trained on that truth, the model is better overall and worse on no kind by more than chance:
     promoted (a kind a query or two below the hand order does not block it). Trained on the same
     truth plus a log of searches whose last result was opened, it wins on its own held-out sessions
-    but is significantly worse on kinds of labelled request: it stays a candidate."""
+    but is significantly worse on some kind of labelled request: it stays a candidate."""
     from quicknav_mcp.app import App
     from quicknav_mcp.config import load_config
     from quicknav_mcp.demo.search_sessions import labelled_requests
@@ -357,7 +357,8 @@ def test_promotion_takes_an_honestly_better_model_and_refuses_one_taught_by_bad_
         taught = run.outcomes[0]
         assert taught.status == "kept_active" and "significantly worse" in taught.message, taught.message
         m = taught.metrics
-        assert not m["beats_rival"] and {"assistant", "terse"} <= set(m["loses_on"])
+        # Which kinds lose by more than chance depends on the firm and the hand order; some must.
+        assert not m["beats_rival"] and m["loses_on"] and set(m["loses_on"]) <= set(m["labelled_kinds"]) - {"sessions"}
         assert m["labelled_kinds"]["sessions"]["paired"]["ndcg@10"]["significant_gain"]  # the bad log agrees with it
         assert m["paired"]["mean"] > 0  # so would the pooled mean: the per-kind test is what refuses it
         assert app.ml.registry.active_version("search_ranker") == honest.version
