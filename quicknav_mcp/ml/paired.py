@@ -53,7 +53,7 @@ def sign_p(losses: int, differing: int) -> float:
     if differing <= 0 or losses <= 0:
         return 1.0
     tail = sum(math.comb(differing, k) for k in range(losses, differing + 1))
-    return min(1.0, tail / 2.0**differing)
+    return min(1.0, tail / (1 << differing))  # exact integers: a float power overflows past 1,023
 
 
 def paired_test(

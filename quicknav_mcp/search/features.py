@@ -75,6 +75,7 @@ FEATURES: tuple[str, ...] = (
     "level_match",  # a drawing of the level asked for
     "latest_co",  # the project's latest change order, when the latest was asked for
     "template",  # a firm-wide template or register the request did not ask for
+    "site_named",  # its project's site (learnt from its documents' text) is named by the request
     # ... and what name coverage (search/coverage.py) found, for requests naming no kind of document:
     "cover_asked",  # the request names no kind and has words that tell its candidates apart
     "cover_share",  # rarity-weighted share of the request's words its name, folders and project hold
@@ -93,6 +94,7 @@ RISING = frozenset(
         "kind_named",
         "level_match",
         "latest_co",
+        "site_named",
         "name_words",
         "project_words",
         "cover_share",
@@ -211,7 +213,7 @@ def candidate_features(
 
 
 INTENT_COLUMNS = frozenset(
-    ("place_share", "kind_named", "related_kind", "level_match", "latest_co", "template", "cover_share")
+    ("place_share", "kind_named", "related_kind", "level_match", "latest_co", "template", "site_named", "cover_share")
 )
 """The columns set by the values intent's and coverage's reasons carry (:class:`.reasons.Reason`)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Mapping
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -30,7 +31,8 @@ class ProjectWords:
         self.vocab = vocab
         self._lock = threading.Lock()
         self._records: object = None
-        self._sites: object = None  # the sites build the projects by id carry
+        # The sites build the projects by id carry (its number, sites, words).
+        self._served: tuple[int, Mapping[int, tuple[str, ...]], Mapping[int, frozenset[str]] | None] = (-1, {}, None)
         self._by_id: ProjectsById = ProjectsById()
         self._by_token: dict[str, set[int]] = {}
         self._token_list: list[str] = []
@@ -41,13 +43,17 @@ class ProjectWords:
         Rebuilt when the project service reloads its records (a new list), not on every commit:
         analytics writes would otherwise rebuild it on almost every query."""
         records = self.projects.all()
-        sites = self.sites.current() if self.sites is not None else _NO_SITES
+        served: tuple[int, Mapping[int, tuple[str, ...]], Mapping[int, frozenset[str]] | None] = (0, _NO_SITES, None)
+        if self.sites is not None:
+            self.sites.current()
+            served = self.sites.served()
         with self._lock:
-            if sites is not self._sites or records is not self._records:
-                # A new build of the sites: the same rows, carrying them (cheap; the words below stay).
-                words = self.sites.words_of(sites) if self.sites is not None else None
-                self._by_id = ProjectsById(records, sites, words)
-                self._sites = sites
+            # A later build of the sites (never an earlier one a slower thread read): the same rows,
+            # carrying them (cheap; the words below stay).
+            if served[0] > self._served[0] or records is not self._records:
+                if served[0] > self._served[0]:
+                    self._served = served
+                self._by_id = ProjectsById(records, self._served[1], self._served[2])
             if records is not self._records:
                 by_token: dict[str, set[int]] = defaultdict(set)
                 for rec in records:

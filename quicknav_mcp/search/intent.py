@@ -229,7 +229,7 @@ class Intent:
         if not self.active:
             return 1.0
         bound = 1.0  # the place share is at most 1; templates only lose
-        if self.where:
+        if self.site_named:  # filled when the intent was built
             bound *= SITE_NAMED
         if self.kinds:
             kind = KIND_MATCH * (KIND_NAMED if self.kind_keys else 1.0)

@@ -58,7 +58,10 @@ LABELLED = re.compile(r"^[ \t]*(?:site|campus|venue)(?:[ \t]+(?:name|address))?[
 _STREET_TYPES = """street st road rd terrace tce avenue ave drive dr parade pde highway hwy lane ln place pl court
     ct crescent cres boulevard blvd way circuit cct close esplanade esp square sq grove gr"""
 STREET_TYPES = frozenset(_STREET_TYPES.split())
-"""Words ending a street's name: a locality written without its comma follows the last of them."""
+"""Words ending a street's name: a locality written without its comma follows the first of them."""
+_STREET_WORDS = "street st road rd terrace tce avenue ave drive dr parade pde highway hwy"
+STREET_WORDS = frozenset(_STREET_WORDS.split())
+"""Street types no locality ends with: after a request's word they make it a street's name."""
 
 
 def places_in(text: str) -> list[str]:
@@ -90,22 +93,27 @@ def _locality(text: str, end: int) -> str:
     letters only, at most :data:`MAX_PLACE_WORDS`, and after the street's type word when the address has
     no comma ("47 Wickham Terrace Ipswich QLD 4305")."""
     start = max(text.rfind("\n", 0, end) + 1, end - LOOK_BACK)
-    before = text[start:end].rsplit(",", 1)[-1].split()
+    line = text[start:end]
+    before = line.rsplit(",", 1)[-1].split()
     words: list[str] = []
     for w in reversed(before):
         if len(words) >= MAX_PLACE_WORDS or not w.strip(".'’-").replace("'", "").replace("’", "").isalpha():
             break
         words.append(w)
     words.reverse()
-    cut = max((i + 1 for i, w in enumerate(words) if w.lower().strip(".") in STREET_TYPES), default=0)
+    if "," in line:  # the comma says where the locality starts ("Victoria Park Rd, Kelvin Grove")
+        return " ".join(words)
+    # No comma: the locality follows the first street type word that leaves one ("22 Smith St Kelvin Grove").
+    cut = next((i + 1 for i, w in enumerate(words[:-1]) if w.lower().strip(".") in STREET_TYPES), 0)
     return " ".join(words[cut:])
 
 
 def place_terms(terms: list[str]) -> set[str]:
     """The request's words that can name a site: not a street's name ("Adelaide St" is a street,
-    wherever it is; "Adelaide" alone may be the city)."""
+    wherever it is; "Adelaide" alone may be the city). Only words that say nothing but "street" mark
+    one here: grove, place, court... also end localities ("Kelvin Grove")."""
     following = [*terms[1:], ""]
-    return {t for i, t in enumerate(terms) if following[i] not in STREET_TYPES}
+    return {t for i, t in enumerate(terms) if following[i] not in STREET_WORDS}
 
 
 def clean(place: str) -> str:
@@ -190,6 +198,8 @@ class ProjectSites:
             {},
         )
         self._key: object = None
+        self._size: tuple[object, int] = (None, 0)
+        self._served = 0  # builds served so far
         self._built_at = -1e9
         self._builds = BackgroundBuild("project-sites", "project sites", closing=lambda: store.closing)
 
@@ -199,19 +209,20 @@ class ProjectSites:
         key = self.versions.get("documents", "content", "projects")
         if key == self._key:
             return self._sites
-        size = len(self._sites) or self.store.query_one("SELECT count(*) FROM projects")[0]
-        small = size <= QUICK_PROJECTS
+        if self._size[0] != key:  # the firm's size (projects, not projects with a site), once per change
+            self._size = (key, self.store.query_one("SELECT count(*) FROM projects")[0])
+        small = self._size[1] <= QUICK_PROJECTS
         after = self._built_at + (0.0 if small else REBUILD_SECONDS)
         self._builds.start(lambda: self._swap(self.build(), key), after=after)
         if wait and small and self._builds.wait(SMALL_WAIT_S) and self._key == key:
             return self._sites
         return self._sites
 
-    def words_of(self, sites: Mapping[int, tuple[str, ...]]) -> Mapping[int, frozenset[str]]:
-        """Each project's site words as the index folds them (:func:`.text.tokens`), of the build
-        :meth:`current` returned (empty for another)."""
-        state = self._state
-        return state[1] if state[0] is sites else {}
+    def served(self) -> tuple[int, Mapping[int, tuple[str, ...]], Mapping[int, frozenset[str]]]:
+        """The build serving now, read together: its number (later builds have larger ones), sites by
+        project id, and each project's site words as the index folds them (:func:`.text.tokens`)."""
+        with self._lock:
+            return self._served, self._state[0], self._state[1]
 
     def named(self, words: Iterable[str]) -> dict[int, str]:
         """Projects one of whose sites ``words`` name whole (every word of it), with that site."""
@@ -247,6 +258,7 @@ class ProjectSites:
                 postings[w].append(pid)
         with self._lock:
             self._state = (sites, words, {w: tuple(ps) for w, ps in postings.items()})
+            self._served += 1
             self._sites, self._key, self._built_at = sites, key, time.monotonic()
 
     def build(self) -> dict[int, tuple[str, ...]]:

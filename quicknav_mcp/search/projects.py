@@ -116,6 +116,8 @@ class ProjectSearch:
                 self.sites.current(wait=False)
             if self.about is not None:
                 self.about.start(key)
+            if self.semantic is not None:
+                self.related.warm(self.semantic.embedder)
             self.postings.start(key)
             self.project_postings.start(key)
         except Exception as exc:  # e.g. the store closed meanwhile: the first search starts them instead

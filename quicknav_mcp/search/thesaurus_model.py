@@ -9,9 +9,10 @@ listed phrase: a run close to one concept's phrases, and clearly closer to it th
 concept's, names that concept, and :func:`thesaurus.plainly` says it by its own name like a listed
 phrase. Nothing is listed for it: the relation is the model's.
 
-The phrases' vectors are made once per model and thesaurus (~400 short texts, ~1.5 s of CPU,
-warmed by the project summaries' build, see project_about.py); a request's runs are embedded
-together (a few per request: only the words no phrase covered) and kept for the next request.
+The phrases' vectors are made once per model and thesaurus (~400 short texts, ~1 s of CPU) by
+the project search's background build when the model is already loaded then, else by the first
+describing request that needs them (concurrent requests wait for that one); a request's runs are
+embedded together (a few per request: only the words no phrase covered) and kept for the next request.
 """
 
 from __future__ import annotations
@@ -45,18 +46,25 @@ class ModelThesaurus:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._making = threading.Lock()  # one thread embeds the phrases; others wait for its answer
         self._phrases: dict[tuple[str, int], tuple[Any, list[str]]] = {}  # (model, index id) -> (matrix, concepts)
         self._runs: OrderedDict[tuple[str, str], Any] = OrderedDict()  # (model, run) -> unit vector
 
     def phrases(self, embedder: Any) -> tuple[Any, list[str]]:
         """Every listed phrase's unit vector (rows) and its concept, embedded once per model."""
-        import numpy as np
 
         runs = thesaurus._index()[0]
         key = (embedder.name, id(runs))
         held = self._phrases.get(key)
         if held is not None:
             return held
+        with self._making:
+            held = self._phrases.get(key)
+            return held if held is not None else self._make(embedder, key, runs)
+
+    def _make(self, embedder: Any, key: tuple[str, int], runs: dict[Any, str]) -> tuple[Any, list[str]]:
+        import numpy as np
+
         texts: list[str] = []
         concepts: list[str] = []
         for concept, listed in thesaurus.CONCEPTS.items():
@@ -69,6 +77,20 @@ class ModelThesaurus:
         with self._lock:
             self._phrases = {key: (m, concepts)}  # one model's at a time
         return m, concepts
+
+    def warm(self, embedder: Any) -> None:
+        """Embed the phrases on a thread of their own now if the model is loaded (else the first
+        request that needs them does)."""
+        if not getattr(embedder, "loaded", False) or getattr(embedder, "disabled", False):
+            return
+
+        def run() -> None:
+            try:
+                self.phrases(embedder)
+            except Exception as exc:  # the first request tries again and says why
+                log.debug("thesaurus phrases not warmed: %s", exc)
+
+        threading.Thread(target=run, name="thesaurus-phrases", daemon=True).start()
 
     def _vectors(self, embedder: Any, texts: list[str]) -> Any:
         import numpy as np

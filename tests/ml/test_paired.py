@@ -37,3 +37,9 @@ def test_the_decision_is_reproducible_and_the_sign_test_is_the_binomial_tail() -
     assert paired_test(d) == paired_test(d.tolist())
     assert sign_p(5, 5) == pytest.approx(1 / 32) and sign_p(0, 4) == 1.0 and sign_p(3, 0) == 1.0
     assert sign_p(2, 4) == pytest.approx(11 / 16)
+
+
+def test_the_sign_test_holds_for_thousands_of_differing_queries() -> None:
+    assert sign_p(600, 1100) < 0.01 < sign_p(500, 1100)
+    result = paired_test([0.1] * 600 + [-0.1] * 500)
+    assert result.n == 1100 and not result.significant_loss

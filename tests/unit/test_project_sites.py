@@ -78,3 +78,15 @@ def test_a_word_naming_a_street_is_no_site() -> None:
     assert place_terms(["downer", "adelaide", "st"]) == {"downer", "st"}
     assert place_terms(["glendale", "ipswich"]) == {"glendale", "ipswich"}
     assert place_terms([]) == set()
+
+
+def test_a_locality_sharing_a_word_with_street_types_is_read_whole() -> None:
+    # After a comma the locality is everything up to the state, street-type words and all.
+    assert places_in("11 Sir Fred Schonell Dr, St Lucia QLD 4067") == ["St Lucia"]
+    assert places_in("Victoria Park Rd, Kelvin Grove QLD 4059") == ["Kelvin Grove"]
+    assert places_in("1 Longueville Rd, Lane Cove NSW 2066") == ["Lane Cove"]
+    # Without a comma it follows the first street type that leaves a word.
+    assert places_in("22 Smith St Kelvin Grove QLD 4059") == ["Kelvin Grove"]
+    # A request can name such a locality: only words that mean nothing but "street" make a street.
+    assert place_terms(["kelvin", "grove", "job"]) == {"kelvin", "grove", "job"}
+    assert place_terms(["lane", "cove"]) == {"lane", "cove"}
