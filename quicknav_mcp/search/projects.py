@@ -259,7 +259,7 @@ class ProjectSearch:
             if pq.doc_types or pq.revision is not None or pq.room is not None or pq.change_order is not None:
                 lists.append(("facts", 0.4, self.projects_of(self.facts.documents(pq, scope))))
         qv = None
-        named: set[str] | None = None  # the concepts a describing request names (thesaurus, model)
+        asked: set[str] | None = None  # the concepts a describing request names (thesaurus, model)
         if mode in ("hybrid", "semantic") and (pq.semantic_text or pq.text) and self.semantic.ready(notes):
             text = pq.semantic_text or pq.text
             if mode == "hybrid" and not strong:
@@ -269,7 +269,7 @@ class ProjectSearch:
                 # typed), nor vector mode, which ranks by the words as written.
                 # Words no listed phrase holds: the concepts the model puts them nearest (thesaurus_model.py).
                 more = self.related.found(pq.text, self.semantic.embedder)
-                named = concept_set(pq.text) | {c for c, _, _ in more}
+                asked = concept_set(pq.text) | {c for c, _, _ in more}
                 text = plainly(pq.text, text, more)
             qv = self.semantic.query_vector(text)
             if qv is not None:
@@ -286,7 +286,7 @@ class ProjectSearch:
         # Centred similarities sharpen a description's match; a request whose words all matched names
         # is no description, and sharpened noise would reorder its projects (centred.py).
         sharp = mode == "hybrid" and not strong
-        about = self.about.hits(pq, qv, self.semantic.embedder.name, sharp=sharp, concepts=named) if consult else []
+        about = self.about.hits(pq, qv, self.semantic.embedder.name, sharp=sharp, concepts=asked) if consult else []
         lists.append(("about", ABOUT_WEIGHT, [i for i, _ in about]))
         fused, sources = rrf(lists)
         allowed = self.allowed(flt, by_id)
