@@ -217,16 +217,14 @@ class ProjectAbout:
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Wait until a build of the current documents, text and projects serves (starting one, however
         recent the last, if needed); whether one does within ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while self.versions.get("documents", "content", "projects") != self._key:
-            left = deadline - time.monotonic()
-            if left <= 0 or self._builds.closed:
-                return False
-            if not self._builds.running:
-                self._built_at = -1e9  # waited for: not held back by the rebuild interval
-                self.current(wait=False)
-            self._builds.wait(min(left, 1.0))
-        return True
+
+        def restart() -> None:
+            self._built_at = -1e9  # waited for: not held back by the rebuild interval
+            self.current(wait=False)
+
+        return self._builds.wait_until(
+            lambda: self.versions.get("documents", "content", "projects") == self._key, restart, timeout
+        )
 
     def close(self) -> None:
         """Start no further build and stop the running one."""

@@ -140,8 +140,6 @@ class ProjectSearch:
             self._warm.cancel()
         if self.about is not None:
             self.about.close()
-        if self.sites is not None:
-            self.sites.close()
         self.postings.close()
         self.project_postings.close()
 
