@@ -3,11 +3,11 @@
 Adding, removing or renaming an entry changes its folder's mtime; editing a file in place changes only
 the file's. So a folder whose mtime is the one recorded when the last complete scan listed it still
 holds the names indexed from it, and a quick rescan (``scan_root(quick=True)``) stats the folder
-instead of listing it and stat-ing every file in it; a project whose every folder is unchanged is not walked
-at all, and its stored rows are counted instead of read (:func:`unchanged`). What a quick rescan does not see, by design:
-files edited in place (new size or mtime, same name) in folders that did not change otherwise, and
-symbolic links whose target changed. The file watcher sees those as they happen; a full rescan (the
-default) sees everything.
+instead of listing it and stat-ing every file in it; a project whose every folder is unchanged is not
+walked at all, and its stored rows are counted instead of read (:func:`unchanged`). What a quick rescan
+does not see, by design: files edited in place (new size or mtime, same name) in folders that did not
+change otherwise, and symbolic links whose target changed. The file watcher sees those as they happen; a
+full rescan (the default) sees everything.
 
 A folder's mtime is taken before it is listed (a change after that gives it a newer mtime), and a
 folder changed within :data:`RACY_SECONDS` of the scan's start is recorded without one (a change in
@@ -36,7 +36,7 @@ def encode(tree: Tree) -> bytes:
 
 
 def decode(blob: bytes) -> Tree:
-    return {path: mtime for path, mtime in json.loads(zlib.decompress(blob))}
+    return dict(json.loads(zlib.decompress(blob)))
 
 
 def load(store: Any, root_id: int) -> dict[int, Tree]:
