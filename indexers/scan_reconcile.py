@@ -59,6 +59,8 @@ class ScanReconciler(ScanWalker):
         has its recorded mtime (:func:`.scan_folders.unchanged`). Nothing in them was added, removed,
         renamed or moved since the last complete scan, so they hold their stored rows: those are counted
         (one index lookup per project), not loaded, compared or walked."""
+        if not self.trusted:
+            return
         stored = {rel: (pid, n) for rel, pid, n in self.store.query_tuples(_COUNTS_SQL, (self.root_id,))}
         racy = self.wall_t0 - scan_folders.RACY_SECONDS
         for rel, abs_path, _, _, mtime in found:
