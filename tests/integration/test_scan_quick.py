@@ -301,3 +301,27 @@ def test_a_copy_of_a_file_of_an_unchanged_project_is_written_as_a_full_rescan_wr
         stores.append([tuple(r) for r in store.query(ROWS)])
         store.close()
     assert stores[0] == stores[1]
+
+
+def test_with_most_projects_changed_a_quick_rescan_writes_what_a_full_one_writes(tmp_path: Path, firm: Path) -> None:
+    """Two of three projects changed (their rows are read from all the root's, the unchanged one's left out)."""
+    import shutil
+
+    third = firm / "Project Folders/21000 - 21999/21630 - QPS  Level 3/3. PMO"
+    third.mkdir(parents=True)
+    (third / "21630 - SWMS.pdf").write_bytes(b"swms")
+    age(firm)
+    stores = []
+    for name in ("quick", "full"):
+        tree = tmp_path / name / "firm"
+        shutil.copytree(firm, tree, copy_function=shutil.copy2)
+        age(tree)
+        store = Store(tmp_path / name / "s.db")
+        scan_root(store, tree)
+        os.rename(tree / PROJECT / "3. PMO/21614 - SWMS.pdf", tree / OTHER / "1. Sales Handover/21614 - SWMS.pdf")
+        (tree / PROJECT / "4. System Designs/ARCHIVE/21614 - TR L1 - Rev 100.pdf").unlink()
+        report = scan_root(store, tree, quick=name == "quick")
+        assert _counts(report) == (4, 0, 0, 1, 1, 3)
+        stores.append([tuple(r) for r in store.query(ROWS)])
+        store.close()
+    assert stores[0] == stores[1]
