@@ -33,7 +33,8 @@ class ScanReconciler(ScanWalker):
             "FROM documents d JOIN projects p ON p.id = d.project_id WHERE d.root_id = ?"
         )
         skipped = self.unchanged
-        if self.only is None and len(skipped) * 2 < self.projects_total:
+        # With most projects unchanged, the others' rows are read by project (one index range each).
+        if self.only is None and (not skipped or len(skipped) * 2 < self.projects_total):
             rows = self.store.query_tuples(sql, (self.root_id,))
             if skipped:
                 rows = [r for r in rows if r[_PID] not in skipped]
