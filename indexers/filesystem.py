@@ -92,12 +92,14 @@ class Scan(ScanReconciler):
             # First the project facts a killed scan left uncomputed: right even if this scan is killed too.
             project_facts.refresh(self.store, batch=self.facts_batch)
             found = self._discover()
-            self._load_documents(found)
-            self._sync_projects(found)
             # What the last complete scan recorded: trusted by a quick rescan, and only changes are saved
             # (a narrow scan, which walks a few projects, saves theirs without reading every project's).
             if self.quick or self.only is None:
                 self.trusted = scan_folders.load(self.store, self.root_id)
+            if self.quick:
+                self._find_unchanged(found)
+            self._load_documents(found)
+            self._sync_projects(found)
             self.phase = "walk"
             complete = self._walk_all()
             self._flush(force=True)

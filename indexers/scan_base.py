@@ -287,6 +287,9 @@ class ScanBase:
         self.quick = options.quick and not options.force
         self.wall_t0 = time.time()
         self.trusted: dict[int, Any] = {}
+        # Quick rescans: projects whose every folder is as recorded -> (their tree, their stored rows'
+        # count); their rows are neither loaded nor walked (see ScanReconciler._find_unchanged).
+        self.unchanged: dict[int, tuple[Any, int]] = {}
         self._by_dir: dict[str, list[str]] | None = None
         self.trees: dict[int, Any] = {}
 
@@ -382,6 +385,13 @@ class ScanBase:
         if self._move_keys is None:
             self._move_keys = {(r[_REL].rpartition("/")[2], r[_SIZE], r[_MTIME]) for r in self.loaded}
             self.loaded = []
+            if self.unchanged:  # rows not loaded; this scan writes none of them, so they are as they were
+                rows = self.store.query_tuples(
+                    "SELECT project_id, project_rel_path, size, mtime FROM documents WHERE root_id = ?",
+                    (self.root_id,),
+                )
+                skipped = self.unchanged
+                self._move_keys.update((p.rpartition("/")[2], s, m) for pid, p, s, m in rows if pid in skipped)
         return self._move_keys
 
     def stored_in(self, dir_rel: str) -> list[str]:

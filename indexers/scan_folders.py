@@ -3,10 +3,11 @@
 Adding, removing or renaming an entry changes its folder's mtime; editing a file in place changes only
 the file's. So a folder whose mtime is the one recorded when the last complete scan listed it still
 holds the names indexed from it, and a quick rescan (``scan_root(quick=True)``) stats the folder
-instead of listing it and stat-ing every file in it. What a quick rescan does not see, by design:
-files edited in place (new size or mtime, same name) in folders that did not change otherwise, and
-symbolic links whose target changed. The file watcher sees those as they happen; a full rescan (the
-default) sees everything.
+instead of listing it and stat-ing every file in it; a project whose every folder is unchanged is not
+walked at all, and its stored rows are counted instead of read (:func:`unchanged`). What a quick rescan
+does not see, by design: files edited in place (new size or mtime, same name) in folders that did not
+change otherwise, and symbolic links whose target changed. The file watcher sees those as they happen; a
+full rescan (the default) sees everything.
 
 A folder's mtime is taken before it is listed (a change after that gives it a newer mtime), and a
 folder changed within :data:`RACY_SECONDS` of the scan's start is recorded without one (a change in
@@ -16,6 +17,8 @@ the same mtime tick would go unseen), so it is listed again next time.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import zlib
 from typing import Any
 
@@ -33,7 +36,7 @@ def encode(tree: Tree) -> bytes:
 
 
 def decode(blob: bytes) -> Tree:
-    return {path: mtime for path, mtime in json.loads(zlib.decompress(blob))}
+    return dict(json.loads(zlib.decompress(blob)))
 
 
 def load(store: Any, root_id: int) -> dict[int, Tree]:
@@ -64,6 +67,29 @@ def children(tree: Tree) -> dict[str, list[str]]:
     return out
 
 
+def unchanged(tree: Tree, abs_path: str, mtime: float | None, racy: float) -> bool:
+    """Whether every folder of a project is as the last complete scan listed it (stat-ed here, stopping at
+    the first that is not; ``mtime`` is the project folder's own, taken by discovery): then its stored rows
+    are its files, and a quick rescan need not visit it. ``racy`` is this scan's limit (see RACY_SECONDS):
+    a folder at or past it would be recorded without an mtime, so the project is walked as before."""
+    own = tree.get("")
+    if own is None or own != mtime or own >= racy:
+        return False
+    prefix = abs_path + os.sep
+    for path, recorded in tree.items():
+        if not path:
+            continue
+        if recorded is None or recorded >= racy:
+            return False
+        try:
+            st = os.stat(prefix + path.replace("/", os.sep), follow_symlinks=False)
+        except OSError:
+            return False
+        if st.st_mtime != recorded or not stat.S_ISDIR(st.st_mode):
+            return False
+    return True
+
+
 def save(conn: Any, trees: dict[int, Tree]) -> None:
     conn.executemany(
         "INSERT OR REPLACE INTO scan_folders (project_id, folders) VALUES (?, ?)",
@@ -71,4 +97,4 @@ def save(conn: Any, trees: dict[int, Tree]) -> None:
     )
 
 
-__all__ = ["RACY_SECONDS", "Tree", "children", "decode", "encode", "load", "save"]
+__all__ = ["RACY_SECONDS", "Tree", "children", "decode", "encode", "load", "save", "unchanged"]

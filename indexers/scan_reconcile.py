@@ -10,11 +10,17 @@ from quicknav_mcp.repo import projects as projects_repo
 from quicknav_mcp.repo.documents import REL_PATH, document_values
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 
+from . import scan_folders
 from .scan_base import _ID, _MTIME, _PID, _REL, _SIZE, Found, Project, _chunks, _safe, _under, log
 from .scan_walk import ScanWalker
 
 MASS_VANISH_MIN = 20  # fewer vanished projects than this are ordinary housekeeping
 _NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+#: A root's projects with how many documents each holds (counted in the documents' project index).
+_COUNTS_SQL = (
+    "SELECT p.rel_path, p.id, (SELECT count(*) FROM documents d WHERE d.project_id = p.id) "
+    "FROM projects p WHERE p.root_id = ?"
+)
 
 
 class ScanReconciler(ScanWalker):
@@ -26,15 +32,20 @@ class ScanReconciler(ScanWalker):
             f"SELECT {REL_PATH}, d.id, d.project_id, d.size, d.mtime "
             "FROM documents d JOIN projects p ON p.id = d.project_id WHERE d.root_id = ?"
         )
-        if self.only is None:
+        skipped = self.unchanged
+        # With most projects unchanged, the others' rows are read by project (one index range each).
+        if self.only is None and (not skipped or len(skipped) * 2 < self.projects_total):
             rows = self.store.query_tuples(sql, (self.root_id,))
+            if skipped:
+                rows = [r for r in rows if r[_PID] not in skipped]
         else:
-            # Touched projects, and vanished ones (deleted, or renamed: their rows are re-keyed and walked).
+            # Touched projects, and vanished ones (deleted, or renamed: their rows are re-keyed and walked),
+            # but not those a quick rescan found unchanged.
             here = {item[0] for item in found}
             pids = [
                 r["id"]
                 for r in self.store.query(projects_repo.STORED_SQL, (self.root_id,))
-                if self._touched(r["rel_path"]) or r["rel_path"] not in here
+                if r["id"] not in skipped and (self._touched(r["rel_path"]) or r["rel_path"] not in here)
             ]
             rows = []
             for chunk in _chunks(pids, 500):
@@ -42,7 +53,22 @@ class ScanReconciler(ScanWalker):
                 rows.extend(self.store.query_tuples(f"{sql} AND d.project_id IN ({marks})", (self.root_id, *chunk)))
         self.existing.update({r[_REL]: r for r in rows})
         self.loaded = rows
-        self.stored_rows = len(rows)
+        self.stored_rows = len(rows) + sum(n for _, n in skipped.values())
+
+    def _find_unchanged(self, found: list[Found]) -> None:
+        """Quick rescans: note the projects found where they were stored whose every recorded folder still
+        has its recorded mtime (:func:`.scan_folders.unchanged`). Nothing in them was added, removed,
+        renamed or moved since the last complete scan, so they hold their stored rows: those are counted
+        (one index lookup per project), not loaded, compared or walked."""
+        if not self.trusted:
+            return
+        stored = {rel: (pid, n) for rel, pid, n in self.store.query_tuples(_COUNTS_SQL, (self.root_id,))}
+        racy = self.wall_t0 - scan_folders.RACY_SECONDS
+        for rel, abs_path, _, _, mtime in found:
+            hit = stored.get(rel)
+            tree = self.trusted.get(hit[0]) if hit is not None else None
+            if tree is not None and scan_folders.unchanged(tree, abs_path, mtime, racy):
+                self.unchanged[hit[0]] = (tree, hit[1])
 
     def _sync_projects(self, found: list[Found]) -> None:
         """Insert new project folders, keep ids of renamed ones, note vanished ones."""

@@ -122,7 +122,12 @@ class ScanWalker(ScanWriter):
                 if ahead is not None:
                     self.prefetched = ahead.next()
                 self.current = proj.folder.code
-                if not self._walk_project(proj):
+                skip = self.unchanged.get(proj.id)
+                if skip is not None:  # a quick rescan found every folder as recorded: its stored files are there
+                    self.trees[proj.id], files = skip
+                    self.report.files_seen += files
+                    self.report.unchanged += files
+                elif not self._walk_project(proj):
                     return False
                 self.projects_walked += 1
                 self._tick()

@@ -212,3 +212,116 @@ def test_quick_reindex_through_the_mcp_client_the_gateway_tool_and_the_cli(firm:
     assert '"added": 1' in out.stdout
     refused = subprocess.run([*cli, "--quick", "--force"], capture_output=True, text=True, env=env, timeout=120)
     assert refused.returncode != 0 and "quick and force" in refused.stderr
+
+
+def _paths(store: Store) -> list[tuple]:
+    """The stored files as the scan sees them (no ids, no timestamps of indexing)."""
+    rows = store.query(
+        "SELECT p.code, d.project_rel_path, d.size, d.mtime FROM documents d JOIN projects p ON p.id = d.project_id"
+    )
+    return sorted(tuple(r) for r in rows)
+
+
+def _edit_size(firm: Path) -> None:
+    path = firm / PROJECT / "3. PMO/21614 - SWMS.pdf"
+    st = path.stat()
+    path.write_bytes(b"a longer text than before")
+    os.utime(path, (st.st_mtime, st.st_mtime))  # the same mtime: only the size says it changed
+
+
+def _edit_mtime(firm: Path) -> None:
+    os.utime(firm / OTHER / "1. Sales Handover/21620 - Project Handover Document.pdf", (OLD + 60, OLD + 60))
+
+
+CHANGES = {
+    "added": lambda f: (f / PROJECT / "4. System Designs/ARCHIVE/21614 - TR L1 - Rev 99.pdf").write_bytes(b"99"),
+    "removed": lambda f: (f / PROJECT / "4. System Designs/ARCHIVE/21614 - TR L1 - Rev 100.pdf").unlink(),
+    "renamed": lambda f: os.rename(f / PROJECT / "3. PMO/21614 - SWMS.pdf", f / PROJECT / "3. PMO/21614 - SWMS v2.pdf"),
+    "moved": lambda f: os.rename(
+        f / PROJECT / "3. PMO/21614 - SWMS.pdf", f / PROJECT / "3. PMO/Empty/21614 - SWMS.pdf"
+    ),
+    "moved to another project": lambda f: os.rename(
+        f / PROJECT / "3. PMO/21614 - SWMS.pdf", f / OTHER / "1. Sales Handover/21614 - SWMS.pdf"
+    ),
+    "folder renamed": lambda f: os.rename(
+        f / PROJECT / "4. System Designs/ARCHIVE", f / PROJECT / "4. System Designs/Old"
+    ),
+    "edited (size)": _edit_size,
+    "edited (mtime)": _edit_mtime,
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+def test_every_change_is_seen_beside_unchanged_projects(firm: Path, tmp_path: Path, change: str, quick: bool) -> None:
+    """One change in one project (the other unchanged, so a quick rescan skips it): the rescan leaves the rows a
+    first scan of the changed tree writes, except files edited in place, which only a full rescan sees."""
+    store = Store(tmp_path / "a.db")
+    scan_root(store, firm)
+    before = _paths(store)
+    CHANGES[change](firm)
+    report = scan_root(store, firm, quick=quick)
+    after = _paths(store)
+    store.close()
+    fresh = Store(tmp_path / "fresh.db")
+    scan_root(fresh, firm)
+    expected = _paths(fresh)
+    fresh.close()
+    if quick and change.startswith("edited"):
+        assert (after, report.unchanged) == (before, 4)
+    else:
+        assert after == expected != before
+        assert report.files_seen == len(expected)
+
+
+def test_a_copy_of_a_file_of_an_unchanged_project_is_written_as_a_full_rescan_writes_it(
+    firm: Path, tmp_path: Path, listed: list[str]
+) -> None:
+    """A new file with the name, size and mtime of a stored one may be a move: it waits for the end of the
+    scan, also when the stored one is in a project a quick rescan does not load, so new rows get the same ids."""
+    import shutil
+
+    stores = []
+    for name in ("quick", "full"):
+        work = tmp_path / name
+        shutil.copytree(firm, work / "firm", copy_function=shutil.copy2)
+        store = Store(work / "s.db")
+        scan_root(store, work / "firm")
+        sales = work / "firm" / PROJECT / "1. Sales Handover"
+        sales.mkdir()
+        src = work / "firm" / OTHER / "1. Sales Handover/21620 - Project Handover Document.pdf"
+        shutil.copy2(src, sales / src.name)  # a copy (its original stays): same name, size and mtime
+        (sales / "Z new.pdf").write_bytes(b"z")
+        os.utime(sales / "Z new.pdf", (OLD + 9, OLD + 9))
+        listed.clear()
+        report = scan_root(store, work / "firm", quick=name == "quick")
+        assert _counts(report) == (6, 2, 0, 0, 0, 4)
+        if name == "quick":
+            assert listed and not any("21620" in p for p in listed)  # the other project was not listed
+        stores.append([tuple(r) for r in store.query(ROWS)])
+        store.close()
+    assert stores[0] == stores[1]
+
+
+def test_with_most_projects_changed_a_quick_rescan_writes_what_a_full_one_writes(tmp_path: Path, firm: Path) -> None:
+    """Two of three projects changed (their rows are read from all the root's, the unchanged one's left out)."""
+    import shutil
+
+    third = firm / "Project Folders/21000 - 21999/21630 - QPS  Level 3/3. PMO"
+    third.mkdir(parents=True)
+    (third / "21630 - SWMS.pdf").write_bytes(b"swms")
+    age(firm)
+    stores = []
+    for name in ("quick", "full"):
+        tree = tmp_path / name / "firm"
+        shutil.copytree(firm, tree, copy_function=shutil.copy2)
+        age(tree)
+        store = Store(tmp_path / name / "s.db")
+        scan_root(store, tree)
+        os.rename(tree / PROJECT / "3. PMO/21614 - SWMS.pdf", tree / OTHER / "1. Sales Handover/21614 - SWMS.pdf")
+        (tree / PROJECT / "4. System Designs/ARCHIVE/21614 - TR L1 - Rev 100.pdf").unlink()
+        report = scan_root(store, tree, quick=name == "quick")
+        assert _counts(report) == (4, 0, 0, 1, 1, 3)
+        stores.append([tuple(r) for r in store.query(ROWS)])
+        store.close()
+    assert stores[0] == stores[1]
