@@ -550,3 +550,29 @@ def test_one_search_reads_the_change_counters_once(firm) -> None:
             c.execute("UPDATE search_versions SET n = n + 1 WHERE name = 'documents'")
         assert versions.get() == first  # pinned for the whole search
     assert versions.get() != first
+
+
+def test_page_rows_completed_from_facts_are_the_rows_read_whole(firm) -> None:
+    """``DocumentRepo.rows_of`` (a page's rows from the facts ranking read, plus the columns facts
+    lack) gives what reading the rows whole gives, from the candidate table's facts and from SQL's."""
+    import dataclasses
+
+    repo = DocumentRepo(firm.store)
+    ids = [r[0] for r in firm.store.query("SELECT id FROM documents ORDER BY id DESC LIMIT 40")]
+    whole = repo.by_ids(ids)
+    texts = dict(firm.store.query("SELECT doc_id, text FROM document_content"))
+    table = firm.search.candidates
+    assert table.ready(60)
+    gone = ids[3]
+    for facts in (table.read(ids), repo.facts_by_ids(ids)):
+        page = [facts[i] for i in ids]
+        page[0].is_current = True
+        rows = repo.rows_of([f for f in page if f.id != gone])
+        assert [r.id for r, _ in rows] == [i for i in ids if i != gone]
+        for row, text in rows:
+            expect = dataclasses.replace(whole[row.id], is_current=row.id == ids[0])
+            assert row == expect and row.info_fields() == expect.info_fields()
+            assert text == texts.get(row.id)
+        page[0].is_current = False
+    assert repo.rows_of([]) == []
+
