@@ -9,6 +9,7 @@ vector cache, and caches that ignore commits unrelated to search.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -537,7 +538,24 @@ def test_one_search_reads_the_change_counters_once(firm) -> None:
     s.search_documents("design report", mode="lexical")  # warm caches
     seen: list[str] = []
     conn = s.store._conn
-    conn.set_trace_callback(seen.append)
+    me = threading.get_ident()
+
+    def trace(sql: str) -> None:
+        if threading.get_ident() == me:  # (not the background builds')
+            seen.append(sql)
+
+    conn.set_trace_callback(trace)
+    try:
+        s.search_documents("design report sales", mode="lexical")
+    finally:
+        conn.set_trace_callback(None)
+    # The counters were read by the first search: the store's generation says they have not moved.
+    assert sum("FROM search_versions" in sql for sql in seen) == 0
+    assert sum(sql == "PRAGMA data_version" for sql in seen) == 1  # pinned for the whole search
+    with s.store.transaction() as c:  # an analytics event, say: the counters are read again
+        c.execute("INSERT OR REPLACE INTO search_meta (key, value) VALUES ('unrelated', '2')")
+    seen.clear()
+    conn.set_trace_callback(trace)
     try:
         s.search_documents("design report sales", mode="lexical")
     finally:
@@ -576,3 +594,39 @@ def test_page_rows_completed_from_facts_are_the_rows_read_whole(firm) -> None:
         page[0].is_current = False
     assert repo.rows_of([]) == []
 
+
+def test_counters_and_generation_see_another_store_on_the_file(tmp_path: Path) -> None:
+    """The counters are read again only when the store's generation moves: it does for a commit by
+    another connection (another process), for this store's own, and not for a pinned search until
+    it ends; uncommitted counters are never kept."""
+    root = tmp_path / "root"
+    _write(root, "3. PMO/Site notes.txt", "Loading dock access")
+    mine, other = Store(tmp_path / "q.db"), None
+    try:
+        scan_root(mine, root)
+        other = Store(tmp_path / "q.db")
+        versions = Versions(mine)
+        (n0,) = versions.get("documents")
+        bump = "UPDATE search_versions SET n = n + 1 WHERE name = 'documents'"
+        with versions.pinned():
+            g0 = mine.generation()
+            with other.transaction() as conn:
+                conn.execute(bump)
+            assert versions.get("documents") == (n0,) and mine.generation() == g0  # one snapshot a search
+        assert versions.get("documents") == (n0 + 1,) and mine.generation() != g0
+        with mine.pinned():
+            g1 = mine.generation()
+            with mine.transaction() as conn:
+                conn.execute(bump)
+            assert mine.generation() != g1  # this store's own commit: at once
+            assert versions.get("documents") == (n0 + 2,)
+        with pytest.raises(RuntimeError), mine.transaction() as conn:
+            conn.execute(bump)
+            assert versions.get("documents") == (n0 + 3,)  # inside the transaction: its own writes
+            raise RuntimeError("roll back")
+        assert versions.get("documents") == (n0 + 2,)
+        assert Versions(other).get("documents") == (n0 + 2,)
+    finally:
+        mine.close()
+        if other is not None:
+            other.close()
