@@ -12,38 +12,37 @@ from quicknav_mcp.indexers.filesystem import scan_root
 
 from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
-from quicknav_mcp.demo import generate_firm
 from quicknav_mcp.repo import DocumentRepo
 from quicknav_mcp.search.versions import Versions
 from quicknav_mcp.store import Store
+from tests.conftest import indexed_demo_firm
 
 
 @pytest.fixture(scope="module")
 def firm(tmp_path_factory: pytest.TempPathFactory):
-    base = tmp_path_factory.mktemp("fixed")
-    root = base / "firm"
-    generate_firm(root, projects=8, seed=5, content=False)
-    app = App.open(load_config(db=base / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
-    app.indexing.reindex()
-    yield app
-    app.close()
+    root, db = indexed_demo_firm(tmp_path_factory.mktemp("fixed"), projects=4, seed=5)  # with extracted text
+    with App.open(load_config(db=db, roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"})) as app:
+        yield app
 
 
 def test_page_rows_completed_from_facts_are_the_rows_read_whole(firm) -> None:
     """``DocumentRepo.rows_of`` (a page's rows from the facts ranking read, plus the columns facts
     lack) gives what reading the rows whole gives, from the candidate table's facts and from SQL's."""
     repo = DocumentRepo(firm.store)
-    ids = [r[0] for r in firm.store.query("SELECT id FROM documents ORDER BY id DESC LIMIT 40")]
+    with_text = [r[0] for r in firm.store.query("SELECT doc_id FROM document_content ORDER BY doc_id LIMIT 20")]
+    latest = [r[0] for r in firm.store.query("SELECT id FROM documents ORDER BY id DESC LIMIT 20")]
+    ids = list(dict.fromkeys(with_text + latest))
+    assert with_text
     whole = repo.by_ids(ids)
     texts = dict(firm.store.query("SELECT doc_id, text FROM document_content"))
     table = firm.search.candidates
     assert table.ready(60)
-    gone = ids[3]
     for facts in (table.read(ids), repo.facts_by_ids(ids)):
         page = [facts[i] for i in ids]
         page[0].is_current = True
-        rows = repo.rows_of([f for f in page if f.id != gone])
-        assert [r.id for r, _ in rows] == [i for i in ids if i != gone]
+        gone = dataclasses.replace(page[3], id=10**9)  # deleted since it was ranked: left out
+        rows = repo.rows_of([*page[:3], gone, *page[3:]])
+        assert [r.id for r, _ in rows] == ids
         for row, text in rows:
             expect = dataclasses.replace(whole[row.id], is_current=row.id == ids[0])
             assert row == expect and row.info_fields() == expect.info_fields()
