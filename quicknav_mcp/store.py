@@ -225,6 +225,7 @@ class Store:
         self._conn = connect(self.path, readonly=readonly)
         self._lock = threading.RLock()
         self._local_commits = 0
+        self._pin = threading.local()  # generation() pinned on this thread (pinned())
         self._closed = False
         self._closing = False  # set first by close(): whole-table reads stop at their next chunk
         self._readers = 0  # whole-table reads under way (scan_reader)
@@ -337,15 +338,34 @@ class Store:
         if self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
 
-    def generation(self) -> tuple[int, int]:
+    def generation(self) -> tuple[int, int, int]:
         """A value that changes whenever any process commits to the database.
 
         ``PRAGMA data_version`` moves on commits by other connections; our own commits are
-        counted locally. Caches compare it to know when to reload.
+        counted locally, and every row our connection changes (``total_changes``, a write outside
+        :meth:`transaction` too). Caches compare it to know when to reload. Inside :meth:`pinned`
+        the value read when it began (until this store commits again).
         """
+        pin = getattr(self._pin, "generation", None)
+        if pin is not None and pin[1] == self._local_commits and pin[2] == self._conn.total_changes:
+            return pin
         with self._lock:
             other = self._conn.execute("PRAGMA data_version").fetchone()[0]
-            return (other, self._local_commits)
+            return (other, self._local_commits, self._conn.total_changes)
+
+    @contextmanager
+    def pinned(self) -> Iterator[tuple[int, int, int]]:
+        """:meth:`generation` read once for everything inside on this thread (a search asks it
+        several times, each a statement): another process's commit meanwhile is seen by the
+        next request, this store's own at once."""
+        if getattr(self._pin, "generation", None) is not None:  # an outer pin holds
+            yield self.generation()
+            return
+        self._pin.generation = generation = self.generation()
+        try:
+            yield generation
+        finally:
+            self._pin.generation = None
 
     def close(self) -> None:
         """Checkpoint the WAL into the database file, then close.

@@ -148,10 +148,19 @@ EXTRA_SYNONYMS: dict[str, str] = {
     "lld drawing": "lld",
     "schematics": "hld",
 }
-_SYNONYM_TOKENS: list[tuple[tuple[str, ...], str]] = sorted(
-    ((tuple(tokens(key)), value) for key, value in {**EXTRA_SYNONYMS, **DOC_TYPE_SYNONYMS}.items() if tokens(key)),
-    key=lambda kv: -len(kv[0]),
-)
+
+
+def _synonym_tokens() -> dict[tuple[str, ...], str]:
+    """Each family phrase's tokens -> its family (the first listed when two fold to the same
+    tokens): one lookup a chunk of the request, where a scan of every phrase took ~20 µs a query."""
+    out: dict[tuple[str, ...], str] = {}
+    for key, family in {**EXTRA_SYNONYMS, **DOC_TYPE_SYNONYMS}.items():
+        if tokens(key):
+            out.setdefault(tuple(tokens(key)), family)
+    return out
+
+
+_SYNONYM_TOKENS = _synonym_tokens()
 _AS_BUILT_TOKENS = {("as", "built"), ("asbuilt",), ("as", "builts")}
 _PHASE_WORDS = {tuple(tokens(label)): key for key, label in PHASES.items()}
 
@@ -442,15 +451,13 @@ def _take_words(words: list[str], pq: ParsedQuery) -> list[str]:
                 i += n
                 matched = True
                 break
-            for key, family in _SYNONYM_TOKENS:
-                if key == chunk:
-                    _add(pq.doc_types, family)
-                    pq.doc_type_words.extend(chunk)
-                    pq.kind_phrases.append(" ".join(chunk))
-                    i += n
-                    matched = True
-                    break
-            if matched:
+            family = _SYNONYM_TOKENS.get(chunk)
+            if family is not None:
+                _add(pq.doc_types, family)
+                pq.doc_type_words.extend(chunk)
+                pq.kind_phrases.append(" ".join(chunk))
+                i += n
+                matched = True
                 break
         if not matched:
             kept.append(words[i])

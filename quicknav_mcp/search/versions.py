@@ -25,27 +25,40 @@ class Versions:
         self.store = store
         self._supported = False
         self._pins = threading.local()
+        self._held: tuple[object, dict[str, int]] | None = None  # the store generation they were read at
 
     @contextmanager
     def pinned(self) -> Iterator[None]:
-        """Read the counters once for everything inside (one search asks 5-15 times)."""
+        """Read the counters once for everything inside (one search asks 5-15 times), and the
+        store's generation with them (projects and suggestions ask it too)."""
         outer = getattr(self._pins, "rows", None)
-        if outer is None:
-            self._pins.rows = self._read()
-        try:
+        if outer is not None:
             yield
-        finally:
-            if outer is None:
+            return
+        with self.store.pinned():
+            self._pins.rows = self._read()
+            try:
+                yield
+            finally:
                 self._pins.rows = None
 
     def _read(self) -> dict[str, int] | None:
+        """The counters; read again only when the store's generation moved (a statement cheaper
+        than reading the table) or inside a write transaction of this store's."""
         if not self._check():
             return None
+        generation = self.store.generation()  # first: a commit after it moves it again
+        held = self._held
+        if held is not None and held[0] == generation:
+            return held[1]
         try:
-            return dict(self.store.query("SELECT name, n FROM search_versions"))
+            rows = dict(self.store.query("SELECT name, n FROM search_versions"))
         except DatabaseError:  # pragma: no cover - the table vanished under us
             self._supported = False
             return None
+        if not self.store.conn.in_transaction:  # (uncommitted counters may yet be rolled back)
+            self._held = (generation, rows)
+        return rows
 
     def _check(self) -> bool:
         if not self._supported:

@@ -9,6 +9,7 @@ vector cache, and caches that ignore commits unrelated to search.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -532,16 +533,28 @@ def test_boost_reads_facts_and_rows_alike(firm) -> None:
             assert document_boost(rows[i], ctx) == document_boost(facts[i], ctx)
 
 
+def _statements(store: Store, query: str, s: SearchService) -> list[str]:
+    """The statements one lexical search runs on this thread (not the background builds')."""
+    seen: list[str] = []
+    me = threading.get_ident()
+    store.conn.set_trace_callback(lambda sql: seen.append(sql) if threading.get_ident() == me else None)
+    try:
+        s.search_documents(query, mode="lexical")
+    finally:
+        store.conn.set_trace_callback(None)
+    return seen
+
+
 def test_one_search_reads_the_change_counters_once(firm) -> None:
     s = _service(firm)
     s.search_documents("design report", mode="lexical")  # warm caches
-    seen: list[str] = []
-    conn = s.store._conn
-    conn.set_trace_callback(seen.append)
-    try:
-        s.search_documents("design report sales", mode="lexical")
-    finally:
-        conn.set_trace_callback(None)
+    seen = _statements(s.store, "design report sales", s)
+    # The counters were read by the first search: the store's generation says they have not moved.
+    assert sum("FROM search_versions" in sql for sql in seen) == 0
+    assert sum(sql == "PRAGMA data_version" for sql in seen) == 1  # pinned for the whole search
+    with s.store.transaction() as c:  # an analytics event, say: the counters are read again
+        c.execute("INSERT OR REPLACE INTO search_meta (key, value) VALUES ('unrelated', '2')")
+    seen = _statements(s.store, "design report sales", s)
     assert sum("FROM search_versions" in sql for sql in seen) == 1
     versions = Versions(s.store)
     with versions.pinned():
