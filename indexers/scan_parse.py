@@ -10,6 +10,7 @@ recomputes at its end go through the same workers when they were started.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -45,13 +46,27 @@ def parse_values(root_id: int, payload: list[Payload]) -> list[tuple[Any, ...] |
     could not be parsed (runs in a worker)."""
     out: list[tuple[Any, ...] | str] = []
     append = out.append
-    for job in payload:
-        pid, folders, name, rel_pp, size, mtime = job[:6]
-        try:
-            append((root_id, *document_values(pid, rel_pp, name, size, mtime, parse_document(folders, name))))
-        except Exception as exc:  # a parser bug on one odd name must not stop the scan
-            append(f"{type(exc).__name__}: {exc}")
+    # Parsing makes no reference cycles, yet its many new objects would start the cycle collector
+    # every few hundred names (~7 % of a batch's CPU): it is held off until the batch is parsed.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for job in payload:
+            pid, folders, name, rel_pp, size, mtime = job[:6]
+            try:
+                append((root_id, *document_values(pid, rel_pp, name, size, mtime, parse_document(folders, name))))
+            except Exception as exc:  # a parser bug on one odd name must not stop the scan
+                append(f"{type(exc).__name__}: {exc}")
+    finally:
+        if collecting:
+            gc.enable()
     return out
+
+
+def _start_worker() -> None:
+    """Set a worker up: what it inherited from a fork (the scan's own objects) is never collected in it, so
+    the cycle collector neither walks nor writes to those pages (each write would copy a page)."""
+    gc.freeze()
 
 
 def start_method() -> str:
@@ -83,7 +98,7 @@ class ParsePool:
         context = multiprocessing.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload([__name__])  # the server imports the parser once
-        self._pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=context)
+        self._pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=context, initializer=_start_worker)
 
     def submit(self, root_id: int, payload: list[Payload]) -> list[Future[list[tuple[Any, ...] | str]]]:
         step = -(-len(payload) // WORKERS)

@@ -6,6 +6,8 @@ import re
 from datetime import date
 from functools import lru_cache
 
+from .text import lower_ascii
+
 _MONTHS = {
     m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)
 }
@@ -31,6 +33,11 @@ ANY_DATE = re.compile(
 # skips to, where the forms above start with look-behinds tried at every position: names without a
 # date (most) are told apart several times faster.
 _DATE_HINT = re.compile(r"\d(?:[./_\-]\d|\d{7}|[\s_\-]?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.I)
+# The same test for ASCII text in lower case: there ``\d`` is [0-9] and case is already folded, and a
+# pattern that starts with a character set and ignores no case is searched ~2.5x faster.
+_DATE_HINT_ASCII = re.compile(
+    r"[0-9](?:[./_\-][0-9]|[0-9]{7}|[\s_\-]?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"
+)
 
 
 @lru_cache(maxsize=64)
@@ -38,6 +45,9 @@ def may_hold_date(text: str) -> bool:
     """False when ``text`` cannot hold any date form (then :func:`find_date` is None, ``ANY_DATE`` finds nothing).
 
     The last few answers are kept (bounded): a name's date and its series key ask about the same text in a row."""
+    low = lower_ascii(text)
+    if low is not None:
+        return _DATE_HINT_ASCII.search(low) is not None
     return _DATE_HINT.search(text) is not None
 
 

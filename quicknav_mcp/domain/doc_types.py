@@ -11,7 +11,7 @@ from .grammar import CHANGE_ORDER_FAMILY_IN_NAME, split_glued
 from .names import extract_project_code, parse_sheet
 from .revisions import parse_revision
 from .tags import status_tags
-from .text import lacks, lower_ascii
+from .text import lower_ascii, word_test
 
 DOC_TYPES: dict[str, str] = {
     "lld": "System designs (low-level design drawings) in 4. System Designs and their as-built handover copies",
@@ -185,20 +185,21 @@ def classify_doc_type(folders: Sequence[str], filename: str) -> str:
     flags = _folder_flags(tuple(folders))
     if ext in _PHOTO_EXT or flags.photo:
         return "photos"
-    # A pattern is searched only when the name holds a word every match of it holds (``lacks``).
+    # A pattern is searched only when the name holds a word every match of it holds (see ``word_test``).
     low = lower_ascii(stem)
-    if not lacks(low, "sales") and _SALES_PO.search(stem.replace("_", " ").replace("+", " ")):
+    has = word_test(low)
+    if has("sales") and _SALES_PO.search(stem.replace("_", " ").replace("+", " ")):
         return "sales_po"
-    purchase_named = not (lacks(low, "purchase") and not low.startswith("po")) and bool(_PURCHASE_NAME.search(stem))
+    purchase_named = (has("purchase") or low.startswith("po")) and bool(_PURCHASE_NAME.search(stem))
     if not purchase_named and (
         flags.change_orders
         or (
-            not lacks(low, "change", "co", "variation")
+            (has("change") or has("co") or has("variation"))
             and CHANGE_ORDER_FAMILY_IN_NAME.search(stem.replace("_", " ").replace("+", " "))
         )
     ):
         return "change_order"
-    hld = not lacks(low, "hld", "high", "concept", "schematic") and bool(_HLD.search(stem))
+    hld = (has("hld") or has("high") or has("concept") or has("schematic")) and bool(_HLD.search(stem))
     in_designs = flags.in_designs
     if in_designs and not flags.reference and ext == "pdf":
         if hld:
@@ -209,28 +210,28 @@ def classify_doc_type(folders: Sequence[str], filename: str) -> str:
         return "cad"
     if hld and not flags.floor_plan:
         return "hld"
-    if flags.floor_or_layout or (not lacks(low, "floor", "layout", "plan") and _FLOOR.search(stem)):
+    if flags.floor_or_layout or ((has("floor") or has("layout") or has("plan")) and _FLOOR.search(stem)):
         return "floor_plans"
-    if flags.qa or (not lacks(low, "qa", "itp", "commissioning") and _QA.search(stem)):
+    if flags.qa or ((has("qa") or has("itp") or has("commissioning")) and _QA.search(stem)):
         return "qa_itp"
-    if flags.swms or (not lacks(low, "swm", "safe") and _SWMS.search(stem)):
+    if flags.swms or ((has("swm") or has("safe")) and _SWMS.search(stem)):
         return "swms"
     if purchase_named or flags.purchase:
         return "purchase_order"
-    if flags.quotes or (not lacks(low, "quot", "q-") and _QUOTE.search(stem)):
+    if flags.quotes or ((has("quot") or has("q-")) and _QUOTE.search(stem)):
         return "supplier_quotes"
-    if flags.scope or (not lacks(low, "scope", "sow", "statement") and _SCOPE.search(stem)):
+    if flags.scope or ((has("scope") or has("sow") or has("statement")) and _SCOPE.search(stem)):
         return "scope"
-    if flags.handover or (not lacks(low, "handover") and _HANDOVER.search(stem)):
+    if flags.handover or (has("handover") and _HANDOVER.search(stem)):
         return "handover"
-    if not lacks(low, "proposal") and _PROPOSAL.search(stem):
+    if has("proposal") and _PROPOSAL.search(stem):
         return "proposal"
-    if flags.invoice or (not lacks(low, "inv") and _INVOICE.search(stem)):
+    if flags.invoice or (has("inv") and _INVOICE.search(stem)):
         return "invoice"
-    if flags.manual or (not lacks(low, *_MANUAL_WORDS) and _MANUAL.search(stem)):
+    if flags.manual or (any(map(has, _MANUAL_WORDS)) and _MANUAL.search(stem)):
         return "manual"
     if in_designs and parse_sheet(stem):
         return "cad"
-    if not lacks(low, "report", "audit", "schedule", "register") and _REPORT.search(stem):
+    if (has("report") or has("audit") or has("schedule") or has("register")) and _REPORT.search(stem):
         return "report"
     return "other"

@@ -47,6 +47,16 @@ def numbered_revision(number: str, raw: str) -> Revision:
     return Revision(int(number), raw, "design" if len(number) == 3 else "proposal")
 
 
+# What every _VERSION match holds in lower-case ASCII text (a V then an ASCII digit): "v" alone is in most
+# names (AV, services), a V before a digit in few.
+_VERSION_HINT = re.compile(r"v[0-9]")
+
+
+def _lacks_version(low: str | None) -> bool:
+    """Whether ASCII text (``low`` from :func:`lower_ascii`) cannot hold a ``V2`` mark (never for other text)."""
+    return low is not None and ("v" not in low or _VERSION_HINT.search(low) is None)
+
+
 # Every pattern but these three needs the word REV: a name without it (most) tries only these.
 _WITHOUT_REV = (_CONSULTANT_SUFFIX, _CONSULTANT_BRACKET, _VERSION)
 
@@ -72,7 +82,7 @@ def parse_revision(stem: str) -> Revision | None:
     m = _PROPOSAL.search(stem) if rev else None
     if m:
         return numbered_revision(m.group(1), m.group(0).strip(" -_"))
-    m = None if lacks(low, "v") else _VERSION.search(stem)
+    m = None if _lacks_version(low) else _VERSION.search(stem)
     if m:
         return Revision(int(m.group(1)), m.group(0).strip(" -_"), "proposal")
     return None
@@ -111,6 +121,6 @@ def strip_revision(text: str) -> str:
     low = lower_ascii(text)
     if not lacks(low, "rev"):
         return _ANY_REVISION.sub(" ", text)
-    if lacks(low, "v", "[", "_("):
+    if lacks(low, "[", "_(") and _lacks_version(low):
         return text
     return _ANY_REVISION_WITHOUT_REV.sub(" ", text)

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from quicknav_mcp.domain import classify_doc_type, dates, parse_revision, revisions, status_tags
+from quicknav_mcp.domain import classify_doc_type, dates, names, parse_revision, revisions, status_tags
 from quicknav_mcp.domain.dates import ANY_DATE, find_date, may_hold_date
-from quicknav_mcp.domain.grammar import CHANGE_ORDER_FAMILY_IN_NAME, ROOM_LETTER_IN_NAME
+from quicknav_mcp.domain.grammar import _GLUED_BOUNDARY, CHANGE_ORDER_FAMILY_IN_NAME, ROOM_LETTER_IN_NAME, split_glued
 from quicknav_mcp.domain.names import _ROOM_LETTER_HINT, _SHEET, _SHEET_HINT, parse_room
 from quicknav_mcp.domain.revisions import _ANY_REVISION, strip_revision
 from quicknav_mcp.domain.tags import _ANY_TAG, strip_tags
-from quicknav_mcp.domain.text import lacks, lower_ascii, words_view
+from quicknav_mcp.domain.text import fold, lacks, lower_ascii, word_test, words_view
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real_paths.txt"
 
@@ -154,3 +154,20 @@ def test_room_letter_forms_behind_the_hint() -> None:
     assert parse_room("R_1 - Layout") == 1  # the words view reads _ and + as spaces
     assert parse_room("R+2") == 2
     assert parse_room("PAVS R2D2") is None
+
+
+def test_fast_forms_agree_with_the_plain_ones() -> None:
+    """Hints, ASCII-only patterns and string methods that stand in for a pattern give its answers."""
+    plain_code = re.compile(names._CODE.pattern.removeprefix("(?=[1-9])"))
+    for name in NAMES:
+        low = lower_ascii(name)
+        assert may_hold_date(name) == (dates._DATE_HINT.search(name) is not None), name
+        if revisions._lacks_version(low):
+            assert revisions._VERSION.search(name) is None, name
+        has = word_test(low)
+        for word in ("rev", "co", "q-", "é", "sales"):
+            assert has(word) == (not lacks(low, word)), name
+        assert split_glued(name) == _GLUED_BOUNDARY.sub(" ", name), name
+        assert fold(name) == re.sub(r"[^0-9a-z]+", " ", name.lower()).strip(), name
+        assert words_view(name) == re.sub(r"[_+]", " ", name), name
+        assert [m.span() for m in names._CODE.finditer(name)] == [m.span() for m in plain_code.finditer(name)], name
