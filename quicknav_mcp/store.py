@@ -33,6 +33,7 @@ DatabaseError = sqlite3.DatabaseError
 
 
 def _null(value: None) -> None:
+    """None as it is (bound as NULL)."""
     return value
 
 
