@@ -20,12 +20,18 @@ from typing import Any
 
 from quicknav_mcp.domain import client_names_from_documents, parse_project_folder
 from quicknav_mcp.domain.models import ProjectFolder
+from quicknav_mcp.repo.bulk import update_projects
 from quicknav_mcp.store import Connection, Store
 
 log = logging.getLogger(__name__)
 
 #: Projects recomputed per transaction: short enough that other writers never wait long.
 BATCH_PROJECTS = 500
+
+_UPDATE_SQL = (
+    "UPDATE projects SET doc_count = ?, client_names = ?, "
+    "indexed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?"
+)
 
 #: The columns of ``projects`` computed here; nothing else writes them.
 FACT_COLUMNS = ("doc_count", "client_names")
@@ -87,17 +93,16 @@ def _refresh_batch(conn: Connection, ids: list[int], compute_many: ComputeMany =
     ):
         names[pid].append(name)
     updates: list[tuple[Any, ...]] = []
+    rewrite: list[int] = []  # projects whose client names changed: their search rows are rewritten
     facts = compute_many([(_folder(row), names[pid]) for pid, row in projects.items()])
     for (pid, row), (count, clients) in zip(projects.items(), facts, strict=True):
         encoded = json.dumps(clients)
         if (count, encoded) != (row["doc_count"], row["client_names"]):
             updates.append((count, encoded, pid))
+            if encoded != row["client_names"]:
+                rewrite.append(pid)
     # Unchanged facts are not rewritten: every projects update bumps the search caches' counter.
-    conn.executemany(
-        "UPDATE projects SET doc_count = ?, client_names = ?, "
-        "indexed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
-        updates,
-    )
+    update_projects(conn, _UPDATE_SQL, updates, rewrite)
     # Marks of projects deleted meanwhile go too.
     conn.execute(f"DELETE FROM project_facts_dirty WHERE project_id IN ({marks})", ids)
 

@@ -1,4 +1,4 @@
-"""Bulk inserts of ``documents`` rows: the AFTER INSERT triggers' work done once per batch.
+"""Bulk writes: the search-row triggers' work done once per batch (``documents`` inserts, ``projects`` facts).
 
 Row by row, each inserted document runs three triggers (its search rows, the change counter, its
 project's facts mark), which cost more than the insert. :func:`insert_documents` sets the
@@ -10,11 +10,13 @@ from the same views the triggers copy from, so what a row holds is still defined
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from ..store import Connection
 from .documents import INSERT_SQL
+from .sql import marks
 
 #: Below this many rows the triggers are cheaper than the extra statements.
 MIN_BULK_ROWS = 64
@@ -28,6 +30,41 @@ _FACTS_DIRTY = "INSERT OR IGNORE INTO project_facts_dirty (project_id) SELECT pr
 _VERSION = "UPDATE search_versions SET n = n + (SELECT count(*) FROM documents WHERE id > ?) WHERE name = 'documents'"
 
 
+_PROJECTS_SEARCH = (
+    "DELETE FROM search_projects WHERE rowid IN ({ids})",
+    "DELETE FROM search_projects_tri WHERE rowid IN ({ids})",
+    "INSERT INTO search_projects (rowid, code, name, client, description) "
+    "SELECT id, code, name, client, description FROM search_project_rows WHERE id IN ({ids})",
+    "INSERT INTO search_projects_tri (rowid, text) SELECT id, text FROM search_project_rows WHERE id IN ({ids})",
+)
+
+
+@contextmanager
+def _triggers_aside(conn: Connection) -> Iterator[None]:
+    """The ``bulk_write`` flag: the guarded triggers stand aside until the block ends."""
+    conn.execute("INSERT INTO bulk_write (active) VALUES (1)")
+    try:
+        yield
+    finally:
+        conn.execute("DELETE FROM bulk_write")
+
+
+def update_projects(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]], ids: Sequence[int]) -> None:
+    """``executemany(sql, rows)``, an UPDATE of ``projects`` that keeps ids, codes and folder names, with the
+    search rows of ``ids`` (the projects whose searched columns it changes: what the trigger would rewrite)
+    rewritten once (migration 0013), inside the caller's transaction."""
+    if len(rows) < MIN_BULK_ROWS:
+        conn.executemany(sql, rows)
+        return
+    with _triggers_aside(conn):
+        conn.executemany(sql, rows)
+    if not ids:
+        return
+    where = marks(len(ids))
+    for statement in _PROJECTS_SEARCH:
+        conn.execute(statement.format(ids=where), ids)
+
+
 def insert_documents(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert rows of :data:`~.documents.INSERT_SQL` (``root_id`` first) inside the caller's transaction."""
     if len(rows) < MIN_BULK_ROWS:
@@ -36,10 +73,7 @@ def insert_documents(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     # Rows this batch adds get ids above the current maximum: the caller holds the write lock, and
     # rows taken over by the upsert keep their (lower) ids and run the UPDATE triggers as before.
     last = conn.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]
-    conn.execute("INSERT INTO bulk_write (active) VALUES (1)")
-    try:
+    with _triggers_aside(conn):
         conn.executemany(INSERT_SQL, rows)
-    finally:
-        conn.execute("DELETE FROM bulk_write")
     for sql in (_SEARCH_DOCS, _SEARCH_DOCS_TRI, _FACTS_DIRTY, _VERSION):
         conn.execute(sql, (last,))

@@ -82,6 +82,18 @@ def test_query_tuples_returns_plain_tuples_of_the_same_rows(tmp_path: Path) -> N
     assert store.query_one("SELECT path FROM roots WHERE id = 1")["path"] == "/b"
 
 
+def test_none_binds_null_through_a_registered_adapter(tmp_path: Path) -> None:
+    import sqlean
+
+    # Registered once for the driver: binding a None is a dict hit, not two failed attribute probes.
+    assert (type(None), sqlean.PrepareProtocol) in sqlean.adapters
+    store = Store(tmp_path / "q.db")
+    with store.transaction() as conn:
+        conn.execute("CREATE TABLE t (x)")
+        conn.executemany("INSERT INTO t VALUES (?)", [(None,), (0,), ("",)])
+    assert store.query_tuples("SELECT typeof(x) FROM t ORDER BY rowid") == [("null",), ("integer",), ("text",)]
+
+
 WRITER = textwrap.dedent(
     """
     import sys
