@@ -168,17 +168,6 @@ class FormTest:
                 out.append(w)
         return out
 
-    def held_in_any(self, spaced: str, raws: Iterable[str]) -> list[str]:
-        """:func:`words_held` of ``spaced`` (a :func:`spaced_words` text) and the ``raws`` joined:
-        a form is held by the joined texts exactly when one of them holds it (each starts and ends
-        with a space, so none spans two)."""
-        have = set(words_held(self.forms, spaced))
-        for raw in raws:
-            if len(have) == len(self.forms):
-                break
-            have.update(self.held_by(raw, have))
-        return [w for w in self.forms if w in have]
-
 
 def project_words(d: DocumentFacts, projects: Mapping[int, ProjectRow] | None) -> str:
     """The words naming ``d``'s project: its folder's, its description's, its clients' names and its
@@ -239,15 +228,12 @@ class Intent:
         an intent built without them is the same."""
         if not (self.active and self.reads_candidates):
             return
-        texts: dict[int, str] = {}  # project -> its words (project_words)
-        paths: dict[int, list[str]] = {}  # project -> its candidates' paths
+        texts: dict[int, list[str]] = {}
         for d in docs:
             if self.where:
-                held = paths.get(d.project_id)
-                if held is None:
-                    texts[d.project_id] = project_words(d, projects)
-                    held = paths[d.project_id] = []
-                held.append(d.project_rel_path)
+                if d.project_id not in texts:
+                    texts[d.project_id] = [project_words(d, projects)]
+                texts[d.project_id].append(spaced_words(d.project_rel_path))
             if pq.wants_current and d.revision is not None and d.doc_type in self.kinds and not d.is_archive:
                 key = (d.project_id, d.doc_type)
                 self.top_revision[key] = max(self.top_revision.get(key, -1), d.revision)
@@ -257,8 +243,8 @@ class Intent:
         # documents, domain/clients.py) and its candidates' names and folders
         # ("Parramatta Executive Meeting Room" lives in "19144 - SNTRX PAR Exec MR inst"): every
         # candidate of the project gets the project's share, so the asked kind decides within it.
-        test = FormTest(word_forms(pq, self.where))
-        found_in = self._where_found = {pid: test.held_in_any(texts[pid], ps) for pid, ps in paths.items()}
+        forms = word_forms(pq, self.where)
+        found_in = self._where_found = {pid: words_held(forms, "".join(parts)) for pid, parts in texts.items()}
         # A place word most candidate projects hold ("room", "level") says less about where than
         # one only a few hold ("function", "refurbishment"): each counts by its rarity among them.
         weight = self._where_weight = where_weights(self.where, found_in.values(), len(texts))
