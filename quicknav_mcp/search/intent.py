@@ -260,9 +260,9 @@ class Intent:
 
     def _where(self, project_id: int) -> tuple[float, str]:
         """The place share of a candidate of ``project_id`` and why (made for the projects weighed)."""
-        found_in = self.where_effect.get(project_id)
-        if found_in is not None:
-            return found_in
+        made = self.where_effect.get(project_id)
+        if made is not None:
+            return made
         found = self._where_found.get(project_id)
         if found is None:
             return WHERE_FLOOR, ""
