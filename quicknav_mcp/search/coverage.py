@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ..repo import ProjectRow
 from ..repo.documents import DocumentFacts
-from .intent import asks_kind, content_words, holding, project_words, spaced_words, word_forms, words_held
+from .intent import FormTest, asks_kind, content_words, holding, project_words, word_forms, words_held
 from .query import ParsedQuery
 from .reasons import Reason
 
@@ -70,9 +70,10 @@ class Coverage:
     ) -> None:
         self.words = words
         self.forms = word_forms(pq, words)
+        self.test = FormTest(self.forms)
         self.projects = projects
         self.sources = sources
-        self._project_text: dict[int, str] = {}
+        self._project_held: dict[int, frozenset[str]] = {}  # project -> the words its project_words hold
         self._held: dict[int, list[str]] = {}
         self.weight: dict[str, float] = {}
         self.total = 0.0
@@ -89,10 +90,13 @@ class Coverage:
         name, folders and project hold."""
         held = self._held.get(d.id)
         if held is None:  # read once for the weights and again for the score
-            ptext = self._project_text.get(d.project_id)
-            if ptext is None:
-                ptext = self._project_text[d.project_id] = project_words(d, self.projects)
-            held = self._held[d.id] = words_held(self.forms, spaced_words(d.project_rel_path) + ptext)
+            have = self._project_held.get(d.project_id)
+            if have is None:
+                have = self._project_held[d.project_id] = frozenset(
+                    words_held(self.forms, project_words(d, self.projects))
+                )
+            path = self.test.held_by(d.project_rel_path, have)
+            held = self._held[d.id] = [w for w in self.forms if w in have or w in path]
         return held
 
     def learn(self, sample: Iterable[DocumentFacts]) -> None:

@@ -85,7 +85,7 @@ class ProjectWords:
                 continue
             ids = by_token.get(term)
             if ids is None and term not in snap.project_df and len(term) >= 4 and token_list:
-                best = self.closest_client_word(term)
+                best = _closest(term, by_token, token_list)
                 if best is not None:
                     ids = by_token.get(best)
                     corrections.setdefault(term, best)
@@ -98,11 +98,16 @@ class ProjectWords:
         """The client word a slip of ``term`` most likely meant: fewest edits (a swap of neighbouring
         letters is one), then a shared first letter, then the word of most projects."""
         _, by_token, token_list = self.index()
-        found = process.extract(term, token_list, scorer=OSA.distance, score_cutoff=max_edits(term), limit=8)
-        if not found:
-            return None
-        return min(found, key=lambda f: (f[1], f[0][:1] != term[:1], -len(by_token[f[0]])))[0]
+        return _closest(term, by_token, token_list)
 
     def by_name(self, words: str) -> list[int]:
         """Projects whose folder or client names are close to ``words``, best first."""
         return [m.project.id for m in self.projects.search(words, limit=50) if m.score >= FUZZY_MIN_SCORE]
+
+
+def _closest(term: str, by_token: Mapping[str, set[int]], token_list: list[str]) -> str | None:
+    """:meth:`ProjectWords.closest_client_word` over one read of the index."""
+    found = process.extract(term, token_list, scorer=OSA.distance, score_cutoff=max_edits(term), limit=8)
+    if not found:
+        return None
+    return min(found, key=lambda f: (f[1], f[0][:1] != term[:1], -len(by_token[f[0]])))[0]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 
 from ..domain.grammar import GROUND_FLOOR, LEVEL_IN_NAME
@@ -45,9 +45,11 @@ TEMPLATE_NAME = re.compile(
 _TEMPLATE_WORDS = frozenset(
     {"template", "templates", "master", "register", "registers", "blank", "standard", "support", "managed"}
 )
-_TEMPLATE_HINTS = ("templat", "master", "register", "job", "standard")
-"""Cheap test before :data:`TEMPLATE_NAME` (most names hold none of these)."""
+_TEMPLATE_HINTS = re.compile("templat|master|register|job|standard")
+"""Cheap test of a name in lower case before :data:`TEMPLATE_NAME` (most names hold none of these)."""
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_NOT_ALNUM_BYTES = bytes(c for c in range(256) if not (97 <= c <= 122 or 48 <= c <= 57))
+"""UTF-8 bytes :data:`_NOT_ALNUM` removes: every byte of a character other than a-z and 0-9."""
 _OLD_COPY = re.compile(r"\b(?:original|old|superseded|archived?)\b", re.I)
 
 KIND_MATCH, KIND_OTHER, KIND_NAMED = 1.3, 0.8, 1.15
@@ -136,6 +138,37 @@ def words_held(forms: Mapping[str, list[str]], text: str) -> list[str]:
     return [w for w, fs in forms.items() if any(f in text for f in fs)]
 
 
+def _first_words(phrases: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p.split()[0] if p.split() else "" for p in phrases))
+
+
+class FormTest:
+    """:func:`words_held` of names and paths as they are (not yet :func:`spaced_words`).
+
+    Most candidates' names hold few of a request's words, and tokenising one costs more than the
+    rest of its test: an ASCII text's words are runs of its lower case, so a form whose first word
+    is not in that lower case is not held, and the text is tokenised only when one is (a non-ASCII
+    text always is: folding can change its letters)."""
+
+    def __init__(self, forms: Mapping[str, list[str]]) -> None:
+        self.forms = forms
+        self.heads = {w: _first_words(fs) for w, fs in forms.items()}
+
+    def held_by(self, raw: str, skip: Collection[str] = ()) -> list[str]:
+        """The words not in ``skip`` that ``spaced_words(raw)`` holds (as :func:`words_held`)."""
+        lower = raw.lower() if raw.isascii() else None
+        text = None
+        out: list[str] = []
+        for w, fs in self.forms.items():
+            if w in skip or (lower is not None and not any(h in lower for h in self.heads[w])):
+                continue
+            if text is None:
+                text = spaced_words(raw)
+            if any(f in text for f in fs):
+                out.append(w)
+        return out
+
+
 def project_words(d: DocumentFacts, projects: Mapping[int, ProjectRow] | None) -> str:
     """The words naming ``d``'s project: its folder's, its description's, its clients' names and its
     sites (both learned from its documents: domain/clients.py, project_sites.py), as :func:`spaced_words`."""
@@ -172,9 +205,11 @@ class Intent:
     ) -> None:
         self.pq = pq
         self.kinds = frozenset(pq.doc_types)
-        self.kind_keys = [(p, _NOT_ALNUM.sub("", p)) for p in pq.kind_phrases if len(p) > 3]
+        # (as bytes: a name's key is made by deleting bytes, _NOT_ALNUM_BYTES)
+        self.kind_keys = [(p, _NOT_ALNUM.sub("", p).encode()) for p in pq.kind_phrases if len(p) > 3]
         self.related = [k for k in self.kinds if k in RELATED_KINDS]
         self.said = said_with_kind(pq) if self.kinds else []
+        self._said_heads = _first_words(self.said)
         self.where = place_words(pq)
         self.wants_template = any(w in _TEMPLATE_WORDS for w in pq.terms + pq.words)
         self.active = bool(
@@ -182,7 +217,10 @@ class Intent:
         )
         self.latest_co: dict[int, int] = {}
         self.project_levels: dict[int, set[int]] = {}
-        self.where_effect: dict[int, tuple[float, str]] = {}
+        self.where_effect: dict[int, tuple[float, str]] = {}  # filled as candidates are weighed
+        self._where_found: dict[int, list[str]] = {}  # project -> the place words it holds
+        self._where_weight: dict[str, float] = {}
+        self._where_total = 1.0
         self.site_named: dict[int, str] = {}  # project -> the site of it the request names
         self.top_revision: dict[tuple[int, str], int] = {}
         self.reads_candidates = bool(self.where or pq.wants_current or pq.latest_change_order)
@@ -206,11 +244,11 @@ class Intent:
         # ("Parramatta Executive Meeting Room" lives in "19144 - SNTRX PAR Exec MR inst"): every
         # candidate of the project gets the project's share, so the asked kind decides within it.
         forms = word_forms(pq, self.where)
-        found_in = {pid: words_held(forms, "".join(parts)) for pid, parts in texts.items()}
+        found_in = self._where_found = {pid: words_held(forms, "".join(parts)) for pid, parts in texts.items()}
         # A place word most candidate projects hold ("room", "level") says less about where than
         # one only a few hold ("function", "refurbishment"): each counts by its rarity among them.
-        weight = where_weights(self.where, found_in.values(), len(texts))
-        total = sum(weight.values()) or 1.0
+        weight = self._where_weight = where_weights(self.where, found_in.values(), len(texts))
+        self._where_total = sum(weight.values()) or 1.0
         site_words = projects.site_words if isinstance(projects, ProjectsById) else {}
         said = place_terms(self.where)
         for pid in texts:
@@ -219,10 +257,22 @@ class Intent:
                 site = next((s for s in sites_of(projects, pid) if set(tokens(s)) <= said), "")
                 if site:
                     self.site_named[pid] = site
-        for pid, found in found_in.items():
-            held = sum(weight[w] for w in found) / total
-            share = WHERE_FLOOR + (1 - WHERE_FLOOR) * held
-            self.where_effect[pid] = (share, Reason("where: " + " ".join(found), "place_share", held) if found else "")
+
+    def _where(self, project_id: int) -> tuple[float, str]:
+        """The place share of a candidate of ``project_id`` and why (made for the projects weighed)."""
+        made = self.where_effect.get(project_id)
+        if made is not None:
+            return made
+        found = self._where_found.get(project_id)
+        if found is None:
+            return WHERE_FLOOR, ""
+        held = sum(self._where_weight[w] for w in found) / self._where_total
+        share = WHERE_FLOOR + (1 - WHERE_FLOOR) * held
+        effect = self.where_effect[project_id] = (
+            share,
+            Reason("where: " + " ".join(found), "place_share", held) if found else "",
+        )
+        return effect
 
     def bound(self) -> float:
         """The largest multiplier :meth:`effect` can give any candidate (keep in step with it)."""
@@ -243,8 +293,11 @@ class Intent:
             bound *= LATEST_CO
         return bound
 
-    def _said_in(self, name: str) -> str:
-        """The request's words with its kind that ``name`` says in the same order, or ''."""
+    def _said_in(self, name: str, lower: str) -> str:
+        """The request's words with its kind that ``name`` (``lower``: in lower case) says in the
+        same order, or ''."""
+        if name.isascii() and not any(h in lower for h in self._said_heads):
+            return ""  # (as FormTest.held_by: an ASCII name's words are runs of its lower case)
         text = spaced_words(name)
         return next((run for run in self.said if f" {run} " in text), "")
 
@@ -261,8 +314,9 @@ class Intent:
         pq = self.pq
         mult = 1.0
         why: list[str] = []
+        lower = d.name.lower()
         if self.where:
-            share, where = self.where_effect.get(d.project_id, (WHERE_FLOOR, ""))
+            share, where = self._where(d.project_id)
             mult *= share
             if where:
                 why.append(where)
@@ -274,7 +328,7 @@ class Intent:
             # The asked kind outweighs incidental words (on top of the family boost in documents.py).
             if d.doc_type in self.kinds:
                 mult *= KIND_MATCH
-                key = _NOT_ALNUM.sub("", d.name.lower()) if self.kind_keys else ""
+                key = lower.encode().translate(None, _NOT_ALNUM_BYTES) if self.kind_keys else b""
                 named = [p for p, k in self.kind_keys if k in key]
                 if named:  # the name says the kind in the request's words ("RoomLayout", "Sales & PO Report")
                     mult *= KIND_NAMED
@@ -282,7 +336,7 @@ class Intent:
             elif d.doc_type == "other" and any(RELATED_KINDS[k].search(d.name) for k in self.related):
                 mult *= RELATED_MATCH
                 why.append(reason("related: " + "/".join(sorted(self.related)), "related_kind"))
-            elif self.said and (said := self._said_in(d.name)):
+            elif self.said and (said := self._said_in(d.name, lower)):
                 mult *= RELATED_MATCH
                 why.append(reason("named: " + said, "kind_named"))
             else:
@@ -313,8 +367,7 @@ class Intent:
                     mult *= TOP_REVISION
             else:
                 mult *= OLDER
-        lower = d.name.lower()
-        if not self.wants_template and any(k in lower for k in _TEMPLATE_HINTS) and TEMPLATE_NAME.search(d.name):
+        if not self.wants_template and _TEMPLATE_HINTS.search(lower) and TEMPLATE_NAME.search(d.name):
             mult *= TEMPLATE
             why.append(_TEMPLATE_REASON)
         return mult, why

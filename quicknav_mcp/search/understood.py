@@ -34,6 +34,15 @@ def interpretation(pq: ParsedQuery, corrections: dict[str, str]) -> QueryInterpr
 
 def replace_word(text: str, wrong: str, right: str) -> str:
     """``text`` with the first whole-word ``wrong`` (any case) replaced by ``right``."""
+    if text.isascii() and wrong.isascii() and wrong and "\\" not in right:
+        # The same match without compiling a pattern per typo (~0.1 ms each): in ASCII text a
+        # word character is a letter or a digit, and any case is the lower case.
+        lower, key, i = text.lower(), wrong.lower(), -1
+        while (i := lower.find(key, i + 1)) >= 0:
+            end = i + len(key)
+            if not (i and lower[i - 1].isalnum()) and not (end < len(lower) and lower[end].isalnum()):
+                return text[:i] + right + text[end:]
+        return text
     return re.sub(rf"(?i)(?<![^\W_]){re.escape(wrong)}(?![^\W_])", right, text, count=1)
 
 

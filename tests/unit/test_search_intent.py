@@ -303,3 +303,45 @@ def test_place_words_and_name_coverage_read_a_project_the_same_way() -> None:
     assert any(w == "where: cafe royal fitout" for w in intent.effect(cafe)[1])
     cov = Coverage.of(parse_query("cafe royal fitout notes"), {}, {})
     assert cov is not None and cov.covered(cafe) == ["cafe", "royal", "fitout"]
+
+
+def test_a_form_test_of_raw_names_holds_what_their_words_hold() -> None:
+    """``FormTest`` skips tokenising a name whose lower case lacks a form's first word: the same
+    words as ``words_held`` of the spaced words."""
+    import random
+
+    from quicknav_mcp.search.intent import FormTest, spaced_words, word_forms, words_held
+
+    pq = parse_query("mr upgrade cafe level 3 boardroom")
+    words = ["mr", "upgrade", "cafe", "level", "boardroom", "3"]
+    pq.forms = {"mr": ["mr", "meeting room", "meetingroom"], "level": ["level", "l3", "level 3"], "boardroom": ["br"]}
+    test = FormTest(word_forms(pq, words))
+    rng = random.Random(11)
+    parts = [
+        "MR",
+        "Meeting",
+        "Room",
+        "upgrades",
+        "Café",
+        "CAFE",
+        "lvl",
+        "Level",
+        "3",
+        "L3",
+        "board",
+        "Boardroom",
+        "x",
+        "-",
+        "/",
+        "_",
+        "(1)",
+        "meetingroom",
+        "Up-grade",
+    ]
+    parts.append(" ")
+    for _ in range(3000):
+        names = ["".join(rng.choice(parts) for _ in range(rng.randint(0, 8))) for _ in range(rng.randint(0, 4))]
+        for name in names:
+            held = words_held(test.forms, spaced_words(name))
+            assert test.held_by(name) == held, name
+            assert test.held_by(name, {"mr"}) == [w for w in held if w != "mr"], name
