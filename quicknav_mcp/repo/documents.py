@@ -249,8 +249,14 @@ FACT_COLUMNS = (
     "rel_path",
 )
 _FACTS_OF_CANDIDATE = ", ".join(_read(c) for c in FACT_COLUMNS) + ", p.code, p.folder_name"
-# What a whole row holds beyond its facts (DocumentRepo.rows_of), then its root and extracted text.
-_REST_OF_FACTS = "d.id, " + ", ".join(f"d.{c}" for c in COLUMNS if c not in FACT_COLUMNS) + ", r.path, c.text"
+# What a whole row holds beyond its facts (DocumentRepo.rows_of), then its root and extracted text,
+# then what tells whether the facts still describe the row: where it is, its project, its modified
+# time and type (a move, rename, project rename or edit since ranking reads the row whole instead).
+_REST_OF_FACTS = (
+    "d.id, "
+    + ", ".join(f"d.{c}" for c in COLUMNS if c not in FACT_COLUMNS)
+    + f", r.path, c.text, d.project_id, {REL_PATH}, d.mtime, d.doc_type, p.code, p.folder_name"
+)
 
 
 @dataclass(slots=True)
@@ -385,14 +391,16 @@ class DocumentRepo:
     def rows_of(self, facts: Sequence[DocumentFacts]) -> list[tuple[DocumentRow, str | None]]:
         """The whole rows of these search candidates in their order, each with its extracted text
         (None without): their facts completed by one query for the columns facts lack (a page of
-        10 in ~30 µs, where reading whole rows joined to their projects took ~90). Those deleted
-        since they were read are left out."""
+        10 in ~30 µs, where reading whole rows took ~90). A row moved, renamed or edited since its
+        facts were read (another process writes while we rank) is read whole, so a hit never mixes
+        two states; those deleted since are left out."""
         if not facts:
             return []
         rest = {
             r[0]: r
             for r in self.store.query_tuples(
                 f"SELECT {_REST_OF_FACTS} FROM documents d CROSS JOIN roots r ON r.id = d.root_id "
+                "CROSS JOIN projects p ON p.id = d.project_id "
                 f"LEFT JOIN document_content c ON c.doc_id = d.id WHERE d.id IN ({marks(len(facts))})",
                 [f.id for f in facts],
             )
@@ -402,7 +410,13 @@ class DocumentRepo:
             r = rest.get(f.id)
             if r is None:
                 continue
-            _, size, revision_raw, revision_scheme, sheet, code_in_name, duplicate_counter, root, text = r
+            _, size, revision_raw, revision_scheme, sheet, code_in_name, duplicate_counter, root, text, *now = r
+            if tuple(now) != (f.project_id, f.rel_path, f.mtime, f.doc_type, f.code, f.project_name):
+                whole = self.by_ids([f.id]).get(f.id)
+                if whole is not None:
+                    whole.is_current = f.is_current
+                    out.append((whole, text))
+                continue
             row = DocumentRow(
                 f.id,
                 f.project_id,

@@ -88,3 +88,56 @@ def test_counters_and_generation_see_another_store_on_the_file(tmp_path: Path) -
         mine.close()
         if other is not None:
             other.close()
+
+
+def _one_document(tmp_path: Path) -> Store:
+    f = tmp_path / "root/Project Folders/21000 - 21999/21614 - PLWRX  TR L1 Upgrades/3. PMO/21614 - SWMS.pdf"
+    f.parent.mkdir(parents=True)
+    f.write_bytes(b"x" * 10)
+    store = Store(tmp_path / "q.db")
+    scan_root(store, tmp_path / "root")
+    return store
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # moved (the id is kept) and grown
+        "UPDATE documents SET project_rel_path = 'Moved/' || project_rel_path, name_at = name_at + 6, size = 4242",
+        "UPDATE documents SET mtime = mtime + 60, size = 4242",  # edited in place
+        "UPDATE projects SET folder_name = 'Renamed', rel_path = rel_path || ' (old)'",  # project renamed
+    ],
+)
+def test_a_page_row_changed_since_ranking_is_read_whole(tmp_path: Path, change: str) -> None:
+    """Another process writes between ranking and the page: the hit is the row as it is now,
+    never its old facts mixed with its new rest (an old path with a new size)."""
+    mine = _one_document(tmp_path)
+    other = Store(tmp_path / "q.db")
+    try:
+        repo = DocumentRepo(mine)
+        (doc_id,) = mine.query_one("SELECT id FROM documents")
+        facts = repo.facts_by_ids([doc_id])[doc_id]
+        facts.is_current = True
+        with other.transaction() as c:
+            c.execute(change)
+        ((row, _),) = repo.rows_of([facts])
+        assert row == dataclasses.replace(repo.by_ids([doc_id])[doc_id], is_current=True)
+    finally:
+        other.close()
+        mine.close()
+
+
+def test_generation_moves_after_a_rollback(tmp_path: Path) -> None:
+    """Rows changed inside a rolled-back transaction move ``total_changes`` but are gone: the
+    generation moves again, so a cache filled inside the transaction is not kept."""
+    store = _one_document(tmp_path)
+    try:
+        inside = None
+        with pytest.raises(RuntimeError):
+            with store.transaction() as c:
+                c.execute("UPDATE projects SET folder_name = 'GONE'")
+                inside = store.generation()
+                raise RuntimeError
+        assert store.generation() != inside
+    finally:
+        store.close()
