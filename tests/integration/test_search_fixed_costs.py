@@ -133,11 +133,10 @@ def test_generation_moves_after_a_rollback(tmp_path: Path) -> None:
     store = _one_document(tmp_path)
     try:
         inside = None
-        with pytest.raises(RuntimeError):
-            with store.transaction() as c:
-                c.execute("UPDATE projects SET folder_name = 'GONE'")
-                inside = store.generation()
-                raise RuntimeError
+        with pytest.raises(RuntimeError), store.transaction() as c:
+            c.execute("UPDATE projects SET folder_name = 'GONE'")
+            inside = store.generation()
+            raise RuntimeError
         assert store.generation() != inside
     finally:
         store.close()
