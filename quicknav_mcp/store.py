@@ -326,31 +326,33 @@ class Store:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 raise StoreError(_explain(exc, self.path)) from exc
+            began = self._conn.total_changes
             try:
                 yield self._conn
             except sqlite3.OperationalError as exc:
-                self._rollback()
+                self._rollback(began)
                 if _is_environmental(exc):  # read-only file, full disk, I/O error: say so plainly
                     raise StoreError(_explain(exc, self.path)) from exc
                 raise
             except BaseException:
-                self._rollback()
+                self._rollback(began)
                 raise
             else:
                 try:
                     self._conn.execute("COMMIT")
                 except sqlite3.DatabaseError as exc:
-                    self._rollback()
+                    self._rollback(began)
                     raise StoreError(_explain(exc, self.path)) from exc
                 self._local_commits += 1
 
-    def _rollback(self) -> None:
+    def _rollback(self, began: int) -> None:
         # A failed COMMIT or an I/O error may already have ended the transaction.
         if self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
-        # total_changes does not go back on a rollback: move the generation so a cache filled
-        # inside the transaction is not taken as current afterwards.
-        self._local_commits += 1
+        # total_changes does not go back on a rollback: when rows were changed, move the generation
+        # so a cache filled inside the transaction is not taken as current afterwards.
+        if self._conn.total_changes != began:
+            self._local_commits += 1
 
     def generation(self) -> tuple[int, int, int]:
         """A value that changes whenever any process commits to the database.

@@ -249,14 +249,6 @@ FACT_COLUMNS = (
     "rel_path",
 )
 _FACTS_OF_CANDIDATE = ", ".join(_read(c) for c in FACT_COLUMNS) + ", p.code, p.folder_name"
-# What a whole row holds beyond its facts (DocumentRepo.rows_of), then its root and extracted text,
-# then what tells whether the facts still describe the row: where it is, its project, its modified
-# time and type (a move, rename, project rename or edit since ranking reads the row whole instead).
-_REST_OF_FACTS = (
-    "d.id, "
-    + ", ".join(f"d.{c}" for c in COLUMNS if c not in FACT_COLUMNS)
-    + f", r.path, c.text, d.project_id, {REL_PATH}, d.mtime, d.doc_type, p.code, p.folder_name"
-)
 
 
 @dataclass(slots=True)
@@ -388,67 +380,17 @@ class DocumentRepo:
                 )
         return out
 
-    def rows_of(self, facts: Sequence[DocumentFacts]) -> list[tuple[DocumentRow, str | None]]:
-        """The whole rows of these search candidates in their order, each with its extracted text
-        (None without): their facts completed by one query for the columns facts lack (a page of
-        10 in ~30 µs, where reading whole rows took ~90). A row moved, renamed or edited since its
-        facts were read (another process writes while we rank) is read whole, so a hit never mixes
-        two states; those deleted since are left out."""
-        if not facts:
+    def with_content(self, ids: Sequence[int]) -> list[tuple[DocumentRow, str | None]]:
+        """Rows by id in the order given, each with its extracted text (None without), in one query."""
+        if not ids:
             return []
-        rest = {
-            r[0]: r
-            for r in self.store.query_tuples(
-                f"SELECT {_REST_OF_FACTS} FROM documents d CROSS JOIN roots r ON r.id = d.root_id "
-                "CROSS JOIN projects p ON p.id = d.project_id "
-                f"LEFT JOIN document_content c ON c.doc_id = d.id WHERE d.id IN ({marks(len(facts))})",
-                [f.id for f in facts],
-            )
-        }
-        out: list[tuple[DocumentRow, str | None]] = []
-        for f in facts:
-            r = rest.get(f.id)
-            if r is None:
-                continue
-            _, size, revision_raw, revision_scheme, sheet, code_in_name, duplicate_counter, root, text, *now = r
-            if tuple(now) != (f.project_id, f.rel_path, f.mtime, f.doc_type, f.code, f.project_name):
-                whole = self.by_ids([f.id]).get(f.id)
-                if whole is not None:
-                    whole.is_current = f.is_current
-                    out.append((whole, text))
-                continue
-            row = DocumentRow(
-                f.id,
-                f.project_id,
-                f.rel_path,
-                f.project_rel_path,
-                f.name,
-                f.ext,
-                size,
-                f.mtime,
-                f.doc_type,
-                f.phase,
-                f.revision,
-                revision_raw,
-                revision_scheme,
-                f.status_tags,
-                f.is_as_built,
-                f.doc_date,
-                f.room,
-                f.change_order,
-                sheet,
-                code_in_name,
-                f.series_key,
-                f.is_archive,
-                f.is_handover_copy,
-                duplicate_counter,
-                f.code,
-                f.project_name,
-                root,
-                f.is_current,
-            )
-            out.append((row, text))
-        return out
+        rows = self.store.query(
+            f"SELECT {SELECT}, c.text FROM {FROM} LEFT JOIN document_content c ON c.doc_id = d.id "
+            f"WHERE d.id IN ({marks(len(ids))})",
+            tuple(ids),
+        )
+        found = {r[0]: (DocumentRow.from_row(tuple(r)[:-1]), r[-1]) for r in rows}
+        return [found[i] for i in ids if i in found]
 
     def series_peers(self, pairs: Sequence[tuple[int, str]]) -> list[DocumentRow]:
         """Every document of these (project id, series key) pairs, through the series index.

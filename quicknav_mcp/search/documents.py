@@ -403,18 +403,23 @@ class DocumentSearch:
         return out
 
     def hits(self, page: Ranked, pq: ParsedQuery, corrections: dict[str, str]) -> list[dict[str, Any]]:
-        """The fields of the page's result models (the rest of their rows is read for these only;
-        the answer validates them all at once, ~1.5 µs a hit less than a model each): a snippet
+        """The fields of the page's result models (whole rows are read for these only; the answer
+        validates them all at once, ~1.5 µs a hit less than a model each): a snippet
         from the content when the name does not hold the words, else the name with them in bold."""
         words = set(pq.all_words) | set(corrections.values()) | set(pq.doc_type_words)
         snap = self.vocab.snapshot()
         prefixes = [t for t in pq.terms if t not in snap.df and len(t) >= 3]
         stems = tuple(prefixes)
-        ranked = {d.id: (score, why) for d, score, why in page}
+        # Whole rows as stored now (not completed from the facts: a row moved, edited or re-parsed
+        # since it was ranked must not show old facts beside new columns).
+        rows = {r.id: (r, text) for r, text in self.rows.with_content([d.id for d, _, _ in page])}
         want_text = bool(pq.terms or pq.phrases)
         hits: list[dict[str, Any]] = []
-        for d, content in self.rows.rows_of([d for d, _, _ in page]):  # (without those deleted since)
-            score, why = ranked[d.id]
+        for facts, score, why in page:
+            if facts.id not in rows:  # deleted since it was ranked
+                continue
+            d, content = rows[facts.id]
+            d.is_current = facts.is_current
             spans = token_spans(d.name)
             name_tokens = {t for _, _, t in spans}
             matched_name = not words.isdisjoint(name_tokens)

@@ -1,10 +1,9 @@
-"""What every document search pays whatever it asks: the page's rows (completed from the facts
-ranking read) and the change counters (read again only when the store's generation moves, which
-another process's commit moves too)."""
+"""What every document search pays whatever it asks: the page's rows (read whole as stored, even
+when another process wrote since ranking) and the change counters (read again only when the
+store's generation moves, which another process's commit moves too)."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from quicknav_mcp.indexers.filesystem import scan_root
 from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.repo import DocumentRepo
+from quicknav_mcp.search.query import parse_query
 from quicknav_mcp.search.versions import Versions
 from quicknav_mcp.store import Store
 from tests.conftest import indexed_demo_firm
@@ -23,32 +23,6 @@ def firm(tmp_path_factory: pytest.TempPathFactory):
     root, db = indexed_demo_firm(tmp_path_factory.mktemp("fixed"), projects=4, seed=5)  # with extracted text
     with App.open(load_config(db=db, roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"})) as app:
         yield app
-
-
-def test_page_rows_completed_from_facts_are_the_rows_read_whole(firm) -> None:
-    """``DocumentRepo.rows_of`` (a page's rows from the facts ranking read, plus the columns facts
-    lack) gives what reading the rows whole gives, from the candidate table's facts and from SQL's."""
-    repo = DocumentRepo(firm.store)
-    with_text = [r[0] for r in firm.store.query("SELECT doc_id FROM document_content ORDER BY doc_id LIMIT 20")]
-    latest = [r[0] for r in firm.store.query("SELECT id FROM documents ORDER BY id DESC LIMIT 20")]
-    ids = list(dict.fromkeys(with_text + latest))
-    assert with_text
-    whole = repo.by_ids(ids)
-    texts = dict(firm.store.query("SELECT doc_id, text FROM document_content"))
-    table = firm.search.candidates
-    assert table.ready(60)
-    for facts in (table.read(ids), repo.facts_by_ids(ids)):
-        page = [facts[i] for i in ids]
-        page[0].is_current = True
-        gone = dataclasses.replace(page[3], id=10**9)  # deleted since it was ranked: left out
-        rows = repo.rows_of([*page[:3], gone, *page[3:]])
-        assert [r.id for r, _ in rows] == ids
-        for row, text in rows:
-            expect = dataclasses.replace(whole[row.id], is_current=row.id == ids[0])
-            assert row == expect and row.info_fields() == expect.info_fields()
-            assert text == texts.get(row.id)
-        page[0].is_current = False
-    assert repo.rows_of([]) == []
 
 
 def test_counters_and_generation_see_another_store_on_the_file(tmp_path: Path) -> None:
@@ -105,26 +79,32 @@ def _one_document(tmp_path: Path) -> Store:
         # moved (the id is kept) and grown
         "UPDATE documents SET project_rel_path = 'Moved/' || project_rel_path, name_at = name_at + 6, size = 4242",
         "UPDATE documents SET mtime = mtime + 60, size = 4242",  # edited in place
+        "UPDATE documents SET revision = 3, revision_raw = 'C', series_key = 'new key', sheet = 'S1'",  # re-parsed
         "UPDATE projects SET folder_name = 'Renamed', rel_path = rel_path || ' (old)'",  # project renamed
     ],
 )
-def test_a_page_row_changed_since_ranking_is_read_whole(tmp_path: Path, change: str) -> None:
+def test_a_hit_changed_since_ranking_is_the_row_as_stored(tmp_path: Path, change: str) -> None:
     """Another process writes between ranking and the page: the hit is the row as it is now,
-    never its old facts mixed with its new rest (an old path with a new size)."""
-    mine = _one_document(tmp_path)
+    never its ranked facts mixed with newer columns (an old path beside a new size)."""
+    _one_document(tmp_path).close()
+    app = App.open(load_config(db=tmp_path / "q.db", roots=[tmp_path / "root"], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    mine = app.store
     other = Store(tmp_path / "q.db")
     try:
+        search = app.search.document_search
         repo = DocumentRepo(mine)
         (doc_id,) = mine.query_one("SELECT id FROM documents")
-        facts = repo.facts_by_ids([doc_id])[doc_id]
+        facts = repo.facts_by_ids([doc_id])[doc_id]  # ranked
         facts.is_current = True
         with other.transaction() as c:
             c.execute(change)
-        ((row, _),) = repo.rows_of([facts])
-        assert row == dataclasses.replace(repo.by_ids([doc_id])[doc_id], is_current=True)
+        (hit,) = search.hits([(facts, 1.0, ["name"])], parse_query("swms"), {})
+        stored = repo.by_ids([doc_id])[doc_id]
+        stored.is_current = True
+        assert {k: hit[k] for k in stored.info_fields()} == stored.info_fields()
     finally:
         other.close()
-        mine.close()
+        app.close()
 
 
 def test_generation_moves_after_a_rollback(tmp_path: Path) -> None:
@@ -138,5 +118,9 @@ def test_generation_moves_after_a_rollback(tmp_path: Path) -> None:
             inside = store.generation()
             raise RuntimeError
         assert store.generation() != inside
+        before = store.generation()
+        with pytest.raises(RuntimeError), store.transaction():
+            raise RuntimeError  # nothing changed: the caches stay current
+        assert store.generation() == before
     finally:
         store.close()
