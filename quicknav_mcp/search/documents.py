@@ -323,10 +323,11 @@ class DocumentSearch:
         top = fused[order[0]] or 1.0
         # Its factor (<= 1) is part of each score below, so the bound holds.
         coverage = self.coverage(pq, sources, lambda: order, self.table.read if every is None else lambda ids: every)
-        if every is None:
-            scan, reach = order, lambda i: round(fused[i] / top * bound, 5)
-        else:
+        # Bounds differ between candidates only by an asked kind or place words.
+        if every is not None and (pq.doc_types or (intent is not None and intent.where)):
             scan, reach = self._reach_order(order, fused, top, ctx, intent, every)
+        else:
+            scan, reach = order, lambda i: round(fused[i] / top * bound, 5)
         out: Ranked = []
         start, step = 0, page_end + FIRST_MORE
         while start < len(scan):
