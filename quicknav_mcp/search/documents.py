@@ -292,7 +292,8 @@ class DocumentSearch:
         one scoring every candidate gives (a page of 10 is settled after ~20-30 of ~200-400 over the
         bench queries at 116k); a slice ends early at the first candidate that test stops at. When
         the request's intent weighs the candidates against each other
-        (:attr:`~.intent.Intent.reads_candidates`), every candidate's facts are read for it; a
+        (:attr:`~.intent.Intent.reads_candidates`), every candidate's facts are read for it, and
+        each candidate's bound is that of its type in its project (:meth:`_reach_order`); a
         learned ranker reading every candidate, or a table being rebuilt, takes the whole path.
         Also returns every candidate's facts with ``is_current`` set when ``facets`` are asked for
         (else only those read)."""
@@ -322,23 +323,28 @@ class DocumentSearch:
         top = fused[order[0]] or 1.0
         # Its factor (<= 1) is part of each score below, so the bound holds.
         coverage = self.coverage(pq, sources, lambda: order, self.table.read if every is None else lambda ids: every)
+        # Bounds differ between candidates only by an asked kind or place words.
+        if every is not None and (pq.doc_types or (intent is not None and intent.where)):
+            scan, reach = self._reach_order(order, fused, top, ctx, intent, every)
+        else:
+            scan, reach = order, lambda i: round(fused[i] / top * bound, 5)
         out: Ranked = []
         start, step = 0, page_end + FIRST_MORE
-        while start < len(order):
-            end = min(start + step, len(order))
+        while start < len(scan):
+            end = min(start + step, len(scan))
             if len(out) >= page_end:
                 scores = [s for _, s, _ in out]
                 scores.sort(reverse=True)
                 kth = scores[page_end - 1]
-                # Fused scores only fall along ``order`` and ``kth`` only rises: the first candidate
-                # whose bound cannot reach it ends the reading (those after it cannot either).
+                # Bounds only fall along ``scan`` and ``kth`` only rises: the first candidate whose
+                # bound cannot reach it ends the reading (those after it cannot either).
                 cut = start
-                while cut < end and round(fused[order[cut]] / top * bound, 5) >= kth:
+                while cut < end and reach(scan[cut]) >= kth:
                     cut += 1
                 if cut == start:
                     break
                 end = cut
-            chunk = order[start:end]
+            chunk = scan[start:end]
             start, step = end, max(MORE, start // 2)
             if every is None:
                 docs = self.table.read(chunk)
@@ -350,6 +356,42 @@ class DocumentSearch:
             out += self.scored(docs.values(), fused, sources, sims, top, ctx, intent, coverage)
         out.sort(key=_best_first)
         return out, len(valid), every if every is not None else {d.id: d for d, _, _ in out}
+
+    @staticmethod
+    def _reach_order(
+        order: list[int],
+        fused: Mapping[int, float],
+        top: float,
+        ctx: RankContext,
+        intent: Intent | None,
+        every: Mapping[int, DocumentFacts],
+    ) -> tuple[list[int], Callable[[int], float]]:
+        """The order :meth:`best` scores candidates in when every one's facts are read, and the
+        bound of each one's score (rounded as a score is): its fused score times the largest
+        multiplier a candidate of its type (:func:`~.ranking.boost_bound`,
+        :meth:`~.intent.Intent.bound_besides_place`) in its project
+        (:meth:`~.intent.Intent.place_bound`) can get; highest bound first (ties: fused order).
+        The order scored in does not change the page: every candidate that can reach it is scored."""
+        kinds: dict[str, float] = {}
+        places: dict[int, float] = {}
+        reach: dict[int, float] = {}
+        for i in order:
+            d = every.get(i)
+            if d is None:  # (gone since: never scored)
+                factor = 0.0
+            else:
+                kind = kinds.get(d.doc_type)
+                if kind is None:
+                    kind = boost_bound(ctx, d.doc_type) * (1 + 1e-9)  # the products are taken in another order
+                    if intent is not None:
+                        kind *= intent.bound_besides_place(d.doc_type)
+                    kinds[d.doc_type] = kind
+                place = places.get(d.project_id)
+                if place is None:
+                    place = places[d.project_id] = intent.place_bound(d.project_id) if intent is not None else 1.0
+                factor = kind * place
+            reach[i] = round(fused[i] / top * factor, 5)
+        return sorted(order, key=reach.__getitem__, reverse=True), reach.__getitem__
 
     def coverage(
         self,

@@ -278,15 +278,33 @@ class Intent:
         """The largest multiplier :meth:`effect` can give any candidate (keep in step with it)."""
         if not self.active:
             return 1.0
-        bound = 1.0  # the place share is at most 1; templates only lose
-        if self.site_named:  # filled when the intent was built
-            bound *= SITE_NAMED
+        # The place share is at most 1; the site is filled when the intent was built.
+        return (SITE_NAMED if self.site_named else 1.0) * self.bound_besides_place()
+
+    def place_bound(self, project_id: int) -> float:
+        """The place part of :meth:`effect` for every candidate of ``project_id`` (its place share,
+        its site): times :meth:`bound_besides_place`, a bound of that project's candidates."""
+        if not self.where:
+            return 1.0
+        return self._where(project_id)[0] * (SITE_NAMED if project_id in self.site_named else 1.0)
+
+    def bound_besides_place(self, doc_type: str | None = None) -> float:
+        """The largest multiplier :meth:`effect` can give any candidate (or any of ``doc_type``)
+        apart from its place part."""
+        if not self.active:
+            return 1.0
+        bound = 1.0  # templates only lose
         if self.kinds:
             kind = KIND_MATCH * (KIND_NAMED if self.kind_keys else 1.0)
             if self.pq.wants_current:
                 kind *= max(CURRENT * TOP_REVISION, OLDER, OLD_COPY)
             # A related name, or one saying the request's words, gets no current factor.
-            bound *= max(kind, RELATED_MATCH if self.related or self.said else 0.0)
+            related = self.said or (self.related and doc_type in (None, "other"))
+            other = RELATED_MATCH if related else KIND_OTHER
+            if doc_type is None:
+                bound *= max(kind, other)
+            else:
+                bound *= kind if doc_type in self.kinds else other
         if self.pq.level is not None:
             bound *= LEVEL_MATCH
         if self.pq.latest_change_order:

@@ -106,14 +106,20 @@ class RankContext:
     mine: Mapping[str, float] = field(default_factory=dict)
     codes: frozenset[str] = frozenset()
     asked: tuple[tuple[str, int, float, float, str], ...] = field(init=False, default=())
+    most: float = field(init=False, default=1.0)
+    """What the popularity and the user's projects can give a candidate at most (:func:`boost_bound`)."""
 
     def __post_init__(self) -> None:
-        """The numbers the request names, each with its boost, damping and reason (:data:`ASKED_NUMBERS`)."""
+        """The numbers the request names, each with its boost, damping and reason (:data:`ASKED_NUMBERS`),
+        and :attr:`most`."""
         pq = self.pq
         self.asked = tuple(
             (attr, value, hit, miss, label.format(value))
             for attr, hit, miss, label in ASKED_NUMBERS
             if (value := getattr(pq, attr)) is not None
+        )
+        self.most = (1.0 + 0.1 * max(0.0, max(self.popularity.values(), default=0.0))) * (
+            1.0 + 0.15 * max(0.0, max(self.mine.values(), default=0.0))
         )
 
     @classmethod
@@ -177,19 +183,18 @@ def document_boost(d: CandidateFacts, ctx: RankContext) -> tuple[float, list[str
     return mult, why
 
 
-def boost_bound(ctx: RankContext) -> float:
-    """The largest multiplier :func:`document_boost` can give any candidate under ``ctx``: search
-    stops reading candidates whose fused score times this cannot reach the page (keep in step)."""
+def boost_bound(ctx: RankContext, doc_type: str | None = None) -> float:
+    """The largest multiplier :func:`document_boost` can give any candidate (or any of ``doc_type``)
+    under ``ctx``: search stops reading candidates whose fused score times this cannot reach the
+    page (keep in step)."""
     pq = ctx.pq
     bound = 1.5 if ctx.codes else 1.0
     if pq.doc_types:
-        bound *= 1.6
+        bound *= 1.6 if doc_type is None or doc_type in pq.doc_types else 0.75
     for _, _, hit, miss, _ in ctx.asked:
         bound *= max(hit, miss)
     bound *= 1.5 if pq.as_built else 1.05
     if pq.revision is None:
         bound *= 1.3  # current
     bound *= 1.1  # recency
-    bound *= 1.0 + 0.1 * max(0.0, max(ctx.popularity.values(), default=0.0))
-    bound *= 1.0 + 0.15 * max(0.0, max(ctx.mine.values(), default=0.0))
-    return bound
+    return bound * ctx.most

@@ -345,3 +345,73 @@ def test_a_form_test_of_raw_names_holds_what_their_words_hold() -> None:
             held = words_held(test.forms, spaced_words(name))
             assert test.held_by(name) == held, name
             assert test.held_by(name, {"mr"}) == [w for w in held if w != "mr"], name
+
+
+_BOUND_NAMES = [
+    ("21614 - Poolwerx - Training Room - Sales & PO Report.pdf", "sales_po"),
+    ("21614 Poolwerx TR L1 Upgrades (SWMS).pdf", "swms"),
+    ("New Dunlop Carpet Tile Adhesive SDS.pdf", "other"),
+    ("Downer supplier quote ATDEC RFQ.pdf", "supplier_quotes"),
+    ("Downer swms job safety analysis.pdf", "other"),
+    ("OnSold Support Services Register - Master Template 3-22.docx", "report"),
+    ("20692 - DWNR - LEVEL 3 - Rev 107.pdf", "lld"),
+    ("20692 - DWNR - LEVEL 4 - Rev 104 ORIGINAL.pdf", "lld"),
+    ("Queensland training room variation CO2.pdf", "change_order"),
+    ("Operations variation CO7.pdf", "change_order"),
+    ("HA design details Queensland.pdf", "other"),
+    ("Poolwerx as built drawing.pdf", "lld"),
+]
+_BOUND_QUERIES = [
+    "Downer supplier quote",
+    "Queensland swms",
+    "Operations variation",
+    "latest SWMS for the Poolwerx training room",
+    "current drawing of level 3 for Downer",
+    "the latest change order on the Downer job",
+    "HA design details for the Poolwerx hearing loop",
+    "Poolwerx as built rev 104",
+    "21614 sales po report",
+    "master template register Downer",
+]
+
+
+def test_the_bound_of_each_candidate_is_never_below_its_score() -> None:
+    """What the bounded ranking (documents.py ``best``) reads of a candidate's type and project
+    bounds the multiplier it gets: for random candidates under requests with place words, kinds,
+    levels, the latest change order and the current; and it is never above the bound of all."""
+    import random
+
+    from quicknav_mcp.search.ranking import RankContext, boost_bound, document_boost
+
+    rng = random.Random(7)
+    for trial in range(300):
+        text = rng.choice(_BOUND_QUERIES)
+        pq = parse_query(text)
+        docs = []
+        for i in range(rng.randint(1, 12)):
+            name, kind = rng.choice(_BOUND_NAMES)
+            rev = rng.choice([None, 1, 104, 107])
+            docs.append(
+                _doc(
+                    i,
+                    name,
+                    rng.choice([kind, kind, "other", "swms", "change_order"]),
+                    code=rng.choice(["21614", "20692"]),
+                    co=rng.choice([None, 2, 7]),
+                    is_current=rng.random() < 0.5,
+                    revision=rev,
+                    is_archive=rng.random() < 0.2,
+                    is_as_built=rng.random() < 0.3,
+                    room=rng.choice([None, 104]),
+                    mtime=rng.choice([0.0, 1_780_000_000.0 - rng.random() * 1e8]),
+                    project_rel_path=rng.choice(["x/", "old/", "Original/"]) + name,
+                )
+            )
+        intent = Intent(pq, docs)
+        ctx = RankContext.of(pq, 1_780_000_000.0, {"21614": rng.random()}, {"20692": rng.random()})
+        for d in docs:
+            real = document_boost(d, ctx)[0] * intent.effect(d)[0]
+            each = boost_bound(ctx, d.doc_type) * intent.bound_besides_place(d.doc_type)
+            each *= intent.place_bound(d.project_id)
+            assert real <= each * (1 + 1e-9), (trial, text, d.name, d.doc_type)
+            assert each <= boost_bound(ctx) * intent.bound() * (1 + 1e-9)
