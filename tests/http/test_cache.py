@@ -126,6 +126,9 @@ def test_events_invalidate_through_the_live_gateway(sample_db, sample_root, tmp_
         app = edge_app(qn)
         with serve(app):
             cache = app.state.edge.cache
+            # What drops entries here must be the events, not the answers' age: the waits below
+            # have taken longer than the default 30 s lifetime on a loaded machine.
+            cache.ttl = 3600
             cache.put("dash", "figures", [EVENTS])
             cache.put("reco-dana", "items", [user_tag("dana")])
             cache.put("reco-eve", "items", [user_tag("eve")])
