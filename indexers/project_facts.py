@@ -20,18 +20,13 @@ from typing import Any
 
 from quicknav_mcp.domain import client_names_from_documents, parse_project_folder
 from quicknav_mcp.domain.models import ProjectFolder
-from quicknav_mcp.repo.bulk import update_projects
+from quicknav_mcp.repo.bulk import update_project_facts
 from quicknav_mcp.store import Connection, Store
 
 log = logging.getLogger(__name__)
 
 #: Projects recomputed per transaction: short enough that other writers never wait long.
 BATCH_PROJECTS = 500
-
-_UPDATE_SQL = (
-    "UPDATE projects SET doc_count = ?, client_names = ?, "
-    "indexed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?"
-)
 
 #: The columns of ``projects`` computed here; nothing else writes them.
 FACT_COLUMNS = ("doc_count", "client_names")
@@ -102,7 +97,7 @@ def _refresh_batch(conn: Connection, ids: list[int], compute_many: ComputeMany =
             if encoded != row["client_names"]:
                 rewrite.append(pid)
     # Unchanged facts are not rewritten: every projects update bumps the search caches' counter.
-    update_projects(conn, _UPDATE_SQL, updates, rewrite)
+    update_project_facts(conn, updates, rewrite)
     # Marks of projects deleted meanwhile go too.
     conn.execute(f"DELETE FROM project_facts_dirty WHERE project_id IN ({marks})", ids)
 

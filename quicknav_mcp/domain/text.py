@@ -33,26 +33,26 @@ def lower_ascii(text: str) -> str | None:
     return text.lower() if text.isascii() else None
 
 
-def lacks(low: str | None, *words: str) -> bool:
-    """Whether ASCII text (``low`` from :func:`lower_ascii`) holds none of ``words`` (never for other text)."""
-    if low is None:
-        return False
-    for word in words:  # noqa: SIM110 - a loop, not all(): a generator costs more than the test, several times per name
-        if word in low:
-            return False
-    return True
-
-
 def _always(_word: str) -> bool:
     return True
 
 
 def word_test(low: str | None) -> Callable[[str], bool]:
-    """``word in text`` for ASCII text (``low`` from :func:`lower_ascii`); for other text True for every word.
+    """``word in text`` for ASCII text (``low`` from :func:`lower_ascii`); for other text True for every word
+    (folding can change its letters, so a pattern must decide).
 
-    The same answers as ``not lacks(low, word)``: for a parser that tests a dozen words of one name, a bound
-    method costs a fraction of a call to :func:`lacks`."""
+    For a parser that tests a dozen words of one name, a bound method costs a fraction of a call."""
     return _always if low is None else low.__contains__
+
+
+def lacks(low: str | None, *words: str) -> bool:
+    """Whether ASCII text (``low`` from :func:`lower_ascii`) holds none of ``words`` by :func:`word_test`
+    (never for other text)."""
+    has = word_test(low)
+    for word in words:  # a loop, not any(): a generator costs more than the test, several times per name
+        if has(word):
+            return False
+    return low is not None
 
 
 def squash_spaces(text: str) -> str:

@@ -30,6 +30,10 @@ _FACTS_DIRTY = "INSERT OR IGNORE INTO project_facts_dirty (project_id) SELECT pr
 _VERSION = "UPDATE search_versions SET n = n + (SELECT count(*) FROM documents WHERE id > ?) WHERE name = 'documents'"
 
 
+_FACTS_UPDATE = (
+    "UPDATE projects SET doc_count = ?, client_names = ?, "
+    "indexed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?"
+)
 _PROJECTS_SEARCH = (
     "DELETE FROM search_projects WHERE rowid IN ({ids})",
     "DELETE FROM search_projects_tri WHERE rowid IN ({ids})",
@@ -49,15 +53,15 @@ def _triggers_aside(conn: Connection) -> Iterator[None]:
         conn.execute("DELETE FROM bulk_write")
 
 
-def update_projects(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]], ids: Sequence[int]) -> None:
-    """``executemany(sql, rows)``, an UPDATE of ``projects`` that keeps ids, codes and folder names, with the
-    search rows of ``ids`` (the projects whose searched columns it changes: what the trigger would rewrite)
-    rewritten once (migration 0013), inside the caller's transaction."""
+def update_project_facts(conn: Connection, rows: Sequence[tuple[int, str, int]], ids: Sequence[int]) -> None:
+    """Write projects' facts (``(doc_count, client_names, id)`` rows), with the search rows of ``ids`` (the
+    projects whose client names change: what the trigger would rewrite) rewritten once (migration 0013),
+    inside the caller's transaction."""
     if len(rows) < MIN_BULK_ROWS:
-        conn.executemany(sql, rows)
+        conn.executemany(_FACTS_UPDATE, rows)
         return
     with _triggers_aside(conn):
-        conn.executemany(sql, rows)
+        conn.executemany(_FACTS_UPDATE, rows)
     if not ids:
         return
     where = marks(len(ids))

@@ -142,13 +142,20 @@ def _first_words(phrases: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.split()[0] if p.split() else "" for p in phrases))
 
 
-class FormTest:
-    """:func:`words_held` of names and paths as they are (not yet :func:`spaced_words`).
+def surely_lacks(raw: str, lower: str, heads: Iterable[str]) -> bool:
+    """Whether ``spaced_words(raw)`` surely holds none of the phrases whose first words are ``heads``
+    (``lower``: ``raw`` in lower case), known without tokenising it.
 
-    Most candidates' names hold few of a request's words, and tokenising one costs more than the
-    rest of its test: an ASCII text's words are runs of its lower case, so a form whose first word
-    is not in that lower case is not held, and the text is tokenised only when one is (a non-ASCII
-    text always is: folding can change its letters)."""
+    Tokenising a name costs more than the rest of a test of it, and most candidates' names hold few
+    of a request's words: an ASCII text's words are runs of its lower case, so a phrase whose first
+    word is not in that lower case is not held. Never for a non-ASCII text (folding can change its
+    letters): it must be tokenised."""
+    return raw.isascii() and not any(h in lower for h in heads)
+
+
+class FormTest:
+    """:func:`words_held` of names and paths as they are (not yet :func:`spaced_words`): a text is
+    tokenised only when it may hold some form (:func:`surely_lacks`)."""
 
     def __init__(self, forms: Mapping[str, list[str]]) -> None:
         self.forms = forms
@@ -156,11 +163,11 @@ class FormTest:
 
     def held_by(self, raw: str, skip: Collection[str] = ()) -> list[str]:
         """The words not in ``skip`` that ``spaced_words(raw)`` holds (as :func:`words_held`)."""
-        lower = raw.lower() if raw.isascii() else None
+        lower = raw.lower()
         text = None
         out: list[str] = []
         for w, fs in self.forms.items():
-            if w in skip or (lower is not None and not any(h in lower for h in self.heads[w])):
+            if w in skip or surely_lacks(raw, lower, self.heads[w]):
                 continue
             if text is None:
                 text = spaced_words(raw)
@@ -218,6 +225,7 @@ class Intent:
         self.latest_co: dict[int, int] = {}
         self.project_levels: dict[int, set[int]] = {}
         self.where_effect: dict[int, tuple[float, str]] = {}  # filled as candidates are weighed
+        self._shares: dict[int, float] = {}
         self._where_found: dict[int, list[str]] = {}  # project -> the place words it holds
         self._where_weight: dict[str, float] = {}
         self._where_total = 1.0
@@ -258,21 +266,27 @@ class Intent:
                 if site:
                     self.site_named[pid] = site
 
-    def _where(self, project_id: int) -> tuple[float, str]:
-        """The place share of a candidate of ``project_id`` and why (made for the projects weighed)."""
-        made = self.where_effect.get(project_id)
-        if made is not None:
-            return made
+    def _held(self, project_id: int) -> float:
+        """The weighted share of the place words ``project_id`` holds (0 for a project not weighed)."""
         found = self._where_found.get(project_id)
-        if found is None:
-            return WHERE_FLOOR, ""
-        held = sum(self._where_weight[w] for w in found) / self._where_total
-        share = WHERE_FLOOR + (1 - WHERE_FLOOR) * held
-        effect = self.where_effect[project_id] = (
-            share,
-            Reason("where: " + " ".join(found), "place_share", held) if found else "",
-        )
-        return effect
+        return sum(self._where_weight[w] for w in found) / self._where_total if found else 0.0
+
+    def _share(self, project_id: int) -> float:
+        """The place multiplier of a candidate of ``project_id``."""
+        share = self._shares.get(project_id)
+        if share is None:
+            share = self._shares[project_id] = WHERE_FLOOR + (1 - WHERE_FLOOR) * self._held(project_id)
+        return share
+
+    def _where(self, project_id: int) -> tuple[float, str]:
+        """The place share of a candidate of ``project_id`` and why (the reason made only for the
+        projects scored)."""
+        made = self.where_effect.get(project_id)
+        if made is None:
+            found = self._where_found.get(project_id)
+            why = Reason("where: " + " ".join(found), "place_share", self._held(project_id)) if found else ""
+            made = self.where_effect[project_id] = (self._share(project_id), why)
+        return made
 
     def bound(self) -> float:
         """The largest multiplier :meth:`effect` can give any candidate (keep in step with it)."""
@@ -286,7 +300,7 @@ class Intent:
         its site): times :meth:`bound_besides_place`, a bound of that project's candidates."""
         if not self.where:
             return 1.0
-        return self._where(project_id)[0] * (SITE_NAMED if project_id in self.site_named else 1.0)
+        return self._share(project_id) * (SITE_NAMED if project_id in self.site_named else 1.0)
 
     def bound_besides_place(self, doc_type: str | None = None) -> float:
         """The largest multiplier :meth:`effect` can give any candidate (or any of ``doc_type``)
@@ -314,8 +328,8 @@ class Intent:
     def _said_in(self, name: str, lower: str) -> str:
         """The request's words with its kind that ``name`` (``lower``: in lower case) says in the
         same order, or ''."""
-        if name.isascii() and not any(h in lower for h in self._said_heads):
-            return ""  # (as FormTest.held_by: an ASCII name's words are runs of its lower case)
+        if surely_lacks(name, lower, self._said_heads):
+            return ""
         text = spaced_words(name)
         return next((run for run in self.said if f" {run} " in text), "")
 

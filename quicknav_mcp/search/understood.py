@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..services.projects import ProjectService
 from .models import QueryInterpretation
@@ -32,18 +33,15 @@ def interpretation(pq: ParsedQuery, corrections: dict[str, str]) -> QueryInterpr
     )
 
 
+@lru_cache(maxsize=512)
+def _whole_word(word: str) -> re.Pattern[str]:
+    # Compiled once per typo word (~0.1 ms each): did-you-mean runs on every request with a typo.
+    return re.compile(rf"(?i)(?<![^\W_]){re.escape(word)}(?![^\W_])")
+
+
 def replace_word(text: str, wrong: str, right: str) -> str:
     """``text`` with the first whole-word ``wrong`` (any case) replaced by ``right``."""
-    if text.isascii() and wrong.isascii() and wrong and "\\" not in right:
-        # The same match without compiling a pattern per typo (~0.1 ms each): in ASCII text a
-        # word character is a letter or a digit, and any case is the lower case.
-        lower, key, i = text.lower(), wrong.lower(), -1
-        while (i := lower.find(key, i + 1)) >= 0:
-            end = i + len(key)
-            if not (i and lower[i - 1].isalnum()) and not (end < len(lower) and lower[end].isalnum()):
-                return text[:i] + right + text[end:]
-        return text
-    return re.sub(rf"(?i)(?<![^\W_]){re.escape(wrong)}(?![^\W_])", right, text, count=1)
+    return _whole_word(wrong).sub(right, text, count=1)
 
 
 def did_you_mean(

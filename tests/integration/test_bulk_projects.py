@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from quicknav_mcp.repo.bulk import MIN_BULK_ROWS, update_projects
+from quicknav_mcp.repo.bulk import MIN_BULK_ROWS, update_project_facts
 from quicknav_mcp.store import Store
 
+#: The same columns as the facts update, written row by row so the trigger runs.
 UPDATE = "UPDATE projects SET doc_count = ?, client_names = ? WHERE id = ?"
 
 
@@ -48,7 +49,7 @@ def test_facts_updated_in_bulk_leave_the_search_rows_the_trigger_leaves(tmp_path
     ids = [pid for _, names, pid in rows if names != "[]"]
     bulk, rowwise = _store(tmp_path / "bulk.db", n), _store(tmp_path / "rows.db", n)
     with bulk.transaction() as conn:
-        update_projects(conn, UPDATE, rows, ids)
+        update_project_facts(conn, rows, ids)
         assert conn.execute("SELECT count(*) FROM bulk_write").fetchone()[0] == 0
     with rowwise.transaction() as conn:
         conn.executemany(UPDATE, rows)  # the trigger, row by row
@@ -57,5 +58,5 @@ def test_facts_updated_in_bulk_leave_the_search_rows_the_trigger_leaves(tmp_path
     assert len(got["match"]) == len(ids) and got["search_projects_tri"]
     # Outside a bulk update the trigger keeps the search rows in step, one row at a time.
     with bulk.transaction() as conn:
-        update_projects(conn, UPDATE, [(1, json.dumps(["Downer"]), 1)], [1])
+        update_project_facts(conn, [(1, json.dumps(["Downer"]), 1)], [1])
     assert bulk.query_tuples("SELECT rowid FROM search_projects WHERE search_projects MATCH 'downer'") == [(1,)]

@@ -272,24 +272,15 @@ def test_ascii_text_is_tokenised_as_every_text_is() -> None:
         assert token_spans(text) == [(m.start(), m.end(), fold_token(m.group())) for m in _TOKEN.finditer(text)]
 
 
-def test_did_you_mean_replaces_a_whole_word_in_any_case_as_the_pattern_does() -> None:
-    """``replace_word`` reads ASCII text without a pattern: the same first whole-word match as the
-    case-insensitive pattern it stands for, over every mix of case, digits and separators."""
-    import random
-    import re
-
+def test_did_you_mean_replaces_the_first_whole_word_in_any_case() -> None:
+    """``replace_word`` replaces the first whole-word match only: not inside a longer word or code,
+    "_" and punctuation end a word, case does not matter, and non-ASCII letters are letters."""
     from quicknav_mcp.search.understood import replace_word
-
-    def pattern(text: str, wrong: str, right: str) -> str:
-        return re.sub(rf"(?i)(?<![^\W_]){re.escape(wrong)}(?![^\W_])", right, text, count=1)
 
     assert replace_word("Poolwrex TR poolwrex", "poolwrex", "poolwerx") == "poolwerx TR poolwrex"
     assert replace_word("xpoolwrex poolwrex_1", "poolwrex", "poolwerx") == "xpoolwrex poolwerx_1"
-    assert replace_word("Café bundal", "bundal", "bundall") == "Café bundall"  # (the pattern)
-    rng = random.Random(7)
-    chars = "abAB1 _-.+é"
-    for _ in range(5000):
-        text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 14)))
-        wrong = "".join(rng.choice(chars) for _ in range(rng.randint(1, 3)))
-        right = rng.choice(["fix", "Z", "", "a b"])
-        assert replace_word(text, wrong, right) == pattern(text, wrong, right), (text, wrong, right)
+    assert replace_word("poolwrex2 (POOLWREX)", "poolwrex", "poolwerx") == "poolwrex2 (poolwerx)"
+    assert replace_word("Café bundal", "bundal", "bundall") == "Café bundall"
+    assert replace_word("éroom room", "room", "rooms") == "éroom rooms"
+    assert replace_word("no match here", "roomz", "room") == "no match here"
+    assert replace_word("a.b a-b", "a.b", "x") == "x a-b"  # (the word is matched as written, not as a pattern)
