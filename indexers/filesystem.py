@@ -5,7 +5,8 @@ A scan has three phases:
 1. **discover** — list the root down to ``max_depth`` levels and keep every folder whose name
    parses as a project folder (``21614 - PLWRX  TR L1 Upgrades``). The root may be the firm
    root, ``Project Folders``, a range folder, a flat folder of projects or one project folder.
-   Project folders are not searched for nested projects.
+   Project folders are not searched for nested projects. New project folders are inserted at once
+   through :func:`quicknav_mcp.repo.bulk.insert_projects` (their search rows written set-based).
 2. **walk** — ``os.scandir`` every project folder and compare each file with the rows already
    stored for the root (loaded once into a dict): same relative path, size and mtime means
    *unchanged* and the file is not parsed again; otherwise it is parsed with

@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from quicknav_mcp.repo import projects as projects_repo
+from quicknav_mcp.repo.bulk import insert_projects
 from quicknav_mcp.repo.documents import REL_PATH, document_values
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 
@@ -119,15 +120,16 @@ class ScanReconciler(ScanWalker):
             conn.executemany(projects_repo.UPDATE_SQL, changed)
             for item, old in renamed:
                 self._rename_project(conn, item, old, paths_of[old["id"]])
-            for item in new:
-                if id(item) in renamed_new:
-                    continue
-                rel, abs_path, folder, rng, mtime = item
-                values = projects_repo.project_values(folder, os.path.basename(abs_path), rel, rng, mtime)
-                pid = conn.execute(projects_repo.INSERT_SQL, (self.root_id, *values)).lastrowid
+            added = [item for item in new if id(item) not in renamed_new]
+            rows = [
+                (self.root_id, *projects_repo.project_values(folder, os.path.basename(abs_path), rel, rng, mtime))
+                for rel, abs_path, folder, rng, mtime in added
+            ]
+            # A root's first scan adds every project: their search rows are written at once (migration 0014).
+            for pid, (rel, abs_path, folder, rng, mtime) in zip(insert_projects(conn, rows), added, strict=True):
                 self.projects[pid] = Project(pid, rel, abs_path, folder, rng, mtime)
                 self.fresh.add(pid)
-                self.report.projects_added += 1
+            self.report.projects_added += len(added)
         self.report.projects_seen = len(found)
 
     def _rename_project(self, conn: Any, item: Any, old: Any, old_paths: list[str]) -> None:

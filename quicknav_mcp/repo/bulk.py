@@ -1,4 +1,5 @@
-"""Bulk writes: the search-row triggers' work done once per batch (``documents`` inserts, ``projects`` facts).
+"""Bulk writes: the search-row triggers' work done once per batch (``documents`` and ``projects`` inserts,
+``projects`` facts).
 
 Row by row, each inserted document runs three triggers (its search rows, the change counter, its
 project's facts mark), which cost more than the insert. :func:`insert_documents` sets the
@@ -16,6 +17,7 @@ from typing import Any
 
 from ..store import Connection
 from .documents import INSERT_SQL
+from .projects import INSERT_SQL as PROJECT_INSERT_SQL
 from .sql import marks
 
 #: Below this many rows the triggers are cheaper than the extra statements.
@@ -40,6 +42,13 @@ _PROJECTS_SEARCH = (
     "INSERT INTO search_projects (rowid, code, name, client, description) "
     "SELECT id, code, name, client, description FROM search_project_rows WHERE id IN ({ids})",
     "INSERT INTO search_projects_tri (rowid, text) SELECT id, text FROM search_project_rows WHERE id IN ({ids})",
+)
+
+#: New projects' search rows (migration 0014): rows above the largest id before the batch, as for documents.
+_PROJECTS_NEW = (
+    "INSERT INTO search_projects (rowid, code, name, client, description) "
+    "SELECT id, code, name, client, description FROM search_project_rows WHERE id > ?",
+    "INSERT INTO search_projects_tri (rowid, text) SELECT id, text FROM search_project_rows WHERE id > ?",
 )
 
 
@@ -81,3 +90,20 @@ def insert_documents(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         conn.executemany(INSERT_SQL, rows)
     for sql in (_SEARCH_DOCS, _SEARCH_DOCS_TRI, _FACTS_DIRTY, _VERSION):
         conn.execute(sql, (last,))
+
+
+def insert_projects(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[int]:
+    """Insert rows of :data:`~.projects.INSERT_SQL` (``root_id`` first) inside the caller's transaction; return
+    their ids, in order."""
+    if len(rows) < MIN_BULK_ROWS:
+        return [conn.execute(PROJECT_INSERT_SQL, row).lastrowid for row in rows]
+    # As for documents: the caller holds the write lock, so the new rows get the ids above the maximum.
+    last = conn.execute("SELECT coalesce(max(id), 0) FROM projects").fetchone()[0]
+    with _triggers_aside(conn):
+        conn.executemany(PROJECT_INSERT_SQL, rows)
+    for sql in _PROJECTS_NEW:
+        conn.execute(sql, (last,))
+    ids = [r[0] for r in conn.execute("SELECT id FROM projects WHERE id > ? ORDER BY id", (last,))]
+    if len(ids) != len(rows):  # never: an INSERT that fails raises, and nothing else writes meanwhile
+        raise RuntimeError(f"{len(rows)} projects inserted, {len(ids)} new ids")
+    return ids
