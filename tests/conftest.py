@@ -62,6 +62,23 @@ def sample_db(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return db
 
 
+@pytest.fixture(scope="session")
+def corpus_text_db(real_paths: list[str], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The real catalogue's tree, indexed and its text extracted once (one extraction process): (root,
+    database). Read the tree; copy the database before opening it."""
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+
+    root = tmp_path_factory.mktemp("corpus") / "root"
+    root.mkdir()
+    build_tree(root, real_paths)
+    db = root.parent / "q.db"
+    with App.open(load_config(db=db, roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"})) as app:
+        app.indexing.reindex()
+        app.search.index_content(extract=True, embed=False, workers=1)
+    return root, db
+
+
 def indexed_demo_firm(base: Path, projects: int, seed: int) -> tuple[Path, Path, Any]:
     """A demo firm with text under ``base``, indexed and extracted, not embedded: (root, database, manifest)."""
     from quicknav_mcp.app import App
