@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,19 +62,45 @@ def sample_db(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return db
 
 
-def indexed_demo_firm(base: Path, projects: int, seed: int) -> tuple[Path, Path]:
-    """A demo firm with text under ``base``, indexed and extracted, not embedded: (root, database)."""
+@pytest.fixture(scope="session")
+def corpus_text_db(real_paths: list[str], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The real catalogue's tree, indexed and its text extracted once (one extraction process): (root,
+    database). Read the tree; copy the database before opening it."""
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+
+    root = tmp_path_factory.mktemp("corpus") / "root"
+    root.mkdir()
+    build_tree(root, real_paths)
+    db = root.parent / "q.db"
+    with App.open(load_config(db=db, roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"})) as app:
+        app.indexing.reindex()
+        app.search.index_content(extract=True, embed=False, workers=1)
+    return root, db
+
+
+def indexed_demo_firm(base: Path, projects: int, seed: int) -> tuple[Path, Path, Any]:
+    """A demo firm with text under ``base``, indexed and extracted, not embedded: (root, database, manifest)."""
     from quicknav_mcp.app import App
     from quicknav_mcp.config import load_config
     from quicknav_mcp.demo import generate_firm
 
     root = base / "firm"
-    generate_firm(root, projects=projects, seed=seed, content=True)
+    manifest = generate_firm(root, projects=projects, seed=seed, content=True)
     db = base / "firm.db"
     with App.open(load_config(db=db, roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"})) as app:
         app.indexing.reindex()
         app.search.index_content(extract=True, embed=False, workers=2)
-    return root, db
+    return root, db, manifest
+
+
+@pytest.fixture(scope="session")
+def demo_firm_30(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
+    """The 30-project demo firm (seed 7) with text, built once for the modules that search it.
+
+    (root, database, manifest): read the tree, copy the database before opening it.
+    """
+    return indexed_demo_firm(tmp_path_factory.mktemp("demo"), projects=30, seed=7)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from mcp import Client
 
 from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
-from quicknav_mcp.demo import generate_firm
 from quicknav_mcp.http.adapt import Gateway
 from quicknav_mcp.server import build_server
 
@@ -23,15 +22,9 @@ ENV = {"QUICKNAV_EMBED_MODEL": "none"}
 
 
 @pytest.fixture(scope="module")
-def firm(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
-    base = tmp_path_factory.mktemp("brief")
-    root = base / "firm"
-    manifest = generate_firm(root, projects=30, seed=7, content=True)
-    db = base / "firm.db"
-    with App.open(load_config(db=db, roots=[root], env=ENV)) as app:
-        app.indexing.reindex()
-        app.search.index_content(extract=True, embed=False, workers=2)
-    return root, db, manifest
+def firm(demo_firm_30: tuple[Path, Path, Any]) -> tuple[Path, Path, Any]:
+    """The session's 30-project firm (seed 7, text extracted); every test copies its database."""
+    return demo_firm_30
 
 
 @pytest.fixture

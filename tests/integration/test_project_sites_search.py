@@ -4,6 +4,7 @@ the same client names files after that town (a room roll-out)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -103,15 +104,13 @@ def test_document_search_prefers_the_project_at_the_named_site(app: App) -> None
 
 @pytest.mark.corpus
 def test_the_real_catalogue_names_no_site_and_a_town_in_a_room_name_stays_the_rooms(
-    real_paths: list[str], tmp_path: Path
+    corpus_text_db: tuple[Path, Path], tmp_path: Path
 ) -> None:
     """The real catalogue's files hold their names as text and no address: no site is learnt (a town
     naming a room, "IPSWICH POLICE STATION", is not where project 17741 is), and the room's files are
     still found by it."""
-    from quicknav_mcp.demo.corpus_tree import build_corpus_tree
-
-    root = tmp_path / "root"
-    build_corpus_tree([ln for ln in real_paths if ln.strip()], root)
+    root, built = corpus_text_db  # the catalogue's tree, indexed and extracted once per session
+    shutil.copy(built, tmp_path / "q.db")
     config = load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"})
     with App.open(config) as app:
         app.indexing.reindex()

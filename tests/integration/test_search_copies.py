@@ -5,6 +5,7 @@ different files that only share a name keep their own ranks."""
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -17,14 +18,13 @@ SCHEDULE = "17741 - QPS ROLLOUT - Schedule draft V1.pdf"
 
 
 @pytest.mark.corpus
-def test_the_current_copy_of_identical_files_ranks_first(real_paths: list[str], tmp_path: Path) -> None:
-    from quicknav_mcp.demo.corpus_tree import build_corpus_tree
-
+def test_the_current_copy_of_identical_files_ranks_first(
+    real_paths: list[str], corpus_text_db: tuple[Path, Path], tmp_path: Path
+) -> None:
     lines = [ln for ln in real_paths if ln.strip()]
     assert sum(ln.endswith("/" + SCHEDULE) for ln in lines) > 1  # the copies this test is about
-    root = tmp_path / "root"
-    root.mkdir()
-    build_corpus_tree(lines, root)
+    root, built = corpus_text_db  # the catalogue's tree, indexed and extracted once per session
+    shutil.copy(built, tmp_path / "q.db")
     config = load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"})
     with App.open(config) as app:
         app.indexing.reindex()

@@ -15,15 +15,14 @@ from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.server import build_server
 
-from ..conftest import indexed_demo_firm
-
 pytestmark = pytest.mark.anyio
 ENV = {"QUICKNAV_EMBED_MODEL": "none"}
 
 
 @pytest.fixture(scope="module")
-def firm(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return indexed_demo_firm(tmp_path_factory.mktemp("templates"), projects=30, seed=7)
+def firm(demo_firm_30: tuple[Path, Path, Any]) -> tuple[Path, Path]:
+    root, db, _ = demo_firm_30
+    return root, db
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.conftest import indexed_demo_firm
 
 @pytest.fixture(scope="module")
 def firm(tmp_path_factory: pytest.TempPathFactory):
-    root, db = indexed_demo_firm(tmp_path_factory.mktemp("fixed"), projects=4, seed=5)  # with extracted text
+    root, db, _ = indexed_demo_firm(tmp_path_factory.mktemp("fixed"), projects=4, seed=5)  # with extracted text
     with App.open(load_config(db=db, roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"})) as app:
         yield app
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -33,10 +34,30 @@ QUERIES = [
 ]
 
 
-@pytest.fixture()
-def app(tmp_path: Path):
-    root = tmp_path / "firm"
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(root, database, pristine copy of the tree): the firm generated, indexed and extracted once.
+
+    Extraction runs a process per file type and dominates the cost, so it is done once per module.
+    """
+    base = tmp_path_factory.mktemp("memory")
+    root, db, pristine = base / "firm", base / "q.db", base / "pristine"
     generate_firm(root, projects=12, seed=3, content=True)
+    with App.open(load_config(db=db, roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"})) as app:
+        app.indexing.reindex()
+        app.search.index_content(extract=True, embed=False)
+    shutil.copytree(root, pristine)  # copy2: the same sizes and modification times the index holds
+    return root, db, pristine
+
+
+@pytest.fixture()
+def app(built: tuple[Path, Path, Path], tmp_path: Path):
+    """A private copy of the indexed firm: the tree put back as indexed (tests rename and delete files),
+    the database copied; the same reindex and extraction calls as a first build, which find nothing new."""
+    root, db, pristine = built
+    shutil.rmtree(root)
+    shutil.copytree(pristine, root)
+    shutil.copy(db, tmp_path / "q.db")
     app = App.open(load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
     app.indexing.reindex()
     app.search.index_content(extract=True, embed=False)

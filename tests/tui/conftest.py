@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -20,9 +21,11 @@ REPO = Path(__file__).resolve().parents[2]
 def demo_db() -> Iterator[Path]:
     """The demo firm indexed with usage ending at DEMO_NOW (read it; copy it before writing).
 
-    Built at a fixed-length path per checkout so screens that show paths wrap the same way each run.
+    Built at a fixed-length path per checkout so screens that show paths wrap the same way each run; each
+    pytest-xdist worker has its own (the worker's name is in the hash), so parallel workers never share it.
     """
-    base = Path(tempfile.gettempdir()) / f"quicknav-tui-{hashlib.sha1(str(REPO).encode()).hexdigest()[:8]}"
+    owner = f"{REPO}:{os.environ.get('PYTEST_XDIST_WORKER', '')}"
+    base = Path(tempfile.gettempdir()) / f"quicknav-tui-{hashlib.sha1(owner.encode()).hexdigest()[:8]}"
     shutil.rmtree(base, ignore_errors=True)
     db = build_demo(base / "demo.db", base / "firm", projects=30)
     yield db
