@@ -54,17 +54,6 @@ def ensure_venv() -> None:
     stamp.write_text(digest)
 
 
-def _workers(args: list[str]) -> list[str]:
-    """pytest-xdist options: one worker per core (at most 4), each test file kept whole on one worker.
-
-    Whole files keep a module's shared fixture built once; the caller's own ``-n`` or ``-p no:xdist`` wins.
-    """
-    if any(a == "-n" or a.startswith(("-n=", "--numprocesses")) or a == "no:xdist" for a in args):
-        return []
-    workers = min(os.cpu_count() or 1, 4)
-    return ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
-
-
 def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - this script is what tells users on older Pythons
         print("QuickNav needs Python 3.11 or newer", file=sys.stderr)
@@ -85,7 +74,7 @@ def main(argv: list[str]) -> int:
             status |= subprocess.call([str(PY), str(script), *rest], cwd=HERE, env=env)
         return status
     lint = subprocess.call([str(PY), "-m", "ruff", "check", "."], cwd=HERE, env=env)
-    tests = subprocess.call([str(PY), "-m", "pytest", *_workers(rest), *rest], cwd=HERE, env=env)
+    tests = subprocess.call([str(PY), "-m", "pytest", *rest], cwd=HERE, env=env)
     return tests or lint
 
 
