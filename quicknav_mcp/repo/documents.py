@@ -384,12 +384,12 @@ class DocumentRepo:
         """Rows by id in the order given, each with its extracted text (None without), in one query."""
         if not ids:
             return []
-        rows = self.store.query(
+        rows = self.store.query_tuples(  # (plain tuples: sliced without a copy of each row first)
             f"SELECT {SELECT}, c.text FROM {FROM} LEFT JOIN document_content c ON c.doc_id = d.id "
             f"WHERE d.id IN ({marks(len(ids))})",
             tuple(ids),
         )
-        found = {r[0]: (DocumentRow.from_row(tuple(r)[:-1]), r[-1]) for r in rows}
+        found = {r[0]: (DocumentRow.from_row(r[:-1]), r[-1]) for r in rows}
         return [found[i] for i in ids if i in found]
 
     def series_peers(self, pairs: Sequence[tuple[int, str]]) -> list[DocumentRow]:

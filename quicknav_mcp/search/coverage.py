@@ -106,12 +106,15 @@ class Coverage:
         self.weight = cover_weights(self.words, found, len(found)) if found else {}
         self.total = sum(self.weight.values())
 
-    def effect(self, d: DocumentFacts) -> tuple[float, str]:
-        """``d``'s score multiplier (at most 1; 1 when the words tell no candidate apart) and why."""
+    def effect(self, d: DocumentFacts, lists: Sequence[str] | None = None) -> tuple[float, str]:
+        """``d``'s score multiplier (at most 1; 1 when the words tell no candidate apart) and why
+        (``lists``: the fused lists that had ``d``, when the caller has them already)."""
         if not self.total:
             return 1.0, ""
         ws = self.covered(d)
-        share = cover_share(ws, self.weight, self.total, "lexical" in self.sources.get(d.id, ()))
+        if lists is None:
+            lists = self.sources.get(d.id, ())
+        share = cover_share(ws, self.weight, self.total, "lexical" in lists)
         # The share is also the learned ranker's ``cover_share`` column (search/features.py).
         return COVER_FLOOR + (1 - COVER_FLOOR) * share, Reason(
             "covers: " + " ".join(ws), "cover_share", share

@@ -428,14 +428,15 @@ class DocumentSearch:
         out: Ranked = []
         for d in docs:
             mult, reasons = document_boost(d, ctx)
+            lists = sources.get(d.id, ())  # (worked out per call: once per candidate)
             if intent is not None:
                 wanted, because = intent.effect(d)
                 mult *= wanted
-                why = [*sources.get(d.id, ()), *because, *reasons]
+                why = [*lists, *because, *reasons]
             else:
-                why = [*sources.get(d.id, ()), *reasons]
+                why = [*lists, *reasons]
             if coverage is not None:
-                covers, said = coverage.effect(d)
+                covers, said = coverage.effect(d, lists)
                 mult *= covers
                 if said:
                     why.append(said)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 
@@ -135,7 +136,8 @@ def word_forms(pq: ParsedQuery, words: Iterable[str]) -> dict[str, list[str]]:
 def words_held(forms: Mapping[str, list[str]], text: str) -> list[str]:
     """The words (:func:`word_forms`) a :func:`spaced_words` ``text`` holds, in any form, at a word's
     start: "cafe" in "Café Royal", not "room" in "boardroom"."""
-    return [w for w, fs in forms.items() if any(f in text for f in fs)]
+    has = text.__contains__  # (map over a bound method: no generator for each word of each text)
+    return [w for w, fs in forms.items() if any(map(has, fs))]
 
 
 def _first_words(phrases: Iterable[str]) -> tuple[str, ...]:
@@ -150,7 +152,7 @@ def surely_lacks(raw: str, lower: str, heads: Iterable[str]) -> bool:
     of a request's words: an ASCII text's words are runs of its lower case, so a phrase whose first
     word is not in that lower case is not held. Never for a non-ASCII text (folding can change its
     letters): it must be tokenised."""
-    return raw.isascii() and not any(h in lower for h in heads)
+    return raw.isascii() and not any(map(lower.__contains__, heads))
 
 
 class FormTest:
@@ -171,17 +173,36 @@ class FormTest:
                 continue
             if text is None:
                 text = spaced_words(raw)
-            if any(f in text for f in fs):
+            if any(map(text.__contains__, fs)):
                 out.append(w)
         return out
+
+
+_project_texts: tuple[weakref.ref[ProjectsById], dict[tuple[int, str], str]] | None = None
+""":func:`project_words` of the projects of one :class:`ProjectsById` (a new one when the projects
+or their sites change), by project id and folder name: a search reads them for each of its ~30-40
+candidate projects, and the joined text was tokenised again each time the name cache had dropped it."""
 
 
 def project_words(d: DocumentFacts, projects: Mapping[int, ProjectRow] | None) -> str:
     """The words naming ``d``'s project: its folder's, its description's, its clients' names and its
     sites (both learned from its documents: domain/clients.py, project_sites.py), as :func:`spaced_words`."""
+    global _project_texts
+    texts = None
+    if isinstance(projects, ProjectsById):
+        held = _project_texts
+        if held is None or held[0]() is not projects:
+            held = _project_texts = (weakref.ref(projects), {})
+        texts = held[1]
+        found = texts.get((d.project_id, d.project_name))
+        if found is not None:
+            return found
     rec = projects.get(d.project_id) if projects else None
     names = [rec.description, rec.client or "", *rec.client_names, *sites_of(projects, rec.id)] if rec else []
-    return spaced_words(" ".join([d.project_name, *names]))
+    text = spaced_words(" ".join([d.project_name, *names]))
+    if texts is not None:
+        texts[(d.project_id, d.project_name)] = text
+    return text
 
 
 def said_with_kind(pq: ParsedQuery) -> list[str]:
@@ -237,15 +258,17 @@ class Intent:
         if not (self.active and self.reads_candidates):
             return
         texts: dict[int, list[str]] = {}
-        for d in docs:
-            if self.where:
-                if d.project_id not in texts:
-                    texts[d.project_id] = [project_words(d, projects)]
-                texts[d.project_id].append(spaced_words(d.project_rel_path))
-            if pq.wants_current and d.revision is not None and d.doc_type in self.kinds and not d.is_archive:
+        where, wants_current, latest_co = bool(self.where), pq.wants_current, pq.latest_change_order
+        for d in docs:  # (every candidate: ~100-400)
+            if where:
+                parts = texts.get(d.project_id)
+                if parts is None:
+                    parts = texts[d.project_id] = [project_words(d, projects)]
+                parts.append(spaced_words(d.project_rel_path))
+            if wants_current and d.revision is not None and d.doc_type in self.kinds and not d.is_archive:
                 key = (d.project_id, d.doc_type)
                 self.top_revision[key] = max(self.top_revision.get(key, -1), d.revision)
-            if pq.latest_change_order and (d.change_order or -1) > self.latest_co.get(d.project_id, -1):
+            if latest_co and (d.change_order or -1) > self.latest_co.get(d.project_id, -1):
                 self.latest_co[d.project_id] = d.change_order or -1
         # A project is named by the words of its folder, its clients' names (learned from its
         # documents, domain/clients.py) and its candidates' names and folders

@@ -148,10 +148,10 @@ class SearchService:
         flt = args.filters_arg(filters, args.DOC_FILTER_KEYS)
         pq = parse_query(query)
         notes: list[str] = []
-        scope = document_scope(self.projects, pq, flt, code, dtype, current, notes)
-        if pq.empty and not scope.restricted and not scope.statuses:
-            raise InvalidInput("query is empty: give words, a project number, a document type or filters")
-        with self.versions.pinned():
+        with self.versions.pinned():  # (the scope's project lookups read the pinned generation too)
+            scope = document_scope(self.projects, pq, flt, code, dtype, current, notes)
+            if pq.empty and not scope.restricted and not scope.statuses:
+                raise InvalidInput("query is empty: give words, a project number, a document type or filters")
             return self.document_search.search(
                 pq,
                 scope,

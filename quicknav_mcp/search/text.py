@@ -34,8 +34,16 @@ def tokens(text: str) -> list[str]:
 
 def token_spans(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, folded token)`` for every token of ``text``."""
-    if text.isascii():
-        return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text.lower())]
+    if text.isascii():  # the tokens of :func:`tokens`, each found after the last (~2x the regex's matches)
+        words = text.encode().translate(_ASCII_WORDS).decode()
+        find = words.find
+        out: list[tuple[int, int, str]] = []
+        end = 0
+        for token in words.split():
+            start = find(token, end)  # (only spaces lie between: the next run is this token)
+            end = start + len(token)
+            out.append((start, end, token))
+        return out
     return [(m.start(), m.end(), fold_token(m.group(0))) for m in _TOKEN.finditer(text)]
 
 

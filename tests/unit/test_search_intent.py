@@ -305,6 +305,41 @@ def test_place_words_and_name_coverage_read_a_project_the_same_way() -> None:
     assert cov is not None and cov.covered(cafe) == ["cafe", "royal", "fitout"]
 
 
+def test_a_project_s_words_are_those_of_the_projects_and_sites_asked_with() -> None:
+    """``project_words`` keeps each project's text for one ``ProjectsById``: a new one (its sites
+    learnt again) gives the new text, the old one still its own, another folder name its own."""
+    from dataclasses import replace
+
+    from quicknav_mcp.repo import ProjectRow
+    from quicknav_mcp.search.intent import project_words
+    from quicknav_mcp.search.project_sites import ProjectsById
+
+    row = ProjectRow(21614, "21614", "21614 - PLWRX  TR L1 Upgrades", "/p", "PLWRX", ("Poolwerx",), "", None, 1, None)
+    doc = _doc(1, "TR notes.pdf", "other")
+    before = ProjectsById([row], {21614: ("Bundall",)})
+    after = ProjectsById([row], {21614: ("Southport",)})
+    for _ in range(2):  # (asked again: the kept text)
+        assert "bundall" in project_words(doc, before) and "southport" not in project_words(doc, before)
+        assert "southport" in project_words(doc, after) and "bundall" not in project_words(doc, after)
+    moved = replace(doc, project_name="21614 - PLWRX  Cafe Royal")
+    assert "cafe royal" in project_words(moved, after) and "cafe" not in project_words(doc, after)
+    assert project_words(doc, {21614: row}) == project_words(doc, ProjectsById([row]))  # no sites: the same words
+
+
+def test_coverage_of_a_candidate_is_the_same_given_its_lists() -> None:
+    """``Coverage.effect`` given the lists that had a candidate (as the scoring reads them once)
+    weighs it as reading them from the fused sources does."""
+    pq = parse_query("cafe royal fitout notes")
+    names = ("Cafe Royal fitout notes.pdf", "Royal notes.pdf", "x.pdf")
+    docs = [_doc(i, name, "other") for i, name in enumerate(names, start=1)]
+    sources = {1: ["lexical"], 2: ["some words"], 3: ["lexical", "substring"]}
+    cov = Coverage.of(pq, {}, sources)
+    assert cov is not None
+    cov.learn(docs)
+    for d in docs:
+        assert cov.effect(d, sources[d.id]) == cov.effect(d)
+
+
 def test_a_form_test_of_raw_names_holds_what_their_words_hold() -> None:
     """``FormTest`` skips tokenising a name whose lower case lacks a form's first word: the same
     words as ``words_held`` of the spaced words."""

@@ -270,6 +270,8 @@ def test_ascii_text_is_tokenised_as_every_text_is() -> None:
         text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 40)))
         assert tokens(text) == [fold_token(t) for t in _TOKEN.findall(text)], text
         assert token_spans(text) == [(m.start(), m.end(), fold_token(m.group())) for m in _TOKEN.finditer(text)]
+    for text in ("a a-a_aa a", "  room Room ROOM2 room ", "", "__", "L3 l3l3 L3", "rev2 rev 2 rev2"):  # repeats
+        assert token_spans(text) == [(m.start(), m.end(), fold_token(m.group())) for m in _TOKEN.finditer(text)]
 
 
 def test_did_you_mean_replaces_the_first_whole_word_in_any_case() -> None:
