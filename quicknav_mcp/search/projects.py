@@ -214,7 +214,7 @@ class ProjectSearch:
         prefixes = [t for t in pq.terms if len(t) >= 3]
         hits = [
             ProjectHit(
-                **r.summary().model_dump(),
+                **r.summary_fields(),
                 score=score,
                 why=why,
                 highlight=highlight(r.name, words | set(pq.codes), prefixes),

@@ -51,3 +51,10 @@ def test_boost_keeps_the_rows_without_a_share() -> None:
     ranked = [(Row(1), 0.5, ["lexical"]), (Row(2), 0.33333, ["about"])]
     out = boost(ranked, [(2, 0.8)])
     assert out[0] is ranked[0] and out[1][1] == round(0.33333 * 3.5, 5)
+
+
+def test_a_hit_carries_the_summary_of_its_project(app: App) -> None:
+    for rec in app.projects.all():
+        assert rec.summary_fields() == rec.summary().model_dump()
+    hit = app.search.search_projects(app.projects.all()[0].code, mode="lexical").projects[0]
+    assert hit.model_dump(include=set(rec.summary_fields())) == app.projects.all()[0].summary().model_dump()
