@@ -57,7 +57,7 @@ class _Coverage:
     """How many of a request's words (typo fixes applied) a project's name covers, read once per
     request and asked per candidate; a project's site counts as its name for the place words."""
 
-    __slots__ = ("at_place", "by_id", "n_wanted", "named", "site_words", "starts", "wanted", "whole")
+    __slots__ = ("n_wanted", "named", "placed", "site_words", "starts", "wanted", "whole")
 
     def __init__(
         self,
@@ -71,9 +71,9 @@ class _Coverage:
         self.starts = [(t, " " + t) for t in self.wanted if len(t) >= 3]
         self.n_wanted = len(self.wanted)
         self.named = named
-        self.by_id = by_id
         self.site_words: Mapping[int, frozenset[str]] = by_id.site_words if isinstance(by_id, ProjectsById) else {}
-        self.at_place = place_terms(self.wanted)
+        at_place = place_terms(self.wanted)
+        self.placed = [t for t in self.wanted if t in at_place]  # the words a site can cover
 
     def of(self, pid: int, rec: ProjectRow) -> tuple[int, int]:
         """The words the project covers (its site's included), and how many of them only its site does."""
@@ -88,11 +88,13 @@ class _Coverage:
             if t in words or st in joined:
                 covered += 1
         n_wanted = self.n_wanted
-        if covered < n_wanted:
+        if covered < n_wanted and self.placed:
             sw = self.site_words.get(pid)
             if sw:
-                at_place = self.at_place
-                at_site = sum(1 for t in self.wanted if t in sw and t in at_place and t not in words)
+                at_site = 0
+                for t in self.placed:
+                    if t in sw and t not in words:
+                        at_site += 1
                 if at_site:
                     return min(n_wanted, covered + at_site), at_site
         return covered, 0
