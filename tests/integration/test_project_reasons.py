@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,10 @@ from quicknav_mcp.search.query import parse_query
 
 
 @pytest.fixture(scope="module")
-def app(sample_root: Path, tmp_path_factory: pytest.TempPathFactory):
-    db = tmp_path_factory.mktemp("reasons") / "q.db"
+def app(sample_db: Path, sample_root: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The indexed sample firm (a copy: opening may write)."""
+    db = Path(shutil.copyfile(sample_db, tmp_path_factory.mktemp("reasons") / "q.db"))
     with App.open(load_config(db=db, roots=[sample_root], env={"QUICKNAV_EMBED_MODEL": "none"})) as app:
-        app.indexing.reindex()
         yield app
 
 
