@@ -76,16 +76,20 @@ class ProjectRow:
         )
 
     def summary(self) -> ProjectSummary:
-        return ProjectSummary(
-            project_number=self.code,
-            name=self.name,
-            path=self.path,
-            client=self.client,
-            client_names=list(self.client_names),
-            description=self.description,
-            range_folder=self.range_folder,
-            doc_count=self.doc_count,
-        )
+        return ProjectSummary(**self.summary_fields())
+
+    def summary_fields(self) -> dict[str, Any]:
+        """:meth:`summary`'s fields (for an answer that extends it, without building it first)."""
+        return {
+            "project_number": self.code,
+            "name": self.name,
+            "path": self.path,
+            "client": self.client,
+            "client_names": list(self.client_names),
+            "description": self.description,
+            "range_folder": self.range_folder,
+            "doc_count": self.doc_count,
+        }
 
 
 class ProjectRepo:

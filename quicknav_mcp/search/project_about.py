@@ -422,17 +422,19 @@ Ranked = list[tuple[Any, float, list[str]]]
 
 
 def boost(ranked: Ranked, hits: list[tuple[int, float]], matched: bool = False) -> Ranked:
-    """``ranked`` (rows with an ``id``) with each score grown by how well its summary matched the
-    request (squared share of the best summary's score): what a project is about counts beyond its
-    rank in one list; less when every word of the request was ``matched`` by the word lists (a site
-    address, a client: the words themselves say where). Unchanged without hits."""
+    """``ranked`` (rows with an ``id``, scores rounded to 5 places) with each score grown by how well
+    its summary matched the request (squared share of the best summary's score): what a project is
+    about counts beyond its rank in one list; less when every word of the request was ``matched`` by
+    the word lists (a site address, a client: the words themselves say where). Unchanged without hits."""
     if not hits:
         return ranked
     weight = BOOST_MATCHED if matched else BOOST
     best = hits[0][1] or 1.0
     score = {pid: s / best for pid, s in hits}
     out = []
-    for rec, s, why in ranked:
-        share = score.get(rec.id, 0.0)
-        out.append((rec, round(s * (1.0 + weight * share * share), 5), why))
+    for row in ranked:
+        rec, s, why = row
+        share = score.get(rec.id)
+        # Without a share the score stays (it is rounded already): most rows, when a common word fused hundreds.
+        out.append((rec, round(s * (1.0 + weight * share * share), 5), why) if share else row)
     return out

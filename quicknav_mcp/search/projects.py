@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..repo import ProjectRow
 from ..repo.sql import marks
@@ -24,7 +24,7 @@ from .lexical import PROJECT_WEIGHTS, FullText
 from .models import FacetValue, ProjectHit, SearchProjectsResult
 from .popularity import PopularitySource
 from .project_about import ABOUT_WEIGHT, ProjectAbout, boost
-from .project_names import ProjectNames
+from .project_names import NamedProject, ProjectNames
 from .project_sites import ProjectsById, ProjectSites, place_terms, sites_of
 from .project_vectors import ProjectMeaning
 from .query import ParsedQuery, match_expression
@@ -46,6 +46,58 @@ def name_tokens(rec: ProjectRow) -> tuple[frozenset[str], str]:
     """A project's words as :class:`.project_names.NamedProject` holds them (for a row of another list)."""
     words = tokens(" ".join((rec.name, rec.client or "", *rec.client_names)))
     return frozenset(words), "".join(" " + w for w in words)
+
+
+def newer_first(rec: ProjectRow) -> float:
+    """A project's share of its score that puts newer codes first on ties."""
+    return 1.0 + 0.05 * (int(rec.code) % 100000) / 100000
+
+
+class _Coverage:
+    """How many of a request's words (typo fixes applied) a project's name covers, read once per
+    request and asked per candidate; a project's site counts as its name for the place words."""
+
+    __slots__ = ("n_wanted", "named", "placed", "site_words", "starts", "wanted", "whole")
+
+    def __init__(
+        self,
+        pq: ParsedQuery,
+        corrections: dict[str, str],
+        named: Mapping[int, NamedProject],
+        by_id: dict[int, ProjectRow],
+    ) -> None:
+        self.wanted = [corrections.get(t, t) for t in pq.terms]
+        self.whole = [t for t in self.wanted if len(t) < 3]  # too short for a prefix test: a whole word only
+        self.starts = [(t, " " + t) for t in self.wanted if len(t) >= 3]
+        self.n_wanted = len(self.wanted)
+        self.named = named
+        self.site_words: Mapping[int, frozenset[str]] = by_id.site_words if isinstance(by_id, ProjectsById) else {}
+        at_place = place_terms(self.wanted)
+        self.placed = [t for t in self.wanted if t in at_place]  # the words a site can cover
+
+    def of(self, pid: int, rec: ProjectRow) -> tuple[int, int]:
+        """The words the project covers (its site's included), and how many of them only its site does."""
+        e = self.named.get(pid)
+        words, joined = (e.word_set, e.joined) if e is not None and e.row is rec else name_tokens(rec)
+        # " word" in " tok1 tok2 ...": some token starts with the word (tokens hold no spaces).
+        covered = 0
+        for t in self.whole:
+            if t in words:
+                covered += 1
+        for t, st in self.starts:
+            if t in words or st in joined:
+                covered += 1
+        n_wanted = self.n_wanted
+        if covered < n_wanted and self.placed:
+            sw = self.site_words.get(pid)
+            if sw:
+                at_site = 0
+                for t in self.placed:
+                    if t in sw and t not in words:
+                        at_site += 1
+                if at_site:
+                    return min(n_wanted, covered + at_site), at_site
+        return covered, 0
 
 
 WARM_DELAY_S = 1.0  # after start-up, before the in-memory state is built (a short-lived session never pays)
@@ -93,6 +145,7 @@ class ProjectSearch:
         self._indexed: object = None  # the project list the two caches below were built from
         self._by_code: dict[str, list[int]] = {}
         self._position: dict[int, int] = {}  # order of the project list (exact codes keep it)
+        self._newer: dict[str, float] = {}  # each code's :func:`newer_first`
 
     # ------------------------------------------------------------------ in-memory state
     def start(self, delay: float = WARM_DELAY_S) -> None:
@@ -156,14 +209,14 @@ class ProjectSearch:
         include_facets: bool,
         t0: float,
     ) -> SearchProjectsResult:
-        ranked, corrections, semantic_used, notes = self.rank(pq, flt, user, mode)
+        ranked, corrections, semantic_used, notes = self.rank(pq, flt, user, mode, shown=offset + limit)
         total = len(ranked)
         facets: dict[str, list[FacetValue]] = project_facets(r for r, _, _ in ranked) if include_facets else {}
         words = set(pq.all_words) | set(corrections.values())
         prefixes = [t for t in pq.terms if len(t) >= 3]
         hits = [
             ProjectHit(
-                **r.summary().model_dump(),
+                **r.summary_fields(),
                 score=score,
                 why=why,
                 highlight=highlight(r.name, words | set(pq.codes), prefixes),
@@ -185,7 +238,7 @@ class ProjectSearch:
 
     def matches(self, pq: ParsedQuery, limit: int) -> list[ProjectMatch]:
         """For ``navigate_project``: ranked projects with scores on a 0-100 scale (best = 100)."""
-        ranked, _, _, _ = self.rank(pq, {}, None, "lexical", light=True)
+        ranked, _, _, _ = self.rank(pq, {}, None, "lexical", light=True, shown=limit)
         if not ranked:
             return []
         top = ranked[0][1] or 1.0
@@ -195,10 +248,18 @@ class ProjectSearch:
         ]
 
     def rank(
-        self, pq: ParsedQuery, flt: dict[str, list[str]], user: str | None, mode: str, *, light: bool = False
+        self,
+        pq: ParsedQuery,
+        flt: dict[str, list[str]],
+        user: str | None,
+        mode: str,
+        *,
+        light: bool = False,
+        shown: int | None = None,
     ) -> tuple[Ranked, dict[str, str], bool, list[str]]:
         """Projects best first with why, the typo fixes used, whether vectors took part, and notes.
-        ``light`` (navigation): words inside documents only when names found nothing."""
+        ``light`` (navigation): words inside documents only when names found nothing. ``shown``: only
+        the first this many rows get their reasons (the rest an empty list)."""
         by_id = self.words.by_id()
         corrections: dict[str, str] = {}
         notes: list[str] = []
@@ -288,10 +349,14 @@ class ProjectSearch:
         lists.append(("about", ABOUT_WEIGHT, [i for i, _ in about]))
         fused, sources = rrf(lists)
         allowed = self.allowed(flt, by_id)
-        ranked = boost(self.rerank(fused, sources, by_id, allowed, pq, codes, corrections, user), about, strong)
+        scored, reasons = self.rerank(fused, sources, by_id, allowed, pq, codes, corrections, user)
+        ranked = boost(scored, about, strong)
         if not ranked and allowed:
             ranked = [(by_id[i], 0.01, ["filter"]) for i in sorted(allowed, key=lambda i: by_id[i].code)]
         ranked.sort(key=lambda t: (-t[1], t[0].code))
+        if scored:
+            # Reasons for the rows shown only (all rows without ``shown``).
+            ranked[:shown] = [(rec, s, reasons(rec)) for rec, s, _ in ranked[:shown]]
         return ranked, corrections, semantic_used, notes
 
     def rerank(
@@ -304,57 +369,51 @@ class ProjectSearch:
         codes: set[str],
         corrections: dict[str, str],
         user: str | None,
-    ) -> Ranked:
+    ) -> tuple[Ranked, Callable[[ProjectRow], list[str]]]:
         """Fused scores (normalised to the best) times exact codes, name coverage, popularity and
-        the user's recent projects (unsorted)."""
+        the user's recent projects (unsorted, the reasons left empty), and what gives a row's reasons:
+        a search shows them for its page only, and a common word fuses hundreds of projects."""
         pop = self.popularity.popularity_map()
         mine = self.popularity.recent_for(user)
         ranked: Ranked = []
         top = max(fused.values(), default=1.0) or 1.0
-        # Per request, not per candidate (a common word fuses thousands of projects).
-        wanted = [corrections.get(t, t) for t in pq.terms]
-        whole = [t for t in wanted if len(t) < 3]  # too short for a prefix test: a whole word only
-        starts = [(t, " " + t) for t in wanted if len(t) >= 3]
-        n_wanted = len(wanted)
-        named = self.names.index().by_id if self.names is not None else {}
-        site_words: Mapping[int, frozenset[str]] = by_id.site_words if isinstance(by_id, ProjectsById) else {}
-        at_place = place_terms(wanted)
+        cover = _Coverage(pq, corrections, self.names.index().by_id if self.names is not None else {}, by_id)
+        coverage, n_wanted = cover.of, cover.n_wanted
+        newer = self._newer
         for pid, s in fused.items():
             rec = by_id.get(pid)
             if rec is None or (allowed is not None and pid not in allowed):
                 continue
-            mult = 1.0
-            why = list(sources.get(pid, []))
-            if rec.code in codes:
-                mult *= 3.0
-                why.insert(0, f"code {rec.code}")
+            # The multiplications in a fixed order: the same scores (and ties) as ever.
+            mult = 3.0 if rec.code in codes else 1.0
             if n_wanted:
-                e = named.get(pid)
-                words, joined = (e.word_set, e.joined) if e is not None and e.row is rec else name_tokens(rec)
-                # " word" in " tok1 tok2 ...": some token starts with the word (tokens hold no spaces).
-                covered = sum(1 for t in whole if t in words) + sum(1 for t, st in starts if t in words or st in joined)
-                sw = site_words.get(pid)
-                at_site = 0
-                if sw and covered < n_wanted:
-                    # The project's site counts as its name: "Glendale Private Hospital Ipswich".
-                    at_site = sum(1 for t in wanted if t in sw and t in at_place and t not in words)
-                    if at_site:
-                        covered = min(n_wanted, covered + at_site)
-                        why = [w for w in why if w != "site"]  # the list's name: said with the site instead
-                        why.append("site: " + ", ".join(sites_of(by_id, pid)))
-                mult *= 1.0 + 0.8 * (covered / n_wanted) ** 2
-                if covered == n_wanted:
-                    why.append("all words in name" + (" or site" if sw and at_site else ""))
+                mult *= 1.0 + 0.8 * (coverage(pid, rec)[0] / n_wanted) ** 2
             p = pop.get(rec.code, 0.0)
             if p:
                 mult *= 1.0 + 0.1 * p
             m = mine.get(rec.code, 0.0)
             if m:
                 mult *= 1.0 + 0.15 * m
+            tie = newer.get(rec.code)
+            mult *= tie if tie is not None else newer_first(rec)
+            ranked.append((rec, round(s / top * mult, 5), []))
+
+        def reasons(rec: ProjectRow) -> list[str]:
+            why = list(sources.get(rec.id, []))
+            if rec.code in codes:
+                why.insert(0, f"code {rec.code}")
+            if n_wanted:
+                covered, at_site = coverage(rec.id, rec)
+                if at_site:
+                    why = [w for w in why if w != "site"]  # the list's name: said with the site instead
+                    why.append("site: " + ", ".join(sites_of(by_id, rec.id)))
+                if covered == n_wanted:
+                    why.append("all words in name" + (" or site" if at_site else ""))
+            if mine.get(rec.code, 0.0):
                 why.append("your recent project")
-            mult *= 1.0 + 0.05 * (int(rec.code) % 100000) / 100000  # newer codes first on ties
-            ranked.append((rec, round(s / top * mult, 5), list(dict.fromkeys(why))))
-        return ranked
+            return list(dict.fromkeys(why))
+
+        return ranked, reasons
 
     def code_index(self, by_id: dict[int, ProjectRow]) -> dict[str, list[int]]:
         """Project ids by code, rebuilt with the project list (``by_id`` is a new dict then)."""
@@ -363,6 +422,7 @@ class ProjectSearch:
             for pid, rec in by_id.items():
                 by_code.setdefault(rec.code, []).append(pid)
             self._position = {pid: n for n, pid in enumerate(by_id)}
+            self._newer = {rec.code: newer_first(rec) for rec in by_id.values()}
             self._by_code, self._indexed = by_code, by_id
         return self._by_code
 
