@@ -92,6 +92,7 @@ def _packed(groups: list[dict[str, list[Any]]], checkpoint: Callable[[], None]) 
             view = arena[offset : offset + sizes[name]]
             np.concatenate([np.ravel(part) for part in parts], out=view)
             view = view.reshape(sum(len(part) for part in parts), *parts[0].shape[1:])
+            view.flags.writeable = False  # (a stray write would corrupt its neighbours in the buffer too)
             out[name] = view[:, None] if view.ndim == 1 else view
             offset += -(-sizes[name] // _ALIGN) * _ALIGN
     return out

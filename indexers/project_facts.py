@@ -21,15 +21,13 @@ from typing import Any
 from quicknav_mcp.domain import client_names_from_documents, parse_project_folder
 from quicknav_mcp.domain.models import ProjectFolder
 from quicknav_mcp.repo.bulk import update_project_facts
+from quicknav_mcp.repo.projects import FACT_COLUMNS
 from quicknav_mcp.store import Connection, Store
 
 log = logging.getLogger(__name__)
 
 #: Projects recomputed per transaction: short enough that other writers never wait long.
 BATCH_PROJECTS = 500
-
-#: The columns of ``projects`` computed here; nothing else writes them.
-FACT_COLUMNS = ("doc_count", "client_names")
 
 
 def pending(store: Store) -> int:

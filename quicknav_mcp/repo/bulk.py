@@ -17,6 +17,7 @@ from typing import Any
 
 from ..store import Connection
 from .documents import INSERT_SQL
+from .projects import FACTS_UPDATE_SQL
 from .projects import INSERT_SQL as PROJECT_INSERT_SQL
 from .sql import marks
 
@@ -32,10 +33,6 @@ _FACTS_DIRTY = "INSERT OR IGNORE INTO project_facts_dirty (project_id) SELECT pr
 _VERSION = "UPDATE search_versions SET n = n + (SELECT count(*) FROM documents WHERE id > ?) WHERE name = 'documents'"
 
 
-_FACTS_UPDATE = (
-    "UPDATE projects SET doc_count = ?, client_names = ?, "
-    "indexed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?"
-)
 _PROJECTS_SEARCH = (
     "DELETE FROM search_projects WHERE rowid IN ({ids})",
     "DELETE FROM search_projects_tri WHERE rowid IN ({ids})",
@@ -67,10 +64,10 @@ def update_project_facts(conn: Connection, rows: Sequence[tuple[int, str, int]],
     projects whose client names change: what the trigger would rewrite) rewritten once (migration 0013),
     inside the caller's transaction."""
     if len(rows) < MIN_BULK_ROWS:
-        conn.executemany(_FACTS_UPDATE, rows)
+        conn.executemany(FACTS_UPDATE_SQL, rows)
         return
     with _triggers_aside(conn):
-        conn.executemany(_FACTS_UPDATE, rows)
+        conn.executemany(FACTS_UPDATE_SQL, rows)
     if not ids:
         return
     where = marks(len(ids))

@@ -34,6 +34,11 @@ INSERT_SQL = f"INSERT INTO projects (root_id, {', '.join(WRITE_COLUMNS)}) VALUES
 UPDATE_SQL = (
     "UPDATE projects SET " + ", ".join(f"{c} = ?" for c in WRITE_COLUMNS) + f", indexed_at = {_NOW_SQL} WHERE id = ?"
 )
+#: The columns of ``projects`` the scan's facts pass computes (``indexers/project_facts.py``); nothing else writes them.
+FACT_COLUMNS = ("doc_count", "client_names")
+FACTS_UPDATE_SQL = (
+    "UPDATE projects SET " + ", ".join(f"{c} = ?" for c in FACT_COLUMNS) + f", indexed_at = {_NOW_SQL} WHERE id = ?"
+)
 STORED_SQL = f"SELECT id, {', '.join(WRITE_COLUMNS)} FROM projects WHERE root_id = ?"
 
 

@@ -11,6 +11,11 @@ from .intent import related_like
 from .query import ParsedQuery
 from .scope import CANDIDATES, Scope
 
+#: Documents listed newest first: not archived first, then newest, then lowest id (ties of mtime are
+#: common: copied folders, restores, syncs). The candidate table's order (``candidates._recency``) is the
+#: same, so a list is the same whether the table or SQL answers it.
+NEWEST_FIRST = "d.is_archive ASC, d.mtime DESC, d.id"
+
 
 class FactRetriever:
     """Document ids matching the facts a query names. ``candidates``: ids per list (:data:`CANDIDATES`)."""
@@ -63,7 +68,7 @@ class FactRetriever:
         having = f" AND ({' OR '.join(conds)})" if conds else ""
         sql = (
             f"SELECT d.id FROM documents d JOIN projects p ON p.id = d.project_id WHERE 1{scope.sql()}{having} "
-            f"ORDER BY {order}d.is_archive ASC, d.mtime DESC LIMIT ?"
+            f"ORDER BY {order}{NEWEST_FIRST} LIMIT ?"
         )
         args = [*scope.params, *(params if having else []), *(params if conds else []), limit]
         return [r[0] for r in self.store.query(sql, args)]
@@ -101,7 +106,7 @@ class FactRetriever:
             # and sort those (+doc_type keeps the planner off the firm-wide family index).
             sql = (
                 f"SELECT d.id FROM documents d{join} WHERE +d.doc_type IN ({marks(len(doc_types))}){extra}"
-                f"{scope.sql()} ORDER BY d.is_archive ASC, d.mtime DESC, d.id LIMIT ?"
+                f"{scope.sql()} ORDER BY {NEWEST_FIRST} LIMIT ?"
             )
             return [r[0] for r in self.store.query(sql, [*doc_types, *scope.params, limit])]
         out: list[int] = []

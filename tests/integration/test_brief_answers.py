@@ -142,10 +142,10 @@ async def test_dashboard_brief_and_resources(server) -> None:
         assert all(Path(p["path"]).is_dir() for p in page["projects"])
 
 
-async def test_gateway_answers_every_field_unless_asked(server, firm) -> None:
-    root, db, _ = firm
+async def test_gateway_answers_every_field_unless_asked(server, firm, tmp_path: Path) -> None:
+    root, _, _ = firm
     async with Client(server):  # opens the App
-        gateway = Gateway(server, load_config(db=db, roots=[root], env=ENV))
+        gateway = Gateway(server, load_config(db=tmp_path / "q.db", roots=[root], env=ENV))  # (the server's copy)
         args = {"query": "as built design"}
         full = (await gateway.call("search_documents", args)).model_dump(mode="json")
         assert len(full["documents"]) == 20 and full["facets"] and "rel_path" in full["documents"][0]

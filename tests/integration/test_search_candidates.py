@@ -311,7 +311,7 @@ def test_a_clients_documents_come_from_the_table_as_sql_lists_them(app: App) -> 
     assert from_table is not None and len(from_table) == len(from_sql) > 0
     facts = app.search.document_search.rows.facts_by_ids(from_table)
     keys = [(facts[i].is_archive, -facts[i].mtime) for i in from_table]
-    assert keys == sorted(keys) and set(from_table) == set(from_sql)  # ties of mtime: lowest id first
+    assert keys == sorted(keys) and from_table == from_sql  # ties of mtime: lowest id first (facts.NEWEST_FIRST)
     assert app.search.candidates.newest_of(pids, 5) == from_table[:5]
     for text in ("as built", "swms", "floor plan drawings", "proposal"):  # a family (both sides break ties by id)
         pq = parse_query(text)
@@ -339,3 +339,33 @@ def test_a_large_firms_first_build_works_out_every_current_revision(app: App, mo
     current.mark(docs)  # every series already known: nothing read
     assert {i: d.is_current for i, d in docs.items()} == {i: d.is_current for i, d in expected.items()}
     assert any(d.is_current for d in docs.values()) and not all(d.is_current for d in docs.values())
+
+
+def test_documents_of_one_mtime_are_listed_in_one_order_by_the_table_and_by_sql(tmp_path: Path) -> None:
+    """Copied folders, restores and syncs leave many documents with one mtime: the table and the SQL
+    that answers while it is rebuilt list them in one order (lowest id first), so a request gets the
+    same documents in the same order whichever answers it."""
+    import os
+
+    from quicknav_mcp.search.facts import FactRetriever
+
+    root = tmp_path / "firm"
+    generate_firm(root, projects=6, seed=5, content=False)
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, (1_700_000_000, 1_700_000_000))
+    app = App.open(load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    try:
+        app.indexing.reindex()
+        projects = app.projects.all()
+        pids, codes = {p.id for p in projects[:3]}, {p.code for p in projects[:3]}
+        sub = Scope().within(pids, codes)
+        from_sql = FactRetriever(app.store).documents(parse_query("anything"), sub, force=True)
+        from_table = app.search.candidates.newest_of(pids, 200)
+        assert from_table is not None and len(from_sql) > 20
+        assert from_table == from_sql
+        ids = set(from_sql)
+        archived = {r[0] for r in app.store.query_tuples("SELECT id FROM documents WHERE is_archive = 1")}
+        assert from_sql == sorted(ids, key=lambda i: (i in archived, i))  # not archived first, then lowest id
+    finally:
+        app.close()
