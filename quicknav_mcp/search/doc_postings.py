@@ -211,6 +211,7 @@ class DocPostings:
         self._index: _Index | None = None
         self._builds = BackgroundBuild("doc-postings", f"in-memory postings of {table}", closing=lambda: store.closing)
         self.disabled = False  # the index is too large to copy (see MAX_TOKENS)
+        self._empty_at: tuple[object, ...] | None = None  # the counters at which a build found the index empty
 
     # ------------------------------------------------------------------ the copy
     def current(self) -> _Index | None:
@@ -239,11 +240,12 @@ class DocPostings:
             self._index = index
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
-        """Start a build if needed and wait for it; whether the copy is current (False when disabled)."""
+        """Start a build if needed and wait for it; whether the copy is current (False when disabled,
+        and at once when a build found the index empty at the current counters: none will serve)."""
         deadline = time.monotonic() + timeout
         while self.current() is None:
             left = deadline - time.monotonic()
-            if self.disabled or self._builds.closed or left <= 0:
+            if self.disabled or self._builds.closed or left <= 0 or self._empty_at == self.versions.get(*_KEY):
                 return False
             if not self._builds.running:  # (a build of counters read before the last change ends stale)
                 self._builds.allow_now()  # a wait asks for a build now
@@ -261,10 +263,9 @@ class DocPostings:
         # Everything on a reader of its own: searches neither wait for it nor see its queries.
         with self.store.scan_reader() as read:
             head = next(iter(read(f"SELECT block FROM {self.table}_data WHERE id = 1")), None)
-            if head is None:
-                return None
-            averages = _varints(bytes(head[0]))
-            if not averages:  # an empty index has an empty record: nothing to copy, FTS5 answers
+            averages = _varints(bytes(head[0])) if head is not None else []
+            if not averages:  # an empty index (no record, or an empty one): nothing to copy, FTS5 answers
+                self._empty_at = key
                 return None
             rows, total = averages[0], sum(averages[1:])
             if total > MAX_TOKENS:
