@@ -33,20 +33,20 @@ _FACTS_DIRTY = "INSERT OR IGNORE INTO project_facts_dirty (project_id) SELECT pr
 _VERSION = "UPDATE search_versions SET n = n + (SELECT count(*) FROM documents WHERE id > ?) WHERE name = 'documents'"
 
 
+#: Projects' search rows copied from their view, for the projects ``{where}`` picks.
+_PROJECTS_ROWS = (
+    "INSERT INTO search_projects (rowid, code, name, client, description) "
+    "SELECT id, code, name, client, description FROM search_project_rows WHERE {where}",
+    "INSERT INTO search_projects_tri (rowid, text) SELECT id, text FROM search_project_rows WHERE {where}",
+)
+#: Rewritten for changed projects (migration 0013).
 _PROJECTS_SEARCH = (
     "DELETE FROM search_projects WHERE rowid IN ({ids})",
     "DELETE FROM search_projects_tri WHERE rowid IN ({ids})",
-    "INSERT INTO search_projects (rowid, code, name, client, description) "
-    "SELECT id, code, name, client, description FROM search_project_rows WHERE id IN ({ids})",
-    "INSERT INTO search_projects_tri (rowid, text) SELECT id, text FROM search_project_rows WHERE id IN ({ids})",
+    *(sql.format(where="id IN ({ids})") for sql in _PROJECTS_ROWS),
 )
-
 #: New projects' search rows (migration 0014): rows above the largest id before the batch, as for documents.
-_PROJECTS_NEW = (
-    "INSERT INTO search_projects (rowid, code, name, client, description) "
-    "SELECT id, code, name, client, description FROM search_project_rows WHERE id > ?",
-    "INSERT INTO search_projects_tri (rowid, text) SELECT id, text FROM search_project_rows WHERE id > ?",
-)
+_PROJECTS_NEW = tuple(sql.format(where="id > ?") for sql in _PROJECTS_ROWS)
 
 
 @contextmanager
