@@ -33,7 +33,7 @@ import threading
 import time
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..store import DatabaseError, Store
@@ -104,6 +104,10 @@ class _Index:
     length: Any  # float64 tokens of each row by document id (FTS5's column size, all columns)
     rows: int  # FTS5's row count
     avgdl: float  # FTS5's average row size
+    norm: Any = field(init=False)  # float64 BM25 length norm of each row: k1 * (1 - b + b * length / avgdl)
+
+    def __post_init__(self) -> None:
+        self.norm = K1 * (1 - B + B * self.length / self.avgdl)  # (elementwise: as if worked out per query)
 
     def postings(self, tok: str) -> tuple[Any, Any] | None:
         """Documents and frequencies of one phrase (``word`` or ``core*``); None if not computable alike."""
@@ -139,6 +143,13 @@ class _Index:
             return None
         n = self.slot.get(tok)
         return self._one(n) if n is not None else (np.empty(0, np.int32), np.empty(0))
+
+    def lists(self, groups: list[list[str]]) -> list[list[tuple[Any, Any] | None]]:
+        """Each group's phrases' :meth:`postings` (a phrase in several groups: the same pair, scored once)."""
+        found: dict[str, tuple[Any, Any] | None] = {}
+        return [
+            [found[t] if t in found else found.setdefault(t, self.postings(t)) for t in p] for p in _phrases(groups)
+        ]
 
     def _one(self, n: int) -> tuple[Any, Any]:
         a, b = self.offsets[n], self.offsets[n + 1]
@@ -326,7 +337,9 @@ class DocPostings:
         index = self._index
         if index is None:
             return 0
-        return int(index.docs.nbytes + index.freq.nbytes + index.offsets.nbytes + index.length.nbytes)
+        return int(
+            index.docs.nbytes + index.freq.nbytes + index.offsets.nbytes + index.length.nbytes + index.norm.nbytes
+        )
 
     # ------------------------------------------------------------------ searching
     def documents(
@@ -350,9 +363,7 @@ class DocPostings:
         n_all = len(ids)
         if n_all < limit // 4 and len(groups) > 1:
             any_groups = groups if every_word else fulltext.affordable(groups, [], fulltext.or_budget)[0]
-            any_lists = (
-                lists if any_groups is groups else [[index.postings(t) for t in p] for p in _phrases(any_groups)]
-            )
+            any_lists = lists if any_groups is groups else index.lists(any_groups)
             if any_lists:
                 at_most = fulltext.matches_at_most(any_groups, [], every_word=False)
                 more = self._ranked(
@@ -380,7 +391,7 @@ class DocPostings:
         index = self.current()
         if index is None:
             return None
-        lists = [[index.postings(tok) for tok in part] for part in _phrases(groups)]
+        lists = index.lists(groups)
         if any(p is None for part in lists for p in part):
             return None
         return index, lists
@@ -414,28 +425,44 @@ def _score(
     budget: int | None,
 ) -> list[int]:
     """:meth:`DocPostings._ranked` on ``scratch``'s arrays (``dense`` left all zeros)."""
-    import numpy as np
-
-    matched = _matched(lists, scratch, every_word=every_word)
+    if not every_word:
+        matched = _any_matched(lists, scratch, budget)
+        return _best(matched, _any_scores(index, lists, matched, scratch.dense), limit) if len(matched) else []
+    matched = _matched(lists, scratch)
     every = len(matched)
     if not every:
         return []
     if budget is not None and every > budget:
         matched = matched[-budget:]  # the newest matches (FTS5 walks rowids newest first and stops)
-    norm = K1 * (1 - B + B * index.length[matched] / index.avgdl)
+    return _best(matched, _every_scores(index, lists, matched, every, scratch.dense), limit)
+
+
+def _idf(index: _Index, n_hit: int) -> float:
+    idf = math.log((index.rows - n_hit + 0.5) / (n_hit + 0.5)) if index.rows else 0.0
+    return idf if idf > 0.0 else 1e-6
+
+
+def _every_scores(index: _Index, lists: Sequence[Sequence[Any]], matched: Any, every: int, dense: Any) -> Any:
+    """The BM25 scores of ``matched`` (the newest of the ``every`` documents holding every group),
+    phrase by phrase in expression order."""
+    import numpy as np
+
+    norm = index.norm[matched]
     score = np.zeros(len(matched), np.float64)
-    dense = scratch.dense
+    shares: dict[int, Any] = {}  # by phrase (its documents' array)
     for part in lists:
         for docs, freq in part:
             n_hit = len(docs)
-            idf = math.log((index.rows - n_hit + 0.5) / (n_hit + 0.5)) if index.rows else 0.0
-            if idf <= 0.0:
-                idf = 1e-6
             if not n_hit:
                 continue  # adds idf * 0 / norm = 0.0 to every score
-            if n_hit == every and (len(part) == 1 or not every_word):
-                # its documents hold every match (its group's alone, or any word) and are as many:
-                # they are the matches (both ascending)
+            share = shares.get(id(docs))
+            if share is not None:
+                score += share
+                continue
+            idf = _idf(index, n_hit)
+            if n_hit == every and len(part) == 1:
+                # its group's alone, its documents hold every match and are as many: they are the
+                # matches (both ascending)
                 f = freq[n_hit - len(matched) :].astype(np.float64)
             elif len(matched) * SEARCH_RATIO <= n_hit:  # few matches: looked up in its postings
                 held, at = _held(matched, docs)
@@ -444,8 +471,48 @@ def _score(
                 dense[docs] = freq
                 f = dense[matched]
                 dense[docs] = 0.0
-            score += idf * ((f * (K1 + 1.0)) / (f + norm))
-    if len(matched) > limit:  # keep the ``limit`` best (and every tie of the last) before sorting
+            share = shares[id(docs)] = idf * ((f * (K1 + 1.0)) / (f + norm))
+            score += share
+    return score
+
+
+def _any_scores(index: _Index, lists: Sequence[Sequence[Any]], matched: Any, dense: Any) -> Any:
+    """The BM25 scores of ``matched`` (every document holding a phrase from ``matched[0]`` on): each
+    phrase's share added on its own postings from there (the newest few when a budget cut the
+    matches), in expression order, on ``dense`` (a document without the phrase adds 0.0 there too)."""
+    import numpy as np
+
+    lo = matched[0]
+    shares: dict[int, tuple[Any, Any]] = {}  # by phrase (its documents' array)
+    for part in lists:
+        for docs, freq in part:
+            n_hit = len(docs)
+            if not n_hit:
+                continue
+            held, share = shares.get(id(docs)) or (None, None)
+            if held is None:
+                start = int(np.searchsorted(docs, lo)) if docs[0] < lo else 0
+                held = docs[start:]
+                # idf * ((f * (k1 + 1)) / (f + norm)), worked out in place (the same operations)
+                share = freq[start:].astype(np.float64)
+                below = index.norm[held]
+                below += share
+                share *= K1 + 1.0
+                share /= below
+                share *= _idf(index, n_hit)
+                shares[id(docs)] = held, share
+            dense[held] += share  # (a phrase's documents are distinct)
+    score = dense[matched]
+    dense[matched] = 0.0
+    return score
+
+
+def _best(matched: Any, score: Any, limit: int) -> list[int]:
+    """The ``limit`` best of ``matched`` as ``ORDER BY score DESC, id``: the rest are cut at the
+    ``limit``-th score first (ties at it kept, so the order is exactly the full sort's)."""
+    import numpy as np
+
+    if len(matched) > limit:
         cut = len(score) - limit
         kth = np.partition(score, cut)[cut]
         best = np.flatnonzero(score >= kth)
@@ -454,46 +521,76 @@ def _score(
     return matched[order].tolist()
 
 
-def _matched(lists: Sequence[Sequence[Any]], scratch: _Scratch, *, every_word: bool) -> Any:
-    """The documents (ascending) holding any phrase of every group (``every_word``) or of any group.
+def _any_matched(lists: Sequence[Sequence[Any]], scratch: _Scratch, budget: int | None) -> Any:
+    """The documents (ascending) holding any phrase; the newest ``budget`` of them when more.
 
-    All words: the group with the fewest postings gives the candidates, each other group keeps those
+    Those are marked newest first, a span of ids at a time (each span sized by the share of ids
+    matched so far) until ``budget`` are held: most of a common word's postings are never read."""
+    import numpy as np
+
+    arrays = [docs for part in lists for docs, _ in part if len(docs)]
+    if not arrays:
+        return np.empty(0, np.int32)
+    if budget is None or sum(len(a) for a in arrays) <= budget:
+        return _union(arrays, scratch)
+    group = scratch.group
+    top = max(int(a[-1]) for a in arrays) + 1
+    ends = [len(a) for a in arrays]  # each array's documents below the spans marked so far: a[:end]
+    hi, span, held = top, budget, 0
+    while True:
+        lo = max(hi - span, 0)
+        group[lo:hi] = False
+        for k, a in enumerate(arrays):
+            start = int(np.searchsorted(a[: ends[k]], lo))
+            if start < ends[k]:
+                group[a[start : ends[k]]] = True
+                ends[k] = start
+        held += int(np.count_nonzero(group[lo:hi]))
+        if held >= budget or not lo:
+            break
+        # the ids still to go at the density seen so far, a quarter more (a second span is rare)
+        span = (budget - held) * (top - lo) // held * 5 // 4 + 64 if held else 2 * span
+        hi = lo
+    ids = np.flatnonzero(group[lo:top])
+    ids += lo
+    return ids[-budget:]
+
+
+def _matched(lists: Sequence[Sequence[Any]], scratch: _Scratch) -> Any:
+    """The documents (ascending) holding any phrase of every group.
+
+    The group with the fewest postings gives the candidates, each other group keeps those
     found in its postings (by binary search when they are few: a few µs where marking every row
     cost ~0.1 ms a group)."""
     import numpy as np
 
-    if every_word and not all(lists):  # a group no phrase of which is held (or no group at all)
-        return np.empty(0, np.int32)
-    lists = [part for part in lists if part]
-    if not lists:
+    if not lists or not all(lists):  # no group at all, or a group no phrase of which is held
         return np.empty(0, np.int32)
     if len(lists) == 1 and len(lists[0]) == 1:  # one word: its documents are the matches (ascending, distinct)
         return lists[0][0][0]
-    if every_word:
-        sizes = [sum(len(docs) for docs, _ in part) for part in lists]
-        first = min(range(len(lists)), key=sizes.__getitem__)
-        matched = _union([docs for docs, _ in lists[first]], scratch)
-        group = scratch.group
-        for k, part in enumerate(lists):
-            if k == first or not len(matched):
+    sizes = [sum(len(docs) for docs, _ in part) for part in lists]
+    first = min(range(len(lists)), key=sizes.__getitem__)
+    matched = _union([docs for docs, _ in lists[first]], scratch)
+    group = scratch.group
+    for k, part in enumerate(lists):
+        if k == first or not len(matched):
+            continue
+        found = np.zeros(len(matched), bool)
+        marked = False
+        for docs, _ in part:
+            if not len(docs):
                 continue
-            found = np.zeros(len(matched), bool)
-            marked = False
-            for docs, _ in part:
-                if not len(docs):
-                    continue
-                if len(matched) * SEARCH_RATIO <= len(docs):  # few candidates: looked up
-                    found |= _held(matched, docs)[0]
-                else:  # as many as the word's documents: marked, one slot per row
-                    if not marked:
-                        group.fill(False)
-                        marked = True
-                    group[docs] = True
-            if marked:
-                found |= group[matched]
-            matched = matched[found]
-        return matched
-    return _union([docs for part in lists for docs, _ in part], scratch)
+            if len(matched) * SEARCH_RATIO <= len(docs):  # few candidates: looked up
+                found |= _held(matched, docs)[0]
+            else:  # as many as the word's documents: marked, one slot per row
+                if not marked:
+                    group.fill(False)
+                    marked = True
+                group[docs] = True
+        if marked:
+            found |= group[matched]
+        matched = matched[found]
+    return matched
 
 
 def _union(arrays: list[Any], scratch: _Scratch) -> Any:

@@ -177,14 +177,61 @@ def test_indexes_of_two_sizes_each_reuse_their_own_work_arrays() -> None:
 
 
 def test_no_groups_or_an_empty_group_match_nothing() -> None:
-    from quicknav_mcp.search.doc_postings import _matched, _Scratch
+    from quicknav_mcp.search.doc_postings import _any_matched, _matched, _Scratch
 
     scratch = _Scratch.take(10)
     try:
         held = [(np.array([1, 4], np.int32), np.ones(2))]
-        assert len(_matched([], scratch, every_word=True)) == 0
-        assert len(_matched([], scratch, every_word=False)) == 0
-        assert len(_matched([held, []], scratch, every_word=True)) == 0
-        assert list(_matched([held, []], scratch, every_word=False)) == [1, 4]
+        assert len(_matched([], scratch)) == 0
+        assert len(_any_matched([], scratch, None)) == 0
+        assert len(_matched([held, []], scratch)) == 0
+        assert list(_any_matched([held, []], scratch, None)) == [1, 4]
     finally:
         scratch.give_back()
+
+
+@pytest.mark.parametrize("budget", [1, 7, 40, 130, 400])
+def test_any_word_budget_reads_spans_of_the_newest_ids_until_enough(budget: int) -> None:
+    """The newest ``budget`` matches of any word, found span by span from the newest id: with words
+    only old documents hold, a newest span holding none, and sparse words that take several spans,
+    the same ranking as scoring every match."""
+    size = 3000
+    held = {
+        "a": list(range(0, size, 97)),  # sparse over every id
+        "b": list(range(2900, 2990)),  # the newest ids only
+        "c": list(range(0, 31)),  # the oldest only
+        "d": [5, 1700, 2999],
+    }
+    names = sorted(held)
+    docs = [d for t in names for d in held[t]]
+    freq = [float(1 + (d * 7 + n) % 4) for n, t in enumerate(names) for d in held[t]]
+    offsets = np.cumsum([0] + [len(held[t]) for t in names])
+    length = np.array([1.0 + d % 9 for d in range(size)])
+    index = _Index(
+        key=(),
+        terms=names,
+        slot={t: i for i, t in enumerate(names)},
+        offsets=np.asarray(offsets, np.int64),
+        docs=np.array(docs, np.int32),
+        freq=np.array(freq, np.float32),
+        length=length,
+        rows=size,
+        avgdl=float(length.mean()),
+    )
+    for groups in (["a", "b", "c"], ["c", "a"], ["a"], ["d", "c"], ["c"], ["d", "a", "b"]):
+        gs = [[t] for t in groups]
+        got = DocPostings._ranked(index, index.lists(gs), 50, every_word=False, budget=budget)
+        assert got == _exhaustive(index, gs, 50, False, budget), (groups, budget)
+
+
+def test_a_word_in_two_groups_is_scored_in_each() -> None:
+    """A phrase two groups share (an abbreviation of two words) is the same postings, counted once per group."""
+    rng = random.Random(5)
+    index = _index(rng, 400, 5)
+    groups = [["w0", "w1"], ["w2", "w1"], ["w3"]]
+    lists = index.lists(groups)
+    assert lists[0][1] is lists[1][1]
+    for every_word in (True, False):
+        for budget in (None, 30):
+            got = DocPostings._ranked(index, lists, 25, every_word=every_word, budget=budget)
+            assert got == _exhaustive(index, groups, 25, every_word, budget)
