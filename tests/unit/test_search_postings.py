@@ -67,14 +67,14 @@ def _exhaustive(index: _Index, groups: list[list[str]], limit: int, every_word: 
 def test_top_k_equals_exhaustive_scoring(seed: int, ways: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every way of finding the matches (merged or marked unions) and their frequencies (binary
     search or spread over a row array) gives the exhaustive answer."""
-    from quicknav_mcp.search import doc_postings
+    from quicknav_mcp.search import postings_rank
 
     if ways == "marked, spread":
-        monkeypatch.setattr(doc_postings, "MERGE_MAX", 0)
-        monkeypatch.setattr(doc_postings, "SEARCH_RATIO", 1 << 30)
+        monkeypatch.setattr(postings_rank, "MERGE_MAX", 0)
+        monkeypatch.setattr(postings_rank, "SEARCH_RATIO", 1 << 30)
     elif ways == "merged, looked up":
-        monkeypatch.setattr(doc_postings, "MERGE_MAX", 1 << 30)
-        monkeypatch.setattr(doc_postings, "SEARCH_RATIO", 0)
+        monkeypatch.setattr(postings_rank, "MERGE_MAX", 1 << 30)
+        monkeypatch.setattr(postings_rank, "SEARCH_RATIO", 0)
     rng = random.Random(seed)
     index = _index(rng, rng.choice([50, 300, 1500]), 8)
     for _ in range(10):
@@ -111,7 +111,7 @@ def test_reused_work_arrays_give_the_answers_of_fresh_ones() -> None:
     afterwards, and no more than ``SCRATCH_KEPT`` sets are kept."""
     import threading
 
-    from quicknav_mcp.search.doc_postings import SCRATCH_KEPT, SCRATCH_SIZES, _Scratch
+    from quicknav_mcp.search.postings_rank import SCRATCH_KEPT, SCRATCH_SIZES, Scratch
 
     rng = random.Random(99)
     indexes = [_index(rng, size, 6) for size in (40, 700, 40, 1200)]
@@ -138,9 +138,9 @@ def test_reused_work_arrays_give_the_answers_of_fresh_ones() -> None:
         t.join()
     run(list(range(len(cases))))
     assert not failures
-    kept = [s for sets in _Scratch._pool.values() for s in sets]
-    assert len(kept) >= 1 and all(len(sets) <= SCRATCH_KEPT for sets in _Scratch._pool.values())
-    assert len(_Scratch._pool) <= SCRATCH_SIZES
+    kept = [s for sets in Scratch._pool.values() for s in sets]
+    assert len(kept) >= 1 and all(len(sets) <= SCRATCH_KEPT for sets in Scratch._pool.values())
+    assert len(Scratch._pool) <= SCRATCH_SIZES
     assert all(not s.dense.any() for s in kept)
 
 
@@ -166,20 +166,20 @@ def test_a_prefix_holds_every_document_of_its_words_with_their_summed_frequencie
 
 
 def test_indexes_of_two_sizes_each_reuse_their_own_work_arrays() -> None:
-    from quicknav_mcp.search.doc_postings import _Scratch
+    from quicknav_mcp.search.postings_rank import Scratch
 
-    _Scratch._pool.clear()
-    big, small = _Scratch.take(5000), _Scratch.take(40)
+    Scratch._pool.clear()
+    big, small = Scratch.take(5000), Scratch.take(40)
     big.give_back()
     small.give_back()
-    assert _Scratch.take(5000) is big  # a small index's search did not throw the large arrays away
-    assert _Scratch.take(40) is small
+    assert Scratch.take(5000) is big  # a small index's search did not throw the large arrays away
+    assert Scratch.take(40) is small
 
 
 def test_no_groups_or_an_empty_group_match_nothing() -> None:
-    from quicknav_mcp.search.doc_postings import _any_matched, _matched, _Scratch
+    from quicknav_mcp.search.postings_rank import Scratch, _any_matched, _matched
 
-    scratch = _Scratch.take(10)
+    scratch = Scratch.take(10)
     try:
         held = [(np.array([1, 4], np.int32), np.ones(2))]
         assert len(_matched([], scratch)) == 0
