@@ -16,13 +16,21 @@ def _index(rng: random.Random, size: int, terms: int) -> _Index:
     """Random postings over ``size`` document ids (some ids unused), small integer frequencies
     (often equal, so ties are common)."""
     length = np.array([rng.randint(1, 12) if rng.random() < 0.9 else 0 for _ in range(size)], np.float64)
-    names = sorted(f"w{n}" for n in range(terms))
-    offsets, docs, freq = [0], [], []
-    for _ in range(terms):
+    postings: dict[str, dict[int, float]] = {}
+    for n in range(terms):
         share = rng.choice([0.02, 0.1, 0.4, 0.9])
         held = [d for d in range(size) if length[d] and rng.random() < share]
-        docs += held
-        freq += [float(rng.choice([1, 1, 2, 3, 10])) for _ in held]
+        postings[f"w{n}"] = {d: float(rng.choice([1, 1, 2, 3, 10])) for d in held}
+    return _built(postings, length)
+
+
+def _built(postings: dict[str, dict[int, float]], length: np.ndarray) -> _Index:
+    """A copy of these postings (term -> document -> frequency) over rows of these lengths (0: unused)."""
+    names = sorted(postings)
+    offsets, docs, freq = [0], [], []
+    for t in names:
+        docs += sorted(postings[t])
+        freq += [postings[t][d] for d in sorted(postings[t])]
         offsets.append(len(docs))
     live = int((length > 0).sum())
     return _Index(
@@ -202,22 +210,8 @@ def test_any_word_budget_reads_spans_of_the_newest_ids_until_enough(budget: int)
         "c": list(range(0, 31)),  # the oldest only
         "d": [5, 1700, 2999],
     }
-    names = sorted(held)
-    docs = [d for t in names for d in held[t]]
-    freq = [float(1 + (d * 7 + n) % 4) for n, t in enumerate(names) for d in held[t]]
-    offsets = np.cumsum([0] + [len(held[t]) for t in names])
-    length = np.array([1.0 + d % 9 for d in range(size)])
-    index = _Index(
-        key=(),
-        terms=names,
-        slot={t: i for i, t in enumerate(names)},
-        offsets=np.asarray(offsets, np.int64),
-        docs=np.array(docs, np.int32),
-        freq=np.array(freq, np.float32),
-        length=length,
-        rows=size,
-        avgdl=float(length.mean()),
-    )
+    postings = {t: {d: float(1 + (d * 7 + n) % 4) for d in held[t]} for n, t in enumerate(sorted(held))}
+    index = _built(postings, np.array([1.0 + d % 9 for d in range(size)]))
     for groups in (["a", "b", "c"], ["c", "a"], ["a"], ["d", "c"], ["c"], ["d", "a", "b"]):
         gs = [[t] for t in groups]
         got = DocPostings._ranked(index, index.lists(gs), 50, every_word=False, budget=budget)
