@@ -2,15 +2,16 @@
 
 Each checkout is named by its own interpreter (its editable install decides which code runs):
 
-    .venv/bin/python bench/same_answers.py --against /work/wt/base/.venv/bin/python [--projects 5000]
+    .venv/bin/python bench/same_answers.py --against /work/wt/base/.venv/bin/python [--projects 5000] [--mode hybrid]
 
 Each runs in its own process on its own copy of the cached search database (never the cache
 itself), with the clock frozen (recency boosts read ``time.time``), after the in-memory copies are
 built, and answers every bench query (``bench_search.make_queries``) in lexical mode: page 1 and
 page 2 of 10, with facets, and within one project (``project_number``, chosen per query with a
-seeded draw), and current documents only. Every answer is compared whole (ids, order, totals,
-scores, why, snippets, facets, suggestions, interpretation) except ``search_time_ms``. Prints the
-differences and how many; exits 1 when any.
+seeded draw), and current documents only; ``--mode hybrid`` asks the same in hybrid mode, after the
+vector shortlist is built (until then vector search is exact: answers would depend on timing).
+Every answer is compared whole (ids, order, totals, scores, why, snippets, facets, suggestions,
+interpretation) except ``search_time_ms``. Prints the differences and how many; exits 1 when any.
 
 ``--dump FILE`` runs this checkout alone and writes its answers (JSON lines): what the comparison
 runs in each interpreter.
@@ -34,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 FROZEN_NOW = 1_780_000_000.0  # seconds since the epoch: both checkouts rank at the same instant
 
 
-def requests(app: Any, n: int) -> list[tuple[str, dict[str, Any]]]:
+def requests(app: Any, n: int, mode: str = "lexical") -> list[tuple[str, dict[str, Any]]]:
     """(label, keyword arguments of ``search_documents``) for every bench query and its variants."""
     import bench_search
 
@@ -46,7 +47,7 @@ def requests(app: Any, n: int) -> list[tuple[str, dict[str, Any]]]:
         if q in seen:
             continue
         seen.add(q)
-        base = {"query": q, "mode": "lexical", "limit": 10}
+        base = {"query": q, "mode": mode, "limit": 10}
         out.append((f"{cat}: page 1", {**base, "include_facets": False}))
         out.append((f"{cat}: page 2", {**base, "offset": 10, "include_facets": False}))
         out.append((f"{cat}: facets", base))
@@ -55,7 +56,7 @@ def requests(app: Any, n: int) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def dump(path: Path, projects: int, n: int) -> None:
+def dump(path: Path, projects: int, n: int, mode: str = "lexical") -> None:
     """Answer every request with this checkout's code and write the answers to ``path``."""
     sys.path.insert(0, str(HERE))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -76,7 +77,12 @@ def dump(path: Path, projects: int, n: int) -> None:
         s.candidates.ready(300)
         s.segments.merge(force=True)
         s.project_search.wait_ready(600)
-        todo = requests(app, n)
+        if mode == "hybrid":
+            if not s.semantic.ready():
+                raise SystemExit("hybrid: no embedding model or no document vectors in the cached database")
+            s.semantic.refresh_documents()
+            s.semantic.doc_vectors.index_now()
+        todo = requests(app, n, mode)
         for _, kwargs in todo[:20]:
             s.search_documents(**kwargs)  # the lazily built copies (digit parts) get built
         time.sleep(1.0)
@@ -110,9 +116,10 @@ def main() -> None:
     ap.add_argument("--dump", type=Path, help="write this checkout's answers here and stop")
     ap.add_argument("--projects", type=int, default=5000)
     ap.add_argument("--queries", type=int, default=216)
+    ap.add_argument("--mode", choices=["lexical", "hybrid"], default="lexical")
     args = ap.parse_args()
     if args.dump:
-        dump(args.dump, args.projects, args.queries)
+        dump(args.dump, args.projects, args.queries, args.mode)
         return
     if not args.against:
         raise SystemExit("give --against PYTHON (or --dump FILE)")
@@ -122,7 +129,7 @@ def main() -> None:
     files = {}
     for name, python in (("other", args.against), ("this", sys.executable)):
         files[name] = folder / f"{name}.jsonl"
-        argv = [python, __file__, "--dump", str(files[name]), "--projects", str(args.projects)]
+        argv = [python, __file__, "--dump", str(files[name]), "--projects", str(args.projects), "--mode", args.mode]
         subprocess.run([*argv, "--queries", str(args.queries)], env=env, check=True)
     theirs = [json.loads(line) for line in files["other"].read_text().splitlines()]
     ours = [json.loads(line) for line in files["this"].read_text().splitlines()]
