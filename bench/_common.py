@@ -7,9 +7,26 @@ import os
 import resource
 import statistics
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 OUT = Path(os.environ.get("QUICKNAV_BENCH_DIR", "/tmp/quicknav-bench"))
+FROZEN_NOW = 1_780_000_000.0
+"""Seconds since the epoch: the instant answers are ranked at where two runs must agree (recency
+boosts, the learned ranker's document ages and its training read ``time.time``)."""
+
+
+@contextmanager
+def frozen_clock(now: float = FROZEN_NOW) -> Iterator[None]:
+    """``time.time`` returns ``now`` inside (indexing, which stamps what it writes, runs outside)."""
+    real = time.time
+    time.time = lambda: now  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        time.time = real  # type: ignore[assignment]
 
 
 # Set by ``_compare.py`` for the runs of other checkouts: their generator may differ from the one

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-FROZEN_NOW = 1_780_000_000.0  # seconds since the epoch: both checkouts rank at the same instant
 
 
 def requests(app: Any, n: int, mode: str = "lexical") -> list[tuple[str, dict[str, Any]]]:
@@ -60,7 +59,7 @@ def dump(path: Path, projects: int, n: int, mode: str = "lexical") -> None:
     """Answer every request with this checkout's code and write the answers to ``path``."""
     sys.path.insert(0, str(HERE))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from _common import OUT, firm
+    from _common import FROZEN_NOW, OUT, firm
 
     from quicknav_mcp.app import App
     from quicknav_mcp.config import load_config

@@ -10,6 +10,10 @@ Delivery is at-least-once. A *transactional* subscriber receives the write conne
 cursor moves in the same transaction as its writes, which makes its effects exactly-once (the
 rollups use this). A plain subscriber is called outside any transaction and must be idempotent.
 A message that keeps failing is isolated, retried, then parked in ``bus_dead_letters``.
+
+A message may say how many items it announces (payload ``n``); a subscriber with ``batch_items``
+takes no more than that many per batch, so one transaction over a backlog stays short and a
+writer waiting for the lock behind it (a live event) waits for one slice, not for the backlog.
 """
 
 from __future__ import annotations
@@ -23,13 +27,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..store import Connection
+from ..errors import StoreError
+from ..store import Connection, DatabaseError, connect
 from .db import Conn
 from .events import now_ms
 
 log = logging.getLogger(__name__)
 
 MAX_FAILURES = 5  # consecutive failures of one message before it is dead-lettered
+HEAD_SQL = "SELECT coalesce(max(id), 0) FROM bus_outbox"
+START_MODES = frozenset({"earliest", "latest", "now"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,12 @@ class Message:
     id: int
     topic: str
     payload: dict[str, Any]
+
+    @property
+    def items(self) -> int:
+        """How many items the message announces (payload ``n``; 1 when it does not say)."""
+        n = self.payload.get("n", 1)
+        return n if isinstance(n, int) and n > 0 else 1
 
 
 Handler = Callable[[Connection | None, list[Message]], None]
@@ -66,7 +79,9 @@ class _Worker:
         *,
         transactional: bool,
         batch_size: int,
+        batch_items: int | None,
         start: str,
+        start_position: int | None,
     ) -> None:
         self.bus = bus
         self.name = name
@@ -74,7 +89,9 @@ class _Worker:
         self.handler = handler
         self.transactional = transactional
         self.batch_size = batch_size
+        self.batch_items = batch_items
         self.start_at = start
+        self.start_position = start_position  # the head when it subscribed ("latest", "now")
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
@@ -128,10 +145,15 @@ class _Worker:
     def _ensure_cursor(self, conn: Conn) -> None:
         with conn.write() as c:
             start = 0
-            if self.start_at == "latest":
-                start = c.execute("SELECT coalesce(max(id), 0) FROM bus_outbox").fetchone()[0]
+            if self.start_at != "earliest":
+                start = self.start_position
+                if start is None:  # the head could not be read when it subscribed
+                    start = c.execute(HEAD_SQL).fetchone()[0]
+            # "now" moves a stored cursor too: a live-only subscriber skips what was published before.
+            keep = "DO UPDATE SET position = excluded.position, updated_ms = excluded.updated_ms"
             c.execute(
-                "INSERT OR IGNORE INTO bus_cursors(subscriber, position, updated_ms) VALUES (?, ?, ?)",
+                "INSERT INTO bus_cursors(subscriber, position, updated_ms) VALUES (?, ?, ?) "
+                f"ON CONFLICT(subscriber) {keep if self.start_at == 'now' else 'DO NOTHING'}",
                 (self.name, start, now_ms()),
             )
 
@@ -143,6 +165,17 @@ class _Worker:
             (position, *self.topics, limit),
         ).fetchall()
         return [Message(r[0], r[1], json.loads(r[2])) for r in rows]
+
+    def _slice(self, messages: list[Message]) -> list[Message]:
+        """The first messages announcing at most ``batch_items`` items (one message at least)."""
+        if self.batch_items is None:
+            return messages
+        total = 0
+        for i, m in enumerate(messages):
+            total += m.items
+            if total > self.batch_items and i > 0:
+                return messages[:i]
+        return messages
 
     def step(self, conn: Conn) -> int:
         """Deliver one batch; return how many messages were handled (0 when idle)."""
@@ -157,7 +190,7 @@ class _Worker:
                 # Re-read inside the write lock: another process may have advanced this cursor.
                 row = c.execute("SELECT position FROM bus_cursors WHERE subscriber = ?", (self.name,)).fetchone()
                 position = row[0]
-                messages = self._fetch(c, position, limit)
+                messages = self._slice(self._fetch(c, position, limit))
                 if messages:
                     self.handler(c, messages)
                     new = messages[-1].id
@@ -166,7 +199,7 @@ class _Worker:
                 self._advance(c, max(position, new))
         else:
             with conn.read() as c:
-                messages = self._fetch(c, position, limit)
+                messages = self._slice(self._fetch(c, position, limit))
             if messages:
                 self.handler(None, messages)  # outside any transaction: slowness blocks nobody
                 new = messages[-1].id
@@ -235,13 +268,31 @@ class EventBus:
         *,
         transactional: bool = False,
         batch_size: int = 200,
+        batch_items: int | None = None,
         start: str = "earliest",
     ) -> None:
-        """Register a durable subscriber. ``start`` ("earliest"/"latest") applies to a new cursor only."""
-        if start not in {"earliest", "latest"}:
-            raise ValueError("start must be 'earliest' or 'latest'")
+        """Register a durable subscriber.
+
+        ``batch_size`` bounds the messages per batch, ``batch_items`` the items they announce.
+        ``start`` places a new cursor: "earliest" (every message kept), "latest" (the messages
+        published after this call); a stored cursor resumes, except with "now" (live-only: the
+        messages published after this call, whatever it had acknowledged before).
+        """
+        if start not in START_MODES:
+            raise ValueError(f"start must be one of {sorted(START_MODES)}")
+        # Read the head here, not when the worker thread first writes its cursor: a message
+        # published in between (the thread may wait for the write lock) would be skipped.
+        position = None if start == "earliest" else self._head()
         worker = _Worker(
-            self, name, frozenset(topics), handler, transactional=transactional, batch_size=batch_size, start=start
+            self,
+            name,
+            frozenset(topics),
+            handler,
+            transactional=transactional,
+            batch_size=batch_size,
+            batch_items=batch_items,
+            start=start,
+            start_position=position,
         )
         with self._lock:
             if name in self._workers:
@@ -249,6 +300,19 @@ class EventBus:
             self._workers[name] = worker
             if self._started:
                 worker.start()
+
+    def _head(self) -> int | None:
+        """The outbox head now; None when the file cannot be read (the worker reads it later)."""
+        try:
+            conn = connect(self.path, migrate=False)
+        except StoreError:
+            return None
+        try:
+            return int(conn.execute(HEAD_SQL).fetchone()[0])
+        except DatabaseError:
+            return None
+        finally:
+            conn.close()
 
     def start(self) -> None:
         with self._lock:

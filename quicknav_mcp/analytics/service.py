@@ -95,7 +95,12 @@ class AnalyticsService:
         self._writer = self._reader if readonly else Conn(self.path)
         self.bus = EventBus(self.path, poll_interval=self.settings.poll_interval)
         self.bus.subscribe(
-            ROLLUPS, [TOPIC_EVENTS], self._apply_messages, transactional=True, batch_size=self.settings.rollup_batch
+            ROLLUPS,
+            [TOPIC_EVENTS],
+            self._apply_messages,
+            transactional=True,
+            batch_size=self.settings.rollup_batch,
+            batch_items=self.settings.rollup_events,
         )
         self.tracker = Tracker(
             self._discard if readonly else self._write_automatic, flush_interval=self.settings.flush_interval

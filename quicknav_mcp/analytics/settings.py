@@ -20,3 +20,6 @@ class AnalyticsSettings:
     poll_interval: float = 0.5  # how often subscribers look for other processes' messages
     maintenance_interval: float = 6 * 3600.0  # retention and outbox pruning, seconds (0 = off)
     rollup_batch: int = 10  # outbox messages per rollup transaction (≤ 1000 events each)
+    # Events per rollup transaction (one message at least): a live event's write waits for one
+    # such slice, not for a backlog of imported events (1,000 fold in ~25 ms of CPU).
+    rollup_events: int = 1000

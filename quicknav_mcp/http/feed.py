@@ -6,9 +6,10 @@ invalidation, the events-ingested counter). Events stored by this process arrive
 milliseconds (the bus wakes its subscribers after the commit); events stored by another process
 (``quicknav`` CLI, a second server) arrive at the bus's polling interval.
 
-The subscriber is durable (the bus has no other kind), so the feed fast-forwards its cursor to
-the outbox head when it starts: it serves live updates, and a backlog from before the start
-would push stale events to clients.
+The subscriber is durable (the bus has no other kind); it starts at the outbox head as it is when
+the feed starts (the bus's "now"): it serves live updates, and a backlog from before the start
+would push stale events to clients. Starting writes nothing on the caller's thread, so a gateway
+does not wait for the write lock (held by a rollup transaction) to come up.
 """
 
 from __future__ import annotations
@@ -56,18 +57,9 @@ class EventFeed:
         if self._started:
             return
         self._started = True
-        try:
-            with self.app.store.transaction() as c:
-                c.execute(
-                    "UPDATE bus_cursors SET position = (SELECT coalesce(max(id), 0) FROM bus_outbox) "
-                    "WHERE subscriber = ?",
-                    (SUBSCRIBER,),
-                )
-        except Exception as exc:  # a read-only database: the bus keeps the subscriber idle anyway
-            log.warning("the event feed cannot move its cursor: %s", exc)
         bus = self.app.analytics.bus
         try:
-            bus.subscribe(SUBSCRIBER, [TOPIC_EVENTS], self._handle, start="latest")
+            bus.subscribe(SUBSCRIBER, [TOPIC_EVENTS], self._handle, start="now")
         except ValueError:  # a second gateway over the same App: it is already subscribed
             log.warning("the event feed is already subscribed in this process; live events go to the first gateway")
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import re
-import weakref
 from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 
@@ -178,22 +177,12 @@ class FormTest:
         return out
 
 
-_project_texts: tuple[weakref.ref[ProjectsById], dict[tuple[int, str], str]] | None = None
-""":func:`project_words` of the projects of one :class:`ProjectsById` (a new one when the projects
-or their sites change), by project id and folder name: a search reads them for each of its ~30-40
-candidate projects, and the joined text was tokenised again each time the name cache had dropped it."""
-
-
 def project_words(d: DocumentFacts, projects: Mapping[int, ProjectRow] | None) -> str:
     """The words naming ``d``'s project: its folder's, its description's, its clients' names and its
     sites (both learned from its documents: domain/clients.py, project_sites.py), as :func:`spaced_words`."""
-    global _project_texts
     texts = None
     if isinstance(projects, ProjectsById):
-        held = _project_texts
-        if held is None or held[0]() is not projects:
-            held = _project_texts = (weakref.ref(projects), {})
-        texts = held[1]
+        texts = projects.word_texts
         found = texts.get((d.project_id, d.project_name))
         if found is not None:
             return found

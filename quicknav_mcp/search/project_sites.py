@@ -176,6 +176,11 @@ class ProjectsById(dict[int, ProjectRow]):
         super().__init__((r.id, r) for r in rows)
         self.sites: Mapping[int, tuple[str, ...]] = sites or {}
         self.site_words: Mapping[int, frozenset[str]] = words or {}  # each project's sites' folded words
+        # intent.project_words of these projects by (project id, folder name), filled as searches read
+        # them: a search reads them for each of its ~30-40 candidate projects, and the joined text was
+        # tokenised again each time the name cache had dropped it. A change of projects or sites makes
+        # a new ProjectsById, so the texts go with the projects they were made from.
+        self.word_texts: dict[tuple[int, str], str] = {}
 
 
 def sites_of(projects: Mapping[int, ProjectRow] | None, project_id: int) -> tuple[str, ...]:

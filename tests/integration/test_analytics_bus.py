@@ -111,8 +111,7 @@ def test_a_restarted_subscriber_resumes_from_its_cursor(store: Store) -> None:
     late: list[int] = []
     bus = EventBus(store.path, poll_interval=0.02)
     bus.subscribe("latecomer", ["t"], lambda _c, ms: late.extend(m.payload["i"] for m in ms), start="latest")
-    bus.start()
-    time.sleep(0.2)
+    bus.start()  # no pause: "latest" is the head when it subscribed, not when its thread first writes
     with conn.write() as c:
         publish(c, "t", {"i": 99})
     bus.notify(["t"])
@@ -148,4 +147,44 @@ def test_transactional_subscriber_rolls_back_with_its_cursor(store: Store) -> No
         bus.stop()
     # The failed batch was rolled back with its cursor and applied again: no duplicate, no gap.
     assert [r[0] for r in conn.query("SELECT i FROM sink ORDER BY i")] == list(range(10))
+    conn.close()
+
+
+def test_batch_items_bounds_the_items_of_one_batch(store: Store) -> None:
+    conn = Conn(store.path)
+    sizes = [400, 700, 1000, 1, 1, 1, 2500, 300]
+    with conn.write() as c:
+        for n in sizes:
+            publish(c, "t", {"n": n})
+        publish(c, "t", {"note": "no n: one item"})
+    batches: list[list[int]] = []
+    bus = EventBus(store.path, poll_interval=0.02)
+    bus.subscribe(
+        "slicer", ["t"], lambda _c, ms: batches.append([m.items for m in ms]), transactional=True, batch_items=1000
+    )
+    bus.start()
+    try:
+        assert bus.wait_idle(conn, ["slicer"], 10)
+    finally:
+        bus.stop()
+    # At most 1,000 items a batch; a bigger message goes alone; nothing is skipped or split.
+    assert batches == [[400], [700], [1000], [1, 1, 1], [2500], [300, 1]]
+    conn.close()
+
+
+def test_now_starts_a_stored_cursor_at_the_head(store: Store) -> None:
+    conn = Conn(store.path)
+    got: list[int] = []
+    for round_ in range(2):
+        with conn.write() as c:  # published while nobody listens: a live-only subscriber skips it
+            publish(c, "t", {"i": -1})
+        bus = EventBus(store.path, poll_interval=0.02)
+        bus.subscribe("live", ["t"], lambda _c, ms: got.extend(m.payload["i"] for m in ms), start="now")
+        bus.start()
+        with conn.write() as c:
+            publish(c, "t", {"i": round_})
+        bus.notify(["t"])
+        assert bus.wait_idle(conn, ["live"], 10)
+        bus.stop()
+    assert got == [0, 1]
     conn.close()

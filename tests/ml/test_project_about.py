@@ -42,6 +42,29 @@ def test_salient_terms_weigh_what_sets_a_project_apart() -> None:
     assert max(terms[2], key=terms[2].get) == "training"
 
 
+def test_salient_terms_do_not_depend_on_string_hashing() -> None:
+    """Words of equal weight are cut at the limit in word order: a project's documents give their words
+    as sets, whose order changes with each process's string hashing (PYTHONHASHSEED), and the terms
+    feed the summaries' chunk texts, so a tie broken by that order changed search from run to run."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json; from quicknav_mcp.search.project_about import salient_terms\n"
+        "docs = {1: [set('alpha bravo charlie delta echo foxtrot golf hotel'.split())], 2: [{'kilo'}], 3: [{'lima'}]}\n"
+        "print(json.dumps(list(salient_terms(docs, limit=3)[1].items())))"
+    )
+    runs = {
+        seed: subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": seed}
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(set(runs.values())) == 1, runs
+    assert [w for w, _ in json.loads(runs["1"])] == ["alpha", "bravo", "charlie"]
+
+
 def test_folder_descriptions_are_spelled_out() -> None:
     assert spelled_out("Collab MR inst L2") == "collab meeting room installation level 2"
     assert spelled_out("GC BR Refurb") == "gc boardroom refurbishment"

@@ -321,6 +321,9 @@ def test_a_project_s_words_are_those_of_the_projects_and_sites_asked_with() -> N
     for _ in range(2):  # (asked again: the kept text)
         assert "bundall" in project_words(doc, before) and "southport" not in project_words(doc, before)
         assert "southport" in project_words(doc, after) and "bundall" not in project_words(doc, after)
+    # Each ProjectsById keeps its own texts: they go with the projects and sites they were made from.
+    assert before.word_texts == {(21614, doc.project_name): project_words(doc, before)}
+    assert after.word_texts == {(21614, doc.project_name): project_words(doc, after)}
     moved = replace(doc, project_name="21614 - PLWRX  Cafe Royal")
     assert "cafe royal" in project_words(moved, after) and "cafe" not in project_words(doc, after)
     assert project_words(doc, {21614: row}) == project_words(doc, ProjectsById([row]))  # no sites: the same words
