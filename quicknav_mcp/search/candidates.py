@@ -40,6 +40,7 @@ SYNC_BUILD_MAX = 20_000  # documents: up to this many (≈0.1 s) the table is re
 MIN_REBUILD_GAP_S = 10.0  # seconds between background rebuilds (a scan moves the counters constantly)
 BUILT_MAX = 10_000  # built facts kept per snapshot (~6 MB); past it they are dropped and built again
 CHUNK = 5_000  # rows per read while building (bounded temporaries)
+FAMILIES_MAX = 256  # family lists kept per snapshot
 _NONE = -(2**31)  # an absent revision / room / change order
 _AS_BUILT, _ARCHIVE, _HANDOVER = 1, 2, 4
 _SEP = "\x00"  # between a document's name, project-relative path and series key in the blob
@@ -90,6 +91,8 @@ class _Snapshot:
     """Facts already built from this snapshot (searches share candidates; ``is_current`` is set by
     every search that reads one, always to the same value while the snapshot is current)."""
     marked: dict[int, DocumentFacts] = field(default_factory=dict)
+    families: dict[tuple[tuple[str, ...], bool, int], list[int]] = field(default_factory=dict)
+    """:meth:`CandidateTable.family_newest` lists already worked out from this snapshot."""
     """The built facts whose ``is_current`` is set (:meth:`CandidateTable.set_current`), each with
     the very object marked: one built again after :data:`BUILT_MAX` is marked again."""
 
@@ -353,6 +356,35 @@ class CandidateTable:
             pick = np.argpartition(places, limit)[:limit]
             rows, places = rows[pick], places[pick]
         return cols.ids[rows[np.argsort(places)]].tolist()
+
+    def family_newest(self, doc_types: Sequence[str], limit: int, *, as_built: bool = False) -> list[int] | None:
+        """The ``limit`` documents of the whole firm of ``doc_types`` (distinct; as-built when asked)
+        not archived first, then newest (ties: lowest id), as ``FactRetriever`` lists a family named
+        without a project or numbers; None when the table does not match the store. Worked out once
+        per build and family (SQL walked each type's index twice a search: 0.6-1.2 ms at 116k)."""
+        snap = self.current()
+        if snap is None:
+            return None
+        key = (tuple(doc_types), as_built, limit)
+        found = snap.families.get(key)
+        if found is None:
+            import numpy as np
+
+            cols = snap.arrays()
+            kinds = [snap.index[t] for t in doc_types if t in snap.index]
+            keep = np.isin(cols.words[0::4], kinds)  # (each row's doc_type: the first of its four words)
+            if as_built:
+                keep &= (cols.flags & _AS_BUILT) != 0
+            rows = np.flatnonzero(keep)
+            places = cols.recency[rows]
+            if len(rows) > limit:  # the newest ``limit`` (places are distinct)
+                pick = np.argpartition(places, limit)[:limit]
+                rows, places = rows[pick], places[pick]
+            found = cols.ids[rows[np.argsort(places)]].tolist()
+            if len(snap.families) >= FAMILIES_MAX:
+                snap.families.clear()
+            snap.families[key] = found
+        return list(found)
 
     def copy_groups(self, ids: Sequence[int], scope: Scope) -> dict[int, int] | None:
         """The copy group of each of ``ids`` that exists, meets ``scope`` (as :meth:`facts` finds

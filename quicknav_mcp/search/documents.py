@@ -150,7 +150,7 @@ class DocumentSearch:
             or mode == "semantic"
             or (pq.doc_types and not lexical_found)
         )
-        structured = self.facts.documents(pq, scope, force=not free_words) if want_facts else []
+        structured = self.fact_documents(pq, scope, force=not free_words) if want_facts else []
         if structured:
             lists.append(("facts", 0.8 if pq.terms else 1.0, structured))
         if mode in ("hybrid", "semantic") and (pq.semantic_text or pq.text) and self.semantic.ready(notes):
@@ -237,6 +237,25 @@ class DocumentSearch:
         shared = [i for same in named.values() if len(same) > 1 for i in same]
         sizes = self.rows.sizes(shared) if shared else {}  # (only names that repeat can be copies)
         return {i: (key, sizes[i]) for key, same in named.items() if len(same) > 1 for i in same if i in sizes}
+
+    def fact_documents(self, pq: ParsedQuery, scope: Scope, *, force: bool) -> list[int]:
+        """``FactRetriever.documents``: a family named across the whole firm without numbers (the
+        newest "sales po report", "as built design") from the candidate table's lists, else SQL."""
+        if (
+            pq.doc_types
+            and not scope.where
+            and not scope.uses_projects
+            and scope.project_ids is None
+            and scope.fts_codes is None
+            and pq.revision is None
+            and pq.room is None
+            and pq.change_order is None
+            and len(set(pq.doc_types)) == len(pq.doc_types)
+        ):
+            ids = self.table.family_newest(pq.doc_types, self.facts.candidates, as_built=pq.as_built)
+            if ids is not None:
+                return ids
+        return self.facts.documents(pq, scope, force=force)
 
     def project_documents(self, pq: ParsedQuery, scope: Scope, sub: Scope, hinted: set[int]) -> list[int]:
         """The documents of the projects the words named (``sub``: ``scope`` within them), as the

@@ -182,6 +182,7 @@ def test_searches_answer_alike_with_and_without_the_table(app: App, monkeypatch:
     monkeypatch.setattr(CandidateTable, "facts", lambda self, ids, scope: None)  # always read with SQL
     monkeypatch.setattr(CandidateTable, "newest_of", lambda self, *args, **kwargs: None)
     monkeypatch.setattr(CandidateTable, "copy_groups", lambda self, ids, scope: None)  # copies from the store
+    monkeypatch.setattr(CandidateTable, "family_newest", lambda self, *args, **kwargs: None)
     assert _answers(app, clients) == with_table
 
 
@@ -395,6 +396,27 @@ def test_a_large_firms_first_build_works_out_every_current_revision(app: App, mo
     current.mark(docs)  # every series already known: nothing read
     assert {i: d.is_current for i, d in docs.items()} == {i: d.is_current for i, d in expected.items()}
     assert any(d.is_current for d in docs.values()) and not all(d.is_current for d in docs.values())
+
+
+def test_a_firm_wide_family_comes_from_the_table_as_sql_lists_it(app: App) -> None:
+    """Every family (and two together), as-built or not, also with ties of mtime: the same ids in the
+    same order as ``FactRetriever`` reads them; a second ask is answered from the snapshot's list."""
+    from quicknav_mcp.search.facts import FactRetriever
+
+    with app.store.transaction() as conn:  # ties of mtime across families and archived states
+        conn.execute("UPDATE documents SET mtime = 1700000000.5 WHERE id % 3 = 0")
+    facts = FactRetriever(app.store, candidates=25)
+    table = CandidateTable(app.store, app.search.versions)
+    assert table.ready(30)
+    types = [r[0] for r in app.store.query("SELECT DISTINCT doc_type FROM documents ORDER BY doc_type")]
+    asked = [[t] for t in types] + [types[:2], [types[-1], types[0]], ["no_such_family"]]
+    for doc_types in asked:
+        for as_built in (False, True):
+            from_table = table.family_newest(doc_types, 25, as_built=as_built)
+            assert from_table == facts._family_newest(doc_types, as_built, Scope()), (doc_types, as_built)
+    snap = table.current()
+    assert snap is not None and len(snap.families) == 2 * len(asked)
+    assert table.family_newest(types[:1], 25) == snap.families[(tuple(types[:1]), False, 25)]
 
 
 def test_documents_of_one_mtime_are_listed_in_one_order_by_the_table_and_by_sql(tmp_path: Path) -> None:
