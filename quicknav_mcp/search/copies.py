@@ -27,33 +27,23 @@ def copy_key(project_id: int, name: str) -> tuple[int, str]:
 def share_among_copies(
     fused: dict[int, float],
     keys_of: Callable[[Sequence[int]], Mapping[int, Hashable] | None],
-    sizes_of: Callable[[Sequence[int]], Mapping[int, int]],
     top: int = TOP,
 ) -> int:
     """Give every copy among the ``top`` best of ``fused`` (document id -> fused score) its group's
-    best score, in place; ``keys_of`` reads the candidates' project and name as one key, equal
-    exactly when :func:`copy_key` is (None: not now), ``sizes_of`` the sizes in bytes of those
-    sharing a name (asked only when some do). How many scores changed."""
+    best score, in place; ``keys_of`` reads the candidates' copy keys, equal exactly when
+    :func:`copy_key` and the size in bytes are (ids it leaves out have no copy; None: not now).
+    How many scores changed."""
     if len(fused) < 2:
         return 0
     best = _largest(fused, top)
     keys = keys_of(best)
     if not keys:
         return 0
-    named: dict[Hashable, list[int]] = {}
+    groups: dict[Hashable, list[int]] = {}
     for i in best:
         key = keys.get(i)
         if key is not None:
-            named.setdefault(key, []).append(i)
-    shared = [i for ids in named.values() if len(ids) > 1 for i in ids]
-    if not shared:
-        return 0
-    sizes = sizes_of(shared)
-    groups: dict[tuple[Hashable, int], list[int]] = {}
-    for key, ids in named.items():
-        for i in ids:
-            if i in sizes:
-                groups.setdefault((key, sizes[i]), []).append(i)
+            groups.setdefault(key, []).append(i)
     changed = 0
     for ids in groups.values():
         if len(ids) < 2:

@@ -150,7 +150,7 @@ class DocumentSearch:
             or mode == "semantic"
             or (pq.doc_types and not lexical_found)
         )
-        structured = self.facts.documents(pq, scope, force=not free_words) if want_facts else []
+        structured = self.fact_documents(pq, scope, force=not free_words) if want_facts else []
         if structured:
             lists.append(("facts", 0.8 if pq.terms else 1.0, structured))
         if mode in ("hybrid", "semantic") and (pq.semantic_text or pq.text) and self.semantic.ready(notes):
@@ -166,7 +166,7 @@ class DocumentSearch:
             lists = [entry for entry in lists if entry[0] == "facts"]
         fused, sources = rrf(lists)
         if mode != "semantic":  # identical copies rank together; the current one's boost decides (copies.py)
-            share_among_copies(fused, lambda ids: self.copy_keys(list(ids), scope), self.candidate_sizes)
+            share_among_copies(fused, lambda ids: self.copy_keys(list(ids), scope))
         found = None
         if not scope.statuses:  # a status filter needs every candidate's rank
             found = self.best(fused, sources, scope, pq, user, sims, offset + limit, facets=include_facets)
@@ -225,20 +225,37 @@ class DocumentSearch:
         return found if found is not None else self.rows.facts_by_ids(ids, scope.sql(), scope.params)
 
     def copy_keys(self, ids: list[int], scope: Scope) -> Mapping[int, Hashable]:
-        """The project and name of ``ids`` within ``scope`` (as :meth:`candidate_facts` finds them) as
-        copies share them (``copies.copy_key``): from the table's columns (no facts built), else
-        from the facts in the store."""
-        found = self.table.copy_keys(ids, scope)
+        """The copy keys of those of ``ids`` within ``scope`` (as :meth:`candidate_facts` finds them)
+        that have a copy (``copies.share_among_copies``): the table's copy groups, worked out once
+        per build, else the project, name and size read from the store."""
+        found = self.table.copy_groups(ids, scope)
         if found is not None:
             return found
-        return {
-            i: copy_key(f.project_id, f.name) for i, f in self.rows.facts_by_ids(ids, scope.sql(), scope.params).items()
-        }
+        named: dict[Hashable, list[int]] = {}
+        for i, f in self.rows.facts_by_ids(ids, scope.sql(), scope.params).items():
+            named.setdefault(copy_key(f.project_id, f.name), []).append(i)
+        shared = [i for same in named.values() if len(same) > 1 for i in same]
+        sizes = self.rows.sizes(shared) if shared else {}  # (only names that repeat can be copies)
+        return {i: (key, sizes[i]) for key, same in named.items() if len(same) > 1 for i in same if i in sizes}
 
-    def candidate_sizes(self, ids: Sequence[int]) -> Mapping[int, int]:
-        """The sizes in bytes of ``ids``: from the table's column, else (while it is rebuilt) the store."""
-        found = self.table.sizes(ids)
-        return found if found is not None else self.rows.sizes(ids)
+    def fact_documents(self, pq: ParsedQuery, scope: Scope, *, force: bool) -> list[int]:
+        """``FactRetriever.documents``: a family named across the whole firm without numbers (the
+        newest "sales po report", "as built design") from the candidate table's lists, else SQL."""
+        if (
+            pq.doc_types
+            and not scope.where
+            and not scope.uses_projects
+            and scope.project_ids is None
+            and scope.fts_codes is None
+            and pq.revision is None
+            and pq.room is None
+            and pq.change_order is None
+            and len(set(pq.doc_types)) == len(pq.doc_types)
+        ):
+            ids = self.table.family_newest(pq.doc_types, self.facts.candidates, as_built=pq.as_built)
+            if ids is not None:
+                return ids
+        return self.facts.documents(pq, scope, force=force)
 
     def project_documents(self, pq: ParsedQuery, scope: Scope, sub: Scope, hinted: set[int]) -> list[int]:
         """The documents of the projects the words named (``sub``: ``scope`` within them), as the
@@ -313,7 +330,7 @@ class DocumentSearch:
         if facets or (intent is not None and intent.reads_candidates):
             every = self.table.read(valid)  # in fused order, as rerank builds it
             if facets:
-                self.current.mark(every)
+                self.table.set_current(every, self.current.mark)
             if intent is not None and intent.reads_candidates:
                 intent = Intent(pq, every.values(), self.words.by_id())
         if intent is not None:
@@ -348,11 +365,11 @@ class DocumentSearch:
             start, step = end, max(MORE, start // 2)
             if every is None:
                 docs = self.table.read(chunk)
-                self.current.mark(docs)
+                self.table.set_current(docs, self.current.mark)
             else:
                 docs = {i: every[i] for i in chunk if i in every}
                 if not facets:
-                    self.current.mark(docs)
+                    self.table.set_current(docs, self.current.mark)
             out += self.scored(docs.values(), fused, sources, sims, top, ctx, intent, coverage)
         out.sort(key=_best_first)
         return out, len(valid), every if every is not None else {d.id: d for d, _, _ in out}

@@ -75,19 +75,31 @@ def test_table_existing_and_names_equal_the_facts(app: App) -> None:
     assert ids[3] not in partial.existing(ids) and ids[3] in snap.existing(ids)
     fresh = CandidateTable(app.store, app.search.versions)
     assert fresh.ready(30)
-    keys = fresh.copy_keys([*ids, 10**9], Scope())
-    facts = fresh.facts([*ids, 10**9], Scope())
-    assert keys is not None and facts is not None and set(keys) == set(facts)
-    for i, key in keys.items():
-        assert key == (facts[i].project_id, facts[i].name.lower().encode())
-    # Without SQL conditions the keys are read id by id: the same ids as the numpy filter keeps,
+    groups = fresh.copy_groups([*ids, 10**9], Scope())
+    assert groups is not None and groups
+    _assert_groups_are_the_copies(app, ids, groups)
+    # Without SQL conditions the groups are read id by id: the same ids as the numpy filter keeps,
     # in its order, also when a project is unknown to the snapshot.
     fresh._snapshot = partial
     for _ in range(30):
         asked = list(dict.fromkeys(rng.choice([*ids, -5, 0, 10**9]) for _ in range(rng.randint(0, 80))))
-        found = fresh.copy_keys(asked, Scope())
-        assert found is not None and list(found) == partial.existing(asked)
-    assert fresh.sizes([*ids, -5, 10**9]) == app.search.document_search.rows.sizes(ids)
+        found = fresh.copy_groups(asked, Scope())
+        assert found is not None and list(found) == [i for i in partial.existing(asked) if i in groups]
+
+
+def _assert_groups_are_the_copies(app: App, ids: list[int], groups: dict[int, int]) -> None:
+    """``groups`` holds the ``ids`` that share their project, ``copy_key`` and size with another
+    document, and two of them share a group exactly when they share those."""
+    from quicknav_mcp.search.copies import copy_key
+
+    facts = app.search.document_search.rows.facts_by_ids(ids)
+    sizes = app.search.document_search.rows.sizes(ids)
+    keys = {i: (copy_key(f.project_id, f.name), sizes[i]) for i, f in facts.items()}
+    held: dict[object, int] = {}
+    for key in keys.values():
+        held[key] = held.get(key, 0) + 1
+    assert set(groups) == {i for i in ids if held[keys[i]] > 1}
+    assert len({(groups[i], keys[i]) for i in groups}) == len(set(groups.values())) == len({keys[i] for i in groups})
 
 
 def test_name_occurrences_count_overlapping_digits_in_the_names(app: App) -> None:
@@ -113,12 +125,11 @@ def test_name_occurrences_count_overlapping_digits_in_the_names(app: App) -> Non
     assert snap.occurrences(ids[:1], b"111") == [3]
 
 
-def test_copy_keys_are_equal_exactly_when_the_copy_keys_of_the_names_are(app: App) -> None:
-    """Names in any case, of one or several bytes a character (Kelvin sign, dotted I, sharp s)."""
-    from quicknav_mcp.search.copies import copy_key
-
+def test_copy_groups_are_equal_exactly_when_the_copy_keys_and_sizes_are(app: App) -> None:
+    """Names in any case, of one or several bytes a character (Kelvin sign, dotted I, sharp s); a
+    file of the same name and another size is no copy."""
     names = ["CAFÉ Plan.pdf", "café plan.PDF", "Café Plan.pdf", "\u212aelvin.pdf", "kelvin.pdf", "KELVIN.pdf"]
-    names += ["İstanbul.pdf", "i̇stanbul.pdf", "STRASSE.pdf", "straße.pdf", "Plain.pdf", "plain.pdf"]
+    names += ["İstanbul.pdf", "i̇stanbul.pdf", "STRASSE.pdf", "straße.pdf", "Plain.pdf", "plain.pdf", "PLAIN.pdf"]
     ids = [
         r[0]
         for r in app.store.query("SELECT id FROM documents WHERE project_id = ? ORDER BY id LIMIT ?", (1, len(names)))
@@ -126,15 +137,20 @@ def test_copy_keys_are_equal_exactly_when_the_copy_keys_of_the_names_are(app: Ap
     assert len(ids) == len(names)
     with app.store.transaction() as conn:
         for i, name in zip(ids, names, strict=True):
-            conn.execute("UPDATE documents SET project_rel_path = ?, name_at = 1 WHERE id = ?", (name, i))
+            conn.execute(
+                "UPDATE documents SET project_rel_path = ?, name_at = 1, size = ? WHERE id = ?",
+                (name, 101 if name == "PLAIN.pdf" else 100, i),
+            )
     table = CandidateTable(app.store, app.search.versions)
     assert table.ready(30)
-    keys = table.copy_keys(ids, Scope())
-    assert keys is not None and list(keys) == ids
-    for a, x in zip(ids, names, strict=True):
-        for b, y in zip(ids, names, strict=True):
-            assert (keys[a] == keys[b]) == (copy_key(1, x) == copy_key(1, y)), (x, y)
-    assert keys[ids[0]] == keys[ids[1]] and keys[ids[3]] == keys[ids[4]]
+    groups = table.copy_groups(ids, Scope())
+    assert groups is not None
+    _assert_groups_are_the_copies(app, ids, groups)
+    by_name = {name: groups.get(i) for i, name in zip(ids, names, strict=True)}
+    assert by_name["CAFÉ Plan.pdf"] == by_name["café plan.PDF"] == by_name["Café Plan.pdf"] is not None
+    assert by_name["\u212aelvin.pdf"] == by_name["kelvin.pdf"] == by_name["KELVIN.pdf"] is not None
+    assert by_name["Plain.pdf"] == by_name["plain.pdf"] is not None
+    assert by_name["PLAIN.pdf"] is None and by_name["STRASSE.pdf"] is None and by_name["straße.pdf"] is None
 
 
 def test_table_applies_the_scope_conditions(app: App) -> None:
@@ -165,6 +181,8 @@ def test_searches_answer_alike_with_and_without_the_table(app: App, monkeypatch:
     assert served and max(served) > 0  # a client's projects' documents came from the table
     monkeypatch.setattr(CandidateTable, "facts", lambda self, ids, scope: None)  # always read with SQL
     monkeypatch.setattr(CandidateTable, "newest_of", lambda self, *args, **kwargs: None)
+    monkeypatch.setattr(CandidateTable, "copy_groups", lambda self, ids, scope: None)  # copies from the store
+    monkeypatch.setattr(CandidateTable, "family_newest", lambda self, *args, **kwargs: None)
     assert _answers(app, clients) == with_table
 
 
@@ -180,6 +198,45 @@ def test_table_follows_a_changed_document(app: App) -> None:
     assert dataclasses.asdict(after[doc_id]) == dataclasses.asdict(
         app.search.document_search.rows.facts_by_ids([doc_id])[doc_id]
     )
+
+
+def test_current_marks_are_set_once_per_built_fact_and_follow_the_documents(app: App) -> None:
+    """The current-revision rule runs once per fact the table built while it matches the store, on
+    every read when it does not, and its answers are those of the rule over the store's rows."""
+    table, current = app.search.candidates, app.search.current
+    ids = [r[0] for r in app.store.query("SELECT id FROM documents ORDER BY id")]
+    marked: list[int] = []
+
+    def mark(docs: Any) -> None:
+        marked.extend(docs)
+        current.mark(docs)
+
+    assert table.ready(30)
+    docs = table.read(ids[:40])
+    table.set_current(docs, mark)
+    table.set_current(table.read(ids[:50]), mark)
+    assert marked == ids[:50]  # the first 40 once, then only the 10 new ones
+    rows = app.search.document_search.rows.facts_by_ids(ids)
+    current.mark(rows)
+    assert {i: d.is_current for i, d in docs.items()} == {i: rows[i].is_current for i in ids[:40]}
+    # A document of a series moves: the table (rebuilt inline) and its marks follow.
+    series = next(d for d in docs.values() if d.is_current and d.revision is not None)
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE documents SET is_archive = 1 WHERE id = ?", (series.id,))
+    assert table.ready(30)
+    marked.clear()
+    again = table.read(ids[:40])
+    table.set_current(again, mark)
+    assert marked == ids[:40] and not again[series.id].is_current
+    rows = app.search.document_search.rows.facts_by_ids(ids)
+    current.mark(rows)
+    assert {i: d.is_current for i, d in again.items()} == {i: rows[i].is_current for i in ids[:40]}
+    # While the table does not match the store every read is marked.
+    table._snapshot = dataclasses.replace(table._snapshot, version=("stale",), built={}, marked={})
+    marked.clear()
+    for _ in range(2):
+        table.set_current(table.read(ids[:5]), mark)
+    assert marked == ids[:5] * 2
 
 
 def _rename(conn: Any, suffix: str) -> None:
@@ -339,6 +396,27 @@ def test_a_large_firms_first_build_works_out_every_current_revision(app: App, mo
     current.mark(docs)  # every series already known: nothing read
     assert {i: d.is_current for i, d in docs.items()} == {i: d.is_current for i, d in expected.items()}
     assert any(d.is_current for d in docs.values()) and not all(d.is_current for d in docs.values())
+
+
+def test_a_firm_wide_family_comes_from_the_table_as_sql_lists_it(app: App) -> None:
+    """Every family (and two together), as-built or not, also with ties of mtime: the same ids in the
+    same order as ``FactRetriever`` reads them; a second ask is answered from the snapshot's list."""
+    from quicknav_mcp.search.facts import FactRetriever
+
+    with app.store.transaction() as conn:  # ties of mtime across families and archived states
+        conn.execute("UPDATE documents SET mtime = 1700000000.5 WHERE id % 3 = 0")
+    facts = FactRetriever(app.store, candidates=25)
+    table = CandidateTable(app.store, app.search.versions)
+    assert table.ready(30)
+    types = [r[0] for r in app.store.query("SELECT DISTINCT doc_type FROM documents ORDER BY doc_type")]
+    asked = [[t] for t in types] + [types[:2], [types[-1], types[0]], ["no_such_family"]]
+    for doc_types in asked:
+        for as_built in (False, True):
+            from_table = table.family_newest(doc_types, 25, as_built=as_built)
+            assert from_table == facts._family_newest(doc_types, as_built, Scope()), (doc_types, as_built)
+    snap = table.current()
+    assert snap is not None and len(snap.families) == 2 * len(asked)
+    assert table.family_newest(types[:1], 25) == snap.families[(tuple(types[:1]), False, 25)]
 
 
 def test_documents_of_one_mtime_are_listed_in_one_order_by_the_table_and_by_sql(tmp_path: Path) -> None:
