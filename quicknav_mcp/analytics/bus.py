@@ -55,6 +55,11 @@ class Message:
 Handler = Callable[[Connection | None, list[Message]], None]
 
 
+def _count(value: object) -> bool:
+    """Whether ``value`` is a positive integer (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 def publish(conn: Connection, topic: str, payload: dict[str, Any]) -> int:
     """Append a message inside the caller's write transaction; returns its outbox id.
 
@@ -149,8 +154,9 @@ class _Worker:
                 start = self.start_position
                 if start is None:  # the head could not be read when it subscribed
                     start = c.execute(HEAD_SQL).fetchone()[0]
-            # "now" moves a stored cursor too: a live-only subscriber skips what was published before.
-            keep = "DO UPDATE SET position = excluded.position, updated_ms = excluded.updated_ms"
+            # "now" moves a stored cursor too: a live-only subscriber skips what was published before;
+            # forward only (another process sharing the cursor may have delivered past this start).
+            keep = "DO UPDATE SET position = max(position, excluded.position), updated_ms = excluded.updated_ms"
             c.execute(
                 "INSERT INTO bus_cursors(subscriber, position, updated_ms) VALUES (?, ?, ?) "
                 f"ON CONFLICT(subscriber) {keep if self.start_at == 'now' else 'DO NOTHING'}",
@@ -276,10 +282,13 @@ class EventBus:
         ``batch_size`` bounds the messages per batch, ``batch_items`` the items they announce.
         ``start`` places a new cursor: "earliest" (every message kept), "latest" (the messages
         published after this call); a stored cursor resumes, except with "now" (live-only: the
-        messages published after this call, whatever it had acknowledged before).
+        messages published after this call, whatever it had acknowledged before; never moved back).
         """
         if start not in START_MODES:
             raise ValueError(f"start must be one of {sorted(START_MODES)}")
+        # A batch of no messages would read as "only other topics ahead" and skip them all.
+        if not _count(batch_size) or not (batch_items is None or _count(batch_items)):
+            raise ValueError("batch_size and batch_items must be positive integers")
         # Read the head here, not when the worker thread first writes its cursor: a message
         # published in between (the thread may wait for the write lock) would be skipped.
         position = None if start == "earliest" else self._head()

@@ -188,3 +188,39 @@ def test_now_starts_a_stored_cursor_at_the_head(store: Store) -> None:
         bus.stop()
     assert got == [0, 1]
     conn.close()
+
+
+def test_now_never_moves_a_cursor_back_past_what_was_delivered(store: Store) -> None:
+    # Two processes' gateways share the feed's cursor: the second one's thread writes its start
+    # (the head when it subscribed) after the first has delivered past it.
+    conn = Conn(store.path)
+    first: list[int] = []
+    second: list[int] = []
+    a = EventBus(store.path, poll_interval=0.02)
+    a.subscribe("live", ["t"], lambda _c, ms: first.extend(m.payload["i"] for m in ms), start="now")
+    a.start()
+    b = EventBus(store.path, poll_interval=0.02)
+    b.subscribe("live", ["t"], lambda _c, ms: second.extend(m.payload["i"] for m in ms), start="now")
+    try:
+        with conn.write() as c:
+            for i in range(3):
+                publish(c, "t", {"i": i})
+        a.notify(["t"])
+        assert a.wait_idle(conn, ["live"], 10)
+        delivered = a.positions(conn)["live"]
+        b.start()  # its cursor start: the head it read before the three were published
+        assert b.wait_idle(conn, ["live"], 10)
+        time.sleep(0.2)
+        assert a.positions(conn)["live"] >= delivered
+        assert sorted(first + second) == [0, 1, 2]  # none delivered twice
+    finally:
+        a.stop()
+        b.stop()
+        conn.close()
+
+
+@pytest.mark.parametrize("kwargs", [{"batch_size": 0}, {"batch_size": -1}, {"batch_items": 0}, {"batch_items": "9"}])
+def test_batch_bounds_must_be_positive_counts(store: Store, kwargs: dict) -> None:
+    bus = EventBus(store.path)
+    with pytest.raises(ValueError):
+        bus.subscribe("bad", ["t"], lambda _c, ms: None, **kwargs)
