@@ -185,7 +185,7 @@ class _Worker:
 
     def step(self, conn: Conn) -> int:
         """Deliver one batch; return how many messages were handled (0 when idle)."""
-        head = conn.query_one("SELECT coalesce(max(id), 0) FROM bus_outbox")[0]
+        head = conn.query_one(HEAD_SQL)[0]
         position = conn.query_one("SELECT position FROM bus_cursors WHERE subscriber = ?", (self.name,))
         position = position[0] if position else 0
         if head <= position:
@@ -201,7 +201,7 @@ class _Worker:
                     self.handler(c, messages)
                     new = messages[-1].id
                 else:  # only other topics ahead: skip them
-                    new = c.execute("SELECT coalesce(max(id), 0) FROM bus_outbox").fetchone()[0]
+                    new = c.execute(HEAD_SQL).fetchone()[0]
                 self._advance(c, max(position, new))
         else:
             with conn.read() as c:
@@ -368,7 +368,7 @@ class EventBus:
     def wait_idle(self, conn: Conn, names: Iterable[str] | None = None, timeout: float = 30.0) -> bool:
         """Wait until the named (default: this process's) subscribers reach the current head."""
         wanted = list(names) if names is not None else list(self._workers)
-        head = conn.query_one("SELECT coalesce(max(id), 0) FROM bus_outbox")[0]
+        head = conn.query_one(HEAD_SQL)[0]
         deadline = time.monotonic() + timeout
         while True:
             positions = self.positions(conn)
@@ -385,7 +385,7 @@ class EventBus:
 
     def lag(self, conn: Conn) -> dict[str, int]:
         """Messages each known subscriber still has to handle."""
-        head = conn.query_one("SELECT coalesce(max(id), 0) FROM bus_outbox")[0]
+        head = conn.query_one(HEAD_SQL)[0]
         return {name: max(0, head - pos) for name, pos in self.positions(conn).items()}
 
     def prune(self, conn: Conn, abandon_after_ms: int) -> int:
@@ -395,7 +395,7 @@ class EventBus:
         longer runs) stops holding the outbox back; it is logged, and would need a rebuild.
         """
         with conn.write() as c:
-            head = c.execute("SELECT coalesce(max(id), 0) FROM bus_outbox").fetchone()[0]
+            head = c.execute(HEAD_SQL).fetchone()[0]
             cutoff = now_ms() - abandon_after_ms
             low = head
             for name, position, updated in c.execute("SELECT subscriber, position, updated_ms FROM bus_cursors"):

@@ -54,8 +54,8 @@ class _Snapshot:
     columns: Any = None
     """numpy views of the columns and every project's rows in one array (:meth:`arrays`, made on first use)."""
     built: dict[int, DocumentFacts] = field(default_factory=dict)
-    """Facts already built from this snapshot (searches share candidates; ``is_current`` is set by
-    every search that reads one, always to the same value while the snapshot is current)."""
+    """Facts already built from this snapshot (searches share candidates; ``is_current`` is set on
+    them through ``CandidateTable.set_current``, always to the same value while the snapshot is current)."""
     marked: dict[int, DocumentFacts] = field(default_factory=dict)
     """The built facts whose ``is_current`` is set (``CandidateTable.set_current``), each with the
     very object marked: one built again after ``candidates.BUILT_MAX`` is marked again."""
