@@ -173,7 +173,7 @@ def _salient(
             and w not in _KIND_WORDS
             and not _NOISE.match(w)
         }
-        # Equal weights in word order: the words arrive in set order, which changes with every process's
+        # Equal weights alphabetically: the words arrive in set order, which changes with every process's
         # string hashing, and a tie at the cut would change the summaries from one run to the next.
         out[pid] = dict(sorted(((w, v) for w, v in scored.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))[:limit])
     return out

@@ -43,7 +43,7 @@ def test_salient_terms_weigh_what_sets_a_project_apart() -> None:
 
 
 def test_salient_terms_do_not_depend_on_string_hashing() -> None:
-    """Words of equal weight are cut at the limit in word order: a project's documents give their words
+    """Words of equal weight are cut at the limit alphabetically: a project's documents give their words
     as sets, whose order changes with each process's string hashing (PYTHONHASHSEED), and the terms
     feed the summaries' chunk texts, so a tie broken by that order changed search from run to run."""
     import json
