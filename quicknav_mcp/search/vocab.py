@@ -26,7 +26,7 @@ MAX_WORDS = 400_000
 RARE_DF = 2
 """A word in at most this many documents may be a slip (see :meth:`Vocabulary.common_fix`)."""
 COMMON_RATIO = 20
-CLOSE_MEMO_WORDS = 4096  # words whose fixes a snapshot remembers (a few hundred kB at most)
+CLOSE_MEMO_WORDS = 4096  # words whose fixes a snapshot remembers (at most ~8 MB, 24 fixes each)
 
 
 def max_edits(word: str) -> int:

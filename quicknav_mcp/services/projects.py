@@ -19,7 +19,7 @@ from ..validation import bounded_int, project_code
 from .project_grams import Trigrams
 
 FUZZY_CUTOFF = 72
-SIMILAR_MEMO_WORDS = 4096  # misspelled words remembered per vocabulary (a few hundred kB at most)
+SIMILAR_MEMO_WORDS = 4096  # misspelt words remembered per vocabulary (at most ~8 MB, 20 matches each)
 
 
 def find_literal(hay: str, needle: str) -> int:
