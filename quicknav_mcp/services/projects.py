@@ -19,6 +19,7 @@ from ..validation import bounded_int, project_code
 from .project_grams import Trigrams
 
 FUZZY_CUTOFF = 72
+SIMILAR_MEMO_WORDS = 4096  # misspelt words remembered per vocabulary (at most ~8 MB, 20 matches each)
 
 
 def find_literal(hay: str, needle: str) -> int:
@@ -101,6 +102,9 @@ class ProjectService:
         self._by_code: dict[str, list[ProjectRow]] = {}
         self._vocab: list[str] = []
         self._postings: dict[str, list[int]] = {}
+        # Each misspelled word's close vocabulary words, for the vocabulary they were found in (a new
+        # list starts a new memo): rapidfuzz over ~6,000 words costs ~0.3 ms a word, and users repeat words.
+        self._similar: tuple[list[str], dict[str, list[tuple[str, float]]]] = ([], {})
         # haystacks, their trigrams and the whole of them
         self._lookup: tuple[list[str], Trigrams, Literals] = ([], Trigrams([]), Literals([]))
 
@@ -209,16 +213,7 @@ class ProjectService:
                 met.update(best)
                 columns.append(best)
                 continue
-            if word in postings:
-                hits = [(word, 100.0)]
-            else:
-                cutoff = FUZZY_CUTOFF + (8 if len(word) < 5 else 0)
-                hits = [
-                    (w, score)
-                    for w, score, _ in process.extract(
-                        word, self._vocab, scorer=fuzz.ratio, processor=None, limit=20, score_cutoff=cutoff
-                    )
-                ]
+            hits = [(word, 100.0)] if word in postings else self._similar_words(word)
             best = {}
             for vocab_word, _ in hits:
                 met.update(dict.fromkeys(postings.get(vocab_word, ()), 0.0))
@@ -235,6 +230,27 @@ class ProjectService:
             if mean >= FUZZY_CUTOFF:
                 out[i] = (round(mean * 0.9, 2), "fuzzy")
         return out
+
+    def _similar_words(self, word: str) -> list[tuple[str, float]]:
+        """The vocabulary words close to ``word`` (at most 20, best first) with their similarities."""
+        vocab = self._vocab
+        seen_in, memo = self._similar
+        if seen_in is not vocab:
+            memo = {}
+            self._similar = (vocab, memo)
+        hits = memo.get(word)
+        if hits is None:
+            cutoff = FUZZY_CUTOFF + (8 if len(word) < 5 else 0)
+            hits = [
+                (w, score)
+                for w, score, _ in process.extract(
+                    word, vocab, scorer=fuzz.ratio, processor=None, limit=20, score_cutoff=cutoff
+                )
+            ]
+            if len(memo) >= SIMILAR_MEMO_WORDS:
+                memo.clear()
+            memo[word] = hits
+        return hits
 
     def page(self, offset: int = 0, limit: int = 100) -> ProjectPage:
         """Projects in code order, a page at a time."""
