@@ -25,6 +25,7 @@ from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from ..memo import remember
 from ..repo.documents import DocumentFacts
 from ..repo.sql import in_chunks, json_list, marks
 from ..store import DatabaseError, Store
@@ -148,10 +149,7 @@ class CandidateTable:
             if len(rows) > limit:  # the newest ``limit`` (places are distinct)
                 pick = np.argpartition(places, limit)[:limit]
                 rows, places = rows[pick], places[pick]
-            found = cols.ids[rows[np.argsort(places)]].tolist()
-            if len(snap.families) >= FAMILIES_MAX:
-                snap.families.clear()
-            snap.families[key] = found
+            found = remember(snap.families, key, cols.ids[rows[np.argsort(places)]].tolist(), FAMILIES_MAX)
         return list(found)
 
     def copy_groups(self, ids: Sequence[int], scope: Scope) -> dict[int, int] | None:

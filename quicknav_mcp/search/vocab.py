@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from ..memo import remember
 from ..store import Store
 from .versions import Versions
 
@@ -116,10 +117,7 @@ class Vocabulary:
                 candidates.extend(snap.by_len.get(n, ()))
             found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=edits, limit=24)
             found.sort(key=lambda f: (f[1], f[0][:1] != word[:1], -snap.df.get(f[0], 0)))
-            ranked = [(w, d) for w, d, _ in found]
-            if len(snap.close) >= CLOSE_MEMO_WORDS:
-                snap.close.clear()
-            snap.close[word] = ranked
+            ranked = remember(snap.close, word, [(w, d) for w, d, _ in found], CLOSE_MEMO_WORDS)
         return [(w, round(100 * (1 - d / max(len(w), len(word))), 1)) for w, d in ranked[:limit]]
 
     def common_fix(self, word: str, *, ratio: int = COMMON_RATIO) -> str | None:

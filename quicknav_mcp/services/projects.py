@@ -12,6 +12,7 @@ from operator import itemgetter
 from rapidfuzz import fuzz, process, utils
 
 from ..errors import NotFound
+from ..memo import remember
 from ..models import ProjectDetail, ProjectPage
 from ..repo import ProjectRepo, ProjectRow
 from ..store import Store
@@ -241,15 +242,8 @@ class ProjectService:
         hits = memo.get(word)
         if hits is None:
             cutoff = FUZZY_CUTOFF + (8 if len(word) < 5 else 0)
-            hits = [
-                (w, score)
-                for w, score, _ in process.extract(
-                    word, vocab, scorer=fuzz.ratio, processor=None, limit=20, score_cutoff=cutoff
-                )
-            ]
-            if len(memo) >= SIMILAR_MEMO_WORDS:
-                memo.clear()
-            memo[word] = hits
+            found = process.extract(word, vocab, scorer=fuzz.ratio, processor=None, limit=20, score_cutoff=cutoff)
+            hits = remember(memo, word, [(w, score) for w, score, _ in found], SIMILAR_MEMO_WORDS)
         return hits
 
     def page(self, offset: int = 0, limit: int = 100) -> ProjectPage:
