@@ -3,10 +3,11 @@
 
 Row by row, each inserted document runs three triggers (its search rows, the change counter, its
 project's facts mark), which cost more than the insert. :func:`insert_documents` sets the
-``bulk_write`` flag that makes those triggers stand aside (migration 0009), inserts the batch, and
-does the same work set-based for the rows it added, in the caller's transaction: a crash rolls back
-rows and derived rows together, and no other connection ever sees the flag. The search rows come
-from the same views the triggers copy from, so what a row holds is still defined once.
+``bulk_write`` flag that makes those triggers stand aside (migration 0009), inserts the batch (one
+statement, from a staging table), and does the same work set-based for the rows it added, in the
+caller's transaction: a crash rolls back rows and derived rows together, and no other connection
+ever sees the flag. The search rows come from the same views the triggers copy from, so what a row
+holds is still defined once.
 """
 
 from __future__ import annotations
