@@ -1,5 +1,6 @@
-"""Bulk document inserts leave exactly what the per-row triggers leave: the same search rows (term by
-term), project-facts marks and change count, upserts included, and no flag behind on success or error."""
+"""Bulk document inserts leave exactly what the per-row inserts and triggers leave: the same rows and ids,
+search rows (term by term), project-facts marks and change count, upserts included (of stored rows and of
+rows of the same batch), and no flag or staged row behind on success or error."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from quicknav_mcp.domain import parse_document
 from quicknav_mcp.repo import bulk
-from quicknav_mcp.repo.documents import INSERT_SQL, document_values
+from quicknav_mcp.repo.documents import INSERT_SQL, WRITE_COLUMNS, document_values
 from quicknav_mcp.store import Store
 
 PROJECTS = ["21614 - PLWRX  TR L1 Upgrades", "20699 - PAVS SA  Boardroom Refresh", "17452 - DWNR  Hearing Loop"]
@@ -69,14 +70,25 @@ def _state(store: Store) -> dict[str, Any]:
         "dirty": sorted(r[0] for r in store.query("SELECT project_id FROM project_facts_dirty")),
         "version": store.query_one("SELECT n FROM search_versions WHERE name = 'documents'")[0],
         "flag": store.query_one("SELECT count(*) FROM bulk_write")[0],
+        "documents": store.query_tuples(f"SELECT id, root_id, {', '.join(WRITE_COLUMNS)} FROM documents ORDER BY id"),
     }
 
 
-@pytest.mark.parametrize("existing", [0, 5], ids=["empty", "with-rows-to-take-over"])
-def test_bulk_insert_equals_row_by_row(tmp_path: Path, existing: int) -> None:
+def _staged(store: Store) -> int:
+    """Rows left in the connection's staging table (0 when it was never made)."""
+    made = store.query_one("SELECT count(*) FROM temp.sqlite_master WHERE name = 'document_batch'")[0]
+    return store.query_one("SELECT count(*) FROM temp.document_batch")[0] if made else 0
+
+
+@pytest.mark.parametrize(
+    ("existing", "repeated"), [(0, 0), (5, 0), (0, 3)], ids=["empty", "with-rows-to-take-over", "repeats-in-batch"]
+)
+def test_bulk_insert_equals_row_by_row(tmp_path: Path, existing: int, repeated: int) -> None:
     bulk_store, ids = _store(tmp_path / "bulk.db")
     rows_store, _ = _store(tmp_path / "rows.db")
     rows = _rows(1, ids, 150)
+    # The same files again with another size: the later row takes over the earlier one's id.
+    rows += [(*row[:6], row[6] + 1, *row[7:]) for row in rows[10 : 10 + repeated]]
     assert len(rows) >= bulk.MIN_BULK_ROWS
     try:
         for store in (bulk_store, rows_store):
@@ -90,7 +102,10 @@ def test_bulk_insert_equals_row_by_row(tmp_path: Path, existing: int) -> None:
         got, want = _state(bulk_store), _state(rows_store)
         assert got["search_docs"] and got["dirty"] == ids
         assert got == want
-        assert got["flag"] == 0
+        assert got["flag"] == 0 and _staged(bulk_store) == 0
+        if repeated:
+            key = rows[10][1], rows[10][3]  # project_id, path_key: the row holds what was written last
+            assert [d[1:] for d in got["documents"] if (d[2], d[4]) == key] == [rows[-repeated]]
     finally:
         bulk_store.close()
         rows_store.close()
@@ -106,6 +121,7 @@ def test_failed_bulk_insert_leaves_nothing(tmp_path: Path) -> None:
         state = _state(store)
         assert store.query_one("SELECT count(*) FROM documents")[0] == 0
         assert state["search_docs"] == Counter() and state["dirty"] == [] and state["flag"] == 0
+        assert _staged(store) == 0
         # Later single inserts go through the triggers again.
         with store.transaction() as conn:
             conn.executemany(INSERT_SQL, _rows(1, ids, 3))
