@@ -41,6 +41,7 @@ class BackgroundPool:
         self._started = False
         self._closed = False
         self._threads: list[threading.Thread] = []
+        self._ending: list[threading.Thread] = []  # stopped (:meth:`stop`), maybe still in a call
 
     def map(self, fn: Callable[[Any], None], items: Iterable[Any]) -> None:
         """``fn(item)`` for every item, on the pool's threads (each takes the next item when
@@ -99,16 +100,21 @@ class BackgroundPool:
                 raise RuntimeError("the embedding threads did not start") from None
             self._started = True
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Stop the threads once their current model call returns (torch must not be running on a
-        thread the interpreter tears down at exit: that aborts the process)."""
+    def stop(self) -> None:
+        """Refuse new calls and let the threads end after their current call, without waiting."""
         with self._lock:
             self._closed = True
             threads, self._threads = self._threads, []
+            self._ending += threads
         for _ in threads:
             self._jobs.put(None)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the threads once their current model call returns (torch must not be running on a
+        thread the interpreter tears down at exit: that aborts the process)."""
+        self.stop()
         deadline = time.monotonic() + timeout
-        for thread in threads:
+        for thread in list(self._ending):
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _serve(self, ready: threading.Barrier) -> None:
