@@ -93,7 +93,7 @@ class AnalyticsService:
         self.readonly = readonly
         self._reader = Conn(self.path, readonly=readonly)
         self._writer = self._reader if readonly else Conn(self.path)
-        self.bus = EventBus(self.path, poll_interval=self.settings.poll_interval)
+        self.bus = EventBus(self.path, poll_interval=self.settings.poll_interval, reader=self._reader)
         self.bus.subscribe(
             ROLLUPS,
             [TOPIC_EVENTS],

@@ -250,3 +250,29 @@ def test_follow_hands_over_the_events_stored_after_it_as_dicts(store: Store) -> 
         assert got[0]["seq"] < got[1]["seq"]
     finally:
         svc.close()
+
+
+def test_now_reads_the_head_through_the_given_reader_while_another_writer_holds_the_lock(store: Store) -> None:
+    # The head is read when subscribing, not when the thread first gets the write lock: what is
+    # published after subscribe() (here while another connection held the lock) is delivered.
+    conn = Conn(store.path)
+    reader = Conn(store.path)
+    holder = Conn(store.path)
+    got: list[int] = []
+    bus = EventBus(store.path, poll_interval=0.02, reader=reader)
+    try:
+        with conn.write() as c:
+            publish(c, "t", {"i": -1})  # before: skipped
+        with holder.write() as c:  # the lock is taken: subscribing must not wait for it
+            started = time.monotonic()
+            bus.subscribe("live", ["t"], lambda _c, ms: got.extend(m.payload["i"] for m in ms), start="now")
+            assert time.monotonic() - started < 2
+            publish(c, "t", {"i": 0})  # after subscribe(), committed with the holder's transaction
+        bus.start()
+        bus.notify(["t"])
+        assert bus.wait_idle(conn, ["live"], 10)
+        assert got == [0]
+    finally:
+        bus.stop()
+        for c in (conn, reader, holder):
+            c.close()
