@@ -275,7 +275,9 @@ class Embedder:
         numpy one (its memory map closed). A query encoding under way stops at its next layer
         (numpy) or ends first (torch; up to ``timeout`` s); later calls say the model is closed."""
         self.interrupt()
-        self.background.close(timeout)
+        # Torch must not be running on a thread the interpreter tears down (that aborts the process);
+        # a numpy call reads only what it holds (the map closes when its views go) and ends by itself.
+        self.background.close(timeout if self._torch is not None else 0.0)
         got = self._encode_lock.acquire(timeout=timeout)
         models: list[Any] = []
         try:

@@ -42,6 +42,7 @@ class BackgroundPool:
         self._closed = False
         self._threads: list[threading.Thread] = []
         self._ending: list[threading.Thread] = []  # stopped (:meth:`stop`), maybe still in a call
+        self._changed = threading.Condition()  # a map() runner finished, or the pool stopped
 
     def map(self, fn: Callable[[Any], None], items: Iterable[Any]) -> None:
         """``fn(item)`` for every item, on the pool's threads (each takes the next item when
@@ -55,7 +56,7 @@ class BackgroundPool:
         pending = iter(items)
         take = threading.Lock()
         errors: list[BaseException] = []
-        finished = threading.Semaphore(0)
+        left = [min(self.size, len(items))]  # runners still at work, under self._changed
 
         def drain() -> None:
             try:
@@ -70,16 +71,22 @@ class BackgroundPool:
             except BaseException as exc:  # re-raised in the caller's thread
                 errors.append(exc)
             finally:
-                finished.release()
+                with self._changed:
+                    left[0] -= 1
+                    self._changed.notify_all()
 
-        runners = min(self.size, len(items))
         with self._lock:  # queued before close()'s stop marks (and then run), or not at all
             if self._closed:
                 raise RuntimeError("the embedding model is closed")
-            for _ in range(runners):
+            for _ in range(left[0]):
                 self._jobs.put(drain)
-        for _ in range(runners):
-            finished.acquire()
+        with self._changed:
+            # Stopping (shutdown) wakes this at once: the caller does not wait for the calls under
+            # way (close() does, when it must); their results would be dropped anyway.
+            while left[0] and not self._closed:
+                self._changed.wait()
+            if left[0]:
+                raise RuntimeError("the embedding model is closed")
         # The calls' activations were freed into the pool threads' arenas: hand the pages back.
         release_free_memory()
         if errors:
@@ -108,6 +115,8 @@ class BackgroundPool:
             self._ending += threads
         for _ in threads:
             self._jobs.put(None)
+        with self._changed:
+            self._changed.notify_all()  # map() callers stop waiting
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop the threads once their current model call returns (torch must not be running on a

@@ -44,7 +44,37 @@ def test_close_stops_a_background_batch_under_way() -> None:
     assert len(outcome) == 1 and isinstance(outcome[0], RuntimeError), outcome
     assert "closed" in str(outcome[0])
     assert took < 1.0, f"close waited {took:.2f}s for the batch"
-    assert not any(t.is_alive() for t in embedder.background._ending)
+    for thread in embedder.background._ending:  # the pool's thread ends by itself at its next layer
+        thread.join(30)
+        assert not thread.is_alive()
+
+
+def test_a_stopped_pool_releases_its_waiting_caller_at_once() -> None:
+    from quicknav_mcp.indexers.embed_pool import BackgroundPool
+
+    pool = BackgroundPool(1)
+    release = threading.Event()
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            pool.map(lambda _item: release.wait(30), [1, 2])
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=run)
+    caller.start()
+    while not pool._threads:
+        time.sleep(0.01)
+    time.sleep(0.1)  # the pool's thread is in the first call
+    pool.stop()
+    caller.join(5)
+    assert not caller.is_alive(), "map() kept waiting for a call under way after stop()"
+    assert len(outcome) == 1 and isinstance(outcome[0], RuntimeError)
+    release.set()
+    pool.close()
+    assert not any(t.is_alive() for t in pool._ending)
 
 
 def test_a_cancelled_numpy_encoder_refuses_calls() -> None:
