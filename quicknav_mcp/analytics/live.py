@@ -18,6 +18,7 @@ from typing import Any
 from ..store import Connection
 from .bus import Message
 from .db import Conn
+from .events import EventRow
 
 MINUTE_MS = 60_000
 MAX_ROWS = 500_000  # a runaway window (a bulk import just now) stops here rather than scanning on
@@ -63,23 +64,8 @@ def first_received(c: Connection, since_ms: int) -> int | None:
     return lo
 
 
-# The columns a live view shows of an event, in this order (``operation`` and ``flags`` stay internal).
-EVENT_COLUMNS = (
-    "seq",
-    "event_id",
-    "user_id",
-    "session_id",
-    "event_type",
-    "project_id",
-    "document_id",
-    "query",
-    "result_count",
-    "response_time_ms",
-    "error",
-    "metadata",
-    "ts_ms",
-    "received_ms",
-)
+# The columns a live view shows of an event, in table order: ``operation`` and ``flags`` stay internal.
+EVENT_COLUMNS = ("seq", *(f for f in EventRow._fields if f not in ("operation", "flags")))
 _RANGE_SQL = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq"
 RETRIES = 20
 RETRY_SECONDS = 0.05
