@@ -259,12 +259,25 @@ class Embedder:
             return "loading (searches use words only until it is ready)"
         return "not loaded yet (loads on first use)"
 
+    def interrupt(self) -> None:
+        """Begin closing without waiting: no model call starts from now on, the pool's threads end
+        after their current call, and the numpy encoder's calls stop at their next layer (a torch
+        call runs to its end). :meth:`close` then waits for less."""
+        self._closed = True
+        self.background.stop()
+        for model in (self._bulk, self._model):
+            cancel = getattr(model, "cancel", None)
+            if cancel is not None:
+                cancel()
+
     def close(self, timeout: float = 10.0) -> None:
         """Stop the background pool's threads and drop the models: the torch one (its weights) and the
-        numpy one (its memory map closed). A query encoding under way ends first (up to ``timeout``
-        s); later calls say the model is closed."""
-        self._closed = True
-        self.background.close(timeout)
+        numpy one (its memory map closed). A query encoding under way stops at its next layer
+        (numpy) or ends first (torch; up to ``timeout`` s); later calls say the model is closed."""
+        self.interrupt()
+        # Torch must not be running on a thread the interpreter tears down (that aborts the process);
+        # a numpy call reads only what it holds (the map closes when its views go) and ends by itself.
+        self.background.close(timeout if self._torch is not None else 0.0)
         got = self._encode_lock.acquire(timeout=timeout)
         models: list[Any] = []
         try:
@@ -314,10 +327,16 @@ class Embedder:
         the imports, between the numpy encoder's layers) unless a caller waits for this load."""
         if self._model is not None:
             return True
-        if self.disabled or self._error:
+        if self.disabled or self._error or self._closed:
             return False
-        checkpoint = self._pace.check if background else (lambda: None)
-        checkpoint()
+        pace = self._pace.check if background else (lambda: None)
+
+        def checkpoint() -> None:
+            if self._closed:  # closing: a load stops at its next checkpoint rather than hold close() up
+                raise RuntimeError("the embedding model is closed")
+            pace()
+
+        pace()
         if not background:
             with self._waiting_lock:
                 self._load_waiters += 1
@@ -349,6 +368,8 @@ class Embedder:
                 model = self._open_torch(path)
             dim = model.dim
         except Exception as exc:  # missing package, broken model folder ...
+            if self._closed:  # stopped by close(): not a fault of the model
+                return False
             self._error = f"{type(exc).__name__}: {exc}"[:300]
             log.warning("embedding model unavailable: %s", self._error)
             return False

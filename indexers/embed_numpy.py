@@ -105,6 +105,7 @@ class NumpyBert(ByLength):
     def __init__(self, path: Path, max_seq_length: int, *, checkpoint: Callable[[], None] = lambda: None) -> None:
         """``checkpoint`` is called between layers' copies (a load in the background gives way there)."""
         self._mmap: mmap.mmap | None = None
+        self._cancelled = False
         try:
             self._open(path, max_seq_length, checkpoint)
         except BaseException:
@@ -131,6 +132,8 @@ class NumpyBert(ByLength):
         self._weights = {k: v for k, v in mapped.items() if k.startswith("embeddings.")}
         groups: list[dict[str, list[Any]]] = []  # per layer: name -> the mapped arrays stacked into it
         for n in range(self.layers):
+            if self._cancelled:
+                raise RuntimeError("the numpy encoder is closed")
             p = f"encoder.layer.{n}."
             parts = [p + f"attention.self.{part}" for part in ("query", "key", "value")]
             group = {p + "qkv.weight": [mapped[name + ".weight"] for name in parts]}
@@ -161,6 +164,11 @@ class NumpyBert(ByLength):
                 held.close()
             except BufferError:  # a forward on another thread still reads the tables
                 log.debug("model map still read by a running call: it closes when that call ends")
+
+    def cancel(self) -> None:
+        """Closing: calls under way stop at their next layer (a batch on a busy machine takes seconds
+        to finish, which shutdown would wait for) and later calls fail; :meth:`close` still frees."""
+        self._cancelled = True
 
     @property
     def closed(self) -> bool:
@@ -261,6 +269,8 @@ class NumpyBert(ByLength):
                 mask[r, : len(seq)] = 1.0
             bias = ((mask - 1.0) * np.float32(3.0e38))[:, None, None, :]  # no weight on padding
         for n in range(self.layers):
+            if self._cancelled:
+                raise RuntimeError("the numpy encoder is closed")
             p = f"encoder.layer.{n}."
             qkv = self._dense(x, p + "qkv").reshape(3, heads, size, rows, width)
             q = qkv[0].transpose(2, 0, 3, 1)  # (rows, heads, width, size)

@@ -41,6 +41,8 @@ class BackgroundPool:
         self._started = False
         self._closed = False
         self._threads: list[threading.Thread] = []
+        self._ending: list[threading.Thread] = []  # stopped (:meth:`stop`), maybe still in a call
+        self._changed = threading.Condition()  # a map() runner finished, or the pool stopped
 
     def map(self, fn: Callable[[Any], None], items: Iterable[Any]) -> None:
         """``fn(item)`` for every item, on the pool's threads (each takes the next item when
@@ -54,7 +56,7 @@ class BackgroundPool:
         pending = iter(items)
         take = threading.Lock()
         errors: list[BaseException] = []
-        finished = threading.Semaphore(0)
+        left = [min(self.size, len(items))]  # runners still at work, under self._changed
 
         def drain() -> None:
             try:
@@ -69,16 +71,22 @@ class BackgroundPool:
             except BaseException as exc:  # re-raised in the caller's thread
                 errors.append(exc)
             finally:
-                finished.release()
+                with self._changed:
+                    left[0] -= 1
+                    self._changed.notify_all()
 
-        runners = min(self.size, len(items))
         with self._lock:  # queued before close()'s stop marks (and then run), or not at all
             if self._closed:
                 raise RuntimeError("the embedding model is closed")
-            for _ in range(runners):
+            for _ in range(left[0]):
                 self._jobs.put(drain)
-        for _ in range(runners):
-            finished.acquire()
+        with self._changed:
+            # Stopping (shutdown) wakes this at once: the caller does not wait for the calls under
+            # way (close() does, when it must); their results would be dropped anyway.
+            while left[0] and not self._closed:
+                self._changed.wait()
+            if left[0]:
+                raise RuntimeError("the embedding model is closed")
         # The calls' activations were freed into the pool threads' arenas: hand the pages back.
         release_free_memory()
         if errors:
@@ -99,16 +107,23 @@ class BackgroundPool:
                 raise RuntimeError("the embedding threads did not start") from None
             self._started = True
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Stop the threads once their current model call returns (torch must not be running on a
-        thread the interpreter tears down at exit: that aborts the process)."""
+    def stop(self) -> None:
+        """Refuse new calls and let the threads end after their current call, without waiting."""
         with self._lock:
             self._closed = True
             threads, self._threads = self._threads, []
+            self._ending += threads
         for _ in threads:
             self._jobs.put(None)
+        with self._changed:
+            self._changed.notify_all()  # map() callers stop waiting
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the threads once their current model call returns (torch must not be running on a
+        thread the interpreter tears down at exit: that aborts the process)."""
+        self.stop()
         deadline = time.monotonic() + timeout
-        for thread in threads:
+        for thread in list(self._ending):
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _serve(self, ready: threading.Barrier) -> None:

@@ -459,6 +459,10 @@ class WatchSupervisor:
         data["alive"] = self._thread.is_alive() or threading.current_thread() is self._thread
         return data
 
+    def request_stop(self) -> None:
+        """Ask the watcher to stop without waiting (it ends at its next step)."""
+        self._stop.set()
+
     def stop(self, timeout: float = 3.0) -> bool:
         """Stop watching; returns whether the thread ended within ``timeout`` seconds."""
         self._stop.set()

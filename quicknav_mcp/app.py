@@ -172,8 +172,16 @@ class App:
     def close(self) -> None:
         """Stop the workers, write every tracked event, checkpoint the WAL; each step runs even if one fails."""
         try:
+            # Every worker is asked to stop first, so the waits below overlap rather than add up; the
+            # background indexer before the embedder, so the model call it loses reads as a stop.
             if self.watcher is not None:
-                self.watcher.stop()  # first: no scan may start on a store being closed
+                self.watcher.request_stop()
+            self.search.request_stop()
+            interrupt = getattr(self.search.embedder, "interrupt", None)
+            if interrupt is not None:  # a model call under way ends while the workers below stop
+                interrupt()
+            if self.watcher is not None:
+                self.watcher.stop()  # first to wait for: no scan may start on a store being closed
             if self.watch_store is not None:
                 self.watch_store.close()
             if self.onedrive_poller is not None:

@@ -258,9 +258,12 @@ class _Worker:
 class EventBus:
     """Topic-based pub/sub over the outbox of one database file."""
 
-    def __init__(self, path: str | Path, *, poll_interval: float = 0.5) -> None:
+    def __init__(self, path: str | Path, *, poll_interval: float = 0.5, reader: Conn | None = None) -> None:
+        """``reader``: a connection to the same file that :meth:`subscribe` may read the head through
+        (else it opens one for the read)."""
         self.path = Path(path)
         self.poll_interval = poll_interval
+        self._reader = reader
         self._workers: dict[str, _Worker] = {}
         self._started = False
         self._lock = threading.Lock()
@@ -312,6 +315,12 @@ class EventBus:
 
     def _head(self) -> int | None:
         """The outbox head now; None when the file cannot be read (the worker reads it later)."""
+        if self._reader is not None:
+            # Outside a transaction a WAL reader sees the last commit, as a new connection would.
+            try:
+                return int(self._reader.query_one(HEAD_SQL)[0])
+            except DatabaseError:
+                return None
         try:
             conn = connect(self.path, migrate=False)
         except StoreError:

@@ -1,4 +1,5 @@
-"""Recent activity at minute resolution, for live views (the terminal dashboard's first chart).
+"""Live views of the event log: activity per minute (the terminal dashboard's first chart) and the
+events a bus announcement covers (the gateway's live feed).
 
 The rollups stop at hours, so minutes come from the tail of the event log. ``seq`` is arrival order
 and ``received_ms`` is stamped at arrival, so a binary search over ``seq`` finds the first event
@@ -9,7 +10,15 @@ import) is skipped.
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Iterable
+from typing import Any
+
 from ..store import Connection
+from .bus import Message
+from .db import Conn
+from .events import EventRow
 
 MINUTE_MS = 60_000
 MAX_ROWS = 500_000  # a runaway window (a bulk import just now) stops here rather than scanning on
@@ -53,3 +62,39 @@ def first_received(c: Connection, since_ms: int) -> int | None:
         else:  # that event and every one before it arrived before the window
             lo = seq + 1
     return lo
+
+
+# The columns a live view shows of an event, in table order: ``operation`` and ``flags`` stay internal.
+EVENT_COLUMNS = ("seq", *(f for f in EventRow._fields if f not in ("operation", "flags")))
+_RANGE_SQL = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq"
+RETRIES = 20
+RETRY_SECONDS = 0.05
+
+
+def announced(conn: Conn, messages: Iterable[Message]) -> list[dict[str, Any]]:
+    """The events a batch of ``analytics.events`` messages announces, oldest first, as dicts."""
+    spans = [(int(m.payload.get("from", 0)), int(m.payload.get("to", -1))) for m in messages]
+    spans = [(lo, hi) for lo, hi in spans if hi >= lo]
+    if not spans:
+        return []
+    lo, hi = min(lo for lo, _ in spans), max(hi for _, hi in spans)
+    rows = conn.query(_RANGE_SQL, (lo, hi))
+    for _ in range(RETRIES):
+        if rows and rows[-1][0] >= hi:
+            break
+        # The announcement came from another connection: a read that raced its commit sees the
+        # range only partly. Read again briefly rather than acknowledge events never delivered.
+        time.sleep(RETRY_SECONDS)
+        rows = conn.query(_RANGE_SQL, (lo, hi))
+    return [_event(r) for r in rows]
+
+
+def _event(row: Any) -> dict[str, Any]:
+    out = dict(zip(EVENT_COLUMNS, row, strict=True))
+    out["error"] = bool(out["error"])
+    if out["metadata"]:
+        try:
+            out["metadata"] = json.loads(out["metadata"])
+        except ValueError:
+            out["metadata"] = None
+    return out

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,7 @@ class AnalyticsService:
         self.readonly = readonly
         self._reader = Conn(self.path, readonly=readonly)
         self._writer = self._reader if readonly else Conn(self.path)
-        self.bus = EventBus(self.path, poll_interval=self.settings.poll_interval)
+        self.bus = EventBus(self.path, poll_interval=self.settings.poll_interval, reader=self._reader)
         self.bus.subscribe(
             ROLLUPS,
             [TOPIC_EVENTS],
@@ -302,6 +302,20 @@ class AnalyticsService:
         if spans:
             zone = rollups.ensure_zone(c, self.timezone)
             rollups.fold(c, *rollups.seq_slice(min(lo for lo, _ in spans), max(hi for _, hi in spans)), zone=zone)
+
+    def follow(self, name: str, listener: Callable[[list[dict[str, Any]]], None], *, start: str = "now") -> None:
+        """Hand each batch of events stored from ``start`` on (see :meth:`EventBus.subscribe`) to ``listener``.
+
+        The events are dicts of :data:`live.EVENT_COLUMNS`, oldest first. ``listener`` runs on the
+        subscriber's own bus thread; a second subscriber of the same ``name`` is a ValueError.
+        """
+
+        def handle(_c: Connection | None, messages: list[Message]) -> None:
+            events = live.announced(self._reader, messages)
+            if events:
+                listener(events)
+
+        self.bus.subscribe(name, [TOPIC_EVENTS], handle, start=start)
 
     def wait_for_rollups(self, timeout: float = 30.0) -> bool:
         """Block until the rollups include every event stored so far (tests, CLI, benchmarks)."""

@@ -44,14 +44,18 @@ class BackgroundIndexer:
     def wake(self) -> None:
         self._wake.set()
 
+    def request_stop(self) -> None:
+        """Ask the worker to stop without waiting (a pass ends at its next check)."""
+        self._stopping.set()
+        self._wake.set()
+
     def stop(self, timeout: float = 1.0) -> bool:
         """Ask the worker to stop and wait up to ``timeout`` s; return whether it has stopped.
 
         A pass stops at its next slice boundary; one stuck in a slow step (a model load) is
         left behind as a daemon thread rather than holding the process's shutdown up.
         """
-        self._stopping.set()
-        self._wake.set()
+        self.request_stop()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
         if self._thread.is_alive():

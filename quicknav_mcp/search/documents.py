@@ -241,17 +241,7 @@ class DocumentSearch:
     def fact_documents(self, pq: ParsedQuery, scope: Scope, *, force: bool) -> list[int]:
         """``FactRetriever.documents``: a family named across the whole firm without numbers (the
         newest "sales po report", "as built design") from the candidate table's lists, else SQL."""
-        if (
-            pq.doc_types
-            and not scope.where
-            and not scope.uses_projects
-            and scope.project_ids is None
-            and scope.fts_codes is None
-            and pq.revision is None
-            and pq.room is None
-            and pq.change_order is None
-            and len(set(pq.doc_types)) == len(pq.doc_types)
-        ):
+        if self.facts.firm_family(pq, scope):
             ids = self.table.family_newest(pq.doc_types, self.facts.candidates, as_built=pq.as_built)
             if ids is not None:
                 return ids

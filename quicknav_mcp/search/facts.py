@@ -49,13 +49,7 @@ class FactRetriever:
             params.extend([*pq.doc_types, *likes])
         if not conds and not (force and scope.restricted):
             return []
-        if (
-            pq.doc_types
-            and scope.project_ids is None
-            and pq.revision is None
-            and pq.room is None
-            and pq.change_order is None
-        ):
+        if _family_only(pq, scope):
             return self._family_newest(pq.doc_types, pq.as_built, scope)
         if conds and scope.project_ids is None and scope.fts_codes is None:
             # Firm-wide ("CO5", "rev 102" without a project): the ranking below sorts every document
@@ -72,6 +66,20 @@ class FactRetriever:
         )
         args = [*scope.params, *(params if having else []), *(params if conds else []), limit]
         return [r[0] for r in self.store.query(sql, args)]
+
+    @staticmethod
+    def firm_family(pq: ParsedQuery, scope: Scope) -> bool:
+        """Whether :meth:`documents` answers with the newest documents of distinct families across
+        the whole firm, scope-free: :meth:`_family_newest` with nothing but ``doc_types`` and
+        ``as_built``, which a snapshot of the documents table can list instead (``family_newest``).
+        (Repeated types would read their rows twice here; a snapshot lists each row once.)"""
+        return (
+            _family_only(pq, scope)
+            and not scope.where
+            and not scope.uses_projects
+            and scope.fts_codes is None
+            and len(set(pq.doc_types)) == len(pq.doc_types)
+        )
 
     def _all_facts_newest(self, conds: list[str], params: list[Any], scope: Scope) -> list[int]:
         """Documents holding every fact, not archived first then newest, through the fact indexes
@@ -123,3 +131,14 @@ class FactRetriever:
             if len(out) >= limit:
                 break
         return out
+
+
+def _family_only(pq: ParsedQuery, scope: Scope) -> bool:
+    """A family named without a project or numbers: :meth:`FactRetriever.documents` lists it newest first."""
+    return (
+        bool(pq.doc_types)
+        and scope.project_ids is None
+        and pq.revision is None
+        and pq.room is None
+        and pq.change_order is None
+    )

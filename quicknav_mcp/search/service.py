@@ -254,6 +254,10 @@ class SearchService:
         """Something was re-indexed: wake the background worker (if running)."""
         self.upkeep.notify()
 
+    def request_stop(self) -> None:
+        """Ask the background worker to stop without waiting (:meth:`close` then waits for less)."""
+        self.upkeep.request_stop()
+
     def close(self) -> None:
         """Stop the background worker and every in-memory copy's build (none may run on a closed store)."""
         self.upkeep.close()

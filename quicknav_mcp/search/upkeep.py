@@ -145,6 +145,12 @@ class Upkeep:
         if self._background is not None:
             self._background.wake()
 
+    def request_stop(self) -> None:
+        """Ask the background worker to stop without waiting; it is not started again."""
+        self._closed = True
+        if self._background is not None:
+            self._background.request_stop()
+
     def close(self) -> None:
         """Stop the background worker; it is not started again."""
         self._closed = True

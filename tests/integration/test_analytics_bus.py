@@ -224,3 +224,55 @@ def test_batch_bounds_must_be_positive_counts(store: Store, kwargs: dict) -> Non
     bus = EventBus(store.path)
     with pytest.raises(ValueError):
         bus.subscribe("bad", ["t"], lambda _c, ms: None, **kwargs)
+
+
+def test_follow_hands_over_the_events_stored_after_it_as_dicts(store: Store) -> None:
+    from quicknav_mcp.analytics.live import EVENT_COLUMNS
+
+    svc = AnalyticsService(store, user="me", settings=SETTINGS)
+    got: list[dict] = []
+    try:
+        before = {"event_type": "project_view", "user_id": "dana", "project_id": "17741", "event_id": "old"}
+        assert svc.track_event(before).stored
+        svc.follow("live-test", got.extend)  # "now": what was stored before is not handed over
+        with pytest.raises(ValueError):
+            svc.follow("live-test", got.extend)
+        events = [
+            {"event_type": "project_view", "user_id": "dana", "project_id": "17741", "event_id": "n1"},
+            {"event_type": "project_view", "user_id": "eli", "project_id": "17741", "event_id": "n2"},
+        ]
+        events[0]["metadata"] = {"k": 1}
+        assert svc.track_events(events).successful_items == 2
+        assert svc.bus.wait_idle(svc._reader, ["live-test"], 20)
+        assert [e["event_id"] for e in got] == ["n1", "n2"]
+        assert all(tuple(e) == EVENT_COLUMNS for e in got)
+        assert got[0]["metadata"] == {"k": 1} and got[0]["error"] is False
+        assert got[0]["seq"] < got[1]["seq"]
+    finally:
+        svc.close()
+
+
+def test_now_reads_the_head_through_the_given_reader_while_another_writer_holds_the_lock(store: Store) -> None:
+    # The head is read when subscribing, not when the thread first gets the write lock: what is
+    # published after subscribe() (here while another connection held the lock) is delivered.
+    conn = Conn(store.path)
+    reader = Conn(store.path)
+    holder = Conn(store.path)
+    got: list[int] = []
+    bus = EventBus(store.path, poll_interval=0.02, reader=reader)
+    try:
+        with conn.write() as c:
+            publish(c, "t", {"i": -1})  # before: skipped
+        with holder.write() as c:  # the lock is taken: subscribing must not wait for it
+            started = time.monotonic()
+            bus.subscribe("live", ["t"], lambda _c, ms: got.extend(m.payload["i"] for m in ms), start="now")
+            assert time.monotonic() - started < 2
+            publish(c, "t", {"i": 0})  # after subscribe(), committed with the holder's transaction
+        bus.start()
+        bus.notify(["t"])
+        assert bus.wait_idle(conn, ["live"], 10)
+        assert got == [0]
+    finally:
+        bus.stop()
+        for c in (conn, reader, holder):
+            c.close()

