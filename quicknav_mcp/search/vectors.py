@@ -340,7 +340,8 @@ class MatrixIndex:
         n = min(k, len(sims))
         top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
         top = top[np.lexsort((keys[top], -sims[top]))]  # equal similarities by id: the same order either way
-        return [(int(keys[i]), float(sims[i])) for i in top if sims[i] >= min_sim]
+        top = top[sims[top] >= min_sim]  # (compared in float32, as the scalars were)
+        return list(zip(keys[top].tolist(), sims[top].tolist(), strict=True))
 
 
 def best_per_id(*hit_lists: list[tuple[int, float]]) -> list[tuple[int, float]]:
