@@ -75,22 +75,23 @@ def to_storage(rows: Any, dtype: Any) -> Any:
     return np.clip(np.rint(scaled, out=scaled), -FIXED_SCALE, FIXED_SCALE, out=scaled).astype(np.int16)
 
 
-def product(matrix: Any, q: Any) -> Any:
-    """``matrix @ q`` as float32 numpy. Two-byte matrices (int16 steps, or float16) are converted a
-    block of rows at a time into a float32 buffer for BLAS (numpy has no int16 or float16 product
-    of its own that is fast): ~1 ms of CPU for the 4,000 rows a shortlist rescores, ~20 ms for
-    116k rows."""
+def product(matrix: Any, q: Any, rows: Any = None) -> Any:
+    """``matrix @ q`` (or ``matrix[rows] @ q``) as float32 numpy. Two-byte matrices (int16 steps, or
+    float16) are converted a block of rows at a time into a float32 buffer for BLAS (numpy has no
+    int16 or float16 product of its own that is fast): ~1 ms of CPU for the 4,000 rows a shortlist
+    rescores, ~20 ms for 116k rows. ``rows`` are gathered a block at a time into that buffer (the
+    same blocks, so the same sums, as gathering them all first; no 3 MB copy, ~0.4 ms less)."""
     q = np.asarray(q, dtype=np.float32).reshape(-1)
     if matrix.dtype == np.float32:
-        return matrix @ q
+        return matrix @ q if rows is None else matrix.take(rows, axis=0) @ q
     if matrix.dtype == np.int16:
         q = q * np.float32(1.0 / FIXED_SCALE)
-    n = len(matrix)
+    n = len(matrix) if rows is None else len(rows)
     out = np.empty(n, dtype=np.float32)
     buf = np.empty((min(n, _PRODUCT_BLOCK), matrix.shape[1] if matrix.ndim == 2 else 0), dtype=np.float32)
     for lo in range(0, n, _PRODUCT_BLOCK):
         part = buf[: min(_PRODUCT_BLOCK, n - lo)]
-        part[...] = matrix[lo : lo + _PRODUCT_BLOCK]
+        part[...] = matrix[lo : lo + _PRODUCT_BLOCK] if rows is None else matrix.take(rows[lo : lo + len(part)], axis=0)
         np.matmul(part, q, out=out[lo : lo + len(part)])
     return out
 

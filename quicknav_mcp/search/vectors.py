@@ -49,11 +49,12 @@ def matrix_dtype() -> str:
     return "int16" if HALF_PRECISION else "float32"
 
 
-def scores(matrix: Any, q: Any) -> Any:
-    """Cosine similarities (float32 numpy) of every row of ``matrix`` with the unit vector ``q``."""
+def scores(matrix: Any, q: Any, rows: Any = None) -> Any:
+    """Cosine similarities (float32 numpy) of every row of ``matrix`` (or of its ``rows``) with the
+    unit vector ``q``."""
     from .vector_index import product
 
-    return product(matrix, q)
+    return product(matrix, q, rows)
 
 
 class MatrixIndex:
@@ -321,14 +322,14 @@ class MatrixIndex:
         q = np.asarray(query, dtype=np.float32).reshape(-1)
         if allowed is None and index is not None and self.approximate and not exact and index.size(k) < len(ids):
             rows = index.candidates(q, k)
-            sims = scores(matrix[rows], q)
+            sims = scores(matrix, q, rows)
             keys = ids[rows]
         elif allowed is not None:
             idx = self.positions(allowed)
             if not len(idx):
                 return []
             if len(idx) * 4 < len(ids):
-                sims = scores(matrix[idx], q)  # a small scope: gather its rows
+                sims = scores(matrix, q, idx)  # a small scope: gather its rows
                 keys = ids[idx]
             else:  # most of the matrix: one product, then keep the scope's rows
                 sims = scores(matrix, q)[idx]
@@ -339,7 +340,8 @@ class MatrixIndex:
         n = min(k, len(sims))
         top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
         top = top[np.lexsort((keys[top], -sims[top]))]  # equal similarities by id: the same order either way
-        return [(int(keys[i]), float(sims[i])) for i in top if sims[i] >= min_sim]
+        top = top[sims[top] >= min_sim]  # (compared in float32, as the scalars were)
+        return list(zip(keys[top].tolist(), sims[top].tolist(), strict=True))
 
 
 def best_per_id(*hit_lists: list[tuple[int, float]]) -> list[tuple[int, float]]:

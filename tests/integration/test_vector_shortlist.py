@@ -136,3 +136,18 @@ def test_new_directions_asked_for_during_a_build_are_found_by_the_next_one(
     matrix, _, shortlist = index._view
     assert shortlist is not None  # its mean is the re-embedded vectors' (the first build's was the opposite)
     np.testing.assert_allclose(shortlist.mean, vector_index.as_float32(matrix).mean(axis=0), atol=1e-4)
+
+
+def test_hits_are_plain_numbers_at_or_above_the_floor_best_first(app: App) -> None:
+    index = MatrixIndex(app.store, "vec_documents")
+    rows = unit(np.random.default_rng(2).standard_normal((40, DIM)))
+    rows[7] = rows[3]  # equal similarities: by id
+    index.replace(list(range(100, 140)), rows, MODEL)
+    q = rows[3]
+    sims = vector_index.product(index._view[0], q)
+    floor = float(np.sort(sims)[-6])  # a similarity held: the floor keeps it (compared as float32)
+    hits = index.search(q, 20, min_sim=floor)
+    assert [type(i) for i, _ in hits] == [int] * 6 and [type(s) for _, s in hits] == [float] * 6
+    assert hits[0][0] == 103 and hits[1][0] == 107 and hits[0][1] == hits[1][1]
+    assert [s for _, s in hits] == sorted(sims.tolist(), reverse=True)[:6]
+    assert index.search(q, 20, min_sim=2.0) == []

@@ -82,6 +82,14 @@ def test_token_ids_and_vectors_equal_sentence_transformers(models: tuple[object,
         assert float((got * want).sum(axis=1).min()) >= 1 - 1e-5
 
 
+def test_one_text_alone_has_the_ids_it_has_in_a_batch(models: tuple[object, object]) -> None:
+    ours, _ = models
+    texts = _texts()
+    for limit in (None, 24):  # (a text alone is encoded on the calling thread, a batch on the pool)
+        batched = ours.token_ids(texts, limit)
+        assert [ours.token_ids([t], limit)[0] for t in texts] == batched
+
+
 def test_shorter_cuts_match_too(models: tuple[object, object]) -> None:
     ours, reference = models
     texts = [t for t in _texts() if len(ours.token_ids([t])[0]) > 24][:20]

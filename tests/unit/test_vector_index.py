@@ -87,6 +87,21 @@ def test_two_byte_matrices_are_scored_like_their_float32_values(dtype: str) -> N
     np.testing.assert_allclose(got, vector_index.as_float32(matrix) @ q, atol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", ["int16", "float16", "float32"])
+def test_rows_gathered_block_by_block_score_as_gathered_first(dtype: str) -> None:
+    matrix = vector_index.to_storage(cone(vector_index._PRODUCT_BLOCK * 4, dim=384), dtype)
+    q = cone(1, dim=384, seed=4)[0]
+    rng = np.random.default_rng(5)
+    for rows in (
+        np.sort(rng.choice(len(matrix), vector_index._PRODUCT_BLOCK * 2 + 37, replace=False)),  # blocks and a rest
+        rng.permutation(len(matrix))[:50],  # any order (a scope's rows)
+        np.zeros(0, dtype=np.int64),
+    ):
+        got = vector_index.product(matrix, q, rows)
+        assert got.dtype == np.float32
+        assert np.array_equal(got, vector_index.product(matrix[rows], q))  # bit for bit: the same blocks
+
+
 def test_int16_steps_score_unit_vectors_at_least_as_closely_as_float16() -> None:
     rows, queries = cone(3000, dim=384), cone(50, dim=384, seed=9)
     held = vector_index.as_float32(vector_index.to_storage(rows, "int16"))
