@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..memo import remember
-from ..repo.documents import DocumentFacts
+from ..repo.documents import DocumentFacts, DocumentRepo, DocumentRow, row_from_facts
 from ..repo.sql import in_chunks, json_list, marks
 from ..store import DatabaseError, Store
 from .background_build import SMALL_WAIT_S, BackgroundBuild
@@ -41,6 +41,7 @@ MIN_REBUILD_GAP_S = 10.0  # seconds between background rebuilds (a scan moves th
 BUILT_MAX = 10_000  # built facts kept per snapshot (~6 MB); past it they are dropped and built again
 CHUNK = 5_000  # rows per read while building (bounded temporaries)
 FAMILIES_MAX = 256  # family lists kept per snapshot
+COUNTERS = ("documents", "projects")  # the change counters a table is built at: it matches the store while they hold
 _COLUMNS = (
     "d.id, d.project_id, d.mtime, d.doc_type, d.phase, d.ext, d.revision, d.room, d.change_order, "
     "d.is_as_built, d.doc_date, d.series_key, d.is_archive, d.is_handover_copy, d.status_tags, "
@@ -54,6 +55,7 @@ class CandidateTable:
     def __init__(self, store: Store, versions: Versions) -> None:
         self.store = store
         self.versions = versions
+        self.rows = DocumentRepo(store)
         self._snapshot: _Snapshot | None = None
         self._builds = BackgroundBuild("quicknav-candidates", "candidate table", closing=lambda: store.closing)
         self._small: bool | None = None  # the last build held at most SYNC_BUILD_MAX documents (None: none yet)
@@ -204,6 +206,34 @@ class CandidateTable:
             out[i] = d
         return out
 
+    def rows_with_content(self, page: Sequence[DocumentFacts]) -> list[tuple[DocumentRow, str | None]] | None:
+        """``DocumentRepo.with_content`` of the ``page``'s documents (each ``is_current`` as on its
+        facts), from the table and the columns it lacks (``DocumentRepo.rest_with_content``), read in
+        one statement with the :data:`COUNTERS`: the table's columns are taken only when those are
+        the ones it was built at, so they are the rows as stored at that very read (the rule
+        :meth:`current` judges a table by). None when they are not: read the rows whole."""
+        snap = self._snapshot
+        also = self.versions.columns(*COUNTERS)
+        if snap is None or also is None or not page:
+            return None
+        rest = self.rows.rest_with_content([f.id for f in page], also)
+        if not rest or rest[0][-len(COUNTERS) :] != snap.version:
+            return None
+        found = {r[0]: r for r in rest}
+        built = snap.built
+        out: list[tuple[DocumentRow, str | None]] = []
+        for f in page:
+            r = found.get(f.id)
+            if r is None:  # (deleted: as with_content, left out)
+                continue
+            d = f if built.get(f.id) is f else snap.facts(f.id)  # (facts of another build: this one's)
+            if d is None:
+                return None
+            row = row_from_facts(d, r[1:7], r[7])
+            row.is_current = f.is_current
+            out.append((row, r[8]))
+        return out
+
     def set_current(
         self, docs: Mapping[int, DocumentFacts], mark: Callable[[Mapping[int, DocumentFacts]], None]
     ) -> None:
@@ -212,7 +242,7 @@ class CandidateTable:
         the rule's answer for a document moves only with the ``documents`` counter, which
         rebuilds the table (a search marks ~30 candidates: ~50-100 µs of lookups, every time)."""
         snap = self._snapshot
-        if snap is None or snap.version != self.versions.get("documents", "projects"):
+        if snap is None or snap.version != self.versions.get(*COUNTERS):
             mark(docs)
             return
         done = snap.marked
@@ -224,7 +254,7 @@ class CandidateTable:
     def start(self) -> None:
         """Start building the table on a daemon thread unless it matches the store or a build runs
         (at start-up: the first searches then need not read the whole table)."""
-        version = self.versions.get("documents", "projects")
+        version = self.versions.get(*COUNTERS)
         snap = self._snapshot
         if snap is not None and snap.version == version:
             return
@@ -248,7 +278,7 @@ class CandidateTable:
         return self._current(wait=True, gap=True)
 
     def _current(self, *, wait: bool, gap: bool) -> _Snapshot | None:
-        version = self.versions.get("documents", "projects")
+        version = self.versions.get(*COUNTERS)
         snap = self._snapshot
         if snap is not None and snap.version == version:
             return snap
@@ -297,7 +327,7 @@ class CandidateTable:
     def _build(self, version: tuple[object, ...], warm: bool = False) -> None:
         """Read the table (a failure is logged by the builder: SQL serves meanwhile)."""
         snap = self._read(version)
-        if self.versions.get("documents", "projects") == version:  # nothing moved while reading
+        if self.versions.get(*COUNTERS) == version:  # nothing moved while reading
             self._snapshot = snap
         self._small = len(snap.project_id) <= SYNC_BUILD_MAX
         if warm and not self._small and self._snapshot is snap and self.warmers:

@@ -470,9 +470,14 @@ class DocumentSearch:
         snap = self.vocab.snapshot()
         prefixes = [t for t in pq.terms if t not in snap.df and len(t) >= 3]
         stems = tuple(prefixes)
-        # Whole rows as stored now (not completed from the facts: a row moved, edited or re-parsed
-        # since it was ranked must not show old facts beside new columns).
-        rows = {r.id: (r, text) for r, text in self.rows.with_content([d.id for d, _, _ in page])}
+        # Whole rows as stored now (not completed from the facts ranked: a row moved, edited or
+        # re-parsed since must not show old facts beside new columns): the table's with the columns
+        # it lacks while it provably matches the store at that read, else read whole.
+        facts_of_page = [d for d, _, _ in page]
+        found = self.table.rows_with_content(facts_of_page)
+        if found is None:
+            found = self.rows.with_content([d.id for d in facts_of_page])
+        rows = {r.id: (r, text) for r, text in found}
         want_text = bool(pq.terms or pq.phrases)
         hits: list[dict[str, Any]] = []
         for facts, score, why in page:
