@@ -23,7 +23,7 @@ from .facets import document_facets, statuses
 from .facts import FactRetriever
 from .fuzzy import ProjectWords
 from .highlight import content_snippet, highlight
-from .intent import Intent
+from .intent import Intent, related_words
 from .learned import LearnedRanker
 from .lexical import FullText
 from .models import FacetValue, SearchDocumentsResult
@@ -255,6 +255,23 @@ class DocumentSearch:
             ids = self.table.family_newest(pq.doc_types, self.facts.candidates, as_built=pq.as_built)
             if ids is not None:
                 return ids
+        elif scope.project_ids is not None and scope.only_projects():  # a project's (~22 % of the bench's queries)
+            numbers = (pq.revision, pq.room, pq.change_order)
+            if pq.doc_types or pq.as_built or numbers != (None, None, None):
+                found = self.table.facts_newest(
+                    scope.project_ids,
+                    self.facts.candidates,
+                    numbers=numbers,
+                    as_built=pq.as_built,
+                    doc_types=pq.doc_types,
+                    related=related_words(pq.doc_types),
+                )
+            elif force:  # (no fact asked: the project's newest)
+                found = self.table.newest_of(sorted(scope.project_ids), self.facts.candidates)
+            else:
+                return []
+            if found is not None:
+                return found
         return self.facts.documents(pq, scope, force=force)
 
     def project_documents(self, pq: ParsedQuery, scope: Scope, sub: Scope, hinted: set[int]) -> list[int]:

@@ -11,6 +11,11 @@ import pytest
 from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.demo import generate_firm
+from quicknav_mcp.search.candidates import CandidateTable
+from quicknav_mcp.search.facts import FactRetriever
+from quicknav_mcp.search.intent import related_words
+from quicknav_mcp.search.query import parse_query
+from quicknav_mcp.search.scope import Scope, document_scope
 
 
 @pytest.fixture()
@@ -86,3 +91,66 @@ def test_a_page_is_read_whole_unless_the_table_matches_the_store_at_that_read(
     monkeypatch.setattr(app.search.versions, "columns", lambda *names: None)
     assert table.ready(30)
     assert table.rows_with_content(list(table.read(ids[:10]).values())) is None
+
+
+def test_scopes_of_projects_only_are_told_apart(app: App) -> None:
+    code = app.projects.all()[0].code
+    with app.search.versions.pinned():
+        for text, only in ((f"{code} swms", True), (f"{code} rev 2", True), ("swms", False)):
+            scope = document_scope(app.projects, parse_query(text), {}, None, None, False, [])
+            assert scope.only_projects() is only, text
+        filtered = document_scope(app.projects, parse_query(code), {"ext": ["pdf"]}, None, None, False, [])
+        assert not filtered.only_projects()
+        current = document_scope(app.projects, parse_query(code), {}, None, None, True, [])
+        assert not current.only_projects()
+    pid = app.projects.all()[0].id
+    assert not Scope().within({pid}, {code}).only_projects()
+
+
+def test_a_projects_fact_lists_come_from_the_table_as_sql_lists_them(app: App) -> None:
+    """Revisions, rooms and change orders (with documents lacking them: SQL's NULL sums sort last),
+    as-built, families and documents filed as "other" under a related name (matched as ``LIKE``
+    does: ASCII letters in any case, nothing else folded), alone and together, over every project
+    and two together; with no fact asked, nothing (SQL's ``force`` path is the project's newest)."""
+    ids = _ids(app)
+    others = ("Site SDS Sheet.pdf", "JOB SAFETY ANALYSIS L2.pdf", "JSA_Form.pdf", "RIS\u212a Assessment.pdf")
+    with app.store.transaction() as conn:
+        for n, name in enumerate(others):
+            conn.execute(
+                "UPDATE documents SET doc_type = 'other', project_rel_path = ?, name_at = 1 WHERE id = ?",
+                (name, ids[n * 7]),
+            )
+        conn.execute("UPDATE documents SET mtime = 1700000000.5 WHERE id % 4 = 0")  # ties of mtime
+        conn.execute("UPDATE documents SET revision = 101 WHERE id % 5 = 0 AND revision IS NULL")
+    table = CandidateTable(app.store, app.search.versions)
+    assert table.ready(30)
+    facts = FactRetriever(app.store)
+    revisions = [r[0] for r in app.store.query("SELECT DISTINCT revision FROM documents WHERE revision IS NOT NULL")]
+    texts = ["swms", "scope", "as built", "as built design", "swms as built", "floor plan", "handover"]
+    texts += [f"rev {v}" for v in revisions[:4]] + [f"rev {revisions[0]} swms", "CO1", "CO2 as built", "room 1"]
+    projects = app.projects.all()
+    scopes = [([p], p.code) for p in projects] + [(projects[:2], f"{projects[0].code} {projects[1].code}")]
+    listed = 0
+    with app.search.versions.pinned():
+        for chosen, codes in scopes:
+            for text in texts:
+                pq = parse_query(f"{codes} {text}")
+                scope = document_scope(app.projects, pq, {}, None, None, False, [])
+                assert scope.only_projects() and scope.project_ids == {p.id for p in chosen}
+                expected = facts.documents(pq, scope, force=True)
+                found = table.facts_newest(
+                    scope.project_ids,
+                    facts.candidates,
+                    numbers=(pq.revision, pq.room, pq.change_order),
+                    as_built=pq.as_built,
+                    doc_types=pq.doc_types,
+                    related=related_words(pq.doc_types),
+                )
+                assert found == expected, (codes, text)
+                listed += len(found)
+            assert table.facts_newest({p.id for p in chosen}, 200) == []
+    assert listed > 100
+    named = ids[: 4 * 7 : 7]
+    found = table.facts_newest({p.id for p in projects}, 10_000, doc_types=["swms"], related=related_words(["swms"]))
+    assert found is not None and set(named[:3]) <= set(found)
+    assert named[3] not in found  # (the Kelvin sign lowers to "k" in Python, not in LIKE)
