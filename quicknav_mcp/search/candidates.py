@@ -80,6 +80,10 @@ class CandidateTable:
     def _existing_in(self, snap: _Snapshot | None, ids: Sequence[int], scope: Scope) -> list[int] | None:
         if snap is None:
             return None
+        if scope.project_ids is not None and scope.only_projects():  # (the table knows each one's project)
+            found = snap.existing(ids)
+            slot, project_id, inside = snap.slot, snap.project_id, scope.project_ids
+            return [i for i in found if project_id[slot[i]] in inside]
         if scope.where and ids:  # the scope's SQL conditions, checked on the ids alone
             join = " CROSS JOIN projects p ON p.id = d.project_id" if scope.uses_projects else ""
             keep: set[int] = set()

@@ -154,3 +154,30 @@ def test_a_projects_fact_lists_come_from_the_table_as_sql_lists_them(app: App) -
     found = table.facts_newest({p.id for p in projects}, 10_000, doc_types=["swms"], related=related_words(["swms"]))
     assert found is not None and set(named[:3]) <= set(found)
     assert named[3] not in found  # (the Kelvin sign lowers to "k" in Python, not in LIKE)
+
+
+def test_ids_within_projects_are_kept_as_the_sql_condition_keeps_them(app: App) -> None:
+    """A scope of projects only is checked on the table's columns (no SQL): the ids of those
+    projects that exist, in their order, repeats and unknown ids among them; copy groups alike."""
+    import random
+
+    table = app.search.candidates
+    assert table.ready(30)
+    ids = _ids(app)
+    projects = app.projects.all()
+    rng = random.Random(7)
+    with app.search.versions.pinned():
+        for chosen in (projects[:1], projects[2:4]):
+            scope = document_scope(
+                app.projects, parse_query(" ".join(p.code for p in chosen)), {}, None, None, False, []
+            )
+            assert scope.only_projects()
+            same = Scope(list(scope.where), list(scope.params), None, set(), True)  # the same condition, read with SQL
+            assert not same.only_projects()
+            for _ in range(20):
+                asked = [rng.choice([*ids, -3, 10**9]) for _ in range(rng.randint(0, 120))]
+                found = table.existing(asked, scope)
+                assert found is not None and found == table.existing(asked, same)
+                assert found == [i for i in asked if i in set(table.existing(ids, same) or ())]
+                assert table.copy_groups(asked, scope) == table.copy_groups(asked, same)
+            assert table.existing(ids, scope)
