@@ -4,13 +4,10 @@ columns with those it lacks, only while it provably matches the store) and one p
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
 from quicknav_mcp.app import App
-from quicknav_mcp.config import load_config
-from quicknav_mcp.demo import generate_firm
 from quicknav_mcp.search.candidates import CandidateTable
 from quicknav_mcp.search.facts import FactRetriever
 from quicknav_mcp.search.intent import related_words
@@ -19,13 +16,8 @@ from quicknav_mcp.search.scope import Scope, document_scope
 
 
 @pytest.fixture()
-def app(tmp_path: Path):
-    root = tmp_path / "firm"
-    generate_firm(root, projects=12, seed=3, content=False)
-    app = App.open(load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
-    app.indexing.reindex()
-    yield app
-    app.close()
+def app(firm12_app: App) -> App:
+    return firm12_app
 
 
 def _ids(app: App) -> list[int]:
