@@ -95,17 +95,23 @@ def indexed_demo_firm(base: Path, projects: int, seed: int) -> tuple[Path, Path,
     return root, db, manifest
 
 
-@pytest.fixture()
-def firm12_app(tmp_path: Path) -> Iterator[Any]:
-    """The 12-project demo firm (seed 3, names only) indexed and open, closed after the test."""
+def open_names_firm(base: Path, projects: int, seed: int) -> Any:
+    """A demo firm of names only (no text) under ``base``, indexed: its open App (close it)."""
     from quicknav_mcp.app import App
     from quicknav_mcp.config import load_config
     from quicknav_mcp.demo import generate_firm
 
-    root = tmp_path / "firm"
-    generate_firm(root, projects=12, seed=3, content=False)
-    app = App.open(load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    root = base / "firm"
+    generate_firm(root, projects=projects, seed=seed, content=False)
+    app = App.open(load_config(db=base / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
     app.indexing.reindex()
+    return app
+
+
+@pytest.fixture()
+def firm12_app(tmp_path: Path) -> Iterator[Any]:
+    """The 12-project demo firm (seed 3, names only) indexed and open, closed after the test."""
+    app = open_names_firm(tmp_path, 12, 3)
     yield app
     app.close()
 
