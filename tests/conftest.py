@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,27 @@ def indexed_demo_firm(base: Path, projects: int, seed: int) -> tuple[Path, Path,
         app.indexing.reindex()
         app.search.index_content(extract=True, embed=False, workers=2)
     return root, db, manifest
+
+
+def open_names_firm(base: Path, projects: int, seed: int) -> Any:
+    """A demo firm of names only (no text) under ``base``, indexed: its open App (close it)."""
+    from quicknav_mcp.app import App
+    from quicknav_mcp.config import load_config
+    from quicknav_mcp.demo import generate_firm
+
+    root = base / "firm"
+    generate_firm(root, projects=projects, seed=seed, content=False)
+    app = App.open(load_config(db=base / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    app.indexing.reindex()
+    return app
+
+
+@pytest.fixture()
+def firm12_app(tmp_path: Path) -> Iterator[Any]:
+    """The 12-project demo firm (seed 3, names only) indexed and open, closed after the test."""
+    app = open_names_firm(tmp_path, 12, 3)
+    yield app
+    app.close()
 
 
 @pytest.fixture(scope="session")

@@ -290,6 +290,48 @@ class DocumentFacts:
         return document_year(self.doc_date, self.mtime)
 
 
+# The columns of a row that a search candidate's facts (DocumentFacts) lack, besides the root.
+REST_COLUMNS = ("size", "revision_raw", "revision_scheme", "sheet", "code_in_name", "duplicate_counter")
+_REST = ", ".join(f"d.{c}" for c in REST_COLUMNS)
+
+
+def row_from_facts(f: DocumentFacts, rest: Sequence[Any], root: str) -> DocumentRow:
+    """The row of a candidate's facts with the values of :data:`REST_COLUMNS` (in that order) and its
+    root's path, as :meth:`DocumentRepo.by_ids` would read it when facts and rest were read together;
+    ``is_current`` comes from the facts."""
+    size, revision_raw, revision_scheme, sheet, code_in_name, duplicate_counter = rest
+    return DocumentRow(
+        f.id,
+        f.project_id,
+        f.rel_path,
+        f.project_rel_path,
+        f.name,
+        f.ext,
+        size,
+        f.mtime,
+        f.doc_type,
+        f.phase,
+        f.revision,
+        revision_raw,
+        revision_scheme,
+        f.status_tags,
+        f.is_as_built,
+        f.doc_date,
+        f.room,
+        f.change_order,
+        sheet,
+        code_in_name,
+        f.series_key,
+        f.is_archive,
+        f.is_handover_copy,
+        duplicate_counter,
+        f.code,
+        f.project_name,
+        root,
+        f.is_current,
+    )
+
+
 _POS = {c: n for n, c in enumerate(("id", *COLUMNS))}
 _TAGS = _POS["status_tags"]
 _FLAGS = (_POS["is_as_built"], _POS["is_archive"], _POS["is_handover_copy"])
@@ -391,6 +433,19 @@ class DocumentRepo:
         )
         found = {r[0]: (DocumentRow.from_row(r[:-1]), r[-1]) for r in rows}
         return [found[i] for i in ids if i in found]
+
+    def rest_with_content(self, ids: Sequence[int], also: str) -> list[tuple[Any, ...]]:
+        """For each of ``ids`` that exists (any order): its id, the columns of :data:`REST_COLUMNS`,
+        its root's path, its extracted text (None without), then the values of the SQL expressions
+        ``also`` (read in the same statement). With :func:`row_from_facts` these complete the facts
+        a search candidate already holds into the rows :meth:`with_content` reads whole."""
+        if not ids:
+            return []
+        return self.store.query_tuples(
+            f"SELECT d.id, {_REST}, r.path, c.text, {also} FROM documents d CROSS JOIN roots r ON r.id = d.root_id "
+            f"LEFT JOIN document_content c ON c.doc_id = d.id WHERE d.id IN ({marks(len(ids))})",
+            tuple(ids),
+        )
 
     def series_peers(self, pairs: Sequence[tuple[int, str]]) -> list[DocumentRow]:
         """Every document of these (project id, series key) pairs, through the series index.

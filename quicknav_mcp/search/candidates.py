@@ -23,10 +23,11 @@ import logging
 import time
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from ..memo import remember
-from ..repo.documents import DocumentFacts
+from ..repo.documents import DocumentFacts, DocumentRepo, DocumentRow, row_from_facts
 from ..repo.sql import in_chunks, json_list, marks
 from ..store import DatabaseError, Store
 from .background_build import SMALL_WAIT_S, BackgroundBuild
@@ -41,6 +42,8 @@ MIN_REBUILD_GAP_S = 10.0  # seconds between background rebuilds (a scan moves th
 BUILT_MAX = 10_000  # built facts kept per snapshot (~6 MB); past it they are dropped and built again
 CHUNK = 5_000  # rows per read while building (bounded temporaries)
 FAMILIES_MAX = 256  # family lists kept per snapshot
+FACTS_ROWS_MAX = 2_000  # documents of the projects facts_newest reads one by one (past it: SQL's indexes)
+COUNTERS = ("documents", "projects")  # the change counters a table is built at: it matches the store while they hold
 _COLUMNS = (
     "d.id, d.project_id, d.mtime, d.doc_type, d.phase, d.ext, d.revision, d.room, d.change_order, "
     "d.is_as_built, d.doc_date, d.series_key, d.is_archive, d.is_handover_copy, d.status_tags, "
@@ -54,6 +57,7 @@ class CandidateTable:
     def __init__(self, store: Store, versions: Versions) -> None:
         self.store = store
         self.versions = versions
+        self.rows = DocumentRepo(store)
         self._snapshot: _Snapshot | None = None
         self._builds = BackgroundBuild("quicknav-candidates", "candidate table", closing=lambda: store.closing)
         self._small: bool | None = None  # the last build held at most SYNC_BUILD_MAX documents (None: none yet)
@@ -76,6 +80,10 @@ class CandidateTable:
     def _existing_in(self, snap: _Snapshot | None, ids: Sequence[int], scope: Scope) -> list[int] | None:
         if snap is None:
             return None
+        if scope.project_ids is not None and scope.only_projects():  # (the table knows each one's project)
+            found = snap.existing(ids)
+            slot, project_id, inside = snap.slot, snap.project_id, scope.project_ids
+            return [i for i in found if project_id[slot[i]] in inside]
         if scope.where and ids:  # the scope's SQL conditions, checked on the ids alone
             join = " CROSS JOIN projects p ON p.id = d.project_id" if scope.uses_projects else ""
             keep: set[int] = set()
@@ -115,8 +123,12 @@ class CandidateTable:
         if not plain:
             keep = np.ones(len(rows), bool)
             if doc_types:
-                kinds = [snap.index[t] for t in doc_types if t in snap.index]
-                keep &= np.isin(cols.words[4 * rows], kinds)
+                kinds = cols.words[4 * rows]
+                family = np.zeros(len(rows), bool)
+                for t in set(doc_types):  # (np.isin's set-up costs ~60 µs: more than a few compares)
+                    if t in snap.index:
+                        family |= kinds == snap.index[t]
+                keep &= family
             if as_built:
                 keep &= (cols.flags[rows] & _AS_BUILT) != 0
             rows = rows[keep]
@@ -125,6 +137,62 @@ class CandidateTable:
             pick = np.argpartition(places, limit)[:limit]
             rows, places = rows[pick], places[pick]
         return cols.ids[rows[np.argsort(places)]].tolist()
+
+    def facts_newest(
+        self,
+        project_ids: Iterable[int],
+        limit: int,
+        *,
+        numbers: tuple[int | None, int | None, int | None] = (None, None, None),
+        as_built: bool = False,
+        doc_types: Sequence[str] = (),
+        related: Sequence[str] = (),
+    ) -> list[int] | None:
+        """The ``limit`` documents of these projects holding any of the facts given, as
+        ``FactRetriever.documents`` lists them within a scope of projects; None when the table does
+        not match the store or the projects hold more than :data:`FACTS_ROWS_MAX` documents. The
+        facts: the revision, room and change order of ``numbers`` (None: not asked), as-built, and
+        a family of ``doc_types`` or filed as "other" with one of the ``related`` words (lower-case
+        ASCII) in its name (as SQL's ``LIKE``: only ASCII letters fold). Most facts held first,
+        those lacking an asked number last (SQL's sum is NULL); then not archived first, newest
+        (ties: lowest id). A project's ~20-200 rows, one by one: ~10-40 µs where SQL took ~150-400."""
+        snap = self.current()
+        if snap is None:
+            return None
+        chosen = [rows for pid in set(project_ids) if (rows := snap.by_project.get(pid)) is not None]
+        if sum(map(len, chosen)) > FACTS_ROWS_MAX:
+            return None
+        # Each project's rows are newest first already; several are merged into that order.
+        rows = chosen[0] if len(chosen) == 1 else sorted((r for c in chosen for r in c), key=snap.recency.__getitem__)
+        asked = [(k, want) for k, want in enumerate(numbers) if want is not None]
+        nums, flags, words, index = snap.numbers, snap.flags, snap.words, snap.index
+        kinds = {index[t] for t in doc_types if t in index}
+        other = index.get("other") if related else None
+        names = [w.encode() for w in related]
+        blob, offsets = snap.blob, snap.offsets
+        keyed: list[tuple[int, int]] = []
+        for row in rows:
+            held, unknown = 0, False
+            for k, want in asked:
+                have = nums[3 * row + k]
+                if have == want:
+                    held += 1
+                elif have == _NONE:
+                    unknown = True
+            if as_built and flags[row] & _AS_BUILT:
+                held += 1
+            if doc_types:
+                kind = words[4 * row]
+                if kind in kinds or (
+                    kind == other
+                    and any(w in blob[offsets[row] : blob.find(b"\0", offsets[row])].lower() for w in names)
+                ):  # (bytes.lower folds ASCII letters only)
+                    held += 1
+            if held:
+                keyed.append((1 if unknown else -held, row))
+        keyed.sort(key=itemgetter(0))  # (stable: newest first within each count)
+        ids = snap.ids
+        return [ids[row] for _, row in keyed[:limit]]
 
     def family_newest(self, doc_types: Sequence[str], limit: int, *, as_built: bool = False) -> list[int] | None:
         """The ``limit`` documents of the whole firm of ``doc_types`` (distinct; as-built when asked)
@@ -204,6 +272,34 @@ class CandidateTable:
             out[i] = d
         return out
 
+    def rows_with_content(self, page: Sequence[DocumentFacts]) -> list[tuple[DocumentRow, str | None]] | None:
+        """``DocumentRepo.with_content`` of the ``page``'s documents (each ``is_current`` as on its
+        facts), from the table and the columns it lacks (``DocumentRepo.rest_with_content``), read in
+        one statement with the :data:`COUNTERS`: the table's columns are taken only when those are
+        the ones it was built at, so they are the rows as stored at that very read (the rule
+        :meth:`current` judges a table by). None when they are not: read the rows whole."""
+        snap = self._snapshot
+        also = self.versions.columns(*COUNTERS)
+        if snap is None or also is None or not page:
+            return None
+        rest = self.rows.rest_with_content([f.id for f in page], also)
+        if not rest or rest[0][-len(COUNTERS) :] != snap.version:
+            return None
+        found = {r[0]: r for r in rest}
+        built = snap.built
+        out: list[tuple[DocumentRow, str | None]] = []
+        for f in page:
+            r = found.get(f.id)
+            if r is None:  # (deleted: as with_content, left out)
+                continue
+            d = f if built.get(f.id) is f else snap.facts(f.id)  # (facts of another build: this one's)
+            if d is None:
+                return None
+            row = row_from_facts(d, r[1:7], r[7])
+            row.is_current = f.is_current
+            out.append((row, r[8]))
+        return out
+
     def set_current(
         self, docs: Mapping[int, DocumentFacts], mark: Callable[[Mapping[int, DocumentFacts]], None]
     ) -> None:
@@ -212,7 +308,7 @@ class CandidateTable:
         the rule's answer for a document moves only with the ``documents`` counter, which
         rebuilds the table (a search marks ~30 candidates: ~50-100 µs of lookups, every time)."""
         snap = self._snapshot
-        if snap is None or snap.version != self.versions.get("documents", "projects"):
+        if snap is None or snap.version != self.versions.get(*COUNTERS):
             mark(docs)
             return
         done = snap.marked
@@ -224,7 +320,7 @@ class CandidateTable:
     def start(self) -> None:
         """Start building the table on a daemon thread unless it matches the store or a build runs
         (at start-up: the first searches then need not read the whole table)."""
-        version = self.versions.get("documents", "projects")
+        version = self.versions.get(*COUNTERS)
         snap = self._snapshot
         if snap is not None and snap.version == version:
             return
@@ -248,7 +344,7 @@ class CandidateTable:
         return self._current(wait=True, gap=True)
 
     def _current(self, *, wait: bool, gap: bool) -> _Snapshot | None:
-        version = self.versions.get("documents", "projects")
+        version = self.versions.get(*COUNTERS)
         snap = self._snapshot
         if snap is not None and snap.version == version:
             return snap
@@ -297,7 +393,7 @@ class CandidateTable:
     def _build(self, version: tuple[object, ...], warm: bool = False) -> None:
         """Read the table (a failure is logged by the builder: SQL serves meanwhile)."""
         snap = self._read(version)
-        if self.versions.get("documents", "projects") == version:  # nothing moved while reading
+        if self.versions.get(*COUNTERS) == version:  # nothing moved while reading
             self._snapshot = snap
         self._small = len(snap.project_id) <= SYNC_BUILD_MAX
         if warm and not self._small and self._snapshot is snap and self.warmers:

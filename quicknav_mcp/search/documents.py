@@ -23,7 +23,7 @@ from .facets import document_facets, statuses
 from .facts import FactRetriever
 from .fuzzy import ProjectWords
 from .highlight import content_snippet, highlight
-from .intent import Intent
+from .intent import Intent, related_words
 from .learned import LearnedRanker
 from .lexical import FullText
 from .models import FacetValue, SearchDocumentsResult
@@ -245,6 +245,23 @@ class DocumentSearch:
             ids = self.table.family_newest(pq.doc_types, self.facts.candidates, as_built=pq.as_built)
             if ids is not None:
                 return ids
+        elif scope.project_ids is not None and scope.only_projects():  # a project's (~22 % of the bench's queries)
+            numbers = (pq.revision, pq.room, pq.change_order)
+            if pq.doc_types or pq.as_built or numbers != (None, None, None):
+                found = self.table.facts_newest(
+                    scope.project_ids,
+                    self.facts.candidates,
+                    numbers=numbers,
+                    as_built=pq.as_built,
+                    doc_types=pq.doc_types,
+                    related=related_words(pq.doc_types),
+                )
+            elif force:  # (no fact asked: the project's newest)
+                found = self.table.newest_of(sorted(scope.project_ids), self.facts.candidates)
+            else:
+                return []
+            if found is not None:
+                return found
         return self.facts.documents(pq, scope, force=force)
 
     def project_documents(self, pq: ParsedQuery, scope: Scope, sub: Scope, hinted: set[int]) -> list[int]:
@@ -460,9 +477,14 @@ class DocumentSearch:
         snap = self.vocab.snapshot()
         prefixes = [t for t in pq.terms if t not in snap.df and len(t) >= 3]
         stems = tuple(prefixes)
-        # Whole rows as stored now (not completed from the facts: a row moved, edited or re-parsed
-        # since it was ranked must not show old facts beside new columns).
-        rows = {r.id: (r, text) for r, text in self.rows.with_content([d.id for d, _, _ in page])}
+        # Whole rows as stored now (not completed from the facts ranked: a row moved, edited or
+        # re-parsed since must not show old facts beside new columns): the table's with the columns
+        # it lacks while it provably matches the store at that read, else read whole.
+        facts_of_page = [d for d, _, _ in page]
+        found = self.table.rows_with_content(facts_of_page)
+        if found is None:
+            found = self.rows.with_content([d.id for d in facts_of_page])
+        rows = {r.id: (r, text) for r, text in found}
         want_text = bool(pq.terms or pq.phrases)
         hits: list[dict[str, Any]] = []
         for facts, score, why in page:

@@ -71,9 +71,14 @@ RELATED_MATCH = KIND_MATCH * 1.6 / 0.75
 ``ranking.document_boost`` (x1.6 for the kind, x0.75 for others), which reads ``doc_type`` only."""
 
 
+def related_words(doc_types: Iterable[str]) -> list[str]:
+    """The words (lower-case ASCII) in the names filed as "other" that belong with ``doc_types``."""
+    return [w for k in doc_types for w in RELATED_NAMES.get(k, ())]
+
+
 def related_like(doc_types: Iterable[str]) -> list[str]:
     """``LIKE`` patterns of the names filed as "other" that belong with ``doc_types`` (facts.py)."""
-    return [f"%{w}%" for k in doc_types for w in RELATED_NAMES.get(k, ())]
+    return [f"%{w}%" for w in related_words(doc_types)]
 
 
 MAX_SAID_WORDS = 40

@@ -21,6 +21,10 @@ CANDIDATES = 200  # ids per retrieval list
 RANK_BUDGET = 20_000
 
 
+def _in_projects(n: int) -> str:
+    return f"d.project_id IN ({marks(n)})"
+
+
 @dataclass
 class Scope:
     """SQL conditions over ``d`` (documents) and ``p`` (projects), plus post-filters."""
@@ -36,6 +40,12 @@ class Scope:
     def sql(self) -> str:
         return (" AND " + " AND ".join(self.where)) if self.where else ""
 
+    def only_projects(self) -> bool:
+        """Whether the one condition is that documents are of ``project_ids`` (as ``document_scope``
+        and :meth:`within` word it): in-memory lists that know each document's project can answer."""
+        ids = self.project_ids
+        return ids is not None and self.where == [_in_projects(len(ids))] and self.params == sorted(ids)
+
     def add(self, cond: str, *params: Any) -> None:
         self.where.append(cond)
         self.params.extend(params)
@@ -45,7 +55,7 @@ class Scope:
         """This scope narrowed to some projects (``codes``: theirs, for FTS5)."""
         sub = Scope(list(self.where), list(self.params), self.project_ids, self.statuses, True)
         sub.uses_projects = self.uses_projects
-        sub.add(f"d.project_id IN ({marks(len(project_ids))})", *sorted(project_ids))
+        sub.add(_in_projects(len(project_ids)), *sorted(project_ids))
         sub.fts_codes = codes
         return sub
 
@@ -92,7 +102,7 @@ def document_scope(
     if ids:
         scope.project_ids = ids
         scope.fts_codes = {code_of[i] for i in ids}
-        scope.add(f"d.project_id IN ({marks(len(ids))})", *sorted(ids))
+        scope.add(_in_projects(len(ids)), *sorted(ids))
     types = list(merged.get("doc_type", []))
     if doc_type:
         types.append(doc_type)

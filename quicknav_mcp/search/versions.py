@@ -73,4 +73,15 @@ class Versions:
             rows = self._read()
         if rows is None:
             return ("generation", self.store.generation())
-        return tuple(rows.get(n, 0) for n in (names or KINDS))
+        return tuple([rows.get(n, 0) for n in names or KINDS])  # (a list first: ~2x a generator's tuple)
+
+    def columns(self, *names: str) -> str | None:
+        """SQL expressions that read the counters ``names`` inside another statement, so their values
+        are those of the very read that statement's rows come from (compared as :meth:`get` gives
+        them); None on schemas without the counters."""
+        if not self._check():
+            return None
+        unknown = set(names) - set(KINDS)
+        if unknown:
+            raise ValueError(f"no change counter {sorted(unknown)}")
+        return ", ".join(f"coalesce((SELECT n FROM search_versions WHERE name = '{n}'), 0)" for n in names)

@@ -24,13 +24,8 @@ QUERIES = ["as built design", "sales po report", "floor plan", "boardroom", "rev
 
 
 @pytest.fixture()
-def app(tmp_path: Path):
-    root = tmp_path / "firm"
-    generate_firm(root, projects=12, seed=3, content=False)
-    app = App.open(load_config(db=tmp_path / "q.db", roots=[root], env={"QUICKNAV_EMBED_MODEL": "none"}))
-    app.indexing.reindex()
-    yield app
-    app.close()
+def app(firm12_app: App) -> App:
+    return firm12_app
 
 
 def _answers(app: App, more: list[str] | None = None) -> list[list[tuple[int, float, tuple[str, ...], bool]]]:
