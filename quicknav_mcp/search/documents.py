@@ -246,12 +246,11 @@ class DocumentSearch:
             if ids is not None:
                 return ids
         elif scope.project_ids is not None and scope.only_projects():  # a project's (~22 % of the bench's queries)
-            numbers = (pq.revision, pq.room, pq.change_order)
-            if pq.doc_types or pq.as_built or numbers != (None, None, None):
+            if self.facts.asks_facts(pq):
                 found = self.table.facts_newest(
                     scope.project_ids,
                     self.facts.candidates,
-                    numbers=numbers,
+                    numbers=(pq.revision, pq.room, pq.change_order),
                     as_built=pq.as_built,
                     doc_types=pq.doc_types,
                     related=related_words(pq.doc_types),

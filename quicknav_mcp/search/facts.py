@@ -47,7 +47,7 @@ class FactRetriever:
             related = "".join(" OR (d.doc_type = 'other' AND d.name LIKE ?)" for _ in likes)
             conds.append(f"(d.doc_type IN ({marks(len(pq.doc_types))}){related})")
             params.extend([*pq.doc_types, *likes])
-        if not conds and not (force and scope.restricted):
+        if not self.asks_facts(pq) and not (force and scope.restricted):
             return []
         if _family_only(pq, scope):
             return self._family_newest(pq.doc_types, pq.as_built, scope)
@@ -66,6 +66,14 @@ class FactRetriever:
         )
         args = [*scope.params, *(params if having else []), *(params if conds else []), limit]
         return [r[0] for r in self.store.query(sql, args)]
+
+    @staticmethod
+    def asks_facts(pq: ParsedQuery) -> bool:
+        """Whether the request names a fact :meth:`documents` filters on (without one it lists
+        documents only with ``force``: the scope's newest)."""
+        return bool(
+            pq.revision is not None or pq.room is not None or pq.change_order is not None or pq.as_built or pq.doc_types
+        )
 
     @staticmethod
     def firm_family(pq: ParsedQuery, scope: Scope) -> bool:
