@@ -113,6 +113,11 @@ class MeanPoolingModel(ByLength):
         self._torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         self.model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+        # Closing stops a call under way at its next layer (a document batch on a busy machine runs for
+        # seconds, which shutdown would otherwise wait for: torch must not run while the interpreter ends).
+        self._cancelled = False
+        for layer in getattr(getattr(self.model, "encoder", None), "layer", None) or ():
+            layer.register_forward_pre_hook(self._stop_if_cancelled)
         self.dim = int(self.model.config.hidden_size)
         self.pad_id = int(self.tokenizer.pad_token_id or 0)
         limit = max_seq_length
@@ -128,6 +133,14 @@ class MeanPoolingModel(ByLength):
         """Drop the torch model (its ~90 MB of weights go with the last reference)."""
         self.model = None
 
+    def cancel(self) -> None:
+        """Closing: calls under way stop at their next layer and later calls fail."""
+        self._cancelled = True
+
+    def _stop_if_cancelled(self, _module: Any, _args: Any) -> None:
+        if self._cancelled:
+            raise RuntimeError("the embedding model is closed")
+
     def token_ids(self, texts: list[str], max_tokens: int | None = None) -> list[list[int]]:
         """Each text's token ids (with [CLS]/[SEP]), cut at ``max_tokens`` (at most the model's limit)."""
         limit = min(max_tokens or self.max_seq_length, self.max_seq_length)
@@ -141,7 +154,7 @@ class MeanPoolingModel(ByLength):
         import numpy as np
 
         torch = self._torch
-        if self.model is None:
+        if self.model is None or self._cancelled:
             raise RuntimeError("the embedding model is closed")
         width = max(len(ids) for ids in batch)
         flat = np.full((len(batch), width), self.pad_id, dtype=np.int64)
@@ -261,8 +274,8 @@ class Embedder:
 
     def interrupt(self) -> None:
         """Begin closing without waiting: no model call starts from now on, the pool's threads end
-        after their current call, and the numpy encoder's calls stop at their next layer (a torch
-        call runs to its end). :meth:`close` then waits for less."""
+        after their current call, and the encoders' calls stop at their next layer (a sentence-transformers
+        model other than a mean-pooling one runs to its end). :meth:`close` then waits for less."""
         self._closed = True
         self.background.stop()
         for model in (self._bulk, self._model):
@@ -273,7 +286,7 @@ class Embedder:
     def close(self, timeout: float = 10.0) -> None:
         """Stop the background pool's threads and drop the models: the torch one (its weights) and the
         numpy one (its memory map closed). A query encoding under way stops at its next layer
-        (numpy) or ends first (torch; up to ``timeout`` s); later calls say the model is closed."""
+        (numpy, mean-pooling torch) or ends first (other models; up to ``timeout`` s); later calls say closed."""
         self.interrupt()
         # Torch must not be running on a thread the interpreter tears down (that aborts the process);
         # a numpy call reads only what it holds (the map closes when its views go) and ends by itself.

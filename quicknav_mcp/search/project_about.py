@@ -312,7 +312,11 @@ class ProjectAbout:
             return held
         if sum((model, t) not in self._vectors for t in about.texts) <= SYNC_TEXTS:
             # Inside the search: a query's encoding, not a background call queued behind the worker's batch.
-            about.chunks[model] = self._embed(model, about.texts, background=False)
+            try:
+                about.chunks[model] = self._embed(model, about.texts, background=False)
+            except Exception as exc:  # the model failed or is closing: the answer ranks by words alone
+                log.warning("project descriptions not embedded (%s): words only", type(exc).__name__)
+                return None
             return about.chunks[model]
         self._in_background(lambda: about.chunks.__setitem__(model, self._embed(model, about.texts)), 0.0)
         return None

@@ -112,3 +112,22 @@ def test_server_start_does_not_import_torch(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_a_project_search_while_the_model_closes_answers_by_words(tmp_path: Path) -> None:
+    """Shutdown interrupts the model before searches still running end: a project search that would
+    embed the projects' descriptions then ranks by words instead of failing."""
+    root = tmp_path / "firm"
+    manifest = generate_firm(root, projects=4, seed=3)
+    app = App.open(load_config(db=tmp_path / "q.db", roots=[root], env={}))
+    try:
+        app.indexing.reindex()
+        app.search.index_content(extract=False, embed=True)
+        q = f"hearing loop upgrade for {manifest.projects[0].client_name}"
+        assert app.search.search_documents(q, mode="hybrid").documents  # the query's vector is now cached
+        app.search.embedder.interrupt()  # what App.close does first
+        out = app.search.search_projects(q, mode="hybrid")
+        assert out.projects
+        assert out.projects[0].project_number == manifest.projects[0].code
+    finally:
+        app.close()
