@@ -348,6 +348,10 @@ class CandidateTable:
         snap = self._snapshot
         if snap is not None and snap.version == version:
             return snap
+        if self.store.conn.in_transaction:
+            # Counters read inside a write transaction may be uncommitted, while a build reads committed
+            # rows: a table labelled so would pass for current after the commit. SQL serves this call.
+            return None
         if self._small is None:  # nothing built yet: judge the size by the highest id (one index probe)
             try:
                 row = self.store.query_one("SELECT max(id) FROM documents")

@@ -3,6 +3,7 @@ columns with those it lacks, only while it provably matches the store) and one p
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import pytest
@@ -173,3 +174,31 @@ def test_ids_within_projects_are_kept_as_the_sql_condition_keeps_them(app: App) 
                 assert found == [i for i in asked if i in set(table.existing(ids, same) or ())]
                 assert table.copy_groups(asked, scope) == table.copy_groups(asked, same)
             assert table.existing(ids, scope)
+
+
+@pytest.mark.parametrize("end", ["commit", "rollback"])
+def test_no_table_is_built_inside_a_write_transaction(app: App, end: str) -> None:
+    """Counters read inside this store's own transaction may never be committed (or be committed with
+    other rows): a table built then would read committed rows under that label and pass for current."""
+    table, rows = app.search.candidates, app.search.document_search.rows
+    assert table.ready(30)
+    x = app.store.query_one("SELECT min(id) FROM documents")[0]
+
+    class Abort(Exception):
+        pass
+
+    stopped = pytest.raises(Abort) if end == "rollback" else contextlib.nullcontext()
+    with stopped, app.store.transaction() as conn:
+        conn.execute("UPDATE documents SET revision = 777, revision_raw = 'Rev 777' WHERE id = ?", (x,))
+        table.current()  # a search inside the transaction: SQL serves it
+        if end == "rollback":
+            raise Abort
+    if end == "rollback":  # the same counters again, other rows
+        with app.store.transaction() as conn:
+            conn.execute("UPDATE documents SET revision = 778, revision_raw = 'Rev 778' WHERE id = ?", (x,))
+    assert table.ready(30)
+    found = table.rows_with_content(list(table.read([x]).values()))
+    whole = rows.with_content([x])
+    assert found is not None
+    _same(found, whole)
+    assert found[0][0].revision == (777 if end == "commit" else 778)
