@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -255,8 +256,15 @@ def test_follow_hands_over_the_events_stored_after_it_as_dicts(store: Store) -> 
 def test_now_reads_the_head_through_the_given_reader_while_another_writer_holds_the_lock(store: Store) -> None:
     # The head is read when subscribing, not when the thread first gets the write lock: what is
     # published after subscribe() (here while another connection held the lock) is delivered.
+    class Reader(Conn):  # a real connection that counts what it is asked
+        asked = 0
+
+        def query_one(self, *args: Any, **kwargs: Any) -> Any:
+            self.asked += 1
+            return super().query_one(*args, **kwargs)
+
     conn = Conn(store.path)
-    reader = Conn(store.path)
+    reader = Reader(store.path)
     holder = Conn(store.path)
     got: list[int] = []
     bus = EventBus(store.path, poll_interval=0.02, reader=reader)
@@ -267,6 +275,7 @@ def test_now_reads_the_head_through_the_given_reader_while_another_writer_holds_
             started = time.monotonic()
             bus.subscribe("live", ["t"], lambda _c, ms: got.extend(m.payload["i"] for m in ms), start="now")
             assert time.monotonic() - started < 2
+            assert reader.asked == 1  # the head came through the reader, no connection of its own
             publish(c, "t", {"i": 0})  # after subscribe(), committed with the holder's transaction
         bus.start()
         bus.notify(["t"])
