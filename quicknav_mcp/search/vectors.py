@@ -340,7 +340,8 @@ class MatrixIndex:
         n = min(k, len(sims))
         top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
         top = top[np.lexsort((keys[top], -sims[top]))]  # equal similarities by id: the same order either way
-        top = top[sims[top] >= min_sim]  # (compared in float32, as the scalars were)
+        # The floor in the scores' own type, whatever numpy's promotion rules (1.x would widen to float64).
+        top = top[sims[top] >= sims.dtype.type(min_sim)]
         return list(zip(keys[top].tolist(), sims[top].tolist(), strict=True))
 
 
