@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from ..store import Connection, DatabaseError, connect
+from ..store import Connection, DatabaseError, Store, connect
 from .db import Conn
 from .events import now_ms
 
@@ -37,6 +37,18 @@ log = logging.getLogger(__name__)
 MAX_FAILURES = 5  # consecutive failures of one message before it is dead-lettered
 HEAD_SQL = "SELECT coalesce(max(id), 0) FROM bus_outbox"
 START_MODES = frozenset({"earliest", "latest", "now"})
+
+
+def subscriber_lag(db: Store | Conn) -> dict[str, int]:
+    """Outbox messages each subscriber still has to handle (health and metrics read it)."""
+    rows = db.query(f"SELECT subscriber, max(0, ({HEAD_SQL}) - position) FROM bus_cursors")
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def cursor_position(db: Store | Conn, subscriber: str) -> int:
+    """How far ``subscriber`` has handled the outbox (0 before its first message)."""
+    row = db.query_one("SELECT position FROM bus_cursors WHERE subscriber = ?", (subscriber,))
+    return int(row[0]) if row else 0
 
 
 @dataclass(frozen=True, slots=True)

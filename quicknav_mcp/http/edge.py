@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import HTTPConnection
 
+from ..analytics.bus import cursor_position
 from ..indexers.onedrive_graph import graph_breaker
 from .breaker import CircuitBreaker, guard_embedder
 from .cache import EVENTS, INDEX, ResponseCache
@@ -95,8 +96,7 @@ class Edge:
 
 def rollups_position(app: App) -> int:
     """How far the analytics rollups have folded (their bus cursor): it moves when the figures do."""
-    row = app.store.query_one("SELECT position FROM bus_cursors WHERE subscriber = 'rollups'")
-    return int(row[0]) if row else 0
+    return cursor_position(app.store, "rollups")
 
 
 def edge_of(conn: HTTPConnection) -> Edge:

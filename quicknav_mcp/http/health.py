@@ -16,21 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ..store import Store
+from ..analytics.bus import subscriber_lag
 
 if TYPE_CHECKING:
     from .edge import Edge
 
 BUS_LAG_DEGRADED = 1000  # outbox messages behind: the rollups are not keeping up
 FTS_TABLES = ("search_docs", "search_projects")
-
-
-def bus_lag(store: Store) -> dict[str, int]:
-    """Messages each bus subscriber still has to handle."""
-    rows = store.query(
-        "SELECT subscriber, max(0, (SELECT coalesce(max(id), 0) FROM bus_outbox) - position) FROM bus_cursors"
-    )
-    return {r[0]: int(r[1]) for r in rows}
 
 
 def _check(fn: Any) -> dict[str, Any]:
@@ -87,7 +79,7 @@ def health_report(edge: Edge) -> tuple[int, dict[str, Any]]:
     checks["workers"] = _check(workers)
 
     def bus() -> dict[str, Any]:
-        lag = bus_lag(store)
+        lag = subscriber_lag(store)
         return {"ok": max(lag.values(), default=0) < BUS_LAG_DEGRADED, "lag": lag}
 
     checks["bus"] = _check(bus)

@@ -100,11 +100,11 @@ class _EdgeCollector(Collector):
 
 
 def _store_figures(edge: Edge) -> Iterator[Metric]:
-    from .health import bus_lag
+    from ..analytics.bus import subscriber_lag
 
     app = edge.app
     lag = GaugeMetricFamily("quicknav_bus_lag", "Outbox messages a bus subscriber has still to handle", labels=["sub"])
-    for name, behind in sorted(bus_lag(app.store).items()):
+    for name, behind in sorted(subscriber_lag(app.store).items()):
         lag.add_metric([name], behind)
     yield lag
     size = GaugeMetricFamily("quicknav_index_size", "Rows in the index", labels=["kind"])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from quicknav_mcp.analytics import AnalyticsService, AnalyticsSettings
-from quicknav_mcp.analytics.bus import EventBus, Message, publish
+from quicknav_mcp.analytics.bus import HEAD_SQL, EventBus, Message, cursor_position, publish, subscriber_lag
 from quicknav_mcp.analytics.db import Conn
 from quicknav_mcp.analytics.service import TOPIC_EVENTS
 from quicknav_mcp.analytics.synthetic import generate_events
@@ -285,3 +285,27 @@ def test_now_reads_the_head_through_the_given_reader_while_another_writer_holds_
         bus.stop()
         for c in (conn, reader, holder):
             c.close()
+
+
+def test_lag_and_position_say_how_far_each_subscriber_has_handled(store: Store) -> None:
+    conn = Conn(store.path)
+    bus = EventBus(store.path, poll_interval=0.02)
+    try:
+        assert subscriber_lag(store) == {} and cursor_position(store, "a") == 0
+        with conn.write() as c:
+            for i in range(3):
+                publish(c, "t", {"i": i})
+        bus.subscribe("a", ["t"], lambda _c, _ms: None, start="earliest")
+        bus.start()
+        bus.notify(["t"])
+        assert bus.wait_idle(conn, ["a"], 10)
+        bus.stop()
+        head = cursor_position(store, "a")
+        assert head == conn.query_one(HEAD_SQL)[0] and subscriber_lag(store) == {"a": 0}
+        with conn.write() as c:  # published while nobody handles them
+            publish(c, "t", {"i": 3})
+            publish(c, "u", {"i": 4})
+        assert subscriber_lag(store) == {"a": 2} and cursor_position(conn, "a") == head
+    finally:
+        bus.stop()
+        conn.close()
