@@ -34,6 +34,9 @@ _STAGE_COLUMNS = ("root_id", *WRITE_COLUMNS)
 _STAGE_CREATE = f"CREATE TEMP TABLE IF NOT EXISTS document_batch ({', '.join(_STAGE_COLUMNS)})"
 _STAGE_FILL = f"INSERT INTO temp.document_batch VALUES ({marks(len(_STAGE_COLUMNS))})"
 _STAGE_CLEAR = "DELETE FROM temp.document_batch"
+# INSERT_SQL is "INSERT INTO documents (...) VALUES (...) ON CONFLICT ... DO UPDATE ...": its head and upsert.
+if INSERT_SQL.count(" VALUES ") != 1 or INSERT_SQL.count(" ON CONFLICT ") != 1:  # pragma: no cover - a new shape
+    raise ImportError("repo.documents.INSERT_SQL changed shape: update the staged insert in repo/bulk.py")
 _VALUES, _UPSERT = INSERT_SQL.split(" VALUES ", 1)[0], INSERT_SQL.split(" ON CONFLICT ", 1)[1]
 # ``WHERE true``: without a WHERE, SQLite would read ON CONFLICT as a join's ON.
 _STAGE_INSERT = (
