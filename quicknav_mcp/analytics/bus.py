@@ -404,11 +404,6 @@ class EventBus:
             with self._progress_cv:
                 self._progress_cv.wait(min(remaining, 0.05))
 
-    def lag(self, conn: Conn) -> dict[str, int]:
-        """Messages each known subscriber still has to handle."""
-        head = conn.query_one(HEAD_SQL)[0]
-        return {name: max(0, head - pos) for name, pos in self.positions(conn).items()}
-
     def prune(self, conn: Conn, abandon_after_ms: int) -> int:
         """Delete the messages every subscriber is past.
 
