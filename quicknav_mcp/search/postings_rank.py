@@ -180,9 +180,9 @@ def _any_matched(lists: Sequence[Sequence[Any]], scratch: Scratch, budget: int |
     if budget is None or sum(len(a) for a in arrays) <= budget:
         return _union(arrays, scratch)
     group = scratch.group
-    top = max(int(a[-1]) for a in arrays) + 1
-    ends = [len(a) for a in arrays]  # each array's documents below the spans marked so far: a[:end]
-    hi, span, held = top, budget, 0
+    end = max(int(a[-1]) for a in arrays) + 1  # past the highest id held
+    ends = [len(a) for a in arrays]  # each array's documents below the spans marked so far: a[:ends[k]]
+    hi, span, held = end, budget, 0
     while True:
         lo = max(hi - span, 0)
         group[lo:hi] = False
@@ -195,9 +195,9 @@ def _any_matched(lists: Sequence[Sequence[Any]], scratch: Scratch, budget: int |
         if held >= budget or not lo:
             break
         # the ids still to go at the density seen so far, a quarter more (a second span is rare)
-        span = (budget - held) * (top - lo) // held * 5 // 4 + 64 if held else 2 * span
+        span = (budget - held) * (end - lo) // held * 5 // 4 + 64 if held else 2 * span
         hi = lo
-    ids = np.flatnonzero(group[lo:top])
+    ids = np.flatnonzero(group[lo:end])
     ids += lo
     return ids[-budget:]
 
