@@ -260,6 +260,8 @@ class Embedder:
             return "unavailable: disabled by QUICKNAV_EMBED_MODEL"
         if self._error:
             return f"unavailable: {self._error}"
+        if self._closed:  # interrupted (shutting down), not yet closed
+            return "unavailable: the embedding model is closed"
         if self._model is not None:
             return "ready"
         try:

@@ -339,6 +339,8 @@ class ProjectSearch:
                 if self.meaning is not None:  # what each project is about, from its documents (project_vectors.py)
                     lists.append(("meaning", w, [i for i, _ in self.meaning.hits(qv, self.semantic.embedder.name)]))
                 semantic_used = True
+        if mode == "semantic" and not semantic_used:
+            self.semantic.note_unused(notes)
         # What each project is about, from its documents (project_about.py): a list, and a boost below.
         # Navigation asks it only when names found nothing: a name match must keep offering its choices.
         consult = self.about is not None and not (light and found_by_name)

@@ -112,6 +112,21 @@ class Semantic:
             notes.append(WARMING_NOTE)
         return False
 
+    def note_unused(self, notes: list[str]) -> None:
+        """A search asked for by meaning only that could not use vectors says why in ``notes`` (the
+        answer then holds only what facts or words found): the model still loading says so already
+        (:meth:`ready`), else the model's status, or no document vectors yet."""
+        if WARMING_NOTE in notes:
+            return
+        status = str(self.embedder.status())
+        if status.startswith("unavailable"):
+            reason = f"semantic search is {status}"
+        elif not self.has_vectors():
+            reason = "semantic search has no document vectors yet (the embedding worker has not run)"
+        else:
+            reason = "semantic search could not embed the query"
+        notes.append(f"{reason}: not answered by meaning")
+
     def query_vector(self, text: str) -> Any:
         """The query's embedding; the last few hundred are kept (the next page of results, a query
         typed again, search_projects after search_documents) so each is computed once (~7 ms).

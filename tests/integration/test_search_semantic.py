@@ -85,6 +85,14 @@ def test_model_unavailable_falls_back_to_lexical(small, tmp_path: Path) -> None:
     broken = SearchService(app.store, app.projects, embedder=Embedder(str(tmp_path / "no-model")))
     assert "unavailable" in broken.index_status().semantic_status
     assert broken.search_projects(manifest.projects[1].code).projects[0].project_number == manifest.projects[1].code
+    # Asked for by meaning only: the answer says why it holds no vector matches.
+    for service in (svc, broken):
+        docs = service.search_documents("safety for working at heights", mode="semantic")
+        projects = service.search_projects("hearing loop upgrade", mode="semantic")
+        for out in (docs, projects):
+            assert not out.semantic
+            said = [s for s in out.suggestions if "not answered by meaning" in s]
+            assert len(said) == 1 and "unavailable" in said[0], out.suggestions
 
 
 def test_server_start_does_not_import_torch(tmp_path: Path) -> None:
@@ -129,5 +137,9 @@ def test_a_project_search_while_the_model_closes_answers_by_words(tmp_path: Path
         out = app.search.search_projects(q, mode="hybrid")
         assert out.projects
         assert out.projects[0].project_number == manifest.projects[0].code
+        app.search.semantic.clear()  # no cached query vector: the closed model must embed it
+        meaning = app.search.search_documents("safety for working at heights", mode="semantic")
+        assert not meaning.semantic
+        assert any("closed" in s and "not answered by meaning" in s for s in meaning.suggestions), meaning.suggestions
     finally:
         app.close()

@@ -101,7 +101,9 @@ def test_a_load_after_interrupt_does_nothing_and_is_not_an_error() -> None:
     embedder = Embedder(workers=1)
     embedder.interrupt()
     assert not embedder.load()
-    assert not embedder.status().startswith("unavailable")
+    # Closing, not broken: no load error is recorded, and the status says why nothing is embedded.
+    assert embedder._error is None
+    assert embedder.status() == "unavailable: the embedding model is closed"
     embedder.close()
 
 
