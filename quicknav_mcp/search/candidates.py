@@ -77,17 +77,31 @@ class CandidateTable:
         without building their facts; None when the table does not match the store."""
         return self._existing_in(self.current(), ids, scope)
 
+    def existing_mask(self, keys: Any, scope: Scope) -> Any:
+        """Which of the document ids ``keys`` (int64 numpy) :meth:`existing` keeps (a bool array), for
+        a caller holding its ids as an array already; None when the table does not match the store."""
+        return self._mask_in(self.current(), keys, scope)
+
     def _existing_in(self, snap: Snapshot | None, ids: Sequence[int], scope: Scope) -> list[int] | None:
+        import numpy as np
+
+        keys = np.fromiter(ids, np.int64, len(ids))
+        mask = self._mask_in(snap, keys, scope)
+        return None if mask is None else keys[mask].tolist()
+
+    def _mask_in(self, snap: Snapshot | None, keys: Any, scope: Scope) -> Any:
         if snap is None:
             return None
+        mask = snap.usable_mask(keys)
         if scope.project_ids is not None and scope.only_projects():  # (the table knows each one's project)
-            found = snap.existing(ids)
             slot, project_id, inside = snap.slot, snap.project_id, scope.project_ids
-            return [i for i in found if project_id[slot[i]] in inside]
-        if scope.where and ids:  # the scope's SQL conditions, checked on the ids alone
+            ids = keys.tolist()
+            for at in mask.nonzero()[0].tolist():
+                mask[at] = project_id[slot[ids[at]]] in inside
+        elif scope.where and len(keys):  # the scope's SQL conditions, checked on the ids alone
             join = " CROSS JOIN projects p ON p.id = d.project_id" if scope.uses_projects else ""
             keep: set[int] = set()
-            for chunk in in_chunks(ids):
+            for chunk in in_chunks(keys.tolist()):
                 keep.update(
                     r[0]
                     for r in self.store.query(
@@ -95,8 +109,8 @@ class CandidateTable:
                         (*chunk, *scope.params),
                     )
                 )
-            ids = [i for i in ids if i in keep]
-        return snap.existing(ids)
+            mask &= [i in keep for i in keys.tolist()]
+        return mask
 
     def newest_of(
         self, project_ids: Iterable[int], limit: int, doc_types: Sequence[str] = (), *, as_built: bool = False
