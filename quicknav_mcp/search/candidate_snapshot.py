@@ -1,4 +1,4 @@
-"""The columns of one candidate-table build (:class:`_Snapshot`) and what each build works out
+"""The columns of one candidate-table build (:class:`Snapshot`) and what each build works out
 once from them: the newest-first order of the rows and their copy groups (search/candidates.py
 builds and serves them)."""
 
@@ -12,9 +12,9 @@ from typing import Any, NamedTuple
 from ..repo.documents import DocumentFacts
 from .copies import copy_key
 
-_NONE = -(2**31)  # an absent revision / room / change order
-_AS_BUILT, _ARCHIVE, _HANDOVER = 1, 2, 4
-_SEP = "\x00"  # between a document's name, project-relative path and series key in the blob
+ABSENT = -(2**31)  # an absent revision / room / change order
+AS_BUILT, ARCHIVE, HANDOVER = 1, 2, 4
+SEP = "\x00"  # between a document's name, project-relative path and series key in the blob
 
 
 class _Arrays(NamedTuple):
@@ -27,7 +27,7 @@ class _Arrays(NamedTuple):
 
 
 @dataclass(slots=True)
-class _Snapshot:
+class Snapshot:
     """One built copy of the facts; never modified once published."""
 
     version: tuple[object, ...]
@@ -35,9 +35,9 @@ class _Snapshot:
     project_id: array
     mtime: array
     size: array  # per row: the file's size in bytes
-    copies: array  # per row: its copy group (-1: no copy), see _copy_groups
+    copies: array  # per row: its copy group (-1: no copy), see copy_groups
     words: array  # per row: doc_type, phase, ext, doc_date as indexes into ``values``
-    numbers: array  # per row: revision, room, change_order (``_NONE`` when absent)
+    numbers: array  # per row: revision, room, change_order (``ABSENT`` when absent)
     flags: array
     tags: array  # index into ``tag_values``
     offsets: array  # row i's text is blob[offsets[i]:offsets[i + 1]]
@@ -86,6 +86,13 @@ class _Snapshot:
         search's ~200 candidates, where a Python test per id took ~75 µs)."""
         import numpy as np
 
+        want = np.fromiter(ids, np.int64, len(ids))
+        return want[self.usable_mask(want)].tolist()
+
+    def usable_mask(self, want: Any) -> Any:
+        """Whether each of the document ids ``want`` (int64 numpy) has a row whose project is known."""
+        import numpy as np
+
         usable = self.usable
         if usable is None:
             slot = np.frombuffer(self.slot, np.int32)
@@ -95,9 +102,8 @@ class _Snapshot:
             usable = np.zeros(len(slot) + 1, bool)  # the last slot: every id out of range
             usable[:-1] = (slot >= 0) & known[pids[np.maximum(slot, 0)]] if len(pids) else False
             self.usable = usable
-        want = np.fromiter(ids, np.int64, len(ids))
         n = len(usable) - 1
-        return want[usable[np.where((want >= 0) & (want < n), want, n)]].tolist()
+        return usable[np.where((want >= 0) & (want < n), want, n)]
 
     def arrays(self) -> _Arrays:
         """numpy views of the columns newest_of reads, and every project's rows end to end."""
@@ -132,19 +138,19 @@ class _Snapshot:
         for i in range(len(pids)):
             if not i & 0xFFF:
                 between()
-            pairs.add((pids[i], blob[offsets[i] : offsets[i + 1]].decode().split(_SEP)[2]))
+            pairs.add((pids[i], blob[offsets[i] : offsets[i + 1]].decode().split(SEP)[2]))
         return list(pairs)
 
     def names(self) -> Iterator[tuple[int, str]]:
         """Every (document id, name), by ascending id."""
         blob, offsets, ids = self.blob, self.offsets, self.ids
         for i in range(len(ids)):
-            yield ids[i], blob[offsets[i] : offsets[i + 1]].decode().split(_SEP, 1)[0]
+            yield ids[i], blob[offsets[i] : offsets[i + 1]].decode().split(SEP, 1)[0]
 
     def name(self, doc_id: int) -> str:
         """The name of a document of this snapshot."""
         i = self.slot[doc_id]
-        return self.blob[self.offsets[i] : self.offsets[i + 1]].decode().split(_SEP, 1)[0]
+        return self.blob[self.offsets[i] : self.offsets[i + 1]].decode().split(SEP, 1)[0]
 
     def occurrences(self, doc_ids: Iterable[int], part: bytes) -> list[int]:
         """How often ``part`` (ASCII) is in each document's name, overlapping ones too (the positions a
@@ -172,7 +178,7 @@ class _Snapshot:
         if project is None:
             return None
         code, folder_name, project_path = project
-        name, prp, series_key = self.blob[self.offsets[i] : self.offsets[i + 1]].decode().split(_SEP)
+        name, prp, series_key = self.blob[self.offsets[i] : self.offsets[i + 1]].decode().split(SEP)
         w, values, words = 4 * i, self.values, self.words
         doc_type, phase, ext, doc_date = (
             values[words[w]],
@@ -190,14 +196,14 @@ class _Snapshot:
             doc_type or "",
             phase,
             ext or "",
-            None if revision == _NONE else revision,
-            None if room == _NONE else room,
-            None if change_order == _NONE else change_order,
-            bool(flags & _AS_BUILT),
+            None if revision == ABSENT else revision,
+            None if room == ABSENT else room,
+            None if change_order == ABSENT else change_order,
+            bool(flags & AS_BUILT),
             doc_date,
             series_key,
-            bool(flags & _ARCHIVE),
-            bool(flags & _HANDOVER),
+            bool(flags & ARCHIVE),
+            bool(flags & HANDOVER),
             self.tag_values[self.tags[i]],
             name,
             prp,
@@ -207,21 +213,21 @@ class _Snapshot:
         )
 
 
-def _recency(ids: array, mtime: array, flags: array) -> array:
+def recency_places(ids: array, mtime: array, flags: array) -> array:
     """Each row's place in the order not archived first, then newest, then lowest id (SQL's
     ``facts.NEWEST_FIRST``; one numpy sort: ~20 ms where a Python sort with a key held the
     interpreter ~150 ms at 116k rows)."""
     import numpy as np
 
     n = len(ids)
-    archived = np.frombuffer(flags, np.uint8)[:n] & _ARCHIVE
+    archived = np.frombuffer(flags, np.uint8)[:n] & ARCHIVE
     order = np.lexsort((np.frombuffer(ids, np.int32)[:n], -np.frombuffer(mtime, np.float64)[:n], archived))
     places = np.empty(n, np.int32)
     places[order] = np.arange(n, dtype=np.int32)
     return array("i", places.tobytes())
 
 
-def _copy_groups(
+def copy_groups(
     by_project: dict[int, array], blob: bytearray, offsets: array, size: array, check: Callable[[], None]
 ) -> array:
     """Each row's copy group: rows of one project whose ``copies.copy_key`` and size are equal share
@@ -235,7 +241,7 @@ def _copy_groups(
             check()
         first: dict[tuple[tuple[int, str], int], int] = {}
         for row in rows:
-            name = blob[offsets[row] : offsets[row + 1]].decode().split(_SEP, 1)[0]
+            name = blob[offsets[row] : offsets[row + 1]].decode().split(SEP, 1)[0]
             seen = first.setdefault((copy_key(pid, name), size[row]), row)
             if seen != row:
                 if group[seen] < 0:

@@ -31,7 +31,7 @@ from ..repo.documents import DocumentFacts, DocumentRepo, DocumentRow, row_from_
 from ..repo.sql import in_chunks, json_list, marks
 from ..store import DatabaseError, Store
 from .background_build import SMALL_WAIT_S, BackgroundBuild
-from .candidate_snapshot import _ARCHIVE, _AS_BUILT, _HANDOVER, _NONE, _SEP, _copy_groups, _recency, _Snapshot
+from .candidate_snapshot import ABSENT, ARCHIVE, AS_BUILT, HANDOVER, SEP, Snapshot, copy_groups, recency_places
 from .scope import Scope
 from .versions import Versions
 
@@ -58,7 +58,7 @@ class CandidateTable:
         self.store = store
         self.versions = versions
         self.rows = DocumentRepo(store)
-        self._snapshot: _Snapshot | None = None
+        self._snapshot: Snapshot | None = None
         self._builds = BackgroundBuild("quicknav-candidates", "candidate table", closing=lambda: store.closing)
         self._small: bool | None = None  # the last build held at most SYNC_BUILD_MAX documents (None: none yet)
         self.warmers: list[Callable[[list[tuple[int, str]], Callable[[], None]], None]] = []
@@ -77,17 +77,31 @@ class CandidateTable:
         without building their facts; None when the table does not match the store."""
         return self._existing_in(self.current(), ids, scope)
 
-    def _existing_in(self, snap: _Snapshot | None, ids: Sequence[int], scope: Scope) -> list[int] | None:
+    def existing_mask(self, keys: Any, scope: Scope) -> Any:
+        """Which of the document ids ``keys`` (int64 numpy) :meth:`existing` keeps (a bool array), for
+        a caller holding its ids as an array already; None when the table does not match the store."""
+        return self._mask_in(self.current(), keys, scope)
+
+    def _existing_in(self, snap: Snapshot | None, ids: Sequence[int], scope: Scope) -> list[int] | None:
+        import numpy as np
+
+        keys = np.fromiter(ids, np.int64, len(ids))
+        mask = self._mask_in(snap, keys, scope)
+        return None if mask is None else keys[mask].tolist()
+
+    def _mask_in(self, snap: Snapshot | None, keys: Any, scope: Scope) -> Any:
         if snap is None:
             return None
+        mask = snap.usable_mask(keys)
         if scope.project_ids is not None and scope.only_projects():  # (the table knows each one's project)
-            found = snap.existing(ids)
             slot, project_id, inside = snap.slot, snap.project_id, scope.project_ids
-            return [i for i in found if project_id[slot[i]] in inside]
-        if scope.where and ids:  # the scope's SQL conditions, checked on the ids alone
+            ids = keys.tolist()
+            for at in mask.nonzero()[0].tolist():
+                mask[at] = project_id[slot[ids[at]]] in inside
+        elif scope.where and len(keys):  # the scope's SQL conditions, checked on the ids alone
             join = " CROSS JOIN projects p ON p.id = d.project_id" if scope.uses_projects else ""
             keep: set[int] = set()
-            for chunk in in_chunks(ids):
+            for chunk in in_chunks(keys.tolist()):
                 keep.update(
                     r[0]
                     for r in self.store.query(
@@ -95,8 +109,8 @@ class CandidateTable:
                         (*chunk, *scope.params),
                     )
                 )
-            ids = [i for i in ids if i in keep]
-        return snap.existing(ids)
+            mask &= [i in keep for i in keys.tolist()]
+        return mask
 
     def newest_of(
         self, project_ids: Iterable[int], limit: int, doc_types: Sequence[str] = (), *, as_built: bool = False
@@ -130,7 +144,7 @@ class CandidateTable:
                         family |= kinds == snap.index[t]
                 keep &= family
             if as_built:
-                keep &= (cols.flags[rows] & _AS_BUILT) != 0
+                keep &= (cols.flags[rows] & AS_BUILT) != 0
             rows = rows[keep]
         places = cols.recency[rows]
         if len(rows) > limit:  # the newest ``limit`` (places are distinct)
@@ -177,9 +191,9 @@ class CandidateTable:
                 have = nums[3 * row + k]
                 if have == want:
                     held += 1
-                elif have == _NONE:
+                elif have == ABSENT:
                     unknown = True
-            if as_built and flags[row] & _AS_BUILT:
+            if as_built and flags[row] & AS_BUILT:
                 held += 1
             if doc_types:
                 kind = words[4 * row]
@@ -211,7 +225,7 @@ class CandidateTable:
             kinds = [snap.index[t] for t in doc_types if t in snap.index]
             keep = np.isin(cols.words[0::4], kinds)  # (each row's doc_type: the first of its four words)
             if as_built:
-                keep &= (cols.flags & _AS_BUILT) != 0
+                keep &= (cols.flags & AS_BUILT) != 0
             rows = np.flatnonzero(keep)
             places = cols.recency[rows]
             if len(rows) > limit:  # the newest ``limit`` (places are distinct)
@@ -224,7 +238,7 @@ class CandidateTable:
         """The copy group of each of ``ids`` that exists, meets ``scope`` (as :meth:`facts` finds
         them) and has a copy: another document of its project whose ``copies.copy_key`` and size
         are its own (groups are equal exactly when those are; worked out once per build, see
-        :func:`_copy_groups`). None when the table does not match the store."""
+        :func:`.candidate_snapshot.copy_groups`). None when the table does not match the store."""
         snap = self.current()
         if snap is None:
             return None
@@ -338,12 +352,12 @@ class CandidateTable:
             self._builds.wait(0.05 if left is None else min(left, 0.05))
         return True
 
-    def current(self) -> _Snapshot | None:
+    def current(self) -> Snapshot | None:
         """The snapshot if it matches the counters; otherwise start a rebuild and return None
         (a small firm rebuilds inline, or waits for the build running, and gets the new one)."""
         return self._current(wait=True, gap=True)
 
-    def _current(self, *, wait: bool, gap: bool) -> _Snapshot | None:
+    def _current(self, *, wait: bool, gap: bool) -> Snapshot | None:
         version = self.versions.get(*COUNTERS)
         snap = self._snapshot
         if snap is not None and snap.version == version:
@@ -406,13 +420,13 @@ class CandidateTable:
                 self._builds.check()
                 warmer(pairs, self._builds.check)
 
-    def _read(self, version: tuple[object, ...]) -> _Snapshot:
+    def _read(self, version: tuple[object, ...]) -> Snapshot:
         # Its own connection (store.scan_reader): read through the store's, every row's pages
         # took ~180 MB of resident memory at 116k documents.
         with self.store.scan_reader() as read:
             return self._read_with(lambda sql, params: list(read(sql, params)), version)
 
-    def _read_with(self, query: Callable[[str, Sequence[Any]], list[Any]], version: tuple[object, ...]) -> _Snapshot:
+    def _read_with(self, query: Callable[[str, Sequence[Any]], list[Any]], version: tuple[object, ...]) -> Snapshot:
         t0 = time.perf_counter()
         projects = {
             r[0]: (r[1], r[2], r[3] or "") for r in query("SELECT id, code, folder_name, rel_path FROM projects", ())
@@ -454,26 +468,26 @@ class CandidateTable:
                         k = index[v] = len(values)
                         values.append(v)
                     words.append(k)
-                numbers.extend(_NONE if v is None else v for v in (r[6], r[7], r[8]))
-                flags.append((_AS_BUILT if r[9] else 0) | (_ARCHIVE if r[12] else 0) | (_HANDOVER if r[13] else 0))
+                numbers.extend(ABSENT if v is None else v for v in (r[6], r[7], r[8]))
+                flags.append((AS_BUILT if r[9] else 0) | (ARCHIVE if r[12] else 0) | (HANDOVER if r[13] else 0))
                 raw = r[14] or "[]"
                 t = tag_index.get(raw)
                 if t is None:
                     t = tag_index[raw] = len(tag_values)
                     tag_values.append(tuple(json_list(raw)))
                 tags.append(t)
-                blob += f"{r[15]}{_SEP}{r[16]}{_SEP}{r[11]}".encode()
+                blob += f"{r[15]}{SEP}{r[16]}{SEP}{r[11]}".encode()
                 offsets.append(len(blob))
             if len(rows) < CHUNK:
                 break
             last = rows[-1][0]
-        recency = _recency(ids, mtime, flags)
+        recency = recency_places(ids, mtime, flags)
         for k, (pid, rows_of) in enumerate(by_project.items()):
             if not k & 0xFF:
                 self._builds.check()
             by_project[pid] = array("i", sorted(rows_of, key=recency.__getitem__))
-        copies = _copy_groups(by_project, blob, offsets, size, self._builds.check)
-        snap = _Snapshot(
+        copies = copy_groups(by_project, blob, offsets, size, self._builds.check)
+        snap = Snapshot(
             version,
             slot,
             project_id,

@@ -48,8 +48,14 @@ def best_first(ids: Sequence[int], fused: Mapping[int, float]) -> list[int]:
     reverse=True)`` orders them, with one numpy sort."""
     import numpy as np
 
-    keys = np.fromiter(ids, np.int64, len(ids))
     scores = np.fromiter(map(fused.__getitem__, ids), np.float64, len(ids))
+    return best_first_of(np.fromiter(ids, np.int64, len(ids)), scores)
+
+
+def best_first_of(keys: Any, scores: Any) -> list[int]:
+    """Document ids ``keys`` (numpy) by their ``scores``, best first (ties: lowest id), as :func:`best_first`."""
+    import numpy as np
+
     return keys[np.lexsort((keys, -scores))].tolist()
 
 
@@ -323,10 +329,14 @@ class DocumentSearch:
         (else only those read)."""
         if self.learned is not None and self.learned.reorders(user):
             return None
-        valid = self.table.existing(list(fused), scope)
-        if valid is None:
+        import numpy as np
+
+        keys = np.fromiter(fused, np.int64, len(fused))
+        mask = self.table.existing_mask(keys, scope)  # (one array of the ids serves the test and the sort)
+        if mask is None:
             return None
-        if not valid:
+        valid = keys[mask]
+        if not len(valid):
             return [], 0, {}
         ctx = self.context(pq, user)
         bound = boost_bound(ctx)
@@ -335,7 +345,7 @@ class DocumentSearch:
         if not intent.active:
             intent = None
         if facets or (intent is not None and intent.reads_candidates):
-            every = self.table.read(valid)  # in fused order, as rerank builds it
+            every = self.table.read(valid.tolist())  # in fused order, as rerank builds it
             if facets:
                 self.table.set_current(every, self.current.mark)
             if intent is not None and intent.reads_candidates:
@@ -343,7 +353,7 @@ class DocumentSearch:
         if intent is not None:
             bound *= intent.bound()
         bound *= 1 + 1e-9  # the products below are taken in another order
-        order = best_first(valid, fused)
+        order = best_first_of(valid, np.fromiter(fused.values(), np.float64, len(fused))[mask])
         top = fused[order[0]] or 1.0
         # Its factor (<= 1) is part of each score below, so the bound holds.
         coverage = self.coverage(pq, sources, lambda: order, self.table.read if every is None else lambda ids: every)

@@ -12,8 +12,9 @@ from .query import ParsedQuery
 from .scope import CANDIDATES, Scope
 
 #: Documents listed newest first: not archived first, then newest, then lowest id (ties of mtime are
-#: common: copied folders, restores, syncs). The candidate table's order (``candidate_snapshot._recency``) is the
-#: same, so a list is the same whether the table or SQL answers it.
+#: common: copied folders, restores, syncs). The candidate table's order
+#: (``candidate_snapshot.recency_places``) is the same, so a list is the same whether the table or SQL
+#: answers it.
 NEWEST_FIRST = "d.is_archive ASC, d.mtime DESC, d.id"
 
 

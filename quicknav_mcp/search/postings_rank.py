@@ -88,6 +88,17 @@ def _idf(index: Rows, n_hit: int) -> float:
     return idf if idf > 0.0 else 1e-6
 
 
+def _share(f: Any, below: Any, idf: float) -> Any:
+    """A phrase's BM25 share of each document, ``idf * f * (k1 + 1) / (f + norm)``, from its
+    frequencies ``f`` and length norms ``below`` (float64 arrays the caller gives up: worked out in
+    place in them, with no temporaries; the result is ``f``)."""
+    below += f
+    f *= K1 + 1.0
+    f /= below
+    f *= idf
+    return f
+
+
 def _every_scores(index: Rows, lists: Sequence[Sequence[Any]], matched: Any, every: int, dense: Any) -> Any:
     """The BM25 scores of ``matched`` (the newest of the ``every`` documents holding every group),
     phrase by phrase in expression order."""
@@ -117,7 +128,7 @@ def _every_scores(index: Rows, lists: Sequence[Sequence[Any]], matched: Any, eve
                 dense[docs] = freq
                 f = dense[matched]
                 dense[docs] = 0.0
-            share = shares[id(docs)] = idf * ((f * (K1 + 1.0)) / (f + norm))
+            share = shares[id(docs)] = _share(f, norm.copy(), idf)
             score += share
     return score
 
@@ -139,13 +150,7 @@ def _any_scores(index: Rows, lists: Sequence[Sequence[Any]], matched: Any, dense
             if held is None:
                 start = int(np.searchsorted(docs, lo)) if docs[0] < lo else 0
                 held = docs[start:]
-                # idf * ((f * (k1 + 1)) / (f + norm)), worked out in place (the same operations)
-                share = freq[start:].astype(np.float64)
-                below = index.norm[held]
-                below += share
-                share *= K1 + 1.0
-                share /= below
-                share *= _idf(index, n_hit)
+                share = _share(freq[start:].astype(np.float64), index.norm[held], _idf(index, n_hit))
                 shares[id(docs)] = held, share
             dense[held] += share  # (a phrase's documents are distinct)
     score = dense[matched]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 
+import numpy as np
 import pytest
 
 from quicknav_mcp.app import App
@@ -172,6 +173,9 @@ def test_ids_within_projects_are_kept_as_the_sql_condition_keeps_them(app: App) 
                 found = table.existing(asked, scope)
                 assert found is not None and found == table.existing(asked, same)
                 assert found == [i for i in asked if i in set(table.existing(ids, same) or ())]
+                keys = np.array(asked, np.int64)
+                for s in (scope, same, Scope()):  # the mask keeps what the list does
+                    assert keys[table.existing_mask(keys, s)].tolist() == table.existing(asked, s)
                 assert table.copy_groups(asked, scope) == table.copy_groups(asked, same)
             assert table.existing(ids, scope)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from array import array
 
-from quicknav_mcp.search.candidates import _ARCHIVE, _recency
+from quicknav_mcp.search.candidate_snapshot import ARCHIVE, recency_places
 
 
 def test_recency_places_match_the_sort_by_archive_then_newest_then_id() -> None:
@@ -16,7 +16,7 @@ def test_recency_places_match_the_sort_by_archive_then_newest_then_id() -> None:
     mtime = array("d", [rng.choice([0.0, 1.5, 1e9, rng.random() * 1e9]) for _ in range(n)])
     flags = array("B", [rng.randrange(16) for _ in range(n)])
     expected = array("i", bytes(4 * n))
-    for place, row in enumerate(sorted(range(n), key=lambda r: (flags[r] & _ARCHIVE, -mtime[r], ids[r]))):
+    for place, row in enumerate(sorted(range(n), key=lambda r: (flags[r] & ARCHIVE, -mtime[r], ids[r]))):
         expected[row] = place
-    assert _recency(ids, mtime, flags) == expected
-    assert _recency(array("i"), array("d"), array("B")) == array("i")
+    assert recency_places(ids, mtime, flags) == expected
+    assert recency_places(array("i"), array("d"), array("B")) == array("i")

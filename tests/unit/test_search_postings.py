@@ -229,3 +229,16 @@ def test_a_word_in_two_groups_is_scored_in_each() -> None:
         for budget in (None, 30):
             got = DocPostings._ranked(index, lists, 25, every_word=every_word, budget=budget)
             assert got == _exhaustive(index, groups, 25, every_word, budget)
+
+
+def test_a_share_is_the_written_formula_to_the_last_bit() -> None:
+    """The in-place share gives the very floats of ``idf * ((f * (k1 + 1)) / (f + norm))``, so
+    either scoring walk sums the same values."""
+    from quicknav_mcp.search.postings_rank import _share
+
+    rng = np.random.default_rng(7)
+    f = rng.integers(0, 40, 5000).astype(np.float64)
+    norm = K1 * (1 - B + B * rng.uniform(0.01, 30.0, 5000) / 7.3)
+    idf = 3.7172843
+    written = idf * ((f * (K1 + 1.0)) / (f + norm))
+    assert _share(f.copy(), norm.copy(), idf).tobytes() == written.tobytes()
