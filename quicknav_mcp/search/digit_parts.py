@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from array import array
 from dataclasses import dataclass
 from typing import Any
@@ -112,7 +113,9 @@ class DigitParts:
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Build now if needed (tests, benchmarks); whether a current copy serves."""
+        deadline = time.monotonic() + timeout
         snap = self.table.current() if self.table.ready(timeout) else None
+        self._builds.wait(max(0.0, deadline - time.monotonic()))  # a build under way (the warm-up's) is not run twice
         if snap is None:
             return False
         parts = self._parts

@@ -180,7 +180,9 @@ class ProjectSearch:
         """Wait until the summaries and the postings of the current index serve (tests, benchmarks);
         whether they do within ``timeout`` seconds (postings too large to copy never do: FTS5 serves)."""
         deadline = time.monotonic() + timeout
-        ok = self.about.wait_ready(timeout) if self.about is not None else True
+        if self._warm is not None:  # the delayed start-up first: its builds are among those waited for
+            self._warm.join(timeout)
+        ok = self.about.wait_ready(max(0.0, deadline - time.monotonic())) if self.about is not None else True
         if self.sites is not None:
             ok = self.sites.wait_ready(max(0.0, deadline - time.monotonic())) and ok
         for postings in (self.postings, self.project_postings):

@@ -220,6 +220,20 @@ class SearchService:
         if current:
             self.current.clear()
 
+    def settle(self, timeout: float = 600.0) -> bool:
+        """Wait until what is built in the background after start-up (the candidate table and its digit
+        parts, the postings, the project summaries and sites, the thesaurus phrases' vectors when the
+        model is loaded) serves the current store and none of those builds runs: benchmarks time the
+        steady state after these one-off builds. Whether all did within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
+        ok = self.candidates.ready(left())
+        ok = self.project_search.wait_ready(left()) and ok
+        ok = self.document_search.digits.wait_ready(left()) and ok
+        if getattr(self.embedder, "loaded", False) and not getattr(self.embedder, "disabled", False):
+            self.project_search.related.phrases(self.embedder)  # made by the start-up's thread, or here
+        return ok
+
     # ------------------------------------------------------------------ index upkeep
     def index_status(self) -> SearchIndexStatus:
         return self.upkeep.status()

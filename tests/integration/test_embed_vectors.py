@@ -236,3 +236,45 @@ def test_background_slices_give_every_document_its_identity_before_extracting(ap
     assert app.store.query_one("SELECT count(*) FROM document_content")[0] > 0
     app.search.index_content()
     assert _state(app, "content_embedding_state")
+
+
+_EMBEDDED_RUN = r"""
+import json, sys
+from quicknav_mcp.app import App
+from quicknav_mcp.config import load_config
+from quicknav_mcp.indexers.embed import EmbedWorker
+with App.open(load_config(db=sys.argv[1], env={"QUICKNAV_SEARCH_BACKGROUND": "0"})) as app:
+    report = EmbedWorker(app.store, app.search.embedder).run()
+    print(json.dumps({"documents": report.documents, "torch": "torch" in sys.modules}))
+"""
+
+
+def test_identity_vectors_run_on_the_workers_model_and_an_embedded_firm_never_loads_torch(app: App) -> None:
+    """Identity vectors go to the worker's model (torch beside the numpy query encoder) like content;
+    a process that finds every document embedded loads neither it nor torch."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    embedder: Embedder = app.search.embedder
+    report = EmbedWorker(app.store, embedder).run(identity_only=True)
+    assert report.identity > 0
+    assert embedder._bulk is not None and embedder._bulk is not embedder._model  # torch ran the documents
+    row = app.store.query_one(
+        "SELECT d.id, d.name, d.project_rel_path, p.folder_name, "
+        "(SELECT words FROM search_family_words WHERE doc_type = d.doc_type) FROM documents d "
+        "JOIN projects p ON p.id = d.project_id ORDER BY d.id LIMIT 1"
+    )
+    text = E.identity_text(row[1], row[2][: -len(row[1])], row[3], row[4] or "")
+    stored = np.frombuffer(
+        app.store.query_one("SELECT embedding FROM vec_documents WHERE rowid = ?", (row[0],))[0], "<f4"
+    )
+    assert float(abs(stored - embedder.encode([text])[0]).max()) < 1e-4  # the query encoder's vector, to rounding
+
+    EmbedWorker(app.store, embedder).run()  # content and projects too: nothing left
+    out = subprocess.run(
+        [sys.executable, "-c", _EMBEDDED_RUN, str(app.store.path)], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"documents": 0, "torch": False}

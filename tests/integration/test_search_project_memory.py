@@ -299,3 +299,24 @@ def test_a_large_firms_digit_parts_are_built_after_the_tables_first_build(
         assert digits.search(["214"], 200) == fts
     finally:
         again.close()
+
+
+def test_settle_waits_out_the_start_up_builds(app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large firm's start-up builds run on threads (the table's, then its digit parts', and the delayed
+    summaries' and postings'): after ``settle`` each serves the store and none of them runs."""
+    from quicknav_mcp.search import candidates
+
+    app.close()
+    monkeypatch.setattr(candidates, "SYNC_BUILD_MAX", 0)  # every firm counts as large: all on threads
+    again = App.open(load_config(db=tmp_path / "q.db", roots=[], env={"QUICKNAV_EMBED_MODEL": "none"}))
+    try:
+        s = again.search
+        assert s.settle(60)
+        digits = s.document_search.digits
+        assert digits._parts is not None and digits._parts.snapshot is s.candidates.current()
+        for build in (s.candidates._builds, digits._builds, s.project_search.postings._builds):
+            assert not build.running
+        assert s.project_search.about is not None and s.project_search.about._builds.ended > 0  # built, not pending
+        assert s.project_search.postings.current() is not None
+    finally:
+        again.close()
