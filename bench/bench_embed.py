@@ -92,10 +92,15 @@ def _settle(app: object, timeout: float = 600.0) -> bool:
     settle = getattr(search, "settle", None)
     if settle is not None:
         return bool(settle(timeout))
-    ok = search.candidates.ready(timeout)
-    ok = search.project_search.wait_ready(timeout) and ok
-    digits = getattr(search.document_search, "digits", None)
-    return (digits.wait_ready(timeout) if digits is not None else True) and ok
+    ok = True
+    for wait in (  # each where the checkout has it (older ones lack some)
+        getattr(search.candidates, "ready", None),
+        getattr(search.project_search, "wait_ready", None),
+        getattr(getattr(search.document_search, "digits", None), "wait_ready", None),
+    ):
+        if wait is not None:
+            ok = bool(wait(timeout)) and ok
+    return ok
 
 
 def _cores() -> int:

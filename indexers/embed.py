@@ -40,6 +40,7 @@ CONTENT_CHARS = 1200  # characters of extracted text that go into a content vect
 CONTENT_TOKENS = 96  # content inputs are cut here (see bench/bench_embed.py)
 IDENTITY_TOKENS = 64  # identity texts are ~34 tokens (p99 55); a long path is cut here
 IDENTITY_WINDOW = 1024  # documents per read + commit of the worker (sorted by length inside)
+IDENTITY_BULK_MIN = 512  # new identity texts in a window from which torch is loaded for them (else numpy)
 CONTENT_WINDOW = 256
 CONTENT_TABLE = "vec_doc_content"
 IDENTITY_META_KEY = "vec_documents.text"
@@ -375,7 +376,9 @@ class EmbedWorker:
             known_ids = [by_sig[s][0].ids or [] for s in fresh] if by_sig[fresh[0]][0].ids is not None else None
             token_ids = known_ids if known_ids is not None else self.embedder.token_ids(texts, tokens)
             if token_ids is not None:
-                out = self.embedder.encode_ids(token_ids)
+                # Content always loads torch; identity only for a backlog (a first scan), not a few renames.
+                bulk = state != "embedding_state" or len(token_ids) >= IDENTITY_BULK_MIN
+                out = self.embedder.encode_ids(token_ids, load_bulk=bulk)
             else:
                 out = self.embedder.encode(texts, background=True, max_tokens=tokens)
             vecs.update(zip(fresh, out, strict=True))

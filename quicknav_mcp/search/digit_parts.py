@@ -115,9 +115,9 @@ class DigitParts:
         """Build now if needed (tests, benchmarks); whether a current copy serves."""
         deadline = time.monotonic() + timeout
         snap = self.table.current() if self.table.ready(timeout) else None
-        self._builds.wait(max(0.0, deadline - time.monotonic()))  # a build under way (the warm-up's) is not run twice
         if snap is None:
             return False
+        self._builds.wait(max(0.0, deadline - time.monotonic()))  # a build under way (the warm-up's) is not run twice
         parts = self._parts
         if parts is None or parts.snapshot is not snap:
             self._parts = self._build(snap)

@@ -170,7 +170,8 @@ class DocumentSearch:
                 semantic_used = True
         if mode == "semantic" and not semantic_used:
             lists = [entry for entry in lists if entry[0] == "facts"]
-            self.semantic.note_unused(notes)
+            if pq.semantic_text or pq.text:  # (a request with no words had nothing to embed)
+                self.semantic.note_unused(notes)
         fused, sources = rrf(lists)
         if mode != "semantic":  # identical copies rank together; the current one's boost decides (copies.py)
             share_among_copies(fused, lambda ids: self.copy_keys(list(ids), scope))

@@ -142,6 +142,8 @@ class ProjectSearch:
             store, vocab.versions, fulltext, table="search_projects", weights=PROJECT_WEIGHTS, owner="projects"
         )
         self._warm: threading.Timer | None = None
+        self._warm_claimed = False  # the start-up's builds were started (by the timer or a wait): once
+        self._warm_lock = threading.Lock()
         self._indexed: object = None  # the project list the two caches below were built from
         self._by_code: dict[str, list[int]] = {}
         self._position: dict[int, int] = {}  # order of the project list (exact codes keep it)
@@ -153,9 +155,19 @@ class ProjectSearch:
         from now (a search before then starts them itself; until they serve, searches answer without
         summaries and from FTS5)."""
         if self._warm is None:
-            self._warm = threading.Timer(delay, self._build_all)
+            self._warm = threading.Timer(delay, self._warm_up)
             self._warm.daemon = True
             self._warm.start()
+
+    def _claim_warm_up(self) -> bool:
+        """True for the one caller (the timer, or :meth:`wait_ready` before it fires) that starts the builds."""
+        with self._warm_lock:
+            claimed, self._warm_claimed = self._warm_claimed, True
+            return not claimed
+
+    def _warm_up(self) -> None:
+        if self._claim_warm_up():
+            self._build_all()
 
     def _build_all(self) -> None:
         try:
@@ -180,8 +192,12 @@ class ProjectSearch:
         """Wait until the summaries and the postings of the current index serve (tests, benchmarks);
         whether they do within ``timeout`` seconds (postings too large to copy never do: FTS5 serves)."""
         deadline = time.monotonic() + timeout
-        if self._warm is not None:  # the delayed start-up first: its builds are among those waited for
-            self._warm.join(timeout)
+        if self._warm is not None:  # the delayed start-up's builds are among those waited for
+            if self._claim_warm_up():  # not fired yet: started here and now, not after its delay
+                self._warm.cancel()
+                self._build_all()
+            else:  # fired: it is starting them (it only starts builds, so this is short)
+                self._warm.join(timeout)
         ok = self.about.wait_ready(max(0.0, deadline - time.monotonic())) if self.about is not None else True
         if self.sites is not None:
             ok = self.sites.wait_ready(max(0.0, deadline - time.monotonic())) and ok
@@ -341,7 +357,7 @@ class ProjectSearch:
                 if self.meaning is not None:  # what each project is about, from its documents (project_vectors.py)
                     lists.append(("meaning", w, [i for i, _ in self.meaning.hits(qv, self.semantic.embedder.name)]))
                 semantic_used = True
-        if mode == "semantic" and not semantic_used:
+        if mode == "semantic" and not semantic_used and (pq.semantic_text or pq.text):
             self.semantic.note_unused(notes)
         # What each project is about, from its documents (project_about.py): a list, and a boost below.
         # Navigation asks it only when names found nothing: a name match must keep offering its choices.

@@ -13,6 +13,7 @@ with a clear message; nothing from SQLite reaches the caller as an exception.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -52,6 +53,8 @@ from .typeahead import Typeahead
 from .upkeep import Upkeep
 from .versions import Versions
 from .vocab import Vocabulary
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "lexical", "semantic"]
 
@@ -230,8 +233,12 @@ class SearchService:
         ok = self.candidates.ready(left())
         ok = self.project_search.wait_ready(left()) and ok
         ok = self.document_search.digits.wait_ready(left()) and ok
-        if getattr(self.embedder, "loaded", False) and not getattr(self.embedder, "disabled", False):
-            self.project_search.related.phrases(self.embedder)  # made by the start-up's thread, or here
+        if left() > 0 and getattr(self.embedder, "loaded", False) and not getattr(self.embedder, "disabled", False):
+            try:
+                self.project_search.related.phrases(self.embedder)  # made by the start-up's thread, or here
+            except RuntimeError as exc:  # the model closed meanwhile (shutting down)
+                log.debug("thesaurus phrases not settled: %s", exc)
+                ok = False
         return ok
 
     # ------------------------------------------------------------------ index upkeep

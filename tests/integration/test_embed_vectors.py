@@ -249,14 +249,17 @@ with App.open(load_config(db=sys.argv[1], env={"QUICKNAV_SEARCH_BACKGROUND": "0"
 """
 
 
-def test_identity_vectors_run_on_the_workers_model_and_an_embedded_firm_never_loads_torch(app: App) -> None:
-    """Identity vectors go to the worker's model (torch beside the numpy query encoder) like content;
-    a process that finds every document embedded loads neither it nor torch."""
+def test_identity_vectors_run_on_the_workers_model_and_an_embedded_firm_never_loads_torch(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backlog of identity vectors goes to the worker's model (torch beside the numpy query encoder)
+    like content; a process that finds every document embedded does not load torch."""
     import subprocess
     import sys
 
     import numpy as np
 
+    monkeypatch.setattr(E, "IDENTITY_BULK_MIN", 1)  # this small firm's identities count as a backlog
     embedder: Embedder = app.search.embedder
     report = EmbedWorker(app.store, embedder).run(identity_only=True)
     assert report.identity > 0
@@ -278,3 +281,14 @@ def test_identity_vectors_run_on_the_workers_model_and_an_embedded_firm_never_lo
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"documents": 0, "torch": False}
+
+
+def test_a_few_identity_vectors_are_embedded_without_loading_torch(app: App) -> None:
+    """Fewer new identity texts than IDENTITY_BULK_MIN (a few renamed documents) do not pay for torch's
+    load (~7 CPU s, ~370 MB): the query encoder embeds them."""
+    embedder: Embedder = app.search.embedder
+    docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+    assert docs < E.IDENTITY_BULK_MIN
+    report = EmbedWorker(app.store, embedder).run(identity_only=True)
+    assert report.identity == docs
+    assert embedder._bulk is None  # the worker's torch model was never loaded
