@@ -108,6 +108,7 @@ def _cores() -> int:
 
 
 def throughput(identity_docs: int, rounds: int) -> dict:
+    from quicknav_mcp.indexers import embed as E
     from quicknav_mcp.indexers.embed import EmbedWorker
 
     from quicknav_mcp.app import App
@@ -128,7 +129,9 @@ def throughput(identity_docs: int, rounds: int) -> dict:
         builds_cpu = (time.process_time() - p0) - (time.thread_time() - m0)
         worker = EmbedWorker(app.store, embedder)
         c0 = time.process_time()
-        worker.run(max_docs=64)  # warm-up (first batches allocate; the worker's model loads)
+        # Warm-up: first batches allocate, and a backlog's window loads the worker's model (a checkout
+        # without IDENTITY_BULK_MIN loads it on any window)
+        worker.run(max_docs=max(64, getattr(E, "IDENTITY_BULK_MIN", 64)))
         load_cpu += time.process_time() - c0
         pool0 = _pool_cpu(embedder)
         w0, c0 = time.perf_counter(), time.process_time()
