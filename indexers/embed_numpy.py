@@ -197,7 +197,12 @@ class NumpyBert(ByLength):
         return out
 
     def _w(self, name: str) -> Any:
-        return self._weights[name]
+        try:
+            return self._weights[name]
+        except KeyError:
+            if self._mmap is None or self._cancelled:  # closed while a call ran (it passed its checks before)
+                raise RuntimeError("the numpy encoder is closed") from None
+            raise
 
     def token_ids(self, texts: list[str], max_tokens: int | None = None) -> list[list[int]]:
         """Each text's token ids (with [CLS]/[SEP]), cut at ``max_tokens`` (at most the model's limit)."""

@@ -144,3 +144,16 @@ def test_a_torch_call_stops_at_the_layer_after_cancel() -> None:
     assert ran == [0], ran  # the later layers never ran
     with pytest.raises(RuntimeError, match="closed"):
         model.embed_ids(ids)
+
+
+def test_a_numpy_call_that_finds_its_weights_dropped_says_closed() -> None:
+    """close() can drop the weights between a running call's cancel check and its next weight: the call
+    then fails as closed (RuntimeError), not with a KeyError naming a weight."""
+    embedder = Embedder(workers=1)
+    assert embedder.load()
+    model = embedder._model
+    ids = model.token_ids(["council chamber floor plan"])
+    model.close()  # what Embedder.close does while the call below is past embed_ids' own check
+    with pytest.raises(RuntimeError, match="closed"):
+        model._forward(ids)
+    embedder.close()
