@@ -456,7 +456,7 @@ class Embedder:
                     self._waiting -= 1
         ids = self.token_ids(texts, max_tokens)
         if ids is not None:  # short work (summaries' chunks, projects): no torch load for it
-            return self._embed_ids(ids, self._bulk or self._model)
+            return self.encode_ids(ids, load_bulk=False)
         import numpy as np
 
         # Models run through sentence-transformers take texts only: small calls on this thread.
