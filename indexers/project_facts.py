@@ -22,6 +22,7 @@ from quicknav_mcp.domain import client_names_from_documents, parse_project_folde
 from quicknav_mcp.domain.models import ProjectFolder
 from quicknav_mcp.repo.bulk import update_project_facts
 from quicknav_mcp.repo.projects import FACT_COLUMNS
+from quicknav_mcp.repo.sql import marks
 from quicknav_mcp.store import Connection, Store
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,29 @@ def compute_all(items: list[tuple[ProjectFolder, list[str]]]) -> list[tuple[int,
     return [compute(folder, names) for folder, names in items]
 
 
+#: Facts computed ahead (by a first scan's workers), by ``(folder, names sorted)``.
+Known = dict[tuple[ProjectFolder, tuple[str, ...]], tuple[int, list[str]]]
+
+
+def refresh_ids(conn: Connection, ids: list[int], known: Known) -> None:
+    """Recompute the marked projects among ``ids`` and clear their marks (inside the caller's transaction),
+    taking the facts in ``known`` where the folder and the stored names are the ones they were computed from."""
+    if not ids:
+        return
+    sql = f"SELECT project_id FROM project_facts_dirty WHERE project_id IN ({marks(len(ids))})"
+    marked = [r[0] for r in conn.execute(sql, ids)]
+
+    def compute_many(items: list[tuple[ProjectFolder, list[str]]]) -> list[tuple[int, list[str]]]:
+        out = []
+        for folder, names in items:
+            facts = known.get((folder, tuple(names)))
+            out.append(compute(folder, names) if facts is None else facts)
+        return out
+
+    if marked:
+        _refresh_batch(conn, marked, compute_many)
+
+
 def refresh(store: Store, *, batch: int = BATCH_PROJECTS, compute_many: ComputeMany = compute_all) -> int:
     """Recompute the facts of every marked project; return how many were recomputed."""
     done = 0
@@ -71,18 +95,18 @@ def refresh(store: Store, *, batch: int = BATCH_PROJECTS, compute_many: ComputeM
 
 def _refresh_batch(conn: Connection, ids: list[int], compute_many: ComputeMany = compute_all) -> None:
     """Recompute ``ids`` and clear their marks (inside the caller's transaction)."""
-    marks = ", ".join("?" for _ in ids)
+    where = marks(len(ids))
     projects = {
         r["id"]: r
         for r in conn.execute(
             f"SELECT id, code, folder_name, client, description, doc_count, client_names FROM projects "
-            f"WHERE id IN ({marks})",
+            f"WHERE id IN ({where})",
             ids,
         )
     }
     names: dict[int, list[str]] = defaultdict(list)
     for pid, name in conn.execute(
-        f"SELECT project_id, name FROM documents WHERE project_id IN ({marks}) ORDER BY project_id, name", ids
+        f"SELECT project_id, name FROM documents WHERE project_id IN ({where}) ORDER BY project_id, name", ids
     ):
         names[pid].append(name)
     updates: list[tuple[Any, ...]] = []
@@ -97,7 +121,7 @@ def _refresh_batch(conn: Connection, ids: list[int], compute_many: ComputeMany =
     # Unchanged facts are not rewritten: every projects update bumps the search caches' counter.
     update_project_facts(conn, updates, rewrite)
     # Marks of projects deleted meanwhile go too.
-    conn.execute(f"DELETE FROM project_facts_dirty WHERE project_id IN ({marks})", ids)
+    conn.execute(f"DELETE FROM project_facts_dirty WHERE project_id IN ({where})", ids)
 
 
 def _folder(row: Any) -> ProjectFolder:
@@ -108,4 +132,4 @@ def _folder(row: Any) -> ProjectFolder:
     return folder
 
 
-__all__ = ["BATCH_PROJECTS", "FACT_COLUMNS", "compute", "pending", "refresh"]
+__all__ = ["BATCH_PROJECTS", "FACT_COLUMNS", "Known", "compute", "pending", "refresh", "refresh_ids"]

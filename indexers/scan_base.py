@@ -25,6 +25,7 @@ from quicknav_mcp.domain import is_transient
 from quicknav_mcp.domain.models import ProjectFolder
 from quicknav_mcp.errors import ConfigError
 from quicknav_mcp.models import SCAN_COUNTERS, ScanSummary
+from quicknav_mcp.repo.bulk import restore_doc_fts_merging
 from quicknav_mcp.store import Store
 
 from . import scan_rows
@@ -295,6 +296,7 @@ class ScanBase:
 
         started = _now_iso()
         with store.transaction() as conn:
+            restore_doc_fts_merging(conn)  # a scan killed in its bulk load left merging off
             conn.execute("INSERT OR IGNORE INTO roots (path) VALUES (?)", (self.root_str,))
             root_id = conn.execute("SELECT id FROM roots WHERE path = ?", (self.root_str,)).fetchone()[0]
             scan_id = scan_rows.open_row(conn, root_id, started)

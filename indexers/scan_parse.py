@@ -21,7 +21,7 @@ from quicknav_mcp.domain import parse_document
 from quicknav_mcp.domain.models import ProjectFolder
 from quicknav_mcp.repo.documents import document_values
 
-from . import project_facts
+from . import project_facts, scan_prefetch
 
 #: Names parsed inline before a scan starts worker processes.
 POOL_MIN_FILES = 20_000
@@ -109,6 +109,14 @@ class ParsePool:
         step = max(1, -(-len(items) // (WORKERS * 4)))
         chunks = [items[i : i + step] for i in range(0, len(items), step)]
         return [fact for part in self._pool.map(project_facts.compute_all, chunks) for fact in part]
+
+    def submit_facts(self, items: list[tuple[ProjectFolder, list[str]]]) -> Future[list[tuple[int, list[str]]]]:
+        """Project facts (:func:`.project_facts.compute_all`) of ``items`` in one worker, in order."""
+        return self._pool.submit(project_facts.compute_all, items)
+
+    def submit_listing(self, folders: list[str], max_depth: int) -> Future[list[dict[str, Any]]]:
+        """The listings of project ``folders`` (:func:`.scan_prefetch.list_packed`) from one worker."""
+        return self._pool.submit(scan_prefetch.list_packed, folders, max_depth)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

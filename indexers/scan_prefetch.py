@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import os
 import queue
+import stat
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from operator import attrgetter
+from typing import Any, NamedTuple
 
 #: Folders of one project: absolute path -> its entries sorted by name, or the listing's error.
 Listing = dict[str, list[os.DirEntry[str]] | OSError]
@@ -73,31 +77,167 @@ class Prefetcher:
                 return
 
     def _list_project(self, folder: str) -> Listing:
-        out: Listing = {}
-        stack = [(folder, 0)]
-        while stack and not self._stop.is_set():
-            path, depth = stack.pop()
+        return list_project(folder, self._scandir, self._max_depth, self._stop)
+
+
+def list_project(
+    folder: str, scandir: Callable[[str], object], max_depth: int, stop: threading.Event | None = None
+) -> Listing:
+    """Every folder of one project folder, entries sorted by name, each entry's ``lstat`` cached on it."""
+    out: Listing = {}
+    stack = [(folder, 0)]
+    while stack and not (stop is not None and stop.is_set()):
+        path, depth = stack.pop()
+        try:
+            with scandir(path) as it:  # type: ignore[attr-defined]
+                entries = sorted(it, key=_by_name)
+        except OSError as exc:
+            out[path] = exc
+            continue
+        out[path] = entries
+        subdirs = []
+        for entry in entries:
             try:
-                with self._scandir(path) as it:  # type: ignore[attr-defined]
-                    entries = sorted(it, key=_by_name)
-            except OSError as exc:
-                out[path] = exc
-                continue
-            out[path] = entries
-            subdirs = []
-            for entry in entries:
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        if depth < self._max_depth:
-                            # Its mtime, cached on the entry, before it is listed (see scan_folders).
-                            entry.stat(follow_symlinks=False)
-                            subdirs.append((entry.path, depth + 1))
-                    else:
-                        entry.stat(follow_symlinks=False)  # cached on the entry for the walk
-                except OSError:
-                    pass  # the walk asks again and records what is wrong
-            stack.extend(reversed(subdirs))
-        return out
+                if entry.is_dir(follow_symlinks=False):
+                    if depth < max_depth:
+                        # Its mtime, cached on the entry, before it is listed (see scan_folders).
+                        entry.stat(follow_symlinks=False)
+                        subdirs.append((entry.path, depth + 1))
+                else:
+                    entry.stat(follow_symlinks=False)  # cached on the entry for the walk
+            except OSError:
+                pass  # the walk asks again and records what is wrong
+        stack.extend(reversed(subdirs))
+    return out
 
 
-__all__ = ["Listing", "Prefetcher"]
+# --------------------------------------------------------------------------- listed in worker processes
+# A first scan with worker processes has them list the project folders too: listing is ~500,000 system
+# calls for the 116k-file firm, each releasing and taking back the interpreter lock, and beside the walk,
+# the writer and the result threads the listing thread waited for the lock at almost every one of them.
+# A worker lists a few projects at a time and sends back plain tuples; the walk reads them through
+# :class:`ListedEntry`, which answers as the ``DirEntry`` would have (a call that failed in the worker is
+# made again by the walk, as a ``DirEntry`` whose cached call failed would).
+
+#: One entry as sent: ``(name, is_dir or None, is_symlink or None, (st_mode, st_size, st_mtime) or None)``.
+Packed = tuple[str, bool | None, bool | None, tuple[int, int, float] | None]
+
+
+class Lstat(NamedTuple):
+    """The fields of an ``lstat`` result the walk reads."""
+
+    st_mode: int
+    st_size: int
+    st_mtime: float
+
+
+class ListedEntry:
+    """A folder entry listed in a worker process, read as an ``os.DirEntry`` (what the walk calls of one)."""
+
+    __slots__ = ("_dir", "_link", "_lstat", "name", "path")
+
+    def __init__(self, folder: str, packed: Packed) -> None:
+        self.name, self._dir, self._link, st = packed
+        self.path = os.path.join(folder, self.name)
+        self._lstat = None if st is None else Lstat(*st)
+
+    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        if follow_symlinks and self.is_symlink():
+            try:
+                return stat.S_ISDIR(os.stat(self.path).st_mode)
+            except FileNotFoundError:
+                return False
+        if self._dir is None:
+            self._dir = stat.S_ISDIR(self.stat(follow_symlinks=False).st_mode)
+        return self._dir
+
+    def is_symlink(self) -> bool:
+        if self._link is None:
+            self._link = stat.S_ISLNK(self.stat(follow_symlinks=False).st_mode)
+        return self._link
+
+    def stat(self, *, follow_symlinks: bool = True) -> Any:
+        if follow_symlinks and self.is_symlink():
+            return os.stat(self.path)
+        if self._lstat is None:
+            self._lstat = os.lstat(self.path)
+        return self._lstat
+
+
+def _pack(entry: os.DirEntry[str]) -> Packed:
+    """What a worker sends of a listed entry (its cached calls; None for one that failed)."""
+    try:
+        is_dir: bool | None = entry.is_dir(follow_symlinks=False)
+    except OSError:
+        is_dir = None
+    try:
+        is_link: bool | None = entry.is_symlink()
+    except OSError:
+        is_link = None
+    try:
+        st = entry.stat(follow_symlinks=False)
+        lstat: tuple[int, int, float] | None = (st.st_mode, st.st_size, st.st_mtime)
+    except OSError:
+        lstat = None
+    return entry.name, is_dir, is_link, lstat
+
+
+def list_packed(folders: list[str], max_depth: int) -> list[dict[str, list[Packed] | OSError]]:
+    """Each project folder's listing (:func:`list_project`) as plain tuples (runs in a worker)."""
+    from . import scan_base  # the walk's scandir (tests replace it)
+
+    return [
+        {
+            path: entries if isinstance(entries, OSError) else [_pack(e) for e in entries]  # type: ignore[misc]
+            for path, entries in list_project(folder, scan_base._scandir, max_depth).items()
+        }
+        for folder in folders
+    ]
+
+
+class PoolPrefetcher:
+    """Lists ``folders`` (project folders, in walk order) in worker processes, ``ahead`` projects before the
+    walk asks, ``chunk`` projects a task (the same interface as :class:`Prefetcher`)."""
+
+    def __init__(
+        self,
+        folders: Iterable[str],
+        submit: Callable[[list[str], int], Future[list[dict[str, Any]]]],
+        max_depth: int,
+        chunk: int = 8,
+        ahead: int = 96,
+    ) -> None:
+        self._folders = list(folders)
+        self._submit = submit
+        self._max_depth = max_depth
+        self._chunk = chunk
+        self._ahead = ahead
+        self._sent = 0  # folders handed to the workers
+        self._futures: deque[Future[list[dict[str, Any]]]] = deque()
+        self._ready: deque[dict[str, Any]] = deque()
+        self._fill()
+
+    def _fill(self) -> None:
+        # Tasks queue behind the batches of names to parse: enough are kept in flight that the walk rarely waits.
+        while self._sent < len(self._folders) and len(self._futures) * self._chunk < self._ahead:
+            part = self._folders[self._sent : self._sent + self._chunk]
+            self._sent += len(part)
+            self._futures.append(self._submit(part, self._max_depth))
+
+    def next(self) -> Listing:
+        """The listing of the next project folder (in the order given)."""
+        if not self._ready:
+            self._ready.extend(self._futures.popleft().result())
+            self._fill()
+        return {
+            path: packed if isinstance(packed, OSError) else [ListedEntry(path, p) for p in packed]
+            for path, packed in self._ready.popleft().items()
+        }
+
+    def close(self) -> None:
+        for future in self._futures:
+            future.cancel()
+        self._futures.clear()
+
+
+__all__ = ["ListedEntry", "Listing", "PoolPrefetcher", "Prefetcher", "list_packed", "list_project"]

@@ -32,7 +32,7 @@ from .scan_base import (
     _storable,
     log,
 )
-from .scan_prefetch import Prefetcher
+from .scan_prefetch import PoolPrefetcher, Prefetcher
 from .scan_write import ScanWriter
 
 #: Backstop against loops the symlink check cannot see (Windows junctions look like folders).
@@ -111,10 +111,15 @@ class ScanWalker(ScanWriter):
             # A narrow scan walks the projects it touches (their stored rows alone were loaded).
             if proj.id in self.fresh or self._touched(proj.rel_path)
         ]
-        ahead = None
+        ahead: Prefetcher | PoolPrefetcher | None = None
         # A quick rescan lists only the folders that changed: listing every folder ahead would undo it.
         if not self.shared and not self.quick and len(todo) >= PREFETCH_MIN_PROJECTS:
-            ahead = Prefetcher((p.abs_path for p in todo), lambda path: scan_base._scandir(path), MAX_WALK_DEPTH)
+            paths = [p.abs_path for p in todo]
+            pool = self._start_pool()  # a large first scan: its workers list the folders too
+            if pool is not None:
+                ahead = PoolPrefetcher(paths, pool.submit_listing, MAX_WALK_DEPTH)
+            else:
+                ahead = Prefetcher(paths, lambda path: scan_base._scandir(path), MAX_WALK_DEPTH)
         try:
             for proj in todo:
                 if self._cancelled():
@@ -129,6 +134,7 @@ class ScanWalker(ScanWriter):
                     self.report.unchanged += files
                 elif not self._walk_project(proj):
                     return False
+                self._project_walked(proj)
                 self.projects_walked += 1
                 self._tick()
         finally:

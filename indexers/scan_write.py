@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from quicknav_mcp.models import SCAN_COUNTERS
-from quicknav_mcp.repo.bulk import insert_documents
+from quicknav_mcp.repo.bulk import doc_fts_merging, insert_documents
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.store import Store
 
 from . import project_facts, scan_parse
-from .scan_base import JOB_ROW_ID, Job, ScanBase, ScanOptions, _chunks, _join, _now_iso, _safe, log
+from .scan_base import JOB_ROW_ID, Job, Project, ScanBase, ScanOptions, _chunks, _join, _now_iso, _safe, log
+from .scan_facts import FactsAhead
 
 #: Rows written per transaction; also written when this many seconds passed since the last.
 BATCH_ROWS = 2000
@@ -47,6 +48,12 @@ class ScanWriter(ScanBase, abc.ABC):
         self._parsing: list[tuple[list[Job], list[Future[list[Any]]]]] = []
         self._pool: scan_parse.ParsePool | None = None
         self._parse_total = 0
+        self._rows_total = 0  # jobs turned into rows to write (in walk order)
+        # A root's first scan: project facts computed by the workers during the walk (see scan_facts).
+        self._ahead: FactsAhead | None = None
+        # A first scan with workers is a bulk load: full-text merging off until it ends (repo/bulk.py).
+        self._bulk_load = False
+        self._merging_off = False  # set by the writer once it turned merging off
 
     @abc.abstractmethod
     def _values_of(self, job: Job) -> tuple[Any, ...] | None:
@@ -58,13 +65,19 @@ class ScanWriter(ScanBase, abc.ABC):
         (one batch in flight while the walk goes on; ``force`` waits for every batch)."""
         jobs, self.jobs = self.jobs, []
         self._parse_total += len(jobs)
-        if self._pool is None and not self.shared and jobs and self._many_to_parse():
-            self._pool = scan_parse.ParsePool()
+        if jobs:
+            self._start_pool()
+        ahead = self._facts_ahead()
+        self._bulk_load = ahead is not None and self._pool is not None
+        if ahead is not None:
+            ahead.taken(jobs)
         if self._pool is None:
             self._rows_of(jobs, [self._values_of(j) for j in jobs])
             return
         if jobs:
             self._parsing.append((jobs, self._pool.submit(self.root_id, jobs)))
+        if ahead is not None:
+            ahead.submit(self._parse_total, self._pool.submit_facts)
         while self._parsing and (force or len(self._parsing) > 1):
             done, futures = self._parsing.pop(0)
             self._rows_of(done, [v for f in futures for v in f.result()])
@@ -72,6 +85,7 @@ class ScanWriter(ScanBase, abc.ABC):
     def _rows_of(self, jobs: list[Job], results: list[Any]) -> None:
         """Queue the parsed rows of ``jobs`` (in order) as inserts and updates; record names not parsed."""
         report = self.report
+        self._rows_total += len(jobs)
         ids = list(map(itemgetter(JOB_ROW_ID), jobs))
         if ids.count(None) == len(ids) and str not in map(type, results) and None not in results:
             self.inserts.extend(results)  # new files all parsed (every file of a first scan): rows as they are
@@ -91,9 +105,28 @@ class ScanWriter(ScanBase, abc.ABC):
                 self.updates.append((*row[1:], row_id))  # UPDATE_SQL: the values without root_id, then the id
                 report.updated += 1
 
+    def _facts_ahead(self) -> FactsAhead | None:
+        """The projects' facts computed during the walk: a root's first scan only (every file of a project is
+        a new row then, so the names handed out are the names stored)."""
+        if self._ahead is None and self.stored_rows == 0 and self.only is None and not self.shared:
+            self._ahead = FactsAhead()
+        return self._ahead
+
+    def _project_walked(self, proj: Project) -> None:
+        """The walk of ``proj`` ended: every file of it is among the jobs handed out so far."""
+        ahead = self._facts_ahead()
+        if ahead is not None:
+            ahead.walked(proj.id, proj.folder, self._parse_total + len(self.jobs))
+
     def _rel_of(self, job: Job) -> str:
         """A job's path relative to the root."""
         return _join(self.projects[job[0]].rel_path, job[3])
+
+    def _start_pool(self) -> scan_parse.ParsePool | None:
+        """The worker processes, started when this scan parses enough names for them (None: parsed inline)."""
+        if self._pool is None and not self.shared and self._many_to_parse():
+            self._pool = scan_parse.ParsePool()
+        return self._pool
 
     def _many_to_parse(self) -> bool:
         """Whether this scan parses enough names for worker processes (see :mod:`.scan_parse`)."""
@@ -108,13 +141,15 @@ class ScanWriter(ScanBase, abc.ABC):
 
     def _flush(self, *, force: bool = False) -> None:
         pending = len(self.jobs) + len(self.inserts) + len(self.updates) + len(self.pending_problems)
-        if not pending and not (force and self._parsing):
+        if not pending and not (force and (self._parsing or self._ahead)):
             return
         now = time.monotonic()
         if not force and pending < self.batch_rows and now - self.last_flush < BATCH_SECONDS:
             return
         self._take_parsed(force=force)
-        if not (self.inserts or self.updates or self.pending_problems):
+        # Projects whose rows are all queued by now, with their facts if the workers have computed them.
+        facts = self._ahead.ready(self._rows_total, wait=force) if self._ahead is not None else None
+        if not (self.inserts or self.updates or self.pending_problems or (facts and facts[0])):
             return
         inserts, updates, problems = self.inserts, self.updates, self.pending_problems
         self.inserts, self.updates, self.pending_problems = [], [], []
@@ -122,16 +157,22 @@ class ScanWriter(ScanBase, abc.ABC):
         # this one goes on walking and parsing. One batch in flight at most: order is preserved and
         # memory stays bounded; a write error surfaces at the next flush.
         self._wait_writer()
-        self._writer_future = self._writer.submit(self._write_batch, inserts, updates, problems)
+        self._writer_future = self._writer.submit(self._write_batch, inserts, updates, problems, facts)
         if force:
             self._wait_writer()
         self.last_flush = time.monotonic()
 
-    def _write_batch(self, inserts: list[Any], updates: list[Any], problems: list[Any]) -> None:
+    def _write_batch(
+        self, inserts: list[Any], updates: list[Any], problems: list[Any], facts: tuple[list[int], Any] | None = None
+    ) -> None:
         n = self.batch_rows  # one folder's files come in one batch: a shared scan splits it
-        for i in range(0, max(len(inserts) + len(updates), 1), n):
+        total = max(len(inserts) + len(updates), 1)
+        for i in range(0, total, n):
             ins, upd = inserts[i : i + n], updates[max(0, i - len(inserts)) : max(0, i + n - len(inserts))]
             with self._paced(), self.store.transaction() as conn:
+                if self._bulk_load and not self._merging_off:
+                    doc_fts_merging(conn, False)
+                    self._merging_off = True  # turned back on when the scan ends, however it ends
                 if ins:
                     insert_documents(conn, ins)
                 if upd:
@@ -140,6 +181,8 @@ class ScanWriter(ScanBase, abc.ABC):
                     conn.executemany(
                         "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES (?, ?, ?, ?)", problems
                     )
+                if facts and i + n >= total:  # with the projects' last rows, in their transaction
+                    project_facts.refresh_ids(conn, *facts)
                 self._write_counts(conn)
 
     @contextlib.contextmanager
@@ -180,6 +223,12 @@ class ScanWriter(ScanBase, abc.ABC):
                 else:
                     conn.executemany(sql, chunk)
 
+    def _merging_back(self, conn: Any) -> None:
+        """Full-text merging back on after a bulk load (see repo/bulk.py: doc_fts_merging)."""
+        if self._merging_off:
+            doc_fts_merging(conn, True)
+            self._merging_off = False
+
     def _finish(self, status: str) -> None:
         rep = self.report
         rep.status = status
@@ -191,6 +240,7 @@ class ScanWriter(ScanBase, abc.ABC):
                 conn.executemany(
                     "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES (?, ?, ?, ?)", problems
                 )
+            self._merging_back(conn)
             self._write_counts(conn, status=status)
         self.phase = "done"
         self._tick(force=True)
@@ -202,6 +252,7 @@ class ScanWriter(ScanBase, abc.ABC):
         rep.seconds = round(time.monotonic() - self.t0, 3)
         try:
             with self.store.transaction() as conn:
+                self._merging_back(conn)
                 self._write_counts(conn, status="failed")
         except Exception:
             log.exception("could not mark scan %d as failed", rep.scan_id)

@@ -69,6 +69,31 @@ _PROJECTS_SEARCH = (
 _PROJECTS_NEW = tuple(sql.format(where="id > ?") for sql in _PROJECTS_ROWS)
 
 
+#: The documents' full-text tables, which a root's first scan fills batch after batch.
+DOC_FTS = ("search_docs", "search_docs_tri")
+#: FTS5's own default ``automerge`` (segments of a level merged once this many have piled up).
+AUTOMERGE = 4
+
+
+def doc_fts_merging(conn: Connection, on: bool) -> None:
+    """Turn the incremental merging of the documents' full-text segments off (a first scan's bulk load) or back on.
+
+    Each batch a first scan commits adds a segment to each table, and with ``automerge`` FTS5 merges them a
+    little at every commit (~1 CPU-s of a 116k-document first scan's writer); off, they pile up (FTS5 still
+    merges 16 of a level at once: ``crisismerge``) until the scan turns it back on and the background indexer
+    merges each index into one segment (search/segments.py). The setting is stored in the database: a scan
+    killed meanwhile leaves it off, and the next scan turns it back on (:func:`restore_doc_fts_merging`)."""
+    for table in DOC_FTS:
+        conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', ?)", (AUTOMERGE if on else 0,))
+
+
+def restore_doc_fts_merging(conn: Connection) -> None:
+    """Turn merging back on if a scan killed during its bulk load left it off (nothing is written otherwise)."""
+    off = conn.execute(f"SELECT 1 FROM {DOC_FTS[0]}_config WHERE k = 'automerge' AND v = 0").fetchone()
+    if off is not None:
+        doc_fts_merging(conn, True)
+
+
 @contextmanager
 def _triggers_aside(conn: Connection) -> Iterator[None]:
     """The ``bulk_write`` flag: the guarded triggers stand aside until the block ends."""

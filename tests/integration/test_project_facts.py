@@ -119,3 +119,29 @@ def test_the_next_scan_repairs_facts_left_uncomputed(indexed: tuple[Store, Path]
     report = scan_root(store, root)
     assert report.added == report.updated == report.deleted == 0
     assert _facts(store) == expected
+
+
+def test_facts_computed_ahead_are_taken_only_for_the_names_stored(indexed: tuple[Store, Path]) -> None:
+    """refresh_ids (a first scan's writer) takes a fact computed ahead only where the folder and the stored
+    names are the ones it was computed from; it recomputes the other marked projects and leaves the rest."""
+    store, _ = indexed
+    rows = {code: (pid, name) for pid, code, name in store.query("SELECT id, code, folder_name FROM projects")}
+    truth = _truth(store)
+    (a, a_name), (b, b_name), (c, _) = rows["20692"], rows["21614"], rows["20865"]
+    names = sorted(r[0] for r in store.query("SELECT name FROM documents WHERE project_id = ?", (a,)))
+    folder_a, folder_b = parse_project_folder(a_name), parse_project_folder(b_name)
+    assert folder_a is not None and folder_b is not None
+    known = {
+        (folder_a, tuple(names)): (len(names), ["Ahead"]),  # the stored names: taken as computed
+        (folder_b, ("not", "stored")): (2, ["Stale"]),  # other names: recomputed
+    }
+    with store.transaction() as conn:
+        conn.execute("UPDATE projects SET doc_count = 0, client_names = '[]' WHERE id IN (?, ?, ?)", (a, b, c))
+        conn.execute("DELETE FROM project_facts_dirty")
+        conn.executemany("INSERT INTO project_facts_dirty (project_id) VALUES (?)", [(a,), (b,)])
+        project_facts.refresh_ids(conn, [a, b, c], known)
+    facts = _facts(store)
+    assert facts["20692"] == (len(names), ["Ahead"])
+    assert facts["21614"] == truth["21614"]
+    assert facts["20865"] == (0, [])  # not marked: left alone
+    assert project_facts.pending(store) == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from quicknav_mcp.indexers import scan_base, scan_parse, scan_prefetch, scan_wal
 from quicknav_mcp.indexers.filesystem import scan_root
 
 from quicknav_mcp.demo.firm import generate_firm
+from quicknav_mcp.repo import bulk
 from quicknav_mcp.repo.documents import REL_PATH
 from quicknav_mcp.store import Store
 
@@ -57,18 +59,27 @@ def test_worker_processes_write_the_rows_an_inline_scan_writes(
 
     facts: list[int] = []
     real_facts = scan_parse.ParsePool.facts
+    real_ahead = scan_parse.ParsePool.submit_facts
 
     def counting_facts(self: scan_parse.ParsePool, items: list) -> list:
         facts.append(len(items))
         return real_facts(self, items)
 
+    ahead: list[int] = []
+
+    def counting_ahead(self: scan_parse.ParsePool, items: list) -> Future:
+        ahead.append(len(items))
+        return real_ahead(self, items)
+
     monkeypatch.setattr(scan_parse, "POOL_MIN_FILES", 0)
     monkeypatch.setattr(scan_parse.ParsePool, "submit", counting)
     monkeypatch.setattr(scan_parse.ParsePool, "facts", counting_facts)
+    monkeypatch.setattr(scan_parse.ParsePool, "submit_facts", counting_ahead)
     monkeypatch.setattr(scan_write, "BATCH_ROWS", 50)  # several batches in flight one after another
     pooled = _scan(tmp_path / "pooled.db", firm)
     assert len(started) > 2 and sum(started) == inline[2]["added"]
-    assert sum(facts) == 12  # every project's facts came from the workers too
+    # Every project's facts came from the workers too, during the walk (a first scan), in several parts.
+    assert sum(ahead) == 12 and len(ahead) > 1 and not facts
     assert pooled == inline
     assert inline[2]["added"] == inline[2]["files_seen"] > 100
 
@@ -138,6 +149,102 @@ def test_folders_listed_ahead_give_the_walk_the_same_rows_and_problems(
     ahead = _scan(tmp_path / "ahead.db", firm)
     assert str(denied) in listed and len(listed) > 20
     assert ahead == walked and walked[2]["problems"] == 1
+
+
+def test_folders_listed_by_the_workers_give_the_walk_the_same_rows_and_problems(
+    firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large first scan has its worker processes list the folders (forked: they list through the same
+    ``_scandir``, here one that fails on a folder as an ACL would)."""
+    folders = sorted(p for p in firm.rglob("*") if p.is_dir() and p.parent.parent.parent.name == "Project Folders")
+    denied = folders[len(folders) // 3]
+    real = scan_base._scandir
+
+    def scandir(path):
+        if os.fspath(path) == os.fspath(denied):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(scan_base, "_scandir", scandir)
+    walked = _scan(tmp_path / "walked.db", firm)
+    listed: list[str] = []
+    real_next = scan_prefetch.PoolPrefetcher.next
+
+    def counting(self: scan_prefetch.PoolPrefetcher) -> scan_prefetch.Listing:
+        listing = real_next(self)
+        listed.extend(listing)
+        return listing
+
+    monkeypatch.setattr(scan_prefetch.PoolPrefetcher, "next", counting)
+    monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)  # a first scan of 12 projects is a large one
+    monkeypatch.setattr(scan_walk, "PREFETCH_MIN_PROJECTS", 0)
+    pooled = _scan(tmp_path / "pooled.db", firm)
+    assert str(denied) in listed and len(listed) > 20
+    assert pooled == walked and walked[2]["problems"] == 1
+
+
+def _answers(entry: object) -> list[object]:
+    """What the walk may ask of a folder entry, or the type of the error each question raises."""
+    out: list[object] = [entry.name, entry.path]  # type: ignore[attr-defined]
+    for ask in (
+        lambda: entry.is_dir(follow_symlinks=False),  # type: ignore[attr-defined]
+        lambda: entry.is_dir(),  # type: ignore[attr-defined]
+        lambda: entry.is_symlink(),  # type: ignore[attr-defined]
+        lambda: tuple(getattr(entry.stat(follow_symlinks=False), f) for f in ("st_mode", "st_size", "st_mtime")),  # type: ignore[attr-defined]
+        lambda: tuple(getattr(entry.stat(), f) for f in ("st_mode", "st_size", "st_mtime")),  # type: ignore[attr-defined]
+    ):
+        try:
+            out.append(ask())
+        except OSError as exc:
+            out.append(type(exc))
+    return out
+
+
+def test_an_entry_listed_in_a_worker_answers_as_the_dir_entry(tmp_path: Path) -> None:
+    (tmp_path / "a.pdf").write_bytes(b"x" * 7)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "to-file").symlink_to(tmp_path / "a.pdf")
+    (tmp_path / "to-dir").symlink_to(tmp_path / "sub")
+    (tmp_path / "broken").symlink_to(tmp_path / "gone")
+    os.mkfifo(tmp_path / "pipe")
+    (listing,) = scan_prefetch.list_packed([str(tmp_path)], 4)
+    entries = [scan_prefetch.ListedEntry(str(tmp_path), p) for p in listing[str(tmp_path)]]  # type: ignore[union-attr]
+    with os.scandir(tmp_path) as it:
+        real = sorted(it, key=lambda e: e.name)
+    assert [_answers(e) for e in entries] == [_answers(e) for e in real]
+    assert len(entries) == 6
+    # A call that failed in the worker is made again by the walk, as a DirEntry would.
+    again = scan_prefetch.ListedEntry(str(tmp_path), ("a.pdf", None, None, None))
+    assert _answers(again) == _answers(real[0])
+
+
+def test_a_large_first_scan_merges_full_text_segments_only_once_it_is_done(
+    firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Merging is off while a large first scan loads its rows, back on after it, and back on at the next scan
+    when a scan was killed before it could turn it on."""
+    seen: list[object] = []
+    real = scan_write.insert_documents
+
+    def watching(conn: object, rows: list) -> None:
+        seen.append(conn.execute("SELECT v FROM search_docs_config WHERE k = 'automerge'").fetchone())  # type: ignore[attr-defined]
+        real(conn, rows)
+
+    monkeypatch.setattr(scan_write, "insert_documents", watching)
+    monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)
+    monkeypatch.setattr(scan_write, "BATCH_ROWS", 50)
+    store = Store(tmp_path / "q.db")
+    merging = "SELECT v FROM search_docs_config WHERE k = 'automerge'"
+    try:
+        scan_root(store, firm)
+        assert len(seen) > 2 and all(v is not None and v[0] == 0 for v in seen)
+        assert [tuple(r) for r in store.query(merging)] == [(bulk.AUTOMERGE,)]
+        with store.transaction() as conn:
+            bulk.doc_fts_merging(conn, False)  # as a scan killed in its bulk load leaves it
+        scan_root(store, firm)
+        assert [tuple(r) for r in store.query(merging)] == [(bulk.AUTOMERGE,)]
+    finally:
+        store.close()
 
 
 def test_a_process_with_threads_of_its_own_parses_in_workers_from_a_fork_server(
