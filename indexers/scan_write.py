@@ -11,6 +11,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from quicknav_mcp import gc_threshold
 from quicknav_mcp.models import SCAN_COUNTERS
 from quicknav_mcp.repo.bulk import doc_fts_merging, insert_documents
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
@@ -20,6 +21,8 @@ from . import project_facts, scan_parse
 from .scan_base import JOB_ROW_ID, Job, Project, ScanBase, ScanOptions, _chunks, _join, _now_iso, _safe, log
 from .scan_facts import FactsAhead
 
+#: The cycle collector's first threshold during a bulk load (see gc_threshold.py).
+BULK_GC_THRESHOLD = 50_000
 #: Rows written per transaction; also written when this many seconds passed since the last.
 BATCH_ROWS = 2000
 BATCH_SECONDS = 0.5
@@ -54,6 +57,7 @@ class ScanWriter(ScanBase, abc.ABC):
         # A first scan with workers is a bulk load: full-text merging off until it ends (repo/bulk.py).
         self._bulk_load = False
         self._merging_off = False  # set by the writer once it turned merging off
+        self._gc_hold: int | None = None
 
     @abc.abstractmethod
     def _values_of(self, job: Job) -> tuple[Any, ...] | None:
@@ -68,7 +72,9 @@ class ScanWriter(ScanBase, abc.ABC):
         if jobs:
             self._start_pool()
         ahead = self._facts_ahead()
-        self._bulk_load = ahead is not None and self._pool is not None
+        if ahead is not None and self._pool is not None and not self._bulk_load:
+            self._bulk_load = True
+            self._gc_hold = gc_threshold.hold(BULK_GC_THRESHOLD)
         if ahead is not None:
             ahead.taken(jobs)
         if self._pool is None:
@@ -138,6 +144,9 @@ class ScanWriter(ScanBase, abc.ABC):
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
+        token, self._gc_hold = self._gc_hold, None
+        if token is not None:
+            gc_threshold.release(token)
 
     def _flush(self, *, force: bool = False) -> None:
         pending = len(self.jobs) + len(self.inserts) + len(self.updates) + len(self.pending_problems)

@@ -4,6 +4,7 @@ a plain scan writes."""
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import threading
 from concurrent.futures import Future
@@ -224,10 +225,12 @@ def test_a_large_first_scan_merges_full_text_segments_only_once_it_is_done(
     """Merging is off while a large first scan loads its rows, back on after it, and back on at the next scan
     when a scan was killed before it could turn it on."""
     seen: list[object] = []
+    thresholds: list[int] = []
     real = scan_write.insert_documents
 
     def watching(conn: object, rows: list) -> None:
-        seen.append(conn.execute("SELECT v FROM search_docs_config WHERE k = 'automerge'").fetchone())  # type: ignore[attr-defined]
+        seen.append(conn.execute("SELECT v FROM search_docs_config WHERE k = 'automerge'").fetchone())
+        thresholds.append(gc.get_threshold()[0])  # type: ignore[attr-defined]
         real(conn, rows)
 
     monkeypatch.setattr(scan_write, "insert_documents", watching)
@@ -236,7 +239,10 @@ def test_a_large_first_scan_merges_full_text_segments_only_once_it_is_done(
     store = Store(tmp_path / "q.db")
     merging = "SELECT v FROM search_docs_config WHERE k = 'automerge'"
     try:
+        threshold = gc.get_threshold()
         scan_root(store, firm)
+        assert gc.get_threshold() == threshold  # raised during the bulk load (gc_threshold.py), then restored
+        assert set(thresholds) == {scan_write.BULK_GC_THRESHOLD}
         assert len(seen) > 2 and all(v is not None and v[0] == 0 for v in seen)
         assert [tuple(r) for r in store.query(merging)] == [(bulk.AUTOMERGE,)]
         with store.transaction() as conn:
