@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 #: Folders of one project: absolute path -> its entries sorted by name, or the listing's error.
 Listing = dict[str, list[os.DirEntry[str]] | OSError]
@@ -119,27 +119,24 @@ def list_project(
 # :class:`ListedEntry`, which answers as the ``DirEntry`` would have (a call that failed in the worker is
 # made again by the walk, as a ``DirEntry`` whose cached call failed would).
 
-#: One entry as sent: ``(name, is_dir or None, is_symlink or None, (st_mode, st_size, st_mtime) or None)``.
-Packed = tuple[str, bool | None, bool | None, tuple[int, int, float] | None]
-
-
-class Lstat(NamedTuple):
-    """The fields of an ``lstat`` result the walk reads."""
-
-    st_mode: int
-    st_size: int
-    st_mtime: float
+#: One entry as sent: ``(name, is_dir, is_symlink, st_mode, st_size, st_mtime)``, None for what failed (every
+#: ``lstat`` field when it did).
+Packed = tuple[str, bool | None, bool | None, int | None, int | None, float | None]
 
 
 class ListedEntry:
-    """A folder entry listed in a worker process, read as an ``os.DirEntry`` (what the walk calls of one)."""
+    """A folder entry listed in a worker process, read as an ``os.DirEntry`` (what the walk calls of one).
 
-    __slots__ = ("_dir", "_link", "_lstat", "name", "path")
+    Its ``lstat`` fields are its own attributes (``stat(follow_symlinks=False)`` returns the entry itself):
+    one object per entry instead of two, as the walk reads only ``st_mode``, ``st_size`` and ``st_mtime``."""
 
-    def __init__(self, folder: str, packed: Packed) -> None:
-        self.name, self._dir, self._link, st = packed
-        self.path = os.path.join(folder, self.name)
-        self._lstat = None if st is None else Lstat(*st)
+    __slots__ = ("_dir", "_link", "_lstat", "name", "path", "st_mode", "st_mtime", "st_size")
+
+    def __init__(self, prefix: str, packed: Packed) -> None:
+        """``prefix``: the listed folder's path ending with a separator, as ``DirEntry.path`` joins it."""
+        self.name, self._dir, self._link, self.st_mode, self.st_size, self.st_mtime = packed
+        self.path = prefix + self.name
+        self._lstat: os.stat_result | None = None  # the walk's own lstat when the worker's failed
 
     def is_dir(self, *, follow_symlinks: bool = True) -> bool:
         if follow_symlinks and self.is_symlink():
@@ -159,6 +156,8 @@ class ListedEntry:
     def stat(self, *, follow_symlinks: bool = True) -> Any:
         if follow_symlinks and self.is_symlink():
             return os.stat(self.path)
+        if self.st_mode is not None:
+            return self
         if self._lstat is None:
             self._lstat = os.lstat(self.path)
         return self._lstat
@@ -176,10 +175,9 @@ def _pack(entry: os.DirEntry[str]) -> Packed:
         is_link = None
     try:
         st = entry.stat(follow_symlinks=False)
-        lstat: tuple[int, int, float] | None = (st.st_mode, st.st_size, st.st_mtime)
     except OSError:
-        lstat = None
-    return entry.name, is_dir, is_link, lstat
+        return entry.name, is_dir, is_link, None, None, None
+    return entry.name, is_dir, is_link, st.st_mode, st.st_size, st.st_mtime
 
 
 def list_packed(folders: list[str], max_depth: int) -> list[dict[str, list[Packed] | OSError]]:
@@ -193,6 +191,14 @@ def list_packed(folders: list[str], max_depth: int) -> list[dict[str, list[Packe
         }
         for folder in folders
     ]
+
+
+def _entries(path: str, packed: list[Packed] | OSError) -> list[ListedEntry] | OSError:
+    """A folder's listing as sent, read back (its entries' paths joined as ``os.scandir(path)`` joins them)."""
+    if isinstance(packed, OSError):
+        return packed
+    prefix = path if path.endswith(os.sep) else path + os.sep
+    return [ListedEntry(prefix, p) for p in packed]
 
 
 class PoolPrefetcher:
@@ -229,10 +235,7 @@ class PoolPrefetcher:
         if not self._ready:
             self._ready.extend(self._futures.popleft().result())
             self._fill()
-        return {
-            path: packed if isinstance(packed, OSError) else [ListedEntry(path, p) for p in packed]
-            for path, packed in self._ready.popleft().items()
-        }
+        return {path: _entries(path, packed) for path, packed in self._ready.popleft().items()}
 
     def close(self) -> None:
         for future in self._futures:

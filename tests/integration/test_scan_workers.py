@@ -209,13 +209,14 @@ def test_an_entry_listed_in_a_worker_answers_as_the_dir_entry(tmp_path: Path) ->
     (tmp_path / "broken").symlink_to(tmp_path / "gone")
     os.mkfifo(tmp_path / "pipe")
     (listing,) = scan_prefetch.list_packed([str(tmp_path)], 4)
-    entries = [scan_prefetch.ListedEntry(str(tmp_path), p) for p in listing[str(tmp_path)]]  # type: ignore[union-attr]
+    prefix = str(tmp_path) + os.sep
+    entries = [scan_prefetch.ListedEntry(prefix, p) for p in listing[str(tmp_path)]]  # type: ignore[union-attr]
     with os.scandir(tmp_path) as it:
         real = sorted(it, key=lambda e: e.name)
     assert [_answers(e) for e in entries] == [_answers(e) for e in real]
     assert len(entries) == 6
     # A call that failed in the worker is made again by the walk, as a DirEntry would.
-    again = scan_prefetch.ListedEntry(str(tmp_path), ("a.pdf", None, None, None))
+    again = scan_prefetch.ListedEntry(prefix, ("a.pdf", None, None, None, None, None))
     assert _answers(again) == _answers(real[0])
 
 
