@@ -5,7 +5,9 @@ holds the GIL, so a scan that has more than :data:`POOL_MIN_FILES` names to pars
 batch at a time, to :data:`WORKERS` processes while it goes on listing folders. Results come
 back in the order the files were found, so rows (and their ids) are the same either way. The
 watcher's (``shared``) scans are small and never start processes. The project facts a scan
-recomputes at its end go through the same workers when they were started.
+recomputes go through the same workers when they were started (on a root's first scan, during the
+walk: :mod:`.scan_facts`), and a first scan started with them has them list the project folders too
+(:class:`.scan_prefetch.PoolPrefetcher`).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ both release the GIL: a helper thread lists the next projects (every folder, ent
 name, each file's ``lstat`` cached on its ``DirEntry``) while the walk compares the current one
 with the stored rows. The walk still decides everything (what is skipped, followed or a problem);
 a folder the helper could not list hands the walk the same error a listing of its own would have.
+A large first scan, whose worker processes are started before its walk, has them list the folders
+instead (:class:`PoolPrefetcher`, below).
 """
 
 from __future__ import annotations
