@@ -33,6 +33,15 @@ QUICKNAV_SMALL_BATCHES = [
     "import sys; from quicknav_mcp.indexers import scan_write; scan_write.BATCH_ROWS = 100; "
     "from quicknav_mcp.cli import main; sys.exit(main())",
 ]
+# The same, as a large first scan runs: worker processes list folders, parse names and compute project facts
+# during the walk, and full-text merging is off until the scan ends (scan_facts.py, repo/bulk.py).
+QUICKNAV_BULK_LOAD = [
+    sys.executable,
+    "-c",
+    "import sys; from quicknav_mcp.indexers import scan_parse, scan_walk, scan_write; scan_write.BATCH_ROWS = 100; "
+    "scan_parse.POOL_MIN_PROJECTS = 10; scan_walk.PREFETCH_MIN_PROJECTS = 10; "
+    "from quicknav_mcp.cli import main; sys.exit(main())",
+]
 PROJECTS = 120
 SEED = 23
 
@@ -109,10 +118,10 @@ def _documents_written(db: Path) -> int:
         return 0
 
 
-def _kill_after(root: Path, db: Path, documents: int) -> int:
+def _kill_after(root: Path, db: Path, documents: int, command: list[str] = QUICKNAV_SMALL_BATCHES) -> int:
     """Start ``quicknav index`` and SIGKILL it once ``documents`` rows are stored; return the count."""
     proc = subprocess.Popen(
-        [*QUICKNAV_SMALL_BATCHES, "index", "--root", str(root), "--db", str(db)],
+        [*command, "index", "--root", str(root), "--db", str(db)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -231,5 +240,31 @@ def test_killed_index_is_repaired_by_the_next_run(
         assert _pending_facts(db) > 0
         assert _snapshot(db, only={"projects"})["projects"] != clean["projects"]
     _index(firm, db)
+    assert _pending_facts(db) == 0
+    _assert_same(_snapshot(db), clean)
+
+
+def _merging(db: Path) -> list[tuple[Any, ...]]:
+    """The documents' full-text tables' ``automerge`` settings (none stored: FTS5's default)."""
+    conn = _connect(db)
+    try:
+        return [
+            conn.execute(f"SELECT v FROM {table}_config WHERE k = 'automerge'").fetchone()
+            for table in ("search_docs", "search_docs_tri")
+        ]
+    finally:
+        conn.close()
+
+
+def test_a_large_first_scan_killed_in_its_bulk_load_is_repaired_by_the_next_run(
+    firm: Path, clean: dict[str, Any], tmp_path: Path
+) -> None:
+    total = len(clean["documents"])
+    db = tmp_path / "crashed.db"
+    stored = _kill_after(firm, db, total // 2, QUICKNAV_BULK_LOAD)
+    assert total // 2 <= stored < total
+    assert _merging(db) == [(0,), (0,)]  # left off by the killed run ...
+    _index(firm, db)
+    assert _merging(db) == [(4,), (4,)]  # ... and back on after the next
     assert _pending_facts(db) == 0
     _assert_same(_snapshot(db), clean)
