@@ -177,6 +177,8 @@ def test_folders_listed_by_the_workers_give_the_walk_the_same_rows_and_problems(
         return listing
 
     monkeypatch.setattr(scan_prefetch.PoolPrefetcher, "next", counting)
+    # Forked, whatever threads this process runs (the failing _scandir above is in the workers only so).
+    monkeypatch.setattr(scan_parse, "start_method", lambda: "fork")
     monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)  # a first scan of 12 projects is a large one
     monkeypatch.setattr(scan_walk, "PREFETCH_MIN_PROJECTS", 0)
     pooled = _scan(tmp_path / "pooled.db", firm)
