@@ -41,7 +41,7 @@ CONTENT_CHARS = 1200  # characters of extracted text that go into a content vect
 CONTENT_TOKENS = 96  # content inputs are cut here (see bench/bench_embed.py)
 IDENTITY_TOKENS = 64  # identity texts are ~34 tokens (p99 55); a long path is cut here
 IDENTITY_WINDOW = 1024  # documents per read + commit of the worker (sorted by length inside)
-IDENTITY_BULK_MIN = 512  # new identity texts in a window from which torch is loaded for them (else numpy)
+IDENTITY_BULK_MIN = 512  # pending identity rows (or new texts in a window) from which torch embeds them (else numpy)
 CONTENT_WINDOW = 256
 CONTENT_TABLE = "vec_doc_content"
 IDENTITY_META_KEY = "vec_documents.text"
@@ -197,6 +197,7 @@ class _Window:
     texts: list[str] = field(default_factory=list)
     token_ids: list[list[int]] | None = None
     job: Future[dict[str, Any]] | None = None
+    backlog: bool = False  # IDENTITY_BULK_MIN rows or more were pending, and most of this window's texts are new
     vectors: dict[str, Any] = field(default_factory=dict)  # fresh texts' vectors, once written
 
 
@@ -342,13 +343,20 @@ class EmbedWorker:
                 if left is not None and left - in_model <= 0:
                     break
                 want = size if left is None else min(size, left - in_model)
-                rows = [r for r in self._query(sql, (model, want + in_model)) if r[0] not in seen][:want]
+                # Identity rows are read up to IDENTITY_BULK_MIN even when the budget asks for fewer
+                # (the server's background slices): how many are pending says whether this is a
+                # backlog (a first scan: torch) or a few renames (the numpy encoder).
+                limit = max(want, IDENTITY_BULK_MIN) if kind == "identity" else want
+                pending = [r for r in self._query(sql, (model, limit + in_model)) if r[0] not in seen]
+                rows = pending[:want]
                 if not rows:
                     if ahead is not None:
                         self._finish(ahead, report, progress, total, marks)
                     return True
                 seen.update(r[0] for r in rows)
                 window = self._plan(kind, state, table, rows, model, ahead)
+                # (mostly new texts: a rescan that only touched many documents re-embeds few)
+                window.backlog = len(pending) >= IDENTITY_BULK_MIN and 2 * len(window.fresh) >= len(rows)
                 window.job = feed.submit(self._encode, window)  # queued behind ``ahead``: the pool goes on to it
                 if ahead is not None:
                     self._finish(ahead, report, progress, total, marks)
@@ -447,7 +455,7 @@ class EmbedWorker:
             return {}
         if w.token_ids is not None:
             # Content always loads torch; identity only for a backlog (a first scan), not a few renames.
-            bulk = w.state != "embedding_state" or len(w.token_ids) >= IDENTITY_BULK_MIN
+            bulk = w.state != "embedding_state" or w.backlog or len(w.token_ids) >= IDENTITY_BULK_MIN
             out = self.embedder.encode_ids(w.token_ids, load_bulk=bulk)
         else:
             tokens = IDENTITY_TOKENS if w.state == "embedding_state" else CONTENT_TOKENS

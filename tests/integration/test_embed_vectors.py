@@ -294,6 +294,43 @@ def test_a_few_identity_vectors_are_embedded_without_loading_torch(app: App) -> 
     assert embedder._bulk is None  # the worker's torch model was never loaded
 
 
+def test_a_servers_budget_slice_of_a_backlog_runs_on_the_workers_model(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's background indexer embeds in slices smaller than IDENTITY_BULK_MIN: a slice of a
+    backlog (a first scan) still goes to the worker's model; a slice when few are pending does not."""
+    docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+    embedder: Embedder = app.search.embedder
+    monkeypatch.setattr(E, "IDENTITY_BULK_MIN", docs + 1)  # fewer pending than a backlog: numpy
+    report = EmbedWorker(app.store, embedder).run(identity_only=True, max_docs=3)
+    assert report.identity == 3 and embedder._bulk is None
+    monkeypatch.setattr(E, "IDENTITY_BULK_MIN", docs - 3)  # the rest pending is a backlog: torch
+    report = EmbedWorker(app.store, embedder).run(identity_only=True, max_docs=3)
+    assert report.identity == 3
+    assert embedder._bulk is not None and embedder._bulk is not embedder._model
+
+
+def test_a_backlog_of_touched_documents_with_few_new_texts_stays_on_the_query_encoder(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many documents re-indexed with their names unchanged (a sync that touched them) and one renamed:
+    one text to embed, so torch is not loaded for it."""
+    embedder: Embedder = app.search.embedder
+    docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+    assert EmbedWorker(app.store, embedder).run(identity_only=True).identity == docs
+    assert embedder._bulk is None  # (this small firm is no backlog)
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE documents SET indexed_at = indexed_at + 1000")
+        conn.execute(  # (the name is the path's last part)
+            "UPDATE documents SET project_rel_path = project_rel_path || '.old' "
+            "WHERE id = (SELECT min(id) FROM documents)"
+        )
+    monkeypatch.setattr(E, "IDENTITY_BULK_MIN", 2)
+    report = EmbedWorker(app.store, embedder).run(identity_only=True)
+    assert report.identity == 1 and report.skipped_unchanged == docs - 1
+    assert embedder._bulk is None
+
+
 def test_windows_in_a_pipeline_write_the_vectors_of_one_window(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     """Small windows, so one is in the model while the next is read and the one before written: every
     document gets the vector of its own text, and a text embedded by the window still in the model
