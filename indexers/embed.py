@@ -25,7 +25,8 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any
 
 from quicknav_mcp.repo import vectors
@@ -40,7 +41,7 @@ CONTENT_CHARS = 1200  # characters of extracted text that go into a content vect
 CONTENT_TOKENS = 96  # content inputs are cut here (see bench/bench_embed.py)
 IDENTITY_TOKENS = 64  # identity texts are ~34 tokens (p99 55); a long path is cut here
 IDENTITY_WINDOW = 1024  # documents per read + commit of the worker (sorted by length inside)
-IDENTITY_BULK_MIN = 512  # new identity texts in a window from which torch is loaded for them (else numpy)
+IDENTITY_BULK_MIN = 512  # pending identity rows (or new texts in a window) from which torch embeds them (else numpy)
 CONTENT_WINDOW = 256
 CONTENT_TABLE = "vec_doc_content"
 IDENTITY_META_KEY = "vec_documents.text"
@@ -176,6 +177,30 @@ class _Item:
     ids: list[int] | None = None  # the token ids embedded (content), when the model gives them
 
 
+@dataclass
+class _Window:
+    """One window of the worker: read and planned, then embedded (``job``), then written."""
+
+    kind: str
+    state: str
+    table: str
+    model: str
+    items: list[_Item]
+    todo: list[_Item] = field(default_factory=list)  # texts changed: vectors to write
+    unchanged: list[int] = field(default_factory=list)  # same text as embedded: only touched
+    by_sig: dict[str, list[_Item]] = field(default_factory=dict)
+    stored: dict[str, Any] = field(default_factory=dict)  # vectors of these texts already stored
+    borrowed: list[str] = field(default_factory=list)  # texts embedded by ``before``
+    before: _Window | None = None
+    fresh: list[str] = field(default_factory=list)  # texts to embed, shortest first
+    fresh_set: set[str] = field(default_factory=set)
+    texts: list[str] = field(default_factory=list)
+    token_ids: list[list[int]] | None = None
+    job: Future[dict[str, Any]] | None = None
+    backlog: bool = False  # IDENTITY_BULK_MIN rows or more were pending, and most of this window's texts are new
+    vectors: dict[str, Any] = field(default_factory=dict)  # fresh texts' vectors, once written
+
+
 class EmbedWorker:
     """Embeds what changed, in windows; safe to stop and start again at any point.
 
@@ -291,46 +316,82 @@ class EmbedWorker:
         progress: Callable[[int, int], None] | None,
         total: int,
     ) -> bool:
-        """Embed windows of ``kind`` until none is left (True) or the budget/cancel stops it."""
+        """Embed windows of ``kind`` until none is left (True) or the budget/cancel stops it.
+
+        A pipeline of two windows: while one is in the model (on the ``feed`` thread, which waits for
+        the background pool), this thread writes the one before and reads and tokenises the one
+        after, so the pool finds the next window queued when it is done with one, instead of waiting
+        for the reads, tokens and writes between them (~0.3 s of every ~10 s window)."""
+        from concurrent.futures import ThreadPoolExecutor
+
         model = self.embedder.name
         state, table = (
             ("embedding_state", "vec_documents")
             if kind == "identity"
-            else (
-                vectors.TABLES[CONTENT_TABLE][0],
-                CONTENT_TABLE,
-            )
+            else (vectors.TABLES[CONTENT_TABLE][0], CONTENT_TABLE)
         )
         sql = _IDENTITY_ROWS if kind == "identity" else _CONTENT_ROWS
-        window = IDENTITY_WINDOW if kind == "identity" else CONTENT_WINDOW
+        size = IDENTITY_WINDOW if kind == "identity" else CONTENT_WINDOW
         seen: set[int] = set()
-        while not stopped():
-            left = budget()
-            if left is not None and left <= 0:
-                return False
-            want = window if left is None else min(window, left)
-            rows = [r for r in self._query(sql, (model, want)) if r[0] not in seen]
-            if not rows:
-                return True
-            t0 = time.perf_counter()
-            items = [self._item(kind, r, model) for r in rows]
-            if kind == "content":
-                self._sign_tokens(items, model)
-            seen.update(r[0] for r in rows)
-            written, reused, unchanged = self._embed_window(state, table, items, model)
-            report.documents += written
-            report.skipped_unchanged += unchanged
-            if kind == "identity":
-                report.identity += written
-            else:
-                report.content += written
-                report.content_reused += reused
-            rate = len(items) / max(time.perf_counter() - t0, 1e-6)
-            old = self.embedder.rates.get(kind)
-            self.embedder.rates[kind] = round(rate if old is None else 0.7 * old + 0.3 * rate, 1)
-            if progress is not None:
-                progress(report.documents + report.skipped_unchanged, total)
-        return False
+        ahead: _Window | None = None  # in the model, not yet written (its rows are still pending in the database)
+        marks = [time.perf_counter()]  # when the last window was written (the worker's rate)
+        feed = ThreadPoolExecutor(1, thread_name_prefix="quicknav-embed-feed")
+        try:
+            while not stopped():
+                left = budget()
+                in_model = len(ahead.items) if ahead is not None else 0
+                if left is not None and left - in_model <= 0:
+                    break
+                want = size if left is None else min(size, left - in_model)
+                # Identity rows are read up to IDENTITY_BULK_MIN even when the budget asks for fewer
+                # (the server's background slices): how many are pending says whether this is a
+                # backlog (a first scan: torch) or a few renames (the numpy encoder).
+                limit = max(want, IDENTITY_BULK_MIN) if kind == "identity" else want
+                pending = [r for r in self._query(sql, (model, limit + in_model)) if r[0] not in seen]
+                rows = pending[:want]
+                if not rows:
+                    if ahead is not None:
+                        self._finish(ahead, report, progress, total, marks)
+                    return True
+                seen.update(r[0] for r in rows)
+                window = self._plan(kind, state, table, rows, model, ahead)
+                # (mostly new texts: a rescan that only touched many documents re-embeds few)
+                window.backlog = len(pending) >= IDENTITY_BULK_MIN and 2 * len(window.fresh) >= len(rows)
+                window.job = feed.submit(self._encode, window)  # queued behind ``ahead``: the pool goes on to it
+                if ahead is not None:
+                    self._finish(ahead, report, progress, total, marks)
+                ahead = window
+            if ahead is not None:  # stopped (or out of budget): the window under way is written, as before
+                self._finish(ahead, report, progress, total, marks)
+            return False
+        finally:
+            feed.shutdown(wait=True, cancel_futures=True)
+
+    def _finish(
+        self,
+        window: _Window,
+        report: EmbedReport,
+        progress: Callable[[int, int], None] | None,
+        total: int,
+        marks: list[float],
+    ) -> None:
+        """Wait for ``window``'s vectors, write them, and count it."""
+        assert window.job is not None
+        written, reused, unchanged = self._write(window, window.job.result())
+        report.documents += written
+        report.skipped_unchanged += unchanged
+        if window.kind == "identity":
+            report.identity += written
+        else:
+            report.content += written
+            report.content_reused += reused
+        now = time.perf_counter()
+        rate = len(window.items) / max(now - marks[0], 1e-6)
+        marks[0] = now
+        old = self.embedder.rates.get(window.kind)
+        self.embedder.rates[window.kind] = round(rate if old is None else 0.7 * old + 0.3 * rate, 1)
+        if progress is not None:
+            progress(report.documents + report.skipped_unchanged, total)
 
     def _item(self, kind: str, r: Any, model: str) -> _Item:
         if kind == "identity":
@@ -352,48 +413,79 @@ class EmbedWorker:
             it.ids = tokens
             it.sig = _sig("tokens " + " ".join(map(str, tokens)), model)
 
-    def _embed_window(self, state: str, table: str, items: list[_Item], model: str) -> tuple[int, int, int]:
-        """Embed ``items`` (one window) and commit; returns (written, reused, unchanged)."""
-        import numpy as np
-
+    def _plan(self, kind: str, state: str, table: str, rows: list[Any], model: str, ahead: _Window | None) -> _Window:
+        """What a window's rows need: texts, which are unchanged, which are embedded (token ids)."""
+        items = [self._item(kind, r, model) for r in rows]
+        if kind == "content":
+            self._sign_tokens(items, model)
         ids = [it.doc_id for it in items]
-        rows = self._query(f"SELECT doc_id, sig FROM {state} WHERE doc_id IN ({_marks(ids)})", ids)
-        known = {r[0]: r[1] for r in rows}
-        unchanged = [it.doc_id for it in items if known.get(it.doc_id) == it.sig]
-        todo = [it for it in items if known.get(it.doc_id) != it.sig]
-        # Identical texts: embedded once in this window, and not at all when stored before.
-        by_sig: dict[str, list[_Item]] = {}
-        for it in todo:
-            by_sig.setdefault(it.sig, []).append(it)
-        stored = self._stored_vectors(state, table, list(by_sig), model) if state != "embedding_state" else {}
-        fresh = sorted((s for s in by_sig if s not in stored), key=lambda s: len(by_sig[s][0].text))
-        vecs: dict[str, Any] = dict(stored)
-        if fresh:
-            tokens = IDENTITY_TOKENS if state == "embedding_state" else CONTENT_TOKENS
-            texts = [by_sig[s][0].text for s in fresh]
+        known = {
+            r[0]: r[1] for r in self._query(f"SELECT doc_id, sig FROM {state} WHERE doc_id IN ({_marks(ids)})", ids)
+        }
+        w = _Window(kind, state, table, model, items)
+        w.unchanged = [it.doc_id for it in items if known.get(it.doc_id) == it.sig]
+        w.todo = [it for it in items if known.get(it.doc_id) != it.sig]
+        # Identical texts: embedded once in this window, and not at all when stored before (or in the
+        # window before, still in the model: its vector is taken when that one is done).
+        for it in w.todo:
+            w.by_sig.setdefault(it.sig, []).append(it)
+        if state != "embedding_state":
+            w.stored = self._stored_vectors(state, table, list(w.by_sig), model)
+            if ahead is not None:
+                w.before = ahead
+                w.borrowed = [s for s in w.by_sig if s not in w.stored and s in ahead.fresh_set]
+        taken = set(w.stored) | set(w.borrowed)
+        w.fresh = sorted((s for s in w.by_sig if s not in taken), key=lambda s: len(w.by_sig[s][0].text))
+        w.fresh_set = set(w.fresh)
+        if w.fresh:
             # Token ids (content: signed by them already): documents go to the worker's model (torch when
             # it loads: ~1.35x the numpy encoder's documents per CPU second, ~1.2x in the whole worker); texts only
             # for other models.
-            known_ids = [by_sig[s][0].ids or [] for s in fresh] if by_sig[fresh[0]][0].ids is not None else None
-            token_ids = known_ids if known_ids is not None else self.embedder.token_ids(texts, tokens)
-            if token_ids is not None:
-                # Content always loads torch; identity only for a backlog (a first scan), not a few renames.
-                bulk = state != "embedding_state" or len(token_ids) >= IDENTITY_BULK_MIN
-                out = self.embedder.encode_ids(token_ids, load_bulk=bulk)
-            else:
-                out = self.embedder.encode(texts, background=True, max_tokens=tokens)
-            vecs.update(zip(fresh, out, strict=True))
-        seq = self._next_seq(state)
+            first = w.by_sig[w.fresh[0]][0]
+            w.texts = [w.by_sig[s][0].text for s in w.fresh]
+            tokens = IDENTITY_TOKENS if state == "embedding_state" else CONTENT_TOKENS
+            w.token_ids = [w.by_sig[s][0].ids or [] for s in w.fresh] if first.ids is not None else None
+            if w.token_ids is None:
+                w.token_ids = self.embedder.token_ids(w.texts, tokens)
+        return w
+
+    def _encode(self, w: _Window) -> dict[str, Any]:
+        """The vectors of ``w``'s fresh texts, by text hash (on the feed thread)."""
+        if not w.fresh:
+            return {}
+        if w.token_ids is not None:
+            # Content always loads torch; identity only for a backlog (a first scan), not a few renames.
+            bulk = w.state != "embedding_state" or w.backlog or len(w.token_ids) >= IDENTITY_BULK_MIN
+            out = self.embedder.encode_ids(w.token_ids, load_bulk=bulk)
+        else:
+            tokens = IDENTITY_TOKENS if w.state == "embedding_state" else CONTENT_TOKENS
+            out = self.embedder.encode(w.texts, background=True, max_tokens=tokens)
+        return dict(zip(w.fresh, out, strict=True))
+
+    def _write(self, w: _Window, fresh: dict[str, Any]) -> tuple[int, int, int]:
+        """Write ``w``'s vectors and state in one transaction; returns (written, reused, unchanged)."""
+        import numpy as np
+
+        vecs: dict[str, Any] = dict(w.stored)
+        if w.before is not None:
+            vecs.update((s, w.before.vectors[s]) for s in w.borrowed)
+            w.before = None  # done with it: its vectors can go
+        vecs.update(fresh)
+        w.vectors = fresh
+        ids = [it.doc_id for it in w.items]
+        seq = self._next_seq(w.state)
         with self.store.transaction() as conn:
             live = {r[0] for r in conn.execute(f"SELECT id FROM documents WHERE id IN ({_marks(ids)})", ids)}
-            keep = [it for it in todo if it.doc_id in live]
+            keep = [it for it in w.todo if it.doc_id in live]
             if keep:
-                vectors.write_vectors(conn, table, [it.doc_id for it in keep], np.vstack([vecs[it.sig] for it in keep]))
-                conn.executemany(_UPSERT.format(state=state), [(it.doc_id, it.sig, model, seq) for it in keep])
-            if unchanged:
-                conn.executemany(_TOUCH.format(state=state), [(i,) for i in unchanged])
-        reused = sum(1 for it in keep if it.sig in stored) + sum(max(0, len(by_sig[s]) - 1) for s in fresh)
-        return len(keep), reused, len(unchanged)
+                vectors.write_vectors(
+                    conn, w.table, [it.doc_id for it in keep], np.vstack([vecs[it.sig] for it in keep])
+                )
+                conn.executemany(_UPSERT.format(state=w.state), [(it.doc_id, it.sig, w.model, seq) for it in keep])
+            if w.unchanged:
+                conn.executemany(_TOUCH.format(state=w.state), [(i,) for i in w.unchanged])
+        reused = sum(1 for it in keep if it.sig not in w.fresh_set) + sum(max(0, len(w.by_sig[s]) - 1) for s in w.fresh)
+        return len(keep), reused, len(w.unchanged)
 
     def _stored_vectors(self, state: str, table: str, sigs: list[str], model: str) -> dict[str, Any]:
         """Vectors already stored for these text hashes (another document with the same text)."""

@@ -216,6 +216,7 @@ class Embedder:
         self._bulk_error: str | None = None
         self._error: str | None = None
         self._lock = threading.Lock()
+        self._bulk_lock = threading.Lock()  # held through the worker's torch load (seconds), never by close()
         self._encode_lock = threading.Lock()
         self._waiting = 0  # query encodings waiting for or holding the model
         self._waiting_lock = threading.Lock()
@@ -296,7 +297,8 @@ class Embedder:
         got = self._encode_lock.acquire(timeout=timeout)
         models: list[Any] = []
         try:
-            # A load holds this lock for seconds; past the timeout it sees _closed and keeps nothing.
+            # The query model's load holds this lock for seconds; past the timeout it sees _closed and keeps
+            # nothing (the worker's torch load holds _bulk_lock instead, and drops a model loaded after this).
             if self._lock.acquire(timeout=timeout):
                 try:
                     models = [m for m in (self._bulk, self._model) if m is not None]
@@ -372,6 +374,7 @@ class Embedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        torch = None
         try:
             path = resolve_model_path(self.spec)
             model = open_query_model(path, MAX_SEQ_LENGTH, checkpoint)
@@ -380,7 +383,7 @@ class Embedder:
                 limit_blas_threads(self.threads)
             else:
                 checkpoint()
-                model = self._open_torch(path)
+                model, torch = self._open_torch(path)
             dim = model.dim
         except Exception as exc:  # missing package, broken model folder ...
             if self._closed:  # stopped by close(): not a fault of the model
@@ -391,13 +394,16 @@ class Embedder:
         if self._closed:  # closed while it loaded: not kept
             getattr(model, "close", lambda: None)()
             return False
+        if torch is not None:
+            self._torch = torch
         self._model, self.dim = model, int(dim)
         self.load_seconds = round(time.perf_counter() - t0, 2)
         runtime = "numpy" if self._torch is None else "torch"
         log.info("embedding model %s loaded in %.1fs (%s, dim %d)", self.spec, self.load_seconds, runtime, self.dim)
         return True
 
-    def _open_torch(self, path: Path) -> Any:
+    def _open_torch(self, path: Path) -> tuple[Any, Any]:
+        """A torch model of ``path`` and the torch module (the caller keeps both, or drops the model)."""
         import torch
 
         # One thread by default: with OpenMP spinning, 2 threads on a busy 2-core machine make a
@@ -407,9 +413,7 @@ class Embedder:
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
-        model = open_model(path, MAX_SEQ_LENGTH)
-        self._torch = torch
-        return model
+        return open_model(path, MAX_SEQ_LENGTH), torch
 
     def _bulk_model(self) -> Any:
         """The model for the worker's documents: torch beside a numpy query model (loaded here, once),
@@ -420,17 +424,23 @@ class Embedder:
         if self._torch is not None or self._bulk_error is not None:  # torch runs queries too, or cannot load
             return model
         self._pace.check()  # the worker's thread: torch's import holds the interpreter for seconds
-        with self._lock, switch_interval.lowered(SWITCH_INTERVAL_S):
-            if self._closed:
-                raise RuntimeError("the embedding model is closed")
-            if self._bulk is None and self._bulk_error is None:
+        # A lock of its own, not _lock: close() must not wait seconds behind torch's import.
+        with self._bulk_lock, switch_interval.lowered(SWITCH_INTERVAL_S):
+            if self._bulk is None and self._bulk_error is None and not self._closed:
                 try:
-                    self._bulk = self._open_torch(resolve_model_path(self.spec))
+                    bulk, torch = self._open_torch(resolve_model_path(self.spec))
                 except Exception as exc:  # no torch installed: the numpy encoder embeds documents too
-                    self._bulk_error = f"{type(exc).__name__}: {exc}"[:300]
-                    log.info("documents embedded with numpy (torch unavailable: %s)", self._bulk_error)
-            if self._closed:  # closed while torch loaded (close gave up waiting): not kept
-                self._bulk = None
+                    if not self._closed:
+                        self._bulk_error = f"{type(exc).__name__}: {exc}"[:300]
+                        log.info("documents embedded with numpy (torch unavailable: %s)", self._bulk_error)
+                else:
+                    # Kept before close() collects the models (it then closes it), or dropped here: loaded after.
+                    with self._lock:
+                        if not self._closed:
+                            self._bulk, self._torch, bulk = bulk, torch, None
+                    if bulk is not None:
+                        bulk.close()
+            if self._closed:
                 raise RuntimeError("the embedding model is closed")
         return self._bulk or model
 

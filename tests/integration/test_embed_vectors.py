@@ -292,3 +292,87 @@ def test_a_few_identity_vectors_are_embedded_without_loading_torch(app: App) -> 
     report = EmbedWorker(app.store, embedder).run(identity_only=True)
     assert report.identity == docs
     assert embedder._bulk is None  # the worker's torch model was never loaded
+
+
+def test_a_servers_budget_slice_of_a_backlog_runs_on_the_workers_model(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's background indexer embeds in slices smaller than IDENTITY_BULK_MIN: a slice of a
+    backlog (a first scan) still goes to the worker's model; a slice when few are pending does not."""
+    docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+    embedder: Embedder = app.search.embedder
+    monkeypatch.setattr(E, "IDENTITY_BULK_MIN", docs + 1)  # fewer pending than a backlog: numpy
+    report = EmbedWorker(app.store, embedder).run(identity_only=True, max_docs=3)
+    assert report.identity == 3 and embedder._bulk is None
+    monkeypatch.setattr(E, "IDENTITY_BULK_MIN", docs - 3)  # the rest pending is a backlog: torch
+    report = EmbedWorker(app.store, embedder).run(identity_only=True, max_docs=3)
+    assert report.identity == 3
+    assert embedder._bulk is not None and embedder._bulk is not embedder._model
+
+
+def test_a_backlog_of_touched_documents_with_few_new_texts_stays_on_the_query_encoder(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many documents re-indexed with their names unchanged (a sync that touched them) and one renamed:
+    one text to embed, so torch is not loaded for it."""
+    embedder: Embedder = app.search.embedder
+    docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+    assert EmbedWorker(app.store, embedder).run(identity_only=True).identity == docs
+    assert embedder._bulk is None  # (this small firm is no backlog)
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE documents SET indexed_at = indexed_at + 1000")
+        conn.execute(  # (the name is the path's last part)
+            "UPDATE documents SET project_rel_path = project_rel_path || '.old' "
+            "WHERE id = (SELECT min(id) FROM documents)"
+        )
+    monkeypatch.setattr(E, "IDENTITY_BULK_MIN", 2)
+    report = EmbedWorker(app.store, embedder).run(identity_only=True)
+    assert report.identity == 1 and report.skipped_unchanged == docs - 1
+    assert embedder._bulk is None
+
+
+def test_windows_in_a_pipeline_write_the_vectors_of_one_window(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small windows, so one is in the model while the next is read and the one before written: every
+    document gets the vector of its own text, and a text embedded by the window still in the model
+    (or stored by one before) is taken, not embedded again."""
+    import numpy as np
+
+    rows = app.store.query("SELECT doc_id FROM document_content WHERE status = 'ok' AND length(text) > 0")
+    with_text = [r[0] for r in rows]
+    assert len(with_text) >= 8
+    templates = ["council chamber audio visual upgrade scope " * 5, "fire safety report for level two " * 5]
+    with app.store.transaction() as conn:  # two templates filed across every window
+        for n, doc in enumerate(with_text):
+            conn.execute("UPDATE document_content SET text = ? WHERE doc_id = ?", (templates[n % 2], doc))
+    monkeypatch.setattr(E, "IDENTITY_WINDOW", 5)
+    monkeypatch.setattr(E, "CONTENT_WINDOW", 3)
+    embedder = app.search.embedder
+    report = EmbedWorker(app.store, embedder).run()
+    docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+    assert report.identity == docs and report.content == len(with_text)
+    family = {
+        r[0]: r[1] or ""
+        for r in app.store.query(
+            "SELECT d.id, (SELECT words FROM search_family_words WHERE doc_type = d.doc_type) FROM documents d"
+        )
+    }
+    texts = {doc: E.content_text(family[doc], templates[n % 2]) for n, doc in enumerate(with_text)}
+    assert report.content_reused == len(with_text) - len(set(texts.values())) > 0  # each text embedded once
+
+    def stored(table: str) -> dict[int, np.ndarray]:
+        got = app.store.query(f"SELECT rowid, embedding FROM {table}")
+        return {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in got}
+
+    content = stored(E.CONTENT_TABLE)
+    assert set(content) == set(with_text)
+    for doc, text in texts.items():
+        expected = embedder.encode([text], max_tokens=E.CONTENT_TOKENS)[0]
+        assert np.abs(content[doc] - expected).max() < 1e-5
+    identity = stored("vec_documents")
+    names = app.store.query(
+        "SELECT d.id, d.name, d.project_rel_path, p.folder_name FROM documents d JOIN projects p ON p.id = d.project_id"
+    )
+    assert set(identity) == {r[0] for r in names}
+    for doc, name, rel, folder in names:
+        text = E.identity_text(name, rel[: -len(name)], folder, family[doc])
+        assert np.abs(identity[doc] - embedder.encode([text], max_tokens=E.IDENTITY_TOKENS)[0]).max() < 1e-5

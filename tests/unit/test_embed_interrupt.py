@@ -157,3 +157,55 @@ def test_a_numpy_call_that_finds_its_weights_dropped_says_closed() -> None:
     with pytest.raises(RuntimeError, match="closed"):
         model._forward(ids)
     embedder.close()
+
+
+class _TorchLoadOnHold(Embedder):
+    """The worker's torch load held until the test lets it go (torch's import takes seconds: here as
+    long as the test needs, so what close() does meanwhile is certain)."""
+
+    def __init__(self) -> None:
+        super().__init__(workers=1)
+        self.torch_loading = threading.Event()
+        self.go = threading.Event()
+        self.opened: list[object] = []
+
+    def _open_torch(self, path: object) -> tuple[object, object]:
+        self.torch_loading.set()
+        self.go.wait(60)
+        model, torch = super()._open_torch(path)  # type: ignore[arg-type]
+        self.opened.append(model)
+        return model, torch
+
+
+def test_close_does_not_wait_for_the_workers_torch_load_and_the_load_keeps_nothing() -> None:
+    if importlib.util.find_spec("torch") is None:  # pragma: no cover - numpy only
+        pytest.skip("torch is not installed")
+    embedder = _TorchLoadOnHold()
+    assert embedder.load()
+    if embedder._torch is not None:  # pragma: no cover - a model the numpy encoder does not run
+        pytest.skip("torch runs queries too: no separate load for documents")
+    ids = embedder.token_ids(["council chamber floor plan"] * 4)
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            embedder.encode_ids(ids)  # a backlog's first window: loads torch for it
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert embedder.torch_loading.wait(30)
+    closer = threading.Thread(target=embedder.close, kwargs={"timeout": 60.0})
+    closer.start()
+    closer.join(20)  # the load is still on hold: close() must not be waiting for it
+    closed_first = not closer.is_alive()
+    embedder.go.set()
+    closer.join(60)
+    worker.join(60)
+    assert closed_first, "close() waited for the worker's torch load"
+    assert len(outcome) == 1 and isinstance(outcome[0], RuntimeError) and "closed" in str(outcome[0]), outcome
+    # The load finished after close(): its model was dropped, not kept.
+    assert embedder._bulk is None and embedder._torch is None
+    assert len(embedder.opened) == 1 and embedder.opened[0].model is None  # type: ignore[attr-defined]
