@@ -162,11 +162,11 @@ WHERE c.status = 'ok' AND length(c.text) > 0
 """
 
 _UPSERT = (
-    "INSERT INTO {state} (doc_id, sig, model, seq) VALUES (?, ?, ?, ?) "
+    "INSERT INTO {state} (doc_id, sig, model, seq, embedded_at) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT(doc_id) DO UPDATE SET sig = excluded.sig, model = excluded.model, "
-    "seq = excluded.seq, embedded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    "seq = excluded.seq, embedded_at = excluded.embedded_at"
 )
-_TOUCH = "UPDATE {state} SET embedded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE doc_id = ?"
+_TOUCH = "UPDATE {state} SET embedded_at = ? WHERE doc_id = ?"
 
 
 @dataclass
@@ -199,6 +199,7 @@ class _Window:
     job: Future[dict[str, Any]] | None = None
     backlog: bool = False  # IDENTITY_BULK_MIN rows or more were pending, and most of this window's texts are new
     vectors: dict[str, Any] = field(default_factory=dict)  # fresh texts' vectors, once written
+    read_at: str = ""  # SQLite's clock before its rows were read: their ``embedded_at`` (a change after stays pending)
 
 
 class EmbedWorker:
@@ -347,6 +348,10 @@ class EmbedWorker:
                 # (the server's background slices): how many are pending says whether this is a
                 # backlog (a first scan: torch) or a few renames (the numpy encoder).
                 limit = max(want, IDENTITY_BULK_MIN) if kind == "identity" else want
+                # The rows' ``embedded_at``: a change committed after this read leaves them pending. (A writer
+                # stamps ``indexed_at`` when its statement runs: one stamped before and committed after the read
+                # is still missed, as before this stamp, for a window of milliseconds instead of the model's time.)
+                read_at = self._query("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")[0][0]
                 pending = [r for r in self._query(sql, (model, limit + in_model)) if r[0] not in seen]
                 rows = pending[:want]
                 if not rows:
@@ -355,17 +360,22 @@ class EmbedWorker:
                     return True
                 seen.update(r[0] for r in rows)
                 window = self._plan(kind, state, table, rows, model, ahead)
+                window.read_at = read_at
                 # (mostly new texts: a rescan that only touched many documents re-embeds few)
                 window.backlog = len(pending) >= IDENTITY_BULK_MIN and 2 * len(window.fresh) >= len(rows)
-                window.job = feed.submit(self._encode, window)  # queued behind ``ahead``: the pool goes on to it
+                # Queued behind ``ahead``: the pool goes on to it, unless a stop came meanwhile.
+                window.job = feed.submit(self._encode, window, stopped)
                 if ahead is not None:
                     self._finish(ahead, report, progress, total, marks)
                 ahead = window
-            if ahead is not None:  # stopped (or out of budget): the window under way is written, as before
+            if ahead is not None:  # stopped (or out of budget): the window under way is written, as before; one
+                # queued behind it and not started when the stop came is dropped (its rows stay pending)
                 self._finish(ahead, report, progress, total, marks)
-            return False
-        finally:
-            feed.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            feed.shutdown(wait=False, cancel_futures=True)  # the window in the model is dropped, not waited for
+            raise
+        feed.shutdown(wait=True)
+        return False
 
     def _finish(
         self,
@@ -377,7 +387,10 @@ class EmbedWorker:
     ) -> None:
         """Wait for ``window``'s vectors, write them, and count it."""
         assert window.job is not None
-        written, reused, unchanged = self._write(window, window.job.result())
+        fresh = window.job.result()
+        if fresh is None:  # stopped before it went into the model (stops stick: later windows too)
+            return
+        written, reused, unchanged = self._write(window, fresh)
         report.documents += written
         report.skipped_unchanged += unchanged
         if window.kind == "identity":
@@ -449,8 +462,10 @@ class EmbedWorker:
                 w.token_ids = self.embedder.token_ids(w.texts, tokens)
         return w
 
-    def _encode(self, w: _Window) -> dict[str, Any]:
+    def _encode(self, w: _Window, stopped: Callable[[], bool]) -> dict[str, Any] | None:
         """The vectors of ``w``'s fresh texts, by text hash (on the feed thread)."""
+        if stopped():
+            return None
         if not w.fresh:
             return {}
         if w.token_ids is not None:
@@ -481,9 +496,11 @@ class EmbedWorker:
                 vectors.write_vectors(
                     conn, w.table, [it.doc_id for it in keep], np.vstack([vecs[it.sig] for it in keep])
                 )
-                conn.executemany(_UPSERT.format(state=w.state), [(it.doc_id, it.sig, w.model, seq) for it in keep])
+                conn.executemany(
+                    _UPSERT.format(state=w.state), [(it.doc_id, it.sig, w.model, seq, w.read_at) for it in keep]
+                )
             if w.unchanged:
-                conn.executemany(_TOUCH.format(state=w.state), [(i,) for i in w.unchanged])
+                conn.executemany(_TOUCH.format(state=w.state), [(w.read_at, i) for i in w.unchanged])
         reused = sum(1 for it in keep if it.sig not in w.fresh_set) + sum(max(0, len(w.by_sig[s]) - 1) for s in w.fresh)
         return len(keep), reused, len(w.unchanged)
 

@@ -296,7 +296,8 @@ class ScanBase:
 
         started = _now_iso()
         with store.transaction() as conn:
-            restore_doc_fts_merging(conn)  # a scan killed in its bulk load left merging off
+            if not self.shared:  # a scan killed in its bulk load left merging off (the watcher's scans run beside
+                restore_doc_fts_merging(conn)  # a first scan's bulk load: they leave it to the next scan)
             conn.execute("INSERT OR IGNORE INTO roots (path) VALUES (?)", (self.root_str,))
             root_id = conn.execute("SELECT id FROM roots WHERE path = ?", (self.root_str,)).fetchone()[0]
             scan_id = scan_rows.open_row(conn, root_id, started)

@@ -141,12 +141,12 @@ class ScanWriter(ScanBase, abc.ABC):
         return self.stored_rows == 0 and self.only is None and self.projects_total >= scan_parse.POOL_MIN_PROJECTS
 
     def _close_pool(self) -> None:
+        token, self._gc_hold = self._gc_hold, None
+        if token is not None:  # (first: closing the pool may raise, or be interrupted)
+            gc_threshold.release(token)
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
-        token, self._gc_hold = self._gc_hold, None
-        if token is not None:
-            gc_threshold.release(token)
 
     def _flush(self, *, force: bool = False) -> None:
         pending = len(self.jobs) + len(self.inserts) + len(self.updates) + len(self.pending_problems)
@@ -233,10 +233,10 @@ class ScanWriter(ScanBase, abc.ABC):
                     conn.executemany(sql, chunk)
 
     def _merging_back(self, conn: Any) -> None:
-        """Full-text merging back on after a bulk load (see repo/bulk.py: doc_fts_merging)."""
+        """Full-text merging back on after a bulk load (see repo/bulk.py: doc_fts_merging), in the scan's last
+        transaction: the flag is cleared once that commits (a rollback would undo the setting)."""
         if self._merging_off:
             doc_fts_merging(conn, True)
-            self._merging_off = False
 
     def _finish(self, status: str) -> None:
         rep = self.report
@@ -251,6 +251,7 @@ class ScanWriter(ScanBase, abc.ABC):
                 )
             self._merging_back(conn)
             self._write_counts(conn, status=status)
+        self._merging_off = False
         self.phase = "done"
         self._tick(force=True)
 
@@ -263,6 +264,7 @@ class ScanWriter(ScanBase, abc.ABC):
             with self.store.transaction() as conn:
                 self._merging_back(conn)
                 self._write_counts(conn, status="failed")
+            self._merging_off = False
         except Exception:
             log.exception("could not mark scan %d as failed", rep.scan_id)
 

@@ -30,7 +30,8 @@ def hold(threshold: int) -> int:
             _original = gc.get_threshold()
         token = next(_tokens)
         _holders[token] = threshold
-        gc.set_threshold(max(_original[0], *_holders.values()), *_original[1:])
+        if _original[0]:  # (0: the process turned automatic collection off; a hold does not turn it on)
+            gc.set_threshold(max(_original[0], *_holders.values()), *_original[1:])
         return token
 
 
@@ -39,7 +40,7 @@ def release(token: int) -> None:
     with _lock:
         if _holders.pop(token, None) is None:
             return
-        first = max(_original[0], *_holders.values()) if _holders else _original[0]
+        first = max(_original[0], *_holders.values()) if _holders and _original[0] else _original[0]
         gc.set_threshold(first, *_original[1:])
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -376,3 +377,49 @@ def test_windows_in_a_pipeline_write_the_vectors_of_one_window(app: App, monkeyp
     for doc, name, rel, folder in names:
         text = E.identity_text(name, rel[: -len(name)], folder, family[doc])
         assert np.abs(identity[doc] - embedder.encode([text], max_tokens=E.IDENTITY_TOKENS)[0]).max() < 1e-5
+
+
+def _held_model(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event, list[int]]:
+    """The worker's model calls (its windows'), the first held until released: (entered, release, calls)."""
+    entered, release, calls = threading.Event(), threading.Event(), []
+    real = embed_model.Embedder._embed_ids
+
+    def held(self: Embedder, ids: list[list[int]], model: object) -> object:
+        if not threading.current_thread().name.startswith("quicknav-embed-feed"):  # (a search's warm-up)
+            return real(self, ids, model)
+        calls.append(len(ids))
+        if len(calls) == 1:
+            entered.set()
+            assert release.wait(60)
+        return real(self, ids, model)
+
+    monkeypatch.setattr(embed_model.Embedder, "_embed_ids", held)
+    return entered, release, calls
+
+
+def _run_in_thread(worker: EmbedWorker, **kwargs: object) -> tuple[threading.Thread, list[object]]:
+    out: list[object] = []
+    thread = threading.Thread(target=lambda: out.append(worker.run(**kwargs)))
+    thread.start()
+    return thread, out
+
+
+def test_a_stop_while_a_window_is_in_the_model_writes_that_window_and_embeds_no_other(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window queued behind the one in the model is dropped when a stop comes first: its rows stay
+    pending for the next run (not embedded and written while the caller waits to shut down)."""
+    monkeypatch.setattr(E, "IDENTITY_WINDOW", 5)
+    entered, release, calls = _held_model(monkeypatch)
+    cancel = threading.Event()
+    worker = EmbedWorker(app.store, app.search.embedder)
+    thread, out = _run_in_thread(worker, identity_only=True, cancel=cancel)
+    assert entered.wait(60)
+    cancel.set()
+    release.set()
+    thread.join(60)
+    report = out[0]
+    assert report.identity == 5 and report.status == "cancelled"  # type: ignore[attr-defined]
+    assert len(calls) == 1
+    docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+    assert worker.pending() == docs - 5

@@ -28,3 +28,14 @@ def test_raised_restores_after_an_error() -> None:
         assert gc.get_threshold()[0] == 30_000
         raise RuntimeError("scan failed")
     assert gc.get_threshold() == original
+
+
+def test_a_hold_does_not_turn_on_collection_the_process_turned_off() -> None:
+    original = gc.get_threshold()
+    gc.set_threshold(0, *original[1:])
+    try:
+        with gc_threshold.raised(50_000):
+            assert gc.get_threshold()[0] == 0
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*original)
