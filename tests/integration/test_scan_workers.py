@@ -47,6 +47,32 @@ def _scan(db: Path, root: Path) -> tuple[list[tuple], list[tuple], dict]:
     return rows, docs, {k: report[k] for k in ("files_seen", "added", "updated", "problems")}
 
 
+def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
+    """Listing ``denied`` fails as an ACL would."""
+    real = scan_base._scandir
+
+    def scandir(path):
+        if os.fspath(path) == os.fspath(denied):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(scan_base, "_scandir", scandir)
+
+
+def _count_listed(monkeypatch: pytest.MonkeyPatch, kind: type) -> list[str]:
+    """The folders ``kind`` (a prefetcher class) hands the walk, as they are handed."""
+    listed: list[str] = []
+    real_next = kind.next
+
+    def counting(self: object) -> object:
+        listing = real_next(self)
+        listed.extend(listing)
+        return listing
+
+    monkeypatch.setattr(kind, "next", counting)
+    return listed
+
+
 def test_worker_processes_write_the_rows_an_inline_scan_writes(
     firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -127,23 +153,8 @@ def test_folders_listed_ahead_give_the_walk_the_same_rows_and_problems(
 ) -> None:
     folders = sorted(p for p in firm.rglob("*") if p.is_dir() and p.parent.parent.parent.name == "Project Folders")
     denied = folders[len(folders) // 2]  # a folder inside a project: its listing fails as an ACL would
-    real = scan_base._scandir
-
-    def scandir(path):
-        if os.fspath(path) == os.fspath(denied):
-            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
-        return real(path)
-
-    monkeypatch.setattr(scan_base, "_scandir", scandir)
-    listed: list[str] = []
-    real_next = scan_prefetch.Prefetcher.next
-
-    def counting(self: scan_prefetch.Prefetcher) -> scan_prefetch.Listing:
-        listing = real_next(self)
-        listed.extend(listing)
-        return listing
-
-    monkeypatch.setattr(scan_prefetch.Prefetcher, "next", counting)
+    _deny(monkeypatch, denied)
+    listed = _count_listed(monkeypatch, scan_prefetch.Prefetcher)
     walked = _scan(tmp_path / "walked.db", firm)
     assert not listed
     monkeypatch.setattr(scan_walk, "PREFETCH_MIN_PROJECTS", 0)
@@ -159,24 +170,9 @@ def test_folders_listed_by_the_workers_give_the_walk_the_same_rows_and_problems(
     ``_scandir``, here one that fails on a folder as an ACL would)."""
     folders = sorted(p for p in firm.rglob("*") if p.is_dir() and p.parent.parent.parent.name == "Project Folders")
     denied = folders[len(folders) // 3]
-    real = scan_base._scandir
-
-    def scandir(path):
-        if os.fspath(path) == os.fspath(denied):
-            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
-        return real(path)
-
-    monkeypatch.setattr(scan_base, "_scandir", scandir)
+    _deny(monkeypatch, denied)
     walked = _scan(tmp_path / "walked.db", firm)
-    listed: list[str] = []
-    real_next = scan_prefetch.PoolPrefetcher.next
-
-    def counting(self: scan_prefetch.PoolPrefetcher) -> scan_prefetch.Listing:
-        listing = real_next(self)
-        listed.extend(listing)
-        return listing
-
-    monkeypatch.setattr(scan_prefetch.PoolPrefetcher, "next", counting)
+    listed = _count_listed(monkeypatch, scan_prefetch.PoolPrefetcher)
     # Forked, whatever threads this process runs (the failing _scandir above is in the workers only so).
     monkeypatch.setattr(scan_parse, "start_method", lambda: "fork")
     monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)  # a first scan of 12 projects is a large one
