@@ -63,6 +63,7 @@ class ProjectWalk(FolderWalk, abc.ABC):
     def move_keys(self) -> set[tuple[str, int, float]]: ...
 
     def _walk_project(self, proj: Project) -> bool:
+        """List ``proj``'s folders, record problems, hand out the files to parse; False when cancelled."""
         # (absolute folder, folders between project and it, its path relative to the root, its mtime
         # taken before it is listed or None when not taken yet)
         stack: list[tuple[str, tuple[str, ...], str, float | None]] = [(proj.abs_path, (), proj.rel_path, proj.mtime)]

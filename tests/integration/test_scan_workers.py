@@ -143,6 +143,31 @@ def test_a_first_scan_walked_in_the_workers_writes_what_an_inline_scan_writes(
     assert inline[2]["added"] > 100
 
 
+def test_a_first_scan_walked_in_the_workers_is_cancelled_between_projects(
+    firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cancel = threading.Event()
+    real = scan_parse.ParsePool.submit_projects
+
+    def cancelling(self: scan_parse.ParsePool, *args: object) -> object:
+        future = real(self, *args)  # type: ignore[arg-type]
+        cancel.set()  # before the scan takes in the first project walked
+        return future
+
+    monkeypatch.setattr(scan_parse.ParsePool, "submit_projects", cancelling)
+    monkeypatch.setattr(scan_parse, "start_method", lambda: "fork")
+    monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)
+    store = Store(tmp_path / "cancelled.db")
+    try:
+        report = scan_root(store, firm, cancel=cancel)
+        assert (report.status, report.added, report.projects_seen) == ("cancelled", 0, 12)
+        assert store.query_one("SELECT count(*) FROM documents")[0] == 0
+        again = scan_root(store, firm)  # the next scan is a first scan again, and completes
+        assert again.status == "done" and again.added == again.files_seen > 100
+    finally:
+        store.close()
+
+
 def test_a_rescan_parses_its_names_in_batches_in_the_workers(
     firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
