@@ -29,15 +29,15 @@ from .scan_project import WorkerWalk
 
 #: Names parsed inline before a scan starts worker processes.
 POOL_MIN_FILES = 20_000
-#: A root's first scan (nothing stored yet) of this many project folders starts them at its first batch:
-#: it will parse more than POOL_MIN_FILES names (~23 files a project in the demo firm, more in real ones),
-#: and the names it would parse inline first (~1 CPU-s at 20,000) hold up the walk.
+#: A root's first scan (nothing stored yet) of this many project folders starts them before its walk, and they
+#: walk whole projects (:func:`walk_projects`): it will parse more than POOL_MIN_FILES names (~23 files a project
+#: in the demo firm, more in real ones), and the names it would parse inline first (~1 CPU-s at 20,000) hold it up.
 POOL_MIN_PROJECTS = 800
 #: Worker processes (one per core, at most two: the scan's own thread walks and a helper writes).
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 #: Threads a scan starts itself (its writer and its folder lister): forking beside them is safe, as the
-#: workers only parse names and never touch the store, queues or locks those threads hold.
+#: workers only list folders and parse names and never touch the store, queues or locks those threads hold.
 SCAN_THREADS = ("scan-writer", "scan-prefetch")
 
 #: What a worker needs of one file: ``(project_id, folders, name, project_rel_path, size, mtime, ...)`` (a
