@@ -54,11 +54,12 @@ of the touched, new, renamed and vanished projects are loaded, walked and reconc
 The phases are layered one module each: :mod:`.scan_base` (report types, tunables, problem and
 progress bookkeeping), :mod:`.scan_write` (batched writes), :mod:`.scan_walk` (discovery and the
 walk), :mod:`.scan_reconcile` (stored rows against what the walk saw); this module runs them and
-holds the public entry points. Helpers speed up large scans without changing what they write:
-:mod:`.scan_parse` (names parsed in worker processes, in order), :mod:`.scan_prefetch` (the next
-project folders listed on a helper thread while the walk compares the current one, or by the workers
-on a large first scan) and :mod:`.scan_facts` (a first scan's project facts computed during the walk);
-:mod:`.scan_folders` records the folders each project had, for quick rescans.
+holds the public entry points; :mod:`.scan_project` is the walk of one project's folders. Helpers speed
+up large scans without changing what they write: :mod:`.scan_parse` (names parsed in worker processes, in
+order; on a root's large first scan the workers walk whole projects, parse their names and compute their
+facts, and the scan only records and writes what comes back) and :mod:`.scan_prefetch` (the next project
+folders listed on a helper thread while the walk compares the current one); :mod:`.scan_folders` records
+the folders each project had, for quick rescans.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ any other writer of documents (a file watcher, say) calls it after its writes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import defaultdict
@@ -58,27 +59,20 @@ def compute_all(items: list[tuple[ProjectFolder, list[str]]]) -> list[tuple[int,
     return [compute(folder, names) for folder, names in items]
 
 
-#: Facts computed ahead (by a first scan's workers), by ``(folder, names sorted)``.
-Known = dict[tuple[ProjectFolder, tuple[str, ...]], tuple[int, list[str]]]
+#: Facts computed ahead (by a first scan's workers), by project id: ``(folder, names_digest(names), facts)``.
+Known = dict[int, tuple[ProjectFolder, bytes, tuple[int, list[str]]]]
 
 
-def refresh_ids(conn: Connection, ids: list[int], known: Known) -> None:
-    """Recompute the marked projects among ``ids`` and clear their marks (inside the caller's transaction),
-    taking the facts in ``known`` where the folder and the stored names are the ones they were computed from."""
-    if not ids:
-        return
-    sql = f"SELECT project_id FROM project_facts_dirty WHERE project_id IN ({marks(len(ids))})"
-    marked = [r[0] for r in conn.execute(sql, ids)]
+def names_digest(names: list[str]) -> bytes:
+    """A digest of a project's sorted document names (what its facts were computed from)."""
+    return hashlib.blake2b("\0".join(names).encode(), digest_size=16).digest()  # no name holds a NUL
 
-    def compute_many(items: list[tuple[ProjectFolder, list[str]]]) -> list[tuple[int, list[str]]]:
-        out = []
-        for folder, names in items:
-            facts = known.get((folder, tuple(names)))
-            out.append(compute(folder, names) if facts is None else facts)
-        return out
 
-    if marked:
-        _refresh_batch(conn, marked, compute_many)
+def refresh_ids(conn: Connection, known: Known) -> None:
+    """Recompute the projects of ``known`` and clear their marks (inside the caller's transaction), taking the
+    facts in ``known`` where the folder and the stored names are the ones they were computed from."""
+    if known:
+        _refresh_batch(conn, list(known), known=known)
 
 
 def refresh(store: Store, *, batch: int = BATCH_PROJECTS, compute_many: ComputeMany = compute_all) -> int:
@@ -93,8 +87,11 @@ def refresh(store: Store, *, batch: int = BATCH_PROJECTS, compute_many: ComputeM
         done += len(ids)
 
 
-def _refresh_batch(conn: Connection, ids: list[int], compute_many: ComputeMany = compute_all) -> None:
-    """Recompute ``ids`` and clear their marks (inside the caller's transaction)."""
+def _refresh_batch(
+    conn: Connection, ids: list[int], compute_many: ComputeMany = compute_all, *, known: Known | None = None
+) -> None:
+    """Recompute ``ids`` and clear their marks (inside the caller's transaction); facts in ``known`` are taken
+    where they were computed from the stored folder and names."""
     where = marks(len(ids))
     projects = {
         r["id"]: r
@@ -111,7 +108,11 @@ def _refresh_batch(conn: Connection, ids: list[int], compute_many: ComputeMany =
         names[pid].append(name)
     updates: list[tuple[Any, ...]] = []
     rewrite: list[int] = []  # projects whose client names changed: their search rows are rewritten
-    facts = compute_many([(_folder(row), names[pid]) for pid, row in projects.items()])
+    items = [(_folder(row), names[pid]) for pid, row in projects.items()]
+    if known is None:
+        facts = compute_many(items)
+    else:
+        facts = [_taken(known.get(pid), folder, got) for pid, (folder, got) in zip(projects, items, strict=True)]
     for (pid, row), (count, clients) in zip(projects.items(), facts, strict=True):
         encoded = json.dumps(clients)
         if (count, encoded) != (row["doc_count"], row["client_names"]):
@@ -124,6 +125,15 @@ def _refresh_batch(conn: Connection, ids: list[int], compute_many: ComputeMany =
     conn.execute(f"DELETE FROM project_facts_dirty WHERE project_id IN ({where})", ids)
 
 
+def _taken(
+    ahead: tuple[ProjectFolder, bytes, tuple[int, list[str]]] | None, folder: ProjectFolder, names: list[str]
+) -> tuple[int, list[str]]:
+    """The facts computed ahead when they were computed from ``folder`` and ``names``, else computed here."""
+    if ahead is not None and ahead[0] == folder and ahead[1] == names_digest(names):
+        return ahead[2]
+    return compute(folder, names)
+
+
 def _folder(row: Any) -> ProjectFolder:
     """The parsed folder of a stored project (as the scanner parsed it when it stored the row)."""
     folder = parse_project_folder(row["folder_name"])
@@ -132,4 +142,4 @@ def _folder(row: Any) -> ProjectFolder:
     return folder
 
 
-__all__ = ["BATCH_PROJECTS", "FACT_COLUMNS", "Known", "compute", "pending", "refresh", "refresh_ids"]
+__all__ = ["BATCH_PROJECTS", "FACT_COLUMNS", "Known", "compute", "names_digest", "pending", "refresh", "refresh_ids"]

@@ -8,6 +8,7 @@ rows) and :mod:`.filesystem` runs them in order.
 
 from __future__ import annotations
 
+import abc
 import errno
 import logging
 import os
@@ -244,7 +245,59 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 # --------------------------------------------------------------------------- state
 
 
-class ScanBase:
+class FolderWalk(abc.ABC):
+    """Listing a folder and following a symbolic link, as every walk does (the scan's own, and a first scan's
+    walks of whole projects in its worker processes: :mod:`.scan_project`)."""
+
+    root_real: str
+    # The current project's folders as listed ahead of the walk (see scan_prefetch), if they were.
+    prefetched: dict[str, Any] | None
+
+    @abc.abstractmethod
+    def _problem(self, rel: str, kind: str, message: str, *, keep: bool = False) -> None:
+        """Record a problem; ``keep`` protects the rows stored under ``rel`` from deletion."""
+
+    def _list(self, abs_dir: str, rel: str) -> list[os.DirEntry[str]] | None:
+        """Sorted entries of a folder, or None (problem recorded) when it cannot be listed."""
+        listed = self.prefetched.pop(abs_dir, None) if self.prefetched else None
+        try:
+            if listed is None:
+                with _scandir(abs_dir) as it:
+                    return sorted(it, key=_by_name)
+            if isinstance(listed, OSError):
+                raise listed
+            return listed
+        except OSError as exc:
+            kind = _kind(exc)
+            # A folder that vanished is really gone; for any other failure we do not know.
+            self._problem(rel, kind, _message(exc), keep=kind != "vanished")
+            return None
+
+    def _link_target(self, entry: os.DirEntry[str], rel: str) -> os.stat_result | None:
+        """Stat a symlink's target when it may be indexed; record why not otherwise."""
+        try:
+            st = os.stat(entry.path)
+        except FileNotFoundError:
+            self._problem(rel, "error", "broken symbolic link")
+            return None
+        except OSError as exc:
+            self._problem(rel, _kind(exc), _message(exc))
+            return None
+        target = os.path.realpath(entry.path)
+        if stat.S_ISDIR(st.st_mode):
+            here = os.path.realpath(os.path.dirname(entry.path))
+            if here == target or here.startswith(target.rstrip(os.sep) + os.sep):
+                self._problem(rel, "loop", "symbolic link to a parent folder, not followed")
+            else:
+                self._problem(rel, "error", "symbolic link to a folder, not followed")
+            return None
+        if not target.startswith(self.root_real.rstrip(os.sep) + os.sep):
+            self._problem(rel, "error", "symbolic link to a file outside the root, not indexed")
+            return None
+        return st if stat.S_ISREG(st.st_mode) else None
+
+
+class ScanBase(FolderWalk):
     """State of one scan and the bookkeeping shared by its phases."""
 
     def __init__(self, store: Store, root: Path, options: ScanOptions) -> None:
@@ -342,45 +395,6 @@ class ScanBase:
         if keep:
             self.unreadable.append(rel)
 
-    def _list(self, abs_dir: str, rel: str) -> list[os.DirEntry[str]] | None:
-        """Sorted entries of a folder, or None (problem recorded) when it cannot be listed."""
-        listed = self.prefetched.pop(abs_dir, None) if self.prefetched else None
-        try:
-            if listed is None:
-                with _scandir(abs_dir) as it:
-                    return sorted(it, key=_by_name)
-            if isinstance(listed, OSError):
-                raise listed
-            return listed
-        except OSError as exc:
-            kind = _kind(exc)
-            # A folder that vanished is really gone; for any other failure we do not know.
-            self._problem(rel, kind, _message(exc), keep=kind != "vanished")
-            return None
-
-    def _link_target(self, entry: os.DirEntry[str], rel: str) -> os.stat_result | None:
-        """Stat a symlink's target when it may be indexed; record why not otherwise."""
-        try:
-            st = os.stat(entry.path)
-        except FileNotFoundError:
-            self._problem(rel, "error", "broken symbolic link")
-            return None
-        except OSError as exc:
-            self._problem(rel, _kind(exc), _message(exc))
-            return None
-        target = os.path.realpath(entry.path)
-        if stat.S_ISDIR(st.st_mode):
-            here = os.path.realpath(os.path.dirname(entry.path))
-            if here == target or here.startswith(target.rstrip(os.sep) + os.sep):
-                self._problem(rel, "loop", "symbolic link to a parent folder, not followed")
-            else:
-                self._problem(rel, "error", "symbolic link to a folder, not followed")
-            return None
-        if not target.startswith(self.root_real.rstrip(os.sep) + os.sep):
-            self._problem(rel, "error", "symbolic link to a file outside the root, not indexed")
-            return None
-        return st if stat.S_ISREG(st.st_mode) else None
-
     def move_keys(self) -> set[tuple[str, int, float]]:
         """``(name, size, mtime)`` of every stored row loaded: a new file matching one may be a move.
 
@@ -404,6 +418,12 @@ class ScanBase:
             for rel in self.existing:
                 self._by_dir.setdefault(rel.rpartition("/")[0], []).append(rel)
         return self._by_dir.pop(dir_rel, [])
+
+    @property
+    def first_scan(self) -> bool:
+        """A root's first full scan in a process of its own: nothing stored to compare with (every file found is
+        a new row, so every project's names are the names it will store). Known once the rows are loaded."""
+        return self.stored_rows == 0 and self.only is None and not self.shared
 
     def _touched(self, rel: str) -> bool:
         """Whether a narrow scan covers the project folder at ``rel`` (a full scan covers all)."""

@@ -5,9 +5,9 @@ holds the GIL, so a scan that has more than :data:`POOL_MIN_FILES` names to pars
 batch at a time, to :data:`WORKERS` processes while it goes on listing folders. Results come
 back in the order the files were found, so rows (and their ids) are the same either way. The
 watcher's (``shared``) scans are small and never start processes. The project facts a scan
-recomputes go through the same workers when they were started (on a root's first scan, during the
-walk: :mod:`.scan_facts`), and a first scan started with them has them list the project folders too
-(:class:`.scan_prefetch.PoolPrefetcher`).
+recomputes go through the same workers when they were started. A root's first scan of many projects
+hands them whole projects instead (:func:`walk_projects`): a worker walks a project's folders, parses
+every name and computes the project's facts, so the scan's own thread only records and writes.
 """
 
 from __future__ import annotations
@@ -23,19 +23,21 @@ from quicknav_mcp.domain import parse_document
 from quicknav_mcp.domain.models import ProjectFolder
 from quicknav_mcp.repo.documents import document_values
 
-from . import project_facts, scan_prefetch
+from . import project_facts
+from .scan_base import Project
+from .scan_project import WorkerWalk
 
 #: Names parsed inline before a scan starts worker processes.
 POOL_MIN_FILES = 20_000
-#: A root's first scan (nothing stored yet) of this many project folders starts them at its first batch:
-#: it will parse more than POOL_MIN_FILES names (~23 files a project in the demo firm, more in real ones),
-#: and the names it would parse inline first (~1 CPU-s at 20,000) hold up the walk.
+#: A root's first scan (nothing stored yet) of this many project folders starts them before its walk, and they
+#: walk whole projects (:func:`walk_projects`): it will parse more than POOL_MIN_FILES names (~23 files a project
+#: in the demo firm, more in real ones), and the names it would parse inline first (~1 CPU-s at 20,000) hold it up.
 POOL_MIN_PROJECTS = 800
 #: Worker processes (one per core, at most two: the scan's own thread walks and a helper writes).
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 #: Threads a scan starts itself (its writer and its folder lister): forking beside them is safe, as the
-#: workers only parse names and never touch the store, queues or locks those threads hold.
+#: workers only list folders and parse names and never touch the store, queues or locks those threads hold.
 SCAN_THREADS = ("scan-writer", "scan-prefetch")
 
 #: What a worker needs of one file: ``(project_id, folders, name, project_rel_path, size, mtime, ...)`` (a
@@ -62,6 +64,41 @@ def parse_values(root_id: int, payload: list[Payload]) -> list[tuple[Any, ...] |
     finally:
         if collecting:
             gc.enable()
+    return out
+
+
+#: One project walked in a worker: ``(rows, names not parsed as (project_rel_path, why), problems as (rel, kind,
+#: message, keep), files seen, its folders (scan_folders.Tree), (digest of its names, its facts))``.
+Walked = tuple[
+    list[tuple[Any, ...]],
+    list[tuple[str, str]],
+    list[tuple[str, str, str, bool]],
+    int,
+    dict[str, float | None],
+    tuple[bytes, tuple[int, list[str]]],
+]
+
+
+def walk_projects(root_id: int, root_real: str, wall_t0: float, projects: list[Project]) -> list[Walked]:
+    """Walk each project (a root's first scan: nothing stored), parse its names and compute its facts from the
+    names parsed, sorted as the stored names are read (runs in a worker)."""
+    out: list[Walked] = []
+    for proj in projects:
+        walk = WorkerWalk(root_real, wall_t0)
+        walk._walk_project(proj)
+        jobs = walk.jobs
+        rows: list[tuple[Any, ...]] = []
+        failed: list[tuple[str, str]] = []
+        names: list[str] = []
+        for job, row in zip(jobs, parse_values(root_id, jobs), strict=True):
+            if isinstance(row, str):
+                failed.append((job[3], row))
+            else:
+                rows.append(row)
+                names.append(job[2])
+        names.sort()  # as ORDER BY name reads them (UTF-8 bytes: code points)
+        facts = (project_facts.names_digest(names), project_facts.compute(proj.folder, names))
+        out.append((rows, failed, walk.problems, walk.report.files_seen, walk.trees[proj.id], facts))
     return out
 
 
@@ -112,13 +149,11 @@ class ParsePool:
         chunks = [items[i : i + step] for i in range(0, len(items), step)]
         return [fact for part in self._pool.map(project_facts.compute_all, chunks) for fact in part]
 
-    def submit_facts(self, items: list[tuple[ProjectFolder, list[str]]]) -> Future[list[tuple[int, list[str]]]]:
-        """Project facts (:func:`.project_facts.compute_all`) of ``items`` in one worker, in order."""
-        return self._pool.submit(project_facts.compute_all, items)
-
-    def submit_listing(self, folders: list[str], max_depth: int) -> Future[list[dict[str, Any]]]:
-        """The listings of project ``folders`` (:func:`.scan_prefetch.list_packed`) from one worker."""
-        return self._pool.submit(scan_prefetch.list_packed, folders, max_depth)
+    def submit_projects(
+        self, root_id: int, root_real: str, wall_t0: float, projects: list[Project]
+    ) -> Future[list[Walked]]:
+        """:func:`walk_projects` of ``projects`` in one worker."""
+        return self._pool.submit(walk_projects, root_id, root_real, wall_t0, projects)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -131,6 +166,8 @@ __all__ = [
     "WORKERS",
     "ParsePool",
     "Payload",
+    "Walked",
     "parse_values",
     "start_method",
+    "walk_projects",
 ]

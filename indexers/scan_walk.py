@@ -7,50 +7,30 @@ problem is recorded (see :mod:`.filesystem` for the policy) and never stops the 
 from __future__ import annotations
 
 import os
-import stat
+from collections import deque
+from concurrent.futures import Future
 from operator import attrgetter
 from typing import Any
 
-from quicknav_mcp.domain import is_transient, parse_document, parse_project_folder, parse_range_folder
+from quicknav_mcp.domain import parse_document, parse_project_folder, parse_range_folder
 from quicknav_mcp.domain.models import ParsedDocument
 from quicknav_mcp.repo.documents import document_values
 
-from . import scan_base, scan_folders
-from .scan_base import (
-    _ID,
-    _MTIME,
-    _PID,
-    _SIZE,
-    Found,
-    Job,
-    Project,
-    _join,
-    _kind,
-    _message,
-    _safe,
-    _skipped,
-    _storable,
-    log,
-)
-from .scan_prefetch import PoolPrefetcher, Prefetcher
+from . import scan_base, scan_parse
+from .scan_base import Found, Job, Project, _join, _kind, _message, _safe, _skipped, _storable, log
+from .scan_prefetch import Prefetcher
+from .scan_project import MAX_WALK_DEPTH, ProjectWalk
 from .scan_write import ScanWriter
 
-#: Backstop against loops the symlink check cannot see (Windows junctions look like folders).
-MAX_WALK_DEPTH = 64
 #: From this many projects to walk, a helper thread lists them ahead of the walk (scan_prefetch).
 PREFETCH_MIN_PROJECTS = 50
+#: A first scan's walks in the workers: projects a task, and tasks kept in flight (the workers never wait
+#: for the next while the scan takes in what came back).
+WALK_CHUNK = 8
+WALK_AHEAD = 12
 
 
-def _folder_mtime(path: str) -> float | None:
-    """A folder's mtime (None when it cannot be read or is no longer a folder: it is listed, which says why)."""
-    try:
-        st = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return None
-    return st.st_mtime if stat.S_ISDIR(st.st_mode) else None
-
-
-class ScanWalker(ScanWriter):
+class ScanWalker(ScanWriter, ProjectWalk):
     """Discovery of project folders and the walk of their files."""
 
     def _discover(self) -> list[Found]:
@@ -111,15 +91,12 @@ class ScanWalker(ScanWriter):
             # A narrow scan walks the projects it touches (their stored rows alone were loaded).
             if proj.id in self.fresh or self._touched(proj.rel_path)
         ]
-        ahead: Prefetcher | PoolPrefetcher | None = None
+        if self.first_scan and not (self.quick and self.trusted) and self._start_pool() is not None:
+            return self._walk_in_workers(todo)
+        ahead: Prefetcher | None = None
         # A quick rescan lists only the folders that changed: listing every folder ahead would undo it.
         if not self.shared and not self.quick and len(todo) >= PREFETCH_MIN_PROJECTS:
-            paths = [p.abs_path for p in todo]
-            pool = self._start_pool()  # a large first scan: its workers list the folders too
-            if pool is not None:
-                ahead = PoolPrefetcher(paths, pool.submit_listing, MAX_WALK_DEPTH)
-            else:
-                ahead = Prefetcher(paths, lambda path: scan_base._scandir(path), MAX_WALK_DEPTH)
+            ahead = Prefetcher([p.abs_path for p in todo], lambda path: scan_base._scandir(path), MAX_WALK_DEPTH)
         try:
             for proj in todo:
                 if self._cancelled():
@@ -134,7 +111,6 @@ class ScanWalker(ScanWriter):
                     self.report.unchanged += files
                 elif not self._walk_project(proj):
                     return False
-                self._project_walked(proj)
                 self.projects_walked += 1
                 self._tick()
         finally:
@@ -144,112 +120,51 @@ class ScanWalker(ScanWriter):
         self.current = None
         return True
 
-    def _walk_project(self, proj: Project) -> bool:
-        # (absolute folder, folders between project and it, its path relative to the root, its mtime
-        # taken before it is listed or None when not taken yet)
-        stack: list[tuple[str, tuple[str, ...], str, float | None]] = [(proj.abs_path, (), proj.rel_path, proj.mtime)]
-        report = self.report
-        existing = self.existing
-        force = self.force
-        pid = proj.id
-        is_reg, is_link = stat.S_ISREG, stat.S_ISLNK
-        # What the last complete scan saw of this project's folders (quick rescans; never for a new or
-        # moved project), and what this walk sees, recorded for the next one.
-        trusted = self.trusted.get(pid) if self.quick and pid not in self.fresh else None
-        below = scan_folders.children(trusted) if trusted else {}
-        tree: scan_folders.Tree = {}
-        racy = self.wall_t0 - scan_folders.RACY_SECONDS
-        may_move = self.stored_rows > 0  # a new file may be a stored one moved (never on a root's first scan)
-        while stack:
-            if self._cancelled():
-                return False
-            abs_dir, folders, dir_rel, dir_mtime = stack.pop()
-            key = "/".join(folders)
-            if dir_mtime is None:
-                dir_mtime = _folder_mtime(abs_dir)
-            tree[key] = dir_mtime if dir_mtime is not None and dir_mtime < racy else None
-            rows = (
-                self.stored_in(dir_rel)
-                if trusted is not None and dir_mtime is not None and trusted.get(key) == dir_mtime
-                else None
-            )
-            if rows is not None and all(existing[rel][_PID] == pid for rel in rows):
-                # Unchanged since the last complete scan listed it: the same names, so the same stored
-                # files (edited in place they would not be seen: see scan_folders) and subfolders.
-                for rel in rows:
-                    del existing[rel]
-                report.files_seen += len(rows)
-                report.unchanged += len(rows)
-                rel_prefix = dir_rel + "/" if dir_rel else ""
-                abs_prefix = abs_dir + os.sep
-                stack.extend(
-                    [
-                        (abs_prefix + name, (*folders, name), rel_prefix + name, None)
-                        for name in reversed(below.get(key, ()))
-                    ]
-                )
-                continue
-            jobs = self.jobs  # a new list after each flush
-            entries = self._list(abs_dir, dir_rel)
-            if entries is None:
-                tree[key] = None  # not listed: its subfolders are unknown, so it is never trusted
-                continue
-            # Path prefixes are built once per folder, not per file.
-            rel_prefix = dir_rel + "/" if dir_rel else ""
-            pp_prefix = "/".join(folders) + "/" if folders else ""
-            subdirs: list[tuple[str, tuple[str, ...], str, float | None]] = []
-            seen = unchanged = 0
-            for entry in entries:
-                name = entry.name
-                if is_transient(name):
-                    continue
-                if not name.isascii() and not _storable(name):
-                    self._problem(rel_prefix + name, "encoding", "name is not valid UTF-8; skipped")
-                    continue
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        if len(folders) >= MAX_WALK_DEPTH:
-                            self._problem(
-                                rel_prefix + name, "loop", f"nested deeper than {MAX_WALK_DEPTH} folders; not followed"
-                            )
-                        else:
-                            try:  # its mtime before it is listed (cached on the entry by a listing ahead)
-                                sub_mtime: float | None = entry.stat(follow_symlinks=False).st_mtime
-                            except OSError:
-                                sub_mtime = None
-                            subdirs.append((entry.path, (*folders, name), rel_prefix + name, sub_mtime))
-                        continue
-                    st = entry.stat(follow_symlinks=False)
-                    if is_link(st.st_mode):
-                        st = self._link_target(entry, rel_prefix + name)
-                        if st is None:
-                            continue
-                    elif not is_reg(st.st_mode):
-                        continue  # fifos, sockets, devices
-                except OSError as exc:
-                    self._problem(rel_prefix + name, _kind(exc), _message(exc))
-                    continue
+    def _walk_in_workers(self, todo: list[Project]) -> bool:
+        """A root's first scan of many projects: the workers walk whole projects, parse their names and compute
+        their facts (:func:`.scan_parse.walk_projects`); this thread records what comes back, in walk order, as
+        its own walk would have (problems, counts, rows, folders) and writes it. False when cancelled."""
+        pool = self._pool
+        assert pool is not None
+        futures: deque[Future[list[scan_parse.Walked]]] = deque()
+        sent = 0
 
-                size, mtime = st.st_size, st.st_mtime
-                rel = rel_prefix + name
-                seen += 1
-                row = existing.pop(rel, None)
-                if row is not None:
-                    if not force and row[_SIZE] == size and row[_MTIME] == mtime and row[_PID] == pid:
-                        unchanged += 1
-                        continue
-                    jobs.append((pid, folders, name, pp_prefix + name, size, mtime, row[_ID]))
-                elif may_move and (name, size, mtime) in self.move_keys():
-                    self.deferred.append((proj, folders, name, size, mtime, rel, pp_prefix + name))
-                else:
-                    jobs.append((pid, folders, name, pp_prefix + name, size, mtime, None))
-            report.files_seen += seen
-            report.unchanged += unchanged
-            stack.extend(reversed(subdirs))
-            if jobs or self.pending_problems:  # a rescan finds nothing to write in most folders
-                self._flush()
-            self._tick()
-        self.trees[pid] = tree
+        def fill() -> None:
+            nonlocal sent
+            while sent < len(todo) and len(futures) < WALK_AHEAD:
+                part = todo[sent : sent + WALK_CHUNK]
+                sent += len(part)
+                futures.append(pool.submit_projects(self.root_id, self.root_real, self.wall_t0, part))
+
+        fill()
+        done = 0  # projects taken in
+        report = self.report
+        try:
+            while futures:
+                results = futures.popleft().result()
+                fill()
+                for rows, failed, problems, seen, tree, facts in results:
+                    if self._cancelled():
+                        return False
+                    proj = todo[done]
+                    done += 1
+                    self.current = proj.folder.code
+                    for rel, kind, message, keep in problems:
+                        self._problem(rel, kind, message, keep=keep)
+                    report.files_seen += seen
+                    self.inserts.extend(rows)
+                    report.added += len(rows)
+                    for rel_pp, why in failed:
+                        self._not_parsed(_join(proj.rel_path, rel_pp), why)
+                    self.trees[proj.id] = tree
+                    self.facts_known[proj.id] = (proj.folder, *facts)
+                    self.projects_walked += 1
+                    self._flush()
+                    self._tick()
+        finally:
+            for future in futures:
+                future.cancel()
+        self.current = None
         return True
 
     def _values_of(self, job: Job) -> tuple[Any, ...] | None:

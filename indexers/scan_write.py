@@ -18,14 +18,16 @@ from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.store import Store
 
 from . import project_facts, scan_parse
-from .scan_base import JOB_ROW_ID, Job, Project, ScanBase, ScanOptions, _chunks, _join, _now_iso, _safe, log
-from .scan_facts import FactsAhead
+from .scan_base import JOB_ROW_ID, Job, ScanBase, ScanOptions, _chunks, _join, _now_iso, _safe, log
 
 #: The cycle collector's first threshold during a bulk load (see gc_threshold.py).
 BULK_GC_THRESHOLD = 50_000
 #: Rows written per transaction; also written when this many seconds passed since the last.
 BATCH_ROWS = 2000
 BATCH_SECONDS = 0.5
+#: A bulk load's transactions are this many times larger (rows and seconds): at 116k names, 4x fewer commits and
+#: full-text segments take ~1.1 of the writer's ~6 CPU-s (larger ones gain nothing more); each is atomic as any.
+BULK_BATCH_FACTOR = 4
 #: ``shared`` scans (the watcher's, inside a serving process whose lookups share the store's one
 #: connection): this many rows per transaction, then a pause of SHARED_PAUSE times the transaction
 #: (capped), so the writer holds the store at most a third of the time while it absorbs a burst.
@@ -43,6 +45,7 @@ class ScanWriter(ScanBase, abc.ABC):
     def __init__(self, store: Store, root: Path, options: ScanOptions) -> None:
         super().__init__(store, root, options)
         self.batch_rows = SHARED_BATCH_ROWS if self.shared else BATCH_ROWS
+        self.batch_seconds = BATCH_SECONDS
         self.facts_batch = SHARED_FACTS_BATCH if self.shared else project_facts.BATCH_PROJECTS
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-writer")
         self._writer_future: Future[None] | None = None
@@ -51,9 +54,8 @@ class ScanWriter(ScanBase, abc.ABC):
         self._parsing: list[tuple[list[Job], list[Future[list[Any]]]]] = []
         self._pool: scan_parse.ParsePool | None = None
         self._parse_total = 0
-        self._rows_total = 0  # jobs turned into rows to write (in walk order)
-        # A root's first scan: project facts computed by the workers during the walk (see scan_facts).
-        self._ahead: FactsAhead | None = None
+        # A root's first scan: facts of the projects walked by the workers, written with their last rows.
+        self.facts_known: project_facts.Known = {}
         # A first scan with workers is a bulk load: full-text merging off until it ends (repo/bulk.py).
         self._bulk_load = False
         self._merging_off = False  # set by the writer once it turned merging off
@@ -71,19 +73,11 @@ class ScanWriter(ScanBase, abc.ABC):
         self._parse_total += len(jobs)
         if jobs:
             self._start_pool()
-        ahead = self._facts_ahead()
-        if ahead is not None and self._pool is not None and not self._bulk_load:
-            self._bulk_load = True
-            self._gc_hold = gc_threshold.hold(BULK_GC_THRESHOLD)
-        if ahead is not None:
-            ahead.taken(jobs)
         if self._pool is None:
             self._rows_of(jobs, [self._values_of(j) for j in jobs])
             return
         if jobs:
             self._parsing.append((jobs, self._pool.submit(self.root_id, jobs)))
-        if ahead is not None:
-            ahead.submit(self._parse_total, self._pool.submit_facts)
         while self._parsing and (force or len(self._parsing) > 1):
             done, futures = self._parsing.pop(0)
             self._rows_of(done, [v for f in futures for v in f.result()])
@@ -91,7 +85,6 @@ class ScanWriter(ScanBase, abc.ABC):
     def _rows_of(self, jobs: list[Job], results: list[Any]) -> None:
         """Queue the parsed rows of ``jobs`` (in order) as inserts and updates; record names not parsed."""
         report = self.report
-        self._rows_total += len(jobs)
         ids = list(map(itemgetter(JOB_ROW_ID), jobs))
         if ids.count(None) == len(ids) and str not in map(type, results) and None not in results:
             self.inserts.extend(results)  # new files all parsed (every file of a first scan): rows as they are
@@ -101,9 +94,7 @@ class ScanWriter(ScanBase, abc.ABC):
             if row is None:
                 continue
             if isinstance(row, str):  # a worker could not parse the name
-                rel = self._rel_of(job)
-                log.error("parse_document failed on %s: %s", _safe(rel), row)
-                self._problem(rel, "error", f"could not parse the name: {row}")
+                self._not_parsed(self._rel_of(job), row)
             elif row_id is None:
                 self.inserts.append(row)
                 report.added += 1
@@ -111,18 +102,10 @@ class ScanWriter(ScanBase, abc.ABC):
                 self.updates.append((*row[1:], row_id))  # UPDATE_SQL: the values without root_id, then the id
                 report.updated += 1
 
-    def _facts_ahead(self) -> FactsAhead | None:
-        """The projects' facts computed during the walk: a root's first scan only (every file of a project is
-        a new row then, so the names handed out are the names stored)."""
-        if self._ahead is None and self.stored_rows == 0 and self.only is None and not self.shared:
-            self._ahead = FactsAhead()
-        return self._ahead
-
-    def _project_walked(self, proj: Project) -> None:
-        """The walk of ``proj`` ended: every file of it is among the jobs handed out so far."""
-        ahead = self._facts_ahead()
-        if ahead is not None:
-            ahead.walked(proj.id, proj.folder, self._parse_total + len(self.jobs))
+    def _not_parsed(self, rel: str, why: str) -> None:
+        """Record a name a worker could not parse (``why``: the exception, as text)."""
+        log.error("parse_document failed on %s: %s", _safe(rel), why)
+        self._problem(rel, "error", f"could not parse the name: {why}")
 
     def _rel_of(self, job: Job) -> str:
         """A job's path relative to the root."""
@@ -132,13 +115,18 @@ class ScanWriter(ScanBase, abc.ABC):
         """The worker processes, started when this scan parses enough names for them (None: parsed inline)."""
         if self._pool is None and not self.shared and self._many_to_parse():
             self._pool = scan_parse.ParsePool()
+            if self.first_scan:  # a bulk load (started after the fork: the workers keep the usual threshold)
+                self._bulk_load = True
+                self._gc_hold = gc_threshold.hold(BULK_GC_THRESHOLD)
+                self.batch_rows *= BULK_BATCH_FACTOR
+                self.batch_seconds *= BULK_BATCH_FACTOR
         return self._pool
 
     def _many_to_parse(self) -> bool:
         """Whether this scan parses enough names for worker processes (see :mod:`.scan_parse`)."""
         if self._parse_total >= scan_parse.POOL_MIN_FILES:
             return True
-        return self.stored_rows == 0 and self.only is None and self.projects_total >= scan_parse.POOL_MIN_PROJECTS
+        return self.first_scan and self.projects_total >= scan_parse.POOL_MIN_PROJECTS
 
     def _close_pool(self) -> None:
         token, self._gc_hold = self._gc_hold, None
@@ -149,16 +137,23 @@ class ScanWriter(ScanBase, abc.ABC):
             pool.close()
 
     def _flush(self, *, force: bool = False) -> None:
+        """Hand the pending rows to the writer once there are enough (``force``: all of them, and wait until
+        they are written, so that what runs next reads them)."""
+        self._queue_batch(force=force)
+        if force:
+            self._wait_writer()
+
+    def _queue_batch(self, *, force: bool) -> None:
         pending = len(self.jobs) + len(self.inserts) + len(self.updates) + len(self.pending_problems)
-        if not pending and not (force and (self._parsing or self._ahead)):
+        if not pending and not (force and self._parsing) and not self.facts_known:
             return
         now = time.monotonic()
-        if not force and pending < self.batch_rows and now - self.last_flush < BATCH_SECONDS:
+        if not force and pending < self.batch_rows and now - self.last_flush < self.batch_seconds:
             return
         self._take_parsed(force=force)
-        # Projects whose rows are all queued by now, with their facts if the workers have computed them.
-        facts = self._ahead.ready(self._rows_total, wait=force) if self._ahead is not None else None
-        if not (self.inserts or self.updates or self.pending_problems or (facts and facts[0])):
+        # Projects whose rows are all queued by now, with the facts the workers computed of them.
+        facts, self.facts_known = self.facts_known, {}
+        if not (self.inserts or self.updates or self.pending_problems or facts):
             return
         inserts, updates, problems = self.inserts, self.updates, self.pending_problems
         self.inserts, self.updates, self.pending_problems = [], [], []
@@ -167,12 +162,10 @@ class ScanWriter(ScanBase, abc.ABC):
         # memory stays bounded; a write error surfaces at the next flush.
         self._wait_writer()
         self._writer_future = self._writer.submit(self._write_batch, inserts, updates, problems, facts)
-        if force:
-            self._wait_writer()
         self.last_flush = time.monotonic()
 
     def _write_batch(
-        self, inserts: list[Any], updates: list[Any], problems: list[Any], facts: tuple[list[int], Any] | None = None
+        self, inserts: list[Any], updates: list[Any], problems: list[Any], facts: project_facts.Known
     ) -> None:
         n = self.batch_rows  # one folder's files come in one batch: a shared scan splits it
         total = max(len(inserts) + len(updates), 1)
@@ -191,7 +184,7 @@ class ScanWriter(ScanBase, abc.ABC):
                         "INSERT INTO scan_problems (scan_id, path, kind, message) VALUES (?, ?, ?, ?)", problems
                     )
                 if facts and i + n >= total:  # with the projects' last rows, in their transaction
-                    project_facts.refresh_ids(conn, *facts)
+                    project_facts.refresh_ids(conn, facts)
                 self._write_counts(conn)
 
     @contextlib.contextmanager

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,22 @@ def demo_firm_30(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, 
 def anyio_backend() -> str:
     """The event loop of every ``@pytest.mark.anyio`` test: asyncio (what the server runs on)."""
     return "asyncio"
+
+
+@pytest.fixture
+def deny(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
+    """``deny(folder)``: listing ``folder`` fails as an ACL would (works as root too, unlike chmod), through the
+    scan's ``_scandir`` (forked scan workers inherit it); ``monkeypatch.undo()`` lifts it."""
+    from quicknav_mcp.indexers import scan_base
+
+    def deny_folder(folder: Path) -> None:
+        real = scan_base._scandir
+
+        def scandir(path: Any) -> Any:
+            if os.fspath(path) == os.fspath(folder):
+                raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+            return real(path)
+
+        monkeypatch.setattr(scan_base, "_scandir", scandir)
+
+    return deny_folder

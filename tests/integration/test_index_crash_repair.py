@@ -33,13 +33,13 @@ QUICKNAV_SMALL_BATCHES = [
     "import sys; from quicknav_mcp.indexers import scan_write; scan_write.BATCH_ROWS = 100; "
     "from quicknav_mcp.cli import main; sys.exit(main())",
 ]
-# The same, as a large first scan runs: worker processes list folders, parse names and compute project facts
-# during the walk, and full-text merging is off until the scan ends (scan_facts.py, repo/bulk.py).
+# The same, as a large first scan runs: worker processes walk whole projects, parse their names and compute
+# their facts, and full-text merging is off until the scan ends (scan_parse.py, repo/bulk.py).
 QUICKNAV_BULK_LOAD = [
     sys.executable,
     "-c",
-    "import sys; from quicknav_mcp.indexers import scan_parse, scan_walk, scan_write; scan_write.BATCH_ROWS = 100; "
-    "scan_parse.POOL_MIN_PROJECTS = 10; scan_walk.PREFETCH_MIN_PROJECTS = 10; "
+    "import sys; from quicknav_mcp.indexers import scan_parse, scan_write; scan_write.BATCH_ROWS = 100; "
+    "scan_parse.POOL_MIN_PROJECTS = 10; "
     "from quicknav_mcp.cli import main; sys.exit(main())",
 ]
 PROJECTS = 120

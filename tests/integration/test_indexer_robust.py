@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 from pathlib import Path
 
 import pytest
-from quicknav_mcp.indexers import scan_base, scan_walk
+from quicknav_mcp.indexers import scan_base, scan_project, scan_walk
 from quicknav_mcp.indexers.filesystem import scan_root, scan_roots
 
 from quicknav_mcp.errors import ConfigError
@@ -55,18 +54,6 @@ def problems(store: Store, scan_id: int) -> list[tuple[str, str]]:
         (r["kind"], r["path"])
         for r in store.query("SELECT kind, path FROM scan_problems WHERE scan_id = ? ORDER BY id", (scan_id,))
     ]
-
-
-def deny(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
-    """Make listing ``folder`` fail as an ACL would (works as root too, unlike chmod)."""
-    real = scan_base._scandir
-
-    def scandir(path):
-        if os.fspath(path) == os.fspath(folder):
-            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
-        return real(path)
-
-    monkeypatch.setattr(scan_base, "_scandir", scandir)
 
 
 class _Listing:
@@ -134,9 +121,9 @@ def test_root_is_stored_resolved(store: Store, root: Path, tmp_path: Path) -> No
 # --------------------------------------------------------------------------- permissions
 
 
-def test_unreadable_folder_is_recorded_and_skipped(store: Store, root: Path, monkeypatch) -> None:
+def test_unreadable_folder_is_recorded_and_skipped(store: Store, root: Path, deny) -> None:
     archive = root / "21000 - 21999" / P1 / DESIGNS / "ARCHIVE"
-    deny(monkeypatch, archive)
+    deny(archive)
     report = scan_root(store, root)
     assert report.status == "done"
     assert report.added == 3
@@ -148,11 +135,11 @@ def test_unreadable_folder_is_recorded_and_skipped(store: Store, root: Path, mon
     assert store.query_one("SELECT problems FROM scans WHERE id = ?", (report.scan_id,))[0] == 1
 
 
-def test_rows_under_an_unreadable_folder_are_kept(store: Store, root: Path, monkeypatch) -> None:
+def test_rows_under_an_unreadable_folder_are_kept(store: Store, root: Path, monkeypatch, deny) -> None:
     scan_root(store, root)
     before = rels(store)
     write(root, f"21000 - 21999/{P2}/3. PMO/new.pdf")
-    deny(monkeypatch, root / "21000 - 21999" / P1)  # the whole project folder
+    deny(root / "21000 - 21999" / P1)  # the whole project folder
     report = scan_root(store, root)
     assert report.deleted == 0 and report.projects_deleted == 0
     assert report.kept == 3
@@ -163,9 +150,9 @@ def test_rows_under_an_unreadable_folder_are_kept(store: Store, root: Path, monk
     assert scan_root(store, root).deleted == 1
 
 
-def test_unreadable_range_folder_keeps_its_projects(store: Store, root: Path, monkeypatch) -> None:
+def test_unreadable_range_folder_keeps_its_projects(store: Store, root: Path, deny) -> None:
     scan_root(store, root)
-    deny(monkeypatch, root / "21000 - 21999")
+    deny(root / "21000 - 21999")
     report = scan_root(store, root)
     assert report.projects_seen == 0
     assert (report.projects_deleted, report.deleted, report.kept) == (0, 0, 4)
@@ -347,7 +334,7 @@ def test_problem_lists_are_capped(store: Store, root: Path, monkeypatch) -> None
 
 def test_nesting_backstop_stops_runaway_depth(store: Store, root: Path, monkeypatch) -> None:
     """Loops the symlink check cannot see (Windows junctions) end at MAX_WALK_DEPTH."""
-    monkeypatch.setattr(scan_walk, "MAX_WALK_DEPTH", 1)
+    monkeypatch.setattr(scan_project, "MAX_WALK_DEPTH", 1)
     report = scan_root(store, root)
     assert [(p.kind, p.path) for p in report.problem_samples] == [("loop", f"21000 - 21999/{P1}/{DESIGNS}/ARCHIVE")]
     assert report.added == 3

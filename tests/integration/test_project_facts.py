@@ -123,25 +123,33 @@ def test_the_next_scan_repairs_facts_left_uncomputed(indexed: tuple[Store, Path]
 
 def test_facts_computed_ahead_are_taken_only_for_the_names_stored(indexed: tuple[Store, Path]) -> None:
     """refresh_ids (a first scan's writer) takes a fact computed ahead only where the folder and the stored
-    names are the ones it was computed from; it recomputes the other marked projects and leaves the rest."""
+    names are the ones it was computed from; it recomputes the other projects it was given and leaves the rest."""
     store, _ = indexed
     rows = {code: (pid, name) for pid, code, name in store.query("SELECT id, code, folder_name FROM projects")}
     truth = _truth(store)
     (a, a_name), (b, b_name), (c, _) = rows["20692"], rows["21614"], rows["20865"]
-    names = sorted(r[0] for r in store.query("SELECT name FROM documents WHERE project_id = ?", (a,)))
+    d_code = next(code for code in rows if code not in ("20692", "21614", "20865"))
+    d = rows[d_code][0]
+
+    def names(pid: int) -> list[str]:
+        return sorted(r[0] for r in store.query("SELECT name FROM documents WHERE project_id = ?", (pid,)))
+
     folder_a, folder_b = parse_project_folder(a_name), parse_project_folder(b_name)
     assert folder_a is not None and folder_b is not None
+    digest = project_facts.names_digest
     known = {
-        (folder_a, tuple(names)): (len(names), ["Ahead"]),  # the stored names: taken as computed
-        (folder_b, ("not", "stored")): (2, ["Stale"]),  # other names: recomputed
+        a: (folder_a, digest(names(a)), (len(names(a)), ["Ahead"])),  # the stored names: taken as computed
+        b: (folder_b, digest(["not", "stored"]), (2, ["Stale"])),  # other names: recomputed
+        c: (folder_a, digest(names(c)), (9, ["Other folder"])),  # another folder: recomputed
     }
     with store.transaction() as conn:
-        conn.execute("UPDATE projects SET doc_count = 0, client_names = '[]' WHERE id IN (?, ?, ?)", (a, b, c))
+        conn.execute("UPDATE projects SET doc_count = 0, client_names = '[]' WHERE id IN (?, ?, ?, ?)", (a, b, c, d))
         conn.execute("DELETE FROM project_facts_dirty")
-        conn.executemany("INSERT INTO project_facts_dirty (project_id) VALUES (?)", [(a,), (b,)])
-        project_facts.refresh_ids(conn, [a, b, c], known)
+        conn.executemany("INSERT INTO project_facts_dirty (project_id) VALUES (?)", [(a,), (b,), (d,)])
+        project_facts.refresh_ids(conn, known)
     facts = _facts(store)
-    assert facts["20692"] == (len(names), ["Ahead"])
+    assert facts["20692"] == (len(names(a)), ["Ahead"])
     assert facts["21614"] == truth["21614"]
-    assert facts["20865"] == (0, [])  # not marked: left alone
-    assert project_facts.pending(store) == 0
+    assert facts["20865"] == truth["20865"]
+    assert facts[d_code] == (0, [])  # not given: left alone, still marked
+    assert project_facts.pending(store) == 1

@@ -1,17 +1,17 @@
-"""A scan that parses names in worker processes, or lists folders ahead of its walk, writes exactly the rows
-a plain scan writes."""
+"""A scan that parses names in worker processes (a first scan: walks whole projects in them), or lists folders
+ahead of its walk, writes exactly the rows a plain scan writes."""
 
 from __future__ import annotations
 
-import errno
 import gc
 import os
+import shutil
 import threading
-from concurrent.futures import Future
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from quicknav_mcp.indexers import scan_base, scan_parse, scan_prefetch, scan_walk, scan_write
+from quicknav_mcp.indexers import scan_parse, scan_prefetch, scan_walk, scan_write
 from quicknav_mcp.indexers.filesystem import scan_root
 
 from quicknav_mcp.demo.firm import generate_firm
@@ -47,18 +47,6 @@ def _scan(db: Path, root: Path) -> tuple[list[tuple], list[tuple], dict]:
     return rows, docs, {k: report[k] for k in ("files_seen", "added", "updated", "problems")}
 
 
-def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
-    """Listing ``denied`` fails as an ACL would."""
-    real = scan_base._scandir
-
-    def scandir(path):
-        if os.fspath(path) == os.fspath(denied):
-            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
-        return real(path)
-
-    monkeypatch.setattr(scan_base, "_scandir", scandir)
-
-
 def _count_listed(monkeypatch: pytest.MonkeyPatch, kind: type) -> list[str]:
     """The folders ``kind`` (a prefetcher class) hands the walk, as they are handed."""
     listed: list[str] = []
@@ -73,42 +61,138 @@ def _count_listed(monkeypatch: pytest.MonkeyPatch, kind: type) -> list[str]:
     return listed
 
 
-def test_worker_processes_write_the_rows_an_inline_scan_writes(
+def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
+    """How many items each call of ``ParsePool.<name>`` was handed (its last argument), as called."""
+    calls: list[int] = []
+    real = getattr(scan_parse.ParsePool, name)
+
+    def counting(self: scan_parse.ParsePool, *args: object) -> object:
+        calls.append(len(args[-1]))  # type: ignore[arg-type]
+        return real(self, *args)
+
+    monkeypatch.setattr(scan_parse.ParsePool, name, counting)
+    return calls
+
+
+def _problems(db: Path) -> list[tuple]:
+    store = Store(db)
+    try:
+        rows = store.query("SELECT kind, path, message FROM scan_problems ORDER BY kind, path")
+        trees = store.query("SELECT project_id, folders FROM scan_folders ORDER BY project_id")
+        return [tuple(r) for r in rows] + [tuple(r) for r in trees]
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def odd_firm(firm: Path, tmp_path: Path, deny: Callable[[Path], None]) -> Path:
+    """The firm with something of every kind the walk records or skips: a denied folder, links (to a file inside
+    the root, outside it, to a folder, broken), a name that is not UTF-8, a fifo, a lock file, a name the parser
+    rejects (see ``_fragile``)."""
+    root = tmp_path / "odd"
+    shutil.copytree(firm, root, symlinks=True)
+    folders = sorted(p for p in root.rglob("*") if p.is_dir() and p.parent.parent.parent.name == "Project Folders")
+    deny(folders[len(folders) // 3])
+    here = folders[len(folders) // 2]
+    (here / "linked.pdf").symlink_to(next(p for p in folders[0].iterdir() if p.is_file()))
+    outside = tmp_path / "outside.pdf"
+    outside.write_bytes(b"x")
+    (here / "outside.pdf").symlink_to(outside)
+    (here / "to-folder").symlink_to(folders[0], target_is_directory=True)
+    (here / "broken.pdf").symlink_to(here / "gone.pdf")
+    (Path(os.fsdecode(os.fsencode(here) + b"/bad \xff name.pdf"))).write_bytes(b"x")
+    os.mkfifo(here / "pipe")
+    (here / "~$locked.docx").write_bytes(b"x")
+    (here / "FRAGILE 1.pdf").write_bytes(b"x")
+    return root
+
+
+def _fragile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parser fails on names starting FRAGILE, inline and in (forked) workers."""
+    real = scan_walk.parse_document
+
+    def fragile(folders: tuple[str, ...], name: str) -> object:
+        if name.startswith("FRAGILE"):
+            raise ValueError("fragile name")
+        return real(folders, name)
+
+    monkeypatch.setattr(scan_walk, "parse_document", fragile)
+    monkeypatch.setattr(scan_parse, "parse_document", fragile)
+
+
+def test_a_first_scan_walked_in_the_workers_writes_what_an_inline_scan_writes(
+    odd_firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large first scan has its workers walk whole projects (forked: they list through the same failing
+    ``_scandir``): the same rows, facts, problems, counts and recorded folders as the scan's own walk."""
+    _fragile(monkeypatch)
+    inline = _scan(tmp_path / "inline.db", odd_firm)
+    walked = _counting(monkeypatch, "submit_projects")
+    facts = _counting(monkeypatch, "facts")
+    batches = _counting(monkeypatch, "submit")
+    monkeypatch.setattr(scan_parse, "start_method", lambda: "fork")  # whatever threads this process runs
+    monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)  # a first scan of 12 projects is a large one
+    monkeypatch.setattr(scan_write, "BATCH_ROWS", 20)  # several batches, each with its projects' facts
+    pooled = _scan(tmp_path / "pooled.db", odd_firm)
+    assert sum(walked) == 12 and len(walked) > 1 and not batches
+    assert not facts  # every project's facts came from the workers, written with its rows
+    assert pooled == inline
+    assert _problems(tmp_path / "pooled.db") == _problems(tmp_path / "inline.db")
+    kinds = sorted(p[0] for p in _problems(tmp_path / "inline.db") if isinstance(p[0], str))
+    assert kinds == ["encoding", "error", "error", "error", "error", "permission"]
+    assert inline[2]["added"] > 100
+
+
+def test_a_first_scan_walked_in_the_workers_is_cancelled_between_projects(
     firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    inline = _scan(tmp_path / "inline.db", firm)
-    started: list[int] = []
-    real = scan_parse.ParsePool.submit
+    cancel = threading.Event()
+    real = scan_parse.ParsePool.submit_projects
 
-    def counting(self: scan_parse.ParsePool, root_id: int, payload: list) -> list:
-        started.append(len(payload))
-        return real(self, root_id, payload)
+    def cancelling(self: scan_parse.ParsePool, *args: object) -> object:
+        future = real(self, *args)  # type: ignore[arg-type]
+        cancel.set()  # before the scan takes in the first project walked
+        return future
 
-    facts: list[int] = []
-    real_facts = scan_parse.ParsePool.facts
-    real_ahead = scan_parse.ParsePool.submit_facts
+    monkeypatch.setattr(scan_parse.ParsePool, "submit_projects", cancelling)
+    monkeypatch.setattr(scan_parse, "start_method", lambda: "fork")
+    monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)
+    store = Store(tmp_path / "cancelled.db")
+    try:
+        report = scan_root(store, firm, cancel=cancel)
+        assert (report.status, report.added, report.projects_seen) == ("cancelled", 0, 12)
+        assert store.query_one("SELECT count(*) FROM documents")[0] == 0
+        again = scan_root(store, firm)  # the next scan is a first scan again, and completes
+        assert again.status == "done" and again.added == again.files_seen > 100
+    finally:
+        store.close()
 
-    def counting_facts(self: scan_parse.ParsePool, items: list) -> list:
-        facts.append(len(items))
-        return real_facts(self, items)
 
-    ahead: list[int] = []
-
-    def counting_ahead(self: scan_parse.ParsePool, items: list) -> Future:
-        ahead.append(len(items))
-        return real_ahead(self, items)
-
+def test_a_rescan_parses_its_names_in_batches_in_the_workers(
+    firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past POOL_MIN_FILES names a rescan hands them to the workers a batch at a time, in walk order."""
+    inline_db, pooled_db = tmp_path / "inline.db", tmp_path / "pooled.db"
+    _scan(inline_db, firm)
+    shutil.copy(inline_db, pooled_db)
+    store = Store(inline_db)
+    try:
+        inline = scan_root(store, firm, force=True).to_dict()
+    finally:
+        store.close()
+    started = _counting(monkeypatch, "submit")
     monkeypatch.setattr(scan_parse, "POOL_MIN_FILES", 0)
-    monkeypatch.setattr(scan_parse.ParsePool, "submit", counting)
-    monkeypatch.setattr(scan_parse.ParsePool, "facts", counting_facts)
-    monkeypatch.setattr(scan_parse.ParsePool, "submit_facts", counting_ahead)
     monkeypatch.setattr(scan_write, "BATCH_ROWS", 50)  # several batches in flight one after another
-    pooled = _scan(tmp_path / "pooled.db", firm)
-    assert len(started) > 2 and sum(started) == inline[2]["added"]
-    # Every project's facts came from the workers too, during the walk (a first scan), in several parts.
-    assert sum(ahead) == 12 and len(ahead) > 1 and not facts
-    assert pooled == inline
-    assert inline[2]["added"] == inline[2]["files_seen"] > 100
+    store = Store(pooled_db)
+    try:
+        pooled = scan_root(store, firm, force=True).to_dict()
+    finally:
+        store.close()
+    assert len(started) > 2 and sum(started) == inline["updated"] > 100
+    assert {k: pooled[k] for k in ("files_seen", "updated", "problems")} == {
+        k: inline[k] for k in ("files_seen", "updated", "problems")
+    }
+    assert _scan(pooled_db, firm)[:2] == _scan(inline_db, firm)[:2]
 
 
 def test_a_large_first_scan_starts_its_workers_at_once(
@@ -149,11 +233,11 @@ def test_a_name_the_parser_rejects_in_a_worker_is_a_problem_not_a_failed_scan() 
 
 
 def test_folders_listed_ahead_give_the_walk_the_same_rows_and_problems(
-    firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deny: Callable[[Path], None]
 ) -> None:
     folders = sorted(p for p in firm.rglob("*") if p.is_dir() and p.parent.parent.parent.name == "Project Folders")
     denied = folders[len(folders) // 2]  # a folder inside a project: its listing fails as an ACL would
-    _deny(monkeypatch, denied)
+    deny(denied)
     listed = _count_listed(monkeypatch, scan_prefetch.Prefetcher)
     walked = _scan(tmp_path / "walked.db", firm)
     assert not listed
@@ -161,61 +245,6 @@ def test_folders_listed_ahead_give_the_walk_the_same_rows_and_problems(
     ahead = _scan(tmp_path / "ahead.db", firm)
     assert str(denied) in listed and len(listed) > 20
     assert ahead == walked and walked[2]["problems"] == 1
-
-
-def test_folders_listed_by_the_workers_give_the_walk_the_same_rows_and_problems(
-    firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A large first scan has its worker processes list the folders (forked: they list through the same
-    ``_scandir``, here one that fails on a folder as an ACL would)."""
-    folders = sorted(p for p in firm.rglob("*") if p.is_dir() and p.parent.parent.parent.name == "Project Folders")
-    denied = folders[len(folders) // 3]
-    _deny(monkeypatch, denied)
-    walked = _scan(tmp_path / "walked.db", firm)
-    listed = _count_listed(monkeypatch, scan_prefetch.PoolPrefetcher)
-    # Forked, whatever threads this process runs (the failing _scandir above is in the workers only so).
-    monkeypatch.setattr(scan_parse, "start_method", lambda: "fork")
-    monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)  # a first scan of 12 projects is a large one
-    monkeypatch.setattr(scan_walk, "PREFETCH_MIN_PROJECTS", 0)
-    pooled = _scan(tmp_path / "pooled.db", firm)
-    assert str(denied) in listed and len(listed) > 20
-    assert pooled == walked and walked[2]["problems"] == 1
-
-
-def _answers(entry: object) -> list[object]:
-    """What the walk may ask of a folder entry, or the type of the error each question raises."""
-    out: list[object] = [entry.name, entry.path]  # type: ignore[attr-defined]
-    for ask in (
-        lambda: entry.is_dir(follow_symlinks=False),  # type: ignore[attr-defined]
-        lambda: entry.is_dir(),  # type: ignore[attr-defined]
-        lambda: entry.is_symlink(),  # type: ignore[attr-defined]
-        lambda: tuple(getattr(entry.stat(follow_symlinks=False), f) for f in ("st_mode", "st_size", "st_mtime")),  # type: ignore[attr-defined]
-        lambda: tuple(getattr(entry.stat(), f) for f in ("st_mode", "st_size", "st_mtime")),  # type: ignore[attr-defined]
-    ):
-        try:
-            out.append(ask())
-        except OSError as exc:
-            out.append(type(exc))
-    return out
-
-
-def test_an_entry_listed_in_a_worker_answers_as_the_dir_entry(tmp_path: Path) -> None:
-    (tmp_path / "a.pdf").write_bytes(b"x" * 7)
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "to-file").symlink_to(tmp_path / "a.pdf")
-    (tmp_path / "to-dir").symlink_to(tmp_path / "sub")
-    (tmp_path / "broken").symlink_to(tmp_path / "gone")
-    os.mkfifo(tmp_path / "pipe")
-    (listing,) = scan_prefetch.list_packed([str(tmp_path)], 4)
-    prefix = str(tmp_path) + os.sep
-    entries = [scan_prefetch.ListedEntry(prefix, p) for p in listing[str(tmp_path)]]  # type: ignore[union-attr]
-    with os.scandir(tmp_path) as it:
-        real = sorted(it, key=lambda e: e.name)
-    assert [_answers(e) for e in entries] == [_answers(e) for e in real]
-    assert len(entries) == 6
-    # A call that failed in the worker is made again by the walk, as a DirEntry would.
-    again = scan_prefetch.ListedEntry(prefix, ("a.pdf", None, None, None, None, None))
-    assert _answers(again) == _answers(real[0])
 
 
 def test_a_large_first_scan_merges_full_text_segments_only_once_it_is_done(
@@ -234,7 +263,7 @@ def test_a_large_first_scan_merges_full_text_segments_only_once_it_is_done(
 
     monkeypatch.setattr(scan_write, "insert_documents", watching)
     monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)
-    monkeypatch.setattr(scan_write, "BATCH_ROWS", 50)
+    monkeypatch.setattr(scan_write, "BATCH_ROWS", 20)  # a bulk load's batches are BULK_BATCH_FACTOR times larger
     store = Store(tmp_path / "q.db")
     merging = "SELECT v FROM search_docs_config WHERE k = 'automerge'"
     try:
