@@ -135,7 +135,7 @@ WITH todo AS (  -- ids first: the details of only the window's rows are read
     LIMIT ?
 )
 SELECT d.id, d.name, d.project_rel_path, p.folder_name,
-       (SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family
+       (SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family, todo.indexed_at AS stamp
 FROM todo JOIN documents d ON d.id = todo.id JOIN projects p ON p.id = d.project_id
 """
 
@@ -145,7 +145,8 @@ WHERE s.doc_id IS NULL OR s.model != ? OR s.embedded_at < d.indexed_at
 """
 
 _CONTENT_ROWS = """
-SELECT d.id, c.text, (SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family
+SELECT d.id, c.text, (SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family,
+       max(c.extracted_at, d.indexed_at) AS stamp
 FROM document_content c JOIN documents d ON d.id = c.doc_id
 LEFT JOIN content_embedding_state s ON s.doc_id = c.doc_id
 WHERE c.status = 'ok' AND length(c.text) > 0
@@ -161,6 +162,14 @@ WHERE c.status = 'ok' AND length(c.text) > 0
   AND (s.doc_id IS NULL OR s.model != ? OR s.embedded_at < c.extracted_at OR s.embedded_at < d.indexed_at)
 """
 
+# A state row's ``embedded_at`` is the stamp of the row its text was made from, as read (``indexed_at``;
+# for content the later of it and ``extracted_at``), not a clock: a document is pending while its stamp
+# is later. A writer stamps a row when its statement runs and readers see the row when it commits; a
+# clock read before a window's rows (as before) could be later than the stamp of a rename whose
+# statement had run and whose transaction had not committed when the rows were read (a scan's
+# transaction of many rows; a writer held up on a busy machine): the old names were marked done and
+# never embedded again. The row's own stamp is that of the version read, so any change committed after
+# the read is pending. (A change stamped in the same millisecond as the version read would be missed.)
 _UPSERT = (
     "INSERT INTO {state} (doc_id, sig, model, seq, embedded_at) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT(doc_id) DO UPDATE SET sig = excluded.sig, model = excluded.model, "
@@ -174,6 +183,7 @@ class _Item:
     doc_id: int
     text: str
     sig: str
+    stamp: str  # the row's ``indexed_at`` (and ``extracted_at``) as read: its ``embedded_at`` once written
     ids: list[int] | None = None  # the token ids embedded (content), when the model gives them
 
 
@@ -187,7 +197,7 @@ class _Window:
     model: str
     items: list[_Item]
     todo: list[_Item] = field(default_factory=list)  # texts changed: vectors to write
-    unchanged: list[int] = field(default_factory=list)  # same text as embedded: only touched
+    unchanged: list[_Item] = field(default_factory=list)  # same text as embedded: only touched
     by_sig: dict[str, list[_Item]] = field(default_factory=dict)
     stored: dict[str, Any] = field(default_factory=dict)  # vectors of these texts already stored
     borrowed: list[str] = field(default_factory=list)  # texts embedded by ``before``
@@ -199,7 +209,6 @@ class _Window:
     job: Future[dict[str, Any]] | None = None
     backlog: bool = False  # IDENTITY_BULK_MIN rows or more were pending, and most of this window's texts are new
     vectors: dict[str, Any] = field(default_factory=dict)  # fresh texts' vectors, once written
-    read_at: str = ""  # SQLite's clock before its rows were read: their ``embedded_at`` (a change after stays pending)
 
 
 class EmbedWorker:
@@ -348,10 +357,6 @@ class EmbedWorker:
                 # (the server's background slices): how many are pending says whether this is a
                 # backlog (a first scan: torch) or a few renames (the numpy encoder).
                 limit = max(want, IDENTITY_BULK_MIN) if kind == "identity" else want
-                # The rows' ``embedded_at``: a change committed after this read leaves them pending. (A writer
-                # stamps ``indexed_at`` when its statement runs: one stamped before and committed after the read
-                # is still missed, as before this stamp, for a window of milliseconds instead of the model's time.)
-                read_at = self._query("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")[0][0]
                 pending = [r for r in self._query(sql, (model, limit + in_model)) if r[0] not in seen]
                 rows = pending[:want]
                 if not rows:
@@ -360,7 +365,6 @@ class EmbedWorker:
                     return True
                 seen.update(r[0] for r in rows)
                 window = self._plan(kind, state, table, rows, model, ahead)
-                window.read_at = read_at
                 # (mostly new texts: a rescan that only touched many documents re-embeds few)
                 window.backlog = len(pending) >= IDENTITY_BULK_MIN and 2 * len(window.fresh) >= len(rows)
                 # Queued behind ``ahead``: the pool goes on to it, unless a stop came meanwhile.
@@ -411,9 +415,9 @@ class EmbedWorker:
             name = r["name"] or ""
             folders = r["project_rel_path"][: -len(name)] if name else ""
             text = identity_text(name, folders, r["folder_name"], r["family"] or "")
-            return _Item(r["id"], text, _sig(text, model))
+            return _Item(r["id"], text, _sig(text, model), r["stamp"])
         text = content_text(r["family"] or "", r["text"])
-        return _Item(r["id"], text, _sig(f"{CONTENT_TOKENS}\n{text}", model))
+        return _Item(r["id"], text, _sig(f"{CONTENT_TOKENS}\n{text}", model), r["stamp"])
 
     def _sign_tokens(self, items: list[_Item], model: str) -> None:
         """Content texts are signed by the tokens the model reads, not the whole text: two texts
@@ -436,7 +440,7 @@ class EmbedWorker:
             r[0]: r[1] for r in self._query(f"SELECT doc_id, sig FROM {state} WHERE doc_id IN ({_marks(ids)})", ids)
         }
         w = _Window(kind, state, table, model, items)
-        w.unchanged = [it.doc_id for it in items if known.get(it.doc_id) == it.sig]
+        w.unchanged = [it for it in items if known.get(it.doc_id) == it.sig]
         w.todo = [it for it in items if known.get(it.doc_id) != it.sig]
         # Identical texts: embedded once in this window, and not at all when stored before (or in the
         # window before, still in the model: its vector is taken when that one is done).
@@ -497,10 +501,10 @@ class EmbedWorker:
                     conn, w.table, [it.doc_id for it in keep], np.vstack([vecs[it.sig] for it in keep])
                 )
                 conn.executemany(
-                    _UPSERT.format(state=w.state), [(it.doc_id, it.sig, w.model, seq, w.read_at) for it in keep]
+                    _UPSERT.format(state=w.state), [(it.doc_id, it.sig, w.model, seq, it.stamp) for it in keep]
                 )
             if w.unchanged:
-                conn.executemany(_TOUCH.format(state=w.state), [(w.read_at, i) for i in w.unchanged])
+                conn.executemany(_TOUCH.format(state=w.state), [(it.stamp, it.doc_id) for it in w.unchanged])
         reused = sum(1 for it in keep if it.sig not in w.fresh_set) + sum(max(0, len(w.by_sig[s]) - 1) for s in w.fresh)
         return len(keep), reused, len(w.unchanged)
 
