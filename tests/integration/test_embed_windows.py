@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from quicknav_mcp.indexers import embed as E
+from quicknav_mcp.indexers import embed_windows
 from quicknav_mcp.indexers.embed import Embedder, EmbedWorker
 
 from quicknav_mcp.app import App
@@ -55,16 +56,16 @@ class _Held:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.entered, self.release = threading.Event(), threading.Event()
         self.ids: list[int] = []
-        real = EmbedWorker._encode
+        real = embed_windows.WindowPipeline._encode
 
-        def held(worker: EmbedWorker, w: object, stopped: object) -> object:
+        def held(pipeline: embed_windows.WindowPipeline, w: object, stopped: object) -> object:
             if not self.entered.is_set():
                 self.ids = [it.doc_id for it in w.items]  # type: ignore[attr-defined]
                 self.entered.set()
                 assert self.release.wait(60)
-            return real(worker, w, stopped)  # type: ignore[arg-type]
+            return real(pipeline, w, stopped)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(EmbedWorker, "_encode", held)
+        monkeypatch.setattr(embed_windows.WindowPipeline, "_encode", held)
 
 
 def _pending(app: App) -> set[int]:
@@ -153,3 +154,29 @@ def test_a_rename_stamped_before_a_windows_read_and_committed_after_it_is_embedd
     assert set(held.ids) <= _pending(app)
     EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
     assert _pending(app) == set() and _stale_but_done(app) == set()
+
+
+def _first_window_is_a_backlog(app: App, monkeypatch: pytest.MonkeyPatch, bulk_min: int) -> bool:
+    """Whether a 3-document slice's window is taken for a backlog with ``bulk_min`` (nothing embedded:
+    the run stops before its window goes into the model)."""
+    monkeypatch.setattr(E, "IDENTITY_BULK_MIN", bulk_min)
+    backlog: list[bool] = []
+    cancel = threading.Event()
+    real = embed_windows.WindowPipeline._encode
+
+    def first(pipeline: embed_windows.WindowPipeline, w: embed_windows._Window, stopped: object) -> object:
+        backlog.append(w.backlog)
+        cancel.set()
+        return real(pipeline, w, stopped)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(embed_windows.WindowPipeline, "_encode", first)
+    report = EmbedWorker(app.store, app.search.embedder).run(identity_only=True, max_docs=3, cancel=cancel)
+    assert report.identity == 0 and report.status == "cancelled"
+    return backlog[0]
+
+
+def test_a_backlog_is_as_many_pending_ids_as_identity_bulk_min(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backlog decision counts pending ids up to IDENTITY_BULK_MIN (past the slice's 3 rows)."""
+    docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+    assert _first_window_is_a_backlog(app, monkeypatch, docs)
+    assert not _first_window_is_a_backlog(app, monkeypatch, docs + 1)
