@@ -13,7 +13,8 @@ first) and its content (family and the start of its extracted text; documents wi
 The worker is resumable: the state tables record, per document, a hash of the text that was
 embedded and a batch ``seq``; a document is embedded again only when that text changes, and a
 content text already embedded for another document (a template filed in many projects) is
-copied rather than embedded again. Windows commit as they go, so a restart resumes.
+copied rather than embedded again. Windows commit as they go, so a restart resumes (the windows'
+pipeline: :mod:`.embed_windows`).
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from quicknav_mcp.repo import vectors
@@ -127,79 +127,20 @@ class EmbedReport:
         return self.documents / self.seconds if self.seconds else 0.0
 
 
-_IDENTITY_ROWS = """
-WITH todo AS (  -- ids first: the details of only the window's rows are read
-    SELECT d.id, d.indexed_at FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id
-    WHERE s.doc_id IS NULL OR s.model != ? OR s.embedded_at < d.indexed_at
-    ORDER BY d.indexed_at DESC  -- what the file watcher just indexed goes ahead of the backlog
-    LIMIT ?
-)
-SELECT d.id, d.name, d.project_rel_path, p.folder_name,
-       (SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family
-FROM todo JOIN documents d ON d.id = todo.id JOIN projects p ON p.id = d.project_id
-"""
-
-_IDENTITY_PENDING = """
-SELECT count(*) FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id
+# The documents whose vector is missing or may be stale (another model, or changed since: see
+# embed_windows' stamps), one definition for counting them and reading them (``?``: the model).
+IDENTITY_TODO = """
+FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id
 WHERE s.doc_id IS NULL OR s.model != ? OR s.embedded_at < d.indexed_at
 """
-
-_CONTENT_ROWS = """
-SELECT d.id, c.text, (SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family
+CONTENT_TODO = """
 FROM document_content c JOIN documents d ON d.id = c.doc_id
 LEFT JOIN content_embedding_state s ON s.doc_id = c.doc_id
 WHERE c.status = 'ok' AND length(c.text) > 0
   AND (s.doc_id IS NULL OR s.model != ? OR s.embedded_at < c.extracted_at OR s.embedded_at < d.indexed_at)
-ORDER BY c.extracted_at DESC
-LIMIT ?
 """
-
-_CONTENT_PENDING = """
-SELECT count(*) FROM document_content c JOIN documents d ON d.id = c.doc_id
-LEFT JOIN content_embedding_state s ON s.doc_id = c.doc_id
-WHERE c.status = 'ok' AND length(c.text) > 0
-  AND (s.doc_id IS NULL OR s.model != ? OR s.embedded_at < c.extracted_at OR s.embedded_at < d.indexed_at)
-"""
-
-_UPSERT = (
-    "INSERT INTO {state} (doc_id, sig, model, seq, embedded_at) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT(doc_id) DO UPDATE SET sig = excluded.sig, model = excluded.model, "
-    "seq = excluded.seq, embedded_at = excluded.embedded_at"
-)
-_TOUCH = "UPDATE {state} SET embedded_at = ? WHERE doc_id = ?"
-
-
-@dataclass
-class _Item:
-    doc_id: int
-    text: str
-    sig: str
-    ids: list[int] | None = None  # the token ids embedded (content), when the model gives them
-
-
-@dataclass
-class _Window:
-    """One window of the worker: read and planned, then embedded (``job``), then written."""
-
-    kind: str
-    state: str
-    table: str
-    model: str
-    items: list[_Item]
-    todo: list[_Item] = field(default_factory=list)  # texts changed: vectors to write
-    unchanged: list[int] = field(default_factory=list)  # same text as embedded: only touched
-    by_sig: dict[str, list[_Item]] = field(default_factory=dict)
-    stored: dict[str, Any] = field(default_factory=dict)  # vectors of these texts already stored
-    borrowed: list[str] = field(default_factory=list)  # texts embedded by ``before``
-    before: _Window | None = None
-    fresh: list[str] = field(default_factory=list)  # texts to embed, shortest first
-    fresh_set: set[str] = field(default_factory=set)
-    texts: list[str] = field(default_factory=list)
-    token_ids: list[list[int]] | None = None
-    job: Future[dict[str, Any]] | None = None
-    backlog: bool = False  # IDENTITY_BULK_MIN rows or more were pending, and most of this window's texts are new
-    vectors: dict[str, Any] = field(default_factory=dict)  # fresh texts' vectors, once written
-    read_at: str = ""  # SQLite's clock before its rows were read: their ``embedded_at`` (a change after stays pending)
+_IDENTITY_PENDING = f"SELECT count(*) {IDENTITY_TODO}"
+_CONTENT_PENDING = f"SELECT count(*) {CONTENT_TODO}"
 
 
 class EmbedWorker:
@@ -317,207 +258,10 @@ class EmbedWorker:
         progress: Callable[[int, int], None] | None,
         total: int,
     ) -> bool:
-        """Embed windows of ``kind`` until none is left (True) or the budget/cancel stops it.
+        """Embed windows of ``kind`` until none is left (True) or the budget/cancel stops it."""
+        from .embed_windows import WindowPipeline  # (imports this module: the texts and settings are here)
 
-        A pipeline of two windows: while one is in the model (on the ``feed`` thread, which waits for
-        the background pool), this thread writes the one before and reads and tokenises the one
-        after, so the pool finds the next window queued when it is done with one, instead of waiting
-        for the reads, tokens and writes between them (~0.3 s of every ~10 s window)."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        model = self.embedder.name
-        state, table = (
-            ("embedding_state", "vec_documents")
-            if kind == "identity"
-            else (vectors.TABLES[CONTENT_TABLE][0], CONTENT_TABLE)
-        )
-        sql = _IDENTITY_ROWS if kind == "identity" else _CONTENT_ROWS
-        size = IDENTITY_WINDOW if kind == "identity" else CONTENT_WINDOW
-        seen: set[int] = set()
-        ahead: _Window | None = None  # in the model, not yet written (its rows are still pending in the database)
-        marks = [time.perf_counter()]  # when the last window was written (the worker's rate)
-        feed = ThreadPoolExecutor(1, thread_name_prefix="quicknav-embed-feed")
-        try:
-            while not stopped():
-                left = budget()
-                in_model = len(ahead.items) if ahead is not None else 0
-                if left is not None and left - in_model <= 0:
-                    break
-                want = size if left is None else min(size, left - in_model)
-                # Identity rows are read up to IDENTITY_BULK_MIN even when the budget asks for fewer
-                # (the server's background slices): how many are pending says whether this is a
-                # backlog (a first scan: torch) or a few renames (the numpy encoder).
-                limit = max(want, IDENTITY_BULK_MIN) if kind == "identity" else want
-                # The rows' ``embedded_at``: a change committed after this read leaves them pending. (A writer
-                # stamps ``indexed_at`` when its statement runs: one stamped before and committed after the read
-                # is still missed, as before this stamp, for a window of milliseconds instead of the model's time.)
-                read_at = self._query("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")[0][0]
-                pending = [r for r in self._query(sql, (model, limit + in_model)) if r[0] not in seen]
-                rows = pending[:want]
-                if not rows:
-                    if ahead is not None:
-                        self._finish(ahead, report, progress, total, marks)
-                    return True
-                seen.update(r[0] for r in rows)
-                window = self._plan(kind, state, table, rows, model, ahead)
-                window.read_at = read_at
-                # (mostly new texts: a rescan that only touched many documents re-embeds few)
-                window.backlog = len(pending) >= IDENTITY_BULK_MIN and 2 * len(window.fresh) >= len(rows)
-                # Queued behind ``ahead``: the pool goes on to it, unless a stop came meanwhile.
-                window.job = feed.submit(self._encode, window, stopped)
-                if ahead is not None:
-                    self._finish(ahead, report, progress, total, marks)
-                ahead = window
-            if ahead is not None:  # stopped (or out of budget): the window under way is written, as before; one
-                # queued behind it and not started when the stop came is dropped (its rows stay pending)
-                self._finish(ahead, report, progress, total, marks)
-        except BaseException:
-            feed.shutdown(wait=False, cancel_futures=True)  # the window in the model is dropped, not waited for
-            raise
-        feed.shutdown(wait=True)
-        return False
-
-    def _finish(
-        self,
-        window: _Window,
-        report: EmbedReport,
-        progress: Callable[[int, int], None] | None,
-        total: int,
-        marks: list[float],
-    ) -> None:
-        """Wait for ``window``'s vectors, write them, and count it."""
-        assert window.job is not None
-        fresh = window.job.result()
-        if fresh is None:  # stopped before it went into the model (stops stick: later windows too)
-            return
-        written, reused, unchanged = self._write(window, fresh)
-        report.documents += written
-        report.skipped_unchanged += unchanged
-        if window.kind == "identity":
-            report.identity += written
-        else:
-            report.content += written
-            report.content_reused += reused
-        now = time.perf_counter()
-        rate = len(window.items) / max(now - marks[0], 1e-6)
-        marks[0] = now
-        old = self.embedder.rates.get(window.kind)
-        self.embedder.rates[window.kind] = round(rate if old is None else 0.7 * old + 0.3 * rate, 1)
-        if progress is not None:
-            progress(report.documents + report.skipped_unchanged, total)
-
-    def _item(self, kind: str, r: Any, model: str) -> _Item:
-        if kind == "identity":
-            name = r["name"] or ""
-            folders = r["project_rel_path"][: -len(name)] if name else ""
-            text = identity_text(name, folders, r["folder_name"], r["family"] or "")
-            return _Item(r["id"], text, _sig(text, model))
-        text = content_text(r["family"] or "", r["text"])
-        return _Item(r["id"], text, _sig(f"{CONTENT_TOKENS}\n{text}", model))
-
-    def _sign_tokens(self, items: list[_Item], model: str) -> None:
-        """Content texts are signed by the tokens the model reads, not the whole text: two texts
-        that differ only after the cut (a template whose project details come late) are one
-        vector, embedded once."""
-        ids = self.embedder.token_ids([it.text for it in items], CONTENT_TOKENS)
-        if ids is None:
-            return
-        for it, tokens in zip(items, ids, strict=True):
-            it.ids = tokens
-            it.sig = _sig("tokens " + " ".join(map(str, tokens)), model)
-
-    def _plan(self, kind: str, state: str, table: str, rows: list[Any], model: str, ahead: _Window | None) -> _Window:
-        """What a window's rows need: texts, which are unchanged, which are embedded (token ids)."""
-        items = [self._item(kind, r, model) for r in rows]
-        if kind == "content":
-            self._sign_tokens(items, model)
-        ids = [it.doc_id for it in items]
-        known = {
-            r[0]: r[1] for r in self._query(f"SELECT doc_id, sig FROM {state} WHERE doc_id IN ({_marks(ids)})", ids)
-        }
-        w = _Window(kind, state, table, model, items)
-        w.unchanged = [it.doc_id for it in items if known.get(it.doc_id) == it.sig]
-        w.todo = [it for it in items if known.get(it.doc_id) != it.sig]
-        # Identical texts: embedded once in this window, and not at all when stored before (or in the
-        # window before, still in the model: its vector is taken when that one is done).
-        for it in w.todo:
-            w.by_sig.setdefault(it.sig, []).append(it)
-        if state != "embedding_state":
-            w.stored = self._stored_vectors(state, table, list(w.by_sig), model)
-            if ahead is not None:
-                w.before = ahead
-                w.borrowed = [s for s in w.by_sig if s not in w.stored and s in ahead.fresh_set]
-        taken = set(w.stored) | set(w.borrowed)
-        w.fresh = sorted((s for s in w.by_sig if s not in taken), key=lambda s: len(w.by_sig[s][0].text))
-        w.fresh_set = set(w.fresh)
-        if w.fresh:
-            # Token ids (content: signed by them already): documents go to the worker's model (torch when
-            # it loads: ~1.35x the numpy encoder's documents per CPU second, ~1.2x in the whole worker); texts only
-            # for other models.
-            first = w.by_sig[w.fresh[0]][0]
-            w.texts = [w.by_sig[s][0].text for s in w.fresh]
-            tokens = IDENTITY_TOKENS if state == "embedding_state" else CONTENT_TOKENS
-            w.token_ids = [w.by_sig[s][0].ids or [] for s in w.fresh] if first.ids is not None else None
-            if w.token_ids is None:
-                w.token_ids = self.embedder.token_ids(w.texts, tokens)
-        return w
-
-    def _encode(self, w: _Window, stopped: Callable[[], bool]) -> dict[str, Any] | None:
-        """The vectors of ``w``'s fresh texts, by text hash (on the feed thread)."""
-        if stopped():
-            return None
-        if not w.fresh:
-            return {}
-        if w.token_ids is not None:
-            # Content always loads torch; identity only for a backlog (a first scan), not a few renames.
-            bulk = w.state != "embedding_state" or w.backlog or len(w.token_ids) >= IDENTITY_BULK_MIN
-            out = self.embedder.encode_ids(w.token_ids, load_bulk=bulk)
-        else:
-            tokens = IDENTITY_TOKENS if w.state == "embedding_state" else CONTENT_TOKENS
-            out = self.embedder.encode(w.texts, background=True, max_tokens=tokens)
-        return dict(zip(w.fresh, out, strict=True))
-
-    def _write(self, w: _Window, fresh: dict[str, Any]) -> tuple[int, int, int]:
-        """Write ``w``'s vectors and state in one transaction; returns (written, reused, unchanged)."""
-        import numpy as np
-
-        vecs: dict[str, Any] = dict(w.stored)
-        if w.before is not None:
-            vecs.update((s, w.before.vectors[s]) for s in w.borrowed)
-            w.before = None  # done with it: its vectors can go
-        vecs.update(fresh)
-        w.vectors = fresh
-        ids = [it.doc_id for it in w.items]
-        seq = self._next_seq(w.state)
-        with self.store.transaction() as conn:
-            live = {r[0] for r in conn.execute(f"SELECT id FROM documents WHERE id IN ({_marks(ids)})", ids)}
-            keep = [it for it in w.todo if it.doc_id in live]
-            if keep:
-                vectors.write_vectors(
-                    conn, w.table, [it.doc_id for it in keep], np.vstack([vecs[it.sig] for it in keep])
-                )
-                conn.executemany(
-                    _UPSERT.format(state=w.state), [(it.doc_id, it.sig, w.model, seq, w.read_at) for it in keep]
-                )
-            if w.unchanged:
-                conn.executemany(_TOUCH.format(state=w.state), [(w.read_at, i) for i in w.unchanged])
-        reused = sum(1 for it in keep if it.sig not in w.fresh_set) + sum(max(0, len(w.by_sig[s]) - 1) for s in w.fresh)
-        return len(keep), reused, len(w.unchanged)
-
-    def _stored_vectors(self, state: str, table: str, sigs: list[str], model: str) -> dict[str, Any]:
-        """Vectors already stored for these text hashes (another document with the same text)."""
-        import numpy as np
-
-        out: dict[str, Any] = {}
-        for start in range(0, len(sigs), 500):
-            chunk = sigs[start : start + 500]
-            rows = self._query(
-                f"SELECT s.sig, v.embedding FROM {state} s JOIN {table} v ON v.rowid = s.doc_id "
-                f"WHERE s.model = ? AND s.sig IN ({_marks(chunk)}) GROUP BY s.sig",
-                (model, *chunk),
-            )
-            out.update((r[0], np.frombuffer(r[1], dtype=np.float32)) for r in rows)
-        return out
+        return WindowPipeline(self).run(kind, report, budget, stopped, progress, total)
 
     def _drop_empty_content(self) -> None:
         """Forget content vectors of documents whose text is gone (their vectors become orphans)."""
@@ -591,7 +335,3 @@ class EmbedWorker:
                 )
             done += len(keep)
         return done
-
-
-def _marks(values: list[Any]) -> str:
-    return ",".join("?" * len(values))

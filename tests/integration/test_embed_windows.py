@@ -1,0 +1,182 @@
+"""The embedding worker's windows against a database that changes while they are in the model: a
+document renamed meanwhile is embedded again, never left done with its old name's vector. Real
+SQLite file, real worker and model; only the model call of the first window is held on an event."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from quicknav_mcp.indexers import embed as E
+from quicknav_mcp.indexers import embed_windows
+from quicknav_mcp.indexers.embed import Embedder, EmbedWorker
+
+from quicknav_mcp.app import App
+from quicknav_mcp.config import load_config
+from quicknav_mcp.demo import generate_firm
+from quicknav_mcp.store import connect
+
+pytest.importorskip("sentence_transformers", reason="semantic extra not installed")
+if not Embedder().installed():  # pragma: no cover - model package missing
+    pytest.skip("embedding model not installed", allow_module_level=True)
+
+# A rename as the scanner writes it: the new path, stamped by SQLite's clock when the statement runs.
+_RENAME = (
+    "UPDATE documents SET project_rel_path = project_rel_path || ' renamed.pdf', "
+    "indexed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?"
+)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small firm, indexed (names only), not embedded."""
+    base = tmp_path_factory.mktemp("windows")
+    root = base / "firm"
+    generate_firm(root, projects=3, seed=5)
+    db = base / "pristine.db"
+    with App.open(load_config(db=db, roots=[root], env={})) as app:
+        app.indexing.reindex()
+    return root, db
+
+
+@pytest.fixture
+def app(pristine: tuple[Path, Path], tmp_path: Path):
+    root, db = pristine
+    shutil.copy(db, tmp_path / "q.db")
+    with App.open(load_config(db=tmp_path / "q.db", roots=[root], env={})) as opened:
+        yield opened
+
+
+class _Held:
+    """The worker's first window held in the model (its real call, run once released)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.entered, self.release = threading.Event(), threading.Event()
+        self.ids: list[int] = []
+        real = embed_windows.WindowPipeline._encode
+
+        def held(pipeline: embed_windows.WindowPipeline, w: object, stopped: object) -> object:
+            if not self.entered.is_set():
+                self.ids = [it.doc_id for it in w.items]  # type: ignore[attr-defined]
+                self.entered.set()
+                assert self.release.wait(60)
+            return real(pipeline, w, stopped)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(embed_windows.WindowPipeline, "_encode", held)
+
+
+def _pending(app: App) -> set[int]:
+    return {
+        r[0]
+        for r in app.store.query(
+            "SELECT d.id FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id "
+            "WHERE s.doc_id IS NULL OR s.embedded_at < d.indexed_at"
+        )
+    }
+
+
+def _stale_but_done(app: App) -> set[int]:
+    """Documents not pending whose stored identity hash is not their current text's."""
+    model = app.search.embedder.name
+    rows = app.store.query(
+        "SELECT d.id, d.name, d.project_rel_path, p.folder_name, s.sig, "
+        "(SELECT words FROM search_family_words WHERE doc_type = d.doc_type) "
+        "FROM documents d JOIN projects p ON p.id = d.project_id JOIN embedding_state s ON s.doc_id = d.id"
+    )
+    pending = _pending(app)
+    out = set()
+    for doc, name, rel, folder, sig, family in rows:
+        text = E.identity_text(name, rel[: -len(name)], folder, family or "")
+        if doc not in pending and sig != E._sig(text, model):
+            out.add(doc)
+    return out
+
+
+def test_documents_renamed_while_a_window_is_in_the_model_are_embedded_again(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every document renamed while the first window is in the model (the window after it is read
+    meanwhile): the first window's documents stay pending, none is left done with its old name's vector,
+    and the next run embeds what is pending. (Before stamps were the rows' own, the window read while
+    the rename was under way was marked done with its old names in ~60% of runs.)"""
+    monkeypatch.setattr(E, "IDENTITY_WINDOW", 5)
+    held = _Held(monkeypatch)
+    worker = EmbedWorker(app.store, app.search.embedder)
+    out: list[E.EmbedReport] = []
+    thread = threading.Thread(target=lambda: out.append(worker.run(identity_only=True)))
+    thread.start()
+    assert held.entered.wait(60)
+    docs = [r[0] for r in app.store.query("SELECT id FROM documents")]
+    with app.store.transaction() as conn:  # the file watcher's renames, committed while the window is in the model
+        conn.executemany(_RENAME, [(i,) for i in docs])
+    held.release.set()
+    thread.join(60)
+    assert out[0].identity == len(docs)
+    assert _stale_but_done(app) == set()
+    pending = _pending(app)
+    assert set(held.ids) <= pending  # embedded with their old names
+    again = EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
+    assert again.identity == len(pending)
+    assert _pending(app) == set() and _stale_but_done(app) == set()
+
+
+def test_a_rename_stamped_before_a_windows_read_and_committed_after_it_is_embedded_again(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer stamps ``indexed_at`` when its statement runs; readers see the row when it commits (a
+    scan's transaction of many rows, or a writer held up by a busy machine). A window read in between
+    holds the old names, read after the new stamps were taken: it must stay pending, not be marked done."""
+    # Tables in place first: the run below only reads and writes windows (no write waits on the scan's).
+    EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
+    with app.store.transaction() as conn:
+        conn.execute("DELETE FROM embedding_state")
+    docs = [r[0] for r in app.store.query("SELECT id FROM documents")]
+    monkeypatch.setattr(E, "IDENTITY_WINDOW", 5)
+    held = _Held(monkeypatch)
+    scan = connect(app.store.path)  # another writer: a scan in another process
+    try:
+        scan.execute("BEGIN IMMEDIATE")
+        scan.executemany(_RENAME, [(i,) for i in docs])
+        time.sleep(0.01)  # the worker's clock reads a later millisecond than the stamps
+        worker = EmbedWorker(app.store, app.search.embedder)
+        thread = threading.Thread(target=lambda: worker.run(identity_only=True))
+        thread.start()
+        assert held.entered.wait(60)
+        scan.execute("COMMIT")
+    finally:
+        scan.close()
+    held.release.set()
+    thread.join(60)
+    assert _stale_but_done(app) == set()
+    assert set(held.ids) <= _pending(app)
+    EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
+    assert _pending(app) == set() and _stale_but_done(app) == set()
+
+
+def _first_window_is_a_backlog(app: App, monkeypatch: pytest.MonkeyPatch, bulk_min: int) -> bool:
+    """Whether a 3-document slice's window is taken for a backlog with ``bulk_min`` (nothing embedded:
+    the run stops before its window goes into the model)."""
+    monkeypatch.setattr(E, "IDENTITY_BULK_MIN", bulk_min)
+    backlog: list[bool] = []
+    cancel = threading.Event()
+    real = embed_windows.WindowPipeline._encode
+
+    def first(pipeline: embed_windows.WindowPipeline, w: embed_windows._Window, stopped: object) -> object:
+        backlog.append(w.backlog)
+        cancel.set()
+        return real(pipeline, w, stopped)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(embed_windows.WindowPipeline, "_encode", first)
+    report = EmbedWorker(app.store, app.search.embedder).run(identity_only=True, max_docs=3, cancel=cancel)
+    assert report.identity == 0 and report.status == "cancelled"
+    return backlog[0]
+
+
+def test_a_backlog_is_as_many_pending_ids_as_identity_bulk_min(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backlog decision counts pending ids up to IDENTITY_BULK_MIN (past the slice's 3 rows)."""
+    docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+    assert _first_window_is_a_backlog(app, monkeypatch, docs)
+    assert not _first_window_is_a_backlog(app, monkeypatch, docs + 1)
