@@ -3,14 +3,14 @@
 A search for part of a project code ("154", "2047") asks ``search_docs_tri`` for the names holding
 it (:class:`.trigram.Substrings`): FTS5 checks and scores every matching row, ~1 µs each, and a
 3-digit part is in thousands of names (every document of the projects whose codes hold it): ~2 ms
-of a ~3 ms search at 116k documents. :class:`DigitParts` keeps, for every 3-digit string, the
-documents whose names hold it and how often (overlapping, as the trigram tokenizer counts
-positions), and every name's length in trigrams (its characters less two), built from the
-candidate table's names (:mod:`.candidates`) on a thread (started when the table's first build is
-done, else by the first search for digits); it ranks with the same BM25 (the
+of a ~3 ms search at 116k documents. :class:`DigitParts` keeps, for every string of 3 and of 4
+digits (:data:`KEPT_DIGITS`), the documents whose names hold it and how often (overlapping, as the
+trigram tokenizer counts positions), and every name's length in trigrams (its characters less two),
+built from the candidate table's names (:mod:`.candidates`) on a thread (started when the table's
+first build is done, else by the first search for digits); it ranks with the same BM25 (the
 row count and average length read from the table's own record, ``doc_postings.DocPostings._ranked``)
-and the same row budget and tie order, so the ids and their order are FTS5's. ~370,000 postings
-at 116k documents: ~2 MB.
+and the same row budget and tie order, so the ids and their order are FTS5's. ~600,000 postings
+at 116k documents (~370,000 of 3 digits): ~5 MB, ~1.1 CPU-s to build.
 
 It answers only for terms made of ASCII digits, firm-wide, while the candidate table it was built
 from is current; otherwise (or while it builds) FTS5 answers.
@@ -33,6 +33,10 @@ from .scope import RANK_BUDGET
 log = logging.getLogger(__name__)
 
 _RUN = re.compile(r"[0-9]{3,}")
+KEPT_DIGITS = 4
+"""Parts kept whole, of 3 up to this many digits: a search names 3-4 digits of a code, and a 4-digit
+part found from its two trigrams (both held by a few hundred names, then counted in each name)
+cost ~0.1-0.2 ms a search; longer parts are found so (a whole code is asked as a code)."""
 _DIGITS = re.compile(r"^[0-9]{3,}$")
 
 
@@ -42,7 +46,7 @@ class _Parts:
 
     snapshot: object  # the candidate table's snapshot it was built from
     index: _Index  # lengths by document id, row count, average length (no postings of its own)
-    docs: dict[str, Any]  # 3-digit string -> int32 document ids, ascending
+    docs: dict[str, Any]  # string of 3 to KEPT_DIGITS digits -> int32 document ids, ascending
     freq: dict[str, Any]  # ... -> float32 occurrences in each name
     occurrences: Any  # (document ids, digits) -> how often each one's name holds them (the snapshot's)
 
@@ -50,12 +54,14 @@ class _Parts:
         """Documents whose names hold ``term`` (digits, 3 or more) and how often (overlapping)."""
         import numpy as np
 
-        first = term[:3]
-        docs, freq = self.docs.get(first), self.freq.get(first)
+        if len(term) <= KEPT_DIGITS:  # (kept whole)
+            docs = self.docs.get(term)
+            if docs is None:
+                return np.empty(0, np.int32), np.empty(0, np.float32)
+            return docs, self.freq[term]
+        docs = self.docs.get(term[:3])
         if docs is None:
             return np.empty(0, np.int32), np.empty(0, np.float32)
-        if len(term) == 3:
-            return docs, freq
         for k in range(1, len(term) - 2):  # every trigram of the term must be there
             more = self.docs.get(term[k : k + 3])
             if more is None:
@@ -151,9 +157,10 @@ class DigitParts:
             counts: dict[str, int] = {}
             for run in _RUN.finditer(name):
                 digits = run.group()
-                for k in range(len(digits) - 2):
-                    key = digits[k : k + 3]
-                    counts[key] = counts.get(key, 0) + 1
+                for n in range(3, KEPT_DIGITS + 1):
+                    for k in range(len(digits) - n + 1):
+                        key = digits[k : k + n]
+                        counts[key] = counts.get(key, 0) + 1
             for key, n in counts.items():
                 if key not in docs:
                     docs[key], freq[key] = array("i"), array("f")

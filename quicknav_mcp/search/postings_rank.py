@@ -140,6 +140,11 @@ def _any_scores(index: Rows, lists: Sequence[Sequence[Any]], matched: Any, dense
     import numpy as np
 
     lo = matched[0]
+    held_by = [(docs, freq) for part in lists for docs, freq in part if len(docs)]
+    if len(held_by) == 1:  # one phrase: its documents from ``lo`` on are the matches, and its share their
+        docs, freq = held_by[0]  # scores (added on zeros, a positive share is itself: no row array needed)
+        start = int(np.searchsorted(docs, lo)) if docs[0] < lo else 0
+        return _share(freq[start:].astype(np.float64), index.norm[docs[start:]], _idf(index, len(docs)))
     shares: dict[int, tuple[Any, Any]] = {}  # by phrase (its documents' array)
     for part in lists:
         for docs, freq in part:

@@ -24,17 +24,16 @@ def rrf(lists: Iterable[tuple[str, float, Sequence[int]]], k: int = RRF_K) -> tu
     """Fuse ranked id lists: ``score(id) = sum(weight / (k + rank))`` (an id's first place in a list
     counts, added up in the lists' order); also which lists had each id (:class:`Sources`).
 
-    Each list's share is one dict built by C loops; only ids already fused from an earlier list
-    are added up one by one (a search's ~200-600 ids: ~4x faster than a loop over every id)."""
+    Each list's share is one dict built by C loops from the shares kept per weight (:func:`_shares`);
+    only ids already fused from an earlier list are added up one by one (a search's ~200-600 ids:
+    ~4x faster than a loop over every id)."""
     scores: dict[int, float] = {}
     held: list[tuple[str, Collection[int]]] = []
     for name, weight, ids in lists:
         if not ids:
             continue
-        firsts = dict.fromkeys(ids)  # each id once, at its first place
-        if len(firsts) == len(ids):
-            share = dict(zip(firsts, map(weight.__truediv__, range(k + 1, k + 1 + len(ids))), strict=True))
-        else:
+        share = dict(zip(ids, _shares(weight, k, len(ids)), strict=False))  # (the shares may run longer)
+        if len(share) != len(ids):  # an id repeats: its first place counts
             share = {}
             for rank, item in enumerate(ids, start=k + 1):
                 if item not in share:
@@ -44,9 +43,29 @@ def rrf(lists: Iterable[tuple[str, float, Sequence[int]]], k: int = RRF_K) -> tu
                 share[item] = scores[item] + share[item]
             scores.update(share)  # ids new to the fusion come after the others, in this list's order
         else:
-            scores = share
-        held.append((name, firsts))
+            scores = dict(share)
+        held.append((name, share))  # (its keys are the list's ids, each once: only its values change)
     return scores, Sources(held, scores)
+
+
+SHARES_KEPT = 64  # (weight, k) pairs whose shares are kept
+_SHARES: dict[tuple[float, int], list[float]] = {}
+
+
+def _shares(weight: float, k: int, n: int) -> Sequence[float]:
+    """At least ``n`` shares ``weight / (k + rank)``, rank 1 first, worked out as :func:`rrf` always
+    has: kept per float weight and ``k`` (a search fuses lists of a few fixed weights; dividing anew
+    for every id of every list cost a search ~30-60 µs)."""
+    if type(weight) is not float:  # (an int weight divides as an int: not shared with its float)
+        return list(map(weight.__truediv__, range(k + 1, k + 1 + n)))
+    key = (weight, k)
+    found = _SHARES.get(key)
+    if found is None or len(found) < n:
+        found = list(map(weight.__truediv__, range(k + 1, k + 1 + max(n, 256, 2 * len(found or ())))))
+        if len(_SHARES) >= SHARES_KEPT:  # (weights are a handful of constants; a NaN is never found again)
+            _SHARES.clear()
+        _SHARES[key] = found
+    return found
 
 
 class Sources(Mapping[int, list[str]]):

@@ -253,6 +253,26 @@ def test_digit_parts_of_names_rank_exactly_as_the_trigram_table(app: App) -> Non
     assert digits.search(["upg"], 10) is None  # not digits: the trigram table answers
 
 
+def test_digit_parts_of_up_to_four_digits_are_kept_with_every_names_count(app: App) -> None:
+    """Each 3- and 4-digit part lists, ascending, the documents whose names hold it and how often
+    (overlapping); a longer part is found from its trigrams alike."""
+    from quicknav_mcp.search.digit_parts import KEPT_DIGITS
+
+    digits = app.search.document_search.digits
+    assert digits.wait_ready(60)
+    parts = digits._parts
+    names = {i: name for i, name in app.store.query("SELECT id, name FROM documents")}
+    kept = sorted(parts.docs, key=lambda k: (len(k), k))
+    picked = [*kept[:10], *kept[-40:], "999", "9999", "11111"]  # (3 digits first, then KEPT_DIGITS)
+    assert {len(k) for k in kept} == set(range(3, KEPT_DIGITS + 1))
+    picked += sorted({m[:5] for name in names.values() for m in re.findall(r"[0-9]{5,}", name)})[:10]
+    for part in picked:
+        want = {i: len(re.findall(f"(?={part})", name)) for i, name in names.items() if part in name}
+        docs, freq = parts.postings(part)
+        assert docs.tolist() == sorted(want) and freq.tolist() == [want[i] for i in sorted(want)], part
+        assert docs.dtype.name == "int32" and freq.dtype.name == "float32"
+
+
 def test_digit_parts_follow_renames(app: App) -> None:
     s = app.search
     digits = s.document_search.digits

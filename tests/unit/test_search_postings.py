@@ -242,3 +242,21 @@ def test_a_share_is_the_written_formula_to_the_last_bit() -> None:
     idf = 3.7172843
     written = idf * ((f * (K1 + 1.0)) / (f + norm))
     assert _share(f.copy(), norm.copy(), idf).tobytes() == written.tobytes()
+
+
+@pytest.mark.parametrize("budget", [None, 5, 60])
+def test_one_phrase_of_any_word_scores_as_on_the_row_array(budget: int | None) -> None:
+    """One phrase alone: its share is each match's score, the very floats of adding it on the zeroed
+    row array (as several phrases are scored), and the row array is left untouched."""
+    from quicknav_mcp.search.postings_rank import Scratch, _any_matched, _any_scores, _idf, _share
+
+    index = _index(random.Random(11), 400, 6)
+    scratch = Scratch(len(index.length))
+    for t in index.terms:
+        docs, freq = index.postings(t)
+        lists = [[(docs, freq)], [(docs[:0], freq[:0])]]  # (an empty phrase adds nothing)
+        matched = _any_matched(lists, scratch, budget)
+        dense = np.zeros(len(index.length), np.float64)
+        dense[docs] += _share(freq.astype(np.float64), index.norm[docs], _idf(index, len(docs)))
+        got = _any_scores(index, lists, matched, scratch.dense)
+        assert got.tobytes() == dense[matched].tobytes() and not scratch.dense.any()

@@ -255,6 +255,30 @@ def test_rrf_equals_the_fusion_id_by_id_to_the_last_bit() -> None:
         assert all((i in sources) == (i in want_sources) for i in range(-1, 82))
 
 
+def test_rrf_kept_shares_are_the_divisions_of_every_call() -> None:
+    """The shares kept per weight (long lists grow them; int and NaN weights, and more weights than
+    are kept) fuse to the same floats and order as dividing for every id."""
+    import math
+
+    from quicknav_mcp.search import ranking
+
+    ranking._SHARES.clear()
+    long = list(range(700, 0, -1))  # past the first shares kept: they grow
+    for lists in (
+        [("a", 0.5, long[:10]), ("b", 0.5, long), ("c", 1, long[:300]), ("d", 1.0, long[:300])],
+        [("a", 0.35, [3, 1, 3, 2]), ("b", 0.35, [*long[:5], 5, 4])],
+        [(f"w{n}", 0.01 * n, long[: n * 7]) for n in range(1, ranking.SHARES_KEPT + 6)],
+    ):
+        scores, sources = rrf(lists)
+        want, want_sources = _rrf_one_by_one(lists)
+        assert list(scores.items()) == list(want.items())
+        assert dict(sources) == want_sources
+    assert len(ranking._SHARES) <= ranking.SHARES_KEPT
+    scores, _ = rrf([("n", math.nan, [1, 2])])
+    assert all(math.isnan(v) for v in scores.values())
+    assert len(rrf([("k", 1.0, [4, 5])], k=0)[0]) == 2 and rrf([("k", 1.0, [4])], k=0)[0][4] == 1.0
+
+
 def test_ascii_text_is_tokenised_as_every_text_is() -> None:
     """``tokens``/``token_spans`` lower-case ASCII text whole: the same tokens and places as folding each."""
     import random
