@@ -127,17 +127,24 @@ class EmbedReport:
         return self.documents / self.seconds if self.seconds else 0.0
 
 
-# The documents whose vector is missing or may be stale (another model, or changed since: see
-# embed_windows' stamps), one definition for counting them and reading them (``?``: the model).
-IDENTITY_TODO = """
+# What a document's vector was made from, as a stamp: the row's ``indexed_at`` (content: the later of it
+# and ``extracted_at``). A state row's ``embedded_at`` is this stamp as read with the text (see
+# embed_windows), so a document is pending while its stamp differs from it: changed since, in either
+# direction of the clock (a row stamped while the clock ran ahead, then changed after it was set back,
+# is still seen), and state rows written with a clock's time (before stamps) are looked at once more.
+IDENTITY_STAMP = "d.indexed_at"
+CONTENT_STAMP = "max(c.extracted_at, d.indexed_at)"
+# The documents whose vector is missing or may be stale (another model, or changed since), one
+# definition for counting them and reading them (``?``: the model).
+IDENTITY_TODO = f"""
 FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id
-WHERE s.doc_id IS NULL OR s.model != ? OR s.embedded_at < d.indexed_at
+WHERE s.doc_id IS NULL OR s.model != ? OR s.embedded_at != {IDENTITY_STAMP}
 """
-CONTENT_TODO = """
+CONTENT_TODO = f"""
 FROM document_content c JOIN documents d ON d.id = c.doc_id
 LEFT JOIN content_embedding_state s ON s.doc_id = c.doc_id
 WHERE c.status = 'ok' AND length(c.text) > 0
-  AND (s.doc_id IS NULL OR s.model != ? OR s.embedded_at < c.extracted_at OR s.embedded_at < d.indexed_at)
+  AND (s.doc_id IS NULL OR s.model != ? OR s.embedded_at != {CONTENT_STAMP})
 """
 _IDENTITY_PENDING = f"SELECT count(*) {IDENTITY_TODO}"
 _CONTENT_PENDING = f"SELECT count(*) {CONTENT_TODO}"

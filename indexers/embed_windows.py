@@ -29,23 +29,23 @@ ORDER BY d.indexed_at DESC  -- what the file watcher just indexed goes ahead of 
 LIMIT ?
 """
 
-_IDENTITY_ROWS = """
+_IDENTITY_ROWS = f"""
 SELECT d.id, d.name, d.project_rel_path, p.folder_name,
-       (SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family, d.indexed_at AS stamp
-FROM documents d JOIN projects p ON p.id = d.project_id WHERE d.id IN ({ids})
+       (SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family, {E.IDENTITY_STAMP} AS stamp
+FROM documents d JOIN projects p ON p.id = d.project_id WHERE d.id IN ({{ids}})
 """
 
 _CONTENT_ROWS = f"""
 SELECT d.id, c.text, (SELECT words FROM search_family_words WHERE doc_type = d.doc_type) AS family,
-       max(c.extracted_at, d.indexed_at) AS stamp
+       {E.CONTENT_STAMP} AS stamp
 {E.CONTENT_TODO}
 ORDER BY c.extracted_at DESC
 LIMIT ?
 """
 
-# A state row's ``embedded_at`` is the stamp of the row its text was made from, as read (``indexed_at``;
-# for content the later of it and ``extracted_at``), not a clock: a document is pending while its stamp
-# is later. A writer stamps a row when its statement runs and readers see the row when it commits; a
+# A state row's ``embedded_at`` is the stamp of the row its text was made from, as read
+# (``embed.IDENTITY_STAMP`` / ``CONTENT_STAMP``), not a clock: a document is pending while its stamp
+# differs. A writer stamps a row when its statement runs and readers see the row when it commits; a
 # clock read before a window's rows (as before) could be later than the stamp of a rename whose
 # statement had run and whose transaction had not committed when the rows were read (a scan's
 # transaction of many rows; a writer held up on a busy machine): the old names were marked done and

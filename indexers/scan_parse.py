@@ -33,7 +33,7 @@ POOL_MIN_FILES = 20_000
 #: walk whole projects (:func:`walk_projects`): it will parse more than POOL_MIN_FILES names (~23 files a project
 #: in the demo firm, more in real ones), and the names it would parse inline first (~1 CPU-s at 20,000) hold it up.
 POOL_MIN_PROJECTS = 800
-#: Worker processes (one per core, at most two: the scan's own thread walks and a helper writes).
+#: Worker processes (one per core, at most two: beside them the scan's thread walks or records, a helper writes).
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 #: Threads a scan starts itself (its writer and its folder lister): forking beside them is safe, as the
@@ -85,6 +85,8 @@ def walk_projects(root_id: int, root_real: str, wall_t0: float, projects: list[P
     out: list[Walked] = []
     for proj in projects:
         walk = WorkerWalk(root_real, wall_t0)
+        if walk._cancelled():  # the scan was cancelled: what is left is not wanted
+            break
         walk._walk_project(proj)
         jobs = walk.jobs
         rows: list[tuple[Any, ...]] = []
@@ -102,10 +104,12 @@ def walk_projects(root_id: int, root_real: str, wall_t0: float, projects: list[P
     return out
 
 
-def _start_worker() -> None:
+def _start_worker(stop: Any) -> None:
     """Set a worker up: what it inherited from a fork (the scan's own objects) is never collected in it, so
-    the cycle collector neither walks nor writes to those pages (each write would copy a page)."""
+    the cycle collector neither walks nor writes to those pages (each write would copy a page); its walks
+    watch the pool's ``stop``."""
     gc.freeze()
+    WorkerWalk.stop = stop
 
 
 def start_method() -> str:
@@ -137,7 +141,10 @@ class ParsePool:
         context = multiprocessing.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload([__name__])  # the server imports the parser once
-        self._pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=context, initializer=_start_worker)
+        self._stop = context.Event()
+        self._pool = ProcessPoolExecutor(
+            max_workers=WORKERS, mp_context=context, initializer=_start_worker, initargs=(self._stop,)
+        )
 
     def submit(self, root_id: int, payload: list[Payload]) -> list[Future[list[tuple[Any, ...] | str]]]:
         step = -(-len(payload) // WORKERS)
@@ -154,6 +161,10 @@ class ParsePool:
     ) -> Future[list[Walked]]:
         """:func:`walk_projects` of ``projects`` in one worker."""
         return self._pool.submit(walk_projects, root_id, root_real, wall_t0, projects)
+
+    def cancel(self) -> None:
+        """The scan was cancelled: the workers' walks under way end at their next folder."""
+        self._stop.set()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

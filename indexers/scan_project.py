@@ -182,8 +182,12 @@ class _Counts:
 
 
 class WorkerWalk(ProjectWalk):
-    """A project walked in a worker process on a root's first scan: nothing stored, nothing to cancel or
-    flush; the files to parse and the problems are handed back to the scan, which records them in order."""
+    """A project walked in a worker process on a root's first scan: nothing stored, nothing to flush; the
+    files to parse and the problems are handed back to the scan, which records them in order."""
+
+    #: The pool's stop (a multiprocessing Event, set in each worker when it starts): a cancelled scan ends
+    #: the walks under way at their next folder instead of waiting for them (a slow share: seconds each).
+    stop: Any = None
 
     def __init__(self, root_real: str, wall_t0: float) -> None:
         self.root_real = root_real
@@ -205,7 +209,7 @@ class WorkerWalk(ProjectWalk):
         self.problems.append((rel, kind, message, keep))
 
     def _cancelled(self) -> bool:
-        return False  # the scan checks between projects
+        return WorkerWalk.stop is not None and WorkerWalk.stop.is_set()
 
     def _flush(self, *, force: bool = False) -> None:
         pass  # the jobs go back with the project

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from operator import attrgetter
 from typing import Any
 
@@ -28,6 +28,8 @@ PREFETCH_MIN_PROJECTS = 50
 #: for the next while the scan takes in what came back).
 WALK_CHUNK = 8
 WALK_AHEAD = 12
+#: Seconds between checks for a cancel (and progress reports) while waiting for the workers' walks.
+WALK_POLL_S = 0.1
 
 
 class ScanWalker(ScanWriter, ProjectWalk):
@@ -141,10 +143,17 @@ class ScanWalker(ScanWriter, ProjectWalk):
         report = self.report
         try:
             while futures:
+                head = futures[0]
+                while not wait((head,), timeout=WALK_POLL_S).done:  # a slow share: stay cancellable, report progress
+                    if self._cancelled():
+                        pool.cancel()
+                        return False
+                    self._tick()
                 results = futures.popleft().result()
                 fill()
                 for rows, failed, problems, seen, tree, facts in results:
                     if self._cancelled():
+                        pool.cancel()
                         return False
                     proj = todo[done]
                     done += 1

@@ -25,9 +25,6 @@ BULK_GC_THRESHOLD = 50_000
 #: Rows written per transaction; also written when this many seconds passed since the last.
 BATCH_ROWS = 2000
 BATCH_SECONDS = 0.5
-#: A bulk load's transactions are this many times larger (rows and seconds): at 116k names, 4x fewer commits and
-#: full-text segments take ~1.1 of the writer's ~6 CPU-s (larger ones gain nothing more); each is atomic as any.
-BULK_BATCH_FACTOR = 4
 #: ``shared`` scans (the watcher's, inside a serving process whose lookups share the store's one
 #: connection): this many rows per transaction, then a pause of SHARED_PAUSE times the transaction
 #: (capped), so the writer holds the store at most a third of the time while it absorbs a burst.
@@ -115,11 +112,12 @@ class ScanWriter(ScanBase, abc.ABC):
         """The worker processes, started when this scan parses enough names for them (None: parsed inline)."""
         if self._pool is None and not self.shared and self._many_to_parse():
             self._pool = scan_parse.ParsePool()
-            if self.first_scan:  # a bulk load (started after the fork: the workers keep the usual threshold)
+            # A bulk load. Its transactions stay BATCH_ROWS: 4x larger ones saved ~0.4 of the writer's ~6 CPU-s
+            # but held the store's lock ~0.9 s each, which a lookup in a serving process (the reindex tool) waits.
+            # (Workers forked later inherit the raised threshold: they make short-lived rows, so it suits them.)
+            if self.first_scan:
                 self._bulk_load = True
                 self._gc_hold = gc_threshold.hold(BULK_GC_THRESHOLD)
-                self.batch_rows *= BULK_BATCH_FACTOR
-                self.batch_seconds *= BULK_BATCH_FACTOR
         return self._pool
 
     def _many_to_parse(self) -> bool:

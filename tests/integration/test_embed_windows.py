@@ -69,13 +69,8 @@ class _Held:
 
 
 def _pending(app: App) -> set[int]:
-    return {
-        r[0]
-        for r in app.store.query(
-            "SELECT d.id FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id "
-            "WHERE s.doc_id IS NULL OR s.embedded_at < d.indexed_at"
-        )
-    }
+    """The documents the worker counts as pending (its own definition)."""
+    return {r[0] for r in app.store.query(f"SELECT d.id {E.IDENTITY_TODO}", (app.search.embedder.name,))}
 
 
 def _stale_but_done(app: App) -> set[int]:
@@ -180,3 +175,61 @@ def test_a_backlog_is_as_many_pending_ids_as_identity_bulk_min(app: App, monkeyp
     docs = app.store.query_one("SELECT count(*) FROM documents")[0]
     assert _first_window_is_a_backlog(app, monkeypatch, docs)
     assert not _first_window_is_a_backlog(app, monkeypatch, docs + 1)
+
+
+# A file indexed while the machine's clock ran an hour ahead (then set right: an NTP step, a restored VM).
+_AHEAD = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 hour')"
+
+
+def test_a_document_stamped_ahead_of_the_clock_then_renamed_is_embedded_again(app: App) -> None:
+    """Its rename, stamped by the corrected clock, is earlier than the stamp its vector was made from:
+    a stamp that differs is pending, not only a later one."""
+    doc = app.store.query_one("SELECT min(id) FROM documents")[0]
+    with app.store.transaction() as conn:
+        conn.execute(f"UPDATE documents SET indexed_at = {_AHEAD} WHERE id = ?", (doc,))
+    EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
+    assert _pending(app) == set()
+    with app.store.transaction() as conn:
+        conn.execute(_RENAME, (doc,))
+    report = EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
+    assert report.identity == 1
+    assert _pending(app) == set() and _stale_but_done(app) == set()
+
+
+def test_content_extracted_ahead_of_the_clock_then_extracted_again_is_embedded_again(app: App) -> None:
+    doc = app.store.query_one("SELECT min(id) FROM documents")[0]
+    with app.store.transaction() as conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO document_content (doc_id, size, mtime, status, text, extracted_at) "
+            f"VALUES (?, 0, 0, 'ok', ?, {_AHEAD})",
+            (doc, "Hearing loop commissioning report for the council chamber"),
+        )
+    EmbedWorker(app.store, app.search.embedder).run()
+    table = E.vectors.TABLES[E.CONTENT_TABLE][0]
+    before = app.store.query_one(f"SELECT sig FROM {table} WHERE doc_id = ?", (doc,))[0]
+    with app.store.transaction() as conn:  # the clock set right; the file's text changed
+        conn.execute(
+            "UPDATE document_content SET text = 'Loudspeaker survey of the training room', "
+            "extracted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE doc_id = ?",
+            (doc,),
+        )
+    report = EmbedWorker(app.store, app.search.embedder).run()
+    assert report.content == 1
+    assert app.store.query_one(f"SELECT sig FROM {table} WHERE doc_id = ?", (doc,))[0] != before
+
+
+def test_a_vector_left_done_with_an_old_name_by_a_clock_stamp_is_repaired(app: App) -> None:
+    """State written before stamps were the rows' own held a clock's time, later than the rename it had
+    missed: such a row differs from its document's stamp, so it is looked at again (and its hash decides)."""
+    EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
+    doc = app.store.query_one("SELECT min(id) FROM documents")[0]
+    with app.store.transaction() as conn:
+        conn.execute(_RENAME, (doc,))
+        conn.execute(  # the old worker's clock, read 1 ms after the rename's stamp
+            "UPDATE embedding_state SET embedded_at = strftime('%Y-%m-%dT%H:%M:%fZ', "
+            "julianday((SELECT indexed_at FROM documents WHERE id = ?)) + 1.0 / 86400000) WHERE doc_id = ?",
+            (doc, doc),
+        )
+    report = EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
+    assert report.identity == 1
+    assert _pending(app) == set() and _stale_but_done(app) == set()

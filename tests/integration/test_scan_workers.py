@@ -3,15 +3,17 @@ ahead of its walk, writes exactly the rows a plain scan writes."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from quicknav_mcp.indexers import scan_parse, scan_prefetch, scan_walk, scan_write
+from quicknav_mcp.indexers import scan_base, scan_parse, scan_prefetch, scan_walk, scan_write
 from quicknav_mcp.indexers.filesystem import scan_root
 
 from quicknav_mcp.demo.firm import generate_firm
@@ -263,7 +265,7 @@ def test_a_large_first_scan_merges_full_text_segments_only_once_it_is_done(
 
     monkeypatch.setattr(scan_write, "insert_documents", watching)
     monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)
-    monkeypatch.setattr(scan_write, "BATCH_ROWS", 20)  # a bulk load's batches are BULK_BATCH_FACTOR times larger
+    monkeypatch.setattr(scan_write, "BATCH_ROWS", 20)
     store = Store(tmp_path / "q.db")
     merging = "SELECT v FROM search_docs_config WHERE k = 'automerge'"
     try:
@@ -301,3 +303,74 @@ def test_a_process_with_threads_of_its_own_parses_in_workers_from_a_fork_server(
         other.join()
     assert methods == ["forkserver"]
     assert pooled == inline
+
+
+def test_a_cancelled_first_scan_stops_the_walks_in_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow share (50 ms a listing: ~40 s of listings over two workers): a cancel ends the walks under way
+    at their next folder, not after every project already handed to the workers."""
+    rng = tmp_path / "firm" / "Project Folders" / "21000 - 21999"
+    for i in range(40):
+        for f in range(20):
+            folder = rng / f"{21000 + i} - ACME  Project {i}" / f"{f}. Folder {f}"
+            folder.mkdir(parents=True)
+            for k in range(3):
+                (folder / f"{21000 + i} - DOC {k} - Rev {100 + k}.pdf").write_bytes(b"x")
+    real = scan_base._scandir
+
+    def slow(path: str) -> object:  # (forked workers inherit it)
+        time.sleep(0.05)
+        return real(path)
+
+    monkeypatch.setattr(scan_base, "_scandir", slow)
+    monkeypatch.setattr(scan_parse, "start_method", lambda: "fork")
+    monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)
+    cancel = threading.Event()
+    at: list[float] = []
+
+    def progress(p: object) -> None:
+        if getattr(p, "files_seen", 0) and not cancel.is_set():
+            at.append(time.perf_counter())
+            cancel.set()
+
+    store = Store(tmp_path / "q.db")
+    try:
+        report = scan_root(store, tmp_path / "firm", cancel=cancel, progress=progress)
+    finally:
+        store.close()
+    assert report.status == "cancelled" and at
+    # Before: ~16 s here (24 projects in flight, walked to the end); a folder's listing is 0.05 s.
+    assert time.perf_counter() - at[0] < 5.0
+
+
+def test_a_forced_flush_waits_for_the_batch_in_flight(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan's last rows go to the writer in a timed flush while it is late: the closing facts refresh waits
+    for that batch (it once ran beside it, and the project was left marked with a stale document count)."""
+    root = tmp_path / "firm"
+    generate_firm(root, projects=12, seed=5, content=False)
+    store = Store(tmp_path / "q.db")
+    try:
+        scan_root(store, root)
+        last = sorted(p for p in root.glob("Project Folders/*/*") if p.is_dir())[-1]
+        for i in range(30):
+            (last / f"{last.name[:5]} - NEW DOC {i} - Rev 10{i % 10}.pdf").write_bytes(b"x")
+        monkeypatch.setattr(scan_write, "BATCH_SECONDS", 0.0)
+        real_paced = scan_write.ScanWriter._paced
+
+        @contextlib.contextmanager
+        def late(self: scan_write.ScanWriter):  # type: ignore[no-untyped-def]
+            if threading.current_thread().name.startswith("scan-writer"):
+                time.sleep(0.5)  # the writer thread scheduled late
+            with real_paced(self):
+                yield
+
+        monkeypatch.setattr(scan_write.ScanWriter, "_paced", late)
+        assert scan_root(store, root).status == "done"
+        assert store.query_one("SELECT count(*) FROM project_facts_dirty")[0] == 0
+        count, stored = store.query_one(
+            "SELECT p.doc_count, (SELECT count(*) FROM documents d WHERE d.project_id = p.id) FROM projects p "
+            "WHERE p.rel_path LIKE ?",
+            ("%" + last.name,),
+        )
+        assert count == stored
+    finally:
+        store.close()
