@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from quicknav_mcp.indexers import scan_base, scan_parse, scan_prefetch, scan_walk, scan_write
+from quicknav_mcp.indexers import project_facts, scan_base, scan_parse, scan_prefetch, scan_walk, scan_write
 from quicknav_mcp.indexers.filesystem import scan_root
 
 from quicknav_mcp.demo.firm import generate_firm
@@ -132,12 +132,20 @@ def test_a_first_scan_walked_in_the_workers_writes_what_an_inline_scan_writes(
     walked = _counting(monkeypatch, "submit_projects")
     facts = _counting(monkeypatch, "facts")
     batches = _counting(monkeypatch, "submit")
+    computed: list[str] = []  # facts computed in this process (forked workers count in their own copies)
+    real_compute = project_facts.compute
+
+    def compute(folder: object, names: list[str]) -> tuple[int, list[str]]:
+        computed.append(str(folder))
+        return real_compute(folder, names)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(project_facts, "compute", compute)
     monkeypatch.setattr(scan_parse, "start_method", lambda: "fork")  # whatever threads this process runs
     monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)  # a first scan of 12 projects is a large one
     monkeypatch.setattr(scan_write, "BATCH_ROWS", 20)  # several batches, each with its projects' facts
     pooled = _scan(tmp_path / "pooled.db", odd_firm)
     assert sum(walked) == 12 and len(walked) > 1 and not batches
-    assert not facts  # every project's facts came from the workers, written with its rows
+    assert not facts and not computed  # every project's facts came from the workers, written with its rows
     assert pooled == inline
     assert _problems(tmp_path / "pooled.db") == _problems(tmp_path / "inline.db")
     kinds = sorted(p[0] for p in _problems(tmp_path / "inline.db") if isinstance(p[0], str))
