@@ -233,3 +233,29 @@ def test_a_vector_left_done_with_an_old_name_by_a_clock_stamp_is_repaired(app: A
     report = EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
     assert report.identity == 1
     assert _pending(app) == set() and _stale_but_done(app) == set()
+
+
+def test_a_run_reads_past_documents_it_embedded_that_changed_again(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Documents embedded earlier in a run and stamped again meanwhile (a project renamed) sort first among the
+    pending ones and fill the read; the run reads further rather than end with the rest never read."""
+    monkeypatch.setattr(E, "IDENTITY_WINDOW", 5)
+    monkeypatch.setattr(E, "IDENTITY_BULK_MIN", 1)
+    real = embed_windows.WindowPipeline._finish
+    written: list[int] = []
+
+    def finish(pipeline: embed_windows.WindowPipeline, window: embed_windows._Window, *rest: object) -> None:
+        real(pipeline, window, *rest)  # type: ignore[arg-type]
+        written.extend(it.doc_id for it in window.items)
+        if len(written) == 10:  # two windows written: their documents are touched again
+            with app.store.transaction() as conn:
+                conn.executemany(
+                    "UPDATE documents SET indexed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                    [(i,) for i in written],
+                )
+
+    monkeypatch.setattr(embed_windows.WindowPipeline, "_finish", finish)
+    docs = app.store.query_one("SELECT count(*) FROM documents")[0]
+    report = EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
+    assert report.status == "done" and report.identity == docs
+    never = "SELECT count(*) FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id WHERE s.doc_id IS NULL"
+    assert app.store.query_one(never)[0] == 0
