@@ -533,16 +533,22 @@ def _statements(store: Store, query: str, s: SearchService) -> list[str]:
     """The statements one lexical search runs on this thread (not the background builds')."""
     seen: list[str] = []
     me = threading.get_ident()
-    store.conn.set_trace_callback(lambda sql: seen.append(sql) if threading.get_ident() == me else None)
+    # Set and cleared under the store's lock: ``set_trace_callback`` takes the connection's mutex while holding
+    # the GIL, and a background build's statement holds that mutex while its trace call waits for the GIL (a
+    # deadlock, seen once in CI); under the lock no statement of the store's is under way.
+    with store._lock:
+        store.conn.set_trace_callback(lambda sql: seen.append(sql) if threading.get_ident() == me else None)
     try:
         s.search_documents(query, mode="lexical")
     finally:
-        store.conn.set_trace_callback(None)
+        with store._lock:
+            store.conn.set_trace_callback(None)
     return seen
 
 
 def test_one_search_reads_the_change_counters_once(firm) -> None:
     s = _service(firm)
+    s.settle(60)  # the start-up builds done: only the search's own statements are traced
     s.search_documents("design report", mode="lexical")  # warm caches
     seen = _statements(s.store, "design report sales", s)
     # The counters were read by the first search: the store's generation says they have not moved.
