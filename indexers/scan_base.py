@@ -297,20 +297,48 @@ class FolderWalk(abc.ABC):
         return st if stat.S_ISREG(st.st_mode) else None
 
 
-class ScanBase(FolderWalk):
+class WalkState(FolderWalk):
+    """What the walk of a project (:class:`.scan_project.ProjectWalk`) reads and fills: a scan's, or a worker's
+    on a root's first scan (nothing stored: every file found is a new row)."""
+
+    report: Any  # its counters files_seen and unchanged (set by the subclass)
+
+    def __init__(self, root_real: str, wall_t0: float, *, force: bool = False, quick: bool = False) -> None:
+        self.root_real = root_real
+        self.wall_t0 = wall_t0  # when the walk began: folders changed just before are not trusted (scan_folders)
+        self.force = force  # re-parse every file even when unchanged
+        self.quick = quick  # trust folders unchanged since the last complete scan (see scan_folders)
+        # The current project's folders as listed ahead of the walk (see scan_prefetch), if they were.
+        self.prefetched: dict[str, Any] | None = None
+        # Stored documents of the root not seen yet: rel_path -> (rel_path, id, project_id, size, mtime).
+        self.existing: dict[str, Any] = {}
+        self.stored_rows = 0  # how many rows of the root were loaded (none: its first scan)
+        self.fresh: set[int] = set()  # projects added or renamed by this scan: always walked
+        # Quick rescans: the folders each project had at the last complete scan (scan_folders); the folders
+        # each walk visits, recorded for the next.
+        self.trusted: dict[int, Any] = {}
+        self.trees: dict[int, Any] = {}
+        # Files to parse, in walk order (a scan parses a batch of them in its worker processes, when started).
+        self.jobs: list[Job] = []
+        # New files whose (name, size, mtime) matches a stored row: maybe moves, decided at the end.
+        self.deferred: list[tuple[Project, tuple[str, ...], str, int, float, str, str]] = []
+        self.pending_problems: list[tuple[int, str, str, str]] = []
+
+
+class ScanBase(WalkState):
     """State of one scan and the bookkeeping shared by its phases."""
 
     def __init__(self, store: Store, root: Path, options: ScanOptions) -> None:
+        super().__init__(
+            os.path.realpath(root), time.time(), force=options.force, quick=options.quick and not options.force
+        )
         self.store = store
         self.shared = options.shared
         self.only = options.only
-        self.fresh: set[int] = set()  # projects added or renamed by this scan: always walked
         self.root = root
         self.root_str = str(root)
-        self.root_real = os.path.realpath(root)
         self.progress = options.progress
         self.cancel = options.cancel
-        self.force = options.force
         self.max_depth = options.max_depth
         self.t0 = time.monotonic()
         self.last_flush = self.t0
@@ -321,31 +349,17 @@ class ScanBase(FolderWalk):
         self.projects_walked = 0
         # Folders whose listing failed: rows stored under them are kept, not deleted.
         self.unreadable: list[str] = []
-        # Stored documents of the root not seen yet: rel_path -> (rel_path, id, project_id, size, mtime).
-        self.existing: dict[str, Any] = {}
         # Every loaded row, until the first file not stored at its path asks for :meth:`move_keys`.
         self.loaded: list[Any] = []
-        self.stored_rows = 0  # how many rows of the root were loaded (none: its first scan)
         self._move_keys: set[tuple[str, int, float]] | None = None
-        # New files whose (name, size, mtime) matches a stored row: maybe moves, decided at the end.
-        self.deferred: list[tuple[Project, tuple[str, ...], str, int, float, str, str]] = []
         self.inserts: list[tuple[Any, ...]] = []
         self.updates: list[tuple[Any, ...]] = []
-        self.pending_problems: list[tuple[int, str, str, str]] = []
         self.projects: dict[int, Project] = {}
-        # The current project's folders as listed ahead of the walk (see scan_prefetch), if they were.
-        self.prefetched: dict[str, Any] | None = None
         self.vanished_projects: list[int] = []
-        # Quick rescans: the folders each project had at the last complete scan (scan_folders), the
-        # stored files by folder (built on first use), and the folders this scan visits.
-        self.quick = options.quick and not options.force
-        self.wall_t0 = time.time()
-        self.trusted: dict[int, Any] = {}
         # Quick rescans: projects whose every folder is as recorded -> (their tree, their stored rows'
         # count); their rows are neither loaded nor walked (see ScanReconciler._find_unchanged).
         self.unchanged: dict[int, tuple[Any, int]] = {}
-        self._by_dir: dict[str, list[str]] | None = None
-        self.trees: dict[int, Any] = {}
+        self._by_dir: dict[str, list[str]] | None = None  # the stored files by folder (quick rescans; on first use)
 
         started = _now_iso()
         with store.transaction() as conn:

@@ -6,7 +6,7 @@ batch at a time, to :data:`WORKERS` processes while it goes on listing folders. 
 back in the order the files were found, so rows (and their ids) are the same either way. The
 watcher's (``shared``) scans are small and never start processes. The project facts a scan
 recomputes go through the same workers when they were started. A root's first scan of many projects
-hands them whole projects instead (:func:`walk_projects`): a worker walks a project's folders, parses
+hands them whole projects instead (:func:`.scan_project.walk_projects`): a worker walks a project's folders, parses
 every name and computes the project's facts, so the scan's own thread only records and writes.
 """
 
@@ -16,8 +16,9 @@ import gc
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from quicknav_mcp.domain import parse_document
 from quicknav_mcp.domain.models import ProjectFolder
@@ -25,13 +26,13 @@ from quicknav_mcp.repo.documents import document_values
 
 from . import project_facts
 from .scan_base import Project
-from .scan_project import WorkerWalk
 
 #: Names parsed inline before a scan starts worker processes.
 POOL_MIN_FILES = 20_000
 #: A root's first scan (nothing stored yet) of this many project folders starts them before its walk, and they
-#: walk whole projects (:func:`walk_projects`): it will parse more than POOL_MIN_FILES names (~23 files a project
-#: in the demo firm, more in real ones), and the names it would parse inline first (~1 CPU-s at 20,000) hold it up.
+#: walk whole projects (:func:`.scan_project.walk_projects`): it will parse more than POOL_MIN_FILES names (~23
+#: files a project in the demo firm, more in real ones), and the names it would parse inline first (~1 CPU-s at
+#: 20,000) hold it up.
 POOL_MIN_PROJECTS = 800
 #: Worker processes (one per core, at most two: beside them the scan's thread walks or records, a helper writes).
 WORKERS = max(1, min(2, os.cpu_count() or 1))
@@ -43,6 +44,16 @@ SCAN_THREADS = ("scan-writer", "scan-prefetch")
 #: What a worker needs of one file: ``(project_id, folders, name, project_rel_path, size, mtime, ...)`` (a
 #: scan's :data:`~.scan_base.Job`, sent as it is: fields after the sixth are not read).
 Payload = tuple[Any, ...]
+
+_R = TypeVar("_R")
+
+#: The pool's stop (a multiprocessing Event), in a worker: set when the scan is cancelled.
+_stop: Any = None
+
+
+def failure(exc: Exception) -> str:
+    """Why a name could not be parsed, as a worker hands it back (the scan records it: ScanWriter._not_parsed)."""
+    return f"{type(exc).__name__}: {exc}"
 
 
 def parse_values(root_id: int, payload: list[Payload]) -> list[tuple[Any, ...] | str]:
@@ -60,56 +71,26 @@ def parse_values(root_id: int, payload: list[Payload]) -> list[tuple[Any, ...] |
             try:
                 append((root_id, *document_values(pid, rel_pp, name, size, mtime, parse_document(folders, name))))
             except Exception as exc:  # a parser bug on one odd name must not stop the scan
-                append(f"{type(exc).__name__}: {exc}")
+                append(failure(exc))
     finally:
         if collecting:
             gc.enable()
     return out
 
 
-#: One project walked in a worker: ``(rows, names not parsed as (project_rel_path, why), problems as (rel, kind,
-#: message, keep), files seen, its folders (scan_folders.Tree), (digest of its names, its facts))``.
-Walked = tuple[
-    list[tuple[Any, ...]],
-    list[tuple[str, str]],
-    list[tuple[str, str, str, bool]],
-    int,
-    dict[str, float | None],
-    tuple[bytes, tuple[int, list[str]]],
-]
-
-
-def walk_projects(root_id: int, root_real: str, wall_t0: float, projects: list[Project]) -> list[Walked]:
-    """Walk each project (a root's first scan: nothing stored), parse its names and compute its facts from the
-    names parsed, sorted as the stored names are read (runs in a worker)."""
-    out: list[Walked] = []
-    for proj in projects:
-        walk = WorkerWalk(root_real, wall_t0)
-        if walk._cancelled():  # the scan was cancelled: what is left is not wanted
-            break
-        walk._walk_project(proj)
-        jobs = walk.jobs
-        rows: list[tuple[Any, ...]] = []
-        failed: list[tuple[str, str]] = []
-        names: list[str] = []
-        for job, row in zip(jobs, parse_values(root_id, jobs), strict=True):
-            if isinstance(row, str):
-                failed.append((job[3], row))
-            else:
-                rows.append(row)
-                names.append(job[2])
-        names.sort()  # as ORDER BY name reads them (UTF-8 bytes: code points)
-        facts = (project_facts.names_digest(names), project_facts.compute(proj.folder, names))
-        out.append((rows, failed, walk.problems, walk.report.files_seen, walk.trees[proj.id], facts))
-    return out
-
-
 def _start_worker(stop: Any) -> None:
     """Set a worker up: what it inherited from a fork (the scan's own objects) is never collected in it, so
     the cycle collector neither walks nor writes to those pages (each write would copy a page); its walks
-    watch the pool's ``stop``."""
+    watch the pool's ``stop`` (:func:`stopped`)."""
+    global _stop
     gc.freeze()
-    WorkerWalk.stop = stop
+    _stop = stop
+
+
+def stopped() -> bool:
+    """In a worker: whether the scan was cancelled (a walk under way ends at its next folder instead of running
+    on: a slow share takes seconds a project)."""
+    return _stop is not None and _stop.is_set()
 
 
 def start_method() -> str:
@@ -157,10 +138,16 @@ class ParsePool:
         return [fact for part in self._pool.map(project_facts.compute_all, chunks) for fact in part]
 
     def submit_projects(
-        self, root_id: int, root_real: str, wall_t0: float, projects: list[Project]
-    ) -> Future[list[Walked]]:
-        """:func:`walk_projects` of ``projects`` in one worker."""
-        return self._pool.submit(walk_projects, root_id, root_real, wall_t0, projects)
+        self,
+        walk: Callable[[int, str, float, list[Project]], _R],
+        root_id: int,
+        root_real: str,
+        wall_t0: float,
+        projects: list[Project],
+    ) -> Future[_R]:
+        """``walk`` (:func:`.scan_project.walk_projects`, which parses through this module) of ``projects`` in
+        one worker."""
+        return self._pool.submit(walk, root_id, root_real, wall_t0, projects)
 
     def cancel(self) -> None:
         """The scan was cancelled: the workers' walks under way end at their next folder."""
@@ -177,8 +164,8 @@ __all__ = [
     "WORKERS",
     "ParsePool",
     "Payload",
-    "Walked",
+    "failure",
     "parse_values",
     "start_method",
-    "walk_projects",
+    "stopped",
 ]

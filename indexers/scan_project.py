@@ -2,8 +2,8 @@
 
 :class:`ProjectWalk` is the one walk of a project's folders (what is skipped, followed or a problem: see
 :mod:`.filesystem`); the scan runs it on its own thread (:mod:`.scan_walk`), and a root's first scan also in
-its worker processes, a whole project at a time (:class:`WorkerWalk`, run by :mod:`.scan_parse`), where
-there is nothing stored to compare with: every file found is a new row.
+its worker processes, a whole project at a time (:func:`walk_projects`, parsing through :mod:`.scan_parse`),
+where there is nothing stored to compare with: every file found is a new row.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 from quicknav_mcp.domain import is_transient
 
-from . import scan_folders
-from .scan_base import _ID, _MTIME, _PID, _SIZE, FolderWalk, Job, Project, _kind, _message, _storable
+from . import project_facts, scan_folders, scan_parse
+from .scan_base import _ID, _MTIME, _PID, _SIZE, Project, WalkState, _kind, _message, _storable
 
 #: Backstop against loops the symlink check cannot see (Windows junctions look like folders).
 MAX_WALK_DEPTH = 64
@@ -31,21 +31,8 @@ def _folder_mtime(path: str) -> float | None:
     return st.st_mtime if stat.S_ISDIR(st.st_mode) else None
 
 
-class ProjectWalk(FolderWalk, abc.ABC):
+class ProjectWalk(WalkState, abc.ABC):
     """The walk of one project's folders, against the rows stored for it (none on a root's first scan)."""
-
-    report: Any  # its counters files_seen and unchanged
-    existing: dict[str, Any]
-    force: bool
-    quick: bool
-    fresh: set[int]
-    trusted: dict[int, Any]
-    trees: dict[int, Any]
-    wall_t0: float
-    stored_rows: int
-    jobs: list[Job]
-    pending_problems: list[Any]
-    deferred: list[Any]
 
     @abc.abstractmethod
     def _cancelled(self) -> bool: ...
@@ -185,31 +172,17 @@ class WorkerWalk(ProjectWalk):
     """A project walked in a worker process on a root's first scan: nothing stored, nothing to flush; the
     files to parse and the problems are handed back to the scan, which records them in order."""
 
-    #: The pool's stop (a multiprocessing Event, set in each worker when it starts): a cancelled scan ends
-    #: the walks under way at their next folder instead of waiting for them (a slow share: seconds each).
-    stop: Any = None
-
     def __init__(self, root_real: str, wall_t0: float) -> None:
-        self.root_real = root_real
-        self.wall_t0 = wall_t0
-        self.prefetched = None
+        super().__init__(root_real, wall_t0)
         self.report = _Counts()
-        self.existing = {}
-        self.force = self.quick = False
-        self.fresh = set()
-        self.trusted = {}
-        self.trees = {}
-        self.stored_rows = 0
-        self.jobs = []
-        self.pending_problems = []  # never filled: problems go to ``problems``, recorded by the scan
-        self.deferred = []
+        # (``pending_problems`` is never filled: problems go to ``problems``, recorded by the scan.)
         self.problems: list[tuple[str, str, str, bool]] = []  # (rel, kind, message, keep), in walk order
 
     def _problem(self, rel: str, kind: str, message: str, *, keep: bool = False) -> None:
         self.problems.append((rel, kind, message, keep))
 
     def _cancelled(self) -> bool:
-        return WorkerWalk.stop is not None and WorkerWalk.stop.is_set()
+        return scan_parse.stopped()
 
     def _flush(self, *, force: bool = False) -> None:
         pass  # the jobs go back with the project
@@ -224,4 +197,41 @@ class WorkerWalk(ProjectWalk):
         return set()
 
 
-__all__ = ["MAX_WALK_DEPTH", "ProjectWalk", "WorkerWalk"]
+#: One project walked in a worker: ``(rows, names not parsed as (project_rel_path, why), problems as (rel, kind,
+#: message, keep), files seen, its folders (scan_folders.Tree), (digest of its names, its facts))``.
+Walked = tuple[
+    list[tuple[Any, ...]],
+    list[tuple[str, str]],
+    list[tuple[str, str, str, bool]],
+    int,
+    dict[str, float | None],
+    tuple[bytes, tuple[int, list[str]]],
+]
+
+
+def walk_projects(root_id: int, root_real: str, wall_t0: float, projects: list[Project]) -> list[Walked]:
+    """Walk each project (a root's first scan: nothing stored), parse its names and compute its facts from the
+    names parsed, sorted as the stored names are read (runs in a worker)."""
+    out: list[Walked] = []
+    for proj in projects:
+        walk = WorkerWalk(root_real, wall_t0)
+        if walk._cancelled():  # the scan was cancelled: what is left is not wanted
+            break
+        walk._walk_project(proj)
+        jobs = walk.jobs
+        rows: list[tuple[Any, ...]] = []
+        failed: list[tuple[str, str]] = []
+        names: list[str] = []
+        for job, row in zip(jobs, scan_parse.parse_values(root_id, jobs), strict=True):
+            if isinstance(row, str):
+                failed.append((job[3], row))
+            else:
+                rows.append(row)
+                names.append(job[2])
+        names.sort()  # as ORDER BY name reads them (UTF-8 bytes: code points)
+        facts = (project_facts.names_digest(names), project_facts.compute(proj.folder, names))
+        out.append((rows, failed, walk.problems, walk.report.files_seen, walk.trees[proj.id], facts))
+    return out
+
+
+__all__ = ["MAX_WALK_DEPTH", "ProjectWalk", "Walked", "WorkerWalk", "walk_projects"]

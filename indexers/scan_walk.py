@@ -16,10 +16,10 @@ from quicknav_mcp.domain import parse_document, parse_project_folder, parse_rang
 from quicknav_mcp.domain.models import ParsedDocument
 from quicknav_mcp.repo.documents import document_values
 
-from . import scan_base, scan_parse
-from .scan_base import Found, Job, Project, _join, _kind, _message, _safe, _skipped, _storable, log
+from . import scan_base, scan_parse, scan_project
+from .scan_base import Found, Job, Project, _join, _kind, _message, _skipped, _storable
 from .scan_prefetch import Prefetcher
-from .scan_project import MAX_WALK_DEPTH, ProjectWalk
+from .scan_project import ProjectWalk
 from .scan_write import ScanWriter
 
 #: From this many projects to walk, a helper thread lists them ahead of the walk (scan_prefetch).
@@ -98,7 +98,9 @@ class ScanWalker(ScanWriter, ProjectWalk):
         ahead: Prefetcher | None = None
         # A quick rescan lists only the folders that changed: listing every folder ahead would undo it.
         if not self.shared and not self.quick and len(todo) >= PREFETCH_MIN_PROJECTS:
-            ahead = Prefetcher([p.abs_path for p in todo], lambda path: scan_base._scandir(path), MAX_WALK_DEPTH)
+            ahead = Prefetcher(
+                [p.abs_path for p in todo], lambda path: scan_base._scandir(path), scan_project.MAX_WALK_DEPTH
+            )
         try:
             for proj in todo:
                 if self._cancelled():
@@ -124,11 +126,11 @@ class ScanWalker(ScanWriter, ProjectWalk):
 
     def _walk_in_workers(self, todo: list[Project]) -> bool:
         """A root's first scan of many projects: the workers walk whole projects, parse their names and compute
-        their facts (:func:`.scan_parse.walk_projects`); this thread records what comes back, in walk order, as
+        their facts (:func:`.scan_project.walk_projects`); this thread records what comes back, in walk order, as
         its own walk would have (problems, counts, rows, folders) and writes it. False when cancelled."""
         pool = self._pool
         assert pool is not None
-        futures: deque[Future[list[scan_parse.Walked]]] = deque()
+        futures: deque[Future[list[scan_project.Walked]]] = deque()
         sent = 0
 
         def fill() -> None:
@@ -136,7 +138,9 @@ class ScanWalker(ScanWriter, ProjectWalk):
             while sent < len(todo) and len(futures) < WALK_AHEAD:
                 part = todo[sent : sent + WALK_CHUNK]
                 sent += len(part)
-                futures.append(pool.submit_projects(self.root_id, self.root_real, self.wall_t0, part))
+                futures.append(
+                    pool.submit_projects(scan_project.walk_projects, self.root_id, self.root_real, self.wall_t0, part)
+                )
 
         fill()
         done = 0  # projects taken in
@@ -185,6 +189,5 @@ class ScanWalker(ScanWriter, ProjectWalk):
         try:
             return parse_document(folders, name)
         except Exception as exc:  # a parser bug on one odd name must not stop the scan
-            log.exception("parse_document failed on %s", _safe(rel))
-            self._problem(rel, "error", f"could not parse the name: {type(exc).__name__}: {exc}")
+            self._not_parsed(rel, scan_parse.failure(exc), exc)
             return None

@@ -42,12 +42,9 @@ class ScanWriter(ScanBase, abc.ABC):
     def __init__(self, store: Store, root: Path, options: ScanOptions) -> None:
         super().__init__(store, root, options)
         self.batch_rows = SHARED_BATCH_ROWS if self.shared else BATCH_ROWS
-        self.batch_seconds = BATCH_SECONDS
         self.facts_batch = SHARED_FACTS_BATCH if self.shared else project_facts.BATCH_PROJECTS
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-writer")
         self._writer_future: Future[None] | None = None
-        # Files to parse, in walk order; a batch of them in the worker processes (when started).
-        self.jobs: list[Job] = []
         self._parsing: list[tuple[list[Job], list[Future[list[Any]]]]] = []
         self._pool: scan_parse.ParsePool | None = None
         self._parse_total = 0
@@ -99,9 +96,10 @@ class ScanWriter(ScanBase, abc.ABC):
                 self.updates.append((*row[1:], row_id))  # UPDATE_SQL: the values without root_id, then the id
                 report.updated += 1
 
-    def _not_parsed(self, rel: str, why: str) -> None:
-        """Record a name a worker could not parse (``why``: the exception, as text)."""
-        log.error("parse_document failed on %s: %s", _safe(rel), why)
+    def _not_parsed(self, rel: str, why: str, exc: BaseException | None = None) -> None:
+        """Record a name that could not be parsed (``why``: :func:`.scan_parse.failure`; ``exc``, when parsed
+        here: logged with its traceback)."""
+        log.error("parse_document failed on %s: %s", _safe(rel), why, exc_info=exc)
         self._problem(rel, "error", f"could not parse the name: {why}")
 
     def _rel_of(self, job: Job) -> str:
@@ -146,7 +144,7 @@ class ScanWriter(ScanBase, abc.ABC):
         if not pending and not (force and self._parsing) and not self.facts_known:
             return
         now = time.monotonic()
-        if not force and pending < self.batch_rows and now - self.last_flush < self.batch_seconds:
+        if not force and pending < self.batch_rows and now - self.last_flush < BATCH_SECONDS:
             return
         self._take_parsed(force=force)
         # Projects whose rows are all queued by now, with the facts the workers computed of them.

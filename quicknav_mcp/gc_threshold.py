@@ -1,9 +1,10 @@
 """The cycle collector's first threshold, raised while some part of the process asks for it.
 
-A large first scan moves rows, listings and results through the process in bursts of thousands of
-objects (a batch unpickled, a project's listing), and each burst past Python's threshold (700 objects
-more allocated than freed) starts a collection that traverses every young object: ~400 of them, ~0.4
-CPU-s of a 116k-file scan, for objects that are freed a moment later without any cycle. The threshold
+A large first scan moves rows through the process in bursts of thousands of objects (the projects a
+worker walked, unpickled: their rows, problems and folders; a batch handed to the writer), and each
+burst past Python's threshold (700 objects more allocated than freed) starts a collection that
+traverses every young object, for objects that are freed a moment later without any cycle (the
+listings and parsing are in the worker processes, which hold collection off while they parse). The threshold
 is the largest any holder asks for, and the original comes back after the last
 (:mod:`.shared_setting`); a process that turned automatic collection off (threshold 0) keeps it off.
 """

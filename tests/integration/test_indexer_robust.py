@@ -338,3 +338,23 @@ def test_nesting_backstop_stops_runaway_depth(store: Store, root: Path, monkeypa
     report = scan_root(store, root)
     assert [(p.kind, p.path) for p in report.problem_samples] == [("loop", f"21000 - 21999/{P1}/{DESIGNS}/ARCHIVE")]
     assert report.added == 3
+
+
+def test_nesting_backstop_also_bounds_the_listing_ahead(store: Store, root: Path, monkeypatch) -> None:
+    """A rescan's folders listed ahead of the walk (scan_prefetch) stop at the walk's MAX_WALK_DEPTH, read from
+    the one place the walk reads it: nothing deeper is listed, and the walk records the same loop."""
+    scan_root(store, root)
+    monkeypatch.setattr(scan_project, "MAX_WALK_DEPTH", 1)
+    monkeypatch.setattr(scan_walk, "PREFETCH_MIN_PROJECTS", 1)
+    listed: list[str] = []
+    real = os.scandir
+
+    def scandir(path: str):  # type: ignore[no-untyped-def]
+        listed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(scan_base, "_scandir", scandir)
+    report = scan_root(store, root, force=True)
+    assert [(p.kind, p.path) for p in report.problem_samples] == [("loop", f"21000 - 21999/{P1}/{DESIGNS}/ARCHIVE")]
+    assert listed and not [p for p in listed if p.endswith("ARCHIVE")]
+    assert report.files_seen == 3
