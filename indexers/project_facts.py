@@ -102,13 +102,13 @@ def _refresh_batch(
         )
     }
     names: dict[int, list[str]] = defaultdict(list)
-    for pid, name in conn.execute(
-        f"SELECT project_id, name FROM documents WHERE project_id IN ({where}) ORDER BY project_id, name", ids
-    ):
+    for pid, name in conn.execute(f"SELECT project_id, name FROM documents WHERE project_id IN ({where})", ids):
         names[pid].append(name)
+    for got in names.values():  # sorted here, not by the query (its sorter cost more than this)
+        got.sort()  # as ORDER BY name would: UTF-8 bytes, i.e. code points
     updates: list[tuple[Any, ...]] = []
     rewrite: list[int] = []  # projects whose client names changed: their search rows are rewritten
-    items = [(_folder(row), names[pid]) for pid, row in projects.items()]
+    items = [(_folder(row, known), names[pid]) for pid, row in projects.items()]
     if known is None:
         facts = compute_many(items)
     else:
@@ -134,8 +134,12 @@ def _taken(
     return compute(folder, names)
 
 
-def _folder(row: Any) -> ProjectFolder:
-    """The parsed folder of a stored project (as the scanner parsed it when it stored the row)."""
+def _folder(row: Any, known: Known | None = None) -> ProjectFolder:
+    """The parsed folder of a stored project (as the scanner parsed it when it stored the row): the one in
+    ``known`` when it was parsed from the stored name (parsing is deterministic: the same folder)."""
+    ahead = known.get(row["id"]) if known else None
+    if ahead is not None and ahead[0].name == row["folder_name"]:
+        return ahead[0]
     folder = parse_project_folder(row["folder_name"])
     if folder is None:  # written by something other than the scanner: use the stored parts
         folder = ProjectFolder(row["code"], row["folder_name"], row["client"], row["description"] or "")
