@@ -228,7 +228,7 @@ def walk_projects(root_id: int, root_real: str, wall_t0: float, projects: list[P
             else:
                 rows.append(row)
                 names.append(job[2])
-        names.sort()  # as ORDER BY name reads them (UTF-8 bytes: code points)
+        names.sort()  # as the writer sorts the stored names (code points: the order of their UTF-8 bytes)
         facts = (project_facts.names_digest(names), project_facts.compute(proj.folder, names))
         out.append((rows, failed, walk.problems, walk.report.files_seen, walk.trees[proj.id], facts))
     return out
