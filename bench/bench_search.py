@@ -36,6 +36,7 @@ on their values). It is copied before use, so a newer schema migrates the copy, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import shutil
@@ -114,7 +115,21 @@ def _fill_vectors(app: App, model: str) -> int:
                 "INSERT INTO embedding_state (doc_id, sig, model, seq) VALUES (?, 'synthetic', ?, ?)",
                 [(i, model, seq) for i in ids],
             )
+    with store.transaction() as conn:
+        _stamp_synthetic(conn)
     return len(todo)
+
+
+def _stamp_synthetic(conn: sqlite3.Connection) -> None:
+    """Stamp the filled vectors as the embedding worker stamps a vector it made (the stamp of the row it
+    was made from): a worker opened on the database finds them done, not ~114k documents to embed
+    (caches built before this were stamped with the clock: their copies are stamped here too)."""
+    from quicknav_mcp.indexers.embed import IDENTITY_STAMP
+
+    conn.execute(
+        f"UPDATE embedding_state SET embedded_at = (SELECT {IDENTITY_STAMP} FROM documents d "
+        "WHERE d.id = embedding_state.doc_id) WHERE sig = 'synthetic'"
+    )
 
 
 def build(db: Path, root: Path, embed_sample: int, extract_sample: int) -> dict[str, Any]:
@@ -329,6 +344,8 @@ def main() -> None:
     for suffix in ("", "-wal"):
         if Path(f"{cached}{suffix}").exists():
             shutil.copyfile(f"{cached}{suffix}", f"{db}{suffix}")
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        _stamp_synthetic(conn)
     try:
         t0 = time.perf_counter()
         app = App.open(load_config(db=db, roots=[root], env={}))

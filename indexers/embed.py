@@ -107,7 +107,8 @@ def project_text(folder_name: str, client_names: list[str], description: str) ->
     return " | ".join(p for p in (folder_name, ", ".join(client_names), description) if p)
 
 
-def _sig(text: str, model: str) -> str:
+def text_sig(text: str, model: str) -> str:
+    """The hash a state row keeps of the text its vector was made from (with the model's name)."""
     return hashlib.blake2b(f"{model}\n{text}".encode(), digest_size=12).hexdigest()
 
 
@@ -129,9 +130,9 @@ class EmbedReport:
 
 # What a document's vector was made from, as a stamp: the row's ``indexed_at`` (content: the later of it
 # and ``extracted_at``). A state row's ``embedded_at`` is this stamp as read with the text (see
-# embed_windows), so a document is pending while its stamp differs from it: changed since, in either
-# direction of the clock (a row stamped while the clock ran ahead, then changed after it was set back,
-# is still seen), and state rows written with a clock's time (before stamps) are looked at once more.
+# embed_windows), so a document is pending while its stamp differs from it: changed since (writers never
+# give two versions of a row one stamp: ``timestamps.restamp_sql``), and state rows written with a
+# clock's time (before stamps were the rows') are looked at once more.
 IDENTITY_STAMP = "d.indexed_at"
 CONTENT_STAMP = "max(c.extracted_at, d.indexed_at)"
 # The documents whose vector is missing or may be stale (another model, or changed since), one
@@ -165,7 +166,7 @@ class EmbedWorker:
         self.batch_size = batch_size
         self._reader: Any = None  # a read connection of its own while run() runs
 
-    def _query(self, sql: str, params: Any = ()) -> list[Any]:
+    def read(self, sql: str, params: Any = ()) -> list[Any]:
         """Reads of the worker: on its own connection while it runs, so a window's selection
         (a scan of the documents, ~0.3 s at 116k) never holds the store's lock against searches."""
         if self._reader is None:
@@ -190,16 +191,17 @@ class EmbedWorker:
 
     def pending(self) -> int:
         """Documents whose identity vector is missing or may be stale (cheap upper bound)."""
-        return int(self._query(_IDENTITY_PENDING, (self.embedder.name,))[0][0])
+        return int(self.read(_IDENTITY_PENDING, (self.embedder.name,))[0][0])
 
     def content_pending(self) -> int:
         """Documents with text whose content vector is missing or may be stale."""
         if not vectors.state_exists(self.store, vectors.TABLES[CONTENT_TABLE][0]):
-            row = self._query("SELECT count(*) FROM document_content WHERE status = 'ok' AND length(text) > 0")[0]
+            row = self.read("SELECT count(*) FROM document_content WHERE status = 'ok' AND length(text) > 0")[0]
             return int(row[0])
-        return int(self._query(_CONTENT_PENDING, (self.embedder.name,))[0][0])
+        return int(self.read(_CONTENT_PENDING, (self.embedder.name,))[0][0])
 
-    def _next_seq(self, table: str) -> int:
+    def next_seq(self, table: str) -> int:
+        """The batch number of the next write to the state table ``table``."""
         row = self.store.query_one(f"SELECT coalesce(max(seq), 0) + 1 FROM {table}")
         return int(row[0])
 
@@ -317,14 +319,14 @@ class EmbedWorker:
             except ValueError:
                 names = []
             text = project_text(r["folder_name"], names, r["description"] or "")
-            sig = _sig(text, model)
+            sig = text_sig(text, model)
             if sig != r["sig"]:
                 todo.append((r["id"], text, sig))
         done = 0
         for start in range(0, len(todo), 256):
             chunk = todo[start : start + 256]
             vecs = self.embedder.encode([t for _, t, _ in chunk], background=True)
-            seq = self._next_seq("project_embedding_state")
+            seq = self.next_seq("project_embedding_state")
             with self.store.transaction() as conn:
                 live = {
                     r[0]

@@ -50,7 +50,9 @@ LIMIT ?
 # statement had run and whose transaction had not committed when the rows were read (a scan's
 # transaction of many rows; a writer held up on a busy machine): the old names were marked done and
 # never embedded again. The row's own stamp is that of the version read, so any change committed after
-# the read is pending. (A change stamped in the same millisecond as the version read would be missed.)
+# the read is pending. Writers give every version of a row a stamp of its own (``timestamps.restamp_sql``:
+# 1 ms past the row's stamp when the clock is not later), so a change made in the millisecond of the
+# version read is pending too.
 _UPSERT = (
     "INSERT INTO {state} (doc_id, sig, model, seq, embedded_at) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT(doc_id) DO UPDATE SET sig = excluded.sig, model = excluded.model, "
@@ -99,8 +101,8 @@ class WindowPipeline:
     def __init__(self, worker: EmbedWorker) -> None:
         self.store = worker.store
         self.embedder = worker.embedder
-        self._query = worker._query
-        self._next_seq = worker._next_seq
+        self.read = worker.read
+        self.next_seq = worker.next_seq
 
     def run(
         self,
@@ -137,7 +139,7 @@ class WindowPipeline:
                 if left is not None and left - in_model <= 0:
                     break
                 want = size if left is None else min(size, left - in_model)
-                rows, pending = self._read(kind, model, want, in_model, seen)
+                rows, pending = self._next_rows(kind, model, want, in_model, seen)
                 if not rows:
                     if ahead is not None:
                         self._finish(ahead, report, progress, total, written_at)
@@ -160,13 +162,13 @@ class WindowPipeline:
         feed.shutdown(wait=True)
         return False
 
-    def _read(self, kind: str, model: str, want: int, in_model: int, seen: set[int]) -> tuple[list[Any], int]:
+    def _next_rows(self, kind: str, model: str, want: int, in_model: int, seen: set[int]) -> tuple[list[Any], int]:
         """The next window's rows (up to ``want``, none of ``seen``: read before) and how many are
         pending (identity: up to IDENTITY_BULK_MIN, counted by id)."""
         if kind == "content":
             limit = want + in_model
             while True:
-                read = self._query(_CONTENT_ROWS, (model, limit))
+                read = self.read(_CONTENT_ROWS, (model, limit))
                 rows = [r for r in read if r[0] not in seen]
                 if len(rows) >= want or len(read) < limit:
                     return rows[:want], len(rows)
@@ -176,7 +178,7 @@ class WindowPipeline:
         # renames (the numpy encoder). Only the window's details are read.
         limit = max(want, E.IDENTITY_BULK_MIN) + in_model
         while True:
-            read = self._query(_IDENTITY_IDS, (model, limit))
+            read = self.read(_IDENTITY_IDS, (model, limit))
             ids = [r[0] for r in read if r[0] not in seen]
             if len(ids) < want and len(read) == limit:
                 # Documents handled earlier in this run and changed again since (they sort first: newest
@@ -184,7 +186,7 @@ class WindowPipeline:
                 limit *= 2
                 continue
             take = ids[:want]
-            found = {r[0]: r for r in self._query(_IDENTITY_ROWS.format(ids=marks(len(take))), take)} if take else {}
+            found = {r[0]: r for r in self.read(_IDENTITY_ROWS.format(ids=marks(len(take))), take)} if take else {}
             if found or not take:  # (none found: deleted between the two reads, so no longer pending)
                 return [found[i] for i in take if i in found], len(ids)
 
@@ -222,9 +224,9 @@ class WindowPipeline:
             name = r["name"] or ""
             folders = r["project_rel_path"][: -len(name)] if name else ""
             text = E.identity_text(name, folders, r["folder_name"], r["family"] or "")
-            return _Item(r["id"], text, E._sig(text, model), r["stamp"])
+            return _Item(r["id"], text, E.text_sig(text, model), r["stamp"])
         text = E.content_text(r["family"] or "", r["text"])
-        return _Item(r["id"], text, E._sig(f"{E.CONTENT_TOKENS}\n{text}", model), r["stamp"])
+        return _Item(r["id"], text, E.text_sig(f"{E.CONTENT_TOKENS}\n{text}", model), r["stamp"])
 
     def _sign_tokens(self, items: list[_Item], model: str) -> None:
         """Content texts are signed by the tokens the model reads, not the whole text: two texts
@@ -235,7 +237,7 @@ class WindowPipeline:
             return
         for it, tokens in zip(items, ids, strict=True):
             it.ids = tokens
-            it.sig = E._sig("tokens " + " ".join(map(str, tokens)), model)
+            it.sig = E.text_sig("tokens " + " ".join(map(str, tokens)), model)
 
     def _plan(self, kind: str, state: str, table: str, rows: list[Any], model: str, ahead: _Window | None) -> _Window:
         """What a window's rows need: texts, which are unchanged, which are embedded (token ids)."""
@@ -244,7 +246,7 @@ class WindowPipeline:
             self._sign_tokens(items, model)
         ids = [it.doc_id for it in items]
         known = {
-            r[0]: r[1] for r in self._query(f"SELECT doc_id, sig FROM {state} WHERE doc_id IN ({marks(len(ids))})", ids)
+            r[0]: r[1] for r in self.read(f"SELECT doc_id, sig FROM {state} WHERE doc_id IN ({marks(len(ids))})", ids)
         }
         w = _Window(kind, state, table, model, items)
         w.unchanged = [it for it in items if known.get(it.doc_id) == it.sig]
@@ -299,7 +301,7 @@ class WindowPipeline:
         vecs.update(fresh)
         w.vectors = fresh
         ids = [it.doc_id for it in w.items]
-        seq = self._next_seq(w.state)
+        seq = self.next_seq(w.state)
         with self.store.transaction() as conn:
             live = {r[0] for r in conn.execute(f"SELECT id FROM documents WHERE id IN ({marks(len(ids))})", ids)}
             keep = [it for it in w.todo if it.doc_id in live]
@@ -322,7 +324,7 @@ class WindowPipeline:
         out: dict[str, Any] = {}
         for start in range(0, len(sigs), 500):
             chunk = sigs[start : start + 500]
-            rows = self._query(
+            rows = self.read(
                 f"SELECT s.sig, v.embedding FROM {state} s JOIN {table} v ON v.rowid = s.doc_id "
                 f"WHERE s.model = ? AND s.sig IN ({marks(len(chunk))}) GROUP BY s.sig",
                 (model, *chunk),

@@ -31,6 +31,7 @@ from typing import Any
 from quicknav_mcp.config import ExtractLimits
 from quicknav_mcp.repo.documents import REL_PATH
 from quicknav_mcp.store import Store
+from quicknav_mcp.timestamps import restamp_sql
 
 log = logging.getLogger(__name__)
 
@@ -381,12 +382,12 @@ ORDER BY d.indexed_at DESC  -- what the file watcher just indexed goes ahead of 
 LIMIT ?
 """
 
-UPSERT_CONTENT = """
+UPSERT_CONTENT = f"""
 INSERT INTO document_content (doc_id, size, mtime, status, error, text, chars, truncated, seconds)
 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM documents WHERE id = ?)
 ON CONFLICT(doc_id) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, status = excluded.status,
     error = excluded.error, text = excluded.text, chars = excluded.chars, truncated = excluded.truncated,
-    seconds = excluded.seconds, extracted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+    seconds = excluded.seconds, extracted_at = {restamp_sql("extracted_at")}
 """
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from quicknav_mcp.repo import projects as projects_repo
 from quicknav_mcp.repo.bulk import insert_projects
-from quicknav_mcp.repo.documents import REL_PATH, document_values
+from quicknav_mcp.repo.documents import REL_PATH, STAMP_SQL, document_values
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 
 from . import scan_folders
@@ -16,7 +16,6 @@ from .scan_base import _ID, _MTIME, _PID, _REL, _SIZE, Found, Project, _chunks, 
 from .scan_walk import ScanWalker
 
 MASS_VANISH_MIN = 20  # fewer vanished projects than this are ordinary housekeeping
-_NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 #: A root's projects with how many documents each holds (counted in the documents' project index).
 _COUNTS_SQL = (
     "SELECT p.rel_path, p.id, (SELECT count(*) FROM documents d WHERE d.project_id = p.id) "
@@ -139,7 +138,7 @@ class ScanReconciler(ScanWalker):
         values = projects_repo.project_values(folder, os.path.basename(abs_path), rel, rng, mtime)
         conn.execute(projects_repo.UPDATE_SQL, (*values, pid))
         # Their paths relative to the root changed with the project's: marked re-indexed (and counted as a change).
-        moved = conn.execute(f"UPDATE documents SET indexed_at = {_NOW_SQL} WHERE project_id = ?", (pid,)).rowcount
+        moved = conn.execute(f"UPDATE documents SET indexed_at = {STAMP_SQL} WHERE project_id = ?", (pid,)).rowcount
         # Re-key the stored rows so the walk finds them at their new paths.
         cut = len(old_rel)
         for old_path in old_paths:

@@ -1,8 +1,19 @@
-"""Reading the ISO-8601 timestamps the store and Microsoft Graph write (``2026-05-27T14:03:11.5Z``)."""
+"""The ISO-8601 timestamps the store writes (``2026-05-27T14:03:11.500Z``) and Microsoft Graph's, read."""
 
 from __future__ import annotations
 
 from datetime import datetime
+
+# SQLite's clock, to the millisecond: the store's stamps (``indexed_at``, ``extracted_at``).
+NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+
+def restamp_sql(column: str) -> str:
+    """The stamp of a row's new version (SQL for ``SET column = ...``): the clock, or 1 ms past the
+    row's stamp when the clock is not later. Every version of a row has a stamp of its own, so a
+    reader that keeps the stamp of the version it read (the embedding worker) sees any later write
+    as a change, even one made in the same millisecond (or after the clock was set back)."""
+    return f"max({NOW_SQL}, coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', {column}, '+0.001 seconds'), ''))"
 
 
 def iso_seconds(value: object) -> float | None:

@@ -19,6 +19,7 @@ from ..domain.models import ParsedDocument
 from ..models import DocumentInfo
 from ..pathkey import path_key
 from ..store import Store
+from ..timestamps import restamp_sql
 from .sql import in_chunks, join_location, json_list, marks, paging, to_json_list
 
 # A document row as read, in this order (after ``id``; the project's code and name and the root follow).
@@ -67,16 +68,17 @@ SELECT = "d.id, " + ", ".join(_read(c) for c in COLUMNS) + ", p.code, p.folder_n
 _FACTS_SELECT = "d.id, " + ", ".join("''" if c == "rel_path" else f"d.{c}" for c in COLUMNS) + ", '', '', ''"
 FROM = "documents d CROSS JOIN projects p ON p.id = d.project_id CROSS JOIN roots r ON r.id = d.root_id"
 
-_NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+# A write's stamp differs from the row's before (the embedding worker compares them: see timestamps).
+STAMP_SQL = restamp_sql("indexed_at")
 INSERT_SQL = (
     f"INSERT INTO documents (root_id, {', '.join(WRITE_COLUMNS)}) VALUES (?, {marks(len(WRITE_COLUMNS))}) "
     # Another process may have indexed the same path meanwhile: take over its row.
     "ON CONFLICT (project_id, path_key) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in WRITE_COLUMNS)
-    + f", indexed_at = {_NOW_SQL}"
+    + f", indexed_at = {STAMP_SQL}"
 )
 UPDATE_SQL = (
-    "UPDATE documents SET " + ", ".join(f"{c} = ?" for c in WRITE_COLUMNS) + f", indexed_at = {_NOW_SQL} WHERE id = ?"
+    "UPDATE documents SET " + ", ".join(f"{c} = ?" for c in WRITE_COLUMNS) + f", indexed_at = {STAMP_SQL} WHERE id = ?"
 )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from ..domain.models import ProjectFolder
 from ..models import ProjectSummary
 from ..store import Store
+from ..timestamps import NOW_SQL
 from .sql import join_location, json_list, marks
 
 COLUMNS = (
@@ -29,15 +30,14 @@ FROM = "projects p JOIN roots r ON r.id = p.root_id"
 # What the scanner writes for a project folder, in this order (``root_id`` on insert). The facts
 # derived from its documents (client_names, doc_count) are written once the documents are.
 WRITE_COLUMNS = ("code", "folder_name", "rel_path", "range_folder", "client", "description", "mtime")
-_NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 INSERT_SQL = f"INSERT INTO projects (root_id, {', '.join(WRITE_COLUMNS)}) VALUES (?, {marks(len(WRITE_COLUMNS))})"
 UPDATE_SQL = (
-    "UPDATE projects SET " + ", ".join(f"{c} = ?" for c in WRITE_COLUMNS) + f", indexed_at = {_NOW_SQL} WHERE id = ?"
+    "UPDATE projects SET " + ", ".join(f"{c} = ?" for c in WRITE_COLUMNS) + f", indexed_at = {NOW_SQL} WHERE id = ?"
 )
 #: The columns of ``projects`` the scan's facts pass computes (``indexers/project_facts.py``); nothing else writes them.
 FACT_COLUMNS = ("doc_count", "client_names")
 FACTS_UPDATE_SQL = (
-    "UPDATE projects SET " + ", ".join(f"{c} = ?" for c in FACT_COLUMNS) + f", indexed_at = {_NOW_SQL} WHERE id = ?"
+    "UPDATE projects SET " + ", ".join(f"{c} = ?" for c in FACT_COLUMNS) + f", indexed_at = {NOW_SQL} WHERE id = ?"
 )
 STORED_SQL = f"SELECT id, {', '.join(WRITE_COLUMNS)} FROM projects WHERE root_id = ?"
 

@@ -147,7 +147,7 @@ def test_vectors_of_before_the_split_are_looked_at_again(app: App) -> None:
             text = E.document_text(
                 r["name"], r["project_rel_path"][: -len(r["name"])], r["folder_name"], r["family"] or "", r["text"]
             )
-            conn.execute("UPDATE embedding_state SET sig = ? WHERE doc_id = ?", (E._sig(text, model), r["id"]))
+            conn.execute("UPDATE embedding_state SET sig = ? WHERE doc_id = ?", (E.text_sig(text, model), r["id"]))
         conn.execute("DELETE FROM search_meta WHERE key = ?", (E.IDENTITY_META_KEY,))
     report = worker.run()
     assert report.identity == with_text

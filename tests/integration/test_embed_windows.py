@@ -5,6 +5,7 @@ SQLite file, real worker and model; only the model call of the first window is h
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -17,16 +18,16 @@ from quicknav_mcp.indexers.embed import Embedder, EmbedWorker
 from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.demo import generate_firm
+from quicknav_mcp.repo.documents import STAMP_SQL
 from quicknav_mcp.store import connect
 
 pytest.importorskip("sentence_transformers", reason="semantic extra not installed")
 if not Embedder().installed():  # pragma: no cover - model package missing
     pytest.skip("embedding model not installed", allow_module_level=True)
 
-# A rename as the scanner writes it: the new path, stamped by SQLite's clock when the statement runs.
+# A rename as the scanner writes it: the new path, stamped as the scanner stamps a row's new version.
 _RENAME = (
-    "UPDATE documents SET project_rel_path = project_rel_path || ' renamed.pdf', "
-    "indexed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?"
+    f"UPDATE documents SET project_rel_path = project_rel_path || ' renamed.pdf', indexed_at = {STAMP_SQL} WHERE id = ?"
 )
 
 
@@ -85,7 +86,7 @@ def _stale_but_done(app: App) -> set[int]:
     out = set()
     for doc, name, rel, folder, sig, family in rows:
         text = E.identity_text(name, rel[: -len(name)], folder, family or "")
-        if doc not in pending and sig != E._sig(text, model):
+        if doc not in pending and sig != E.text_sig(text, model):
             out.add(doc)
     return out
 
@@ -259,3 +260,45 @@ def test_a_run_reads_past_documents_it_embedded_that_changed_again(app: App, mon
     assert report.status == "done" and report.identity == docs
     never = "SELECT count(*) FROM documents d LEFT JOIN embedding_state s ON s.doc_id = d.id WHERE s.doc_id IS NULL"
     assert app.store.query_one(never)[0] == 0
+
+
+def _clock_held_at(conn: sqlite3.Connection, now: str) -> None:
+    """SQLite's clock on ``conn`` held at ``now`` (its ``strftime`` with 'now' answers it; the rest is
+    SQLite's own): every write of that connection falls in one millisecond."""
+    real = sqlite3.connect(":memory:")
+
+    def strftime(*args: object) -> object:
+        args = tuple(now if a == "now" else a for a in args)
+        return real.execute(f"SELECT strftime({','.join('?' * len(args))})", args).fetchone()[0]
+
+    conn.create_function("strftime", -1, strftime)
+
+
+def test_a_rename_in_the_millisecond_of_the_version_read_is_embedded_again(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document written twice in one millisecond (the watcher's create then rename) with a window read
+    between the two: the second version has a stamp of its own, so the vector made from the first stays
+    pending. (Stamped with the clock, both versions had the same stamp: the old name was left done.)"""
+    monkeypatch.setattr(E, "IDENTITY_WINDOW", 5)
+    held = _Held(monkeypatch)
+    docs = [r[0] for r in app.store.query("SELECT id FROM documents")]
+    scan = connect(app.store.path)  # another writer: a scan in another process, its clock held still
+    now = scan.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 second')").fetchone()[0]
+    _clock_held_at(scan, now)
+    try:
+        scan.executemany(f"UPDATE documents SET indexed_at = {STAMP_SQL} WHERE id = ?", [(i,) for i in docs])
+        assert {r[0] for r in scan.execute("SELECT indexed_at FROM documents")} == {now}
+        worker = EmbedWorker(app.store, app.search.embedder)
+        thread = threading.Thread(target=lambda: worker.run(identity_only=True))
+        thread.start()
+        assert held.entered.wait(60)  # the first window read, in the model
+        scan.executemany(_RENAME, [(i,) for i in held.ids])
+    finally:
+        scan.close()
+    held.release.set()
+    thread.join(60)
+    assert _stale_but_done(app) == set()
+    assert set(held.ids) <= _pending(app)
+    EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
+    assert _pending(app) == set() and _stale_but_done(app) == set()
