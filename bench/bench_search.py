@@ -126,9 +126,9 @@ def _stamp_synthetic(conn: sqlite3.Connection) -> None:
     (caches built before this were stamped with the clock: their copies are stamped here too)."""
     from quicknav_mcp.indexers.embed import IDENTITY_STAMP
 
-    conn.execute(
-        f"UPDATE embedding_state SET embedded_at = (SELECT {IDENTITY_STAMP} FROM documents d "
-        "WHERE d.id = embedding_state.doc_id) WHERE sig = 'synthetic'"
+    stamp = f"(SELECT {IDENTITY_STAMP} FROM documents d WHERE d.id = embedding_state.doc_id)"
+    conn.execute(  # (rows stamped already are left alone: no rewrite of ~114k rows a run)
+        f"UPDATE embedding_state SET embedded_at = {stamp} WHERE sig = 'synthetic' AND embedded_at IS NOT {stamp}"
     )
 
 

@@ -128,13 +128,16 @@ class EmbedReport:
         return self.documents / self.seconds if self.seconds else 0.0
 
 
-# What a document's vector was made from, as a stamp: the row's ``indexed_at`` (content: the later of it
-# and ``extracted_at``). A state row's ``embedded_at`` is this stamp as read with the text (see
-# embed_windows), so a document is pending while its stamp differs from it: changed since (writers never
-# give two versions of a row one stamp: ``timestamps.restamp_sql``), and state rows written with a
-# clock's time (before stamps were the rows') are looked at once more.
+# What a document's vector was made from, as a stamp: the row's ``indexed_at``; content: the pair of
+# ``extracted_at`` and ``indexed_at`` (its text is made from both; each column's versions have stamps of
+# their own, the later of the two need not move: a text extracted with the clock behind a document
+# stamped ahead of it, a rename in the millisecond of the text's stamp). A state row's ``embedded_at`` is
+# this stamp as read with the text (see embed_windows), so a document is pending while its stamp differs
+# from it: changed since (writers never give two versions of a row one stamp:
+# ``timestamps.restamp_sql``), and state rows written with a clock's time (before stamps were the rows')
+# are looked at once more.
 IDENTITY_STAMP = "d.indexed_at"
-CONTENT_STAMP = "max(c.extracted_at, d.indexed_at)"
+CONTENT_STAMP = "coalesce(c.extracted_at, '') || ' ' || coalesce(d.indexed_at, '')"
 # The documents whose vector is missing or may be stale (another model, or changed since), one
 # definition for counting them and reading them (``?``: the model).
 IDENTITY_TODO = f"""

@@ -136,7 +136,8 @@ def _taken(
 
 def _folder(row: Any, known: Known | None = None) -> ProjectFolder:
     """The parsed folder of a stored project (as the scanner parsed it when it stored the row): the one in
-    ``known`` when it was parsed from the stored name (parsing is deterministic: the same folder)."""
+    ``known`` when its name is the stored name (parsing is deterministic: the same folder; a name with runs
+    of spaces, which the parser squashes, is parsed again here)."""
     ahead = known.get(row["id"]) if known else None
     if ahead is not None and ahead[0].name == row["folder_name"]:
         return ahead[0]

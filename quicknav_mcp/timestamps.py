@@ -12,7 +12,9 @@ def restamp_sql(column: str) -> str:
     """The stamp of a row's new version (SQL for ``SET column = ...``): the clock, or 1 ms past the
     row's stamp when the clock is not later. Every version of a row has a stamp of its own, so a
     reader that keeps the stamp of the version it read (the embedding worker) sees any later write
-    as a change, even one made in the same millisecond (or after the clock was set back)."""
+    as a change, even one made in the same millisecond (or after the clock was set back). A row stamped
+    while the clock ran ahead keeps stamps ahead of it (+1 ms a write) until the clock passes them:
+    stamps order a row's versions; nothing compares them with the clock."""
     return f"max({NOW_SQL}, coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', {column}, '+0.001 seconds'), ''))"
 
 

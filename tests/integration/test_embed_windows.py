@@ -14,6 +14,7 @@ import pytest
 from quicknav_mcp.indexers import embed as E
 from quicknav_mcp.indexers import embed_windows
 from quicknav_mcp.indexers.embed import Embedder, EmbedWorker
+from quicknav_mcp.indexers.extract import UPSERT_CONTENT
 
 from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
@@ -302,3 +303,54 @@ def test_a_rename_in_the_millisecond_of_the_version_read_is_embedded_again(
     assert set(held.ids) <= _pending(app)
     EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
     assert _pending(app) == set() and _stale_but_done(app) == set()
+
+
+def _content_sig(app: App, doc: int) -> bytes | str | None:
+    table = E.vectors.TABLES[E.CONTENT_TABLE][0]
+    row = app.store.query_one(f"SELECT sig FROM {table} WHERE doc_id = ?", (doc,))
+    return row[0] if row else None
+
+
+def test_text_extracted_again_for_a_document_stamped_ahead_of_the_clock_is_embedded_again(app: App) -> None:
+    """A document stamped while the clock ran ahead, its text extracted again after the clock was set
+    right: the text's stamp is behind the document's, so the later of the two did not move (the old
+    content stamp); the pair of them does."""
+    doc = app.store.query_one("SELECT min(id) FROM documents")[0]
+    with app.store.transaction() as conn:
+        conn.execute(f"UPDATE documents SET indexed_at = {_AHEAD} WHERE id = ?", (doc,))
+        conn.execute(
+            UPSERT_CONTENT,
+            (doc, 1, 1.0, "ok", None, "Amplifier rack elevation for the council chamber", 48, 0, 0.1, doc),
+        )
+    EmbedWorker(app.store, app.search.embedder).run()
+    before = _content_sig(app, doc)
+    with app.store.transaction() as conn:  # the file changed: extracted again, stamped by the clock
+        conn.execute(
+            UPSERT_CONTENT, (doc, 2, 2.0, "ok", None, "Fire detection plan of the training room", 40, 0, 0.1, doc)
+        )
+    report = EmbedWorker(app.store, app.search.embedder).run()
+    assert report.content == 1
+    assert _content_sig(app, doc) not in (None, before)
+
+
+def test_a_rename_in_the_millisecond_of_the_texts_stamp_is_embedded_again(app: App) -> None:
+    """The content text is made from the text and the document's family: a document given another
+    family in the millisecond its text was stamped (after the worker read that version) is pending."""
+    doc = app.store.query_one("SELECT min(id) FROM documents WHERE doc_type != 'swms'")[0]
+    scan = connect(app.store.path)  # another writer, its clock held still
+    now = scan.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 second')").fetchone()[0]
+    _clock_held_at(scan, now)
+    try:
+        scan.execute(
+            UPSERT_CONTENT, (doc, 1, 1.0, "ok", None, "Safe work method statement for ceiling works", 44, 0, 0.1, doc)
+        )
+        scan.commit()
+        EmbedWorker(app.store, app.search.embedder).run()  # the version read: the text and the old family
+        before = _content_sig(app, doc)
+        scan.execute(f"UPDATE documents SET doc_type = 'swms', indexed_at = {STAMP_SQL} WHERE id = ?", (doc,))
+        scan.commit()
+    finally:
+        scan.close()
+    report = EmbedWorker(app.store, app.search.embedder).run()
+    assert report.content == 1
+    assert _content_sig(app, doc) not in (None, before)
