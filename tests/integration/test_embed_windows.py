@@ -92,6 +92,25 @@ def _stale_but_done(app: App) -> set[int]:
     return out
 
 
+def _identity_run_in_a_thread(app: App) -> threading.Thread:
+    """A worker's identity run, started on a thread (its first window is held: :class:`_Held`)."""
+    worker = EmbedWorker(app.store, app.search.embedder)
+    thread = threading.Thread(target=lambda: worker.run(identity_only=True))
+    thread.start()
+    return thread
+
+
+def _held_window_left_pending_then_embedded(app: App, held: _Held, thread: threading.Thread) -> None:
+    """The held window released: its documents changed meanwhile are left pending (none stale but
+    done), and the next run embeds them."""
+    held.release.set()
+    thread.join(60)
+    assert _stale_but_done(app) == set()
+    assert set(held.ids) <= _pending(app)
+    EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
+    assert _pending(app) == set() and _stale_but_done(app) == set()
+
+
 def test_documents_renamed_while_a_window_is_in_the_model_are_embedded_again(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -138,19 +157,12 @@ def test_a_rename_stamped_before_a_windows_read_and_committed_after_it_is_embedd
         scan.execute("BEGIN IMMEDIATE")
         scan.executemany(_RENAME, [(i,) for i in docs])
         time.sleep(0.01)  # the worker's clock reads a later millisecond than the stamps
-        worker = EmbedWorker(app.store, app.search.embedder)
-        thread = threading.Thread(target=lambda: worker.run(identity_only=True))
-        thread.start()
+        thread = _identity_run_in_a_thread(app)
         assert held.entered.wait(60)
         scan.execute("COMMIT")
     finally:
         scan.close()
-    held.release.set()
-    thread.join(60)
-    assert _stale_but_done(app) == set()
-    assert set(held.ids) <= _pending(app)
-    EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
-    assert _pending(app) == set() and _stale_but_done(app) == set()
+    _held_window_left_pending_then_embedded(app, held, thread)
 
 
 def _first_window_is_a_backlog(app: App, monkeypatch: pytest.MonkeyPatch, bulk_min: int) -> bool:
@@ -290,19 +302,12 @@ def test_a_rename_in_the_millisecond_of_the_version_read_is_embedded_again(
     try:
         scan.executemany(f"UPDATE documents SET indexed_at = {STAMP_SQL} WHERE id = ?", [(i,) for i in docs])
         assert {r[0] for r in scan.execute("SELECT indexed_at FROM documents")} == {now}
-        worker = EmbedWorker(app.store, app.search.embedder)
-        thread = threading.Thread(target=lambda: worker.run(identity_only=True))
-        thread.start()
+        thread = _identity_run_in_a_thread(app)
         assert held.entered.wait(60)  # the first window read, in the model
         scan.executemany(_RENAME, [(i,) for i in held.ids])
     finally:
         scan.close()
-    held.release.set()
-    thread.join(60)
-    assert _stale_but_done(app) == set()
-    assert set(held.ids) <= _pending(app)
-    EmbedWorker(app.store, app.search.embedder).run(identity_only=True)
-    assert _pending(app) == set() and _stale_but_done(app) == set()
+    _held_window_left_pending_then_embedded(app, held, thread)
 
 
 def _content_sig(app: App, doc: int) -> bytes | str | None:
