@@ -8,7 +8,7 @@ from typing import Any
 
 from ..domain.models import ProjectFolder
 from ..models import ProjectSummary
-from ..store import Store
+from ..store import DatabaseError, Store
 from ..timestamps import NOW_SQL
 from .sql import join_location, json_list, marks
 
@@ -109,7 +109,20 @@ class ProjectRepo:
         return [ProjectRow.from_row(r) for r in rows]
 
     def fingerprint(self) -> tuple[Any, ...]:
-        """Changes whenever a project row (or a root) is added, removed or re-counted."""
+        """Changes whenever a project row (or a root) is added, removed or changed: the store's change
+        counter of the projects table (bumped by a trigger on every write, migration 0004), not its
+        stamps, whose maximum need not move (a rename while another project's stamp is ahead of the
+        clock, or in its millisecond). Stores without the counter (an older schema read-only): the
+        row count, ids, counts and stamps, as before."""
+        try:
+            row = self.store.query_one(
+                "SELECT n, (SELECT count(*) FROM roots) FROM search_versions WHERE name = 'projects'"
+            )
+        except DatabaseError:
+            row = None
+        return tuple(row) if row is not None else self._fingerprint_of_rows()
+
+    def _fingerprint_of_rows(self) -> tuple[Any, ...]:
         return tuple(
             self.store.query_one(
                 "SELECT count(*), max(id), total(doc_count), max(indexed_at), "
