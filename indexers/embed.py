@@ -31,6 +31,7 @@ from typing import Any
 
 from quicknav_mcp.repo import vectors
 from quicknav_mcp.store import Store
+from quicknav_mcp.timestamps import NOW_SQL
 
 from .embed_model import Embedder
 
@@ -342,7 +343,7 @@ class EmbedWorker:
                 conn.executemany(
                     "INSERT INTO project_embedding_state (project_id, sig, model, seq) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(project_id) DO UPDATE SET sig = excluded.sig, model = excluded.model, "
-                    "seq = excluded.seq, embedded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                    f"seq = excluded.seq, embedded_at = {NOW_SQL}",
                     [(chunk[n][0], chunk[n][2], model, seq) for n in keep],
                 )
             done += len(keep)

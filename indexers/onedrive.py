@@ -32,7 +32,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from quicknav_mcp.breaker import CircuitOpen
@@ -43,6 +42,7 @@ from quicknav_mcp.repo.documents import INSERT_SQL as INSERT_DOC_SQL
 from quicknav_mcp.repo.documents import REL_PATH, document_values
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.store import Store
+from quicknav_mcp.timestamps import now_iso
 
 from . import project_facts, scan_rows
 from .onedrive_graph import GraphClient, GraphError, ResyncRequired
@@ -108,7 +108,7 @@ class _Sync:
         self.client = client
         self.full = full or not source.delta_link
         self.t0 = time.monotonic()
-        started = _now()
+        started = now_iso()
         with store.transaction() as conn:
             scan_id = scan_rows.open_row(conn, source.root_id, started, kind="onedrive")
         self.report = SyncReport(source=source.location, scan_id=scan_id, full=self.full)
@@ -347,7 +347,7 @@ class _Sync:
             conn.execute(
                 "UPDATE onedrive_sources SET delta_link = coalesce(?, delta_link), last_sync_at = ?, "
                 "last_status = ?, last_error = ? WHERE id = ?",
-                (delta_link, _now(), status, error, self.source.id),
+                (delta_link, now_iso(), status, error, self.source.id),
             )
             conn.executemany(_PROBLEM_SQL, self.problems)
             conn.execute(
@@ -362,7 +362,7 @@ class _Sync:
                     rep.problems,
                     rep.seconds,
                     status,
-                    _now(),
+                    now_iso(),
                     rep.scan_id,
                 ),
             )
@@ -427,10 +427,6 @@ def sync_source(store: Store, source: Source | str | int, client: GraphClient, *
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _item_label(raw: Any) -> str:

@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, make_dataclass
-from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from quicknav_mcp.errors import ConfigError
 from quicknav_mcp.models import SCAN_COUNTERS, ScanSummary
 from quicknav_mcp.repo.bulk import restore_doc_fts_merging
 from quicknav_mcp.store import Store
+from quicknav_mcp.timestamps import now_iso
 
 from . import scan_rows
 
@@ -168,10 +168,6 @@ class Project:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _join(prefix: str, name: str) -> str:
@@ -361,7 +357,7 @@ class ScanBase(WalkState):
         self.unchanged: dict[int, tuple[Any, int]] = {}
         self._by_dir: dict[str, list[str]] | None = None  # the stored files by folder (quick rescans; on first use)
 
-        started = _now_iso()
+        started = now_iso()
         with store.transaction() as conn:
             if not self.shared:  # a scan killed in its bulk load left merging off (the watcher's scans run beside
                 restore_doc_fts_merging(conn)  # a first scan's bulk load: they leave it to the next scan)

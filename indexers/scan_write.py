@@ -16,9 +16,10 @@ from quicknav_mcp.models import SCAN_COUNTERS
 from quicknav_mcp.repo.bulk import doc_fts_merging, insert_documents
 from quicknav_mcp.repo.documents import UPDATE_SQL as UPDATE_DOC_SQL
 from quicknav_mcp.store import Store
+from quicknav_mcp.timestamps import now_iso
 
 from . import project_facts, scan_parse
-from .scan_base import JOB_ROW_ID, Job, ScanBase, ScanOptions, _chunks, _join, _now_iso, _safe, log
+from .scan_base import JOB_ROW_ID, Job, ScanBase, ScanOptions, _chunks, _join, _safe, log
 
 #: The cycle collector's first threshold during a bulk load (see gc_threshold.py).
 BULK_GC_THRESHOLD = 50_000
@@ -230,7 +231,7 @@ class ScanWriter(ScanBase, abc.ABC):
     def _finish(self, status: str) -> None:
         rep = self.report
         rep.status = status
-        rep.finished_at = _now_iso()
+        rep.finished_at = now_iso()
         rep.seconds = round(time.monotonic() - self.t0, 3)
         problems, self.pending_problems = self.pending_problems, []
         with self.store.transaction() as conn:
@@ -247,7 +248,7 @@ class ScanWriter(ScanBase, abc.ABC):
     def _finish_failed(self) -> None:
         rep = self.report
         rep.status = "failed"
-        rep.finished_at = _now_iso()
+        rep.finished_at = now_iso()
         rep.seconds = round(time.monotonic() - self.t0, 3)
         try:
             with self.store.transaction() as conn:

@@ -32,7 +32,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from quicknav_mcp import switch_interval
 from quicknav_mcp.domain import is_transient
 from quicknav_mcp.errors import ConfigError
 from quicknav_mcp.store import Store
+from quicknav_mcp.timestamps import now_iso
 
 from . import scan_rows
 from .filesystem import ScanReport, scan_changes, scan_root
@@ -74,10 +74,6 @@ NETWORK_FS = frozenset(
 _KIND = {Change.added: "added", Change.modified: "modified", Change.deleted: "deleted"}
 
 WatchFn = Callable[..., Iterator[set[tuple[Change, str]]]]
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass(slots=True)
@@ -206,7 +202,7 @@ class SessionRows:
     def _finish(conn: Any, row: int, status: str, seconds: float | None = None) -> None:
         conn.execute(
             "UPDATE scans SET status = ?, finished_at = ?, seconds = coalesce(?, seconds) WHERE id = ?",
-            (status, _now(), seconds, row),
+            (status, now_iso(), seconds, row),
         )
 
 
@@ -353,7 +349,7 @@ class Watcher:
             st = self.status
             st.changes += len(items)
             st.batches += 1
-            st.last_change = _now()
+            st.last_change = now_iso()
             st.last_change_path = items[-1].path
             if self.on_changes is not None:
                 self.on_changes(root, items, report)
@@ -370,7 +366,7 @@ class Watcher:
     # ------------------------------------------------------------------ helpers
 
     def _beat(self) -> None:
-        self.status.heartbeat = _now()
+        self.status.heartbeat = now_iso()
         self.heartbeat.beat(self.status)
 
     def _check_roots(self, present: Sequence[Path]) -> None:
@@ -403,7 +399,7 @@ class Watcher:
                 report.deleted,
             )
         self._last_reconcile = time.monotonic()
-        st.last_reconcile = _now()
+        st.last_reconcile = now_iso()
         if self.after_changes is not None:
             self.after_changes()
         st.state = "watching"

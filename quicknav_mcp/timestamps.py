@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 # SQLite's clock, to the millisecond: the store's stamps (``indexed_at``, ``extracted_at``).
 NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+
+def now_iso() -> str:
+    """The clock as the store writes it (``NOW_SQL``'s format), read in Python: UTC, to the millisecond."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def restamp_sql(column: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from quicknav_mcp.timestamps import restamp_sql
+from quicknav_mcp.timestamps import NOW_SQL, iso_seconds, now_iso, restamp_sql
 
 _TOUCH = f"UPDATE t SET at = {restamp_sql('at')} WHERE id = 1"
 
@@ -37,3 +37,10 @@ def test_a_row_written_later_is_stamped_by_the_clock(tmp_path: Path) -> None:
         assert conn.execute("SELECT at FROM t").fetchone()[0] >= now
         conn.close()
         (tmp_path / "t.db").unlink()
+
+
+def test_the_clock_read_in_python_has_the_format_sqlite_writes() -> None:
+    ours = now_iso()
+    theirs = sqlite3.connect(":memory:").execute(f"SELECT {NOW_SQL}").fetchone()[0]
+    assert len(ours) == len(theirs) == 24 and ours[10] == theirs[10] == "T" and ours[-1] == theirs[-1] == "Z"
+    assert abs(iso_seconds(ours) - iso_seconds(theirs)) < 60  # type: ignore[operator]
