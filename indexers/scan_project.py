@@ -32,7 +32,10 @@ def _folder_mtime(path: str) -> float | None:
 
 
 class ProjectWalk(WalkState, abc.ABC):
-    """The walk of one project's folders, against the rows stored for it (none on a root's first scan)."""
+    """The walk of one project's folders, against the rows stored for it (none on a root's first scan).
+
+    It has no ``__init__`` of its own: in a scan (``ScanWalker``) ``ScanBase.__init__``'s ``super()`` call
+    reaches :class:`WalkState` through it, with ScanBase's arguments."""
 
     @abc.abstractmethod
     def _cancelled(self) -> bool: ...
