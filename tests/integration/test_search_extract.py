@@ -88,6 +88,9 @@ def test_hostile_files_in_worker_processes(tmp_path: Path, files: dict[str, Path
         stuck = pool.extract(str(fifo), "pdf")
         assert stuck.status == "timeout" and "gave up" in (stuck.error or "")
         assert time.monotonic() - t0 < 15
+        # The rest within a budget a loaded machine cannot miss (the new worker imports its parsers first;
+        # 21 MB of text took over 2 s at load 9): what is checked is how each file fails, not how fast.
+        pool.timeout = 60.0
         bad = pool.extract(str(broken), "pdf")
         assert bad.status in ("failed", "empty")
         big = pool.extract(str(huge), "txt")
