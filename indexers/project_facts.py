@@ -59,8 +59,9 @@ def compute_all(items: list[tuple[ProjectFolder, list[str]]]) -> list[tuple[int,
     return [compute(folder, names) for folder, names in items]
 
 
-#: Facts computed ahead (by a first scan's workers), by project id: ``(folder, names_digest(names), facts)``.
-Known = dict[int, tuple[ProjectFolder, bytes, tuple[int, list[str]]]]
+#: Facts computed ahead (by a first scan's workers), by project id: ``(folder, the folder's name as found (and
+#: stored), names_digest(names), facts)``.
+Known = dict[int, tuple[ProjectFolder, str, bytes, tuple[int, list[str]]]]
 
 
 def names_digest(names: list[str]) -> bytes:
@@ -126,20 +127,19 @@ def _refresh_batch(
 
 
 def _taken(
-    ahead: tuple[ProjectFolder, bytes, tuple[int, list[str]]] | None, folder: ProjectFolder, names: list[str]
+    ahead: tuple[ProjectFolder, str, bytes, tuple[int, list[str]]] | None, folder: ProjectFolder, names: list[str]
 ) -> tuple[int, list[str]]:
     """The facts computed ahead when they were computed from ``folder`` and ``names``, else computed here."""
-    if ahead is not None and ahead[0] == folder and ahead[1] == names_digest(names):
-        return ahead[2]
+    if ahead is not None and ahead[0] == folder and ahead[2] == names_digest(names):
+        return ahead[3]
     return compute(folder, names)
 
 
 def _folder(row: Any, known: Known | None = None) -> ProjectFolder:
     """The parsed folder of a stored project (as the scanner parsed it when it stored the row): the one in
-    ``known`` when its name is the stored name (parsing is deterministic: the same folder; a name with runs
-    of spaces, which the parser squashes, is parsed again here)."""
+    ``known`` when it was parsed from the stored name (parsing is deterministic: the same folder)."""
     ahead = known.get(row["id"]) if known else None
-    if ahead is not None and ahead[0].name == row["folder_name"]:
+    if ahead is not None and ahead[1] == row["folder_name"]:
         return ahead[0]
     folder = parse_project_folder(row["folder_name"])
     if folder is None:  # written by something other than the scanner: use the stored parts

@@ -170,7 +170,7 @@ class ScanWalker(ScanWriter, ProjectWalk):
                     for rel_pp, why in failed:
                         self._not_parsed(_join(proj.rel_path, rel_pp), why)
                     self.trees[proj.id] = tree
-                    self.facts_known[proj.id] = (proj.folder, *facts)
+                    self.facts_known[proj.id] = (proj.folder, os.path.basename(proj.abs_path), *facts)
                     self.projects_walked += 1
                     self._flush()
                     self._tick()

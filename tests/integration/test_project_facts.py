@@ -138,9 +138,9 @@ def test_facts_computed_ahead_are_taken_only_for_the_names_stored(indexed: tuple
     assert folder_a is not None and folder_b is not None
     digest = project_facts.names_digest
     known = {
-        a: (folder_a, digest(names(a)), (len(names(a)), ["Ahead"])),  # the stored names: taken as computed
-        b: (folder_b, digest(["not", "stored"]), (2, ["Stale"])),  # other names: recomputed
-        c: (folder_a, digest(names(c)), (9, ["Other folder"])),  # another folder: recomputed
+        a: (folder_a, a_name, digest(names(a)), (len(names(a)), ["Ahead"])),  # the stored names: taken as computed
+        b: (folder_b, b_name, digest(["not", "stored"]), (2, ["Stale"])),  # other names: recomputed
+        c: (folder_a, a_name, digest(names(c)), (9, ["Other folder"])),  # another folder: recomputed
     }
     with store.transaction() as conn:
         conn.execute("UPDATE projects SET doc_count = 0, client_names = '[]' WHERE id IN (?, ?, ?, ?)", (a, b, c, d))
@@ -153,3 +153,26 @@ def test_facts_computed_ahead_are_taken_only_for_the_names_stored(indexed: tuple
     assert facts["20865"] == truth["20865"]
     assert facts[d_code] == (0, [])  # not given: left alone, still marked
     assert project_facts.pending(store) == 1
+
+
+def test_a_folder_parsed_ahead_is_not_parsed_again_whatever_its_spacing(
+    indexed: tuple[Store, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer takes the folder parsed from the name as found when it is the stored name, also for a
+    name with runs of spaces (stored as found; the parsed folder's own name is squashed)."""
+    store, _ = indexed
+    pid, name = next(
+        (r[0], r[1]) for r in store.query("SELECT id, folder_name FROM projects") if "  " in r[1]
+    )  # e.g. "21614 - PLWRX  TR L1 Upgrades"
+    folder = parse_project_folder(name)
+    assert folder is not None and folder.name != name
+    names = sorted(r[0] for r in store.query("SELECT name FROM documents WHERE project_id = ?", (pid,)))
+    known = {pid: (folder, name, project_facts.names_digest(names), (len(names), ["Ahead"]))}
+
+    def no_parse(_: str) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(project_facts, "parse_project_folder", no_parse)
+    with store.transaction() as conn:
+        project_facts.refresh_ids(conn, known)
+    assert _facts(store)[folder.code] == (len(names), ["Ahead"])
