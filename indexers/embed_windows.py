@@ -162,29 +162,30 @@ class WindowPipeline:
         feed.shutdown(wait=True)
         return False
 
+    def _unseen(self, sql: str, model: str, limit: int, want: int, seen: set[int]) -> list[Any]:
+        """The rows of ``sql`` (params: the model, a limit) not in ``seen``: at least ``want`` when there are.
+        Documents handled earlier in this run and changed again since sort first (newest stamps) and can
+        fill a read: it reads further, else the run would end with the rest left unread."""
+        while True:
+            read = self.read(sql, (model, limit))
+            rows = [r for r in read if r[0] not in seen]
+            if len(rows) >= want or len(read) < limit:
+                return rows
+            limit *= 2
+
     def _next_rows(self, kind: str, model: str, want: int, in_model: int, seen: set[int]) -> tuple[list[Any], int]:
         """The next window's rows (up to ``want``, none of ``seen``: read before) and how many are
         pending (identity: up to IDENTITY_BULK_MIN, counted by id)."""
         if kind == "content":
-            limit = want + in_model
-            while True:
-                read = self.read(_CONTENT_ROWS, (model, limit))
-                rows = [r for r in read if r[0] not in seen]
-                if len(rows) >= want or len(read) < limit:
-                    return rows[:want], len(rows)
-                limit *= 2  # documents handled earlier in this run (changed again since) filled the read
+            rows = self._unseen(_CONTENT_ROWS, model, want + in_model, want, seen)
+            return rows[:want], len(rows)
         # Counted up to IDENTITY_BULK_MIN even when the budget asks for fewer (the server's background
         # slices): how many are pending says whether this is a backlog (a first scan: torch) or a few
         # renames (the numpy encoder). Only the window's details are read.
-        limit = max(want, E.IDENTITY_BULK_MIN) + in_model
         while True:
-            read = self.read(_IDENTITY_IDS, (model, limit))
-            ids = [r[0] for r in read if r[0] not in seen]
-            if len(ids) < want and len(read) == limit:
-                # Documents handled earlier in this run and changed again since (they sort first: newest
-                # stamps) filled the read: read further, else the run would end with a backlog left unread.
-                limit *= 2
-                continue
+            ids = [
+                r[0] for r in self._unseen(_IDENTITY_IDS, model, max(want, E.IDENTITY_BULK_MIN) + in_model, want, seen)
+            ]
             take = ids[:want]
             found = {r[0]: r for r in self.read(_IDENTITY_ROWS.format(ids=marks(len(take))), take)} if take else {}
             if found or not take:  # (none found: deleted between the two reads, so no longer pending)
