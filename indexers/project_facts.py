@@ -17,7 +17,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from quicknav_mcp.domain import client_names_from_documents, parse_project_folder
 from quicknav_mcp.domain.models import ProjectFolder
@@ -59,9 +59,17 @@ def compute_all(items: list[tuple[ProjectFolder, list[str]]]) -> list[tuple[int,
     return [compute(folder, names) for folder, names in items]
 
 
-#: Facts computed ahead (by a first scan's workers), by project id: ``(folder, the folder's name as found (and
-#: stored), names_digest(names), facts)``.
-Known = dict[int, tuple[ProjectFolder, str, bytes, tuple[int, list[str]]]]
+class Ahead(NamedTuple):
+    """A project's facts computed ahead (by a first scan's workers) and what they were computed from."""
+
+    folder: ProjectFolder  # parsed from folder_name
+    folder_name: str  # the folder's name as found (and stored; the parsed folder's own name is squashed)
+    digest: bytes  # names_digest of the names
+    facts: tuple[int, list[str]]
+
+
+#: Facts computed ahead, by project id.
+Known = dict[int, Ahead]
 
 
 def names_digest(names: list[str]) -> bytes:
@@ -126,12 +134,10 @@ def _refresh_batch(
     conn.execute(f"DELETE FROM project_facts_dirty WHERE project_id IN ({where})", ids)
 
 
-def _taken(
-    ahead: tuple[ProjectFolder, str, bytes, tuple[int, list[str]]] | None, folder: ProjectFolder, names: list[str]
-) -> tuple[int, list[str]]:
+def _taken(ahead: Ahead | None, folder: ProjectFolder, names: list[str]) -> tuple[int, list[str]]:
     """The facts computed ahead when they were computed from ``folder`` and ``names``, else computed here."""
-    if ahead is not None and ahead[0] == folder and ahead[2] == names_digest(names):
-        return ahead[3]
+    if ahead is not None and ahead.folder == folder and ahead.digest == names_digest(names):
+        return ahead.facts
     return compute(folder, names)
 
 
@@ -139,12 +145,22 @@ def _folder(row: Any, known: Known | None = None) -> ProjectFolder:
     """The parsed folder of a stored project (as the scanner parsed it when it stored the row): the one in
     ``known`` when it was parsed from the stored name (parsing is deterministic: the same folder)."""
     ahead = known.get(row["id"]) if known else None
-    if ahead is not None and ahead[1] == row["folder_name"]:
-        return ahead[0]
+    if ahead is not None and ahead.folder_name == row["folder_name"]:
+        return ahead.folder
     folder = parse_project_folder(row["folder_name"])
     if folder is None:  # written by something other than the scanner: use the stored parts
         folder = ProjectFolder(row["code"], row["folder_name"], row["client"], row["description"] or "")
     return folder
 
 
-__all__ = ["BATCH_PROJECTS", "FACT_COLUMNS", "Known", "compute", "names_digest", "pending", "refresh", "refresh_ids"]
+__all__ = [
+    "BATCH_PROJECTS",
+    "FACT_COLUMNS",
+    "Ahead",
+    "Known",
+    "compute",
+    "names_digest",
+    "pending",
+    "refresh",
+    "refresh_ids",
+]

@@ -16,7 +16,7 @@ from quicknav_mcp.domain import parse_document, parse_project_folder, parse_rang
 from quicknav_mcp.domain.models import ParsedDocument
 from quicknav_mcp.repo.documents import document_values
 
-from . import scan_base, scan_parse, scan_project
+from . import project_facts, scan_base, scan_parse, scan_project
 from .scan_base import Found, Job, Project, _join, _kind, _message, _skipped, _storable
 from .scan_prefetch import Prefetcher
 from .scan_project import ProjectWalk
@@ -170,7 +170,9 @@ class ScanWalker(ScanWriter, ProjectWalk):
                     for rel_pp, why in failed:
                         self._not_parsed(_join(proj.rel_path, rel_pp), why)
                     self.trees[proj.id] = tree
-                    self.facts_known[proj.id] = (proj.folder, os.path.basename(proj.abs_path), *facts)
+                    self.facts_known[proj.id] = project_facts.Ahead(
+                        proj.folder, os.path.basename(proj.abs_path), *facts
+                    )
                     self.projects_walked += 1
                     self._flush()
                     self._tick()

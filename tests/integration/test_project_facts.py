@@ -138,9 +138,11 @@ def test_facts_computed_ahead_are_taken_only_for_the_names_stored(indexed: tuple
     assert folder_a is not None and folder_b is not None
     digest = project_facts.names_digest
     known = {
-        a: (folder_a, a_name, digest(names(a)), (len(names(a)), ["Ahead"])),  # the stored names: taken as computed
-        b: (folder_b, b_name, digest(["not", "stored"]), (2, ["Stale"])),  # other names: recomputed
-        c: (folder_a, a_name, digest(names(c)), (9, ["Other folder"])),  # another folder: recomputed
+        a: project_facts.Ahead(
+            folder_a, a_name, digest(names(a)), (len(names(a)), ["Ahead"])
+        ),  # the stored names: taken as computed
+        b: project_facts.Ahead(folder_b, b_name, digest(["not", "stored"]), (2, ["Stale"])),  # other names: recomputed
+        c: project_facts.Ahead(folder_a, a_name, digest(names(c)), (9, ["Other folder"])),  # another folder: recomputed
     }
     with store.transaction() as conn:
         conn.execute("UPDATE projects SET doc_count = 0, client_names = '[]' WHERE id IN (?, ?, ?, ?)", (a, b, c, d))
@@ -167,7 +169,7 @@ def test_a_folder_parsed_ahead_is_not_parsed_again_whatever_its_spacing(
     folder = parse_project_folder(name)
     assert folder is not None and folder.name != name
     names = sorted(r[0] for r in store.query("SELECT name FROM documents WHERE project_id = ?", (pid,)))
-    known = {pid: (folder, name, project_facts.names_digest(names), (len(names), ["Ahead"]))}
+    known = {pid: project_facts.Ahead(folder, name, project_facts.names_digest(names), (len(names), ["Ahead"]))}
 
     def no_parse(_: str) -> None:
         raise AssertionError("parsed again")
