@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import OUT, emit
 
 ROOT = Path(__file__).resolve().parents[1]
+PRECISION = {"embed_precision": "auto"}  # --precision: the worker's arithmetic (indexers/embed_precision.py)
 SEARCH_DB = OUT / "search-5000.db"
 WORK = Path(os.environ.get("QUICKNAV_BENCH_EMBED_WORK", OUT / "embed-bench"))
 QUERIES = [
@@ -103,6 +104,12 @@ def _settle(app: object, timeout: float = 600.0) -> bool:
     return ok
 
 
+def _precision(embedder: object) -> str:
+    """What the worker's model ran in, and why (a checkout before embed_precision: float32)."""
+    choice = getattr(embedder, "precision", None)
+    return f"{choice.precision}: {choice.reason}" if choice is not None else "float32"
+
+
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -117,7 +124,7 @@ def throughput(identity_docs: int, rounds: int) -> dict:
     out: dict = {}
     db = _copy_db(SEARCH_DB, WORK / "identity.db")
     p0, m0 = time.process_time(), time.thread_time()  # the builds run on threads; this thread opens and loads
-    with App.open(load_config(db=db, env={})) as app:
+    with App.open(load_config(db=db, env={}, **PRECISION)) as app:
         total = app.store.query_one("SELECT count(*) FROM documents")[0]
         with app.store.transaction() as conn:
             conn.execute("DELETE FROM embedding_state")  # every document pending, as after a first scan
@@ -150,6 +157,7 @@ def throughput(identity_docs: int, rounds: int) -> dict:
             "query_torch_threads": embedder.threads,
             "worker_model_loaded_before_timing": bulk_loaded,
             "background_workers": embedder.background.size,
+            "precision": _precision(embedder),
             "idle_machine_docs_per_s_projected": idle,
             "firm_documents": total,
             "timing": SETTLED,
@@ -216,7 +224,7 @@ def _content_throughput(rounds: int) -> dict:
     root, db = _quality_firm()
     if db.exists():
         db.unlink()
-    app = App.open(load_config(db=db, roots=[root], env={}))
+    app = App.open(load_config(db=db, roots=[root], env={}, **PRECISION))
     try:
         app.indexing.reindex()
         app.search.index_content(extract=True, embed=False, workers=2)
@@ -281,6 +289,7 @@ def _content_throughput(rounds: int) -> dict:
             "settled": settled,
             "distinct_content_texts": distinct,
             "content_tokens": E.CONTENT_TOKENS,
+            "precision": _precision(embedder),
             "before_one_mixed_vector": b,
             "after_content_vectors": a,
             "speedup_wall": round(a["docs_per_s"] / b["docs_per_s"], 2),
@@ -308,7 +317,7 @@ def quality() -> dict:
     from quicknav_mcp.config import load_config
 
     root, _ = _quality_firm()
-    app = App.open(load_config(db=WORK / "quality.db", roots=[root], env={}))
+    app = App.open(load_config(db=WORK / "quality.db", roots=[root], env={}, **PRECISION))
     try:
         app.indexing.reindex()
         app.search.index_content(extract=True, embed=False, workers=2)
@@ -332,7 +341,10 @@ def quality() -> dict:
         ]
         with_text = [(r["id"], E.content_text(r["family"] or "", r["text"])) for r in rows]
         with_text = [(i, t) for i, t in with_text if t]
-        enc = lambda texts, n: embedder.encode(texts, max_tokens=n) if texts else np.zeros((0, 384), "float32")  # noqa: E731
+
+        def enc(texts: list[str], n: int) -> np.ndarray:  # the worker's model and arithmetic (--precision)
+            return embedder.encode_ids(embedder.token_ids(texts, n)) if texts else np.zeros((0, 384), "float32")
+
         m_mixed, m_ident = enc(mixed, 128), enc(ident, 64)
         c_ids = [i for i, _ in with_text]
         cuts = sorted({128, E.CONTENT_TOKENS, 64}, reverse=True)
@@ -352,7 +364,8 @@ def quality() -> dict:
                 app.search.semantic.content_vectors.replace(c_ids, cont, model)
             app.search.clear_caches()
             summary = summarise(evaluate(app, root, queries))
-            out[name] = {m: summary[m] for m in ("semantic", "hybrid")}
+            out[name] = {m: summary[m] for m in ("vector", "hybrid")}
+        out["precision"] = _precision(embedder)
         return out
     finally:
         app.close()
@@ -467,7 +480,7 @@ def first_query(src: str | None) -> dict:
         _copy_db(embedded, db)
     if not db.exists():
         root, _ = _quality_firm()
-        with App.open(load_config(db=db, roots=[root], env={})) as app:
+        with App.open(load_config(db=db, roots=[root], env={}, **PRECISION)) as app:
             app.indexing.reindex()
             app.search.index_content(extract=True, embed=True, workers=2)
     copy = _copy_db(db, WORK / ("first-query-base.db" if src else "first-query-run.db"))
@@ -479,11 +492,15 @@ def main() -> None:
     ap.add_argument("--identity-docs", type=int, default=3000)
     ap.add_argument("--rounds", type=int, default=2, help="alternated before/after runs of the content timing")
     ap.add_argument("--only", default="throughput,quality,memory,first_query")
+    ap.add_argument(
+        "--precision", default="auto", choices=("auto", "float32", "bfloat16"), help="QUICKNAV_EMBED_PRECISION"
+    )
     ap.add_argument("--baseline-src", default=None, help="a checkout of the code before, for memory and first_query")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     WORK.mkdir(parents=True, exist_ok=True)
     only = set(args.only.split(","))
+    PRECISION["embed_precision"] = args.precision
     if "throughput" in only:
         emit("embed_throughput", throughput(args.identity_docs, args.rounds))
     if "quality" in only:

@@ -269,8 +269,9 @@ def real_queries(lines: list[str]) -> list[Labelled]:
 # --------------------------------------------------------------------------- running
 
 
-def prepare(db: Path, root: Path, *, embed: bool = True) -> App:
-    app = App.open(load_config(db=db, roots=[root], env={}))
+def prepare(db: Path, root: Path, *, embed: bool = True, precision: str = "auto") -> App:
+    """``precision``: the embedding worker's arithmetic (QUICKNAV_EMBED_PRECISION)."""
+    app = App.open(load_config(db=db, roots=[root], env={}, embed_precision=precision))
     app.indexing.reindex()
     t0 = time.perf_counter()
     report = app.search.index_content(extract=True, embed=embed, workers=2)
@@ -438,6 +439,9 @@ def main() -> None:
     ap.add_argument("--projects", type=int, default=40)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "out" / "search_quality.json"))
+    ap.add_argument(
+        "--precision", default="auto", choices=("auto", "float32", "bfloat16"), help="QUICKNAV_EMBED_PRECISION"
+    )
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from quicknav_mcp.demo.firm import generate_firm
@@ -448,7 +452,7 @@ def main() -> None:
     root = OUT / f"quality-firm-{args.projects}-{args.seed}"
     root.mkdir(parents=True, exist_ok=True)
     generate_firm(root, projects=args.projects, seed=args.seed, content=True)
-    app = prepare(OUT / f"quality-firm-{args.projects}-{args.seed}.db", root)
+    app = prepare(OUT / f"quality-firm-{args.projects}-{args.seed}.db", root, precision=args.precision)
     from quicknav_mcp.demo.plan import plan_firm
 
     plan = plan_firm(args.projects, args.seed)
@@ -482,7 +486,7 @@ def main() -> None:
         if not (real_root / "Project Folders").is_dir():
             real_root.mkdir(parents=True, exist_ok=True)
             build_corpus_tree(lines, real_root)
-        app = prepare(OUT / "quality-real.db", real_root)
+        app = prepare(OUT / "quality-real.db", real_root, precision=args.precision)
         real = real_queries(lines) + real_sets(lines)
         asked += real
         with frozen_clock(RANKED_AT):

@@ -24,10 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from quicknav_mcp import switch_interval
+from quicknav_mcp.config import EMBED_PRECISIONS
 from quicknav_mcp.heap import limit_blas_threads, release_free_memory
 from quicknav_mcp.search.background_build import SWITCH_INTERVAL_S, Pace
 
 from .embed_pool import BACKGROUND_WORKERS_MAX, BackgroundPool, cpus
+from .embed_precision import Choice
+from .embed_precision import choose as choose_precision
 from .embed_weights import _is_mean_pooling, numpy_runs
 
 log = logging.getLogger("quicknav_mcp.indexers.embed")  # one logger name for the embedder and its worker
@@ -128,6 +131,7 @@ class MeanPoolingModel(ByLength):
         # The fast tokenizer's truncation settings live in one Rust object that refuses to be
         # borrowed twice ("Already borrowed"): the worker and a query tokenize one at a time.
         self._tokenizer_lock = threading.Lock()
+        self.bfloat16 = False  # see use_bfloat16
 
     def close(self) -> None:
         """Drop the torch model (its ~90 MB of weights go with the last reference)."""
@@ -148,9 +152,22 @@ class MeanPoolingModel(ByLength):
             enc = self.tokenizer([str(t).strip() for t in texts], truncation="longest_first", max_length=limit)
         return list(enc["input_ids"])
 
-    def embed_ids(self, batch: list[list[int]], *, normalize: bool = True) -> Any:
+    def use_bfloat16(self) -> None:
+        """Run in bfloat16 from now on (:mod:`.embed_precision`): the linear layers' weights are kept
+        in bfloat16 (half their memory, no cast per call) and every call runs under autocast, which
+        keeps layer norms and softmax in float32."""
+        torch = self._torch
+        if self.model is None:
+            raise RuntimeError("the embedding model is closed")
+        for module in self.model.modules():
+            if isinstance(module, torch.nn.Linear):
+                module.to(torch.bfloat16)
+        self.bfloat16 = True
+
+    def embed_ids(self, batch: list[list[int]], *, normalize: bool = True, bfloat16: bool | None = None) -> Any:
         """Mean-pooled embeddings (float32 numpy) of token id lists, padded to the longest of the
-        batch: callers batch ids of similar length, so little of each call is padding."""
+        batch: callers batch ids of similar length, so little of each call is padding.
+        ``bfloat16``: this call under bfloat16 autocast (default: as :meth:`use_bfloat16` set)."""
         import numpy as np
 
         torch = self._torch
@@ -162,9 +179,10 @@ class MeanPoolingModel(ByLength):
         for row, ids in enumerate(batch):
             flat[row, : len(ids)] = ids
             mask[row, : len(ids)] = 1
-        with torch.inference_mode():
+        autocast = self.bfloat16 if bfloat16 is None else bfloat16
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
             input_ids, attention = torch.from_numpy(flat), torch.from_numpy(mask)
-            hidden = self.model(input_ids=input_ids, attention_mask=attention).last_hidden_state
+            hidden = self.model(input_ids=input_ids, attention_mask=attention).last_hidden_state.float()
             weights = attention.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
             if normalize:
@@ -194,8 +212,9 @@ class Embedder:
     of :mod:`.embed_numpy` for queries and other short work (project summaries' chunks), and torch
     (transformers) is loaded only when the embedding worker has documents to embed
     (:meth:`encode_ids`), where its batched forward is ~1.5x faster; a process whose documents are
-    all embedded never imports torch. Both give the same vectors (to float32 rounding). Other models
-    run on torch (or sentence-transformers) for everything.
+    all embedded never imports torch. Both give the same vectors (to float32 rounding; where the
+    worker's model runs in bfloat16, :mod:`.embed_precision`, to a cosine of 0.9999 or closer).
+    Other models run on torch (or sentence-transformers) for everything.
 
     Query encodings go first: background encodings run in calls of ~:data:`BACKGROUND_TOKENS`
     tokens on a pool of niced threads (:class:`~.embed_pool.BackgroundPool`), and no call starts while a
@@ -208,9 +227,13 @@ class Embedder:
     :meth:`close` stops the pool and drops both models (the numpy one closes its memory map).
     """
 
-    def __init__(self, spec: str | None = None, *, threads: int = 1, workers: int = 0) -> None:
+    def __init__(self, spec: str | None = None, *, threads: int = 1, workers: int = 0, precision: str = "auto") -> None:
         self.spec = (spec or "").strip() or DEFAULT_MODEL  # Config.embed_model (QUICKNAV_EMBED_MODEL)
         self.threads = max(1, threads)  # Config.embed_threads
+        if precision not in EMBED_PRECISIONS:
+            raise ValueError(f"embedding precision must be one of {', '.join(EMBED_PRECISIONS)}, got {precision!r}")
+        self.precision_setting = precision  # Config.embed_precision: the worker's torch model's arithmetic
+        self.precision: Choice | None = None  # what the worker's model runs in, once loaded
         self._model: Any = None  # the query model: the numpy encoder, else the torch one
         self._bulk: Any = None  # the worker's model (torch) beside a numpy query model, loaded on first use
         self._bulk_error: str | None = None
@@ -429,6 +452,8 @@ class Embedder:
             if self._bulk is None and self._bulk_error is None and not self._closed:
                 try:
                     bulk, torch = self._open_torch(resolve_model_path(self.spec))
+                    if hasattr(bulk, "use_bfloat16"):
+                        self.precision = choose_precision(bulk, self.precision_setting)
                 except Exception as exc:  # no torch installed: the numpy encoder embeds documents too
                     if not self._closed:
                         self._bulk_error = f"{type(exc).__name__}: {exc}"[:300]

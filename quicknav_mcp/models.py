@@ -338,6 +338,11 @@ class SearchIndexStatus(BaseModel):
     semantic_available: bool = False
     semantic_status: str = Field("", description="ready | not loaded yet | unavailable: <reason>")
     model: str = ""
+    embedding_precision: str = Field(
+        "",
+        description="arithmetic of the worker's document vectors and why (float32 | bfloat16); "
+        "empty until the worker's model has loaded in this process",
+    )
     vectors_available: bool = False
     worker_running: bool = False
     vector_coverage: dict[str, dict[str, float | int | None]] = Field(

@@ -46,6 +46,7 @@ class Upkeep:
         done = store.query_one("SELECT count(*) FROM embedding_state WHERE model = ?", (model,))[0]
         pdone = store.query_one("SELECT count(*) FROM project_embedding_state WHERE model = ?", (model,))[0]
         status = self.embedder.status()
+        precision = getattr(self.embedder, "precision", None)  # the worker model's Choice, once loaded
         if not store.vec_available:
             status = "unavailable: sqlite-vec extension not loaded"
         return SearchIndexStatus(
@@ -62,6 +63,7 @@ class Upkeep:
             semantic_available=store.vec_available and not status.startswith("unavailable"),
             semantic_status=status,
             model=model,
+            embedding_precision=f"{precision.precision}: {precision.reason}" if precision is not None else "",
             vectors_available=store.vec_available,
             worker_running=self.worker_running,
             vector_coverage=coverage(store, model, getattr(self.embedder, "rates", {})),
