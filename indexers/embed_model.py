@@ -451,9 +451,7 @@ class Embedder:
         with self._bulk_lock, switch_interval.lowered(SWITCH_INTERVAL_S):
             if self._bulk is None and self._bulk_error is None and not self._closed:
                 try:
-                    bulk, torch = self._open_torch(resolve_model_path(self.spec))
-                    if hasattr(bulk, "use_bfloat16"):
-                        self.precision = choose_precision(bulk, self.precision_setting, lambda: self._closed)
+                    bulk, torch = self._open_bulk()
                 except Exception as exc:  # no torch installed: the numpy encoder embeds documents too
                     if not self._closed:
                         self._bulk_error = f"{type(exc).__name__}: {exc}"[:300]
@@ -468,6 +466,18 @@ class Embedder:
             if self._closed:
                 raise RuntimeError("the embedding model is closed")
         return self._bulk or model
+
+    def _open_bulk(self) -> tuple[Any, Any]:
+        """The worker's torch model in the arithmetic chosen for it (:mod:`.embed_precision`), and torch; a
+        model whose choice failed (closed while it was measured) is closed again, not left to the collector."""
+        bulk, torch = self._open_torch(resolve_model_path(self.spec))
+        if hasattr(bulk, "use_bfloat16"):
+            try:
+                self.precision = choose_precision(bulk, self.precision_setting, lambda: self._closed)
+            except BaseException:
+                bulk.close()
+                raise
+        return bulk, torch
 
     def encode(
         self, texts: list[str], *, batch_size: int = 32, background: bool = False, max_tokens: int | None = None
