@@ -48,6 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import OUT, emit
 
+from quicknav_mcp.config import EMBED_PRECISIONS
+
 ROOT = Path(__file__).resolve().parents[1]
 PRECISION = {"embed_precision": "auto"}  # --precision: the worker's arithmetic (indexers/embed_precision.py)
 SEARCH_DB = OUT / "search-5000.db"
@@ -106,8 +108,7 @@ def _settle(app: object, timeout: float = 600.0) -> bool:
 
 def _precision(embedder: object) -> str:
     """What the worker's model ran in, and why (a checkout before embed_precision: float32)."""
-    choice = getattr(embedder, "precision", None)
-    return f"{choice.precision}: {choice.reason}" if choice is not None else "float32"
+    return str(getattr(embedder, "precision", None) or "float32")
 
 
 def _cores() -> int:
@@ -492,9 +493,7 @@ def main() -> None:
     ap.add_argument("--identity-docs", type=int, default=3000)
     ap.add_argument("--rounds", type=int, default=2, help="alternated before/after runs of the content timing")
     ap.add_argument("--only", default="throughput,quality,memory,first_query")
-    ap.add_argument(
-        "--precision", default="auto", choices=("auto", "float32", "bfloat16"), help="QUICKNAV_EMBED_PRECISION"
-    )
+    ap.add_argument("--precision", default="auto", choices=EMBED_PRECISIONS, help="QUICKNAV_EMBED_PRECISION")
     ap.add_argument("--baseline-src", default=None, help="a checkout of the code before, for memory and first_query")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -62,7 +62,7 @@ from quality_sets import (
 )
 
 from quicknav_mcp.app import App
-from quicknav_mcp.config import load_config
+from quicknav_mcp.config import EMBED_PRECISIONS, load_config
 from quicknav_mcp.search.query import parse_query
 from quicknav_mcp.search.text import tokens
 
@@ -439,9 +439,7 @@ def main() -> None:
     ap.add_argument("--projects", type=int, default=40)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "out" / "search_quality.json"))
-    ap.add_argument(
-        "--precision", default="auto", choices=("auto", "float32", "bfloat16"), help="QUICKNAV_EMBED_PRECISION"
-    )
+    ap.add_argument("--precision", default="auto", choices=EMBED_PRECISIONS, help="QUICKNAV_EMBED_PRECISION")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from quicknav_mcp.demo.firm import generate_firm

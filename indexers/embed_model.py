@@ -179,8 +179,7 @@ class MeanPoolingModel(ByLength):
         for row, ids in enumerate(batch):
             flat[row, : len(ids)] = ids
             mask[row, : len(ids)] = 1
-        autocast = self.bfloat16 or bool(bfloat16)
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bfloat16 or bfloat16):
             input_ids, attention = torch.from_numpy(flat), torch.from_numpy(mask)
             hidden = self.model(input_ids=input_ids, attention_mask=attention).last_hidden_state.float()
             weights = attention.unsqueeze(-1).to(hidden.dtype)

@@ -2,7 +2,7 @@
 vectors agree with float32's, else float32.
 
 A document batch is matrix products over the encoder's weights; on CPUs with native bfloat16
-(AVX512-BF16, AMX) torch runs them ~1.6x faster per CPU second, and all-MiniLM-L6-v2's vectors
+(AVX512-BF16, AMX) torch runs them ~1.7-2x faster per CPU second, and all-MiniLM-L6-v2's vectors
 keep a cosine of ~0.99998 to the float32 ones (layer norms, softmax and pooling stay float32
 under autocast). Elsewhere bfloat16 is emulated and slower. Which one a machine has is measured,
 not guessed from CPU flags: :func:`calibrate` times both on a fixed batch the size of a worker's
@@ -42,6 +42,10 @@ class Choice:
     reason: str
     speedup: float | None = None  # float32 CPU time / bfloat16's on the calibration batch
     min_cosine: float | None = None  # of bfloat16 vectors to float32's
+
+    def __str__(self) -> str:
+        """``bfloat16: <why>``, as index_status shows it."""
+        return f"{self.precision}: {self.reason}"
 
 
 def decide(float32_s: float, bfloat16_s: float, min_cosine: float) -> Choice:
@@ -103,12 +107,7 @@ def calibrate(model: Any, closed: Callable[[], bool] = lambda: False) -> Choice:
 def choose(model: Any, setting: str, closed: Callable[[], bool] = lambda: False) -> Choice:
     """The worker model's precision for ``setting`` (``auto``, ``float32`` or ``bfloat16``: Config.embed_precision),
     applied to ``model``."""
-    if setting == "float32":
-        choice = Choice("float32", "set by QUICKNAV_EMBED_PRECISION")
-    elif setting == "bfloat16":
-        choice = Choice("bfloat16", "set by QUICKNAV_EMBED_PRECISION")
-    else:
-        choice = calibrate(model, closed)
+    choice = calibrate(model, closed) if setting == "auto" else Choice(setting, "set by QUICKNAV_EMBED_PRECISION")
     if choice.precision == "bfloat16":
         model.use_bfloat16()
     log.info("embedding worker runs in %s: %s", choice.precision, choice.reason)

@@ -63,7 +63,7 @@ class Upkeep:
             semantic_available=store.vec_available and not status.startswith("unavailable"),
             semantic_status=status,
             model=model,
-            embedding_precision=f"{precision.precision}: {precision.reason}" if precision is not None else "",
+            embedding_precision=str(precision or ""),
             vectors_available=store.vec_available,
             worker_running=self.worker_running,
             vector_coverage=coverage(store, model, getattr(self.embedder, "rates", {})),
