@@ -382,3 +382,42 @@ def test_a_forced_flush_waits_for_the_batch_in_flight(tmp_path: Path, monkeypatc
         assert count == stored
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_batch_is_written_in_equal_parts_never_with_a_remainder_of_a_few_rows(
+    firm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared: bool
+) -> None:
+    """A batch holds the rows of the project that crossed BATCH_ROWS: a scan writes it in one transaction (up to
+    BATCH_OVERSHOOT times BATCH_ROWS), a shared scan in equal parts of at most SHARED_BATCH_ROWS; a split at the
+    mark would leave a part of a few rows, written row by row in a transaction of its own."""
+    sizes: list[int] = []
+    real = scan_write.insert_documents
+
+    def counting(conn: object, rows: list[tuple]) -> None:
+        sizes.append(len(rows))
+        real(conn, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scan_write, "insert_documents", counting)
+    monkeypatch.setattr(scan_parse, "start_method", lambda: "fork")
+    monkeypatch.setattr(scan_parse, "POOL_MIN_PROJECTS", 12)
+    limit = 20 if shared else 40
+    monkeypatch.setattr(scan_write, "SHARED_BATCH_ROWS" if shared else "BATCH_ROWS", limit if shared else 20)
+    monkeypatch.setattr(scan_write, "BATCH_SECONDS", 3600.0)  # no timed flush (a loaded machine's): rows only
+    store = Store(tmp_path / "q.db")
+    try:
+        report = scan_root(store, firm, shared=shared)
+    finally:
+        store.close()
+    assert sum(sizes) == report.added > 100
+    assert max(sizes) <= limit
+    # Parts of one batch differ by one row at most: only the scan's last batch may be small.
+    assert sum(size < limit // 2 for size in sizes) <= 1, sizes
+
+
+def test_part_rows() -> None:
+    for total, limit in [(1, 25), (25, 25), (26, 25), (2013, 4000), (4001, 4000), (10_001, 4000), (99, 1)]:
+        size = scan_write._part_rows(total, limit)
+        parts = -(-total // size)
+        assert size <= limit and parts == -(-total // limit)  # as few parts as the limit allows
+        assert total - (parts - 1) * size >= size - parts  # the last part is (almost) as large as the others
