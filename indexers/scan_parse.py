@@ -41,6 +41,10 @@ WORKERS = max(1, min(2, os.cpu_count() or 1))
 #: workers only list folders and parse names and never touch the store, queues or locks those threads hold.
 SCAN_THREADS = ("scan-writer", "scan-prefetch")
 
+#: Modules a fork server imports once for the workers it starts: the parser (here) and the first scan's walks of
+#: whole projects (named, not imported: that module imports this one).
+FORKSERVER_PRELOAD = (__name__, f"{__package__}.scan_project")
+
 #: What a worker needs of one file: ``(project_id, folders, name, project_rel_path, size, mtime, ...)`` (a
 #: scan's :data:`~.scan_base.Job`, sent as it is: fields after the sixth are not read).
 Payload = tuple[Any, ...]
@@ -121,7 +125,7 @@ class ParsePool:
         method = start_method()
         context = multiprocessing.get_context(method)
         if method == "forkserver":
-            context.set_forkserver_preload([__name__])  # the server imports the parser once
+            context.set_forkserver_preload(list(FORKSERVER_PRELOAD))  # imported once, by the server
         self._stop = context.Event()
         self._pool = ProcessPoolExecutor(
             max_workers=WORKERS, mp_context=context, initializer=_start_worker, initargs=(self._stop,)

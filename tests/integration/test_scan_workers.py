@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import os
 import shutil
 import threading
@@ -311,6 +312,18 @@ def test_a_process_with_threads_of_its_own_parses_in_workers_from_a_fork_server(
         other.join()
     assert methods == ["forkserver"]
     assert pooled == inline
+
+
+def test_the_fork_server_preloads_what_the_workers_run() -> None:
+    """The parser and the first scan's walks of whole projects: a module named wrong would be imported by every
+    worker the server starts (a fork server skips a preload it cannot import, silently)."""
+    from quicknav_mcp.indexers import scan_project
+
+    assert {scan_parse.parse_values.__module__, scan_project.walk_projects.__module__} <= set(
+        scan_parse.FORKSERVER_PRELOAD
+    )
+    for name in scan_parse.FORKSERVER_PRELOAD:
+        importlib.import_module(name)
 
 
 def test_a_cancelled_first_scan_stops_the_walks_in_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
