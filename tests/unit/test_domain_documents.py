@@ -14,6 +14,7 @@ from quicknav_mcp.domain import (
     auto_choice,
     classify_doc_type,
     client_names_from_documents,
+    clients,
     current_by_series,
     parse_document,
     parse_project_folder,
@@ -186,6 +187,23 @@ def test_client_names_from_documents() -> None:
         "20692 - Spotless - Project B1012 - CO2.pdf",
     ]
     assert set(client_names_from_documents(folder, names)) == {"Downer", "Spotless"}
+
+
+def _second_by_definition(text: str, code: str) -> str | None:
+    parts = [p.strip() for p in clients._SEGMENTS.split(text) if p.strip()]
+    return parts[1] if len(parts) >= 3 and code in parts[0] else None
+
+
+_SEGMENT_PIECES = ["21614", " - ", " – ", "  -  ", "-", " ", "Poolwerx", "Sales", "x", "", " - - ", "\t-\t"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(_SEGMENT_PIECES), max_size=9))
+def test_second_segment_is_the_second_of_three_or_more_segments(pieces: list[str]) -> None:
+    """Split in three first (the quick way most names take), yet the same as splitting the whole name: empty
+    pieces are no segments, whatever their place."""
+    text = "".join(pieces)
+    assert clients._second_segment(text, "21614") == _second_by_definition(text, "21614")
 
 
 @settings(max_examples=300, deadline=None)
