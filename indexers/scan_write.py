@@ -28,8 +28,9 @@ BATCH_ROWS = 2000
 BATCH_SECONDS = 0.5
 #: A batch is queued once BATCH_ROWS are pending, so it holds a few rows more (the rest of the project or folder
 #: that crossed the mark): up to this many times BATCH_ROWS it is written in one transaction, not split into
-#: BATCH_ROWS and a remainder of a few rows (a transaction of its own, written row by row: 0.6-1 CPU-s more of a
-#: 116k-file first scan's writer). A shared scan's batches are split at SHARED_BATCH_ROWS.
+#: BATCH_ROWS and a remainder of a few rows (half the commits: 0.3-0.8 CPU-s less of a 116k-file first scan's
+#: writer). A batch holding a big project's rows is split in equal parts, so a lookup of a serving process (the
+#: reindex tool's scan) waits for at most this many times BATCH_ROWS rows; a shared scan's parts are SHARED_BATCH_ROWS.
 BATCH_OVERSHOOT = 2
 #: ``shared`` scans (the watcher's, inside a serving process whose lookups share the store's one
 #: connection): this many rows per transaction, then a pause of SHARED_PAUSE times the transaction
