@@ -2,8 +2,8 @@
 
 The text is the folder name, the client names (repeated: a shared client is strong evidence),
 the description, document names and a summary of extracted text. Fitting keeps the TF-IDF
-matrix (as CSR arrays) and each project's 20 nearest neighbours; serving reads both without
-scikit-learn, and explains a pair by its shared client and strongest shared terms.
+matrix (as CSR arrays, :mod:`.tfidf`) and each project's 20 nearest neighbours; neither fitting nor
+serving imports scikit-learn, and a pair is explained by its shared client and strongest shared terms.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..services.corpus import ProjectText
+from .tfidf import tfidf
 
 NEIGHBOURS = 20
 _CODE = re.compile(r"\b\d{5}\b")
@@ -176,25 +177,21 @@ def fit_content(texts: dict[str, ProjectText]) -> ContentModel | None:
     """TF-IDF (words and bigrams, sublinear tf) and every project's nearest neighbours."""
     if len(texts) < 2:
         return None
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from scipy.sparse import csr_matrix
 
     codes = sorted(texts)
     docs = [document_text(texts[c]) for c in codes]
-    vec = TfidfVectorizer(
-        lowercase=True,
-        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z0-9]{1,}\b",
-        stop_words=sorted(STOP_WORDS),
-        ngram_range=(1, 2),
-        min_df=2 if len(codes) >= 20 else 1,
-        max_df=0.5 if len(codes) >= 20 else 1.0,
-        sublinear_tf=True,
-        max_features=50_000,
-        dtype=np.float32,
-    )
     try:
-        x = vec.fit_transform(docs).tocsr()
+        rows = tfidf(
+            docs,
+            stop_words=STOP_WORDS,
+            min_df=2 if len(codes) >= 20 else 1,
+            max_df=0.5 if len(codes) >= 20 else 1.0,
+            max_features=50_000,
+        )
     except ValueError:  # no usable words at all
         return None
+    x = csr_matrix((rows.data, rows.indices, rows.indptr), shape=rows.shape)
     n = x.shape[0]
     k = min(NEIGHBOURS, n - 1)
     nbr_idx = np.full((n, NEIGHBOURS), -1, np.int32)
@@ -202,15 +199,16 @@ def fit_content(texts: dict[str, ProjectText]) -> ContentModel | None:
     xt = x.T.tocsc()
     for lo in range(0, n, 512):  # blocks keep the dense similarity slab small at 5,000 projects
         block = (x[lo : lo + 512] @ xt).toarray()
-        for r in range(block.shape[0]):
-            block[r, lo + r] = -1.0  # not your own neighbour
-        top = np.argpartition(-block, k - 1, axis=1)[:, :k] if k > 0 else np.zeros((block.shape[0], 0), int)
-        for r in range(block.shape[0]):
-            order = top[r][np.argsort(-block[r, top[r]])]
-            sims = block[r, order]
-            keep = sims > 0
-            nbr_idx[lo + r, : keep.sum()] = order[keep]
-            nbr_sim[lo + r, : keep.sum()] = sims[keep]
+        here = np.arange(block.shape[0])
+        block[here, lo + here] = -1.0  # not your own neighbour
+        if k == 0:
+            continue
+        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        order = np.take_along_axis(top, np.argsort(-np.take_along_axis(block, top, axis=1), axis=1), axis=1)
+        sims = np.take_along_axis(block, order, axis=1)
+        keep = sims > 0  # most similar first: the neighbours kept are a prefix of each row
+        nbr_idx[lo : lo + len(here), :k] = np.where(keep, order, -1)
+        nbr_sim[lo : lo + len(here), :k] = np.where(keep, sims, 0.0)
     clients = np.array(
         [
             "|".join(dict.fromkeys(n for n in (texts[c].display_client, texts[c].client, *texts[c].client_names) if n))
@@ -220,10 +218,10 @@ def fit_content(texts: dict[str, ProjectText]) -> ContentModel | None:
     )
     return ContentModel(
         codes=codes,
-        terms=np.array(vec.get_feature_names_out(), dtype=str),
-        data=x.data.astype(np.float32),
-        indices=x.indices.astype(np.int32),
-        indptr=x.indptr.astype(np.int64),
+        terms=np.array(rows.terms, dtype=str),
+        data=rows.data,
+        indices=rows.indices,
+        indptr=rows.indptr,
         nbr_idx=nbr_idx,
         nbr_sim=nbr_sim,
         clients=clients,
