@@ -193,7 +193,7 @@ def fit_content(texts: dict[str, ProjectText]) -> ContentModel | None:
         return None
     x = csr_matrix((rows.data, rows.indices, rows.indptr), shape=rows.shape)
     n = x.shape[0]
-    k = min(NEIGHBOURS, n - 1)
+    k = min(NEIGHBOURS, n - 1)  # at least 1: two projects or more
     nbr_idx = np.full((n, NEIGHBOURS), -1, np.int32)
     nbr_sim = np.zeros((n, NEIGHBOURS), np.float32)
     xt = x.T.tocsc()
@@ -201,8 +201,6 @@ def fit_content(texts: dict[str, ProjectText]) -> ContentModel | None:
         block = (x[lo : lo + 512] @ xt).toarray()
         here = np.arange(block.shape[0])
         block[here, lo + here] = -1.0  # not your own neighbour
-        if k == 0:
-            continue
         top = np.argpartition(-block, k - 1, axis=1)[:, :k]
         order = np.take_along_axis(top, np.argsort(-np.take_along_axis(block, top, axis=1), axis=1), axis=1)
         sims = np.take_along_axis(block, order, axis=1)
