@@ -97,7 +97,7 @@ def tfidf(
     row, col, weight = row[order], col[order].astype(np.int32), count[order]
     np.log(weight, out=weight)
     weight += np.float32(1.0)
-    n_df = np.bincount(col, minlength=int(keep.sum())).astype(np.float32) + np.float32(1.0)
+    n_df = df[keep].astype(np.float32) + np.float32(1.0)  # a kept term keeps every document it is in
     idf = np.full_like(n_df, np.float32(n + 1))
     idf /= n_df
     np.log(idf, out=idf)
