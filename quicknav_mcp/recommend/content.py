@@ -8,14 +8,13 @@ serving imports scikit-learn, and a pair is explained by its shared client and s
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..services.corpus import ProjectText
-from .tfidf import tfidf
+from .tfidf import grams, tfidf
 
 NEIGHBOURS = 20
 _CODE = re.compile(r"\b\d{5}\b")
@@ -153,9 +152,8 @@ class ContentModel:
         """Project index -> summed TF-IDF weight of the query's words (and bigrams)."""
         if self._term_index is None:
             self._term_index = {str(t): i for i, t in enumerate(self.terms.tolist())}
-        words = [w for w in re.findall(r"[a-z0-9]{2,}", text.lower()) if w not in STOP_WORDS]
-        grams = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
-        cols = [self._term_index[g] for g in grams if g in self._term_index]
+        # Read as the projects' texts were (a word no term can be, "3d", would part the pair either side of it).
+        cols = [self._term_index[g] for g in grams(text, STOP_WORDS) if g in self._term_index]
         if not cols:
             return {}
         if self._csc is None:
