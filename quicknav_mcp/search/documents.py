@@ -12,6 +12,7 @@ from ..repo import DocumentRepo
 from ..repo.documents import DocumentFacts
 from ..services.projects import ProjectService
 from ..store import Store
+from . import clock
 from .alternatives import widen
 from .candidates import CandidateTable
 from .copies import copy_key, share_among_copies
@@ -446,7 +447,7 @@ class DocumentSearch:
         return coverage
 
     def context(self, pq: ParsedQuery, user: str | None) -> RankContext:
-        return RankContext.of(pq, time.time(), self.popularity.popularity_map(), self.popularity.recent_for(user))
+        return RankContext.of(pq, clock.now(), self.popularity.popularity_map(), self.popularity.recent_for(user))
 
     @staticmethod
     def scored(

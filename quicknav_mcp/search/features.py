@@ -14,12 +14,12 @@ millisecond for 200 candidates.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
+from . import clock
 from .coverage import cover_words
 from .query import ParsedQuery
 from .text import tokens
@@ -148,7 +148,7 @@ def candidate_features(
     n = len(ranked)
     if not n:
         return np.zeros((0, N_FEATURES), np.float32)
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     # Attributes read in C (attrgetter), columns through zip and numpy: per-column comprehensions
     # over 200 candidates cost about three times as much.
     docs, scores, whys = zip(*ranked, strict=True)

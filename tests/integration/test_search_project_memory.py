@@ -7,7 +7,6 @@ import random
 import re
 import shutil
 import time
-import types
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from quicknav_mcp.app import App
 from quicknav_mcp.config import load_config
 from quicknav_mcp.demo import generate_firm
-from quicknav_mcp.search import documents as documents_module
+from quicknav_mcp.search import clock as search_clock
 from quicknav_mcp.search.alternatives import widen
 from quicknav_mcp.search.doc_postings import _varints
 from quicknav_mcp.search.query import match_expression, parse_query
@@ -215,12 +214,10 @@ def test_document_answers_are_the_same_from_memory_and_from_fts5(app: App, monke
     s = app.search
     assert s.document_search.postings is not None and s.document_search.postings.wait_ready(60)
     # Recency boosts read the clock: seconds between the two passes (a loaded machine) moved a score's
-    # fifth decimal (3.0282 / 3.02821). Both passes rank at one instant (the ranker's clock only: the
+    # fifth decimal (3.0282 / 3.02821). Both passes rank at one instant (the search's clock only: the
     # app's threads keep the real one).
     now = time.time()
-    clock = types.SimpleNamespace(**{n: getattr(time, n) for n in dir(time) if not n.startswith("_")})
-    clock.time = lambda: now
-    monkeypatch.setattr(documents_module, "time", clock)
+    monkeypatch.setattr(search_clock, "now", lambda: now)
     texts = [*QUERIES, "meeting room upgrade zzzz", '"meeting room" upgrade']
     memory = [s.search_documents(q, mode="lexical", limit=15).model_dump(exclude={"search_time_ms"}) for q in texts]
     s.document_search.postings = None

@@ -29,3 +29,17 @@ def firm_copy(firm_db: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
     target = tmp_path / "firm.db"
     shutil.copy(db, target)
     return target, root
+
+
+@pytest.fixture
+def firm_clock(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Searches rank at a fixed instant, 240 days after the generated firm's snapshot: its files do
+    not age with the calendar, so a ranking test asks the same of the firm whatever day it runs (the
+    promotion test held at every instant tried from 120 to 640 days; a year later the hand order's
+    recency would have moved on). The instant, in seconds since the epoch."""
+    from quicknav_mcp.demo.plan_parts import NOW, epoch
+    from quicknav_mcp.search import clock
+
+    at = float(epoch(NOW) + 240 * 86_400)
+    monkeypatch.setattr(clock, "now", lambda: at)
+    return at

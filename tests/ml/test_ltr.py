@@ -300,7 +300,8 @@ def test_monotone_trees_never_score_a_candidate_lower_for_more_of_a_rising_signa
 
 def _poisoned_searches(app, n: int) -> int:
     """Logged searches after which someone opened the *last* result shown (clicks that reward the
-    opposite of what people want): the log teaches a worse order than the hand-weighted one."""
+    opposite of what people want): the log teaches a worse order than the hand-weighted one.
+    ``n`` documents asked for (at most every one the firm has), one search each."""
     from quicknav_mcp.demo.search_sessions import labelled_requests
 
     events: list[dict] = []
@@ -327,7 +328,7 @@ def _poisoned_searches(app, n: int) -> int:
 
 
 def test_promotion_takes_an_honestly_better_model_and_refuses_one_taught_by_bad_clicks(
-    firm_copy: tuple[Path, Path],
+    firm_copy: tuple[Path, Path], firm_clock: float
 ) -> None:
     """Real models trained on a generated firm, held out on the firm's truth asked for in words.
     Trained on that truth, the model is better overall and worse on no kind by more than chance:
@@ -352,7 +353,9 @@ def test_promotion_takes_an_honestly_better_model_and_refuses_one_taught_by_bad_
         assert {"assistant", "client", "name", "terse"} <= set(kinds) and "sessions" not in kinds  # none logged
         assert all(not k["paired"]["ndcg@10"]["significant_loss"] for k in kinds.values())
 
-        assert _poisoned_searches(app, 400) >= 200
+        # The whole firm asked for (~480 searches with an open): with a log of 200-odd, whether some kind's
+        # loss passed the test turned on the clock's last digits in the recency features.
+        assert _poisoned_searches(app, 1_000) >= 400
         run, _ = app.ml.train(["search_ranker"], wait=True)
         taught = run.outcomes[0]
         assert taught.status == "kept_active" and "significantly worse" in taught.message, taught.message
