@@ -126,6 +126,18 @@ def demo_firm_30(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, 
     return indexed_demo_firm(tmp_path_factory.mktemp("demo"), projects=30, seed=7)
 
 
+def same_vector(embedder: Any, got: Any, expected: Any) -> bool:
+    """Unit vector ``got`` is ``expected`` to the embedding worker's arithmetic: a cosine of at least
+    1 - 1e-5 in float32 (rounding), or of ``embed_precision.MIN_COSINE`` where the worker's model runs
+    in bfloat16. Another text's vector is far below either."""
+    import numpy as np
+    from quicknav_mcp.indexers.embed_precision import MIN_COSINE
+
+    choice = embedder.precision
+    bound = MIN_COSINE if choice is not None and choice.precision == "bfloat16" else 1 - 1e-5
+    return float(np.asarray(got) @ np.asarray(expected)) >= bound
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     """The event loop of every ``@pytest.mark.anyio`` test: asyncio (what the server runs on)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 from quicknav_mcp.indexers import embed as E
-from quicknav_mcp.indexers import embed_model, embed_precision
+from quicknav_mcp.indexers import embed_model
 from quicknav_mcp.indexers.embed import Embedder, EmbedWorker
 
 from quicknav_mcp.app import App
@@ -20,6 +20,7 @@ from quicknav_mcp.config import load_config
 from quicknav_mcp.demo import generate_firm
 from quicknav_mcp.search.semantic import WARMING_NOTE
 from quicknav_mcp.server import build_server
+from tests.conftest import same_vector
 
 pytest.importorskip("sentence_transformers", reason="semantic extra not installed")
 if not Embedder().installed():  # pragma: no cover - model package missing
@@ -46,17 +47,6 @@ def app(firm: tuple[Path, Path], tmp_path: Path):
     shutil.copy(pristine, db)
     with App.open(load_config(db=db, roots=[root], env={})) as opened:
         yield opened
-
-
-def _same_vector(embedder: Embedder, got: object, expected: object) -> bool:
-    """``got`` is ``expected`` to the worker's arithmetic: float32 rounding, or in bfloat16
-    (``embed_precision``) a cosine of at least its bound (other texts' vectors are far below it)."""
-    import numpy as np
-
-    got, expected = np.asarray(got), np.asarray(expected)
-    if embedder.precision is not None and embedder.precision.precision == "bfloat16":
-        return float(got @ expected) >= embed_precision.MIN_COSINE
-    return float(np.abs(got - expected).max()) < 1e-4
 
 
 def _state(app: App, table: str) -> dict[int, str]:
@@ -172,7 +162,7 @@ def test_background_encoding_matches_a_query_encoding(app: App) -> None:
     front = embedder.encode(texts)
     back = embedder.encode(texts, background=True)
     assert back.shape == front.shape
-    assert all(_same_vector(embedder, b, f) for b, f in zip(back, front, strict=True))
+    assert all(same_vector(embedder, b, f) for b, f in zip(back, front, strict=True))
     short = embedder.encode(["a " * 300], max_tokens=16)
     assert embedder._model.max_seq_length == embed_model.MAX_SEQ_LENGTH  # the cut applied to that call only
     assert short.shape == (1, embedder.dim)
@@ -288,7 +278,7 @@ def test_identity_vectors_run_on_the_workers_model_and_an_embedded_firm_never_lo
     stored = np.frombuffer(
         app.store.query_one("SELECT embedding FROM vec_documents WHERE rowid = ?", (row[0],))[0], "<f4"
     )
-    assert _same_vector(embedder, stored, embedder.encode([text])[0])  # the query encoder's vector, to rounding
+    assert same_vector(embedder, stored, embedder.encode([text])[0])  # the query encoder's vector, to rounding
 
     EmbedWorker(app.store, embedder).run()  # content and projects too: nothing left
     out = subprocess.run(
@@ -382,7 +372,7 @@ def test_windows_in_a_pipeline_write_the_vectors_of_one_window(app: App, monkeyp
     assert set(content) == set(with_text)
     for doc, text in texts.items():
         expected = embedder.encode([text], max_tokens=E.CONTENT_TOKENS)[0]
-        assert _same_vector(embedder, content[doc], expected)
+        assert same_vector(embedder, content[doc], expected)
     identity = stored("vec_documents")
     names = app.store.query(
         "SELECT d.id, d.name, d.project_rel_path, p.folder_name FROM documents d JOIN projects p ON p.id = d.project_id"
@@ -390,7 +380,7 @@ def test_windows_in_a_pipeline_write_the_vectors_of_one_window(app: App, monkeyp
     assert set(identity) == {r[0] for r in names}
     for doc, name, rel, folder in names:
         text = E.identity_text(name, rel[: -len(name)], folder, family[doc])
-        assert _same_vector(embedder, identity[doc], embedder.encode([text], max_tokens=E.IDENTITY_TOKENS)[0])
+        assert same_vector(embedder, identity[doc], embedder.encode([text], max_tokens=E.IDENTITY_TOKENS)[0])
 
 
 def _held_model(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event, list[int]]:
