@@ -35,8 +35,8 @@ def firm_copy(firm_db: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
 def firm_clock(monkeypatch: pytest.MonkeyPatch) -> float:
     """Searches rank at a fixed instant, 240 days after the generated firm's snapshot: its files do
     not age with the calendar, so a ranking test asks the same of the firm whatever day it runs (the
-    promotion test held at every instant tried from 120 to 640 days; a year later the hand order's
-    recency would have moved on). The instant, in seconds since the epoch."""
+    promotion test held at every instant tried from 120 to 640 days; at 885, the real clock a year
+    from its writing, the honest model no longer beat the hand order). Seconds since the epoch."""
     from quicknav_mcp.demo.plan_parts import NOW, epoch
     from quicknav_mcp.search import clock
 
