@@ -83,7 +83,7 @@ class RecommendService:
         self.live = live or LiveUsage(store.path)
         self.default_user = default_user
         self._models: dict[int | None, RecommenderModel] = {}
-        self._heuristic: RecommenderModel | None = None
+        self._heuristic: tuple[list[Any], frozenset[str], RecommenderModel] | None = None  # rows, codes, model
         self._lock = threading.RLock()
         self._cache: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
         self._mask_key: tuple = ()
@@ -125,8 +125,18 @@ class RecommendService:
         return scorer
 
     def _heuristic_model(self) -> RecommenderModel:
-        """No trained version yet: default weights and content similarity fitted on the spot."""
-        if self._heuristic is None:
+        """No trained version yet: default weights and content similarity fitted on the spot, and again
+        once a project folder appears or goes (a served process sees new projects; a document added to a
+        project does not refit: ~3 s at 5,000 projects)."""
+        with self._lock:
+            rows = self.projects.all()  # the same list until a project row changes
+            held = self._heuristic
+            if held is not None and held[0] is rows:
+                return held[2]
+            codes = frozenset(r.code for r in rows)
+            if held is not None and held[1] == codes:
+                self._heuristic = (rows, codes, held[2])
+                return held[2]
             from ..services.corpus import project_texts
             from .content import fit_content
 
@@ -134,7 +144,7 @@ class RecommendService:
             # Its temporaries (every project's text, its words and pairs, blocks of similarities: ~75 MB at
             # 5,000 projects) would stay resident in the serving process's heap.
             release_free_memory()
-            self._heuristic = RecommenderModel(
+            model = RecommenderModel(
                 version=None,
                 weights=dict(DEFAULT_WEIGHTS),
                 content=content,
@@ -144,7 +154,10 @@ class RecommendService:
                     "no trained recommender yet: heuristic weights, no collaborative filtering (run train_models)",
                 ),
             )
-        return self._heuristic
+            self._heuristic = (rows, codes, model)
+            self._cache.clear()  # answers the previous fit gave
+            self._scorers.clear()
+            return model
 
     # ---- shared pieces ----------------------------------------------------------------------------
     def _on_disk(self, state: Any) -> np.ndarray:

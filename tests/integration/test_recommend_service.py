@@ -81,6 +81,41 @@ def test_training_through_the_registry_and_gone_projects(app: App, tmp_path: Pat
     assert "17004" not in [i.project_number for i in again.items]
 
 
+def test_untrained_similarity_sees_projects_that_appear_and_refits_only_then(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No trained model: content similarity is fitted on the first call, and again when a project
+    folder appears (it has neighbours and is one) -- not when a document is added to a project."""
+    from quicknav_mcp.recommend import content as content_module
+
+    fits: list[int] = []
+    fit = content_module.fit_content
+    monkeypatch.setattr(
+        content_module, "fit_content", lambda texts, *a, **k: fits.append(len(texts)) or fit(texts, *a, **k)
+    )
+    before = app.recommend.similar_projects("17005", 5)
+    assert before.model_version is None and "17007" not in [i.project_number for i in before.items]
+    assert fits == [6]
+
+    folders = tmp_path / "firm" / "Project Folders" / "17000 - 17999"
+    design = folders / PROJECTS["17005"] / "4. System Designs" / "17005 - DESIGN - Rev 103.pdf"
+    design.write_bytes(b"%PDF-1.4 xyz")
+    app.indexing.reindex()
+    app.recommend.similar_projects("17005", 5)
+    assert fits == [6]  # a new document: the fit stands
+
+    new = folders / "17007 - QPS MTR Boardroom Upgrades" / "4. System Designs"
+    new.mkdir(parents=True)
+    (new / "17007 - DESIGN - Rev 101.pdf").write_bytes(b"%PDF-1.4 n")
+    app.indexing.reindex()
+    mine = app.recommend.similar_projects("17007", 5)
+    assert fits == [6, 7]
+    assert mine.items and mine.items[0].project_number == "17005" and mine.items[0].algorithm == "content"
+    after = app.recommend.similar_projects("17005", 5)
+    assert after.items[0].project_number == "17007"
+    assert fits == [6, 7]
+
+
 def test_documents_prefer_current_revisions(app: App) -> None:
     path = f"Project Folders/17000 - 17999/{PROJECTS['17001']}/4. System Designs/17001 - DESIGN - Rev 102.pdf"
     app.analytics.track_events([ev("ann", "17001", 1, "document_access", document_id=path)])
